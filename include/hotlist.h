@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotlist — match number-plate reads from many ANPR cameras against hot
+ * lists of stolen and wanted vehicles, with lists replaced or edited live.
+ *
+ * This is the only header a user includes. It pulls in no liburcu, xxHash or
+ * jemalloc type or macro; how the engine reclaims memory is its own business.
+ *
+ * Conventions used by every declaration below:
+ *  - Functions that can fail return int: 0 (or a non-negative count) on
+ *    success, a negative HOTLIST_E* code on failure. On failure nothing has
+ *    changed: outputs are untouched and the live lists are as they were.
+ *  - Functions that cannot fail return void or a value.
+ *  - Threads: "any" = any thread, concurrently with every other call;
+ *    "writer" = any thread, writers are serialised inside the engine;
+ *    "control" = one thread, not concurrently with any other call on the same
+ *    engine (create and destroy).
+ *  - Times are int64_t microseconds since 1970-01-01T00:00:00Z.
+ *  - Strings are UTF-8 and NUL-terminated.
+ */
+#ifndef HOTLIST_H
+#define HOTLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HOTLIST_VERSION_MAJOR 0
+#define HOTLIST_VERSION_MINOR 1
+#define HOTLIST_VERSION_PATCH 0
+#define HOTLIST_VERSION_NUMBER \
+	(HOTLIST_VERSION_MAJOR * 10000 + HOTLIST_VERSION_MINOR * 100 + HOTLIST_VERSION_PATCH)
+
+#if defined(_WIN32)
+#define HOTLIST_API
+#elif defined(__GNUC__)
+#define HOTLIST_API __attribute__((visibility("default")))
+#else
+#define HOTLIST_API
+#endif
+
+/** Version of the library actually linked: HOTLIST_VERSION_NUMBER at its build. */
+HOTLIST_API unsigned hotlist_version_number(void);
+/** Same as "MAJOR.MINOR.PATCH". Static storage. */
+HOTLIST_API const char *hotlist_version_string(void);
+
+/*
+ * Error codes. One code space: negative errno values where one exists, own
+ * codes from -10000 down. XX(name, value, message).
+ */
+#define HOTLIST_ERRNO_MAP(XX)                                                                 \
+	XX(EINVAL, -22, "invalid argument")                                                   \
+	XX(ENOMEM, -12, "out of memory")                                                      \
+	XX(ENOENT, -2, "no such list or entry")                                               \
+	XX(EIO, -5, "input/output error")                                                     \
+	XX(EAGAIN, -11, "queue full, read refused")                                           \
+	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                      \
+	XX(EDEADLK, -35, "writer function called from a hit callback")                        \
+	XX(ENOTSUP, -95, "not configured (no worker threads for the asynchronous path)")      \
+	XX(ESHUTDOWN, -108, "engine is shutting down")                                        \
+	XX(EPLATE, -10001, "plate is empty, too long, or has characters no plate has")        \
+	XX(ECOUNTRY, -10002, "country is not an ISO 3166-1 alpha-2 code")                     \
+	XX(EBADFILE, -10003, "not a hot-list file (no header, no plate column, or not text)") \
+	XX(EBADROWS, -10004, "too many bad rows; the live list was kept")                     \
+	XX(EEMPTY, -10005, "no valid entries; the live list was kept")
+
+enum hotlist_error {
+#define HOTLIST_XX_(name, value, msg) HOTLIST_##name = (value),
+	HOTLIST_ERRNO_MAP(HOTLIST_XX_)
+#undef HOTLIST_XX_
+};
+
+/** Message for an error code; "unknown error" for others. Static storage. Threads: any. */
+HOTLIST_API const char *hotlist_strerror(int err);
+/** Name of an error code ("HOTLIST_EPLATE"); "HOTLIST_EUNKNOWN" for others. Threads: any. */
+HOTLIST_API const char *hotlist_err_name(int err);
+
+/* Limits. */
+#define HOTLIST_PLATE_MAX 16 /* characters of a normalised plate (A-Z, 0-9) */
+#define HOTLIST_RAW_PLATE_MAX 64 /* bytes of a plate as read or listed, before normalising */
+#define HOTLIST_NAME_MAX 63 /* bytes of a list name */
+#define HOTLIST_CAMERA_MAX 63 /* bytes of a camera id kept by the asynchronous path */
+#define HOTLIST_LISTS_MAX 64 /* lists per engine */
+#define HOTLIST_PRIORITY_MAX 100 /* 0 is the highest priority */
+
+/** A pluggable allocator. alloc returns memory aligned to align (a power of two), or NULL. */
+struct hotlist_allocator {
+	void *(*alloc)(void *ctx, size_t size, size_t align);
+	void (*free)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+};
+
+/** How hotlist_submit() behaves when the queues are full. */
+enum hotlist_backpressure {
+	HOTLIST_BLOCK = 0, /* wait for room */
+	HOTLIST_REFUSE = 1, /* return HOTLIST_EAGAIN at once; counted in stats.refused */
+};
+
+/** How a hit matched. */
+enum hotlist_match_kind {
+	HOTLIST_MATCH_EXACT = 0, /* same normalised plate */
+};
+
+/** A read, as a camera reports it. */
+struct hotlist_read {
+	const char *plate; /* plate text as read (UTF-8); required */
+	const char *country; /* country guess ("NL", "nl", " NL "), or NULL/"" if unknown */
+	const char *camera; /* camera id, or NULL */
+	int64_t ts_us; /* time of capture; 0 = now */
+	void *opaque; /* caller's per-read pointer, handed back in the hit */
+};
+
+/** A hot-list entry, as a caller gives it. All strings are copied. */
+struct hotlist_entry {
+	const char *plate; /* plate as listed; required */
+	const char *country; /* ISO 3166-1 alpha-2, or NULL/"" = any country */
+	const char *category; /* "stolen vehicle", "wanted person", ...; NULL = "" */
+	const char *reference; /* case number, free text; NULL = "" */
+	unsigned priority; /* 0 (highest) .. 100 */
+	int64_t valid_from_us; /* 0 = since always */
+	int64_t expires_us; /* 0 = never; the entry hits reads with ts < expires_us */
+	bool covert; /* covert entry: integrators must not show it to the field */
+};
+
+/**
+ * A hit, as handed to the callback. Every pointer is valid only during the
+ * callback: copy what you keep.
+ */
+struct hotlist_hit {
+	const struct hotlist_read *read; /* the read (for the async path: the engine's copy) */
+	const char *read_plate; /* the read's plate, normalised */
+	char read_country[3]; /* the read's country, normalised, or "" */
+	const char *list; /* list name */
+	uint64_t list_version; /* version of that list the match saw */
+	const char *plate; /* entry plate as listed */
+	const char *entry_plate; /* entry plate, normalised */
+	char country[3]; /* entry country, or "" = any */
+	const char *category;
+	const char *reference;
+	unsigned priority;
+	bool covert;
+	int64_t valid_from_us;
+	int64_t expires_us;
+	enum hotlist_match_kind match;
+	unsigned substitutions; /* cost: characters substituted */
+	unsigned indels; /* cost: characters inserted or deleted */
+};
+
+/**
+ * Hit callback.
+ * Threads: for hotlist_match*(), the caller's thread; for hotlist_submit(),
+ * an engine worker thread. Several may run at once.
+ * It must not: block for long (it holds up that worker and delays the
+ * freeing of replaced lists), call hotlist_destroy(), or call a writer
+ * function (hotlist_replace, _load_csv, _put, _remove, _drop_list): those
+ * return HOTLIST_EDEADLK when called from a callback. It may call
+ * hotlist_match*(), hotlist_submit() (with HOTLIST_REFUSE) and hotlist_stats().
+ * Ownership: every pointer in hit is borrowed for the duration of the call.
+ */
+typedef void (*hotlist_hit_fn)(const struct hotlist_hit *hit, void *user);
+
+struct hotlist_config {
+	size_t struct_size; /* sizeof(struct hotlist_config), set by hotlist_config_init */
+	unsigned workers; /* worker threads for hotlist_submit(); 0 = none */
+	size_t queue_capacity; /* reads that may wait, over all workers */
+	enum hotlist_backpressure backpressure;
+	hotlist_hit_fn on_hit; /* callback for the asynchronous path */
+	void *on_hit_user; /* passed to on_hit */
+	int64_t suppress_window_us; /* repeat hits of an entry by a camera within it are
+				       suppressed; 0 = never suppress */
+	double max_bad_fraction; /* a list load with a larger share of bad rows is refused */
+	const struct hotlist_allocator
+		*allocator; /* NULL = jemalloc (or malloc if built without) */
+	bool latency_histogram; /* record read-to-callback latency */
+};
+
+/** Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
+ *  1 % bad rows, default allocator, latency on. Threads: any. */
+HOTLIST_API void hotlist_config_init(struct hotlist_config *cfg);
+
+struct hotlist;
+
+/**
+ * Create an engine.
+ * @param out receives the engine; untouched on error.
+ * @param cfg configuration, or NULL for defaults. Copied.
+ * @return 0, HOTLIST_EINVAL (bad config), HOTLIST_ENOMEM, or a negative errno if a
+ *         worker thread cannot be started.
+ * Threads: control. Ordering: the engine starts with no lists.
+ * Ownership: the caller owns *out and frees it with hotlist_destroy().
+ */
+HOTLIST_API int hotlist_create(struct hotlist **out, const struct hotlist_config *cfg);
+
+/**
+ * Destroy an engine: refuse new submits (HOTLIST_ESHUTDOWN), drain the
+ * queues (every read already accepted is matched and called back), stop
+ * the workers, wait for replaced lists to be freed, free everything.
+ * @param pending if not NULL, receives the number of reads drained.
+ * Threads: control; no other call on hl may be running or start (submits
+ * racing with destroy are answered HOTLIST_ESHUTDOWN until the workers have
+ * stopped). Blocks for one RCU grace period. NULL is fine.
+ */
+HOTLIST_API void hotlist_destroy(struct hotlist *hl, uint64_t *pending);
+
+/* ---- Lists (writers) ---------------------------------------------------- */
+
+#define HOTLIST_REPORT_ERRORS 16
+
+struct hotlist_row_error {
+	uint64_t line; /* 1-based line in the file, or 1-based index in an array */
+	int code; /* HOTLIST_EPLATE, HOTLIST_ECOUNTRY, HOTLIST_EINVAL, ... */
+	char reason[96];
+};
+
+/** What a list load did. Caller-owned; the engine fills it. */
+struct hotlist_load_report {
+	size_t struct_size; /* set by the caller: sizeof(struct hotlist_load_report) */
+	uint64_t rows; /* data rows (or array elements) seen */
+	uint64_t loaded; /* entries in the list now */
+	uint64_t rejected; /* bad rows skipped */
+	uint64_t duplicates; /* rows identical to an earlier row, merged */
+	uint64_t list_version; /* version of the list published; 0 if none */
+	int64_t duration_us; /* parse + build + publish */
+	unsigned n_errors; /* errors kept below (the first HOTLIST_REPORT_ERRORS) */
+	struct hotlist_row_error errors[HOTLIST_REPORT_ERRORS];
+};
+
+/** Called for every bad row by hotlist_check_csv(). */
+typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *user);
+
+/**
+ * Replace (or create) list `list` with the n entries given, atomically.
+ * Bad entries (EPLATE, ECOUNTRY, priority > 100, expires <= valid_from) are
+ * skipped and reported; if more than cfg.max_bad_fraction of them are bad,
+ * or none is good while n > 0, nothing changes. n == 0 empties the list.
+ * @param report may be NULL.
+ * @return 0, HOTLIST_EINVAL, HOTLIST_ENOSPC (name too long, too many lists),
+ *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
+ * Threads: writer; blocks other writers for the build, never readers.
+ * Ordering: a match that starts after the return sees the new list; a match
+ * running meanwhile sees the whole old list or the whole new one.
+ * Ownership: entries are borrowed for the call and copied.
+ */
+HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
+				const struct hotlist_entry *entries, size_t n,
+				struct hotlist_load_report *report);
+
+/**
+ * Replace (or create) list `list` from a CSV hot-list file; see README
+ * "Hot-list files" for the layout. Same rules as hotlist_replace(), plus
+ * HOTLIST_EIO (cannot read) and HOTLIST_EBADFILE (not a hot-list file).
+ * Threads, Ordering, Ownership: as hotlist_replace(); path is borrowed.
+ */
+HOTLIST_API int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
+				 struct hotlist_load_report *report);
+
+/**
+ * Validate a hot-list file without loading it: fills report and calls
+ * on_error (if not NULL) for every bad row, in file order.
+ * @return 0 if the file would load, else the code hotlist_load_csv() would return.
+ * Threads: any; touches no engine.
+ */
+HOTLIST_API int hotlist_check_csv(const char *path, double max_bad_fraction,
+				  struct hotlist_load_report *report, hotlist_row_error_fn on_error,
+				  void *user);
+
+/**
+ * Add or update one entry of `list` (created if absent) without rebuilding
+ * it. An entry with the same plate, country and category is updated.
+ * @return 0, HOTLIST_EINVAL, HOTLIST_EPLATE, HOTLIST_ECOUNTRY, HOTLIST_ENOSPC,
+ *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
+ * Threads: writer. Ordering: visible to every match that starts after the return.
+ * Ownership: e is borrowed and copied.
+ */
+HOTLIST_API int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry *e);
+
+/**
+ * Remove the entries of `list` with this plate; with a country, only that
+ * country's entries, with NULL or "" every entry of the plate.
+ * @return the number of entries removed (> 0), HOTLIST_ENOENT (no such list or
+ *         entry), HOTLIST_EINVAL, HOTLIST_EPLATE, HOTLIST_ECOUNTRY, HOTLIST_ENOMEM,
+ *         HOTLIST_EDEADLK.
+ * Threads: writer. Ordering: as hotlist_put(). Ownership: strings borrowed.
+ */
+HOTLIST_API int hotlist_remove(struct hotlist *hl, const char *list, const char *plate,
+			       const char *country);
+
+/**
+ * Remove a whole list.
+ * @return 0, HOTLIST_ENOENT, HOTLIST_EINVAL, HOTLIST_EDEADLK.
+ * Threads: writer. Ordering: as hotlist_put().
+ */
+HOTLIST_API int hotlist_drop_list(struct hotlist *hl, const char *list);
+
+/** One list's state. */
+struct hotlist_list_info {
+	char name[HOTLIST_NAME_MAX + 1];
+	uint64_t version; /* bumped by every replace, put and remove */
+	uint64_t entries; /* entries a match can hit now */
+	uint64_t pending_edits; /* puts/removes not yet folded into the base index */
+	size_t index_bytes; /* the exact-match index */
+	size_t memory_bytes; /* everything the list holds */
+	int64_t updated_us; /* wall-clock time of the last change */
+};
+
+/**
+ * Describe the i-th list (0-based, in creation order).
+ * @return 0, or HOTLIST_ENOENT past the last list.
+ * Threads: any, wait-free. Ordering: the lists as published at the call.
+ */
+HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out);
+
+/* ---- Matching (readers) ------------------------------------------------- */
+
+/**
+ * Match one read against every list; call on_hit for each hit, highest
+ * priority (lowest number) first, after validity and suppression.
+ * @return the number of callbacks made (>= 0), HOTLIST_EPLATE or
+ *         HOTLIST_ECOUNTRY (the read is counted as bad and not matched).
+ * @pre hl, read, read->plate and on_hit are not NULL (checked only in debug builds).
+ * Threads: any, concurrently; no registration needed. Never blocks, takes no
+ * lock, allocates nothing (suppression is lock-free). Wait-free but for the
+ * callbacks.
+ * Ordering: sees, for each list, one published version.
+ * Ownership: read is borrowed; the engine keeps nothing of a read that does
+ * not hit.
+ */
+HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *read,
+			      hotlist_hit_fn on_hit, void *user);
+
+/**
+ * Match n reads; same as calling hotlist_match() on each, but pipelined
+ * (hashes computed and cache lines prefetched ahead). Bad reads are counted
+ * in stats.bad_reads and skipped.
+ * @return the number of callbacks made.
+ * Threads, Ordering, Ownership: as hotlist_match(); one list version per batch.
+ */
+HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, size_t n,
+				    hotlist_hit_fn on_hit, void *user);
+
+/**
+ * Queue a read for the worker threads, which match it and call cfg.on_hit.
+ * Reads from one camera id are matched in submission order.
+ * @return 0; HOTLIST_EAGAIN (full, REFUSE mode; counted); HOTLIST_ESHUTDOWN;
+ *         HOTLIST_ENOTSUP (no workers); HOTLIST_EPLATE/HOTLIST_EINVAL (plate or
+ *         camera too long to copy).
+ * Threads: any. Blocks in BLOCK mode while the queue is full.
+ * Ownership: the read's strings are copied (camera ids are cut at
+ * HOTLIST_CAMERA_MAX bytes); opaque is handed back as is.
+ */
+HOTLIST_API int hotlist_submit(struct hotlist *hl, const struct hotlist_read *read);
+
+/**
+ * Wait until every read submitted before the call has been matched and
+ * called back. @return 0, HOTLIST_ENOTSUP. Threads: any but a worker (callback).
+ */
+HOTLIST_API int hotlist_flush(struct hotlist *hl);
+
+/* ---- Statistics ---------------------------------------------------------- */
+
+struct hotlist_latency {
+	uint64_t count;
+	uint64_t p50_ns, p90_ns, p99_ns, p999_ns, p9999_ns, max_ns;
+};
+
+struct hotlist_stats {
+	size_t struct_size; /* set by the caller */
+	uint64_t reads; /* reads matched (inline and async) */
+	uint64_t bad_reads; /* reads refused by normalisation */
+	uint64_t hits; /* callbacks made */
+	uint64_t hits_exact;
+	uint64_t suppressed; /* hits not called back: repeat within the window */
+	uint64_t not_valid; /* candidate hits outside their entry's validity window */
+	uint64_t submitted; /* accepted by hotlist_submit() */
+	uint64_t refused; /* refused by hotlist_submit() because the queue was full */
+	uint64_t pending; /* accepted but not yet matched */
+	uint64_t reloads; /* replaces and loads that published */
+	uint64_t reload_failures;
+	uint64_t edits; /* puts and removes that published */
+	int64_t reload_last_us, reload_max_us, reload_total_us;
+	uint64_t lists, entries;
+	size_t index_bytes, memory_bytes;
+	struct hotlist_latency inline_latency; /* entry of hotlist_match*() to callback */
+	struct hotlist_latency async_latency; /* hotlist_submit() to callback */
+};
+
+/**
+ * Sum the counters. Threads: any, wait-free (counters are read while they
+ * move: each is exact, their sum at one instant is not). out->struct_size
+ * must be set.
+ */
+HOTLIST_API void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out);
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+/**
+ * Normalise a plate: uppercase A-Z0-9, separators and spaces removed,
+ * diacritics folded (Ä->A, Ø->O, ß->SS, ...).
+ * @param out at least HOTLIST_PLATE_MAX + 1 bytes; NUL-terminated.
+ * @return the length (1..HOTLIST_PLATE_MAX) or HOTLIST_EPLATE.
+ * Threads: any. Idempotent.
+ */
+HOTLIST_API int hotlist_normalise_plate(const char *plate, char *out);
+
+/**
+ * Normalise a country: trims, uppercases, accepts ISO 3166-1 alpha-2 and the
+ * one-letter international vehicle codes (D, F, B, L, ...). NULL, "" or spaces
+ * give "" (unknown).
+ * @param out 3 bytes. @return 0 or HOTLIST_ECOUNTRY. Threads: any.
+ */
+HOTLIST_API int hotlist_normalise_country(const char *country, char out[3]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HOTLIST_H */

@@ -171,7 +171,8 @@ struct hotlist_config {
 	hotlist_hit_fn on_hit; /* callback for the asynchronous path */
 	void *on_hit_user; /* passed to on_hit */
 	int64_t suppress_window_us; /* repeat hits of an entry by a camera within it are
-				       suppressed; 0 = never suppress */
+				       suppressed; 0 = never suppress. Reads without a
+				       camera id are never suppressed. */
 	double max_bad_fraction; /* a list load with a larger share of bad rows is refused */
 	const struct hotlist_allocator
 		*allocator; /* NULL = jemalloc (or malloc if built without) */
@@ -252,7 +253,9 @@ HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
 /**
  * Replace (or create) list `list` from a CSV hot-list file; see README
  * "Hot-list files" for the layout. Same rules as hotlist_replace(), plus
- * HOTLIST_EIO (cannot read) and HOTLIST_EBADFILE (not a hot-list file).
+ * HOTLIST_EIO (cannot read), HOTLIST_EBADFILE (not a hot-list file) and
+ * HOTLIST_EEMPTY for a file with no good row (a header-only export is taken
+ * as broken; empty a list with hotlist_replace(n = 0) or drop it).
  * Threads, Ordering, Ownership: as hotlist_replace(); path is borrowed.
  */
 HOTLIST_API int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,

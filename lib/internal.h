@@ -64,10 +64,13 @@ void hotlist__country_str(hl_country c, char out[3]);
  * (0 = padding, 1..10 = '0'..'9', 11..36 = 'A'..'Z'), 16 characters in
  * 96 bits. Two plates are equal iff their keys are equal; the all-zero key
  * is no plate (plates are never empty), so it marks an empty table slot.
+ * Character i (0..14) sits at bits 6i of lo (i < 10) or 6(i-10) of hi;
+ * character 15 is split: its low 4 bits at lo bits 60..63, its high 2 bits
+ * at hi bits 30..31. Compare keys with hl_key_eq(), never memcmp (padding).
  */
 struct hl_key {
-	uint64_t lo; /* characters 0..9, character 0 in the low bits */
-	uint32_t hi; /* characters 10..15 */
+	uint64_t lo; /* characters 0..9 (bits 0..59); low 4 bits of character 15 (60..63) */
+	uint32_t hi; /* characters 10..14 (bits 0..29); high 2 bits of character 15 (30..31) */
 };
 
 void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out);
@@ -108,10 +111,13 @@ unsigned hotlist__table_max_probe(const struct hl_table *t);
 /*
  * Called for every data row, with the fields as an entry (strings valid
  * during the call). Returns 0 if the row was taken, else a negative code
- * and fills reason (96 bytes), and the row is counted as bad.
+ * and fills reason (96 bytes), and the row is counted as bad. HOTLIST_ENOMEM
+ * instead stops the parse, which returns it.
  */
 typedef int (*hl_csv_row_fn)(void *ctx, const struct hotlist_entry *e, uint64_t line, char *reason);
-/* Called for every row the parser itself rejects (bad field, too long...). */
+/* Called once for every bad row, in file order: rows the parser rejects (bad
+ * field, too long...) and rows the row callback refused (with its code and
+ * reason). The row callback itself never calls it. */
 typedef void (*hl_csv_bad_fn)(void *ctx, uint64_t line, int code, const char *reason);
 
 /*
@@ -121,6 +127,11 @@ typedef void (*hl_csv_bad_fn)(void *ctx, uint64_t line, int code, const char *re
  * text), HOTLIST_ENOMEM. Bounded memory whatever the file holds.
  */
 int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx);
+/* The same over len bytes in memory, fed to the streaming parser in pieces of
+ * `piece` bytes (0 = one piece); the result does not depend on piece. For
+ * tests and fuzzing. */
+int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row_fn row,
+			   hl_csv_bad_fn bad, void *ctx);
 
 /* Parse a date/time field: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]",
  * or an integer number of seconds since the epoch. 0 or HOTLIST_EINVAL. */

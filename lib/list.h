@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Immutable list contents ("bases") and their builder. See list.c.
+ */
+#ifndef HOTLIST_LIST_H
+#define HOTLIST_LIST_H
+
+#include "internal.h"
+
+#include <stdio.h>
+
+/* Entry metadata, 48 bytes, sorted so that the entries of one plate are
+ * contiguous (a "run"); the last of a run has HL_M_LAST. */
+struct hl_meta {
+	struct hl_key key;  /* 16 (12 used) */
+	hl_country country; /* 0 = any */
+	uint8_t priority;
+	uint8_t flags;          /* HL_M_* */
+	uint32_t plate_off;     /* plate as listed, in strings */
+	uint32_t category_off;  /* in strings */
+	uint32_t reference_off; /* in strings */
+	int64_t valid_from_us;
+	int64_t expires_us; /* 0 = never */
+};
+
+#define HL_M_COVERT 0x01u
+#define HL_M_LAST 0x02u
+/* A hide record (see snapshot.c) that applies to every category. */
+#define HL_M_ANY_CATEGORY 0x04u
+/* A hide record that applies to every country. */
+#define HL_M_ANY_COUNTRY 0x08u
+
+/* An immutable set of entries with its exact index. Shared by list versions
+ * that only differ in their edit layer, hence the reference count. */
+struct hl_base {
+	struct hl_table *index; /* key -> index of the first meta of the run */
+	struct hl_meta *meta;
+	uint32_t n_meta;
+	uint32_t n_keys;
+	char *strings;
+	size_t strings_len;
+	size_t bytes; /* everything above */
+	atomic_uint refs;
+};
+
+/* An entry being collected, before the base is built. */
+struct hl_bentry {
+	struct hl_meta m; /* string offsets point into the builder's strings */
+	uint64_t content; /* hash of every field, to merge identical rows */
+	uint64_t line;    /* row or array position, for reports */
+};
+
+struct hl_builder {
+	const struct hotlist_allocator *a;
+	struct hl_bentry *v;
+	size_t n, cap;
+	char *strings;
+	size_t slen, scap;
+	int failed; /* a HOTLIST_ENOMEM seen by add */
+};
+
+void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator *a);
+void hotlist__builder_fini(struct hl_builder *b);
+/*
+ * Validate, normalise and append one entry. Returns 0, or a negative code
+ * with reason filled (96 bytes) for a bad entry, or HOTLIST_ENOMEM.
+ * flags: extra HL_M_* bits (HL_M_ANY_CATEGORY for hide records).
+ */
+int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, uint64_t line,
+			 unsigned flags, char *reason);
+/* Append entry i of base as is (for folding edits into a new base). */
+int hotlist__builder_add_meta(struct hl_builder *b, const struct hl_base *base, uint32_t i);
+/*
+ * Build a base from everything added; identical entries are merged and
+ * counted in *duplicates, entries beyond HL_RUN_MAX for one plate dropped and
+ * counted in *overflow (both may be NULL). Returns 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC (more
+ * than 2^32 - 2 entries or 4 GiB of strings).
+ */
+int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base **out,
+			    uint64_t *duplicates, uint64_t *overflow);
+
+void hotlist__base_put(struct hl_base *base, const struct hotlist_allocator *a);
+static inline void hl_base_get(struct hl_base *base)
+{
+	/* relaxed: the caller already holds a reference (writer side) */
+	atomic_fetch_add_explicit(&base->refs, 1, memory_order_relaxed);
+}
+
+static inline const char *hl_base_str(const struct hl_base *b, uint32_t off)
+{
+	return b->strings + off;
+}
+
+/* Index of the first entry of key's run, or HL_TABLE_NONE. */
+static inline uint32_t hl_base_find(const struct hl_base *b, const struct hl_key *k)
+{
+	return b ? hotlist__table_find(b->index, k) : HL_TABLE_NONE;
+}
+
+#endif /* HOTLIST_LIST_H */

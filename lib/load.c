@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * load.c — the list-changing half of the public API: replace a list from an
+ * array or a CSV file, validate a file, put, remove, drop, describe.
+ *
+ * The load policy lives here, once, for arrays and files alike:
+ *  - every entry is validated and normalised (list.c); a bad one is skipped,
+ *    counted and reported with its line (or array position) and reason;
+ *  - if more than max_bad_fraction of the rows are bad, or rows were given
+ *    and none is good, nothing is published (HOTLIST_EBADROWS /
+ *    HOTLIST_EEMPTY): a file that is mostly not what we expect is a broken
+ *    export, and replacing a national list by its readable 3 % would silently
+ *    stop alerts for the other 97 %;
+ *  - otherwise the good entries replace the list as a whole, atomically.
+ * Building happens before the writer lock is taken, so a long load does not
+ * hold up a put on another list.
+ *
+ * Threads: every function here is a writer (or touches no engine), and
+ * refuses with HOTLIST_EDEADLK when called from a hit callback.
+ */
+#include "engine.h"
+
+#include <string.h>
+
+struct load_ctx {
+	struct hl_builder b;
+	struct hotlist_load_report rep; /* always a full one; copied out */
+	int fatal;                      /* HOTLIST_ENOMEM */
+	int row_refused;                /* csv_row refused the row csv_bad reports next */
+};
+
+static void report_error(struct load_ctx *c, uint64_t line, int code, const char *reason)
+{
+	c->rep.rejected++;
+	if (c->rep.n_errors < HOTLIST_REPORT_ERRORS) {
+		struct hotlist_row_error *e = &c->rep.errors[c->rep.n_errors++];
+		e->line = line;
+		e->code = code;
+		snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	}
+}
+
+/* csv.c calls this for each row it could split into fields. */
+static int csv_row(void *ctx, const struct hotlist_entry *e, uint64_t line, char *reason)
+{
+	struct load_ctx *c = ctx;
+	c->rep.rows++;
+	int rc = hotlist__builder_add(&c->b, e, line, 0, reason);
+	if (rc == HOTLIST_ENOMEM)
+		c->fatal = rc;
+	c->row_refused = rc != 0;
+	return rc;
+}
+
+/* csv.c calls this for every bad row: right after csv_row refused it, or
+ * for a row the parser itself could not use (then it is a row not yet
+ * counted). */
+static void csv_bad(void *ctx, uint64_t line, int code, const char *reason)
+{
+	struct load_ctx *c = ctx;
+	if (!c->row_refused)
+		c->rep.rows++;
+	c->row_refused = 0;
+	report_error(c, line, code, reason);
+}
+
+/* The policy above: 0 if the rows collected may be published. A file must
+ * have at least one good row (an empty export is far more often a broken
+ * one than an empty list); an array may be empty on purpose. */
+static int verdict(const struct hotlist_load_report *r, double max_bad, int from_file)
+{
+	uint64_t good = r->rows - r->rejected;
+	if ((r->rows > 0 || from_file) && good == 0)
+		return HOTLIST_EEMPTY;
+	if ((double)r->rejected > max_bad * (double)r->rows)
+		return HOTLIST_EBADROWS;
+	return 0;
+}
+
+static void copy_report(struct hotlist_load_report *out, const struct hotlist_load_report *in)
+{
+	if (!out || out->struct_size < sizeof(*out))
+		return; /* an older, smaller report struct: nothing we can fill safely */
+	*out = *in;
+	out->struct_size = sizeof(*out);
+}
+
+static int check_name(const char *list)
+{
+	if (!list || !*list)
+		return HOTLIST_EINVAL;
+	if (strnlen(list, HOTLIST_NAME_MAX + 1) > HOTLIST_NAME_MAX)
+		return HOTLIST_ENOSPC;
+	return 0;
+}
+
+/* Build and publish what c collected, under the policy. */
+static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t t0,
+		       int from_file)
+{
+	struct hl_base *base = NULL;
+	uint64_t overflow = 0;
+	int rc = c->fatal ? c->fatal : verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
+	if (!rc)
+		rc = hotlist__builder_finish(&c->b, hotlist__snap_seed(), &base, &c->rep.duplicates,
+					     &overflow);
+	if (!rc && overflow) {
+		/* entries past the per-plate bound count as bad rows */
+		c->rep.rejected += overflow - 1;
+		report_error(c, 0, HOTLIST_ENOSPC, "too many entries for one plate; extra rows dropped");
+		rc = verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
+		if (rc)
+			hotlist__base_put(base, hl->a);
+	}
+	if (!rc) {
+		c->rep.loaded = base->n_meta; /* base belongs to the list once published */
+		rc = hotlist__snap_replace(hl, list, base, &c->rep.list_version);
+	}
+	int64_t us = (int64_t)((hotlist__now_ns() - t0) / 1000);
+	c->rep.duration_us = us;
+	if (rc) {
+		c->rep.loaded = 0;
+		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
+		return rc;
+	}
+	/* relaxed: statistics, read by hotlist_stats with no ordering needs */
+	atomic_fetch_add_explicit(&hl->reloads, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&hl->reload_total_us, us, memory_order_relaxed);
+	atomic_store_explicit(&hl->reload_last_us, us, memory_order_relaxed);
+	int_fast64_t max = atomic_load_explicit(&hl->reload_max_us, memory_order_relaxed);
+	while (us > max && !atomic_compare_exchange_weak_explicit(&hl->reload_max_us, &max, us,
+								 memory_order_relaxed,
+								 memory_order_relaxed))
+		;
+	return 0;
+}
+
+static int writer_guard(struct hotlist *hl, const char *list)
+{
+	if (!hl)
+		return HOTLIST_EINVAL;
+	if (hotlist__in_callback)
+		return HOTLIST_EDEADLK;
+	return check_name(list);
+}
+
+int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_entry *entries,
+		    size_t n, struct hotlist_load_report *report)
+{
+	int rc = writer_guard(hl, list);
+	if (rc)
+		return rc;
+	if (n && !entries)
+		return HOTLIST_EINVAL;
+	uint64_t t0 = hotlist__now_ns();
+	struct load_ctx c;
+	memset(&c, 0, sizeof(c));
+	hotlist__builder_init(&c.b, hl->a);
+	char reason[96];
+	for (size_t i = 0; i < n && !c.fatal; i++) {
+		c.rep.rows++;
+		rc = hotlist__builder_add(&c.b, &entries[i], i + 1, 0, reason);
+		if (rc == HOTLIST_ENOMEM)
+			c.fatal = rc;
+		else if (rc)
+			report_error(&c, i + 1, rc, reason);
+	}
+	rc = finish_load(hl, list, &c, t0, 0);
+	hotlist__builder_fini(&c.b);
+	copy_report(report, &c.rep);
+	return rc;
+}
+
+int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
+		     struct hotlist_load_report *report)
+{
+	int rc = writer_guard(hl, list);
+	if (rc)
+		return rc;
+	if (!path)
+		return HOTLIST_EINVAL;
+	uint64_t t0 = hotlist__now_ns();
+	struct load_ctx c;
+	memset(&c, 0, sizeof(c));
+	hotlist__builder_init(&c.b, hl->a);
+	rc = hotlist__csv_parse(path, csv_row, csv_bad, &c);
+	if (!rc)
+		rc = finish_load(hl, list, &c, t0, 1);
+	else
+		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
+	hotlist__builder_fini(&c.b);
+	copy_report(report, &c.rep);
+	return rc;
+}
+
+struct check_ctx {
+	struct load_ctx c;
+	hotlist_row_error_fn fn;
+	void *user;
+};
+
+static void check_bad(void *ctx, uint64_t line, int code, const char *reason)
+{
+	struct check_ctx *k = ctx;
+	csv_bad(&k->c, line, code, reason);
+	if (k->fn) {
+		struct hotlist_row_error e = { .line = line, .code = code };
+		snprintf(e.reason, sizeof(e.reason), "%s", reason);
+		k->fn(&e, k->user);
+	}
+}
+
+int hotlist_check_csv(const char *path, double max_bad_fraction,
+		      struct hotlist_load_report *report, hotlist_row_error_fn on_error, void *user)
+{
+	if (!path || max_bad_fraction < 0)
+		return HOTLIST_EINVAL;
+	uint64_t t0 = hotlist__now_ns();
+	struct check_ctx k;
+	memset(&k, 0, sizeof(k));
+	k.fn = on_error;
+	k.user = user;
+	hotlist__builder_init(&k.c.b, hotlist__default_allocator());
+	/* csv_row's first argument is the load_ctx at the start of check_ctx */
+	int rc = hotlist__csv_parse(path, csv_row, check_bad, &k);
+	if (!rc)
+		rc = k.c.fatal ? k.c.fatal : verdict(&k.c.rep, max_bad_fraction, 1);
+	k.c.rep.loaded = rc ? 0 : k.c.rep.rows - k.c.rep.rejected;
+	k.c.rep.duration_us = (int64_t)((hotlist__now_ns() - t0) / 1000);
+	hotlist__builder_fini(&k.c.b);
+	copy_report(report, &k.c.rep);
+	return rc;
+}
+
+/* Normalised key and country of a plate for put/remove. */
+static int key_of(const char *plate, const char *country, struct hl_key *k, hl_country *c)
+{
+	char norm[HOTLIST_PLATE_MAX + 1];
+	if (!plate)
+		return HOTLIST_EINVAL;
+	int len = hotlist__normalise_plate(plate, norm);
+	if (len < 0)
+		return len;
+	int rc = hotlist__parse_country(country, c);
+	if (rc)
+		return rc;
+	hotlist__key_pack(norm, (size_t)len, k);
+	return 0;
+}
+
+static void count_edit(struct hotlist *hl)
+{
+	atomic_fetch_add_explicit(&hl->edits, 1, memory_order_relaxed); /* statistics only */
+}
+
+int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry *e)
+{
+	int rc = writer_guard(hl, list);
+	if (rc)
+		return rc;
+	if (!e)
+		return HOTLIST_EINVAL;
+	/* validate exactly as a load would, with a one-entry builder */
+	struct hl_builder b;
+	char reason[96];
+	hotlist__builder_init(&b, hl->a);
+	rc = hotlist__builder_add(&b, e, 1, 0, reason);
+	hotlist__builder_fini(&b);
+	struct hl_key k;
+	hl_country c = 0;
+	if (!rc)
+		rc = key_of(e->plate, e->country, &k, &c);
+	if (!rc)
+		rc = hotlist__snap_put(hl, list, e, &k, c);
+	if (!rc)
+		count_edit(hl);
+	return rc;
+}
+
+int hotlist_remove(struct hotlist *hl, const char *list, const char *plate, const char *country)
+{
+	int rc = writer_guard(hl, list);
+	if (rc)
+		return rc;
+	struct hl_key k;
+	hl_country c = 0;
+	rc = key_of(plate, country, &k, &c);
+	if (!rc)
+		rc = hotlist__snap_remove(hl, list, plate, &k, c);
+	if (rc > 0)
+		count_edit(hl);
+	return rc;
+}
+
+int hotlist_drop_list(struct hotlist *hl, const char *list)
+{
+	int rc = writer_guard(hl, list);
+	return rc ? rc : hotlist__snap_drop(hl, list);
+}
+
+int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out)
+{
+	if (!hl || !out)
+		return HOTLIST_EINVAL;
+	return hotlist__snap_info(hl, i, out);
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Allocation-failure sweep (libuv's test-loop-oom idea): through a
+ * configured allocator, make the k-th allocation fail for k = 1, 2, ...
+ * until the operation succeeds. Every failure must return HOTLIST_ENOMEM,
+ * leave the live lists answering exactly as before, and leak nothing (the
+ * allocator counts what is outstanding; after destroy it must be zero).
+ */
+#include "hotlist.h"
+
+#include <check.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct failing {
+	atomic_long calls;    /* allocations asked for */
+	atomic_long fail_at;  /* the call number that fails; 0 = none */
+	atomic_long live;     /* outstanding allocations */
+	atomic_long failures; /* how many we failed */
+};
+
+static struct failing fa;
+
+static void *fa_alloc(void *ctx, size_t size, size_t align)
+{
+	(void)ctx;
+	long n = atomic_fetch_add(&fa.calls, 1) + 1;
+	if (n == atomic_load(&fa.fail_at)) {
+		atomic_fetch_add(&fa.failures, 1);
+		return NULL;
+	}
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	void *p = NULL;
+	if (posix_memalign(&p, align, size ? size : 1))
+		return NULL;
+	atomic_fetch_add(&fa.live, 1);
+	return p;
+}
+
+static void fa_free(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	if (!p)
+		return;
+	atomic_fetch_sub(&fa.live, 1);
+	free(p);
+}
+
+static const struct hotlist_allocator allocator = { fa_alloc, fa_free, NULL };
+
+static void arm(long k)
+{
+	atomic_store(&fa.calls, 0);
+	atomic_store(&fa.fail_at, k);
+}
+
+static void count_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(*(int *)user)++;
+}
+
+static void on_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+}
+
+static int hits(struct hotlist *hl, const char *plate)
+{
+	int n = 0;
+	struct hotlist_read r = { .plate = plate };
+	hotlist_match(hl, &r, count_hit, &n);
+	return n;
+}
+
+static struct hotlist *create_swept(long *points)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.allocator = &allocator;
+	cfg.suppress_window_us = 0; /* the checks match the same plate again and again */
+	cfg.workers = 1;
+	cfg.on_hit = on_hit;
+	struct hotlist *hl = NULL;
+	for (long k = 1;; k++) {
+		arm(k);
+		int rc = hotlist_create(&hl, &cfg);
+		if (rc == 0)
+			break;
+		ck_assert_int_eq(rc, HOTLIST_ENOMEM);
+		ck_assert_ptr_null(hl);
+		ck_assert_int_eq(atomic_load(&fa.live), 0);
+		(*points)++;
+	}
+	arm(0);
+	return hl;
+}
+
+/* Run op with the k-th allocation failing, k = 1.. until it succeeds;
+ * after each failure the state must be `before`. */
+#define SWEEP(points, op, check_unchanged)                                                         \
+	for (long k_ = 1;; k_++) {                                                                 \
+		arm(k_);                                                                           \
+		int rc_ = (op);                                                                    \
+		arm(0);                                                                            \
+		if (rc_ >= 0)                                                                      \
+			break;                                                                     \
+		ck_assert_int_eq(rc_, HOTLIST_ENOMEM);                                             \
+		check_unchanged;                                                                   \
+		(points)++;                                                                        \
+		ck_assert_int_lt(k_, 100000);                                                      \
+	}
+
+START_TEST(sweep_every_operation)
+{
+	long points = 0;
+	struct hotlist *hl = create_swept(&points);
+	long after_create = points;
+	struct hotlist_entry a[] = { { .plate = "A1", .category = "c" },
+				     { .plate = "A2", .country = "NL", .reference = "r" } };
+	struct hotlist_entry b[] = { { .plate = "B1" }, { .plate = "B2" }, { .plate = "A2" } };
+	SWEEP(points, hotlist_replace(hl, "l", a, 2, NULL), ck_assert_int_eq(hits(hl, "A1"), 0));
+	SWEEP(points, hotlist_replace(hl, "l", b, 3, NULL), {
+		ck_assert_int_eq(hits(hl, "A1"), 1);
+		ck_assert_int_eq(hits(hl, "B1"), 0);
+	});
+	struct hotlist_entry u = { .plate = "U1", .category = "urgent" };
+	SWEEP(points, hotlist_put(hl, "l", &u), {
+		ck_assert_int_eq(hits(hl, "U1"), 0);
+		ck_assert_int_eq(hits(hl, "B1"), 1);
+	});
+	SWEEP(points, hotlist_remove(hl, "l", "B1", NULL), {
+		ck_assert_int_eq(hits(hl, "B1"), 1);
+		ck_assert_int_eq(hits(hl, "U1"), 1);
+	});
+	SWEEP(points, hotlist_put(hl, "other", &u), ck_assert_int_eq(hits(hl, "U1"), 1));
+	ck_assert_int_eq(hits(hl, "U1"), 2);
+
+	char path[] = "/tmp/hotlist-oom-XXXXXX";
+	int fd = mkstemp(path);
+	const char *csv = "plate;category\nC1;x\nC2;y\nC3;z\n";
+	ck_assert_int_eq(write(fd, csv, strlen(csv)), (ssize_t)strlen(csv));
+	close(fd);
+	SWEEP(points, hotlist_load_csv(hl, "l", path, NULL), {
+		ck_assert_int_eq(hits(hl, "C1"), 0);
+		ck_assert_int_eq(hits(hl, "B2"), 1);
+	});
+	unlink(path);
+	ck_assert_int_eq(hits(hl, "C3"), 1);
+	struct hotlist_read r = { .plate = "C1", .camera = "cam" };
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	ck_assert_int_eq(hotlist_flush(hl), 0);
+	hotlist_destroy(hl, NULL);
+	ck_assert_int_eq(atomic_load(&fa.live), 0);
+	printf("allocation-failure sweep: %ld failure points (%ld in create), all clean\n", points,
+	       after_create);
+	ck_assert_int_gt(after_create, 3);
+	ck_assert_int_gt(points, after_create + 10);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("alloc_fail");
+	TCase *tc = tcase_create("sweep");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, sweep_every_operation);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Engine suite: the public API end to end — lists, exact matching, country
+ * semantics, validity, priority order, suppression, edits, statistics,
+ * errors, and the asynchronous path. Each test creates its own engine (Check
+ * forks per test; no RCU state crosses a fork).
+ */
+#include "hotlist.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SEEN 64
+
+/* What the callbacks saw. */
+struct seen {
+	int n;
+	char list[MAX_SEEN][HOTLIST_NAME_MAX + 1];
+	char plate[MAX_SEEN][32];
+	char category[MAX_SEEN][32];
+	char entry_plate[32], read_plate[32], reference[48]; /* of the last hit */
+	unsigned priority[MAX_SEEN];
+	uint64_t version[MAX_SEEN];
+	struct hotlist_hit last;
+};
+
+static void record(const struct hotlist_hit *h, void *user)
+{
+	struct seen *s = user;
+	if (s->n < MAX_SEEN) {
+		snprintf(s->list[s->n], sizeof(s->list[0]), "%s", h->list);
+		snprintf(s->plate[s->n], sizeof(s->plate[0]), "%s", h->plate);
+		snprintf(s->category[s->n], sizeof(s->category[0]), "%s", h->category);
+		s->priority[s->n] = h->priority;
+		s->version[s->n] = h->list_version;
+	}
+	s->last = *h; /* its pointers die with the callback: copy what is checked */
+	snprintf(s->entry_plate, sizeof(s->entry_plate), "%s", h->entry_plate);
+	snprintf(s->read_plate, sizeof(s->read_plate), "%s", h->read_plate);
+	snprintf(s->reference, sizeof(s->reference), "%s", h->reference);
+	s->n++;
+}
+
+static struct hotlist *engine(int64_t suppress_us)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = suppress_us;
+	struct hotlist *hl = NULL;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	ck_assert_ptr_nonnull(hl);
+	return hl;
+}
+
+static int match(struct hotlist *hl, const char *plate, const char *country, struct seen *s)
+{
+	struct hotlist_read r = { .plate = plate, .country = country, .camera = "cam-1" };
+	memset(s, 0, sizeof(*s));
+	return hotlist_match(hl, &r, record, s);
+}
+
+static int count(struct hotlist *hl, const char *plate, const char *country)
+{
+	struct seen s;
+	int rc = match(hl, plate, country, &s);
+	ck_assert_int_eq(rc, s.n);
+	return rc;
+}
+
+START_TEST(create_and_config)
+{
+	struct hotlist *hl = NULL;
+	struct hotlist_config cfg;
+	ck_assert_int_eq(hotlist_create(NULL, NULL), HOTLIST_EINVAL);
+	ck_assert_int_eq(hotlist_create(&hl, NULL), 0);
+	hotlist_destroy(hl, NULL);
+	hotlist_destroy(NULL, NULL);
+
+	hotlist_config_init(&cfg);
+	cfg.struct_size = 8;
+	hl = NULL;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
+	ck_assert_ptr_null(hl);
+	hotlist_config_init(&cfg); /* workers but no callback */
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
+	hotlist_config_init(&cfg);
+	cfg.on_hit = record;
+	cfg.max_bad_fraction = 2;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
+	cfg.max_bad_fraction = 0.01;
+	cfg.backpressure = (enum hotlist_backpressure)7;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
+	ck_assert_ptr_null(hl);
+}
+END_TEST
+
+START_TEST(errors_and_version)
+{
+	ck_assert_str_eq(hotlist_err_name(HOTLIST_EPLATE), "HOTLIST_EPLATE");
+	ck_assert_str_eq(hotlist_err_name(-9999), "HOTLIST_EUNKNOWN");
+	ck_assert_str_eq(hotlist_strerror(HOTLIST_ENOMEM), "out of memory");
+	ck_assert_str_eq(hotlist_strerror(12345), "unknown error");
+	ck_assert_int_eq(HOTLIST_ENOENT, -2);
+	ck_assert_uint_eq(hotlist_version_number(), HOTLIST_VERSION_NUMBER);
+	char v[32];
+	snprintf(v, sizeof(v), "%d.%d.%d", HOTLIST_VERSION_MAJOR, HOTLIST_VERSION_MINOR,
+		 HOTLIST_VERSION_PATCH);
+	ck_assert_str_eq(hotlist_version_string(), v);
+}
+END_TEST
+
+START_TEST(exact_hit_fields)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e = { .plate = "GZ-123-B",
+				   .country = " nl ",
+				   .category = "stolen vehicle",
+				   .reference = "NL-2026-0042",
+				   .priority = 7,
+				   .covert = true };
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	ck_assert_int_eq(hotlist_replace(hl, "national", &e, 1, &rep), 0);
+	ck_assert_uint_eq(rep.loaded, 1);
+	ck_assert_uint_ne(rep.list_version, 0);
+	struct seen s;
+	ck_assert_int_eq(match(hl, "gz 123·b", "NL", &s), 1);
+	ck_assert_str_eq(s.list[0], "national");
+	ck_assert_str_eq(s.plate[0], "GZ-123-B");
+	ck_assert_str_eq(s.entry_plate, "GZ123B");
+	ck_assert_str_eq(s.read_plate, "GZ123B");
+	ck_assert_str_eq(s.last.country, "NL");
+	ck_assert_str_eq(s.last.read_country, "NL");
+	ck_assert_str_eq(s.category[0], "stolen vehicle");
+	ck_assert_str_eq(s.reference, "NL-2026-0042");
+	ck_assert_uint_eq(s.last.priority, 7);
+	ck_assert(s.last.covert);
+	ck_assert_int_eq(s.last.match, HOTLIST_MATCH_EXACT);
+	ck_assert_uint_eq(s.last.list_version, rep.list_version);
+	ck_assert_uint_eq(s.last.substitutions + s.last.indels, 0);
+	ck_assert_int_eq(count(hl, "GZ123C", "NL"), 0);
+	ck_assert_int_eq(count(hl, "GZ123", "NL"), 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(country_semantics)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e[] = {
+		{ .plate = "AB123C", .country = "NL", .category = "nl" },
+		{ .plate = "AB123C", .country = "BE", .category = "be" },
+		{ .plate = "XY999", .category = "any" },
+	};
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 3, NULL), 0);
+	ck_assert_int_eq(count(hl, "AB123C", "NL"), 1);
+	ck_assert_int_eq(count(hl, "AB123C", "be"), 1);
+	ck_assert_int_eq(count(hl, "AB123C", "DE"), 0);
+	ck_assert_int_eq(count(hl, "AB123C", NULL), 2); /* unknown country: both */
+	ck_assert_int_eq(count(hl, "AB123C", ""), 2);
+	ck_assert_int_eq(count(hl, "XY999", "FR"), 1); /* no country: any read */
+	ck_assert_int_eq(count(hl, "XY999", NULL), 1);
+	ck_assert_int_eq(count(hl, "AB123C", "D"), 0); /* one-letter code: DE */
+	struct seen s;
+	ck_assert_int_eq(match(hl, "AB123C", "NLX", &s), HOTLIST_ECOUNTRY);
+	ck_assert_int_eq(s.n, 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(bad_reads_counted)
+{
+	struct hotlist *hl = engine(0);
+	struct seen s;
+	ck_assert_int_eq(match(hl, "", NULL, &s), HOTLIST_EPLATE);
+	ck_assert_int_eq(match(hl, "--- ..", NULL, &s), HOTLIST_EPLATE);
+	ck_assert_int_eq(match(hl, "ABCDEFGHIJKLMNOPQ", NULL, &s), HOTLIST_EPLATE);
+	ck_assert_int_eq(match(hl, "AB\x01", NULL, &s), HOTLIST_EPLATE);
+	ck_assert_int_eq(match(hl, "AB1", NULL, &s), 0);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.bad_reads, 4);
+	ck_assert_uint_eq(st.reads, 1);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(priority_order_across_lists)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry a = { .plate = "K1", .category = "a", .priority = 50 };
+	struct hotlist_entry b[] = { { .plate = "K1", .category = "b", .priority = 3 },
+				     { .plate = "K1", .category = "c", .priority = 90 } };
+	struct hotlist_entry c = { .plate = "K1", .category = "d", .priority = 0 };
+	ck_assert_int_eq(hotlist_replace(hl, "one", &a, 1, NULL), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "two", b, 2, NULL), 0);
+	ck_assert_int_eq(hotlist_put(hl, "three", &c), 0);
+	struct seen s;
+	ck_assert_int_eq(match(hl, "K1", NULL, &s), 4);
+	ck_assert_uint_eq(s.priority[0], 0);
+	ck_assert_str_eq(s.list[0], "three");
+	ck_assert_uint_eq(s.priority[1], 3);
+	ck_assert_uint_eq(s.priority[2], 50);
+	ck_assert_str_eq(s.list[2], "one");
+	ck_assert_uint_eq(s.priority[3], 90);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(validity_window)
+{
+	struct hotlist *hl = engine(0);
+	const int64_t day = 86400 * INT64_C(1000000), t = 1800000000 * INT64_C(1000000);
+	struct hotlist_entry e[] = {
+		{ .plate = "V1", .valid_from_us = t, .expires_us = t + day },
+		{ .plate = "V2", .expires_us = t },
+		{ .plate = "V3", .valid_from_us = t },
+	};
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 3, NULL), 0);
+	struct seen s;
+	struct hotlist_read r = { .plate = "V1" };
+	int64_t at[] = { t - 1, t, t + day - 1, t + day };
+	int want[] = { 0, 1, 1, 0 };
+	for (int i = 0; i < 4; i++) {
+		memset(&s, 0, sizeof(s));
+		r.ts_us = at[i];
+		ck_assert_int_eq(hotlist_match(hl, &r, record, &s), want[i]);
+	}
+	r.plate = "V2";
+	r.ts_us = t - 1;
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 1);
+	r.ts_us = t;
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 0);
+	r.plate = "V3";
+	r.ts_us = 0; /* now: before 2027-01-15, so V3 is not valid yet */
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 0);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.not_valid, 4);
+	/* an entry that expires before it starts is refused */
+	struct hotlist_entry bad = { .plate = "V4", .valid_from_us = t, .expires_us = t };
+	ck_assert_int_eq(hotlist_put(hl, "l", &bad), HOTLIST_EINVAL);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(suppression)
+{
+	const int64_t w = 60 * INT64_C(1000000), t = 1700000000 * INT64_C(1000000);
+	struct hotlist *hl = engine(w);
+	struct hotlist_entry e = { .plate = "S1", .category = "stolen vehicle" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	struct seen s;
+	struct hotlist_read r = { .plate = "S1", .camera = "c1", .ts_us = t };
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 1);
+	r.ts_us = t + w / 2;
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 0); /* repeat: suppressed */
+	r.camera = "c2";
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 1); /* another camera */
+	r.camera = "c1";
+	r.ts_us = t + 2 * w;
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 1); /* after the window */
+	/* a reload of the same entry does not reset suppression */
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	r.ts_us = t + 2 * w + 1;
+	ck_assert_int_eq(hotlist_match(hl, &r, record, &s), 0);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.suppressed, 2);
+	ck_assert_uint_eq(st.hits, 3);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(put_remove_edits)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry base[] = {
+		{ .plate = "B1", .country = "NL", .category = "stolen vehicle" },
+		{ .plate = "B1", .country = "BE", .category = "stolen vehicle" },
+		{ .plate = "B2", .category = "wanted person" },
+	};
+	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
+	/* put a new entry: visible at once */
+	struct hotlist_entry u = { .plate = "U-1", .country = "NL", .category = "urgent", .priority = 1 };
+	ck_assert_int_eq(hotlist_put(hl, "l", &u), 0);
+	ck_assert_int_eq(count(hl, "U1", "NL"), 1);
+	/* update: same plate, country, category -> replaced, not doubled */
+	u.priority = 2;
+	u.reference = "updated";
+	ck_assert_int_eq(hotlist_put(hl, "l", &u), 0);
+	struct seen s;
+	ck_assert_int_eq(match(hl, "U1", "NL", &s), 1);
+	ck_assert_str_eq(s.reference, "updated");
+	/* update of a base entry */
+	struct hotlist_entry b1 = base[0];
+	b1.reference = "new ref";
+	ck_assert_int_eq(hotlist_put(hl, "l", &b1), 0);
+	ck_assert_int_eq(match(hl, "B1", "NL", &s), 1);
+	ck_assert_str_eq(s.reference, "new ref");
+	ck_assert_int_eq(count(hl, "B1", NULL), 2);
+	/* remove one country's entry, then the rest */
+	ck_assert_int_eq(hotlist_remove(hl, "l", "B1", "BE"), 1);
+	ck_assert_int_eq(count(hl, "B1", NULL), 1);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "B1", "BE"), HOTLIST_ENOENT);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "b-1", NULL), 1);
+	ck_assert_int_eq(count(hl, "B1", NULL), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "U1", ""), 1);
+	ck_assert_int_eq(count(hl, "U1", NULL), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "nope", "U1", NULL), HOTLIST_ENOENT);
+	/* put back after remove */
+	ck_assert_int_eq(hotlist_put(hl, "l", &base[1]), 0);
+	ck_assert_int_eq(count(hl, "B1", "BE"), 1);
+	ck_assert_int_eq(count(hl, "B1", "NL"), 0);
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_str_eq(info.name, "l");
+	ck_assert_uint_eq(info.entries, 2); /* B1/BE, B2 */
+	ck_assert_int_eq(hotlist_list_info(hl, 1, &info), HOTLIST_ENOENT);
+	/* a replace supersedes pending edits */
+	ck_assert_int_eq(hotlist_replace(hl, "l", &base[2], 1, NULL), 0);
+	ck_assert_int_eq(count(hl, "B1", NULL), 0);
+	ck_assert_int_eq(count(hl, "B2", NULL), 1);
+	/* bad puts change nothing */
+	struct hotlist_entry bad = { .plate = "!!", .category = "x" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &bad), HOTLIST_EPLATE);
+	bad.plate = "OK1";
+	bad.country = "Narnia";
+	ck_assert_int_eq(hotlist_put(hl, "l", &bad), HOTLIST_ECOUNTRY);
+	bad.country = NULL;
+	bad.priority = 101;
+	ck_assert_int_eq(hotlist_put(hl, "l", &bad), HOTLIST_EINVAL);
+	ck_assert_int_eq(count(hl, "OK1", NULL), 0);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.edits, 7);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* Enough edits to pass the fold threshold several times; the visible set
+ * must be exactly what a plain model says. */
+START_TEST(many_edits_fold)
+{
+	struct hotlist *hl = engine(0);
+	enum { N = 2000 };
+	static char present[N];
+	char plate[16];
+	memset(present, 0, sizeof(present));
+	unsigned x = 12345;
+	for (int i = 0; i < 5000; i++) {
+		x = x * 1103515245u + 12345u;
+		int k = (int)((x >> 8) % N);
+		snprintf(plate, sizeof(plate), "E%05d", k);
+		if ((x >> 4) & 3) {
+			struct hotlist_entry e = { .plate = plate, .category = "c" };
+			ck_assert_int_eq(hotlist_put(hl, "edits", &e), 0);
+			present[k] = 1;
+		} else {
+			int rc = hotlist_remove(hl, "edits", plate, NULL);
+			ck_assert_int_eq(rc, present[k] ? 1 : HOTLIST_ENOENT);
+			present[k] = 0;
+		}
+	}
+	uint64_t want = 0;
+	for (int k = 0; k < N; k++) {
+		snprintf(plate, sizeof(plate), "E%05d", k);
+		ck_assert_int_eq(count(hl, plate, NULL), present[k]);
+		want += (uint64_t)present[k];
+	}
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.entries, want);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(replace_policy)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry good = { .plate = "G1", .category = "c" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &good, 1, NULL), 0);
+	enum { N = 200 };
+	static struct hotlist_entry e[N];
+	static char plates[N][8];
+	for (int i = 0; i < N; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "P%d", i);
+		e[i] = (struct hotlist_entry){ .plate = plates[i], .category = "c" };
+	}
+	e[10].plate = "";          /* bad plate */
+	e[20].country = "XX";      /* bad country */
+	e[30].plate = e[31].plate; /* duplicate row: merged */
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	/* 2 bad rows of 200 = 1 %: allowed */
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, N, &rep), 0);
+	ck_assert_uint_eq(rep.rows, N);
+	ck_assert_uint_eq(rep.rejected, 2);
+	ck_assert_uint_eq(rep.duplicates, 1);
+	ck_assert_uint_eq(rep.loaded, N - 3);
+	ck_assert_uint_eq(rep.n_errors, 2);
+	ck_assert_uint_eq(rep.errors[0].line, 11);
+	ck_assert_int_eq(rep.errors[0].code, HOTLIST_EPLATE);
+	ck_assert_uint_eq(rep.errors[1].line, 21);
+	ck_assert_int_eq(rep.errors[1].code, HOTLIST_ECOUNTRY);
+	ck_assert_int_eq(count(hl, "P0", NULL), 1);
+	ck_assert_int_eq(count(hl, "G1", NULL), 0);
+	/* 3 bad of 200: refused, the live list stays */
+	e[40].plate = "????";
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, N, &rep), HOTLIST_EBADROWS);
+	ck_assert_uint_eq(rep.rejected, 3);
+	ck_assert_uint_eq(rep.loaded, 0);
+	ck_assert_int_eq(count(hl, "P0", NULL), 1);
+	/* nothing good: refused */
+	struct hotlist_entry allbad[2] = { { .plate = "" }, { .plate = NULL } };
+	ck_assert_int_eq(hotlist_replace(hl, "l", allbad, 2, &rep), HOTLIST_EEMPTY);
+	ck_assert_int_eq(count(hl, "P0", NULL), 1);
+	/* n == 0 empties the list on purpose */
+	ck_assert_int_eq(hotlist_replace(hl, "l", NULL, 0, NULL), 0);
+	ck_assert_int_eq(count(hl, "P0", NULL), 0);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.reloads, 3);
+	ck_assert_uint_eq(st.reload_failures, 2);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(list_limits_and_drop)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e = { .plate = "D1" };
+	char name[80];
+	for (int i = 0; i < HOTLIST_LISTS_MAX; i++) {
+		snprintf(name, sizeof(name), "list-%d", i);
+		ck_assert_int_eq(hotlist_replace(hl, name, &e, 1, NULL), 0);
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "one-too-many", &e, 1, NULL), HOTLIST_ENOSPC);
+	ck_assert_int_eq(count(hl, "D1", NULL), HOTLIST_LISTS_MAX);
+	ck_assert_int_eq(hotlist_drop_list(hl, "list-3"), 0);
+	ck_assert_int_eq(hotlist_drop_list(hl, "list-3"), HOTLIST_ENOENT);
+	ck_assert_int_eq(count(hl, "D1", NULL), HOTLIST_LISTS_MAX - 1);
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(hl, 3, &info), 0);
+	ck_assert_str_eq(info.name, "list-4"); /* creation order kept */
+	memset(name, 'n', sizeof(name));
+	name[HOTLIST_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(hotlist_replace(hl, name, &e, 1, NULL), HOTLIST_ENOSPC);
+	ck_assert_int_eq(hotlist_replace(hl, "", &e, 1, NULL), HOTLIST_EINVAL);
+	ck_assert_int_eq(hotlist_replace(hl, NULL, &e, 1, NULL), HOTLIST_EINVAL);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+static struct hotlist *cb_engine;
+static int cb_rc;
+
+static void writer_in_callback(const struct hotlist_hit *h, void *user)
+{
+	struct hotlist_entry e = { .plate = "W2" };
+	(void)h;
+	(void)user;
+	cb_rc = hotlist_put(cb_engine, "l", &e);
+}
+
+START_TEST(writer_from_callback_refused)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e = { .plate = "W1" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	cb_engine = hl;
+	cb_rc = 1;
+	struct hotlist_read r = { .plate = "W1" };
+	ck_assert_int_eq(hotlist_match(hl, &r, writer_in_callback, NULL), 1);
+	ck_assert_int_eq(cb_rc, HOTLIST_EDEADLK);
+	ck_assert_int_eq(count(hl, "W2", NULL), 0);
+	/* outside a callback the same call works */
+	ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+static void count_only(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(*(int *)user)++;
+}
+
+/* The batch API answers exactly as the single-read API, for every chunk
+ * boundary and with bad reads mixed in. */
+START_TEST(batch_equals_single)
+{
+	struct hotlist *hl = engine(0);
+	enum { N = 300, R = 1000 };
+	static char plates[N][12], rplates[R][12];
+	static struct hotlist_entry e[N];
+	static struct hotlist_read r[R];
+	for (int i = 0; i < N; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "HB%03d", i * 3);
+		e[i] = (struct hotlist_entry){ .plate = plates[i], .country = i % 2 ? "NL" : NULL };
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "a", e, N / 2, NULL), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "b", e + N / 3, N / 2, NULL), 0);
+	struct hotlist_entry p = { .plate = "HB003", .category = "put" };
+	ck_assert_int_eq(hotlist_put(hl, "c", &p), 0);
+	int single = 0;
+	for (int i = 0; i < R; i++) {
+		snprintf(rplates[i], sizeof(rplates[i]), i % 97 == 5 ? "?" : "HB%03d", i);
+		r[i] = (struct hotlist_read){ .plate = rplates[i], .country = i % 5 ? "NL" : "BE" };
+		int n = 0;
+		int rc = hotlist_match(hl, &r[i], count_only, &n);
+		if (rc >= 0)
+			single += n;
+	}
+	ck_assert_int_gt(single, 100);
+	for (size_t chunk = 1; chunk <= R; chunk = chunk * 3 + 1) {
+		int batch = 0, ret = 0;
+		for (size_t i = 0; i < R; i += chunk)
+			ret += hotlist_match_batch(hl, r + i, R - i < chunk ? R - i : chunk, count_only,
+						   &batch);
+		ck_assert_int_eq(batch, single);
+		ck_assert_int_eq(ret, single);
+	}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(stats_counts)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e[] = { { .plate = "T1" }, { .plate = "T2" } };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 2, NULL), 0);
+	for (int i = 0; i < 10; i++)
+		count(hl, i % 2 ? "T1" : "T9", NULL);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.reads, 10);
+	ck_assert_uint_eq(st.hits, 5);
+	ck_assert_uint_eq(st.hits_exact, 5);
+	ck_assert_uint_eq(st.lists, 1);
+	ck_assert_uint_eq(st.entries, 2);
+	ck_assert_uint_gt(st.index_bytes, 0);
+	ck_assert_uint_ge(st.memory_bytes, st.index_bytes);
+	ck_assert_uint_eq(st.inline_latency.count, 5);
+	ck_assert_uint_gt(st.inline_latency.max_ns, 0);
+	ck_assert_uint_le(st.inline_latency.p50_ns, st.inline_latency.p99_ns);
+	/* an older caller's smaller struct is left alone */
+	struct hotlist_stats small = { .struct_size = 16, .reads = 77 };
+	hotlist_stats(hl, &small);
+	ck_assert_uint_eq(small.reads, 77);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* ---- the asynchronous path ---- */
+
+struct async_seen {
+	pthread_mutex_t mu;
+	long hits;
+	long by_camera[8];
+};
+
+static void async_hit(const struct hotlist_hit *h, void *user)
+{
+	struct async_seen *s = user;
+	pthread_mutex_lock(&s->mu);
+	s->hits++;
+	s->by_camera[h->read->camera[4] - '0']++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+struct producer {
+	struct hotlist *hl;
+	int id, n;
+	long refused;
+};
+
+static void *produce(void *arg)
+{
+	struct producer *p = arg;
+	char cam[8], plate[16];
+	snprintf(cam, sizeof(cam), "cam-%d", p->id);
+	for (int i = 0; i < p->n; i++) {
+		snprintf(plate, sizeof(plate), "AS%d", i % 10);
+		struct hotlist_read r = { .plate = plate, .camera = cam };
+		int rc;
+		while ((rc = hotlist_submit(p->hl, &r)) == HOTLIST_EAGAIN)
+			p->refused++;
+		ck_assert_int_eq(rc, 0);
+	}
+	return NULL;
+}
+
+static void run_async(enum hotlist_backpressure bp, size_t queue)
+{
+	static struct async_seen s;
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.mu, NULL);
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.queue_capacity = queue;
+	cfg.backpressure = bp;
+	cfg.on_hit = async_hit;
+	cfg.on_hit_user = &s;
+	cfg.suppress_window_us = 0;
+	struct hotlist *hl;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist_entry e = { .plate = "AS3" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	enum { P = 6, N = 5000 };
+	struct producer p[P];
+	pthread_t t[P];
+	for (int i = 0; i < P; i++) {
+		p[i] = (struct producer){ .hl = hl, .id = i, .n = N };
+		pthread_create(&t[i], NULL, produce, &p[i]);
+	}
+	long refused = 0;
+	for (int i = 0; i < P; i++) {
+		pthread_join(t[i], NULL);
+		refused += p[i].refused;
+	}
+	ck_assert_int_eq(hotlist_flush(hl), 0);
+	pthread_mutex_lock(&s.mu);
+	ck_assert_int_eq(s.hits, P * N / 10); /* nothing lost, nothing twice */
+	for (int i = 0; i < P; i++)
+		ck_assert_int_eq(s.by_camera[i], N / 10);
+	pthread_mutex_unlock(&s.mu);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.submitted, P * N);
+	ck_assert_uint_eq(st.reads, P * N);
+	ck_assert_uint_eq(st.refused, (uint64_t)refused);
+	ck_assert_uint_eq(st.pending, 0);
+	ck_assert_uint_eq(st.async_latency.count, P * N / 10);
+	uint64_t pending = 99;
+	hotlist_destroy(hl, &pending);
+	ck_assert_uint_eq(pending, 0);
+	pthread_mutex_destroy(&s.mu);
+}
+
+START_TEST(async_block)
+{
+	run_async(HOTLIST_BLOCK, 64);
+}
+END_TEST
+
+START_TEST(async_refuse)
+{
+	run_async(HOTLIST_REFUSE, 16);
+}
+END_TEST
+
+START_TEST(async_not_configured)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_read r = { .plate = "X1" };
+	ck_assert_int_eq(hotlist_submit(hl, &r), HOTLIST_ENOTSUP);
+	ck_assert_int_eq(hotlist_flush(hl), HOTLIST_ENOTSUP);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("api");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, create_and_config);
+	tcase_add_test(tc, errors_and_version);
+	tcase_add_test(tc, exact_hit_fields);
+	tcase_add_test(tc, country_semantics);
+	tcase_add_test(tc, bad_reads_counted);
+	tcase_add_test(tc, priority_order_across_lists);
+	tcase_add_test(tc, validity_window);
+	tcase_add_test(tc, suppression);
+	tcase_add_test(tc, put_remove_edits);
+	tcase_add_test(tc, many_edits_fold);
+	tcase_add_test(tc, replace_policy);
+	tcase_add_test(tc, list_limits_and_drop);
+	tcase_add_test(tc, writer_from_callback_refused);
+	tcase_add_test(tc, batch_equals_single);
+	tcase_add_test(tc, stats_counts);
+	tcase_add_test(tc, async_block);
+	tcase_add_test(tc, async_refuse);
+	tcase_add_test(tc, async_not_configured);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(engine_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,1069 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * csv.c — hot-list files: the CSV parser and the date parser.
+ *
+ * Owns: turning the bytes of a hot-list file into struct hotlist_entry rows
+ * (one callback per row) and reporting every row it cannot use with the line
+ * it started on. It knows nothing of plates beyond "the field is not empty":
+ * the caller normalises, validates countries and builds the list.
+ *
+ * Bounded memory. The file is read (no mmap: a file truncated while mapped
+ * would raise SIGBUS in the caller's process) into one buffer that holds
+ * the unfinished record carried over from the last read plus one more read:
+ *
+ *   buf: [ carried partial record <= HL_CSV_LINE_MAX | new bytes <= HL_CSV_CHUNK ]
+ *
+ * Complete records are parsed in place; the partial one at the end is moved
+ * to the front and parsed again, from its first byte, once more bytes came.
+ * A record can only end at LF, so nothing is parsed until a read brings one
+ * (or the buffer is full, or the input ends). A record longer than
+ * HL_CSV_LINE_MAX is reported bad and the rest of it, up to the next LF, is
+ * skipped as it streams by, so the carry never exceeds the limit. Fields of
+ * known columns are copied into HL_CSV_FIELD_MAX-byte scratch buffers; the
+ * others are only stepped over. A parse makes two allocations, the parser
+ * state (about 2.5 KiB) and the buffer (HL_CSV_LINE_MAX + HL_CSV_CHUNK),
+ * whatever the file holds.
+ *
+ * Phases:
+ *   prefix  nothing is parsed before the first HL_CSV_PREFIX bytes (or the
+ *           whole input) are in; a NUL among them means a binary file.
+ *   header  a UTF-8 BOM is skipped, then blank lines; the first non-blank
+ *           line (up to the first LF with an even number of quotes before
+ *           it) is the header. It must be valid UTF-8 without NUL. The
+ *           delimiter is the one of ';' ',' '\t' that occurs most outside
+ *           quotes; of tied ones, the first in that order that gives a
+ *           plate column (none at all: ';', a single column). The header's
+ *           fields are split like a data record and matched to columns
+ *           (case, spaces, '_' and '-' ignored; the first of a name wins;
+ *           a name over HL_CSV_FIELD_MAX bytes makes the file bad).
+ *   data    one record after the other.
+ *
+ * Grammar (RFC 4180 with the usual leniency): a field that starts (after
+ * spaces) with '"' is quoted: delimiters, CR and LF inside are data, "" is
+ * one quote, spaces after the closing quote are ignored. Unquoted fields are
+ * trimmed of spaces, CR and (unless it is the delimiter) tab. A record ends at
+ * LF outside quotes, so CRLF and LF both work, as does a last line without
+ * LF. A record's line number is the 1-based line its first byte is on.
+ *
+ * Rows: a record whose fields are all empty and unquoted is blank and skipped
+ * silently. Missing trailing fields are empty; extra fields are ignored. A
+ * record is bad (reported once, skipped) for: more than HL_CSV_LINE_MAX bytes
+ * (the rest up to the next LF is discarded without looking at quotes), a
+ * known-column field over HL_CSV_FIELD_MAX bytes, a NUL byte, a quote inside
+ * an unquoted field, text after a closing quote, a quote still open at the
+ * end of input, an empty plate (HOTLIST_EPLATE), or a bad priority, date or
+ * covert flag (HOTLIST_EINVAL).
+ *
+ * Callbacks: csv.c is the only caller of bad(). For a record it rejects it
+ * calls bad(); for the others it calls row(), and if row() returns non-zero,
+ * bad() with that code and row()'s reason: exactly one bad() per bad row
+ * whoever found it, in file order. Records' line numbers strictly increase;
+ * the bad() for a refused row repeats its row()'s line. A row() returning
+ * HOTLIST_ENOMEM stops the parse, which returns it.
+ *
+ * Threads and memory ordering: a parse touches only its own memory and the
+ * callbacks' context, no atomics, no locks; any number may run at once.
+ *
+ * Dates (hotlist__parse_time): "YYYY-MM-DD" (midnight UTC), optionally
+ * followed by 'T' or ' ' and "HH:MM", ":SS", ".f" (1 to 9 digits, cut to
+ * microseconds, only after seconds), then 'Z' or "+HH:MM"/"-HH:MM"; or
+ * [-]digits, seconds since the epoch. Ranges are checked (no hour 24, no
+ * leap second 60, the day within its month). Converted with Howard
+ * Hinnant's days_from_civil (proleptic Gregorian,
+ * http://howardhinnant.github.io/date_algorithms.html); no libc time or
+ * locale function is used.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* Longest record (a line, or lines joined inside quotes), LF not counted: a
+ * hot-list row is under 200 bytes; 64 KiB leaves room for long free-text
+ * columns while a corrupt file (no LF for megabytes) costs one bad row. */
+#define HL_CSV_LINE_MAX (64 * 1024)
+/* Longest field of a known column: plates are at most HOTLIST_RAW_PLATE_MAX
+ * bytes, categories and references are short free text. */
+#define HL_CSV_FIELD_MAX 256
+/* Bytes looked at for NUL to tell a binary file (UTF-16, a zip, an image)
+ * from text, the way grep and git do. */
+#define HL_CSV_PREFIX 4096
+/* Bytes per read(): large enough that syscalls and the memmove of the carried
+ * record cost nothing next to the parse, small enough to stay in L2. */
+#define HL_CSV_CHUNK (256 * 1024)
+/* Priority of a row whose priority field is empty: the middle of 0..100. */
+#define HL_CSV_PRIORITY_DEFAULT 50
+/* Bytes of a bad value quoted in a reason (the reason has 96 bytes). */
+#define HL_CSV_QUOTE_MAX 40
+#define HL_CSV_REASON_LEN 96
+
+/* Known columns; a row's field of each is copied into f[slot]. */
+enum slot {
+	SL_PLATE,
+	SL_COUNTRY,
+	SL_CATEGORY,
+	SL_PRIORITY,
+	SL_VALID_FROM,
+	SL_EXPIRES,
+	SL_REFERENCE,
+	SL_COVERT,
+	SL__COUNT
+};
+
+/* Byte classes, built per delimiter. C_ORD and C_WS must stay 0 and 1:
+ * "cls <= C_WS" is the test for text inside an unquoted field. */
+enum cls { C_ORD, C_WS, C_DELIM, C_NL, C_QUOTE, C_NUL };
+
+enum phase { PH_HEADER, PH_DATA };
+
+/* What parse_record() found. */
+enum rec { REC_DONE, REC_MORE, REC_LONG };
+
+#define HL_NO_FIELD UINT32_MAX
+
+struct field_buf {
+	uint32_t len;
+	char s[HL_CSV_FIELD_MAX + 1];
+};
+
+struct csv {
+	hl_csv_row_fn row;
+	hl_csv_bad_fn bad;
+	void *ctx;
+	enum phase phase;
+	bool skip; /* discarding the rest of a line too long, up to its LF */
+	bool in_header; /* parse_record() is splitting the header */
+	unsigned char delim;
+	uint64_t line; /* line of the first byte not yet consumed */
+
+	/* The record being parsed. */
+	const char *err; /* first problem found in it, or NULL */
+	bool nonempty; /* some field has text or quotes */
+	uint64_t rec_line; /* line it starts on */
+	uint64_t rec_nl; /* LFs inside it (in quotes) */
+
+	/* Column map: the known columns' field indices in increasing order,
+	 * ending with HL_NO_FIELD, and the slot each goes to. */
+	uint32_t map[SL__COUNT];
+	uint32_t order_idx[SL__COUNT + 1];
+	uint8_t order_slot[SL__COUNT];
+	uint8_t cls[256];
+
+	struct field_buf f[SL__COUNT];
+	struct field_buf name; /* a header field */
+};
+
+/* ---- Column names --------------------------------------------------------------- */
+
+static const struct {
+	const char *name; /* lower case, without ' ', '_' and '-' */
+	enum slot slot;
+} column_names[] = {
+	{ "plate", SL_PLATE },		{ "platenumber", SL_PLATE },
+	{ "registration", SL_PLATE },	{ "kenteken", SL_PLATE },
+	{ "country", SL_COUNTRY },	{ "platestate", SL_COUNTRY },
+	{ "state", SL_COUNTRY },	{ "countrycode", SL_COUNTRY },
+	{ "category", SL_CATEGORY },	{ "priority", SL_PRIORITY },
+	{ "validfrom", SL_VALID_FROM }, { "effectivedate", SL_VALID_FROM },
+	{ "expires", SL_EXPIRES },	{ "expirydate", SL_EXPIRES },
+	{ "expiry", SL_EXPIRES },	{ "reference", SL_REFERENCE },
+	{ "ref", SL_REFERENCE },	{ "case", SL_REFERENCE },
+	{ "permitid", SL_REFERENCE },	{ "covert", SL_COVERT },
+};
+
+static char ascii_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The slot a header name maps to, or -1 for an unknown column. */
+static int column_slot(const char *name)
+{
+	char key[HL_CSV_FIELD_MAX + 1];
+	size_t n = 0;
+
+	for (; *name; name++) {
+		if (*name != ' ' && *name != '_' && *name != '-' && *name != '\t')
+			key[n++] = ascii_lower(*name);
+	}
+	key[n] = '\0';
+	for (size_t i = 0; i < sizeof(column_names) / sizeof(column_names[0]); i++) {
+		if (strcmp(key, column_names[i].name) == 0)
+			return (int)column_names[i].slot;
+	}
+	return -1;
+}
+
+static void set_err(struct csv *p, const char *why)
+{
+	if (!p->err)
+		p->err = why;
+}
+
+/* Append n bytes to a field buffer (NULL: a column nobody reads). */
+static inline void append(struct csv *p, struct field_buf *f, const unsigned char *s, size_t n)
+{
+	if (!f || n == 0)
+		return;
+	if (HL_UNLIKELY(n > HL_CSV_FIELD_MAX - f->len)) {
+		set_err(p, "field too long");
+		return;
+	}
+	memcpy(f->s + f->len, s, n);
+	f->len += (uint32_t)n;
+}
+
+/* Where field `field` goes: the name buffer for the header, a slot for a
+ * known column, else NULL. *k walks order_idx[] as the fields go by. */
+static inline struct field_buf *field_dest(struct csv *p, uint32_t field, unsigned *k)
+{
+	if (HL_UNLIKELY(p->in_header))
+		return &p->name;
+	if (field != p->order_idx[*k])
+		return NULL;
+	return &p->f[p->order_slot[(*k)++]];
+}
+
+/* Record a header name's column. The first column of a name wins. */
+static void map_column(struct csv *p, uint32_t index)
+{
+	int slot;
+
+	p->name.s[p->name.len] = '\0';
+	slot = column_slot(p->name.s);
+	if (slot >= 0 && p->map[slot] == HL_NO_FIELD)
+		p->map[slot] = index;
+	p->name.len = 0;
+}
+
+static void begin_record(struct csv *p)
+{
+	p->err = NULL;
+	p->nonempty = false;
+	p->rec_line = p->line;
+	p->rec_nl = 0;
+	for (int i = 0; i < SL__COUNT; i++)
+		p->f[i].len = 0;
+	p->name.len = 0;
+}
+
+/*
+ * The first byte in [q, lim) that is a, b, c or NUL, or lim. On little-endian
+ * machines 8 bytes are tested at once (SWAR, "determine if a word has a zero
+ * byte", Hacker's Delight 6-1): fields are copied, not scanned byte by byte,
+ * which is most of the parse. The first flagged byte is exact (false flags
+ * only appear above a true one).
+ */
+static inline const unsigned char *find_stop(const unsigned char *q, const unsigned char *lim,
+					     unsigned char a, unsigned char b, unsigned char c)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	const uint64_t va = a * ones, vb = b * ones, vc = c * ones;
+
+	while (lim - q >= 8) {
+		uint64_t v, m;
+
+		memcpy(&v, q, 8);
+		m = ((v - ones) & ~v) | (((v ^ va) - ones) & ~(v ^ va)) |
+		    (((v ^ vb) - ones) & ~(v ^ vb)) | (((v ^ vc) - ones) & ~(v ^ vc));
+		m &= highs;
+		if (m)
+			return q + (__builtin_ctzll(m) >> 3);
+		q += 8;
+	}
+#endif
+	while (q < lim && *q != a && *q != b && *q != c && *q != 0)
+		q++;
+	return q;
+}
+
+/* An unquoted field from *qp: text up to a delimiter, LF or lim, trimmed.
+ * Stray quotes and NULs make the record bad but do not end the field. */
+static void unquoted_field(struct csv *p, const unsigned char **qp, const unsigned char *lim,
+			   struct field_buf *f)
+{
+	const unsigned char *cls = p->cls, *fs = *qp, *q = fs, *fe;
+
+	for (;;) {
+		q = find_stop(q, lim, p->delim, '\n', '"');
+		if (q == lim || cls[*q] == C_DELIM || cls[*q] == C_NL)
+			break;
+		set_err(p, cls[*q] == C_NUL ? "NUL byte" : "quote inside an unquoted field");
+		q++;
+	}
+	fe = q;
+	while (fe > fs && cls[fe[-1]] == C_WS)
+		fe--;
+	if (fe > fs)
+		p->nonempty = true;
+	append(p, f, fs, (size_t)(fe - fs));
+	*qp = q;
+}
+
+/* A quoted field; *qp is at the opening quote. Ends at the delimiter, LF or
+ * lim after the closing quote (or at lim inside the quotes: *open). */
+static void quoted_field(struct csv *p, const unsigned char **qp, const unsigned char *lim,
+			 struct field_buf *f, bool *open)
+{
+	const unsigned char *q = *qp + 1;
+
+	p->nonempty = true;
+	*open = true;
+	while (q < lim) {
+		const unsigned char *cs = q;
+
+		q = find_stop(q, lim, '"', '\n', '"');
+		append(p, f, cs, (size_t)(q - cs));
+		if (q == lim)
+			break;
+		if (*q == '"' && q + 1 < lim && q[1] == '"') {
+			append(p, f, q, 1);
+			q += 2;
+			continue;
+		}
+		if (*q == '"') {
+			q++;
+			*open = false;
+			break;
+		}
+		if (*q == '\n')
+			p->rec_nl++;
+		else
+			set_err(p, "NUL byte");
+		append(p, f, q, 1);
+		q++;
+	}
+	/* After the closing quote: spaces, then the delimiter or LF. */
+	while (!*open && q < lim && p->cls[*q] != C_DELIM && p->cls[*q] != C_NL) {
+		if (p->cls[*q] != C_WS)
+			set_err(p, p->cls[*q] == C_NUL ? "NUL byte" : "text after a closing quote");
+		q++;
+	}
+	*qp = q;
+}
+
+/*
+ * Parse the record at s (s < end) into the field buffers. Returns REC_DONE
+ * with *next after its LF (or at end, if eof); REC_MORE if its end is not in
+ * [s, end) and more input may come; REC_LONG with *next where the record
+ * passed HL_CSV_LINE_MAX bytes. This is the parse's hot path: one loop over
+ * the fields with the common case (short unquoted text) inline.
+ */
+static enum rec parse_record(struct csv *p, const unsigned char *s, const unsigned char *end,
+			     bool eof, const unsigned char **next)
+{
+	const unsigned char *lim = end, *q = s;
+	uint32_t field = 0;
+	unsigned k = 0;
+	bool open = false;
+
+	/* lim: one byte past the longest record, so that byte can be its LF. */
+	if ((size_t)(end - s) > HL_CSV_LINE_MAX)
+		lim = s + HL_CSV_LINE_MAX + 1;
+	begin_record(p);
+	for (;; field++) {
+		struct field_buf *f = field_dest(p, field, &k);
+
+		while (q < lim && p->cls[*q] == C_WS)
+			q++;
+		if (q < lim && *q == '"')
+			quoted_field(p, &q, lim, f, &open);
+		else
+			unquoted_field(p, &q, lim, f);
+		if (f)
+			f->s[f->len] = '\0';
+		if (HL_UNLIKELY(p->in_header))
+			map_column(p, field);
+		if (q == lim)
+			break;
+		if (p->cls[*q++] == C_NL) {
+			*next = q;
+			return REC_DONE;
+		}
+	}
+	*next = q;
+	if ((size_t)(q - s) > HL_CSV_LINE_MAX) {
+		p->err = "line too long"; /* it hides any other problem */
+		return REC_LONG;
+	}
+	if (!eof)
+		return REC_MORE;
+	if (open)
+		set_err(p, "quote not closed at end of file");
+	return REC_DONE;
+}
+
+/* ---- Row values ------------------------------------------------------------------ */
+
+/* A bad value, quoted into reason with control and non-ASCII bytes as '?'. */
+static void value_reason(char *reason, const char *what, const char *value)
+{
+	char q[HL_CSV_QUOTE_MAX + 1];
+	size_t n = 0;
+
+	for (; value[n] && n < HL_CSV_QUOTE_MAX; n++) {
+		unsigned char c = (unsigned char)value[n];
+
+		q[n] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	q[n] = '\0';
+	snprintf(reason, HL_CSV_REASON_LEN, "bad %s \"%s%s\"", what, q, value[n] ? "..." : "");
+}
+
+static int parse_priority(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (!*s) {
+		*out = HL_CSV_PRIORITY_DEFAULT;
+		return 0;
+	}
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return HOTLIST_EINVAL;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > HOTLIST_PRIORITY_MAX)
+			return HOTLIST_EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static bool ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		if (ascii_lower(*a) != *b)
+			return false;
+	}
+	return *a == *b;
+}
+
+static int parse_covert(const char *s, bool *out)
+{
+	static const char *const no[] = { "", "0", "false", "no", "n" };
+	static const char *const yes[] = { "1", "true", "yes", "y", "covert" };
+
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		if (ieq(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+		if (ieq(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+	}
+	return HOTLIST_EINVAL;
+}
+
+static int parse_opt_time(const char *s, int64_t *out)
+{
+	if (!*s) {
+		*out = 0;
+		return 0;
+	}
+	return hotlist__parse_time(s, out);
+}
+
+/* Fill e from the scratch fields; 0, or HOTLIST_E* with reason filled. */
+static int build_entry(struct csv *p, struct hotlist_entry *e, char *reason)
+{
+	if (!p->f[SL_PLATE].s[0]) {
+		snprintf(reason, HL_CSV_REASON_LEN, "empty plate");
+		return HOTLIST_EPLATE;
+	}
+	e->plate = p->f[SL_PLATE].s;
+	e->country = p->f[SL_COUNTRY].s;
+	e->category = p->f[SL_CATEGORY].s;
+	e->reference = p->f[SL_REFERENCE].s;
+	if (parse_priority(p->f[SL_PRIORITY].s, &e->priority) < 0) {
+		value_reason(reason, "priority", p->f[SL_PRIORITY].s);
+		return HOTLIST_EINVAL;
+	}
+	if (parse_opt_time(p->f[SL_VALID_FROM].s, &e->valid_from_us) < 0) {
+		value_reason(reason, "valid_from", p->f[SL_VALID_FROM].s);
+		return HOTLIST_EINVAL;
+	}
+	if (parse_opt_time(p->f[SL_EXPIRES].s, &e->expires_us) < 0) {
+		value_reason(reason, "expires", p->f[SL_EXPIRES].s);
+		return HOTLIST_EINVAL;
+	}
+	if (parse_covert(p->f[SL_COVERT].s, &e->covert) < 0) {
+		value_reason(reason, "covert", p->f[SL_COVERT].s);
+		return HOTLIST_EINVAL;
+	}
+	return 0;
+}
+
+static void report_bad(struct csv *p, int code, const char *reason)
+{
+	if (p->bad)
+		p->bad(p->ctx, p->rec_line, code, reason);
+}
+
+/* A data record is complete: report it. Returns 0 or HOTLIST_ENOMEM. */
+/* A data record is complete: report it. Returns 0 or HOTLIST_ENOMEM. */
+static int end_record(struct csv *p)
+{
+	struct hotlist_entry e;
+	char reason[HL_CSV_REASON_LEN];
+	int rc;
+
+	if (p->err) {
+		report_bad(p, HOTLIST_EINVAL, p->err);
+		return 0;
+	}
+	if (!p->nonempty)
+		return 0;
+	rc = build_entry(p, &e, reason);
+	if (rc < 0) {
+		report_bad(p, rc, reason);
+		return 0;
+	}
+	reason[0] = '\0';
+	rc = p->row ? p->row(p->ctx, &e, p->rec_line, reason) : 0;
+	if (rc == HOTLIST_ENOMEM)
+		return rc;
+	if (rc != 0) {
+		reason[HL_CSV_REASON_LEN - 1] = '\0';
+		if (!reason[0])
+			snprintf(reason, HL_CSV_REASON_LEN, "row rejected (%d)", rc);
+		report_bad(p, rc < 0 ? rc : HOTLIST_EINVAL, reason);
+	}
+	return 0;
+}
+
+/* ---- Header ---------------------------------------------------------------------- */
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (n - i < len)
+			return false;
+		for (size_t j = 1; j < len; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static const unsigned char delim_cand[3] = { ';', ',', '\t' };
+
+/* Candidate delimiters: bit j set for delim_cand[j] if it is one of the most
+ * frequent outside quotes (all three tie at 0 in a one-column header: ';'). */
+static unsigned delim_candidates(const unsigned char *s, size_t n)
+{
+	size_t count[3] = { 0, 0, 0 }, max = 0;
+	bool inq = false;
+	unsigned mask = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			inq = !inq;
+		for (int j = 0; !inq && j < 3; j++)
+			count[j] += s[i] == delim_cand[j];
+	}
+	for (int j = 0; j < 3; j++)
+		max = count[j] > max ? count[j] : max;
+	for (int j = 0; j < 3; j++)
+		mask |= (unsigned)(count[j] == max) << j;
+	return max == 0 ? 1 : mask;
+}
+
+static void build_classes(struct csv *p)
+{
+	memset(p->cls, C_ORD, sizeof(p->cls));
+	p->cls[' '] = C_WS;
+	p->cls['\r'] = C_WS;
+	p->cls['\t'] = C_WS;
+	p->cls['\n'] = C_NL;
+	p->cls['"'] = C_QUOTE;
+	p->cls[0] = C_NUL;
+	p->cls[p->delim] = C_DELIM;
+}
+
+/* Known columns in field order, for end_field() to walk. */
+static void build_order(struct csv *p)
+{
+	unsigned n = 0;
+
+	for (uint32_t idx = 0; n < SL__COUNT; idx++) {
+		uint32_t next = HL_NO_FIELD;
+		int slot = -1;
+
+		for (int i = 0; i < SL__COUNT; i++) {
+			if (p->map[i] >= idx && p->map[i] < next) {
+				next = p->map[i];
+				slot = i;
+			}
+		}
+		if (slot < 0)
+			break;
+		p->order_idx[n] = next;
+		p->order_slot[n++] = (uint8_t)slot;
+		idx = next;
+	}
+	p->order_idx[n] = HL_NO_FIELD;
+}
+
+/* hdr[0..len) is the header line, without its LF. */
+static int process_header(struct csv *p, const unsigned char *hdr, size_t len)
+{
+	const unsigned char *next;
+
+	unsigned cand;
+
+	if (memchr(hdr, 0, len) || !utf8_valid(hdr, len))
+		return HOTLIST_EBADFILE;
+	/* Of tied delimiters, the first that gives a plate column. */
+	cand = delim_candidates(hdr, len);
+	for (int j = 0; j < 3; j++) {
+		if (!(cand & (1u << j)))
+			continue;
+		p->delim = delim_cand[j];
+		build_classes(p);
+		for (int i = 0; i < SL__COUNT; i++)
+			p->map[i] = HL_NO_FIELD;
+		p->in_header = true;
+		/* A stray quote can end the record early (at an LF the quote
+		 * count took as quoted): an error either way. */
+		if (parse_record(p, hdr, hdr + len, true, &next) != REC_DONE || next != hdr + len ||
+		    p->err || p->map[SL_PLATE] == HL_NO_FIELD)
+			continue;
+		p->in_header = false;
+		build_order(p);
+		p->phase = PH_DATA;
+		return 0;
+	}
+	p->in_header = false;
+	return HOTLIST_EBADFILE;
+}
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * Find and process the header in [*sp, end): skip blank lines, take the
+ * first other line. Returns 0 (phase is DATA, or more input is needed:
+ * *sp is where to start again) or HOTLIST_EBADFILE.
+ */
+static int take_header(struct csv *p, const unsigned char **sp, const unsigned char *end, bool eof)
+{
+	const unsigned char *s = *sp;
+
+	for (;;) {
+		const unsigned char *q = s;
+		bool inq = false, nonblank = false;
+		uint64_t nl = 0;
+
+		for (; q < end && (*q != '\n' || inq); q++) {
+			inq ^= *q == '"';
+			nonblank |= !is_space(*q);
+			nl += *q == '\n';
+		}
+		if ((size_t)(q - s) > HL_CSV_LINE_MAX)
+			return HOTLIST_EBADFILE;
+		if (q == end && !eof) {
+			*sp = s;
+			return 0;
+		}
+		if (q == end && (inq || !nonblank))
+			return HOTLIST_EBADFILE; /* no header, or its quote never closes */
+		if (nonblank) {
+			int rc = process_header(p, s, (size_t)(q - s));
+
+			p->line += nl + 1;
+			*sp = q < end ? q + 1 : q;
+			return rc;
+		}
+		p->line++;
+		s = q + 1;
+	}
+}
+
+/*
+ * Parse what can be parsed of [buf, buf + len): every complete record, and at
+ * eof everything. Returns the bytes consumed; *rc gets 0, HOTLIST_EBADFILE
+ * or HOTLIST_ENOMEM. What is not consumed is an unfinished record no longer
+ * than HL_CSV_LINE_MAX bytes, to be handed in again with more after it.
+ */
+static size_t consume(struct csv *p, const unsigned char *buf, size_t len, bool eof, int *rc)
+{
+	const unsigned char *s = buf, *end = buf + len, *next;
+
+	*rc = 0;
+	if (p->phase == PH_HEADER) {
+		*rc = take_header(p, &s, end, eof);
+		if (*rc != 0 || p->phase == PH_HEADER)
+			return (size_t)(s - buf);
+	}
+	while (s < end && *rc == 0) {
+		if (HL_UNLIKELY(p->skip)) {
+			next = memchr(s, '\n', (size_t)(end - s));
+			if (!next)
+				return len;
+			p->skip = false;
+			p->line++;
+			s = next + 1;
+			continue;
+		}
+		enum rec r = parse_record(p, s, end, eof, &next);
+
+		if (r == REC_MORE)
+			break;
+		*rc = end_record(p);
+		p->line += p->rec_nl + 1;
+		if (r == REC_LONG) {
+			p->line--; /* the LF ending the skip counts it */
+			p->skip = true;
+		}
+		s = next;
+	}
+	return (size_t)(s - buf);
+}
+
+/* Where the bytes come from: a file, or memory handed out in pieces. */
+struct source {
+	int fd; /* -1: memory */
+	const unsigned char *mem;
+	size_t len, pos, piece;
+};
+
+static ssize_t source_read(struct source *src, unsigned char *dst, size_t cap)
+{
+	ssize_t n;
+
+	if (src->fd < 0) {
+		size_t take = src->len - src->pos;
+
+		if (take > src->piece)
+			take = src->piece;
+		if (take > cap)
+			take = cap;
+		memcpy(dst, src->mem + src->pos, take);
+		src->pos += take;
+		return (ssize_t)take;
+	}
+	do
+		n = read(src->fd, dst, cap);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* The checks on the whole input's first bytes; the offset past a BOM. */
+static int check_prefix(const unsigned char *s, size_t len, size_t *off)
+{
+	static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
+
+	if (memchr(s, 0, len < HL_CSV_PREFIX ? len : HL_CSV_PREFIX))
+		return HOTLIST_EBADFILE;
+	*off = (len >= 3 && memcmp(s, bom, 3) == 0) ? 3 : 0;
+	return 0;
+}
+
+/* Read everything through buf (HL_CSV_LINE_MAX + HL_CSV_CHUNK bytes). */
+static int drive(struct csv *p, struct source *src, unsigned char *buf)
+{
+	const size_t cap = HL_CSV_LINE_MAX + HL_CSV_CHUNK;
+	size_t have = 0, off = 0;
+	bool started = false, eof = false;
+	int rc = 0;
+
+	while (!eof) {
+		size_t room = cap - have < HL_CSV_CHUNK ? cap - have : HL_CSV_CHUNK;
+		ssize_t n = source_read(src, buf + have, room);
+
+		if (n < 0)
+			return HOTLIST_EIO;
+		eof = n == 0;
+		bool lf = memchr(buf + have, '\n', (size_t)n) != NULL;
+
+		have += (size_t)n;
+		if (!started && have < HL_CSV_PREFIX && !eof)
+			continue;
+		if (!started) {
+			rc = check_prefix(buf, have, &off);
+			if (rc != 0)
+				return rc;
+			started = true;
+		}
+		if (!lf && !eof && have < cap)
+			continue; /* no record can have ended */
+		size_t used = consume(p, buf + off, have - off, eof, &rc);
+
+		if (rc != 0)
+			return rc;
+		/* The rest is one unfinished record: it fits, with room to grow. */
+		HL_DEBUG_ASSERT(have - off - used <= HL_CSV_LINE_MAX + 1);
+		memmove(buf, buf + off + used, have - off - used);
+		have -= off + used;
+		off = 0;
+	}
+	return p->phase == PH_HEADER ? HOTLIST_EBADFILE : 0;
+}
+
+static void csv_init(struct csv *p, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx)
+{
+	memset(p, 0, sizeof(*p));
+	p->row = row;
+	p->bad = bad;
+	p->ctx = ctx;
+	p->phase = PH_HEADER;
+	p->line = 1;
+	p->order_idx[0] = HL_NO_FIELD;
+}
+
+int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row_fn row,
+			   hl_csv_bad_fn bad, void *ctx)
+{
+	static const unsigned char none[1];
+	const unsigned char *s = buf ? (const unsigned char *)buf : none;
+	struct source src = { .fd = -1, .mem = s, .len = len, .piece = piece };
+	unsigned char *rbuf = NULL;
+	struct csv *p;
+	size_t off;
+	int rc;
+
+	if (!buf && len > 0)
+		return HOTLIST_EINVAL;
+	p = malloc(sizeof(*p));
+	if (!p)
+		return HOTLIST_ENOMEM;
+	csv_init(p, row, bad, ctx);
+	if (piece == 0) {
+		/* In place: the whole input is one read. */
+		rc = check_prefix(s, len, &off);
+		if (rc == 0)
+			consume(p, s + off, len - off, true, &rc);
+		if (rc == 0 && p->phase == PH_HEADER)
+			rc = HOTLIST_EBADFILE;
+	} else {
+		rbuf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
+		rc = rbuf ? drive(p, &src, rbuf) : HOTLIST_ENOMEM;
+	}
+	free(rbuf);
+	free(p);
+	return rc;
+}
+
+int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx)
+{
+	struct source src = { .fd = -1 };
+	struct csv *p;
+	unsigned char *buf;
+	int rc;
+
+	if (!path)
+		return HOTLIST_EINVAL;
+	src.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (src.fd < 0)
+		return HOTLIST_EIO;
+	p = malloc(sizeof(*p));
+	buf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
+	if (!p || !buf) {
+		rc = HOTLIST_ENOMEM;
+	} else {
+		csv_init(p, row, bad, ctx);
+		rc = drive(p, &src, buf);
+	}
+	free(buf);
+	free(p);
+	close(src.fd);
+	return rc;
+}
+
+/* ---- Dates ------------------------------------------------------------------------- */
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian); Hinnant's algorithm. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const unsigned yoe = (unsigned)(y - era * 400);
+	const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static unsigned days_in_month(unsigned y, unsigned m)
+{
+	static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0);
+
+	return dim[m - 1] + (unsigned)(m == 2 && leap);
+}
+
+/* The two digits at s as a number, or -1. Never reads past a NUL. */
+static inline int two_digits(const char *s)
+{
+	unsigned a = (unsigned)(unsigned char)s[0] - '0', b;
+
+	if (a > 9)
+		return -1;
+	b = (unsigned)(unsigned char)s[1] - '0';
+	return b > 9 ? -1 : (int)(a * 10 + b);
+}
+
+/* [-]digits: seconds since the epoch, small enough for microseconds. */
+static int parse_epoch(const char *s, int64_t *out_us)
+{
+	/* |seconds| * 10^6 must fit int64_t: at most 9223372036854 s. */
+	const int64_t max_s = INT64_MAX / 1000000;
+	bool neg = *s == '-';
+	int64_t v = 0;
+
+	s += neg;
+	if (!*s)
+		return HOTLIST_EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return HOTLIST_EINVAL;
+		v = v * 10 + (*s - '0');
+		if (v > max_s)
+			return HOTLIST_EINVAL;
+	}
+	*out_us = (neg ? -v : v) * 1000000;
+	return 0;
+}
+
+/* "Z", "+HH:MM", "-HH:MM" or nothing: seconds to subtract from local time. */
+static bool parse_offset(const char *s, int64_t *off_s)
+{
+	int hh, mm;
+
+	*off_s = 0;
+	if (!*s)
+		return true;
+	if (*s == 'Z' || *s == 'z')
+		return !s[1];
+	if (*s != '+' && *s != '-')
+		return false;
+	hh = two_digits(s + 1);
+	if (hh < 0 || hh > 23 || s[3] != ':')
+		return false;
+	mm = two_digits(s + 4);
+	if (mm < 0 || mm > 59 || s[6])
+		return false;
+	*off_s = (*s == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
+	return true;
+}
+
+/* ".f{1,9}" at *sp: microseconds (further digits cut). */
+static bool parse_fraction(const char **sp, int64_t *us)
+{
+	const char *s = *sp + 1;
+	unsigned f = 0;
+	int n = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++, n++) {
+		if (n == 9)
+			return false;
+		f = f * 10 + (unsigned)(*s - '0');
+	}
+	if (n == 0)
+		return false;
+	for (; n < 6; n++)
+		f *= 10;
+	for (; n > 6; n--)
+		f /= 10;
+	*us = f;
+	*sp = s;
+	return true;
+}
+
+/* "HH:MM[:SS[.f{1,9}]]" then the offset: seconds and microseconds. */
+static bool parse_clock(const char *s, int64_t *secs, int64_t *frac_us)
+{
+	int hh, mm, ss = 0;
+	int64_t off;
+
+	hh = two_digits(s);
+	if (hh < 0 || hh > 23 || s[2] != ':')
+		return false;
+	mm = two_digits(s + 3);
+	if (mm < 0 || mm > 59)
+		return false;
+	s += 5;
+	if (*s == ':') {
+		ss = two_digits(s + 1);
+		if (ss < 0 || ss > 59)
+			return false;
+		s += 3;
+		if (*s == '.' && !parse_fraction(&s, frac_us))
+			return false;
+	}
+	if (!parse_offset(s, &off))
+		return false;
+	*secs = (int64_t)hh * 3600 + mm * 60 + ss - off;
+	return true;
+}
+
+int hotlist__parse_time(const char *s, int64_t *out_us)
+{
+	int64_t secs = 0, frac = 0;
+	int y1, y2, m, d;
+
+	if (!s || !out_us || !*s)
+		return HOTLIST_EINVAL;
+	/* "YYYY-" can only be a date; anything else only epoch seconds. */
+	if (s[0] == '-' || !s[1] || !s[2] || !s[3] || s[4] != '-')
+		return parse_epoch(s, out_us);
+	y1 = two_digits(s);
+	y2 = two_digits(s + 2);
+	if (y1 < 0 || y2 < 0)
+		return HOTLIST_EINVAL;
+	m = two_digits(s + 5);
+	if (m < 1 || m > 12 || s[7] != '-')
+		return HOTLIST_EINVAL;
+	d = two_digits(s + 8);
+	if (d < 1 || (unsigned)d > days_in_month((unsigned)(y1 * 100 + y2), (unsigned)m))
+		return HOTLIST_EINVAL;
+	if (s[10]) {
+		if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+			return HOTLIST_EINVAL;
+		if (!parse_clock(s + 11, &secs, &frac))
+			return HOTLIST_EINVAL;
+	}
+	*out_us = (days_from_civil(y1 * 100 + y2, (unsigned)m, (unsigned)d) * 86400 + secs) *
+			  1000000 +
+		  frac;
+	return 0;
+}

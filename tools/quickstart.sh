@@ -96,7 +96,8 @@ test)
     log "build: ThreadSanitizer (build-tsan/)"
     build build-tsan -DHOTLIST_WERROR=ON -DHOTLIST_SANITIZE=thread -DHOTLIST_BENCH=OFF \
         -DHOTLIST_JEMALLOC=OFF "${long[@]}"
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_suite build-tsan "thread"
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/tests/tsan.supp" \
+        run_suite build-tsan "thread"
     log "all suites passed"
     ;;
 bench)

@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# End-to-end tests of the `hotlist` command-line program.
+#
+#   usage: tests/cli/test_cli.sh PATH/TO/hotlist [SCRATCH_DIR]
+#
+# Uses the fixtures beside this script; writes only into SCRATCH_DIR (a new
+# temporary directory when not given, removed at the end). Needs bash and
+# python3 (to compare JSON output). Prints "N passed, N failed" and exits
+# non-zero if any check failed. No check depends on timing beyond generous
+# timeouts for things to happen (10 s), so a loaded machine is slow, not red.
+set -u
+
+bin=${1:?usage: test_cli.sh PATH/TO/hotlist [SCRATCH_DIR]}
+here=$(cd "$(dirname "$0")" && pwd)
+if [ $# -ge 2 ]; then
+    tmp=$2
+    mkdir -p "$tmp"
+else
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+fi
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+
+passed=0
+failed=0
+
+ok() {
+    passed=$((passed + 1))
+    echo "ok     $1"
+}
+
+not_ok() {
+    failed=$((failed + 1))
+    echo "FAILED $1"
+    [ $# -ge 2 ] && [ -f "$2" ] && sed 's/^/       | /' "$2" | head -n 40
+    return 0
+}
+
+# expect DESCRIPTION COMMAND...: the command must succeed.
+expect() {
+    local desc=$1
+    shift
+    if "$@" > "$tmp/expect.out" 2>&1; then ok "$desc"; else not_ok "$desc" "$tmp/expect.out"; fi
+}
+
+# run_status WANT_RC OUT ERR CMD...: run, record, compare the exit status.
+run_status() {
+    local want=$1 out=$2 err=$3
+    shift 3
+    "$@" > "$out" 2> "$err" < /dev/null
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        echo "       exit status $rc, wanted $want: $*" > "$tmp/status.txt"
+        cat "$err" >> "$tmp/status.txt"
+        return 1
+    fi
+    return 0
+}
+
+# wait_for FILE PATTERN: until PATTERN (fixed string) is in FILE, 10 s at most.
+wait_for() {
+    local i
+    for i in $(seq 1 200); do
+        grep -qF -- "$2" "$1" 2> /dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# jsonl_equal ACTUAL EXPECTED [IGNORED_KEY...]: same JSON objects, same order.
+jsonl_equal() {
+    python3 - "$@" << 'EOF'
+import json, sys
+actual, expected, ignored = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [{k: v for k, v in json.loads(line).items() if k not in ignored}
+                for line in f if line.strip()]
+a, e = load(actual), load(expected)
+if a != e:
+    print("got %d objects, wanted %d" % (len(a), len(e)))
+    for x, y in zip(a, e):
+        if x != y:
+            print("first difference:\n  got    %s\n  wanted %s" % (x, y))
+            break
+    sys.exit(1)
+keys = ["camera", "ts_us", "read", "country", "list", "entry", "entry_country",
+        "category", "priority", "reference", "covert", "match"]
+with open(actual, encoding="utf-8") as f:
+    for line in f:
+        got = list(json.loads(line).keys())
+        if got != keys:
+            print("keys %s, wanted %s" % (got, keys))
+            sys.exit(1)
+EOF
+}
+
+if ! command -v python3 > /dev/null; then
+    echo "python3 not found: cannot compare JSON output" >&2
+    exit 2
+fi
+
+lists=(--list "$here/national.csv" --list "$here/local.csv")
+o=$tmp/out
+e=$tmp/err
+
+# ---- top level ------------------------------------------------------------
+
+want_version=$(sed -n 's/^#define HOTLIST_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' \
+    "$here/../../include/hotlist.h" | paste -sd.)
+if run_status 0 "$o" "$e" "$bin" --version && [ "$(cat "$o")" = "hotlist $want_version" ]; then
+    ok "--version prints hotlist $want_version"
+else
+    not_ok "--version prints hotlist $want_version" "$o"
+fi
+if run_status 0 "$o" "$e" "$bin" --help && grep -q '^  match' "$o" && grep -q '^  check' "$o" &&
+    grep -q '^  demo' "$o"; then
+    ok "--help lists the commands"
+else
+    not_ok "--help lists the commands" "$o"
+fi
+if run_status 2 "$o" "$e" "$bin" frobnicate && grep -q "unknown command 'frobnicate'" "$e"; then
+    ok "an unknown command exits 2"
+else
+    not_ok "an unknown command exits 2" "$tmp/status.txt"
+fi
+for cmd in demo match check; do
+    if run_status 0 "$o" "$e" "$bin" "$cmd" --help && grep -q "^usage: hotlist $cmd" "$o"; then
+        ok "$cmd --help"
+    else
+        not_ok "$cmd --help" "$o"
+    fi
+done
+if run_status 2 "$o" "$e" "$bin" demo --cameras 0 && grep -q -- '--cameras' "$e"; then
+    ok "demo --cameras 0 is refused with exit 2"
+else
+    not_ok "demo --cameras 0 is refused with exit 2" "$tmp/status.txt"
+fi
+
+# ---- match ----------------------------------------------------------------
+
+if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$here/reads.csv" &&
+    jsonl_equal "$o" "$here/expected_hits.jsonl" > "$tmp/cmp.txt"; then
+    ok "match: CSV reads give exactly the expected hits"
+else
+    not_ok "match: CSV reads give exactly the expected hits" "$tmp/cmp.txt"
+fi
+if grep -qF "reads.csv:10: empty plate" "$e" && grep -qF "11 reads matched, 8 hits, 1 bad read lines" "$e"; then
+    ok "match: a bad read line is reported with its line number, the rest matched"
+else
+    not_ok "match: a bad read line is reported with its line number, the rest matched" "$e"
+fi
+if grep -qF "loaded list 'national' from $here/national.csv: 8 rows, 8 loaded, 0 rejected" "$e" &&
+    grep -qF "loaded list 'local' from $here/local.csv: 2 rows, 2 loaded" "$e"; then
+    ok "match: load reports on stderr"
+else
+    not_ok "match: load reports on stderr" "$e"
+fi
+
+if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$here/reads.jsonl" &&
+    jsonl_equal "$o" "$here/expected_hits.jsonl" > "$tmp/cmp.txt" &&
+    grep -qF "reads.jsonl:9: empty plate" "$e"; then
+    ok "match: JSON-lines reads give the same hits"
+else
+    not_ok "match: JSON-lines reads give the same hits" "$tmp/cmp.txt"
+fi
+
+if "$bin" match "${lists[@]}" < "$here/reads.jsonl" > "$o" 2> "$e" &&
+    jsonl_equal "$o" "$here/expected_hits.jsonl" > "$tmp/cmp.txt"; then
+    ok "match: reads from stdin"
+else
+    not_ok "match: reads from stdin" "$tmp/cmp.txt"
+fi
+
+# ';' reads, other column order, no ts_us: the time is "now", so not compared.
+cat > "$tmp/semi_expected.jsonl" << 'EOF'
+{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"local","entry":"12-BDF-3","entry_country":"NL","category":"observation, do not stop","priority":10,"reference":"LOC-\"Utrecht\"-1","covert":true,"match":"exact"}
+{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"national","entry":"12-BDF-3","entry_country":"NL","category":"stolen vehicle","priority":20,"reference":"NL-2026-000101","covert":false,"match":"exact"}
+{"camera":"cam;y","read":"KL 888 P","country":null,"list":"local","entry":"KL-888-P","entry_country":null,"category":"wanted person","priority":3,"reference":"LOC-2","covert":false,"match":"exact"}
+EOF
+if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$here/reads_semicolon.csv" &&
+    jsonl_equal "$o" "$tmp/semi_expected.jsonl" ts_us > "$tmp/cmp.txt"; then
+    ok "match: ';' reads in another column order"
+else
+    not_ok "match: ';' reads in another column order" "$tmp/cmp.txt"
+fi
+if python3 -c '
+import json, sys, time
+ts = [json.loads(l)["ts_us"] for l in open(sys.argv[1])]
+sys.exit(0 if all(abs(t / 1e6 - time.time()) < 600 for t in ts) else 1)' "$o"; then
+    ok "match: a read without ts_us is stamped with the current time"
+else
+    not_ok "match: a read without ts_us is stamped with the current time" "$o"
+fi
+
+if run_status 0 "$o" "$e" "$bin" match --list "$here/local.csv" --name watch --reads "$here/reads.csv" &&
+    [ "$(grep -c '"list":"watch"' "$o")" -eq 2 ] && [ "$(wc -l < "$o")" -eq 2 ]; then
+    ok "match: --name names the list"
+else
+    not_ok "match: --name names the list" "$o"
+fi
+if run_status 2 "$o" "$e" "$bin" match --list "$here/local.csv" --list "$here/local.csv" \
+    --reads /dev/null && grep -q "used twice" "$e"; then
+    ok "match: two lists with the same name are refused"
+else
+    not_ok "match: two lists with the same name are refused" "$tmp/status.txt"
+fi
+
+if run_status 2 "$o" "$e" "$bin" match --list "$here/national.csv" --list "$here/badrows.csv" \
+    --reads "$here/reads.csv" && grep -qF "badrows.csv" "$e" &&
+    grep -qF "too many bad rows" "$e" && grep -qF "badrows.csv:4: empty plate" "$e" &&
+    [ ! -s "$o" ]; then
+    ok "match: a refused list exits 2 naming the file and the reason"
+else
+    not_ok "match: a refused list exits 2 naming the file and the reason" "$tmp/status.txt"
+fi
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00' > "$tmp/image.png"
+if run_status 2 "$o" "$e" "$bin" match --list "$tmp/image.png" --reads "$here/reads.csv" &&
+    grep -qF "image.png: not a hot-list file" "$e"; then
+    ok "match: a binary list file exits 2"
+else
+    not_ok "match: a binary list file exits 2" "$tmp/status.txt"
+fi
+if run_status 2 "$o" "$e" "$bin" match --list "$tmp/no-such-file.csv" --reads "$here/reads.csv" &&
+    grep -qF "no-such-file.csv" "$e"; then
+    ok "match: a missing list file exits 2"
+else
+    not_ok "match: a missing list file exits 2" "$tmp/status.txt"
+fi
+
+# A list that loads with a bad row: the row is reported, the others hit.
+{
+    echo "plate,country,category"
+    for i in $(seq 100 299); do echo "GG-$i-B,NL,stolen vehicle"; done
+    echo "GG-777-B,NL1,stolen vehicle"
+} > "$tmp/mostly_good.csv"
+printf 'plate,country\nGG-150-B,NL\nGG-777-B,NL\n' > "$tmp/mostly_reads.csv"
+if run_status 0 "$o" "$e" "$bin" match --list "$tmp/mostly_good.csv" --reads "$tmp/mostly_reads.csv" &&
+    grep -qF "mostly_good.csv:202:" "$e" && grep -qF "1 rejected" "$e" &&
+    [ "$(wc -l < "$o")" -eq 1 ] && grep -qF '"entry":"GG-150-B"' "$o"; then
+    ok "match: a list with one bad row in 201 loads, the bad row reported"
+else
+    not_ok "match: a list with one bad row in 201 loads, the bad row reported" "$e"
+fi
+
+# ---- match: SIGHUP reload ----------------------------------------------------
+
+fifo=$tmp/reads.fifo
+live=$tmp/live.csv
+rm -f "$fifo"
+mkfifo "$fifo"
+printf 'plate,country,category\nKL-888-P,,wanted person\n' > "$live"
+"$bin" match --list "$live" --reads "$fifo" > "$tmp/hup.out" 2> "$tmp/hup.err" &
+pid=$!
+exec 3> "$fifo"
+hup_ok=1
+{
+    echo '{"camera":"c1","plate":"NEW-01","country":"NL"}' >&3
+    echo '{"camera":"c1","plate":"KL888P","country":"NL"}' >&3
+    wait_for "$tmp/hup.out" '"read":"KL888P"' || { echo "no hit before the reload"; hup_ok=0; }
+    grep -qF '"read":"NEW-01"' "$tmp/hup.out" && { echo "NEW-01 hit before it was listed"; hup_ok=0; }
+    printf 'plate,country,category\nNEW-01,NL,stolen vehicle\n' > "$live"
+    kill -HUP "$pid"
+    wait_for "$tmp/hup.err" "reloaded list 'live'" || { echo "no reload after SIGHUP"; hup_ok=0; }
+    echo '{"camera":"c2","plate":"NEW01","country":"NL"}' >&3
+    wait_for "$tmp/hup.out" '"read":"NEW01"' || { echo "no hit on the new entry"; hup_ok=0; }
+    # A reload that fails keeps the live list.
+    printf '\x00\x01\x02binary' > "$live"
+    kill -HUP "$pid"
+    wait_for "$tmp/hup.err" "reload of list 'live'" || { echo "no failed reload reported"; hup_ok=0; }
+    echo '{"camera":"c3","plate":"N-E-W-0-1","country":"NL"}' >&3
+    wait_for "$tmp/hup.out" '"read":"N-E-W-0-1"' || { echo "the live list was lost"; hup_ok=0; }
+} > "$tmp/hup.log" 2>&1
+exec 3>&-
+wait "$pid"
+rc=$?
+[ "$rc" -eq 0 ] || { echo "exit status $rc at end of input" >> "$tmp/hup.log"; hup_ok=0; }
+grep -qF "keeping version" "$tmp/hup.err" || { echo "no 'keeping version'" >> "$tmp/hup.log"; hup_ok=0; }
+[ "$(grep -c . "$tmp/hup.out")" -eq 3 ] || { echo "not exactly 3 hits" >> "$tmp/hup.log"; hup_ok=0; }
+if [ "$hup_ok" -eq 1 ]; then
+    ok "match: SIGHUP reloads a changed list; a failed reload keeps the old one"
+else
+    cat "$tmp/hup.err" >> "$tmp/hup.log"
+    not_ok "match: SIGHUP reloads a changed list; a failed reload keeps the old one" "$tmp/hup.log"
+fi
+
+# SIGHUP while input is always ready (a writer that never pauses): the reload
+# must still happen, between reads.
+busy_fifo=$tmp/busy.fifo
+busy_list=$tmp/busy.csv
+rm -f "$busy_fifo"
+mkfifo "$busy_fifo"
+printf 'plate,country\nKL-888-P,NL\n' > "$busy_list"
+yes '{"camera":"c9","plate":"ZZ-99-ZZ","country":"NL"}' > "$busy_fifo" 2> /dev/null &
+ypid=$!
+"$bin" match --list "$busy_list" --reads "$busy_fifo" --suppress 3600 \
+    > "$tmp/busy.out" 2> "$tmp/busy.err" &
+pid=$!
+busy_ok=1
+{
+    wait_for "$tmp/busy.err" "loaded list 'busy'" || { echo "list not loaded"; busy_ok=0; }
+    printf 'plate,country\nZZ-99-ZZ,NL\n' > "$busy_list"
+    kill -HUP "$pid"
+    wait_for "$tmp/busy.err" "reloaded list 'busy'" || { echo "no reload under load"; busy_ok=0; }
+    wait_for "$tmp/busy.out" '"entry":"ZZ-99-ZZ"' || { echo "no hit after the reload"; busy_ok=0; }
+} > "$tmp/busy.log" 2>&1
+kill "$ypid" 2> /dev/null
+wait "$pid" || { echo "exit status $? at end of input" >> "$tmp/busy.log"; busy_ok=0; }
+wait "$ypid" 2> /dev/null
+if [ "$busy_ok" -eq 1 ] && [ "$(wc -l < "$tmp/busy.out")" -eq 1 ]; then
+    ok "match: SIGHUP reloads while reads keep coming"
+else
+    cat "$tmp/busy.err" >> "$tmp/busy.log"
+    not_ok "match: SIGHUP reloads while reads keep coming" "$tmp/busy.log"
+fi
+
+# A SIGHUP that is already pending when the reads arrive (sent while the
+# program waits to open its input, after it installed its handler): input is
+# ready at once, yet the reload must happen before the first read.
+early_fifo=$tmp/early.fifo
+early_list=$tmp/early.csv
+rm -f "$early_fifo"
+mkfifo "$early_fifo"
+printf 'plate,country\nZZ-99-ZZ,NL\n' > "$early_list"
+"$bin" match --list "$early_list" --reads "$early_fifo" > "$tmp/early.out" 2> "$tmp/early.err" &
+pid=$!
+early_ok=0
+for _ in $(seq 1 200); do # until SIGHUP is caught and blocked (bit 0 of both masks)
+    blk=$(sed -n 's/^SigBlk:[[:space:]]*//p' "/proc/$pid/status" 2> /dev/null)
+    cgt=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2> /dev/null)
+    if [ -n "$blk" ] && [ -n "$cgt" ] && (((16#$blk & 1) && (16#$cgt & 1))); then
+        early_ok=1
+        break
+    fi
+    sleep 0.05
+done
+[ "$early_ok" -eq 1 ] && kill -HUP "$pid"
+echo '{"plate":"ZZ99ZZ","country":"NL"}' > "$early_fifo"
+wait "$pid"
+rc=$?
+if [ "$early_ok" -eq 1 ] && [ "$rc" -eq 0 ] && grep -qF "reloaded list 'early'" "$tmp/early.err" &&
+    [ "$(wc -l < "$tmp/early.out")" -eq 1 ]; then
+    ok "match: a SIGHUP pending while input is ready is not lost"
+else
+    not_ok "match: a SIGHUP pending while input is ready is not lost" "$tmp/early.err"
+fi
+
+# ---- check --------------------------------------------------------------------
+
+if run_status 0 "$o" "$e" "$bin" check "$here/national.csv" && grep -qF "would load" "$o"; then
+    ok "check: a good file exits 0"
+else
+    not_ok "check: a good file exits 0" "$tmp/status.txt"
+fi
+if run_status 1 "$o" "$e" "$bin" check "$here/badrows.csv" &&
+    grep -qF "badrows.csv:4: empty plate" "$o" && grep -qF "badrows.csv:6: " "$o" &&
+    grep -qF "badrows.csv:7: " "$o" && grep -qF "badrows.csv:8: " "$o" &&
+    [ "$(grep -c '^[^ ]*badrows.csv:[0-9]*: ' "$o")" -eq 4 ] &&
+    grep -qF "would be refused: too many bad rows" "$o"; then
+    ok "check: 4 bad rows of 8 are printed with line numbers, exit 1"
+else
+    not_ok "check: 4 bad rows of 8 are printed with line numbers, exit 1" "$o"
+fi
+if run_status 0 "$o" "$e" "$bin" check --max-bad 0.6 "$here/badrows.csv" &&
+    grep -qF "8 rows, 4 valid (0 duplicates), 4 bad" "$o"; then
+    ok "check: --max-bad 0.6 accepts 4 bad rows of 8"
+else
+    not_ok "check: --max-bad 0.6 accepts 4 bad rows of 8" "$o"
+fi
+if run_status 0 "$o" "$e" "$bin" check "$tmp/mostly_good.csv" &&
+    grep -qF "mostly_good.csv:202: " "$o" && grep -qF "would load" "$o"; then
+    ok "check: one bad row in 201 is printed, the file would load"
+else
+    not_ok "check: one bad row in 201 is printed, the file would load" "$o"
+fi
+if run_status 1 "$o" "$e" "$bin" check "$tmp/image.png" && grep -qF "not a hot-list file" "$o"; then
+    ok "check: a binary file exits 1"
+else
+    not_ok "check: a binary file exits 1" "$tmp/status.txt"
+fi
+
+# ---- demo -----------------------------------------------------------------------
+
+if run_status 0 "$o" "$e" timeout 60 "$bin" demo --seconds 2 --entries 20000 &&
+    grep -q '^HIT cam-[0-9]* ' "$o" && grep -q '^summary: ' "$o" &&
+    grep -q '^  reads  .* reads/s' "$o" && grep -q '^  latency async' "$o" &&
+    grep -q '^  memory .*national' "$o"; then
+    ok "demo --seconds 2 --entries 20000: hits, summary, exit 0"
+else
+    not_ok "demo --seconds 2 --entries 20000: hits, summary, exit 0" "$o"
+fi
+if python3 -c '
+import re, sys
+m = re.search(r"^  reads +(\d+) offered, (\d+) matched", open(sys.argv[1]).read(), re.M)
+sys.exit(0 if m and int(m.group(1)) > 0 and m.group(1) == m.group(2) else 1)' "$o"; then
+    ok "demo: every offered read was matched by the end"
+else
+    not_ok "demo: every offered read was matched by the end" "$o"
+fi
+
+"$bin" demo --seconds 60 --entries 20000 --quiet > "$tmp/int.out" 2>&1 &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+int_ok=0
+for _ in $(seq 1 200); do
+    kill -0 "$pid" 2> /dev/null || { int_ok=1; break; }
+    sleep 0.05
+done
+if [ "$int_ok" -eq 1 ] && wait "$pid" && grep -q '^interrupted' "$tmp/int.out" &&
+    grep -q '^summary: ' "$tmp/int.out" && ! grep -q '^HIT' "$tmp/int.out"; then
+    ok "demo: Ctrl-C stops early and still prints the summary"
+else
+    kill -KILL "$pid" 2> /dev/null
+    not_ok "demo: Ctrl-C stops early and still prints the summary" "$tmp/int.out"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

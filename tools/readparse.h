@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parsers for the read stream of `hotlist match`: one read per line, either
+ * CSV with a header naming the columns (camera, ts_us, plate, country; any
+ * order, ',' ';' or tab) or JSON lines ({"camera": "cam-1", "ts_us": 1, "plate":
+ * "12-ABC-3", "country": "NL"}).
+ *
+ * Every function takes a line as bytes and a length (no NUL needed, NUL bytes
+ * inside are an error), copies what it keeps into fixed-size buffers, and
+ * never reads or writes out of bounds whatever the input: a fuzz target
+ * (fuzz/fuzz_reads.c) holds them to that. Errors are negative HOTLIST_E*
+ * codes with a one-line message in err (HL_READ_ERR_CAP bytes).
+ * Threads: any; no state but the caller's.
+ */
+#ifndef HOTLIST_TOOLS_READPARSE_H
+#define HOTLIST_TOOLS_READPARSE_H
+
+#include "hotlist.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HL_READ_ERR_CAP 128
+#define HL_READ_COUNTRY_MAX 15 /* bytes of a country field ("NL", " nl ", "D") */
+
+/* One read, as parsed; strings NUL-terminated. */
+struct hl_read_rec {
+	char camera[HOTLIST_CAMERA_MAX + 1]; /* "" when absent */
+	char plate[HOTLIST_RAW_PLATE_MAX + 1]; /* never empty on success */
+	char country[HL_READ_COUNTRY_MAX + 1]; /* "" when absent or null */
+	int64_t ts_us; /* 0 when absent */
+	bool has_ts;
+};
+
+enum hl_read_format { HL_READS_AUTO = 0, HL_READS_CSV, HL_READS_JSONL };
+
+/* Column positions from a CSV header; -1 = column absent. */
+struct hl_csv_layout {
+	char delim;
+	int ncols;
+	int col_camera, col_ts, col_plate, col_country;
+};
+
+/* Format of a stream judging by its first non-empty line: JSONL if it starts with '{'. */
+enum hl_read_format hl_readparse_detect(const char *line, size_t len);
+
+/* True if the line holds nothing but spaces, tabs, CR or LF. */
+bool hl_readparse_blank(const char *line, size_t len);
+
+/*
+ * Parse a CSV header: the delimiter is the first ',' ';' or tab seen; names
+ * are matched case-insensitively after trimming (quotes allowed); unknown
+ * columns are ignored; a plate column is required, a name may not repeat.
+ * @return 0, HOTLIST_EBADFILE (no plate column, repeated name, NUL byte).
+ */
+int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t len, char *err);
+
+/*
+ * Parse one CSV data line with a layout from hl_readparse_csv_header().
+ * Fields may be double-quoted ("" is a quote inside). Extra columns are
+ * ignored; a missing plate column, an empty plate, a field too long for its
+ * buffer or a ts_us that is not a whole number is an error.
+ * @return 0, HOTLIST_EINVAL (bad line), HOTLIST_EPLATE (plate empty or too long).
+ * out is fully written (zeroed) even on error.
+ */
+int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_t len,
+			  struct hl_read_rec *out, char *err);
+
+/*
+ * Parse one JSON line: an object with "plate" (string, required), "camera"
+ * (string or integer), "ts_us" (integer), "country" (string or null); other
+ * keys are ignored. Uses jansson.
+ * @return 0, HOTLIST_EINVAL (not JSON, not an object, wrong type, too long),
+ *         HOTLIST_EPLATE (plate missing, empty or too long).
+ * out is fully written (zeroed) even on error.
+ */
+int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out, char *err);
+
+#endif /* HOTLIST_TOOLS_READPARSE_H */

@@ -7,6 +7,7 @@
 #include <hotlist.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -35,11 +36,16 @@ static void *camera_thread(void *arg)
 	char plate[16];
 	for (int i = 0; i < READS_PER_CAMERA; i++) {
 		/* every 1000th read is a listed plate */
-		snprintf(plate, sizeof(plate), "%02d-XBX-%d", i % 1000 == 0 ? 12 : i % 97, i % 10);
+		if (i % 1000 == 0)
+			snprintf(plate, sizeof(plate), "12-XBX-0");
+		else
+			snprintf(plate, sizeof(plate), "%02d-XNX-%d", i % 97, i % 10);
 		struct hotlist_read r = { .plate = plate, .country = "NL", .camera = cam->name };
 		int rc;
-		while ((rc = hotlist_submit(cam->hl, &r)) == HOTLIST_EAGAIN)
+		while ((rc = hotlist_submit(cam->hl, &r)) == HOTLIST_EAGAIN) {
 			cam->refused++; /* queue full: this camera decides; here, retry */
+			sched_yield();
+		}
 		if (rc)
 			fprintf(stderr, "submit: %s\n", hotlist_strerror(rc));
 	}

@@ -403,8 +403,9 @@ HOTLIST_API void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out);
 /**
  * Normalise a plate: uppercase A-Z0-9, separators and spaces removed,
  * diacritics folded (Ä->A, Ø->O, ß->SS, ...).
- * @param out at least HOTLIST_PLATE_MAX + 1 bytes; NUL-terminated.
- * @return the length (1..HOTLIST_PLATE_MAX) or HOTLIST_EPLATE.
+ * @param out at least HOTLIST_PLATE_MAX + 1 bytes; NUL-terminated; untouched on error.
+ * @return the length (1..HOTLIST_PLATE_MAX), HOTLIST_EPLATE (also for a NULL
+ *         plate), HOTLIST_EINVAL (out is NULL).
  * Threads: any. Idempotent.
  */
 HOTLIST_API int hotlist_normalise_plate(const char *plate, char *out);
@@ -413,7 +414,8 @@ HOTLIST_API int hotlist_normalise_plate(const char *plate, char *out);
  * Normalise a country: trims, uppercases, accepts ISO 3166-1 alpha-2 and the
  * one-letter international vehicle codes (D, F, B, L, ...). NULL, "" or spaces
  * give "" (unknown).
- * @param out 3 bytes. @return 0 or HOTLIST_ECOUNTRY. Threads: any.
+ * @param out 3 bytes; untouched on error.
+ * @return 0, HOTLIST_ECOUNTRY, HOTLIST_EINVAL (out is NULL). Threads: any.
  */
 HOTLIST_API int hotlist_normalise_country(const char *country, char out[3]);
 

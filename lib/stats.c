@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.c — striped event counters and latency histograms.
+ *
+ * Owns: struct hl_stats, the clocks (hotlist__now_ns, hotlist__wall_us).
+ *
+ * Layout: HL_STRIPES stripes, each starting on its own cache line, so threads
+ * on different stripes never write the same line.
+ *
+ *   struct hl_stats
+ *   +------------------------------------------------------------------+
+ *   | stripe 0: counter[HL_C__COUNT] | hist[HL_H_INLINE] | hist[ASYNC] |  <- 64-byte aligned
+ *   | stripe 1: ...                                                    |
+ *   | ...                                                              |
+ *   | stripe HL_STRIPES-1                                              |
+ *   +------------------------------------------------------------------+
+ *   hist = bucket[HL_HIST_BUCKETS] + max   (about 4.4 KiB)
+ *
+ * Stripe choice: a thread takes a stripe the first time it records anything:
+ * a _Thread_local index drawn from a global atomic counter (round robin), kept
+ * for the thread's life. No registration, no lock, no allocation; threads
+ * beyond HL_STRIPES share stripes, which stays correct (every add is atomic)
+ * and only costs some cache-line sharing.
+ *
+ * Histogram buckets are log-linear (as in HdrHistogram): values below
+ * HL_HIST_SUB (16) ns have a bucket each; above, every power-of-two range
+ * [2^e, 2^(e+1)) is cut into HL_HIST_SUB equal buckets (a 4-bit mantissa).
+ *
+ *   value v < 16:            bucket v                  (exact)
+ *   value v >= 16, e = log2: shift = e - 4
+ *                            bucket = (shift + 1) * 16 + (v >> shift) - 16
+ *
+ * A bucket's width is at most 1/16 of its lower bound, so the upper bound
+ * reported for a percentile is at most 6.25 % above any value in the bucket
+ * (and never below it). Buckets cover 0 .. 2^37 - 1 ns (about 137 s); larger
+ * values land in the last bucket, and the exact max still records them.
+ *
+ * Memory ordering: every counter and max is an atomic updated with relaxed
+ * ordering. Counters only need atomicity (no lost increments); the sum is read
+ * on demand and orders nothing: no other memory is published through a
+ * counter. A reader summing while writers run sees each counter's value at
+ * some moment during the read; two counters (or two buckets) are not read at
+ * one instant, as hotlist_stats() documents. The one pairing: a sample raises
+ * its stripe's max before its release add to the bucket, and the reader loads
+ * buckets with acquire before the max, so a counted sample's value is never
+ * above the max read (the percentile clamp below relies on it).
+ *
+ * Progress: add and latency are wait-free but for the max update, a CAS loop
+ * that only retries when another thread raised the max meanwhile (lock-free,
+ * and bounded in practice by the number of threads on the stripe).
+ */
+#include "internal.h"
+
+#include <assert.h>
+#include <string.h>
+#include <time.h>
+
+/* Stripes of counters: enough that the cores of a typical server (and the
+ * engine's workers) rarely share one, few enough that summing stays cheap
+ * (16 stripes x 9 counters) and the histograms stay small (16 x 8.8 KiB). */
+#define HL_STRIPES 16
+
+/* log2 of the sub-buckets per power of two: 4 bits of mantissa = 6.25 %. */
+#define HL_HIST_SUB_BITS 4
+#define HL_HIST_SUB (1u << HL_HIST_SUB_BITS)
+/* Highest power of two covered: 2^36 ns = 68.7 s, so the top range reaches
+ * 2^37 - 1 ns = 137 s, past the ~100 s any sane read-to-callback latency has. */
+#define HL_HIST_TOP_EXP 36
+#define HL_HIST_BUCKETS ((HL_HIST_TOP_EXP - HL_HIST_SUB_BITS + 2) * HL_HIST_SUB)
+
+struct hl_hist_data {
+	_Atomic uint64_t bucket[HL_HIST_BUCKETS];
+	_Atomic uint64_t max;
+};
+
+struct hl_stripe {
+	_Atomic uint64_t counter[HL_C__COUNT];
+	struct hl_hist_data hist[HL_H__COUNT];
+} __attribute__((aligned(HL_CACHE_LINE)));
+
+struct hl_stats {
+	struct hl_stripe stripe[HL_STRIPES];
+};
+
+static_assert(sizeof(struct hl_stripe) % HL_CACHE_LINE == 0, "stripes share no cache line");
+static_assert((HL_STRIPES & (HL_STRIPES - 1)) == 0, "HL_STRIPES is a power of two");
+
+/* Next stripe to hand out. Relaxed: it only spreads threads over stripes,
+ * any value is correct. */
+static _Atomic unsigned next_stripe;
+/* This thread's stripe + 1; 0 = not chosen yet. */
+static _Thread_local unsigned my_stripe;
+
+static struct hl_stripe *this_stripe(struct hl_stats *s)
+{
+	unsigned i = my_stripe;
+
+	if (HL_UNLIKELY(i == 0)) {
+		i = (atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) &
+		     (HL_STRIPES - 1)) +
+		    1;
+		my_stripe = i;
+	}
+	return &s->stripe[i - 1];
+}
+
+int hotlist__stats_create(struct hl_stats **out, const struct hotlist_allocator *a)
+{
+	struct hl_stats *s = hotlist__zalloc(a, sizeof(*s), HL_CACHE_LINE);
+
+	if (!s)
+		return HOTLIST_ENOMEM;
+	*out = s;
+	return 0;
+}
+
+void hotlist__stats_destroy(struct hl_stats *s, const struct hotlist_allocator *a)
+{
+	hotlist__free(a, s, sizeof(*s));
+}
+
+void hotlist__stats_add(struct hl_stats *s, enum hl_counter c, uint64_t v)
+{
+	HL_DEBUG_ASSERT((unsigned)c < HL_C__COUNT);
+	/* Relaxed: atomicity is all a counter needs (see top comment). */
+	atomic_fetch_add_explicit(&this_stripe(s)->counter[c], v, memory_order_relaxed);
+}
+
+static unsigned bucket_of(uint64_t ns)
+{
+	unsigned e, shift;
+
+	if (ns < HL_HIST_SUB)
+		return (unsigned)ns;
+	e = 63u - (unsigned)__builtin_clzll(ns);
+	if (e > HL_HIST_TOP_EXP)
+		return HL_HIST_BUCKETS - 1;
+	shift = e - HL_HIST_SUB_BITS;
+	return ((shift + 1) << HL_HIST_SUB_BITS) + (unsigned)(ns >> shift) - HL_HIST_SUB;
+}
+
+/* The largest value that falls in bucket b. */
+static uint64_t bucket_upper(unsigned b)
+{
+	unsigned shift;
+	uint64_t lower;
+
+	if (b < HL_HIST_SUB)
+		return b;
+	shift = (b >> HL_HIST_SUB_BITS) - 1;
+	lower = (uint64_t)(HL_HIST_SUB + (b & (HL_HIST_SUB - 1))) << shift;
+	return lower + ((uint64_t)1 << shift) - 1;
+}
+
+void hotlist__stats_latency(struct hl_stats *s, enum hl_hist h, uint64_t ns)
+{
+	struct hl_hist_data *d;
+	uint64_t cur;
+
+	HL_DEBUG_ASSERT((unsigned)h < HL_H__COUNT);
+	d = &this_stripe(s)->hist[h];
+	/* Relaxed CAS loop: the loop only needs the read-modify-write to be
+	 * atomic; the bucket add below orders it for readers. */
+	cur = atomic_load_explicit(&d->max, memory_order_relaxed);
+	while (ns > cur && !atomic_compare_exchange_weak_explicit(
+				   &d->max, &cur, ns, memory_order_relaxed, memory_order_relaxed))
+		;
+	/* Release, pairs with the acquire bucket load in percentiles(): a
+	 * reader that counts this sample also sees a max >= ns, so clamping a
+	 * percentile to the max never pulls it below a value it counted. */
+	atomic_fetch_add_explicit(&d->bucket[bucket_of(ns)], 1, memory_order_release);
+}
+
+uint64_t hotlist__stats_sum(const struct hl_stats *s, enum hl_counter c)
+{
+	uint64_t sum = 0;
+
+	HL_DEBUG_ASSERT((unsigned)c < HL_C__COUNT);
+	for (unsigned i = 0; i < HL_STRIPES; i++)
+		sum += atomic_load_explicit(&s->stripe[i].counter[c], memory_order_relaxed);
+	return sum;
+}
+
+/* The 1-based rank of the ppm-th per-million value among n: ceil(n * ppm / 1e6),
+ * at least 1, computed without overflowing 64 bits. */
+static uint64_t rank_of(uint64_t n, uint64_t ppm)
+{
+	const uint64_t m = 1000000;
+	uint64_t r = (n / m) * ppm + ((n % m) * ppm + m - 1) / m;
+
+	return r ? r : 1;
+}
+
+/*
+ * Percentiles: the buckets of all stripes summed, then walked once. Each
+ * percentile reports the upper bound of the bucket holding its rank (so it
+ * overstates by at most 6.25 %, never understates), clamped to the exact max
+ * (the percentile cannot exceed it, so the clamp keeps an upper bound and
+ * makes constant latencies read exactly). With writers running, the buckets
+ * and the max are read at slightly different moments (see top comment).
+ */
+void hotlist__stats_percentiles(const struct hl_stats *s, enum hl_hist h,
+				struct hotlist_latency *out)
+{
+	static const uint64_t ppm[5] = { 500000, 900000, 990000, 999000, 999900 };
+	uint64_t *res[5] = { &out->p50_ns, &out->p90_ns, &out->p99_ns, &out->p999_ns,
+			     &out->p9999_ns };
+	uint64_t sum[HL_HIST_BUCKETS] = { 0 };
+	uint64_t n = 0, max = 0, cum = 0;
+	unsigned p = 0;
+
+	HL_DEBUG_ASSERT((unsigned)h < HL_H__COUNT);
+	for (unsigned i = 0; i < HL_STRIPES; i++) {
+		const struct hl_hist_data *d = &s->stripe[i].hist[h];
+		uint64_t m;
+
+		/* Acquire, pairs with the release add in latency(); the max is
+		 * read after the buckets, so it covers every sample counted. */
+		for (unsigned b = 0; b < HL_HIST_BUCKETS; b++)
+			sum[b] += atomic_load_explicit(&d->bucket[b], memory_order_acquire);
+		m = atomic_load_explicit(&d->max, memory_order_relaxed);
+		max = m > max ? m : max;
+	}
+	for (unsigned b = 0; b < HL_HIST_BUCKETS; b++)
+		n += sum[b];
+	memset(out, 0, sizeof(*out));
+	out->count = n;
+	out->max_ns = max;
+	if (n == 0)
+		return;
+	for (unsigned b = 0; b < HL_HIST_BUCKETS && p < 5; b++) {
+		cum += sum[b];
+		while (p < 5 && cum >= rank_of(n, ppm[p])) {
+			uint64_t up = bucket_upper(b);
+
+			*res[p++] = up < max ? up : max;
+		}
+	}
+}
+
+uint64_t hotlist__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t hotlist__wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

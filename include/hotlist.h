@@ -348,9 +348,11 @@ HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_rea
 /**
  * Queue a read for the worker threads, which match it and call cfg.on_hit.
  * Reads from one camera id are matched in submission order.
- * @return 0; HOTLIST_EAGAIN (full, REFUSE mode; counted); HOTLIST_ESHUTDOWN;
- *         HOTLIST_ENOTSUP (no workers); HOTLIST_EPLATE/HOTLIST_EINVAL (plate or
- *         camera too long to copy).
+ * @return 0; HOTLIST_EAGAIN (full, REFUSE mode, or BLOCK mode called from a
+ *         worker's callback; counted); HOTLIST_ESHUTDOWN; HOTLIST_ENOTSUP (no
+ *         workers); HOTLIST_EINVAL (NULL plate); HOTLIST_EPLATE (plate longer
+ *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
+ *         than 7 bytes). Plate and country are checked in full by the worker.
  * Threads: any. Blocks in BLOCK mode while the queue is full.
  * Ownership: the read's strings are copied (camera ids are cut at
  * HOTLIST_CAMERA_MAX bytes); opaque is handed back as is.

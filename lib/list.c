@@ -21,8 +21,10 @@
  * holds distinct keys only.
  *
  * Building is O(n): entries are grouped by key with a temporary
- * open-addressing map of group heads, identical rows are merged while
- * grouping (compared by a 64-bit hash of all fields, then field by field),
+ * open-addressing map of group heads (seeded XXH3, so a hostile file cannot
+ * aim rows at one slot), identical rows are merged while grouping (compared
+ * field by field with the group's entries: a file of 10 M identical rows
+ * merges each on its first comparison),
  * and the runs are laid out in order of first appearance. A plate may carry
  * at most HL_RUN_MAX entries: a bound on what one hit can call back, and on
  * the grouping work a hostile file can cause.
@@ -34,6 +36,7 @@
 
 #include <string.h>
 
+#define XXH_INLINE_ALL /* the grouping hash is in the build's inner loop */
 #include <xxhash.h>
 
 /* Entries one plate may have in one list (other countries, categories,
@@ -62,8 +65,7 @@ void hotlist__builder_fini(struct hl_builder *b)
 }
 
 /* Grow an array allocated with hotlist__alloc to hold at least need items. */
-static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_t need,
-		  size_t size)
+static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t ncap = *cap ? *cap : HL_GROW_MIN;
 	while (ncap < need)
@@ -77,6 +79,23 @@ static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_
 	}
 	*cap = ncap;
 	return np;
+}
+
+int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes)
+{
+	if (n > b->cap) {
+		struct hl_bentry *nv = grow(b->a, b->v, &b->cap, n, sizeof(*b->v));
+		if (!nv)
+			return HOTLIST_ENOMEM;
+		b->v = nv;
+	}
+	if (text_bytes > b->scap) {
+		char *ns = grow(b->a, b->strings, &b->scap, text_bytes, 1);
+		if (!ns)
+			return HOTLIST_ENOMEM;
+		b->strings = ns;
+	}
+	return 0;
 }
 
 /* Append a string (len bytes + NUL) to the arena; returns its offset or -1. */
@@ -168,23 +187,7 @@ static int text_field(const char *s, const char *what, size_t *len, char *reason
 	return 0;
 }
 
-static uint64_t content_hash(const struct hl_builder *b, const struct hl_meta *m)
-{
-	struct {
-		uint64_t lo, times0, times1;
-		uint32_t hi, misc;
-	} fixed = { m->key.lo, (uint64_t)m->valid_from_us, (uint64_t)m->expires_us, m->key.hi,
-		    (uint32_t)m->country << 16 | (uint32_t)m->priority << 8 | m->flags };
-	uint64_t h = XXH3_64bits(&fixed, sizeof(fixed));
-	const char *s[3] = { b->strings + m->plate_off, b->strings + m->category_off,
-			     b->strings + m->reference_off };
-	for (int i = 0; i < 3; i++)
-		h = XXH3_64bits_withSeed(s[i], strlen(s[i]), h);
-	return h;
-}
-
-static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *norm,
-		       char *reason)
+static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *norm, char *reason)
 {
 	if (!e->plate) {
 		snprintf(reason, 96, "no plate");
@@ -246,7 +249,6 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, ui
 	m.reference_off = (uint32_t)r;
 	struct hl_bentry *be = &b->v[b->n++];
 	be->m = m;
-	be->content = content_hash(b, &m);
 	be->line = line;
 	return 0;
 nomem:
@@ -279,8 +281,8 @@ static int same_entry(const struct hl_builder *b, const struct hl_bentry *x,
 		      const struct hl_bentry *y)
 {
 	const struct hl_meta *p = &x->m, *q = &y->m;
-	return x->content == y->content && hl_key_eq(&p->key, &q->key) &&
-	       p->country == q->country && p->priority == q->priority && p->flags == q->flags &&
+	return hl_key_eq(&p->key, &q->key) && p->country == q->country &&
+	       p->priority == q->priority && p->flags == q->flags &&
 	       p->valid_from_us == q->valid_from_us && p->expires_us == q->expires_us &&
 	       strcmp(b->strings + p->plate_off, b->strings + q->plate_off) == 0 &&
 	       strcmp(b->strings + p->category_off, b->strings + q->category_off) == 0 &&
@@ -289,11 +291,12 @@ static int same_entry(const struct hl_builder *b, const struct hl_bentry *x,
 
 /* Temporary grouping state of hotlist__builder_finish. */
 struct grouping {
-	uint32_t *slot;  /* map: head of the group whose key hashes here */
-	uint32_t *next;  /* next entry of the same group, HL_TABLE_NONE at the end */
-	uint32_t *tail;  /* for heads: last entry of the group */
+	uint32_t *slot; /* map: head of the group whose key hashes here */
+	uint32_t *next; /* next entry of the same group, HL_TABLE_NONE at the end */
+	uint32_t *tail; /* for heads: last entry of the group */
 	uint32_t *count; /* for heads: entries in the group */
 	size_t mask;
+	uint64_t seed;
 };
 
 #define HL_DROPPED (HL_TABLE_NONE - 1)
@@ -302,7 +305,7 @@ struct grouping {
 static int group_one(struct hl_builder *b, struct grouping *g, uint32_t j, uint64_t *dups)
 {
 	const struct hl_key *k = &b->v[j].m.key;
-	size_t s = XXH3_64bits(k, 12) & g->mask;
+	size_t s = XXH3_64bits_withSeed(k, 12, g->seed) & g->mask;
 	g->next[j] = HL_TABLE_NONE;
 	for (;; s = (s + 1) & g->mask) {
 		uint32_t h = g->slot[s];
@@ -414,6 +417,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		return HOTLIST_ENOSPC;
 	if (grouping_init(b, &g, n))
 		return HOTLIST_ENOMEM;
+	g.seed = seed ^ 0x9E3779B97F4A7C15ull; /* not the index's own seed */
 	/* tail marks heads: HL_TABLE_NONE for entries that are not */
 	memset(g.tail, 0xff, (n ? n : 1) * sizeof(uint32_t));
 	for (uint32_t j = 0; j < n; j++)

@@ -46,7 +46,6 @@ struct hl_base {
 /* An entry being collected, before the base is built. */
 struct hl_bentry {
 	struct hl_meta m; /* string offsets point into the builder's strings */
-	uint64_t content; /* hash of every field, to merge identical rows */
 	uint64_t line;    /* row or array position, for reports */
 };
 
@@ -61,6 +60,9 @@ struct hl_builder {
 
 void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator *a);
 void hotlist__builder_fini(struct hl_builder *b);
+/* Make room for n entries and text_bytes of strings up front (a hint:
+ * adding more still works). 0 or HOTLIST_ENOMEM. */
+int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes);
 /*
  * Validate, normalise and append one entry. Returns 0, or a negative code
  * with reason filled (96 bytes) for a bad entry, or HOTLIST_ENOMEM.

@@ -25,8 +25,8 @@
 struct load_ctx {
 	struct hl_builder b;
 	struct hotlist_load_report rep; /* always a full one; copied out */
-	int fatal;                      /* HOTLIST_ENOMEM */
-	int row_refused;                /* csv_row refused the row csv_bad reports next */
+	int fatal; /* HOTLIST_ENOMEM */
+	int row_refused; /* csv_row refused the row csv_bad reports next */
 };
 
 static void report_error(struct load_ctx *c, uint64_t line, int code, const char *reason)
@@ -107,7 +107,8 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 	if (!rc && overflow) {
 		/* entries past the per-plate bound count as bad rows */
 		c->rep.rejected += overflow - 1;
-		report_error(c, 0, HOTLIST_ENOSPC, "too many entries for one plate; extra rows dropped");
+		report_error(c, 0, HOTLIST_ENOSPC,
+			     "too many entries for one plate; extra rows dropped");
 		rc = verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
 		if (rc)
 			hotlist__base_put(base, hl->a);
@@ -128,9 +129,9 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 	atomic_fetch_add_explicit(&hl->reload_total_us, us, memory_order_relaxed);
 	atomic_store_explicit(&hl->reload_last_us, us, memory_order_relaxed);
 	int_fast64_t max = atomic_load_explicit(&hl->reload_max_us, memory_order_relaxed);
-	while (us > max && !atomic_compare_exchange_weak_explicit(&hl->reload_max_us, &max, us,
-								 memory_order_relaxed,
-								 memory_order_relaxed))
+	while (us > max &&
+	       !atomic_compare_exchange_weak_explicit(&hl->reload_max_us, &max, us,
+						      memory_order_relaxed, memory_order_relaxed))
 		;
 	return 0;
 }
@@ -157,6 +158,9 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	memset(&c, 0, sizeof(c));
 	hotlist__builder_init(&c.b, hl->a);
 	char reason[96];
+	/* plate + category + reference, ~24 bytes an entry in real lists */
+	if (hotlist__builder_reserve(&c.b, n, n * 24 + 1))
+		c.fatal = HOTLIST_ENOMEM;
 	for (size_t i = 0; i < n && !c.fatal; i++) {
 		c.rep.rows++;
 		rc = hotlist__builder_add(&c.b, &entries[i], i + 1, 0, reason);
@@ -210,8 +214,8 @@ static void check_bad(void *ctx, uint64_t line, int code, const char *reason)
 	}
 }
 
-int hotlist_check_csv(const char *path, double max_bad_fraction,
-		      struct hotlist_load_report *report, hotlist_row_error_fn on_error, void *user)
+int hotlist_check_csv(const char *path, double max_bad_fraction, struct hotlist_load_report *report,
+		      hotlist_row_error_fn on_error, void *user)
 {
 	if (!path || max_bad_fraction < 0)
 		return HOTLIST_EINVAL;

@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table.c — the immutable exact-match index: 96-bit plate keys to 32-bit
+ * values, in an open-addressing table of cache-line buckets. The hot path of
+ * every exact match. See docs/table.md for the measurements behind it.
+ *
+ * Owns: one struct hl_table (a 64-byte header) and its bucket array. Both are
+ * allocated by hotlist__table_build() and freed by hotlist__table_free(); the
+ * table never changes in between, so any number of threads may look up in it
+ * at once with no synchronisation at all. Who publishes a table and when it
+ * may be freed (RCU) is snapshot.c's business: this file knows nothing of it.
+ *
+ * Memory-ordering contract: none of its own. The table is written only
+ * before hotlist__table_build() returns; the caller publishes the pointer with
+ * a release (rcu_assign_pointer()) and readers load it with the matching
+ * acquire/consume (rcu_dereference()), which makes the whole table visible.
+ * Lookups are wait-free: at most max_probe buckets, a bound fixed at build.
+ *
+ * Layout. A slot holds the key inline, so a lookup that ends in its first
+ * bucket touches exactly one cache line of the table:
+ *
+ *   struct hl_table: a 64-byte line of its own, never shared with buckets
+ *   +----------+----------+------+-------+--------------+-----------+
+ *   | *buckets | nbuckets | seed | count | bucket_bytes | max_probe |
+ *   +----------+----------+------+-------+--------------+-----------+
+ *
+ *   bucket array, 64-byte aligned (2 MiB aligned + MADV_HUGEPAGE if >= 4 MiB)
+ *   byte 0          16              32              48              64
+ *   +---------------+---------------+---------------+---------------+
+ *   | lo  |hi |val  | lo  |hi |val  | lo  |hi |val  | lo  |hi |val  | bucket 0
+ *   +---------------+---------------+---------------+---------------+
+ *   |    slot 0     |    slot 1     |    slot 2     |    slot 3     | bucket 1
+ *   +---------------+---------------+---------------+---------------+
+ *   |<- order of 0,1 = SPILL bit -->|<- order of 2,3 = CHAIN bit -->| (full buckets)
+ *   slot = { uint64_t lo; uint32_t hi; uint32_t val; }: 16 bytes; an empty
+ *   slot has the zero key (no plate packs to it) and val HL_TABLE_NONE.
+ *
+ * Placement. h = XXH3_64bits_withSeed(the 12 key bytes, seed) gives each key
+ * two buckets: primary b1 = fastrange(h, nbuckets) = (h * nbuckets) >> 64
+ * (Lemire 2016: no division, any table size) and secondary b2 = b1 + 1 +
+ * fastrange32(low 32 bits of h, nbuckets - 1), mod nbuckets (never b1 when
+ * there are two buckets or more). A key lives in b1 or, when b1 is full, on
+ * its overflow chain: b2, b2 + 1, ... (linear probing by bucket, wrapping).
+ *
+ * Why not plain linear probing from b1: at 85 % load, 67 % of 4-slot buckets
+ * end up full and a miss (the common case for plate reads) must walk to the
+ * end of the cluster: 6.3 buckets on average (measured; docs/table.md). Here a
+ * full bucket carries two bits that let a miss stop early, stored for free in
+ * the order of its keys (all four are distinct, so "key in slot 0 > key in
+ * slot 1" is a bit; the 96-bit keys compare as hi:lo):
+ *   SPILL(b) = slot0 > slot1: some key whose primary is b lives on its chain.
+ *   CHAIN(b) = slot2 > slot3: some chain that passes b ends after b.
+ * Build places every key it can in its primary first (86 % of keys at 85 %
+ * load), then the rest on their chains; if the secondary is full, it first
+ * tries to move one primary resident of it to that resident's own secondary
+ * (one cuckoo step, Pagh & Rodler 2001), which keeps chains short.
+ *
+ * Invariants (after build):
+ *  1. Slots of a bucket fill from slot 0; a bucket never loses a key.
+ *  2. A key not in its primary b1 => b1 is full and SPILL(b1).
+ *  3. A key at b2 + j (j >= 1) on its chain => buckets b2 .. b2 + j - 1 are
+ *     full with CHAIN set, and 2 + j <= max_probe; a key in b1 needs 1.
+ *  4. count < 4 * nbuckets: a free slot always exists, so build ends.
+ * Lookup, from 2 and 3: scan b1; a match returns its value; an empty slot or
+ * a clear SPILL proves absence. Else scan b2, b2 + 1, ... the same way with
+ * CHAIN, at most max_probe - 1 buckets. A miss reads one line with
+ * probability ~0.65 at 85 % load (docs/table.md), whatever the order of
+ * the keys, and max_probe bounds every lookup even under a hostile hash.
+ *
+ * The seed is random per snapshot (the caller's), so plates crafted to
+ * collide under one seed do not collide under the next.
+ */
+#include "internal.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#ifdef HL_TABLE_TEST_BAD_HASH
+/* Test hook: buckets scanned by lookups, so tests can check how far a miss
+ * reads (a wrong SPILL or CHAIN bit costs reads, never a wrong answer). */
+extern atomic_ulong hotlist__table_test_scans;
+atomic_ulong hotlist__table_test_scans;
+#define COUNT_SCAN() atomic_fetch_add_explicit(&hotlist__table_test_scans, 1, memory_order_relaxed)
+#else
+#define COUNT_SCAN() ((void)0)
+#define XXH_INLINE_ALL /* the 12-byte XXH3 path inlines to a dozen instructions */
+#include <xxhash.h>
+#endif
+
+/* Slots per bucket: 4 slots of 16 bytes fill one 64-byte cache line. */
+#define HL_TABLE_SLOTS 4
+
+/*
+ * Target load factor, in percent of slots: 16 / 0.85 = 18.8 bytes per entry
+ * (the bar is 32), while 4-slot buckets still hold 86 % of keys in their
+ * primary bucket (Poisson(3.4) keys per bucket: P(more than 4) = 0.26).
+ */
+#define HL_TABLE_LOAD_PCT 85
+
+/*
+ * Keys per block of the find_bulk() pipeline (and the prefetch distance of
+ * the build's): a block's lines are all prefetched before the first is read.
+ * A DRAM miss costs ~100 ns and a lookup's CPU work ~15-20 ns, so a block
+ * must be long enough to cover the miss; 32 also makes the engine's batches
+ * of 32 reads one block, hashed and prefetched together. Measured against
+ * 16 and 8: equal on long runs, 10-25 % faster on calls of 32 and 64 keys
+ * (docs/table.md). A power of two: the rings are indexed by a mask.
+ */
+#define HL_TABLE_PREFETCH_AHEAD 32
+#define HL_TABLE_RING (2 * HL_TABLE_PREFETCH_AHEAD)
+#define HL_TABLE_BUILD_RING (4 * HL_TABLE_PREFETCH_AHEAD)
+
+/*
+ * Bucket arrays of at least HL_TABLE_HUGE_MIN are aligned to a 2 MiB huge
+ * page and advised MADV_HUGEPAGE: a random lookup in a 10 M-entry table
+ * (~190 MB) misses the TLB almost always with 4 KiB pages, and the page walk
+ * adds to the DRAM miss. Below 4 MiB the alignment would waste too large a
+ * share of the allocation.
+ */
+#define HL_TABLE_HUGE_PAGE ((size_t)2 << 20)
+#define HL_TABLE_HUGE_MIN ((size_t)4 << 20)
+
+/* Which slot pair of a full bucket holds which bit (see the diagram). */
+#define SPILL_PAIR 0
+#define CHAIN_PAIR 2
+
+/* scan() result "not decided in this bucket": above every 32-bit value. */
+#define SCAN_ON ((uint64_t)1 << 32)
+
+struct hl_slot {
+	uint64_t lo;
+	uint32_t hi;
+	uint32_t val;
+};
+
+struct hl_bucket {
+	_Alignas(HL_CACHE_LINE) struct hl_slot slot[HL_TABLE_SLOTS];
+};
+
+struct hl_table {
+	_Alignas(HL_CACHE_LINE) struct hl_bucket *buckets;
+	uint64_t nbuckets; /* < UINT32_MAX, since count < HL_TABLE_NONE */
+	uint64_t seed;
+	size_t count;
+	size_t bucket_bytes; /* as allocated, for hotlist__free() */
+	unsigned max_probe; /* buckets a lookup may visit; 0 when empty */
+};
+
+static_assert(sizeof(struct hl_slot) == 16, "slot is 16 bytes: key inline, 4 per line");
+static_assert(sizeof(struct hl_bucket) == HL_CACHE_LINE, "a bucket is one cache line");
+static_assert(_Alignof(struct hl_bucket) == HL_CACHE_LINE, "buckets are line-aligned");
+static_assert(sizeof(struct hl_table) == HL_CACHE_LINE, "header is one line of its own");
+static_assert(HL_TABLE_SLOTS == 4, "slot masks and flag pairs below assume 4 slots");
+static_assert(offsetof(struct hl_key, hi) == sizeof(uint64_t), "lo, hi are 12 bytes in a row");
+static_assert((HL_TABLE_RING & (HL_TABLE_RING - 1)) == 0, "ring is indexed with a mask");
+static_assert((HL_TABLE_BUILD_RING & (HL_TABLE_BUILD_RING - 1)) == 0, "so is the build's");
+
+__extension__ typedef unsigned __int128 hl_u128;
+
+static inline uint64_t key_hash(const struct hl_key *k, uint64_t seed)
+{
+#ifdef HL_TABLE_TEST_BAD_HASH
+	/* Test hook: 8 hash values, seed ignored: every key of a class shares
+	 * primary (class * nbuckets / 8) and secondary (the next bucket). */
+	(void)seed;
+	return (k->lo & 7) << 61;
+#else
+	/* Bytes 0..11 of struct hl_key are lo then hi (static_assert above),
+	 * host order; padding is not read. Hashed in place: packing a copy
+	 * would make XXH3's 8-byte read at offset 4 straddle two stores, a
+	 * store-forwarding stall (measured +2 ns per lookup). */
+	return XXH3_64bits_withSeed(k, sizeof(k->lo) + sizeof(k->hi), seed);
+#endif
+}
+
+static inline uint64_t primary_of(uint64_t h, uint64_t nbuckets)
+{
+	return (uint64_t)(((hl_u128)h * nbuckets) >> 64);
+}
+
+static inline uint64_t secondary_of(uint64_t h, uint64_t b1, uint64_t nbuckets)
+{
+	uint64_t b2 = b1 + 1 + (((h & UINT32_MAX) * (nbuckets - 1)) >> 32);
+
+	return b2 >= nbuckets ? b2 - nbuckets : b2;
+}
+
+static inline uint64_t next_bucket(uint64_t b, uint64_t nbuckets)
+{
+	return b + 1 == nbuckets ? 0 : b + 1;
+}
+
+static inline int slot_is_empty(const struct hl_slot *s)
+{
+	return (s->lo | s->hi) == 0;
+}
+
+static inline int slot_has(const struct hl_slot *s, const struct hl_key *k)
+{
+	return ((s->lo ^ k->lo) | (s->hi ^ k->hi)) == 0;
+}
+
+/* Bit i set: slot i holds key. Branch-free: how many slots are filled is random. */
+static inline unsigned hit_mask(const struct hl_bucket *bk, const struct hl_key *key)
+{
+	const struct hl_slot *s = bk->slot;
+
+	return (unsigned)slot_has(&s[0], key) | (unsigned)slot_has(&s[1], key) << 1 |
+	       (unsigned)slot_has(&s[2], key) << 2 | (unsigned)slot_has(&s[3], key) << 3;
+}
+
+/* The bit a full bucket stores in the order of slots pair, pair + 1. */
+static inline int pair_bit(const struct hl_slot *s, unsigned pair)
+{
+	hl_u128 a = ((hl_u128)s[pair].hi << 64) | s[pair].lo;
+	hl_u128 b = ((hl_u128)s[pair + 1].hi << 64) | s[pair + 1].lo;
+
+	return a > b;
+}
+
+/*
+ * Scan one bucket for key: its value, HL_TABLE_NONE (absent: the bucket has
+ * a free slot, or its bit for pair says no key goes on), or SCAN_ON. A miss
+ * costs four 64-bit compares and the full/bit test, with one branch each:
+ * lo alone tells nearly every miss (hi is compared only on a lo match), and
+ * "go on" is one condition, not a branch per slot (how many slots are
+ * filled is random). An empty slot holds value HL_TABLE_NONE, so the zero
+ * key, which only empty slots match, finds HL_TABLE_NONE.
+ */
+static inline uint64_t scan(const struct hl_bucket *bk, const struct hl_key *key, unsigned pair)
+{
+	const struct hl_slot *s = bk->slot;
+	const uint64_t lo = key->lo;
+	int full;
+
+	COUNT_SCAN();
+	if ((s[0].lo == lo) | (s[1].lo == lo) | (s[2].lo == lo) | (s[3].lo == lo)) {
+		const unsigned hit = hit_mask(bk, key);
+
+		if (hit)
+			return s[__builtin_ctz(hit)].val;
+	}
+	/* Slots fill from 0: the bucket is full iff its last slot is. */
+	full = !slot_is_empty(&s[HL_TABLE_SLOTS - 1]);
+	return (full & pair_bit(s, pair)) ? SCAN_ON : HL_TABLE_NONE;
+}
+
+/* Scan the overflow chain from b2, at most max_chain buckets. */
+static inline uint32_t scan_chain(const struct hl_bucket *buckets, uint64_t nbuckets,
+				  unsigned max_chain, const struct hl_key *key, uint64_t b)
+{
+	for (unsigned p = 0; p < max_chain; p++) {
+		uint64_t r = scan(&buckets[b], key, CHAIN_PAIR);
+
+		if (r != SCAN_ON)
+			return (uint32_t)r;
+		b = next_bucket(b, nbuckets);
+	}
+	return HL_TABLE_NONE;
+}
+
+uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key)
+{
+	HL_DEBUG_ASSERT(t && key);
+	const uint64_t h = key_hash(key, t->seed);
+	const uint64_t b1 = primary_of(h, t->nbuckets);
+	uint64_t r = scan(&t->buckets[b1], key, SPILL_PAIR);
+
+	if (HL_LIKELY(r != SCAN_ON))
+		return (uint32_t)r;
+	/* SPILL set: some key is on a chain, so max_probe >= 2. */
+	return scan_chain(t->buckets, t->nbuckets, t->max_probe - 1, key,
+			  secondary_of(h, b1, t->nbuckets));
+}
+
+/*
+ * The DPDK-style pipeline, in blocks of D = HL_TABLE_PREFETCH_AHEAD keys;
+ * each round works on three blocks:
+ *   3. block m - 2: for the keys that went on, scan the chain from b2;
+ *   2. block m - 1: scan b1 (prefetched a round ago); answer, or prefetch b2
+ *      and queue the key for stage 3;
+ *   1. block m: hash, record b1 and b2, prefetch b1.
+ * So the second line that a third of misses need is in flight as long as
+ * the first, and ~D to 2D loads are in flight at any time. Stage 2 has no
+ * branch on its answer (a queue append is branch-free), and stage 3 loops
+ * over the queued keys only: one mispredicted loop exit a block instead of
+ * one per key. One function because the stages share the rings and the
+ * hoisted table fields: split, the compiler can no longer keep them in
+ * registers and interleave them. Table fields are copied to locals because
+ * stores to vals[] (uint32_t) may alias t->max_probe as far as C knows.
+ */
+void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *keys, size_t n,
+			      uint32_t *vals)
+{
+	HL_DEBUG_ASSERT(t && (n == 0 || (keys && vals)));
+	const struct hl_bucket *buckets = t->buckets;
+	const uint64_t nbuckets = t->nbuckets, seed = t->seed;
+	const unsigned max_chain = t->max_probe - (t->max_probe > 0);
+	const size_t d = HL_TABLE_PREFETCH_AHEAD;
+	uint32_t b1[HL_TABLE_RING], b2[HL_TABLE_RING]; /* two blocks, by k % 2D */
+	size_t queue[2][HL_TABLE_PREFETCH_AHEAD], queued[2] = { 0, 0 };
+
+	for (size_t m = 0; m * d < n + 2 * d; m++) {
+		const unsigned cur = m & 1, prev = cur ^ 1;
+
+		for (size_t q = 0; q < queued[prev]; q++) {
+			const size_t k = queue[prev][q];
+
+			vals[k] = scan_chain(buckets, nbuckets, max_chain, &keys[k],
+					     b2[k & (HL_TABLE_RING - 1)]);
+		}
+		queued[prev] = 0;
+		for (size_t k = m > 0 ? (m - 1) * d : 0; k < m * d && k < n; k++) {
+			const size_t e = k & (HL_TABLE_RING - 1);
+			const uint64_t r = scan(&buckets[b1[e]], &keys[k], SPILL_PAIR);
+			const uint32_t on = r == SCAN_ON;
+			/* b2 if on, else b1 (cached: a no-op), without a branch: a
+			 * conditional expression here compiles to a jump. */
+			const uint32_t next = b1[e] ^ ((b1[e] ^ b2[e]) & (0u - on));
+
+			vals[k] = (uint32_t)r; /* stage 3 overwrites it when on */
+			queue[cur][queued[cur]] = k;
+			queued[cur] += on;
+			__builtin_prefetch(&buckets[next], 0, 3);
+		}
+		for (size_t k = m * d; k < (m + 1) * d && k < n; k++) {
+			const size_t e = k & (HL_TABLE_RING - 1);
+			const uint64_t h = key_hash(&keys[k], seed);
+			const uint64_t p = primary_of(h, nbuckets);
+
+			b1[e] = (uint32_t)p;
+			b2[e] = (uint32_t)secondary_of(h, p, nbuckets);
+			__builtin_prefetch(&buckets[p], 0, 3);
+		}
+	}
+}
+
+size_t hotlist__table_count(const struct hl_table *t)
+{
+	return t->count;
+}
+
+size_t hotlist__table_bytes(const struct hl_table *t)
+{
+	return sizeof(*t) + t->bucket_bytes;
+}
+
+unsigned hotlist__table_max_probe(const struct hl_table *t)
+{
+	return t->max_probe;
+}
+
+/* ---- build ---------------------------------------------------------------- */
+
+/*
+ * During the build, too, every full bucket's SPILL and CHAIN bits live in the
+ * order of its keys (no side array): a bucket gets bits (0, 0) when its
+ * fourth key arrives, and each later change (a bit set, a key replaced by a
+ * cuckoo step) re-encodes them while the bucket's line is in cache anyway.
+ */
+
+/* State of one build; over is freed before build returns. */
+struct builder {
+	struct hl_table *t;
+	uint32_t *over; /* indexes of keys whose primary was full, in input order */
+	size_t nover;
+	const struct hotlist_allocator *a;
+};
+
+/* Buckets for n keys at HL_TABLE_LOAD_PCT, rounded up; at least one. */
+static uint64_t buckets_for(size_t n)
+{
+	const uint64_t per_bucket_pct = (uint64_t)HL_TABLE_SLOTS * HL_TABLE_LOAD_PCT;
+	uint64_t nb = ((uint64_t)n * 100 + per_bucket_pct - 1) / per_bucket_pct;
+
+	return nb ? nb : 1;
+}
+
+/* Every slot empty: zero key, value HL_TABLE_NONE (see scan()). */
+static void init_buckets(struct hl_bucket *b, uint64_t nbuckets)
+{
+	const struct hl_slot empty = { .lo = 0, .hi = 0, .val = HL_TABLE_NONE };
+
+	for (uint64_t i = 0; i < nbuckets; i++)
+		for (unsigned j = 0; j < HL_TABLE_SLOTS; j++)
+			b[i].slot[j] = empty;
+}
+
+/* Allocate the empty bucket array of t (nbuckets set). 0 or HOTLIST_ENOMEM. */
+static int alloc_buckets(struct hl_table *t, const struct hotlist_allocator *a)
+{
+	size_t bytes, align = HL_CACHE_LINE;
+	void *p;
+
+	if (t->nbuckets > SIZE_MAX / sizeof(struct hl_bucket))
+		return HOTLIST_ENOMEM;
+	bytes = (size_t)t->nbuckets * sizeof(struct hl_bucket);
+	if (bytes >= HL_TABLE_HUGE_MIN)
+		align = HL_TABLE_HUGE_PAGE;
+	p = hotlist__alloc(a, bytes, align);
+	if (!p)
+		return HOTLIST_ENOMEM;
+#ifdef MADV_HUGEPAGE
+	/* Before the first touch, so init_buckets() faults in huge pages.
+	 * Only whole huge pages; failure (THP off, foreign memory) is harmless. */
+	if (align == HL_TABLE_HUGE_PAGE)
+		(void)madvise(p, bytes & ~(HL_TABLE_HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+	init_buckets(p, t->nbuckets);
+	t->buckets = p;
+	t->bucket_bytes = bytes;
+	return 0;
+}
+
+/* Slots used in bucket b, 0..4: the first free one, since slots fill from 0. */
+static unsigned fill_of(const struct hl_bucket *b)
+{
+	const struct hl_slot *s = b->slot;
+
+	return (unsigned)!slot_is_empty(&s[0]) + (unsigned)!slot_is_empty(&s[1]) +
+	       (unsigned)!slot_is_empty(&s[2]) + (unsigned)!slot_is_empty(&s[3]);
+}
+
+/* Does b hold key? Empty slots match the zero key, refused before this. */
+static int bucket_has(const struct hl_bucket *b, const struct hl_key *key)
+{
+	return hit_mask(b, key) != 0;
+}
+
+/* Make the order of a full bucket's slots pair, pair + 1 say bit. */
+static void encode_bit(struct hl_bucket *b, unsigned pair, int bit)
+{
+	struct hl_slot *s = b->slot;
+
+	if (pair_bit(s, pair) != bit) {
+		const struct hl_slot tmp = s[pair];
+
+		s[pair] = s[pair + 1];
+		s[pair + 1] = tmp;
+	}
+}
+
+/* Set bit pair of a full bucket. */
+static void set_bit(struct hl_bucket *b, unsigned pair)
+{
+	encode_bit(b, pair, 1);
+}
+
+/* Key into slot i of b (i = fill_of(b)); a bucket that fills gets bits (0, 0). */
+static void put(struct hl_table *t, struct hl_bucket *b, unsigned i, const struct hl_key *key,
+		uint32_t val, unsigned probe)
+{
+	b->slot[i] = (struct hl_slot){ .lo = key->lo, .hi = key->hi, .val = val };
+	if (i == HL_TABLE_SLOTS - 1) {
+		encode_bit(b, SPILL_PAIR, 0);
+		encode_bit(b, CHAIN_PAIR, 0);
+	}
+	if (probe > t->max_probe)
+		t->max_probe = probe;
+}
+
+/* Phase 1, one key: into its primary b1, or onto the overflow list. */
+static int place_primary(struct builder *bd, const struct hl_key *key, uint32_t val, uint64_t b1,
+			 uint32_t index)
+{
+	struct hl_bucket *b = &bd->t->buckets[b1];
+	const unsigned i = fill_of(b);
+
+	if ((key->lo | key->hi) == 0 || val == HL_TABLE_NONE || bucket_has(b, key))
+		return HOTLIST_EINVAL;
+	if (i < HL_TABLE_SLOTS) {
+		put(bd->t, b, i, key, val, 1);
+	} else {
+		set_bit(b, SPILL_PAIR);
+		bd->over[bd->nover++] = index;
+	}
+	return 0;
+}
+
+/*
+ * Phase 1: every key into its primary bucket while there is room, in input
+ * order, hashing and prefetching ahead as find_bulk() does (a build of 10 M
+ * keys is 10 M random writes). Returns 0 or HOTLIST_EINVAL.
+ */
+static int place_all_primary(struct builder *bd, const struct hl_key *keys, const uint32_t *vals,
+			     size_t n)
+{
+	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed;
+	const size_t d = HL_TABLE_PREFETCH_AHEAD;
+	uint32_t ring[HL_TABLE_PREFETCH_AHEAD];
+
+	for (size_t j = 0; j < n + d; j++) {
+		if (j >= d) {
+			const size_t k = j - d;
+			int err = place_primary(bd, &keys[k], vals[k], ring[k % d], (uint32_t)k);
+
+			if (err)
+				return err;
+		}
+		if (j < n) {
+			ring[j % d] = (uint32_t)primary_of(key_hash(&keys[j], seed), nbuckets);
+			__builtin_prefetch(&bd->t->buckets[ring[j % d]], 1, 3);
+		}
+	}
+	return 0;
+}
+
+/*
+ * One cuckoo step: move a key that sits in its primary bucket b (full) to its
+ * own secondary, if that has room, and put key in its place, setting SPILL(b).
+ * Returns 1 if done, 0 if no key of b can move.
+ */
+static int cuckoo_step(struct builder *bd, uint64_t b, const struct hl_key *key, uint32_t val)
+{
+	struct hl_table *t = bd->t;
+	struct hl_bucket *from = &t->buckets[b];
+	const int chain = pair_bit(from->slot, CHAIN_PAIR);
+
+	for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
+		struct hl_slot *s = &from->slot[i];
+		const struct hl_key k = { .lo = s->lo, .hi = s->hi };
+		const uint64_t h = key_hash(&k, t->seed);
+		struct hl_bucket *to;
+		unsigned j;
+
+		if (primary_of(h, t->nbuckets) != b)
+			continue;
+		to = &t->buckets[secondary_of(h, b, t->nbuckets)];
+		j = fill_of(to);
+		if (j == HL_TABLE_SLOTS)
+			continue;
+		put(t, to, j, &k, s->val, 2);
+		*s = (struct hl_slot){ .lo = key->lo, .hi = key->hi, .val = val };
+		encode_bit(from, SPILL_PAIR, 1);
+		encode_bit(from, CHAIN_PAIR, chain);
+		if (t->max_probe < 2)
+			t->max_probe = 2;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Phase 2, one key whose primary was full: into its secondary b2, making room
+ * there with one cuckoo step if needed, else into the first free slot after
+ * b2, setting CHAIN on the buckets passed. The whole path to the first free
+ * slot is checked for a copy of the key: an earlier copy (same b1, same b2)
+ * went the same way and is still on it (keys only move from a primary to its
+ * secondary, never off a chain). Returns 0 or HOTLIST_EINVAL.
+ */
+static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t val, uint64_t b2)
+{
+	struct hl_table *t = bd->t;
+	uint64_t b = b2;
+	unsigned i, hops = 0;
+
+	for (;;) {
+		if (bucket_has(&t->buckets[b], key))
+			return HOTLIST_EINVAL;
+		i = fill_of(&t->buckets[b]);
+		if (i < HL_TABLE_SLOTS)
+			break;
+		b = next_bucket(b, t->nbuckets);
+		hops++;
+		HL_DEBUG_ASSERT(hops < t->nbuckets); /* invariant 4 */
+	}
+	if (hops > 0 && cuckoo_step(bd, b2, key, val))
+		return 0;
+	put(t, &t->buckets[b], i, key, val, 2 + hops);
+	for (b = b2; hops > 0; hops--, b = next_bucket(b, t->nbuckets))
+		set_bit(&t->buckets[b], CHAIN_PAIR);
+	return 0;
+}
+
+/* Prefetch where the keys that a cuckoo step could move out of bucket b would go. */
+static void prefetch_room(const struct hl_table *t, uint64_t b)
+{
+	const struct hl_slot *s = t->buckets[b].slot;
+
+	if (slot_is_empty(&s[HL_TABLE_SLOTS - 1]))
+		return; /* not full (yet): no cuckoo step */
+	for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
+		const struct hl_key k = { .lo = s[i].lo, .hi = s[i].hi };
+		const uint64_t h = key_hash(&k, t->seed);
+
+		if (primary_of(h, t->nbuckets) == b)
+			__builtin_prefetch(&t->buckets[secondary_of(h, b, t->nbuckets)], 1, 3);
+	}
+}
+
+/*
+ * Phase 2: the keys on the overflow list, in input order, pipelined in four
+ * stages D keys apart, since each placement may touch several random lines:
+ * key k + 3D prefetched (the list skips through keys[]); key k + 2D hashed,
+ * its secondary and the bucket after prefetched; key k + D: the new homes of
+ * its secondary's keys prefetched, for a cuckoo step; key k placed.
+ * Returns 0 or HOTLIST_EINVAL.
+ */
+static int place_all_overflow(struct builder *bd, const struct hl_key *keys, const uint32_t *vals)
+{
+	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed;
+	const size_t d = HL_TABLE_PREFETCH_AHEAD, n = bd->nover;
+	const uint32_t *over = bd->over;
+	uint32_t ring[HL_TABLE_BUILD_RING]; /* secondary of keys k .. k + 2D */
+
+	for (size_t j = 0; j < n + 3 * d; j++) {
+		if (j >= 3 * d) {
+			const size_t k = j - 3 * d;
+			int err = place_overflow(bd, &keys[over[k]], vals[over[k]],
+						 ring[k & (HL_TABLE_BUILD_RING - 1)]);
+
+			if (err)
+				return err;
+		}
+		if (j >= 2 * d && j - 2 * d < n)
+			prefetch_room(bd->t, ring[(j - 2 * d) & (HL_TABLE_BUILD_RING - 1)]);
+		if (j >= d && j - d < n) {
+			const size_t k = j - d;
+			const uint64_t h = key_hash(&keys[over[k]], seed);
+			const uint64_t b2 = secondary_of(h, primary_of(h, nbuckets), nbuckets);
+
+			ring[k & (HL_TABLE_BUILD_RING - 1)] = (uint32_t)b2;
+			__builtin_prefetch(&bd->t->buckets[b2], 1, 3);
+			__builtin_prefetch(&bd->t->buckets[next_bucket(b2, nbuckets)], 1, 3);
+		}
+		if (j < n)
+			__builtin_prefetch(&keys[over[j]], 0, 3);
+	}
+	return 0;
+}
+
+/* Place n >= 1 keys (buckets allocated). 0, HOTLIST_EINVAL or HOTLIST_ENOMEM. */
+static int place_keys(struct builder *bd, const struct hl_key *keys, const uint32_t *vals, size_t n)
+{
+	int err;
+
+	bd->over = hotlist__alloc(bd->a, n * sizeof(*bd->over), HL_CACHE_LINE);
+	if (!bd->over)
+		return HOTLIST_ENOMEM;
+	err = place_all_primary(bd, keys, vals, n);
+	if (!err)
+		err = place_all_overflow(bd, keys, vals);
+	hotlist__free(bd->a, bd->over, n * sizeof(*bd->over));
+	return err;
+}
+
+int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const uint32_t *vals,
+			 size_t n, uint64_t seed, const struct hotlist_allocator *a)
+{
+	struct builder bd = { .a = a };
+	struct hl_table *t;
+	int err;
+
+	if (!out || n >= HL_TABLE_NONE || (n > 0 && (!keys || !vals)))
+		return HOTLIST_EINVAL;
+	t = hotlist__zalloc(a, sizeof(*t), _Alignof(struct hl_table));
+	if (!t)
+		return HOTLIST_ENOMEM;
+	t->nbuckets = buckets_for(n);
+	t->seed = seed;
+	bd.t = t;
+	err = alloc_buckets(t, a);
+	if (!err && n > 0)
+		err = place_keys(&bd, keys, vals, n);
+	if (err) {
+		if (t->buckets)
+			hotlist__free(a, t->buckets, t->bucket_bytes);
+		hotlist__free(a, t, sizeof(*t));
+		return err;
+	}
+	t->count = n;
+	*out = t;
+	return 0;
+}
+
+void hotlist__table_free(struct hl_table *t, const struct hotlist_allocator *a)
+{
+	if (!t)
+		return;
+	hotlist__free(a, t->buckets, t->bucket_bytes);
+	hotlist__free(a, t, sizeof(*t));
+}

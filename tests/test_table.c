@@ -1,0 +1,940 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for lib/table.c, the immutable exact-match index.
+ *
+ * Built twice from this file:
+ *  - test_table: the real XXH3 hash; random keys, sizes up to 250 000;
+ *  - test_table_badhash: table.c and this file compiled with
+ *    -DHL_TABLE_TEST_BAD_HASH, where every key hashes to one of 8 values
+ *    ((lo & 7) << 61), so keys collide in clusters; the tests there check
+ *    correctness under heavy collision and that max_probe is exactly what a
+ *    model of the placement rules computes.
+ * With -DHL_TABLE_STANDALONE_TEST the three allocation functions of
+ * lib/alloc.c are defined here, so table.c can be tested on its own.
+ *
+ * All memory goes through a counting test allocator: every test checks that
+ * nothing is leaked, including on every error path.
+ */
+#include "internal.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HL_TABLE_TEST_BAD_HASH
+#define BIG_N 2000 /* lookups walk clusters of ~n/32 buckets: keep n modest */
+#define ABSENT_N 5000
+#else
+#define BIG_N 100000
+#define ABSENT_N 100000
+#endif
+
+/* A bucket array of at least this many bytes is requested 2 MiB aligned. */
+#define HUGE_MIN_BYTES ((size_t)4 << 20)
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+/* ---- stand-ins for lib/alloc.c ---------------------------------------------- */
+
+#ifdef HL_TABLE_STANDALONE_TEST
+void *hotlist__alloc(const struct hotlist_allocator *a, size_t size, size_t align)
+{
+	return a->alloc(a->ctx, size, align);
+}
+
+void *hotlist__zalloc(const struct hotlist_allocator *a, size_t size, size_t align)
+{
+	void *p = a->alloc(a->ctx, size, align);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void hotlist__free(const struct hotlist_allocator *a, void *p, size_t size)
+{
+	if (p)
+		a->free(a->ctx, p, size);
+}
+#endif
+
+/* ---- a counting allocator that can fail on demand --------------------------- */
+
+#define TRACK_MAX 16
+
+struct track {
+	void *ptr[TRACK_MAX];
+	size_t size[TRACK_MAX];
+	size_t live; /* allocations not freed */
+	size_t live_bytes;
+	size_t calls; /* alloc calls so far */
+	long fail_at; /* fail the alloc call with this number (0-based); -1 never */
+	size_t max_align; /* largest alignment asked for */
+};
+
+static void *track_alloc(void *ctx, size_t size, size_t align)
+{
+	struct track *tr = ctx;
+	void *p = NULL;
+
+	ck_assert_uint_gt(size, 0);
+	ck_assert_uint_eq(align & (align - 1), 0);
+	if ((long)tr->calls++ == tr->fail_at)
+		return NULL;
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	if (align > tr->max_align)
+		tr->max_align = align;
+	if (posix_memalign(&p, align, size))
+		return NULL;
+	for (int i = 0; i < TRACK_MAX; i++) {
+		if (!tr->ptr[i]) {
+			tr->ptr[i] = p;
+			tr->size[i] = size;
+			tr->live++;
+			tr->live_bytes += size;
+			return p;
+		}
+	}
+	ck_abort_msg("more than %d live allocations", TRACK_MAX);
+	return NULL;
+}
+
+static void track_free(void *ctx, void *p, size_t size)
+{
+	struct track *tr = ctx;
+
+	for (int i = 0; i < TRACK_MAX; i++) {
+		if (tr->ptr[i] == p) {
+			ck_assert_uint_eq(tr->size[i], size); /* freed with the size allocated */
+			tr->ptr[i] = NULL;
+			tr->live--;
+			tr->live_bytes -= size;
+			free(p);
+			return;
+		}
+	}
+	ck_abort_msg("free of a pointer not allocated: %p", p);
+}
+
+static struct track g_track;
+static const struct hotlist_allocator g_alloc = { track_alloc, track_free, &g_track };
+
+static void track_reset(void)
+{
+	memset(&g_track, 0, sizeof(g_track));
+	g_track.fail_at = -1;
+}
+
+static void assert_no_leak(void)
+{
+	ck_assert_uint_eq(g_track.live, 0);
+	ck_assert_uint_eq(g_track.live_bytes, 0);
+}
+
+/* ---- keys ------------------------------------------------------------------- */
+
+/* splitmix64's finaliser: a bijection, so distinct inputs give distinct lo. */
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+#define ABSENT_BASE ((uint64_t)1 << 40) /* counters of keys never inserted */
+
+/* Key number i: distinct for distinct i, never zero in our ranges. */
+static struct hl_key key_at(uint64_t i)
+{
+	struct hl_key k = { .lo = mix64(i), .hi = (uint32_t)mix64(i ^ 0x5bd1e995u) };
+
+	if (!(k.lo | k.hi))
+		ck_abort_msg("zero key from counter %llu", (unsigned long long)i);
+	return k;
+}
+
+/* Value for key i: every value distinct; the extremes 0 and NONE - 1 used. */
+static uint32_t val_at(size_t i, size_t n)
+{
+	if (i == 0)
+		return HL_TABLE_NONE - 1;
+	if (i == n - 1)
+		return 0;
+	return (uint32_t)i ^ 0x5a5a5a5au;
+}
+
+static void make_random(size_t n, struct hl_key **keys, uint32_t **vals)
+{
+	*keys = malloc((n ? n : 1) * sizeof(**keys));
+	*vals = malloc((n ? n : 1) * sizeof(**vals));
+	ck_assert_ptr_nonnull(*keys);
+	ck_assert_ptr_nonnull(*vals);
+	for (size_t i = 0; i < n; i++) {
+		(*keys)[i] = key_at(i);
+		(*vals)[i] = val_at(i, n);
+	}
+}
+
+static struct hl_table *build_ok(const struct hl_key *keys, const uint32_t *vals, size_t n,
+				 uint64_t seed)
+{
+	struct hl_table *t = NULL;
+
+	ck_assert_int_eq(hotlist__table_build(&t, keys, vals, n, seed, &g_alloc), 0);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(hotlist__table_count(t), n);
+	return t;
+}
+
+/*
+ * The checks below loop over many keys with plain comparisons and assert once
+ * with the first failure: every ck_assert call also writes a checkpoint to
+ * Check's pipe, which would dominate the run time (and more so under ASan).
+ */
+
+/* Every key finds its value, singly and in bulk; keys near them do not. */
+static void check_present(const struct hl_table *t, const struct hl_key *keys, const uint32_t *vals,
+			  size_t n)
+{
+	uint32_t *got = malloc((n + 1) * sizeof(*got));
+	size_t i;
+
+	ck_assert_ptr_nonnull(got);
+	for (i = 0; i < n; i++) {
+		const struct hl_key near_hi = { keys[i].lo, keys[i].hi ^ 0x80000000u };
+		const struct hl_key near_lo = { keys[i].lo ^ 1, keys[i].hi };
+
+		if (hotlist__table_find(t, &keys[i]) != vals[i] ||
+		    hotlist__table_find(t, &near_hi) != HL_TABLE_NONE ||
+		    hotlist__table_find(t, &near_lo) != HL_TABLE_NONE)
+			break;
+	}
+	ck_assert_msg(i == n, "find: key %zu of %zu: want %u, got %u", i, n, i < n ? vals[i] : 0,
+		      i < n ? hotlist__table_find(t, &keys[i]) : 0);
+	got[n] = 0xdeadbeef;
+	hotlist__table_find_bulk(t, keys, n, got);
+	for (i = 0; i < n && got[i] == vals[i]; i++)
+		;
+	ck_assert_msg(i == n, "bulk: key %zu of %zu: want %u, got %u", i, n, i < n ? vals[i] : 0,
+		      i < n ? got[i] : 0);
+	ck_assert_uint_eq(got[n], 0xdeadbeef); /* nothing written past n */
+	free(got);
+}
+
+/* None of keys[0..m) is in t, singly or in bulk. */
+static void check_none(const struct hl_table *t, const struct hl_key *keys, size_t m)
+{
+	uint32_t *got = malloc((m ? m : 1) * sizeof(*got));
+	size_t i;
+
+	ck_assert_ptr_nonnull(got);
+	for (i = 0; i < m && hotlist__table_find(t, &keys[i]) == HL_TABLE_NONE; i++)
+		;
+	ck_assert_msg(i == m, "find: absent key %zu of %zu found", i, m);
+	hotlist__table_find_bulk(t, keys, m, got);
+	for (i = 0; i < m && got[i] == HL_TABLE_NONE; i++)
+		;
+	ck_assert_msg(i == m, "bulk: absent key %zu of %zu found: %u", i, m, i < m ? got[i] : 0);
+	free(got);
+}
+
+/* m keys that were never inserted, and the zero key, find nothing. */
+static void check_absent(const struct hl_table *t, size_t m)
+{
+	struct hl_key *keys = malloc(m * sizeof(*keys));
+	const struct hl_key zero = { 0, 0 };
+
+	ck_assert_ptr_nonnull(keys);
+	for (size_t i = 0; i < m; i++)
+		keys[i] = key_at(ABSENT_BASE + i);
+	check_none(t, keys, m);
+	check_none(t, &zero, 1);
+	free(keys);
+}
+
+/* ---- tests for either hash -------------------------------------------------- */
+
+START_TEST(test_empty)
+{
+	struct hl_table *t;
+
+	track_reset();
+	t = build_ok(NULL, NULL, 0, 42);
+	ck_assert_uint_eq(hotlist__table_max_probe(t), 0);
+	ck_assert_uint_ge(hotlist__table_bytes(t), 2 * HL_CACHE_LINE);
+	check_absent(t, 1000);
+	hotlist__table_find_bulk(t, NULL, 0, NULL); /* n = 0 touches nothing */
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+	hotlist__table_free(NULL, &g_alloc);
+}
+END_TEST
+
+static const size_t sizes[] = { 1, 2, 3, 4, 5, 7, 1000, BIG_N };
+
+START_TEST(test_random_sizes)
+{
+	const size_t n = sizes[_i];
+	struct hl_key *keys;
+	uint32_t *vals;
+	struct hl_table *t;
+
+	track_reset();
+	make_random(n, &keys, &vals);
+	t = build_ok(keys, vals, n, 0x1234 + n);
+	check_present(t, keys, vals, n);
+	check_absent(t, ABSENT_N);
+	if (n <= 4) /* one or two buckets: every key fits its primary */
+		ck_assert_uint_eq(hotlist__table_max_probe(t), 1);
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+START_TEST(test_bulk_agrees)
+{
+	const size_t n = 1000, pool = 2 * 100 + 16;
+	struct hl_key *keys, mixed[2 * 100 + 16];
+	uint32_t *vals, got[100 + 1], want = 0;
+	size_t i;
+	struct hl_table *t;
+
+	track_reset();
+	make_random(n, &keys, &vals);
+	t = build_ok(keys, vals, n, 7);
+	for (i = 0; i < pool; i++) /* present and absent keys, interleaved */
+		mixed[i] = i % 3 == 0 ? key_at(ABSENT_BASE + i) : keys[(i * 37) % n];
+	for (size_t len = 0; len <= 100; len++) {
+		for (size_t off = 0; off < 16; off += 5) {
+			got[len] = 0xdeadbeef;
+			hotlist__table_find_bulk(t, mixed + off, len, got);
+			for (i = 0; i < len; i++) {
+				want = hotlist__table_find(t, &mixed[off + i]);
+				if (got[i] != want ||
+				    (want == HL_TABLE_NONE) != ((off + i) % 3 == 0))
+					break;
+			}
+			ck_assert_msg(i == len, "len %zu off %zu: key %zu: bulk %u, find %u", len,
+				      off, i, got[i], want);
+			ck_assert_uint_eq(got[len], 0xdeadbeef);
+		}
+	}
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+/* A build that must fail with err, leave *out alone and leak nothing. */
+static void build_fails(const struct hl_key *keys, const uint32_t *vals, size_t n, int err)
+{
+	struct hl_table *sentinel = (struct hl_table *)&g_track, *t = sentinel;
+
+	ck_assert_int_eq(hotlist__table_build(&t, keys, vals, n, 99, &g_alloc), err);
+	ck_assert_ptr_eq(t, sentinel);
+	assert_no_leak();
+}
+
+START_TEST(test_duplicate)
+{
+	const size_t n = 1000;
+	static const size_t at[][2] = { { 0, 1 },   { 0, 999 }, { 500, 501 }, { 998, 999 },
+					{ 3, 700 }, { 10, 11 }, { 640, 2 } };
+	struct hl_key *keys;
+	uint32_t *vals;
+
+	track_reset();
+	make_random(n, &keys, &vals);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		const struct hl_key keep = keys[at[i][1]];
+
+		keys[at[i][1]] = keys[at[i][0]];
+		build_fails(keys, vals, n, HOTLIST_EINVAL);
+		keys[at[i][1]] = keep;
+	}
+	/* Copies of 50 keys: some first copies sit on a chain, not in their primary
+	 * (a fifth of keys do at this load), so the chain check is reached too. */
+	for (size_t j = 0; j < n - 1; j += 20) {
+		const struct hl_key keep = keys[n - 1];
+
+		keys[n - 1] = keys[j];
+		build_fails(keys, vals, n, HOTLIST_EINVAL);
+		keys[n - 1] = keep;
+	}
+	/* Same key, same value: still a duplicate. */
+	build_fails((const struct hl_key[]){ key_at(1), key_at(1) }, (const uint32_t[]){ 5, 5 }, 2,
+		    HOTLIST_EINVAL);
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+START_TEST(test_invalid)
+{
+	const size_t n = 1000;
+	static const size_t at[] = { 0, 1, 500, 999 };
+	struct hl_key *keys;
+	uint32_t *vals;
+
+	track_reset();
+	make_random(n, &keys, &vals);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		const struct hl_key keep = keys[at[i]];
+		const uint32_t keep_val = vals[at[i]];
+
+		keys[at[i]] = (struct hl_key){ 0, 0 }; /* the zero key is no plate */
+		build_fails(keys, vals, n, HOTLIST_EINVAL);
+		keys[at[i]] = keep;
+		vals[at[i]] = HL_TABLE_NONE; /* not a storable value */
+		build_fails(keys, vals, n, HOTLIST_EINVAL);
+		vals[at[i]] = keep_val;
+	}
+	/* Too many keys: refused before keys are read. */
+	build_fails(NULL, NULL, HL_TABLE_NONE, HOTLIST_EINVAL);
+	build_fails(NULL, NULL, SIZE_MAX, HOTLIST_EINVAL);
+	/* Missing arrays or output. */
+	build_fails(NULL, vals, 1, HOTLIST_EINVAL);
+	build_fails(keys, NULL, 1, HOTLIST_EINVAL);
+	ck_assert_int_eq(hotlist__table_build(NULL, keys, vals, n, 1, &g_alloc), HOTLIST_EINVAL);
+	assert_no_leak();
+	/* Keys with lo == 0 or hi == 0 are fine. */
+	{
+		const struct hl_key k[] = {
+			{ 0, 1 }, { 1, 0 }, { 0, UINT32_MAX }, { UINT64_MAX, 0 }
+		};
+		const uint32_t v[] = { 10, 11, 12, 13 };
+		struct hl_table *t = build_ok(k, v, 4, 1);
+
+		check_present(t, k, v, 4);
+		hotlist__table_free(t, &g_alloc);
+	}
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+START_TEST(test_seeds)
+{
+	static const uint64_t seeds[] = { 0, 1, 0x9e3779b97f4a7c15ull, UINT64_MAX };
+	const size_t n = 5000;
+	struct hl_key *keys;
+	uint32_t *vals;
+
+	track_reset();
+	make_random(n, &keys, &vals);
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		struct hl_table *t = build_ok(keys, vals, n, seeds[i]);
+
+		check_present(t, keys, vals, n);
+		check_absent(t, 5000);
+		hotlist__table_free(t, &g_alloc);
+	}
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+START_TEST(test_count_bytes)
+{
+	static const size_t ns[] = { 1, 1000, 2000, 100000 };
+
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		const size_t n = ns[i];
+		struct hl_key *keys;
+		uint32_t *vals;
+		struct hl_table *t;
+
+		if (n > BIG_N) /* bad hash: 1e5 keys make a quadratic build */
+			continue;
+		track_reset();
+		make_random(n, &keys, &vals);
+		t = build_ok(keys, vals, n, 5);
+		/* Exactly what the table holds: temporaries of the build are gone. */
+		ck_assert_uint_eq(hotlist__table_bytes(t), g_track.live_bytes);
+		ck_assert_uint_ge(hotlist__table_bytes(t), n * 16 + HL_CACHE_LINE);
+		/* Design bound, not a timing: 16-byte slots at 85 % load + rounding. */
+		if (n >= 100000)
+			ck_assert_uint_le(hotlist__table_bytes(t), 20 * n);
+		hotlist__table_free(t, &g_alloc);
+		assert_no_leak();
+		free(keys);
+		free(vals);
+	}
+}
+END_TEST
+
+struct reader_arg {
+	const struct hl_table *t;
+	const struct hl_key *keys;
+	const uint32_t *vals;
+	size_t n;
+	size_t wrong;
+};
+
+static void *reader(void *p)
+{
+	struct reader_arg *r = p;
+	uint32_t got[64];
+
+	for (size_t i = 0; i < r->n; i++)
+		r->wrong += hotlist__table_find(r->t, &r->keys[i]) != r->vals[i];
+	for (size_t i = 0; i + 64 <= r->n; i += 64) {
+		hotlist__table_find_bulk(r->t, &r->keys[i], 64, got);
+		for (size_t j = 0; j < 64; j++)
+			r->wrong += got[j] != r->vals[i + j];
+	}
+	return NULL;
+}
+
+/* Lookups write nothing: threads share a table with no synchronisation
+ * (what TSan checks in the sanitizer build). */
+START_TEST(test_concurrent_readers)
+{
+	const size_t n = 1000;
+	struct hl_key *keys;
+	uint32_t *vals;
+	struct hl_table *t;
+	pthread_t th[2];
+	struct reader_arg arg[2];
+
+	track_reset();
+	make_random(n, &keys, &vals);
+	t = build_ok(keys, vals, n, 11);
+	for (int i = 0; i < 2; i++) {
+		arg[i] = (struct reader_arg){ .t = t, .keys = keys, .vals = vals, .n = n };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, reader, &arg[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+		ck_assert_uint_eq(arg[i].wrong, 0);
+	}
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+/* Fail each allocation of a build in turn: ENOMEM, nothing leaked, until it works. */
+START_TEST(test_alloc_failure)
+{
+	const size_t n = 1000;
+	struct hl_key *keys;
+	uint32_t *vals;
+	struct hl_table *t = NULL;
+	long k;
+	int err = HOTLIST_ENOMEM;
+
+	make_random(n, &keys, &vals);
+	for (k = 0; k < 16 && err; k++) {
+		track_reset();
+		g_track.fail_at = k;
+		err = hotlist__table_build(&t, keys, vals, n, 3, &g_alloc);
+		if (err) {
+			ck_assert_int_eq(err, HOTLIST_ENOMEM);
+			assert_no_leak();
+		}
+	}
+	ck_assert_int_eq(err, 0);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_gt(k, 2); /* header and buckets at least could fail */
+	check_present(t, keys, vals, n);
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+/* ---- tests for the real hash only ------------------------------------------- */
+
+#ifndef HL_TABLE_TEST_BAD_HASH
+
+/*
+ * Random keys: lookups stay short. The bound is well above what random keys
+ * give (measured 20..27 over seeds at 1e5 keys) and below what a broken
+ * layout gives (plain linear probing from the primary: ~70).
+ */
+START_TEST(test_max_probe_random)
+{
+	const size_t n = 100000;
+	struct hl_key *keys;
+	uint32_t *vals;
+
+	track_reset();
+	make_random(n, &keys, &vals);
+	for (uint64_t seed = 0; seed < 2; seed++) {
+		struct hl_table *t = build_ok(keys, vals, n, seed);
+
+		ck_assert_uint_ge(hotlist__table_max_probe(t), 2);
+		ck_assert_uint_le(hotlist__table_max_probe(t), 48);
+		hotlist__table_free(t, &g_alloc);
+	}
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+/* Big bucket arrays are asked for 2 MiB aligned (huge pages), small ones 64. */
+START_TEST(test_alignment)
+{
+	const size_t small = 1000, big = 250000; /* 250000 keys: 4.7 MB of buckets */
+	struct hl_key *keys;
+	uint32_t *vals;
+	struct hl_table *t;
+
+	make_random(big, &keys, &vals);
+	track_reset();
+	t = build_ok(keys, vals, small, 1);
+	ck_assert_uint_eq(g_track.max_align, HL_CACHE_LINE);
+	hotlist__table_free(t, &g_alloc);
+	track_reset();
+	t = build_ok(keys, vals, big, 1);
+	ck_assert_uint_ge(hotlist__table_bytes(t), HUGE_MIN_BYTES);
+	ck_assert_uint_eq(g_track.max_align, HUGE_ALIGN);
+	check_present(t, keys, vals, 1000);
+	check_absent(t, 1000);
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+#else /* HL_TABLE_TEST_BAD_HASH */
+
+/* ---- forced collisions (bad hash) ------------------------------------------- */
+
+/* Key number i of hash class c (bad hash: class = lo & 7). */
+static struct hl_key class_key(uint64_t i, unsigned c)
+{
+	struct hl_key k = { .lo = (i + 1) << 3 | c, .hi = (uint32_t)mix64(i) };
+
+	return k;
+}
+
+static struct hl_key absent_in_class(uint64_t i, unsigned c)
+{
+	return class_key(ABSENT_BASE + i, c);
+}
+
+/* The sizing rule of docs/table.md: 4 slots per bucket at 85 % load. */
+static size_t model_nbuckets(size_t n)
+{
+	size_t nb = (n * 100 + 339) / 340;
+
+	return nb ? nb : 1;
+}
+
+/* Bad hash (lo & 7) << 61: primary of class c is c * nb / 8, secondary the next bucket. */
+static size_t model_primary(unsigned c, size_t nb)
+{
+	return c * nb / 8;
+}
+
+/*
+ * max_probe by the placement rules: every key into its primary while it has
+ * room, in input order; then the others, in input order, into the first
+ * bucket with room from primary + 1 on. Valid where no cuckoo step can
+ * apply: the classes' primaries are at least 2 apart (nb >= 16), so no
+ * secondary holds a key whose primary it is.
+ */
+static unsigned model_max_probe(const struct hl_key *keys, size_t n)
+{
+	const size_t nb = model_nbuckets(n);
+	unsigned *fill = calloc(nb, sizeof(*fill)), max_probe = 0;
+	size_t *over = malloc(n * sizeof(*over)), nover = 0;
+
+	ck_assert_uint_ge(nb, 16);
+	for (size_t i = 0; i < n; i++) {
+		const size_t b1 = model_primary(keys[i].lo & 7, nb);
+
+		if (fill[b1] < 4) {
+			fill[b1]++;
+			max_probe = max_probe > 1 ? max_probe : 1;
+		} else {
+			over[nover++] = i;
+		}
+	}
+	for (size_t i = 0; i < nover; i++) {
+		size_t b = (model_primary(keys[over[i]].lo & 7, nb) + 1) % nb;
+		unsigned probe = 2;
+
+		for (; fill[b] == 4; b = (b + 1) % nb)
+			probe++;
+		fill[b]++;
+		max_probe = max_probe > probe ? max_probe : probe;
+	}
+	free(fill);
+	free(over);
+	return max_probe;
+}
+
+/* Build keys, check every key, absent keys of every class, and max_probe. */
+static struct hl_table *build_collisions(const struct hl_key *keys, size_t n,
+					 unsigned want_max_probe)
+{
+	uint32_t *vals = malloc(n * sizeof(*vals));
+	struct hl_key absent[8 * 50];
+	struct hl_table *t;
+
+	track_reset();
+	for (size_t i = 0; i < n; i++)
+		vals[i] = val_at(i, n);
+	t = build_ok(keys, vals, n, 1);
+	ck_assert_uint_eq(hotlist__table_max_probe(t), want_max_probe);
+	check_present(t, keys, vals, n);
+	for (size_t i = 0; i < 8 * 50; i++)
+		absent[i] = absent_in_class(i, i % 8);
+	check_none(t, absent, 8 * 50);
+	check_absent(t, 1000);
+	free(vals);
+	return t;
+}
+
+static void done(struct hl_table *t)
+{
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+}
+
+static void check_collisions(const struct hl_key *keys, size_t n, unsigned want_max_probe)
+{
+	done(build_collisions(keys, n, want_max_probe));
+}
+
+/* Buckets that one find() of key reads (test hook of the bad-hash build). */
+extern atomic_ulong hotlist__table_test_scans;
+
+static unsigned long scans_of(const struct hl_table *t, const struct hl_key *key)
+{
+	atomic_store(&hotlist__table_test_scans, 0);
+	(void)hotlist__table_find(t, key);
+	return atomic_load(&hotlist__table_test_scans);
+}
+
+/* Buckets a miss in class c reads: the same for every absent key of c. */
+static unsigned long miss_scans(const struct hl_table *t, unsigned c)
+{
+	const struct hl_key first = absent_in_class(0, c);
+	const unsigned long want = scans_of(t, &first);
+
+	for (uint64_t i = 1; i < 20; i++) {
+		const struct hl_key k = absent_in_class(i, c);
+
+		ck_assert_uint_eq(scans_of(t, &k), want);
+	}
+	return want;
+}
+
+/* All keys in one class: one primary, then one long chain (wrapping for class 7). */
+START_TEST(test_one_class)
+{
+	static const size_t ns[] = { 1, 4, 5, 8, 9, 1000 };
+	const unsigned c = (unsigned)_i;
+
+	for (size_t j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+		const size_t n = ns[j];
+		struct hl_key *keys = malloc(n * sizeof(*keys));
+
+		for (size_t i = 0; i < n; i++)
+			keys[i] = class_key(i, c);
+		/* Keys 1..4 in the primary, key m > 4 at secondary + (m - 5) / 4. */
+		check_collisions(keys, n, n <= 4 ? 1 : 2 + (unsigned)((n - 5) / 4));
+		if (n >= 51)
+			ck_assert_uint_eq(model_max_probe(keys, n), 2 + (n - 5) / 4);
+		free(keys);
+	}
+}
+END_TEST
+
+/* Classes mixed at random: chains of different classes run into each other. */
+START_TEST(test_mixed_classes)
+{
+	static const size_t ns[] = { 100, 1000 };
+
+	for (size_t j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+		const size_t n = ns[j];
+		struct hl_key *keys = malloc(n * sizeof(*keys));
+
+		for (size_t i = 0; i < n; i++) /* classes skewed: 0 and 1 most */
+			keys[i] = class_key(i, (unsigned)(mix64(i) % 13) % 8);
+		check_collisions(keys, n, model_max_probe(keys, n));
+		free(keys);
+	}
+}
+END_TEST
+
+/*
+ * The cuckoo step: 25 keys make 8 buckets, class c's primary is bucket c and
+ * its secondary c + 1. Class 0 has 5 keys, class 1 four, class 2 none: the
+ * fifth class-0 key finds its secondary (1) full, so a class-1 key moves to
+ * its own secondary (2) and the class-0 key takes its slot: max_probe 2,
+ * where a chain would give 3. Run with 8 key sets: which keys share a
+ * bucket decides its slot order, which must encode the bits all the same.
+ */
+START_TEST(test_cuckoo_step)
+{
+	static const unsigned count[8] = { 5, 4, 0, 4, 4, 4, 4, 0 };
+	struct hl_key keys[25];
+	struct hl_table *t;
+	size_t n = 0;
+
+	for (unsigned c = 0; c < 8; c++)
+		for (unsigned i = 0; i < count[c]; i++, n++)
+			keys[n] = class_key((uint64_t)_i * 1000 + n, c);
+	ck_assert_uint_eq(n, 25);
+	ck_assert_uint_eq(model_nbuckets(n), 8);
+	t = build_collisions(keys, n, 2);
+	/* A miss reads its primary only, unless the primary spilled (0, 1);
+	 * then the secondary, whose CHAIN bit (clear) or free slot stops it. */
+	for (unsigned c = 0; c < 8; c++)
+		ck_assert_uint_eq(miss_scans(t, c), c <= 1 ? 2 : 1);
+	/* Keys read 1 bucket, but the fifth class-0 key (in its secondary, 1)
+	 * and the class-1 key (5..8) it displaced to bucket 2: 2. */
+	ck_assert_uint_eq(scans_of(t, &keys[4]), 2);
+	for (size_t i = 0, moved = 0; i < n; i++) {
+		if (i == 4)
+			continue;
+		if (scans_of(t, &keys[i]) == 2) {
+			ck_assert(i >= 5 && i <= 8);
+			ck_assert_uint_eq(moved++, 0);
+		} else {
+			ck_assert_uint_eq(scans_of(t, &keys[i]), 1);
+		}
+	}
+	done(t);
+}
+END_TEST
+
+/*
+ * No cuckoo step possible: 29 keys make 9 buckets, buckets 1..6 full of
+ * their own class, so the fifth class-0 key walks its chain from 1 to 7:
+ * max_probe 2 + 6. Absent class-0 keys must follow that chain to its end.
+ */
+START_TEST(test_long_chain)
+{
+	static const unsigned count[8] = { 5, 4, 4, 4, 4, 4, 4, 0 };
+	struct hl_key keys[29];
+	struct hl_table *t;
+	size_t n = 0;
+
+	for (unsigned c = 0; c < 8; c++)
+		for (unsigned i = 0; i < count[c]; i++, n++)
+			keys[n] = class_key(n, c);
+	ck_assert_uint_eq(n, 29);
+	ck_assert_uint_eq(model_nbuckets(n), 9);
+	t = build_collisions(keys, n, 8);
+	/* A class-0 miss follows the CHAIN bits of 1..6 to bucket 7, which has
+	 * room; the full buckets 1..6 did not spill: their misses read one. */
+	ck_assert_uint_eq(miss_scans(t, 0), 8);
+	for (unsigned c = 1; c < 8; c++)
+		ck_assert_uint_eq(miss_scans(t, c), 1);
+	ck_assert_uint_eq(scans_of(t, &keys[4]), 8);
+	done(t);
+}
+END_TEST
+
+/*
+ * Both stop bits, on 28 keys in 9 buckets (class c: primary c, secondary
+ * c + 1): the fifth class-0 key cannot take the place of a class-1 key
+ * (bucket 2 is full) and chains through 1, 2 to 3: CHAIN(1), CHAIN(2),
+ * max_probe 4. The fifth class-4 key does a cuckoo step into 5 (a class-5
+ * key moves to 6): CHAIN(5) stays clear, so a class-4 miss stops at 5 though
+ * max_probe would allow two more buckets. Class 7 spills into 8.
+ */
+START_TEST(test_stop_bits)
+{
+	static const unsigned count[8] = { 5, 4, 4, 0, 5, 4, 0, 6 };
+	static const unsigned long miss[8] = { 4, 1, 1, 1, 2, 2, 1, 2 };
+	struct hl_key keys[28];
+	struct hl_table *t;
+	size_t n = 0;
+
+	for (unsigned c = 0; c < 8; c++)
+		for (unsigned i = 0; i < count[c]; i++, n++)
+			keys[n] = class_key((uint64_t)_i * 1000 + n, c);
+	ck_assert_uint_eq(n, 28);
+	ck_assert_uint_eq(model_nbuckets(n), 9);
+	t = build_collisions(keys, n, 4);
+	for (unsigned c = 0; c < 8; c++)
+		ck_assert_uint_eq(miss_scans(t, c), miss[c]);
+	ck_assert_uint_eq(scans_of(t, &keys[4]), 4);
+	done(t);
+}
+END_TEST
+
+/* A duplicate whose copies both live on a chain, not in the primary. */
+START_TEST(test_duplicate_on_chain)
+{
+	const size_t n = 1000;
+	struct hl_key *keys = malloc(n * sizeof(*keys));
+	uint32_t *vals = malloc(n * sizeof(*vals));
+
+	track_reset();
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = class_key(i, 3);
+		vals[i] = (uint32_t)i;
+	}
+	keys[999] = keys[500];
+	build_fails(keys, vals, n, HOTLIST_EINVAL);
+	keys[999] = keys[5];
+	build_fails(keys, vals, n, HOTLIST_EINVAL);
+	keys[999] = keys[1]; /* first copy in the primary, second overflows */
+	build_fails(keys, vals, n, HOTLIST_EINVAL);
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+#endif /* HL_TABLE_TEST_BAD_HASH */
+
+static Suite *table_suite(void)
+{
+	Suite *s = suite_create("table");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60); /* sanitizer builds on a loaded 2-core machine */
+	tcase_add_test(tc, test_empty);
+	tcase_add_loop_test(tc, test_random_sizes, 0, (int)(sizeof(sizes) / sizeof(sizes[0])));
+	tcase_add_test(tc, test_bulk_agrees);
+	tcase_add_test(tc, test_duplicate);
+	tcase_add_test(tc, test_invalid);
+	tcase_add_test(tc, test_seeds);
+	tcase_add_test(tc, test_count_bytes);
+	tcase_add_test(tc, test_alloc_failure);
+	tcase_add_test(tc, test_concurrent_readers);
+#ifndef HL_TABLE_TEST_BAD_HASH
+	tcase_add_test(tc, test_max_probe_random);
+	tcase_add_test(tc, test_alignment);
+#else
+	tcase_add_loop_test(tc, test_one_class, 0, 8);
+	tcase_add_test(tc, test_mixed_classes);
+	tcase_add_loop_test(tc, test_cuckoo_step, 0, 8);
+	tcase_add_test(tc, test_long_chain);
+	tcase_add_loop_test(tc, test_stop_bits, 0, 8);
+	tcase_add_test(tc, test_duplicate_on_chain);
+#endif
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(table_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

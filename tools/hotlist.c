@@ -101,6 +101,12 @@ static const char *match_kind_name(enum hotlist_match_kind k)
 	switch (k) {
 	case HOTLIST_MATCH_EXACT:
 		return "exact";
+	case HOTLIST_MATCH_OCR:
+		return "ocr";
+	case HOTLIST_MATCH_INDEL:
+		return "indel";
+	case HOTLIST_MATCH_WILDCARD:
+		return "wildcard";
 	}
 	return "unknown";
 }
@@ -738,7 +744,8 @@ static int cmd_match(int argc, char **argv)
 
 static const char demo_usage[] =
 	"usage: hotlist demo [--entries N] [--seconds S] [--cameras C] [--workers W]\n"
-	"                    [--inline K] [--rate R] [--seed X] [--quiet]\n"
+	"                    [--inline K] [--rate R] [--seed X] [--reload-every MS]\n"
+	"                    [--soak] [--quiet]\n"
 	"\n"
 	"A live run on generated data: lists 'national' (N entries), 'local' (N/100)\n"
 	"and 'urgent' (empty at first); C camera threads read a realistic stream\n"
@@ -755,6 +762,10 @@ static const char demo_usage[] =
 	"                    submitting to the workers (default 1; all when W is 0)\n"
 	"  -r, --rate R      reads per second per camera (default 0: flat out)\n"
 	"      --seed X      seed of the generated data and traffic (default 1)\n"
+	"  -R, --reload-every MS  replace 'national' every MS milliseconds (default: a\n"
+	"                    quarter of the run, between 0.5 and 3 s)\n"
+	"  -K, --soak        check at the end that resident memory stayed flat and that\n"
+	"                    nothing was refused, lost or failed; exit 1 if not\n"
 	"  -q, --quiet       print the summary only\n"
 	"  -h, --help        this help\n";
 
@@ -779,6 +790,7 @@ static const char demo_usage[] =
 #define DEMO_RELOAD_MIN_NS 500000000ull
 #define DEMO_RELOAD_MAX_NS 3000000000ull
 #define DEMO_RELOADS_MAX 256 /* reload durations kept for the summary */
+#define DEMO_RELOADS_SHOWN 16 /* ... and printed there */
 #define DEMO_HITS_PER_SECOND 5 /* hit lines printed per second; the rest counted */
 #define DEMO_CAMERA_BATCH 64 /* reads between looks at the stop flag (flat out) */
 #define DEMO_PACE_BURSTS 100 /* a paced camera sends its reads in this many bursts/s */
@@ -786,9 +798,15 @@ static const char demo_usage[] =
 #define NS_PER_S 1000000000ull
 
 struct demo_opts {
-	uint64_t entries, seconds, cameras, workers, inline_cams, rate, seed;
-	bool quiet;
+	uint64_t entries, seconds, cameras, workers, inline_cams, rate, seed, reload_ms;
+	bool quiet, soak;
 };
+
+/* Soak verdict: resident memory at the end of the run may exceed the most
+ * it reached in the first quarter (after warm-up) by this share plus this
+ * slack (allocator caches, a reload in flight when sampled). */
+#define SOAK_RSS_GROWTH 0.10
+#define SOAK_RSS_SLACK_KB (32 * 1024)
 
 struct vehicle {
 	char plate[HL_SAMPLE_PLATE_CAP];
@@ -831,6 +849,9 @@ struct demo {
 	unsigned nreloads, reload_failures;
 	int64_t reload_us[DEMO_RELOADS_MAX];
 	int last_reload_error;
+	/* Resident set size at each status line (for --soak), written by main. */
+	uint64_t *rss_kb;
+	size_t nrss;
 };
 
 static volatile sig_atomic_t demo_interrupted;
@@ -999,6 +1020,8 @@ static uint64_t reload_period_ns(const struct demo *d)
 {
 	uint64_t p = d->o.seconds * NS_PER_S / 4;
 
+	if (d->o.reload_ms)
+		return d->o.reload_ms * 1000000ull;
 	return p < DEMO_RELOAD_MIN_NS ? DEMO_RELOAD_MIN_NS :
 	       p > DEMO_RELOAD_MAX_NS ? DEMO_RELOAD_MAX_NS :
 					p;
@@ -1199,6 +1222,20 @@ struct status_prev {
 	uint64_t reads, ns;
 };
 
+/* Resident set size of this process in KiB, 0 if unknown. */
+static uint64_t rss_kb(void)
+{
+	unsigned long long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
 static void status_line(struct demo *d, struct status_prev *prev)
 {
 	struct hotlist_stats st = { .struct_size = sizeof(st) };
@@ -1223,6 +1260,8 @@ static void status_line(struct demo *d, struct status_prev *prev)
 	}
 	prev->reads = st.reads;
 	prev->ns = now;
+	if (d->rss_kb && d->nrss <= d->o.seconds)
+		d->rss_kb[d->nrss++] = rss_kb();
 }
 
 /* Until the run time is up or Ctrl-C: a status line every second. */
@@ -1281,9 +1320,9 @@ static void summary_reloads(const struct demo *d, const struct hotlist_stats *st
 	printf("  reloads      %u of 'national' (%.0f %% of entries renewed each), %u failed;"
 	       " took",
 	       d->nreloads, DEMO_RENEW_SHARE * 100, d->reload_failures);
-	for (unsigned i = 0; i < kept; i++)
+	for (unsigned i = 0; i < kept && i < DEMO_RELOADS_SHOWN; i++)
 		printf(" %.1f", d->reload_us[i] / 1e3);
-	printf(kept ? " ms\n" : " -\n");
+	printf(kept > DEMO_RELOADS_SHOWN ? " ... ms\n" : kept ? " ms\n" : " -\n");
 	if (d->reload_failures)
 		printf("               last failure: %s\n", hotlist_strerror(d->last_reload_error));
 	printf("               engine: %" PRIu64 " published (initial loads included), max %.1f ms,"
@@ -1363,8 +1402,45 @@ static void demo_summary(struct demo *d)
 	summary_lists(d->hl);
 }
 
+/* --soak: memory flat, nothing refused, lost or failed. Returns 0 if it held. */
+static int soak_verdict(const struct demo *d)
+{
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	size_t quarter = d->nrss / 4;
+	uint64_t early = 0, late = 0, offered = 0;
+	int ok = 1;
+
+	hotlist_stats(d->hl, &st);
+	for (unsigned i = 0; i < d->o.cameras; i++)
+		offered += d->cams[i].reads;
+	for (size_t i = quarter / 2; i < quarter + 1 && i < d->nrss; i++)
+		early = d->rss_kb[i] > early ? d->rss_kb[i] : early;
+	for (size_t i = d->nrss - quarter; quarter && i < d->nrss; i++)
+		late = d->rss_kb[i] > late ? d->rss_kb[i] : late;
+	printf("\nsoak: rss %" PRIu64 " KiB early, %" PRIu64 " KiB late (%zu samples)\n", early,
+	       late, d->nrss);
+	if (quarter < 2 || late > (uint64_t)((double)early * (1 + SOAK_RSS_GROWTH)) +
+					 SOAK_RSS_SLACK_KB) {
+		printf("soak: FAIL: resident memory grew (or the run was too short to tell)\n");
+		ok = 0;
+	}
+	if (d->reload_failures || st.reload_failures || st.pending || st.reads != offered ||
+	    (d->o.workers && st.refused)) {
+		printf("soak: FAIL: reload failures %u/%" PRIu64 ", pending %" PRIu64
+		       ", matched %" PRIu64 " of %" PRIu64 " offered, refused %" PRIu64 "\n",
+		       d->reload_failures, st.reload_failures, st.pending, st.reads, offered,
+		       st.refused);
+		ok = 0;
+	}
+	if (ok)
+		printf("soak: PASS: %u reloads, %" PRIu64 " reads, memory flat, nothing lost\n",
+		       d->nreloads, st.reads);
+	return ok ? 0 : 1;
+}
+
 static void demo_free(struct demo *d)
 {
+	free(d->rss_kb);
 	hotlist_destroy(d->hl, NULL);
 	hl_sample_list_free(&d->national);
 	hl_sample_list_free(&d->local);
@@ -1394,6 +1470,11 @@ static int demo_option(int c, struct demo_opts *o)
 		return parse_u64("rate", optarg, 0, 1000000000, &o->rate);
 	case 'S':
 		return parse_u64("seed", optarg, 0, UINT64_MAX, &o->seed);
+	case 'R':
+		return parse_u64("reload-every", optarg, 10, 86400000, &o->reload_ms);
+	case 'K':
+		o->soak = true;
+		return 0;
 	case 'q':
 		o->quiet = true;
 		return 0;
@@ -1412,6 +1493,8 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o)
 					      { "inline", required_argument, NULL, 'i' },
 					      { "rate", required_argument, NULL, 'r' },
 					      { "seed", required_argument, NULL, 'S' },
+					      { "reload-every", required_argument, NULL, 'R' },
+					      { "soak", no_argument, NULL, 'K' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
@@ -1424,7 +1507,7 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o)
 				 .inline_cams = UINT64_MAX,
 				 .seed = 1 };
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "n:s:c:w:i:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:c:w:i:r:R:KqhS:", opts, NULL)) != -1) {
 		rc = demo_option(c, o);
 		if (rc)
 			return rc;
@@ -1478,6 +1561,13 @@ static int cmd_demo(int argc, char **argv)
 		free(d);
 		return rc > 0 ? 0 : EXIT_USAGE;
 	}
+	if (d->o.soak) {
+		d->rss_kb = calloc(d->o.seconds + 1, sizeof(*d->rss_kb));
+		if (!d->rss_kb) {
+			free(d);
+			return 1;
+		}
+	}
 	demo_signals(&old);
 	rc = demo_setup(d);
 	if (!rc)
@@ -1488,6 +1578,8 @@ static int cmd_demo(int argc, char **argv)
 	demo_stop(d, &run);
 	if (!rc)
 		demo_summary(d);
+	if (!rc && d->o.soak)
+		rc = soak_verdict(d);
 	demo_free(d);
 	return rc ? 1 : 0;
 }

@@ -98,17 +98,10 @@ static int parse_double(const char *opt, const char *s, double min, double max, 
 
 static const char *match_kind_name(enum hotlist_match_kind k)
 {
-	switch (k) {
-	case HOTLIST_MATCH_EXACT:
-		return "exact";
-	case HOTLIST_MATCH_OCR:
-		return "ocr";
-	case HOTLIST_MATCH_INDEL:
-		return "indel";
-	case HOTLIST_MATCH_WILDCARD:
-		return "wildcard";
-	}
-	return "unknown";
+	/* in the order of enum hotlist_match_kind */
+	static const char *const names[] = { "exact", "ocr", "indel", "wildcard" };
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
 }
 
 /* Bytes in the most fitting unit, e.g. "6.1 MiB". */

@@ -160,8 +160,8 @@ static bool has_banned(const char *s, const char *const *banned, size_t nbanned)
 #define NL_CAR_FIRST "GHJKLNPRSTXZ"
 #define NL_SC11_FIRST "GHJK"
 
-static const char *const nl_banned[] = { "GVD", "KKK", "NSB", "PKK", "PSV", "TBS", "SS",
-					 "SD",	"PVV", "SGP", "VVD", "FVD", "BBB" };
+static const char *const nl_banned[] = { "GVD", "KKK", "NSB", "PKK", "PSV", "TBS", "SS", "SD",
+					 "PVV", "SGP", "VVD", "FVD", "BBB", "KVT", "LPF" };
 
 /* Sidecode shapes, weighted by how often they are seen on the road today. */
 static const struct weighted nl_shapes[] = {

@@ -81,11 +81,12 @@ HOTLIST_API const char *hotlist_err_name(int err);
 
 /* Limits. */
 #define HOTLIST_PLATE_MAX 16 /* characters of a normalised plate (A-Z, 0-9) */
-#define HOTLIST_RAW_PLATE_MAX 64 /* bytes of a plate as read or listed, before normalising */
+#define HOTLIST_RAW_PLATE_MAX 64 /* bytes of plate text looked at, NUL included */
 #define HOTLIST_NAME_MAX 63 /* bytes of a list name */
 #define HOTLIST_CAMERA_MAX 63 /* bytes of a camera id kept by the asynchronous path */
 #define HOTLIST_LISTS_MAX 64 /* lists per engine */
 #define HOTLIST_PRIORITY_MAX 100 /* 0 is the highest priority */
+#define HOTLIST_CANDIDATES_MAX 16 /* OCR candidates of a read tried; more are ignored */
 
 /** A pluggable allocator. alloc returns memory aligned to align (a power of two), or NULL. */
 struct hotlist_allocator {
@@ -103,6 +104,9 @@ enum hotlist_backpressure {
 /** How a hit matched. */
 enum hotlist_match_kind {
 	HOTLIST_MATCH_EXACT = 0, /* same normalised plate */
+	HOTLIST_MATCH_OCR = 1, /* differs only by substitutions within confusion classes */
+	HOTLIST_MATCH_INDEL = 2, /* needed insertions/deletions (maybe substitutions too) */
+	HOTLIST_MATCH_WILDCARD = 3, /* the entry is a pattern with ? or * */
 };
 
 /** A read, as a camera reports it. */
@@ -112,11 +116,18 @@ struct hotlist_read {
 	const char *camera; /* camera id, or NULL */
 	int64_t ts_us; /* time of capture; 0 = now */
 	void *opaque; /* caller's per-read pointer, handed back in the hit */
+	const char *const *candidates; /* OCR alternatives, best first, or NULL; tried after
+					  plate, the first HOTLIST_CANDIDATES_MAX only; bad
+					  ones (EPLATE) skipped. Not carried by hotlist_submit */
+	unsigned n_candidates; /* entries in candidates */
 };
 
 /** A hot-list entry, as a caller gives it. All strings are copied. */
 struct hotlist_entry {
-	const char *plate; /* plate as listed; required */
+	const char *plate; /* plate as listed; required. With '?' (one character) or '*'
+			      (any run, maybe empty) it is a pattern: normalised like a
+			      plate keeping ? and *, at most HOTLIST_PLATE_MAX characters
+			      with its wildcards, not only '*' (HOTLIST_EPLATE) */
 	const char *country; /* ISO 3166-1 alpha-2, or NULL/"" = any country */
 	const char *category; /* "stolen vehicle", "wanted person", ...; NULL = "" */
 	const char *reference; /* case number, free text; NULL = "" */
@@ -132,7 +143,8 @@ struct hotlist_entry {
  */
 struct hotlist_hit {
 	const struct hotlist_read *read; /* the read (for the async path: the engine's copy) */
-	const char *read_plate; /* the read's plate, normalised */
+	const char *read_plate; /* the plate that matched, normalised: read->plate, the
+				   candidate (candidate > 0) or the repaired plate */
 	char read_country[3]; /* the read's country, normalised, or "" */
 	const char *list; /* list name */
 	uint64_t list_version; /* version of that list the match saw */
@@ -148,6 +160,9 @@ struct hotlist_hit {
 	enum hotlist_match_kind match;
 	unsigned substitutions; /* cost: characters substituted */
 	unsigned indels; /* cost: characters inserted or deleted */
+	unsigned candidate; /* 0 = read->plate, i = read->candidates[i - 1] */
+	bool repaired; /* matched the read as repaired to its country's layout */
+	int format; /* read->plate fits its country's format: 1 yes, 0 no, -1 unknown */
 };
 
 /**
@@ -299,6 +314,40 @@ HOTLIST_API int hotlist_remove(struct hotlist *hl, const char *list, const char 
  */
 HOTLIST_API int hotlist_drop_list(struct hotlist *hl, const char *list);
 
+/** Fuzzy and cross-border matching of one list (docs/fuzzy.md). */
+struct hotlist_list_options {
+	size_t struct_size; /* sizeof(struct hotlist_list_options), set by the init */
+	unsigned ocr_substitutions; /* k, 0..2 (0 = off): characters that may differ
+				       within their confusion class */
+	unsigned indels; /* d, 0..2 (0 = off): characters the read may have extra or
+			    missing */
+	const char *ocr_classes; /* NULL = default "0ODQ 1I 2Z 5S 8B 6G": groups of A-Z0-9
+				    separated by spaces, a character in one group at most */
+	bool cross_border; /* entries with a country also hit reads of other countries */
+	bool repair; /* also match reads repaired to their country's layout (default true) */
+};
+
+/** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on.
+ *  A list that never had options set matches exactly only (repair off too), so
+ *  that it costs the read path nothing. Threads: any. */
+HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
+
+/**
+ * Set the matching options of `list` (created, empty, if absent). Publishes
+ * a new version of the list with its fuzzy indexes built (O(entries) when k
+ * or d > 0); later replaces, loads and edits keep the options and rebuild the
+ * indexes.
+ * @return 0, HOTLIST_EINVAL (NULL, struct_size too small, k or d above 2, bad
+ *         classes), HOTLIST_ENOSPC (name too long, too many lists),
+ *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
+ * Threads: writer; blocks other writers for the index build, never readers.
+ * Ordering: a match that starts after the return uses the new options; one
+ * running meanwhile sees the old version or the new one as a whole.
+ * Ownership: o and its strings are borrowed for the call and copied.
+ */
+HOTLIST_API int hotlist_set_list_options(struct hotlist *hl, const char *list,
+					 const struct hotlist_list_options *o);
+
 /** One list's state. */
 struct hotlist_list_info {
 	char name[HOTLIST_NAME_MAX + 1];
@@ -377,7 +426,7 @@ struct hotlist_stats {
 	uint64_t reads; /* reads matched (inline and async) */
 	uint64_t bad_reads; /* reads refused by normalisation */
 	uint64_t hits; /* callbacks made */
-	uint64_t hits_exact;
+	uint64_t hits_exact; /* hits of kind HOTLIST_MATCH_EXACT */
 	uint64_t suppressed; /* hits not called back: repeat within the window */
 	uint64_t not_valid; /* candidate hits outside their entry's validity window */
 	uint64_t submitted; /* accepted by hotlist_submit() */

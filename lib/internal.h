@@ -74,6 +74,9 @@ struct hl_key {
 };
 
 void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out);
+/* The same for a pattern (A-Z0-9 plus '?' = code 37 and '*' = code 38), one
+ * character at a time: for building, not for the read path. */
+void hotlist__key_pack_pattern(const char *pat, size_t len, struct hl_key *out);
 /* Back to text; returns the length. out has HOTLIST_PLATE_MAX + 1 bytes. */
 size_t hotlist__key_unpack(const struct hl_key *k, char *out);
 

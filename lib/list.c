@@ -16,7 +16,10 @@
  *   strings "\0" plate\0 category\0 reference\0 ...   (offset 0 is "")
  *
  * A reader touches the index bucket (one cache line), and only on a hit the
- * meta run and its strings. Entries of one plate (other countries, other
+ * meta run and its strings. Wildcard entries (HL_M_PATTERN) are runs like
+ * any other, keyed by their pattern (codes no read packs to), and are also
+ * gathered in the base's pattern store (pattern.c), which is NULL for a
+ * base without any. Entries of one plate (other countries, other
  * categories, other cases) share a key and sit together, so the exact index
  * holds distinct keys only.
  *
@@ -33,6 +36,7 @@
  * read by any number of threads; its reference count is atomic.
  */
 #include "list.h"
+#include "fuzzy.h"
 
 #include <string.h>
 
@@ -193,7 +197,9 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *n
 		snprintf(reason, 96, "no plate");
 		return HOTLIST_EPLATE;
 	}
-	int len = hotlist__normalise_plate(e->plate, norm);
+	bool pattern = hotlist__is_pattern(e->plate);
+	int len = pattern ? hotlist__pattern_normalise(e->plate, norm) :
+			    hotlist__normalise_plate(e->plate, norm);
 	if (len < 0) {
 		snprintf(reason, 96, "plate \"%.40s\" is empty, too long or not a plate", e->plate);
 		return HOTLIST_EPLATE;
@@ -210,11 +216,14 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *n
 		snprintf(reason, 96, "expires before it is valid");
 		return HOTLIST_EINVAL;
 	}
-	hotlist__key_pack(norm, (size_t)len, &m->key);
+	if (pattern)
+		hotlist__key_pack_pattern(norm, (size_t)len, &m->key);
+	else
+		hotlist__key_pack(norm, (size_t)len, &m->key);
 	m->priority = (uint8_t)e->priority;
 	m->valid_from_us = e->valid_from_us;
 	m->expires_us = e->expires_us;
-	m->flags = e->covert ? HL_M_COVERT : 0;
+	m->flags = (e->covert ? HL_M_COVERT : 0) | (pattern ? HL_M_PATTERN : 0);
 	return 0;
 }
 
@@ -273,7 +282,8 @@ int hotlist__builder_add_meta(struct hl_builder *b, const struct hl_base *base, 
 	char cc[3];
 	hotlist__country_str(m->country, cc);
 	e.country = cc;
-	int rc = hotlist__builder_add(b, &e, i + 1, m->flags & ~(HL_M_COVERT | HL_M_LAST), reason);
+	int rc = hotlist__builder_add(b, &e, i + 1,
+				      m->flags & ~(HL_M_COVERT | HL_M_LAST | HL_M_PATTERN), reason);
 	return rc == HOTLIST_ENOMEM ? rc : 0;
 }
 
@@ -433,18 +443,19 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	if (base && keys && vals) {
 		lay_out(b, &g, base, keys, vals);
 		rc = hotlist__table_build(&base->index, keys, vals, base->n_keys, seed, b->a);
+		if (!rc)
+			rc = hotlist__patterns_build(&base->patterns, base, b->a);
 	}
 	hotlist__free(b->a, keys, (kept ? kept : 1) * sizeof(*keys));
 	hotlist__free(b->a, vals, (kept ? kept : 1) * sizeof(*vals));
 	grouping_free(b, &g, n ? n : 1);
 	if (rc) {
-		if (base) {
-			base->index = NULL;
+		if (base) /* index and patterns: NULL unless built */
 			hotlist__base_put(base, b->a);
-		}
 		return rc;
 	}
 	base->bytes = sizeof(*base) + hotlist__table_bytes(base->index) +
+		      hotlist__patterns_bytes(base->patterns) +
 		      (kept ? kept : 1) * sizeof(struct hl_meta) + base->strings_len;
 	if (duplicates)
 		*duplicates = merged;
@@ -464,6 +475,7 @@ void hotlist__base_put(struct hl_base *base, const struct hotlist_allocator *a)
 		return;
 	if (base->index)
 		hotlist__table_free(base->index, a);
+	hotlist__patterns_free(base->patterns, a);
 	hotlist__free(a, base->meta, (base->n_meta ? base->n_meta : 1) * sizeof(struct hl_meta));
 	hotlist__free(a, base->strings, base->strings_len);
 	hotlist__free(a, base, sizeof(*base));

@@ -12,12 +12,12 @@
 /* Entry metadata, 48 bytes, sorted so that the entries of one plate are
  * contiguous (a "run"); the last of a run has HL_M_LAST. */
 struct hl_meta {
-	struct hl_key key;  /* 16 (12 used) */
+	struct hl_key key; /* 16 (12 used) */
 	hl_country country; /* 0 = any */
 	uint8_t priority;
-	uint8_t flags;          /* HL_M_* */
-	uint32_t plate_off;     /* plate as listed, in strings */
-	uint32_t category_off;  /* in strings */
+	uint8_t flags; /* HL_M_* */
+	uint32_t plate_off; /* plate as listed, in strings */
+	uint32_t category_off; /* in strings */
 	uint32_t reference_off; /* in strings */
 	int64_t valid_from_us;
 	int64_t expires_us; /* 0 = never */
@@ -29,11 +29,16 @@ struct hl_meta {
 #define HL_M_ANY_CATEGORY 0x04u
 /* A hide record that applies to every country. */
 #define HL_M_ANY_COUNTRY 0x08u
+/* The entry is a wildcard pattern (key codes 37/38; pattern.c). */
+#define HL_M_PATTERN 0x10u
+
+struct hl_patterns;
 
 /* An immutable set of entries with its exact index. Shared by list versions
  * that only differ in their edit layer, hence the reference count. */
 struct hl_base {
 	struct hl_table *index; /* key -> index of the first meta of the run */
+	struct hl_patterns *patterns; /* wildcard entries (pattern.c), or NULL: none */
 	struct hl_meta *meta;
 	uint32_t n_meta;
 	uint32_t n_keys;
@@ -46,7 +51,7 @@ struct hl_base {
 /* An entry being collected, before the base is built. */
 struct hl_bentry {
 	struct hl_meta m; /* string offsets point into the builder's strings */
-	uint64_t line;    /* row or array position, for reports */
+	uint64_t line; /* row or array position, for reports */
 };
 
 struct hl_builder {

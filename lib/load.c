@@ -242,13 +242,18 @@ static int key_of(const char *plate, const char *country, struct hl_key *k, hl_c
 	char norm[HOTLIST_PLATE_MAX + 1];
 	if (!plate)
 		return HOTLIST_EINVAL;
-	int len = hotlist__normalise_plate(plate, norm);
+	bool pattern = hotlist__is_pattern(plate);
+	int len = pattern ? hotlist__pattern_normalise(plate, norm) :
+			    hotlist__normalise_plate(plate, norm);
 	if (len < 0)
 		return len;
 	int rc = hotlist__parse_country(country, c);
 	if (rc)
 		return rc;
-	hotlist__key_pack(norm, (size_t)len, k);
+	if (pattern)
+		hotlist__key_pack_pattern(norm, (size_t)len, k);
+	else
+		hotlist__key_pack(norm, (size_t)len, k);
 	return 0;
 }
 
@@ -300,6 +305,20 @@ int hotlist_drop_list(struct hotlist *hl, const char *list)
 {
 	int rc = writer_guard(hl, list);
 	return rc ? rc : hotlist__snap_drop(hl, list);
+}
+
+int hotlist_set_list_options(struct hotlist *hl, const char *list,
+			     const struct hotlist_list_options *o)
+{
+	struct hl_fz_opts fo;
+	int rc = writer_guard(hl, list);
+	if (!rc)
+		rc = hotlist__fz_opts_set(&fo, o);
+	if (!rc)
+		rc = hotlist__snap_set_options(hl, list, &fo);
+	if (!rc)
+		count_edit(hl);
+	return rc;
 }
 
 int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out)

@@ -19,6 +19,17 @@
  * for all of them at once (hotlist__table_find_bulk hashes and prefetches
  * ahead), so the DRAM misses of a chunk overlap instead of queueing.
  *
+ * Fuzzy matching (docs/fuzzy.md). A read is tried as a sequence of
+ * variants: its plate, the plate repaired to its country's layout (lists
+ * with repair on), then each OCR candidate as read and repaired. Per variant
+ * and list: the exact index, and only for lists whose `slow` flag is set
+ * (edits, wildcard patterns, an OCR/indel index) the adds, the pattern store
+ * and the fuzzy index. An entry found more than once is kept once, from
+ * its earliest variant, the cheapest way. The batch path goes to the
+ * per-read path only for reads that hit exactly, have candidates or a
+ * repair, or when some list is slow: exact-only lists pay one flag test per
+ * list and chunk, and one candidate-count test per read.
+ *
  * Priority order: the candidates of one read (all lists) are gathered in a
  * fixed array on the stack, sorted by priority (stable: list order breaks
  * ties), filtered, then called back. If a read has more than HL_MAX_CANDS
@@ -30,6 +41,7 @@
  * handed to them stay valid.
  */
 #include "engine.h"
+#include "plates.h"
 
 #include <string.h>
 
@@ -46,23 +58,43 @@
 
 _Thread_local unsigned hotlist__in_callback;
 
+/* A way of reading the read: its plate or one of its OCR candidates, as
+ * read or repaired to the country's layout. Tried in this order, which is
+ * also the order of preference when an entry is hit more than once. */
+struct variant {
+	char plate[HOTLIST_PLATE_MAX + 1];
+	size_t len;
+	struct hl_key key;
+	unsigned candidate; /* 0 = read->plate */
+	bool repaired;
+};
+
+/* Variants of one read at most: every candidate, as read and repaired. */
+#define HL_VARIANTS (2 * (1 + HOTLIST_CANDIDATES_MAX))
+
 struct cand {
 	const struct hl_list *l;
 	const struct hl_base *b;
 	const struct hl_meta *m;
+	uint8_t kind, subs, indels;
+	uint8_t variant; /* index into the gather's variants */
 };
 
-/* A read, normalised. */
+/* A read, normalised. format/rep are filled on demand (fmt_done). */
 struct nread {
 	const struct hotlist_read *r;
 	struct hl_key key;
 	hl_country country;
+	uint8_t fmt_done, rep_ok;
+	int8_t format;
+	size_t len;
 	char plate[HOTLIST_PLATE_MAX + 1];
+	char rep[HOTLIST_PLATE_MAX + 1]; /* the repaired plate when rep_ok */
 };
 
 /* Counters of one call, added to the shared stripes once. */
 struct tally {
-	uint64_t reads, bad, hits, suppressed, not_valid;
+	uint64_t reads, bad, hits, exact, suppressed, not_valid;
 };
 
 uint64_t hotlist__hash_name(const char *name)
@@ -79,8 +111,21 @@ static int prepare(const struct hotlist_read *r, struct nread *nr)
 	if (HL_UNLIKELY(rc))
 		return rc;
 	hotlist__key_pack(nr->plate, (size_t)len, &nr->key);
+	nr->len = (size_t)len;
 	nr->r = r;
+	nr->fmt_done = 0;
 	return 0;
+}
+
+/* The read's format verdict and repair (plates.c), once per read. */
+static void read_format(struct nread *nr)
+{
+	int did = 0;
+	if (nr->fmt_done)
+		return;
+	nr->fmt_done = 1;
+	nr->format = (int8_t)hotlist__plate_format(nr->country, nr->plate, nr->len, nr->rep, &did);
+	nr->rep_ok = did && strcmp(nr->rep, nr->plate) != 0;
 }
 
 /* An entry's identity across reloads: list, plate, country, category. */
@@ -106,14 +151,34 @@ static void sort_by_priority(struct cand *c, size_t n)
 	}
 }
 
-static void fill_hit(struct hotlist_hit *h, const struct nread *nr, const struct cand *c,
+struct sink {
+	struct hotlist *hl;
+	hotlist_hit_fn fn;
+	void *user;
+	uint64_t t0_ns;
+	enum hl_hist hist;
+	struct tally *t;
+};
+
+/* The candidate hits of one read, and the variants they came from. */
+struct gather {
+	const struct sink *s;
+	struct nread *nr;
+	struct cand c[HL_MAX_CANDS];
+	size_t n;
+	struct variant v[HL_VARIANTS];
+	unsigned nv;
+};
+
+static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct cand *c,
 		     char *entry_plate)
 {
 	const struct hl_meta *m = c->m;
+	const struct variant *v = &g->v[c->variant];
 	memset(h, 0, sizeof(*h));
-	h->read = nr->r;
-	h->read_plate = nr->plate;
-	hotlist__country_str(nr->country, h->read_country);
+	h->read = g->nr->r;
+	h->read_plate = v->plate;
+	hotlist__country_str(g->nr->country, h->read_country);
 	h->list = c->l->name;
 	h->list_version = c->l->version;
 	h->plate = hl_base_str(c->b, m->plate_off);
@@ -126,94 +191,225 @@ static void fill_hit(struct hotlist_hit *h, const struct nread *nr, const struct
 	h->covert = (m->flags & HL_M_COVERT) != 0;
 	h->valid_from_us = m->valid_from_us;
 	h->expires_us = m->expires_us;
-	h->match = HOTLIST_MATCH_EXACT;
+	h->match = (enum hotlist_match_kind)c->kind;
+	h->substitutions = c->subs;
+	h->indels = c->indels;
+	h->candidate = v->candidate;
+	h->repaired = v->repaired;
+	h->format = g->nr->format;
 }
 
-struct sink {
-	struct hotlist *hl;
-	hotlist_hit_fn fn;
-	void *user;
-	uint64_t t0_ns;
-	enum hl_hist hist;
-	struct tally *t;
-};
-
 /* Policy and callbacks for the gathered candidates of one read. */
-static void deliver(const struct sink *s, const struct nread *nr, struct cand *c, size_t n)
+static void deliver(struct gather *g)
 {
+	const struct sink *s = g->s;
 	struct hotlist *hl = s->hl;
+	const struct nread *nr = g->nr;
 	int64_t ts = nr->r->ts_us ? nr->r->ts_us : hotlist__wall_us();
 	/* suppression needs to know the camera: reads without one are never
 	 * suppressed (two unknown cameras are not "the same camera") */
 	int suppress = hl->cfg.suppress_window_us && nr->r->camera;
 	uint64_t camera = suppress ? XXH3_64bits(nr->r->camera, strlen(nr->r->camera)) : 0;
-	sort_by_priority(c, n);
-	for (size_t i = 0; i < n; i++) {
-		const struct hl_meta *m = c[i].m;
+	read_format(g->nr);
+	sort_by_priority(g->c, g->n);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct cand *c = &g->c[i];
+		const struct hl_meta *m = c->m;
 		if ((m->valid_from_us && ts < m->valid_from_us) ||
 		    (m->expires_us && ts >= m->expires_us)) {
 			s->t->not_valid++;
 			continue;
 		}
-		if (suppress && hotlist__suppress_check(hl->sup, entry_id(&c[i]), camera, ts)) {
+		if (suppress && hotlist__suppress_check(hl->sup, entry_id(c), camera, ts)) {
 			s->t->suppressed++;
 			continue;
 		}
 		struct hotlist_hit hit;
 		char entry_plate[HOTLIST_PLATE_MAX + 1];
-		fill_hit(&hit, nr, &c[i], entry_plate);
+		fill_hit(&hit, g, c, entry_plate);
 		if (s->t0_ns)
 			hotlist__stats_latency(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns);
 		hotlist__in_callback++;
 		s->fn(&hit, s->user);
 		hotlist__in_callback--;
 		s->t->hits++;
+		s->t->exact += c->kind == HOTLIST_MATCH_EXACT;
 	}
+	g->n = 0;
 }
 
-/* Add the run of base b starting at i to the candidates (flushing when full). */
-static size_t add_run(const struct sink *s, const struct nread *nr, const struct hl_list *l,
-		      const struct hl_base *b, uint32_t i, int check_hidden, struct cand *c,
-		      size_t n)
+/*
+ * Keep entry m as a candidate unless it is already one. The variants are
+ * tried in order of preference, so an earlier candidate wins, except over a
+ * costlier way of the same variant (fewest indels, then substitutions).
+ * Within one group of HL_MAX_CANDS candidates (the rare overflow delivers
+ * early) an entry is therefore called back once, the cheapest way.
+ */
+static void add_cand(struct gather *g, const struct cand *x)
 {
+	for (size_t i = 0; i < g->n; i++) {
+		struct cand *c = &g->c[i];
+		if (c->m != x->m)
+			continue;
+		if (c->variant == x->variant &&
+		    (x->indels < c->indels || (x->indels == c->indels && x->subs < c->subs)))
+			*c = *x;
+		return;
+	}
+	if (g->n == HL_MAX_CANDS)
+		deliver(g);
+	g->c[g->n++] = *x;
+}
+
+/* The country rule: an entry of any country, a read of unknown country, the
+ * same country, or a cross-border list. */
+static int country_ok(const struct hl_list *l, const struct hl_meta *m, hl_country c)
+{
+	return !m->country || !c || m->country == c || l->opts.cross_border;
+}
+
+/* Add the run of base b starting at i to the candidates. */
+static void add_run(struct gather *g, const struct hl_list *l, const struct hl_base *b, uint32_t i,
+		    int check_hidden, unsigned kind, unsigned subs, unsigned indels)
+{
+	struct cand x = {
+		l, b, NULL, (uint8_t)kind, (uint8_t)subs, (uint8_t)indels, (uint8_t)(g->nv - 1)
+	};
 	for (; i != HL_TABLE_NONE; i++) {
 		const struct hl_meta *m = &b->meta[i];
-		if ((!m->country || !nr->country || m->country == nr->country) &&
+		if (country_ok(l, m, g->nr->country) &&
 		    !(check_hidden && hotlist__list_hidden(l, m))) {
-			if (n == HL_MAX_CANDS) {
-				deliver(s, nr, c, n);
-				n = 0;
-			}
-			c[n++] = (struct cand){ l, b, m };
+			x.m = m;
+			add_cand(g, &x);
 		}
 		if (m->flags & HL_M_LAST)
 			break;
 	}
-	return n;
+}
+
+/* Where fuzzy.c and pattern.c report the runs they found. */
+struct emit_ctx {
+	struct gather *g;
+	const struct hl_list *l;
+	const struct hl_base *b;
+	int check_hidden;
+	int wildcard;
+};
+
+static void on_run(void *ctx, uint32_t run, unsigned subs, unsigned indels)
+{
+	const struct emit_ctx *e = ctx;
+	unsigned kind = e->wildcard ? HOTLIST_MATCH_WILDCARD :
+			indels	    ? HOTLIST_MATCH_INDEL :
+			subs	    ? HOTLIST_MATCH_OCR :
+				      HOTLIST_MATCH_EXACT;
+	add_run(e->g, e->l, e->b, run, e->check_hidden, kind, subs, indels);
+}
+
+/* Patterns and fuzzy index of one base of l (b is base or adds). */
+static void match_slow_base(struct gather *g, const struct hl_list *l, const struct hl_base *b,
+			    const struct hl_fuzzy *fz, const struct variant *v)
+{
+	struct emit_ctx e = { g, l, b, b == l->base && l->hides != NULL, 1 };
+	if (b->patterns)
+		hotlist__patterns_match(b->patterns, v->plate, v->len, on_run, &e);
+	e.wildcard = 0;
+	if (fz)
+		hotlist__fz_match(fz, b, &l->opts, v->plate, v->len, on_run, &e);
 }
 
 /*
- * Gather and deliver the hits of one read in state st. base_idx[li] is the
- * base lookup already done for list li (batch path), or NULL to do it here.
+ * Gather the hits of the latest variant in every list of st. base_idx[li *
+ * stride] is the base lookup already done for list li (batch path), or NULL.
  */
-static void match_read(const struct sink *s, const struct hl_state *st, const struct nread *nr,
-		       const uint32_t *base_idx, size_t stride)
+static void match_variant(struct gather *g, const struct hl_state *st, const uint32_t *base_idx,
+			  size_t stride)
 {
-	struct cand c[HL_MAX_CANDS];
-	size_t n = 0;
+	const struct variant *v = &g->v[g->nv - 1];
 	for (uint32_t li = 0; li < st->n; li++) {
 		const struct hl_list *l = st->lists[li];
-		uint32_t i = base_idx ? base_idx[li * stride] : hl_base_find(l->base, &nr->key);
+		if (v->repaired && !l->opts.repair)
+			continue;
+		uint32_t i = base_idx ? base_idx[li * stride] : hl_base_find(l->base, &v->key);
 		if (i != HL_TABLE_NONE)
-			n = add_run(s, nr, l, l->base, i, l->hides != NULL, c, n);
-		if (HL_UNLIKELY(l->adds != NULL)) {
-			i = hl_base_find(l->adds, &nr->key);
+			add_run(g, l, l->base, i, l->hides != NULL, HOTLIST_MATCH_EXACT, 0, 0);
+		if (HL_LIKELY(!l->slow))
+			continue;
+		if (l->adds) {
+			i = hl_base_find(l->adds, &v->key);
 			if (i != HL_TABLE_NONE)
-				n = add_run(s, nr, l, l->adds, i, 0, c, n);
+				add_run(g, l, l->adds, i, 0, HOTLIST_MATCH_EXACT, 0, 0);
+			match_slow_base(g, l, l->adds, l->fz_adds, v);
 		}
+		match_slow_base(g, l, l->base, l->fz_base, v);
 	}
-	if (n)
-		deliver(s, nr, c, n);
+}
+
+/* Start variant plate (len chars) of the read; 0 if an earlier one covers
+ * it: the same plate, tried in every list it would be (a repaired variant
+ * is tried only in lists with repair on). */
+static int add_variant(struct gather *g, const char *plate, size_t len, unsigned cand, bool rep)
+{
+	for (unsigned i = 0; i < g->nv; i++)
+		if (g->v[i].len == len && memcmp(g->v[i].plate, plate, len) == 0 &&
+		    (!g->v[i].repaired || rep))
+			return 0;
+	struct variant *v = &g->v[g->nv++];
+	memcpy(v->plate, plate, len);
+	v->plate[len] = '\0';
+	v->len = len;
+	v->candidate = cand;
+	v->repaired = rep;
+	hotlist__key_pack(plate, len, &v->key);
+	return 1;
+}
+
+/* The OCR candidates of the read, each as read and repaired. */
+static void match_candidates(struct gather *g, const struct hl_state *st)
+{
+	const struct hotlist_read *r = g->nr->r;
+	unsigned n =
+		r->n_candidates < HOTLIST_CANDIDATES_MAX ? r->n_candidates : HOTLIST_CANDIDATES_MAX;
+	for (unsigned ci = 0; r->candidates && ci < n; ci++) {
+		char p[HOTLIST_PLATE_MAX + 1], rep[HOTLIST_PLATE_MAX + 1];
+		int did = 0, len = r->candidates[ci] ?
+					   hotlist__normalise_plate(r->candidates[ci], p) :
+					   HOTLIST_EPLATE;
+		if (len < 0)
+			continue;
+		if (add_variant(g, p, (size_t)len, ci + 1, false))
+			match_variant(g, st, NULL, 0);
+		if (g->nr->country &&
+		    hotlist__plate_format(g->nr->country, p, (size_t)len, rep, &did) ==
+			    HL_FORMAT_NO &&
+		    did && add_variant(g, rep, (size_t)len, ci + 1, true))
+			match_variant(g, st, NULL, 0);
+	}
+}
+
+/*
+ * Gather and deliver the hits of one read in state st. base_idx[li *
+ * stride] is the base lookup already done for list li (batch path), or NULL.
+ */
+static void match_read(const struct sink *s, const struct hl_state *st, struct nread *nr,
+		       const uint32_t *base_idx, size_t stride)
+{
+	struct gather g;
+	g.s = s;
+	g.nr = nr;
+	g.n = 0;
+	g.nv = 0;
+	add_variant(&g, nr->plate, nr->len, 0, false);
+	match_variant(&g, st, base_idx, stride);
+	if (nr->country) {
+		read_format(nr);
+		if (nr->rep_ok && add_variant(&g, nr->rep, nr->len, 0, true))
+			match_variant(&g, st, NULL, 0);
+	}
+	if (HL_UNLIKELY(nr->r->n_candidates))
+		match_candidates(&g, st);
+	if (g.n)
+		deliver(&g);
 }
 
 static void tally_flush(struct hotlist *hl, const struct tally *t)
@@ -221,10 +417,10 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 	hotlist__stats_add(hl->stats, HL_C_READS, t->reads);
 	if (t->bad)
 		hotlist__stats_add(hl->stats, HL_C_BAD_READS, t->bad);
-	if (t->hits) {
+	if (t->hits)
 		hotlist__stats_add(hl->stats, HL_C_HITS, t->hits);
-		hotlist__stats_add(hl->stats, HL_C_HITS_EXACT, t->hits);
-	}
+	if (t->exact)
+		hotlist__stats_add(hl->stats, HL_C_HITS_EXACT, t->exact);
 	if (t->suppressed)
 		hotlist__stats_add(hl->stats, HL_C_SUPPRESSED, t->suppressed);
 	if (t->not_valid)
@@ -276,13 +472,18 @@ static void match_chunk(const struct sink *s, const struct hl_state *st,
 		m++;
 	}
 	s->t->reads += m;
-	uint32_t any = 0;
+	uint32_t any = 0, repair = 0;
 	for (uint32_t li = 0; li < st->n; li++) {
 		hotlist__table_find_bulk(st->lists[li]->base->index, keys, m, &idx[li * HL_CHUNK]);
-		any |= st->lists[li]->adds != NULL;
+		any |= st->lists[li]->slow;
+		repair |= st->lists[li]->opts.repair;
 	}
 	for (size_t i = 0; i < m; i++) {
-		uint32_t hit = any;
+		uint32_t hit = any | nr[i].r->n_candidates;
+		if (repair && nr[i].country && !hit) {
+			read_format(&nr[i]); /* a repaired plate may hit: look */
+			hit = nr[i].rep_ok;
+		}
 		for (uint32_t li = 0; li < st->n && !hit; li++)
 			hit = idx[li * HL_CHUNK + i] != HL_TABLE_NONE;
 		if (HL_UNLIKELY(hit))

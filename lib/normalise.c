@@ -491,10 +491,13 @@ HOTLIST_API int hotlist_normalise_country(const char *country, char out[3])
 #define KEY_TAIL_CHARS (KEY_LO_CHARS - KEY_WORD_CHARS) /* 8..9: second load, into lo */
 #define KEY_MASK(bits) ((UINT64_C(1) << (bits)) - 1)
 
+/* Codes 37 and 38 are the wildcards of pattern entries (fuzzy.c): no read
+ * packs to them, so a pattern's key never equals a plate's. */
 static const char key_chars[] = "\0"
 				"0123456789"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-#define KEY_CODES ((unsigned)sizeof(key_chars) - 1) /* 37: padding + 36 characters */
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"?*";
+#define KEY_CODES ((unsigned)sizeof(key_chars) - 1) /* 39: padding, 36 characters, ? and * */
 
 /*
  * Packing is on the hot path and plate lengths vary read to read, so it
@@ -592,6 +595,30 @@ void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out)
 	out->hi = (uint32_t)((c1 >> (KEY_BITS * KEY_TAIL_CHARS)) &
 			     KEY_MASK(KEY_BITS * KEY_HI_CHARS)) |
 		  (uint32_t)(last >> KEY_LAST_LO_BITS) << KEY_LAST_HI_SHIFT;
+}
+
+/* Set the code of character i (0 before) in k: the layout above. */
+static void key_set_code(struct hl_key *k, size_t i, unsigned c)
+{
+	if (i < KEY_LO_CHARS)
+		k->lo |= (uint64_t)c << (KEY_BITS * i);
+	else if (i < KEY_LO_CHARS + KEY_HI_CHARS)
+		k->hi |= (uint32_t)c << (KEY_BITS * (i - KEY_LO_CHARS));
+	else {
+		k->lo |= (uint64_t)(c & KEY_MASK(KEY_LAST_LO_BITS)) << KEY_LAST_LO_SHIFT;
+		k->hi |= (uint32_t)(c >> KEY_LAST_LO_BITS) << KEY_LAST_HI_SHIFT;
+	}
+}
+
+void hotlist__key_pack_pattern(const char *pat, size_t len, struct hl_key *out)
+{
+	out->lo = 0;
+	out->hi = 0;
+	for (size_t i = 0; i < len && i < HOTLIST_PLATE_MAX; i++) {
+		const char *p = memchr(key_chars + 1, pat[i], KEY_CODES - 1);
+
+		key_set_code(out, i, p ? (unsigned)(p - key_chars) : 0);
+	}
 }
 
 static unsigned key_code(const struct hl_key *k, size_t i)

@@ -23,6 +23,14 @@
  * up in base, drops base entries that a hide matches, and adds what `adds`
  * has. When the edits pass HL_EDITS_FOLD they are folded into a new base.
  *
+ * Options and fuzzy indexes. Each version carries its list's options
+ * (struct hl_fz_opts), copied from the version it replaces. When they ask
+ * for OCR or indel matching, the version holds a fuzzy index of its base
+ * (fuzzy.c), shared by reference with the previous version when the base
+ * and the index-relevant options (classes, d > 0) are the same, and one of
+ * its adds, rebuilt with every edit. They are built under the writer lock
+ * before publication, and freed with the version (guarantee 2).
+ *
  * Ordering guarantees:
  *  1. A writer fully initialises a new state, its lists and bases, then
  *     publishes it with a release store to hl->state; a reader loads it with
@@ -134,6 +142,8 @@ static void list_free(struct hotlist *hl, struct hl_list *l)
 	hotlist__base_put(l->base, hl->a);
 	hotlist__base_put(l->adds, hl->a);
 	hotlist__base_put(l->hides, hl->a);
+	hotlist__fz_put(l->fz_base, hl->a);
+	hotlist__fz_put(l->fz_adds, hl->a);
 	ops_free(hl, l->ops, l->n_ops, l->cap_ops);
 	hotlist__free(hl->a, l, sizeof(*l));
 }
@@ -156,6 +166,10 @@ static struct hl_list *list_new(struct hotlist *hl, const struct hl_list *old, c
 	l->name_hash = old ? old->name_hash : hotlist__hash_name(l->name);
 	l->version = ++hl->next_version;
 	l->updated_us = hotlist__wall_us();
+	if (old)
+		l->opts = old->opts;
+	else
+		hotlist__fz_opts_default(&l->opts);
 	return l;
 }
 
@@ -174,6 +188,27 @@ static uint64_t count_visible(const struct hl_list *l)
 		}
 	}
 	return n;
+}
+
+/* The fuzzy indexes of the new version l (old: the version it replaces, or
+ * NULL) and its slow flag. Caller holds wlock. */
+static int attach_fuzzy(struct hotlist *hl, struct hl_list *l, const struct hl_list *old)
+{
+	int rc = 0;
+	if (hl_fz_on(&l->opts)) {
+		if (old && hotlist__fz_fits(old->fz_base, l->base, &l->opts)) {
+			l->fz_base = old->fz_base;
+			hotlist__fz_get(l->fz_base);
+		} else {
+			rc = hotlist__fz_build(&l->fz_base, l->base, &l->opts, hotlist__snap_seed(),
+					       hl->a);
+		}
+		if (!rc && l->adds)
+			rc = hotlist__fz_build(&l->fz_adds, l->adds, &l->opts, hotlist__snap_seed(),
+					       hl->a);
+	}
+	l->slow = l->adds || l->fz_base || l->base->patterns;
+	return rc;
 }
 
 /* ---- publication and reclamation ------------------------------------------------ */
@@ -279,14 +314,20 @@ int hotlist__snap_replace(struct hotlist *hl, const char *name, struct hl_base *
 	pthread_mutex_lock(&hl->wlock);
 	const struct hl_state *cur = atomic_load_explicit(&hl->state, memory_order_relaxed);
 	int i = find_list(cur, name);
-	struct hl_list *l = list_new(hl, i < 0 ? NULL : cur->lists[i], name);
+	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
+	struct hl_list *l = list_new(hl, old, name);
 	int rc = HOTLIST_ENOMEM;
 	if (l) {
 		l->base = base; /* a replace supersedes the list's pending edits */
 		l->entries = base->n_meta;
-		if (version)
-			*version = l->version;
-		rc = install(hl, l);
+		rc = attach_fuzzy(hl, l, old);
+		if (rc) {
+			list_free(hl, l);
+		} else {
+			if (version)
+				*version = l->version;
+			rc = install(hl, l);
+		}
 	} else {
 		hotlist__base_put(base, hl->a);
 	}
@@ -304,7 +345,8 @@ int hotlist__snap_drop(struct hotlist *hl, const char *name)
 		rc = HOTLIST_ENOMEM;
 	if (st) {
 		struct hl_list *gone = st->lists[i];
-		memmove(&st->lists[i], &st->lists[i + 1], (st->n - (uint32_t)i - 1) * sizeof(void *));
+		memmove(&st->lists[i], &st->lists[i + 1],
+			(st->n - (uint32_t)i - 1) * sizeof(void *));
 		st->lists[--st->n] = NULL;
 		publish(hl, st, gone);
 		rc = 0;
@@ -338,8 +380,8 @@ static int op_init(struct hotlist *hl, struct hl_op *op, int kind, const struct 
 	return 0;
 }
 
-static int op_matches(const struct hl_op *op, const struct hl_key *k, hl_country c,
-		      unsigned flags, const char *category)
+static int op_matches(const struct hl_op *op, const struct hl_key *k, hl_country c, unsigned flags,
+		      const char *category)
 {
 	return hl_key_eq(&op->key, k) && ((flags & HL_M_ANY_COUNTRY) || op->country == c) &&
 	       ((flags & HL_M_ANY_CATEGORY) || strcmp(op->e.category, category) == 0);
@@ -486,6 +528,11 @@ static int edit_commit(struct hotlist *hl, struct hl_list *l, int rc)
 {
 	if (!rc)
 		rc = rebuild(hl, l);
+	if (!rc) {
+		const struct hl_state *cur = atomic_load_explicit(&hl->state, memory_order_relaxed);
+		int i = find_list(cur, l->name);
+		rc = attach_fuzzy(hl, l, i < 0 ? NULL : cur->lists[i]);
+	}
 	if (rc) {
 		list_free(hl, l);
 		return rc;
@@ -525,7 +572,8 @@ static int count_removable(const struct hl_list *l, const struct hl_key *k, hl_c
 		uint32_t i = hl_base_find(bases[b], k);
 		for (; i != HL_TABLE_NONE; i++) {
 			const struct hl_meta *m = &bases[b]->meta[i];
-			if ((!c || m->country == c) && (b == 1 || !l->hides || !hotlist__list_hidden(l, m)))
+			if ((!c || m->country == c) &&
+			    (b == 1 || !l->hides || !hotlist__list_hidden(l, m)))
 				n++;
 			if (m->flags & HL_M_LAST)
 				break;
@@ -557,6 +605,19 @@ int hotlist__snap_remove(struct hotlist *hl, const char *name, const char *plate
 	return rc;
 }
 
+int hotlist__snap_set_options(struct hotlist *hl, const char *name, const struct hl_fz_opts *o)
+{
+	pthread_mutex_lock(&hl->wlock);
+	struct hl_list *l = edit_begin(hl, name, 1);
+	int rc = HOTLIST_ENOMEM;
+	if (l) {
+		l->opts = *o;
+		rc = edit_commit(hl, l, 0);
+	}
+	pthread_mutex_unlock(&hl->wlock);
+	return rc;
+}
+
 int hotlist__snap_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out)
 {
 	const struct hl_state *st = hotlist__snap_enter(hl);
@@ -567,10 +628,12 @@ int hotlist__snap_info(struct hotlist *hl, size_t i, struct hotlist_list_info *o
 		snprintf(out->name, sizeof(out->name), "%s", l->name);
 		out->version = l->version;
 		out->entries = l->entries;
-		out->pending_edits = (l->adds ? l->adds->n_meta : 0) + (l->hides ? l->hides->n_meta : 0);
+		out->pending_edits =
+			(l->adds ? l->adds->n_meta : 0) + (l->hides ? l->hides->n_meta : 0);
 		out->index_bytes = hotlist__table_bytes(l->base->index);
 		out->memory_bytes = l->base->bytes + (l->adds ? l->adds->bytes : 0) +
-				    (l->hides ? l->hides->bytes : 0) + sizeof(*l);
+				    (l->hides ? l->hides->bytes : 0) + sizeof(*l) +
+				    hotlist__fz_bytes(l->fz_base) + hotlist__fz_bytes(l->fz_adds);
 		if (l->adds)
 			out->index_bytes += hotlist__table_bytes(l->adds->index);
 		out->updated_us = l->updated_us;

@@ -23,8 +23,8 @@ const char *hotlist_version_string(void)
 const char *hotlist_strerror(int err)
 {
 	switch (err) {
-#define HL_XX(name, value, msg)                                                                    \
-	case HOTLIST_##name:                                                                       \
+#define HL_XX(name, value, msg) \
+	case HOTLIST_##name:    \
 		return msg;
 		HOTLIST_ERRNO_MAP(HL_XX)
 #undef HL_XX
@@ -38,8 +38,8 @@ const char *hotlist_strerror(int err)
 const char *hotlist_err_name(int err)
 {
 	switch (err) {
-#define HL_XX(name, value, msg)                                                                    \
-	case HOTLIST_##name:                                                                       \
+#define HL_XX(name, value, msg) \
+	case HOTLIST_##name:    \
 		return "HOTLIST_" #name;
 		HOTLIST_ERRNO_MAP(HL_XX)
 #undef HL_XX

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 struct failing {
-	atomic_long calls;    /* allocations asked for */
-	atomic_long fail_at;  /* the call number that fails; 0 = none */
-	atomic_long live;     /* outstanding allocations */
+	atomic_long calls; /* allocations asked for */
+	atomic_long fail_at; /* the call number that fails; 0 = none */
+	atomic_long live; /* outstanding allocations */
 	atomic_long failures; /* how many we failed */
 };
 
@@ -104,17 +104,17 @@ static struct hotlist *create_swept(long *points)
 
 /* Run op with the k-th allocation failing, k = 1.. until it succeeds;
  * after each failure the state must be `before`. */
-#define SWEEP(points, op, check_unchanged)                                                         \
-	for (long k_ = 1;; k_++) {                                                                 \
-		arm(k_);                                                                           \
-		int rc_ = (op);                                                                    \
-		arm(0);                                                                            \
-		if (rc_ >= 0)                                                                      \
-			break;                                                                     \
-		ck_assert_int_eq(rc_, HOTLIST_ENOMEM);                                             \
-		check_unchanged;                                                                   \
-		(points)++;                                                                        \
-		ck_assert_int_lt(k_, 100000);                                                      \
+#define SWEEP(points, op, check_unchanged)             \
+	for (long k_ = 1;; k_++) {                     \
+		arm(k_);                               \
+		int rc_ = (op);                        \
+		arm(0);                                \
+		if (rc_ >= 0)                          \
+			break;                         \
+		ck_assert_int_eq(rc_, HOTLIST_ENOMEM); \
+		check_unchanged;                       \
+		(points)++;                            \
+		ck_assert_int_lt(k_, 100000);          \
 	}
 
 START_TEST(sweep_every_operation)

@@ -120,12 +120,12 @@ START_TEST(refused_files_keep_live_list)
 		size_t len;
 		int rc;
 	} bad[] = {
-		{ "", 0, HOTLIST_EBADFILE },                          /* empty */
+		{ "", 0, HOTLIST_EBADFILE }, /* empty */
 		{ "country,category\nNL,x\n", 22, HOTLIST_EBADFILE }, /* no plate column */
 		{ "\x7f"
 		  "ELF\x02\x01\x01\x00\x00\x00\x00",
-		  12, HOTLIST_EBADFILE },                   /* binary */
-		{ "plate\n", 6, HOTLIST_EEMPTY },               /* header only */
+		  12, HOTLIST_EBADFILE }, /* binary */
+		{ "plate\n", 6, HOTLIST_EEMPTY }, /* header only */
 		{ "plate\n!!!\n###\n", 14, HOTLIST_EEMPTY }, /* nothing good */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -157,9 +157,9 @@ START_TEST(check_lists_every_bad_row)
 {
 	const char *csv = "plate\tcountry\tcovert\n"
 			  "OK1\tNL\tyes\n"
-			  "\tNL\tno\n"      /* line 3: empty plate */
+			  "\tNL\tno\n" /* line 3: empty plate */
 			  "OK2\tNL\tmaybe\n" /* line 4: bad covert */
-			  "OK3\tXX\t0\n";   /* line 5: bad country */
+			  "OK3\tXX\t0\n"; /* line 5: bad country */
 	const char *path = temp_file(csv, strlen(csv));
 	struct lines l = { 0 };
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };

@@ -1412,8 +1412,8 @@ static int soak_verdict(const struct demo *d)
 		late = d->rss_kb[i] > late ? d->rss_kb[i] : late;
 	printf("\nsoak: rss %" PRIu64 " KiB early, %" PRIu64 " KiB late (%zu samples)\n", early,
 	       late, d->nrss);
-	if (quarter < 2 || late > (uint64_t)((double)early * (1 + SOAK_RSS_GROWTH)) +
-					 SOAK_RSS_SLACK_KB) {
+	if (quarter < 2 ||
+	    late > (uint64_t)((double)early * (1 + SOAK_RSS_GROWTH)) + SOAK_RSS_SLACK_KB) {
 		printf("soak: FAIL: resident memory grew (or the run was too short to tell)\n");
 		ok = 0;
 	}

@@ -13,7 +13,9 @@ static void on_hit(const struct hotlist_hit *hit, void *user)
 int main(void)
 {
 	struct hotlist *hl;
-	struct hotlist_entry e = { .plate = "GZ-123-B", .country = "NL", .category = "stolen vehicle" };
+	struct hotlist_entry e = { .plate = "GZ-123-B",
+				   .country = "NL",
+				   .category = "stolen vehicle" };
 	struct hotlist_read r = { .plate = "gz 123 b", .country = "nl" };
 	int hits = 0;
 	if (hotlist_version_number() != HOTLIST_VERSION_NUMBER)

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz target: the matcher agrees with the naive reference
+ * (tests/ref_matcher.c) on any list and read.
+ *
+ * Input: byte 0 = k (low 2 bits, mod 3), d (next 2 bits, mod 3),
+ * cross_border (bit 4), repair (bit 5); then newline-separated lines: the
+ * first is the read's plate, lines starting with '+' are OCR candidates, the
+ * rest are entries ("plate" or "plate,CC"). Entries the engine refuses are
+ * left out of the reference too. Every hit (list, entry, kind, costs,
+ * candidate, repaired) must be the reference's; any difference aborts.
+ */
+#include "hotlist.h"
+
+#include "../tests/ref_matcher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FZ_ENTRIES 48 /* below the engine's per-read gathering (64): one group */
+#define FZ_LINE 80
+#define FZ_CANDS 4
+
+struct input {
+	char read[FZ_LINE], cc[FZ_ENTRIES][3];
+	char lines[FZ_ENTRIES][FZ_LINE], cands[FZ_CANDS][FZ_LINE], refs[FZ_ENTRIES][24];
+	const char *cand_ptr[FZ_CANDS];
+	struct hotlist_entry e[FZ_ENTRIES];
+	size_t n, nc;
+};
+
+static void take_line(struct input *in, const char *s, size_t len, int first)
+{
+	char buf[FZ_LINE];
+	if (len >= FZ_LINE)
+		len = FZ_LINE - 1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (first) {
+		memcpy(in->read, buf, len + 1);
+	} else if (buf[0] == '+' && in->nc < FZ_CANDS) {
+		memcpy(in->cands[in->nc], buf + 1, len);
+		in->cand_ptr[in->nc] = in->cands[in->nc];
+		in->nc++;
+	} else if (buf[0] != '+' && in->n < FZ_ENTRIES) {
+		char *comma = strchr(buf, ',');
+		in->cc[in->n][0] = '\0';
+		if (comma) {
+			snprintf(in->cc[in->n], 3, "%s", comma + 1);
+			*comma = '\0';
+		}
+		memcpy(in->lines[in->n], buf, strlen(buf) + 1);
+		in->n++;
+	}
+}
+
+static void parse(struct input *in, const uint8_t *data, size_t size)
+{
+	size_t start = 0;
+	int first = 1;
+	for (size_t i = 0; i <= size; i++) {
+		if (i < size && data[i] != '\n')
+			continue;
+		take_line(in, (const char *)data + start, i - start, first);
+		first = 0;
+		start = i + 1;
+	}
+}
+
+static void record(const struct hotlist_hit *h, void *user)
+{
+	struct ref_hit *got = user;
+	size_t i = got[0].list++; /* got[0].list counts, hits from got[1] */
+	if (i + 1 >= FZ_ENTRIES + 1)
+		abort();
+	got[i + 1] = (struct ref_hit){ 0,	   (size_t)strtoul(h->reference, NULL, 10),
+				       h->match,   h->substitutions,
+				       h->indels,  h->candidate,
+				       h->repaired };
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct ref_hit *x = a, *y = b;
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* Entries the engine takes, with their index as reference. */
+static size_t load(struct hotlist *hl, struct input *in, struct hotlist_entry *kept)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		snprintf(in->refs[i], sizeof(in->refs[i]), "%zu", n);
+		struct hotlist_entry e = { .plate = in->lines[i],
+					   .country = in->cc[i],
+					   .category = in->refs[i],
+					   .reference = in->refs[i] };
+		if (hotlist_put(hl, "l", &e) == 0)
+			kept[n++] = e;
+	}
+	return n;
+}
+
+static void compare(const struct ref_hit *want, size_t nw, struct ref_hit *got)
+{
+	size_t ng = got[0].list;
+	if (nw != ng)
+		abort();
+	qsort(got + 1, ng, sizeof(*got), cmp_hit);
+	for (size_t i = 0; i < nw; i++) {
+		const struct ref_hit *a = &want[i], *b = &got[i + 1];
+		if (a->entry != b->entry || a->kind != b->kind || a->subs != b->subs ||
+		    a->indels != b->indels || a->candidate != b->candidate ||
+		    a->repaired != b->repaired)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct input in;
+	static struct hotlist_entry kept[FZ_ENTRIES];
+	static struct ref_hit want[FZ_ENTRIES], got[FZ_ENTRIES + 1];
+	if (size < 2)
+		return 0;
+	memset(&in, 0, sizeof(in));
+	parse(&in, data + 1, size - 1);
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.latency_histogram = false;
+	struct hotlist *hl;
+	if (hotlist_create(&hl, &cfg))
+		return 0;
+	struct ref_list l = { .name = "l" };
+	hotlist_list_options_init(&l.o);
+	l.o.ocr_substitutions = (data[0] & 3u) % 3;
+	l.o.indels = ((data[0] >> 2) & 3u) % 3;
+	l.o.cross_border = (data[0] >> 4) & 1;
+	l.o.repair = (data[0] >> 5) & 1;
+	if (hotlist_set_list_options(hl, "l", &l.o))
+		abort();
+	l.e = kept;
+	l.n = load(hl, &in, kept);
+	struct hotlist_read r = { .plate = in.read,
+				  .country = in.cc[0][0] ? in.cc[0] : NULL,
+				  .candidates = in.cand_ptr,
+				  .n_candidates = (unsigned)in.nc };
+	memset(got, 0, sizeof(got));
+	if (hotlist_match(hl, &r, record, got) >= 0) {
+		size_t nw = ref_match(&l, 1, &r, want, FZ_ENTRIES);
+		qsort(want, nw, sizeof(*want), cmp_hit);
+		compare(want, nw, got);
+	}
+	hotlist_destroy(hl, NULL);
+	return 0;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Long fuzzing runs with libFuzzer (clang), one target at a time.
+#
+#   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
+#
+# Builds the library and the targets with -fsanitize=fuzzer-no-link plus
+# ASan+UBSan into build-fuzz/, then runs each target (default: all) for the
+# given time (default 600 s) on a scratch copy of its corpus, and merges the
+# new inputs that add coverage back into fuzz/corpus/<target>/ (minimised).
+# A crash stops the run; the crashing input is left in build-fuzz/ as
+# crash-<sha1> for you to add to the corpus once fixed.
+# Set FUZZ_RUNS=N to stop after N executions instead of a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER=${1:-600}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(normalise csv reads match)
+
+command -v clang >/dev/null || { echo "fuzz/run.sh needs clang (apt-get install clang)"; exit 2; }
+SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_FLAGS="$SAN" -DHOTLIST_FUZZ=ON -DHOTLIST_JEMALLOC=OFF -DHOTLIST_TESTS=OFF \
+    -DHOTLIST_BENCH=OFF -DHOTLIST_EXAMPLES=OFF >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target $(printf 'fuzz_%s ' "${TARGETS[@]}")
+
+for t in "${TARGETS[@]}"; do
+    corpus=fuzz/corpus/$t
+    work=build-fuzz/corpus-$t
+    rm -rf "$work" && mkdir -p "$work" && cp -r "$corpus"/. "$work"/
+    dict=()
+    [ -f "fuzz/$t.dict" ] && dict=(-dict="$PWD/fuzz/$t.dict")
+    limit=(-max_total_time="$SECONDS_PER")
+    [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
+    echo "== fuzz_$t: ${limit[*]}"
+    (cd build-fuzz && ./fuzz/fuzz_"$t" "${limit[@]}" "${dict[@]}" -print_final_stats=1 \
+        "corpus-$t" 2>&1 | tail -n 20)
+    ./build-fuzz/fuzz/fuzz_"$t" -merge=1 "$corpus" "$work" >/dev/null 2>&1 || true
+    echo "   corpus now $(ls "$corpus" | wc -l) files"
+done

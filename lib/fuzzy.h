@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzzy matching: list options, the OCR/indel index (fuzzy.c) and the
+ * wildcard pattern store (pattern.c). Internal. See docs/fuzzy.md.
+ */
+#ifndef HOTLIST_FUZZY_H
+#define HOTLIST_FUZZY_H
+
+#include "internal.h"
+
+#include <stdbool.h>
+
+struct hl_base;
+
+#define HL_FZ_MAX_K 2 /* substitutions budget k allowed by the API */
+#define HL_FZ_MAX_D 2 /* indel budget d allowed by the API */
+#define HL_CLASSES_MAX 128 /* bytes of an ocr_classes string, with its NUL */
+#define HL_DEFAULT_CLASSES "0ODQ 1I 2Z 5S 8B 6G"
+#define HL_ASCII 128
+
+/* A list's resolved options. skel maps every character to its confusion
+ * class's representative (the first of its group), itself when in none. */
+struct hl_fz_opts {
+	uint8_t k, d;
+	bool cross_border, repair;
+	char skel[HL_ASCII];
+	char classes[HL_CLASSES_MAX];
+};
+
+/* The options of a list that never had any set: exact matching only, repair
+ * off too, so that such lists cost the read path nothing (the repair check
+ * runs the country rules on every read of a country with rules). */
+void hotlist__fz_opts_default(struct hl_fz_opts *o);
+/* Validate and resolve public options. 0 or HOTLIST_EINVAL (o untouched). */
+int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options *in);
+static inline bool hl_fz_on(const struct hl_fz_opts *o)
+{
+	return o->k > 0 || o->d > 0;
+}
+
+/*
+ * Cheapest alignment of read r (m chars) onto entry e (n chars): equal
+ * characters cost nothing, a substitution within a class costs one of k,
+ * an inserted or deleted character one of d. Returns 1 and the costs when
+ * one fits both budgets (fewest indels first, then fewest substitutions),
+ * else 0. m, n <= HOTLIST_PLATE_MAX.
+ */
+int hotlist__fz_verify(const char *skel, unsigned k, unsigned d, const char *r, size_t m,
+		       const char *e, size_t n, unsigned *subs, unsigned *indels);
+
+/* The OCR/indel index of one base under one (d, classes): refcounted, shared
+ * by the list versions that keep that base and those options. */
+struct hl_fuzzy;
+
+/* Build the index of b's runs for o's classes and d; seed: the table's
+ * (random per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
+int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
+		      uint64_t seed, const struct hotlist_allocator *a);
+void hotlist__fz_get(struct hl_fuzzy *f);
+void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a);
+size_t hotlist__fz_bytes(const struct hl_fuzzy *f);
+/* Whether f was built for base b with the classes and d of o (reusable). */
+bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b,
+		      const struct hl_fz_opts *o);
+
+/* Called for every verified candidate: run = index of the first meta of the
+ * entry's run in the base. */
+typedef void (*hl_fz_emit)(void *ctx, uint32_t run, unsigned subs, unsigned indels);
+
+/* Every run of b (f's base) within budget o->k, o->d of plate (len chars):
+ * verified, each run at most once per call. Threads: any, wait-free. */
+void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
+		       const struct hl_fz_opts *o, const char *plate, size_t len, hl_fz_emit emit,
+		       void *ctx);
+
+/* ---- pattern.c: wildcard entries ---- */
+
+/* Whether raw entry text is a pattern (has '?' or '*' in its first
+ * HOTLIST_RAW_PLATE_MAX bytes). */
+bool hotlist__is_pattern(const char *raw);
+/* Normalise a pattern: segments as plates, '?' kept, runs of '*' as one.
+ * Returns the length (1..HOTLIST_PLATE_MAX) or HOTLIST_EPLATE (also for "*"). */
+int hotlist__pattern_normalise(const char *raw, char out[HOTLIST_PLATE_MAX + 1]);
+/* Glob: '?' one character, '*' any run. Iterative, O(plen * slen) worst. */
+bool hotlist__glob(const char *pat, size_t plen, const char *s, size_t slen);
+
+struct hl_patterns;
+/* The pattern store of a base: *out NULL when it has no pattern entry. */
+int hotlist__patterns_build(struct hl_patterns **out, const struct hl_base *b,
+			    const struct hotlist_allocator *a);
+void hotlist__patterns_free(struct hl_patterns *p, const struct hotlist_allocator *a);
+size_t hotlist__patterns_bytes(const struct hl_patterns *p);
+/* emit(ctx, run, 0, 0) for every pattern run matching plate (at most once). */
+void hotlist__patterns_match(const struct hl_patterns *p, const char *plate, size_t len,
+			     hl_fz_emit emit, void *ctx);
+
+#endif /* HOTLIST_FUZZY_H */

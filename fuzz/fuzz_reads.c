@@ -4,12 +4,15 @@
  *
  * The input is split into lines. The first non-blank line is given to the
  * CSV header parser; every later line to the CSV line parser (when the
- * header was accepted) and every line to the JSON-lines parser. Checked:
+ * header was accepted) and every line to the JSON-lines parser, which also
+ * takes OpenALPR frames (objects with a "results" array). Checked:
  *  - no crash, no out-of-bounds access, no leak (the sanitizers);
- *  - an accepted read has a non-empty plate and every field NUL-terminated
- *    inside its buffer; a refused one has a negative code and a message;
- *  - round trip: an accepted read written back as a JSON line, and as a
- *    quoted CSV line under the header "camera,ts_us,plate,country", parses
+ *  - an accepted read has a non-empty plate, every field NUL-terminated
+ *    inside its buffer, at most HL_READ_CANDIDATES_MAX non-empty candidates;
+ *    a refused line has a negative code and a message;
+ *  - round trip: an accepted read written back as a JSON line, as a quoted
+ *    CSV line under the header "camera,ts_us,plate,country,candidates", and
+ *    (when it can be said in OpenALPR's terms) as an OpenALPR frame, parses
  *    to the same read.
  * LLVMFuzzerTestOneInput only; the replay driver or libFuzzer supplies main().
  */
@@ -28,13 +31,20 @@
 		}                                                                                  \
 	} while (0)
 
-#define CSV_LINE_CAP 512 /* a quoted read: 4 fields of at most 2 * 64 bytes + 20 */
+/* A quoted read: 4 fields of at most 2 * 64 bytes + 20, and the candidates
+ * field, at most twice its cap. */
+#define CSV_LINE_CAP (512 + 2 * HL_READ_CANDIDATES_CAP)
 
 static void check_terminated(const struct hl_read_rec *r)
 {
 	CHECK(memchr(r->camera, '\0', sizeof(r->camera)));
 	CHECK(memchr(r->plate, '\0', sizeof(r->plate)));
 	CHECK(memchr(r->country, '\0', sizeof(r->country)));
+	CHECK(r->n_candidates <= HL_READ_CANDIDATES_MAX);
+	for (unsigned i = 0; i < r->n_candidates && i < HL_READ_CANDIDATES_MAX; i++) {
+		CHECK(memchr(r->candidates[i], '\0', sizeof(r->candidates[i])));
+		CHECK(r->candidates[i][0] != '\0');
+	}
 }
 
 static void check_result(int rc, const struct hl_read_rec *r, const char *err)
@@ -49,18 +59,51 @@ static void check_result(int rc, const struct hl_read_rec *r, const char *err)
 	}
 }
 
+/* Same read, country_guess aside (only OpenALPR sets it). */
 static int same_read(const struct hl_read_rec *a, const struct hl_read_rec *b)
 {
+	if (a->n_candidates != b->n_candidates)
+		return 0;
+	for (unsigned i = 0; i < a->n_candidates; i++)
+		if (strcmp(a->candidates[i], b->candidates[i]))
+			return 0;
 	return !strcmp(a->camera, b->camera) && !strcmp(a->plate, b->plate) &&
 	       !strcmp(a->country, b->country) && a->has_ts == b->has_ts && a->ts_us == b->ts_us;
+}
+
+/* The read's candidates as a JSON array of strings, or of {"plate": ...} objects. */
+static json_t *json_candidates(const struct hl_read_rec *r, int objects)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < r->n_candidates; i++) {
+		json_t *s = json_string(r->candidates[i]);
+
+		if (s && objects)
+			s = json_pack("{s:o}", "plate", s);
+		if (!s || json_array_append_new(a, s)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* Parse text (freed) as exactly one read and compare it with r. */
+static void check_back(char *text, const struct hl_read_rec *r)
+{
+	struct hl_read_rec back[2];
+	char err[HL_READ_ERR_CAP];
+
+	CHECK(hl_readparse_json_line(text, strlen(text), back, 2, err) == 1);
+	CHECK(same_read(r, &back[0]));
+	free(text);
 }
 
 /* Write r as a JSON line and parse it back. Skipped when a field is not UTF-8. */
 static void json_round_trip(const struct hl_read_rec *r)
 {
 	json_t *o = json_object();
-	struct hl_read_rec back;
-	char err[HL_READ_ERR_CAP];
 	char *text;
 	int bad = json_object_set_new(o, "plate", json_string(r->plate));
 
@@ -70,13 +113,56 @@ static void json_round_trip(const struct hl_read_rec *r)
 		bad |= json_object_set_new(o, "country", json_string(r->country));
 	if (r->has_ts)
 		bad |= json_object_set_new(o, "ts_us", json_integer(r->ts_us));
+	if (r->n_candidates)
+		bad |= json_object_set_new(o, "candidates", json_candidates(r, 0));
 	text = bad ? NULL : json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (!text)
+	if (text)
+		check_back(text, r);
+}
+
+/* A read OpenALPR can express: no candidate equal to the plate, whole milliseconds, a
+ * country of two ASCII letters or none. */
+static int alpr_expressible(const struct hl_read_rec *r)
+{
+	size_t n = strlen(r->country);
+
+	for (unsigned i = 0; i < r->n_candidates; i++)
+		if (!strcmp(r->candidates[i], r->plate))
+			return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((r->country[i] >= 'a' && r->country[i] <= 'z') ||
+		      (r->country[i] >= 'A' && r->country[i] <= 'Z')))
+			return 0;
+	return (n == 0 || n == 2) && (!r->has_ts || r->ts_us % 1000 == 0);
+}
+
+/* Write r as an OpenALPR frame with one result and parse it back. */
+static void alpr_round_trip(const struct hl_read_rec *r)
+{
+	json_t *o = json_object(), *res = json_object();
+	char *text;
+	int bad = !o || !res || json_object_set_new(res, "plate", json_string(r->plate));
+
+	if (!alpr_expressible(r)) {
+		json_decref(o);
+		json_decref(res);
 		return;
-	CHECK(hl_readparse_json_line(text, strlen(text), &back, err) == 0);
-	CHECK(same_read(r, &back));
-	free(text);
+	}
+	if (r->country[0])
+		bad |= json_object_set_new(res, "region", json_string(r->country));
+	bad |= json_object_set_new(res, "candidates", json_candidates(r, 1));
+	bad |= json_object_set_new(res, "confidence", json_real(90.5));
+	if (r->camera[0])
+		bad |= json_object_set_new(o, "camera_id", json_string(r->camera));
+	if (r->has_ts)
+		bad |= json_object_set_new(o, "epoch_time", json_integer(r->ts_us / 1000));
+	bad |= json_object_set_new(o, "results", json_pack("[O]", res));
+	text = bad ? NULL : json_dumps(o, JSON_COMPACT);
+	json_decref(res);
+	json_decref(o);
+	if (text)
+		check_back(text, r);
 }
 
 static size_t csv_quote(char *out, const char *s)
@@ -93,15 +179,22 @@ static size_t csv_quote(char *out, const char *s)
 	return n;
 }
 
-/* Write r as a quoted CSV line and parse it back. */
+/* Write r as a quoted CSV line and parse it back (unless a candidate holds the '|'). */
 static void csv_round_trip(const struct hl_read_rec *r)
 {
-	static const char header[] = "camera,ts_us,plate,country";
+	static const char header[] = "camera,ts_us,plate,country,candidates";
 	struct hl_csv_layout l;
 	struct hl_read_rec back;
-	char line[CSV_LINE_CAP], err[HL_READ_ERR_CAP];
+	char line[CSV_LINE_CAP], err[HL_READ_ERR_CAP], cands[HL_READ_CANDIDATES_CAP] = "";
 	size_t n = csv_quote(line, r->camera);
 
+	for (unsigned i = 0; i < r->n_candidates; i++) {
+		if (strchr(r->candidates[i], '|'))
+			return;
+		if (i)
+			strcat(cands, "|");
+		strcat(cands, r->candidates[i]);
+	}
 	if (r->has_ts)
 		n += (size_t)sprintf(line + n, ",%lld,", (long long)r->ts_us);
 	else
@@ -109,6 +202,8 @@ static void csv_round_trip(const struct hl_read_rec *r)
 	n += csv_quote(line + n, r->plate);
 	line[n++] = ',';
 	n += csv_quote(line + n, r->country);
+	line[n++] = ',';
+	n += csv_quote(line + n, cands);
 	CHECK(hl_readparse_csv_header(&l, header, sizeof(header) - 1, err) == 0);
 	CHECK(hl_readparse_csv_line(&l, line, n, &back, err) == 0);
 	CHECK(same_read(r, &back));
@@ -116,6 +211,7 @@ static void csv_round_trip(const struct hl_read_rec *r)
 
 static void one_line(const char *s, size_t len, int *state, struct hl_csv_layout *l)
 {
+	static struct hl_read_rec recs[HL_READ_RESULTS_MAX]; /* too big for the stack */
 	struct hl_read_rec rec;
 	char err[HL_READ_ERR_CAP] = "";
 	int rc;
@@ -132,12 +228,26 @@ static void one_line(const char *s, size_t len, int *state, struct hl_csv_layout
 			csv_round_trip(&rec);
 	}
 	err[0] = '\0';
-	rc = hl_readparse_json_line(s, len, &rec, err);
-	check_result(rc, &rec, err);
-	if (rc == 0) {
-		json_round_trip(&rec);
-		csv_round_trip(&rec);
+	rc = hl_readparse_json_line(s, len, recs, HL_READ_RESULTS_MAX, err);
+	CHECK(rc <= HL_READ_RESULTS_MAX);
+	if (rc < 0)
+		check_result(rc, &recs[0], err);
+	else
+		check_terminated(&recs[0]);
+	for (int i = 0; i < rc; i++) {
+		check_result(0, &recs[i], err);
+		CHECK(recs[i].country_guess ? strlen(recs[i].country) == 2 : 1);
+		json_round_trip(&recs[i]);
+		csv_round_trip(&recs[i]);
+		alpr_round_trip(&recs[i]);
 	}
+	/* One read at a time: a frame with more plates than room is refused whole. */
+	rc = hl_readparse_json_line(s, len, &rec, 1, err);
+	CHECK(rc <= 1);
+	if (rc < 0)
+		check_result(rc, &rec, err);
+	else
+		check_terminated(&rec);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -199,15 +199,27 @@ static int cmd_check(int argc, char **argv)
 /* ======================================================================== */
 
 static const char match_usage[] =
-	"usage: hotlist match --list FILE [--list FILE ...] [--name NAME ...]\n"
-	"                     [--reads FILE|-] [--format auto|csv|jsonl]\n"
+	"usage: hotlist match [LIST OPTIONS] --list FILE [[LIST OPTIONS] --list FILE ...]\n"
+	"                     [--name NAME ...] [--reads FILE|-] [--format auto|csv|jsonl]\n"
 	"                     [--suppress SECONDS] [--max-bad FRACTION]\n"
 	"\n"
 	"Load hot-list files, then match reads, one per line, and print one JSON\n"
 	"object per hit on stdout. Reads are CSV with a header naming the columns\n"
-	"camera,ts_us,plate,country (any order, ',' or ';') or JSON lines with the\n"
-	"same keys. Load reports and bad read lines go to stderr. SIGHUP reloads\n"
-	"every list file; a reload that fails keeps the list that was live.\n"
+	"camera,ts_us,plate,country,candidates (any order, ',' or ';'; candidates\n"
+	"separated by '|'), JSON lines with the same keys (candidates an array of\n"
+	"strings), or OpenALPR JSON results (objects with a \"results\" array).\n"
+	"Load reports and bad read lines go to stderr. SIGHUP reloads every list\n"
+	"file; a reload that fails keeps the list that was live.\n"
+	"\n"
+	"List options apply to every --list after them (until changed); none given\n"
+	"means exact matching only:\n"
+	"      --ocr K          OCR substitutions allowed, 0..2 (default 0)\n"
+	"      --indel D        characters the read may have extra or missing, 0..2\n"
+	"      --ocr-classes C  confusion classes (default \"0ODQ 1I 2Z 5S 8B 6G\")\n"
+	"      --cross-border   entries with a country also hit reads of others\n"
+	"      --no-cross-border\n"
+	"      --no-repair      do not repair reads to their country's plate layout\n"
+	"      --repair         (default once any list option is given)\n"
 	"\n"
 	"  -l, --list FILE      hot-list CSV file (repeatable); the list is named\n"
 	"                       after the file (basename without extension)\n"
@@ -228,6 +240,8 @@ static const char match_usage[] =
 struct match_list {
 	const char *path;
 	char name[HOTLIST_NAME_MAX + 1];
+	struct hotlist_list_options opts;
+	bool has_opts; /* a list option came before this --list */
 };
 
 struct match_ctx {
@@ -239,6 +253,7 @@ struct match_ctx {
 	struct hl_csv_layout layout;
 	bool have_layout;
 	uint64_t reads, hits, bad, output_errors;
+	struct hl_read_rec recs[HL_READ_RESULTS_MAX]; /* the reads of the current line */
 };
 
 static volatile sig_atomic_t reload_requested;
@@ -296,6 +311,13 @@ static json_t *hit_to_json(const struct hotlist_hit *h)
 	bad |= json_object_set_new(o, "reference", json_text(h->reference ? h->reference : ""));
 	bad |= json_object_set_new(o, "covert", json_boolean(h->covert));
 	bad |= json_object_set_new(o, "match", json_string(match_kind_name(h->match)));
+	bad |= json_object_set_new(o, "candidate", json_integer(h->candidate));
+	bad |= json_object_set_new(o, "matched_plate", json_text(h->read_plate));
+	bad |= json_object_set_new(o, "repaired", json_boolean(h->repaired));
+	bad |= json_object_set_new(o, "format",
+				   h->format < 0 ? json_null() : json_boolean(h->format > 0));
+	bad |= json_object_set_new(o, "substitutions", json_integer(h->substitutions));
+	bad |= json_object_set_new(o, "indels", json_integer(h->indels));
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -343,12 +365,34 @@ static uint64_t list_version(struct hotlist *hl, const char *name)
 	return 0;
 }
 
+/* Set a list's options (before its first load; later loads keep them). */
+static int set_list_options(struct match_ctx *m, const struct match_list *l)
+{
+	int rc = hotlist_set_list_options(m->hl, l->name, &l->opts);
+
+	if (rc)
+		fprintf(stderr, "hotlist: cannot set the options of list '%s' (%s): %s\n", l->name,
+			l->path, hotlist_strerror(rc));
+	else
+		fprintf(stderr,
+			"hotlist: list '%s': ocr %u, indel %u, classes \"%s\", %scross-border, "
+			"%srepair\n",
+			l->name, l->opts.ocr_substitutions, l->opts.indels,
+			l->opts.ocr_classes ? l->opts.ocr_classes : "0ODQ 1I 2Z 5S 8B 6G",
+			l->opts.cross_border ? "" : "no ", l->opts.repair ? "" : "no ");
+	return rc;
+}
+
 /* Load (or reload) one list; prints the report. Returns the library's code. */
 static int load_list(struct match_ctx *m, const struct match_list *l, bool reload)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	uint64_t old = list_version(m->hl, l->name);
-	int rc = hotlist_load_csv(m->hl, l->name, l->path, &rep);
+	int rc = !reload && l->has_opts ? set_list_options(m, l) : 0;
+
+	if (rc)
+		return rc;
+	rc = hotlist_load_csv(m->hl, l->name, l->path, &rep);
 
 	if (rc == 0) {
 		fprintf(stderr,
@@ -467,9 +511,12 @@ static void bad_line(struct match_ctx *m, uint64_t lineno, const char *why)
 	fprintf(stderr, "hotlist: %s:%" PRIu64 ": %s\n", m->reads_path, lineno, why);
 }
 
-/* Parse one read line (the header, if it is the first CSV line). 1 = a read in rec. */
-static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_t lineno,
-		      struct hl_read_rec *rec)
+/*
+ * Parse one read line (the header, if it is the first CSV line) into m->recs.
+ * Returns the number of reads (an OpenALPR frame may hold several), or -1 when
+ * the stream cannot be read at all.
+ */
+static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_t lineno)
 {
 	char err[HL_READ_ERR_CAP];
 	int rc;
@@ -486,26 +533,45 @@ static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_
 		return 0;
 	}
 	if (m->format == HL_READS_JSONL)
-		rc = hl_readparse_json_line(line, len, rec, err);
-	else
-		rc = hl_readparse_csv_line(&m->layout, line, len, rec, err);
-	if (rc) {
+		rc = hl_readparse_json_line(line, len, m->recs, HL_READ_RESULTS_MAX, err);
+	else if ((rc = hl_readparse_csv_line(&m->layout, line, len, m->recs, err)) == 0)
+		rc = 1;
+	if (rc < 0) {
 		bad_line(m, lineno, err);
 		return 0;
 	}
-	return 1;
+	return rc;
+}
+
+/* The read's country, or NULL: a guess (an OpenALPR region) that is no country is dropped. */
+static const char *read_country(const struct hl_read_rec *rec)
+{
+	char norm[3];
+
+	if (!rec->country[0])
+		return NULL;
+	if (rec->country_guess && hotlist_normalise_country(rec->country, norm) < 0)
+		return NULL;
+	return rec->country;
 }
 
 static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64_t lineno)
 {
+	const char *cands[HL_READ_CANDIDATES_MAX];
 	struct hotlist_read read = {
 		.plate = rec->plate,
-		.country = rec->country[0] ? rec->country : NULL,
+		.country = read_country(rec),
 		.camera = rec->camera[0] ? rec->camera : NULL,
 		.ts_us = rec->has_ts && rec->ts_us ? rec->ts_us : wall_us(),
+		.candidates = rec->n_candidates ? cands : NULL,
+		.n_candidates = rec->n_candidates,
 	};
 	char why[HL_READ_ERR_CAP + HOTLIST_RAW_PLATE_MAX];
-	int rc = hotlist_match(m->hl, &read, match_on_hit, m);
+	int rc;
+
+	for (unsigned i = 0; i < rec->n_candidates && i < HL_READ_CANDIDATES_MAX; i++)
+		cands[i] = rec->candidates[i];
+	rc = hotlist_match(m->hl, &read, match_on_hit, m);
 
 	m->reads += rc >= 0;
 	if (rc < 0) {
@@ -519,7 +585,6 @@ static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64
 static int match_stream(struct match_ctx *m, struct line_reader *r)
 {
 	for (;;) {
-		struct hl_read_rec rec;
 		const char *line = NULL;
 		size_t len = 0;
 		int rc = reader_next(r, &line, &len);
@@ -539,11 +604,11 @@ static int match_stream(struct match_ctx *m, struct line_reader *r)
 		}
 		if (hl_readparse_blank(line, len))
 			continue;
-		rc = parse_read(m, line, len, r->lineno, &rec);
+		rc = parse_read(m, line, len, r->lineno);
 		if (rc < 0)
 			return 1;
-		if (rc > 0)
-			match_one(m, &rec, r->lineno);
+		for (int i = 0; i < rc; i++)
+			match_one(m, &m->recs[i], r->lineno);
 	}
 }
 
@@ -566,7 +631,51 @@ struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
 	size_t nnames;
 	double suppress_s, max_bad;
+	struct hotlist_list_options opts; /* for the next --list */
+	bool has_opts; /* a list option was given (so far) */
+	const char *trailing; /* a list option after the last --list, or NULL */
 };
+
+/* Long-only options of `match` (the list options). */
+enum {
+	OPT_OCR = 256,
+	OPT_INDEL,
+	OPT_OCR_CLASSES,
+	OPT_CROSS_BORDER,
+	OPT_NO_CROSS_BORDER,
+	OPT_REPAIR,
+	OPT_NO_REPAIR,
+};
+
+/* One list option into a->opts. 0, or -1 for a bad value. */
+static int match_list_option(int c, struct match_args *a)
+{
+	uint64_t v = 0;
+
+	a->has_opts = true;
+	switch (c) {
+	case OPT_OCR:
+		if (parse_u64("ocr", optarg, 0, 2, &v))
+			return -1;
+		a->opts.ocr_substitutions = (unsigned)v;
+		return 0;
+	case OPT_INDEL:
+		if (parse_u64("indel", optarg, 0, 2, &v))
+			return -1;
+		a->opts.indels = (unsigned)v;
+		return 0;
+	case OPT_OCR_CLASSES:
+		a->opts.ocr_classes = optarg;
+		return 0;
+	case OPT_CROSS_BORDER:
+	case OPT_NO_CROSS_BORDER:
+		a->opts.cross_border = c == OPT_CROSS_BORDER;
+		return 0;
+	default:
+		a->opts.repair = c == OPT_REPAIR;
+		return 0;
+	}
+}
 
 static int match_parse_format(const char *s, enum hl_read_format *out)
 {
@@ -583,14 +692,32 @@ static int match_parse_format(const char *s, enum hl_read_format *out)
 	return 0;
 }
 
+/* The name of a list option, for messages. */
+static const char *argv_opt_name(int c)
+{
+	/* in the order of the OPT_ enum */
+	static const char *const names[] = { "ocr",	     "indel",		"ocr-classes",
+					     "cross-border", "no-cross-border", "repair",
+					     "no-repair" };
+
+	return names[c - OPT_OCR];
+}
+
 /* One option of `match`. 0, 1 for --help, -1 for a bad option. */
 static int match_option(int c, struct match_ctx *m, struct match_args *a)
 {
+	if (c >= OPT_OCR && c <= OPT_NO_REPAIR) {
+		a->trailing = argv_opt_name(c);
+		return match_list_option(c, a);
+	}
 	switch (c) {
 	case 'l':
 		if (m->nlists == HOTLIST_LISTS_MAX)
 			break;
+		m->lists[m->nlists].opts = a->opts;
+		m->lists[m->nlists].has_opts = a->has_opts;
 		m->lists[m->nlists++].path = optarg;
+		a->trailing = NULL;
 		return 0;
 	case 'n':
 		if (a->nnames == HOTLIST_LISTS_MAX)
@@ -645,14 +772,23 @@ static int match_name_lists(struct match_ctx *m, const struct match_args *a)
 
 static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct match_args *a)
 {
-	static const struct option opts[] = { { "list", required_argument, NULL, 'l' },
-					      { "name", required_argument, NULL, 'n' },
-					      { "reads", required_argument, NULL, 'r' },
-					      { "format", required_argument, NULL, 'f' },
-					      { "suppress", required_argument, NULL, 's' },
-					      { "max-bad", required_argument, NULL, 'b' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "list", required_argument, NULL, 'l' },
+		{ "ocr", required_argument, NULL, OPT_OCR },
+		{ "indel", required_argument, NULL, OPT_INDEL },
+		{ "ocr-classes", required_argument, NULL, OPT_OCR_CLASSES },
+		{ "cross-border", no_argument, NULL, OPT_CROSS_BORDER },
+		{ "no-cross-border", no_argument, NULL, OPT_NO_CROSS_BORDER },
+		{ "repair", no_argument, NULL, OPT_REPAIR },
+		{ "no-repair", no_argument, NULL, OPT_NO_REPAIR },
+		{ "name", required_argument, NULL, 'n' },
+		{ "reads", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "suppress", required_argument, NULL, 's' },
+		{ "max-bad", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int c, rc;
 
 	optind = 0;
@@ -663,6 +799,13 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 	}
 	if (optind != argc) {
 		fprintf(stderr, "hotlist: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (a->trailing) {
+		fprintf(stderr,
+			"hotlist: --%s after the last --list applies to no list: list options "
+			"apply to the --list files after them\n",
+			a->trailing);
 		return -1;
 	}
 	return match_name_lists(m, a);
@@ -706,6 +849,7 @@ static int cmd_match(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	hotlist_config_init(&cfg);
 	a.max_bad = cfg.max_bad_fraction;
+	hotlist_list_options_init(&a.opts);
 	m.reads_path = "-";
 	rc = match_parse_args(argc, argv, &m, &a);
 	if (rc) {

@@ -20,6 +20,8 @@
 #define HEADER_NAME_CAP 32 /* longer header names cannot be one we know */
 #define MAX_COLUMNS 1024 /* a header with more columns is not a read stream */
 #define TS_CAP 32 /* an int64 is at most 20 characters; room for spaces */
+#define CANDIDATE_SEP '|' /* between the plates of a CSV candidates field */
+#define US_PER_MS 1000 /* OpenALPR's epoch_time is in milliseconds */
 
 static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -64,6 +66,19 @@ enum hl_read_format hl_readparse_detect(const char *line, size_t len)
 	while (i < len && is_space(line[i]))
 		i++;
 	return i < len && line[i] == '{' ? HL_READS_JSONL : HL_READS_CSV;
+}
+
+/*
+ * Add a candidate of n bytes (no NUL needed) unless it is empty, too long,
+ * holds a NUL byte or the read has HL_READ_CANDIDATES_MAX already.
+ */
+static void add_candidate(struct hl_read_rec *r, const char *s, size_t n)
+{
+	if (!n || n > HOTLIST_RAW_PLATE_MAX || r->n_candidates >= HL_READ_CANDIDATES_MAX ||
+	    memchr(s, '\0', n))
+		return;
+	memcpy(r->candidates[r->n_candidates], s, n);
+	r->candidates[r->n_candidates++][n] = '\0';
 }
 
 /* ---- CSV ------------------------------------------------------------------ */
@@ -145,6 +160,8 @@ static int *column_slot(struct hl_csv_layout *l, const char *name)
 		return &l->col_plate;
 	if (!strcasecmp(name, "country"))
 		return &l->col_country;
+	if (!strcasecmp(name, "candidates"))
+		return &l->col_candidates;
 	return NULL;
 }
 
@@ -154,9 +171,11 @@ int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t le
 	struct field f = { .buf = name, .cap = sizeof(name) };
 	size_t pos = 0;
 
-	*l = (struct hl_csv_layout){
-		.col_camera = -1, .col_ts = -1, .col_plate = -1, .col_country = -1
-	};
+	*l = (struct hl_csv_layout){ .col_camera = -1,
+				     .col_ts = -1,
+				     .col_plate = -1,
+				     .col_country = -1,
+				     .col_candidates = -1 };
 	if (memchr(line, '\0', len)) {
 		set_err(err, "NUL byte in the header");
 		return HOTLIST_EBADFILE;
@@ -183,7 +202,7 @@ int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t le
 			*slot = col;
 	}
 	if (l->col_plate < 0) {
-		set_err(err, "no 'plate' column (want camera,ts_us,plate,country)");
+		set_err(err, "no 'plate' column (want camera,ts_us,plate,country,candidates)");
 		return HOTLIST_EBADFILE;
 	}
 	return 0;
@@ -227,6 +246,18 @@ static int csv_store_ts(struct hl_read_rec *out, const char *ts, char *err)
 	return 0;
 }
 
+/* Split a '|'-separated candidates field (NUL-terminated) into the read. */
+static void csv_store_candidates(struct hl_read_rec *out, const char *s)
+{
+	while (*s) {
+		const char *sep = strchr(s, CANDIDATE_SEP);
+		size_t n = sep ? (size_t)(sep - s) : strlen(s);
+
+		add_candidate(out, s, n);
+		s += n + (sep != NULL);
+	}
+}
+
 /* Read one field of a data line; name is the column it fills, or NULL. */
 static int csv_field(const char *line, size_t len, size_t *pos, char delim, struct field *f,
 		     const char *name, char *err)
@@ -245,12 +276,13 @@ static int csv_field(const char *line, size_t len, size_t *pos, char delim, stru
 int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_t len,
 			  struct hl_read_rec *out, char *err)
 {
-	char ts[TS_CAP] = "", skip[1];
+	char ts[TS_CAP] = "", cands[HL_READ_CANDIDATES_CAP] = "", skip[1];
 	const struct column cols[] = {
 		{ l->col_camera, out->camera, sizeof(out->camera), "camera" },
 		{ l->col_ts, ts, sizeof(ts), "ts_us" },
 		{ l->col_plate, out->plate, sizeof(out->plate), "plate" },
 		{ l->col_country, out->country, sizeof(out->country), "country" },
+		{ l->col_candidates, cands, sizeof(cands), "candidates" },
 	};
 	size_t pos = 0;
 	int col, last = l->col_plate;
@@ -284,8 +316,10 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 		goto fail;
 	}
 	rc = csv_store_ts(out, ts, err);
-	if (!rc)
+	if (!rc) {
+		csv_store_candidates(out, cands);
 		return 0;
+	}
 fail:
 	memset(out, 0, sizeof(*out));
 	return rc;
@@ -328,9 +362,10 @@ static int json_plate(const json_t *obj, struct hl_read_rec *out, char *err)
 	return 0;
 }
 
-static int json_camera(const json_t *obj, struct hl_read_rec *out, char *err)
+/* A camera id under key: string or integer; absent or null is none. */
+static int json_camera(const json_t *obj, const char *key, struct hl_read_rec *out, char *err)
 {
-	const json_t *v = json_object_get(obj, "camera");
+	const json_t *v = json_object_get(obj, key);
 
 	if (!v || json_is_null(v))
 		return 0;
@@ -340,10 +375,34 @@ static int json_camera(const json_t *obj, struct hl_read_rec *out, char *err)
 		return 0;
 	}
 	if (!json_is_string(v)) {
-		set_err(err, "\"camera\" is not a string");
+		set_err(err, "\"%s\" is not a string or an integer", key);
 		return HOTLIST_EINVAL;
 	}
-	return copy_string(v, "camera", out->camera, sizeof(out->camera), err);
+	return copy_string(v, key, out->camera, sizeof(out->camera), err);
+}
+
+/* Our "candidates": an array of strings, or null. */
+static int json_candidates(const json_t *obj, struct hl_read_rec *out, char *err)
+{
+	const json_t *v = json_object_get(obj, "candidates");
+	const json_t *c;
+	size_t i;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		set_err(err, "\"candidates\" is not an array");
+		return HOTLIST_EINVAL;
+	}
+	json_array_foreach(v, i, c)
+	{
+		if (!json_is_string(c)) {
+			set_err(err, "candidates[%zu] is not a string", i);
+			return HOTLIST_EINVAL;
+		}
+		add_candidate(out, json_string_value(c), json_string_length(c));
+	}
+	return 0;
 }
 
 static int json_rest(const json_t *obj, struct hl_read_rec *out, char *err)
@@ -359,19 +418,130 @@ static int json_rest(const json_t *obj, struct hl_read_rec *out, char *err)
 		out->ts_us = json_integer_value(ts);
 		out->has_ts = true;
 	}
-	if (!country || json_is_null(country))
-		return 0;
-	if (!json_is_string(country)) {
-		set_err(err, "\"country\" is not a string");
-		return HOTLIST_EINVAL;
+	if (country && !json_is_null(country)) {
+		if (!json_is_string(country)) {
+			set_err(err, "\"country\" is not a string");
+			return HOTLIST_EINVAL;
+		}
+		if (copy_string(country, "country", out->country, sizeof(out->country), err))
+			return HOTLIST_EINVAL;
 	}
-	return copy_string(country, "country", out->country, sizeof(out->country), err);
+	return json_candidates(obj, out, err);
 }
 
-int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out, char *err)
+/* Our own JSON object: one read. */
+static int json_own(const json_t *obj, struct hl_read_rec *out, char *err)
+{
+	int rc = json_plate(obj, out, err);
+
+	if (!rc)
+		rc = json_camera(obj, "camera", out, err);
+	if (!rc)
+		rc = json_rest(obj, out, err);
+	return rc ? rc : 1;
+}
+
+/* ---- OpenALPR results ----------------------------------------------------- */
+
+/* What every read of one OpenALPR frame shares: camera_id and epoch_time. */
+static int alpr_frame(const json_t *obj, struct hl_read_rec *frame, char *err)
+{
+	const json_t *t = json_object_get(obj, "epoch_time");
+	int rc = json_camera(obj, "camera_id", frame, err);
+
+	if (rc || !t || json_is_null(t))
+		return rc;
+	if (!json_is_integer(t) || json_integer_value(t) > INT64_MAX / US_PER_MS ||
+	    json_integer_value(t) < INT64_MIN / US_PER_MS) {
+		set_err(err, "\"epoch_time\" is not an integer of milliseconds");
+		return HOTLIST_EINVAL;
+	}
+	frame->ts_us = (int64_t)json_integer_value(t) * US_PER_MS;
+	frame->has_ts = true;
+	return 0;
+}
+
+/* "nl" -> "nl", "de-by" -> "de", "us-ca" -> "us"; anything else: no country. */
+static void alpr_region(const json_t *res, struct hl_read_rec *out)
+{
+	const json_t *v = json_object_get(res, "region");
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	bool letters = s && n >= 2 && (n == 2 || s[2] == '-');
+
+	for (size_t i = 0; letters && i < 2; i++)
+		letters = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
+	if (!letters)
+		return;
+	memcpy(out->country, s, 2);
+	out->country[2] = '\0';
+	out->country_guess = true;
+}
+
+/* results[i].candidates[].plate, but the plate itself; ill-formed ones skipped. */
+static void alpr_candidates(const json_t *res, struct hl_read_rec *out)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "candidates"), i, c)
+	{
+		const json_t *p = json_object_get(c, "plate");
+		const char *s = json_string_value(p);
+		size_t n = json_string_length(p);
+
+		if (s && !(n == strlen(out->plate) && !memcmp(s, out->plate, n)))
+			add_candidate(out, s, n);
+	}
+}
+
+/* One element of "results" on top of the frame's shared fields. */
+static int alpr_result(const json_t *res, size_t i, const struct hl_read_rec *frame,
+		       struct hl_read_rec *out, char *err)
+{
+	char why[HL_READ_ERR_CAP];
+	int rc;
+
+	*out = *frame;
+	if (!json_is_object(res)) {
+		set_err(err, "results[%zu] is not an object", i);
+		return HOTLIST_EINVAL;
+	}
+	rc = json_plate(res, out, why);
+	if (rc) {
+		set_err(err, "results[%zu]: %s", i, why);
+		return rc;
+	}
+	alpr_region(res, out);
+	alpr_candidates(res, out);
+	return 0;
+}
+
+/* An OpenALPR frame: one read per element of results (none: 0 reads). */
+static int json_alpr(const json_t *obj, const json_t *results, struct hl_read_rec *out, size_t cap,
+		     char *err)
+{
+	struct hl_read_rec frame;
+	size_t n = json_array_size(results);
+	int rc;
+
+	memset(&frame, 0, sizeof(frame));
+	if (n > cap) {
+		set_err(err, "more than %zu plates in \"results\" (%zu)", cap, n);
+		return HOTLIST_EINVAL;
+	}
+	rc = alpr_frame(obj, &frame, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = alpr_result(json_array_get(results, i), i, &frame, &out[i], err);
+	return rc ? rc : (int)n;
+}
+
+int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out, size_t cap,
+			   char *err)
 {
 	json_error_t jerr;
 	json_t *obj;
+	const json_t *results;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -384,18 +554,20 @@ int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out
 		set_err(err, "not JSON: %s (column %d)", jerr.text, jerr.column);
 		return HOTLIST_EINVAL;
 	}
+	results = json_object_get(obj, "results");
 	if (!json_is_object(obj)) {
 		set_err(err, "not a JSON object");
 		rc = HOTLIST_EINVAL;
+	} else if (cap == 0) {
+		set_err(err, "no room for a read");
+		rc = HOTLIST_EINVAL;
+	} else if (json_is_array(results)) {
+		rc = json_alpr(obj, results, out, cap, err);
 	} else {
-		rc = json_plate(obj, out, err);
-		if (!rc)
-			rc = json_camera(obj, out, err);
-		if (!rc)
-			rc = json_rest(obj, out, err);
+		rc = json_own(obj, out, err);
 	}
 	json_decref(obj);
-	if (rc)
+	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	return rc;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Parsers for the read stream of `hotlist match`: one read per line, either
- * CSV with a header naming the columns (camera, ts_us, plate, country; any
- * order, ',' ';' or tab) or JSON lines ({"camera": "cam-1", "ts_us": 1, "plate":
- * "12-ABC-3", "country": "NL"}).
+ * CSV with a header naming the columns (camera, ts_us, plate, country,
+ * candidates; any order, ',' ';' or tab), JSON lines ({"camera": "cam-1",
+ * "ts_us": 1, "plate": "12-ABC-3", "country": "NL", "candidates": ["12-A8C-3"]})
+ * or OpenALPR's JSON results (one object per frame with a "results" array:
+ * one read per plate found).
  *
  * Every function takes a line as bytes and a length (no NUL needed, NUL bytes
  * inside are an error), copies what it keeps into fixed-size buffers, and
@@ -23,14 +25,31 @@
 
 #define HL_READ_ERR_CAP 128
 #define HL_READ_COUNTRY_MAX 15 /* bytes of a country field ("NL", " nl ", "D") */
+/* OCR candidates kept per read: the library tries no more than this many. */
+#define HL_READ_CANDIDATES_MAX HOTLIST_CANDIDATES_MAX
+/* Bytes of a CSV candidates field: room for the most candidates kept, each of
+ * the longest plate, with their '|' separators and the NUL. */
+#define HL_READ_CANDIDATES_CAP (HL_READ_CANDIDATES_MAX * (HOTLIST_RAW_PLATE_MAX + 1))
+/* Plates of one OpenALPR frame: a camera frame with more is not a road scene;
+ * a line with more is refused rather than cut. */
+#define HL_READ_RESULTS_MAX 32
 
-/* One read, as parsed; strings NUL-terminated. */
+/*
+ * One read, as parsed; strings NUL-terminated. Candidates are the OCR
+ * alternatives, best first: never empty, at most HOTLIST_RAW_PLATE_MAX bytes
+ * (longer ones, empty ones and those past HL_READ_CANDIDATES_MAX are skipped,
+ * as the library would skip them).
+ */
 struct hl_read_rec {
 	char camera[HOTLIST_CAMERA_MAX + 1]; /* "" when absent */
 	char plate[HOTLIST_RAW_PLATE_MAX + 1]; /* never empty on success */
 	char country[HL_READ_COUNTRY_MAX + 1]; /* "" when absent or null */
 	int64_t ts_us; /* 0 when absent */
 	bool has_ts;
+	bool country_guess; /* country taken from an OpenALPR region: a guess that
+			       the caller drops when it is not a country code */
+	unsigned n_candidates;
+	char candidates[HL_READ_CANDIDATES_MAX][HOTLIST_RAW_PLATE_MAX + 1];
 };
 
 enum hl_read_format { HL_READS_AUTO = 0, HL_READS_CSV, HL_READS_JSONL };
@@ -39,7 +58,7 @@ enum hl_read_format { HL_READS_AUTO = 0, HL_READS_CSV, HL_READS_JSONL };
 struct hl_csv_layout {
 	char delim;
 	int ncols;
-	int col_camera, col_ts, col_plate, col_country;
+	int col_camera, col_ts, col_plate, col_country, col_candidates;
 };
 
 /* Format of a stream judging by its first non-empty line: JSONL if it starts with '{'. */
@@ -58,8 +77,8 @@ int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t le
 
 /*
  * Parse one CSV data line with a layout from hl_readparse_csv_header().
- * Fields may be double-quoted ("" is a quote inside). Extra columns are
- * ignored; a missing plate column, an empty plate, a field too long for its
+ * Fields may be double-quoted ("" is a quote inside). The candidates field
+ * holds plates separated by '|'. Extra columns are ignored; a missing plate column, an empty plate, a field too long for its
  * buffer or a ts_us that is not a whole number is an error.
  * @return 0, HOTLIST_EINVAL (bad line), HOTLIST_EPLATE (plate empty or too long).
  * out is fully written (zeroed) even on error.
@@ -68,13 +87,23 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 			  struct hl_read_rec *out, char *err);
 
 /*
- * Parse one JSON line: an object with "plate" (string, required), "camera"
- * (string or integer), "ts_us" (integer), "country" (string or null); other
- * keys are ignored. Uses jansson.
- * @return 0, HOTLIST_EINVAL (not JSON, not an object, wrong type, too long),
- *         HOTLIST_EPLATE (plate missing, empty or too long).
- * out is fully written (zeroed) even on error.
+ * Parse one JSON line into reads. Either our own object, one read: "plate"
+ * (string, required), "camera" (string or integer), "ts_us" (integer),
+ * "country" (string or null), "candidates" (array of strings, or null); or
+ * an OpenALPR result, recognised by its "results" array, one read per
+ * element: plate = results[i].plate, candidates = results[i].candidates[].plate
+ * but the one equal to the plate, camera = "camera_id" (string or integer),
+ * ts_us = "epoch_time" (integer milliseconds) * 1000, country = the part of
+ * results[i].region before '-' when it is two ASCII letters ("de-by" -> "de"),
+ * marked as a guess (country_guess). Other keys are ignored. Uses jansson.
+ * @param out room for cap reads (cap >= 1; HL_READ_RESULTS_MAX for any frame).
+ * @return the number of reads written (1; 0..HL_READ_RESULTS_MAX for an
+ *         OpenALPR frame, 0 when it found no plate), HOTLIST_EINVAL (not JSON,
+ *         not an object, wrong type, too long, more results than cap),
+ *         HOTLIST_EPLATE (a plate missing, empty or too long).
+ * out[0] is fully written (zeroed) even on error.
  */
-int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out, char *err);
+int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out, size_t cap,
+			   char *err);
 
 #endif /* HOTLIST_TOOLS_READPARSE_H */

@@ -87,13 +87,33 @@ if a != e:
             break
     sys.exit(1)
 keys = ["camera", "ts_us", "read", "country", "list", "entry", "entry_country",
-        "category", "priority", "reference", "covert", "match"]
+        "category", "priority", "reference", "covert", "match", "candidate",
+        "matched_plate", "repaired", "format", "substitutions", "indels"]
 with open(actual, encoding="utf-8") as f:
     for line in f:
         got = list(json.loads(line).keys())
         if got != keys:
             print("keys %s, wanted %s" % (got, keys))
             sys.exit(1)
+EOF
+}
+
+# jsonl_subset ACTUAL EXPECTED: as many objects, in order, each with the values
+# the expected one gives (other keys not compared).
+jsonl_subset() {
+    python3 - "$@" << 'EOF'
+import json, sys
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+a, e = load(sys.argv[1]), load(sys.argv[2])
+if len(a) != len(e):
+    print("got %d objects, wanted %d" % (len(a), len(e)))
+for x, y in zip(a, e):
+    if {k: x.get(k, "<absent>") for k in y} != y:
+        print("first difference:\n  got    %s\n  wanted %s" % (x, y))
+        sys.exit(1)
+sys.exit(len(a) != len(e))
 EOF
 }
 
@@ -176,9 +196,9 @@ fi
 
 # ';' reads, other column order, no ts_us: the time is "now", so not compared.
 cat > "$tmp/semi_expected.jsonl" << 'EOF'
-{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"local","entry":"12-BDF-3","entry_country":"NL","category":"observation, do not stop","priority":10,"reference":"LOC-\"Utrecht\"-1","covert":true,"match":"exact"}
-{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"national","entry":"12-BDF-3","entry_country":"NL","category":"stolen vehicle","priority":20,"reference":"NL-2026-000101","covert":false,"match":"exact"}
-{"camera":"cam;y","read":"KL 888 P","country":null,"list":"local","entry":"KL-888-P","entry_country":null,"category":"wanted person","priority":3,"reference":"LOC-2","covert":false,"match":"exact"}
+{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"local","entry":"12-BDF-3","entry_country":"NL","category":"observation, do not stop","priority":10,"reference":"LOC-\"Utrecht\"-1","covert":true,"match":"exact","candidate":0,"matched_plate":"12BDF3","repaired":false,"format":true,"substitutions":0,"indels":0}
+{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"national","entry":"12-BDF-3","entry_country":"NL","category":"stolen vehicle","priority":20,"reference":"NL-2026-000101","covert":false,"match":"exact","candidate":0,"matched_plate":"12BDF3","repaired":false,"format":true,"substitutions":0,"indels":0}
+{"camera":"cam;y","read":"KL 888 P","country":null,"list":"local","entry":"KL-888-P","entry_country":null,"category":"wanted person","priority":3,"reference":"LOC-2","covert":false,"match":"exact","candidate":0,"matched_plate":"KL888P","repaired":false,"format":null,"substitutions":0,"indels":0}
 EOF
 if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$here/reads_semicolon.csv" &&
     jsonl_equal "$o" "$tmp/semi_expected.jsonl" ts_us > "$tmp/cmp.txt"; then
@@ -243,6 +263,118 @@ if run_status 0 "$o" "$e" "$bin" match --list "$tmp/mostly_good.csv" --reads "$t
     ok "match: a list with one bad row in 201 loads, the bad row reported"
 else
     not_ok "match: a list with one bad row in 201 loads, the bad row reported" "$e"
+fi
+
+# ---- match: fuzzy, wildcard, candidates, OpenALPR, cross-border -----------------
+
+fz=(--list "$here/fuzzy.csv")
+cat > "$tmp/fz_expected.jsonl" << 'EOF'
+{"read":"A8C123","entry":"ABC123","match":"ocr","candidate":0,"substitutions":1,"indels":0,"repaired":false,"format":null}
+{"read":"ABCU123","entry":"ABC123","match":"indel","candidate":0,"substitutions":0,"indels":1}
+{"read":"AB123","entry":"ABC123","match":"indel","candidate":0,"substitutions":0,"indels":1}
+{"read":"ABC123","entry":"ABC123","match":"exact","candidate":0,"substitutions":0,"indels":0}
+{"read":"GZ123B","country":"NL","entry":"GZ-12?-B","match":"wildcard","candidate":0}
+{"read":"XF12JG","country":"NL","entry":"XF-123-G","match":"exact","candidate":2,"matched_plate":"XF123G","format":true}
+EOF
+if run_status 0 "$o" "$e" "$bin" match --ocr 1 --indel 1 "${fz[@]}" --reads "$here/fuzzy_reads.csv" &&
+    jsonl_subset "$o" "$tmp/fz_expected.jsonl" > "$tmp/cmp.txt" &&
+    jsonl_equal "$o" "$o" > "$tmp/cmp.txt" && grep -qF "list 'fuzzy': ocr 1, indel 1" "$e"; then
+    ok "match --ocr 1 --indel 1: ocr, indel, wildcard and candidate hits with their costs"
+else
+    cat "$e" >> "$tmp/cmp.txt"
+    not_ok "match --ocr 1 --indel 1: ocr, indel, wildcard and candidate hits with their costs" "$tmp/cmp.txt"
+fi
+grep -v -e '"A8C123"' -e '"ABCU123"' -e '"AB123"' "$tmp/fz_expected.jsonl" > "$tmp/fz_exact.jsonl"
+if run_status 0 "$o" "$e" "$bin" match "${fz[@]}" --reads "$here/fuzzy_reads.csv" &&
+    jsonl_subset "$o" "$tmp/fz_exact.jsonl" > "$tmp/cmp.txt"; then
+    ok "match without list options: A8C123, ABCU123, AB123 do not hit; wildcard and candidate do"
+else
+    not_ok "match without list options: A8C123, ABCU123, AB123 do not hit; wildcard and candidate do" "$tmp/cmp.txt"
+fi
+printf '%s\n' '{"camera":"j","ts_us":5,"plate":"XF12JG","country":"NL","candidates":["X","XF1Z3G","XF123G"]}' \
+    '{"camera":"j","ts_us":6,"plate":"XF12JG","country":"NL","candidates":null}' > "$tmp/cand.jsonl"
+echo '{"read":"XF12JG","entry":"XF-123-G","match":"exact","candidate":3,"matched_plate":"XF123G"}' > "$tmp/cand_expected.jsonl"
+if run_status 0 "$o" "$e" "$bin" match "${fz[@]}" --reads "$tmp/cand.jsonl" &&
+    jsonl_subset "$o" "$tmp/cand_expected.jsonl" > "$tmp/cmp.txt"; then
+    ok "match: JSON-lines candidates, the hit names the candidate (3)"
+else
+    not_ok "match: JSON-lines candidates, the hit names the candidate (3)" "$tmp/cmp.txt"
+fi
+if run_status 0 "$o" "$e" "$bin" match --ocr 1 "${fz[@]}" --ocr 0 --list "$here/fuzzy.csv" \
+    --name loose --name strict --reads "$here/fuzzy_reads.csv" &&
+    [ "$(grep -c '"read":"A8C123"' "$o")" -eq 1 ] &&
+    grep -q '"read":"A8C123".*"list":"loose".*"match":"ocr"' "$o" &&
+    [ "$(grep -c '"read":"ABC123".*"match":"exact"' "$o")" -eq 2 ]; then
+    ok "match: list options apply to the --list after them (--ocr 1 one list, --ocr 0 the next)"
+else
+    not_ok "match: list options apply to the --list after them (--ocr 1 one list, --ocr 0 the next)" "$o"
+fi
+
+cat > "$tmp/alpr_expected.jsonl" << 'EOF'
+{"camera":"1047","ts_us":1767225600123000,"read":"XF12JG","country":"NL","entry":"XF-123-G","match":"exact","candidate":1,"matched_plate":"XF123G","format":true}
+{"camera":"a12-km31","ts_us":1767225603500000,"read":"ABC123","country":null,"entry":"ABC123","match":"exact","candidate":0}
+EOF
+if run_status 0 "$o" "$e" "$bin" match "${fz[@]}" --reads "$here/openalpr.jsonl" &&
+    jsonl_subset "$o" "$tmp/alpr_expected.jsonl" > "$tmp/cmp.txt" &&
+    grep -qF "4 reads matched, 2 hits, 0 bad read lines" "$e"; then
+    ok "match: OpenALPR JSON: one read per result, candidate index, epoch_time ms, region 'zz' dropped"
+else
+    cat "$e" >> "$tmp/cmp.txt"
+    not_ok "match: OpenALPR JSON: one read per result, candidate index, epoch_time ms, region 'zz' dropped" "$tmp/cmp.txt"
+fi
+cat > "$tmp/cb_expected.jsonl" << 'EOF'
+{"read":"XF12JG","country":"NL","entry":"XF-123-G","entry_country":"NL","candidate":1}
+{"read":"GZ123B","country":"DE","entry":"GZ-12?-B","entry_country":"NL","match":"wildcard","format":false}
+{"read":"XF-123-G","country":"US","entry":"XF-123-G","entry_country":"NL","match":"exact"}
+{"read":"ABC123","country":null,"entry":"ABC123"}
+EOF
+if run_status 0 "$o" "$e" "$bin" match --cross-border "${fz[@]}" --reads "$here/openalpr.jsonl" &&
+    jsonl_subset "$o" "$tmp/cb_expected.jsonl" > "$tmp/cmp.txt"; then
+    ok "match --cross-border: NL entries hit reads OpenALPR placed in DE (de-by) and US (us-ca)"
+else
+    not_ok "match --cross-border: NL entries hit reads OpenALPR placed in DE (de-by) and US (us-ca)" "$tmp/cmp.txt"
+fi
+if printf '%s\n' '{"plate":"ABC123","country":"ZZ"}' | "$bin" match "${fz[@]}" > "$o" 2> "$e" &&
+    [ ! -s "$o" ] && grep -qF -- "-:1: plate 'ABC123' country 'ZZ': country is not" "$e"; then
+    ok "match: an unknown country given as 'country' is still a bad read"
+else
+    not_ok "match: an unknown country given as 'country' is still a bad read" "$e"
+fi
+if run_status 2 "$o" "$e" "$bin" match --ocr 3 "${fz[@]}" && grep -qF -- "--ocr: '3'" "$e" &&
+    run_status 2 "$o" "$e" "$bin" match "${fz[@]}" --indel 1 && grep -qF "after the last --list" "$e" &&
+    run_status 2 "$o" "$e" "$bin" match --ocr-classes "0O 0D" "${fz[@]}" --reads /dev/null &&
+    grep -qF "cannot set the options of list 'fuzzy'" "$e"; then
+    ok "match: --ocr 3, a list option after the last --list, bad --ocr-classes: exit 2"
+else
+    not_ok "match: --ocr 3, a list option after the last --list, bad --ocr-classes: exit 2" "$e"
+fi
+
+# SIGHUP keeps a list's options: an OCR hit before and after the reload.
+fzf=$tmp/fz.fifo
+fzl=$tmp/fzlive.csv
+rm -f "$fzf"
+mkfifo "$fzf"
+printf 'plate\nABC123\n' > "$fzl"
+"$bin" match --ocr 1 --list "$fzl" --reads "$fzf" > "$tmp/fzh.out" 2> "$tmp/fzh.err" &
+pid=$!
+exec 3> "$fzf"
+fzh_ok=1
+{
+    echo '{"camera":"h1","plate":"A8C123"}' >&3
+    wait_for "$tmp/fzh.out" '"read":"A8C123"' || { echo "no OCR hit before the reload"; fzh_ok=0; }
+    printf 'plate\nABC123\nXYZ99\n' > "$fzl"
+    kill -HUP "$pid"
+    wait_for "$tmp/fzh.err" "reloaded list 'fzlive'" || { echo "no reload"; fzh_ok=0; }
+    echo '{"camera":"h2","plate":"ABCI23"}' >&3
+    wait_for "$tmp/fzh.out" '"read":"ABCI23"' || { echo "no OCR hit after the reload"; fzh_ok=0; }
+} > "$tmp/fzh.log" 2>&1
+exec 3>&-
+wait "$pid" || fzh_ok=0
+if [ "$fzh_ok" -eq 1 ] && [ "$(grep -c '"match":"ocr"' "$tmp/fzh.out")" -eq 2 ]; then
+    ok "match: SIGHUP reload keeps the list options (--ocr 1)"
+else
+    cat "$tmp/fzh.err" "$tmp/fzh.out" >> "$tmp/fzh.log"
+    not_ok "match: SIGHUP reload keeps the list options (--ocr 1)" "$tmp/fzh.log"
 fi
 
 # ---- match: SIGHUP reload ----------------------------------------------------

@@ -62,7 +62,9 @@ int main(void)
 	cfg.on_hit = on_hit;
 	cfg.suppress_window_us = 0; /* every sighting is reported in this example */
 	struct hotlist *hl;
-	struct hotlist_entry e = { .plate = "12-XBX-0", .country = "NL", .category = "stolen vehicle" };
+	struct hotlist_entry e = { .plate = "12-XBX-0",
+				   .country = "NL",
+				   .category = "stolen vehicle" };
 	if (hotlist_create(&hl, &cfg) || hotlist_replace(hl, "national", &e, 1, NULL))
 		return 1;
 	struct camera cams[CAMERAS];

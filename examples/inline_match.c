@@ -11,25 +11,33 @@ static void print_hit(const struct hotlist_hit *hit, void *user)
 {
 	(void)user;
 	printf("HIT %-10s read %-10s -> list %s entry %s%s%s \"%s\" prio %u ref %s%s\n",
-	       hit->read->camera ? hit->read->camera : "-", hit->read->plate, hit->list,
-	       hit->plate, hit->country[0] ? " " : "", hit->country, hit->category, hit->priority,
+	       hit->read->camera ? hit->read->camera : "-", hit->read->plate, hit->list, hit->plate,
+	       hit->country[0] ? " " : "", hit->country, hit->category, hit->priority,
 	       hit->reference, hit->covert ? " (covert)" : "");
 }
 
 int main(void)
 {
 	static const struct hotlist_entry entries[] = {
-		{ .plate = "GZ-123-B", .country = "NL", .category = "stolen vehicle", .priority = 10,
+		{ .plate = "GZ-123-B",
+		  .country = "NL",
+		  .category = "stolen vehicle",
+		  .priority = 10,
 		  .reference = "NL-2026-0001" },
-		{ .plate = "1-ABC-234", .country = "BE", .category = "wanted person", .priority = 5,
+		{ .plate = "1-ABC-234",
+		  .country = "BE",
+		  .category = "wanted person",
+		  .priority = 5,
 		  .reference = "BE-77" },
-		{ .plate = "M-AB 1234", .category = "stolen plates", .priority = 20,
+		{ .plate = "M-AB 1234",
+		  .category = "stolen plates",
+		  .priority = 20,
 		  .reference = "any country" },
 	};
 	static const struct hotlist_read reads[] = {
 		{ .plate = "gz 123 b", .country = "NL", .camera = "A12-west" },
 		{ .plate = "1ABC234", .country = "nl", .camera = "A12-west" }, /* wrong country */
-		{ .plate = "1-ABC-234", .camera = "N279" },                     /* country unknown */
+		{ .plate = "1-ABC-234", .camera = "N279" }, /* country unknown */
 		{ .plate = "MAB1234", .country = "DE", .camera = "N279" },
 		{ .plate = "XX-999-X", .country = "NL", .camera = "N279" },
 	};

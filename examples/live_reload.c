@@ -81,12 +81,14 @@ int main(int argc, char **argv)
 	pthread_t t;
 	pthread_create(&t, NULL, matcher, hl);
 	/* the new day's list: AB-123-CD recovered, two new entries */
-	ok = ok && write_file(path, "plate;country;category\nGZ-123-B;NL;stolen vehicle\n"
-				    "1-ABC-234;BE;wanted person\n") == 0 &&
+	ok = ok &&
+	     write_file(path, "plate;country;category\nGZ-123-B;NL;stolen vehicle\n"
+			      "1-ABC-234;BE;wanted person\n") == 0 &&
 	     load(hl, path) == 0 && hits_for(hl, "AB123CD") == 0 && hits_for(hl, "GZ123B") == 1;
 	/* an urgent entry, by hand */
-	struct hotlist_entry urgent = { .plate = "XN-555-K", .country = "NL",
-					.category = "wanted person", .priority = 0 };
+	struct hotlist_entry urgent = {
+		.plate = "XN-555-K", .country = "NL", .category = "wanted person", .priority = 0
+	};
 	ok = ok && hotlist_put(hl, "national", &urgent) == 0 && hits_for(hl, "XN555K") == 1;
 	/* a broken export: refused, the live list stays */
 	ok = ok && write_file(path, "\x01\x02garbage\x00\n") == 0 && load(hl, path) < 0 &&

@@ -27,9 +27,16 @@
  *         d = 2 is an order of magnitude slower than d = 1.
  * Two tables rather than one: the read's deletions are looked up only where
  * they can hit (entry skeletons), so the bigger DEL table costs one lookup
- * per read at d = 1. Each table is searched with one pipelined bulk lookup
- * per read. Every candidate is verified by the DP (hotlist__fz_verify), so
- * the index may over-approximate; a run is verified once per query.
+ * per read at d = 1. A key is looked up only when the index has entries of
+ * the length it can find (`lens`): a list of 6-character plates costs a
+ * 6-character read one lookup at d = 1, not eight. The batch path filters a
+ * whole chunk of reads with one bulk lookup per table (hotlist__fz_maybe),
+ * so the cache misses of different reads overlap; only reads with a key in
+ * the index go on to hotlist__fz_match, which verifies every candidate
+ * (hotlist__fz_verify: O(len) for equal lengths or one indel, the DP
+ * otherwise), so the index may over-approximate; a run is verified once per
+ * query. Deletion keys are made on the packed key (a 96-bit number: two
+ * masks and a shift each), not by repacking strings.
  *
  * Value layout (uint32, per table):
  *   bit 31 set:   DIRECT, the one run with this key: bits 0..30 = run
@@ -37,22 +44,21 @@
  * Most keys (deletions especially) have one run, so they cost only their
  * table slot (~19 bytes); docs/fuzzy.md has measured bytes per entry.
  *
- * Build is O(keys): keys are grouped with a seeded open-addressing map in
- * two passes (count, then fill), no sort. A run is a distinct exact key of
- * the base (list.c); pattern runs are left out (pattern.c matches them).
+ * Build is O(keys), see "build" below: skeletons once per run, keys
+ * partitioned by hash into cache-sized parts, grouped per part, no sort and
+ * no per-key allocation. A run is a distinct exact key of the base
+ * (list.c); pattern runs are left out (pattern.c matches them).
  *
  * Threads: the index is immutable after build; readers share it with no
  * synchronisation; its reference count is atomic (writers take and drop
- * references under the writer lock, the last put may be from call_rcu).
+ * references, the last put may be from call_rcu). hotlist__fz_build touches
+ * only its arguments: snapshot.c runs it outside the writer lock.
  */
 #include "fuzzy.h"
 #include "list.h"
 
 #include <ctype.h>
 #include <string.h>
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #define HL_FZ_DIRECT 0x80000000u
 #define HL_FZ_RUN_MASK 0x7fffffffu
@@ -84,6 +90,8 @@ struct hl_fuzzy {
 	uint8_t d; /* 0: skeletons only; >= 1: with deletions */
 	char skel[HL_ASCII];
 	char reps[HL_ALNUM]; /* distinct representatives: the skeleton alphabet */
+	uint32_t lens; /* bit L: some entry has L characters (keys of absent
+			* lengths are not looked up: most lists are a few lengths) */
 	unsigned n_reps;
 };
 
@@ -152,6 +160,15 @@ void hotlist_list_options_init(struct hotlist_list_options *o)
 
 /* ---- verification --------------------------------------------------------------- */
 
+/* Cost of aligning read character a with entry character b: 0 equal, 1 same
+ * class, HL_FZ_INF else. */
+static unsigned char_cost(const char *skel, char a, char b)
+{
+	if (a == b)
+		return 0;
+	return skel[(unsigned char)a & 0x7f] == skel[(unsigned char)b & 0x7f] ? 1 : HL_FZ_INF;
+}
+
 /* dp[i][j][x]: fewest substitutions aligning r[0..i) with e[0..j) using x
  * indels (HL_FZ_INF: none within k). Only the band |i - j| <= d is filled. */
 typedef uint8_t hl_dp[HOTLIST_PLATE_MAX + 1][HOTLIST_PLATE_MAX + 1][HL_FZ_MAX_D + 1];
@@ -161,8 +178,7 @@ static unsigned cell(hl_dp dp, const char *skel, unsigned k, const char *r, cons
 {
 	unsigned v = HL_FZ_INF;
 	if (i && j) {
-		unsigned char a = (unsigned char)r[i - 1], b = (unsigned char)e[j - 1];
-		unsigned c = a == b ? 0 : (skel[a & 0x7f] == skel[b & 0x7f] ? 1 : HL_FZ_INF);
+		unsigned c = char_cost(skel, r[i - 1], e[j - 1]);
 		if (dp[i - 1][j - 1][x] + c < v)
 			v = dp[i - 1][j - 1][x] + c;
 	}
@@ -173,12 +189,11 @@ static unsigned cell(hl_dp dp, const char *skel, unsigned k, const char *r, cons
 	return v > k ? HL_FZ_INF : v;
 }
 
-int hotlist__fz_verify(const char *skel, unsigned k, unsigned d, const char *r, size_t m,
-		       const char *e, size_t n, unsigned *subs, unsigned *indels)
+/* The general case: the banded DP, 17 x 17 x 3 cells at most. */
+static int verify_dp(const char *skel, unsigned k, unsigned d, const char *r, size_t m,
+		     const char *e, size_t n, unsigned *subs, unsigned *indels)
 {
 	hl_dp dp;
-	if (m > n + d || n > m + d || m > HOTLIST_PLATE_MAX || n > HOTLIST_PLATE_MAX)
-		return 0;
 	memset(dp, HL_FZ_INF, sizeof(dp));
 	dp[0][0][0] = 0;
 	for (size_t i = 0; i <= m; i++) {
@@ -197,187 +212,400 @@ int hotlist__fz_verify(const char *skel, unsigned k, unsigned d, const char *r, 
 	return 0;
 }
 
+/* Substitutions of the position-by-position alignment of a and b (n chars
+ * each), HL_FZ_INF if a pair is in no common class. */
+static unsigned hamming(const char *skel, const char *a, const char *b, size_t n)
+{
+	unsigned s = 0;
+	for (size_t i = 0; i < n && s < HL_FZ_INF; i++)
+		s += char_cost(skel, a[i], b[i]);
+	return s < HL_FZ_INF ? s : HL_FZ_INF;
+}
+
+/* Fewest substitutions aligning lo (n + 1 chars) with sh (n chars) by
+ * deleting one character of lo: prefix costs before the deleted position,
+ * suffix costs after it, O(n). HL_FZ_INF when no deletion fits. */
+static unsigned one_indel(const char *skel, const char *lo, const char *sh, size_t n)
+{
+	unsigned suf[HOTLIST_PLATE_MAX + 1], pre = 0, best = HL_FZ_INF;
+	suf[n] = 0; /* deleting the last character: nothing after it */
+	for (size_t p = n; p-- > 0;) {
+		unsigned c = char_cost(skel, lo[p + 1], sh[p]);
+		suf[p] = suf[p + 1] + c < HL_FZ_INF ? suf[p + 1] + c : HL_FZ_INF;
+	}
+	for (size_t p = 0; p <= n && pre < HL_FZ_INF; p++) {
+		if (pre + suf[p] < best)
+			best = pre + suf[p];
+		if (p < n)
+			pre += char_cost(skel, lo[p], sh[p]);
+	}
+	return best;
+}
+
+/*
+ * The common cases without the DP: equal lengths cost their position-wise
+ * substitutions (no indel is cheaper, and d < 2 allows none: indels change
+ * the length by one each, so their count has the parity of m - n); lengths
+ * one apart take exactly one indel (three exceed every d). Only d = 2 with
+ * equal lengths beyond k, or lengths two apart, runs the DP.
+ */
+int hotlist__fz_verify(const char *skel, unsigned k, unsigned d, const char *r, size_t m,
+		       const char *e, size_t n, unsigned *subs, unsigned *indels)
+{
+	unsigned s;
+	if (m > n + d || n > m + d || m > HOTLIST_PLATE_MAX || n > HOTLIST_PLATE_MAX)
+		return 0;
+	if (m == n || m == n + 1 || n == m + 1) {
+		s = m == n ? hamming(skel, r, e, n) :
+		    m > n  ? one_indel(skel, r, e, n) :
+			     one_indel(skel, e, r, m);
+		if (s <= k) {
+			*subs = s;
+			*indels = m != n;
+			return 1;
+		}
+		if (m != n || d < 2)
+			return 0;
+	}
+	return verify_dp(skel, k, d, r, m, e, n, subs, indels);
+}
+
+/* ---- skeleton keys -------------------------------------------------------------- */
+
+/*
+ * A key as one 96-bit number, character i at bits 6i..6i+5 (the packed
+ * layout of normalise.c with character 15, split there, made contiguous),
+ * so that deleting a character is two masks and a shift:
+ *
+ *   lo bits 0..59 = chars 0..9, hi bits 0..29 = chars 10..14,
+ *   lo bits 60..63 + hi bits 30..31 = char 15   --->   lin bits 0..95
+ */
+__extension__ typedef unsigned __int128 hl_lin;
+#define HL_LIN_LO_BITS 60
+#define HL_LIN_HI_BITS 30
+#define HL_LIN_LAST (HL_LIN_LO_BITS + HL_LIN_HI_BITS)
+#define HL_CODE_BITS 6
+#define HL_BITS(n) ((UINT64_C(1) << (n)) - 1)
+
+static hl_lin key_lin(const struct hl_key *k)
+{
+	uint64_t last = (k->lo >> HL_LIN_LO_BITS) | (uint64_t)(k->hi >> HL_LIN_HI_BITS) << 4;
+	return (hl_lin)(k->lo & HL_BITS(HL_LIN_LO_BITS)) |
+	       (hl_lin)(k->hi & HL_BITS(HL_LIN_HI_BITS)) << HL_LIN_LO_BITS |
+	       (hl_lin)last << HL_LIN_LAST;
+}
+
+static void lin_key(hl_lin v, struct hl_key *k)
+{
+	uint64_t last = (uint64_t)(v >> HL_LIN_LAST) & HL_BITS(HL_CODE_BITS);
+	k->lo = ((uint64_t)v & HL_BITS(HL_LIN_LO_BITS)) | (last & 0xf) << HL_LIN_LO_BITS;
+	k->hi = (uint32_t)((uint64_t)(v >> HL_LIN_LO_BITS) & HL_BITS(HL_LIN_HI_BITS)) |
+		(uint32_t)(last >> 4) << HL_LIN_HI_BITS;
+}
+
+static unsigned lin_code(hl_lin v, size_t c)
+{
+	return (unsigned)(v >> (HL_CODE_BITS * c)) & HL_BITS(HL_CODE_BITS);
+}
+
+/* Skeleton of plate p (len chars) under skel, as a lin. */
+static hl_lin skel_lin(const char *skel, const char *p, size_t len)
+{
+	char s[HOTLIST_PLATE_MAX];
+	struct hl_key k;
+	for (size_t c = 0; c < len; c++)
+		s[c] = skel[(unsigned char)p[c] & 0x7f];
+	hotlist__key_pack(s, len, &k);
+	return key_lin(&k);
+}
+
+/* The distinct single-character deletions of v (len chars) into out:
+ * deleting c or c - 1 gives the same string when they are equal, and two
+ * deletions give the same string only across a run of equal characters. */
+static size_t lin_dels(hl_lin v, size_t len, struct hl_key *out)
+{
+	size_t n = 0;
+	for (size_t c = 0; len > 1 && c < len; c++) {
+		if (c && lin_code(v, c) == lin_code(v, c - 1))
+			continue;
+		hl_lin low = v & (((hl_lin)1 << (HL_CODE_BITS * c)) - 1);
+		lin_key(low | (v >> (HL_CODE_BITS * (c + 1))) << (HL_CODE_BITS * c), &out[n++]);
+	}
+	return n;
+}
+
 /* ---- build ------------------------------------------------------------------- */
 
-/* Grouping of one table's keys: pass 1 numbers the distinct keys (gid per
- * generated key, in generation order), pass 2 fills the runs. */
-struct grp {
+/*
+ * Build of one table, O(keys), every pass sequential but one scatter:
+ *   1. generate the keys of every run (from the runs' skeletons, computed
+ *      once for both tables), hash them, count per partition;
+ *   2. generate again, scatter (key, run) to their partitions, stable;
+ *   3. per partition (~HL_FZ_PART_KEYS keys, cache-sized), number the
+ *      distinct keys with a small open-addressing map;
+ *   4. lay out values (DIRECT or refs), fill the runs, compact the distinct
+ *      keys in place, build the table.
+ * Runs keep ascending order within a key (stable scatter). Peak ~36 bytes
+ * per generated key besides the table.
+ */
+#define HL_FZ_PART_KEYS 4096 /* keys per partition: its map and keys fit L2 */
+#define HL_FZ_PARTS_MAX 4096 /* partitions at most: scatter streams stay few */
+#define HL_FZ_GROUP_MUL 0x9E3779B97F4A7C15ull
+
+/* The skeletons of the runs of a base (pattern runs left out). */
+struct runs {
+	hl_lin *sk;
+	uint32_t *run;
+	uint8_t *len;
+	size_t n, cap;
+};
+
+struct part_build {
 	const struct hotlist_allocator *a;
-	int kind; /* HL_SKEL or HL_DEL: the keys this grouping takes */
-	struct hl_key *keys;
-	uint32_t *vals, *count; /* per group; count becomes the fill cursor */
-	uint32_t *gid; /* per generated key */
-	uint32_t *slot; /* map: group id + 1, 0 = empty */
-	size_t mask, cap, seq;
-	uint32_t n;
+	int kind;
+	const struct runs *r;
+	size_t n_keys, n_parts, n_groups;
+	size_t *pstart; /* n_parts + 1 */
+	struct hl_key *keys; /* scattered keys, then the distinct ones */
+	uint32_t *run; /* run of each scattered key */
+	uint32_t *gid; /* group of each scattered key */
+	uint32_t *first; /* per group: index of its first key */
+	uint32_t *count; /* per group: runs, then the fill cursor */
+	uint32_t *vals; /* per group */
 	uint32_t *refs;
 	size_t n_refs;
 };
-
-typedef void (*key_fn)(struct grp *g, const struct hl_key *k, uint32_t run);
 
 static bool is_run_head(const struct hl_base *b, uint32_t i)
 {
 	return (i == 0 || (b->meta[i - 1].flags & HL_M_LAST)) && !(b->meta[i].flags & HL_M_PATTERN);
 }
 
-/* fn for every deletion key of skeleton s (len chars) of run i. */
-static void each_del(const char *s, size_t len, uint32_t i, struct grp *g, key_fn fn)
+static void runs_free(struct runs *r, const struct hotlist_allocator *a)
 {
-	char del[HOTLIST_PLATE_MAX];
-	struct hl_key k;
-	if (len == 1)
-		fn(g, &empty_key, i);
-	for (size_t c = 0; len > 1 && c < len; c++) {
-		if (c && s[c] == s[c - 1])
-			continue; /* same string as deleting c - 1 */
-		memcpy(del, s, c);
-		memcpy(del + c, s + c + 1, len - c - 1);
-		hotlist__key_pack(del, len - 1, &k);
-		fn(g, &k, i);
-	}
+	hotlist__free(a, r->sk, r->cap * sizeof(*r->sk));
+	hotlist__free(a, r->run, r->cap * sizeof(*r->run));
+	hotlist__free(a, r->len, r->cap);
 }
 
-/* fn for every key of g's kind of every run of b. */
-static void each_key(const struct hl_base *b, const char *skel, struct grp *g, key_fn fn)
+static int runs_init(struct runs *r, const struct hl_base *b, const char *skel,
+		     const struct hotlist_allocator *a)
 {
-	char s[HOTLIST_PLATE_MAX + 1];
-	struct hl_key k;
+	char p[HOTLIST_PLATE_MAX + 1];
+	r->n = 0;
+	r->cap = b->n_meta ? b->n_meta : 1;
+	r->sk = hotlist__alloc(a, r->cap * sizeof(*r->sk), HL_CACHE_LINE);
+	r->run = hotlist__alloc(a, r->cap * sizeof(*r->run), HL_CACHE_LINE);
+	r->len = hotlist__alloc(a, r->cap, HL_CACHE_LINE);
+	if (!r->sk || !r->run || !r->len)
+		return HOTLIST_ENOMEM;
 	for (uint32_t i = 0; i < b->n_meta; i++) {
 		if (!is_run_head(b, i))
 			continue;
-		size_t len = hotlist__key_unpack(&b->meta[i].key, s);
-		for (size_t c = 0; c < len; c++)
-			s[c] = skel[(unsigned char)s[c] & 0x7f];
-		if (g->kind == HL_DEL) {
-			each_del(s, len, i, g, fn);
-		} else {
-			hotlist__key_pack(s, len, &k);
-			fn(g, &k, i);
+		size_t len = hotlist__key_unpack(&b->meta[i].key, p);
+		r->sk[r->n] = skel_lin(skel, p, len);
+		r->len[r->n] = (uint8_t)len;
+		r->run[r->n++] = i;
+	}
+	return 0;
+}
+
+/* The keys of table `kind` for run i of r: returns how many. */
+static size_t run_keys(const struct runs *r, int kind, size_t i, struct hl_key *out)
+{
+	if (kind == HL_SKEL) {
+		lin_key(r->sk[i], out);
+		return 1;
+	}
+	if (r->len[i] == 1) {
+		out[0] = empty_key;
+		return 1;
+	}
+	return lin_dels(r->sk[i], r->len[i], out);
+}
+
+static uint64_t group_hash(const struct hl_key *k)
+{
+	uint64_t h = (k->lo ^ ((uint64_t)k->hi << 32 | k->hi)) * HL_FZ_GROUP_MUL;
+	h ^= h >> 29;
+	h *= HL_FZ_GROUP_SEED;
+	return h ^ (h >> 32);
+}
+
+static size_t part_of(const struct part_build *p, const struct hl_key *k)
+{
+	return (size_t)(group_hash(k) >> 40) & (p->n_parts - 1);
+}
+
+/* Passes 1 and 2: count per partition, then scatter. */
+static int scatter(struct part_build *p)
+{
+	struct hl_key k[HOTLIST_PLATE_MAX];
+	const struct runs *r = p->r;
+	size_t *cnt = hotlist__zalloc(p->a, HL_FZ_PARTS_MAX * sizeof(size_t), HL_CACHE_LINE);
+	if (!cnt)
+		return HOTLIST_ENOMEM;
+	p->n_keys = 0;
+	for (size_t i = 0; i < r->n; i++)
+		p->n_keys += run_keys(r, p->kind, i, k);
+	p->n_parts = 1;
+	while (p->n_parts < HL_FZ_PARTS_MAX && p->n_parts * HL_FZ_PART_KEYS < p->n_keys)
+		p->n_parts *= 2;
+	size_t n = p->n_keys ? p->n_keys : 1;
+	p->pstart = hotlist__alloc(p->a, (p->n_parts + 1) * sizeof(size_t), HL_CACHE_LINE);
+	p->keys = hotlist__alloc(p->a, n * sizeof(*p->keys), HL_CACHE_LINE);
+	p->run = hotlist__alloc(p->a, n * sizeof(uint32_t), HL_CACHE_LINE);
+	if (!p->pstart || !p->keys || !p->run) {
+		hotlist__free(p->a, cnt, HL_FZ_PARTS_MAX * sizeof(size_t));
+		return HOTLIST_ENOMEM;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		size_t nk = run_keys(r, p->kind, i, k);
+		for (size_t j = 0; j < nk; j++)
+			cnt[part_of(p, &k[j])]++;
+	}
+	p->pstart[0] = 0;
+	for (size_t q = 0; q < p->n_parts; q++) {
+		p->pstart[q + 1] = p->pstart[q] + cnt[q];
+		cnt[q] = p->pstart[q]; /* now the write cursor */
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		size_t nk = run_keys(r, p->kind, i, k);
+		for (size_t j = 0; j < nk; j++) {
+			size_t at = cnt[part_of(p, &k[j])]++;
+			p->keys[at] = k[j];
+			p->run[at] = r->run[i];
 		}
+	}
+	hotlist__free(p->a, cnt, HL_FZ_PARTS_MAX * sizeof(size_t));
+	return 0;
+}
+
+/* Pass 3 for partition q: number its distinct keys (map: group id + 1). */
+static void group_part(struct part_build *p, size_t q, uint32_t *map, size_t map_size)
+{
+	size_t s0 = p->pstart[q], s1 = p->pstart[q + 1], size = 16;
+	while (size < 2 * (s1 - s0))
+		size *= 2;
+	HL_DEBUG_ASSERT(size <= map_size);
+	(void)map_size;
+	memset(map, 0, size * sizeof(*map));
+	for (size_t j = s0; j < s1; j++) {
+		const struct hl_key *k = &p->keys[j];
+		size_t s = (size_t)group_hash(k) & (size - 1);
+		for (;; s = (s + 1) & (size - 1)) {
+			uint32_t g = map[s];
+			if (!g) {
+				g = (uint32_t)p->n_groups++;
+				p->first[g] = (uint32_t)j;
+				p->count[g] = 0;
+				map[s] = g + 1;
+				p->gid[j] = g;
+				break;
+			}
+			if (hl_key_eq(&p->keys[p->first[g - 1]], k)) {
+				p->gid[j] = g - 1;
+				break;
+			}
+		}
+		p->count[p->gid[j]]++;
 	}
 }
 
-static void count_key(struct grp *g, const struct hl_key *k, uint32_t run)
+static int group_all(struct part_build *p)
 {
-	(void)k, (void)run;
-	g->cap++;
+	size_t n = p->n_keys ? p->n_keys : 1, biggest = 0, size = 16;
+	for (size_t q = 0; q < p->n_parts; q++)
+		if (p->pstart[q + 1] - p->pstart[q] > biggest)
+			biggest = p->pstart[q + 1] - p->pstart[q];
+	while (size < 2 * biggest)
+		size *= 2;
+	uint32_t *map = hotlist__alloc(p->a, size * sizeof(uint32_t), HL_CACHE_LINE);
+	p->gid = hotlist__alloc(p->a, n * sizeof(uint32_t), HL_CACHE_LINE);
+	p->first = hotlist__alloc(p->a, n * sizeof(uint32_t), HL_CACHE_LINE);
+	p->count = hotlist__alloc(p->a, n * sizeof(uint32_t), HL_CACHE_LINE);
+	if (map && p->gid && p->first && p->count)
+		for (size_t q = 0; q < p->n_parts; q++)
+			group_part(p, q, map, size);
+	hotlist__free(p->a, map, size * sizeof(uint32_t));
+	return p->gid && p->first && p->count && map ? 0 : HOTLIST_ENOMEM;
 }
 
-static uint32_t group_of(struct grp *g, const struct hl_key *k)
-{
-	size_t s =
-		XXH3_64bits_withSeed(k, sizeof(k->lo) + sizeof(k->hi), HL_FZ_GROUP_SEED) & g->mask;
-	for (;; s = (s + 1) & g->mask) {
-		uint32_t id = g->slot[s];
-		if (!id) {
-			g->keys[g->n] = *k;
-			g->count[g->n] = 0;
-			g->slot[s] = ++g->n;
-			return g->n - 1;
-		}
-		if (hl_key_eq(&g->keys[id - 1], k))
-			return id - 1;
-	}
-}
-
-static void tally_key(struct grp *g, const struct hl_key *k, uint32_t run)
-{
-	uint32_t id = group_of(g, k);
-	g->gid[g->seq++] = id;
-	g->count[id]++;
-	(void)run;
-}
-
-static void fill_key(struct grp *g, const struct hl_key *k, uint32_t run)
-{
-	uint32_t id = g->gid[g->seq++];
-	(void)k;
-	if (g->vals[id] & HL_FZ_DIRECT)
-		g->vals[id] |= run;
-	else
-		g->refs[g->count[id]++] = run;
-}
-
-/* Values: DIRECT for single-run groups, else room in refs; count -> cursor. */
-static int lay_refs(struct grp *g)
+/* Pass 4: values, refs, runs; the distinct keys compacted to the front of
+ * keys (group g's first key is at index >= g, so copying in ascending g
+ * never overwrites a key still to be copied). */
+static int lay_out(struct part_build *p)
 {
 	size_t at = 0;
-	for (uint32_t id = 0; id < g->n; id++)
-		at += g->count[id] > 1 ? 1 + g->count[id] : 0;
+	for (size_t g = 0; g < p->n_groups; g++)
+		at += p->count[g] > 1 ? 1 + p->count[g] : 0;
 	if (at >= HL_FZ_DIRECT)
 		return HOTLIST_ENOSPC;
-	g->n_refs = at ? at : 1;
-	g->refs = hotlist__alloc(g->a, g->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
-	if (!g->refs)
+	p->n_refs = at ? at : 1;
+	p->refs = hotlist__alloc(p->a, p->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
+	p->vals = hotlist__alloc(p->a, (p->n_groups ? p->n_groups : 1) * sizeof(uint32_t),
+				 HL_CACHE_LINE);
+	if (!p->refs || !p->vals)
 		return HOTLIST_ENOMEM;
 	at = 0;
-	for (uint32_t id = 0; id < g->n; id++) {
-		if (g->count[id] == 1) {
-			g->vals[id] = HL_FZ_DIRECT;
+	for (size_t g = 0; g < p->n_groups; g++) {
+		if (p->count[g] == 1) {
+			p->vals[g] = HL_FZ_DIRECT;
 			continue;
 		}
-		g->vals[id] = (uint32_t)at;
-		g->refs[at] = g->count[id];
-		at += 1 + g->count[id];
-		g->count[id] = g->vals[id] + 1;
+		p->vals[g] = (uint32_t)at;
+		p->refs[at] = p->count[g];
+		p->count[g] = (uint32_t)at + 1;
+		at += 1 + p->refs[at];
 	}
+	for (size_t j = 0; j < p->n_keys; j++) {
+		uint32_t g = p->gid[j];
+		if (p->vals[g] & HL_FZ_DIRECT)
+			p->vals[g] |= p->run[j];
+		else
+			p->refs[p->count[g]++] = p->run[j];
+	}
+	for (size_t g = 0; g < p->n_groups; g++)
+		p->keys[g] = p->keys[p->first[g]];
 	return 0;
 }
 
-static void grp_free(struct grp *g)
+static void part_free(struct part_build *p)
 {
-	size_t n = g->cap ? g->cap : 1;
-	hotlist__free(g->a, g->keys, n * sizeof(*g->keys));
-	hotlist__free(g->a, g->vals, n * sizeof(uint32_t));
-	hotlist__free(g->a, g->count, n * sizeof(uint32_t));
-	hotlist__free(g->a, g->gid, n * sizeof(uint32_t));
-	hotlist__free(g->a, g->slot, (g->mask + 1) * sizeof(uint32_t));
+	size_t n = p->n_keys ? p->n_keys : 1;
+	hotlist__free(p->a, p->pstart, (p->n_parts + 1) * sizeof(size_t));
+	hotlist__free(p->a, p->keys, n * sizeof(*p->keys));
+	hotlist__free(p->a, p->run, n * sizeof(uint32_t));
+	hotlist__free(p->a, p->gid, n * sizeof(uint32_t));
+	hotlist__free(p->a, p->first, n * sizeof(uint32_t));
+	hotlist__free(p->a, p->count, n * sizeof(uint32_t));
+	hotlist__free(p->a, p->vals, (p->n_groups ? p->n_groups : 1) * sizeof(uint32_t));
 }
 
-static int grp_init(struct grp *g, const struct hl_base *b, const struct hl_fz_opts *o)
+/* Build table `kind` of f from the runs r. */
+static int build_table(struct hl_fuzzy *f, int kind, const struct runs *r, uint64_t seed,
+		       const struct hotlist_allocator *a)
 {
-	each_key(b, o->skel, g, count_key);
-	size_t n = g->cap ? g->cap : 1, size = 16;
-	while (size < 2 * n)
-		size *= 2;
-	g->mask = size - 1;
-	g->keys = hotlist__alloc(g->a, n * sizeof(*g->keys), HL_CACHE_LINE);
-	g->vals = hotlist__alloc(g->a, n * sizeof(uint32_t), HL_CACHE_LINE);
-	g->count = hotlist__alloc(g->a, n * sizeof(uint32_t), HL_CACHE_LINE);
-	g->gid = hotlist__alloc(g->a, n * sizeof(uint32_t), HL_CACHE_LINE);
-	g->slot = hotlist__zalloc(g->a, size * sizeof(uint32_t), HL_CACHE_LINE);
-	if (!g->keys || !g->vals || !g->count || !g->gid || !g->slot)
-		return HOTLIST_ENOMEM;
-	return 0;
-}
-
-/* Build table `kind` of f from base b. */
-static int build_table(struct hl_fuzzy *f, int kind, const struct hl_base *b,
-		       const struct hl_fz_opts *o, uint64_t seed, const struct hotlist_allocator *a)
-{
-	struct grp g;
-	memset(&g, 0, sizeof(g));
-	g.a = a;
-	g.kind = kind;
-	int rc = grp_init(&g, b, o);
-	if (!rc) {
-		each_key(b, o->skel, &g, tally_key);
-		rc = lay_refs(&g);
-	}
-	if (!rc) {
-		g.seq = 0;
-		each_key(b, o->skel, &g, fill_key);
-		rc = hotlist__table_build(&f->t[kind], g.keys, g.vals, g.n, seed + (uint64_t)kind,
-					  a);
-	}
-	grp_free(&g);
+	struct part_build p;
+	memset(&p, 0, sizeof(p));
+	p.a = a;
+	p.kind = kind;
+	p.r = r;
+	int rc = scatter(&p);
+	if (!rc)
+		rc = group_all(&p);
+	if (!rc)
+		rc = lay_out(&p);
+	if (!rc)
+		rc = hotlist__table_build(&f->t[kind], p.keys, p.vals, p.n_groups,
+					  seed + (uint64_t)kind, a);
+	part_free(&p);
 	if (rc) {
-		hotlist__free(a, g.refs, g.n_refs * sizeof(uint32_t));
+		hotlist__free(a, p.refs, p.n_refs * sizeof(uint32_t));
 		return rc;
 	}
-	f->refs[kind] = g.refs;
-	f->n_refs[kind] = g.n_refs;
+	f->refs[kind] = p.refs;
+	f->n_refs[kind] = p.n_refs;
 	return 0;
 }
 
@@ -392,15 +620,21 @@ static void set_reps(struct hl_fuzzy *f)
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
 		      uint64_t seed, const struct hotlist_allocator *a)
 {
+	struct runs r;
 	if (b->n_meta > HL_FZ_RUN_MASK)
 		return HOTLIST_ENOSPC;
 	struct hl_fuzzy *f = hotlist__zalloc(a, sizeof(*f), HL_CACHE_LINE);
 	if (!f)
 		return HOTLIST_ENOMEM;
 	atomic_init(&f->ref, 1);
-	int rc = build_table(f, HL_SKEL, b, o, seed, a);
+	int rc = runs_init(&r, b, o->skel, a);
+	for (size_t i = 0; !rc && i < r.n; i++)
+		f->lens |= UINT32_C(1) << r.len[i];
+	if (!rc)
+		rc = build_table(f, HL_SKEL, &r, seed, a);
 	if (!rc && o->d)
-		rc = build_table(f, HL_DEL, b, o, seed, a);
+		rc = build_table(f, HL_DEL, &r, seed, a);
+	runs_free(&r, a);
 	if (rc) {
 		hotlist__fz_put(f, a);
 		return rc;
@@ -497,71 +731,64 @@ static void visit(struct fzq *q, int t, uint32_t v)
 		check_run(q, r[1 + i]);
 }
 
-/* Append a key of s (len chars) for table t. The d = 1 keys are few and
- * de-duplicated; a repeat among the hundreds of d = 2 keys costs a lookup
- * (a run is still verified once), cheaper than a quadratic check. */
-static void add_key(struct fzq *q, int t, const char *s, size_t len, bool dedup)
+/* Append a key of s (len chars) for table t. A repeat among the hundreds of
+ * d = 2 keys costs a lookup (a run is still verified once), cheaper than a
+ * quadratic check. */
+static void add_key(struct fzq *q, int t, const char *s, size_t len)
 {
 	struct qkeys *k = &q->q[t];
-	hotlist__key_pack(s, len, &k->k[k->n]);
-	for (size_t i = 0; dedup && i < k->n; i++)
-		if (hl_key_eq(&k->k[i], &k->k[k->n]))
-			return;
-	k->n++;
+	hotlist__key_pack(s, len, &k->k[k->n++]);
 }
 
-/* s minus one character at each distinct place, into table t. */
-static void add_dels(struct fzq *q, int t, const char *s, size_t len, bool dedup)
-{
-	char d[HOTLIST_PLATE_MAX];
-	for (size_t c = 0; len > 1 && c < len; c++) {
-		if (c && s[c] == s[c - 1])
-			continue;
-		memcpy(d, s, c);
-		memcpy(d + c, s + c + 1, len - c - 1);
-		add_key(q, t, d, len - 1, dedup);
-	}
-}
-
-/* The double-edit keys of d = 2. */
-static void add_d2_keys(struct fzq *q, const char *s, size_t len)
+/* The double-edit keys of d = 2 (skeleton s, also as lin v). */
+static void add_d2_keys(struct fzq *q, const char *s, hl_lin v, size_t len)
 {
 	char t[HOTLIST_PLATE_MAX + 1];
+	struct qkeys *del = &q->q[HL_DEL];
 	for (size_t i = 0; len > 2 && i < len; i++) { /* two extra: SKEL */
 		for (size_t j = i + 1; j < len; j++) {
 			size_t w = 0;
 			for (size_t c = 0; c < len; c++)
 				if (c != i && c != j)
 					t[w++] = s[c];
-			add_key(q, HL_SKEL, t, len - 2, false);
+			add_key(q, HL_SKEL, t, len - 2);
 		}
 	}
-	add_dels(q, HL_DEL, s, len, false); /* one extra, one missing */
-	if (len == 1) {
-		struct qkeys *k = &q->q[HL_DEL];
-		k->k[k->n++] = empty_key;
-	}
+	del->n += lin_dels(v, len, &del->k[del->n]); /* one extra, one missing */
+	if (len == 1)
+		del->k[del->n++] = empty_key;
 	for (size_t p = 0; len < HOTLIST_PLATE_MAX && p <= len; p++) { /* two missing */
 		memcpy(t, s, p);
 		memcpy(t + p + 1, s + p, len - p);
 		for (unsigned r = 0; r < q->f->n_reps; r++) {
 			t[p] = q->f->reps[r];
-			add_key(q, HL_DEL, t, len + 1, false);
+			add_key(q, HL_DEL, t, len + 1);
 		}
 	}
 }
 
-/* The query keys of skeleton s (see the top of the file). */
-static void add_keys(struct fzq *q, const char *s, size_t len)
+/*
+ * The d <= 1 keys of skeleton v (len chars): S and its distinct deletions
+ * (d >= 1) for SKEL at sk, S for DEL at dk (d >= 1), each only when f has
+ * entries of the length it can find. Returns the SKEL keys written; *n_del
+ * the DEL keys (0 or 1).
+ */
+static size_t d1_keys(const struct hl_fuzzy *f, hl_lin v, size_t len, unsigned d, struct hl_key *sk,
+		      struct hl_key *dk, size_t *n_del)
 {
-	unsigned d = q->o->d;
-	add_key(q, HL_SKEL, s, len, false);
-	if (d)
-		add_dels(q, HL_SKEL, s, len, true);
-	if (d && q->f->t[HL_DEL])
-		add_key(q, HL_DEL, s, len, false);
-	if (d > 1 && q->f->t[HL_DEL])
-		add_d2_keys(q, s, len);
+	size_t n = 0;
+	*n_del = 0;
+	if (f->lens & (UINT32_C(1) << len))
+		lin_key(v, &sk[n++]);
+	if (!d)
+		return n;
+	if (f->lens & (UINT32_C(1) << (len + 1))) {
+		lin_key(v, &dk[0]);
+		*n_del = 1;
+	}
+	if (f->lens & (UINT32_C(1) << (len - 1)))
+		n += lin_dels(v, len, &sk[n]);
+	return n;
 }
 
 void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
@@ -578,16 +805,62 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 	q.emit = emit;
 	q.ctx = ctx;
 	q.n_seen = 0;
-	q.q[HL_SKEL].n = q.q[HL_DEL].n = 0;
 	for (size_t c = 0; c < len; c++)
 		s[c] = f->skel[(unsigned char)plate[c] & 0x7f];
-	add_keys(&q, s, len);
+	struct hl_key k;
+	hotlist__key_pack(s, len, &k);
+	hl_lin v = key_lin(&k);
+	q.q[HL_SKEL].n = d1_keys(f, v, len, o->d, q.q[HL_SKEL].k, q.q[HL_DEL].k, &q.q[HL_DEL].n);
+	if (!f->t[HL_DEL])
+		q.q[HL_DEL].n = 0;
+	else if (o->d > 1)
+		add_d2_keys(&q, s, v, len);
 	for (int t = 0; t < HL_FZ_TABLES; t++) {
-		struct qkeys *k = &q.q[t];
-		if (!k->n)
+		struct qkeys *qk = &q.q[t];
+		if (!qk->n)
 			continue;
-		hotlist__table_find_bulk(f->t[t], k->k, k->n, k->v);
-		for (size_t i = 0; i < k->n; i++)
-			visit(&q, t, k->v[i]);
+		hotlist__table_find_bulk(f->t[t], qk->k, qk->n, qk->v);
+		for (size_t i = 0; i < qk->n; i++)
+			visit(&q, t, qk->v[i]);
 	}
+}
+
+/*
+ * The batch filter: the d <= 1 keys of up to HL_FZ_BATCH plates, looked up
+ * in one bulk call per table so that the cache misses of different plates
+ * overlap (a 1 M-entry index is ~75 MB: every lookup is a DRAM miss). No
+ * verification: a set bit says "some key is in the index", and the caller
+ * then runs hotlist__fz_match for that plate (those buckets now cached).
+ */
+uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
+			   const char *const *plates, const size_t *lens, size_t n)
+{
+	struct hl_key sk[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], dk[HL_FZ_BATCH];
+	uint32_t sv[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], dv[HL_FZ_BATCH];
+	uint8_t owner[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], downer[HL_FZ_BATCH];
+	size_t ns = 0, nd = 0, m;
+	uint32_t maybe = 0;
+	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
+	if (o->d > 1)
+		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
+	unsigned d = f->t[HL_DEL] ? o->d : 0;
+	for (size_t i = 0; i < n; i++) {
+		hl_lin v = skel_lin(f->skel, plates[i], lens[i]);
+		size_t add = d1_keys(f, v, lens[i], d, &sk[ns], &dk[nd], &m);
+		memset(&owner[ns], (int)i, add);
+		ns += add;
+		downer[nd] = (uint8_t)i;
+		nd += m;
+	}
+	if (ns) {
+		hotlist__table_find_bulk(f->t[HL_SKEL], sk, ns, sv);
+		for (size_t i = 0; i < ns; i++)
+			maybe |= (uint32_t)(sv[i] != HL_TABLE_NONE) << owner[i];
+	}
+	if (nd) {
+		hotlist__table_find_bulk(f->t[HL_DEL], dk, nd, dv);
+		for (size_t i = 0; i < nd; i++)
+			maybe |= (uint32_t)(dv[i] != HL_TABLE_NONE) << downer[i];
+	}
+	return maybe;
 }

@@ -73,6 +73,19 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		       const struct hl_fz_opts *o, const char *plate, size_t len, hl_fz_emit emit,
 		       void *ctx);
 
+/* Plates per hotlist__fz_maybe call at most: the bits of its answer. */
+#define HL_FZ_BATCH 32
+
+/*
+ * Batch filter for plates[0..n) (lens[i] chars each, n <= HL_FZ_BATCH): bit
+ * i set when plate i may hit in f (some key of its query is in f; not
+ * verified), clear when hotlist__fz_match would find nothing. All n bits
+ * set when o->d = 2 (its query is per plate). One bulk lookup per table
+ * for the whole batch: the cache misses of different plates overlap.
+ */
+uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
+			   const char *const *plates, const size_t *lens, size_t n);
+
 /* ---- pattern.c: wildcard entries ---- */
 
 /* Whether raw entry text is a pattern (has '?' or '*' in its first

@@ -89,7 +89,9 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 void hotlist__base_put(struct hl_base *base, const struct hotlist_allocator *a);
 static inline void hl_base_get(struct hl_base *base)
 {
-	/* relaxed: the caller already holds a reference (writer side) */
+	/* relaxed: the caller already holds a reference, or reads the base
+	 * inside an RCU read-side section of a version that holds one (so the
+	 * count cannot reach zero meanwhile); nothing is published by it */
 	atomic_fetch_add_explicit(&base->refs, 1, memory_order_relaxed);
 }
 

@@ -27,8 +27,10 @@
  * and the fuzzy index. An entry found more than once is kept once, from
  * its earliest variant, the cheapest way. The batch path goes to the
  * per-read path only for reads that hit exactly, have candidates or a
- * repair, or when some list is slow: exact-only lists pay one flag test per
- * list and chunk, and one candidate-count test per read.
+ * repair, or may hit a slow list: per slow list and chunk, the adds index
+ * and the fuzzy indexes are asked for all reads at once (slow_maybe; a list
+ * with wildcard patterns sends every read). Exact-only lists pay one flag
+ * test per list and chunk, and one candidate-count test per read.
  *
  * Priority order: the candidates of one read (all lists) are gathered in a
  * fixed array on the stack, sorted by priority (stable: list order breaks
@@ -52,6 +54,7 @@
  * per-list answers (HOTLIST_LISTS_MAX x HL_CHUNK x 4 bytes) to stay on the
  * stack. */
 #define HL_CHUNK 32
+_Static_assert(HL_CHUNK <= HL_FZ_BATCH && HL_CHUNK <= 32, "a chunk's reads are bits of a uint32_t");
 /* Candidate hits of one read gathered before they are sorted and called
  * back; more are delivered in further groups. */
 #define HL_MAX_CANDS 64
@@ -455,12 +458,37 @@ int hotlist_match(struct hotlist *hl, const struct hotlist_read *read, hotlist_h
 	return hotlist__match_one(hl, read, t0, HL_H_INLINE, on_hit, user);
 }
 
-/* One chunk of a batch: normalise, bulk lookups per list, then the rare hits. */
+/* Reads of chunk nr[0..m) that may hit list l beyond its exact base index
+ * (bit i for read i): its edit layer, patterns and fuzzy indexes, looked up
+ * for the whole chunk at once. A set bit sends the read to match_read. */
+static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_key *keys,
+			   const char *const *plates, const size_t *lens)
+{
+	uint32_t all = m < 32 ? (UINT32_C(1) << m) - 1 : UINT32_MAX, maybe = 0;
+	if (l->base->patterns || (l->adds && l->adds->patterns))
+		return all; /* per read: no batch form */
+	if (l->adds) {
+		uint32_t idx[HL_CHUNK];
+		hotlist__table_find_bulk(l->adds->index, keys, m, idx);
+		for (size_t i = 0; i < m; i++)
+			maybe |= (uint32_t)(idx[i] != HL_TABLE_NONE) << i;
+		if (l->fz_adds)
+			maybe |= hotlist__fz_maybe(l->fz_adds, &l->opts, plates, lens, m);
+	}
+	if (l->fz_base)
+		maybe |= hotlist__fz_maybe(l->fz_base, &l->opts, plates, lens, m);
+	return maybe;
+}
+
+/* One chunk of a batch: normalise, bulk lookups per list (exact, then the
+ * fuzzy filter of slow lists), then the rare reads that may hit. */
 static void match_chunk(const struct sink *s, const struct hl_state *st,
 			const struct hotlist_read *reads, size_t n)
 {
 	struct nread nr[HL_CHUNK];
 	struct hl_key keys[HL_CHUNK];
+	const char *plates[HL_CHUNK];
+	size_t lens[HL_CHUNK];
 	uint32_t idx[HOTLIST_LISTS_MAX * HL_CHUNK];
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -469,17 +497,21 @@ static void match_chunk(const struct sink *s, const struct hl_state *st,
 			continue;
 		}
 		keys[m] = nr[m].key;
+		plates[m] = nr[m].plate;
+		lens[m] = nr[m].len;
 		m++;
 	}
 	s->t->reads += m;
-	uint32_t any = 0, repair = 0;
+	uint32_t maybe = 0, repair = 0;
 	for (uint32_t li = 0; li < st->n; li++) {
-		hotlist__table_find_bulk(st->lists[li]->base->index, keys, m, &idx[li * HL_CHUNK]);
-		any |= st->lists[li]->slow;
-		repair |= st->lists[li]->opts.repair;
+		const struct hl_list *l = st->lists[li];
+		hotlist__table_find_bulk(l->base->index, keys, m, &idx[li * HL_CHUNK]);
+		repair |= l->opts.repair;
+		if (HL_UNLIKELY(l->slow))
+			maybe |= slow_maybe(l, m, keys, plates, lens);
 	}
 	for (size_t i = 0; i < m; i++) {
-		uint32_t hit = any | nr[i].r->n_candidates;
+		uint32_t hit = ((maybe >> i) & 1) | nr[i].r->n_candidates;
 		if (repair && nr[i].country && !hit) {
 			read_format(&nr[i]); /* a repaired plate may hit: look */
 			hit = nr[i].rep_ok;

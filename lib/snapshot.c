@@ -28,8 +28,13 @@
  * for OCR or indel matching, the version holds a fuzzy index of its base
  * (fuzzy.c), shared by reference with the previous version when the base
  * and the index-relevant options (classes, d > 0) are the same, and one of
- * its adds, rebuilt with every edit. They are built under the writer lock
- * before publication, and freed with the version (guarantee 2).
+ * its adds, rebuilt with every edit. The index of a new base (replace, load)
+ * or of new options is built before the writer lock is taken, for the
+ * options read under RCU (prebuild), so that its O(entries) build does not
+ * block the other writers; under the lock it is taken only if it still fits
+ * the list's base and options (else built there: a concurrent writer
+ * changed them). The small adds index and the index of a folded base are
+ * built under the lock. All are freed with the version (guarantee 2).
  *
  * Ordering guarantees:
  *  1. A writer fully initialises a new state, its lists and bases, then
@@ -191,12 +196,19 @@ static uint64_t count_visible(const struct hl_list *l)
 }
 
 /* The fuzzy indexes of the new version l (old: the version it replaces, or
- * NULL) and its slow flag. Caller holds wlock. */
-static int attach_fuzzy(struct hotlist *hl, struct hl_list *l, const struct hl_list *old)
+ * NULL) and its slow flag. *pre, when it fits l's base and options, is an
+ * index built before the lock (prebuild) and is taken (*pre = NULL); else
+ * the old version's is shared when it fits, or one is built here. Caller
+ * holds wlock. */
+static int attach_fuzzy(struct hotlist *hl, struct hl_list *l, const struct hl_list *old,
+			struct hl_fuzzy **pre)
 {
 	int rc = 0;
 	if (hl_fz_on(&l->opts)) {
-		if (old && hotlist__fz_fits(old->fz_base, l->base, &l->opts)) {
+		if (pre && hotlist__fz_fits(*pre, l->base, &l->opts)) {
+			l->fz_base = *pre;
+			*pre = NULL;
+		} else if (old && hotlist__fz_fits(old->fz_base, l->base, &l->opts)) {
 			l->fz_base = old->fz_base;
 			hotlist__fz_get(l->fz_base);
 		} else {
@@ -209,6 +221,42 @@ static int attach_fuzzy(struct hotlist *hl, struct hl_list *l, const struct hl_l
 	}
 	l->slow = l->adds || l->fz_base || l->base->patterns;
 	return rc;
+}
+
+/*
+ * The fuzzy index of base for list `name`, built before taking the writer
+ * lock so that an O(entries) build (seconds at 1 M entries with d >= 1) does
+ * not block the other writers. o: the options to build for, or NULL for the
+ * list's current ones (read under RCU: the version is immutable). NULL when
+ * none is needed, the current version's index already fits, or the build
+ * failed (attach_fuzzy then decides under the lock, building if it must).
+ * A concurrent writer may change the options or the base meanwhile:
+ * attach_fuzzy checks that the index fits before it takes it.
+ */
+static struct hl_fuzzy *prebuild(struct hotlist *hl, const char *name, const struct hl_base *base,
+				 const struct hl_fz_opts *o)
+{
+	struct hl_fz_opts opts;
+	struct hl_fuzzy *f = NULL;
+	bool fits = false;
+	const struct hl_state *st = hotlist__snap_enter(hl);
+	int i = -1;
+	for (uint32_t j = 0; j < st->n && i < 0; j++)
+		if (strcmp(st->lists[j]->name, name) == 0)
+			i = (int)j;
+	if (o)
+		opts = *o;
+	else if (i >= 0)
+		opts = st->lists[i]->opts;
+	else
+		hotlist__fz_opts_default(&opts);
+	if (i >= 0)
+		fits = hotlist__fz_fits(st->lists[i]->fz_base, base, &opts);
+	hotlist__snap_exit();
+	if (hl_fz_on(&opts) && !fits &&
+	    hotlist__fz_build(&f, base, &opts, hotlist__snap_seed(), hl->a))
+		f = NULL;
+	return f;
 }
 
 /* ---- publication and reclamation ------------------------------------------------ */
@@ -311,6 +359,7 @@ void hotlist__snap_fini(struct hotlist *hl)
 int hotlist__snap_replace(struct hotlist *hl, const char *name, struct hl_base *base,
 			  uint64_t *version)
 {
+	struct hl_fuzzy *pre = prebuild(hl, name, base, NULL);
 	pthread_mutex_lock(&hl->wlock);
 	const struct hl_state *cur = atomic_load_explicit(&hl->state, memory_order_relaxed);
 	int i = find_list(cur, name);
@@ -320,7 +369,7 @@ int hotlist__snap_replace(struct hotlist *hl, const char *name, struct hl_base *
 	if (l) {
 		l->base = base; /* a replace supersedes the list's pending edits */
 		l->entries = base->n_meta;
-		rc = attach_fuzzy(hl, l, old);
+		rc = attach_fuzzy(hl, l, old, &pre);
 		if (rc) {
 			list_free(hl, l);
 		} else {
@@ -332,6 +381,7 @@ int hotlist__snap_replace(struct hotlist *hl, const char *name, struct hl_base *
 		hotlist__base_put(base, hl->a);
 	}
 	pthread_mutex_unlock(&hl->wlock);
+	hotlist__fz_put(pre, hl->a); /* not taken: the options changed meanwhile */
 	return rc;
 }
 
@@ -523,15 +573,16 @@ static int op_append(struct hotlist *hl, struct hl_list *l, int kind, const stru
 	return 0;
 }
 
-/* Publish an edited version; frees it on failure. Caller holds wlock. */
-static int edit_commit(struct hotlist *hl, struct hl_list *l, int rc)
+/* Publish an edited version; frees it on failure. pre: as attach_fuzzy's,
+ * or NULL. Caller holds wlock. */
+static int edit_commit(struct hotlist *hl, struct hl_list *l, int rc, struct hl_fuzzy **pre)
 {
 	if (!rc)
 		rc = rebuild(hl, l);
 	if (!rc) {
 		const struct hl_state *cur = atomic_load_explicit(&hl->state, memory_order_relaxed);
 		int i = find_list(cur, l->name);
-		rc = attach_fuzzy(hl, l, i < 0 ? NULL : cur->lists[i]);
+		rc = attach_fuzzy(hl, l, i < 0 ? NULL : cur->lists[i], pre);
 	}
 	if (rc) {
 		list_free(hl, l);
@@ -557,7 +608,7 @@ int hotlist__snap_put(struct hotlist *hl, const char *name, const struct hotlist
 		rc = op_append(hl, l, HL_OP_HIDE, e, k, c, 0);
 		if (!rc)
 			rc = op_append(hl, l, HL_OP_ADD, e, k, c, 0);
-		rc = edit_commit(hl, l, rc);
+		rc = edit_commit(hl, l, rc, NULL);
 	}
 	pthread_mutex_unlock(&hl->wlock);
 	return rc;
@@ -597,7 +648,7 @@ int hotlist__snap_remove(struct hotlist *hl, const char *name, const char *plate
 		struct hotlist_entry e = { .plate = plate };
 		ops_drop(hl, l, HL_OP_ADD, k, c, flags, "");
 		rc = op_append(hl, l, HL_OP_HIDE, &e, k, c, flags);
-		rc = edit_commit(hl, l, rc);
+		rc = edit_commit(hl, l, rc, NULL);
 		if (!rc)
 			rc = n;
 	}
@@ -605,16 +656,38 @@ int hotlist__snap_remove(struct hotlist *hl, const char *name, const char *plate
 	return rc;
 }
 
+/* The base of list `name` with a reference taken, or NULL (no such list).
+ * The reference keeps it, and so its address, from being reused. */
+static struct hl_base *current_base(struct hotlist *hl, const char *name)
+{
+	struct hl_base *b = NULL;
+	const struct hl_state *st = hotlist__snap_enter(hl);
+	for (uint32_t j = 0; j < st->n && !b; j++) {
+		if (strcmp(st->lists[j]->name, name) == 0) {
+			b = st->lists[j]->base;
+			/* the version, alive in this read-side section, holds a
+			 * reference: the count cannot reach zero under us */
+			hl_base_get(b);
+		}
+	}
+	hotlist__snap_exit();
+	return b;
+}
+
 int hotlist__snap_set_options(struct hotlist *hl, const char *name, const struct hl_fz_opts *o)
 {
+	struct hl_base *b = current_base(hl, name);
+	struct hl_fuzzy *pre = b ? prebuild(hl, name, b, o) : NULL;
 	pthread_mutex_lock(&hl->wlock);
 	struct hl_list *l = edit_begin(hl, name, 1);
 	int rc = HOTLIST_ENOMEM;
 	if (l) {
 		l->opts = *o;
-		rc = edit_commit(hl, l, 0);
+		rc = edit_commit(hl, l, 0, &pre);
 	}
 	pthread_mutex_unlock(&hl->wlock);
+	hotlist__fz_put(pre, hl->a);
+	hotlist__base_put(b, hl->a);
 	return rc;
 }
 

@@ -21,8 +21,17 @@
 #define HL_CACHE_LINE 64
 
 #ifdef HOTLIST_DEBUG_CHECKS
-#include <assert.h>
-#define HL_DEBUG_ASSERT(x) assert(x)
+/* Not assert(): release builds with debug checks define NDEBUG too. */
+#include <stdio.h>
+#include <stdlib.h>
+#define HL_DEBUG_ASSERT(x)                                                                        \
+	do {                                                                                      \
+		if (!(x)) {                                                                       \
+			fprintf(stderr, "hotlist: %s:%d: check failed: %s\n", __FILE__, __LINE__, \
+				#x);                                                              \
+			abort();                                                                  \
+		}                                                                                 \
+	} while (0)
 #else
 #define HL_DEBUG_ASSERT(x) ((void)0)
 #endif

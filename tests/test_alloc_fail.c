@@ -7,6 +7,7 @@
  * allocator counts what is outstanding; after destroy it must be zero).
  */
 #include "hotlist.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdatomic.h>
@@ -59,24 +60,10 @@ static void arm(long k)
 	atomic_store(&fa.fail_at, k);
 }
 
-static void count_hit(const struct hotlist_hit *h, void *user)
-{
-	(void)h;
-	(*(int *)user)++;
-}
-
 static void on_hit(const struct hotlist_hit *h, void *user)
 {
 	(void)h;
 	(void)user;
-}
-
-static int hits(struct hotlist *hl, const char *plate)
-{
-	int n = 0;
-	struct hotlist_read r = { .plate = plate };
-	hotlist_match(hl, &r, count_hit, &n);
-	return n;
 }
 
 static struct hotlist *create_swept(long *points)
@@ -125,22 +112,24 @@ START_TEST(sweep_every_operation)
 	struct hotlist_entry a[] = { { .plate = "A1", .category = "c" },
 				     { .plate = "A2", .country = "NL", .reference = "r" } };
 	struct hotlist_entry b[] = { { .plate = "B1" }, { .plate = "B2" }, { .plate = "A2" } };
-	SWEEP(points, hotlist_replace(hl, "l", a, 2, NULL), ck_assert_int_eq(hits(hl, "A1"), 0));
+	SWEEP(points, hotlist_replace(hl, "l", a, 2, NULL),
+	      ck_assert_int_eq(hl_test_hits(hl, "A1", NULL), 0));
 	SWEEP(points, hotlist_replace(hl, "l", b, 3, NULL), {
-		ck_assert_int_eq(hits(hl, "A1"), 1);
-		ck_assert_int_eq(hits(hl, "B1"), 0);
+		ck_assert_int_eq(hl_test_hits(hl, "A1", NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 0);
 	});
 	struct hotlist_entry u = { .plate = "U1", .category = "urgent" };
 	SWEEP(points, hotlist_put(hl, "l", &u), {
-		ck_assert_int_eq(hits(hl, "U1"), 0);
-		ck_assert_int_eq(hits(hl, "B1"), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 0);
+		ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 1);
 	});
 	SWEEP(points, hotlist_remove(hl, "l", "B1", NULL), {
-		ck_assert_int_eq(hits(hl, "B1"), 1);
-		ck_assert_int_eq(hits(hl, "U1"), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 1);
 	});
-	SWEEP(points, hotlist_put(hl, "other", &u), ck_assert_int_eq(hits(hl, "U1"), 1));
-	ck_assert_int_eq(hits(hl, "U1"), 2);
+	SWEEP(points, hotlist_put(hl, "other", &u),
+	      ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 1));
+	ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 2);
 
 	char path[] = "/tmp/hotlist-oom-XXXXXX";
 	int fd = mkstemp(path);
@@ -148,11 +137,11 @@ START_TEST(sweep_every_operation)
 	ck_assert_int_eq(write(fd, csv, strlen(csv)), (ssize_t)strlen(csv));
 	close(fd);
 	SWEEP(points, hotlist_load_csv(hl, "l", path, NULL), {
-		ck_assert_int_eq(hits(hl, "C1"), 0);
-		ck_assert_int_eq(hits(hl, "B2"), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "C1", NULL), 0);
+		ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 1);
 	});
 	unlink(path);
-	ck_assert_int_eq(hits(hl, "C3"), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "C3", NULL), 1);
 	struct hotlist_read r = { .plate = "C1", .camera = "cam" };
 	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
 	ck_assert_int_eq(hotlist_flush(hl), 0);
@@ -172,9 +161,5 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, sweep_every_operation);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_test_run(s);
 }

@@ -12,6 +12,8 @@
 #include "internal.h"
 
 #include <check.h>
+
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -968,11 +970,5 @@ static Suite *csv_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(csv_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(csv_suite());
 }

@@ -6,6 +6,7 @@
  * forks per test; no RCU state crosses a fork).
  */
 #include "hotlist.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -694,9 +695,5 @@ static Suite *engine_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(engine_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_test_run(engine_suite());
 }

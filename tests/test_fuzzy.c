@@ -9,6 +9,7 @@
  * figures in docs/fuzzy.md come from this test).
  */
 #include "hotlist.h"
+#include "testutil.h"
 
 #include "fuzzy.h"
 #include "plates.h"
@@ -707,9 +708,5 @@ static Suite *fuzzy_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fuzzy_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(fuzzy_suite());
 }

@@ -8,6 +8,7 @@
  * HOTLIST_LONG_TESTS.
  */
 #include "hotlist.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -43,28 +44,9 @@ static const char *write_temp(const char *text, size_t len)
 	return path;
 }
 
-static void count_hit(const struct hotlist_hit *h, void *user)
-{
-	(void)h;
-	(*(int *)user)++;
-}
-
-static int hits(struct hotlist *hl, const char *plate, const char *country)
-{
-	int n = 0;
-	struct hotlist_read r = { .plate = plate, .country = country };
-	hotlist_match(hl, &r, count_hit, &n);
-	return n;
-}
-
 static struct hotlist *live_engine(void)
 {
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0;
-	struct hotlist *hl;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = hl_test_engine();
 	struct hotlist_entry e = { .plate = "LIVE1" };
 	ck_assert_int_eq(hotlist_replace(hl, "live", &e, 1, NULL), 0);
 	return hl;
@@ -86,7 +68,7 @@ START_TEST(truncated_mid_quote)
 	write_temp(csv, strlen(csv));
 	struct hotlist_load_report rep;
 	ck_assert_int_eq(load(hl, &rep), HOTLIST_EBADROWS); /* 1 bad of 2: over 1 % */
-	ck_assert_int_eq(hits(hl, "LIVE1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	ck_assert_uint_eq(rep.rejected, 1);
 	ck_assert_uint_eq(rep.errors[0].line, 3);
 	hotlist_destroy(hl, NULL);
@@ -106,7 +88,7 @@ START_TEST(binary_garbage)
 	struct hotlist_load_report rep;
 	int rc = load(hl, &rep);
 	ck_assert_int_lt(rc, 0);
-	ck_assert_int_eq(hits(hl, "LIVE1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -142,8 +124,8 @@ START_TEST(hundred_megabyte_line)
 	ck_assert_uint_eq(rep.loaded, 400);
 	ck_assert_uint_eq(rep.rejected, 1);
 	ck_assert_uint_eq(rep.errors[0].line, 202);
-	ck_assert_int_eq(hits(hl, "HL000", NULL), 1);
-	ck_assert_int_eq(hits(hl, "HL399", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "HL000", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "HL399", NULL), 1);
 	/* the parser's memory is fixed: the 100 MB line was never held */
 	ck_assert_int_lt(grown, 16 * 1024);
 	hotlist_destroy(hl, NULL);
@@ -168,8 +150,8 @@ START_TEST(nul_bytes_and_bad_utf8)
 	ck_assert_uint_eq(rep.errors[0].line, 602);
 	ck_assert_uint_eq(rep.errors[1].line, 603);
 	ck_assert_uint_eq(rep.errors[2].line, 604);
-	ck_assert_int_eq(hits(hl, "OK2", NULL), 1);
-	ck_assert_int_eq(hits(hl, "OK1", NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "OK2", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "OK1", NULL), 0);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -187,7 +169,7 @@ START_TEST(millions_of_duplicate_rows)
 	ck_assert_uint_eq(rep.rows, DUP_ROWS);
 	ck_assert_uint_eq(rep.loaded, 1);
 	ck_assert_uint_eq(rep.duplicates, DUP_ROWS - 1);
-	ck_assert_int_eq(hits(hl, "DU12PL", "NL"), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "DU12PL", "NL"), 1);
 	printf("%d duplicate rows merged in %.1f ms\n", DUP_ROWS, rep.duration_us / 1e3);
 	hotlist_destroy(hl, NULL);
 }
@@ -203,7 +185,7 @@ START_TEST(header_only_and_empty)
 	ck_assert_int_eq(load(hl, &rep), HOTLIST_EBADFILE);
 	write_temp("\xEF\xBB\xBF\r\n\r\n", 7);
 	ck_assert_int_eq(load(hl, &rep), HOTLIST_EBADFILE);
-	ck_assert_int_eq(hits(hl, "LIVE1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -223,9 +205,9 @@ START_TEST(conflicting_entries)
 	struct hotlist_load_report rep;
 	ck_assert_int_eq(load(hl, &rep), 0);
 	ck_assert_uint_eq(rep.loaded, 5);
-	ck_assert_int_eq(hits(hl, "CF1", "NL"), 4);
-	ck_assert_int_eq(hits(hl, "CF1", "BE"), 2);
-	ck_assert_int_eq(hits(hl, "CF1", NULL), 5);
+	ck_assert_int_eq(hl_test_hits(hl, "CF1", "NL"), 4);
+	ck_assert_int_eq(hl_test_hits(hl, "CF1", "BE"), 2);
+	ck_assert_int_eq(hl_test_hits(hl, "CF1", NULL), 5);
 
 	FILE *f = open_temp();
 	fputs("plate,reference\n", f);
@@ -237,7 +219,7 @@ START_TEST(conflicting_entries)
 	fclose(f);
 	ck_assert_int_eq(load(hl, &rep), 0);
 	ck_assert_uint_eq(rep.rejected, 1100 - 1024);
-	ck_assert_int_eq(hits(hl, "MANY1", NULL), 1024);
+	ck_assert_int_eq(hl_test_hits(hl, "MANY1", NULL), 1024);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -275,9 +257,9 @@ START_TEST(every_length)
 	for (int len = 1; len <= 16; len++) {
 		memset(p, 'K', (size_t)len);
 		p[len] = '\0';
-		ck_assert_int_eq(hits(hl, p, NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, p, NULL), 1);
 	}
-	ck_assert_int_eq(hits(hl, "Z", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "Z", NULL), 1);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -296,9 +278,5 @@ int main(void)
 	tcase_add_test(tc, conflicting_entries);
 	tcase_add_test(tc, every_length);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_test_run(s);
 }

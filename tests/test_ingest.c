@@ -11,6 +11,8 @@
 #include "ingest.h"
 
 #include <check.h>
+
+#include "testutil.h"
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -781,11 +783,5 @@ static Suite *ingest_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ingest_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(ingest_suite());
 }

@@ -5,6 +5,7 @@
  * and the real Dutch plates of ../shared/data when they are there.
  */
 #include "hotlist.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -25,34 +26,9 @@ static const char *temp_file(const char *text, size_t len)
 	return tmpl;
 }
 
-static struct hotlist *engine(void)
-{
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0;
-	struct hotlist *hl;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
-	return hl;
-}
-
-static void count_hit(const struct hotlist_hit *h, void *user)
-{
-	(void)h;
-	(*(int *)user)++;
-}
-
-static int hits(struct hotlist *hl, const char *plate, const char *country)
-{
-	int n = 0;
-	struct hotlist_read r = { .plate = plate, .country = country };
-	hotlist_match(hl, &r, count_hit, &n);
-	return n;
-}
-
 START_TEST(autovu_layout)
 {
-	struct hotlist *hl = engine();
+	struct hotlist *hl = hl_test_engine();
 	const char *csv = "\xEF\xBB\xBFPlateState;PlateNumber;Category;EffectiveDate;ExpiryDate\r\n"
 			  "NL;GZ-123-B;Stolen;2020-01-01;2099-12-31\r\n"
 			  "BE;1-ABC-234;Wanted felon;;\r\n"
@@ -63,10 +39,10 @@ START_TEST(autovu_layout)
 	ck_assert_uint_eq(rep.rows, 3);
 	ck_assert_uint_eq(rep.loaded, 3);
 	ck_assert_uint_eq(rep.rejected, 0);
-	ck_assert_int_eq(hits(hl, "GZ123B", "NL"), 1);
-	ck_assert_int_eq(hits(hl, "GZ123B", "BE"), 0);
-	ck_assert_int_eq(hits(hl, "1ABC234", NULL), 1);
-	ck_assert_int_eq(hits(hl, "XY99", "FR"), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "GZ123B", "NL"), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "GZ123B", "BE"), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "1ABC234", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "XY99", "FR"), 1);
 	unlink(path);
 	hotlist_destroy(hl, NULL);
 }
@@ -74,7 +50,7 @@ END_TEST
 
 START_TEST(bad_rows_reported_with_lines)
 {
-	struct hotlist *hl = engine();
+	struct hotlist *hl = hl_test_engine();
 	/* 200 good rows and 2 bad (1 %): loaded, bad ones reported by line */
 	size_t cap = 1 << 16, len = 0;
 	char *csv = malloc(cap);
@@ -94,14 +70,14 @@ START_TEST(bad_rows_reported_with_lines)
 	ck_assert_int_eq(rep.errors[0].code, HOTLIST_EPLATE);
 	ck_assert_uint_eq(rep.errors[1].line, 203);
 	ck_assert_int_eq(rep.errors[1].code, HOTLIST_ECOUNTRY);
-	ck_assert_int_eq(hits(hl, "AA007", "NL"), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "AA007", "NL"), 1);
 	unlink(path);
 	/* one more bad row tips it over 1 %: refused, live list intact */
 	len += (size_t)snprintf(csv + len, cap - len, ",NL,1\n");
 	path = temp_file(csv, len);
 	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), HOTLIST_EBADROWS);
 	ck_assert_uint_eq(rep.rejected, 3);
-	ck_assert_int_eq(hits(hl, "AA007", "NL"), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "AA007", "NL"), 1);
 	unlink(path);
 	free(csv);
 	hotlist_destroy(hl, NULL);
@@ -110,7 +86,7 @@ END_TEST
 
 START_TEST(refused_files_keep_live_list)
 {
-	struct hotlist *hl = engine();
+	struct hotlist *hl = hl_test_engine();
 	const char *good = "plate\nLIVE1\n";
 	const char *path = temp_file(good, strlen(good));
 	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, NULL), 0);
@@ -132,10 +108,10 @@ START_TEST(refused_files_keep_live_list)
 		path = temp_file(bad[i].text, bad[i].len);
 		ck_assert_int_eq(hotlist_load_csv(hl, "l", path, NULL), bad[i].rc);
 		unlink(path);
-		ck_assert_int_eq(hits(hl, "LIVE1", NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	}
 	ck_assert_int_eq(hotlist_load_csv(hl, "l", "/nonexistent/dir/file.csv", NULL), HOTLIST_EIO);
-	ck_assert_int_eq(hits(hl, "LIVE1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -188,7 +164,7 @@ START_TEST(real_dutch_plates)
 		printf("real_dutch_plates: %s absent, skipped\n", path);
 		return;
 	}
-	struct hotlist *hl = engine();
+	struct hotlist *hl = hl_test_engine();
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	ck_assert_int_eq(hotlist_load_csv(hl, "rdw", path, &rep), 0);
 	ck_assert_uint_gt(rep.loaded, 2000);
@@ -201,7 +177,7 @@ START_TEST(real_dutch_plates)
 		if (!comma)
 			continue;
 		*comma = '\0';
-		ck_assert_int_ge(hits(hl, line, "NL"), 1);
+		ck_assert_int_ge(hl_test_hits(hl, line, "NL"), 1);
 		checked++;
 	}
 	fclose(f);
@@ -221,9 +197,5 @@ int main(void)
 	tcase_add_test(tc, check_lists_every_bad_row);
 	tcase_add_test(tc, real_dutch_plates);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_test_run(s);
 }

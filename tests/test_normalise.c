@@ -11,6 +11,8 @@
 #include "internal.h"
 
 #include <check.h>
+
+#include "testutil.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -824,11 +826,5 @@ static Suite *normalise_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(normalise_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(normalise_suite());
 }

@@ -16,6 +16,8 @@
 #include "plates.h"
 
 #include <check.h>
+
+#include "testutil.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -812,11 +814,5 @@ static Suite *plates_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(plates_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(plates_suite());
 }

@@ -6,6 +6,8 @@
 #include "internal.h"
 
 #include <check.h>
+
+#include "testutil.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,11 +364,5 @@ static Suite *stats_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(stats_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(stats_suite());
 }

@@ -13,6 +13,7 @@
  * reclamation would show there.
  */
 #include "hotlist.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -180,9 +181,5 @@ int main(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, readers_and_writer);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_test_run(s);
 }

@@ -7,6 +7,8 @@
 #include "internal.h"
 
 #include <check.h>
+
+#include "testutil.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -340,11 +342,5 @@ static Suite *suppress_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suppress_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(suppress_suite());
 }

@@ -18,6 +18,8 @@
 #include "internal.h"
 
 #include <check.h>
+
+#include "testutil.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -930,11 +932,5 @@ static Suite *table_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(table_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_test_run(table_suite());
 }

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_reload: full list replacement and single edits, with readers.
+ *
+ * For each list size (1e6 and 1e7 by default), one engine with one list:
+ *
+ *  1. replace from memory: hotlist_replace() alternating between two entry
+ *     sets that differ in 1 % of their plates (a refresh), --reps times,
+ *     no reader running: `bench=reload source=memory readers=0`.
+ *  2. replace from a CSV file (written to --tmpdir first, page cache warm):
+ *     hotlist_load_csv(), MB/s over the file size: `source=csv readers=0`.
+ *  3. the same two (--reader-reps times each, default once: a reload of
+ *     1e7 entries takes seconds, so one gives thousands of reader samples)
+ *     with --readers threads (default: cores - 1, at least 1)
+ *     matching all the time (hotlist_match_batch, 64 raw reads a call):
+ *     after a warm-up of --settle-ms, their reads/s before, during the
+ *     memory replaces, during the CSV loads and after; the longest gap
+ *     between two batch completions in each phase (readers must never wait;
+ *     the gap also counts time the reader was descheduled);
+ *     `bench=reload_readers`. With --trace-prefix P the
+ *     readers' throughput in 5 ms steps goes to P-<entries>.dat
+ *     (t_ms mreads_per_s phase) for the plot.
+ *  4. visibility of one edit: a reader spins on hotlist_match() of a plate
+ *     not in the list; the writer calls hotlist_put() and the time from the
+ *     call until the reader's first hit is recorded (then the same for
+ *     hotlist_remove() until the first miss); percentiles over --edits
+ *     edits: `bench=edit`.
+ */
+#include "bench_common.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_BATCH 64 /* reads per hotlist_match_batch call */
+#define READS_PER_READER (1u << 16) /* raw reads each reader cycles through */
+#define SAMPLE_NS 5000000ull /* trace resolution: 5 ms */
+#define MAX_SAMPLES 20000 /* 100 s of trace */
+#define MAX_READERS 64
+#define CHURN_DIV 100 /* replacement sets differ in 1/CHURN_DIV of their plates */
+#define READER_HIT_RATIO 0.001
+#define EDIT_SPIN_START_NS 200000ull /* let the spinning reader settle before an edit */
+#define LIST "stolen"
+
+/* PH_WARM: readers warm their caches and page in their arrays; not reported. */
+enum phase { PH_WARM, PH_BEFORE, PH_MEM, PH_CSV, PH_AFTER, PH__COUNT };
+static const char *const phase_name[PH__COUNT] = { "warm", "before", "mem", "csv", "after" };
+
+struct opts {
+	uint64_t min_entries, max_entries, reps, reader_reps, seed, readers, edits, settle_ms;
+	const char *tmpdir, *trace_prefix;
+};
+
+struct reader {
+	pthread_t tid;
+	struct hotlist *hl;
+	struct hotlist_read *reads;
+	char *raw;
+	uint64_t base_ns;
+	uint64_t reads_in[PH__COUNT];
+	uint64_t max_batch_ns[PH__COUNT];
+	uint32_t *samples; /* reads per SAMPLE_NS slot */
+};
+
+static _Atomic int phase;
+static atomic_bool stop;
+static int failures;
+
+static void count_hit(const struct hotlist_hit *hit, void *user)
+{
+	(void)hit;
+	++*(uint64_t *)user;
+}
+
+/* ---- entries and files --------------------------------------------------- */
+
+/* Plates of set `which` (0 or 1): indexes [which * n / CHURN_DIV, ... + n). */
+static struct hotlist_entry *make_entries(const char *plates, size_t n, int which)
+{
+	struct hotlist_entry *e = bench_xcalloc(n, sizeof(*e));
+	size_t off = which ? n / CHURN_DIV : 0;
+
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct hotlist_entry){ .plate = plates + (off + i) * (BENCH_PLATE_LEN + 1),
+					       .category = "stolen vehicle",
+					       .priority = 50 };
+	return e;
+}
+
+static size_t write_csv(const char *path, const char *plates, size_t n, int which)
+{
+	FILE *f = fopen(path, "w");
+	size_t off = which ? n / CHURN_DIV : 0;
+	long size;
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fprintf(f, "plate,country,category,reference,priority\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s,,stolen vehicle,CASE-%08zu,50\n",
+			plates + (off + i) * (BENCH_PLATE_LEN + 1), off + i);
+	size = ftell(f);
+	if (fclose(f) != 0 || size < 0) {
+		perror(path);
+		exit(1);
+	}
+	return (size_t)size;
+}
+
+static struct hotlist *make_engine(void)
+{
+	struct hotlist_config cfg;
+	struct hotlist *hl;
+	int rc;
+
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0; /* the edit reader sees the same plate hit many times */
+	rc = hotlist_create(&hl, &cfg);
+	if (rc != 0) {
+		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
+		exit(1);
+	}
+	return hl;
+}
+
+/* ---- replace and load, timed ---------------------------------------------------- */
+
+struct timing {
+	double ms[16];
+	double engine_ms[16]; /* report.duration_us */
+	unsigned n;
+};
+
+static void one_replace(struct hotlist *hl, struct hotlist_entry *const sets[2], size_t n,
+			unsigned r, struct timing *t)
+{
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	uint64_t t0 = bench_now_ns();
+	int rc = hotlist_replace(hl, LIST, sets[(r + 1) % 2], n, &rep);
+
+	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
+	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
+	if (rc != 0 || rep.loaded != n) {
+		printf("# check=FAIL hotlist_replace: %s loaded=%" PRIu64 "\n",
+		       hotlist_strerror(rc), rep.loaded);
+		failures++;
+	}
+}
+
+static void one_load(struct hotlist *hl, char *const paths[2], size_t n, unsigned r,
+		     struct timing *t)
+{
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	uint64_t t0 = bench_now_ns();
+	int rc = hotlist_load_csv(hl, LIST, paths[(r + 1) % 2], &rep);
+
+	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
+	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
+	if (rc != 0 || rep.loaded != n) {
+		printf("# check=FAIL hotlist_load_csv: %s loaded=%" PRIu64 " rejected=%" PRIu64
+		       "\n",
+		       hotlist_strerror(rc), rep.loaded, rep.rejected);
+		failures++;
+	}
+}
+
+static void print_timing(const char *source, size_t n, unsigned readers, struct timing *t,
+			 size_t file_bytes)
+{
+	double lo = t->ms[0], hi = t->ms[0];
+
+	for (unsigned i = 1; i < t->n; i++) {
+		lo = t->ms[i] < lo ? t->ms[i] : lo;
+		hi = t->ms[i] > hi ? t->ms[i] : hi;
+	}
+	double med = bench_median(t->ms, t->n), emed = bench_median(t->engine_ms, t->n);
+
+	printf("bench=reload source=%s entries=%zu readers=%u reps=%u ms=%.1f ms_min=%.1f "
+	       "ms_max=%.1f engine_ms=%.1f mentries_per_s=%.2f",
+	       source, n, readers, t->n, med, lo, hi, emed, (double)n / med / 1e3);
+	if (file_bytes)
+		printf(" file_mb=%.1f mb_per_s=%.1f", (double)file_bytes / 1e6,
+		       (double)file_bytes / 1e3 / med);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* ---- readers ------------------------------------------------------------------ */
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	uint64_t hits = 0, t_prev = bench_now_ns();
+
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		for (size_t i = 0; i < READS_PER_READER; i += READ_BATCH) {
+			int ph = atomic_load_explicit(&phase, memory_order_relaxed);
+
+			hotlist_match_batch(rd->hl, &rd->reads[i], READ_BATCH, count_hit, &hits);
+			uint64_t t = bench_now_ns(), slot = (t - rd->base_ns) / SAMPLE_NS;
+
+			rd->reads_in[ph] += READ_BATCH;
+			if (t - t_prev > rd->max_batch_ns[ph])
+				rd->max_batch_ns[ph] = t - t_prev;
+			t_prev = t;
+			if (slot < MAX_SAMPLES)
+				rd->samples[slot] += READ_BATCH;
+		}
+	}
+	return NULL;
+}
+
+static void reader_init(struct reader *rd, struct hotlist *hl, const char *plates, size_t n,
+			unsigned idx, uint64_t seed)
+{
+	struct bench_rng rng;
+	char plate[BENCH_PLATE_LEN + 1];
+
+	memset(rd, 0, sizeof(*rd));
+	rd->hl = hl;
+	rd->reads = bench_xcalloc(READS_PER_READER, sizeof(*rd->reads));
+	rd->raw = bench_xmalloc((size_t)READS_PER_READER * 16);
+	rd->samples = bench_xcalloc(MAX_SAMPLES, sizeof(*rd->samples));
+	bench_rng_init(&rng, seed + idx);
+	for (size_t i = 0; i < READS_PER_READER; i++) {
+		if (bench_rng_unit(&rng) < READER_HIT_RATIO)
+			memcpy(plate, plates + bench_rng_below(&rng, n) * (BENCH_PLATE_LEN + 1),
+			       sizeof(plate));
+		else
+			bench_plate(BENCH_MISS_BASE + bench_rng_below(&rng, BENCH_MISS_BASE), seed,
+				    plate);
+		bench_plate_raw(plate, rd->raw + i * 16);
+		rd->reads[i] = (struct hotlist_read){ .plate = rd->raw + i * 16,
+						      .camera = "cam-01",
+						      .ts_us = 1700000000000000ll };
+	}
+}
+
+static void reader_free(struct reader *rd)
+{
+	free(rd->samples);
+	free(rd->raw);
+	free(rd->reads);
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void write_trace(const char *prefix, size_t n, struct reader *rd, unsigned nr,
+			const uint64_t *ph_start, uint64_t end)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s-%zu.dat", prefix, n);
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		return;
+	}
+	fprintf(f, "# t_ms mreads_per_s phase (readers=%u entries=%zu)\n", nr, n);
+	for (uint64_t s = 0; s < MAX_SAMPLES && rd[0].base_ns + (s + 1) * SAMPLE_NS <= end; s++) {
+		uint64_t t = rd[0].base_ns + s * SAMPLE_NS, sum = 0;
+		int ph = PH_BEFORE;
+
+		if (t < ph_start[PH_BEFORE])
+			continue;
+		for (unsigned i = 0; i < nr; i++)
+			sum += rd[i].samples[s];
+		while (ph + 1 < PH__COUNT && t >= ph_start[ph + 1])
+			ph++;
+		fprintf(f, "%.1f %.3f %s\n", (double)(t - ph_start[PH_BEFORE]) / 1e6,
+			(double)sum / ((double)SAMPLE_NS / 1e3), phase_name[ph]);
+	}
+	fclose(f);
+}
+
+static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64_t *ph_start,
+			  uint64_t end)
+{
+	double rate[PH__COUNT];
+	uint64_t maxb[PH__COUNT];
+
+	printf("bench=reload_readers entries=%zu readers=%u", n, nr);
+	for (int p = PH_BEFORE; p < PH__COUNT; p++) {
+		uint64_t reads = 0, dur = (p + 1 < PH__COUNT ? ph_start[p + 1] : end) - ph_start[p];
+
+		maxb[p] = 0;
+		for (unsigned i = 0; i < nr; i++) {
+			reads += rd[i].reads_in[p];
+			maxb[p] = rd[i].max_batch_ns[p] > maxb[p] ? rd[i].max_batch_ns[p] : maxb[p];
+		}
+		rate[p] = (double)reads / ((double)dur / 1e3);
+		printf(" %s_ms=%.0f %s_mreads_per_s=%.2f", phase_name[p], (double)dur / 1e6,
+		       phase_name[p], rate[p]);
+	}
+	printf(" kept_pct_mem=%.1f kept_pct_csv=%.1f", 100 * rate[PH_MEM] / rate[PH_BEFORE],
+	       100 * rate[PH_CSV] / rate[PH_BEFORE]);
+	for (int p = PH_BEFORE; p < PH__COUNT; p++)
+		printf(" max_batch_us_%s=%.1f", phase_name[p], (double)maxb[p] / 1e3);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Replaces and loads with readers running; phases marked for the readers. */
+static void with_readers(struct hotlist *hl, struct hotlist_entry *const sets[2],
+			 char *const paths[2], const char *plates, size_t n, const struct opts *o)
+{
+	struct reader rd[MAX_READERS];
+	unsigned nr = (unsigned)o->readers;
+	uint64_t ph_start[PH__COUNT], base = bench_now_ns();
+	struct timing tm = { .n = 0 }, tc = { .n = 0 };
+
+	atomic_store(&phase, PH_WARM);
+	atomic_store(&stop, false);
+	for (unsigned i = 0; i < nr; i++) {
+		reader_init(&rd[i], hl, plates, n, i, o->seed);
+		rd[i].base_ns = base;
+	}
+	for (unsigned i = 0; i < nr; i++)
+		pthread_create(&rd[i].tid, NULL, reader_main, &rd[i]);
+	ph_start[PH_WARM] = bench_now_ns();
+	sleep_ms(o->settle_ms);
+	atomic_store(&phase, PH_BEFORE);
+	ph_start[PH_BEFORE] = bench_now_ns();
+	sleep_ms(o->settle_ms);
+	atomic_store(&phase, PH_MEM);
+	ph_start[PH_MEM] = bench_now_ns();
+	for (unsigned r = 0; r < o->reader_reps; r++)
+		one_replace(hl, sets, n, r, &tm);
+	atomic_store(&phase, PH_CSV);
+	ph_start[PH_CSV] = bench_now_ns();
+	for (unsigned r = 0; r < o->reader_reps; r++)
+		one_load(hl, paths, n, r, &tc);
+	atomic_store(&phase, PH_AFTER);
+	ph_start[PH_AFTER] = bench_now_ns();
+	sleep_ms(o->settle_ms);
+	uint64_t end = bench_now_ns();
+
+	atomic_store(&stop, true);
+	for (unsigned i = 0; i < nr; i++)
+		pthread_join(rd[i].tid, NULL);
+	print_timing("memory", n, nr, &tm, 0);
+	print_timing("csv", n, nr, &tc, 0);
+	print_readers(n, rd, nr, ph_start, end);
+	if (o->trace_prefix)
+		write_trace(o->trace_prefix, n, rd, nr, ph_start, end);
+	for (unsigned i = 0; i < nr; i++)
+		reader_free(&rd[i]);
+}
+
+/* ---- edit visibility ---------------------------------------------------------------- */
+
+struct spinner {
+	pthread_t tid;
+	struct hotlist *hl;
+	char (*plates)[BENCH_PLATE_LEN + 1]; /* edit i uses plates[i]; none is in the list */
+	_Atomic uint64_t armed; /* generation to watch: edit i is 2i+1 (put), 2i+2 (remove);
+				   0 = idle, UINT64_MAX = exit */
+	_Atomic uint64_t seen_gen; /* last generation whose edit the spinner saw */
+	_Atomic uint64_t seen_ns; /* when */
+};
+
+/* Odd generations wait for a hit (put), even ones for a miss (remove). */
+static void *spinner_main(void *arg)
+{
+	struct spinner *s = arg;
+	uint64_t done = 0, hits = 0;
+
+	for (;;) {
+		/* acquire: pairs with the release in timed_edit; the plate is const */
+		uint64_t gen = atomic_load_explicit(&s->armed, memory_order_acquire);
+
+		if (gen == UINT64_MAX)
+			return NULL;
+		if (gen == 0 || gen == done)
+			continue;
+		struct hotlist_read rd = { .plate = s->plates[(gen - 1) / 2], .camera = "cam-01" };
+		bool hit = hotlist_match(s->hl, &rd, count_hit, &hits) > 0;
+
+		if (hit == (gen % 2 == 1)) {
+			atomic_store_explicit(&s->seen_ns, bench_now_ns(), memory_order_relaxed);
+			atomic_store_explicit(&s->seen_gen, gen, memory_order_release);
+			done = gen;
+		}
+	}
+}
+
+/* Arm the spinner for generation gen, edit, wait until it has seen the edit. */
+static void timed_edit(struct spinner *s, uint64_t gen, uint64_t *vis_ns, uint64_t *call_ns)
+{
+	const char *plate = s->plates[(gen - 1) / 2];
+	struct hotlist_entry e = { .plate = plate, .category = "urgent", .priority = 0 };
+	bool put = gen % 2 == 1;
+	uint64_t t0, t1;
+	int rc;
+
+	atomic_store_explicit(&s->armed, gen, memory_order_release);
+	t0 = bench_now_ns();
+	while (bench_now_ns() - t0 < EDIT_SPIN_START_NS)
+		; /* the spinner is now matching, and not yet seeing the edit */
+	t0 = bench_now_ns();
+	rc = put ? hotlist_put(s->hl, LIST, &e) : hotlist_remove(s->hl, LIST, plate, NULL);
+	t1 = bench_now_ns();
+	if (rc < 0) {
+		printf("# check=FAIL hotlist_%s: %s\n", put ? "put" : "remove",
+		       hotlist_strerror(rc));
+		failures++;
+		atomic_store_explicit(&s->armed, 0, memory_order_relaxed);
+		*vis_ns = *call_ns = 0;
+		return;
+	}
+	/* acquire: pairs with the spinner's release of seen_gen */
+	while (atomic_load_explicit(&s->seen_gen, memory_order_acquire) != gen)
+		;
+	*vis_ns = atomic_load_explicit(&s->seen_ns, memory_order_relaxed) - t0;
+	*call_ns = t1 - t0;
+}
+
+static void print_pcts(const char *what, const char *name, uint64_t *v, size_t k)
+{
+	bench_sort_u64(v, k);
+	printf(" %s_%s_p50_us=%.1f %s_%s_p99_us=%.1f %s_%s_max_us=%.1f", what, name,
+	       (double)bench_pct_sorted(v, k, 0.5) / 1e3, what, name,
+	       (double)bench_pct_sorted(v, k, 0.99) / 1e3, what, name, (double)v[k - 1] / 1e3);
+}
+
+static void edit_visibility(struct hotlist *hl, size_t n, const struct opts *o)
+{
+	struct spinner s = { .hl = hl };
+	size_t k = o->edits;
+	uint64_t *vis[2], *call[2];
+
+	s.plates = bench_xcalloc(k, sizeof(*s.plates));
+	for (size_t i = 0; i < k; i++)
+		bench_plate(BENCH_MISS_BASE - 1 - i, o->seed, s.plates[i]);
+	for (int i = 0; i < 2; i++) {
+		vis[i] = bench_xcalloc(k, sizeof(uint64_t));
+		call[i] = bench_xcalloc(k, sizeof(uint64_t));
+	}
+	pthread_create(&s.tid, NULL, spinner_main, &s);
+	for (size_t i = 0; i < k; i++) {
+		timed_edit(&s, 2 * i + 1, &vis[0][i], &call[0][i]);
+		timed_edit(&s, 2 * i + 2, &vis[1][i], &call[1][i]);
+	}
+	atomic_store(&s.armed, UINT64_MAX);
+	pthread_join(s.tid, NULL);
+	printf("bench=edit entries=%zu edits=%zu", n, k);
+	print_pcts("put", "visible", vis[0], k);
+	print_pcts("put", "call", call[0], k);
+	print_pcts("remove", "visible", vis[1], k);
+	print_pcts("remove", "call", call[1], k);
+	printf("\n");
+	fflush(stdout);
+	for (int i = 0; i < 2; i++) {
+		free(vis[i]);
+		free(call[i]);
+	}
+	free(s.plates);
+}
+
+/* ---- main ---------------------------------------------------------------------------- */
+
+static void run_size(size_t n, const struct opts *o)
+{
+	size_t total = n + n / CHURN_DIV, bytes[2];
+	char *plates = bench_xmalloc(total * (BENCH_PLATE_LEN + 1)), *paths[2];
+	struct hotlist_entry *sets[2];
+	struct hotlist *hl = make_engine();
+	struct timing tm = { .n = 0 }, tc = { .n = 0 };
+
+	for (size_t i = 0; i < total; i++)
+		bench_plate(i, o->seed, plates + i * (BENCH_PLATE_LEN + 1));
+	for (int s = 0; s < 2; s++) {
+		sets[s] = make_entries(plates, n, s);
+		paths[s] = bench_xmalloc(strlen(o->tmpdir) + 64);
+		sprintf(paths[s], "%s/hotlist-bench-%d-%zu-%d.csv", o->tmpdir, (int)getpid(), n, s);
+		bytes[s] = write_csv(paths[s], plates, n, s);
+	}
+	one_replace(hl, sets, n, 1, &tm); /* create the list: not counted */
+	tm.n = 0;
+	for (unsigned r = 0; r < o->reps; r++)
+		one_replace(hl, sets, n, r, &tm);
+	print_timing("memory", n, 0, &tm, 0);
+	for (unsigned r = 0; r < o->reps; r++)
+		one_load(hl, paths, n, r, &tc);
+	print_timing("csv", n, 0, &tc, (bytes[0] + bytes[1]) / 2);
+	with_readers(hl, sets, paths, plates, n, o);
+	edit_visibility(hl, n, o);
+	hotlist_destroy(hl, NULL);
+	for (int s = 0; s < 2; s++) {
+		unlink(paths[s]);
+		free(paths[s]);
+		free(sets[s]);
+	}
+	free(plates);
+}
+
+int main(int argc, char **argv)
+{
+	static const char usage[] =
+		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] "
+		"[--reader-reps N] [--readers N] [--edits N] [--settle-ms N] [--tmpdir DIR] "
+		"[--trace-prefix PATH] [--seed N]";
+	unsigned cores = bench_cores();
+	struct opts o = { .min_entries = 1000000,
+			  .max_entries = 10000000,
+			  .reps = BENCH_REPS_DEFAULT,
+			  .reader_reps = 1,
+			  .seed = BENCH_SEED_DEFAULT,
+			  .readers = cores > 1 ? cores - 1 : 1,
+			  .edits = 200,
+			  .settle_ms = 300 };
+
+	o.tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--smoke") == 0) {
+			o.min_entries = 10000;
+			o.max_entries = 10000;
+			o.edits = 20;
+			o.settle_ms = 20;
+		} else if (!bench_opt_u64(argc, argv, &i, "--min-entries", &o.min_entries) &&
+			   !bench_opt_u64(argc, argv, &i, "--max-entries", &o.max_entries) &&
+			   !bench_opt_u64(argc, argv, &i, "--reps", &o.reps) &&
+			   !bench_opt_u64(argc, argv, &i, "--reader-reps", &o.reader_reps) &&
+			   !bench_opt_u64(argc, argv, &i, "--readers", &o.readers) &&
+			   !bench_opt_u64(argc, argv, &i, "--edits", &o.edits) &&
+			   !bench_opt_u64(argc, argv, &i, "--settle-ms", &o.settle_ms) &&
+			   !bench_opt_str(argc, argv, &i, "--tmpdir", &o.tmpdir) &&
+			   !bench_opt_str(argc, argv, &i, "--trace-prefix", &o.trace_prefix) &&
+			   !bench_opt_u64(argc, argv, &i, "--seed", &o.seed)) {
+			bench_bad_option(argv[0], argv[i], usage);
+		}
+	}
+	if (o.reps < 1 || o.reps > 16 || o.reader_reps < 1 || o.reader_reps > 16 || o.readers < 1 ||
+	    o.readers > MAX_READERS || o.edits < 1 || o.min_entries < 100 ||
+	    o.max_entries > 100000000) {
+		fprintf(stderr, "%s: bad arguments\nusage: %s %s\n", argv[0], argv[0], usage);
+		return 2;
+	}
+	bench_header("reload");
+	for (size_t n = o.min_entries; n <= o.max_entries; n *= 10)
+		run_size(n, &o);
+	if (failures)
+		printf("# check=FAIL %d failed checks\n", failures);
+	return failures ? 1 : 0;
+}

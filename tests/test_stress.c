@@ -8,7 +8,10 @@
  *  2. a plate never listed never hits;
  *  3. a batch sees one version per list: every hit of one batch from list L
  *     carries the same list_version, and that version's marker category;
- *  4. a plate that is put and removed hits at most once per read.
+ *  4. a plate that is put and removed hits at most once per read;
+ *  5. the same holds for reads submitted to the asynchronous path meanwhile
+ *     (2 producers, 2 workers, a small queue): every one matched, each
+ *     always-listed plate hitting both lists exactly once.
  * Run under ThreadSanitizer in CI: data races and use-after-free in the RCU
  * reclamation would show there.
  */
@@ -27,6 +30,7 @@
 #define ROUNDS 1000
 #endif
 #define READERS 3
+#define PRODUCERS 2
 #define ENTRIES 2000
 #define BATCH 64
 
@@ -151,23 +155,66 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* The asynchronous path under the same writer: the workers' callbacks
+ * count hits of plates present in every version (ALW*) and of plates never
+ * listed (NEV*). Every submitted ALW read must hit both lists, exactly. */
+static atomic_long async_always, async_never, async_reads;
+
+static void async_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)user;
+	if (strncmp(h->entry_plate, "ALW", 3) == 0)
+		atomic_fetch_add(&async_always, 1);
+	else if (strncmp(h->entry_plate, "NEV", 3) == 0)
+		atomic_fetch_add(&async_never, 1);
+}
+
+static void *producer(void *arg)
+{
+	char plate[12], camera[8];
+	long id = (long)arg, n = 0;
+	snprintf(camera, sizeof(camera), "cam-%ld", id);
+	while (!atomic_load(&writer_done) || n < 100) {
+		snprintf(plate, sizeof(plate), n % 2 ? "ALW%ld" : "NEV%ld", n % 10);
+		struct hotlist_read r = { .plate = plate, .camera = camera };
+		ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+		atomic_fetch_add(&async_reads, n % 2);
+		n++;
+	}
+	return NULL;
+}
+
 START_TEST(readers_and_writer)
 {
 	for (int i = 0; i < ENTRIES; i++)
 		snprintf(plates[i], sizeof(plates[i]), "P%05d", i * 7);
-	ck_assert_int_eq(hotlist_create(&hl, NULL), 0);
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.queue_capacity = 256;
+	cfg.on_hit = async_hit;
+	cfg.suppress_window_us = 0;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
 	ck_assert_int_eq(replace_list("alpha", 0), 0);
 	ck_assert_int_eq(replace_list("beta", 0), 0);
 	atomic_store(&writer_done, false);
-	pthread_t w, r[READERS];
+	pthread_t w, r[READERS], p[PRODUCERS];
 	for (long i = 0; i < READERS; i++)
 		pthread_create(&r[i], NULL, reader, (void *)i);
+	for (long i = 0; i < PRODUCERS; i++)
+		pthread_create(&p[i], NULL, producer, (void *)i);
 	pthread_create(&w, NULL, writer, NULL);
 	pthread_join(w, NULL);
 	for (int i = 0; i < READERS; i++)
 		pthread_join(r[i], NULL);
+	for (int i = 0; i < PRODUCERS; i++)
+		pthread_join(p[i], NULL);
+	ck_assert_int_eq(hotlist_flush(hl), 0);
+	ck_assert_int_eq(atomic_load(&async_never), 0);
+	ck_assert_int_eq(atomic_load(&async_always), 2 * atomic_load(&async_reads));
 	struct hotlist_stats st = { .struct_size = sizeof(st) };
 	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.refused, 0);
 	ck_assert_uint_eq(st.reloads, ROUNDS + 2);
 	ck_assert_uint_gt(st.reads, 0);
 	hotlist_destroy(hl, NULL);

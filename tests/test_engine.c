@@ -10,9 +10,11 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_SEEN 64
 
@@ -666,6 +668,54 @@ START_TEST(async_not_configured)
 }
 END_TEST
 
+/* A slow callback holds up its worker: with REFUSE and a small queue the
+ * producer sees HOTLIST_EAGAIN (counted), every accepted read is still called
+ * back, and destroy drains what is queued and says how many. */
+static atomic_int slow_hits;
+
+static void slow_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+	struct timespec ts = { 0, 2000000 }; /* 2 ms */
+	nanosleep(&ts, NULL);
+	atomic_fetch_add(&slow_hits, 1);
+}
+
+START_TEST(slow_callback_and_destroy_drain)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 1;
+	cfg.queue_capacity = 8;
+	cfg.backpressure = HOTLIST_REFUSE;
+	cfg.on_hit = slow_hit;
+	cfg.suppress_window_us = 0;
+	struct hotlist *hl;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist_entry e = { .plate = "SL1" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	atomic_store(&slow_hits, 0);
+	int accepted = 0, refused = 0;
+	struct hotlist_read r = { .plate = "SL1", .camera = "c" };
+	for (int i = 0; i < 200; i++) {
+		int rc = hotlist_submit(hl, &r);
+		ck_assert(rc == 0 || rc == HOTLIST_EAGAIN);
+		accepted += rc == 0;
+		refused += rc == HOTLIST_EAGAIN;
+	}
+	ck_assert_int_gt(refused, 0); /* 200 reads, 8 slots, 2 ms each */
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.refused, (uint64_t)refused);
+	ck_assert_uint_eq(st.submitted, (uint64_t)accepted);
+	uint64_t drained = 0;
+	hotlist_destroy(hl, &drained);
+	ck_assert_int_eq(atomic_load(&slow_hits), accepted);
+	ck_assert_uint_le(drained, 9); /* the queue, and the read in the worker's hands */
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -689,6 +739,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, async_block);
 	tcase_add_test(tc, async_refuse);
 	tcase_add_test(tc, async_not_configured);
+	tcase_add_test(tc, slow_callback_and_destroy_drain);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -227,8 +227,8 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *n
 	return 0;
 }
 
-int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, uint64_t line,
-			 unsigned flags, char *reason)
+int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, unsigned flags,
+			 char *reason)
 {
 	struct hl_meta m;
 	char norm[HOTLIST_PLATE_MAX + 1];
@@ -258,7 +258,6 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, ui
 	m.reference_off = (uint32_t)r;
 	struct hl_bentry *be = &b->v[b->n++];
 	be->m = m;
-	be->line = line;
 	return 0;
 nomem:
 	b->failed = HOTLIST_ENOMEM;
@@ -282,8 +281,8 @@ int hotlist__builder_add_meta(struct hl_builder *b, const struct hl_base *base, 
 	char cc[3];
 	hotlist__country_str(m->country, cc);
 	e.country = cc;
-	int rc = hotlist__builder_add(b, &e, i + 1,
-				      m->flags & ~(HL_M_COVERT | HL_M_LAST | HL_M_PATTERN), reason);
+	int rc = hotlist__builder_add(b, &e, m->flags & ~(HL_M_COVERT | HL_M_LAST | HL_M_PATTERN),
+				      reason);
 	return rc == HOTLIST_ENOMEM ? rc : 0;
 }
 

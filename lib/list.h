@@ -51,7 +51,6 @@ struct hl_base {
 /* An entry being collected, before the base is built. */
 struct hl_bentry {
 	struct hl_meta m; /* string offsets point into the builder's strings */
-	uint64_t line; /* row or array position, for reports */
 };
 
 struct hl_builder {
@@ -73,8 +72,8 @@ int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes);
  * with reason filled (96 bytes) for a bad entry, or HOTLIST_ENOMEM.
  * flags: extra HL_M_* bits (HL_M_ANY_CATEGORY for hide records).
  */
-int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, uint64_t line,
-			 unsigned flags, char *reason);
+int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, unsigned flags,
+			 char *reason);
 /* Append entry i of base as is (for folding edits into a new base). */
 int hotlist__builder_add_meta(struct hl_builder *b, const struct hl_base *base, uint32_t i);
 /*

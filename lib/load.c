@@ -45,7 +45,7 @@ static int csv_row(void *ctx, const struct hotlist_entry *e, uint64_t line, char
 {
 	struct load_ctx *c = ctx;
 	c->rep.rows++;
-	int rc = hotlist__builder_add(&c->b, e, line, 0, reason);
+	int rc = hotlist__builder_add(&c->b, e, 0, reason);
 	if (rc == HOTLIST_ENOMEM)
 		c->fatal = rc;
 	c->row_refused = rc != 0;
@@ -163,7 +163,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		c.fatal = HOTLIST_ENOMEM;
 	for (size_t i = 0; i < n && !c.fatal; i++) {
 		c.rep.rows++;
-		rc = hotlist__builder_add(&c.b, &entries[i], i + 1, 0, reason);
+		rc = hotlist__builder_add(&c.b, &entries[i], 0, reason);
 		if (rc == HOTLIST_ENOMEM)
 			c.fatal = rc;
 		else if (rc)
@@ -273,7 +273,7 @@ int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry
 	struct hl_builder b;
 	char reason[96];
 	hotlist__builder_init(&b, hl->a);
-	rc = hotlist__builder_add(&b, e, 1, 0, reason);
+	rc = hotlist__builder_add(&b, e, 0, reason);
 	hotlist__builder_fini(&b);
 	struct hl_key k;
 	hl_country c = 0;

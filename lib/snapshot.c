@@ -453,7 +453,7 @@ static int ops_base(struct hotlist *hl, const struct hl_list *l, int kind, struc
 		struct hotlist_entry e = op->e;
 		hotlist__country_str(op->country, cc);
 		e.country = cc;
-		rc = hotlist__builder_add(&b, &e, i + 1, op->flags, reason);
+		rc = hotlist__builder_add(&b, &e, op->flags, reason);
 		n++;
 	}
 	if (!rc && n)

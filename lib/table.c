@@ -24,7 +24,7 @@
  *   | *buckets | nbuckets | seed | count | bucket_bytes | max_probe |
  *   +----------+----------+------+-------+--------------+-----------+
  *
- *   bucket array, 64-byte aligned (2 MiB aligned + MADV_HUGEPAGE if >= 4 MiB)
+ *   bucket array, 64-byte aligned (2 MiB aligned + MADV_HUGEPAGE if >= 4 MiB, by alloc.c)
  *   byte 0          16              32              48              64
  *   +---------------+---------------+---------------+---------------+
  *   | lo  |hi |val  | lo  |hi |val  | lo  |hi |val  | lo  |hi |val  | bucket 0
@@ -76,7 +76,6 @@
 #include <assert.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #ifdef HL_TABLE_TEST_BAD_HASH
 /* Test hook: buckets scanned by lookups, so tests can check how far a miss
@@ -114,14 +113,11 @@ atomic_ulong hotlist__table_test_scans;
 #define HL_TABLE_BUILD_RING (4 * HL_TABLE_PREFETCH_AHEAD)
 
 /*
- * Bucket arrays of at least HL_TABLE_HUGE_MIN are aligned to a 2 MiB huge
- * page and advised MADV_HUGEPAGE: a random lookup in a 10 M-entry table
- * (~190 MB) misses the TLB almost always with 4 KiB pages, and the page walk
- * adds to the DRAM miss. Below 4 MiB the alignment would waste too large a
- * share of the allocation.
+ * Bucket arrays of 4 MiB and more come 2 MiB-aligned and advised
+ * MADV_HUGEPAGE from hotlist__alloc() (alloc.c does it for every large
+ * block): a random lookup in a 10 M-entry table (~190 MB) misses the TLB
+ * almost always with 4 KiB pages, and the page walk adds to the DRAM miss.
  */
-#define HL_TABLE_HUGE_PAGE ((size_t)2 << 20)
-#define HL_TABLE_HUGE_MIN ((size_t)4 << 20)
 
 /* Which slot pair of a full bucket holds which bit (see the diagram). */
 #define SPILL_PAIR 0
@@ -392,23 +388,15 @@ static void init_buckets(struct hl_bucket *b, uint64_t nbuckets)
 /* Allocate the empty bucket array of t (nbuckets set). 0 or HOTLIST_ENOMEM. */
 static int alloc_buckets(struct hl_table *t, const struct hotlist_allocator *a)
 {
-	size_t bytes, align = HL_CACHE_LINE;
+	size_t bytes;
 	void *p;
 
 	if (t->nbuckets > SIZE_MAX / sizeof(struct hl_bucket))
 		return HOTLIST_ENOMEM;
 	bytes = (size_t)t->nbuckets * sizeof(struct hl_bucket);
-	if (bytes >= HL_TABLE_HUGE_MIN)
-		align = HL_TABLE_HUGE_PAGE;
-	p = hotlist__alloc(a, bytes, align);
+	p = hotlist__alloc(a, bytes, HL_CACHE_LINE); /* huge pages: see above */
 	if (!p)
 		return HOTLIST_ENOMEM;
-#ifdef MADV_HUGEPAGE
-	/* Before the first touch, so init_buckets() faults in huge pages.
-	 * Only whole huge pages; failure (THP off, foreign memory) is harmless. */
-	if (align == HL_TABLE_HUGE_PAGE)
-		(void)madvise(p, bytes & ~(HL_TABLE_HUGE_PAGE - 1), MADV_HUGEPAGE);
-#endif
 	init_buckets(p, t->nbuckets);
 	t->buckets = p;
 	t->bucket_bytes = bytes;

@@ -59,12 +59,17 @@ struct hotlist {
 	atomic_uint_fast64_t reloads, reload_failures, edits;
 	atomic_int_fast64_t reload_last_us, reload_max_us, reload_total_us;
 	uint64_t next_version; /* writer-only */
+	uint32_t edits_fold; /* writer-only: HL_EDITS_FOLD, lowered by tests */
 };
 
 /* ---- snapshot.c ---- */
 int hotlist__snap_init(struct hotlist *hl);
 /* Free the state and every list; waits for pending reclamation. Control. */
 void hotlist__snap_fini(struct hotlist *hl);
+/* Tests: fold a list's edits once it has more than n (default HL_EDITS_FOLD,
+ * which makes an edit cost up to ~1 ms; too slow for a test under a
+ * sanitizer that wants to fold many times). Writer. */
+void hotlist__snap_set_edits_fold(struct hotlist *hl, uint32_t n);
 /* Read side: enter returns the current state, valid until exit. Never
  * blocks. Nesting is allowed. */
 const struct hl_state *hotlist__snap_enter(struct hotlist *hl);

@@ -330,12 +330,20 @@ static int install(struct hotlist *hl, struct hl_list *l)
 	return 0;
 }
 
+void hotlist__snap_set_edits_fold(struct hotlist *hl, uint32_t n)
+{
+	pthread_mutex_lock(&hl->wlock);
+	hl->edits_fold = n;
+	pthread_mutex_unlock(&hl->wlock);
+}
+
 int hotlist__snap_init(struct hotlist *hl)
 {
 	struct hl_state *st = state_copy(hl, NULL);
 	if (!st)
 		return HOTLIST_ENOMEM;
 	atomic_init(&hl->state, st);
+	hl->edits_fold = HL_EDITS_FOLD;
 	if (pthread_mutex_init(&hl->wlock, NULL)) {
 		hotlist__free(hl->a, st, sizeof(*st));
 		return HOTLIST_ENOMEM;
@@ -490,14 +498,17 @@ static int fold(struct hotlist *hl, struct hl_list *l)
 	return 0;
 }
 
-/* Make the new version l from its ops: rebuild the edit layer, or fold. */
+/* Make the new version l from its ops: rebuild the edit layer, then fold it
+ * into the base once there are too many. The layer must exist before a fold:
+ * fold takes the edits from it (folding without it dropped every pending
+ * edit, found by test_engine's many_edits_fold with a low threshold). */
 static int rebuild(struct hotlist *hl, struct hl_list *l)
 {
-	if (l->n_ops > HL_EDITS_FOLD)
-		return fold(hl, l);
 	int rc = ops_base(hl, l, HL_OP_ADD, &l->adds);
 	if (!rc)
 		rc = ops_base(hl, l, HL_OP_HIDE, &l->hides);
+	if (!rc && l->n_ops > hl->edits_fold)
+		rc = fold(hl, l);
 	return rc;
 }
 

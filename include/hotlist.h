@@ -170,10 +170,12 @@ struct hotlist_hit {
  * Threads: for hotlist_match*(), the caller's thread; for hotlist_submit(),
  * an engine worker thread. Several may run at once.
  * It must not: block for long (it holds up that worker and delays the
- * freeing of replaced lists), call hotlist_destroy(), or call a writer
- * function (hotlist_replace, _load_csv, _put, _remove, _drop_list): those
- * return HOTLIST_EDEADLK when called from a callback. It may call
- * hotlist_match*(), hotlist_submit() (with HOTLIST_REFUSE) and hotlist_stats().
+ * freeing of replaced lists); call a writer function (hotlist_replace,
+ * _load_csv, _put, _remove, _drop_list, _set_list_options), hotlist_shutdown()
+ * or hotlist_flush() on a worker: those return HOTLIST_EDEADLK when called
+ * from a callback; call hotlist_destroy(): the library aborts with a message.
+ * It may call hotlist_match*(), hotlist_submit() (a worker's own full queue
+ * answers HOTLIST_EAGAIN rather than wait) and hotlist_stats().
  * Ownership: every pointer in hit is borrowed for the duration of the call.
  */
 typedef void (*hotlist_hit_fn)(const struct hotlist_hit *hit, void *user);
@@ -212,13 +214,31 @@ struct hotlist;
 HOTLIST_API int hotlist_create(struct hotlist **out, const struct hotlist_config *cfg);
 
 /**
- * Destroy an engine: refuse new submits (HOTLIST_ESHUTDOWN), drain the
- * queues (every read already accepted is matched and called back), stop
- * the workers, wait for replaced lists to be freed, free everything.
- * @param pending if not NULL, receives the number of reads drained.
- * Threads: control; no other call on hl may be running or start (submits
- * racing with destroy are answered HOTLIST_ESHUTDOWN until the workers have
- * stopped). Blocks for one RCU grace period. NULL is fine.
+ * Stop the asynchronous path of a running engine: refuse new submits (they
+ * return HOTLIST_ESHUTDOWN from now on), drain the queues (every read already
+ * accepted is matched and called back), stop the workers. Everything else
+ * keeps working: hotlist_match*(), the writers, hotlist_stats(). This is the
+ * way to stop an engine while producer threads may still be submitting: call
+ * hotlist_shutdown(), let each producer stop on HOTLIST_ESHUTDOWN and join it,
+ * then call hotlist_destroy().
+ * @param pending if not NULL, receives the number of reads drained (0 when
+ *        already shut down, or for an engine without workers).
+ * @return 0; HOTLIST_EINVAL (hl NULL); HOTLIST_EDEADLK (called from a hit
+ *         callback, where it would wait on itself).
+ * Threads: any but a callback; calls that race all return once drained.
+ */
+HOTLIST_API int hotlist_shutdown(struct hotlist *hl, uint64_t *pending);
+
+/**
+ * Destroy an engine: shut it down as hotlist_shutdown() (if not done yet),
+ * wait for replaced lists to be freed, free everything.
+ * @param pending if not NULL, receives the number of reads drained here.
+ * Threads: control. No other call on hl may start once destroy has begun
+ * (stop producers with hotlist_shutdown() first); a submit already blocked
+ * in it when destroy begins returns HOTLIST_ESHUTDOWN before anything is
+ * freed. Calling it from a hit callback is a bug the library reports on
+ * stderr and aborts on (it would free the engine under its own caller).
+ * Blocks for one RCU grace period. NULL is fine.
  */
 HOTLIST_API void hotlist_destroy(struct hotlist *hl, uint64_t *pending);
 

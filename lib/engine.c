@@ -12,6 +12,8 @@
 #include "engine.h"
 #include "ingest.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Defaults, named for hotlist_config_init. */
@@ -112,10 +114,37 @@ int hotlist_create(struct hotlist **out, const struct hotlist_config *cfg)
 	return 0;
 }
 
+/* A hit callback (inline or on a worker) may not wait for the engine. */
+static int in_callback(void)
+{
+	return hotlist__in_callback || hotlist__ingest_is_worker();
+}
+
+int hotlist_shutdown(struct hotlist *hl, uint64_t *pending)
+{
+	if (pending)
+		*pending = 0;
+	if (!hl)
+		return HOTLIST_EINVAL;
+	if (in_callback())
+		return HOTLIST_EDEADLK;
+	uint64_t drained = hl->ing ? hotlist__ingest_stop(hl->ing) : 0;
+	if (pending)
+		*pending = drained;
+	return 0;
+}
+
 void hotlist_destroy(struct hotlist *hl, uint64_t *pending)
 {
 	if (!hl)
 		return;
+	if (in_callback()) {
+		/* Always on: the alternative is freeing the engine under the
+		 * callback's own caller, a use-after-free with no diagnosis. */
+		fprintf(stderr, "hotlist: hotlist_destroy() called from a hit callback; "
+				"aborting (see hotlist_hit_fn in hotlist.h)\n");
+		abort();
+	}
 	uint64_t drained = hl->ing ? hotlist__ingest_destroy(hl->ing) : 0;
 	if (pending)
 		*pending = drained;

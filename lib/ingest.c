@@ -42,9 +42,12 @@
  *   done_cv    flushers wait for done to reach their target; broadcast when a
  *              batch is retired while some wait.
  *
- * Shutdown: destroy sets g->closing (seq_cst), then each queue's stopping
- * under its mutex and broadcasts, joins the workers (who drain first), then
- * waits until no submit or flush is inside any queue before freeing. A
+ * Shutdown, in two steps so that producers may still be running after the
+ * first: stop sets g->closing (seq_cst), then each queue's stopping under its
+ * mutex and broadcasts, and joins the workers (who drain first); the memory
+ * stays, so every later submit is answered HOTLIST_ESHUTDOWN. Destroy stops
+ * (if not yet done), then waits until no submit or flush is inside any queue
+ * before freeing. A
  * producer registers in q->inside (seq_cst) before it reads g->closing;
  * destroy writes closing before it reads inside (seq_cst): Dekker's pattern,
  * so either the producer sees closing or destroy sees the producer and waits.
@@ -113,6 +116,8 @@ struct hl_ingest {
 	const struct hotlist_allocator *a;
 	_Atomic unsigned rr; /* round robin for reads without a camera */
 	_Atomic bool closing;
+	pthread_mutex_t stop_mu; /* serialises hotlist__ingest_stop() callers */
+	bool stopped; /* under stop_mu: workers drained and joined */
 };
 
 static _Thread_local int tl_is_worker;
@@ -233,6 +238,7 @@ static void free_all(struct hl_ingest *g, unsigned inited)
 
 	for (unsigned i = 0; i < inited; i++)
 		queue_fini(g, &g->q[i]);
+	pthread_mutex_destroy(&g->stop_mu);
 	hotlist__free(a, g->q, (size_t)g->n * sizeof(struct hl_queue));
 	hotlist__free(a, g, sizeof(*g));
 }
@@ -285,6 +291,7 @@ static int ingest_alloc(struct hl_ingest **out, unsigned workers, size_t capacit
 		hotlist__free(a, g, sizeof(*g));
 		return HOTLIST_ENOMEM;
 	}
+	pthread_mutex_init(&g->stop_mu, NULL);
 	for (i = 0; i < workers && !err; i++)
 		err = queue_init(g, &g->q[i], i, per);
 	if (err) {
@@ -324,14 +331,27 @@ int hotlist__ingest_create(struct hl_ingest **out, unsigned workers, size_t capa
 	return 0;
 }
 
+uint64_t hotlist__ingest_stop(struct hl_ingest *g)
+{
+	uint64_t waiting = 0;
+
+	HL_DEBUG_ASSERT(!tl_is_worker);
+	pthread_mutex_lock(&g->stop_mu);
+	if (!g->stopped) {
+		waiting = stop_workers(g, g->n);
+		g->stopped = true;
+	}
+	pthread_mutex_unlock(&g->stop_mu);
+	return waiting;
+}
+
 uint64_t hotlist__ingest_destroy(struct hl_ingest *g)
 {
 	uint64_t waiting;
 
 	if (!g)
 		return 0;
-	HL_DEBUG_ASSERT(!tl_is_worker);
-	waiting = stop_workers(g, g->n);
+	waiting = hotlist__ingest_stop(g);
 	/* Submits woken from not_full, and any that raced in, leave quickly:
 	 * they see closing or stopping. seq_cst: the load half of the Dekker
 	 * pair, and it orders their last touch of q (the unlock, the release

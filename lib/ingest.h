@@ -63,8 +63,16 @@ int hotlist__ingest_flush(struct hl_ingest *q);
 uint64_t hotlist__ingest_pending(const struct hl_ingest *q);
 
 /*
- * Stop accepting (submit -> HOTLIST_ESHUTDOWN), drain everything accepted,
- * join workers, free. Returns how many reads were waiting when it began
+ * Stop accepting (submit -> HOTLIST_ESHUTDOWN from now on), drain everything
+ * accepted, join the workers; the memory stays, so producers that are still
+ * running get HOTLIST_ESHUTDOWN. Returns how many reads were waiting when it
+ * began (0 if already stopped). Callers that race wait for the first one.
+ * Threads: control; not from a worker.
+ */
+uint64_t hotlist__ingest_stop(struct hl_ingest *q);
+
+/*
+ * Stop (as hotlist__ingest_stop(), if not done yet), then free. Returns how many reads were waiting when it began
  * (all of them have been through fn on return). NULL is fine (returns 0).
  * Threads: control; not from a worker. A submit or flush already running
  * when it is called finishes (submit with 0 or HOTLIST_ESHUTDOWN) before

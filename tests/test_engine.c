@@ -12,6 +12,8 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -724,6 +726,157 @@ START_TEST(slow_callback_and_destroy_drain)
 }
 END_TEST
 
+/* ---- stopping an engine whose producers are still submitting ---- */
+
+#define SD_PRODUCERS 8
+#define SD_ACCEPTED_BEFORE_STOP 2000
+
+static atomic_long sd_hits, sd_accepted;
+
+static void sd_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+	atomic_fetch_add(&sd_hits, 1);
+}
+
+struct sd_producer {
+	struct hotlist *hl;
+	int id, last_rc;
+	long accepted;
+};
+
+/* Submit until the engine says it has shut down. */
+static void *sd_produce(void *arg)
+{
+	struct sd_producer *p = arg;
+	char cam[16];
+	snprintf(cam, sizeof(cam), "cam-%d", p->id);
+	struct hotlist_read r = { .plate = "SD1", .camera = cam };
+	int rc;
+	while ((rc = hotlist_submit(p->hl, &r)) == 0) {
+		p->accepted++;
+		atomic_fetch_add(&sd_accepted, 1);
+	}
+	p->last_rc = rc;
+	return NULL;
+}
+
+/* hotlist_shutdown() with 8 producers in full flow: each stops on
+ * HOTLIST_ESHUTDOWN, every read accepted is called back exactly once, and
+ * the engine goes on answering inline reads and edits until destroyed. */
+START_TEST(shutdown_while_submitting)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.queue_capacity = 64;
+	cfg.backpressure = HOTLIST_BLOCK;
+	cfg.on_hit = sd_hit;
+	cfg.suppress_window_us = 0;
+	struct hotlist *hl;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist_entry e = { .plate = "SD1" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	atomic_store(&sd_hits, 0);
+	atomic_store(&sd_accepted, 0);
+	struct sd_producer p[SD_PRODUCERS];
+	pthread_t t[SD_PRODUCERS];
+	for (int i = 0; i < SD_PRODUCERS; i++) {
+		p[i] = (struct sd_producer){ .hl = hl, .id = i };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, sd_produce, &p[i]), 0);
+	}
+	while (atomic_load(&sd_accepted) < SD_ACCEPTED_BEFORE_STOP)
+		sched_yield();
+	uint64_t drained = 999;
+	ck_assert_int_eq(hotlist_shutdown(hl, &drained), 0);
+	ck_assert_uint_le(drained, 64 + 2); /* the queues, and a read per worker */
+	long accepted = 0;
+	for (int i = 0; i < SD_PRODUCERS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(p[i].last_rc, HOTLIST_ESHUTDOWN);
+		accepted += p[i].accepted;
+	}
+	ck_assert_int_ge(accepted, SD_ACCEPTED_BEFORE_STOP);
+	ck_assert_int_eq(atomic_load(&sd_hits), accepted);
+	/* Still an engine: submits refused, everything else answers. */
+	struct hotlist_read r = { .plate = "SD1" };
+	ck_assert_int_eq(hotlist_submit(hl, &r), HOTLIST_ESHUTDOWN);
+	ck_assert_int_eq(hotlist_flush(hl), 0);
+	ck_assert_int_eq(count(hl, "SD1", NULL), 1);
+	struct hotlist_entry e2 = { .plate = "SD2" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &e2), 0);
+	ck_assert_int_eq(count(hl, "SD2", NULL), 1);
+	ck_assert_int_eq(hotlist_shutdown(hl, &drained), 0);
+	ck_assert_uint_eq(drained, 0);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.submitted, (uint64_t)accepted);
+	ck_assert_uint_eq(st.pending, 0);
+	hotlist_destroy(hl, &drained);
+	ck_assert_uint_eq(drained, 0);
+	ck_assert_int_eq(atomic_load(&sd_hits), accepted);
+}
+END_TEST
+
+static struct hotlist *cbk_engine;
+static atomic_int cbk_rc;
+
+static void shutdown_in_callback(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+	atomic_store(&cbk_rc, hotlist_shutdown(cbk_engine, NULL));
+}
+
+/* From a callback, inline or on a worker, shutdown would wait on itself. */
+START_TEST(shutdown_from_callback_refused)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 1;
+	cfg.on_hit = shutdown_in_callback;
+	cfg.suppress_window_us = 0;
+	struct hotlist *hl;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	cbk_engine = hl;
+	struct hotlist_entry e = { .plate = "CB1" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	struct hotlist_read r = { .plate = "CB1" };
+	atomic_store(&cbk_rc, 1);
+	ck_assert_int_eq(hotlist_match(hl, &r, shutdown_in_callback, NULL), 1);
+	ck_assert_int_eq(atomic_load(&cbk_rc), HOTLIST_EDEADLK);
+	atomic_store(&cbk_rc, 1);
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	ck_assert_int_eq(hotlist_flush(hl), 0);
+	ck_assert_int_eq(atomic_load(&cbk_rc), HOTLIST_EDEADLK);
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0); /* not shut down */
+	ck_assert_int_eq(hotlist_shutdown(NULL, NULL), HOTLIST_EINVAL);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+static void destroy_in_callback(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+	hotlist_destroy(cbk_engine, NULL);
+}
+
+/* Destroy from a callback would free the engine under its caller: the
+ * library says so and aborts (Check runs this test in a child process and
+ * expects SIGABRT). */
+START_TEST(destroy_from_callback_aborts)
+{
+	struct hotlist *hl = engine(0);
+	cbk_engine = hl;
+	struct hotlist_entry e = { .plate = "CB2" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	struct hotlist_read r = { .plate = "CB2" };
+	hotlist_match(hl, &r, destroy_in_callback, NULL);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -748,6 +901,9 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, async_refuse);
 	tcase_add_test(tc, async_not_configured);
 	tcase_add_test(tc, slow_callback_and_destroy_drain);
+	tcase_add_test(tc, shutdown_while_submitting);
+	tcase_add_test(tc, shutdown_from_callback_refused);
+	tcase_add_test_raise_signal(tc, destroy_from_callback_aborts, SIGABRT);
 	suite_add_tcase(s, tc);
 	return s;
 }

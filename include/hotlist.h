@@ -490,6 +490,28 @@ HOTLIST_API int hotlist_normalise_plate(const char *plate, char *out);
  */
 HOTLIST_API int hotlist_normalise_country(const char *country, char out[3]);
 
+/* ---- fork() ----------------------------------------------------------------
+ * A process that forks and then execs (system(), popen(), posix_spawn) needs
+ * nothing: the child runs no hotlist code. A child that goes on without exec
+ * may use hotlist only if the three hooks below surround that fork:
+ *     hotlist_fork_prepare();
+ *     pid_t pid = fork();
+ *     if (pid == 0) hotlist_fork_child(); else hotlist_fork_parent();
+ * They park liburcu's reclamation thread and lock its reader registry over
+ * the fork. Call them around the fork itself rather than through
+ * pthread_atfork(): liburcu warns that its hooks can hang there when
+ * reclamation frees memory with glibc's malloc (HOTLIST_JEMALLOC=OFF).
+ * In such a child: hotlist_match*() and hotlist_stats() on an engine inherited
+ * from the parent work; hotlist_create() and everything on the child's own
+ * engines work; an inherited engine must not be submitted to, written to or
+ * destroyed (its worker threads and its writer's lock state stayed in the
+ * parent); let the child exit without destroying it. docs/SECURITY.md.
+ * Threads: as fork() itself; the hooks take no arguments and never fail.
+ */
+HOTLIST_API void hotlist_fork_prepare(void);
+HOTLIST_API void hotlist_fork_parent(void);
+HOTLIST_API void hotlist_fork_child(void);
+
 #ifdef __cplusplus
 }
 #endif

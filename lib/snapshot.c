@@ -153,6 +153,26 @@ static void list_free(struct hotlist *hl, struct hl_list *l)
 	hotlist__free(hl->a, l, sizeof(*l));
 }
 
+/* fork(): liburcu-bp's own hooks, in the order its documentation gives
+ * (call_rcu threads parked first, the reader registry locked last). */
+void hotlist_fork_prepare(void)
+{
+	urcu_bp_call_rcu_before_fork();
+	urcu_bp_before_fork();
+}
+
+void hotlist_fork_parent(void)
+{
+	urcu_bp_after_fork_parent();
+	urcu_bp_call_rcu_after_fork_parent();
+}
+
+void hotlist_fork_child(void)
+{
+	urcu_bp_after_fork_child();
+	urcu_bp_call_rcu_after_fork_child();
+}
+
 uint64_t hotlist__snap_seed(void)
 {
 	uint64_t s;

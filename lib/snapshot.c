@@ -289,6 +289,7 @@ static void state_free_cb(struct rcu_head *head)
 	struct hotlist *hl = st->hl;
 	list_free(hl, st->retired);
 	hotlist__free(hl->a, st, sizeof(*st));
+	HL_TSAN_RELEASE(); /* our reads of hl, before destroy frees it after the barrier */
 }
 
 static struct hl_state *state_copy(struct hotlist *hl, const struct hl_state *old)

@@ -36,6 +36,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 cmake --build "$build" -j2 --target bench_floor bench_lookup bench_scaling bench_reload \
     bench_latency >/dev/null
+cmake --build "$build" -j2 --target bench_flood >/dev/null # hash flooding (bench_flood.c)
 bin="$build/bench"
 
 host=$(hostname -s 2>/dev/null || echo host)
@@ -105,6 +106,7 @@ if [ "$smoke" = 1 ]; then
     run bench_scaling --smoke
     run bench_reload --smoke --trace-prefix "$work/reload"
     run bench_latency --smoke
+    run bench_flood --smoke
 else
     run bench_floor --mib 1024
     run bench_lookup --max-entries 1e7 --lookups 2e6 --redis-lookups 20000 --e2e-reads 2e6
@@ -114,6 +116,8 @@ else
     # Diagnostic: the same with one producer thread instead of 8, to tell the
     # engine's queueing from the scheduling of 10 threads on 2 cores.
     run bench_latency --entries 1e6 --producers 1
+    # Hash flooding: plates crafted against a known seed, 1e6 entries (~40 s).
+    run bench_flood --entries 1e6
 fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out"
 

@@ -23,8 +23,10 @@
  * the M crafted ones, so sizes are equal and the other plates shared.
  *
  * Three levels, each timed against the all-random list of the same size:
- *   table seed=known   hotlist__table_build() with S0 itself: what the random
- *                      per-snapshot seed protects against, and max_probe;
+ *   table seed=known   hotlist__table_build() with S0 itself, as if the seed
+ *                      had leaked: the build sees a placement past 96 buckets
+ *                      and starts again with a seed derived from S0
+ *                      (reseeds= on its line; table.c, "Reseeding");
  *   table seed=fresh   the same keys, another seed: the table alone, no engine;
  *   engine             hotlist_replace() (which draws a fresh seed per
  *                      snapshot) and hotlist_match_batch(), 64 reads a call:
@@ -198,6 +200,7 @@ static void gen_next(struct plate_gen *g)
  * [b2_at, b2_at + b2_w) unless b2_w == 0. */
 struct target {
 	uint64_t nb, b1_at, b1_w, b2_at, b2_w;
+	size_t n; /* keys of the table: for hotlist__table_place_of() */
 };
 
 static bool on_target(const struct target *t, uint64_t h)
@@ -230,6 +233,20 @@ static void keep(const struct hl_key *key, struct hl_key *out, char (*text)[PLAT
 	out[i] = *key;
 }
 
+/* The crafting loop inlines table.c's placement (a call per candidate would
+ * halve its speed); every key it keeps is checked against the library's own
+ * hotlist__table_place_of(), so the copy cannot go stale unnoticed. */
+static void check_placement(const struct target *t, const struct hl_key *key, uint64_t seed)
+{
+	uint64_t b1, b2;
+
+	hotlist__table_place_of(t->n, seed, key, &b1, &b2);
+	if (b1 - t->b1_at >= t->b1_w || (t->b2_w && b2 - t->b2_at >= t->b2_w)) {
+		fprintf(stderr, "bench_flood: placement differs from table.c's\n");
+		exit(1);
+	}
+}
+
 /*
  * Fill out[0..n) with plates on target under seed, from the generators
  * (lengths 6 and 8, alternately), CRAFT_BATCH candidates generated before
@@ -249,9 +266,12 @@ static uint64_t craft(struct plate_gen gen[2], const struct target *t, uint64_t 
 			 * updated would stall on store forwarding too. */
 			batch[i] = (struct hl_key){ .lo = gen[i & 1].k.lo, .hi = gen[i & 1].k.hi };
 		}
-		for (unsigned i = 0; i < CRAFT_BATCH && got < n; i++, tried++)
-			if (on_target(t, XXH3_64bits_withSeed(&batch[i], TABLE_KEY_BYTES, seed)))
-				keep(&batch[i], out, text, got++);
+		for (unsigned i = 0; i < CRAFT_BATCH && got < n; i++, tried++) {
+			if (!on_target(t, XXH3_64bits_withSeed(&batch[i], TABLE_KEY_BYTES, seed)))
+				continue;
+			check_placement(t, &batch[i], seed);
+			keep(&batch[i], out, text, got++);
+		}
 	}
 	return tried;
 }
@@ -259,7 +279,7 @@ static uint64_t craft(struct plate_gen gen[2], const struct target *t, uint64_t 
 /* The attack's target for a list of n keys, with m crafted keys. */
 static struct target target_of(enum attack a, size_t n, size_t m)
 {
-	struct target t = { .nb = buckets_for(n) };
+	struct target t = { .nb = buckets_for(n), .n = n };
 	uint64_t at = t.nb * WINDOW_AT_PCT / 100;
 
 	t.b1_at = at;
@@ -588,8 +608,9 @@ static struct hl_table *build_table(const struct list *l, size_t n, uint64_t see
 	*max_probe = hotlist__table_max_probe(t);
 	failures += !nb_ok;
 	printf("bench=flood_build level=table seed=%s list=%s entries=%zu crafted=%zu "
-	       "build_ms=%.1f nbuckets=%" PRIu64 " max_probe=%u check=%s\n",
-	       seed_name, l->name, n, l->crafted, ms, nb, *max_probe, nb_ok ? "ok" : "FAIL");
+	       "build_ms=%.1f nbuckets=%" PRIu64 " max_probe=%u reseeds=%u check=%s\n",
+	       seed_name, l->name, n, l->crafted, ms, nb, *max_probe, hotlist__table_reseeds(t),
+	       nb_ok ? "ok" : "FAIL");
 	fflush(stdout);
 	return t;
 }

@@ -74,6 +74,7 @@
 #include "internal.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -119,6 +120,21 @@ atomic_ulong hotlist__table_test_scans;
  * almost always with 4 KiB pages, and the page walk adds to the DRAM miss.
  */
 
+/*
+ * Reseeding. Keys crafted to collide under a seed the attacker learnt pile
+ * up on one run of buckets: chains of thousands, lookups 1000x slower and a
+ * build of seconds (bench/bench_flood.c). Random keys never come near:
+ * max_probe is 29-38 at 10^6 keys. A build that would place a key further
+ * than HL_TABLE_RESEED_PROBE buckets along its chain stops at once and starts
+ * again with another seed derived from the secret one (the crafted keys do
+ * not collide under it); after HL_TABLE_RESEEDS tries it takes what comes,
+ * so a build always ends. The test build with a bad hash ignores seeds, so
+ * it never reseeds.
+ */
+#define HL_TABLE_RESEED_PROBE 96
+#define HL_TABLE_RESEEDS 4
+#define HL_TABLE_ERESEED 1 /* internal to this file: start again */
+
 /* Which slot pair of a full bucket holds which bit (see the diagram). */
 #define SPILL_PAIR 0
 #define CHAIN_PAIR 2
@@ -143,6 +159,7 @@ struct hl_table {
 	size_t count;
 	size_t bucket_bytes; /* as allocated, for hotlist__free() */
 	unsigned max_probe; /* buckets a lookup may visit; 0 when empty */
+	unsigned reseeds; /* builds started again with another seed */
 };
 
 static_assert(sizeof(struct hl_slot) == 16, "slot is 16 bytes: key inline, 4 per line");
@@ -349,6 +366,11 @@ unsigned hotlist__table_max_probe(const struct hl_table *t)
 	return t->max_probe;
 }
 
+unsigned hotlist__table_reseeds(const struct hl_table *t)
+{
+	return t->reseeds;
+}
+
 /* ---- build ---------------------------------------------------------------- */
 
 /*
@@ -363,6 +385,7 @@ struct builder {
 	struct hl_table *t;
 	uint32_t *over; /* indexes of keys whose primary was full, in input order */
 	size_t nover;
+	unsigned probe_limit; /* longer placement: HL_TABLE_ERESEED */
 	const struct hotlist_allocator *a;
 };
 
@@ -557,6 +580,8 @@ static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t
 	}
 	if (hops > 0 && cuckoo_step(bd, b2, key, val))
 		return 0;
+	if (2 + hops > bd->probe_limit)
+		return HL_TABLE_ERESEED;
 	put(t, &t->buckets[b], i, key, val, 2 + hops);
 	for (b = b2; hops > 0; hops--, b = next_bucket(b, t->nbuckets))
 		set_bit(&t->buckets[b], CHAIN_PAIR);
@@ -635,6 +660,16 @@ static int place_keys(struct builder *bd, const struct hl_key *keys, const uint3
 	return err;
 }
 
+/* splitmix64's step: a seed as unpredictable as the one it comes from. */
+static uint64_t next_seed(uint64_t seed)
+{
+	uint64_t z = seed + 0x9E3779B97F4A7C15ull;
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
 int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const uint32_t *vals,
 			 size_t n, uint64_t seed, const struct hotlist_allocator *a)
 {
@@ -651,8 +686,22 @@ int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const
 	t->seed = seed;
 	bd.t = t;
 	err = alloc_buckets(t, a);
-	if (!err && n > 0)
+	for (unsigned try = 0; !err && n > 0; try++) {
+#ifdef HL_TABLE_TEST_BAD_HASH
+		bd.probe_limit = UINT_MAX;
+#else
+		bd.probe_limit = try < HL_TABLE_RESEEDS ? HL_TABLE_RESEED_PROBE : UINT_MAX;
+#endif
 		err = place_keys(&bd, keys, vals, n);
+		if (err != HL_TABLE_ERESEED)
+			break;
+		err = 0;
+		t->seed = next_seed(t->seed);
+		t->max_probe = 0;
+		t->reseeds++;
+		bd.nover = 0;
+		init_buckets(t->buckets, t->nbuckets);
+	}
 	if (err) {
 		if (t->buckets)
 			hotlist__free(a, t->buckets, t->bucket_bytes);
@@ -670,4 +719,14 @@ void hotlist__table_free(struct hl_table *t, const struct hotlist_allocator *a)
 		return;
 	hotlist__free(a, t->buckets, t->bucket_bytes);
 	hotlist__free(a, t, sizeof(*t));
+}
+
+uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *key, uint64_t *b1,
+				 uint64_t *b2)
+{
+	const uint64_t nb = buckets_for(n), h = key_hash(key, seed);
+
+	*b1 = primary_of(h, nb);
+	*b2 = secondary_of(h, *b1, nb);
+	return nb;
 }

@@ -578,8 +578,53 @@ START_TEST(test_max_probe_random)
 
 		ck_assert_uint_ge(hotlist__table_max_probe(t), 2);
 		ck_assert_uint_le(hotlist__table_max_probe(t), 48);
+		ck_assert_uint_eq(hotlist__table_reseeds(t), 0);
 		hotlist__table_free(t, &g_alloc);
 	}
+	assert_no_leak();
+	free(keys);
+	free(vals);
+}
+END_TEST
+
+/*
+ * Keys crafted against a known seed: all share primary bucket 0 and have
+ * their secondary in buckets 1..2, so under that seed they would form one
+ * chain over nearly the whole table (~110 buckets, past the reseed limit
+ * of 96). The build must notice, start again with another seed, and end
+ * with a short max_probe and every key found; built with any other seed
+ * from the start, the same keys need no reseed.
+ */
+START_TEST(test_crafted_chain_reseeds)
+{
+	const size_t n = 440;
+	const uint64_t known = 0x5eed;
+	struct hl_key *keys = malloc(n * sizeof(*keys));
+	uint32_t *vals = malloc(n * sizeof(*vals));
+	size_t got = 0;
+
+	ck_assert_ptr_nonnull(keys);
+	ck_assert_ptr_nonnull(vals);
+	track_reset();
+	for (uint64_t i = 0; got < n; i++) {
+		const struct hl_key k = key_at(i);
+		uint64_t b1, b2;
+
+		hotlist__table_place_of(n, known, &k, &b1, &b2);
+		if (b1 == 0 && b2 >= 1 && b2 <= 2) {
+			vals[got] = (uint32_t)got;
+			keys[got++] = k;
+		}
+	}
+	struct hl_table *t = build_ok(keys, vals, n, known);
+	ck_assert_uint_ge(hotlist__table_reseeds(t), 1);
+	ck_assert_uint_le(hotlist__table_max_probe(t), 48);
+	check_present(t, keys, vals, n);
+	hotlist__table_free(t, &g_alloc);
+	t = build_ok(keys, vals, n, known + 1);
+	ck_assert_uint_eq(hotlist__table_reseeds(t), 0);
+	check_present(t, keys, vals, n);
+	hotlist__table_free(t, &g_alloc);
 	assert_no_leak();
 	free(keys);
 	free(vals);
@@ -917,6 +962,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_concurrent_readers);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
+	tcase_add_test(tc, test_crafted_chain_reseeds);
 	tcase_add_test(tc, test_alignment);
 #else
 	tcase_add_loop_test(tc, test_one_class, 0, 8);

@@ -9,6 +9,8 @@
 #include "hotlist.h"
 #include "testutil.h"
 
+#include "engine.h" /* hotlist__snap_set_edits_fold */
+
 #include <check.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -142,6 +144,21 @@ START_TEST(sweep_every_operation)
 	});
 	unlink(path);
 	ck_assert_int_eq(hl_test_hits(hl, "C3", NULL), 1);
+	/* A put that folds the edits into a new base (threshold lowered to 2:
+	 * the second put below has 4 pending operations). */
+	hotlist__snap_set_edits_fold(hl, 2);
+	struct hotlist_entry f1 = { .plate = "F1" }, f2 = { .plate = "F2" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &f1), 0);
+	SWEEP(points, hotlist_put(hl, "l", &f2), {
+		ck_assert_int_eq(hl_test_hits(hl, "F2", NULL), 0);
+		ck_assert_int_eq(hl_test_hits(hl, "F1", NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "C2", NULL), 1);
+	});
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.pending_edits, 0); /* it did fold */
+	ck_assert_int_eq(hl_test_hits(hl, "F1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "F2", NULL), 1);
 	struct hotlist_read r = { .plate = "C1", .camera = "cam" };
 	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
 	ck_assert_int_eq(hotlist_flush(hl), 0);

@@ -174,7 +174,7 @@ struct hotlist_hit {
  * _load_csv, _put, _remove, _drop_list, _set_list_options), hotlist_shutdown()
  * or hotlist_flush() on a worker: those return HOTLIST_EDEADLK when called
  * from a callback; call hotlist_destroy(): the library aborts with a message.
- * It may call hotlist_match*(), hotlist_submit() (a worker's own full queue
+ * It may call hotlist_match*(), hotlist_submit() (on a worker, a full queue
  * answers HOTLIST_EAGAIN rather than wait) and hotlist_stats().
  * Ownership: every pointer in hit is borrowed for the duration of the call.
  */
@@ -236,8 +236,9 @@ HOTLIST_API int hotlist_shutdown(struct hotlist *hl, uint64_t *pending);
  * Threads: control. No other call on hl may start once destroy has begun
  * (stop producers with hotlist_shutdown() first); a submit already blocked
  * in it when destroy begins returns HOTLIST_ESHUTDOWN before anything is
- * freed. Calling it from a hit callback is a bug the library reports on
- * stderr and aborts on (it would free the engine under its own caller).
+ * freed. Calling it from a hit callback (for any engine) is a bug the
+ * library reports on stderr and aborts on: it would wait for a grace period
+ * inside a read-side section, and free its own engine under its caller.
  * Blocks for one RCU grace period. NULL is fine.
  */
 HOTLIST_API void hotlist_destroy(struct hotlist *hl, uint64_t *pending);
@@ -430,7 +431,8 @@ HOTLIST_API int hotlist_submit(struct hotlist *hl, const struct hotlist_read *re
 
 /**
  * Wait until every read submitted before the call has been matched and
- * called back. @return 0, HOTLIST_ENOTSUP. Threads: any but a worker (callback).
+ * called back. @return 0, HOTLIST_ENOTSUP (no workers), HOTLIST_EINVAL (hl
+ * NULL), HOTLIST_EDEADLK (on a worker). Threads: any but a worker (callback).
  */
 HOTLIST_API int hotlist_flush(struct hotlist *hl);
 
@@ -497,8 +499,9 @@ HOTLIST_API int hotlist_normalise_country(const char *country, char out[3]);
  *     hotlist_fork_prepare();
  *     pid_t pid = fork();
  *     if (pid == 0) hotlist_fork_child(); else hotlist_fork_parent();
- * They park liburcu's reclamation thread and lock its reader registry over
- * the fork. Call them around the fork itself rather than through
+ * They hold back the library's hand-overs to liburcu's reclamation thread,
+ * park that thread and lock liburcu's reader registry over the fork; writers
+ * on other threads wait meanwhile (readers never do). Call them around the fork itself rather than through
  * pthread_atfork(): liburcu warns that its hooks can hang there when
  * reclamation frees memory with glibc's malloc (HOTLIST_JEMALLOC=OFF).
  * In such a child: hotlist_match*() and hotlist_stats() on an engine inherited
@@ -506,7 +509,8 @@ HOTLIST_API int hotlist_normalise_country(const char *country, char out[3]);
  * engines work; an inherited engine must not be submitted to, written to or
  * destroyed (its worker threads and its writer's lock state stayed in the
  * parent); let the child exit without destroying it. docs/SECURITY.md.
- * Threads: as fork() itself; the hooks take no arguments and never fail.
+ * Threads: as fork() itself, and never from a hit callback (prepare would
+ * wait for a grace period inside a read-side section); they never fail.
  */
 HOTLIST_API void hotlist_fork_prepare(void);
 HOTLIST_API void hotlist_fork_parent(void);

@@ -139,8 +139,9 @@ void hotlist_destroy(struct hotlist *hl, uint64_t *pending)
 	if (!hl)
 		return;
 	if (in_callback()) {
-		/* Always on: the alternative is freeing the engine under the
-		 * callback's own caller, a use-after-free with no diagnosis. */
+		/* Always on: the alternative is a deadlock (the RCU barrier
+		 * inside a read-side section) or, for the callback's own engine,
+		 * a use-after-free with no diagnosis. */
 		fprintf(stderr, "hotlist: hotlist_destroy() called from a hit callback; "
 				"aborting (see hotlist_hit_fn in hotlist.h)\n");
 		abort();

@@ -153,26 +153,6 @@ static void list_free(struct hotlist *hl, struct hl_list *l)
 	hotlist__free(hl->a, l, sizeof(*l));
 }
 
-/* fork(): liburcu-bp's own hooks, in the order its documentation gives
- * (call_rcu threads parked first, the reader registry locked last). */
-void hotlist_fork_prepare(void)
-{
-	urcu_bp_call_rcu_before_fork();
-	urcu_bp_before_fork();
-}
-
-void hotlist_fork_parent(void)
-{
-	urcu_bp_after_fork_parent();
-	urcu_bp_call_rcu_after_fork_parent();
-}
-
-void hotlist_fork_child(void)
-{
-	urcu_bp_after_fork_child();
-	urcu_bp_call_rcu_after_fork_child();
-}
-
 uint64_t hotlist__snap_seed(void)
 {
 	uint64_t s;
@@ -305,6 +285,53 @@ static struct hl_state *state_copy(struct hotlist *hl, const struct hl_state *ol
 	return st;
 }
 
+/*
+ * fork(). liburcu-bp's hooks park the call_rcu thread and lock the reader
+ * registry over a fork, but nothing stops another thread from being in the
+ * middle of call_rcu() itself: its enqueue is two steps (swap the queue's
+ * tail, then link the old tail to the new node), and a fork between them
+ * leaves the child a queue whose link is never written. The child's call_rcu
+ * thread then waits for it forever, and so does any hotlist_destroy() there
+ * (found by test_fork: about one fork in 500 with a writer running). So every
+ * call_rcu() of ours runs under fork_gate, and hotlist_fork_prepare() takes
+ * it first. Writers only; readers never touch it.
+ *
+ * Order: the gate (no enqueue in flight), then the call_rcu threads parked,
+ * then urcu_bp_before_fork, which takes rcu_gp_lock and the registry lock: a
+ * call_rcu thread blocked on rcu_gp_lock inside synchronize_rcu() would
+ * never reach its pause point, so the parking must come before. Undone in
+ * reverse order after the fork, in parent and child alike.
+ */
+static pthread_mutex_t fork_gate = PTHREAD_MUTEX_INITIALIZER;
+
+static void retire(struct rcu_head *head)
+{
+	pthread_mutex_lock(&fork_gate);
+	urcu_bp_call_rcu(head, state_free_cb);
+	pthread_mutex_unlock(&fork_gate);
+}
+
+void hotlist_fork_prepare(void)
+{
+	pthread_mutex_lock(&fork_gate);
+	urcu_bp_call_rcu_before_fork();
+	urcu_bp_before_fork();
+}
+
+void hotlist_fork_parent(void)
+{
+	urcu_bp_after_fork_parent();
+	urcu_bp_call_rcu_after_fork_parent();
+	pthread_mutex_unlock(&fork_gate);
+}
+
+void hotlist_fork_child(void)
+{
+	urcu_bp_after_fork_child();
+	urcu_bp_call_rcu_after_fork_child();
+	pthread_mutex_unlock(&fork_gate);
+}
+
 /* Publish st (which replaced `gone`, possibly NULL) and retire the old state.
  * Caller holds wlock. Cannot fail: everything was allocated before. */
 static void publish(struct hotlist *hl, struct hl_state *st, struct hl_list *gone)
@@ -314,7 +341,7 @@ static void publish(struct hotlist *hl, struct hl_state *st, struct hl_list *gon
 	atomic_store_explicit(&hl->state, st, memory_order_release);
 	old->retired = gone;
 	HL_TSAN_RELEASE(); /* the writer's last touches of old, before reclamation */
-	urcu_bp_call_rcu((struct rcu_head *)old->rcu_head_storage, state_free_cb);
+	retire((struct rcu_head *)old->rcu_head_storage);
 }
 
 static int find_list(const struct hl_state *st, const char *name)

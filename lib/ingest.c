@@ -46,11 +46,13 @@
  * first: stop sets g->closing (seq_cst), then each queue's stopping under its
  * mutex and broadcasts, and joins the workers (who drain first); the memory
  * stays, so every later submit is answered HOTLIST_ESHUTDOWN. Destroy stops
- * (if not yet done), then waits until no submit or flush is inside any queue
- * before freeing. A
- * producer registers in q->inside (seq_cst) before it reads g->closing;
- * destroy writes closing before it reads inside (seq_cst): Dekker's pattern,
- * so either the producer sees closing or destroy sees the producer and waits.
+ * (if not yet done), then waits until no submit is inside any queue and no
+ * flush or stop is running before freeing. A producer registers in q->inside
+ * (seq_cst) before it reads g->closing; destroy writes closing before it
+ * reads inside (seq_cst): Dekker's pattern, so either the producer sees
+ * closing or destroy sees the producer and waits. Flushes and stops register
+ * in g->users for their whole run, so destroy also waits for a flush or a
+ * second stop that began before it.
  *
  * Worker threads block every signal (a host's SIGINT/SIGHUP handlers run on
  * its own threads) and are named "hotlist-wN".
@@ -116,6 +118,7 @@ struct hl_ingest {
 	const struct hotlist_allocator *a;
 	_Atomic unsigned rr; /* round robin for reads without a camera */
 	_Atomic bool closing;
+	_Atomic unsigned users; /* flushes and stops running: destroy waits */
 	pthread_mutex_t stop_mu; /* serialises hotlist__ingest_stop() callers */
 	bool stopped; /* under stop_mu: workers drained and joined */
 };
@@ -336,12 +339,16 @@ uint64_t hotlist__ingest_stop(struct hl_ingest *g)
 	uint64_t waiting = 0;
 
 	HL_DEBUG_ASSERT(!tl_is_worker);
+	/* Registered like a flush: a second shutdown waiting on stop_mu while
+	 * the first returns and destroys must not find g freed. */
+	atomic_fetch_add_explicit(&g->users, 1, memory_order_seq_cst);
 	pthread_mutex_lock(&g->stop_mu);
 	if (!g->stopped) {
 		waiting = stop_workers(g, g->n);
 		g->stopped = true;
 	}
 	pthread_mutex_unlock(&g->stop_mu);
+	atomic_fetch_sub_explicit(&g->users, 1, memory_order_release);
 	return waiting;
 }
 
@@ -359,6 +366,8 @@ uint64_t hotlist__ingest_destroy(struct hl_ingest *g)
 	for (unsigned i = 0; i < g->n; i++)
 		while (atomic_load_explicit(&g->q[i].inside, memory_order_seq_cst) != 0)
 			sched_yield();
+	while (atomic_load_explicit(&g->users, memory_order_seq_cst) != 0)
+		sched_yield(); /* flushes and shutdowns that began before destroy */
 	free_all(g, g->n);
 	return waiting;
 }
@@ -493,13 +502,14 @@ int hotlist__ingest_flush(struct hl_ingest *g)
 {
 	if (tl_is_worker)
 		return HOTLIST_EDEADLK;
+	/* seq_cst: registered for the whole flush (not queue by queue, which
+	 * left a gap between two queues), so destroy waits for it. A flush
+	 * racing with destroy still returns: the workers drain first. */
+	atomic_fetch_add_explicit(&g->users, 1, memory_order_seq_cst);
 	for (unsigned i = 0; i < g->n; i++) {
 		struct hl_queue *q = &g->q[i];
 		uint64_t target;
 
-		/* seq_cst: as in submit, so destroy waits for this flush. A flush
-		 * racing with destroy still returns: the workers drain first. */
-		atomic_fetch_add_explicit(&q->inside, 1, memory_order_seq_cst);
 		pthread_mutex_lock(&q->mu);
 		target = atomic_load_explicit(&q->submitted, memory_order_relaxed);
 		while (atomic_load_explicit(&q->done, memory_order_relaxed) < target) {
@@ -508,8 +518,9 @@ int hotlist__ingest_flush(struct hl_ingest *g)
 			q->flushers--;
 		}
 		pthread_mutex_unlock(&q->mu);
-		atomic_fetch_sub_explicit(&q->inside, 1, memory_order_release);
 	}
+	/* Release: our last touch of g; destroy's seq_cst load pairs with it. */
+	atomic_fetch_sub_explicit(&g->users, 1, memory_order_release);
 	return 0;
 }
 

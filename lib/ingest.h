@@ -74,11 +74,11 @@ uint64_t hotlist__ingest_stop(struct hl_ingest *q);
 /*
  * Stop (as hotlist__ingest_stop(), if not done yet), then free. Returns how many reads were waiting when it began
  * (all of them have been through fn on return). NULL is fine (returns 0).
- * Threads: control; not from a worker. A submit or flush already running
- * when it is called finishes (submit with 0 or HOTLIST_ESHUTDOWN) before
- * anything is freed; a call that starts once it has been called gets
- * HOTLIST_ESHUTDOWN only if it enters before the memory is freed, so callers
- * stop their submitting threads first (as hotlist_destroy() requires).
+ * Threads: control; not from a worker. A submit, flush or stop already
+ * running when it is called finishes (submit with 0 or HOTLIST_ESHUTDOWN)
+ * before anything is freed; a call that starts once it has been called may
+ * find the memory freed, so callers stop their threads first (as
+ * hotlist_destroy() requires).
  */
 uint64_t hotlist__ingest_destroy(struct hl_ingest *q);
 

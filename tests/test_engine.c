@@ -856,6 +856,58 @@ START_TEST(shutdown_from_callback_refused)
 }
 END_TEST
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void hit_200ms(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+	sleep_ms(200);
+}
+
+static void *late_shutdown(void *arg)
+{
+	sleep_ms(50); /* while the first shutdown drains */
+	atomic_store(&cbk_rc, hotlist_shutdown(arg, NULL));
+	return NULL;
+}
+
+/* A second shutdown still waiting for the first when the first returns and
+ * its caller destroys: destroy must wait for it. Without that wait, ASan saw
+ * the second one lock a freed mutex in one round of five (which thread takes
+ * the mutex first is the scheduler's choice), so three rounds. */
+#define RACING_ROUNDS 3
+
+START_TEST(shutdown_racing_destroy)
+{
+	for (int round = 0; round < RACING_ROUNDS; round++) {
+		struct hotlist_config cfg;
+		hotlist_config_init(&cfg);
+		cfg.workers = 1;
+		cfg.on_hit = hit_200ms;
+		cfg.suppress_window_us = 0;
+		struct hotlist *hl;
+		ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+		struct hotlist_entry e = { .plate = "SR1" };
+		ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+		struct hotlist_read r = { .plate = "SR1" };
+		ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+		ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+		atomic_store(&cbk_rc, 1);
+		pthread_t t;
+		ck_assert_int_eq(pthread_create(&t, NULL, late_shutdown, hl), 0);
+		ck_assert_int_eq(hotlist_shutdown(hl, NULL), 0); /* ~400 ms of callbacks */
+		hotlist_destroy(hl, NULL);
+		pthread_join(t, NULL);
+		ck_assert_int_eq(atomic_load(&cbk_rc), 0);
+	}
+}
+END_TEST
+
 static void destroy_in_callback(const struct hotlist_hit *h, void *user)
 {
 	(void)h;
@@ -903,6 +955,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, slow_callback_and_destroy_drain);
 	tcase_add_test(tc, shutdown_while_submitting);
 	tcase_add_test(tc, shutdown_from_callback_refused);
+	tcase_add_test(tc, shutdown_racing_destroy);
 	tcase_add_test_raise_signal(tc, destroy_from_callback_aborts, SIGABRT);
 	suite_add_tcase(s, tc);
 	return s;

@@ -25,7 +25,7 @@
  * Three levels, each timed against the all-random list of the same size:
  *   table seed=known   hotlist__table_build() with S0 itself, as if the seed
  *                      had leaked: the build sees a placement past 96 buckets
- *                      and starts again with a seed derived from S0
+ *                      and starts again with a fresh random seed
  *                      (reseeds= on its line; table.c, "Reseeding");
  *   table seed=fresh   the same keys, another seed: the table alone, no engine;
  *   engine             hotlist_replace() (which draws a fresh seed per

@@ -103,8 +103,8 @@ struct hl_table;
 /*
  * Build a table mapping n distinct keys to values (values < HL_TABLE_NONE).
  * seed is the XXH3 seed (random per snapshot); keys crafted to collide
- * under it make the build go on with seeds derived from it (see table.c,
- * "Reseeding"). Returns 0, HOTLIST_ENOMEM,
+ * under it make the build start again with a fresh random seed (see
+ * table.c, "Reseeding"). Returns 0, HOTLIST_ENOMEM,
  * HOTLIST_EINVAL (duplicate key, n too large).
  */
 int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const uint32_t *vals,
@@ -122,8 +122,9 @@ unsigned hotlist__table_max_probe(const struct hl_table *t);
 /* Times the build started again with another seed because a key would have
  * been placed more than 96 buckets along its chain (crafted collisions). */
 unsigned hotlist__table_reseeds(const struct hl_table *t);
-/* Tests and bench_flood: the primary (*b1) and secondary (*b2) bucket that a
- * table of n keys built with seed gives key; returns its bucket count. */
+/* Tests and bench_flood: the primary (*b1) and secondary (*b2) bucket of key
+ * under seed in a table of n keys (a build that reseeded uses another seed);
+ * returns the table's bucket count. */
 uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *key, uint64_t *b1,
 				 uint64_t *b2);
 

@@ -77,6 +77,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/random.h>
 
 #ifdef HL_TABLE_TEST_BAD_HASH
 /* Test hook: buckets scanned by lookups, so tests can check how far a miss
@@ -126,8 +127,8 @@ atomic_ulong hotlist__table_test_scans;
  * build of seconds (bench/bench_flood.c). Random keys never come near:
  * max_probe is 29-38 at 10^6 keys. A build that would place a key further
  * than HL_TABLE_RESEED_PROBE buckets along its chain stops at once and starts
- * again with another seed derived from the secret one (the crafted keys do
- * not collide under it); after HL_TABLE_RESEEDS tries it takes what comes,
+ * again with a fresh random seed (fresh_seed(): under it the crafted keys
+ * are as good as random); after HL_TABLE_RESEEDS tries it takes what comes,
  * so a build always ends. The test build with a bad hash ignores seeds, so
  * it never reseeds.
  */
@@ -660,11 +661,18 @@ static int place_keys(struct builder *bd, const struct hl_key *keys, const uint3
 	return err;
 }
 
-/* splitmix64's step: a seed as unpredictable as the one it comes from. */
-static uint64_t next_seed(uint64_t seed)
+/* Another seed, from the kernel: an attacker who learnt the old one must not
+ * be able to compute it (a seed derived from the old one could be computed,
+ * and keys crafted against each derived seed in turn would force every
+ * retry). Without entropy yet (early boot), splitmix64 of the old seed and
+ * the clock. */
+static uint64_t fresh_seed(uint64_t old)
 {
-	uint64_t z = seed + 0x9E3779B97F4A7C15ull;
+	uint64_t z;
 
+	if (getrandom(&z, sizeof(z), GRND_NONBLOCK) == (ssize_t)sizeof(z))
+		return z;
+	z = old + hotlist__now_ns() + 0x9E3779B97F4A7C15ull;
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
 	return z ^ (z >> 31);
@@ -696,7 +704,7 @@ int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const
 		if (err != HL_TABLE_ERESEED)
 			break;
 		err = 0;
-		t->seed = next_seed(t->seed);
+		t->seed = fresh_seed(t->seed);
 		t->max_probe = 0;
 		t->reseeds++;
 		bd.nover = 0;

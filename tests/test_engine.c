@@ -613,16 +613,7 @@ static void run_async(enum hotlist_backpressure bp, size_t queue)
 	static struct async_seen s;
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.mu, NULL);
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 2;
-	cfg.queue_capacity = queue;
-	cfg.backpressure = bp;
-	cfg.on_hit = async_hit;
-	cfg.on_hit_user = &s;
-	cfg.suppress_window_us = 0;
-	struct hotlist *hl;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = hl_test_async_engine(2, queue, bp, async_hit, &s);
 	struct hotlist_entry e = { .plate = "AS3" };
 	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
 	enum { P = 6, N = 5000 };
@@ -694,15 +685,7 @@ static void slow_hit(const struct hotlist_hit *h, void *user)
 
 START_TEST(slow_callback_and_destroy_drain)
 {
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 1;
-	cfg.queue_capacity = 8;
-	cfg.backpressure = HOTLIST_REFUSE;
-	cfg.on_hit = slow_hit;
-	cfg.suppress_window_us = 0;
-	struct hotlist *hl;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = hl_test_async_engine(1, 8, HOTLIST_REFUSE, slow_hit, NULL);
 	struct hotlist_entry e = { .plate = "SL1" };
 	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
 	atomic_store(&slow_hits, 0);
@@ -767,15 +750,7 @@ static void *sd_produce(void *arg)
  * the engine goes on answering inline reads and edits until destroyed. */
 START_TEST(shutdown_while_submitting)
 {
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 2;
-	cfg.queue_capacity = 64;
-	cfg.backpressure = HOTLIST_BLOCK;
-	cfg.on_hit = sd_hit;
-	cfg.suppress_window_us = 0;
-	struct hotlist *hl;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = hl_test_async_engine(2, 64, HOTLIST_BLOCK, sd_hit, NULL);
 	struct hotlist_entry e = { .plate = "SD1" };
 	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
 	atomic_store(&sd_hits, 0);
@@ -832,13 +807,7 @@ static void shutdown_in_callback(const struct hotlist_hit *h, void *user)
 /* From a callback, inline or on a worker, shutdown would wait on itself. */
 START_TEST(shutdown_from_callback_refused)
 {
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 1;
-	cfg.on_hit = shutdown_in_callback;
-	cfg.suppress_window_us = 0;
-	struct hotlist *hl;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = hl_test_async_engine(1, 0, HOTLIST_BLOCK, shutdown_in_callback, NULL);
 	cbk_engine = hl;
 	struct hotlist_entry e = { .plate = "CB1" };
 	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
@@ -885,13 +854,7 @@ static void *late_shutdown(void *arg)
 START_TEST(shutdown_racing_destroy)
 {
 	for (int round = 0; round < RACING_ROUNDS; round++) {
-		struct hotlist_config cfg;
-		hotlist_config_init(&cfg);
-		cfg.workers = 1;
-		cfg.on_hit = hit_200ms;
-		cfg.suppress_window_us = 0;
-		struct hotlist *hl;
-		ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+		struct hotlist *hl = hl_test_async_engine(1, 0, HOTLIST_BLOCK, hit_200ms, NULL);
 		struct hotlist_entry e = { .plate = "SR1" };
 		ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
 		struct hotlist_read r = { .plate = "SR1" };

@@ -89,13 +89,7 @@ static pthread_t threads[3];
 
 static void start_engine_and_threads(void)
 {
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 2;
-	cfg.queue_capacity = 256;
-	cfg.on_hit = on_async_hit;
-	cfg.suppress_window_us = 0;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	hl = hl_test_async_engine(2, 256, HOTLIST_BLOCK, on_async_hit, NULL);
 	static struct hotlist_entry e[ENTRIES];
 	for (int i = 0; i < ENTRIES; i++) {
 		snprintf(plates[i], sizeof(plates[i]), "FK%04d", i);

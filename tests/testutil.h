@@ -50,4 +50,25 @@ static inline struct hotlist *hl_test_engine(void)
 	return hl;
 }
 
+/* An engine whose `workers` worker threads call on_hit(user) for submitted
+ * reads, through queues of queue_capacity reads in all (0: the default),
+ * with backpressure bp; no suppression. */
+static inline struct hotlist *hl_test_async_engine(unsigned workers, size_t queue_capacity,
+						   enum hotlist_backpressure bp,
+						   hotlist_hit_fn on_hit, void *user)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = workers;
+	if (queue_capacity)
+		cfg.queue_capacity = queue_capacity;
+	cfg.backpressure = bp;
+	cfg.on_hit = on_hit;
+	cfg.on_hit_user = user;
+	cfg.suppress_window_us = 0;
+	struct hotlist *hl = NULL;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	return hl;
+}
+
 #endif /* HOTLIST_TESTUTIL_H */

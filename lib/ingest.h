@@ -72,8 +72,9 @@ uint64_t hotlist__ingest_pending(const struct hl_ingest *q);
 uint64_t hotlist__ingest_stop(struct hl_ingest *q);
 
 /*
- * Stop (as hotlist__ingest_stop(), if not done yet), then free. Returns how many reads were waiting when it began
- * (all of them have been through fn on return). NULL is fine (returns 0).
+ * Stop (as hotlist__ingest_stop(), if not done yet), then free. Returns how
+ * many reads were waiting when it began (all of them have been through fn on
+ * return). NULL is fine (returns 0).
  * Threads: control; not from a worker. A submit, flush or stop already
  * running when it is called finishes (submit with 0 or HOTLIST_ESHUTDOWN)
  * before anything is freed; a call that starts once it has been called may

@@ -20,14 +20,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* ck_assert_* reports every passing assertion to the parent process; loops
- * with many checks use this instead, which costs nothing when it holds. */
-#define CHECK(cond, ...)                           \
-	do {                                       \
-		if (!(cond))                       \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
-
 #define OUT_SIZE (HOTLIST_PLATE_MAX + 1)
 #define GUARD_SIZE 16 /* bytes after out[] that must stay untouched */
 #define GUARD_BYTE 0x5a

@@ -25,14 +25,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* ck_assert_* reports every passing assertion to the parent process; loops
- * with many checks use this instead, which costs nothing when it holds. */
-#define CHECK(cond, ...)                           \
-	do {                                       \
-		if (!(cond))                       \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
-
 #define CC(s) ((hl_country)(((s)[0] << 8) | (s)[1]))
 #define NL CC("NL")
 #define BE CC("BE")

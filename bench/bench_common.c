@@ -318,6 +318,36 @@ void *bench_xcalloc(size_t n, size_t size)
 	return p;
 }
 
+struct hotlist *bench_engine(unsigned workers, hotlist_hit_fn on_hit, void *user)
+{
+	struct hotlist_config cfg;
+	struct hotlist *hl = NULL;
+	int rc;
+
+	hotlist_config_init(&cfg);
+	cfg.workers = workers;
+	cfg.on_hit = on_hit;
+	cfg.on_hit_user = user;
+	cfg.suppress_window_us = 0;
+	rc = hotlist_create(&hl, &cfg);
+	if (rc != 0) {
+		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
+		exit(1);
+	}
+	return hl;
+}
+
+struct hotlist_entry *bench_stolen_entries(const char *plates, size_t n)
+{
+	struct hotlist_entry *e = bench_xcalloc(n, sizeof(*e));
+
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct hotlist_entry){ .plate = plates + i * (BENCH_PLATE_LEN + 1),
+					       .category = "stolen vehicle",
+					       .priority = 50 };
+	return e;
+}
+
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
 	if (strcmp(argv[*i], name) != 0)

@@ -92,6 +92,13 @@ unsigned bench_cores(void);
 void *bench_xmalloc(size_t size);
 void *bench_xcalloc(size_t n, size_t size);
 
+/* An engine with `workers` workers calling on_hit(user), no suppression (the
+ * benchmarks read the same plates again and again); exits on failure. */
+struct hotlist *bench_engine(unsigned workers, hotlist_hit_fn on_hit, void *user);
+/* n entries of the benchmarks' "stolen" list, entry i with plate
+ * plates + i * (BENCH_PLATE_LEN + 1); the caller frees the array. */
+struct hotlist_entry *bench_stolen_entries(const char *plates, size_t n);
+
 /*
  * Option parsing: if argv[*i] is `name` followed by a value, store it,
  * advance *i and return true. Exits on a malformed value.

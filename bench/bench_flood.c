@@ -636,24 +636,16 @@ static void table_level(struct workload *w, size_t n, uint64_t seed, const char 
 /* An engine holding one list, loaded through hotlist_replace(). */
 static struct hotlist *engine_of(const struct list *l, size_t n)
 {
-	struct hotlist_config cfg;
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	struct hotlist_entry *e = bench_xcalloc(n, sizeof(*e));
-	struct hotlist *hl = NULL;
-	uint64_t t0;
-	int rc;
+	struct hotlist *hl = bench_engine(0, NULL, NULL); /* reads repeat plates */
 
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0; /* reads repeat plates: count every hit */
-	rc = hotlist_create(&hl, &cfg);
-	for (size_t i = 0; i < n && rc == 0; i++)
+	for (size_t i = 0; i < n; i++)
 		e[i] = (struct hotlist_entry){ .plate = l->text[i],
 					       .category = "stolen vehicle",
 					       .priority = 50 };
-	t0 = bench_now_ns();
-	if (rc == 0)
-		rc = hotlist_replace(hl, "stolen", e, n, &rep);
+	uint64_t t0 = bench_now_ns();
+	int rc = hotlist_replace(hl, "stolen", e, n, &rep);
 	free(e);
 	if (rc != 0 || rep.loaded != n) {
 		printf("bench=flood_build level=engine list=%s entries=%zu check=FAIL error=%s\n",

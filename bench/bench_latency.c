@@ -68,26 +68,10 @@ static char *make_plates(size_t n, uint64_t seed)
 static struct hotlist *make_engine(const char *plates, size_t n, unsigned workers,
 				   hotlist_hit_fn on_hit, void *user)
 {
-	struct hotlist_config cfg;
-	struct hotlist *hl;
-	struct hotlist_entry *e = bench_xcalloc(n, sizeof(*e));
-	int rc;
+	struct hotlist *hl = bench_engine(workers, on_hit, user); /* every read called back */
+	struct hotlist_entry *e = bench_stolen_entries(plates, n);
+	int rc = hotlist_replace(hl, "stolen", e, n, NULL);
 
-	hotlist_config_init(&cfg);
-	cfg.workers = workers;
-	cfg.on_hit = on_hit;
-	cfg.on_hit_user = user;
-	cfg.suppress_window_us = 0; /* every read hits and is called back */
-	rc = hotlist_create(&hl, &cfg);
-	if (rc != 0) {
-		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
-		exit(1);
-	}
-	for (size_t i = 0; i < n; i++)
-		e[i] = (struct hotlist_entry){ .plate = plates + i * (BENCH_PLATE_LEN + 1),
-					       .category = "stolen vehicle",
-					       .priority = 50 };
-	rc = hotlist_replace(hl, "stolen", e, n, NULL);
 	free(e);
 	if (rc != 0) {
 		fprintf(stderr, "hotlist_replace: %s\n", hotlist_strerror(rc));

@@ -378,28 +378,12 @@ static void count_hit(const struct hotlist_hit *hit, void *user)
 
 static struct hotlist *e2e_engine(const char *plates, size_t n)
 {
-	struct hotlist_config cfg;
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	struct hotlist_list_info info;
-	struct hotlist_entry *e = bench_xcalloc(n, sizeof(*e));
-	struct hotlist *hl = NULL;
-	int rc;
-
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0; /* reads repeat plates: count every hit */
-	rc = hotlist_create(&hl, &cfg);
-	if (rc != 0) {
-		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
-		exit(1);
-	}
-	for (size_t i = 0; i < n; i++)
-		e[i] = (struct hotlist_entry){ .plate = plates + i * (BENCH_PLATE_LEN + 1),
-					       .category = "stolen vehicle",
-					       .priority = 50 };
+	struct hotlist *hl = bench_engine(0, NULL, NULL); /* reads repeat plates */
+	struct hotlist_entry *e = bench_stolen_entries(plates, n);
 	uint64_t t0 = bench_now_ns();
-
-	rc = hotlist_replace(hl, "stolen", e, n, &rep);
+	int rc = hotlist_replace(hl, "stolen", e, n, &rep);
 	double ms = (double)(bench_now_ns() - t0) / 1e6;
 
 	free(e);

@@ -116,19 +116,7 @@ static size_t write_csv(const char *path, const char *plates, size_t n, int whic
 
 static struct hotlist *make_engine(void)
 {
-	struct hotlist_config cfg;
-	struct hotlist *hl;
-	int rc;
-
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0; /* the edit reader sees the same plate hit many times */
-	rc = hotlist_create(&hl, &cfg);
-	if (rc != 0) {
-		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
-		exit(1);
-	}
-	return hl;
+	return bench_engine(0, NULL, NULL); /* the edit reader sees one plate hit many times */
 }
 
 /* ---- replace and load, timed ---------------------------------------------------- */

@@ -197,6 +197,8 @@ void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 	out->hits_exact = hotlist__stats_sum(s, HL_C_HITS_EXACT);
 	out->suppressed = hotlist__stats_sum(s, HL_C_SUPPRESSED);
 	out->not_valid = hotlist__stats_sum(s, HL_C_NOT_VALID);
+	out->fuzzy_weak_suppressed = hotlist__stats_sum(s, HL_C_WEAK_SUPPRESSED);
+	out->fuzzy_weak = hotlist__stats_sum(s, HL_C_WEAK);
 	out->submitted = hotlist__stats_sum(s, HL_C_SUBMITTED);
 	out->refused = hotlist__stats_sum(s, HL_C_REFUSED);
 	out->pending = hl->ing ? hotlist__ingest_pending(hl->ing) : 0;

@@ -20,7 +20,9 @@
  *     the weights of conf_w below: O/0 and 8/B most, 2/Z and O/Q least),
  *     drop (one character dropped, any position), double (one character
  *     written twice), two (two of those), and exact reads (never lost).
- * Quality pass per mode: weak hits on (every scored hit comes back); per read
+ * Quality pass per mode, with the default policy (the automatic threshold,
+ * min_score= in the output is the one in force) and weak hits on (every
+ * scored hit comes back); per read
  * the best score of any hit, and of the true entry. Innocent alerts per
  * 1,000 = innocent reads with at least one hit that alerts; recall = share of
  * misreads whose true entry alerts. The same at thresholds 0, 5, .., 100
@@ -52,12 +54,15 @@ struct opts {
 	double misread_rate;
 	const char *sizes;
 	bool ten_million, smoke, all_modes;
+	int only_k, only_d; /* --mode K,D: that budget only; -1 all */
+	uint64_t dump; /* --dump N: N missed misreads per kind and N innocent alerts to stderr */
 };
 
 struct read {
 	char plate[HOTLIST_PLATE_MAX + 1];
 	char cc[3];
 	uint32_t truth; /* index of the listed plate misread, NONE for an innocent car */
+	int err; /* innocent car: -1 read right, else the kind of its OCR error */
 };
 
 struct plates {
@@ -274,11 +279,12 @@ static bool err_kind(struct hl_sample_rng *r, char *p, int kind)
 	return kind == K_SUB ? err_sub(r, p) : kind == K_DROP ? err_drop(r, p) : err_double(r, p);
 }
 
-/* One OCR error of a kind drawn 60/20/20 (sub, drop, double). */
-static bool err_any(struct hl_sample_rng *r, char *p)
+/* One OCR error of a kind drawn 60/20/20 (sub, drop, double); its kind, -1 if none. */
+static int err_any(struct hl_sample_rng *r, char *p)
 {
 	uint64_t x = hl_sample_below(r, 10);
-	return err_kind(r, p, x < 6 ? K_SUB : x < 8 ? K_DROP : K_DOUBLE);
+	int k = x < 6 ? K_SUB : x < 8 ? K_DROP : K_DOUBLE;
+	return err_kind(r, p, k) ? k : -1;
 }
 
 /* A misread of listed plate i of kind k; false if this plate cannot have one. */
@@ -289,7 +295,7 @@ static bool misread(struct hl_sample_rng *r, const struct plates *l, size_t i, i
 		return true;
 	if (k != K_TWO)
 		return err_kind(r, out, k);
-	if (!err_any(r, out) || !err_any(r, out))
+	if (err_any(r, out) < 0 || err_any(r, out) < 0)
 		return false;
 	return strcmp(out, l->p[i]) != 0;
 }
@@ -305,8 +311,7 @@ static struct read *make_innocent(struct hl_sample_rng *r, const struct plates *
 		do
 			gen_plate(r, cc, v[i].plate);
 		while (set_has(l, v[i].plate));
-		if (hl_sample_unit(r) < rate)
-			err_any(r, v[i].plate);
+		v[i].err = hl_sample_unit(r) < rate ? err_any(r, v[i].plate) : -1;
 		memcpy(v[i].cc, cc, 3);
 		v[i].truth = NONE;
 	}
@@ -324,6 +329,7 @@ static struct read *make_misreads(struct hl_sample_rng *r, const struct plates *
 		while (!misread(r, l, e, kind, v[i].plate));
 		memcpy(v[i].cc, l->cc[e], 3);
 		v[i].truth = (uint32_t)e;
+		v[i].err = kind;
 	}
 	return v;
 }
@@ -405,6 +411,19 @@ static double share_alert(const struct outcome *o, size_t n, bool truth)
 	return n ? (double)c / (double)n : 0;
 }
 
+/* Innocent alerts per 1,000 innocent reads of error class err (-1: read right). */
+static double alerts_of_class(const struct outcome *o, const struct read *v, size_t n, int err)
+{
+	size_t c = 0, t = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].err != err)
+			continue;
+		t++;
+		c += o[i].best >= 0;
+	}
+	return t ? 1000.0 * (double)c / (double)t : 0;
+}
+
 static double share_any(const struct outcome *o, size_t n, bool truth)
 {
 	return share_at(o, n, 0, truth);
@@ -436,7 +455,7 @@ static void cost(struct hotlist *hl, unsigned k, unsigned d, const struct hotlis
 	uint64_t ca = 0, cbo = 0;
 	reps = reps > 16 ? 16 : reps ? reps : 1;
 	for (uint64_t i = 0; i <= reps; i++) { /* i = 0: warm-up of both */
-		set_mode(hl, k, d, HOTLIST_MIN_SCORE_DEFAULT, false);
+		set_mode(hl, k, d, HOTLIST_MIN_SCORE_AUTO, false);
 		count_cb = 0;
 		double x = timed(hl, r, n);
 		ca = count_cb;
@@ -513,6 +532,32 @@ static struct hotlist *load_list(const struct plates *l)
 	return hl;
 }
 
+/* Examples for whoever tunes the score: reads the policy got wrong. */
+static void dump(const struct workload *w, const struct outcome *inn, struct outcome *const *mis,
+		 uint64_t n)
+{
+	for (int x = 0; n && x < K_EXACT; x++) {
+		uint64_t c = 0;
+		for (size_t i = 0; i < w->n_mis && c < n; i++) {
+			if (mis[x][i].truth >= 0)
+				continue;
+			const struct read *r = &w->mis[x][i];
+			fprintf(stderr, "missed %s %s read %s as %s score %d\n", kind_names[x],
+				r->cc, w->list.p[r->truth], r->plate, mis[x][i].truth_any);
+			c++;
+		}
+	}
+	uint64_t c = 0;
+	for (size_t i = 0; i < w->n_innocent && c < n; i++) {
+		if (inn[i].best < 0)
+			continue;
+		const struct read *r = &w->innocent[i];
+		fprintf(stderr, "innocent alert %s %s err %d score %d\n", r->cc, r->plate, r->err,
+			inn[i].best);
+		c++;
+	}
+}
+
 static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned d,
 		    const struct opts *o)
 {
@@ -520,7 +565,7 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 	struct outcome *inn = bench_xmalloc(w->n_innocent * sizeof(*inn));
 	struct outcome *mis[N_KINDS];
 	struct hotlist_list_info info;
-	set_mode(hl, k, d, HOTLIST_MIN_SCORE_DEFAULT, true);
+	set_mode(hl, k, d, HOTLIST_MIN_SCORE_AUTO, true);
 	hotlist_list_info(hl, 0, &info);
 	run_reads(hl, &c, w->innocent, inn, w->n_innocent);
 	uint64_t inn_cb = c.callbacks;
@@ -528,17 +573,17 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 		mis[x] = bench_xmalloc(w->n_mis * sizeof(*mis[x]));
 		run_reads(hl, &c, w->mis[x], mis[x], w->n_mis);
 	}
+	dump(w, inn, mis, o->dump);
 	double pol = 0, off = 0, cbp = 0, cbo = 0;
 	if (k || d)
 		cost(hl, k, d, w->stream, w->n_innocent, o->reps, &pol, &off, &cbp, &cbo);
 	else
 		cost(hl, 0, 0, w->stream, w->n_innocent, o->reps, &pol, &off, &cbp, &cbo);
-	printf("bench=fuzzy_quality entries=%zu k=%u d=%u min_score=%d "
+	printf("bench=fuzzy_quality entries=%zu k=%u d=%u min_score=%u "
 	       "innocent_alerts_per_1000=%.2f innocent_hits_per_1000=%.2f "
 	       "innocent_callbacks_per_1000=%.1f est_alerts_per_1000=%.2f "
 	       "est_hits_per_1000=%.2f",
-	       w->list.n, k, d, HOTLIST_MIN_SCORE_DEFAULT,
-	       1000 * share_alert(inn, w->n_innocent, false),
+	       w->list.n, k, d, info.min_score, 1000 * share_alert(inn, w->n_innocent, false),
 	       1000 * share_any(inn, w->n_innocent, false),
 	       1000.0 * (double)inn_cb / (double)w->n_innocent, info.innocent_alerts_per_1000,
 	       info.innocent_hits_per_1000);
@@ -546,6 +591,10 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 		printf(" recall_%s=%.4f", kind_names[x], share_alert(mis[x], w->n_mis, true));
 	for (int x = 0; x < N_KINDS; x++)
 		printf(" raw_recall_%s=%.4f", kind_names[x], share_any(mis[x], w->n_mis, true));
+	printf(" alerts_per_1000_clean=%.2f", alerts_of_class(inn, w->innocent, w->n_innocent, -1));
+	for (int x = K_SUB; x <= K_DOUBLE; x++)
+		printf(" alerts_per_1000_misread_%s=%.1f", kind_names[x],
+		       alerts_of_class(inn, w->innocent, w->n_innocent, x));
 	printf(" mreads_s=%.3f mreads_s_noscore=%.3f callbacks_per_1000=%.2f "
 	       "callbacks_per_1000_noscore=%.2f bytes_per_entry=%.1f\n",
 	       pol, off, cbp, cbo, (double)info.memory_bytes / (double)w->list.n);
@@ -577,6 +626,9 @@ static void one_size(size_t n, const struct opts *o)
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		if (o->smoke && !(modes[m][0] == 1 && modes[m][1] == 1))
 			continue;
+		if (o->only_k >= 0 &&
+		    (modes[m][0] != (unsigned)o->only_k || modes[m][1] != (unsigned)o->only_d))
+			continue;
 		if (!o->all_modes && n > 1000000 && modes[m][0] == 2)
 			continue;
 		quality(hl, &w, modes[m][0], modes[m][1], o);
@@ -589,18 +641,21 @@ int main(int argc, char **argv)
 {
 	static const char usage[] =
 		"[--sizes N,N..] [--ten-million] [--innocent N] [--misreads N] "
-		"[--misread-rate P] [--reps N] [--seed S] [--all-modes] [--smoke]";
+		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke]";
 	struct opts o = { .innocent = 200000,
 			  .misreads = 20000,
 			  .reps = 3,
 			  .seed = BENCH_SEED_DEFAULT,
 			  .misread_rate = 0.03,
-			  .sizes = "1e4,1e5,1e6" };
+			  .sizes = "1e4,1e5,1e6",
+			  .only_k = -1,
+			  .only_d = -1 };
 	for (int i = 1; i < argc; i++) {
 		if (bench_opt_u64(argc, argv, &i, "--innocent", &o.innocent) ||
 		    bench_opt_u64(argc, argv, &i, "--misreads", &o.misreads) ||
 		    bench_opt_u64(argc, argv, &i, "--reps", &o.reps) ||
 		    bench_opt_u64(argc, argv, &i, "--seed", &o.seed) ||
+		    bench_opt_u64(argc, argv, &i, "--dump", &o.dump) ||
 		    bench_opt_double(argc, argv, &i, "--misread-rate", &o.misread_rate) ||
 		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes))
 			continue;
@@ -610,6 +665,9 @@ int main(int argc, char **argv)
 			o.all_modes = true;
 		else if (!strcmp(argv[i], "--smoke"))
 			o.smoke = true;
+		else if (!strcmp(argv[i], "--mode") && i + 1 < argc &&
+			 sscanf(argv[i + 1], "%d,%d", &o.only_k, &o.only_d) == 2)
+			i++;
 		else
 			bench_bad_option(argv[0], argv[i], usage);
 	}

@@ -55,9 +55,15 @@
  * only its arguments: snapshot.c runs it outside the writer lock.
  */
 #include "fuzzy.h"
+
+#include "alloc.h"
+#include "common.h"
 #include "list.h"
+#include "normalise.h"
+#include "table.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define HL_FZ_DIRECT 0x80000000u

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Immutable list contents ("bases") and their builder. See list.c.
+ * list.h — the immutable contents of a list (a "base": entries sorted in
+ * runs of one key, their strings, the exact index and the pattern store)
+ * and the builder that makes one (list.c). Knows nothing of versions,
+ * edits or RCU. Uses: pattern, table, normalise, alloc.
  */
 #ifndef HOTLIST_LIST_H
 #define HOTLIST_LIST_H
 
-#include "internal.h"
+#include "hotlist.h"
+#include "normalise.h"
+#include "table.h"
 
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Entry metadata, 48 bytes, sorted so that the entries of one plate are

@@ -33,7 +33,7 @@ struct hl_meta {
 
 #define HL_M_COVERT 0x01u
 #define HL_M_LAST 0x02u
-/* A hide record (see snapshot.c) that applies to every category. */
+/* A hide record (see snapshot_edit.c) that applies to every category. */
 #define HL_M_ANY_CATEGORY 0x04u
 /* A hide record that applies to every country. */
 #define HL_M_ANY_COUNTRY 0x08u

@@ -51,9 +51,16 @@
  * writer lock with the index build); scoring is pure and wait-free.
  */
 #include "score.h"
+
+#include "alloc.h"
+#include "common.h"
 #include "fuzzy.h"
 #include "list.h"
+#include "normalise.h"
 #include "plates.h"
+#include "table.h"
+
+#include <stdatomic.h>
 
 #include <math.h>
 #include <string.h>

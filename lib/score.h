@@ -6,7 +6,7 @@
 #ifndef HOTLIST_SCORE_H
 #define HOTLIST_SCORE_H
 
-#include "internal.h"
+#include "normalise.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -144,7 +144,7 @@ struct est {
 	float *best[HL_T__COUNT];
 	uint32_t n, cap, hits, hits_t[HL_T__COUNT];
 	float prior[HL_T__COUNT];
-	float alerts_at[101]; /* innocent alerts per 1,000 at each threshold */
+	double alerts_at[101]; /* innocent alerts per 1,000 at each threshold */
 	bool done;
 };
 
@@ -650,7 +650,7 @@ static void alerts_table(struct est *e)
 	for (int t = 100; t >= 0; t--)
 		at[t] += at[t + 1];
 	for (int t = 0; t <= 100; t++)
-		e->alerts_at[t] = (float)(1000.0 * at[t] / e->n);
+		e->alerts_at[t] = 1000.0 * at[t] / e->n;
 }
 
 void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,

@@ -129,18 +129,37 @@ static void print_row_errors(const char *path, const struct hotlist_load_report 
 		fprintf(stderr, "  ... and %" PRIu64 " more bad rows\n", r->rejected - r->n_errors);
 }
 
+/* The estimated innocent fuzzy hits and alerts of a list (docs/fuzzy.md),
+ * with a warning past HOTLIST_ALERT_RATE_WARN. Nothing for exact-only lists. */
+static void print_estimate(FILE *f, const char *name, double hits, double alerts, bool warn)
+{
+	if (hits < 0)
+		return;
+	fprintf(f,
+		"hotlist: list '%s': estimated innocent reads per 1,000 with a fuzzy hit %.1f, "
+		"alerting %.1f\n",
+		name, hits, alerts);
+	if (warn)
+		fprintf(f,
+			"hotlist: warning: list '%s' would alert on %.1f innocent reads per 1,000 "
+			"(more than %.1f): raise --min-score or lower --ocr/--indel\n",
+			name, alerts, HOTLIST_ALERT_RATE_WARN);
+}
+
 /* ======================================================================== */
 /* hotlist check                                                            */
 /* ======================================================================== */
 
 static const char check_usage[] =
-	"usage: hotlist check [--max-bad FRACTION] FILE\n"
+	"usage: hotlist check [--max-bad FRACTION] [--ocr K] [--indel D] [--min-score S] FILE\n"
 	"\n"
 	"Validate a hot-list file without loading it: print every bad row as\n"
 	"FILE:LINE: reason, then a summary. Exit 0 if the file would load, 1 if it\n"
-	"would be refused.\n"
+	"would be refused. With --ocr or --indel, also load it and print the\n"
+	"estimated innocent fuzzy hits and alerts per 1,000 reads of each budget.\n"
 	"\n"
 	"  --max-bad F   share of bad rows that makes a load fail (default 0.01)\n"
+	"  --ocr K, --indel D, --min-score S|auto   fuzzy options, as for match\n"
 	"  -h, --help    this help\n";
 
 struct check_ctx {
@@ -154,22 +173,95 @@ static void check_row_error(const struct hotlist_row_error *err, void *user)
 	printf("%s:%" PRIu64 ": %s\n", c->path, err->line, err->reason);
 }
 
+/* --min-score S|auto into o. 0, or -1 for a bad value. */
+static int parse_min_score(const char *v, struct hotlist_list_options *o)
+{
+	uint64_t x;
+
+	if (!strcmp(v, "auto")) {
+		o->min_score = HOTLIST_MIN_SCORE_AUTO;
+		return 0;
+	}
+	if (parse_u64("min-score", v, 0, 100, &x))
+		return -1;
+	o->min_score = (unsigned)x;
+	return 0;
+}
+
+/* check's --ocr (k), --indel (d), --min-score (m). 0, or -1 for a bad value. */
+static int check_fuzzy_option(int c, struct hotlist_list_options *o)
+{
+	uint64_t v;
+
+	if (c == 'm')
+		return parse_min_score(optarg, o);
+	if (parse_u64(c == 'k' ? "ocr" : "indel", optarg, 0, 2, &v))
+		return -1;
+	*(c == 'k' ? &o->ocr_substitutions : &o->indels) = (unsigned)v;
+	return 0;
+}
+
+/* Load path with options o into a scratch engine and print the estimated
+ * innocent hits and alerts per 1,000 of every budget the index answers. */
+static int check_estimate(const char *path, struct hotlist_config *cfg,
+			  const struct hotlist_list_options *o)
+{
+	struct hotlist_list_info info;
+	struct hotlist *hl = NULL;
+	int rc;
+
+	cfg->workers = 0;
+	rc = hotlist_create(&hl, cfg);
+	if (!rc)
+		rc = hotlist_set_list_options(hl, "check", o);
+	if (!rc)
+		rc = hotlist_load_csv(hl, "check", path, NULL);
+	if (!rc)
+		rc = hotlist_list_info(hl, 0, &info);
+	if (rc) {
+		fprintf(stderr, "hotlist: cannot estimate: %s\n", hotlist_strerror(rc));
+		hotlist_destroy(hl, NULL);
+		return 1;
+	}
+	printf("%s: fuzzy ocr %u indel %u, threshold %u: estimated innocent reads per 1,000 "
+	       "with a fuzzy hit %.1f, alerting %.1f%s\n",
+	       path, o->ocr_substitutions, o->indels, info.min_score, info.innocent_hits_per_1000,
+	       info.innocent_alerts_per_1000, info.alert_rate_warning ? " (warning: high)" : "");
+	for (unsigned k = 0; k < 3; k++)
+		for (unsigned d = 0; d < 3; d++)
+			if (info.mode_alerts_per_1000[k][d] >= 0)
+				printf("%s: ocr %u indel %u: alerting %.1f per 1,000\n", path, k, d,
+				       info.mode_alerts_per_1000[k][d]);
+	hotlist_destroy(hl, NULL);
+	return 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = { { "max-bad", required_argument, NULL, 'b' },
+					      { "ocr", required_argument, NULL, 'k' },
+					      { "indel", required_argument, NULL, 'd' },
+					      { "min-score", required_argument, NULL, 'm' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
+	struct hotlist_list_options lo;
 	struct hotlist_config cfg;
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	struct check_ctx ctx;
 	int c, rc;
 
 	hotlist_config_init(&cfg);
+	hotlist_list_options_init(&lo);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(check_usage, stdout);
 			return 0;
+		}
+		if (c == 'k' || c == 'd' || c == 'm') {
+			if (check_fuzzy_option(c, &lo))
+				return EXIT_USAGE;
+			continue;
 		}
 		if (c != 'b' || parse_double("max-bad", optarg, 0, 1, &cfg.max_bad_fraction)) {
 			fputs(check_usage, stderr);
@@ -188,7 +280,7 @@ static int cmd_check(int argc, char **argv)
 	       rep.duplicates, rep.rejected);
 	if (rc == 0) {
 		printf("would load\n");
-		return 0;
+		return lo.ocr_substitutions || lo.indels ? check_estimate(ctx.path, &cfg, &lo) : 0;
 	}
 	printf("would be refused: %s (%s)\n", hotlist_strerror(rc), hotlist_err_name(rc));
 	return 1;
@@ -220,6 +312,12 @@ static const char match_usage[] =
 	"      --no-cross-border\n"
 	"      --no-repair      do not repair reads to their country's plate layout\n"
 	"      --repair         (default once any list option is given)\n"
+	"      --min-score S    fuzzy hits scoring below S (0..100) are weak and not\n"
+	"                       reported; auto (default): the lowest S >= 50 at which\n"
+	"                       the list's estimated innocent alerts stay <= 1 per\n"
+	"                       1,000; 0: every hit, unscored (docs/fuzzy.md)\n"
+	"      --weak           report weak hits too, with \"weak\": true\n"
+	"      --no-weak        (default)\n"
 	"\n"
 	"  -l, --list FILE      hot-list CSV file (repeatable); the list is named\n"
 	"                       after the file (basename without extension)\n"
@@ -318,6 +416,9 @@ static json_t *hit_to_json(const struct hotlist_hit *h)
 				   h->format < 0 ? json_null() : json_boolean(h->format > 0));
 	bad |= json_object_set_new(o, "substitutions", json_integer(h->substitutions));
 	bad |= json_object_set_new(o, "indels", json_integer(h->indels));
+	bad |= json_object_set_new(o, "score", json_integer(h->score));
+	if (h->weak)
+		bad |= json_object_set_new(o, "weak", json_true());
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -369,6 +470,10 @@ static uint64_t list_version(struct hotlist *hl, const char *name)
 static int set_list_options(struct match_ctx *m, const struct match_list *l)
 {
 	int rc = hotlist_set_list_options(m->hl, l->name, &l->opts);
+	char ms[16] = "auto";
+
+	if (l->opts.min_score != HOTLIST_MIN_SCORE_AUTO)
+		snprintf(ms, sizeof(ms), "%u", l->opts.min_score);
 
 	if (rc)
 		fprintf(stderr, "hotlist: cannot set the options of list '%s' (%s): %s\n", l->name,
@@ -376,10 +481,11 @@ static int set_list_options(struct match_ctx *m, const struct match_list *l)
 	else
 		fprintf(stderr,
 			"hotlist: list '%s': ocr %u, indel %u, classes \"%s\", %scross-border, "
-			"%srepair\n",
+			"%srepair, min score %s, %sweak hits\n",
 			l->name, l->opts.ocr_substitutions, l->opts.indels,
 			l->opts.ocr_classes ? l->opts.ocr_classes : "0ODQ 1I 2Z 5S 8B 6G",
-			l->opts.cross_border ? "" : "no ", l->opts.repair ? "" : "no ");
+			l->opts.cross_border ? "" : "no ", l->opts.repair ? "" : "no ", ms,
+			l->opts.weak_hits ? "" : "no ");
 	return rc;
 }
 
@@ -401,6 +507,8 @@ static int load_list(struct match_ctx *m, const struct match_list *l, bool reloa
 			", %.1f ms)\n",
 			reload ? "reloaded" : "loaded", l->name, l->path, rep.rows, rep.loaded,
 			rep.rejected, rep.duplicates, rep.list_version, rep.duration_us / 1e3);
+		print_estimate(stderr, l->name, rep.innocent_hits_per_1000,
+			       rep.innocent_alerts_per_1000, rep.alert_rate_warning);
 	} else if (reload) {
 		fprintf(stderr,
 			"hotlist: reload of list '%s' from %s failed: %s; keeping version %" PRIu64
@@ -645,6 +753,9 @@ enum {
 	OPT_NO_CROSS_BORDER,
 	OPT_REPAIR,
 	OPT_NO_REPAIR,
+	OPT_MIN_SCORE,
+	OPT_WEAK,
+	OPT_NO_WEAK,
 };
 
 /* One list option into a->opts. 0, or -1 for a bad value. */
@@ -670,6 +781,12 @@ static int match_list_option(int c, struct match_args *a)
 	case OPT_CROSS_BORDER:
 	case OPT_NO_CROSS_BORDER:
 		a->opts.cross_border = c == OPT_CROSS_BORDER;
+		return 0;
+	case OPT_MIN_SCORE:
+		return parse_min_score(optarg, &a->opts);
+	case OPT_WEAK:
+	case OPT_NO_WEAK:
+		a->opts.weak_hits = c == OPT_WEAK;
 		return 0;
 	default:
 		a->opts.repair = c == OPT_REPAIR;
@@ -698,7 +815,8 @@ static const char *argv_opt_name(int c)
 	/* in the order of the OPT_ enum */
 	static const char *const names[] = { "ocr",	     "indel",		"ocr-classes",
 					     "cross-border", "no-cross-border", "repair",
-					     "no-repair" };
+					     "no-repair",    "min-score",	"weak",
+					     "no-weak" };
 
 	return names[c - OPT_OCR];
 }
@@ -706,7 +824,7 @@ static const char *argv_opt_name(int c)
 /* One option of `match`. 0, 1 for --help, -1 for a bad option. */
 static int match_option(int c, struct match_ctx *m, struct match_args *a)
 {
-	if (c >= OPT_OCR && c <= OPT_NO_REPAIR) {
+	if (c >= OPT_OCR && c <= OPT_NO_WEAK) {
 		a->trailing = argv_opt_name(c);
 		return match_list_option(c, a);
 	}
@@ -781,6 +899,9 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 		{ "no-cross-border", no_argument, NULL, OPT_NO_CROSS_BORDER },
 		{ "repair", no_argument, NULL, OPT_REPAIR },
 		{ "no-repair", no_argument, NULL, OPT_NO_REPAIR },
+		{ "min-score", required_argument, NULL, OPT_MIN_SCORE },
+		{ "weak", no_argument, NULL, OPT_WEAK },
+		{ "no-weak", no_argument, NULL, OPT_NO_WEAK },
 		{ "name", required_argument, NULL, 'n' },
 		{ "reads", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },

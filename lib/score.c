@@ -2,6 +2,8 @@
 /*
  * score.c — how likely a fuzzy hit is a misread of its entry rather than a
  * read of another car, and how often a list would alert on innocent reads.
+ * Model, parameters and measurements: docs/fuzzy.md, "Score and alert
+ * policy".
  *
  * The score is a log-likelihood ratio (natural log) of two explanations of a
  * read r that hit entry e within the budget:
@@ -11,44 +13,45 @@
  * It is a sum of independent terms (naive Bayes), each the log of
  * P(feature | H1) / P(feature | H0), plus the prior log odds:
  *
- *   prior   ln(q / h): q = HL_SC_LISTED, the share of passing cars that are
- *           listed; h = the share of innocent reads that raise a fuzzy hit
- *           in this list at this budget, estimated when the index is built
- *           (hotlist__score_estimate). A dense list (h large) makes every
- *           coincidence likelier, so each of its hits counts for less.
+ *   prior   ln(q / h_t): q = HL_SC_LISTED, the share of passing cars that are
+ *           listed; h_t = the share of innocent reads that raise a fuzzy hit
+ *           of type t (substitutions only, or with an indel) in this list at
+ *           this budget, estimated when the index is built. A dense list
+ *           makes every coincidence likelier; indel neighbourhoods are an
+ *           order of magnitude denser than substitution ones.
  *   edit    per substitution the weight of its confusion pair (O/0 and 8/B
  *           high, 2/Z and the rare letter pairs low); per indel where it is:
- *           a character written twice by the camera (doubled) or dropped at
- *           an edge is a common OCR fault, an extra character inside the
- *           plate that repeats nothing is not.
+ *           a character written twice (doubled) or dropped at an edge is a
+ *           common OCR fault, an extra character inside that repeats nothing
+ *           is not.
  *   layout  the read as read fits its country's layouts (plates.c for NL,
  *           BE, FR, DE, LU; for other countries the shapes of the list's own
- *           entries: which positions are letters, per country and length):
- *           a well-formed read is most likely right, so the hit is likely a
- *           coincidence; a malformed read is a misread of something. A
- *           malformed read with one repair to a plate that is not on the
- *           list is most likely a misread of that plate.
+ *           entries: which positions are letters, per country and length).
+ *           A well-formed read is most likely right (a penalty, plus how much
+ *           commoner the entry's shape is than the read's); a malformed read
+ *           is a misread of something (a bonus), unless one repair makes it
+ *           a plate that is not on the list (most likely that plate).
  *   crowd   -ln(neighbours): one of n listed plates within the budget is at
  *           best one of n explanations; a unique neighbour is evidence.
- *   camera  the OCR candidates the camera sent: an entry equal to one of
- *           them is an exact hit (always an alert, not scored); each other
- *           candidate that also hits the entry within the budget is
- *           support; a hit through candidate i weighs a little less than
- *           one through the plate (rank).
+ *   camera  each other OCR candidate of the read that hits the entry too is
+ *           support; a hit through candidate i weighs a little less than one
+ *           through the plate. (An entry equal to a candidate is an exact hit:
+ *           the matcher gives it 100 without asking here.)
  *
- * score = round(100 / (1 + exp(-(LLR + HL_SC_BIAS)))): 50 is even odds after
- * the bias. Exact and unique-repair hits are not scored here (always 100).
- * All weights are named below with their reason; docs/fuzzy.md has the
- * table, the workload they were set on and what they give.
+ * score = round(100 / (1 + exp(-(LLR + HL_SC_BIAS)))). Every weight is a
+ * named constant below with its reason.
  *
  * The model of a list (struct hl_score_model) is built with its fuzzy index
- * and is immutable afterwards: the shapes of its entries and, per budget,
- * the estimate (the best score of each sampled innocent read), from which
- * hotlist__score_rates answers the innocent hit and alert rates at any
- * threshold without matching anything again.
+ * and is immutable afterwards: the shapes of its entries (a small open-
+ * addressing map, in cache) and, per budget, the estimate: for sampled
+ * innocent plates drawn from the list's own layouts, the best LLR per hit
+ * type, from which the priors and alerts_at[t] (innocent alerts per 1,000
+ * at threshold t) follow; the automatic threshold and the rates reported
+ * by hotlist_list_info are lookups in that table.
  *
  * Threads: build and estimate touch only their arguments (run outside the
- * writer lock with the index build); scoring is pure and wait-free.
+ * writer lock with the index build); scoring and the lookups are pure and
+ * wait-free.
  */
 #include "score.h"
 

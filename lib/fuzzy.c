@@ -639,7 +639,7 @@ static void set_reps(struct hl_fuzzy *f)
 }
 
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
-		      uint64_t seed, const struct hotlist_allocator *a)
+		      bool estimate, uint64_t seed, const struct hotlist_allocator *a)
 {
 	struct runs r;
 	if (b->n_meta > HL_FZ_RUN_MASK)
@@ -669,7 +669,8 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 		hotlist__fz_put(f, a);
 		return rc;
 	}
-	hotlist__score_estimate(f->score, f, b, o, a);
+	if (estimate)
+		hotlist__score_estimate(f->score, f, b, o, a);
 	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score);
 	for (int t = 0; t < HL_FZ_TABLES; t++)
 		if (f->t[t])

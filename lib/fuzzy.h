@@ -63,10 +63,13 @@ int hotlist__fz_verify(const char *skel, unsigned k, unsigned d, const char *r, 
  * by the list versions that keep that base and those options. */
 struct hl_fuzzy;
 
-/* Build the index of b's runs for o's classes and d; seed: the table's
- * (random per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
+/* Build the index of b's runs for o's classes and d, with its score model
+ * (score.h); estimate: also sample the innocent-alert rate (a list's base:
+ * up to ~0.3 s at 10^6 entries; not for the small index of an edit layer,
+ * rebuilt by every put under the writer lock); seed: the table's (random
+ * per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
-		      uint64_t seed, const struct hotlist_allocator *a);
+		      bool estimate, uint64_t seed, const struct hotlist_allocator *a);
 void hotlist__fz_get(struct hl_fuzzy *f);
 void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a);
 size_t hotlist__fz_bytes(const struct hl_fuzzy *f);

@@ -114,7 +114,9 @@
 
 /* Estimate: innocent plates drawn per index (fewer for small lists), their
  * share with one OCR error, and the tries to draw a plate not on the list. */
+#ifndef HL_EST_SAMPLES /* -DHL_EST_SAMPLES=0 measures the build without it */
 #define HL_EST_SAMPLES 4000
+#endif
 #define HL_EST_PER_RUN 4
 #define HL_EST_MISREAD 0.03
 #define HL_EST_TRIES 8

@@ -64,9 +64,9 @@ int hotlist__fz_verify(const char *skel, unsigned k, unsigned d, const char *r, 
 struct hl_fuzzy;
 
 /* Build the index of b's runs for o's classes and d, with its score model
- * (score.h); estimate: also sample the innocent-alert rate (a list's base:
- * up to ~0.3 s at 10^6 entries; not for the small index of an edit layer,
- * rebuilt by every put under the writer lock); seed: the table's (random
+ * (score.h); estimate: also sample the innocent-alert rate (for a list's
+ * base; not for the small index of an edit layer, rebuilt by every put
+ * under the writer lock); seed: the table's (random
  * per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
 		      bool estimate, uint64_t seed, const struct hotlist_allocator *a);

@@ -204,6 +204,8 @@ static void map_column(struct csv *p, uint32_t index)
 	p->name.len = 0;
 }
 
+/* Every field empty: a short record's missing fields are "", never the
+ * previous record's text (parse_record only writes the fields it meets). */
 static void begin_record(struct csv *p)
 {
 	hotlist__csvtok_begin(&p->tok);

@@ -74,8 +74,10 @@
  * http://howardhinnant.github.io/date_algorithms.html); no libc time or
  * locale function is used.
  */
+#include "csv.h"
+
+#include "common.h"
 #include "csvtok.h"
-#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

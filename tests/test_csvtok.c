@@ -5,8 +5,8 @@
  * (tools/readparse.c) split the same bytes into the same fields — BOM,
  * delimiter detection by frequency, folded header names, quotes, CRLF.
  */
+#include "csv.h"
 #include "csvtok.h"
-#include "internal.h"
 #include "readparse.h"
 #include "testutil.h"
 

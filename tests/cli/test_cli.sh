@@ -497,6 +497,14 @@ if run_status 0 "$o" "$e" "$bin" check "$here/national.csv" && grep -qF "would l
 else
     not_ok "check: a good file exits 0" "$tmp/status.txt"
 fi
+if run_status 0 "$o" "$e" "$bin" check --ocr 1 --indel 1 "$here/national.csv" &&
+    grep -qF "would load" "$o" &&
+    grep -qF "ocr 1 indel 1, threshold" "$o" && grep -qF "estimated innocent reads per 1,000" "$o" &&
+    grep -qF "ocr 2 indel 1: alerting" "$o"; then
+    ok "check --ocr 1 --indel 1: the estimated innocent fuzzy rates of the list, per budget"
+else
+    not_ok "check --ocr 1 --indel 1: the estimated innocent fuzzy rates of the list, per budget" "$o"
+fi
 if run_status 1 "$o" "$e" "$bin" check "$here/badrows.csv" &&
     grep -qF "badrows.csv:4: empty plate" "$o" && grep -qF "badrows.csv:6: " "$o" &&
     grep -qF "badrows.csv:7: " "$o" && grep -qF "badrows.csv:8: " "$o" &&

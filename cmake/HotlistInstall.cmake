@@ -25,9 +25,8 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hotlistConfig.cmake
 file(RELATIVE_PATH HL_PC_PREFIX_REL
      "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
 set(HL_PC_REQUIRES_PRIVATE "liburcu-bp libxxhash")
-if(HOTLIST_JEMALLOC)
-  string(APPEND HL_PC_REQUIRES_PRIVATE " jemalloc")
-endif()
+# Two files so that --static links libhotlist.a (see hotlist.pc.in).
 configure_file(cmake/hotlist.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hotlist.pc @ONLY)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hotlist.pc
+configure_file(cmake/hotlist-lib.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hotlist-lib.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hotlist.pc ${CMAKE_CURRENT_BINARY_DIR}/hotlist-lib.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

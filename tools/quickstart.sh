@@ -23,7 +23,7 @@ shift || true
 
 PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc-dev
           check libjansson-dev libck-dev clang-format python3
-          python3-pytest)
+          python3-pytest groff-base)
 BENCH_PACKAGES=(redis-server gnuplot-nox)
 
 log() { printf '\n== %s\n' "$*"; }

@@ -3,7 +3,7 @@
  * Load an installed libhotlist with dlopen(), as Python's ctypes and plugin
  * hosts do, and use it: one list, one read, one hit. Then check that loading
  * it brought no allocator into the process (no jemalloc's mallctl), i.e. the
- * library left the host's malloc alone.
+ * library left the host's malloc alone, and that dlclose() leaves it mapped.
  * Usage: consumer_dlopen [PATH/TO/libhotlist.so.0] (default: HOTLIST_SO).
  */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
@@ -74,7 +74,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loading %s brought jemalloc into the process\n", path);
 		return 5;
 	}
+	/* Linked -z nodelete: liburcu's reclamation thread outlives the engine,
+	 * so the library must stay mapped after dlclose(). */
 	dlclose(lib);
+	if (!dlopen(path, RTLD_NOW | RTLD_NOLOAD)) {
+		fprintf(stderr, "%s was unloaded by dlclose()\n", path);
+		return 6;
+	}
 	printf("dlopen %s: ok\n", path);
 	return 0;
 }

@@ -31,7 +31,7 @@
  * Threads: any; the default allocator is as thread-safe as the malloc it calls.
  * No state of its own, so no memory-ordering contract.
  */
-#include "internal.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -19,7 +19,8 @@ An exception raised while copying (MemoryError) is re-raised after the call.
 
 Threads: an Engine may be used from several Python threads (the C library's
 matching is wait-free and its writers serialise themselves); ctypes releases
-the GIL during each C call. The asynchronous path (hotlist_submit, worker
+the GIL during each C call. close() (hotlist_destroy) must not overlap any
+other call on the same engine: stop the other threads first. The asynchronous path (hotlist_submit, worker
 threads calling back) is not exposed: engines are created with no workers.
 """
 

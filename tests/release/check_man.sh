@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The man pages render without a warning, and hotlist(1) documents exactly
 # the commands `hotlist --help` lists, each with every option its own --help
-# prints, for the version the program reports.
+# prints and every hit key of `hotlist match`, for the version the program
+# reports.
 # Usage: check_man.sh PATH/TO/hotlist MANDIR
 set -euo pipefail
 prog=$1 mandir=$2
@@ -40,6 +41,13 @@ for c in "${cmds[@]}"; do
         roff=${o//-/\\-}
         grep -qF -- "$roff" <<<"$text" || bad "hotlist.1, section hotlist $c: no $o"
     done
+done
+# The hit keys `hotlist match` prints (the CLI test's expected output) are
+# named in its section.
+hits=$mandir/../tests/cli/expected_hits.jsonl
+text=$(awk '/^\.S[SH] /{on = ($0 ~ "^\\.SS \"hotlist match ")} on' "$page")
+for k in $(head -1 "$hits" | grep -o '"[a-z_]*":' | tr -d '":'); do
+    grep -qE "^\.BR? $k( |\$)|^\.BR .* $k\$" <<<"$text" || bad "hotlist.1, section hotlist match: no hit key $k"
 done
 [ $fail -eq 0 ] && echo "man pages: render cleanly; commands ${cmds[*]} and their options documented"
 exit $fail

@@ -276,3 +276,13 @@ def test_threads_match_while_a_writer_replaces(eng):
         t.join()
     assert not errors
     assert seen and all(c.startswith("v") for c in seen)
+
+
+def test_readme_example_runs(capsys, monkeypatch):
+    # The README's Python example, as printed there, from the checkout's root.
+    readme = (CLI.parents[1] / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(CLI.parents[1])
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["A12-west G-123-BD -> national wanted person exact", "2 hits; 3 reads"]

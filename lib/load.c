@@ -29,6 +29,7 @@
 #include "pattern.h"
 #include "snapshot.h"
 
+#include <stddef.h>
 #include <string.h>
 
 struct load_ctx {
@@ -103,10 +104,13 @@ static void report_estimate(struct hotlist *hl, const char *list, struct hotlist
 
 static void copy_report(struct hotlist_load_report *out, const struct hotlist_load_report *in)
 {
-	if (!out || out->struct_size < sizeof(*out))
-		return; /* an older, smaller report struct: nothing we can fill safely */
-	*out = *in;
-	out->struct_size = sizeof(*out);
+	/* the struct before the fuzzy estimate: filled without it */
+	size_t prev = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
+	if (!out || out->struct_size < prev)
+		return; /* older still: nothing we can fill safely */
+	size_t n = out->struct_size < sizeof(*out) ? prev : sizeof(*out);
+	memcpy(out, in, n);
+	out->struct_size = n;
 }
 
 static int check_name(const char *list)

@@ -320,6 +320,31 @@ START_TEST(options_struct_versions)
 	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert_uint_eq(info.min_score, 0);
+	/* stats and load report of callers built before the fuzzy fields: the
+	 * fields they know are filled, nothing past their struct is written */
+	ck_assert_int_eq(hl_test_hits(hl, "ABC123", NULL), 1);
+	struct {
+		struct hotlist_stats st;
+		unsigned char guard[64];
+	} old_st;
+	memset(&old_st, 0xa5, sizeof(old_st));
+	size_t st_prev = offsetof(struct hotlist_stats, fuzzy_weak_suppressed);
+	old_st.st.struct_size = st_prev;
+	hotlist_stats(hl, &old_st.st);
+	ck_assert_uint_eq(old_st.st.struct_size, st_prev);
+	ck_assert_uint_ge(old_st.st.reads, 1);
+	for (size_t i = st_prev; i < sizeof(old_st); i++)
+		ck_assert_uint_eq(((unsigned char *)&old_st)[i], 0xa5);
+	struct hotlist_entry e = { .plate = "ABC123" };
+	struct hotlist_load_report rep;
+	size_t rep_prev = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
+	memset(&rep, 0xa5, sizeof(rep));
+	rep.struct_size = rep_prev;
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, &rep), 0);
+	ck_assert_uint_eq(rep.struct_size, rep_prev);
+	ck_assert_uint_eq(rep.loaded, 1);
+	for (size_t i = rep_prev; i < sizeof(rep); i++)
+		ck_assert_uint_eq(((unsigned char *)&rep)[i], 0xa5);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST

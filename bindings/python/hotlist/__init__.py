@@ -438,6 +438,8 @@ class Stats:
     memory_bytes: int
     inline_latency: Latency
     async_latency: Latency
+    fuzzy_weak_suppressed: int = 0  # weak fuzzy hits not called back
+    fuzzy_weak: int = 0  # weak fuzzy hits called back flagged
 
 
 def _report(r: _LoadReport) -> LoadReport:

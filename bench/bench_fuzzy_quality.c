@@ -90,21 +90,44 @@ struct run_ctx {
 
 /* ---- plates -------------------------------------------------------------------------- */
 
-static const struct {
-	const char *cc;
+static struct {
+	char cc[3];
 	unsigned w;
-} country_mix[] = { { "NL", 30 }, { "DE", 20 }, { "BE", 12 }, { "FR", 12 },
-		    { "ES", 10 }, { "IT", 8 },	{ "PL", 8 } };
+} country_mix[16] = { { "NL", 30 }, { "DE", 20 }, { "BE", 12 }, { "FR", 12 },
+		      { "ES", 10 }, { "IT", 8 },  { "PL", 8 } };
+static size_t n_mix = 7;
+static unsigned mix_total = 100;
+
+/* --mix CC:W,CC:W..: another country mix (the countries above, weights summing to anything). */
+static bool parse_mix(const char *s)
+{
+	n_mix = 0;
+	mix_total = 0;
+	while (*s && n_mix < 16) {
+		unsigned w;
+		char cc[3];
+		int used;
+		if (sscanf(s, "%2[A-Z]:%u%n", cc, &w, &used) != 2 || !w)
+			return false;
+		memcpy(country_mix[n_mix].cc, cc, 3);
+		country_mix[n_mix++].w = w;
+		mix_total += w;
+		s += used;
+		if (*s == ',')
+			s++;
+	}
+	return n_mix > 0 && !*s;
+}
 
 static const char *pick_country(struct hl_sample_rng *r)
 {
-	uint64_t x = hl_sample_below(r, 100);
-	for (size_t i = 0; i < sizeof(country_mix) / sizeof(country_mix[0]); i++) {
+	uint64_t x = hl_sample_below(r, mix_total);
+	for (size_t i = 0; i < n_mix; i++) {
 		if (x < country_mix[i].w)
 			return country_mix[i].cc;
 		x -= country_mix[i].w;
 	}
-	return "NL";
+	return country_mix[0].cc;
 }
 
 static void fill(struct hl_sample_rng *r, const char *tmpl, const char *letters, char *out)
@@ -644,7 +667,8 @@ int main(int argc, char **argv)
 {
 	static const char usage[] =
 		"[--sizes N,N..] [--ten-million] [--innocent N] [--misreads N] "
-		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke]";
+		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke] "
+		"[--mix CC:W,CC:W..]";
 	struct opts o = { .innocent = 200000,
 			  .misreads = 20000,
 			  .reps = 3,
@@ -662,6 +686,11 @@ int main(int argc, char **argv)
 		    bench_opt_double(argc, argv, &i, "--misread-rate", &o.misread_rate) ||
 		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes))
 			continue;
+		if (!strcmp(argv[i], "--mix") && i + 1 < argc) {
+			if (!parse_mix(argv[++i]))
+				bench_bad_option(argv[0], argv[i], usage);
+			continue;
+		}
 		if (!strcmp(argv[i], "--ten-million"))
 			o.ten_million = true;
 		else if (!strcmp(argv[i], "--all-modes"))
@@ -682,8 +711,11 @@ int main(int argc, char **argv)
 	}
 	bench_header("fuzzy_quality");
 	printf("# innocent=%" PRIu64 " misread_rate=%.3f misreads_per_kind=%" PRIu64
-	       " reps=%" PRIu64 " seed=%" PRIu64 "\n",
+	       " reps=%" PRIu64 " seed=%" PRIu64 " mix=",
 	       o.innocent, o.misread_rate, o.misreads, o.reps, o.seed);
+	for (size_t i = 0; i < n_mix; i++)
+		printf("%s%s:%u", i ? "," : "", country_mix[i].cc, country_mix[i].w);
+	printf("\n");
 	char sizes[256];
 	snprintf(sizes, sizeof(sizes), "%s%s", o.sizes, o.ten_million ? ",1e7" : "");
 	for (char *s = strtok(sizes, ","); s; s = strtok(NULL, ",")) {

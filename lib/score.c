@@ -63,7 +63,6 @@
 #include "plates.h"
 #include "table.h"
 
-
 #include <math.h>
 #include <string.h>
 
@@ -114,17 +113,26 @@
 /* Estimate: innocent plates drawn per index (fewer for small lists), their
  * share with one OCR error, and the tries to draw a plate not on the list. */
 #ifndef HL_EST_SAMPLES /* -DHL_EST_SAMPLES=0 measures the build without it */
-#define HL_EST_SAMPLES 4000
+#define HL_EST_SAMPLES 64000
 #endif
 #define HL_EST_PER_RUN 4
 #define HL_EST_MISREAD 0.03
+/* Misread samples drawn per plate read right (stratified: the misreads,
+ * 3 % of reads, carry most of the innocent alerts of a dense list; each
+ * stratum is weighted by its share) */
+#define HL_EST_MISREAD_PER_CLEAN 0.25
 #define HL_EST_TRIES 8
-/* Entries tried per position for a character of the same country, length
- * and kind (letter or digit): 16 finds one for any country with more than
- * a few % of the list. */
-#define HL_EST_DONORS 16
 #define HL_EST_HITS 64 /* fuzzy hits of one sample kept for scoring */
 #define HL_EST_SEED 0x5c0e5c0e5c0e5c0eull
+/* Calibration of the indel offset: misreads of listed plates simulated per
+ * hit type (substitution; indel: a drop or a doubled character), the
+ * offsets tried (ln units, HL_CAL_LO + i x HL_CAL_STEP) and the share of
+ * each type in the error model (the estimate's: 60 % substitutions). */
+#define HL_CAL_TRUE 1000
+#define HL_CAL_STEPS 25
+#define HL_CAL_LO (-3.0)
+#define HL_CAL_STEP 0.25
+#define HL_CAL_W_SUB 0.6
 
 /* Confusion pairs and the log of how much likelier they are in a misread
  * than a coincidence: O/0 and 8/B are the confusions every OCR vendor
@@ -146,8 +154,15 @@ enum { HL_T_SUB, HL_T_INDEL, HL_T__COUNT };
 struct est {
 	/* per sample and hit type: best LLR without prior and bias; -INFINITY none */
 	float *best[HL_T__COUNT];
-	uint32_t n, cap, hits, hits_t[HL_T__COUNT];
+	uint32_t n, cap, nc; /* samples; the first nc read right, the others misread */
+	double hits, hits_t[HL_T__COUNT]; /* weighted shares with a hit */
 	float prior[HL_T__COUNT];
+	/* per hit type: LLRs (without prior and bias) of the true entry of
+	 * simulated misreads of listed plates, -INFINITY missed; and the offset
+	 * the calibration chose (0 for substitutions) */
+	float *truth[HL_T__COUNT];
+	uint32_t tn[HL_T__COUNT], tcap;
+	float offset[HL_T__COUNT];
 	double alerts_at[101]; /* innocent alerts per 1,000 at each threshold */
 	bool done;
 };
@@ -265,9 +280,12 @@ void hotlist__score_model_free(struct hl_score_model *m, const struct hotlist_al
 		return;
 	for (int k = 0; k < HL_SC_MODES; k++)
 		for (int d = 0; d < HL_SC_MODES; d++)
-			for (int t = 0; t < HL_T__COUNT; t++)
+			for (int t = 0; t < HL_T__COUNT; t++) {
 				hotlist__free(a, m->est[k][d].best[t],
 					      m->est[k][d].cap * sizeof(float));
+				hotlist__free(a, m->est[k][d].truth[t],
+					      m->est[k][d].tcap * sizeof(float));
+			}
 	hotlist__free(a, m->keys, m->cap * sizeof(*m->keys));
 	hotlist__free(a, m->counts, m->cap * sizeof(*m->counts));
 	hotlist__free(a, m, sizeof(*m));
@@ -438,7 +456,8 @@ static float prior_of(const struct hl_score_model *m, unsigned k, unsigned d, un
 {
 	if (!m || k >= HL_SC_MODES || d >= HL_SC_MODES || !m->est[k][d].done)
 		return 0;
-	return m->est[k][d].prior[indels ? HL_T_INDEL : HL_T_SUB];
+	int t = indels ? HL_T_INDEL : HL_T_SUB;
+	return m->est[k][d].prior[t] + m->est[k][d].offset[t];
 }
 
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
@@ -470,6 +489,7 @@ struct est_ctx {
 	const struct hl_base *b;
 	hl_country country;
 	bool cross;
+	const struct hl_key *self; /* hits of this key are left out; NULL none */
 	unsigned n;
 	struct est_hit h[HL_EST_HITS];
 };
@@ -480,6 +500,8 @@ struct est_read {
 	hl_country country;
 	int format; /* -2: not computed yet */
 	bool elsewhere, repair_hit;
+	bool loo; /* leave the entries of key self out */
+	struct hl_key self;
 };
 
 static uint64_t est_rand(uint64_t *s)
@@ -488,11 +510,6 @@ static uint64_t est_rand(uint64_t *s)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
-}
-
-static bool letter(char c)
-{
-	return c >= 'A';
 }
 
 static uint32_t random_plate(const struct hl_base *b, uint64_t *rs, char *out, size_t *len)
@@ -514,41 +531,28 @@ static bool listed(const struct hl_base *b, const char *p, size_t len)
 	return hotlist__table_find(b->index, &k) != HL_TABLE_NONE;
 }
 
-/* An innocent plate in r; false if none could be drawn. */
+/* An innocent plate in r: a listed plate, its own entries left out of its
+ * matches (leave one out: its neighbours among the other entries are those
+ * of a plate drawn from the list's distribution); false if none. */
 static bool draw(const struct hl_base *b, uint64_t *rs, struct est_read *r)
 {
-	char o[HOTLIST_PLATE_MAX + 1];
-	size_t olen;
-	for (int t = 0; t < HL_EST_TRIES; t++) {
-		uint32_t i = random_plate(b, rs, r->p, &r->len);
-		if (i == HL_TABLE_NONE)
-			return false;
-		r->country = b->meta[i].country;
-		for (size_t p = 0; p < r->len; p++) {
-			for (int u = 0; u < HL_EST_DONORS; u++) {
-				uint32_t j = random_plate(b, rs, o, &olen);
-				if (j != HL_TABLE_NONE && olen == r->len &&
-				    b->meta[j].country == r->country &&
-				    letter(o[p]) == letter(r->p[p])) {
-					r->p[p] = o[p];
-					break;
-				}
-			}
-		}
-		if (!listed(b, r->p, r->len))
-			return true;
-	}
-	return false;
+	uint32_t i = random_plate(b, rs, r->p, &r->len);
+	if (i == HL_TABLE_NONE)
+		return false;
+	r->country = b->meta[i].country;
+	hotlist__key_pack(r->p, r->len, &r->self);
+	r->loo = true;
+	return true;
 }
 
 /* One OCR error in r (skeleton map skel): 60 % substitution within a class
  * (when the plate has a confusable character), 20 % drop, 20 % double. */
-static void misread_one(const char *skel, uint64_t *rs, struct est_read *r)
+static bool misread_kind(const char *skel, uint64_t *rs, struct est_read *r, int kind)
 {
 	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-	uint64_t x = est_rand(rs) % 10;
 	size_t p = (size_t)(est_rand(rs) % r->len);
-	if (x < 6) {
+	bool done = false;
+	if (kind == 0) {
 		for (size_t t = 0; t < r->len; t++, p = (p + 1) % r->len) {
 			char alt[sizeof(alnum)];
 			size_t n = 0;
@@ -558,17 +562,26 @@ static void misread_one(const char *skel, uint64_t *rs, struct est_read *r)
 					alt[n++] = *c;
 			if (n) {
 				r->p[p] = alt[est_rand(rs) % n];
-				return;
+				return true;
 			}
 		}
-	} else if (x < 8 && r->len > 1) {
+	} else if (kind == 1 && r->len > 1) {
 		memmove(r->p + p, r->p + p + 1, r->len - p);
 		r->len--;
-	} else if (r->len < HOTLIST_PLATE_MAX) {
+		done = true;
+	} else if (kind == 2 && r->len < HOTLIST_PLATE_MAX) {
 		memmove(r->p + p + 1, r->p + p, r->len - p + 1);
 		r->len++;
+		done = true;
 	}
 	r->p[r->len] = '\0';
+	return done;
+}
+
+static void misread_one(const char *skel, uint64_t *rs, struct est_read *r)
+{
+	uint64_t x = est_rand(rs) % 10;
+	misread_kind(skel, rs, r, x < 6 ? 0 : x < 8 ? 1 : 2);
 }
 
 static bool run_country_ok(const struct hl_base *b, uint32_t run, hl_country c, bool cross)
@@ -585,6 +598,8 @@ static bool run_country_ok(const struct hl_base *b, uint32_t run, hl_country c, 
 static void est_emit(void *ctx, uint32_t run, unsigned subs, unsigned indels)
 {
 	struct est_ctx *e = ctx;
+	if (e->self && hl_key_eq(&e->b->meta[run].key, e->self))
+		return;
 	if (e->n < HL_EST_HITS && run_country_ok(e->b, run, e->country, e->cross))
 		e->h[e->n++] = (struct est_hit){ run, (uint8_t)subs, (uint8_t)indels };
 }
@@ -599,7 +614,9 @@ static void est_format(const struct hl_base *b, struct est_read *r)
 	r->format = hotlist__plate_format(r->country, r->p, r->len, rep, &did);
 	r->elsewhere = r->repair_hit = false;
 	if (r->format == HL_FORMAT_NO && did && strcmp(rep, r->p) != 0) {
-		r->repair_hit = listed(b, rep, r->len);
+		struct hl_key k;
+		hotlist__key_pack(rep, r->len, &k);
+		r->repair_hit = listed(b, rep, r->len) && !(r->loo && hl_key_eq(&k, &r->self));
 		r->elsewhere = !r->repair_hit;
 	}
 }
@@ -610,7 +627,9 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 		     const struct hl_base *b, const struct hl_fz_opts *o, struct est_read *r,
 		     float best[HL_T__COUNT])
 {
-	struct est_ctx c = { .b = b, .country = r->country, .cross = o->cross_border };
+	struct est_ctx c = {
+		.b = b, .country = r->country, .cross = o->cross_border, .self = &r->self
+	};
 	char e[HOTLIST_PLATE_MAX + 1];
 	best[HL_T_SUB] = best[HL_T_INDEL] = -INFINITY;
 	hotlist__fz_match(f, b, o, r->p, r->len, est_emit, &c);
@@ -636,38 +655,138 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 	}
 }
 
+/* The LLR (without prior and bias) of the hit of entry plate `truth` by r at
+ * budget mo, and its type; false if r does not hit it. */
+static bool est_truth(const struct hl_score_model *m, const struct hl_fuzzy *f,
+		      const struct hl_base *b, const struct hl_fz_opts *mo, struct est_read *r,
+		      const char *truth, float *x, int *type)
+{
+	struct est_ctx c = { .b = b, .country = r->country, .cross = mo->cross_border };
+	char e[HOTLIST_PLATE_MAX + 1];
+	hotlist__fz_match(f, b, mo, r->p, r->len, est_emit, &c);
+	for (unsigned i = 0; i < c.n; i++) {
+		size_t elen = hotlist__key_unpack(&b->meta[c.h[i].run].key, e);
+		if (strcmp(e, truth) != 0)
+			continue;
+		est_format(b, r);
+		struct hl_score_in in = { .skel = mo->skel,
+					  .read = r->p,
+					  .rlen = r->len,
+					  .entry = e,
+					  .elen = elen,
+					  .subs = c.h[i].subs,
+					  .indels = c.h[i].indels,
+					  .country = r->country,
+					  .format = r->format,
+					  .repaired_elsewhere = r->elsewhere,
+					  .neighbours = c.n };
+		*x = r->repair_hit ? INFINITY : (float)llr(m, &in);
+		*type = in.indels ? HL_T_INDEL : HL_T_SUB;
+		return true;
+	}
+	return false;
+}
+
+/* Weight of sample i of e: its stratum's share over its samples. */
+static double sample_w(const struct est *e, uint32_t i)
+{
+	uint32_t nm = e->n - e->nc;
+	if (i < e->nc)
+		return (nm ? 1 - HL_EST_MISREAD : 1.0) / e->nc;
+	return HL_EST_MISREAD / nm;
+}
+
 /* e->alerts_at[t]: samples per 1,000 whose best hit scores t or more. */
 static void alerts_table(struct est *e)
 {
 	uint32_t at[102] = { 0 };
+	uint32_t at_w[102] = { 0 }; /* the misread stratum */
 	for (uint32_t i = 0; i < e->n; i++) {
 		int best = -1;
 		for (int t = 0; t < HL_T__COUNT; t++)
 			if (e->best[t][i] > -INFINITY) {
 				int sc = (int)to_score((double)e->best[t][i] + e->prior[t] +
-						       HL_SC_BIAS);
+						       e->offset[t] + HL_SC_BIAS);
 				best = sc > best ? sc : best;
 			}
 		if (best >= 0)
-			at[best]++;
+			(i < e->nc ? at : at_w)[best]++;
 	}
-	for (int t = 100; t >= 0; t--)
+	for (int t = 100; t >= 0; t--) {
 		at[t] += at[t + 1];
+		at_w[t] += at_w[t + 1];
+	}
 	for (int t = 0; t <= 100; t++)
-		e->alerts_at[t] = 1000.0 * at[t] / e->n;
+		e->alerts_at[t] = 1000.0 * (sample_w(e, 0) * at[t] + sample_w(e, e->n) * at_w[t]);
+}
+
+/* The threshold the automatic policy picks from e's table: the lowest from
+ * floor on within target. */
+static unsigned auto_threshold(const struct est *e, unsigned floor, double target)
+{
+	unsigned t = floor;
+	while (t < 100 && e->alerts_at[t] > target)
+		t++;
+	return t;
+}
+
+/* Share of the simulated misreads of type ty whose true entry scores t or more. */
+static double truth_share(const struct est *e, int ty, unsigned t)
+{
+	uint32_t c = 0;
+	for (uint32_t i = 0; i < e->tn[ty]; i++)
+		c += e->truth[ty][i] > -INFINITY &&
+		     to_score((double)e->truth[ty][i] + e->prior[ty] + e->offset[ty] +
+			      HL_SC_BIAS) >= t;
+	return e->tn[ty] ? (double)c / e->tn[ty] : 0;
+}
+
+/*
+ * Calibrate the indel offset of e: the automatic threshold spends one alert
+ * budget on all hit types, but an indel neighbourhood is far denser than a
+ * substitution one, so a point of score buys different recall per type.
+ * Try offsets of the indel LLR; for each, the automatic threshold (floor,
+ * target) and the recall of the simulated misreads it leaves, weighted by
+ * the error model's mix; keep the best (ties: the offset nearest 0).
+ */
+static void calibrate(struct est *e, unsigned floor, double target)
+{
+	double best = -1;
+	float keep = 0;
+	if (!e->tn[HL_T_SUB] || !e->tn[HL_T_INDEL])
+		return;
+	for (int i = 0; i < HL_CAL_STEPS; i++) {
+		e->offset[HL_T_INDEL] = (float)(HL_CAL_LO + i * HL_CAL_STEP);
+		alerts_table(e);
+		unsigned t = auto_threshold(e, floor, target);
+		if (e->alerts_at[t] > target)
+			continue;
+		double r = HL_CAL_W_SUB * truth_share(e, HL_T_SUB, t) +
+			   (1 - HL_CAL_W_SUB) * truth_share(e, HL_T_INDEL, t);
+		if (r > best + 1e-9 ||
+		    (r > best - 1e-9 && fabsf(e->offset[HL_T_INDEL]) < fabsf(keep))) {
+			best = r > best ? r : best;
+			keep = e->offset[HL_T_INDEL];
+		}
+	}
+	e->offset[HL_T_INDEL] = keep;
+	alerts_table(e);
 }
 
 void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 			     const struct hl_base *b, const struct hl_fz_opts *o,
 			     const struct hotlist_allocator *a)
 {
-	size_t runs = b->n_keys, n = runs * HL_EST_PER_RUN;
+	size_t runs = b->n_keys, n = runs * HL_EST_PER_RUN, tn;
 	unsigned maxd = hotlist__fz_index_d(f);
 	uint64_t rs = HL_EST_SEED ^ b->n_meta;
 	if (n > HL_EST_SAMPLES)
 		n = HL_EST_SAMPLES;
+	size_t nc = n;
+	n += (size_t)((double)n * HL_EST_MISREAD_PER_CLEAN);
 	if (!n || !b->n_meta)
 		return;
+	tn = n < HL_CAL_TRUE ? n : HL_CAL_TRUE;
 	for (unsigned k = 0; k < HL_SC_MODES; k++) {
 		for (unsigned d = 0; d <= maxd && d < HL_SC_MODES; d++) {
 			struct est *e = &m->est[k][d];
@@ -679,13 +798,49 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 					return; /* no estimate: rates say -1, no prior */
 				e->cap = (uint32_t)n;
 				m->bytes += n * sizeof(float);
+				e->truth[t] = hotlist__alloc(a, tn * sizeof(float), HL_CACHE_LINE);
+				if (!e->truth[t])
+					return;
+				e->tcap = (uint32_t)tn;
+				m->bytes += tn * sizeof(float);
+			}
+		}
+	}
+	/* misreads of listed plates: even j a substitution, odd j a drop or a
+	 * doubled character in turn */
+	for (uint32_t j = 0; j < 2 * tn; j++) {
+		struct est_read r;
+		char truth[HOTLIST_PLATE_MAX + 1];
+		int kind = j % 2 ? 1 + (int)(j / 2 % 2) : 0;
+		uint32_t i = random_plate(b, &rs, r.p, &r.len);
+		if (i == HL_TABLE_NONE)
+			break;
+		memcpy(truth, r.p, r.len + 1);
+		r.country = b->meta[i].country;
+		r.loo = false;
+		r.format = -2;
+		if (!misread_kind(o->skel, &rs, &r, kind))
+			continue;
+		for (unsigned k = 0; k < HL_SC_MODES; k++) {
+			for (unsigned d = 0; d <= maxd && d < HL_SC_MODES; d++) {
+				struct est *e = &m->est[k][d];
+				struct hl_fz_opts mo = *o;
+				float x = -INFINITY;
+				int ty = kind ? HL_T_INDEL : HL_T_SUB;
+				if (!e->truth[HL_T_INDEL])
+					continue;
+				mo.k = (uint8_t)k;
+				mo.d = (uint8_t)d;
+				est_truth(m, f, b, &mo, &r, truth, &x, &ty);
+				if (e->tn[ty] < e->tcap)
+					e->truth[ty][e->tn[ty]++] = x;
 			}
 		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct est_read r;
 		bool ok = draw(b, &rs, &r);
-		if (ok && (double)(est_rand(&rs) >> 11) * 0x1.0p-53 < HL_EST_MISREAD)
+		if (ok && i >= nc)
 			misread_one(o->skel, &rs, &r);
 		r.format = -2;
 		for (unsigned k = 0; k < HL_SC_MODES; k++) {
@@ -699,11 +854,9 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 				mo.d = (uint8_t)d;
 				if (ok)
 					est_best(m, f, b, &mo, &r, x);
-				for (int t = 0; t < HL_T__COUNT; t++) {
+				e->nc = (uint32_t)nc;
+				for (int t = 0; t < HL_T__COUNT; t++)
 					e->best[t][e->n] = x[t];
-					e->hits_t[t] += x[t] > -INFINITY;
-				}
-				e->hits += x[HL_T_SUB] > -INFINITY || x[HL_T_INDEL] > -INFINITY;
 				e->n++;
 			}
 		}
@@ -713,12 +866,24 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 			struct est *e = &m->est[k][d];
 			if (!e->best[HL_T_INDEL] || !e->n)
 				continue;
+			for (uint32_t i = 0; i < e->n; i++) {
+				double w = sample_w(e, i);
+				for (int t = 0; t < HL_T__COUNT; t++)
+					e->hits_t[t] += w * (e->best[t][i] > -INFINITY);
+				e->hits += w * (e->best[HL_T_SUB][i] > -INFINITY ||
+						e->best[HL_T_INDEL][i] > -INFINITY);
+			}
 			for (int t = 0; t < HL_T__COUNT; t++) {
-				double h = (double)e->hits_t[t] / (double)e->n;
+				double h = e->hits_t[t];
 				e->prior[t] = (float)log(HL_SC_LISTED /
 							 (h > HL_SC_LISTED ? h : HL_SC_LISTED));
 			}
 			alerts_table(e);
+			if (o->auto_score)
+				calibrate(e, o->min_score, o->target);
+			else
+				calibrate(e, HOTLIST_MIN_SCORE_DEFAULT,
+					  HOTLIST_TARGET_ALERTS_DEFAULT);
 			e->done = true;
 		}
 	}
@@ -731,7 +896,7 @@ void hotlist__score_rates(const struct hl_score_model *m, unsigned k, unsigned d
 	if (!m || k >= HL_SC_MODES || d >= HL_SC_MODES || !m->est[k][d].done)
 		return;
 	const struct est *e = &m->est[k][d];
-	*hits = 1000.0 * e->hits / e->n;
+	*hits = 1000.0 * e->hits;
 	*alerts = e->alerts_at[min_score > 100 ? 100 : min_score];
 }
 

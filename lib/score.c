@@ -693,7 +693,7 @@ static double sample_w(const struct est *e, uint32_t i)
 	uint32_t nm = e->n - e->nc;
 	if (i < e->nc)
 		return (nm ? 1 - HL_EST_MISREAD : 1.0) / e->nc;
-	return HL_EST_MISREAD / nm;
+	return nm ? HL_EST_MISREAD / nm : 0;
 }
 
 /* e->alerts_at[t]: samples per 1,000 whose best hit scores t or more. */
@@ -866,13 +866,22 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 			struct est *e = &m->est[k][d];
 			if (!e->best[HL_T_INDEL] || !e->n)
 				continue;
+			/* counted per stratum, then weighted, as alerts_table does:
+			 * with the policy off the two agree exactly */
+			uint32_t c[2][HL_T__COUNT + 1] = { { 0 } };
 			for (uint32_t i = 0; i < e->n; i++) {
-				double w = sample_w(e, i);
-				for (int t = 0; t < HL_T__COUNT; t++)
-					e->hits_t[t] += w * (e->best[t][i] > -INFINITY);
-				e->hits += w * (e->best[HL_T_SUB][i] > -INFINITY ||
-						e->best[HL_T_INDEL][i] > -INFINITY);
+				bool any = false;
+				for (int t = 0; t < HL_T__COUNT; t++) {
+					c[i >= e->nc][t] += e->best[t][i] > -INFINITY;
+					any |= e->best[t][i] > -INFINITY;
+				}
+				c[i >= e->nc][HL_T__COUNT] += any;
 			}
+			for (int t = 0; t < HL_T__COUNT; t++)
+				e->hits_t[t] =
+					sample_w(e, 0) * c[0][t] + sample_w(e, e->n) * c[1][t];
+			e->hits = sample_w(e, 0) * c[0][HL_T__COUNT] +
+				  sample_w(e, e->n) * c[1][HL_T__COUNT];
 			for (int t = 0; t < HL_T__COUNT; t++) {
 				double h = e->hits_t[t];
 				e->prior[t] = (float)log(HL_SC_LISTED /

@@ -392,6 +392,41 @@ START_TEST(estimate_in_info_and_report)
 }
 END_TEST
 
+/* The estimate draws its innocent plates from the list and leaves each
+ * one's own entries out of its matches: a plate is never its own
+ * neighbour, every other entry is. */
+START_TEST(estimate_leaves_the_plate_out)
+{
+	struct hotlist *hl = hl_test_engine();
+	static struct hotlist_entry e[1000];
+	static char plates[1000][10];
+	/* same length, k = 0, d = 1: no entry is within budget of another, so
+	 * only the misread samples (3 %) can hit */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(plates[i], sizeof(plates[0]), "K%05d", i * 7);
+		e[i] = (struct hotlist_entry){ .plate = plates[i] };
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	set_policy(hl, 0, 1, 0, false);
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert(info.innocent_hits_per_1000 >= 0);
+	ck_assert(info.innocent_hits_per_1000 <= 30.5);
+	/* pairs one doubled character apart: every plate read right hits its
+	 * partner */
+	for (int i = 0; i < 500; i++) {
+		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
+		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
+		e[2 * i] = (struct hotlist_entry){ .plate = plates[2 * i] };
+		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert(info.innocent_hits_per_1000 >= 969.5);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("score");
@@ -408,6 +443,7 @@ int main(void)
 	tcase_add_test(p, crowded_list_scores_lower);
 	tcase_add_test(p, options_struct_versions);
 	tcase_add_test(p, estimate_in_info_and_report);
+	tcase_add_test(p, estimate_leaves_the_plate_out);
 	suite_add_tcase(s, p);
 	return hl_test_run(s);
 }

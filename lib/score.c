@@ -469,15 +469,16 @@ unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
 /* ---- the estimate ------------------------------------------------------------------------ */
 
 /*
- * Innocent reads are drawn from the list's own layouts: a random entry
- * gives the country, the length and which positions are letters; every
- * character is then taken from another random entry of that length with a
- * letter (or digit) at that position, so the plate follows the list's
- * layouts and character frequencies but is, in general, not on it (one
- * that is is drawn again). HL_EST_MISREAD of them get one OCR error (a
+ * Innocent reads, leave one out: a random listed plate, matched with its
+ * own entries left out (its neighbours among the other entries are those of
+ * a plate drawn from the list's distribution, joint structure of the
+ * layouts included). Two strata weighted by their share of reads: plates
+ * read right, and HL_EST_MISREAD_PER_CLEAN as many with one OCR error (a
  * substitution within a class 60 %, a dropped character 20 %, a doubled
- * one 20 %). Each is matched at every budget the index can answer and its
- * hits scored as the matcher would (neighbours, layout, repair).
+ * one 20 %), which carry most of the alerts of a dense list. Each is
+ * matched at every budget the index can answer and its hits scored as the
+ * matcher would (neighbours, layout, repair). Simulated misreads of listed
+ * plates (HL_CAL_TRUE per hit type) calibrate the indel offset.
  */
 
 struct est_hit {

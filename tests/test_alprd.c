@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define FRAME                                                                                \
 	"{\"version\":2,\"data_type\":\"alpr_results\",\"epoch_time\":1767225600123,"        \
@@ -53,6 +54,19 @@ static int parse_rc(const char *body)
 	return rc;
 }
 
+/* The documented read id of plate i of the frame with this uuid. */
+static const char *expected_id(const char *uuid, int i)
+{
+	static char hex[HL_ALPRD_READ_ID_MAX + 1];
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "alprd\x1fuuid\x1f%s\x1f%d\x1f", uuid, i);
+	XXH128_hash_t h = XXH3_128bits(buf, (size_t)n);
+
+	snprintf(hex, sizeof(hex), "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+	return hex;
+}
+
 START_TEST(results_frame)
 {
 	struct hl_alprd_msg *m = parse_ok(FRAME);
@@ -68,8 +82,9 @@ START_TEST(results_frame)
 	}
 	ck_assert_str_eq(m->reads[0].rec.plate, "XF12JG");
 	ck_assert_str_eq(m->reads[1].rec.plate, "GZ123B");
-	ck_assert_str_eq(m->reads[0].read_id, "a12-km31-cam1047-1767225600123-0");
-	ck_assert_str_eq(m->reads[1].read_id, "a12-km31-cam1047-1767225600123-1");
+	/* XXH3-128 of "alprd" 1f "uuid" 1f <uuid> 1f <index> 1f, in one shot here */
+	ck_assert_str_eq(m->reads[0].read_id, expected_id("a12-km31-cam1047-1767225600123", 0));
+	ck_assert_str_eq(m->reads[1].read_id, expected_id("a12-km31-cam1047-1767225600123", 1));
 	ck_assert(m->reads[0].confidence == 91.25);
 	ck_assert(m->reads[1].confidence == 88.5);
 	/* candidates without the plate itself, as `hotlist match` reads them */
@@ -133,7 +148,7 @@ START_TEST(empty_results)
 END_TEST
 
 /* Without a uuid the id comes from the body: same body, same ids; another
- * body, other ids; and never the empty stem. */
+ * body, other ids; hex of the cluster's id length. */
 START_TEST(id_without_uuid)
 {
 	const char *a = "{\"data_type\":\"alpr_results\",\"epoch_time\":1,\"results\":"
@@ -146,8 +161,8 @@ START_TEST(id_without_uuid)
 	ck_assert_str_eq(m1->reads[1].read_id, m2->reads[1].read_id);
 	ck_assert_str_ne(m1->reads[0].read_id, m1->reads[1].read_id);
 	ck_assert_str_ne(m1->reads[0].read_id, m3->reads[0].read_id);
-	ck_assert_int_eq(m1->reads[0].read_id[0], 'x');
-	ck_assert_uint_eq(strlen(m1->reads[0].read_id), 1 + 32 + 2);
+	ck_assert_uint_eq(strlen(m1->reads[0].read_id), HL_ALPRD_READ_ID_MAX);
+	ck_assert_uint_eq(strspn(m1->reads[0].read_id, "0123456789abcdef"), HL_ALPRD_READ_ID_MAX);
 	free(m1);
 	free(m2);
 	free(m3);

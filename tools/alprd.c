@@ -111,25 +111,49 @@ static int result_confidence(const json_t *res, size_t i, struct hl_alprd_read *
 	return 0;
 }
 
-/* What every read of the frame shares: site, uuid, and the read id stem. */
-static int frame_ids(const json_t *obj, const char *body, size_t len, struct hl_alprd_read *proto,
-		     char *stem, char *err)
+/* Bytes of the id input: "alprd", "uuid", a uuid, an index, separators. */
+#define ID_INPUT_CAP (HL_ALPRD_UUID_MAX + 64)
+
+static void hex128(const void *data, size_t len, char out[HL_ALPRD_READ_ID_MAX + 1])
 {
-	int rc = frame_string(obj, "site_id", proto->site, sizeof(proto->site), err);
+	XXH128_hash_t h = XXH3_128bits(data, len);
 
-	if (!rc)
-		rc = frame_string(obj, "uuid", proto->uuid, sizeof(proto->uuid), err);
-	if (rc)
-		return rc;
-	if (proto->uuid[0]) {
-		memcpy(stem, proto->uuid, sizeof(proto->uuid));
-	} else {
-		XXH128_hash_t h = XXH3_128bits(body, len);
+	snprintf(out, HL_ALPRD_READ_ID_MAX + 1, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+}
 
-		snprintf(stem, HL_ALPRD_UUID_MAX + 1, "x%016llx%016llx",
-			 (unsigned long long)h.high64, (unsigned long long)h.low64);
+/* XXH3-128 in hex of the parts, each followed by a 0x1f byte (so that
+ * ("ab","c") and ("a","bc") differ). The parts fit ID_INPUT_CAP. */
+static void hex_id(const char *const *parts, size_t n, char id[HL_ALPRD_READ_ID_MAX + 1])
+{
+	char buf[ID_INPUT_CAP];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(parts[i]);
+
+		if (len + k + 1 > sizeof(buf))
+			k = sizeof(buf) - len - 1; /* cannot happen: parts are bounded */
+		memcpy(buf + len, parts[i], k);
+		len += k;
+		buf[len++] = 0x1f;
 	}
-	return 0;
+	hex128(buf, len, id);
+}
+
+/* What names the frame in its read ids: ("uuid", the uuid), or, without
+ * one, ("body", XXH3-128 of the body). */
+static void frame_ids(const char *body, size_t len, const struct hl_alprd_read *proto,
+		      const char *names[2], char *bodyhash)
+{
+	if (proto->uuid[0]) {
+		names[0] = "uuid";
+		names[1] = proto->uuid;
+		return;
+	}
+	hex128(body, len, bodyhash);
+	names[0] = "body";
+	names[1] = bodyhash;
 }
 
 static int parse_results(const json_t *obj, const char *body, size_t len, struct hl_alprd_msg *out,
@@ -137,7 +161,8 @@ static int parse_results(const json_t *obj, const char *body, size_t len, struct
 {
 	const json_t *results = json_object_get(obj, "results");
 	struct hl_alprd_read proto;
-	char stem[HL_ALPRD_UUID_MAX + 1];
+	char bodyhash[HL_ALPRD_READ_ID_MAX + 1], index[16];
+	const char *parts[4] = { "alprd", "", "", index };
 	struct hl_read_rec *recs;
 	int n;
 
@@ -146,9 +171,12 @@ static int parse_results(const json_t *obj, const char *body, size_t len, struct
 		return HOTLIST_EINVAL;
 	}
 	memset(&proto, 0, sizeof(proto));
-	n = frame_ids(obj, body, len, &proto, stem, err);
+	n = frame_string(obj, "site_id", proto.site, sizeof(proto.site), err);
+	if (!n)
+		n = frame_string(obj, "uuid", proto.uuid, sizeof(proto.uuid), err);
 	if (n)
 		return n;
+	frame_ids(body, len, &proto, parts + 1, bodyhash);
 	recs = calloc(HL_READ_RESULTS_MAX, sizeof(*recs));
 	if (!recs) {
 		set_err(err, "out of memory");
@@ -161,7 +189,8 @@ static int parse_results(const json_t *obj, const char *body, size_t len, struct
 
 		*r = proto;
 		r->rec = recs[i];
-		snprintf(r->read_id, sizeof(r->read_id), "%s-%d", stem, i);
+		snprintf(index, sizeof(index), "%d", i);
+		hex_id(parts, 4, r->read_id);
 		rc = result_confidence(json_array_get(results, (size_t)i), (size_t)i, r, err);
 		if (rc) {
 			n = rc;

@@ -19,10 +19,12 @@
  * hl_readparse_json_line(), with the same rules: plate required, candidates
  * without the plate itself, country from the region when it is a country
  * code) plus the frame's site_id and uuid, the plate confidence, and a
- * deterministic read id, "<uuid>-<i>" for results[i], so that a POST alprd
- * sends again (after a timeout or a 503) is de-duplicated by the server
- * (Nats-Msg-Id). A frame without a uuid gets "x<XXH3-128 of the body>"
- * instead: the same body gives the same ids.
+ * deterministic read id, XXH3-128 in hex of the frame's uuid and the plate's
+ * index i in results[], so that a POST alprd sends again (after a timeout or
+ * a 503) is de-duplicated by the server (Nats-Msg-Id). A frame without a
+ * uuid is identified by the XXH3-128 of its body instead: the same body
+ * gives the same ids. (Hex ids have the length and alphabet of the cluster's
+ * other ids; the uuid itself travels on the read, to find the image.)
  *
  * Threads: any; no state but the caller's.
  */
@@ -35,11 +37,11 @@
 #include <stddef.h>
 
 /* Bytes of a site id: it becomes a subject token, keep it short. */
-#define HL_ALPRD_SITE_MAX 64
+#define HL_ALPRD_SITE_MAX 63
 /* Bytes of a frame uuid (alprd's are "<site>-cam<camera>-<epoch ms>", ~40). */
 #define HL_ALPRD_UUID_MAX 128
-/* A read id: the uuid, '-', the plate index (at most two digits). */
-#define HL_ALPRD_READ_ID_MAX (HL_ALPRD_UUID_MAX + 4)
+/* A read id: XXH3-128 in hex. */
+#define HL_ALPRD_READ_ID_MAX 32
 
 enum hl_alprd_type {
 	HL_ALPRD_RESULTS = 0, /* a frame with reads */

@@ -9,6 +9,8 @@
  *                  hot-list files; one JSON object per hit on stdout;
  *                  SIGHUP reloads the files.
  *   hotlist check  validate a hot-list file, every bad row with its line.
+ *   hotlist gateway  OpenALPR alprd uploads to the cluster's read stream
+ *                  (tools/gateway.c; built with libnats and libmicrohttpd).
  *
  * Uses the public API only (hotlist.h). Exit status: 0 success, 1 a check
  * that fails or a read error, 2 bad usage or a list that cannot be loaded.
@@ -16,6 +18,9 @@
 #include "hotlist.h"
 #include "readparse.h"
 #include "sample.h"
+#ifdef HOTLIST_WITH_GATEWAY
+#include "gateway.h"
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1733,13 +1738,16 @@ static const struct {
 	{ "demo", cmd_demo, "a live run on generated data: cameras, reloads, an urgent entry" },
 	{ "match", cmd_match, "match reads (CSV or JSON lines) against hot-list files" },
 	{ "check", cmd_check, "validate a hot-list file, every bad row with its line" },
+#ifdef HOTLIST_WITH_GATEWAY
+	{ "gateway", hl_cmd_gateway, "receive OpenALPR alprd uploads, publish their reads (NATS)" },
+#endif
 };
 
 static void main_usage(FILE *f)
 {
 	fprintf(f, "usage: hotlist [--version] [--help] <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'hotlist <command> --help' describes a command.\n");
 }
 

@@ -12,11 +12,18 @@
  * id as Nats-Msg-Id and HL_READS as the expected stream, and the request is
  * answered 200 only when the server has acknowledged every one of them
  * (stored or recognised as a duplicate). Any failure (no server, no stream,
- * a full stream, a timeout) is answered 503: alprd keeps the message and
- * posts it again, and the ids make the second attempt store only what the
- * first did not. A body that is not an alprd message is answered 400, one
- * beyond --max-body 413 (alprd would post it again and again: dropping it is
- * the operator's call, and the log says so).
+ * a full stream, a timeout) must make the camera send the frame again; the
+ * ids then make the second attempt store only what the first did not.
+ *
+ * How to say "send it again" depends on the client. OpenALPR's open-source
+ * alprd (src/daemon.cpp, uploadPost()) counts an upload as done when
+ * curl_easy_perform() returns CURLE_OK, which it does for any HTTP status,
+ * 503 included: only a transport failure makes it release the job back to
+ * its beanstalkd queue and retry. So by default (--on-failure close) the
+ * gateway drops the connection without an answer; --on-failure 503 answers
+ * 503 instead, for clients that read the status. A body that is not an alprd
+ * message is answered 400, one beyond --max-body 413: sending those again
+ * cannot help, and the log says what was dropped.
  *
  * Threads: libmicrohttpd runs each connection in its own thread (a publish
  * blocks only its own camera); the NATS connection and JetStream context are
@@ -82,6 +89,7 @@ struct gateway {
 	const char *default_site;
 	size_t max_body;
 	int64_t publish_timeout_ms;
+	bool fail_503; /* --on-failure 503; else close the connection */
 	bool quiet;
 	atomic_uint_fast64_t count[C_N];
 };
@@ -171,8 +179,10 @@ static enum MHD_Result frame(struct gateway *g, struct MHD_Connection *conn,
 		}
 		if (publish_read(g, &m->reads[i], site, why)) {
 			bump(g, C_UNAVAILABLE, 1);
-			fprintf(stderr, "hotlist gateway: 503: %s\n", why);
-			return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+			fprintf(stderr, "hotlist gateway: %s: %s\n",
+				g->fail_503 ? "503" : "connection dropped", why);
+			return g->fail_503 ? reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, why) :
+					     MHD_NO;
 		}
 	}
 	snprintf(body, sizeof(body), "{\"reads\":%u}\n", m->n_reads);
@@ -197,7 +207,9 @@ static enum MHD_Result upload_done(struct gateway *g, struct MHD_Connection *con
 	}
 	m = malloc(sizeof(*m));
 	if (!m)
-		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+		return g->fail_503 ?
+			       reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory") :
+			       MHD_NO;
 	if (hl_alprd_parse(u->buf ? u->buf : "", u->len, m, err)) {
 		bump(g, C_BAD, 1);
 		if (!g->quiet)
@@ -376,14 +388,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hotlist gateway --nats URL[,URL...] --listen ADDR:PORT [--site SITE]\n"
-		"                       [--max-body BYTES] [--publish-timeout-ms MS] [--quiet]\n"
+		"                       [--max-body BYTES] [--publish-timeout-ms MS]\n"
+		"                       [--on-failure close|503] [--quiet]\n"
 		"\n"
 		"Receives OpenALPR alprd uploads (upload_data = 1, upload_address =\n"
 		"http://ADDR:PORT/) and publishes each plate read to hl.read.<site> on the\n"
 		"HL_READS stream, answering 200 once the server acknowledged every read of\n"
-		"the frame and 503 when it could not (alprd posts again; read ids make that\n"
-		"safe). Heartbeats and plate groups are counted and ignored. <site> is the\n"
-		"frame's site_id, or --site (default 'default') when it has none.\n"
+		"the frame. When it could not, it drops the connection unanswered (alprd\n"
+		"retries only on a transport error) or, with --on-failure 503, answers 503;\n"
+		"read ids make a retry safe. Heartbeats and plate groups are counted and\n"
+		"ignored. <site> is the frame's site_id, or --site (default 'default')\n"
+		"when it has none.\n"
 		"GET /healthz and /metrics (Prometheus) on the same port.\n"
 		"  --max-body BYTES          larger bodies get 413 (default %u)\n"
 		"  --publish-timeout-ms MS   wait for each ack (default %d)\n",
@@ -399,6 +414,7 @@ static int parse_args(int argc, char **argv, struct gateway *g, const char **url
 					      { "max-body", required_argument, NULL, 'b' },
 					      { "publish-timeout-ms", required_argument, NULL,
 						't' },
+					      { "on-failure", required_argument, NULL, 'f' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
@@ -426,6 +442,11 @@ static int parse_args(int argc, char **argv, struct gateway *g, const char **url
 			g->publish_timeout_ms = strtoll(optarg, &end, 10);
 			if (*end || g->publish_timeout_ms <= 0)
 				return -1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "close") && strcmp(optarg, "503"))
+				return -1;
+			g->fail_503 = !strcmp(optarg, "503");
 			break;
 		case 'q':
 			g->quiet = true;

@@ -10,8 +10,9 @@ loopback port, storage in the work directory):
 - a frame posted again is stored once (de-duplication by read id);
 - bodies that are not alprd messages get 400, bodies over --max-body 413
   (declared by Content-Length, and chunked);
-- with the server stopped a frame gets 503 and is not lost: posted again
-  after the server is back it is stored, once.
+- with the server stopped a frame is not answered (the connection drops, as
+  open-source alprd needs to retry), or gets 503 with --on-failure 503, and
+  is not lost: posted again after the server is back it is stored, once.
 
 usage: test_gateway.py HOTLIST JS_TOOL OPENALPR_JSONL WORKDIR
 """
@@ -22,6 +23,8 @@ import os
 import shutil
 import sys
 import time
+
+sys.dont_write_bytecode = True
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import natsfixture as nf  # noqa: E402
@@ -96,8 +99,13 @@ jetstream {{ store_dir: "{WORK}/js" }}
     gw = procs.popen([HOTLIST, "gateway", "--nats", srv.url, "--listen", f"127.0.0.1:{hport}",
                       "--site", "fallback", "--max-body", str(MAX_BODY),
                       "--publish-timeout-ms", "1000"])
+    hport503 = nf.free_port()
+    procs.popen([HOTLIST, "gateway", "--nats", srv.url, "--listen", f"127.0.0.1:{hport503}",
+                 "--on-failure", "503", "--publish-timeout-ms", "1000"])
     nf.wait_port(hport)
+    nf.wait_port(hport503)
     wait_healthy(hport)
+    wait_healthy(hport503)
 
     frames = [l for l in open(SAMPLE) if l.strip()]
     # The sample's first frame as alprd sends it: with a uuid.
@@ -167,22 +175,32 @@ jetstream {{ store_dir: "{WORK}/js" }}
     check(post(hport, ok_big, chunked=True)[0] == 200, "body under the limit")
     check(get(hport, "/nowhere")[0] == 404, "GET elsewhere")
 
-    # server gone: 503, and the frame is not lost when it is posted again
+    # server gone: no answer (or 503), and the frame is not lost when it is
+    # posted again
     frame = json.dumps({"data_type": "alpr_results", "uuid": "site9-cam1-1", "site_id": "site9",
                         "epoch_time": 1767225609000, "camera_id": 1,
                         "results": [{"plate": "OUT1", "confidence": 80.0},
                                     {"plate": "OUT2", "confidence": 70.0}]})
     srv.stop()
-    status, body = post(hport, frame)
-    check(status == 503, f"POST with no server: {status} {body}")
-    check(metric(hport, "unavailable_total") == 1, "503 counted")
+    try:
+        status, body = post(hport, frame)
+        check(False, f"POST with no server answered {status} {body}")
+    except (http.client.RemoteDisconnected, ConnectionResetError):
+        pass
+    check(metric(hport, "unavailable_total") == 1, "failure counted")
+    status, body = post(hport503, frame)
+    check(status == 503, f"POST with no server, --on-failure 503: {status} {body}")
+    check(metric(hport503, "unavailable_total") == 1, "503 counted")
     check(get(hport, "/healthz")[0] == 503, "healthz while disconnected")
     srv.start()
     # the memory stream went with the server: make it again
     nf.js(JS_TOOL, srv.url, "add", "HL_READS", "hl.read.>", "--memory")
     wait_healthy(hport)
+    wait_healthy(hport503)
     status, body = post(hport, frame)
     check(status == 200, f"POST after the server came back: {status} {body}")
+    status, body = post(hport503, frame)
+    check(status == 200, f"POST after the server came back (503 mode): {status} {body}")
     status, body = post(hport, frame)
     check(status == 200, f"and again: {status}")
     after = nf.dump(JS_TOOL, srv.url, "HL_READS")

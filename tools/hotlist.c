@@ -18,7 +18,8 @@
 #include "hotlist.h"
 #include "readparse.h"
 #include "sample.h"
-#ifdef HOTLIST_WITH_GATEWAY
+#ifdef HOTLIST_WITH_CLUSTER
+#include "cluster_cmds.h"
 #include "gateway.h"
 #endif
 
@@ -1738,8 +1739,14 @@ static const struct {
 	{ "demo", cmd_demo, "a live run on generated data: cameras, reloads, an urgent entry" },
 	{ "match", cmd_match, "match reads (CSV or JSON lines) against hot-list files" },
 	{ "check", cmd_check, "validate a hot-list file, every bad row with its line" },
-#ifdef HOTLIST_WITH_GATEWAY
-	{ "gateway", hl_cmd_gateway, "receive OpenALPR alprd uploads, publish their reads (NATS)" },
+#ifdef HOTLIST_WITH_CLUSTER
+	{ "node", hl_cmd_node, "a matcher node of a NATS JetStream cluster (docs/cluster.md)" },
+	{ "publish", hl_cmd_publish, "publish a hot-list file to the cluster as one version" },
+	{ "edit", hl_cmd_edit, "publish one put or remove of a list entry to the cluster" },
+	{ "feed", hl_cmd_feed, "publish reads to the cluster" },
+	{ "hits", hl_cmd_hits, "print the hits stored by the cluster" },
+	{ "cluster", hl_cmd_cluster, "nodes, list versions applied or refused, lag" },
+	{ "gateway", hl_cmd_gateway, "receive OpenALPR alprd uploads, publish their reads" },
 #endif
 };
 

@@ -138,6 +138,9 @@ int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 	if (!buf)
 		return refuse(why, whycap, "out of memory for %u chunks", chunks);
 	jsSubOptions_Init(&so);
+	/* Named, not looked up by subject: a car's HL_BLOBS is a mirror, which
+	 * has no subjects of its own (tools/cmd_car.c). */
+	so.Stream = HL_STREAM_BLOBS;
 	so.Ordered = true;
 	so.Config.DeliverPolicy = js_DeliverByStartSequence;
 	so.Config.OptStartSeq = first_seq;

@@ -258,6 +258,9 @@ static void *edits_main(void *arg)
 	n->edits_done = last == 0;
 	pthread_mutex_unlock(&n->mu);
 	jsSubOptions_Init(&so);
+	/* Named, not looked up by subject: a car's HL_EDITS is a mirror, which
+	 * has no subjects of its own (tools/cmd_car.c). */
+	so.Stream = HL_STREAM_EDITS;
 	so.Ordered = true;
 	so.Config.DeliverPolicy = js_DeliverAll;
 	while (!stopping() &&

@@ -422,6 +422,9 @@ static int parse_args(int argc, char **argv, struct gateway *g, const char **url
 	char *end;
 	int c;
 
+	/* 0, not 1: glibc then starts afresh, permuting again (main() parsed
+	 * its own options with "+"). */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

@@ -1747,6 +1747,7 @@ static const struct {
 	{ "hits", hl_cmd_hits, "print the hits stored by the cluster" },
 	{ "cluster", hl_cmd_cluster, "nodes, list versions applied or refused, lag" },
 	{ "gateway", hl_cmd_gateway, "receive OpenALPR alprd uploads, publish their reads" },
+	{ "car", hl_cmd_car, "a node in a car: set up its leaf streams; current or stale" },
 #endif
 };
 

@@ -51,6 +51,7 @@ static void parse_source(char *spec, jsStreamSource *src, jsExternalStream *ext)
 	if (prefix && *prefix) {
 		jsExternalStream_Init(ext);
 		ext->APIPrefix = prefix;
+		ext->DeliverPrefix = ""; /* libnats 3.4.1 writes it unchecked */
 		src->External = ext;
 	}
 	if (filter && *filter)

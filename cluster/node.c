@@ -763,7 +763,7 @@ static int match_msg(struct node *n, natsMsg *m)
 	const char *cands[HOTLIST_CANDIDATES_MAX];
 	struct hotlist_read r = { 0 };
 	jsMsgMetaData *meta = NULL;
-	char seq_id[40];
+	char seq_id[64];
 	const char *hdr_id = NULL;
 	int rc = -1;
 
@@ -779,8 +779,12 @@ static int match_msg(struct node *n, natsMsg *m)
 			if (json_is_string(json_array_get(cj, i)))
 				cands[r.n_candidates++] = json_string_value(json_array_get(cj, i));
 		r.candidates = r.n_candidates ? cands : NULL;
-		/* Read id: the producer's Nats-Msg-Id, its read_id, else the stream sequence. */
-		snprintf(seq_id, sizeof(seq_id), "seq-%" PRIu64, meta->Sequence.Stream);
+		/* Read id: the producer's Nats-Msg-Id, its read_id, else the stream
+		 * sequence and time. The time too: a memory stream whose servers all
+		 * restarted counts from 1 again, and a new read taking an old read's
+		 * id would have its hits dropped as duplicates (tests/cluster/test_mqtt.py). */
+		snprintf(seq_id, sizeof(seq_id), "seq-%" PRIu64 "-%" PRId64, meta->Sequence.Stream,
+			 meta->Timestamp);
 		n->cur_read_id = natsMsgHeader_Get(m, "Nats-Msg-Id", &hdr_id) == NATS_OK ? hdr_id :
 				 jstr(o, "read_id") ? jstr(o, "read_id") :
 						      seq_id;

@@ -6,24 +6,31 @@ topic hl/read/<site> arrive on the HL_READS stream as subject
 hl.read.<site>, all of them, in order, with their JSON unchanged and no
 Nats-Msg-Id (the node takes such a read's id from its stream sequence).
 
+With a `hotlist node` on the server, the reads hit a published list, each
+hit carrying the read's site; after a restart of the server (the memory
+read stream comes back empty and counts from 1 again) a new read still gives
+a new hit, not one dropped as a duplicate of an old hit id.
+
 It also pins the caveat the page states: the server acknowledges a QoS 1
 PUBLISH (PUBACK) without waiting for HL_READS to store it, so when the stream
 is full (DiscardNew) mosquitto_pub still succeeds and the read is not stored.
 
-usage: test_mqtt.py JS_TOOL WORKDIR
+usage: test_mqtt.py HOTLIST JS_TOOL WORKDIR
 """
 
+import http.client
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import natsfixture as nf  # noqa: E402
 
-JS_TOOL, WORK = sys.argv[1:3]
+HOTLIST, JS_TOOL, WORK = sys.argv[1:4]
 N = 50
 
 
@@ -40,6 +47,24 @@ def read(i, site):
     return json.dumps({"plate": f"MQ{i:03d}X", "country": "NL", "camera": f"{site}-cam1",
                        "ts_us": 1767225600000000 + i, "candidates": [f"MQ{i:03d}K"],
                        "site": site})
+
+
+def ready(port):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        c.request("GET", "/healthz")
+        ok = c.getresponse().status == 200
+        c.close()
+        return ok
+    except OSError:
+        return False
+
+
+def wait_ready(port, timeout=30.0):
+    end = time.monotonic() + timeout
+    while not ready(port):
+        nf.check(time.monotonic() < end, "node never ready")
+        time.sleep(0.1)
 
 
 def main():
@@ -69,7 +94,18 @@ mqtt {{
 }}
 """, nport).start()
     nf.wait_port(mport)
-    nf.js(JS_TOOL, srv.url, "add", "HL_READS", "hl.read.>", "--memory")
+    # The cluster's streams, as `hotlist publish` makes them, and a node.
+    hit_plates = [f"MQ{i:03d}X" for i in range(0, 2 * N, 10)]
+    with open(f"{WORK}/list.csv", "w") as f:
+        f.write("plate,country,category\n")
+        f.writelines(f"{p},NL,stolen vehicle\n" for p in hit_plates)
+    r = subprocess.run([HOTLIST, "publish", "--nats", srv.url, "--list", "stolen",
+                        f"{WORK}/list.csv"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, f"publish: {r.stderr}")
+    hport = nf.free_port()
+    procs.popen([HOTLIST, "node", "--nats", srv.url, "--name", "n1", "--http-port", str(hport)],
+                stdout=open(f"{WORK}/node.log", "w"), stderr=subprocess.STDOUT)
+    wait_ready(hport)
 
     sent = {"site1": [read(i, "site1") for i in range(N)],
             "a12-km31": [read(i + N, "a12-km31") for i in range(N)]}
@@ -86,6 +122,28 @@ mqtt {{
         for m in got:
             check(m["msg_id"] is None, "an MQTT read has no Nats-Msg-Id")
             check(m["headers"].get("Nmqtt-Pub") == "1", f"headers {m['headers']}")
+
+    # Every read of a listed plate hits, with its site and a read id.
+    nf.wait_count(JS_TOOL, srv.url, "HL_HITS", len(hit_plates))
+    time.sleep(0.5)
+    hits = nf.dump(JS_TOOL, srv.url, "HL_HITS")
+    check(sorted(h["data"]["read"] for h in hits) == sorted(hit_plates),
+          f"hits {[h['data']['read'] for h in hits]}")
+    for h in hits:
+        want_site = "site1" if int(h["data"]["read"][2:5]) < N else "a12-km31"
+        check(h["data"]["site"] == want_site and h["data"]["read_id"], f"hit {h['data']}")
+
+    # Restart: HL_READS (memory) comes back empty and counts from 1 again. A
+    # new read of a listed plate must still give a new hit.
+    srv.stop()
+    srv.start()
+    nf.wait_port(mport)
+    wait_ready(hport)
+    again = json.loads(sent["site1"][0])
+    again["ts_us"] += 3600 * 1000000  # an hour later: a new read
+    r = mqtt_pub(mport, "hl/read/site1", [json.dumps(again)], "cam-site1")
+    check(r.returncode == 0, f"mosquitto_pub after restart: {r.stderr}")
+    nf.wait_count(JS_TOOL, srv.url, "HL_HITS", len(hit_plates) + 1)
 
     # The caveat: a full stream refuses the read, the camera still gets PUBACK.
     nf.js(JS_TOOL, srv.url, "add", "HL_SMALL", "hl.small.>", "--memory", "--max-msgs", "5")

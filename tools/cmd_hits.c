@@ -34,7 +34,7 @@ int hl_cmd_hits(int argc, char **argv)
 	uint64_t last = 0;
 	int ch, rc = 1;
 
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((ch = getopt_long(argc, argv, "N:l:fh", opts, NULL)) != -1) {
 		if (ch == 'N')
 			nats = optarg;

@@ -326,7 +326,7 @@ int hl_cmd_publish(int argc, char **argv)
 	struct pub p = { .timeout_s = 120, .max_bad = 0.01, .dmg = { -1, -1 } };
 	int c;
 
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((c = getopt_long(argc, argv, "l:N:wt:h", opts, NULL)) != -1) {
 		p.has_opts |= c >= O_OCR && c <= O_NOREPAIR;
 		switch (c) {

@@ -251,18 +251,13 @@ static void *edits_main(void *arg)
 {
 	struct node *n = arg;
 	natsSubscription *sub = NULL;
-	jsSubOptions so;
 	uint64_t last = stream_last_seq(n, HL_STREAM_EDITS);
 
 	pthread_mutex_lock(&n->mu);
 	n->edits_last_at_start = last;
 	n->edits_done = last == 0;
 	pthread_mutex_unlock(&n->mu);
-	jsSubOptions_Init(&so);
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverAll;
-	while (!stopping() &&
-	       js_SubscribeSync(&sub, n->c.js, HL_SUBJ_EDIT ".>", NULL, &so, NULL) != NATS_OK)
+	while (!stopping() && hl_cluster_ordered(&n->c, &sub, HL_SUBJ_EDIT ".>", 0) != NATS_OK)
 		usleep(200 * 1000);
 	while (!stopping()) {
 		natsMsg *m = NULL;
@@ -406,8 +401,17 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		json_decref(o);
 		return;
 	}
-	if (hl_blob_fetch(&n->c, m.subject, m.first_seq, m.upload, m.chunks, m.size, m.digest,
-			  &blob, why, sizeof(why)) == 0) {
+	/* No verdict while the servers cannot be asked: try again, never refuse. */
+	while ((rc = hl_blob_fetch(&n->c, m.subject, m.first_seq, m.upload, m.chunks, m.size,
+				   m.digest, &blob, why, sizeof(why))) == HL_BLOB_RETRY &&
+	       !stopping())
+		usleep(500 * 1000);
+	if (rc == HL_BLOB_RETRY) {
+		json_decref(o);
+		return;
+	}
+	rc = -1;
+	if (blob) {
 		if (excl)
 			pthread_rwlock_wrlock(&n->match_lock);
 		rc = load_blob(n, list, blob, m.size, &m, &rep);
@@ -566,8 +570,8 @@ static void *status_main(void *arg)
 	struct node *n = arg;
 
 	while (!stopping()) {
-		update_lag(n);
 		put_status(n, false);
+		update_lag(n);
 		for (int i = 0; i < 10 && !stopping(); i++)
 			usleep(100 * 1000);
 	}

@@ -83,8 +83,8 @@ int hl_cmd_cluster(int argc, char **argv)
 	}
 	if (hl_cluster_open(&c, nats, &lim))
 		goto out;
-	lists = hl_cluster_kv_all(c.lists);
-	nodes = hl_cluster_kv_all(c.nodes);
+	lists = hl_cluster_kv_all(&c, c.lists);
+	nodes = hl_cluster_kv_all(&c, c.nodes);
 	if (!lists || !nodes)
 		goto out;
 	rc = 0;

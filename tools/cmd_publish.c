@@ -194,9 +194,14 @@ static int wait_nodes(struct hl_cluster *c, const struct pub *p, uint64_t v, int
 	int64_t deadline = t0 + (int64_t)(p->timeout_s * 1e6);
 
 	for (;;) {
-		json_t *all = hl_cluster_kv_all(c->nodes), *node;
+		json_t *all = hl_cluster_kv_all(c, c->nodes), *node;
 		const char *name;
 		int waiting = 0, refused = 0, applied = 0;
+
+		if (!all && hl_cluster_now_us() < deadline) {
+			usleep(200 * 1000); /* KV leader election: ask again */
+			continue;
+		}
 
 		json_object_foreach(all, name, node)
 		{

@@ -168,7 +168,10 @@ class Cluster:
         return r
 
     def status(self):
-        return json.loads(self.run("cluster", "--json").stdout)
+        """The cluster's state; asked again while a failover makes it time out."""
+        r = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
+            self.run("cluster", "--json", check=False)), 120, "hotlist cluster", step=0.2)
+        return json.loads(r.stdout)
 
     def hits(self):
         out = self.run("hits", timeout=300).stdout

@@ -129,7 +129,6 @@ int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 		  char **out, char *why, size_t whycap)
 {
 	natsSubscription *sub = NULL;
-	jsSubOptions so;
 	char *buf = malloc(size ? size : 1);
 	char hex[HL_ID_HEX];
 	size_t at = 0;
@@ -137,16 +136,10 @@ int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 
 	if (!buf)
 		return refuse(why, whycap, "out of memory for %u chunks", chunks);
-	jsSubOptions_Init(&so);
-	/* Named, not looked up by subject: a car's HL_BLOBS is a mirror, which
-	 * has no subjects of its own (tools/cmd_car.c). */
-	so.Stream = HL_STREAM_BLOBS;
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverByStartSequence;
-	so.Config.OptStartSeq = first_seq;
-	if (js_SubscribeSync(&sub, c->js, subject, NULL, &so, NULL) != NATS_OK) {
+	if (hl_cluster_ordered(c, &sub, subject, first_seq) != NATS_OK) {
 		free(buf);
-		return refuse(why, whycap, "cannot read the blob (%u chunks)", chunks);
+		(void)refuse(why, whycap, "cannot read the blob (%u chunks)", chunks);
+		return HL_BLOB_RETRY;
 	}
 	for (unsigned i = 0; i < chunks && rc == 0; i++) {
 		natsMsg *m = NULL;

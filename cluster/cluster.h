@@ -48,7 +48,7 @@
 #define HL_HDR_UPLOAD "Hl-Upload"
 #define HL_HDR_CHUNK "Hl-Chunk"
 /* A node counts as live when its status is younger than this. */
-#define HL_NODE_LIVE_US (5 * 1000000LL)
+#define HL_NODE_LIVE_US (15 * 1000000LL) /* > a leader election plus a timed-out call */
 /* Text of an id: XXH3-128 in hex. */
 #define HL_ID_HEX 33
 #define HL_NODE_NAME_MAX 63
@@ -105,9 +105,15 @@ int hl_cluster_async(struct hl_cluster *c, const char *subject, const void *data
 uint64_t hl_cluster_async_wait(struct hl_cluster *c, int64_t timeout_ms, uint64_t *failed_before);
 
 /* Every key of a bucket with its latest value parsed as JSON, in one object
- * (values that are not JSON objects are skipped). NULL on error. */
+ * (values that are not JSON objects are skipped). NULL on error: never a
+ * partial answer. */
 struct json_t;
-struct json_t *hl_cluster_kv_all(kvStore *kv);
+struct json_t *hl_cluster_kv_all(struct hl_cluster *c, kvStore *kv);
+
+/* An ordered consumer on subject from start_seq (0 = all), retried where a
+ * create times out (see setup.c). */
+natsStatus hl_cluster_ordered(struct hl_cluster *c, natsSubscription **sub, const char *subject,
+			      uint64_t start_seq);
 
 /* Last sequence of a stream, or 0 (empty); -1 on error. */
 int hl_cluster_stream_last(struct hl_cluster *c, const char *stream, uint64_t *last);
@@ -165,8 +171,10 @@ int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload
 		   uint64_t *first_seq, unsigned *chunks);
 
 /* Read a blob back: `chunks` chunks of upload_id from first_seq on, in order,
- * size bytes in all, XXH3-128 equal to digest. 0 with *out (malloc'd), or -1
- * with the reason in why. */
+ * size bytes in all, XXH3-128 equal to digest. 0 with *out (malloc'd), -1
+ * with the reason in why, or HL_BLOB_RETRY when the servers could not be
+ * asked (no verdict on the blob: try again later). */
+#define HL_BLOB_RETRY (-2)
 int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 		  const char *upload_id, unsigned chunks, size_t size, const char *digest,
 		  char **out, char *why, size_t whycap);

@@ -94,6 +94,7 @@ struct node {
 	char durables[8][80];
 	int ndurables;
 	/* counters, written by the main thread, read by status/HTTP */
+	atomic_bool js_ok; /* the read consumer answered the last status round */
 	atomic_uint_fast64_t reads, hits, bad_reads, naks, hit_failures, refused_total, edits,
 		edit_errors;
 	/* the batch being matched */
@@ -250,21 +251,13 @@ static void *edits_main(void *arg)
 {
 	struct node *n = arg;
 	natsSubscription *sub = NULL;
-	jsSubOptions so;
 	uint64_t last = stream_last_seq(n, HL_STREAM_EDITS);
 
 	pthread_mutex_lock(&n->mu);
 	n->edits_last_at_start = last;
 	n->edits_done = last == 0;
 	pthread_mutex_unlock(&n->mu);
-	jsSubOptions_Init(&so);
-	/* Named, not looked up by subject: a car's HL_EDITS is a mirror, which
-	 * has no subjects of its own (tools/cmd_car.c). */
-	so.Stream = HL_STREAM_EDITS;
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverAll;
-	while (!stopping() &&
-	       js_SubscribeSync(&sub, n->c.js, HL_SUBJ_EDIT ".>", NULL, &so, NULL) != NATS_OK)
+	while (!stopping() && hl_cluster_ordered(&n->c, &sub, HL_SUBJ_EDIT ".>", 0) != NATS_OK)
 		usleep(200 * 1000);
 	while (!stopping()) {
 		natsMsg *m = NULL;
@@ -408,8 +401,17 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		json_decref(o);
 		return;
 	}
-	if (hl_blob_fetch(&n->c, m.subject, m.first_seq, m.upload, m.chunks, m.size, m.digest,
-			  &blob, why, sizeof(why)) == 0) {
+	/* No verdict while the servers cannot be asked: try again, never refuse. */
+	while ((rc = hl_blob_fetch(&n->c, m.subject, m.first_seq, m.upload, m.chunks, m.size,
+				   m.digest, &blob, why, sizeof(why))) == HL_BLOB_RETRY &&
+	       !stopping())
+		usleep(500 * 1000);
+	if (rc == HL_BLOB_RETRY) {
+		json_decref(o);
+		return;
+	}
+	rc = -1;
+	if (blob) {
 		if (excl)
 			pthread_rwlock_wrlock(&n->match_lock);
 		rc = load_blob(n, list, blob, m.size, &m, &rep);
@@ -495,6 +497,7 @@ static char *status_json(struct node *n, bool stopped)
 	pthread_mutex_lock(&n->mu);
 	json_object_set_new(o, "name", json_string(n->o->name));
 	json_object_set_new(o, "ready", json_boolean(n->lists_done && n->edits_done && !stopped));
+	json_object_set_new(o, "jetstream", json_boolean(atomic_load(&n->js_ok)));
 	json_object_set_new(o, "stopped", json_boolean(stopped));
 	json_object_set_new(o, "started_us", json_integer(n->started_us));
 	json_object_set_new(o, "updated_us", json_integer(hl_cluster_now_us()));
@@ -531,12 +534,23 @@ static void update_lag(struct node *n)
 	for (int i = 0; i < n->ndurables; i++) {
 		jsConsumerInfo *ci = NULL;
 
-		if (js_GetConsumerInfo(&ci, n->c.js, HL_STREAM_READS, n->durables[i], NULL, NULL) !=
-		    NATS_OK)
+		natsStatus s = js_GetConsumerInfo(&ci, n->c.js, HL_STREAM_READS, n->durables[i],
+						  NULL, NULL);
+
+		if (s != NATS_OK) {
+			/* No answer from the read consumer: no quorum, or no server. Loud:
+			 * logged, /healthz 503, status not ready. */
+			if (atomic_exchange(&n->js_ok, false))
+				fprintf(stderr,
+					"hotlist node %s: JetStream unavailable (%s): not matching\n",
+					n->o->name, natsStatus_GetText(s));
 			return;
+		}
 		lag += ci->NumPending + (uint64_t)ci->NumAckPending;
 		jsConsumerInfo_Destroy(ci);
 	}
+	if (!atomic_exchange(&n->js_ok, true))
+		fprintf(stderr, "hotlist node %s: JetStream available again\n", n->o->name);
 	pthread_mutex_lock(&n->mu);
 	n->lag = lag;
 	pthread_mutex_unlock(&n->mu);
@@ -556,8 +570,8 @@ static void *status_main(void *arg)
 	struct node *n = arg;
 
 	while (!stopping()) {
-		update_lag(n);
 		put_status(n, false);
+		update_lag(n);
 		for (int i = 0; i < 10 && !stopping(); i++)
 			usleep(100 * 1000);
 	}
@@ -648,6 +662,8 @@ static char *metrics_text(struct node *n)
 	pthread_mutex_lock(&n->mu);
 	metric(f, "hotlist_node_ready", "gauge", "1 once every list and edit is applied");
 	fprintf(f, "hotlist_node_ready %d\n", n->lists_done && n->edits_done);
+	metric(f, "hotlist_node_jetstream_up", "gauge", "1 if the read consumer answers");
+	fprintf(f, "hotlist_node_jetstream_up %d\n", (int)atomic_load(&n->js_ok));
 	metric(f, "hotlist_node_lag_reads", "gauge", "reads waiting or unacked");
 	fprintf(f, "hotlist_node_lag_reads %" PRIu64 "\n", n->lag);
 	metrics_lists(n, f);
@@ -665,9 +681,11 @@ static int http_answer(const char *path, char **body, void *user)
 	struct node *n = user;
 
 	if (!strcmp(path, "/healthz")) {
-		bool r = is_ready(n) && !stopping();
+		bool r = is_ready(n) && !stopping() && atomic_load(&n->js_ok);
 
-		*body = strdup(r ? "ready\n" : "not ready\n");
+		*body = strdup(r		       ? "ready\n" :
+			       !atomic_load(&n->js_ok) ? "not ready: JetStream unavailable\n" :
+							 "not ready\n");
 		return r ? 200 : 503;
 	}
 	if (!strcmp(path, "/metrics")) {
@@ -782,7 +800,7 @@ static int match_msg(struct node *n, natsMsg *m)
 		/* Read id: the producer's Nats-Msg-Id, its read_id, else the stream
 		 * sequence and time. The time too: a memory stream whose servers all
 		 * restarted counts from 1 again, and a new read taking an old read's
-		 * id would have its hits dropped as duplicates (tests/cluster/test_mqtt.py). */
+		 * id would have its hits dropped as duplicates (tests/cluster/mqtt_e2e.py). */
 		snprintf(seq_id, sizeof(seq_id), "seq-%" PRIu64 "-%" PRId64, meta->Sequence.Stream,
 			 meta->Timestamp);
 		n->cur_read_id = natsMsgHeader_Get(m, "Nats-Msg-Id", &hdr_id) == NATS_OK ? hdr_id :
@@ -811,9 +829,11 @@ static void process_batch(struct node *n, natsMsgList *list, uint64_t *failed_ba
 
 	if (!bad)
 		return; /* not acked: redelivered after AckWait */
+	/* The negative control of the tests: each read acked (and the ack
+	 * confirmed) before it is matched, as a naive consumer would. */
 	if (n->o->unsafe_ack_early)
 		for (int i = 0; i < list->Count; i++)
-			natsMsg_Ack(list->Msgs[i], NULL);
+			natsMsg_AckSync(list->Msgs[i], NULL, NULL);
 	n->oom = false;
 	pthread_rwlock_rdlock(&n->match_lock);
 	for (int i = 0; i < list->Count; i++)
@@ -911,6 +931,7 @@ static int node_init(struct node *n, const struct hl_node_opts *o)
 	memset(n, 0, sizeof(*n));
 	n->o = o;
 	n->started_us = hl_cluster_now_us();
+	atomic_store(&n->js_ok, true);
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_rwlock_init(&n->match_lock, NULL);
 	hotlist_config_init(&cfg);

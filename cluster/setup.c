@@ -24,6 +24,8 @@
 #define NODES_TTL_S 60
 /* Manifest history kept per list. */
 #define LISTS_HISTORY 8
+/* Tries of a stream lookup that times out (jsOptions.Wait each). */
+#define SETUP_TRIES 3
 /* Outstanding async publishes before libnats stalls the publisher. */
 #define ASYNC_MAX_PENDING 4096
 
@@ -183,7 +185,14 @@ static int ensure_stream(struct hl_cluster *c, jsStreamConfig *cfg)
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode e = 0;
-	natsStatus s = js_GetStreamInfo(&si, c->js, cfg->Name, NULL, &e);
+	natsStatus s;
+	int tries = 0;
+
+	/* A timeout while a stream elects a new leader (seconds after a server
+	 * dies) is retried; without a quorum every try times out: loud failure. */
+	do
+		s = js_GetStreamInfo(&si, c->js, cfg->Name, NULL, &e);
+	while (s == NATS_TIMEOUT && ++tries < SETUP_TRIES);
 
 	if (s == NATS_OK) {
 		jsStreamInfo_Destroy(si);
@@ -323,7 +332,7 @@ int hl_cluster_open(struct hl_cluster *c, const char *urls, const struct hl_clus
 	if (s != NATS_OK)
 		return nats_fail("connect", s, 0);
 	jsOptions_Init(&jo);
-	jo.Wait = 10000;
+	jo.Wait = 5000; /* ms: a JetStream API call or synchronous publish */
 	jo.PublishAsync.AckHandler = on_ack;
 	jo.PublishAsync.AckHandlerClosure = c;
 	jo.PublishAsync.MaxPending = ASYNC_MAX_PENDING;
@@ -382,34 +391,95 @@ int hl_cluster_reads_consumer(struct hl_cluster *c, const char *site, int64_t ac
 	return 0;
 }
 
-struct json_t *hl_cluster_kv_all(kvStore *kv)
+/*
+ * Ordered consumers are ephemeral consumers. nats-server 2.9.10
+ * may place one on a peer of the stream that is down (seen for minutes after
+ * a server of three died): the create times out, and a retry lands on
+ * another peer. A lost quorum makes every try time out: loud failure.
+ */
+/*
+ * The stream that holds subject, named rather than looked up: on a car the
+ * edit and blob streams are mirrors of the hub's, which have no subjects to
+ * be found by (tools/cmd_car.c). NULL (look it up) for other subjects.
+ */
+static const char *stream_of(const char *subject)
 {
-	json_t *all = json_object();
-	kvWatcher *w = NULL;
+	static const struct {
+		const char *prefix, *stream;
+	} map[] = { { HL_SUBJ_EDIT ".", HL_STREAM_EDITS },
+		    { HL_SUBJ_BLOB ".", HL_STREAM_BLOBS },
+		    { HL_SUBJ_HIT ".", HL_STREAM_HITS } };
 
-	if (!all || kvStore_WatchAll(&w, kv, NULL) != NATS_OK) {
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strncmp(subject, map[i].prefix, strlen(map[i].prefix)))
+			return map[i].stream;
+	return NULL;
+}
+
+natsStatus hl_cluster_ordered(struct hl_cluster *c, natsSubscription **sub, const char *subject,
+			      uint64_t start_seq)
+{
+	jsSubOptions so;
+	natsStatus s;
+	int tries = 0;
+
+	jsSubOptions_Init(&so);
+	so.Stream = stream_of(subject);
+	so.Ordered = true;
+	so.Config.DeliverPolicy = start_seq ? js_DeliverByStartSequence : js_DeliverAll;
+	so.Config.OptStartSeq = start_seq;
+	while ((s = js_SubscribeSync(sub, c->js, subject, NULL, &so, NULL)) != NATS_OK &&
+	       ++tries < SETUP_TRIES)
+		;
+	return s;
+}
+
+/*
+ * Every key's latest value without a watcher: the keys from the stream's
+ * subject list, then one get each (answered by the stream, no consumer).
+ * Cluster status is asked for often, and right after a server dies.
+ */
+struct json_t *hl_cluster_kv_all(struct hl_cluster *c, kvStore *kv)
+{
+	char stream[80], filter[96];
+	json_t *all = json_object();
+	jsStreamInfo *si = NULL;
+	jsOptions jo;
+	natsStatus s = NATS_ERR;
+	int tries = 0;
+
+	snprintf(stream, sizeof(stream), "KV_%s", kvStore_Bucket(kv));
+	snprintf(filter, sizeof(filter), "$KV.%s.>", kvStore_Bucket(kv));
+	jsOptions_Init(&jo);
+	jo.Stream.Info.SubjectsFilter = filter;
+	while (all && (s = js_GetStreamInfo(&si, c->js, stream, &jo, NULL)) == NATS_TIMEOUT &&
+	       ++tries < SETUP_TRIES)
+		;
+	if (s != NATS_OK) {
 		json_decref(all);
 		return NULL;
 	}
-	for (;;) {
+	for (int i = 0; si->State.Subjects && i < si->State.Subjects->Count; i++) {
+		const char *key = si->State.Subjects->List[i].Subject + strlen(filter) - 1;
 		kvEntry *e = NULL;
-		natsStatus s = kvWatcher_Next(&e, w, 2000);
 		json_t *v;
 
-		if (s != NATS_OK || !e)
-			break; /* NULL entry: the initial values are done */
-		if (kvEntry_Operation(e) == kvOp_Put) {
-			v = json_loadb(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), 0, NULL);
-			if (json_is_object(v))
-				json_object_set_new(all, kvEntry_Key(e), v);
-			else
-				json_decref(v);
-		} else {
-			json_object_del(all, kvEntry_Key(e));
+		s = kvStore_Get(&e, kv, key);
+		if (s == NATS_NOT_FOUND)
+			continue; /* deleted or purged */
+		if (s != NATS_OK) {
+			json_decref(all);
+			all = NULL;
+			break;
 		}
+		v = json_loadb(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), 0, NULL);
+		if (json_is_object(v))
+			json_object_set_new(all, key, v);
+		else
+			json_decref(v);
 		kvEntry_Destroy(e);
 	}
-	kvWatcher_Destroy(w);
+	jsStreamInfo_Destroy(si);
 	return all;
 }
 

@@ -283,6 +283,7 @@ struct hub_state {
 
 static void hub_state(struct car *c, struct hub_state *h)
 {
+	struct hl_cluster hub = { .js = c->hub }; /* hl_cluster_kv_all() uses js alone */
 	jsStreamInfo *si = NULL;
 	kvStore *kv = NULL;
 
@@ -293,7 +294,7 @@ static void hub_state(struct car *c, struct hub_state *h)
 	jsStreamInfo_Destroy(si);
 	if (js_KeyValue(&kv, c->hub, HL_KV_LISTS) != NATS_OK)
 		return;
-	h->manifests = hl_cluster_kv_all(kv);
+	h->manifests = hl_cluster_kv_all(&hub, kv);
 	kvStore_Destroy(kv);
 	h->reachable = h->manifests != NULL;
 }
@@ -366,6 +367,7 @@ static json_t *verdict(const char *name, json_t *node, const struct hub_state *h
 /* Print every node's verdict; true when all are current (and there is one). */
 static bool car_status_once(struct car *c, const char *only, bool print)
 {
+	struct hl_cluster car = { .js = c->js }; /* hl_cluster_kv_all() uses js alone */
 	struct hub_state h;
 	kvStore *nodes = NULL;
 	json_t *all = NULL, *node;
@@ -375,7 +377,7 @@ static bool car_status_once(struct car *c, const char *only, bool print)
 
 	hub_state(c, &h);
 	if (js_KeyValue(&nodes, c->js, HL_KV_NODES) == NATS_OK)
-		all = hl_cluster_kv_all(nodes);
+		all = hl_cluster_kv_all(&car, nodes);
 	kvStore_Destroy(nodes);
 	json_object_foreach(all, name, node)
 	{

@@ -36,8 +36,12 @@ static void print_node(const char *name, json_t *n, json_t *manifests)
 			json_object_get(json_object_get(manifests, ln), "version"));
 		int64_t app = json_integer_value(json_object_get(l, "applied"));
 
+		int64_t ref = json_integer_value(json_object_get(l, "refused"));
+
 		printf("  list %s: applied version %" PRId64 "%s", ln, app,
-		       app == cur ? " (current)" : " (BEHIND)");
+		       app == cur ? " (current)" :
+		       ref == cur ? " (kept: the current version was refused)" :
+				    " (BEHIND)");
 		if (json_object_get(l, "refused"))
 			printf(", REFUSED version %" PRId64 ": %s",
 			       (int64_t)json_integer_value(json_object_get(l, "refused")),
@@ -61,7 +65,7 @@ int hl_cmd_cluster(int argc, char **argv)
 	json_t *lists = NULL, *nodes = NULL, *v;
 	int ch, rc = 1;
 
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((ch = getopt_long(argc, argv, "N:jh", opts, NULL)) != -1) {
 		if (ch == 'N')
 			nats = optarg;
@@ -79,8 +83,8 @@ int hl_cmd_cluster(int argc, char **argv)
 	}
 	if (hl_cluster_open(&c, nats, &lim))
 		goto out;
-	lists = hl_cluster_kv_all(c.lists);
-	nodes = hl_cluster_kv_all(c.nodes);
+	lists = hl_cluster_kv_all(&c, c.lists);
+	nodes = hl_cluster_kv_all(&c, c.nodes);
 	if (!lists || !nodes)
 		goto out;
 	rc = 0;

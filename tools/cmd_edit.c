@@ -43,7 +43,7 @@ static int edit_parse(int argc, char **argv, struct edit *e)
 	};
 	int c;
 
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((c = getopt_long(argc, argv, "l:N:c:C:r:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':

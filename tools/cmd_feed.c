@@ -16,12 +16,15 @@
 
 static const char feed_usage[] =
 	"usage: hotlist feed [--nats URLS] [--site SITE] [--reads FILE|-]\n"
-	"                    [--format auto|csv|jsonl]\n"
+	"                    [--format auto|csv|jsonl] [--timeout S]\n"
 	"\n"
 	"Publish reads (CSV, JSON lines or OpenALPR JSON, as `hotlist match`) and\n"
 	"exit 0 once the server has stored every one; a full stream or a server\n"
 	"that does not answer is an error (exit 1), never a silent drop. A read\n"
-	"without ts_us gets the time it was fed. Bad lines are reported and skipped.\n";
+	"without ts_us gets the time it was fed. Bad lines are reported and skipped.\n"
+	"--timeout S: longest wait for the server's acknowledgements (default 60).\n"
+	"Feeding the same file again stores no read twice (reads with ts_us keep\n"
+	"their read id) within the read stream's 2-minute de-duplication window.\n";
 
 struct feed {
 	struct hl_cluster c;
@@ -92,6 +95,7 @@ int hl_cmd_feed(int argc, char **argv)
 		{ "site", required_argument, NULL, 's' },
 		{ "reads", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,18 +108,21 @@ int hl_cmd_feed(int argc, char **argv)
 	uint64_t lineno = 0, failed = 0;
 	FILE *in;
 	int c, rc = 1;
+	double timeout_s = 60;
 
 	if (!f)
 		return 1;
 	f->site = "default";
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "N:s:r:f:h", opts, NULL)) != -1) {
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
+	while ((c = getopt_long(argc, argv, "N:s:r:f:t:h", opts, NULL)) != -1) {
 		if (c == 'N')
 			nats = optarg;
 		else if (c == 's')
 			f->site = optarg;
 		else if (c == 'r')
 			path = optarg;
+		else if (c == 't')
+			timeout_s = atof(optarg);
 		else if (c == 'f')
 			f->format = !strcmp(optarg, "csv")   ? HL_READS_CSV :
 				    !strcmp(optarg, "jsonl") ? HL_READS_JSONL :
@@ -141,7 +148,7 @@ int hl_cmd_feed(int argc, char **argv)
 	if (hl_cluster_open(&f->c, nats, &lim) == 0) {
 		while ((len = getline(&line, &cap, in)) >= 0)
 			feed_line(f, line, (size_t)len, ++lineno);
-		failed = hl_cluster_async_wait(&f->c, 60000, &failed);
+		failed = hl_cluster_async_wait(&f->c, (int64_t)(timeout_s * 1000), &failed);
 		fprintf(stderr,
 			"hotlist feed: %" PRIu64 " reads stored (%" PRIu64
 			" already there), %" PRIu64 " failed, %" PRIu64 " bad lines\n",

@@ -29,12 +29,11 @@ int hl_cmd_hits(int argc, char **argv)
 	struct hl_cluster_limits lim;
 	struct hl_cluster c;
 	natsSubscription *sub = NULL;
-	jsSubOptions so;
 	char subject[128];
 	uint64_t last = 0;
 	int ch, rc = 1;
 
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((ch = getopt_long(argc, argv, "N:l:fh", opts, NULL)) != -1) {
 		if (ch == 'N')
 			nats = optarg;
@@ -55,11 +54,10 @@ int hl_cmd_hits(int argc, char **argv)
 	if (hl_cluster_open(&c, nats, &lim) || hl_cluster_stream_last(&c, HL_STREAM_HITS, &last))
 		goto out;
 	snprintf(subject, sizeof(subject), "%s.%s", HL_SUBJ_HIT, list ? list : ">");
-	jsSubOptions_Init(&so);
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverAll;
-	if (js_SubscribeSync(&sub, c.js, subject, NULL, &so, NULL) != NATS_OK)
+	if (hl_cluster_ordered(&c, &sub, subject, 0) != NATS_OK) {
+		fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
 		goto out;
+	}
 	rc = 0;
 	/* Without --follow: up to the message with no more pending behind it. */
 	while (follow || last > 0) {

@@ -56,7 +56,7 @@ int hl_cmd_node(int argc, char **argv)
 	struct hl_node_opts o = { .ack_wait_ms = 10000, .batch = 256, .max_bad = 0.01 };
 
 	hl_cluster_limits_init(&o.limits);
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((c = getopt_long(argc, argv, "n:N:s:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

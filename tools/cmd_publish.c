@@ -194,9 +194,14 @@ static int wait_nodes(struct hl_cluster *c, const struct pub *p, uint64_t v, int
 	int64_t deadline = t0 + (int64_t)(p->timeout_s * 1e6);
 
 	for (;;) {
-		json_t *all = hl_cluster_kv_all(c->nodes), *node;
+		json_t *all = hl_cluster_kv_all(c, c->nodes), *node;
 		const char *name;
 		int waiting = 0, refused = 0, applied = 0;
+
+		if (!all && hl_cluster_now_us() < deadline) {
+			usleep(200 * 1000); /* KV leader election: ask again */
+			continue;
+		}
 
 		json_object_foreach(all, name, node)
 		{
@@ -326,7 +331,7 @@ int hl_cmd_publish(int argc, char **argv)
 	struct pub p = { .timeout_s = 120, .max_bad = 0.01, .dmg = { -1, -1 } };
 	int c;
 
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((c = getopt_long(argc, argv, "l:N:wt:h", opts, NULL)) != -1) {
 		p.has_opts |= c >= O_OCR && c <= O_NOREPAIR;
 		switch (c) {

@@ -16,13 +16,18 @@ NATS_SERVER = os.environ.get("NATS_SERVER", "/usr/sbin/nats-server")
 HOTLIST = os.environ.get("HOTLIST", "hotlist")
 
 
+_given = set()
+
+
 def free_port():
+    """A loopback port free now, never 4222, never one handed out before."""
     while True:
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        if port != 4222:
+        if port != 4222 and port not in _given:
+            _given.add(port)
             return port
 
 
@@ -139,7 +144,11 @@ class Cluster:
         for s in self.servers:
             s.start()
         for s in self.servers:
-            wait_for(s.healthy, 30, f"server {s.i} /healthz")
+            try:
+                wait_for(s.healthy, 30, f"server {s.i} /healthz")
+            except AssertionError:
+                print(open(os.path.join(self.dir, f"s{s.i}.log")).read()[-3000:])
+                raise
         # JetStream meta leader elected: a stream can be created.
         wait_for(lambda: self.run("cluster", "--json", check=False, timeout=20).returncode == 0,
                  60, "JetStream ready")
@@ -159,7 +168,10 @@ class Cluster:
         return r
 
     def status(self):
-        return json.loads(self.run("cluster", "--json").stdout)
+        """The cluster's state; asked again while a failover makes it time out."""
+        r = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
+            self.run("cluster", "--json", check=False)), 120, "hotlist cluster", step=0.2)
+        return json.loads(r.stdout)
 
     def hits(self):
         out = self.run("hits", timeout=300).stdout

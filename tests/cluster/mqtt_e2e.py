@@ -15,7 +15,7 @@ It also pins the caveat the page states: the server acknowledges a QoS 1
 PUBLISH (PUBACK) without waiting for HL_READS to store it, so when the stream
 is full (DiscardNew) mosquitto_pub still succeeds and the read is not stored.
 
-usage: test_mqtt.py HOTLIST JS_TOOL WORKDIR
+usage: mqtt_e2e.py HOTLIST JS_TOOL WORKDIR
 """
 
 import http.client
@@ -76,7 +76,7 @@ def main():
         run(procs)
     finally:
         procs.close()
-    print("test_mqtt: ok")
+    print("mqtt_e2e: ok")
 
 
 def run(procs):

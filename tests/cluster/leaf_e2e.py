@@ -16,7 +16,7 @@ cars"): a hub nats-server (JetStream domain hub) and a car nats-server
    made, each exactly once (count and distinct hit ids, compared with the
    car's own HL_HITS); a read of the new plate now hits and reaches the hub.
 
-usage: test_leaf.py HOTLIST JS_TOOL WORKDIR
+usage: leaf_e2e.py HOTLIST JS_TOOL WORKDIR
 """
 
 import json
@@ -155,7 +155,7 @@ def main():
         procs.close()
         if relay and relay.listener:
             relay.cut()
-    print("test_leaf: ok")
+    print("leaf_e2e: ok")
 
 
 def run(procs):
@@ -237,7 +237,7 @@ leafnodes {{
     check(nf.count(JS_TOOL, hub.url, "HL_HITS") == at_cut < car_hits_offline,
           f"hits reached the hub while the link was cut, or all before it "
           f"({at_cut} at the cut)")
-    print(f"test_leaf: {at_cut} of {20 + 180} hits at the hub when the link was cut; "
+    print(f"leaf_e2e: {at_cut} of {20 + 180} hits at the hub when the link was cut; "
           f"{car_hits_offline} on the car")
 
     # 3. link back: caught up before current, every hit at the hub once

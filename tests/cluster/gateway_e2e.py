@@ -14,7 +14,7 @@ loopback port, storage in the work directory):
   open-source alprd needs to retry), or gets 503 with --on-failure 503, and
   is not lost: posted again after the server is back it is stored, once.
 
-usage: test_gateway.py HOTLIST JS_TOOL OPENALPR_JSONL WORKDIR
+usage: gateway_e2e.py HOTLIST JS_TOOL OPENALPR_JSONL WORKDIR
 """
 
 import http.client
@@ -84,7 +84,7 @@ def main():
         run(procs)
     finally:
         procs.close()
-    print("test_gateway: ok")
+    print("gateway_e2e: ok")
 
 
 def run(procs):

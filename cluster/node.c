@@ -53,6 +53,7 @@
 #define DELAYS_KEPT 4096 /* edit propagation delays kept for /metrics */
 #define IDLE_WAIT_MS 500 /* watcher / edit consumer wait before checking for stop */
 #define FETCH_WAIT_MS 200 /* pull wait when no read is pending */
+#define READS_CHECK_MS 2000 /* idle this long: check the read consumer still exists */
 #define HIT_ACK_WAIT_MS 15000 /* longest wait for the server to store a batch's hits */
 #define NAK_DELAY_MS 500 /* a batch whose hits were not stored comes back after this */
 
@@ -891,10 +892,38 @@ static int subscribe_reads(struct node *n, natsSubscription **subs)
 	return 0;
 }
 
+/*
+ * A single server (a laptop, a car) does not keep a memory stream across its
+ * restart: HL_READS and the node's consumers are gone, and nothing would
+ * pull the reads that cameras publish once it is back. When idle, check that
+ * the first consumer is there; if not, make the streams and consumers again.
+ */
+static void reads_check(struct node *n, natsSubscription **subs)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode e = 0;
+	natsStatus s = js_GetConsumerInfo(&ci, n->c.js, HL_STREAM_READS, n->durables[0], NULL, &e);
+
+	jsConsumerInfo_Destroy(ci);
+	if (s != NATS_NOT_FOUND && e != JSStreamNotFoundErr && e != JSConsumerNotFoundErr)
+		return;
+	fprintf(stderr, "hotlist node %s: %s gone (a server restarted?): making it again\n",
+		n->o->name, e == JSConsumerNotFoundErr ? "read consumer" : HL_STREAM_READS);
+	if (hl_cluster_ensure_streams(&n->c, &n->o->limits))
+		return;
+	for (int i = 0; i < n->ndurables; i++) {
+		natsSubscription_Destroy(subs[i]);
+		subs[i] = NULL;
+	}
+	if (subscribe_reads(n, subs))
+		fprintf(stderr, "hotlist node %s: read consumer not made again yet\n", n->o->name);
+}
+
 static void reads_loop(struct node *n)
 {
 	natsSubscription *subs[8] = { 0 };
 	uint64_t failed_base = 0;
+	int64_t idle_ms = 0;
 
 	if (subscribe_reads(n, subs)) {
 		atomic_store(&stop_flag, 2);
@@ -905,16 +934,25 @@ static void reads_loop(struct node *n)
 	if (!stopping())
 		fprintf(stderr, "hotlist node %s: ready\n", n->o->name);
 	while (!stopping()) {
+		bool got = false;
+
 		for (int i = 0; i < n->ndurables && !stopping(); i++) {
 			natsMsgList list = { 0 };
 			natsStatus s = natsSubscription_Fetch(&list, subs[i], n->o->batch,
 							      FETCH_WAIT_MS, NULL);
 
-			if (s == NATS_OK && list.Count > 0)
+			if (s == NATS_OK && list.Count > 0) {
 				process_batch(n, &list, &failed_base);
-			else if (s != NATS_OK && s != NATS_TIMEOUT)
+				got = true;
+			} else if (s != NATS_OK && s != NATS_TIMEOUT) {
 				usleep(100 * 1000);
+			}
 			natsMsgList_Destroy(&list);
+		}
+		idle_ms = got ? 0 : idle_ms + FETCH_WAIT_MS;
+		if (idle_ms >= READS_CHECK_MS) {
+			idle_ms = 0;
+			reads_check(n, subs);
 		}
 	}
 	/* Binding to an existing durable: destroying the subscription leaves it. */

@@ -297,6 +297,11 @@ static void on_disconnected(natsConnection *nc, void *closure)
 	fprintf(stderr, "hotlist: disconnected from NATS; reconnecting\n");
 }
 
+int hl_cluster_ensure_streams(struct hl_cluster *c, const struct hl_cluster_limits *lim)
+{
+	return ensure_streams(c, lim);
+}
+
 int hl_cluster_open(struct hl_cluster *c, const char *urls, const struct hl_cluster_limits *lim)
 {
 	natsOptions *o = NULL;

@@ -11,6 +11,9 @@ cars"): a hub nats-server (JetStream domain hub) and a car nats-server
    keeps its hits on the car; `hotlist car status` says stale (hub
    unreachable). Meanwhile the hub gets list v2 and an edit (a new wanted
    plate): the car does not see them, a read of the new plate does not hit.
+   The car then reboots, still offline (its server and node stopped and
+   started): the node is ready from the car's disk alone, still on v1, and
+   goes on matching and storing hits.
 3. The link is restored: the car catches up (v2 and the edit applied) before
    `hotlist car status` says current; the hub then holds every hit the car
    made, each exactly once (count and distinct hit ids, compared with the
@@ -110,8 +113,13 @@ class Relay:
                 pass
 
 
+T0 = time.monotonic()
+
+
 def hl(*args, check_rc=True, timeout=60):
+    t = time.monotonic()
     r = subprocess.run([HOTLIST] + list(args), capture_output=True, text=True, timeout=timeout)
+    print(f"leaf_e2e: {t - T0:6.2f}s +{time.monotonic() - t:5.2f}s hotlist {' '.join(args[:2])}")
     if check_rc and r.returncode != 0:
         raise AssertionError(f"hotlist {' '.join(args)}: rc {r.returncode}\n{r.stdout}{r.stderr}")
     return r
@@ -129,6 +137,12 @@ def write_reads(path, plates, t0):
         for i, p in enumerate(plates):
             f.write(json.dumps({"plate": p, "country": "NL", "camera": "car1-front",
                                 "ts_us": t0 + i}) + "\n")
+
+
+def start_node(procs, car_url, http_port, log):
+    return procs.popen([HOTLIST, "node", "--nats", car_url, "--name", "car1", "--site", "car1",
+                        "--http-port", str(http_port)],
+                       stdout=open(f"{WORK}/{log}", "w"), stderr=subprocess.STDOUT)
 
 
 def car_status(car_url, wait=0):
@@ -197,9 +211,7 @@ leafnodes {{
             break
         check(time.monotonic() < end, f"car setup: rc {r.returncode} {r.stdout} {r.stderr}")
         time.sleep(0.3)
-    procs.popen([HOTLIST, "node", "--nats", car.url, "--name", "car1", "--site", "car1",
-                 "--http-port", str(http_port)],
-                stdout=open(f"{WORK}/node.log", "w"), stderr=subprocess.STDOUT)
+    node = start_node(procs, car.url, http_port, "node.log")
     rc, st = car_status(car.url, wait=30)
     check(rc == 0 and st["current"], f"car node never current: {st}")
     check(st["lists"]["stolen"]["applied"] == 1, f"v1 not applied: {st}")
@@ -229,7 +241,26 @@ leafnodes {{
     # offline: v1 plates still hit, v2's and the edit's do not (yet)
     write_reads(f"{WORK}/r3.jsonl", v1[150:200] + [v2[150], "NEW0001Z"], t0 + 5000)
     hl("feed", "--nats", car.url, "--site", "car1", "--reads", f"{WORK}/r3.jsonl")
-    car_hits_offline = 20 + 180 + 50
+    nf.wait_count(JS_TOOL, car.url, "HL_HITS", 20 + 180 + 50)
+    # the car reboots while offline: its server and node start again from
+    # what is on the car's disk, the node ready without the hub
+    node.terminate()
+    check(node.wait(timeout=30) == 0, "node did not stop cleanly")
+    car.stop()
+    car.start()
+    node = start_node(procs, car.url, http_port, "node2.log")
+    end = time.monotonic() + 30
+    while True:
+        rc, st = car_status(car.url)
+        if st.get("ready") and st.get("live") or time.monotonic() > end:
+            break
+        time.sleep(0.2)
+    check(rc == 1 and st["ready"] and st["hub"] == "unreachable" and
+          st["lists"]["stolen"]["applied"] == 1, f"rebooted offline car: {st}")
+    nf.wait_count(JS_TOOL, car.url, "HL_READS", 0, timeout=30)  # made again by the node
+    write_reads(f"{WORK}/r3b.jsonl", v1[:10] + [v2[199]], t0 + 7000)
+    hl("feed", "--nats", car.url, "--site", "car1", "--reads", f"{WORK}/r3b.jsonl")
+    car_hits_offline = 20 + 180 + 50 + 10
     nf.wait_count(JS_TOOL, car.url, "HL_HITS", car_hits_offline)
     time.sleep(1.0)
     check(nf.count(JS_TOOL, car.url, "HL_HITS") == car_hits_offline,

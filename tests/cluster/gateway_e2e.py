@@ -10,6 +10,8 @@ loopback port, storage in the work directory):
 - a frame posted again is stored once (de-duplication by read id);
 - bodies that are not alprd messages get 400, bodies over --max-body 413
   (declared by Content-Length, and chunked);
+- a `hotlist node` matches them, and each hit carries the frame's uuid and
+  site_id (so it can be traced to the image);
 - with the server stopped a frame is not answered (the connection drops, as
   open-source alprd needs to retry), or gets 503 with --on-failure 503, and
   is not lost: posted again after the server is back it is stored, once.
@@ -21,6 +23,7 @@ import http.client
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -95,7 +98,17 @@ listen: 127.0.0.1:{nport}
 server_name: gw_test
 jetstream {{ store_dir: "{WORK}/js" }}
 """, nport).start()
-    nf.js(JS_TOOL, srv.url, "add", "HL_READS", "hl.read.>", "--memory")
+    # The cluster's streams as `hotlist publish` makes them, a list, a node.
+    with open(f"{WORK}/list.csv", "w") as f:
+        f.write("plate,country,category\nXF12JG,NL,stolen vehicle\nOUT2,NL,stolen vehicle\n")
+    r = subprocess.run([HOTLIST, "publish", "--nats", srv.url, "--list", "stolen",
+                        f"{WORK}/list.csv"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, f"publish: {r.stderr}")
+    nport_http = nf.free_port()
+    procs.popen([HOTLIST, "node", "--nats", srv.url, "--name", "n1", "--http-port",
+                 str(nport_http)], stdout=open(f"{WORK}/node.log", "w"),
+                stderr=subprocess.STDOUT)
+    wait_healthy(nport_http)
     gw = procs.popen([HOTLIST, "gateway", "--nats", srv.url, "--listen", f"127.0.0.1:{hport}",
                       "--site", "fallback", "--max-body", str(MAX_BODY),
                       "--publish-timeout-ms", "1000"])
@@ -193,8 +206,8 @@ jetstream {{ store_dir: "{WORK}/js" }}
     check(metric(hport503, "unavailable_total") == 1, "503 counted")
     check(get(hport, "/healthz")[0] == 503, "healthz while disconnected")
     srv.start()
-    # the memory stream went with the server: make it again
-    nf.js(JS_TOOL, srv.url, "add", "HL_READS", "hl.read.>", "--memory")
+    # one server keeps no memory stream across a restart: the node makes it again
+    nf.wait_count(JS_TOOL, srv.url, "HL_READS", 0, timeout=30)
     wait_healthy(hport)
     wait_healthy(hport503)
     status, body = post(hport, frame)
@@ -207,6 +220,18 @@ jetstream {{ store_dir: "{WORK}/js" }}
     check(sorted(m["data"]["plate"] for m in after) == ["OUT1", "OUT2"],
           f"after restart: {[m['data']['plate'] for m in after]}")
     check(all(m["subject"] == "hl.read.site9" for m in after), "site9 subject")
+
+    # The hits trace back to the frame: its uuid and site. XF12JG was posted
+    # twice (one read), OUT2 three times (one read): one hit each.
+    nf.wait_count(JS_TOOL, srv.url, "HL_HITS", 2)
+    time.sleep(1.0)
+    hits = {h["data"]["read"]: h["data"] for h in nf.dump(JS_TOOL, srv.url, "HL_HITS")}
+    check(sorted(hits) == ["OUT2", "XF12JG"], f"hits {sorted(hits)}")
+    check(hits["XF12JG"]["uuid"] == first["uuid"] and hits["XF12JG"]["site"] == "a12-km31",
+          f"hit not traceable to its frame: {hits['XF12JG']}")
+    check(hits["XF12JG"]["read_id"] == xf["msg_id"], "hit names its read")
+    check(hits["OUT2"]["uuid"] == "site9-cam1-1" and hits["OUT2"]["site"] == "site9",
+          f"hit {hits['OUT2']}")
 
 
 if __name__ == "__main__":

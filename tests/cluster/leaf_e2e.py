@@ -6,8 +6,9 @@ cars"): a hub nats-server (JetStream domain hub) and a car nats-server
 
 1. Online: list v1 published on the hub reaches the car's node; reads fed on
    the car hit it; the hits reach the hub's HL_HITS.
-2. The link is cut while the car's hits are still on their way to the hub
-   (a burst of reads fed just before): the car keeps matching against v1 and
+2. The link is cut mid-stream: reads are fed on the car in five chunks of
+   480 (180 hits each), the link cut while the third is fed, so hits are on
+   their way to the hub and more keep coming: the car keeps matching against v1 and
    keeps its hits on the car; `hotlist car status` says stale (hub
    unreachable). Meanwhile the hub gets list v2 and an edit (a new wanted
    plate): the car does not see them, a read of the new plate does not hit.
@@ -114,6 +115,9 @@ class Relay:
 
 
 T0 = time.monotonic()
+NOHIT = [f"NO{i:04d}Y" for i in range(300)]
+BURST_PASSES = 5  # the stream: v1[20:200] and 300 misses, five chunks
+BURST_HITS = BURST_PASSES * 180
 
 
 def hl(*args, check_rc=True, timeout=60):
@@ -222,12 +226,31 @@ leafnodes {{
     hl("feed", "--nats", car.url, "--site", "car1", "--reads", f"{WORK}/r1.jsonl")
     nf.wait_count(JS_TOOL, hub.url, "HL_HITS", 20)
 
-    # 2. a burst, then the link cut while its hits are on their way
-    write_reads(f"{WORK}/r2.jsonl", v1[20:200] + [f"NO{i:04d}Y" for i in range(300)],
-                t0 + 1000)
-    hl("feed", "--nats", car.url, "--site", "car1", "--reads", f"{WORK}/r2.jsonl")
+    # 2. a stream of reads in chunks, the link cut during the third: the
+    #    car's hits are on their way to the hub, and more keep coming
+    chunks = [[p for p in v1[20:200] + NOHIT] for _ in range(BURST_PASSES)]
+    fed = []
+
+    def feeder():
+        for k, chunk in enumerate(chunks):
+            write_reads(f"{WORK}/r2-{k}.jsonl", chunk, t0 + 1000 + k * 1000)
+            r = subprocess.run([HOTLIST, "feed", "--nats", car.url, "--site", "car1",
+                                "--reads", f"{WORK}/r2-{k}.jsonl"], capture_output=True)
+            fed.append(r.returncode)
+            time.sleep(0.3)
+
+    th = threading.Thread(target=feeder)
+    th.start()
+    end = time.monotonic() + 30
+    while len(fed) < 2:
+        check(time.monotonic() < end, "the first chunks were not fed")
+        time.sleep(0.01)
+    time.sleep(0.35)  # the third chunk is being fed and matched
     relay.cut()
+    time.sleep(0.5)  # what the hub had read off the socket is stored by now
     at_cut = nf.count(JS_TOOL, hub.url, "HL_HITS")
+    th.join(timeout=60)
+    check(fed == [0] * BURST_PASSES, f"feeds of the stream: {fed}")
     # the hub moves on without the car
     v2 = v1[:100] + [f"V2{i:04d}B" for i in range(100)]
     write_list(f"{WORK}/v2.csv", v2)
@@ -241,7 +264,7 @@ leafnodes {{
     # offline: v1 plates still hit, v2's and the edit's do not (yet)
     write_reads(f"{WORK}/r3.jsonl", v1[150:200] + [v2[150], "NEW0001Z"], t0 + 5000)
     hl("feed", "--nats", car.url, "--site", "car1", "--reads", f"{WORK}/r3.jsonl")
-    nf.wait_count(JS_TOOL, car.url, "HL_HITS", 20 + 180 + 50)
+    nf.wait_count(JS_TOOL, car.url, "HL_HITS", 20 + BURST_HITS + 50)
     # the car reboots while offline: its server and node start again from
     # what is on the car's disk, the node ready without the hub
     node.terminate()
@@ -260,7 +283,7 @@ leafnodes {{
     nf.wait_count(JS_TOOL, car.url, "HL_READS", 0, timeout=30)  # made again by the node
     write_reads(f"{WORK}/r3b.jsonl", v1[:10] + [v2[199]], t0 + 7000)
     hl("feed", "--nats", car.url, "--site", "car1", "--reads", f"{WORK}/r3b.jsonl")
-    car_hits_offline = 20 + 180 + 50 + 10
+    car_hits_offline = 20 + BURST_HITS + 50 + 10
     nf.wait_count(JS_TOOL, car.url, "HL_HITS", car_hits_offline)
     time.sleep(1.0)
     check(nf.count(JS_TOOL, car.url, "HL_HITS") == car_hits_offline,
@@ -268,7 +291,7 @@ leafnodes {{
     check(nf.count(JS_TOOL, hub.url, "HL_HITS") == at_cut < car_hits_offline,
           f"hits reached the hub while the link was cut, or all before it "
           f"({at_cut} at the cut)")
-    print(f"leaf_e2e: {at_cut} of {20 + 180} hits at the hub when the link was cut; "
+    print(f"leaf_e2e: {at_cut} of {20 + BURST_HITS} hits at the hub when the link was cut; "
           f"{car_hits_offline} on the car")
 
     # 3. link back: caught up before current, every hit at the hub once

@@ -22,7 +22,8 @@ MODE=${1:-demo}
 shift || true
 
 PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc-dev
-          check libjansson-dev libck-dev clang-format python3)
+          check libjansson-dev libck-dev clang-format python3
+          libnats-dev libmicrohttpd-dev nats-server python3-pytest)
 BENCH_PACKAGES=(redis-server gnuplot-nox)
 
 log() { printf '\n== %s\n' "$*"; }

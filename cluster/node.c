@@ -285,7 +285,7 @@ static void *edits_main(void *arg)
 /* ---- Manifests -------------------------------------------------------------- */
 
 struct manifest {
-	uint64_t version, first_seq, edit_seq;
+	uint64_t version, first_seq, edit_seq, prev_revision;
 	size_t size;
 	unsigned chunks;
 	const char *subject, *upload, *digest;
@@ -301,6 +301,7 @@ static int parse_manifest(json_t *o, struct manifest *m)
 	m->version = (uint64_t)jint(o, "version");
 	m->first_seq = (uint64_t)jint(o, "first_seq");
 	m->edit_seq = (uint64_t)jint(o, "edit_seq");
+	m->prev_revision = (uint64_t)jint(o, "prev_revision");
 	m->size = (size_t)jint(o, "size");
 	m->chunks = (unsigned)jint(o, "chunks");
 	m->subject = jstr(o, "subject");
@@ -364,24 +365,58 @@ static void replay_log(struct node *n, struct list_state *ls, uint64_t e)
 	ls->nlog = k;
 }
 
+/* Record a refusal; the status shows the newest version refused (a fallback
+ * through older bad versions does not hide the current one). Under mu. */
 static void refuse(struct node *n, struct list_state *ls, uint64_t version, const char *why)
 {
-	ls->refused = version;
-	ls->refused_us = hl_cluster_now_us();
-	snprintf(ls->refused_why, sizeof(ls->refused_why), "%s", why);
+	if (version > ls->refused) {
+		ls->refused = version;
+		ls->refused_us = hl_cluster_now_us();
+		snprintf(ls->refused_why, sizeof(ls->refused_why), "%s", why);
+	}
 	atomic_fetch_add(&n->refused_total, 1);
 	fprintf(stderr, "hotlist node: list %s version %" PRIu64 " refused: %s\n", ls->name,
 		version, why);
 }
 
-static void apply_manifest(struct node *n, const char *list, const char *value, size_t len)
+/* Versions looked back through when a node with no version of a list meets a
+ * bad current one (the manifest history kept in KV is 8). */
+#define FALLBACK_DEPTH 7
+
+static void apply_manifest(struct node *n, const char *list, const char *value, size_t len,
+			   int depth);
+
+/*
+ * A node that has no version of this list (it just started) and whose
+ * current version was refused falls back to the version before it, as the
+ * nodes that were running kept it: the manifest names its predecessor's KV
+ * revision. Edits after the older version's edit sequence are replayed from
+ * the log as for any replace.
+ */
+static void fallback(struct node *n, const char *list, uint64_t prev_revision, int depth)
+{
+	kvEntry *e = NULL;
+
+	if (!prev_revision || depth >= FALLBACK_DEPTH)
+		return;
+	if (kvStore_GetRevision(&e, n->c.lists, list, prev_revision) != NATS_OK)
+		return;
+	fprintf(stderr,
+		"hotlist node %s: list %s: trying the version before (revision %" PRIu64 ")\n",
+		n->o->name, list, prev_revision);
+	apply_manifest(n, list, kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), depth + 1);
+	kvEntry_Destroy(e);
+}
+
+static void apply_manifest(struct node *n, const char *list, const char *value, size_t len,
+			   int depth)
 {
 	json_t *o = json_loadb(value, len, 0, NULL);
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	struct list_state *ls;
 	struct manifest m;
 	char why[160] = "", *blob = NULL;
-	bool excl = false, skip;
+	bool excl = false, locked = false, skip, none = false;
 	int64_t t0 = hl_cluster_now_us();
 	int rc = -1;
 
@@ -415,6 +450,7 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	if (blob) {
 		if (excl)
 			pthread_rwlock_wrlock(&n->match_lock);
+		locked = excl;
 		rc = load_blob(n, list, blob, m.size, &m, &rep);
 		if (rc)
 			snprintf(why, sizeof(why), "%s (%" PRIu64 " rows, %" PRIu64 " bad)",
@@ -430,10 +466,13 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		ls->edit_seq = m.edit_seq;
 	} else {
 		refuse(n, ls, m.version, why);
+		none = ls->applied == 0;
 	}
 	pthread_mutex_unlock(&n->mu);
-	if (excl)
+	if (locked)
 		pthread_rwlock_unlock(&n->match_lock);
+	if (none)
+		fallback(n, list, m.prev_revision, depth);
 	json_decref(o);
 }
 
@@ -467,7 +506,7 @@ static void *lists_main(void *arg)
 		} else if (s == NATS_OK) {
 			if (kvEntry_Operation(e) == kvOp_Put)
 				apply_manifest(n, kvEntry_Key(e), kvEntry_Value(e),
-					       (size_t)kvEntry_ValueLen(e));
+					       (size_t)kvEntry_ValueLen(e), 0);
 			pthread_mutex_lock(&n->mu);
 			if (kvEntry_Revision(e) > n->lists_rev_seen)
 				n->lists_rev_seen = kvEntry_Revision(e);
@@ -919,6 +958,26 @@ static void reads_check(struct node *n, natsSubscription **subs)
 		fprintf(stderr, "hotlist node %s: read consumer not made again yet\n", n->o->name);
 }
 
+/*
+ * The batch to ask for. libnats 3.4.1's _fetch() first takes the messages
+ * already queued on the subscription (late deliveries for an earlier pull
+ * request that timed out on our side), then asks the server for
+ * batch - taken and loops until its count equals that number: when more
+ * than half the batch was queued, the count never equals it and the loop
+ * writes past its batch-sized array (a heap overflow; seen as a segfault
+ * under load). Late deliveries are at most one earlier request's batch, so
+ * asking for more than twice (queued + batch) keeps the count below the
+ * target.
+ */
+static int fetch_batch(struct node *n, natsSubscription *sub)
+{
+	int queued = 0;
+
+	if (natsSubscription_GetPending(sub, &queued, NULL) != NATS_OK || queued <= 0)
+		return n->o->batch;
+	return 2 * (queued + n->o->batch) + 2;
+}
+
 static void reads_loop(struct node *n)
 {
 	natsSubscription *subs[8] = { 0 };
@@ -931,15 +990,17 @@ static void reads_loop(struct node *n)
 	}
 	while (!stopping() && !is_ready(n))
 		usleep(10 * 1000);
-	if (!stopping())
+	if (!stopping()) {
+		put_status(n, false); /* at once, not at the next heartbeat */
 		fprintf(stderr, "hotlist node %s: ready\n", n->o->name);
+	}
 	while (!stopping()) {
 		bool got = false;
 
 		for (int i = 0; i < n->ndurables && !stopping(); i++) {
 			natsMsgList list = { 0 };
-			natsStatus s = natsSubscription_Fetch(&list, subs[i], n->o->batch,
-							      FETCH_WAIT_MS, NULL);
+			natsStatus s = natsSubscription_Fetch(
+				&list, subs[i], fetch_batch(n, subs[i]), FETCH_WAIT_MS, NULL);
 
 			if (s == NATS_OK && list.Count > 0) {
 				process_batch(n, &list, &failed_base);

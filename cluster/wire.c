@@ -84,7 +84,11 @@ int hl_cluster_publish_read(struct hl_cluster *c, const struct hl_cluster_read *
 		hl_cluster_read_id(r, id);
 	for (unsigned i = 0; i < r->n_candidates; i++)
 		json_array_append_new(cands, json_string(r->candidates[i]));
-	json_object_set_new(o, "plate", json_string(r->plate));
+	if (json_object_set_new(o, "plate", json_string(r->plate))) {
+		json_decref(o); /* not UTF-8: refused rather than sent without a plate */
+		json_decref(cands);
+		return -1;
+	}
 	json_object_set_new(o, "country", str_or_null(r->country));
 	json_object_set_new(o, "camera", str_or_null(r->camera));
 	json_object_set_new(o, "ts_us", json_integer(r->ts_us));

@@ -4,6 +4,7 @@
 #include "cluster_cmds.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,24 @@ static const char hits_usage[] =
 	"usage: hotlist hits [--nats URLS] [--list NAME] [--follow]\n"
 	"\n"
 	"Print the stored hits, oldest first, one JSON object per line: the fields\n"
-	"of `hotlist match` plus hit_id, read_id, node, site and uuid. Exits at the\n"
+	"of `hotlist match` plus hit_id, read_id, node, site, uuid and stored_us\n"
+	"(when the server stored it). Exits at the\n"
 	"last hit, or with --follow keeps printing new ones.\n";
+
+/* The stored hit with the time the server stored it (stored_us) added. */
+static void print_hit(natsMsg *m, int64_t stored_us)
+{
+	json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+
+	if (!o) {
+		fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
+	} else {
+		json_object_set_new(o, "stored_us", json_integer(stored_us));
+		json_dumpf(o, stdout, JSON_COMPACT);
+		json_decref(o);
+	}
+	putchar('\n');
+}
 
 int hl_cmd_hits(int argc, char **argv)
 {
@@ -73,10 +90,12 @@ int hl_cmd_hits(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
-		putchar('\n');
-		if (natsMsg_GetMetaData(&meta, m) == NATS_OK)
+		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 			end = meta->NumPending == 0 && meta->Sequence.Stream >= last;
+			print_hit(m, meta->Timestamp / 1000);
+		} else {
+			print_hit(m, 0);
+		}
 		jsMsgMetaData_Destroy(meta);
 		natsMsg_Destroy(m);
 		if (follow)

@@ -3,6 +3,7 @@
 #include "cluster.h"
 #include "cluster_cmds.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static const char node_usage[] =
 	"finishes the batch in hand and exits 0. /healthz answers 200 once ready,\n"
 	"/metrics in Prometheus text format.\n"
 	"\n"
-	"  -n, --name NAME     node name, unique in the cluster (KV key)\n"
+	"  -n, --name NAME     node name, unique in the cluster: letters, digits, - _\n"
 	"  -N, --nats URLS     servers (default nats://127.0.0.1:4222)\n"
 	"  -s, --site SITE     only reads of this site (repeatable, at most 8)\n"
 	"  -p, --http-port P   serve /healthz and /metrics (default: none)\n"
@@ -32,6 +33,19 @@ static const char node_usage[] =
 	"                      3 when the cluster has 3 servers or more, else 1)\n"
 	"      --read-max-age S  age limit of unmatched reads, in seconds (900)\n"
 	"      --unsafe-ack-early  TESTS ONLY: ack reads before their hits are stored\n";
+
+/* A node name is a KV key and a subject token: letters, digits, '-', '_'. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > HL_NODE_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
 
 int hl_cmd_node(int argc, char **argv)
 {
@@ -104,8 +118,8 @@ int hl_cmd_node(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.name || !hl_cluster_token_ok(o.name) || optind != argc || o.batch < 1 ||
-	    o.batch > 10000 || o.ack_wait_ms < 100 || o.http_port < 0 || o.http_port > 65535) {
+	if (!o.name || !name_ok(o.name) || optind != argc || o.batch < 1 || o.batch > 10000 ||
+	    o.ack_wait_ms < 100 || o.http_port < 0 || o.http_port > 65535) {
 		fputs(node_usage, stderr);
 		return 2;
 	}

@@ -15,8 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Blob versions kept per list (the current one and two before it). */
-#define BLOBS_KEPT 3
+/* Blob versions kept per list: as many as manifests in KV (history 8), so
+ * that a node can fall back to any version whose manifest it can read. */
+#define BLOBS_KEPT 8
 
 static const char publish_usage[] =
 	"usage: hotlist publish --list NAME [LIST OPTIONS] [--nats URLS] [--wait]\n"
@@ -146,6 +147,9 @@ static int put_manifest(struct hl_cluster *c, const struct pub *p, uint64_t vers
 	json_object_set_new(o, "digest_alg", json_string("XXH3-128"));
 	json_object_set_new(o, "options", options_json(p));
 	json_object_set_new(o, "edit_seq", json_integer((json_int_t)edit_seq));
+	/* The manifest this one replaces: a starting node that refuses this
+	 * version falls back to that one, as running nodes keep it. */
+	json_object_set_new(o, "prev_revision", json_integer((json_int_t)rev));
 	json_object_set_new(o, "published_us", json_integer(hl_cluster_now_us()));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

@@ -22,11 +22,10 @@ MODE=${1:-demo}
 shift || true
 
 PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc-dev
-          check libjansson-dev libck-dev clang-format python3)
-# Cameras into the cluster (docs/cameras.md): `hotlist gateway` serves alprd's
-# HTTP uploads with libmicrohttpd and publishes with libnats; the camera tests
-# run nats-server (its MQTT listener) and mosquitto_pub.
-PACKAGES+=(libnats-dev libmicrohttpd-dev nats-server mosquitto-clients)
+          check libjansson-dev libck-dev clang-format python3
+          libnats-dev libmicrohttpd-dev nats-server python3-pytest)
+# The camera tests (docs/cameras.md) play an MQTT camera with mosquitto_pub.
+PACKAGES+=(mosquitto-clients)
 BENCH_PACKAGES=(redis-server gnuplot-nox)
 
 log() { printf '\n== %s\n' "$*"; }

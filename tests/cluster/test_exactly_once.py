@@ -14,7 +14,10 @@ import time
 import harness
 from conftest import expected_hits, key, wait_drained, write_list, write_reads
 
-READS = int(os.environ.get("HL_TEST_READS", "20000"))
+# HOTLIST_LONG_TESTS=ON: ten times the reads and ten node kills.
+LONG = os.environ.get("HOTLIST_LONG_TESTS", "OFF").upper() in ("ON", "1", "TRUE", "YES")
+READS = int(os.environ.get("HL_TEST_READS", "200000" if LONG else "20000"))
+KILLS = 10 if LONG else 3
 
 
 def setup_data(c):
@@ -40,10 +43,10 @@ def check_exactly_once(c, expected):
 
 
 def kill_nodes_midstream(c, node_args):
-    """Backlog every read, start two nodes, SIGKILL n1 three times mid-drain."""
+    """Backlog every read, start two nodes, SIGKILL n1 KILLS times mid-drain."""
     n1 = c.node("n1", "--ack-wait", "2000", "--batch", "64", *node_args).start()
     n2 = c.node("n2", "--ack-wait", "2000", "--batch", "64", *node_args).start()
-    for k in range(3):
+    for k in range(KILLS):
         harness.wait_for(n1.ready, 30, "n1 ready")
         harness.wait_for(lambda: n1.metrics().get("hotlist_node_reads_total", 0) >= 1500,
                          60, "n1 matching")

@@ -5,6 +5,7 @@ reported by `publish --wait` and `cluster`; the live list keeps answering;
 the next good version applies everywhere."""
 
 import os
+import signal
 
 import harness
 from conftest import wait_drained, write_list
@@ -60,6 +61,20 @@ def test_bad_versions_refused_everywhere(cluster):
     assert text.count("REFUSED version 5") == NODES
     assert text.count("kept: the current version was refused") == NODES
     assert live_list_answers(c, "HL00042", 1)  # version 1 still answers
+
+    # A node (re)started while the current version is bad falls back to the
+    # last good one, as the running nodes kept it, rather than having none.
+    assert nodes[0].kill(signal.SIGTERM) == 0
+    nodes[0].start()
+    harness.wait_for(nodes[0].ready, 60, "restarted node ready")
+    lst = harness.wait_for(
+        lambda: c.status()["nodes"].get(nodes[0].name, {}).get("lists", {}).get("national"),
+        10, "restarted node's status")
+    assert lst["applied"] == 1 and lst["refused"] == 5, lst
+    assert nodes[1].kill(signal.SIGTERM) == 0  # now only the restarted node matches
+    assert live_list_answers(c, "HL00043", 4)
+    nodes[1].start()
+    harness.wait_for(nodes[1].ready, 60, "restarted node ready")
 
     newer = os.path.join(c.dir, "newer.csv")
     write_list(newer, 500, prefix="NW")

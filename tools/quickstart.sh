@@ -85,6 +85,8 @@ demo)
 test)
     install_missing "${PACKAGES[@]}"
     format_check
+    log "module layers"
+    python3 "$ROOT/tools/check_layers.py" "$ROOT"
     long=()
     [ "${HOTLIST_LONG_TESTS:-0}" = 1 ] && long=(-DHOTLIST_LONG_TESTS=ON)
     log "build: warnings as errors (build-ci/)"

@@ -105,15 +105,15 @@ jetstream {{ store_dir: "{WORK}/js" }}
                         f"{WORK}/list.csv"], capture_output=True, text=True, timeout=60)
     check(r.returncode == 0, f"publish: {r.stderr}")
     nport_http = nf.free_port()
-    procs.popen([HOTLIST, "node", "--nats", srv.url, "--name", "n1", "--http-port",
-                 str(nport_http)], stdout=open(f"{WORK}/node.log", "w"),
-                stderr=subprocess.STDOUT)
+    node = procs.popen([HOTLIST, "node", "--nats", srv.url, "--name", "n1", "--http-port",
+                        str(nport_http)], stdout=open(f"{WORK}/node.log", "w"),
+                       stderr=subprocess.STDOUT)
     wait_healthy(nport_http)
     gw = procs.popen([HOTLIST, "gateway", "--nats", srv.url, "--listen", f"127.0.0.1:{hport}",
                       "--site", "fallback", "--max-body", str(MAX_BODY),
                       "--publish-timeout-ms", "1000"])
     hport503 = nf.free_port()
-    procs.popen([HOTLIST, "gateway", "--nats", srv.url, "--listen", f"127.0.0.1:{hport503}",
+    gw503 = procs.popen([HOTLIST, "gateway", "--nats", srv.url, "--listen", f"127.0.0.1:{hport503}",
                  "--on-failure", "503", "--publish-timeout-ms", "1000"])
     nf.wait_port(hport)
     nf.wait_port(hport503)
@@ -232,6 +232,11 @@ jetstream {{ store_dir: "{WORK}/js" }}
     check(hits["XF12JG"]["read_id"] == xf["msg_id"], "hit names its read")
     check(hits["OUT2"]["uuid"] == "site9-cam1-1" and hits["OUT2"]["site"] == "site9",
           f"hit {hits['OUT2']}")
+
+    # SIGTERM: each exits 0 (and a sanitizer build finds nothing to report)
+    for name, p in (("gateway", gw), ("gateway 503", gw503), ("node", node)):
+        rc = procs.stop(p)
+        check(rc == 0, f"{name} exit status {rc} on SIGTERM")
 
 
 if __name__ == "__main__":

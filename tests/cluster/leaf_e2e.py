@@ -234,9 +234,13 @@ leafnodes {{
     def feeder():
         for k, chunk in enumerate(chunks):
             write_reads(f"{WORK}/r2-{k}.jsonl", chunk, t0 + 1000 + k * 1000)
-            r = subprocess.run([HOTLIST, "feed", "--nats", car.url, "--site", "car1",
-                                "--reads", f"{WORK}/r2-{k}.jsonl"], capture_output=True)
-            fed.append(r.returncode)
+            try:
+                r = subprocess.run([HOTLIST, "feed", "--nats", car.url, "--site", "car1",
+                                    "--reads", f"{WORK}/r2-{k}.jsonl"], capture_output=True,
+                                   timeout=90)
+                fed.append(r.returncode)
+            except subprocess.TimeoutExpired as e:
+                fed.append(f"chunk {k}: feed still running after 90 s: {e.stderr}")
             time.sleep(0.3)
 
     th = threading.Thread(target=feeder)
@@ -249,7 +253,7 @@ leafnodes {{
     relay.cut()
     time.sleep(0.5)  # what the hub had read off the socket is stored by now
     at_cut = nf.count(JS_TOOL, hub.url, "HL_HITS")
-    th.join(timeout=60)
+    th.join(timeout=600)
     check(fed == [0] * BURST_PASSES, f"feeds of the stream: {fed}")
     # the hub moves on without the car
     v2 = v1[:100] + [f"V2{i:04d}B" for i in range(100)]
@@ -267,8 +271,8 @@ leafnodes {{
     nf.wait_count(JS_TOOL, car.url, "HL_HITS", 20 + BURST_HITS + 50)
     # the car reboots while offline: its server and node start again from
     # what is on the car's disk, the node ready without the hub
-    node.terminate()
-    check(node.wait(timeout=30) == 0, "node did not stop cleanly")
+    rc = procs.stop(node)
+    check(rc == 0, f"node exit status {rc} on SIGTERM")
     car.stop()
     car.start()
     node = start_node(procs, car.url, http_port, "node2.log")
@@ -316,6 +320,8 @@ leafnodes {{
     time.sleep(1.0)
     check(nf.count(JS_TOOL, hub.url, "HL_HITS") == car_hits_offline + 2,
           "after catching up: want hits for the v2 plate and the edit only")
+    rc = procs.stop(node)
+    check(rc == 0, f"node exit status {rc} on SIGTERM")
     return relay
 
 

@@ -103,7 +103,8 @@ mqtt {{
                         f"{WORK}/list.csv"], capture_output=True, text=True, timeout=60)
     check(r.returncode == 0, f"publish: {r.stderr}")
     hport = nf.free_port()
-    procs.popen([HOTLIST, "node", "--nats", srv.url, "--name", "n1", "--http-port", str(hport)],
+    node = procs.popen([HOTLIST, "node", "--nats", srv.url, "--name", "n1", "--http-port",
+                        str(hport)],
                 stdout=open(f"{WORK}/node.log", "w"), stderr=subprocess.STDOUT)
     wait_ready(hport)
 
@@ -154,6 +155,8 @@ mqtt {{
     check(r.returncode == 0, f"mosquitto_pub to a full stream: rc {r.returncode} {r.stderr}")
     check(nf.count(JS_TOOL, srv.url, "HL_SMALL") == 5,
           "a full stream stored more than its limit, or fewer than it holds")
+    rc = procs.stop(node)
+    check(rc == 0, f"node exit status {rc} on SIGTERM")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,18 @@ class Procs:
         self.others.append(p)
         return p
 
+    def stop(self, p, timeout=30):
+        """SIGTERM one process started here; its exit status (a sanitizer
+        build reports leaks and errors through it)."""
+        if p.poll() is None:
+            p.terminate()
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return "killed: no exit within %ss of SIGTERM" % timeout
+
     def close(self):
         for p in self.others:
             if p.poll() is None:

@@ -181,10 +181,11 @@ def main():
                 elif line.startswith("published"):
                     print(f"# {line}")
             key = 'hotlist_node_list_apply_seconds{list="national"}'
+            fkey = 'hotlist_node_list_fetch_seconds{list="national"}'
             for n in nodes:
                 m = n.metrics()
                 print(f"replace_{size}_node={n.name} replace_{size}_fetch_verify_load_s="
-                      f"{m[key]:.2f}")
+                      f"{m[key]:.2f} replace_{size}_fetch_verify_s={m[fkey]:.2f}")
             print(f"replace_{size}_publish_wait_total_s={total:.2f}")
             os.unlink(big)
     finally:

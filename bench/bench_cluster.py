@@ -12,6 +12,7 @@ Prints one key=value line per figure:
   replace_<N>_upload_s    hotlist publish of an N-entry list (read, digest, upload, manifest)
   replace_<N>_apply_ms    manifest written -> node applied (fetch, verify, load), per node
   cpu_<proc>_pct          CPU of each process during the drain phase (100 = one core)
+  cpu_<proc>_us_per_read  CPU time each process spent per read drained
 
 Usage: bench/bench_cluster.py [--build DIR] [--reads N] [--nodes K] [--batch B]
                               [--replace N[,N...]] [--smoke]
@@ -80,6 +81,9 @@ def main():
     print(f"# bench_cluster: 3 servers (nats-server, R3, loopback), {a.nodes} nodes, "
           f"batch {a.batch}, {a.reads} reads, {os.cpu_count()} CPUs, "
           f"git {subprocess.run(['git', '-C', root, 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()}")
+    print(f"# load average at start: {open('/proc/loadavg').read().split()[:3]} "
+          "(a shared machine: other processes take CPU; per-read CPU costs are the "
+          "figures that survive that)")
     c = harness.Cluster()
     try:
         c.start()
@@ -111,7 +115,13 @@ def main():
         cpu1 = {k: cpu_s(p) for k, p in procs.items()}
         print(f"drain_reads_per_s={a.reads / dt:.0f}")
         for k in procs:
-            print(f"cpu_{k}_pct={100 * (cpu1[k] - cpu0[k]) / dt:.0f}")
+            used = cpu1[k] - cpu0[k]
+            print(f"cpu_{k}_pct={100 * used / dt:.0f} cpu_{k}_us_per_read={1e6 * used / a.reads:.1f}")
+        srv = sum(cpu1[k] - cpu0[k] for k in procs if k.startswith("server"))
+        nod = sum(cpu1[k] - cpu0[k] for k in procs if not k.startswith("server"))
+        print(f"cpu_servers_us_per_read={1e6 * srv / a.reads:.1f} "
+              f"cpu_nodes_us_per_read={1e6 * nod / a.reads:.1f}")
+        print(f"# load average after drain: {open('/proc/loadavg').read().split()[:3]}")
 
         # C: feed and match at once.
         base = total_reads(nodes)
@@ -171,10 +181,11 @@ def main():
                 elif line.startswith("published"):
                     print(f"# {line}")
             key = 'hotlist_node_list_apply_seconds{list="national"}'
+            fkey = 'hotlist_node_list_fetch_seconds{list="national"}'
             for n in nodes:
                 m = n.metrics()
                 print(f"replace_{size}_node={n.name} replace_{size}_fetch_verify_load_s="
-                      f"{m[key]:.2f}")
+                      f"{m[key]:.2f} replace_{size}_fetch_verify_s={m[fkey]:.2f}")
             print(f"replace_{size}_publish_wait_total_s={total:.2f}")
             os.unlink(big)
     finally:

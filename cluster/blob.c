@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Chunks in flight during an upload (8 MiB), and the longest wait for them. */
+#define UPLOAD_WINDOW 64
+#define UPLOAD_WAIT_MS 120000
 /* How long a reader waits for the next chunk before calling it missing. */
 #define CHUNK_WAIT_MS 3000
 
@@ -92,8 +95,12 @@ int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload
 			c->failed++;
 			pthread_mutex_unlock(&c->mu);
 		}
+		/* A window of chunks in flight, not the whole file: hundreds of MB
+		 * outstanding make the server drop the connection as a slow consumer. */
+		if (i % UPLOAD_WINDOW == 0 && hl_cluster_async_wait(c, UPLOAD_WAIT_MS, &failed))
+			break;
 	}
-	if (hl_cluster_async_wait(c, 30000, &failed)) {
+	if (hl_cluster_async_wait(c, UPLOAD_WAIT_MS, &failed) || c->failed) {
 		fprintf(stderr, "hotlist: upload: %" PRIu64 " chunks not stored: %s\n", failed,
 			c->last_error);
 		return -1;

@@ -79,7 +79,6 @@ struct hl_cluster {
 	pthread_cond_t cv;
 	uint64_t sent, acked, failed, duplicates;
 	char last_error[160];
-	atomic_bool closing; /* hl_cluster_close() has begun: disconnection is expected */
 };
 
 /*

@@ -65,7 +65,7 @@ struct edit_rec {
 struct list_state {
 	char name[HOTLIST_NAME_MAX + 1];
 	uint64_t applied, refused; /* manifest versions */
-	int64_t applied_us, refused_us, apply_us;
+	int64_t applied_us, refused_us, apply_us, fetch_us;
 	char refused_why[160];
 	uint64_t edit_seq; /* edits <= this are in the applied blob */
 	struct edit_rec *log; /* edits applied after edit_seq */
@@ -417,7 +417,7 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	struct manifest m;
 	char why[160] = "", *blob = NULL;
 	bool excl = false, locked = false, skip, none = false;
-	int64_t t0 = hl_cluster_now_us();
+	int64_t t0 = hl_cluster_now_us(), t_fetched;
 	int rc = -1;
 
 	pthread_mutex_lock(&n->mu);
@@ -447,6 +447,7 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		return;
 	}
 	rc = -1;
+	t_fetched = hl_cluster_now_us();
 	if (blob) {
 		if (excl)
 			pthread_rwlock_wrlock(&n->match_lock);
@@ -463,6 +464,7 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		ls->applied = m.version;
 		ls->applied_us = hl_cluster_now_us();
 		ls->apply_us = ls->applied_us - t0;
+		ls->fetch_us = t_fetched - t0;
 		ls->edit_seq = m.edit_seq;
 	} else {
 		refuse(n, ls, m.version, why);
@@ -551,6 +553,7 @@ static char *status_json(struct node *n, bool stopped)
 		json_object_set_new(l, "applied", json_integer((json_int_t)ls->applied));
 		json_object_set_new(l, "applied_us", json_integer(ls->applied_us));
 		json_object_set_new(l, "apply_ms", json_real((double)ls->apply_us / 1e3));
+		json_object_set_new(l, "fetch_ms", json_real((double)ls->fetch_us / 1e3));
 		if (ls->refused) {
 			json_object_set_new(l, "refused", json_integer((json_int_t)ls->refused));
 			json_object_set_new(l, "refused_us", json_integer(ls->refused_us));
@@ -660,6 +663,11 @@ static void metrics_lists(struct node *n, FILE *f)
 	for (size_t i = 0; i < n->nlists; i++)
 		fprintf(f, "hotlist_node_list_apply_seconds{list=\"%s\"} %.6f\n", n->lists[i].name,
 			(double)n->lists[i].apply_us / 1e6);
+	metric(f, "hotlist_node_list_fetch_seconds", "gauge",
+	       "fetch and digest check of the version applied (part of apply)");
+	for (size_t i = 0; i < n->nlists; i++)
+		fprintf(f, "hotlist_node_list_fetch_seconds{list=\"%s\"} %.6f\n", n->lists[i].name,
+			(double)n->lists[i].fetch_us / 1e6);
 	metric(f, "hotlist_node_list_entries", "gauge", "entries a read can hit");
 	for (size_t i = 0;; i++) {
 		struct hotlist_list_info li;
@@ -978,16 +986,12 @@ static int fetch_batch(struct node *n, natsSubscription *sub)
 	return 2 * (queued + n->o->batch) + 2;
 }
 
-static void reads_loop(struct node *n)
+/* Pull, match, store, ack until SIGTERM. subs: from subscribe_reads(). */
+static void reads_loop(struct node *n, natsSubscription **subs)
 {
-	natsSubscription *subs[8] = { 0 };
 	uint64_t failed_base = 0;
 	int64_t idle_ms = 0;
 
-	if (subscribe_reads(n, subs)) {
-		atomic_store(&stop_flag, 2);
-		return;
-	}
 	while (!stopping() && !is_ready(n))
 		usleep(10 * 1000);
 	if (!stopping()) {
@@ -1065,6 +1069,7 @@ int hl_node_run(const struct hl_node_opts *o)
 	struct node *n = calloc(1, sizeof(*n));
 	struct sigaction sa = { .sa_handler = on_term };
 	struct hl_http *http = NULL;
+	natsSubscription *subs[8] = { 0 };
 	pthread_t tl, te, ts;
 	int rc = 1;
 
@@ -1083,16 +1088,19 @@ int hl_node_run(const struct hl_node_opts *o)
 			goto out;
 		}
 	}
+	/* Consumers first: the status thread reads n->durables from its start. */
+	if (subscribe_reads(n, subs))
+		goto out;
 	pthread_create(&tl, NULL, lists_main, n);
 	pthread_create(&te, NULL, edits_main, n);
 	pthread_create(&ts, NULL, status_main, n);
-	reads_loop(n);
+	reads_loop(n, subs);
 	pthread_join(tl, NULL);
 	pthread_join(te, NULL);
 	pthread_join(ts, NULL);
 	/* Leave the cluster view at once rather than after the TTL. */
 	kvStore_Delete(n->c.nodes, o->name);
-	rc = atomic_load(&stop_flag) == 2 ? 1 : 0;
+	rc = 0;
 	fprintf(stderr, "hotlist node %s: stopped (%" PRIu64 " reads, %" PRIu64 " hits)\n", o->name,
 		(uint64_t)atomic_load(&n->reads), (uint64_t)atomic_load(&n->hits));
 out:

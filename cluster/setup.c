@@ -287,12 +287,13 @@ static int pick_replicas(struct hl_cluster *c, int asked)
 	return n >= 3 ? 3 : 1;
 }
 
+/* Runs on libnats's callback thread, maybe after hl_cluster_close() has
+ * freed the struct hl_cluster: it looks at the connection only (libnats keeps
+ * it alive for its callbacks). A connection being closed is not news. */
 static void on_disconnected(natsConnection *nc, void *closure)
 {
-	struct hl_cluster *c = closure;
-
-	(void)nc;
-	if (atomic_load(&c->closing))
+	(void)closure;
+	if (natsConnection_IsClosed(nc))
 		return;
 	fprintf(stderr, "hotlist: disconnected from NATS; reconnecting\n");
 }
@@ -329,7 +330,7 @@ int hl_cluster_open(struct hl_cluster *c, const char *urls, const struct hl_clus
 	if (s == NATS_OK)
 		s = natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL);
 	if (s == NATS_OK)
-		s = natsOptions_SetDisconnectedCB(o, on_disconnected, c);
+		s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&c->nc, o);
 	natsOptions_Destroy(o);
@@ -353,7 +354,6 @@ int hl_cluster_open(struct hl_cluster *c, const char *urls, const struct hl_clus
 
 void hl_cluster_close(struct hl_cluster *c)
 {
-	atomic_store(&c->closing, true);
 	if (c->nc)
 		natsConnection_Flush(c->nc);
 	kvStore_Destroy(c->lists);

@@ -82,6 +82,8 @@ demo)
 test)
     install_missing "${PACKAGES[@]}"
     format_check
+    log "generated tables match their generators"
+    python3 tools/gen_fold_table.py --check lib/fold_table.h
     long=()
     [ "${HOTLIST_LONG_TESTS:-0}" = 1 ] && long=(-DHOTLIST_LONG_TESTS=ON)
     log "build: warnings as errors (build-ci/)"

@@ -118,7 +118,8 @@ struct hotlist_read {
 	void *opaque; /* caller's per-read pointer, handed back in the hit */
 	const char *const *candidates; /* OCR alternatives, best first, or NULL; tried after
 					  plate, the first HOTLIST_CANDIDATES_MAX only; bad
-					  ones (EPLATE) skipped. Not carried by hotlist_submit */
+					  ones (EPLATE) skipped. hotlist_submit copies them
+					  normalised (a bad one as "") */
 	unsigned n_candidates; /* entries in candidates */
 };
 
@@ -422,10 +423,15 @@ HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_rea
  *         worker's callback; counted); HOTLIST_ESHUTDOWN; HOTLIST_ENOTSUP (no
  *         workers); HOTLIST_EINVAL (NULL plate); HOTLIST_EPLATE (plate longer
  *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
- *         than 7 bytes). Plate and country are checked in full by the worker.
+ *         than 7 bytes); HOTLIST_ENOMEM (the first read with candidates for a
+ *         worker's queue, whose candidate slots, HOTLIST_CANDIDATES_MAX * 17
+ *         bytes per queued read, could not be allocated). Plate and country
+ *         are checked in full by the worker.
  * Threads: any. Blocks in BLOCK mode while the queue is full.
  * Ownership: the read's strings are copied (camera ids are cut at
- * HOTLIST_CAMERA_MAX bytes); opaque is handed back as is.
+ * HOTLIST_CAMERA_MAX bytes; the first HOTLIST_CANDIDATES_MAX candidates
+ * are copied normalised, so the hit's read->candidates are A-Z0-9);
+ * opaque is handed back as is.
  */
 HOTLIST_API int hotlist_submit(struct hotlist *hl, const struct hotlist_read *read);
 

@@ -55,8 +55,10 @@ HOTLIST_API const char *hotlist_version_string(void);
 #define HOTLIST_ERRNO_MAP(XX)                                                                 \
 	XX(EINVAL, -22, "invalid argument")                                                   \
 	XX(ENOMEM, -12, "out of memory")                                                      \
-	XX(ENOENT, -2, "no such list or entry")                                               \
+	XX(ENOENT, -2, "no such file, list or entry")                                         \
 	XX(EIO, -5, "input/output error")                                                     \
+	XX(EACCES, -13, "permission denied")                                                  \
+	XX(EISDIR, -21, "is a directory")                                                     \
 	XX(EAGAIN, -11, "queue full, read refused")                                           \
 	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                      \
 	XX(EDEADLK, -35, "writer function called from a hit callback")                        \
@@ -290,7 +292,9 @@ HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
 /**
  * Replace (or create) list `list` from a CSV hot-list file; see README
  * "Hot-list files" for the layout. Same rules as hotlist_replace(), plus
- * HOTLIST_EIO (cannot read), HOTLIST_EBADFILE (not a hot-list file) and
+ * HOTLIST_ENOENT (no such file), HOTLIST_EACCES (not readable),
+ * HOTLIST_EISDIR (a directory), HOTLIST_EIO (any other failure to open or
+ * read), HOTLIST_EBADFILE (not a hot-list file) and
  * HOTLIST_EEMPTY for a file with no good row (a header-only export is taken
  * as broken; empty a list with hotlist_replace(n = 0) or drop it).
  * Threads, Ordering, Ownership: as hotlist_replace(); path is borrowed.

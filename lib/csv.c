@@ -787,6 +787,24 @@ static ssize_t source_read(struct source *src, unsigned char *dst, size_t cap)
 	return n;
 }
 
+/* What a failed open() or read() of a list file tells the caller: the errno
+ * codes a person can act on (missing, not readable, a directory), else EIO. */
+static int io_error(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return HOTLIST_ENOENT;
+	case EACCES:
+	case EPERM:
+		return HOTLIST_EACCES;
+	case EISDIR:
+		return HOTLIST_EISDIR;
+	default:
+		return HOTLIST_EIO;
+	}
+}
+
 /* The checks on the whole input's first bytes; the offset past a BOM. */
 static int check_prefix(const unsigned char *s, size_t len, size_t *off)
 {
@@ -811,7 +829,7 @@ static int drive(struct csv *p, struct source *src, unsigned char *buf)
 		ssize_t n = source_read(src, buf + have, room);
 
 		if (n < 0)
-			return HOTLIST_EIO;
+			return io_error(errno);
 		eof = n == 0;
 		bool lf = memchr(buf + have, '\n', (size_t)n) != NULL;
 
@@ -894,7 +912,7 @@ int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, v
 		return HOTLIST_EINVAL;
 	src.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (src.fd < 0)
-		return HOTLIST_EIO;
+		return io_error(errno);
 	p = malloc(sizeof(*p));
 	buf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
 	if (!p || !buf) {

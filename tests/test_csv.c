@@ -719,11 +719,22 @@ START_TEST(missing_file)
 	char dir[] = "/tmp/test_csv_dir_XXXXXX";
 
 	ck_assert_int_eq(hotlist__csv_parse("/nonexistent/hotlist.csv", on_row, on_bad, lg),
-			 HOTLIST_EIO);
+			 HOTLIST_ENOENT);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(hotlist__csv_parse(dir, on_row, on_bad, lg), HOTLIST_EIO);
+	ck_assert_int_eq(hotlist__csv_parse(dir, on_row, on_bad, lg), HOTLIST_EISDIR);
 	rmdir(dir);
 	ck_assert_uint_eq(lg->n, 0);
+	if (geteuid() != 0) { /* root reads it anyway */
+		char path[] = "/tmp/test_csv_unreadable_XXXXXX";
+		int fd = mkstemp(path);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, "plate\nA1\n", 9), 9);
+		close(fd);
+		ck_assert_int_eq(chmod(path, 0), 0);
+		ck_assert_int_eq(hotlist__csv_parse(path, on_row, on_bad, lg), HOTLIST_EACCES);
+		unlink(path);
+	}
 	free(lg);
 }
 END_TEST

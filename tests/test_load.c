@@ -110,7 +110,9 @@ START_TEST(refused_files_keep_live_list)
 		unlink(path);
 		ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	}
-	ck_assert_int_eq(hotlist_load_csv(hl, "l", "/nonexistent/dir/file.csv", NULL), HOTLIST_EIO);
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", "/nonexistent/dir/file.csv", NULL),
+			 HOTLIST_ENOENT);
+	ck_assert_str_eq(hotlist_strerror(HOTLIST_ENOENT), "no such file, list or entry");
 	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	hotlist_destroy(hl, NULL);
 }

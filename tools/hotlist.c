@@ -154,6 +154,27 @@ static void check_row_error(const struct hotlist_row_error *err, void *user)
 	printf("%s:%" PRIu64 ": %s\n", c->path, err->line, err->reason);
 }
 
+/* A failed open or read of a list file, in the system's words ("No such
+ * file or directory"); 0 for any other code. */
+static const char *file_error_str(int rc)
+{
+	if (rc == HOTLIST_ENOENT || rc == HOTLIST_EACCES || rc == HOTLIST_EISDIR ||
+	    rc == HOTLIST_EIO)
+		return strerror(-rc);
+	return NULL;
+}
+
+/* Why a file that is not loaded would be refused: no "live list was kept",
+ * there is none. */
+static const char *refusal_str(int rc)
+{
+	if (rc == HOTLIST_EBADROWS)
+		return "too many bad rows";
+	if (rc == HOTLIST_EEMPTY)
+		return "no valid entries";
+	return file_error_str(rc) ? file_error_str(rc) : hotlist_strerror(rc);
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = { { "max-bad", required_argument, NULL, 'b' },
@@ -182,6 +203,11 @@ static int cmd_check(int argc, char **argv)
 	}
 	ctx.path = argv[optind];
 	rc = hotlist_check_csv(ctx.path, cfg.max_bad_fraction, &rep, check_row_error, &ctx);
+	if (file_error_str(rc)) {
+		printf("%s: cannot read: %s (%s)\n", ctx.path, file_error_str(rc),
+		       hotlist_err_name(rc));
+		return 1;
+	}
 	printf("%s: %" PRIu64 " rows, %" PRIu64 " valid (%" PRIu64 " duplicates), %" PRIu64
 	       " bad: ",
 	       ctx.path, rep.rows, rep.rows > rep.rejected ? rep.rows - rep.rejected : 0,
@@ -190,7 +216,7 @@ static int cmd_check(int argc, char **argv)
 		printf("would load\n");
 		return 0;
 	}
-	printf("would be refused: %s (%s)\n", hotlist_strerror(rc), hotlist_err_name(rc));
+	printf("would be refused: %s (%s)\n", refusal_str(rc), hotlist_err_name(rc));
 	return 1;
 }
 
@@ -405,10 +431,11 @@ static int load_list(struct match_ctx *m, const struct match_list *l, bool reloa
 		fprintf(stderr,
 			"hotlist: reload of list '%s' from %s failed: %s; keeping version %" PRIu64
 			"\n",
-			l->name, l->path, hotlist_strerror(rc), old);
+			l->name, l->path,
+			file_error_str(rc) ? file_error_str(rc) : hotlist_strerror(rc), old);
 	} else {
 		fprintf(stderr, "hotlist: cannot load list '%s' from %s: %s\n", l->name, l->path,
-			hotlist_strerror(rc));
+			refusal_str(rc));
 	}
 	print_row_errors(l->path, &rep);
 	return rc;

@@ -244,7 +244,8 @@ else
     not_ok "match: a binary list file exits 2" "$tmp/status.txt"
 fi
 if run_status 2 "$o" "$e" "$bin" match --list "$tmp/no-such-file.csv" --reads "$here/reads.csv" &&
-    grep -qF "no-such-file.csv" "$e"; then
+    grep -qF "no-such-file.csv: No such file or directory" "$e" &&
+    ! grep -qiF "input/output" "$e"; then
     ok "match: a missing list file exits 2"
 else
     not_ok "match: a missing list file exits 2" "$tmp/status.txt"
@@ -506,6 +507,18 @@ if run_status 0 "$o" "$e" "$bin" check "$tmp/mostly_good.csv" &&
     ok "check: one bad row in 201 is printed, the file would load"
 else
     not_ok "check: one bad row in 201 is printed, the file would load" "$o"
+fi
+if run_status 1 "$o" "$e" "$bin" check "$tmp/no-such-file.csv" &&
+    grep -qF "no-such-file.csv: cannot read: No such file or directory (HOTLIST_ENOENT)" "$o"; then
+    ok "check: a missing file says No such file or directory, exit 1"
+else
+    not_ok "check: a missing file says No such file or directory, exit 1" "$o"
+fi
+if run_status 1 "$o" "$e" "$bin" check "$here/badrows.csv" && ! grep -qiF "live list" "$o" &&
+    run_status 1 "$o" "$e" "$bin" check "$here/../data" && grep -qF "Is a directory" "$o"; then
+    ok "check: a refusal does not speak of a live list; a directory says so"
+else
+    not_ok "check: a refusal does not speak of a live list; a directory says so" "$o"
 fi
 if run_status 1 "$o" "$e" "$bin" check "$tmp/image.png" && grep -qF "not a hot-list file" "$o"; then
     ok "check: a binary file exits 1"

@@ -267,6 +267,9 @@ struct hotlist_load_report {
 	int64_t duration_us; /* parse + build + publish */
 	unsigned n_errors; /* errors kept below (the first HOTLIST_REPORT_ERRORS) */
 	struct hotlist_row_error errors[HOTLIST_REPORT_ERRORS];
+	/* Of the good rows, at the time of the load (wall clock): */
+	uint64_t expired; /* expires already past: they will never hit */
+	uint64_t not_yet_valid; /* valid_from still to come: they do not hit yet */
 };
 
 /** Called for every bad row by hotlist_check_csv(). */

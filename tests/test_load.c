@@ -10,7 +10,9 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpl[64];
@@ -154,6 +156,53 @@ START_TEST(check_lists_every_bad_row)
 }
 END_TEST
 
+/* A load counts the good entries that cannot hit now: already expired, or
+ * not valid yet; a report of the first version's size gets its fields only. */
+START_TEST(validity_counted)
+{
+	struct hotlist *hl = hl_test_engine();
+	int64_t now = (int64_t)time(NULL) * 1000000, hour = INT64_C(3600) * 1000000;
+	struct hotlist_entry e[] = {
+		{ .plate = "GONE1", .expires_us = now - hour },
+		{ .plate = "GONE2", .valid_from_us = now - 2 * hour, .expires_us = now - hour },
+		{ .plate = "SOON1", .valid_from_us = now + 24 * hour },
+		{ .plate = "LIVE1", .valid_from_us = now - hour, .expires_us = now + hour },
+		{ .plate = "LIVE2" },
+		{ .plate = "" }, /* bad: not counted */
+	};
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 5, &rep), 0);
+	ck_assert_uint_eq(rep.expired, 2);
+	ck_assert_uint_eq(rep.not_yet_valid, 1);
+	ck_assert_int_eq(hl_test_hits(hl, "GONE1", NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
+
+	const char *csv = "plate,valid_from,expires\n"
+			  "OLD1,,2020-01-01\n"
+			  "NEW1,2099-01-01,\n"
+			  "NOW1,2020-01-01,2099-12-31T23:59:59Z\n";
+	const char *path = temp_file(csv, strlen(csv));
+	memset(&rep, 0, sizeof(rep));
+	rep.struct_size = sizeof(rep);
+	ck_assert_int_eq(hotlist_check_csv(path, 0, &rep, NULL, NULL), 0);
+	ck_assert_uint_eq(rep.loaded, 3);
+	ck_assert_uint_eq(rep.expired, 1);
+	ck_assert_uint_eq(rep.not_yet_valid, 1);
+	ck_assert_int_eq(hotlist_load_csv(hl, "f", path, &rep), 0);
+	ck_assert_uint_eq(rep.expired, 1);
+	ck_assert_uint_eq(rep.not_yet_valid, 1);
+
+	/* the first version's report ended at errors[] */
+	memset(&rep, 0xa5, sizeof(rep));
+	rep.struct_size = offsetof(struct hotlist_load_report, expired);
+	ck_assert_int_eq(hotlist_check_csv(path, 0, &rep, NULL, NULL), 0);
+	ck_assert_uint_eq(rep.rows, 3);
+	ck_assert_uint_eq(rep.expired, UINT64_C(0xa5a5a5a5a5a5a5a5));
+	unlink(path);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* The real Dutch registrations, when ../shared/data is beside the checkout:
  * every one loads, and every one is found as printed and as normalised. */
 START_TEST(real_dutch_plates)
@@ -198,6 +247,7 @@ int main(void)
 	tcase_add_test(tc, refused_files_keep_live_list);
 	tcase_add_test(tc, check_lists_every_bad_row);
 	tcase_add_test(tc, real_dutch_plates);
+	tcase_add_test(tc, validity_counted);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

@@ -208,6 +208,10 @@ static int cmd_check(int argc, char **argv)
 		       hotlist_err_name(rc));
 		return 1;
 	}
+	if (rep.expired || rep.not_yet_valid)
+		printf("%s: warning: %" PRIu64 " entries already expired, %" PRIu64
+		       " not valid yet (as of now); they do not hit\n",
+		       ctx.path, rep.expired, rep.not_yet_valid);
 	printf("%s: %" PRIu64 " rows, %" PRIu64 " valid (%" PRIu64 " duplicates), %" PRIu64
 	       " bad: ",
 	       ctx.path, rep.rows, rep.rows > rep.rejected ? rep.rows - rep.rejected : 0,

@@ -508,6 +508,16 @@ if run_status 0 "$o" "$e" "$bin" check "$tmp/mostly_good.csv" &&
 else
     not_ok "check: one bad row in 201 is printed, the file would load" "$o"
 fi
+printf 'plate,valid_from,expires\nOLD1,,2020-01-01\nOLD2,,2021-06-30T12:00:00Z\nNEW1,2099-01-01,\nNOW1,,\n' \
+    > "$tmp/validity.csv"
+if run_status 0 "$o" "$e" "$bin" check "$tmp/validity.csv" &&
+    grep -qF "validity.csv: warning: 2 entries already expired, 1 not valid yet" "$o" &&
+    grep -qF "would load" "$o" && run_status 0 "$o" "$e" "$bin" check "$here/local.csv" &&
+    ! grep -qF "warning" "$o"; then
+    ok "check: warns how many entries are already expired or not valid yet"
+else
+    not_ok "check: warns how many entries are already expired or not valid yet" "$o"
+fi
 if run_status 1 "$o" "$e" "$bin" check "$tmp/no-such-file.csv" &&
     grep -qF "no-such-file.csv: cannot read: No such file or directory (HOTLIST_ENOENT)" "$o"; then
     ok "check: a missing file says No such file or directory, exit 1"

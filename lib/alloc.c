@@ -36,7 +36,7 @@
  * Threads: any; the default allocator is as thread-safe as jemalloc / libc.
  * No state of its own, so no memory-ordering contract.
  */
-#include "internal.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

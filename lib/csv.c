@@ -73,7 +73,9 @@
  * http://howardhinnant.github.io/date_algorithms.html); no libc time or
  * locale function is used.
  */
-#include "internal.h"
+#include "csv.h"
+
+#include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>

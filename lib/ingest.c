@@ -70,9 +70,16 @@
  */
 #include "ingest.h"
 
+#include "alloc.h"
+#include "clock.h"
+#include "common.h"
+#include "normalise.h"
+#include "stats.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

@@ -67,7 +67,9 @@
  * reads only const tables and its arguments, and is wait-free and safe to
  * call from any thread.
  */
-#include "internal.h"
+#include "normalise.h"
+
+#include "common.h"
 
 #include "fold_table.h"
 

@@ -9,7 +9,7 @@
  * the same callbacks: the streaming parser must not depend on where the
  * input is split.
  */
-#include "internal.h"
+#include "csv.h"
 
 #include <check.h>
 

@@ -156,6 +156,42 @@ START_TEST(check_lists_every_bad_row)
 }
 END_TEST
 
+/* Hits of a read of plate at ts_us. */
+static int hits_at(struct hotlist *hl, const char *plate, int64_t ts_us)
+{
+	int n = 0;
+	struct hotlist_read r = { .plate = plate, .ts_us = ts_us };
+	hotlist_match(hl, &r, hl_test_count_hit, &n);
+	return n;
+}
+
+/* The list that used to load and never hit: expires 20271231 was taken as
+ * epoch second 20271231 (1970). It is the last day of 2027, through its end. */
+START_TEST(expires_yyyymmdd_hits_through_the_day)
+{
+	struct hotlist *hl = hl_test_engine();
+	const char *csv = "plate;expires;valid_from\n"
+			  "GZ-123-B;20271231;\n"
+			  "XF-12-3;2027-12-31T12:00:00+01:00;20270601\n";
+	const char *path = temp_file(csv, strlen(csv));
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	const int64_t day_end = INT64_C(1830297600) * 1000000; /* 2028-01-01T00:00Z */
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), 0);
+	ck_assert_uint_eq(rep.loaded, 2);
+	ck_assert_int_eq(hits_at(hl, "GZ123B", day_end - 1), 1);
+	ck_assert_int_eq(hits_at(hl, "GZ123B", day_end), 0);
+	ck_assert_int_eq(hits_at(hl, "GZ123B", INT64_C(1767225600) * 1000000), 1); /* 2026 */
+	/* an instant is that instant: 11:00Z */
+	ck_assert_int_eq(hits_at(hl, "XF123", day_end - INT64_C(13) * 3600 * 1000000 - 1), 1);
+	ck_assert_int_eq(hits_at(hl, "XF123", day_end - INT64_C(13) * 3600 * 1000000), 0);
+	/* valid from 2027-06-01T00:00Z */
+	ck_assert_int_eq(hits_at(hl, "XF123", INT64_C(1811808000) * 1000000 - 1), 0);
+	ck_assert_int_eq(hits_at(hl, "XF123", INT64_C(1811808000) * 1000000), 1);
+	unlink(path);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* A load counts the good entries that cannot hit now: already expired, or
  * not valid yet; a report of the first version's size gets its fields only. */
 START_TEST(validity_counted)
@@ -248,6 +284,7 @@ int main(void)
 	tcase_add_test(tc, check_lists_every_bad_row);
 	tcase_add_test(tc, real_dutch_plates);
 	tcase_add_test(tc, validity_counted);
+	tcase_add_test(tc, expires_yyyymmdd_hits_through_the_day);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

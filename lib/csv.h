@@ -2,7 +2,8 @@
 /*
  * csv.h — hot-list file parsing (csv.c): delimiter detection, header
  * names and aliases, RFC 4180 quoting, rows handed out as struct
- * hotlist_entry. Knows nothing of lists. Uses: alloc.
+ * hotlist_entry. Knows nothing of lists. Uses: csvtok (the tokenizer),
+ * alloc.
  */
 #ifndef HOTLIST_CSV_H
 #define HOTLIST_CSV_H
@@ -25,7 +26,7 @@ typedef int (*hl_csv_row_fn)(void *ctx, const struct hotlist_entry *e, uint64_t 
 typedef void (*hl_csv_bad_fn)(void *ctx, uint64_t line, int code, const char *reason);
 
 /*
- * Parse a hot-list CSV file: header row, ';' ',' or tab (detected from the
+ * Parse a hot-list CSV file: header row, ';' ',' tab or '|' (detected from the
  * header), RFC 4180 quotes, UTF-8 BOM, CRLF. Returns 0, HOTLIST_EIO,
  * HOTLIST_EBADFILE (no header, no plate column, NUL bytes in the header, not
  * text), HOTLIST_ENOMEM. Bounded memory whatever the file holds.

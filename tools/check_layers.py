@@ -27,6 +27,7 @@ LAYERS = {
     "normalise.h": 1,  # plate text, countries, struct hl_key
     "fold_table.h": 1,  # data of normalise.c (generated)
     "date.h": 1,  # dates and times of lists and reads
+    "csvtok.h": 1,  # the CSV tokenizer (also used by tools/readparse.c)
     "table.h": 2,  # exact-match index
     "csv.h": 2,  # hot-list file parsing
     "stats.h": 2,  # counters and latency histograms

@@ -40,6 +40,7 @@ int main(void)
 	F(load_report, struct_size), F(load_report, rows), F(load_report, loaded);
 	F(load_report, rejected), F(load_report, duplicates), F(load_report, list_version);
 	F(load_report, duration_us), F(load_report, n_errors), F(load_report, errors);
+	F(load_report, expired), F(load_report, not_yet_valid);
 	S(list_options);
 	F(list_options, struct_size), F(list_options, ocr_substitutions);
 	F(list_options, indels), F(list_options, ocr_classes), F(list_options, cross_border);

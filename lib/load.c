@@ -29,6 +29,7 @@
 #include "pattern.h"
 #include "snapshot.h"
 
+#include <stddef.h>
 #include <string.h>
 
 struct load_ctx {
@@ -52,6 +53,7 @@ static void load_ctx_init(struct load_ctx *c, const struct hotlist_allocator *a)
 {
 	memset(c, 0, sizeof(*c));
 	hotlist__builder_init(&c->b, a);
+	c->rep.innocent_hits_per_1000 = c->rep.innocent_alerts_per_1000 = -1;
 	c->now_us = hotlist__wall_us();
 }
 
@@ -105,14 +107,32 @@ static int verdict(const struct hotlist_load_report *r, double max_bad, int from
 	return 0;
 }
 
+/* The loaded list's estimated innocent fuzzy rates (docs/fuzzy.md), as
+ * hotlist_list_info reports them just after the publish. */
+static void report_estimate(struct hotlist *hl, const char *list, struct hotlist_load_report *r)
+{
+	struct hotlist_list_info info;
+	for (size_t i = 0; hotlist__snap_info(&hl->snap, i, &info) == 0; i++) {
+		if (strcmp(info.name, list) == 0) {
+			r->innocent_hits_per_1000 = info.innocent_hits_per_1000;
+			r->innocent_alerts_per_1000 = info.innocent_alerts_per_1000;
+			r->alert_rate_warning = info.alert_rate_warning;
+			return;
+		}
+	}
+}
+
 /* Fill as much of the caller's report as its struct_size says it has: a
- * caller built against an older, smaller struct gets the fields it knows. */
+ * caller built against an older, smaller struct (before the fuzzy estimate,
+ * before the validity counts) gets the fields it knows. */
 static void copy_report(struct hotlist_load_report *out, const struct hotlist_load_report *in)
 {
+	/* the struct of the first version ended before the fuzzy estimate */
+	const size_t first = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
 	size_t n;
 
-	if (!out || out->struct_size < offsetof(struct hotlist_load_report, expired))
-		return; /* not even the fields of the first version: nothing safe to fill */
+	if (!out || out->struct_size < first)
+		return; /* older still: nothing we can fill safely */
 	n = out->struct_size < sizeof(*out) ? out->struct_size : sizeof(*out);
 	memcpy((char *)out + sizeof(out->struct_size), (const char *)in + sizeof(in->struct_size),
 	       n - sizeof(out->struct_size));
@@ -157,6 +177,7 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
 		return rc;
 	}
+	report_estimate(hl, list, &c->rep);
 	/* relaxed: statistics, read by hotlist_stats with no ordering needs */
 	atomic_fetch_add_explicit(&hl->reloads, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&hl->reload_total_us, us, memory_order_relaxed);

@@ -630,7 +630,9 @@ pid=$!
 sleep 1.5
 kill -INT "$pid"
 int_ok=0
-for _ in $(seq 1 200); do
+# Up to 60 s for it to stop: under the sanitizers on a loaded 2-core machine
+# the set-up and the drain take seconds; the run itself would take 60.
+for _ in $(seq 1 1200); do
     kill -0 "$pid" 2> /dev/null || { int_ok=1; break; }
     sleep 0.05
 done

@@ -55,8 +55,10 @@ HOTLIST_API const char *hotlist_version_string(void);
 #define HOTLIST_ERRNO_MAP(XX)                                                                 \
 	XX(EINVAL, -22, "invalid argument")                                                   \
 	XX(ENOMEM, -12, "out of memory")                                                      \
-	XX(ENOENT, -2, "no such list or entry")                                               \
+	XX(ENOENT, -2, "no such file, list or entry")                                         \
 	XX(EIO, -5, "input/output error")                                                     \
+	XX(EACCES, -13, "permission denied")                                                  \
+	XX(EISDIR, -21, "is a directory")                                                     \
 	XX(EAGAIN, -11, "queue full, read refused")                                           \
 	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                      \
 	XX(EDEADLK, -35, "writer function called from a hit callback")                        \
@@ -118,7 +120,8 @@ struct hotlist_read {
 	void *opaque; /* caller's per-read pointer, handed back in the hit */
 	const char *const *candidates; /* OCR alternatives, best first, or NULL; tried after
 					  plate, the first HOTLIST_CANDIDATES_MAX only; bad
-					  ones (EPLATE) skipped. Not carried by hotlist_submit */
+					  ones (EPLATE) skipped. hotlist_submit copies them
+					  normalised (a bad one as "") */
 	unsigned n_candidates; /* entries in candidates */
 };
 
@@ -276,6 +279,9 @@ struct hotlist_load_report {
 	double innocent_hits_per_1000;
 	double innocent_alerts_per_1000;
 	bool alert_rate_warning;
+	/* Of the good rows, at the time of the load (wall clock): */
+	uint64_t expired; /* expires already past: they will never hit */
+	uint64_t not_yet_valid; /* valid_from still to come: they do not hit yet */
 };
 
 /** Called for every bad row by hotlist_check_csv(). */
@@ -301,7 +307,9 @@ HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
 /**
  * Replace (or create) list `list` from a CSV hot-list file; see README
  * "Hot-list files" for the layout. Same rules as hotlist_replace(), plus
- * HOTLIST_EIO (cannot read), HOTLIST_EBADFILE (not a hot-list file) and
+ * HOTLIST_ENOENT (no such file), HOTLIST_EACCES (not readable),
+ * HOTLIST_EISDIR (a directory), HOTLIST_EIO (any other failure to open or
+ * read), HOTLIST_EBADFILE (not a hot-list file) and
  * HOTLIST_EEMPTY for a file with no good row (a header-only export is taken
  * as broken; empty a list with hotlist_replace(n = 0) or drop it).
  * Threads, Ordering, Ownership: as hotlist_replace(); path is borrowed.
@@ -470,10 +478,15 @@ HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_rea
  *         worker's callback; counted); HOTLIST_ESHUTDOWN; HOTLIST_ENOTSUP (no
  *         workers); HOTLIST_EINVAL (NULL plate); HOTLIST_EPLATE (plate longer
  *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
- *         than 7 bytes). Plate and country are checked in full by the worker.
+ *         than 7 bytes); HOTLIST_ENOMEM (the first read with candidates for a
+ *         worker's queue, whose candidate slots, HOTLIST_CANDIDATES_MAX * 17
+ *         bytes per queued read, could not be allocated). Plate and country
+ *         are checked in full by the worker.
  * Threads: any. Blocks in BLOCK mode while the queue is full.
  * Ownership: the read's strings are copied (camera ids are cut at
- * HOTLIST_CAMERA_MAX bytes); opaque is handed back as is.
+ * HOTLIST_CAMERA_MAX bytes; the first HOTLIST_CANDIDATES_MAX candidates
+ * are copied normalised, so the hit's read->candidates are A-Z0-9);
+ * opaque is handed back as is.
  */
 HOTLIST_API int hotlist_submit(struct hotlist *hl, const struct hotlist_read *read);
 

@@ -670,6 +670,69 @@ START_TEST(async_not_configured)
 }
 END_TEST
 
+/* The async path tries a read's OCR candidates as the inline path does: a
+ * read whose only hit is through a candidate hits, the hit names that
+ * candidate, the candidates were copied at submit (the caller's buffers are
+ * gone by then), and only the first HOTLIST_CANDIDATES_MAX travel. */
+struct cand_seen {
+	struct seen s;
+	unsigned candidate[MAX_SEEN];
+	unsigned n_candidates;
+	char cand1[32];
+};
+
+static void cand_record(const struct hotlist_hit *h, void *user)
+{
+	struct cand_seen *c = user;
+
+	if (c->s.n < MAX_SEEN)
+		c->candidate[c->s.n] = h->candidate;
+	c->n_candidates = h->read->n_candidates;
+	if (h->read->n_candidates > 1)
+		snprintf(c->cand1, sizeof(c->cand1), "%s", h->read->candidates[1]);
+	record(h, &c->s);
+}
+
+START_TEST(async_candidates)
+{
+	static struct cand_seen c; /* written by the one worker of camera "c", read after flush */
+	struct hotlist *hl = hl_test_async_engine(2, 64, HOTLIST_BLOCK, cand_record, &c);
+	struct hotlist_entry e[] = { { .plate = "CAND1" }, { .plate = "LATE17" } };
+	char buf[HOTLIST_CANDIDATES_MAX + 1][16];
+	const char *cands[HOTLIST_CANDIDATES_MAX + 1];
+	struct hotlist_read r = { .plate = "NOHIT1", .camera = "c", .candidates = cands };
+
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 2, NULL), 0);
+	snprintf(buf[0], sizeof(buf[0]), "bad\x01");
+	snprintf(buf[1], sizeof(buf[1]), "cand-1");
+	cands[0] = buf[0];
+	cands[1] = buf[1];
+	r.n_candidates = 2;
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	memset(buf, 'X', sizeof(buf)); /* the engine must have its own copy */
+
+	/* 17 candidates: the 17th would hit, but only 16 are tried. */
+	for (unsigned i = 0; i <= HOTLIST_CANDIDATES_MAX; i++) {
+		snprintf(buf[i], sizeof(buf[i]), i == HOTLIST_CANDIDATES_MAX ? "LATE17" : "N%u", i);
+		cands[i] = buf[i];
+	}
+	r.n_candidates = HOTLIST_CANDIDATES_MAX + 1;
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	r.candidates = NULL; /* n_candidates without candidates: none */
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	ck_assert_int_eq(hotlist_flush(hl), 0);
+
+	ck_assert_int_eq(c.s.n, 1);
+	ck_assert_str_eq(c.s.read_plate, "CAND1");
+	ck_assert_str_eq(c.s.entry_plate, "CAND1");
+	ck_assert_uint_eq(c.candidate[0], 2);
+	ck_assert_uint_eq(c.n_candidates, 2);
+	ck_assert_str_eq(c.cand1, "CAND1"); /* copied normalised */
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* A slow callback holds up its worker: with REFUSE and a small queue the
  * producer sees HOTLIST_EAGAIN (counted), every accepted read is still called
  * back, and destroy drains what is queued and says how many. */
@@ -915,6 +978,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, stats_counts);
 	tcase_add_test(tc, async_block);
 	tcase_add_test(tc, async_refuse);
+	tcase_add_test(tc, async_candidates);
 	tcase_add_test(tc, async_not_configured);
 	tcase_add_test(tc, slow_callback_and_destroy_drain);
 	tcase_add_test(tc, shutdown_while_submitting);

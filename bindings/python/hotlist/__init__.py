@@ -157,6 +157,8 @@ class _LoadReport(Structure):
         ("innocent_hits_per_1000", c_double),
         ("innocent_alerts_per_1000", c_double),
         ("alert_rate_warning", c_bool),
+        ("expired", c_uint64),
+        ("not_yet_valid", c_uint64),
     ]
 
 
@@ -386,6 +388,8 @@ class LoadReport:
     list_version: int
     duration_us: int
     errors: List[RowError] = field(default_factory=list)
+    expired: int = 0  # good entries already expired at the load: they never hit
+    not_yet_valid: int = 0  # good entries whose valid_from is still to come
 
 
 @dataclass
@@ -448,7 +452,15 @@ def _report(r: _LoadReport) -> LoadReport:
         for e in r.errors[: min(r.n_errors, REPORT_ERRORS)]
     ]
     return LoadReport(
-        r.rows, r.loaded, r.rejected, r.duplicates, r.list_version, r.duration_us, errs
+        r.rows,
+        r.loaded,
+        r.rejected,
+        r.duplicates,
+        r.list_version,
+        r.duration_us,
+        errs,
+        r.expired,
+        r.not_yet_valid,
     )
 
 

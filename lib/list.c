@@ -435,6 +435,44 @@ static int regroup(struct hl_builder *b, struct hl_base *base, const struct hl_t
 	return 0;
 }
 
+/* Capacity left over by more than this share (and HL_SLACK_MIN bytes) is
+ * given back before the arrays become a base: a copy of the used part,
+ * cheaper than keeping an edit layer's 1024-entry minimum, or half of a
+ * doubled array, for the life of the list. */
+#define HL_SLACK_DIV 8u
+#define HL_SLACK_MIN 4096u
+
+static bool too_slack(size_t used, size_t cap)
+{
+	return cap - used > HL_SLACK_MIN && cap - used > used / HL_SLACK_DIV;
+}
+
+/* Shrink v and strings to what is used when too_slack. 0 or HOTLIST_ENOMEM
+ * (then both are as they were). */
+static int builder_trim(struct hl_builder *b)
+{
+	if (too_slack(b->n * sizeof(*b->v), b->cap * sizeof(*b->v))) {
+		size_t cap = b->n ? b->n : 1;
+		struct hl_meta *v = hotlist__alloc(b->a, cap * sizeof(*v), 16);
+		if (!v)
+			return HOTLIST_ENOMEM;
+		memcpy(v, b->v, b->n * sizeof(*v));
+		hotlist__free(b->a, b->v, b->cap * sizeof(*b->v));
+		b->v = v;
+		b->cap = cap;
+	}
+	if (too_slack(b->slen, b->scap)) {
+		char *str = hotlist__alloc(b->a, b->slen, 16);
+		if (!str)
+			return HOTLIST_ENOMEM;
+		memcpy(str, b->strings, b->slen);
+		hotlist__free(b->a, b->strings, b->scap);
+		b->strings = str;
+		b->scap = b->slen;
+	}
+	return 0;
+}
+
 /* A base that takes the builder's entry array and string arena over (no
  * copy: at 10 M entries they are most of a gigabyte); the caller replaces
  * meta if it regroups. NULL: out of memory, the builder keeps both. */
@@ -444,7 +482,7 @@ static struct hl_base *base_alloc(struct hl_builder *b)
 	if (!base)
 		return NULL;
 	if ((b->slen == 0 && put_str(b, "", 0) < 0) ||
-	    (!b->v && !(b->v = grow(b->a, NULL, &b->cap, 1, sizeof(*b->v))))) {
+	    (!b->v && !(b->v = grow(b->a, NULL, &b->cap, 1, sizeof(*b->v)))) || builder_trim(b)) {
 		hotlist__free(b->a, base, sizeof(*base));
 		return NULL;
 	}

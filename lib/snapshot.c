@@ -191,25 +191,26 @@ static void publish(struct hl_snap *snap, struct hl_state *st, struct hl_list *g
 	struct hl_state *old = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	/* release pairs with the acquire in hotlist__snap_enter (guarantee 1) */
 	atomic_store_explicit(&snap->state, st, memory_order_release);
+	heavy = heavy && gone;
 	old->retired = gone;
-	old->heavy = heavy && gone;
+	old->heavy = heavy;
 	/* relaxed: counters; only wlock holders add, the callbacks subtract */
 	unsigned all = atomic_fetch_add_explicit(&snap->retired, 1, memory_order_relaxed) + 1;
-	unsigned hv = atomic_load_explicit(&snap->retired_heavy, memory_order_relaxed);
-	if (old->heavy) {
+	unsigned hv = 0;
+	if (heavy) {
 		hv = atomic_fetch_add_explicit(&snap->retired_heavy, 1, memory_order_relaxed) + 1;
 		unsigned max = atomic_load_explicit(&snap->retired_heavy_max, memory_order_relaxed);
 		if (hv > max)
 			atomic_store_explicit(&snap->retired_heavy_max, hv, memory_order_relaxed);
 	}
-	HL_TSAN_RELEASE(); /* the writer's last touches of old, before reclamation */
-	if ((old->heavy && hv >= HL_RETIRED_HEAVY_MAX) || all >= HL_RETIRED_MAX) {
+	if (hv >= HL_RETIRED_HEAVY_MAX || all >= HL_RETIRED_MAX) {
 		atomic_fetch_add_explicit(&snap->reclaim_waits, 1, memory_order_relaxed);
 		urcu_bp_synchronize_rcu(); /* no reader holds old any more (guarantee 2) */
-		HL_TSAN_ACQUIRE();
+		HL_TSAN_ACQUIRE(); /* pairs with every reader's release, as state_free_cb */
 		state_free(old);
 		return;
 	}
+	HL_TSAN_RELEASE(); /* the writer's last touches of old, before reclamation */
 	retire((struct rcu_head *)old->rcu_head_storage);
 }
 

@@ -179,7 +179,10 @@ struct hotlist_hit {
  * Threads: for hotlist_match*(), the caller's thread; for hotlist_submit(),
  * an engine worker thread. Several may run at once.
  * It must not: block for long (it holds up that worker and delays the
- * freeing of replaced lists); call a writer function (hotlist_replace,
+ * freeing of replaced lists: once 4 replaced versions wait, the next
+ * writer call waits for the callback to return, see hotlist_stats'
+ * reclaim_waits; so a callback must never wait for a writer call of
+ * another thread); call a writer function (hotlist_replace,
  * _load_csv, _put, _remove, _drop_list, _set_list_options), hotlist_shutdown()
  * or hotlist_flush() on a worker: those return HOTLIST_EDEADLK when called
  * from a callback; call hotlist_destroy(): the library aborts with a message.
@@ -295,7 +298,9 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * @param report may be NULL.
  * @return 0, HOTLIST_EINVAL, HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
- * Threads: writer; blocks other writers for the build, never readers.
+ * Threads: writer; blocks other writers for the build, never readers; waits
+ * for running reads to end when 4 replaced versions already wait (see
+ * hotlist_hit_fn).
  * Ordering: a match that starts after the return sees the new list; a match
  * running meanwhile sees the whole old list or the whole new one.
  * Ownership: entries are borrowed for the call and copied.
@@ -525,6 +530,17 @@ struct hotlist_stats {
 	struct hotlist_latency async_latency; /* hotlist_submit() to callback */
 	uint64_t fuzzy_weak_suppressed; /* weak fuzzy hits not called back (list policy) */
 	uint64_t fuzzy_weak; /* weak fuzzy hits called back flagged (weak_hits lists) */
+	/* Reclamation. Replaced list versions wait until no read that may see
+	 * them is running. At most 4 that hold a list's contents of their own
+	 * (a replace, a drop, an edit folded into new contents) and 256 in all
+	 * wait at once, per engine; a writer that would retire one more waits
+	 * for the running reads to end (a reader stuck in a hit callback makes
+	 * it wait until it returns). Added in 0.2: fields from here on are
+	 * filled only when struct_size covers them. */
+	uint64_t retired_versions; /* waiting now, of every kind */
+	uint64_t retired_heavy; /* waiting now that hold contents of their own (<= 4) */
+	uint64_t retired_heavy_max; /* the most of those ever waiting at once (<= 4) */
+	uint64_t reclaim_waits; /* writer calls that waited because of the bound */
 };
 
 /**

@@ -66,5 +66,7 @@ int main(void)
 	F(stats, reload_total_us), F(stats, lists), F(stats, entries), F(stats, index_bytes);
 	F(stats, memory_bytes), F(stats, inline_latency), F(stats, async_latency);
 	F(stats, fuzzy_weak_suppressed), F(stats, fuzzy_weak);
+	F(stats, retired_versions), F(stats, retired_heavy), F(stats, retired_heavy_max);
+	F(stats, reclaim_waits);
 	return 0;
 }

@@ -231,6 +231,10 @@ class _Stats(Structure):
         ("async_latency", _Latency),
         ("fuzzy_weak_suppressed", c_uint64),
         ("fuzzy_weak", c_uint64),
+        ("retired_versions", c_uint64),
+        ("retired_heavy", c_uint64),
+        ("retired_heavy_max", c_uint64),
+        ("reclaim_waits", c_uint64),
     ]
 
 
@@ -444,6 +448,10 @@ class Stats:
     async_latency: Latency
     fuzzy_weak_suppressed: int = 0  # weak fuzzy hits not called back
     fuzzy_weak: int = 0  # weak fuzzy hits called back flagged
+    retired_versions: int = 0  # replaced list versions waiting for a grace period
+    retired_heavy: int = 0  # of those, holding list contents of their own (bounded)
+    retired_heavy_max: int = 0  # the most of those ever waiting at once
+    reclaim_waits: int = 0  # writer calls that waited because of the bound
 
 
 def _report(r: _LoadReport) -> LoadReport:

@@ -88,6 +88,29 @@ HOTLIST_API const char *hotlist_err_name(int err);
 #define HOTLIST_PRIORITY_MAX 100 /* 0 is the highest priority */
 #define HOTLIST_CANDIDATES_MAX 16 /* OCR candidates of a read tried; more are ignored */
 
+/*
+ * Versioned structs (docs/ABI.md). Every struct the caller and the library
+ * hand each other by pointer carries struct_size, so that it can grow at its
+ * end without breaking programs built against an older or a newer header.
+ * One rule for all of them, after Concurrency Kit's versioned sizes:
+ *  - struct_size is the caller's sizeof of the struct; the library accepts
+ *    any value >= HOTLIST_<NAME>_SIZE_V1 (the end of the last field of the
+ *    first published layout) and refuses a smaller one with HOTLIST_EINVAL.
+ *  - The library reads and writes only the fields that fit in struct_size:
+ *    a field the caller's struct does not have is taken as its default
+ *    (inputs) or not written (outputs); a caller's field the library does not
+ *    know is ignored (inputs) or zeroed (outputs).
+ *  - Outputs (stats, load report, list info) get struct_size set to the
+ *    bytes the library filled: min(struct_size, the library's sizeof).
+ *  - struct hotlist_read and struct hotlist_entry are built by the caller,
+ *    often with designated initializers: their struct_size (an unsigned in
+ *    what was padding) may be 0, which means the V1 layout. Set it to
+ *    sizeof to use a field added after V1. In an array, every element
+ *    carries the same struct_size, and it is also the array's stride.
+ * HOTLIST_SIZE_END_ is the offset of the end of a field.
+ */
+#define HOTLIST_SIZE_END_(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
 /** A pluggable allocator. alloc returns memory aligned to align (a power of two), or NULL. */
 struct hotlist_allocator {
 	void *(*alloc)(void *ctx, size_t size, size_t align);
@@ -120,7 +143,9 @@ struct hotlist_read {
 					  plate, the first HOTLIST_CANDIDATES_MAX only; bad
 					  ones (EPLATE) skipped. Not carried by hotlist_submit */
 	unsigned n_candidates; /* entries in candidates */
+	unsigned struct_size; /* sizeof(struct hotlist_read), or 0 for the V1 layout */
 };
+#define HOTLIST_READ_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_read, struct_size)
 
 /** A hot-list entry, as a caller gives it. All strings are copied. */
 struct hotlist_entry {
@@ -132,10 +157,12 @@ struct hotlist_entry {
 	const char *category; /* "stolen vehicle", "wanted person", ...; NULL = "" */
 	const char *reference; /* case number, free text; NULL = "" */
 	unsigned priority; /* 0 (highest) .. 100 */
+	unsigned struct_size; /* sizeof(struct hotlist_entry), or 0 for the V1 layout */
 	int64_t valid_from_us; /* 0 = since always */
 	int64_t expires_us; /* 0 = never; the entry hits reads with ts < expires_us */
 	bool covert; /* covert entry: integrators must not show it to the field */
 };
+#define HOTLIST_ENTRY_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_entry, covert)
 
 /**
  * A hit, as handed to the callback. Every pointer is valid only during the
@@ -195,6 +222,7 @@ struct hotlist_config {
 		*allocator; /* NULL = aligned_alloc()/free() of the process's malloc */
 	bool latency_histogram; /* record read-to-callback latency */
 };
+#define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
 /** Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
  *  1 % bad rows, default allocator, latency on. Threads: any. */
@@ -205,7 +233,8 @@ struct hotlist;
 /**
  * Create an engine.
  * @param out receives the engine; untouched on error.
- * @param cfg configuration, or NULL for defaults. Copied.
+ * @param cfg configuration, or NULL for defaults. Copied. cfg->struct_size must be
+ *        >= HOTLIST_CONFIG_SIZE_V1; fields beyond it take hotlist_config_init()'s values.
  * @return 0, HOTLIST_EINVAL (bad config), HOTLIST_ENOMEM, or a negative errno if a
  *         worker thread cannot be started.
  * Threads: control. Ordering: the engine starts with no lists.
@@ -265,6 +294,7 @@ struct hotlist_load_report {
 	unsigned n_errors; /* errors kept below (the first HOTLIST_REPORT_ERRORS) */
 	struct hotlist_row_error errors[HOTLIST_REPORT_ERRORS];
 };
+#define HOTLIST_LOAD_REPORT_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_load_report, errors)
 
 /** Called for every bad row by hotlist_check_csv(). */
 typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *user);
@@ -274,7 +304,10 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * Bad entries (EPLATE, ECOUNTRY, priority > 100, expires <= valid_from) are
  * skipped and reported; if more than cfg.max_bad_fraction of them are bad,
  * or none is good while n > 0, nothing changes. n == 0 empties the list.
- * @param report may be NULL.
+ * entries[0].struct_size is the array's stride (0: sizeof the V1 layout);
+ * an element whose struct_size differs is a bad entry (HOTLIST_EINVAL).
+ * @param report may be NULL; else report->struct_size must be at least
+ *        HOTLIST_LOAD_REPORT_SIZE_V1 (HOTLIST_EINVAL, nothing done).
  * @return 0, HOTLIST_EINVAL, HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the build, never readers.
@@ -347,6 +380,7 @@ struct hotlist_list_options {
 	bool cross_border; /* entries with a country also hit reads of other countries */
 	bool repair; /* also match reads repaired to their country's layout (default true) */
 };
+#define HOTLIST_LIST_OPTIONS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_list_options, repair)
 
 /** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on.
  *  A list that never had options set matches exactly only (repair off too), so
@@ -358,7 +392,7 @@ HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
  * a new version of the list with its fuzzy indexes built (O(entries) when k
  * or d > 0); later replaces, loads and edits keep the options and rebuild the
  * indexes.
- * @return 0, HOTLIST_EINVAL (NULL, struct_size too small, k or d above 2, bad
+ * @return 0, HOTLIST_EINVAL (NULL, struct_size below the V1 size, k or d above 2, bad
  *         classes), HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the index build, never readers.
@@ -371,6 +405,7 @@ HOTLIST_API int hotlist_set_list_options(struct hotlist *hl, const char *list,
 
 /** One list's state. */
 struct hotlist_list_info {
+	size_t struct_size; /* set by the caller: sizeof(struct hotlist_list_info) */
 	char name[HOTLIST_NAME_MAX + 1];
 	uint64_t version; /* bumped by every replace, put and remove */
 	uint64_t entries; /* entries a match can hit now */
@@ -379,10 +414,13 @@ struct hotlist_list_info {
 	size_t memory_bytes; /* everything the list holds */
 	int64_t updated_us; /* wall-clock time of the last change */
 };
+#define HOTLIST_LIST_INFO_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_list_info, updated_us)
 
 /**
- * Describe the i-th list (0-based, in creation order).
- * @return 0, or HOTLIST_ENOENT past the last list.
+ * Describe the i-th list (0-based, in creation order), as far as
+ * out->struct_size reaches; out->struct_size becomes the bytes filled.
+ * @return 0, HOTLIST_ENOENT past the last list, HOTLIST_EINVAL (NULL, or
+ *         out->struct_size below HOTLIST_LIST_INFO_SIZE_V1).
  * Threads: any, wait-free. Ordering: the lists as published at the call.
  */
 HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out);
@@ -393,14 +431,15 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  * Match one read against every list; call on_hit for each hit, highest
  * priority (lowest number) first, after validity and suppression.
  * @return the number of callbacks made (>= 0), HOTLIST_EPLATE or
- *         HOTLIST_ECOUNTRY (the read is counted as bad and not matched).
+ *         HOTLIST_ECOUNTRY (the read is counted as bad and not matched),
+ *         HOTLIST_EINVAL (read->struct_size neither 0 nor >= HOTLIST_READ_SIZE_V1).
  * @pre hl, read, read->plate and on_hit are not NULL (checked only in debug builds).
  * Threads: any, concurrently; no registration needed. Never blocks, takes no
  * lock, allocates nothing (suppression is lock-free). Wait-free but for the
  * callbacks.
  * Ordering: sees, for each list, one published version.
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
- * not hit.
+ * not hit. hit->read is this read, as the caller built it.
  */
 HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *read,
 			      hotlist_hit_fn on_hit, void *user);
@@ -408,8 +447,10 @@ HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *rea
 /**
  * Match n reads; same as calling hotlist_match() on each, but pipelined
  * (hashes computed and cache lines prefetched ahead). Bad reads are counted
- * in stats.bad_reads and skipped.
- * @return the number of callbacks made.
+ * in stats.bad_reads and skipped. reads[0].struct_size is the array's stride
+ * (0: sizeof the V1 layout) and every element's struct_size.
+ * @return the number of callbacks made, HOTLIST_EINVAL (reads[0].struct_size
+ *         neither 0 nor >= HOTLIST_READ_SIZE_V1; nothing matched).
  * Threads, Ordering, Ownership: as hotlist_match(); one list version per batch.
  */
 HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, size_t n,
@@ -420,7 +461,7 @@ HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_rea
  * Reads from one camera id are matched in submission order.
  * @return 0; HOTLIST_EAGAIN (full, REFUSE mode, or BLOCK mode called from a
  *         worker's callback; counted); HOTLIST_ESHUTDOWN; HOTLIST_ENOTSUP (no
- *         workers); HOTLIST_EINVAL (NULL plate); HOTLIST_EPLATE (plate longer
+ *         workers); HOTLIST_EINVAL (NULL plate, bad struct_size); HOTLIST_EPLATE (plate longer
  *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
  *         than 7 bytes). Plate and country are checked in full by the worker.
  * Threads: any. Blocks in BLOCK mode while the queue is full.
@@ -463,13 +504,17 @@ struct hotlist_stats {
 	struct hotlist_latency inline_latency; /* entry of hotlist_match*() to callback */
 	struct hotlist_latency async_latency; /* hotlist_submit() to callback */
 };
+#define HOTLIST_STATS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_stats, async_latency)
 
 /**
- * Sum the counters. Threads: any, wait-free (counters are read while they
- * move: each is exact, their sum at one instant is not). out->struct_size
- * must be set.
+ * Sum the counters into out, as far as out->struct_size reaches (see
+ * "Versioned structs" above); out->struct_size becomes the bytes filled.
+ * @return 0, or HOTLIST_EINVAL (hl or out NULL, or out->struct_size below
+ *         HOTLIST_STATS_SIZE_V1: out untouched).
+ * Threads: any, wait-free (counters are read while they move: each is exact,
+ * their sum at one instant is not). Ownership: out is the caller's.
  */
-HOTLIST_API void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out);
+HOTLIST_API int hotlist_stats(struct hotlist *hl, struct hotlist_stats *out);
 
 /* ---- Helpers ----------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
  * every accepted read, which still needs the lists), then the lists (after
  * an RCU barrier), then the rest. Each step is a short function.
  */
+#include "abi.h"
 #include "alloc.h"
 #include "common.h"
 #include "engine.h"
@@ -49,8 +50,6 @@ void hotlist_config_init(struct hotlist_config *cfg)
 
 static int check_config(const struct hotlist_config *c)
 {
-	if (c->struct_size != sizeof(*c))
-		return HOTLIST_EINVAL;
 	if (c->workers > HL_WORKERS_MAX || c->queue_capacity > HL_QUEUE_MAX)
 		return HOTLIST_EINVAL;
 	if (c->workers && (!c->on_hit || c->queue_capacity < c->workers))
@@ -83,17 +82,20 @@ static void teardown(struct hotlist *hl, int snap_ready)
 	hotlist__free(hl->a, hl, sizeof(*hl));
 }
 
-int hotlist_create(struct hotlist **out, const struct hotlist_config *cfg)
+int hotlist_create(struct hotlist **out, const struct hotlist_config *in)
 {
 	struct hotlist_config def;
+	const struct hotlist_config *cfg = &def;
+	int rc = 0;
 	if (!out)
 		return HOTLIST_EINVAL;
-	if (!cfg) {
-		hotlist_config_init(&def);
+	hotlist_config_init(&def); /* the defaults of fields older callers lack */
+	if (!in)
 		def.workers = 0; /* no callback to give them */
-		cfg = &def;
-	}
-	int rc = check_config(cfg);
+	else
+		rc = hotlist__abi_in(HL_ABI_CONFIG, &def, in, in->struct_size);
+	if (!rc)
+		rc = check_config(cfg);
 	if (rc)
 		return rc;
 	const struct hotlist_allocator *a =
@@ -164,7 +166,9 @@ int hotlist_submit(struct hotlist *hl, const struct hotlist_read *read)
 		return HOTLIST_EINVAL;
 	if (!hl->ing)
 		return HOTLIST_ENOTSUP;
-	return hotlist__ingest_submit(hl->ing, read);
+	struct hotlist_read tmp;
+	const struct hotlist_read *r = hotlist__abi_read(read, &tmp);
+	return r ? hotlist__ingest_submit(hl->ing, r) : HOTLIST_EINVAL;
 }
 
 int hotlist_flush(struct hotlist *hl)
@@ -189,11 +193,12 @@ static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 	}
 }
 
-void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
+int hotlist_stats(struct hotlist *hl, struct hotlist_stats *dst)
 {
-	size_t size = out->struct_size;
-	if (size < sizeof(*out))
-		return; /* an older, smaller struct: nothing filled */
+	if (!hl || !dst || !hotlist__abi_span(HL_ABI_STATS, dst->struct_size))
+		return HOTLIST_EINVAL;
+	/* filled whole here, copied out as far as dst->struct_size reaches */
+	struct hotlist_stats full, *out = &full;
 	memset(out, 0, sizeof(*out));
 	out->struct_size = sizeof(*out);
 	const struct hl_stats *s = hl->stats;
@@ -216,4 +221,5 @@ void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 	list_totals(hl, out);
 	hotlist__stats_percentiles(s, HL_H_INLINE, &out->inline_latency);
 	hotlist__stats_percentiles(s, HL_H_ASYNC, &out->async_latency);
+	return hotlist__abi_out(HL_ABI_STATS, dst, out, dst->struct_size);
 }

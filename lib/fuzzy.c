@@ -56,6 +56,7 @@
  */
 #include "fuzzy.h"
 
+#include "abi.h"
 #include "alloc.h"
 #include "common.h"
 #include "list.h"
@@ -136,11 +137,14 @@ void hotlist__fz_opts_default(struct hl_fz_opts *o)
 	snprintf(o->classes, sizeof(o->classes), "%s", HL_DEFAULT_CLASSES);
 }
 
-int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options *in)
+int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options *caller)
 {
 	struct hl_fz_opts n;
-	if (!in || in->struct_size < sizeof(*in) || in->ocr_substitutions > HL_FZ_MAX_K ||
-	    in->indels > HL_FZ_MAX_D)
+	struct hotlist_list_options full, *in = &full;
+	hotlist_list_options_init(&full); /* the defaults of fields older callers lack */
+	if (!caller || hotlist__abi_in(HL_ABI_LIST_OPTIONS, &full, caller, caller->struct_size))
+		return HOTLIST_EINVAL;
+	if (in->ocr_substitutions > HL_FZ_MAX_K || in->indels > HL_FZ_MAX_D)
 		return HOTLIST_EINVAL;
 	memset(&n, 0, sizeof(n));
 	const char *cls = in->ocr_classes ? in->ocr_classes : HL_DEFAULT_CLASSES;

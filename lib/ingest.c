@@ -155,6 +155,7 @@ static void run_batch(struct hl_ingest *g, struct hl_queue *q, size_t first, siz
 			.camera = it->has_camera ? it->camera : NULL,
 			.ts_us = it->ts_us,
 			.opaque = it->opaque,
+			.struct_size = sizeof(r),
 		};
 
 		g->fn(g->ctx, &r, it->t_submit_ns);

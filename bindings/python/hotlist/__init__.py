@@ -78,6 +78,7 @@ class _Read(Structure):
         ("opaque", c_void_p),
         ("candidates", POINTER(c_char_p)),
         ("n_candidates", c_uint),
+        ("struct_size", c_uint),
     ]
 
 
@@ -88,6 +89,7 @@ class _Entry(Structure):
         ("category", c_char_p),
         ("reference", c_char_p),
         ("priority", c_uint),
+        ("struct_size", c_uint),
         ("valid_from_us", c_int64),
         ("expires_us", c_int64),
         ("covert", c_bool),
@@ -168,6 +170,7 @@ class _ListOptions(Structure):
 
 class _ListInfo(Structure):
     _fields_ = [
+        ("struct_size", c_size_t),
         ("name", c_char * (NAME_MAX + 1)),
         ("version", c_uint64),
         ("entries", c_uint64),
@@ -241,7 +244,7 @@ def _load() -> ctypes.CDLL:
         "hotlist_list_info": (c_int, [c_void_p, c_size_t, P(_ListInfo)]),
         "hotlist_match": (c_int, [c_void_p, P(_Read), _HitFn, c_void_p]),
         "hotlist_match_batch": (c_int, [c_void_p, P(_Read), c_size_t, _HitFn, c_void_p]),
-        "hotlist_stats": (None, [c_void_p, P(_Stats)]),
+        "hotlist_stats": (c_int, [c_void_p, P(_Stats)]),
         "hotlist_normalise_plate": (c_int, [c_char_p, c_char_p]),
         "hotlist_normalise_country": (c_int, [c_char_p, c_char_p]),
     }
@@ -303,6 +306,7 @@ class Entry:
     covert: bool = False
 
     def _fill(self, e: _Entry) -> None:
+        e.struct_size = ctypes.sizeof(_Entry)
         e.plate = _b(self.plate)
         e.country = _b(self.country)
         e.category = _b(self.category)
@@ -485,6 +489,7 @@ def _c_reads(reads: Sequence[Read]):
     keep = []
     for i, r in enumerate(reads):
         c = arr[i]
+        c.struct_size = ctypes.sizeof(_Read)
         c.plate = _b(r.plate)
         c.country = _b(r.country)
         c.camera = _b(r.camera)
@@ -615,7 +620,7 @@ class Engine:
 
     def lists(self) -> List[ListInfo]:
         out = []
-        info = _ListInfo()
+        info = _ListInfo(struct_size=ctypes.sizeof(_ListInfo))
         i = 0
         while _lib.hotlist_list_info(self._handle(), i, ctypes.byref(info)) == 0:
             out.append(
@@ -667,7 +672,7 @@ class Engine:
     # -- statistics
     def stats(self) -> Stats:
         s = _Stats(struct_size=ctypes.sizeof(_Stats))
-        _lib.hotlist_stats(self._handle(), ctypes.byref(s))
+        _check(_lib.hotlist_stats(self._handle(), ctypes.byref(s)), "stats")
 
         def lat(x: _Latency) -> Latency:
             return Latency(*(getattr(x, f) for f, _ in _Latency._fields_))

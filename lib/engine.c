@@ -21,6 +21,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Defaults, named for hotlist_config_init. */
@@ -193,12 +194,20 @@ static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 	}
 }
 
-int hotlist_stats(struct hotlist *hl, struct hotlist_stats *dst)
+static void stats_fill(struct hotlist *hl, struct hotlist_stats *out);
+
+int hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 {
-	if (!hl || !dst || !hotlist__abi_span(HL_ABI_STATS, dst->struct_size))
+	if (!hl || !out || !hotlist__abi_span(HL_ABI_STATS, out->struct_size))
 		return HOTLIST_EINVAL;
-	/* filled whole here, copied out as far as dst->struct_size reaches */
-	struct hotlist_stats full, *out = &full;
+	struct hotlist_stats all; /* filled whole, copied out as far as struct_size reaches */
+	stats_fill(hl, &all);
+	return hotlist__abi_out(HL_ABI_STATS, out, &all, out->struct_size);
+}
+
+/* Every counter of hotlist_stats into out (the current struct). */
+static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
+{
 	memset(out, 0, sizeof(*out));
 	out->struct_size = sizeof(*out);
 	const struct hl_stats *s = hl->stats;
@@ -208,6 +217,8 @@ int hotlist_stats(struct hotlist *hl, struct hotlist_stats *dst)
 	out->hits_exact = hotlist__stats_sum(s, HL_C_HITS_EXACT);
 	out->suppressed = hotlist__stats_sum(s, HL_C_SUPPRESSED);
 	out->not_valid = hotlist__stats_sum(s, HL_C_NOT_VALID);
+	out->fuzzy_weak_suppressed = hotlist__stats_sum(s, HL_C_WEAK_SUPPRESSED);
+	out->fuzzy_weak = hotlist__stats_sum(s, HL_C_WEAK);
 	out->submitted = hotlist__stats_sum(s, HL_C_SUBMITTED);
 	out->refused = hotlist__stats_sum(s, HL_C_REFUSED);
 	out->pending = hl->ing ? hotlist__ingest_pending(hl->ing) : 0;
@@ -221,5 +232,4 @@ int hotlist_stats(struct hotlist *hl, struct hotlist_stats *dst)
 	list_totals(hl, out);
 	hotlist__stats_percentiles(s, HL_H_INLINE, &out->inline_latency);
 	hotlist__stats_percentiles(s, HL_H_ASYNC, &out->async_latency);
-	return hotlist__abi_out(HL_ABI_STATS, dst, out, dst->struct_size);
 }

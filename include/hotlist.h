@@ -230,9 +230,20 @@ struct hotlist_config {
 };
 #define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
-/** Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
- *  1 % bad rows, default allocator, latency on. Threads: any. */
+/**
+ * Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
+ * 1 % bad rows, default allocator, latency on. hotlist_config_init() is a
+ * macro passing sizeof(*cfg) to hotlist_config_init_size(), which writes
+ * only the fields that fit in size (fields past the library's struct are
+ * zeroed; nothing at all below HOTLIST_CONFIG_SIZE_V1) and sets struct_size:
+ * a program built against an older header never has more written than its
+ * struct holds. The function hotlist_config_init (take its address, or call
+ * it as (hotlist_config_init)(cfg)) writes the library's own size: for
+ * bindings that declare the struct as this header does. Threads: any.
+ */
+HOTLIST_API void hotlist_config_init_size(struct hotlist_config *cfg, size_t size);
 HOTLIST_API void hotlist_config_init(struct hotlist_config *cfg);
+#define hotlist_config_init(cfg) hotlist_config_init_size((cfg), sizeof(*(cfg)))
 
 struct hotlist;
 
@@ -417,8 +428,11 @@ struct hotlist_list_options {
 /** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on,
  *  min_score HOTLIST_MIN_SCORE_AUTO, target 1 per 1,000, no weak hits.
  *  A list that never had options set matches exactly only (repair off too), so
- *  that it costs the read path nothing. Threads: any. */
+ *  that it costs the read path nothing. A macro over _init_size() with
+ *  sizeof(*o), as hotlist_config_init(). Threads: any. */
+HOTLIST_API void hotlist_list_options_init_size(struct hotlist_list_options *o, size_t size);
 HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
+#define hotlist_list_options_init(o) hotlist_list_options_init_size((o), sizeof(*(o)))
 
 /**
  * Set the matching options of `list` (created, empty, if absent). Publishes

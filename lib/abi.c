@@ -40,7 +40,10 @@ _Static_assert(HOTLIST_EDEADLK == -EDEADLK, "HOTLIST_EDEADLK is -EDEADLK");
 _Static_assert(HOTLIST_ENOTSUP == -ENOTSUP, "HOTLIST_ENOTSUP is -ENOTSUP");
 _Static_assert(HOTLIST_ESHUTDOWN == -ESHUTDOWN, "HOTLIST_ESHUTDOWN is -ESHUTDOWN");
 
-/* Outputs: hotlist__abi_out writes struct_size at offset 0. */
+/* Outputs (and the _init_size functions): hotlist__abi_out writes
+ * struct_size at offset 0. */
+_Static_assert(offsetof(struct hotlist_config, struct_size) == 0, "config: struct_size first");
+_Static_assert(offsetof(struct hotlist_list_options, struct_size) == 0, "options: first");
 _Static_assert(offsetof(struct hotlist_stats, struct_size) == 0, "stats: struct_size first");
 _Static_assert(offsetof(struct hotlist_load_report, struct_size) == 0, "report: struct_size first");
 _Static_assert(offsetof(struct hotlist_list_info, struct_size) == 0, "info: struct_size first");

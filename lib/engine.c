@@ -37,7 +37,15 @@
 #define HL_WORKERS_MAX 256u
 #define HL_QUEUE_MAX (1u << 24)
 
-void hotlist_config_init(struct hotlist_config *cfg)
+void hotlist_config_init_size(struct hotlist_config *cfg, size_t size)
+{
+	struct hotlist_config full;
+	(hotlist_config_init)(&full);
+	(void)hotlist__abi_out(HL_ABI_CONFIG, cfg, &full, size); /* < V1: nothing written */
+}
+
+/* Parenthesised: the function, not the macro of hotlist.h. */
+void(hotlist_config_init)(struct hotlist_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->struct_size = sizeof(*cfg);

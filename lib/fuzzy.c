@@ -169,7 +169,17 @@ int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options
 	return 0;
 }
 
-void hotlist_list_options_init(struct hotlist_list_options *o)
+void hotlist_list_options_init_size(struct hotlist_list_options *o, size_t size)
+{
+	struct hotlist_list_options full;
+	if (!o)
+		return;
+	(hotlist_list_options_init)(&full);
+	(void)hotlist__abi_out(HL_ABI_LIST_OPTIONS, o, &full, size); /* < V1: nothing written */
+}
+
+/* Parenthesised: the function, not the macro of hotlist.h. */
+void(hotlist_list_options_init)(struct hotlist_list_options *o)
 {
 	if (!o)
 		return;

@@ -78,6 +78,40 @@ START_TEST(config_too_small)
 }
 END_TEST
 
+/* ---- the _init functions write no more than the caller's size ---- */
+
+START_TEST(init_writes_only_what_fits)
+{
+	struct {
+		struct hotlist_config c;
+		unsigned char future[FUTURE_BYTES];
+	} big;
+	memset(&big, 0xA5, sizeof(big));
+	hotlist_config_init_size(&big.c, HOTLIST_CONFIG_SIZE_V1); /* an older caller */
+	ck_assert_uint_eq(big.c.struct_size, HOTLIST_CONFIG_SIZE_V1);
+	ck_assert_uint_eq(big.c.workers, 2);
+	const unsigned char *p = (const unsigned char *)&big;
+	for (size_t i = HOTLIST_CONFIG_SIZE_V1; i < sizeof(big); i++)
+		ck_assert_uint_eq(p[i], 0xA5);
+	memset(&big, 0xA5, sizeof(big));
+	hotlist_config_init_size(&big.c, sizeof(big)); /* a newer one: unknown fields zero */
+	ck_assert_uint_eq(big.c.struct_size, sizeof(big.c));
+	for (size_t i = 0; i < sizeof(big.future); i++)
+		ck_assert_uint_eq(big.future[i], 0);
+	memset(&big, 0xA5, sizeof(big));
+	hotlist_config_init_size(&big.c, HOTLIST_CONFIG_SIZE_V1 - 1); /* too small: nothing */
+	for (size_t i = 0; i < sizeof(big); i++)
+		ck_assert_uint_eq(p[i], 0xA5);
+	struct hotlist_list_options o[2];
+	memset(o, 0xA5, sizeof(o));
+	hotlist_list_options_init_size(&o[0], HOTLIST_LIST_OPTIONS_SIZE_V1);
+	ck_assert(o[0].repair);
+	p = (const unsigned char *)o;
+	for (size_t i = HOTLIST_LIST_OPTIONS_SIZE_V1; i < sizeof(o); i++)
+		ck_assert_uint_eq(p[i], 0xA5);
+}
+END_TEST
+
 /* ---- hotlist_list_options: the options must take effect at every size ---- */
 
 static int options_with_size(size_t size)
@@ -522,6 +556,7 @@ static Suite *suite(void)
 	tcase_add_test(t, config_current_size);
 	tcase_add_test(t, config_larger_size);
 	tcase_add_test(t, config_too_small);
+	tcase_add_test(t, init_writes_only_what_fits);
 	suite_add_tcase(s, t);
 	t = tcase_create("list_options");
 	tcase_add_test(t, options_v1_size);

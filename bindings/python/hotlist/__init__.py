@@ -246,7 +246,7 @@ def _load() -> ctypes.CDLL:
         "hotlist_version_string": (c_char_p, []),
         "hotlist_strerror": (c_char_p, [c_int]),
         "hotlist_err_name": (c_char_p, [c_int]),
-        "hotlist_config_init": (None, [P(_Config)]),
+        "hotlist_config_init_size": (None, [P(_Config), c_size_t]),
         "hotlist_create": (c_int, [P(c_void_p), P(_Config)]),
         "hotlist_destroy": (None, [c_void_p, P(c_uint64)]),
         "hotlist_replace": (c_int, [c_void_p, c_char_p, P(_Entry), c_size_t, P(_LoadReport)]),
@@ -254,7 +254,7 @@ def _load() -> ctypes.CDLL:
         "hotlist_put": (c_int, [c_void_p, c_char_p, P(_Entry)]),
         "hotlist_remove": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p]),
         "hotlist_drop_list": (c_int, [c_void_p, c_char_p]),
-        "hotlist_list_options_init": (None, [P(_ListOptions)]),
+        "hotlist_list_options_init_size": (None, [P(_ListOptions), c_size_t]),
         "hotlist_set_list_options": (c_int, [c_void_p, c_char_p, P(_ListOptions)]),
         "hotlist_list_info": (c_int, [c_void_p, c_size_t, P(_ListInfo)]),
         "hotlist_match": (c_int, [c_void_p, P(_Read), _HitFn, c_void_p]),
@@ -547,7 +547,7 @@ class Engine:
         latency_histogram: bool = True,
     ) -> None:
         cfg = _Config()
-        _lib.hotlist_config_init(ctypes.byref(cfg))
+        _lib.hotlist_config_init_size(ctypes.byref(cfg), ctypes.sizeof(_Config))
         cfg.workers = 0
         cfg.suppress_window_us = int(suppress_window_s * 1_000_000)
         if max_bad_fraction is not None:
@@ -638,7 +638,7 @@ class Engine:
         min_score: alert threshold of fuzzy hits, 0..100 (0: every hit,
         unscored); None: automatic (the library's default)."""
         o = _ListOptions()
-        _lib.hotlist_list_options_init(ctypes.byref(o))
+        _lib.hotlist_list_options_init_size(ctypes.byref(o), ctypes.sizeof(_ListOptions))
         o.ocr_substitutions = ocr_substitutions
         o.indels = indels
         o.ocr_classes = _b(ocr_classes)

@@ -19,9 +19,9 @@
 #include "stats.h"
 #include "suppress.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
 
 /* Defaults, named for hotlist_config_init. */
@@ -217,7 +217,6 @@ int hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->struct_size = sizeof(*out);
 	const struct hl_stats *s = hl->stats;
 	out->reads = hotlist__stats_sum(s, HL_C_READS);
 	out->bad_reads = hotlist__stats_sum(s, HL_C_BAD_READS);
@@ -240,4 +239,6 @@ static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
 	list_totals(hl, out);
 	hotlist__stats_percentiles(s, HL_H_INLINE, &out->inline_latency);
 	hotlist__stats_percentiles(s, HL_H_ASYNC, &out->async_latency);
+	hotlist__snap_reclaim_stats(&hl->snap, &out->retired_versions, &out->retired_heavy,
+				    &out->retired_heavy_max, &out->reclaim_waits);
 }

@@ -587,7 +587,7 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 	struct run_ctx c = { .list = &w->list };
 	struct outcome *inn = bench_xmalloc(w->n_innocent * sizeof(*inn));
 	struct outcome *mis[N_KINDS];
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	set_mode(hl, 0, 0, 0, false); /* no index: the next one is built, and timed */
 	uint64_t t0 = bench_now_ns();
 	set_mode(hl, k, d, HOTLIST_MIN_SCORE_AUTO, true);

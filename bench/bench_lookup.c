@@ -379,7 +379,7 @@ static void count_hit(const struct hotlist_hit *hit, void *user)
 static struct hotlist *e2e_engine(const char *plates, size_t n)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	struct hotlist *hl = bench_engine(0, NULL, NULL); /* reads repeat plates */
 	struct hotlist_entry *e = bench_stolen_entries(plates, n);
 	uint64_t t0 = bench_now_ns();
@@ -569,7 +569,7 @@ static void e2e_group(struct hotlist *hl, void *plain, size_t n, double hr, cons
 static void set_fuzzy(struct hotlist *hl, size_t n)
 {
 	struct hotlist_list_options lo;
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	uint64_t t0;
 	int rc;
 

@@ -670,7 +670,7 @@ static void metrics_lists(struct node *n, FILE *f)
 			(double)n->lists[i].fetch_us / 1e6);
 	metric(f, "hotlist_node_list_entries", "gauge", "entries a read can hit");
 	for (size_t i = 0;; i++) {
-		struct hotlist_list_info li;
+		struct hotlist_list_info li = { .struct_size = sizeof(li) };
 
 		if (hotlist_list_info(n->hl, i, &li))
 			break;

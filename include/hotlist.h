@@ -90,6 +90,29 @@ HOTLIST_API const char *hotlist_err_name(int err);
 #define HOTLIST_PRIORITY_MAX 100 /* 0 is the highest priority */
 #define HOTLIST_CANDIDATES_MAX 16 /* OCR candidates of a read tried; more are ignored */
 
+/*
+ * Versioned structs (docs/ABI.md). Every struct the caller and the library
+ * hand each other by pointer carries struct_size, so that it can grow at its
+ * end without breaking programs built against an older or a newer header.
+ * One rule for all of them, after Concurrency Kit's versioned sizes:
+ *  - struct_size is the caller's sizeof of the struct; the library accepts
+ *    any value >= HOTLIST_<NAME>_SIZE_V1 (the end of the last field of the
+ *    first published layout) and refuses a smaller one with HOTLIST_EINVAL.
+ *  - The library reads and writes only the fields that fit in struct_size:
+ *    a field the caller's struct does not have is taken as its default
+ *    (inputs) or not written (outputs); a caller's field the library does not
+ *    know is ignored (inputs) or zeroed (outputs).
+ *  - Outputs (stats, load report, list info) get struct_size set to the
+ *    bytes the library filled: min(struct_size, the library's sizeof).
+ *  - struct hotlist_read and struct hotlist_entry are built by the caller,
+ *    often with designated initializers: their struct_size (an unsigned in
+ *    what was padding) may be 0, which means the V1 layout. Set it to
+ *    sizeof to use a field added after V1. In an array, every element
+ *    carries the same struct_size, and it is also the array's stride.
+ * HOTLIST_SIZE_END_ is the offset of the end of a field.
+ */
+#define HOTLIST_SIZE_END_(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
 /** A pluggable allocator. alloc returns memory aligned to align (a power of two), or NULL. */
 struct hotlist_allocator {
 	void *(*alloc)(void *ctx, size_t size, size_t align);
@@ -123,7 +146,9 @@ struct hotlist_read {
 					  ones (EPLATE) skipped. hotlist_submit copies them
 					  normalised (a bad one as "") */
 	unsigned n_candidates; /* entries in candidates */
+	unsigned struct_size; /* sizeof(struct hotlist_read), or 0 for the V1 layout */
 };
+#define HOTLIST_READ_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_read, struct_size)
 
 /** A hot-list entry, as a caller gives it. All strings are copied. */
 struct hotlist_entry {
@@ -135,10 +160,12 @@ struct hotlist_entry {
 	const char *category; /* "stolen vehicle", "wanted person", ...; NULL = "" */
 	const char *reference; /* case number, free text; NULL = "" */
 	unsigned priority; /* 0 (highest) .. 100 */
+	unsigned struct_size; /* sizeof(struct hotlist_entry), or 0 for the V1 layout */
 	int64_t valid_from_us; /* 0 = since always */
 	int64_t expires_us; /* 0 = never; the entry hits reads with ts < expires_us */
 	bool covert; /* covert entry: integrators must not show it to the field */
 };
+#define HOTLIST_ENTRY_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_entry, covert)
 
 /**
  * A hit, as handed to the callback. Every pointer is valid only during the
@@ -207,17 +234,30 @@ struct hotlist_config {
 		*allocator; /* NULL = aligned_alloc()/free() of the process's malloc */
 	bool latency_histogram; /* record read-to-callback latency */
 };
+#define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
-/** Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
- *  1 % bad rows, default allocator, latency on. Threads: any. */
+/**
+ * Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
+ * 1 % bad rows, default allocator, latency on. hotlist_config_init() is a
+ * macro passing sizeof(*cfg) to hotlist_config_init_size(), which writes
+ * only the fields that fit in size (fields past the library's struct are
+ * zeroed; nothing at all below HOTLIST_CONFIG_SIZE_V1) and sets struct_size:
+ * a program built against an older header never has more written than its
+ * struct holds. The function hotlist_config_init (take its address, or call
+ * it as (hotlist_config_init)(cfg)) writes the library's own size: for
+ * bindings that declare the struct as this header does. Threads: any.
+ */
+HOTLIST_API void hotlist_config_init_size(struct hotlist_config *cfg, size_t size);
 HOTLIST_API void hotlist_config_init(struct hotlist_config *cfg);
+#define hotlist_config_init(cfg) hotlist_config_init_size((cfg), sizeof(*(cfg)))
 
 struct hotlist;
 
 /**
  * Create an engine.
  * @param out receives the engine; untouched on error.
- * @param cfg configuration, or NULL for defaults. Copied.
+ * @param cfg configuration, or NULL for defaults. Copied. cfg->struct_size must be
+ *        >= HOTLIST_CONFIG_SIZE_V1; fields beyond it take hotlist_config_init()'s values.
  * @return 0, HOTLIST_EINVAL (bad config), HOTLIST_ENOMEM, or a negative errno if a
  *         worker thread cannot be started.
  * Threads: control. Ordering: the engine starts with no lists.
@@ -286,6 +326,7 @@ struct hotlist_load_report {
 	uint64_t expired; /* expires already past: they will never hit */
 	uint64_t not_yet_valid; /* valid_from still to come: they do not hit yet */
 };
+#define HOTLIST_LOAD_REPORT_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_load_report, errors)
 
 /** Called for every bad row by hotlist_check_csv(). */
 typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *user);
@@ -295,7 +336,10 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * Bad entries (EPLATE, ECOUNTRY, priority > 100, expires <= valid_from) are
  * skipped and reported; if more than cfg.max_bad_fraction of them are bad,
  * or none is good while n > 0, nothing changes. n == 0 empties the list.
- * @param report may be NULL.
+ * entries[0].struct_size is the array's stride (0: sizeof the V1 layout);
+ * an element whose struct_size differs is a bad entry (HOTLIST_EINVAL).
+ * @param report may be NULL; else report->struct_size must be at least
+ *        HOTLIST_LOAD_REPORT_SIZE_V1 (HOTLIST_EINVAL, nothing done).
  * @return 0, HOTLIST_EINVAL, HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the build, never readers; waits
@@ -383,6 +427,7 @@ struct hotlist_list_options {
 					  1,000 allowed to alert (default
 					  HOTLIST_TARGET_ALERTS_DEFAULT), > 0 */
 };
+#define HOTLIST_LIST_OPTIONS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_list_options, repair)
 
 /* Fuzzy-hit policy (docs/fuzzy.md, "Policy"): the lowest automatic threshold,
  * the automatic one, and the default target of the automatic one. */
@@ -396,8 +441,11 @@ struct hotlist_list_options {
 /** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on,
  *  min_score HOTLIST_MIN_SCORE_AUTO, target 1 per 1,000, no weak hits.
  *  A list that never had options set matches exactly only (repair off too), so
- *  that it costs the read path nothing. Threads: any. */
+ *  that it costs the read path nothing. A macro over _init_size() with
+ *  sizeof(*o), as hotlist_config_init(). Threads: any. */
+HOTLIST_API void hotlist_list_options_init_size(struct hotlist_list_options *o, size_t size);
 HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
+#define hotlist_list_options_init(o) hotlist_list_options_init_size((o), sizeof(*(o)))
 
 /**
  * Set the matching options of `list` (created, empty, if absent). Publishes
@@ -406,8 +454,9 @@ HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
  * indexes.
  * A struct_size from before min_score (a caller built against an older
  * header) gets the default policy (automatic threshold, no weak hits).
- * @return 0, HOTLIST_EINVAL (NULL, struct_size too small, k or d above 2, bad
- *         classes, min_score above 100 but not AUTO, target <= 0), HOTLIST_ENOSPC (name too long, too many lists),
+ * @return 0, HOTLIST_EINVAL (NULL, struct_size below the V1 size, k or d above 2, bad
+ *         classes, min_score above 100 but not AUTO, target <= 0), HOTLIST_ENOSPC (name
+ *         too long, too many lists),
  *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the index build, never readers.
  * Ordering: a match that starts after the return uses the new options; one
@@ -419,6 +468,7 @@ HOTLIST_API int hotlist_set_list_options(struct hotlist *hl, const char *list,
 
 /** One list's state. */
 struct hotlist_list_info {
+	size_t struct_size; /* set by the caller: sizeof(struct hotlist_list_info) */
 	char name[HOTLIST_NAME_MAX + 1];
 	uint64_t version; /* bumped by every replace, put and remove */
 	uint64_t entries; /* entries a match can hit now */
@@ -440,10 +490,13 @@ struct hotlist_list_info {
 	unsigned min_score;
 	bool alert_rate_warning; /* innocent_alerts_per_1000 > HOTLIST_ALERT_RATE_WARN */
 };
+#define HOTLIST_LIST_INFO_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_list_info, updated_us)
 
 /**
- * Describe the i-th list (0-based, in creation order).
- * @return 0, or HOTLIST_ENOENT past the last list.
+ * Describe the i-th list (0-based, in creation order), as far as
+ * out->struct_size reaches; out->struct_size becomes the bytes filled.
+ * @return 0, HOTLIST_ENOENT past the last list, HOTLIST_EINVAL (NULL, or
+ *         out->struct_size below HOTLIST_LIST_INFO_SIZE_V1).
  * Threads: any, wait-free. Ordering: the lists as published at the call.
  */
 HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out);
@@ -454,14 +507,15 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  * Match one read against every list; call on_hit for each hit, highest
  * priority (lowest number) first, after validity and suppression.
  * @return the number of callbacks made (>= 0), HOTLIST_EPLATE or
- *         HOTLIST_ECOUNTRY (the read is counted as bad and not matched).
+ *         HOTLIST_ECOUNTRY (the read is counted as bad and not matched),
+ *         HOTLIST_EINVAL (read->struct_size neither 0 nor >= HOTLIST_READ_SIZE_V1).
  * @pre hl, read, read->plate and on_hit are not NULL (checked only in debug builds).
  * Threads: any, concurrently; no registration needed. Never blocks, takes no
  * lock, allocates nothing (suppression is lock-free). Wait-free but for the
  * callbacks.
  * Ordering: sees, for each list, one published version.
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
- * not hit.
+ * not hit. hit->read is this read, as the caller built it.
  */
 HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *read,
 			      hotlist_hit_fn on_hit, void *user);
@@ -469,8 +523,10 @@ HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *rea
 /**
  * Match n reads; same as calling hotlist_match() on each, but pipelined
  * (hashes computed and cache lines prefetched ahead). Bad reads are counted
- * in stats.bad_reads and skipped.
- * @return the number of callbacks made.
+ * in stats.bad_reads and skipped. reads[0].struct_size is the array's stride
+ * (0: sizeof the V1 layout) and every element's struct_size.
+ * @return the number of callbacks made, HOTLIST_EINVAL (reads[0].struct_size
+ *         neither 0 nor >= HOTLIST_READ_SIZE_V1; nothing matched).
  * Threads, Ordering, Ownership: as hotlist_match(); one list version per batch.
  */
 HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, size_t n,
@@ -481,7 +537,7 @@ HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_rea
  * Reads from one camera id are matched in submission order.
  * @return 0; HOTLIST_EAGAIN (full, REFUSE mode, or BLOCK mode called from a
  *         worker's callback; counted); HOTLIST_ESHUTDOWN; HOTLIST_ENOTSUP (no
- *         workers); HOTLIST_EINVAL (NULL plate); HOTLIST_EPLATE (plate longer
+ *         workers); HOTLIST_EINVAL (NULL plate, bad struct_size); HOTLIST_EPLATE (plate longer
  *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
  *         than 7 bytes); HOTLIST_ENOMEM (the first read with candidates for a
  *         worker's queue, whose candidate slots, HOTLIST_CANDIDATES_MAX * 17
@@ -542,13 +598,17 @@ struct hotlist_stats {
 	uint64_t retired_heavy_max; /* the most of those ever waiting at once (<= 4) */
 	uint64_t reclaim_waits; /* writer calls that waited because of the bound */
 };
+#define HOTLIST_STATS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_stats, async_latency)
 
 /**
- * Sum the counters. Threads: any, wait-free (counters are read while they
- * move: each is exact, their sum at one instant is not). out->struct_size
- * must be set.
+ * Sum the counters into out, as far as out->struct_size reaches (see
+ * "Versioned structs" above); out->struct_size becomes the bytes filled.
+ * @return 0, or HOTLIST_EINVAL (hl or out NULL, or out->struct_size below
+ *         HOTLIST_STATS_SIZE_V1: out untouched).
+ * Threads: any, wait-free (counters are read while they move: each is exact,
+ * their sum at one instant is not). Ownership: out is the caller's.
  */
-HOTLIST_API void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out);
+HOTLIST_API int hotlist_stats(struct hotlist *hl, struct hotlist_stats *out);
 
 /* ---- Helpers ----------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
  * every accepted read, which still needs the lists), then the lists (after
  * an RCU barrier), then the rest. Each step is a short function.
  */
+#include "abi.h"
 #include "alloc.h"
 #include "common.h"
 #include "engine.h"
@@ -36,7 +37,15 @@
 #define HL_WORKERS_MAX 256u
 #define HL_QUEUE_MAX (1u << 24)
 
-void hotlist_config_init(struct hotlist_config *cfg)
+void hotlist_config_init_size(struct hotlist_config *cfg, size_t size)
+{
+	struct hotlist_config full;
+	(hotlist_config_init)(&full);
+	(void)hotlist__abi_out(HL_ABI_CONFIG, cfg, &full, size); /* < V1: nothing written */
+}
+
+/* Parenthesised: the function, not the macro of hotlist.h. */
+void(hotlist_config_init)(struct hotlist_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->struct_size = sizeof(*cfg);
@@ -50,8 +59,6 @@ void hotlist_config_init(struct hotlist_config *cfg)
 
 static int check_config(const struct hotlist_config *c)
 {
-	if (c->struct_size != sizeof(*c))
-		return HOTLIST_EINVAL;
 	if (c->workers > HL_WORKERS_MAX || c->queue_capacity > HL_QUEUE_MAX)
 		return HOTLIST_EINVAL;
 	if (c->workers && (!c->on_hit || c->queue_capacity < c->workers))
@@ -84,17 +91,20 @@ static void teardown(struct hotlist *hl, int snap_ready)
 	hotlist__free(hl->a, hl, sizeof(*hl));
 }
 
-int hotlist_create(struct hotlist **out, const struct hotlist_config *cfg)
+int hotlist_create(struct hotlist **out, const struct hotlist_config *in)
 {
 	struct hotlist_config def;
+	const struct hotlist_config *cfg = &def;
+	int rc = 0;
 	if (!out)
 		return HOTLIST_EINVAL;
-	if (!cfg) {
-		hotlist_config_init(&def);
+	hotlist_config_init(&def); /* the defaults of fields older callers lack */
+	if (!in)
 		def.workers = 0; /* no callback to give them */
-		cfg = &def;
-	}
-	int rc = check_config(cfg);
+	else
+		rc = hotlist__abi_in(HL_ABI_CONFIG, &def, in, in->struct_size);
+	if (!rc)
+		rc = check_config(cfg);
 	if (rc)
 		return rc;
 	const struct hotlist_allocator *a =
@@ -165,7 +175,9 @@ int hotlist_submit(struct hotlist *hl, const struct hotlist_read *read)
 		return HOTLIST_EINVAL;
 	if (!hl->ing)
 		return HOTLIST_ENOTSUP;
-	return hotlist__ingest_submit(hl->ing, read);
+	struct hotlist_read tmp;
+	const struct hotlist_read *r = hotlist__abi_read(read, &tmp);
+	return r ? hotlist__ingest_submit(hl->ing, r) : HOTLIST_EINVAL;
 }
 
 int hotlist_flush(struct hotlist *hl)
@@ -190,17 +202,20 @@ static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 	}
 }
 
-/* The fields of struct hotlist_stats up to async_latency: what every
- * caller's struct has (older ones end there). */
-#define HL_STATS_V1_SIZE \
-	(offsetof(struct hotlist_stats, async_latency) + sizeof(struct hotlist_latency))
+static void stats_fill(struct hotlist *hl, struct hotlist_stats *out);
 
-void hotlist_stats(struct hotlist *hl, struct hotlist_stats *user)
+int hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 {
-	size_t size = user->struct_size;
-	if (size < HL_STATS_V1_SIZE)
-		return; /* smaller than any version of the struct: nothing filled */
-	struct hotlist_stats all, *out = &all;
+	if (!hl || !out || !hotlist__abi_span(HL_ABI_STATS, out->struct_size))
+		return HOTLIST_EINVAL;
+	struct hotlist_stats all; /* filled whole, copied out as far as struct_size reaches */
+	stats_fill(hl, &all);
+	return hotlist__abi_out(HL_ABI_STATS, out, &all, out->struct_size);
+}
+
+/* Every counter of hotlist_stats into out (the current struct). */
+static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
+{
 	memset(out, 0, sizeof(*out));
 	const struct hl_stats *s = hl->stats;
 	out->reads = hotlist__stats_sum(s, HL_C_READS);
@@ -226,8 +241,4 @@ void hotlist_stats(struct hotlist *hl, struct hotlist_stats *user)
 	hotlist__stats_percentiles(s, HL_H_ASYNC, &out->async_latency);
 	hotlist__snap_reclaim_stats(&hl->snap, &out->retired_versions, &out->retired_heavy,
 				    &out->retired_heavy_max, &out->reclaim_waits);
-	/* an older caller's struct gets the fields it has */
-	size = size < sizeof(*out) ? size : sizeof(*out);
-	memcpy(user, out, size);
-	user->struct_size = size;
 }

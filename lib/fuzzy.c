@@ -56,6 +56,7 @@
  */
 #include "fuzzy.h"
 
+#include "abi.h"
 #include "alloc.h"
 #include "common.h"
 #include "list.h"
@@ -139,17 +140,17 @@ void hotlist__fz_opts_default(struct hl_fz_opts *o)
 	snprintf(o->classes, sizeof(o->classes), "%s", HL_DEFAULT_CLASSES);
 }
 
-int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options *in)
+int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options *caller)
 {
 	struct hl_fz_opts n;
-	/* a caller built before min_score passes the smaller struct: defaults */
-	size_t policy = offsetof(struct hotlist_list_options, min_score);
-	if (!in || in->struct_size < policy || in->ocr_substitutions > HL_FZ_MAX_K ||
-	    in->indels > HL_FZ_MAX_D)
+	struct hotlist_list_options full, *in = &full;
+	hotlist_list_options_init(&full); /* the defaults of fields older callers lack */
+	if (!caller || hotlist__abi_in(HL_ABI_LIST_OPTIONS, &full, caller, caller->struct_size))
 		return HOTLIST_EINVAL;
-	bool has_policy = in->struct_size >= sizeof(*in);
-	if (has_policy && ((in->min_score > 100 && in->min_score != HOTLIST_MIN_SCORE_AUTO) ||
-			   !(in->target_alerts_per_1000 > 0)))
+	if (in->ocr_substitutions > HL_FZ_MAX_K || in->indels > HL_FZ_MAX_D)
+		return HOTLIST_EINVAL;
+	if ((in->min_score > 100 && in->min_score != HOTLIST_MIN_SCORE_AUTO) ||
+	    !(in->target_alerts_per_1000 > 0))
 		return HOTLIST_EINVAL;
 	memset(&n, 0, sizeof(n));
 	const char *cls = in->ocr_classes ? in->ocr_classes : HL_DEFAULT_CLASSES;
@@ -160,15 +161,25 @@ int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options
 	n.d = (uint8_t)in->indels;
 	n.cross_border = in->cross_border;
 	n.repair = in->repair;
-	n.auto_score = !has_policy || in->min_score == HOTLIST_MIN_SCORE_AUTO;
+	n.auto_score = in->min_score == HOTLIST_MIN_SCORE_AUTO;
 	n.min_score = (uint8_t)(n.auto_score ? HOTLIST_MIN_SCORE_DEFAULT : in->min_score);
-	n.weak_hits = has_policy && in->weak_hits;
-	n.target = (float)(has_policy ? in->target_alerts_per_1000 : HOTLIST_TARGET_ALERTS_DEFAULT);
+	n.weak_hits = in->weak_hits;
+	n.target = (float)in->target_alerts_per_1000;
 	*o = n;
 	return 0;
 }
 
-void hotlist_list_options_init(struct hotlist_list_options *o)
+void hotlist_list_options_init_size(struct hotlist_list_options *o, size_t size)
+{
+	struct hotlist_list_options full;
+	if (!o)
+		return;
+	(hotlist_list_options_init)(&full);
+	(void)hotlist__abi_out(HL_ABI_LIST_OPTIONS, o, &full, size); /* < V1: nothing written */
+}
+
+/* Parenthesised: the function, not the macro of hotlist.h. */
+void(hotlist_list_options_init)(struct hotlist_list_options *o)
 {
 	if (!o)
 		return;

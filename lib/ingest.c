@@ -176,6 +176,7 @@ static void run_batch(struct hl_ingest *g, struct hl_queue *q, size_t first, siz
 			.camera = it->has_camera ? it->camera : NULL,
 			.ts_us = it->ts_us,
 			.opaque = it->opaque,
+			.struct_size = sizeof(r),
 		};
 
 		if (it->n_cand) {

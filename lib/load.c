@@ -18,6 +18,7 @@
  * Threads: every function here is a writer (or touches no engine), and
  * refuses with HOTLIST_EDEADLK when called from a hit callback.
  */
+#include "abi.h"
 #include "alloc.h"
 #include "clock.h"
 #include "csv.h"
@@ -110,6 +111,12 @@ static int verdict(const struct hotlist_load_report *r, double max_bad, int from
 	return 0;
 }
 
+/* A report too small for V1 is refused before anything is done. */
+static int check_report(const struct hotlist_load_report *r)
+{
+	return r && !hotlist__abi_span(HL_ABI_LOAD_REPORT, r->struct_size) ? HOTLIST_EINVAL : 0;
+}
+
 /* The loaded list's estimated innocent fuzzy rates (docs/fuzzy.md), as
  * hotlist_list_info reports them just after the publish. */
 static void report_estimate(struct hotlist *hl, const char *list, struct hotlist_load_report *r)
@@ -130,15 +137,21 @@ static void report_estimate(struct hotlist *hl, const char *list, struct hotlist
  * before the validity counts) gets the fields it knows. */
 static void copy_report(struct hotlist_load_report *out, const struct hotlist_load_report *in)
 {
-	/* the struct of the first version ended before the fuzzy estimate */
-	const size_t first = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
-	size_t n;
+	if (out) /* checked by check_report on the way in */
+		(void)hotlist__abi_out(HL_ABI_LOAD_REPORT, out, in, out->struct_size);
+}
 
-	if (!out || out->struct_size < first)
-		return; /* older still: nothing we can fill safely */
-	n = out->struct_size < sizeof(*out) ? out->struct_size : sizeof(*out);
-	memcpy((char *)out + sizeof(out->struct_size), (const char *)in + sizeof(in->struct_size),
-	       n - sizeof(out->struct_size));
+/* The i-th of the caller's entries, complete (abi.h), in tmp. stride is
+ * the caller's struct_size (hotlist__abi_caller_size); an element with
+ * another struct_size is refused. */
+static int entry_at(const struct hotlist_entry *entries, size_t stride, size_t i,
+		    struct hotlist_entry *tmp)
+{
+	const struct hotlist_entry *e = (const void *)((const char *)entries + i * stride);
+	if (hotlist__abi_caller_size(HL_ABI_ENTRY, e->struct_size) != stride)
+		return HOTLIST_EINVAL;
+	memset(tmp, 0, sizeof(*tmp));
+	return hotlist__abi_in(HL_ABI_ENTRY, tmp, e, stride);
 }
 
 static int check_name(const char *list)
@@ -206,9 +219,14 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		    size_t n, struct hotlist_load_report *report)
 {
 	int rc = writer_guard(hl, list);
+	if (!rc)
+		rc = check_report(report);
 	if (rc)
 		return rc;
 	if (n && !entries)
+		return HOTLIST_EINVAL;
+	size_t stride = n ? hotlist__abi_caller_size(HL_ABI_ENTRY, entries[0].struct_size) : 0;
+	if (n && !hotlist__abi_span(HL_ABI_ENTRY, stride))
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
@@ -218,8 +236,14 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	if (hotlist__builder_reserve(&c.b, n, n * 24 + 1))
 		c.fatal = HOTLIST_ENOMEM;
 	for (size_t i = 0; i < n && !c.fatal; i++) {
+		struct hotlist_entry e;
 		c.rep.rows++;
-		rc = hotlist__builder_add(&c.b, &entries[i], 0, reason);
+		rc = entry_at(entries, stride, i, &e);
+		if (rc)
+			snprintf(reason, sizeof(reason),
+				 "struct_size is not that of the first entry");
+		else
+			rc = hotlist__builder_add(&c.b, &e, 0, reason);
 		if (rc == HOTLIST_ENOMEM)
 			c.fatal = rc;
 		else if (rc)
@@ -264,6 +288,8 @@ int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 		     struct hotlist_load_report *report)
 {
 	int rc = writer_guard(hl, list);
+	if (!rc)
+		rc = check_report(report);
 	if (rc)
 		return rc;
 	if (!path)
@@ -302,7 +328,7 @@ static void check_bad(void *ctx, uint64_t line, int code, const char *reason)
 int hotlist_check_csv(const char *path, double max_bad_fraction, struct hotlist_load_report *report,
 		      hotlist_row_error_fn on_error, void *user)
 {
-	if (!path || max_bad_fraction < 0)
+	if (!path || max_bad_fraction < 0 || check_report(report))
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct check_ctx k;
@@ -347,13 +373,17 @@ static void count_edit(struct hotlist *hl)
 	atomic_fetch_add_explicit(&hl->edits, 1, memory_order_relaxed); /* statistics only */
 }
 
-int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry *e)
+int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry *in)
 {
+	struct hotlist_entry full, *e = &full;
 	int rc = writer_guard(hl, list);
 	if (rc)
 		return rc;
-	if (!e)
+	if (!in)
 		return HOTLIST_EINVAL;
+	rc = entry_at(in, hotlist__abi_caller_size(HL_ABI_ENTRY, in->struct_size), 0, &full);
+	if (rc)
+		return rc;
 	/* validate exactly as a load would, with a one-entry builder */
 	struct hl_builder b;
 	char reason[96];
@@ -408,7 +438,10 @@ int hotlist_set_list_options(struct hotlist *hl, const char *list,
 
 int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_list_info *out)
 {
-	if (!hl || !out)
+	if (!hl || !out || !hotlist__abi_span(HL_ABI_LIST_INFO, out->struct_size))
 		return HOTLIST_EINVAL;
-	return hotlist__snap_info(&hl->snap, i, out);
+	struct hotlist_list_info full;
+	memset(&full, 0, sizeof(full));
+	int rc = hotlist__snap_info(&hl->snap, i, &full);
+	return rc ? rc : hotlist__abi_out(HL_ABI_LIST_INFO, out, &full, out->struct_size);
 }

@@ -44,6 +44,7 @@
  */
 #include "match.h"
 
+#include "abi.h"
 #include "clock.h"
 #include "common.h"
 #include "engine.h"
@@ -100,7 +101,8 @@ struct cand {
 
 /* A read, normalised. format/rep are filled on demand (fmt_done). */
 struct nread {
-	const struct hotlist_read *r;
+	const struct hotlist_read *r; /* complete (abi.h) */
+	const struct hotlist_read *orig; /* as the caller built it: hit->read */
 	struct hl_key key;
 	hl_country country;
 	uint8_t fmt_done, rep_ok;
@@ -115,7 +117,7 @@ struct tally {
 	uint64_t reads, bad, hits, exact, suppressed, not_valid, weak_suppressed, weak;
 };
 
-static int prepare(const struct hotlist_read *r, struct nread *nr)
+static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig, struct nread *nr)
 {
 	int len = hotlist__normalise_plate(r->plate, nr->plate);
 	if (HL_UNLIKELY(len < 0))
@@ -126,6 +128,7 @@ static int prepare(const struct hotlist_read *r, struct nread *nr)
 	hotlist__key_pack(nr->plate, (size_t)len, &nr->key);
 	nr->len = (size_t)len;
 	nr->r = r;
+	nr->orig = orig;
 	nr->fmt_done = 0;
 	return 0;
 }
@@ -189,7 +192,7 @@ static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct
 	const struct hl_meta *m = c->m;
 	const struct variant *v = &g->v[c->variant];
 	memset(h, 0, sizeof(*h));
-	h->read = g->nr->r;
+	h->read = g->nr->orig;
 	h->read_plate = v->plate;
 	hotlist__country_str(g->nr->country, h->read_country);
 	h->list = c->l->name;
@@ -531,12 +534,14 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 		hotlist__stats_add(hl->stats, HL_C_WEAK, t->weak);
 }
 
-int hotlist__match_one(struct hotlist *hl, const struct hotlist_read *read, uint64_t t0_ns,
-		       enum hl_hist h, hotlist_hit_fn on_hit, void *user)
+/* orig: the read as the caller built it; read: the same, complete. */
+static int match_one(struct hotlist *hl, const struct hotlist_read *read,
+		     const struct hotlist_read *orig, uint64_t t0_ns, enum hl_hist h,
+		     hotlist_hit_fn on_hit, void *user)
 {
 	struct tally t = { 0 };
 	struct nread nr;
-	int rc = prepare(read, &nr);
+	int rc = prepare(read, orig, &nr);
 	if (HL_UNLIKELY(rc)) {
 		t.bad = 1;
 		tally_flush(hl, &t);
@@ -551,12 +556,22 @@ int hotlist__match_one(struct hotlist *hl, const struct hotlist_read *read, uint
 	return (int)t.hits;
 }
 
+int hotlist__match_one(struct hotlist *hl, const struct hotlist_read *read, uint64_t t0_ns,
+		       enum hl_hist h, hotlist_hit_fn on_hit, void *user)
+{
+	return match_one(hl, read, read, t0_ns, h, on_hit, user);
+}
+
 int hotlist_match(struct hotlist *hl, const struct hotlist_read *read, hotlist_hit_fn on_hit,
 		  void *user)
 {
 	HL_DEBUG_ASSERT(hl && read && read->plate && on_hit);
 	uint64_t t0 = hl->cfg.latency_histogram ? hotlist__now_ns() : 0;
-	return hotlist__match_one(hl, read, t0, HL_H_INLINE, on_hit, user);
+	struct hotlist_read tmp;
+	const struct hotlist_read *r = hotlist__abi_read(read, &tmp);
+	if (HL_UNLIKELY(!r))
+		return HOTLIST_EINVAL;
+	return match_one(hl, r, read, t0, HL_H_INLINE, on_hit, user);
 }
 
 /* Reads of chunk nr[0..m) that may hit list l beyond its exact base index
@@ -581,19 +596,35 @@ static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_ke
 	return maybe;
 }
 
+/* The caller's array of reads: its stride is reads[0].struct_size (abi.h). */
+struct reads {
+	const char *base;
+	size_t stride;
+	bool complete; /* elements have the library's layout: no copy */
+};
+
 /* One chunk of a batch: normalise, bulk lookups per list (exact, then the
  * fuzzy filter of slow lists), then the rare reads that may hit. */
-static void match_chunk(const struct sink *s, const struct hl_state *st,
-			const struct hotlist_read *reads, size_t n)
+static void match_chunk(const struct sink *s, const struct hl_state *st, const struct reads *in,
+			size_t first, size_t n)
 {
 	struct nread nr[HL_CHUNK];
+	struct hotlist_read tmp[HL_CHUNK]; /* complete copies of older or newer reads */
 	struct hl_key keys[HL_CHUNK];
 	const char *plates[HL_CHUNK];
 	size_t lens[HL_CHUNK];
 	uint32_t idx[HOTLIST_LISTS_MAX * HL_CHUNK];
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (HL_UNLIKELY(prepare(&reads[i], &nr[m]))) {
+		const struct hotlist_read *orig = (const void *)(in->base +
+								 (first + i) * in->stride),
+					  *r = orig;
+		if (HL_UNLIKELY(!in->complete)) {
+			memset(&tmp[i], 0, sizeof(tmp[i]));
+			hotlist__abi_in(HL_ABI_READ, &tmp[i], orig, in->stride);
+			r = &tmp[i];
+		}
+		if (HL_UNLIKELY(prepare(r, orig, &nr[m]))) {
 			s->t->bad++;
 			continue;
 		}
@@ -628,13 +659,21 @@ int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, si
 			hotlist_hit_fn on_hit, void *user)
 {
 	HL_DEBUG_ASSERT(hl && (reads || !n) && on_hit);
+	struct reads in = { (const char *)reads, sizeof(*reads), true };
+	if (n && reads[0].struct_size != sizeof(*reads)) {
+		in.stride = hotlist__abi_caller_size(HL_ABI_READ, reads[0].struct_size);
+		if (HL_UNLIKELY(!hotlist__abi_span(HL_ABI_READ, in.stride)))
+			return HOTLIST_EINVAL;
+		in.complete = in.stride == sizeof(*reads) &&
+			      hotlist__abi_span(HL_ABI_READ, in.stride) == sizeof(*reads);
+	}
 	struct tally t = { 0 };
 	struct sink s = { hl, on_hit, user, 0, HL_H_INLINE, &t };
 	if (hl->cfg.latency_histogram)
 		s.t0_ns = hotlist__now_ns();
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
 	for (size_t i = 0; i < n; i += HL_CHUNK)
-		match_chunk(&s, st, reads + i, n - i < HL_CHUNK ? n - i : HL_CHUNK);
+		match_chunk(&s, st, &in, i, n - i < HL_CHUNK ? n - i : HL_CHUNK);
 	hotlist__snap_exit();
 	tally_flush(hl, &t);
 	return t.hits > INT32_MAX ? INT32_MAX : (int)t.hits;

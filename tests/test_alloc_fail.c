@@ -155,7 +155,7 @@ START_TEST(sweep_every_operation)
 		ck_assert_int_eq(hl_test_hits(hl, "F1", NULL), 1);
 		ck_assert_int_eq(hl_test_hits(hl, "C2", NULL), 1);
 	});
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert_uint_eq(info.pending_edits, 0); /* it did fold */
 	ck_assert_int_eq(hl_test_hits(hl, "F1", NULL), 1);

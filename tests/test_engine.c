@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Engine suite: the public API end to end — lists, exact matching, country
- * semantics, validity, priority order, suppression, edits, statistics,
- * errors, and the asynchronous path. Each test creates its own engine (Check
+ * Engine suite: the public API end to end — exact matching, country
+ * semantics, validity, priority order, suppression, statistics, errors, and
+ * the asynchronous path (edits: test_snapshot_edit.c; replace policy and list
+ * limits: test_list.c; batch parity: test_match.c). Each test creates its own engine (Check
  * forks per test; no RCU state crosses a fork).
  */
 #include "hotlist.h"
 #include "testutil.h"
 
-#include "engine.h" /* struct hotlist: hl->snap */
-#include "snapshot.h" /* hotlist__snap_set_edits_fold */
+#include "snapshot.h" /* HL_RETIRED_HEAVY_MAX, HL_RETIRED_MAX */
 
 #include <check.h>
 #include <pthread.h>
@@ -283,193 +283,6 @@ START_TEST(suppression)
 }
 END_TEST
 
-START_TEST(put_remove_edits)
-{
-	struct hotlist *hl = engine(0);
-	struct hotlist_entry base[] = {
-		{ .plate = "B1", .country = "NL", .category = "stolen vehicle" },
-		{ .plate = "B1", .country = "BE", .category = "stolen vehicle" },
-		{ .plate = "B2", .category = "wanted person" },
-	};
-	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
-	/* put a new entry: visible at once */
-	struct hotlist_entry u = {
-		.plate = "U-1", .country = "NL", .category = "urgent", .priority = 1
-	};
-	ck_assert_int_eq(hotlist_put(hl, "l", &u), 0);
-	ck_assert_int_eq(count(hl, "U1", "NL"), 1);
-	/* update: same plate, country, category -> replaced, not doubled */
-	u.priority = 2;
-	u.reference = "updated";
-	ck_assert_int_eq(hotlist_put(hl, "l", &u), 0);
-	struct seen s;
-	ck_assert_int_eq(match(hl, "U1", "NL", &s), 1);
-	ck_assert_str_eq(s.reference, "updated");
-	/* update of a base entry */
-	struct hotlist_entry b1 = base[0];
-	b1.reference = "new ref";
-	ck_assert_int_eq(hotlist_put(hl, "l", &b1), 0);
-	ck_assert_int_eq(match(hl, "B1", "NL", &s), 1);
-	ck_assert_str_eq(s.reference, "new ref");
-	ck_assert_int_eq(count(hl, "B1", NULL), 2);
-	/* remove one country's entry, then the rest */
-	ck_assert_int_eq(hotlist_remove(hl, "l", "B1", "BE"), 1);
-	ck_assert_int_eq(count(hl, "B1", NULL), 1);
-	ck_assert_int_eq(hotlist_remove(hl, "l", "B1", "BE"), HOTLIST_ENOENT);
-	ck_assert_int_eq(hotlist_remove(hl, "l", "b-1", NULL), 1);
-	ck_assert_int_eq(count(hl, "B1", NULL), 0);
-	ck_assert_int_eq(hotlist_remove(hl, "l", "U1", ""), 1);
-	ck_assert_int_eq(count(hl, "U1", NULL), 0);
-	ck_assert_int_eq(hotlist_remove(hl, "nope", "U1", NULL), HOTLIST_ENOENT);
-	/* put back after remove */
-	ck_assert_int_eq(hotlist_put(hl, "l", &base[1]), 0);
-	ck_assert_int_eq(count(hl, "B1", "BE"), 1);
-	ck_assert_int_eq(count(hl, "B1", "NL"), 0);
-	struct hotlist_list_info info;
-	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
-	ck_assert_str_eq(info.name, "l");
-	ck_assert_uint_eq(info.entries, 2); /* B1/BE, B2 */
-	ck_assert_int_eq(hotlist_list_info(hl, 1, &info), HOTLIST_ENOENT);
-	/* a replace supersedes pending edits */
-	ck_assert_int_eq(hotlist_replace(hl, "l", &base[2], 1, NULL), 0);
-	ck_assert_int_eq(count(hl, "B1", NULL), 0);
-	ck_assert_int_eq(count(hl, "B2", NULL), 1);
-	/* bad puts change nothing */
-	struct hotlist_entry bad = { .plate = "!!", .category = "x" };
-	ck_assert_int_eq(hotlist_put(hl, "l", &bad), HOTLIST_EPLATE);
-	bad.plate = "OK1";
-	bad.country = "Narnia";
-	ck_assert_int_eq(hotlist_put(hl, "l", &bad), HOTLIST_ECOUNTRY);
-	bad.country = NULL;
-	bad.priority = 101;
-	ck_assert_int_eq(hotlist_put(hl, "l", &bad), HOTLIST_EINVAL);
-	ck_assert_int_eq(count(hl, "OK1", NULL), 0);
-	struct hotlist_stats st = { .struct_size = sizeof(st) };
-	hotlist_stats(hl, &st);
-	ck_assert_uint_eq(st.edits, 7);
-	hotlist_destroy(hl, NULL);
-}
-END_TEST
-
-/* Enough edits to pass the fold threshold many times (lowered to 64 here:
- * at the default of 4096 each edit rebuilds up to 4096 pending ones, which
- * takes minutes under ThreadSanitizer); the visible set must be exactly what
- * a plain model says, and the pending edits must have been folded. */
-#define TEST_EDITS_FOLD 64
-
-START_TEST(many_edits_fold)
-{
-	struct hotlist *hl = engine(0);
-	hotlist__snap_set_edits_fold(&hl->snap, TEST_EDITS_FOLD);
-	enum { N = 2000 };
-	static char present[N];
-	char plate[16];
-	memset(present, 0, sizeof(present));
-	unsigned x = 12345;
-	for (int i = 0; i < 5000; i++) {
-		x = x * 1103515245u + 12345u;
-		int k = (int)((x >> 8) % N);
-		snprintf(plate, sizeof(plate), "E%05d", k);
-		if ((x >> 4) & 3) {
-			struct hotlist_entry e = { .plate = plate, .category = "c" };
-			ck_assert_int_eq(hotlist_put(hl, "edits", &e), 0);
-			present[k] = 1;
-		} else {
-			int rc = hotlist_remove(hl, "edits", plate, NULL);
-			ck_assert_int_eq(rc, present[k] ? 1 : HOTLIST_ENOENT);
-			present[k] = 0;
-		}
-	}
-	uint64_t want = 0;
-	for (int k = 0; k < N; k++) {
-		snprintf(plate, sizeof(plate), "E%05d", k);
-		ck_assert_int_eq(count(hl, plate, NULL), present[k]);
-		want += (uint64_t)present[k];
-	}
-	struct hotlist_list_info info;
-	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
-	ck_assert_uint_eq(info.entries, want);
-	ck_assert_uint_le(info.pending_edits, TEST_EDITS_FOLD + 1);
-	hotlist_destroy(hl, NULL);
-}
-END_TEST
-
-START_TEST(replace_policy)
-{
-	struct hotlist *hl = engine(0);
-	struct hotlist_entry good = { .plate = "G1", .category = "c" };
-	ck_assert_int_eq(hotlist_replace(hl, "l", &good, 1, NULL), 0);
-	enum { N = 200 };
-	static struct hotlist_entry e[N];
-	static char plates[N][8];
-	for (int i = 0; i < N; i++) {
-		snprintf(plates[i], sizeof(plates[i]), "P%d", i);
-		e[i] = (struct hotlist_entry){ .plate = plates[i], .category = "c" };
-	}
-	e[10].plate = ""; /* bad plate */
-	e[20].country = "XX"; /* bad country */
-	e[30].plate = e[31].plate; /* duplicate row: merged */
-	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	/* 2 bad rows of 200 = 1 %: allowed */
-	ck_assert_int_eq(hotlist_replace(hl, "l", e, N, &rep), 0);
-	ck_assert_uint_eq(rep.rows, N);
-	ck_assert_uint_eq(rep.rejected, 2);
-	ck_assert_uint_eq(rep.duplicates, 1);
-	ck_assert_uint_eq(rep.loaded, N - 3);
-	ck_assert_uint_eq(rep.n_errors, 2);
-	ck_assert_uint_eq(rep.errors[0].line, 11);
-	ck_assert_int_eq(rep.errors[0].code, HOTLIST_EPLATE);
-	ck_assert_uint_eq(rep.errors[1].line, 21);
-	ck_assert_int_eq(rep.errors[1].code, HOTLIST_ECOUNTRY);
-	ck_assert_int_eq(count(hl, "P0", NULL), 1);
-	ck_assert_int_eq(count(hl, "G1", NULL), 0);
-	/* 3 bad of 200: refused, the live list stays */
-	e[40].plate = "-/-"; /* only separators ("????" is now a wildcard pattern) */
-	ck_assert_int_eq(hotlist_replace(hl, "l", e, N, &rep), HOTLIST_EBADROWS);
-	ck_assert_uint_eq(rep.rejected, 3);
-	ck_assert_uint_eq(rep.loaded, 0);
-	ck_assert_int_eq(count(hl, "P0", NULL), 1);
-	/* nothing good: refused */
-	struct hotlist_entry allbad[2] = { { .plate = "" }, { .plate = NULL } };
-	ck_assert_int_eq(hotlist_replace(hl, "l", allbad, 2, &rep), HOTLIST_EEMPTY);
-	ck_assert_int_eq(count(hl, "P0", NULL), 1);
-	/* n == 0 empties the list on purpose */
-	ck_assert_int_eq(hotlist_replace(hl, "l", NULL, 0, NULL), 0);
-	ck_assert_int_eq(count(hl, "P0", NULL), 0);
-	struct hotlist_stats st = { .struct_size = sizeof(st) };
-	hotlist_stats(hl, &st);
-	ck_assert_uint_eq(st.reloads, 3);
-	ck_assert_uint_eq(st.reload_failures, 2);
-	hotlist_destroy(hl, NULL);
-}
-END_TEST
-
-START_TEST(list_limits_and_drop)
-{
-	struct hotlist *hl = engine(0);
-	struct hotlist_entry e = { .plate = "D1" };
-	char name[80];
-	for (int i = 0; i < HOTLIST_LISTS_MAX; i++) {
-		snprintf(name, sizeof(name), "list-%d", i);
-		ck_assert_int_eq(hotlist_replace(hl, name, &e, 1, NULL), 0);
-	}
-	ck_assert_int_eq(hotlist_replace(hl, "one-too-many", &e, 1, NULL), HOTLIST_ENOSPC);
-	ck_assert_int_eq(count(hl, "D1", NULL), HOTLIST_LISTS_MAX);
-	ck_assert_int_eq(hotlist_drop_list(hl, "list-3"), 0);
-	ck_assert_int_eq(hotlist_drop_list(hl, "list-3"), HOTLIST_ENOENT);
-	ck_assert_int_eq(count(hl, "D1", NULL), HOTLIST_LISTS_MAX - 1);
-	struct hotlist_list_info info;
-	ck_assert_int_eq(hotlist_list_info(hl, 3, &info), 0);
-	ck_assert_str_eq(info.name, "list-4"); /* creation order kept */
-	memset(name, 'n', sizeof(name));
-	name[HOTLIST_NAME_MAX + 1] = '\0';
-	ck_assert_int_eq(hotlist_replace(hl, name, &e, 1, NULL), HOTLIST_ENOSPC);
-	ck_assert_int_eq(hotlist_replace(hl, "", &e, 1, NULL), HOTLIST_EINVAL);
-	ck_assert_int_eq(hotlist_replace(hl, NULL, &e, 1, NULL), HOTLIST_EINVAL);
-	hotlist_destroy(hl, NULL);
-}
-END_TEST
-
 static struct hotlist *cb_engine;
 static int cb_rc;
 
@@ -498,51 +311,6 @@ START_TEST(writer_from_callback_refused)
 }
 END_TEST
 
-static void count_only(const struct hotlist_hit *h, void *user)
-{
-	(void)h;
-	(*(int *)user)++;
-}
-
-/* The batch API answers exactly as the single-read API, for every chunk
- * boundary and with bad reads mixed in. */
-START_TEST(batch_equals_single)
-{
-	struct hotlist *hl = engine(0);
-	enum { N = 300, R = 1000 };
-	static char plates[N][12], rplates[R][12];
-	static struct hotlist_entry e[N];
-	static struct hotlist_read r[R];
-	for (int i = 0; i < N; i++) {
-		snprintf(plates[i], sizeof(plates[i]), "HB%03d", i * 3);
-		e[i] = (struct hotlist_entry){ .plate = plates[i], .country = i % 2 ? "NL" : NULL };
-	}
-	ck_assert_int_eq(hotlist_replace(hl, "a", e, N / 2, NULL), 0);
-	ck_assert_int_eq(hotlist_replace(hl, "b", e + N / 3, N / 2, NULL), 0);
-	struct hotlist_entry p = { .plate = "HB003", .category = "put" };
-	ck_assert_int_eq(hotlist_put(hl, "c", &p), 0);
-	int single = 0;
-	for (int i = 0; i < R; i++) {
-		snprintf(rplates[i], sizeof(rplates[i]), i % 97 == 5 ? "?" : "HB%03d", i);
-		r[i] = (struct hotlist_read){ .plate = rplates[i], .country = i % 5 ? "NL" : "BE" };
-		int n = 0;
-		int rc = hotlist_match(hl, &r[i], count_only, &n);
-		if (rc >= 0)
-			single += n;
-	}
-	ck_assert_int_gt(single, 100);
-	for (size_t chunk = 1; chunk <= R; chunk = chunk * 3 + 1) {
-		int batch = 0, ret = 0;
-		for (size_t i = 0; i < R; i += chunk)
-			ret += hotlist_match_batch(hl, r + i, R - i < chunk ? R - i : chunk,
-						   count_only, &batch);
-		ck_assert_int_eq(batch, single);
-		ck_assert_int_eq(ret, single);
-	}
-	hotlist_destroy(hl, NULL);
-}
-END_TEST
-
 START_TEST(stats_counts)
 {
 	struct hotlist *hl = engine(0);
@@ -562,10 +330,6 @@ START_TEST(stats_counts)
 	ck_assert_uint_eq(st.inline_latency.count, 5);
 	ck_assert_uint_gt(st.inline_latency.max_ns, 0);
 	ck_assert_uint_le(st.inline_latency.p50_ns, st.inline_latency.p99_ns);
-	/* an older caller's smaller struct is left alone */
-	struct hotlist_stats small = { .struct_size = 16, .reads = 77 };
-	hotlist_stats(hl, &small);
-	ck_assert_uint_eq(small.reads, 77);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -1041,7 +805,7 @@ START_TEST(stuck_reader_bounds_memory)
 	struct hotlist_entry st1 = { .plate = "STUCK1", .category = "c" };
 	ck_assert_int_eq(hotlist_replace(k.hl, "stuck", &st1, 1, NULL), 0);
 	ck_assert_int_eq(hotlist_replace(k.hl, "big", k.sets[1], N, NULL), 0);
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(k.hl, 1, &info), 0);
 	uint64_t version_bytes = info.memory_bytes, rss0 = rss_bytes();
 
@@ -1106,13 +870,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, priority_order_across_lists);
 	tcase_add_test(tc, validity_window);
 	tcase_add_test(tc, suppression);
-	tcase_add_test(tc, put_remove_edits);
-	tcase_add_test(tc, many_edits_fold);
 	tcase_add_test(tc, stuck_reader_bounds_memory);
-	tcase_add_test(tc, replace_policy);
-	tcase_add_test(tc, list_limits_and_drop);
 	tcase_add_test(tc, writer_from_callback_refused);
-	tcase_add_test(tc, batch_equals_single);
 	tcase_add_test(tc, stats_counts);
 	tcase_add_test(tc, async_block);
 	tcase_add_test(tc, async_refuse);

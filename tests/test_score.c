@@ -300,7 +300,7 @@ START_TEST(options_struct_versions)
 	o.struct_size = offsetof(struct hotlist_list_options, min_score);
 	o.min_score = 7; /* beyond its struct: never read */
 	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert_uint_ge(info.min_score, HOTLIST_MIN_SCORE_DEFAULT);
 	/* smaller still: refused */
@@ -368,7 +368,7 @@ START_TEST(estimate_in_info_and_report)
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	ck_assert_int_eq(hotlist_replace(hl, "l", e, n, &rep), 0);
 	ck_assert(rep.innocent_hits_per_1000 < 0); /* exact only: not estimated */
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert(info.innocent_alerts_per_1000 < 0);
 	set_policy(hl, 0, 1, 0, false); /* policy off: every hit alerts */

@@ -22,6 +22,7 @@ import sys
 # each other.
 LAYERS = {
     "common.h": 0,  # macros: likely/unlikely, cache line, HL_DEBUG_ASSERT
+    "abi.h": 1,  # versioned public structs (docs/ABI.md)
     "alloc.h": 1,  # allocator front end
     "clock.h": 1,  # clocks and random seeds
     "normalise.h": 1,  # plate text, countries, struct hl_key

@@ -174,7 +174,7 @@ int hl_cli_list_name_from_path(const char *path, char *name)
 
 uint64_t hl_cli_list_version(struct hotlist *hl, const char *name)
 {
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 
 	for (size_t i = 0; hotlist_list_info(hl, i, &info) == 0; i++)
 		if (strcmp(info.name, name) == 0)

@@ -37,7 +37,7 @@ static void check_row_error(const struct hotlist_row_error *err, void *user)
 static int check_estimate(const char *path, struct hotlist_config *cfg,
 			  const struct hotlist_list_options *o)
 {
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	struct hotlist *hl = NULL;
 	int rc;
 

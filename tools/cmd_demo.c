@@ -489,7 +489,7 @@ static void announce_urgent(struct demo *d)
 /* "national v3  local v1  urgent v2" */
 static void list_versions(struct hotlist *hl, char *buf, size_t cap)
 {
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -630,7 +630,7 @@ static void summary_urgent(const struct demo *d)
 
 static void summary_lists(struct hotlist *hl)
 {
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	char idx[32], mem[32];
 
 	for (size_t i = 0; hotlist_list_info(hl, i, &info) == 0; i++) {

@@ -19,10 +19,11 @@ int main(void)
 {
 	S(read);
 	F(read, plate), F(read, country), F(read, camera), F(read, ts_us), F(read, opaque);
-	F(read, candidates), F(read, n_candidates);
+	F(read, candidates), F(read, n_candidates), F(read, struct_size);
 	S(entry);
 	F(entry, plate), F(entry, country), F(entry, category), F(entry, reference);
-	F(entry, priority), F(entry, valid_from_us), F(entry, expires_us), F(entry, covert);
+	F(entry, priority), F(entry, struct_size), F(entry, valid_from_us), F(entry, expires_us),
+		F(entry, covert);
 	S(hit);
 	F(hit, read), F(hit, read_plate), F(hit, read_country), F(hit, list);
 	F(hit, list_version), F(hit, plate), F(hit, entry_plate), F(hit, country);
@@ -50,7 +51,7 @@ int main(void)
 	F(list_options, repair), F(list_options, min_score), F(list_options, weak_hits);
 	F(list_options, target_alerts_per_1000);
 	S(list_info);
-	F(list_info, name), F(list_info, version), F(list_info, entries);
+	F(list_info, struct_size), F(list_info, name), F(list_info, version), F(list_info, entries);
 	F(list_info, pending_edits), F(list_info, index_bytes), F(list_info, memory_bytes);
 	F(list_info, updated_us), F(list_info, innocent_hits_per_1000);
 	F(list_info, innocent_alerts_per_1000), F(list_info, mode_alerts_per_1000);

@@ -78,6 +78,7 @@ class _Read(Structure):
         ("opaque", c_void_p),
         ("candidates", POINTER(c_char_p)),
         ("n_candidates", c_uint),
+        ("struct_size", c_uint),
     ]
 
 
@@ -88,6 +89,7 @@ class _Entry(Structure):
         ("category", c_char_p),
         ("reference", c_char_p),
         ("priority", c_uint),
+        ("struct_size", c_uint),
         ("valid_from_us", c_int64),
         ("expires_us", c_int64),
         ("covert", c_bool),
@@ -178,6 +180,7 @@ class _ListOptions(Structure):
 
 class _ListInfo(Structure):
     _fields_ = [
+        ("struct_size", c_size_t),
         ("name", c_char * (NAME_MAX + 1)),
         ("version", c_uint64),
         ("entries", c_uint64),
@@ -249,7 +252,7 @@ def _load() -> ctypes.CDLL:
         "hotlist_version_string": (c_char_p, []),
         "hotlist_strerror": (c_char_p, [c_int]),
         "hotlist_err_name": (c_char_p, [c_int]),
-        "hotlist_config_init": (None, [P(_Config)]),
+        "hotlist_config_init_size": (None, [P(_Config), c_size_t]),
         "hotlist_create": (c_int, [P(c_void_p), P(_Config)]),
         "hotlist_destroy": (None, [c_void_p, P(c_uint64)]),
         "hotlist_replace": (c_int, [c_void_p, c_char_p, P(_Entry), c_size_t, P(_LoadReport)]),
@@ -257,12 +260,12 @@ def _load() -> ctypes.CDLL:
         "hotlist_put": (c_int, [c_void_p, c_char_p, P(_Entry)]),
         "hotlist_remove": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p]),
         "hotlist_drop_list": (c_int, [c_void_p, c_char_p]),
-        "hotlist_list_options_init": (None, [P(_ListOptions)]),
+        "hotlist_list_options_init_size": (None, [P(_ListOptions), c_size_t]),
         "hotlist_set_list_options": (c_int, [c_void_p, c_char_p, P(_ListOptions)]),
         "hotlist_list_info": (c_int, [c_void_p, c_size_t, P(_ListInfo)]),
         "hotlist_match": (c_int, [c_void_p, P(_Read), _HitFn, c_void_p]),
         "hotlist_match_batch": (c_int, [c_void_p, P(_Read), c_size_t, _HitFn, c_void_p]),
-        "hotlist_stats": (None, [c_void_p, P(_Stats)]),
+        "hotlist_stats": (c_int, [c_void_p, P(_Stats)]),
         "hotlist_normalise_plate": (c_int, [c_char_p, c_char_p]),
         "hotlist_normalise_country": (c_int, [c_char_p, c_char_p]),
     }
@@ -324,6 +327,7 @@ class Entry:
     covert: bool = False
 
     def _fill(self, e: _Entry) -> None:
+        e.struct_size = ctypes.sizeof(_Entry)
         e.plate = _b(self.plate)
         e.country = _b(self.country)
         e.category = _b(self.category)
@@ -531,6 +535,7 @@ def _c_reads(reads: Sequence[Read]):
     keep = []
     for i, r in enumerate(reads):
         c = arr[i]
+        c.struct_size = ctypes.sizeof(_Read)
         c.plate = _b(r.plate)
         c.country = _b(r.country)
         c.camera = _b(r.camera)
@@ -562,7 +567,7 @@ class Engine:
         latency_histogram: bool = True,
     ) -> None:
         cfg = _Config()
-        _lib.hotlist_config_init(ctypes.byref(cfg))
+        _lib.hotlist_config_init_size(ctypes.byref(cfg), ctypes.sizeof(_Config))
         cfg.workers = 0
         cfg.suppress_window_us = int(suppress_window_s * 1_000_000)
         if max_bad_fraction is not None:
@@ -653,7 +658,7 @@ class Engine:
         min_score: alert threshold of fuzzy hits, 0..100 (0: every hit,
         unscored); None: automatic (the library's default)."""
         o = _ListOptions()
-        _lib.hotlist_list_options_init(ctypes.byref(o))
+        _lib.hotlist_list_options_init_size(ctypes.byref(o), ctypes.sizeof(_ListOptions))
         o.ocr_substitutions = ocr_substitutions
         o.indels = indels
         o.ocr_classes = _b(ocr_classes)
@@ -669,7 +674,7 @@ class Engine:
 
     def lists(self) -> List[ListInfo]:
         out = []
-        info = _ListInfo()
+        info = _ListInfo(struct_size=ctypes.sizeof(_ListInfo))
         i = 0
         while _lib.hotlist_list_info(self._handle(), i, ctypes.byref(info)) == 0:
             out.append(
@@ -725,7 +730,7 @@ class Engine:
     # -- statistics
     def stats(self) -> Stats:
         s = _Stats(struct_size=ctypes.sizeof(_Stats))
-        _lib.hotlist_stats(self._handle(), ctypes.byref(s))
+        _check(_lib.hotlist_stats(self._handle(), ctypes.byref(s)), "stats")
 
         def lat(x: _Latency) -> Latency:
             return Latency(*(getattr(x, f) for f, _ in _Latency._fields_))

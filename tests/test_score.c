@@ -408,7 +408,7 @@ START_TEST(estimate_leaves_the_plate_out)
 	}
 	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
 	set_policy(hl, 0, 1, 0, false);
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert(info.innocent_hits_per_1000 >= 0);
 	ck_assert(info.innocent_hits_per_1000 <= 30.5);

@@ -49,6 +49,7 @@ struct hl_list {
 	/* writer-only */
 	struct hl_op *ops;
 	size_t n_ops, cap_ops;
+	size_t n_edits; /* puts and removes in ops (set before publication) */
 };
 
 /* Everything a match sees: the lists, in creation order. Replaced as a whole

@@ -44,8 +44,7 @@ int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info 
 		snprintf(out->name, sizeof(out->name), "%s", l->name);
 		out->version = l->version;
 		out->entries = l->entries;
-		out->pending_edits =
-			(l->adds ? l->adds->n_meta : 0) + (l->hides ? l->hides->n_meta : 0);
+		out->pending_edits = l->n_edits;
 		out->index_bytes = hotlist__table_bytes(l->base->index);
 		out->memory_bytes = l->base->bytes + (l->adds ? l->adds->bytes : 0) +
 				    (l->hides ? l->hides->bytes : 0) + sizeof(*l) +

@@ -145,9 +145,9 @@ START_TEST(sweep_every_operation)
 	});
 	unlink(path);
 	ck_assert_int_eq(hl_test_hits(hl, "C3", NULL), 1);
-	/* A put that folds the edits into a new base (threshold lowered to 2:
-	 * the second put below has 4 pending operations). */
-	hotlist__snap_set_edits_fold(&hl->snap, 2);
+	/* A put that folds the edits into a new base (threshold lowered to 1:
+	 * the second put below makes 2 pending edits). */
+	hotlist__snap_set_edits_fold(&hl->snap, 1);
 	struct hotlist_entry f1 = { .plate = "F1" }, f2 = { .plate = "F2" };
 	ck_assert_int_eq(hotlist_put(hl, "l", &f1), 0);
 	SWEEP(points, hotlist_put(hl, "l", &f2), {

@@ -394,6 +394,37 @@ START_TEST(many_edits_fold)
 }
 END_TEST
 
+/* pending_edits counts puts and removes, one each, and the fold comes after
+ * the threshold's number of them (a put was counted twice: its hide of the
+ * entry it updates and its add). Threshold lowered to 32 as above. */
+START_TEST(pending_edits_counts_each_edit_once)
+{
+	struct hotlist *hl = engine(0);
+	hotlist__snap_set_edits_fold(&hl->snap, 32);
+	char plate[16];
+	struct hotlist_list_info info;
+	for (int i = 0; i < 30; i++) {
+		snprintf(plate, sizeof(plate), "PE%03d", i);
+		struct hotlist_entry e = { .plate = plate, .category = "c" };
+		ck_assert_int_eq(hotlist_put(hl, "pe", &e), 0);
+	}
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.pending_edits, 30);
+	ck_assert_int_eq(hotlist_remove(hl, "pe", "PE000", NULL), 1);
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.pending_edits, 30); /* the put of PE000 dropped, a hide added */
+	for (int i = 30; i < 33; i++) {
+		snprintf(plate, sizeof(plate), "PE%03d", i);
+		struct hotlist_entry e = { .plate = plate, .category = "c" };
+		ck_assert_int_eq(hotlist_put(hl, "pe", &e), 0);
+	}
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.pending_edits, 0); /* 33 > 32: folded */
+	ck_assert_uint_eq(info.entries, 32);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 START_TEST(replace_policy)
 {
 	struct hotlist *hl = engine(0);
@@ -908,6 +939,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, suppression);
 	tcase_add_test(tc, put_remove_edits);
 	tcase_add_test(tc, many_edits_fold);
+	tcase_add_test(tc, pending_edits_counts_each_edit_once);
 	tcase_add_test(tc, replace_policy);
 	tcase_add_test(tc, list_limits_and_drop);
 	tcase_add_test(tc, writer_from_callback_refused);

@@ -66,7 +66,8 @@ HOTLIST_API const char *hotlist_version_string(void);
 	XX(ECOUNTRY, -10002, "country is not an ISO 3166-1 alpha-2 code")                     \
 	XX(EBADFILE, -10003, "not a hot-list file (no header, no plate column, or not text)") \
 	XX(EBADROWS, -10004, "too many bad rows; the live list was kept")                     \
-	XX(EEMPTY, -10005, "no valid entries; the live list was kept")
+	XX(EEMPTY, -10005, "no valid entries; the live list was kept")                        \
+	XX(ETHREAD, -10006, "cannot start a worker thread (system thread or memory limit)")
 
 enum hotlist_error {
 #define HOTLIST_XX_(name, value, msg) HOTLIST_##name = (value),
@@ -87,6 +88,7 @@ HOTLIST_API const char *hotlist_err_name(int err);
 #define HOTLIST_LISTS_MAX 64 /* lists per engine */
 #define HOTLIST_PRIORITY_MAX 100 /* 0 is the highest priority */
 #define HOTLIST_CANDIDATES_MAX 16 /* OCR candidates of a read tried; more are ignored */
+#define HOTLIST_WORKERS_MAX 256 /* worker threads per engine (hotlist_config.workers) */
 
 /** A pluggable allocator. alloc returns memory aligned to align (a power of two), or NULL. */
 struct hotlist_allocator {
@@ -182,7 +184,8 @@ typedef void (*hotlist_hit_fn)(const struct hotlist_hit *hit, void *user);
 
 struct hotlist_config {
 	size_t struct_size; /* sizeof(struct hotlist_config), set by hotlist_config_init */
-	unsigned workers; /* worker threads for hotlist_submit(); 0 = none */
+	unsigned workers; /* worker threads for hotlist_submit(); 0 = none, at most
+			     HOTLIST_WORKERS_MAX */
 	size_t queue_capacity; /* reads that may wait, over all workers */
 	enum hotlist_backpressure backpressure;
 	hotlist_hit_fn on_hit; /* callback for the asynchronous path */
@@ -206,8 +209,9 @@ struct hotlist;
  * Create an engine.
  * @param out receives the engine; untouched on error.
  * @param cfg configuration, or NULL for defaults. Copied.
- * @return 0, HOTLIST_EINVAL (bad config), HOTLIST_ENOMEM, or a negative errno if a
- *         worker thread cannot be started.
+ * @return 0, HOTLIST_EINVAL (bad config), HOTLIST_ENOMEM, HOTLIST_ETHREAD (a worker
+ *         thread cannot be started: pthread_create failed, e.g. EAGAIN at the
+ *         process's thread limit; nothing is left running).
  * Threads: control. Ordering: the engine starts with no lists.
  * Ownership: the caller owns *out and frees it with hotlist_destroy().
  */

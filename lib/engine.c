@@ -30,9 +30,8 @@
 #define HL_DEFAULT_SUPPRESS_US (5 * 60 * INT64_C(1000000))
 /* See load.c: above 1 % bad rows a file is taken as broken. */
 #define HL_DEFAULT_MAX_BAD 0.01
-/* Worker threads and queue slots are bounded to catch configuration
- * mistakes (a queue item is ~180 bytes). */
-#define HL_WORKERS_MAX 256u
+/* Queue slots are bounded to catch configuration mistakes (a queue item is
+ * ~180 bytes); worker threads by HOTLIST_WORKERS_MAX (hotlist.h). */
 #define HL_QUEUE_MAX (1u << 24)
 
 void hotlist_config_init(struct hotlist_config *cfg)
@@ -51,7 +50,7 @@ static int check_config(const struct hotlist_config *c)
 {
 	if (c->struct_size != sizeof(*c))
 		return HOTLIST_EINVAL;
-	if (c->workers > HL_WORKERS_MAX || c->queue_capacity > HL_QUEUE_MAX)
+	if (c->workers > HOTLIST_WORKERS_MAX || c->queue_capacity > HL_QUEUE_MAX)
 		return HOTLIST_EINVAL;
 	if (c->workers && (!c->on_hit || c->queue_capacity < c->workers))
 		return HOTLIST_EINVAL;

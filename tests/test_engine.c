@@ -12,6 +12,8 @@
 #include "snapshot.h" /* hotlist__snap_set_edits_fold */
 
 #include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +24,21 @@
 #include <time.h>
 
 #define MAX_SEEN 64
+
+/* pthread_create, interposed: the n-th call from now fails with EAGAIN when
+ * fail_thread_in is set to n (the library is linked statically into this
+ * program, so its calls come here). Otherwise the next definition (libc's,
+ * or a sanitizer's interceptor) does the work. */
+static atomic_int fail_thread_in;
+
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	if (atomic_load(&fail_thread_in) > 0 && atomic_fetch_sub(&fail_thread_in, 1) == 1)
+		return EAGAIN;
+	create_fn real = (create_fn)(uintptr_t)dlsym(RTLD_NEXT, "pthread_create");
+	return real(t, attr, fn, arg);
+}
 
 /* What the callbacks saw. */
 struct seen {
@@ -421,6 +438,37 @@ START_TEST(pending_edits_counts_each_edit_once)
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert_uint_eq(info.pending_edits, 0); /* 33 > 32: folded */
 	ck_assert_uint_eq(info.entries, 32);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* A worker that cannot start is HOTLIST_ETHREAD, not -EAGAIN (which is
+ * HOTLIST_EAGAIN, "queue full, read refused"); nothing is left running. */
+static void no_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+}
+
+START_TEST(worker_start_failure_is_ethread)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 3;
+	cfg.queue_capacity = 16;
+	cfg.on_hit = no_hit;
+	struct hotlist *hl = (struct hotlist *)&cfg;
+	atomic_store(&fail_thread_in, 2); /* the second worker fails */
+	int rc = hotlist_create(&hl, &cfg);
+	atomic_store(&fail_thread_in, 0);
+	ck_assert_int_ne(rc, HOTLIST_EAGAIN);
+	ck_assert_int_eq(rc, HOTLIST_ETHREAD);
+	ck_assert_ptr_eq(hl, (struct hotlist *)&cfg);
+	ck_assert_str_eq(hotlist_err_name(rc), "HOTLIST_ETHREAD");
+	cfg.workers = HOTLIST_WORKERS_MAX + 1;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
+	cfg.workers = 2;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -940,6 +988,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, put_remove_edits);
 	tcase_add_test(tc, many_edits_fold);
 	tcase_add_test(tc, pending_edits_counts_each_edit_once);
+	tcase_add_test(tc, worker_start_failure_is_ethread);
 	tcase_add_test(tc, replace_policy);
 	tcase_add_test(tc, list_limits_and_drop);
 	tcase_add_test(tc, writer_from_callback_refused);

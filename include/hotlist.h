@@ -243,7 +243,12 @@ HOTLIST_API int hotlist_shutdown(struct hotlist *hl, uint64_t *pending);
  * freed. Calling it from a hit callback (for any engine) is a bug the
  * library reports on stderr and aborts on: it would wait for a grace period
  * inside a read-side section, and free its own engine under its caller.
- * Blocks for one RCU grace period. NULL is fine.
+ * Blocks until every reclamation callback queued so far in the process has
+ * run (liburcu's rcu_barrier(): its queue is shared by every engine), which
+ * takes at least one grace period: destroy waits for every hotlist_match*()
+ * in progress on any thread and any engine of the process, including a hit
+ * callback of another engine that blocks, and for the freeing of the
+ * replaced versions of every engine. NULL is fine.
  */
 HOTLIST_API void hotlist_destroy(struct hotlist *hl, uint64_t *pending);
 

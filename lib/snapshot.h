@@ -75,7 +75,9 @@ struct hl_snap {
 /* ---- snapshot.c ---- */
 /* An empty state allocated with a. 0 or HOTLIST_ENOMEM. Control. */
 int hotlist__snap_init(struct hl_snap *s, const struct hotlist_allocator *a);
-/* Free the state and every list; waits for pending reclamation. Control. */
+/* Free the state and every list. Waits for every call_rcu() callback of
+ * the process (urcu_bp_barrier: all engines share the queue), so for every
+ * read-side section in progress on any engine. Control. */
 void hotlist__snap_fini(struct hl_snap *s);
 /* Read side: enter returns the current state, valid until exit. Never
  * blocks. Nesting is allowed. */

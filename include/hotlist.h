@@ -404,9 +404,12 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  * @return the number of callbacks made (>= 0), HOTLIST_EPLATE or
  *         HOTLIST_ECOUNTRY (the read is counted as bad and not matched).
  * @pre hl, read, read->plate and on_hit are not NULL (checked only in debug builds).
- * Threads: any, concurrently; no registration needed. Never blocks, takes no
- * lock, allocates nothing (suppression is lock-free). Wait-free but for the
- * callbacks.
+ * Threads: any, concurrently; no registration needed. Wait-free but for the
+ * callbacks: never blocks, takes no lock, allocates nothing (suppression is
+ * lock-free) — except on a thread's first call to any hotlist_match*() of
+ * any engine, which registers the thread with liburcu-bp: that takes
+ * liburcu's registry lock and may map memory. A thread that must not block
+ * even once calls hotlist_thread_prepare() first.
  * Ordering: sees, for each list, one published version.
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
  * not hit.
@@ -423,6 +426,16 @@ HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *rea
  */
 HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, size_t n,
 				    hotlist_hit_fn on_hit, void *user);
+
+/**
+ * Prepare the calling thread for matching: do now what a thread's first
+ * hotlist_match*() would do (register it with liburcu-bp, which takes a lock
+ * and may map memory, and set up the library's thread-local state), so that
+ * every later match on it never blocks and allocates nothing. Optional and
+ * idempotent; per thread, for every engine of the process.
+ * Threads: any (a no-op on a thread that has matched before). Ordering: none.
+ */
+HOTLIST_API void hotlist_thread_prepare(void);
 
 /**
  * Queue a read for the worker threads, which match it and call cfg.on_hit.

@@ -177,6 +177,14 @@ int hotlist_flush(struct hotlist *hl)
 	return hotlist__ingest_flush(hl->ing);
 }
 
+void hotlist_thread_prepare(void)
+{
+	hotlist__snap_thread_prepare();
+	/* touch the read path's thread-locals (allocated lazily in a
+	 * dlopen()ed library) */
+	(void)*(volatile unsigned *)&hotlist__in_callback;
+}
+
 static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 {
 	struct hotlist_list_info info;

@@ -83,6 +83,10 @@ void hotlist__snap_fini(struct hl_snap *s);
  * blocks. Nesting is allowed. */
 const struct hl_state *hotlist__snap_enter(struct hl_snap *s);
 void hotlist__snap_exit(void);
+/* Register the calling thread as a reader now (enter does it on a thread's
+ * first call): takes liburcu's registry lock, may map memory. Any thread,
+ * not inside a read-side section. */
+void hotlist__snap_thread_prepare(void);
 int hotlist__snap_drop(struct hl_snap *s, const char *name);
 
 /* ---- snapshot_list.c ---- */

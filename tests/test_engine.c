@@ -8,6 +8,11 @@
 #include "hotlist.h"
 #include "testutil.h"
 
+/* liburcu-bp's per-thread reader pointer (URCU_TLS(urcu_bp_reader)): NULL
+ * until the thread is registered. Only this test looks at it. */
+#define _LGPL_SOURCE
+#include <urcu/urcu-bp.h>
+
 #include "engine.h" /* struct hotlist: hl->snap */
 #include "snapshot.h" /* hotlist__snap_set_edits_fold */
 
@@ -469,6 +474,47 @@ START_TEST(worker_start_failure_is_ethread)
 	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
 	cfg.workers = 2;
 	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* A thread's first match registers it with urcu-bp (a lock, maybe an mmap);
+ * hotlist_thread_prepare() does it up front, so that the match does not. */
+struct prep {
+	struct hotlist *hl;
+	int prepare;
+	int before, after_prepare, after_match;
+};
+
+static void *prep_thread(void *arg)
+{
+	struct prep *p = arg;
+	p->before = URCU_TLS(urcu_bp_reader) != NULL;
+	if (p->prepare)
+		hotlist_thread_prepare();
+	p->after_prepare = URCU_TLS(urcu_bp_reader) != NULL;
+	struct hotlist_read r = { .plate = "TP1" };
+	ck_assert_int_eq(hotlist_match(p->hl, &r, record, &(struct seen){ 0 }), 1);
+	p->after_match = URCU_TLS(urcu_bp_reader) != NULL;
+	return NULL;
+}
+
+START_TEST(thread_prepare_registers_up_front)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e = { .plate = "TP1" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	for (int prepare = 0; prepare < 2; prepare++) {
+		struct prep p = { .hl = hl, .prepare = prepare };
+		pthread_t t;
+		ck_assert_int_eq(pthread_create(&t, NULL, prep_thread, &p), 0);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		ck_assert_int_eq(p.before, 0);
+		ck_assert_int_eq(p.after_prepare, prepare); /* registered by prepare... */
+		ck_assert_int_eq(p.after_match, 1); /* ...or else by the first match */
+	}
+	hotlist_thread_prepare(); /* idempotent */
+	hotlist_thread_prepare();
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -989,6 +1035,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, many_edits_fold);
 	tcase_add_test(tc, pending_edits_counts_each_edit_once);
 	tcase_add_test(tc, worker_start_failure_is_ethread);
+	tcase_add_test(tc, thread_prepare_registers_up_front);
 	tcase_add_test(tc, replace_policy);
 	tcase_add_test(tc, list_limits_and_drop);
 	tcase_add_test(tc, writer_from_callback_refused);

@@ -22,7 +22,8 @@
  * known columns are copied into HL_CSV_FIELD_MAX-byte scratch buffers; the
  * others are only stepped over. A parse makes two allocations, the parser
  * state (about 2.5 KiB) and the buffer (HL_CSV_LINE_MAX + HL_CSV_CHUNK),
- * whatever the file holds.
+ * whatever the file holds, both from the caller's allocator (the engine's
+ * for a load).
  *
  * Phases:
  *   prefix  nothing is parsed before the first HL_CSV_PREFIX bytes (or the
@@ -76,6 +77,7 @@
  */
 #include "csv.h"
 
+#include "alloc.h"
 #include "common.h"
 #include "csvtok.h"
 
@@ -101,6 +103,8 @@
 /* Bytes per read(): large enough that syscalls and the memmove of the carried
  * record cost nothing next to the parse, small enough to stay in L2. */
 #define HL_CSV_CHUNK (256 * 1024)
+/* The read buffer: a carried record plus one read. */
+#define HL_CSV_BUF (HL_CSV_LINE_MAX + HL_CSV_CHUNK)
 /* Priority of a row whose priority field is empty: the middle of 0..100. */
 #define HL_CSV_PRIORITY_DEFAULT 50
 /* Bytes of a bad value quoted in a reason (the reason has 96 bytes). */
@@ -690,6 +694,7 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 			   hl_csv_bad_fn bad, void *ctx)
 {
 	static const unsigned char none[1];
+	const struct hotlist_allocator *a = hotlist__default_allocator();
 	const unsigned char *s = buf ? (const unsigned char *)buf : none;
 	struct source src = { .fd = -1, .mem = s, .len = len, .piece = piece };
 	unsigned char *rbuf = NULL;
@@ -699,7 +704,7 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 
 	if (!buf && len > 0)
 		return HOTLIST_EINVAL;
-	p = malloc(sizeof(*p));
+	p = hotlist__alloc(a, sizeof(*p), HL_CACHE_LINE);
 	if (!p)
 		return HOTLIST_ENOMEM;
 	csv_init(p, row, bad, ctx);
@@ -711,15 +716,16 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 		if (rc == 0 && p->phase == PH_HEADER)
 			rc = HOTLIST_EBADFILE;
 	} else {
-		rbuf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
+		rbuf = hotlist__alloc(a, HL_CSV_BUF, HL_CACHE_LINE);
 		rc = rbuf ? drive(p, &src, rbuf) : HOTLIST_ENOMEM;
 	}
-	free(rbuf);
-	free(p);
+	hotlist__free(a, rbuf, HL_CSV_BUF);
+	hotlist__free(a, p, sizeof(*p));
 	return rc;
 }
 
-int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx)
+int hotlist__csv_parse_with(const struct hotlist_allocator *a, const char *path, hl_csv_row_fn row,
+			    hl_csv_bad_fn bad, void *ctx)
 {
 	struct source src = { .fd = -1 };
 	struct csv *p;
@@ -728,21 +734,28 @@ int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, v
 
 	if (!path)
 		return HOTLIST_EINVAL;
+	if (!a)
+		a = hotlist__default_allocator();
 	src.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (src.fd < 0)
 		return HOTLIST_EIO;
-	p = malloc(sizeof(*p));
-	buf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
+	p = hotlist__alloc(a, sizeof(*p), HL_CACHE_LINE);
+	buf = hotlist__alloc(a, HL_CSV_BUF, HL_CACHE_LINE);
 	if (!p || !buf) {
 		rc = HOTLIST_ENOMEM;
 	} else {
 		csv_init(p, row, bad, ctx);
 		rc = drive(p, &src, buf);
 	}
-	free(buf);
-	free(p);
+	hotlist__free(a, buf, HL_CSV_BUF);
+	hotlist__free(a, p, sizeof(*p));
 	close(src.fd);
 	return rc;
+}
+
+int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx)
+{
+	return hotlist__csv_parse_with(NULL, path, row, bad, ctx);
 }
 
 /* ---- Dates ------------------------------------------------------------------------- */

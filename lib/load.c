@@ -196,7 +196,7 @@ int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 	struct load_ctx c;
 	memset(&c, 0, sizeof(c));
 	hotlist__builder_init(&c.b, hl->a);
-	rc = hotlist__csv_parse(path, csv_row, csv_bad, &c);
+	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)
 		rc = finish_load(hl, list, &c, t0, 1);
 	else

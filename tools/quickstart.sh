@@ -86,6 +86,7 @@ test)
     format_check
     log "module layers"
     python3 "$ROOT/tools/check_layers.py" "$ROOT"
+    python3 "$ROOT/tools/check_alloc.py" "$ROOT"
     long=()
     [ "${HOTLIST_LONG_TESTS:-0}" = 1 ] && long=(-DHOTLIST_LONG_TESTS=ON)
     log "build: warnings as errors (build-ci/)"

@@ -52,21 +52,22 @@ HOTLIST_API const char *hotlist_version_string(void);
  * Error codes. One code space: negative errno values where one exists, own
  * codes from -10000 down. XX(name, value, message).
  */
-#define HOTLIST_ERRNO_MAP(XX)                                                                 \
-	XX(EINVAL, -22, "invalid argument")                                                   \
-	XX(ENOMEM, -12, "out of memory")                                                      \
-	XX(ENOENT, -2, "no such list or entry")                                               \
-	XX(EIO, -5, "input/output error")                                                     \
-	XX(EAGAIN, -11, "queue full, read refused")                                           \
-	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                      \
-	XX(EDEADLK, -35, "writer function called from a hit callback")                        \
-	XX(ENOTSUP, -95, "not configured (no worker threads for the asynchronous path)")      \
-	XX(ESHUTDOWN, -108, "engine is shutting down")                                        \
-	XX(EPLATE, -10001, "plate is empty, too long, or has characters no plate has")        \
-	XX(ECOUNTRY, -10002, "country is not an ISO 3166-1 alpha-2 code")                     \
-	XX(EBADFILE, -10003, "not a hot-list file (no header, no plate column, or not text)") \
-	XX(EBADROWS, -10004, "too many bad rows; the live list was kept")                     \
-	XX(EEMPTY, -10005, "no valid entries; the live list was kept")                        \
+#define HOTLIST_ERRNO_MAP(XX)                                                                   \
+	XX(EINVAL, -22, "invalid argument")                                                     \
+	XX(ENOMEM, -12, "out of memory")                                                        \
+	XX(ENOENT, -2, "no such list or entry")                                                 \
+	XX(EIO, -5, "input/output error")                                                       \
+	XX(EAGAIN, -11, "queue full, read refused")                                             \
+	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                        \
+	XX(EDEADLK, -35, "writer function called from a hit callback")                          \
+	XX(ENOTSUP, -95, "not configured (no worker threads for the asynchronous path)")        \
+	XX(ESHUTDOWN, -108, "engine is shutting down")                                          \
+	XX(EPLATE, -10001, "plate is empty, too long, or has characters no plate has")          \
+	XX(ECOUNTRY, -10002, "country is not an ISO 3166-1 alpha-2 code")                       \
+	XX(EBADFILE, -10003,                                                                    \
+	   "not a hot-list file (not a regular file, no header, no plate column, or not text)") \
+	XX(EBADROWS, -10004, "too many bad rows; the live list was kept")                       \
+	XX(EEMPTY, -10005, "no valid entries; the live list was kept")                          \
 	XX(ETHREAD, -10006, "cannot start a worker thread (system thread or memory limit)")
 
 enum hotlist_error {

@@ -126,14 +126,35 @@ static void match_on_hit(const struct hotlist_hit *h, void *user)
 	struct match_ctx *m = user;
 
 	m->hits++;
+	/* a hit that cannot be written is lost: the stream stops at the first
+	 * (match_stream), rather than go on dropping every later one */
 	if (hl_cli_print_hit(stdout, h) && !m->output_errors++)
-		hl_cli_err("cannot write a hit to stdout");
+		hl_cli_err("cannot write a hit to stdout (%s): stopping", strerror(errno));
+}
+
+/* why, with every byte that is not printable ASCII as \xNN: a message may
+ * quote read text (a parse error), which must not reach a terminal or a
+ * log as control characters (forged lines, escape sequences). */
+static void escape_text(const char *why, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)why; *p && o + 5 < cap; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
 }
 
 static void bad_line(struct match_ctx *m, uint64_t lineno, const char *why)
 {
+	char safe[4 * (HL_READ_ERR_CAP + 64)];
+
 	m->bad++;
-	hl_cli_err("%s:%" PRIu64 ": %s", m->reads_path, lineno, why);
+	escape_text(why, safe, sizeof(safe));
+	hl_cli_err("%s:%" PRIu64 ": %s", m->reads_path, lineno, safe);
 }
 
 /*
@@ -191,7 +212,6 @@ static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64
 		.candidates = rec->n_candidates ? cands : NULL,
 		.n_candidates = rec->n_candidates,
 	};
-	char why[HL_READ_ERR_CAP + HOTLIST_RAW_PLATE_MAX];
 	int rc;
 
 	for (unsigned i = 0; i < rec->n_candidates && i < HL_READ_CANDIDATES_MAX; i++)
@@ -199,11 +219,10 @@ static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64
 	rc = hotlist_match(m->hl, &read, match_on_hit, m);
 
 	m->reads += rc >= 0;
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "plate '%s' country '%s': %s", rec->plate, rec->country,
-			 hotlist_strerror(rc));
-		bad_line(m, lineno, why);
-	}
+	/* the read's text is not printed (docs/SECURITY.md): the line number
+	 * finds it */
+	if (rc < 0)
+		bad_line(m, lineno, hotlist_strerror(rc));
 }
 
 /* The read loop: to end of input. 0, or 1 on a read error. */
@@ -232,8 +251,10 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 		rc = parse_read(m, line, len, r->lineno);
 		if (rc < 0)
 			return 1;
-		for (int i = 0; i < rc; i++)
+		for (int i = 0; i < rc && !m->output_errors; i++)
 			match_one(m, &m->recs[i], r->lineno);
+		if (m->output_errors)
+			return 1;
 	}
 }
 

@@ -103,29 +103,43 @@ static int check_name(const char *list)
 	return 0;
 }
 
-/* Build and publish what c collected, under the policy. */
-static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t t0,
-		       int from_file)
+/* The policy over what c collected, the build included: duplicates merged,
+ * the per-plate bound applied (its overflow counted as bad rows), so that
+ * hotlist_check_csv and a load give one verdict and one report. *base gets
+ * the built list (its owner frees it with a), or NULL on error. */
+static int build_checked(struct load_ctx *c, double max_bad, int from_file,
+			 const struct hotlist_allocator *a, struct hl_base **base)
 {
-	struct hl_base *base = NULL;
 	uint64_t overflow = 0;
-	int rc = c->fatal ? c->fatal : verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
+	int rc = c->fatal ? c->fatal : verdict(&c->rep, max_bad, from_file);
+	*base = NULL;
 	if (!rc)
-		rc = hotlist__builder_finish(&c->b, hotlist__seed(0), &base, &c->rep.duplicates,
+		rc = hotlist__builder_finish(&c->b, hotlist__seed(0), base, &c->rep.duplicates,
 					     &overflow);
 	if (!rc && overflow) {
 		/* entries past the per-plate bound count as bad rows */
 		c->rep.rejected += overflow - 1;
 		report_error(c, 0, HOTLIST_ENOSPC,
 			     "too many entries for one plate; extra rows dropped");
-		rc = verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
-		if (rc)
-			hotlist__base_put(base, hl->a);
+		rc = verdict(&c->rep, max_bad, from_file);
 	}
-	if (!rc) {
-		c->rep.loaded = base->n_meta; /* base belongs to the list once published */
+	if (rc) {
+		hotlist__base_put(*base, a);
+		*base = NULL;
+		return rc;
+	}
+	c->rep.loaded = (*base)->n_meta;
+	return 0;
+}
+
+/* Build and publish what c collected, under the policy. */
+static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t t0,
+		       int from_file)
+{
+	struct hl_base *base = NULL;
+	int rc = build_checked(c, hl->cfg.max_bad_fraction, from_file, hl->a, &base);
+	if (!rc) /* base belongs to the list once published */
 		rc = hotlist__snap_replace(&hl->snap, list, base, &c->rep.list_version);
-	}
 	int64_t us = (int64_t)((hotlist__now_ns() - t0) / 1000);
 	c->rep.duration_us = us;
 	if (rc) {
@@ -236,9 +250,14 @@ int hotlist_check_csv(const char *path, double max_bad_fraction, struct hotlist_
 	hotlist__builder_init(&k.c.b, hotlist__default_allocator());
 	/* csv_row's first argument is the load_ctx at the start of check_ctx */
 	int rc = hotlist__csv_parse(path, csv_row, check_bad, &k);
-	if (!rc)
-		rc = k.c.fatal ? k.c.fatal : verdict(&k.c.rep, max_bad_fraction, 1);
-	k.c.rep.loaded = rc ? 0 : k.c.rep.rows - k.c.rep.rejected;
+	if (!rc) {
+		/* the very build a load makes, then thrown away */
+		struct hl_base *base = NULL;
+		rc = build_checked(&k.c, max_bad_fraction, 1, hotlist__default_allocator(), &base);
+		hotlist__base_put(base, hotlist__default_allocator());
+	}
+	if (rc)
+		k.c.rep.loaded = 0;
 	k.c.rep.duration_us = (int64_t)((hotlist__now_ns() - t0) / 1000);
 	hotlist__builder_fini(&k.c.b);
 	copy_report(report, &k.c.rep);

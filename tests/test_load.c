@@ -152,6 +152,49 @@ START_TEST(check_lists_every_bad_row)
 }
 END_TEST
 
+/* check_csv runs the build's own validation: duplicates merged and the
+ * per-plate bound (1024 entries) applied, so its verdict and counts are a
+ * load's. Before, it approved a file the load refused and reported every
+ * row that parsed as loaded. */
+static void check_equals_load(const char *csv, size_t len, int want)
+{
+	const char *path = temp_file(csv, len);
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_load_report chk = { .struct_size = sizeof(chk) };
+	struct hotlist_load_report ld = { .struct_size = sizeof(ld) };
+	int rc_load = hotlist_load_csv(hl, "l", path, &ld);
+	int rc_check = hotlist_check_csv(path, 0.01, &chk, NULL, NULL);
+	ck_assert_int_eq(rc_load, want);
+	ck_assert_int_eq(rc_check, rc_load);
+	ck_assert_uint_eq(chk.rows, ld.rows);
+	ck_assert_uint_eq(chk.loaded, ld.loaded);
+	ck_assert_uint_eq(chk.rejected, ld.rejected);
+	ck_assert_uint_eq(chk.duplicates, ld.duplicates);
+	ck_assert_uint_eq(chk.n_errors, ld.n_errors);
+	unlink(path);
+	hotlist_destroy(hl, NULL);
+}
+
+START_TEST(check_equals_load_verdict)
+{
+	size_t cap = 1 << 17, len = 0;
+	char *csv = malloc(cap);
+	ck_assert_ptr_nonnull(csv);
+	/* 1100 entries of one plate (distinct references): 76 over the bound,
+	 * 6.9 % bad rows: refused */
+	len = (size_t)snprintf(csv, cap, "plate,reference\n");
+	for (int i = 0; i < 1100; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "SAME1,ref%d\n", i);
+	check_equals_load(csv, len, HOTLIST_EBADROWS);
+	/* 300 rows, 100 of them repeats: 200 entries loaded, 100 duplicates */
+	len = (size_t)snprintf(csv, cap, "plate,reference\n");
+	for (int i = 0; i < 300; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "DUP%03d,r\n", i % 200);
+	check_equals_load(csv, len, 0);
+	free(csv);
+}
+END_TEST
+
 /* The real Dutch registrations, when ../shared/data is beside the checkout:
  * every one loads, and every one is found as printed and as normalised. */
 START_TEST(real_dutch_plates)
@@ -195,6 +238,7 @@ int main(void)
 	tcase_add_test(tc, bad_rows_reported_with_lines);
 	tcase_add_test(tc, refused_files_keep_live_list);
 	tcase_add_test(tc, check_lists_every_bad_row);
+	tcase_add_test(tc, check_equals_load_verdict);
 	tcase_add_test(tc, real_dutch_plates);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);

@@ -68,7 +68,9 @@ HOTLIST_API const char *hotlist_version_string(void);
 	   "not a hot-list file (not a regular file, no header, no plate column, or not text)") \
 	XX(EBADROWS, -10004, "too many bad rows; the live list was kept")                       \
 	XX(EEMPTY, -10005, "no valid entries; the live list was kept")                          \
-	XX(ETHREAD, -10006, "cannot start a worker thread (system thread or memory limit)")
+	XX(ETHREAD, -10006, "cannot start a worker thread (system thread or memory limit)")     \
+	XX(ESHRINK, -10007,                                                                     \
+	   "far fewer entries than the live list (cut-short file?); the live list was kept")
 
 enum hotlist_error {
 #define HOTLIST_XX_(name, value, msg) HOTLIST_##name = (value),
@@ -198,10 +200,13 @@ struct hotlist_config {
 	const struct hotlist_allocator
 		*allocator; /* NULL = aligned_alloc()/free() of the process's malloc */
 	bool latency_histogram; /* record read-to-callback latency */
+	double shrink_guard; /* a file load whose entries would be fewer than this share
+				of the live list's is refused (HOTLIST_ESHRINK) unless
+				forced; 0 = off, 0..1 */
 };
 
 /** Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
- *  1 % bad rows, default allocator, latency on. Threads: any. */
+ *  1 % bad rows, default allocator, latency on, shrink guard 0.5. Threads: any. */
 HOTLIST_API void hotlist_config_init(struct hotlist_config *cfg);
 
 struct hotlist;
@@ -274,6 +279,7 @@ struct hotlist_load_report {
 	int64_t duration_us; /* parse + build + publish */
 	unsigned n_errors; /* errors kept below (the first HOTLIST_REPORT_ERRORS) */
 	struct hotlist_row_error errors[HOTLIST_REPORT_ERRORS];
+	uint64_t live_entries; /* entries of the list live when the load was checked */
 };
 
 /** Called for every bad row by hotlist_check_csv(). */
@@ -301,11 +307,34 @@ HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
  * "Hot-list files" for the layout. Same rules as hotlist_replace(), plus
  * HOTLIST_EIO (cannot read), HOTLIST_EBADFILE (not a hot-list file) and
  * HOTLIST_EEMPTY for a file with no good row (a header-only export is taken
- * as broken; empty a list with hotlist_replace(n = 0) or drop it).
+ * as broken; empty a list with hotlist_replace(n = 0) or drop it), and
+ * HOTLIST_ESHRINK (the shrink guard, see hotlist_load_csv_flags()).
  * Threads, Ordering, Ownership: as hotlist_replace(); path is borrowed.
  */
 HOTLIST_API int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 				 struct hotlist_load_report *report);
+
+/** Flags of hotlist_load_csv_flags(). */
+#define HOTLIST_LOAD_FORCE 1u /* skip the shrink guard */
+
+/**
+ * hotlist_load_csv() with flags. The shrink guard: a file whose good
+ * entries are fewer than cfg.shrink_guard times the entries of the list
+ * live now (a file cut short, or caught while being rewritten in place) is
+ * refused with HOTLIST_ESHRINK and the live list kept; the report says
+ * how many the live list had (live_entries) and has the error (line 0,
+ * code HOTLIST_ESHRINK). HOTLIST_LOAD_FORCE loads it anyway. A list that
+ * does not exist yet has 0 live entries, so the guard never refuses a first
+ * load. Write a new list file elsewhere and rename() it into place, so
+ * that a load never sees half of it. hotlist_load_csv() is this with
+ * flags 0. hotlist_replace() has no guard: a program empties or shrinks a
+ * list on purpose.
+ * @return as hotlist_load_csv(), plus HOTLIST_ESHRINK; HOTLIST_EINVAL for an
+ *         unknown flag.
+ * Threads, Ordering, Ownership: as hotlist_load_csv().
+ */
+HOTLIST_API int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *path,
+				       unsigned flags, struct hotlist_load_report *report);
 
 /**
  * Validate a hot-list file without loading it: fills report and calls

@@ -30,6 +30,9 @@
 #define HL_DEFAULT_SUPPRESS_US (5 * 60 * INT64_C(1000000))
 /* See load.c: above 1 % bad rows a file is taken as broken. */
 #define HL_DEFAULT_MAX_BAD 0.01
+/* See load.c: a list file that lost half its entries was far more often cut
+ * short or caught mid-rewrite than halved on purpose. */
+#define HL_DEFAULT_SHRINK_GUARD 0.5
 /* Queue slots are bounded to catch configuration mistakes (a queue item is
  * ~180 bytes); worker threads by HOTLIST_WORKERS_MAX (hotlist.h). */
 #define HL_QUEUE_MAX (1u << 24)
@@ -44,6 +47,7 @@ void hotlist_config_init(struct hotlist_config *cfg)
 	cfg->suppress_window_us = HL_DEFAULT_SUPPRESS_US;
 	cfg->max_bad_fraction = HL_DEFAULT_MAX_BAD;
 	cfg->latency_histogram = true;
+	cfg->shrink_guard = HL_DEFAULT_SHRINK_GUARD;
 }
 
 static int check_config(const struct hotlist_config *c)
@@ -55,6 +59,8 @@ static int check_config(const struct hotlist_config *c)
 	if (c->workers && (!c->on_hit || c->queue_capacity < c->workers))
 		return HOTLIST_EINVAL;
 	if (c->backpressure != HOTLIST_BLOCK && c->backpressure != HOTLIST_REFUSE)
+		return HOTLIST_EINVAL;
+	if (!(c->shrink_guard >= 0 && c->shrink_guard <= 1))
 		return HOTLIST_EINVAL;
 	if (c->suppress_window_us < 0 || !(c->max_bad_fraction >= 0 && c->max_bad_fraction <= 1))
 		return HOTLIST_EINVAL;

@@ -29,6 +29,8 @@
 #include "pattern.h"
 #include "snapshot.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 struct load_ctx {
@@ -132,12 +134,36 @@ static int build_checked(struct load_ctx *c, double max_bad, int from_file,
 	return 0;
 }
 
+/* The shrink guard (hotlist_load_csv_flags): 0, or HOTLIST_ESHRINK when
+ * the new version would keep fewer than cfg.shrink_guard of the entries of
+ * the version live now. Checked against the live version of the moment:
+ * a writer racing on the same list may change it before the publication. */
+static int shrink_guard(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t n)
+{
+	c->rep.live_entries = hotlist__snap_entries(&hl->snap, list);
+	if ((double)n >= hl->cfg.shrink_guard * (double)c->rep.live_entries)
+		return 0;
+	char reason[96];
+	snprintf(reason, sizeof(reason),
+		 "%" PRIu64 " entries would replace %" PRIu64 " live: refused (shrink guard)", n,
+		 c->rep.live_entries);
+	if (c->rep.n_errors < HOTLIST_REPORT_ERRORS) {
+		struct hotlist_row_error *e = &c->rep.errors[c->rep.n_errors++];
+		*e = (struct hotlist_row_error){ .line = 0, .code = HOTLIST_ESHRINK };
+		snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	}
+	return HOTLIST_ESHRINK;
+}
+
 /* Build and publish what c collected, under the policy. */
 static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t t0,
-		       int from_file)
+		       int from_file, unsigned flags)
 {
 	struct hl_base *base = NULL;
 	int rc = build_checked(c, hl->cfg.max_bad_fraction, from_file, hl->a, &base);
+	if (!rc && from_file && !(flags & HOTLIST_LOAD_FORCE) &&
+	    (rc = shrink_guard(hl, list, c, base->n_meta)) != 0)
+		hotlist__base_put(base, hl->a);
 	if (!rc) /* base belongs to the list once published */
 		rc = hotlist__snap_replace(&hl->snap, list, base, &c->rep.list_version);
 	int64_t us = (int64_t)((hotlist__now_ns() - t0) / 1000);
@@ -192,7 +218,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		else if (rc)
 			report_error(&c, i + 1, rc, reason);
 	}
-	rc = finish_load(hl, list, &c, t0, 0);
+	rc = finish_load(hl, list, &c, t0, 0, 0);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	return rc;
@@ -201,10 +227,16 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 		     struct hotlist_load_report *report)
 {
+	return hotlist_load_csv_flags(hl, list, path, 0, report);
+}
+
+int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *path, unsigned flags,
+			   struct hotlist_load_report *report)
+{
 	int rc = writer_guard(hl, list);
 	if (rc)
 		return rc;
-	if (!path)
+	if (!path || (flags & ~HOTLIST_LOAD_FORCE))
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
@@ -212,7 +244,7 @@ int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 	hotlist__builder_init(&c.b, hl->a);
 	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)
-		rc = finish_load(hl, list, &c, t0, 1);
+		rc = finish_load(hl, list, &c, t0, 1, flags);
 	else
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
 	hotlist__builder_fini(&c.b);

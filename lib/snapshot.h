@@ -109,5 +109,8 @@ int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
 
 /* ---- snapshot_info.c ---- */
 int hotlist__snap_info(struct hl_snap *s, size_t i, struct hotlist_list_info *out);
+/* Entries a match can hit in list `name` now; 0 if there is no such list.
+ * Any thread, wait-free. */
+uint64_t hotlist__snap_entries(struct hl_snap *s, const char *name);
 
 #endif /* HOTLIST_SNAPSHOT_H */

@@ -34,6 +34,15 @@ uint64_t hotlist__snap_count_visible(const struct hl_list *l)
 	return n;
 }
 
+uint64_t hotlist__snap_entries(struct hl_snap *snap, const char *name)
+{
+	const struct hl_state *st = hotlist__snap_enter(snap);
+	int i = hotlist__snap_find(st, name);
+	uint64_t n = i < 0 ? 0 : st->lists[i]->entries;
+	hotlist__snap_exit();
+	return n;
+}
+
 int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info *out)
 {
 	const struct hl_state *st = hotlist__snap_enter(snap);

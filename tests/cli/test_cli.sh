@@ -592,6 +592,35 @@ else
     not_ok "match: reads with CR-only line ends" "$e"
 fi
 
+# A list file cut short while rewritten in place, then reloaded: the shrink
+# guard keeps the live list and says why; --force loads it.
+live2=$tmp/shrink.csv
+fifo2=$tmp/shrink.fifo
+{ echo "plate,category"; for i in $(seq 100 199); do echo "SG-$i,stolen"; done; } > "$live2"
+mkfifo "$fifo2"
+"$bin" match --list "$live2" --reads "$fifo2" > "$tmp/sg.out" 2> "$tmp/sg.err" &
+pid=$!
+exec 4> "$fifo2"
+sg_ok=1
+{
+    wait_for "$tmp/sg.err" "loaded list 'shrink'" || { echo "no first load"; sg_ok=0; }
+    { echo "plate,category"; for i in $(seq 100 129); do echo "SG-$i,stolen"; done; } > "$live2"
+    kill -HUP "$pid"
+    wait_for "$tmp/sg.err" "keeping version" || { echo "cut-short reload not refused"; sg_ok=0; }
+    grep -qF "rename it into place, or use --force" "$tmp/sg.err" || { echo "no advice"; sg_ok=0; }
+    echo '{"camera":"c1","plate":"SG-199"}' >&4
+    wait_for "$tmp/sg.out" '"read":"SG-199"' || { echo "the live list was lost"; sg_ok=0; }
+} > "$tmp/sg.log" 2>&1
+exec 4>&-
+wait "$pid"
+if [ "$sg_ok" -eq 1 ]; then
+    ok "match: a cut-short list file does not replace the live list on reload (shrink guard)"
+else
+    cat "$tmp/sg.err" >> "$tmp/sg.log"
+    not_ok "match: a cut-short list file does not replace the live list on reload (shrink guard)" \
+        "$tmp/sg.log"
+fi
+
 # A list path that is a FIFO is refused at once (it would block the load,
 # and a SIGHUP reload with it the read stream).
 mkfifo "$tmp/list.fifo"

@@ -55,8 +55,10 @@ HOTLIST_API const char *hotlist_version_string(void);
 #define HOTLIST_ERRNO_MAP(XX)                                                                   \
 	XX(EINVAL, -22, "invalid argument")                                                     \
 	XX(ENOMEM, -12, "out of memory")                                                        \
-	XX(ENOENT, -2, "no such list or entry")                                                 \
+	XX(ENOENT, -2, "no such file, list or entry")                                           \
 	XX(EIO, -5, "input/output error")                                                       \
+	XX(EACCES, -13, "permission denied")                                                    \
+	XX(EISDIR, -21, "is a directory")                                                       \
 	XX(EAGAIN, -11, "queue full, read refused")                                             \
 	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                        \
 	XX(EDEADLK, -35, "writer function called from a hit callback")                          \
@@ -123,7 +125,8 @@ struct hotlist_read {
 	void *opaque; /* caller's per-read pointer, handed back in the hit */
 	const char *const *candidates; /* OCR alternatives, best first, or NULL; tried after
 					  plate, the first HOTLIST_CANDIDATES_MAX only; bad
-					  ones (EPLATE) skipped. Not carried by hotlist_submit */
+					  ones (EPLATE) skipped. hotlist_submit copies them
+					  normalised (a bad one as "") */
 	unsigned n_candidates; /* entries in candidates */
 };
 
@@ -168,6 +171,12 @@ struct hotlist_hit {
 	unsigned candidate; /* 0 = read->plate, i = read->candidates[i - 1] */
 	bool repaired; /* matched the read as repaired to its country's layout */
 	int format; /* read->plate fits its country's format: 1 yes, 0 no, -1 unknown */
+	unsigned score; /* 0..100: how likely the read is a misread of this entry rather
+			   than a read of another car (docs/fuzzy.md, "Score"). 100 for
+			   exact, wildcard and unique-repair hits; 0 for fuzzy hits of a
+			   list with the policy off (min_score 0: not computed) */
+	bool weak; /* score below the list's threshold: called back only for a list
+		      with weak_hits set; never true for exact or repair hits */
 };
 
 /**
@@ -175,7 +184,10 @@ struct hotlist_hit {
  * Threads: for hotlist_match*(), the caller's thread; for hotlist_submit(),
  * an engine worker thread. Several may run at once.
  * It must not: block for long (it holds up that worker and delays the
- * freeing of replaced lists); call a writer function (hotlist_replace,
+ * freeing of replaced lists: once 4 replaced versions wait, the next
+ * writer call waits for the callback to return, see hotlist_stats'
+ * reclaim_waits; so a callback must never wait for a writer call of
+ * another thread); call a writer function (hotlist_replace,
  * _load_csv, _put, _remove, _drop_list, _set_list_options), hotlist_shutdown()
  * or hotlist_flush() on a worker: those return HOTLIST_EDEADLK when called
  * from a callback; call hotlist_destroy(): the library aborts with a message.
@@ -279,6 +291,15 @@ struct hotlist_load_report {
 	int64_t duration_us; /* parse + build + publish */
 	unsigned n_errors; /* errors kept below (the first HOTLIST_REPORT_ERRORS) */
 	struct hotlist_row_error errors[HOTLIST_REPORT_ERRORS];
+	/* The loaded list's estimated innocent fuzzy hits and alerts per 1,000
+	 * reads and warning, as hotlist_list_info(); -1, -1, false for an exact-only
+	 * list and for hotlist_check_csv(). */
+	double innocent_hits_per_1000;
+	double innocent_alerts_per_1000;
+	bool alert_rate_warning;
+	/* Of the good rows, at the time of the load (wall clock): */
+	uint64_t expired; /* expires already past: they will never hit */
+	uint64_t not_yet_valid; /* valid_from still to come: they do not hit yet */
 	uint64_t live_entries; /* entries of the list live when the load was checked */
 };
 
@@ -293,7 +314,9 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * @param report may be NULL.
  * @return 0, HOTLIST_EINVAL, HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
- * Threads: writer; blocks other writers for the build, never readers.
+ * Threads: writer; blocks other writers for the build, never readers; waits
+ * for running reads to end when 4 replaced versions already wait (see
+ * hotlist_hit_fn).
  * Ordering: a match that starts after the return sees the new list; a match
  * running meanwhile sees the whole old list or the whole new one.
  * Ownership: entries are borrowed for the call and copied.
@@ -305,7 +328,9 @@ HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
 /**
  * Replace (or create) list `list` from a CSV hot-list file; see README
  * "Hot-list files" for the layout. Same rules as hotlist_replace(), plus
- * HOTLIST_EIO (cannot read), HOTLIST_EBADFILE (not a hot-list file) and
+ * HOTLIST_ENOENT (no such file), HOTLIST_EACCES (not readable),
+ * HOTLIST_EISDIR (a directory), HOTLIST_EIO (any other failure to open or
+ * read), HOTLIST_EBADFILE (not a hot-list file) and
  * HOTLIST_EEMPTY for a file with no good row (a header-only export is taken
  * as broken; empty a list with hotlist_replace(n = 0) or drop it), and
  * HOTLIST_ESHRINK (the shrink guard, see hotlist_load_csv_flags()).
@@ -385,9 +410,30 @@ struct hotlist_list_options {
 				    separated by spaces, a character in one group at most */
 	bool cross_border; /* entries with a country also hit reads of other countries */
 	bool repair; /* also match reads repaired to their country's layout (default true) */
+	/* Fields below: absent from callers built before them (struct_size tells). */
+	unsigned min_score; /* fuzzy hits scoring below are weak. 1..100: that threshold;
+			       HOTLIST_MIN_SCORE_AUTO (default): the lowest threshold, at least
+			       HOTLIST_MIN_SCORE_DEFAULT, at which the list's estimated innocent
+			       alerts stay within target_alerts_per_1000; 0: policy off, every
+			       hit alerts and no score is computed */
+	bool weak_hits; /* also call back weak hits, flagged hit.weak (default false:
+			   they are counted in stats.fuzzy_weak_suppressed only) */
+	double target_alerts_per_1000; /* for HOTLIST_MIN_SCORE_AUTO: innocent reads per
+					  1,000 allowed to alert (default
+					  HOTLIST_TARGET_ALERTS_DEFAULT), > 0 */
 };
 
-/** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on.
+/* Fuzzy-hit policy (docs/fuzzy.md, "Policy"): the lowest automatic threshold,
+ * the automatic one, and the default target of the automatic one. */
+#define HOTLIST_MIN_SCORE_DEFAULT 50
+#define HOTLIST_MIN_SCORE_AUTO 1000
+#define HOTLIST_TARGET_ALERTS_DEFAULT 1.0
+/* hotlist_list_info and the load report warn (alert_rate_warning) when a
+ * list's options would alert on more than this many innocent reads per 1,000. */
+#define HOTLIST_ALERT_RATE_WARN 5.0
+
+/** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on,
+ *  min_score HOTLIST_MIN_SCORE_AUTO, target 1 per 1,000, no weak hits.
  *  A list that never had options set matches exactly only (repair off too), so
  *  that it costs the read path nothing. Threads: any. */
 HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
@@ -397,8 +443,10 @@ HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
  * a new version of the list with its fuzzy indexes built (O(entries) when k
  * or d > 0); later replaces, loads and edits keep the options and rebuild the
  * indexes.
+ * A struct_size from before min_score (a caller built against an older
+ * header) gets the default policy (automatic threshold, no weak hits).
  * @return 0, HOTLIST_EINVAL (NULL, struct_size too small, k or d above 2, bad
- *         classes), HOTLIST_ENOSPC (name too long, too many lists),
+ *         classes, min_score above 100 but not AUTO, target <= 0), HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the index build, never readers.
  * Ordering: a match that starts after the return uses the new options; one
@@ -417,6 +465,19 @@ struct hotlist_list_info {
 	size_t index_bytes; /* the exact-match index */
 	size_t memory_bytes; /* everything the list holds */
 	int64_t updated_us; /* wall-clock time of the last change */
+	/* Fuzzy lists (k or d > 0): innocent reads per 1,000 expected to raise a
+	 * fuzzy hit (hits) and an alert at the list's threshold (alerts),
+	 * estimated when the index was built by matching plates drawn from the
+	 * list's own layouts (docs/fuzzy.md, "Estimated rate"); -1 when not
+	 * estimated (exact-only list, empty list). mode_alerts[k][d]: the same for
+	 * other budgets at the list's threshold, -1 where the index cannot tell
+	 * (d above the index's). min_score: the threshold in force (the
+	 * automatic one resolved), 0 for a list with the policy off. */
+	double innocent_hits_per_1000;
+	double innocent_alerts_per_1000;
+	double mode_alerts_per_1000[3][3];
+	unsigned min_score;
+	bool alert_rate_warning; /* innocent_alerts_per_1000 > HOTLIST_ALERT_RATE_WARN */
 };
 
 /**
@@ -474,10 +535,15 @@ HOTLIST_API void hotlist_thread_prepare(void);
  *         worker's callback; counted); HOTLIST_ESHUTDOWN; HOTLIST_ENOTSUP (no
  *         workers); HOTLIST_EINVAL (NULL plate); HOTLIST_EPLATE (plate longer
  *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
- *         than 7 bytes). Plate and country are checked in full by the worker.
+ *         than 7 bytes); HOTLIST_ENOMEM (the first read with candidates for a
+ *         worker's queue, whose candidate slots, HOTLIST_CANDIDATES_MAX * 17
+ *         bytes per queued read, could not be allocated). Plate and country
+ *         are checked in full by the worker.
  * Threads: any. Blocks in BLOCK mode while the queue is full.
  * Ownership: the read's strings are copied (camera ids are cut at
- * HOTLIST_CAMERA_MAX bytes); opaque is handed back as is.
+ * HOTLIST_CAMERA_MAX bytes; the first HOTLIST_CANDIDATES_MAX candidates
+ * are copied normalised, so the hit's read->candidates are A-Z0-9);
+ * opaque is handed back as is.
  */
 HOTLIST_API int hotlist_submit(struct hotlist *hl, const struct hotlist_read *read);
 
@@ -514,6 +580,19 @@ struct hotlist_stats {
 	size_t index_bytes, memory_bytes;
 	struct hotlist_latency inline_latency; /* entry of hotlist_match*() to callback */
 	struct hotlist_latency async_latency; /* hotlist_submit() to callback */
+	uint64_t fuzzy_weak_suppressed; /* weak fuzzy hits not called back (list policy) */
+	uint64_t fuzzy_weak; /* weak fuzzy hits called back flagged (weak_hits lists) */
+	/* Reclamation. Replaced list versions wait until no read that may see
+	 * them is running. At most 4 that hold a list's contents of their own
+	 * (a replace, a drop, an edit folded into new contents) and 256 in all
+	 * wait at once, per engine; a writer that would retire one more waits
+	 * for the running reads to end (a reader stuck in a hit callback makes
+	 * it wait until it returns). Added in 0.2: fields from here on are
+	 * filled only when struct_size covers them. */
+	uint64_t retired_versions; /* waiting now, of every kind */
+	uint64_t retired_heavy; /* waiting now that hold contents of their own (<= 4) */
+	uint64_t retired_heavy_max; /* the most of those ever waiting at once (<= 4) */
+	uint64_t reclaim_waits; /* writer calls that waited because of the bound */
 };
 
 /**

@@ -18,6 +18,7 @@
 #include "stats.h"
 #include "suppress.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,13 +203,18 @@ static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 	}
 }
 
-void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
+/* The fields of struct hotlist_stats up to async_latency: what every
+ * caller's struct has (older ones end there). */
+#define HL_STATS_V1_SIZE \
+	(offsetof(struct hotlist_stats, async_latency) + sizeof(struct hotlist_latency))
+
+void hotlist_stats(struct hotlist *hl, struct hotlist_stats *user)
 {
-	size_t size = out->struct_size;
-	if (size < sizeof(*out))
-		return; /* an older, smaller struct: nothing filled */
+	size_t size = user->struct_size;
+	if (size < HL_STATS_V1_SIZE)
+		return; /* smaller than any version of the struct: nothing filled */
+	struct hotlist_stats all, *out = &all;
 	memset(out, 0, sizeof(*out));
-	out->struct_size = sizeof(*out);
 	const struct hl_stats *s = hl->stats;
 	out->reads = hotlist__stats_sum(s, HL_C_READS);
 	out->bad_reads = hotlist__stats_sum(s, HL_C_BAD_READS);
@@ -216,6 +222,8 @@ void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 	out->hits_exact = hotlist__stats_sum(s, HL_C_HITS_EXACT);
 	out->suppressed = hotlist__stats_sum(s, HL_C_SUPPRESSED);
 	out->not_valid = hotlist__stats_sum(s, HL_C_NOT_VALID);
+	out->fuzzy_weak_suppressed = hotlist__stats_sum(s, HL_C_WEAK_SUPPRESSED);
+	out->fuzzy_weak = hotlist__stats_sum(s, HL_C_WEAK);
 	out->submitted = hotlist__stats_sum(s, HL_C_SUBMITTED);
 	out->refused = hotlist__stats_sum(s, HL_C_REFUSED);
 	out->pending = hl->ing ? hotlist__ingest_pending(hl->ing) : 0;
@@ -229,4 +237,10 @@ void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 	list_totals(hl, out);
 	hotlist__stats_percentiles(s, HL_H_INLINE, &out->inline_latency);
 	hotlist__stats_percentiles(s, HL_H_ASYNC, &out->async_latency);
+	hotlist__snap_reclaim_stats(&hl->snap, &out->retired_versions, &out->retired_heavy,
+				    &out->retired_heavy_max, &out->reclaim_waits);
+	/* an older caller's struct gets the fields it has */
+	size = size < sizeof(*out) ? size : sizeof(*out);
+	memcpy(user, out, size);
+	user->struct_size = size;
 }

@@ -29,16 +29,38 @@
 #include "pattern.h"
 #include "snapshot.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct load_ctx {
 	struct hl_builder b;
 	struct hotlist_load_report rep; /* always a full one; copied out */
 	int fatal; /* HOTLIST_ENOMEM */
 	int row_refused; /* csv_row refused the row csv_bad reports next */
+	int64_t now_us; /* wall clock at the start: what "expired" is measured against */
 };
+
+/* A good row: count it if it cannot hit now (expired, or not valid yet). */
+static void count_validity(struct load_ctx *c, const struct hotlist_entry *e)
+{
+	if (e->expires_us && e->expires_us <= c->now_us)
+		c->rep.expired++;
+	else if (e->valid_from_us > c->now_us)
+		c->rep.not_yet_valid++;
+}
+
+static void load_ctx_init(struct load_ctx *c, const struct hotlist_allocator *a)
+{
+	memset(c, 0, sizeof(*c));
+	hotlist__builder_init(&c->b, a);
+	c->rep.innocent_hits_per_1000 = c->rep.innocent_alerts_per_1000 = -1;
+	c->now_us = hotlist__wall_us();
+}
 
 static void report_error(struct load_ctx *c, uint64_t line, int code, const char *reason)
 {
@@ -59,6 +81,8 @@ static int csv_row(void *ctx, const struct hotlist_entry *e, uint64_t line, char
 	int rc = hotlist__builder_add(&c->b, e, 0, reason);
 	if (rc == HOTLIST_ENOMEM)
 		c->fatal = rc;
+	if (rc == 0)
+		count_validity(c, e);
 	c->row_refused = rc != 0;
 	return rc;
 }
@@ -88,12 +112,35 @@ static int verdict(const struct hotlist_load_report *r, double max_bad, int from
 	return 0;
 }
 
+/* The loaded list's estimated innocent fuzzy rates (docs/fuzzy.md), as
+ * hotlist_list_info reports them just after the publish. */
+static void report_estimate(struct hotlist *hl, const char *list, struct hotlist_load_report *r)
+{
+	struct hotlist_list_info info;
+	for (size_t i = 0; hotlist__snap_info(&hl->snap, i, &info) == 0; i++) {
+		if (strcmp(info.name, list) == 0) {
+			r->innocent_hits_per_1000 = info.innocent_hits_per_1000;
+			r->innocent_alerts_per_1000 = info.innocent_alerts_per_1000;
+			r->alert_rate_warning = info.alert_rate_warning;
+			return;
+		}
+	}
+}
+
+/* Fill as much of the caller's report as its struct_size says it has: a
+ * caller built against an older, smaller struct (before the fuzzy estimate,
+ * before the validity counts) gets the fields it knows. */
 static void copy_report(struct hotlist_load_report *out, const struct hotlist_load_report *in)
 {
-	if (!out || out->struct_size < sizeof(*out))
-		return; /* an older, smaller report struct: nothing we can fill safely */
-	*out = *in;
-	out->struct_size = sizeof(*out);
+	/* the struct of the first version ended before the fuzzy estimate */
+	const size_t first = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
+	size_t n;
+
+	if (!out || out->struct_size < first)
+		return; /* older still: nothing we can fill safely */
+	n = out->struct_size < sizeof(*out) ? out->struct_size : sizeof(*out);
+	memcpy((char *)out + sizeof(out->struct_size), (const char *)in + sizeof(in->struct_size),
+	       n - sizeof(out->struct_size));
 }
 
 static int check_name(const char *list)
@@ -173,6 +220,7 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
 		return rc;
 	}
+	report_estimate(hl, list, &c->rep);
 	/* relaxed: statistics, read by hotlist_stats with no ordering needs */
 	atomic_fetch_add_explicit(&hl->reloads, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&hl->reload_total_us, us, memory_order_relaxed);
@@ -204,8 +252,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
-	memset(&c, 0, sizeof(c));
-	hotlist__builder_init(&c.b, hl->a);
+	load_ctx_init(&c, hl->a);
 	char reason[96];
 	/* plate + category + reference, ~24 bytes an entry in real lists */
 	if (hotlist__builder_reserve(&c.b, n, n * 24 + 1))
@@ -217,11 +264,40 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 			c.fatal = rc;
 		else if (rc)
 			report_error(&c, i + 1, rc, reason);
+		else
+			count_validity(&c, &entries[i]);
 	}
 	rc = finish_load(hl, list, &c, t0, 0, 0);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	return rc;
+}
+
+/* Bytes of a file sampled to estimate its rows. */
+#define HL_CSV_SAMPLE 65536
+
+/* About how many rows the regular file at path has: its size times the
+ * lines in its first HL_CSV_SAMPLE bytes, a little over. 0 if unknown (not a
+ * regular file: nothing is read from it here; empty; unreadable). Only a
+ * hint, so that the builder's entry array is allocated once at about its
+ * final size instead of doubled and copied as rows come. */
+static size_t estimate_rows(const char *path)
+{
+	char buf[HL_CSV_SAMPLE];
+	struct stat sb;
+	size_t est = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t got = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, buf, sizeof(buf)) : -1;
+	close(fd);
+	if (got > 0) {
+		size_t lines = 1;
+		for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p))); p++)
+			lines++;
+		est = (size_t)((double)sb.st_size * (double)lines / (double)got * 1.02) + 64;
+	}
+	return est;
 }
 
 int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
@@ -240,8 +316,8 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
-	memset(&c, 0, sizeof(c));
-	hotlist__builder_init(&c.b, hl->a);
+	load_ctx_init(&c, hl->a);
+	(void)hotlist__builder_reserve(&c.b, estimate_rows(path), 0); /* a hint: may fail */
 	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)
 		rc = finish_load(hl, list, &c, t0, 1, flags);
@@ -277,9 +353,9 @@ int hotlist_check_csv(const char *path, double max_bad_fraction, struct hotlist_
 	uint64_t t0 = hotlist__now_ns();
 	struct check_ctx k;
 	memset(&k, 0, sizeof(k));
+	load_ctx_init(&k.c, hotlist__default_allocator());
 	k.fn = on_error;
 	k.user = user;
-	hotlist__builder_init(&k.c.b, hotlist__default_allocator());
 	/* csv_row's first argument is the load_ctx at the start of check_ctx */
 	int rc = hotlist__csv_parse(path, csv_row, check_bad, &k);
 	if (!rc) {

@@ -24,7 +24,10 @@ shift || true
 
 PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc-dev
           check libjansson-dev libck-dev clang-format python3
-          python3-pytest groff-base file)
+          python3-pytest groff-base file
+          libnats-dev libmicrohttpd-dev nats-server)
+# The camera tests (docs/cameras.md) play an MQTT camera with mosquitto_pub.
+PACKAGES+=(mosquitto-clients)
 BENCH_PACKAGES=(redis-server gnuplot-nox)
 
 log() { printf '\n== %s\n' "$*"; }
@@ -84,6 +87,8 @@ demo)
 test)
     install_missing "${PACKAGES[@]}"
     format_check
+    log "generated tables match their generators"
+    python3 tools/gen_fold_table.py --check lib/fold_table.h
     log "module layers"
     python3 "$ROOT/tools/check_layers.py" "$ROOT"
     python3 "$ROOT/tools/check_alloc.py" "$ROOT"

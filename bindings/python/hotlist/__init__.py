@@ -116,6 +116,8 @@ class _Hit(Structure):
         ("candidate", c_uint),
         ("repaired", c_bool),
         ("format", c_int),
+        ("score", c_uint),
+        ("weak", c_bool),
     ]
 
 
@@ -134,6 +136,7 @@ class _Config(Structure):
         ("max_bad_fraction", c_double),
         ("allocator", c_void_p),
         ("latency_histogram", c_bool),
+        ("shrink_guard", c_double),
     ]
 
 
@@ -152,6 +155,12 @@ class _LoadReport(Structure):
         ("duration_us", c_int64),
         ("n_errors", c_uint),
         ("errors", _RowError * REPORT_ERRORS),
+        ("innocent_hits_per_1000", c_double),
+        ("innocent_alerts_per_1000", c_double),
+        ("alert_rate_warning", c_bool),
+        ("expired", c_uint64),
+        ("not_yet_valid", c_uint64),
+        ("live_entries", c_uint64),
     ]
 
 
@@ -163,6 +172,9 @@ class _ListOptions(Structure):
         ("ocr_classes", c_char_p),
         ("cross_border", c_bool),
         ("repair", c_bool),
+        ("min_score", c_uint),
+        ("weak_hits", c_bool),
+        ("target_alerts_per_1000", c_double),
     ]
 
 
@@ -175,6 +187,11 @@ class _ListInfo(Structure):
         ("index_bytes", c_size_t),
         ("memory_bytes", c_size_t),
         ("updated_us", c_int64),
+        ("innocent_hits_per_1000", c_double),
+        ("innocent_alerts_per_1000", c_double),
+        ("mode_alerts_per_1000", (c_double * 3) * 3),
+        ("min_score", c_uint),
+        ("alert_rate_warning", c_bool),
     ]
 
 
@@ -214,6 +231,12 @@ class _Stats(Structure):
         ("memory_bytes", c_size_t),
         ("inline_latency", _Latency),
         ("async_latency", _Latency),
+        ("fuzzy_weak_suppressed", c_uint64),
+        ("fuzzy_weak", c_uint64),
+        ("retired_versions", c_uint64),
+        ("retired_heavy", c_uint64),
+        ("retired_heavy_max", c_uint64),
+        ("reclaim_waits", c_uint64),
     ]
 
 
@@ -351,6 +374,8 @@ class Hit:
     candidate: int
     repaired: bool
     format: Optional[bool]
+    score: int = 100  # 0..100, docs/fuzzy.md "Score and alert policy"
+    weak: bool = False  # below the list's threshold (lists with weak_hits)
 
 
 @dataclass
@@ -369,6 +394,8 @@ class LoadReport:
     list_version: int
     duration_us: int
     errors: List[RowError] = field(default_factory=list)
+    expired: int = 0  # good entries already expired at the load: they never hit
+    not_yet_valid: int = 0  # good entries whose valid_from is still to come
 
 
 @dataclass
@@ -380,6 +407,11 @@ class ListInfo:
     index_bytes: int
     memory_bytes: int
     updated_us: int
+    # estimated innocent reads per 1,000 with a fuzzy hit / alerting; -1: none
+    innocent_hits_per_1000: float = -1.0
+    innocent_alerts_per_1000: float = -1.0
+    min_score: int = 0  # the alert threshold in force (0: policy off)
+    alert_rate_warning: bool = False
 
 
 @dataclass
@@ -416,6 +448,12 @@ class Stats:
     memory_bytes: int
     inline_latency: Latency
     async_latency: Latency
+    fuzzy_weak_suppressed: int = 0  # weak fuzzy hits not called back
+    fuzzy_weak: int = 0  # weak fuzzy hits called back flagged
+    retired_versions: int = 0  # replaced list versions waiting for a grace period
+    retired_heavy: int = 0  # of those, holding list contents of their own (bounded)
+    retired_heavy_max: int = 0  # the most of those ever waiting at once
+    reclaim_waits: int = 0  # writer calls that waited because of the bound
 
 
 def _report(r: _LoadReport) -> LoadReport:
@@ -424,7 +462,15 @@ def _report(r: _LoadReport) -> LoadReport:
         for e in r.errors[: min(r.n_errors, REPORT_ERRORS)]
     ]
     return LoadReport(
-        r.rows, r.loaded, r.rejected, r.duplicates, r.list_version, r.duration_us, errs
+        r.rows,
+        r.loaded,
+        r.rejected,
+        r.duplicates,
+        r.list_version,
+        r.duration_us,
+        errs,
+        r.expired,
+        r.not_yet_valid,
     )
 
 
@@ -455,6 +501,8 @@ def _copy_hit(h: _Hit) -> Hit:
         candidate=h.candidate,
         repaired=bool(h.repaired),
         format=fmt,
+        score=h.score,
+        weak=bool(h.weak),
     )
 
 
@@ -599,8 +647,13 @@ class Engine:
         ocr_classes: Optional[str] = None,
         cross_border: bool = False,
         repair: bool = True,
+        min_score: Optional[int] = None,
+        weak_hits: bool = False,
     ) -> None:
-        """Fuzzy and cross-border matching of one list (docs/fuzzy.md)."""
+        """Fuzzy and cross-border matching of one list (docs/fuzzy.md).
+
+        min_score: alert threshold of fuzzy hits, 0..100 (0: every hit,
+        unscored); None: automatic (the library's default)."""
         o = _ListOptions()
         _lib.hotlist_list_options_init(ctypes.byref(o))
         o.ocr_substitutions = ocr_substitutions
@@ -608,6 +661,9 @@ class Engine:
         o.ocr_classes = _b(ocr_classes)
         o.cross_border = cross_border
         o.repair = repair
+        if min_score is not None:
+            o.min_score = min_score
+        o.weak_hits = weak_hits
         _check(
             _lib.hotlist_set_list_options(self._handle(), _b(list_name), ctypes.byref(o)),
             "set_list_options",
@@ -627,6 +683,10 @@ class Engine:
                     info.index_bytes,
                     info.memory_bytes,
                     info.updated_us,
+                    info.innocent_hits_per_1000,
+                    info.innocent_alerts_per_1000,
+                    info.min_score,
+                    bool(info.alert_rate_warning),
                 )
             )
             i += 1

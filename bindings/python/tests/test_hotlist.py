@@ -66,6 +66,7 @@ def test_struct_layout_matches_header():
 def test_load_csv_and_match(eng):
     rep = eng.load_csv("national", CLI / "national.csv")
     assert (rep.rows, rep.loaded, rep.rejected) == (8, 8, 0)
+    assert (rep.expired, rep.not_yet_valid) == (1, 1)  # TX-99-ZB (2020), 99-ZZ-99 (2099)
     assert rep.list_version > 0
     hits = eng.match("g123bd", country="nl", camera="cam-02")
     assert len(hits) == 1
@@ -107,7 +108,7 @@ def test_load_errors_raise_with_report(eng):
     assert e.report.errors[0].reason == "empty plate"
     with pytest.raises(HotlistError) as ei:
         eng.load_csv("gone", CLI / "no-such-file.csv")
-    assert ei.value.name == "HOTLIST_EIO"
+    assert ei.value.name == "HOTLIST_ENOENT"
     # The refused list never went live.
     assert [x.name for x in eng.lists()] == []
 
@@ -202,6 +203,22 @@ def test_fuzzy_and_candidates(eng):
     with pytest.raises(HotlistError) as ei:
         eng.set_list_options("fuzzy", ocr_substitutions=3)
     assert ei.value.name == "HOTLIST_EINVAL"
+
+
+def test_fuzzy_score_and_policy(eng):
+    eng.load_csv("fuzzy", CLI / "fuzzy.csv")
+    eng.set_list_options("fuzzy", ocr_substitutions=1, indels=1)
+    (h,) = eng.match("ABCU123")
+    assert 0 < h.score < 100 and not h.weak
+    (info,) = eng.lists()
+    assert info.min_score >= 50 and info.innocent_hits_per_1000 >= 0
+    (e,) = eng.match("ABC123")
+    assert e.score == 100
+    eng.set_list_options("fuzzy", ocr_substitutions=1, indels=1, min_score=100)
+    assert eng.match("ABCU123") == []
+    eng.set_list_options("fuzzy", ocr_substitutions=1, indels=1, min_score=100, weak_hits=True)
+    (w,) = eng.match("ABCU123")
+    assert w.weak and w.score == h.score
 
 
 def test_stats_and_lists(eng):

@@ -52,23 +52,27 @@ HOTLIST_API const char *hotlist_version_string(void);
  * Error codes. One code space: negative errno values where one exists, own
  * codes from -10000 down. XX(name, value, message).
  */
-#define HOTLIST_ERRNO_MAP(XX)                                                                 \
-	XX(EINVAL, -22, "invalid argument")                                                   \
-	XX(ENOMEM, -12, "out of memory")                                                      \
-	XX(ENOENT, -2, "no such file, list or entry")                                         \
-	XX(EIO, -5, "input/output error")                                                     \
-	XX(EACCES, -13, "permission denied")                                                  \
-	XX(EISDIR, -21, "is a directory")                                                     \
-	XX(EAGAIN, -11, "queue full, read refused")                                           \
-	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                      \
-	XX(EDEADLK, -35, "writer function called from a hit callback")                        \
-	XX(ENOTSUP, -95, "not configured (no worker threads for the asynchronous path)")      \
-	XX(ESHUTDOWN, -108, "engine is shutting down")                                        \
-	XX(EPLATE, -10001, "plate is empty, too long, or has characters no plate has")        \
-	XX(ECOUNTRY, -10002, "country is not an ISO 3166-1 alpha-2 code")                     \
-	XX(EBADFILE, -10003, "not a hot-list file (no header, no plate column, or not text)") \
-	XX(EBADROWS, -10004, "too many bad rows; the live list was kept")                     \
-	XX(EEMPTY, -10005, "no valid entries; the live list was kept")
+#define HOTLIST_ERRNO_MAP(XX)                                                                   \
+	XX(EINVAL, -22, "invalid argument")                                                     \
+	XX(ENOMEM, -12, "out of memory")                                                        \
+	XX(ENOENT, -2, "no such file, list or entry")                                           \
+	XX(EIO, -5, "input/output error")                                                       \
+	XX(EACCES, -13, "permission denied")                                                    \
+	XX(EISDIR, -21, "is a directory")                                                       \
+	XX(EAGAIN, -11, "queue full, read refused")                                             \
+	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                        \
+	XX(EDEADLK, -35, "writer function called from a hit callback")                          \
+	XX(ENOTSUP, -95, "not configured (no worker threads for the asynchronous path)")        \
+	XX(ESHUTDOWN, -108, "engine is shutting down")                                          \
+	XX(EPLATE, -10001, "plate is empty, too long, or has characters no plate has")          \
+	XX(ECOUNTRY, -10002, "country is not an ISO 3166-1 alpha-2 code")                       \
+	XX(EBADFILE, -10003,                                                                    \
+	   "not a hot-list file (not a regular file, no header, no plate column, or not text)") \
+	XX(EBADROWS, -10004, "too many bad rows; the live list was kept")                       \
+	XX(EEMPTY, -10005, "no valid entries; the live list was kept")                          \
+	XX(ETHREAD, -10006, "cannot start a worker thread (system thread or memory limit)")     \
+	XX(ESHRINK, -10007,                                                                     \
+	   "far fewer entries than the live list (cut-short file?); the live list was kept")
 
 enum hotlist_error {
 #define HOTLIST_XX_(name, value, msg) HOTLIST_##name = (value),
@@ -89,6 +93,7 @@ HOTLIST_API const char *hotlist_err_name(int err);
 #define HOTLIST_LISTS_MAX 64 /* lists per engine */
 #define HOTLIST_PRIORITY_MAX 100 /* 0 is the highest priority */
 #define HOTLIST_CANDIDATES_MAX 16 /* OCR candidates of a read tried; more are ignored */
+#define HOTLIST_WORKERS_MAX 256 /* worker threads per engine (hotlist_config.workers) */
 
 /*
  * Versioned structs (docs/ABI.md). Every struct the caller and the library
@@ -221,7 +226,8 @@ typedef void (*hotlist_hit_fn)(const struct hotlist_hit *hit, void *user);
 
 struct hotlist_config {
 	size_t struct_size; /* sizeof(struct hotlist_config), set by hotlist_config_init */
-	unsigned workers; /* worker threads for hotlist_submit(); 0 = none */
+	unsigned workers; /* worker threads for hotlist_submit(); 0 = none, at most
+			     HOTLIST_WORKERS_MAX */
 	size_t queue_capacity; /* reads that may wait, over all workers */
 	enum hotlist_backpressure backpressure;
 	hotlist_hit_fn on_hit; /* callback for the asynchronous path */
@@ -233,12 +239,15 @@ struct hotlist_config {
 	const struct hotlist_allocator
 		*allocator; /* NULL = aligned_alloc()/free() of the process's malloc */
 	bool latency_histogram; /* record read-to-callback latency */
+	double shrink_guard; /* a file load whose entries would be fewer than this share
+				of the live list's is refused (HOTLIST_ESHRINK) unless
+				forced; 0 = off, 0..1 */
 };
 #define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
 /**
  * Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
- * 1 % bad rows, default allocator, latency on. hotlist_config_init() is a
+ * 1 % bad rows, default allocator, latency on, shrink guard 0.5. hotlist_config_init() is a
  * macro passing sizeof(*cfg) to hotlist_config_init_size(), which writes
  * only the fields that fit in size (fields past the library's struct are
  * zeroed; nothing at all below HOTLIST_CONFIG_SIZE_V1) and sets struct_size:
@@ -258,8 +267,9 @@ struct hotlist;
  * @param out receives the engine; untouched on error.
  * @param cfg configuration, or NULL for defaults. Copied. cfg->struct_size must be
  *        >= HOTLIST_CONFIG_SIZE_V1; fields beyond it take hotlist_config_init()'s values.
- * @return 0, HOTLIST_EINVAL (bad config), HOTLIST_ENOMEM, or a negative errno if a
- *         worker thread cannot be started.
+ * @return 0, HOTLIST_EINVAL (bad config), HOTLIST_ENOMEM, HOTLIST_ETHREAD (a worker
+ *         thread cannot be started: pthread_create failed, e.g. EAGAIN at the
+ *         process's thread limit; nothing is left running).
  * Threads: control. Ordering: the engine starts with no lists.
  * Ownership: the caller owns *out and frees it with hotlist_destroy().
  */
@@ -291,7 +301,12 @@ HOTLIST_API int hotlist_shutdown(struct hotlist *hl, uint64_t *pending);
  * freed. Calling it from a hit callback (for any engine) is a bug the
  * library reports on stderr and aborts on: it would wait for a grace period
  * inside a read-side section, and free its own engine under its caller.
- * Blocks for one RCU grace period. NULL is fine.
+ * Blocks until every reclamation callback queued so far in the process has
+ * run (liburcu's rcu_barrier(): its queue is shared by every engine), which
+ * takes at least one grace period: destroy waits for every hotlist_match*()
+ * in progress on any thread and any engine of the process, including a hit
+ * callback of another engine that blocks, and for the freeing of the
+ * replaced versions of every engine. NULL is fine.
  */
 HOTLIST_API void hotlist_destroy(struct hotlist *hl, uint64_t *pending);
 
@@ -325,6 +340,7 @@ struct hotlist_load_report {
 	/* Of the good rows, at the time of the load (wall clock): */
 	uint64_t expired; /* expires already past: they will never hit */
 	uint64_t not_yet_valid; /* valid_from still to come: they do not hit yet */
+	uint64_t live_entries; /* entries of the list live when the load was checked */
 };
 #define HOTLIST_LOAD_REPORT_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_load_report, errors)
 
@@ -360,11 +376,34 @@ HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
  * HOTLIST_EISDIR (a directory), HOTLIST_EIO (any other failure to open or
  * read), HOTLIST_EBADFILE (not a hot-list file) and
  * HOTLIST_EEMPTY for a file with no good row (a header-only export is taken
- * as broken; empty a list with hotlist_replace(n = 0) or drop it).
+ * as broken; empty a list with hotlist_replace(n = 0) or drop it), and
+ * HOTLIST_ESHRINK (the shrink guard, see hotlist_load_csv_flags()).
  * Threads, Ordering, Ownership: as hotlist_replace(); path is borrowed.
  */
 HOTLIST_API int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 				 struct hotlist_load_report *report);
+
+/** Flags of hotlist_load_csv_flags(). */
+#define HOTLIST_LOAD_FORCE 1u /* skip the shrink guard */
+
+/**
+ * hotlist_load_csv() with flags. The shrink guard: a file whose good
+ * entries are fewer than cfg.shrink_guard times the entries of the list
+ * live now (a file cut short, or caught while being rewritten in place) is
+ * refused with HOTLIST_ESHRINK and the live list kept; the report says
+ * how many the live list had (live_entries) and has the error (line 0,
+ * code HOTLIST_ESHRINK). HOTLIST_LOAD_FORCE loads it anyway. A list that
+ * does not exist yet has 0 live entries, so the guard never refuses a first
+ * load. Write a new list file elsewhere and rename() it into place, so
+ * that a load never sees half of it. hotlist_load_csv() is this with
+ * flags 0. hotlist_replace() has no guard: a program empties or shrinks a
+ * list on purpose.
+ * @return as hotlist_load_csv(), plus HOTLIST_ESHRINK; HOTLIST_EINVAL for an
+ *         unknown flag.
+ * Threads, Ordering, Ownership: as hotlist_load_csv().
+ */
+HOTLIST_API int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *path,
+				       unsigned flags, struct hotlist_load_report *report);
 
 /**
  * Validate a hot-list file without loading it: fills report and calls
@@ -510,9 +549,12 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  *         HOTLIST_ECOUNTRY (the read is counted as bad and not matched),
  *         HOTLIST_EINVAL (read->struct_size neither 0 nor >= HOTLIST_READ_SIZE_V1).
  * @pre hl, read, read->plate and on_hit are not NULL (checked only in debug builds).
- * Threads: any, concurrently; no registration needed. Never blocks, takes no
- * lock, allocates nothing (suppression is lock-free). Wait-free but for the
- * callbacks.
+ * Threads: any, concurrently; no registration needed. Wait-free but for the
+ * callbacks: never blocks, takes no lock, allocates nothing (suppression is
+ * lock-free) — except on a thread's first call to any hotlist_match*() of
+ * any engine, which registers the thread with liburcu-bp: that takes
+ * liburcu's registry lock and may map memory. A thread that must not block
+ * even once calls hotlist_thread_prepare() first.
  * Ordering: sees, for each list, one published version.
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
  * not hit. hit->read is this read, as the caller built it.
@@ -531,6 +573,16 @@ HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *rea
  */
 HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, size_t n,
 				    hotlist_hit_fn on_hit, void *user);
+
+/**
+ * Prepare the calling thread for matching: do now what a thread's first
+ * hotlist_match*() would do (register it with liburcu-bp, which takes a lock
+ * and may map memory, and set up the library's thread-local state), so that
+ * every later match on it never blocks and allocates nothing. Optional and
+ * idempotent; per thread, for every engine of the process.
+ * Threads: any (a no-op on a thread that has matched before). Ordering: none.
+ */
+HOTLIST_API void hotlist_thread_prepare(void);
 
 /**
  * Queue a read for the worker threads, which match it and call cfg.on_hit.

@@ -4,9 +4,9 @@
  *
  * Owns: the default struct hotlist_allocator and the three helpers every
  * module allocates through (hotlist__alloc, __zalloc, __free), so a caller's
- * allocator sees every byte the engine keeps. The one exception is csv.c's
- * scratch for one parse (its state and a ~320 KiB read buffer), taken with
- * malloc() and freed before the load returns.
+ * allocator sees every byte the engine takes, a file load's read buffer
+ * included. Nothing else in lib/ calls malloc/free (tools/check_alloc.py,
+ * run by ctest, keeps it so).
  *
  * Default allocator: C11 aligned_alloc() with the size rounded up to a
  * multiple of the alignment (C11 requires it; glibc does not care, others

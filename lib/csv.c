@@ -22,7 +22,8 @@
  * known columns are copied into HL_CSV_FIELD_MAX-byte scratch buffers; the
  * others are only stepped over. A parse makes two allocations, the parser
  * state (about 2.5 KiB) and the buffer (HL_CSV_LINE_MAX + HL_CSV_CHUNK),
- * whatever the file holds.
+ * whatever the file holds, both from the caller's allocator (the engine's
+ * for a load).
  *
  * Phases:
  *   prefix  nothing is parsed before the first HL_CSV_PREFIX bytes (or the
@@ -43,8 +44,11 @@
  * spaces) with '"' is quoted: delimiters, CR and LF inside are data, "" is
  * one quote, spaces after the closing quote are ignored. Unquoted fields are
  * trimmed of spaces, CR and (unless it is the delimiter) tab. A record ends at
- * LF outside quotes, so CRLF and LF both work, as does a last line without
- * LF. A record's line number is the 1-based line its first byte is on.
+ * LF outside quotes, so CRLF and LF both work. A last data line without LF
+ * is reported bad ("file cut short?"): a file caught while being written
+ * ends that way. A record's line number is the 1-based line its first byte
+ * is on. Only regular files are read (a FIFO or device is HOTLIST_EBADFILE,
+ * found without blocking).
  *
  * Rows: a record whose fields are all empty and unquoted is blank and skipped
  * silently. Missing trailing fields are empty; extra fields are ignored. A
@@ -73,6 +77,7 @@
  */
 #include "csv.h"
 
+#include "alloc.h"
 #include "common.h"
 #include "csvtok.h"
 #include "date.h"
@@ -83,6 +88,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -99,6 +105,8 @@
 /* Bytes per read(): large enough that syscalls and the memmove of the carried
  * record cost nothing next to the parse, small enough to stay in L2. */
 #define HL_CSV_CHUNK (256 * 1024)
+/* The read buffer: a carried record plus one read. */
+#define HL_CSV_BUF (HL_CSV_LINE_MAX + HL_CSV_CHUNK)
 /* Priority of a row whose priority field is empty: the middle of 0..100. */
 #define HL_CSV_PRIORITY_DEFAULT 50
 /* Bytes of a bad value quoted in a reason (the reason has 96 bytes). */
@@ -259,6 +267,10 @@ static enum rec parse_record(struct csv *p, const unsigned char *s, const unsign
 		return REC_MORE;
 	if (p->tok.open)
 		hotlist__csvtok_error(&p->tok, "quote not closed at end of file");
+	/* A file being written (rewritten in place, copied, cut short) ends in a
+	 * half row more often than a whole one lacks its LF: not trusted. */
+	if (!p->in_header && p->tok.nonempty)
+		hotlist__csvtok_error(&p->tok, "last line has no line end (file cut short?)");
 	return REC_DONE;
 }
 
@@ -718,6 +730,7 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 			   hl_csv_bad_fn bad, void *ctx)
 {
 	static const unsigned char none[1];
+	const struct hotlist_allocator *a = hotlist__default_allocator();
 	const unsigned char *s = buf ? (const unsigned char *)buf : none;
 	struct source src = { .fd = -1, .mem = s, .len = len, .piece = piece };
 	unsigned char *rbuf = NULL;
@@ -727,7 +740,7 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 
 	if (!buf && len > 0)
 		return HOTLIST_EINVAL;
-	p = malloc(sizeof(*p));
+	p = hotlist__alloc(a, sizeof(*p), HL_CACHE_LINE);
 	if (!p)
 		return HOTLIST_ENOMEM;
 	csv_init(p, row, bad, ctx);
@@ -739,15 +752,16 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 		if (rc == 0 && p->phase == PH_HEADER)
 			rc = HOTLIST_EBADFILE;
 	} else {
-		rbuf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
+		rbuf = hotlist__alloc(a, HL_CSV_BUF, HL_CACHE_LINE);
 		rc = rbuf ? drive(p, &src, rbuf) : HOTLIST_ENOMEM;
 	}
-	free(rbuf);
-	free(p);
+	hotlist__free(a, rbuf, HL_CSV_BUF);
+	hotlist__free(a, p, sizeof(*p));
 	return rc;
 }
 
-int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx)
+int hotlist__csv_parse_with(const struct hotlist_allocator *a, const char *path, hl_csv_row_fn row,
+			    hl_csv_bad_fn bad, void *ctx)
 {
 	struct source src = { .fd = -1 };
 	struct csv *p;
@@ -756,19 +770,37 @@ int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, v
 
 	if (!path)
 		return HOTLIST_EINVAL;
-	src.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!a)
+		a = hotlist__default_allocator();
+	/* O_NONBLOCK: opening a FIFO without a writer would wait for one */
+	src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (src.fd < 0)
 		return io_error(errno);
-	p = malloc(sizeof(*p));
-	buf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
+	struct stat st;
+	int st_rc = fstat(src.fd, &st);
+	if (st_rc != 0 || !S_ISREG(st.st_mode)) {
+		/* a FIFO or a device could block or never end */
+		rc = st_rc != 0		 ? io_error(errno) :
+		     S_ISDIR(st.st_mode) ? HOTLIST_EISDIR :
+					   HOTLIST_EBADFILE;
+		close(src.fd);
+		return rc;
+	}
+	p = hotlist__alloc(a, sizeof(*p), HL_CACHE_LINE);
+	buf = hotlist__alloc(a, HL_CSV_BUF, HL_CACHE_LINE);
 	if (!p || !buf) {
 		rc = HOTLIST_ENOMEM;
 	} else {
 		csv_init(p, row, bad, ctx);
 		rc = drive(p, &src, buf);
 	}
-	free(buf);
-	free(p);
+	hotlist__free(a, buf, HL_CSV_BUF);
+	hotlist__free(a, p, sizeof(*p));
 	close(src.fd);
 	return rc;
+}
+
+int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx)
+{
+	return hotlist__csv_parse_with(NULL, path, row, bad, ctx);
 }

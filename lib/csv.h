@@ -32,6 +32,10 @@ typedef void (*hl_csv_bad_fn)(void *ctx, uint64_t line, int code, const char *re
  * text), HOTLIST_ENOMEM. Bounded memory whatever the file holds.
  */
 int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, void *ctx);
+/* The same, with its two allocations (parser state, read buffer) from a
+ * (NULL: the default allocator). */
+int hotlist__csv_parse_with(const struct hotlist_allocator *a, const char *path, hl_csv_row_fn row,
+			    hl_csv_bad_fn bad, void *ctx);
 /* The same over len bytes in memory, fed to the streaming parser in pieces of
  * `piece` bytes (0 = one piece); the result does not depend on piece. For
  * tests and fuzzing. */

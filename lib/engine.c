@@ -32,9 +32,11 @@
 #define HL_DEFAULT_SUPPRESS_US (5 * 60 * INT64_C(1000000))
 /* See load.c: above 1 % bad rows a file is taken as broken. */
 #define HL_DEFAULT_MAX_BAD 0.01
-/* Worker threads and queue slots are bounded to catch configuration
- * mistakes (a queue item is ~180 bytes). */
-#define HL_WORKERS_MAX 256u
+/* See load.c: a list file that lost half its entries was far more often cut
+ * short or caught mid-rewrite than halved on purpose. */
+#define HL_DEFAULT_SHRINK_GUARD 0.5
+/* Queue slots are bounded to catch configuration mistakes (a queue item is
+ * ~180 bytes); worker threads by HOTLIST_WORKERS_MAX (hotlist.h). */
 #define HL_QUEUE_MAX (1u << 24)
 
 void hotlist_config_init_size(struct hotlist_config *cfg, size_t size)
@@ -55,15 +57,18 @@ void(hotlist_config_init)(struct hotlist_config *cfg)
 	cfg->suppress_window_us = HL_DEFAULT_SUPPRESS_US;
 	cfg->max_bad_fraction = HL_DEFAULT_MAX_BAD;
 	cfg->latency_histogram = true;
+	cfg->shrink_guard = HL_DEFAULT_SHRINK_GUARD;
 }
 
 static int check_config(const struct hotlist_config *c)
 {
-	if (c->workers > HL_WORKERS_MAX || c->queue_capacity > HL_QUEUE_MAX)
+	if (c->workers > HOTLIST_WORKERS_MAX || c->queue_capacity > HL_QUEUE_MAX)
 		return HOTLIST_EINVAL;
 	if (c->workers && (!c->on_hit || c->queue_capacity < c->workers))
 		return HOTLIST_EINVAL;
 	if (c->backpressure != HOTLIST_BLOCK && c->backpressure != HOTLIST_REFUSE)
+		return HOTLIST_EINVAL;
+	if (!(c->shrink_guard >= 0 && c->shrink_guard <= 1))
 		return HOTLIST_EINVAL;
 	if (c->suppress_window_us < 0 || !(c->max_bad_fraction >= 0 && c->max_bad_fraction <= 1))
 		return HOTLIST_EINVAL;
@@ -189,6 +194,14 @@ int hotlist_flush(struct hotlist *hl)
 	if (hotlist__ingest_is_worker())
 		return HOTLIST_EDEADLK;
 	return hotlist__ingest_flush(hl->ing);
+}
+
+void hotlist_thread_prepare(void)
+{
+	hotlist__snap_thread_prepare();
+	/* touch the read path's thread-locals (allocated lazily in a
+	 * dlopen()ed library) */
+	(void)*(volatile unsigned *)&hotlist__in_callback;
 }
 
 static void list_totals(struct hotlist *hl, struct hotlist_stats *out)

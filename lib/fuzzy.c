@@ -69,6 +69,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#define XXH_INLINE_ALL /* the 12-byte XXH3 path, inlined as in table.c */
+#include <xxhash.h>
+
 #define HL_FZ_DIRECT 0x80000000u
 #define HL_FZ_RUN_MASK 0x7fffffffu
 enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
@@ -81,7 +84,9 @@ enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
 #define HL_FZ_QKEYS (1 + HOTLIST_PLATE_MAX + 120 + (HOTLIST_PLATE_MAX + 1) * HL_ALNUM)
 /* A DP cell above every budget: "no alignment". */
 #define HL_FZ_INF 0x7f
-#define HL_FZ_GROUP_SEED 0x243F6A8885A308D3ull /* grouping hash, not the table's */
+/* Salt of the grouping hash's seed: the build's random seed, XORed with
+ * it, so that grouping and the table never hash with one seed. */
+#define HL_FZ_GROUP_SEED 0x243F6A8885A308D3ull
 /* The deletion of a one-character skeleton is the empty string, whose
  * packed key (zero) marks empty table slots; it is stored under this key
  * instead (code 63 in character 0: no plate or pattern packs to it). It is
@@ -382,7 +387,6 @@ static size_t lin_dels(hl_lin v, size_t len, struct hl_key *out)
  */
 #define HL_FZ_PART_KEYS 4096 /* keys per partition: its map and keys fit L2 */
 #define HL_FZ_PARTS_MAX 4096 /* partitions at most: scatter streams stay few */
-#define HL_FZ_GROUP_MUL 0x9E3779B97F4A7C15ull
 
 /* The skeletons of the runs of a base (pattern runs left out). */
 struct runs {
@@ -396,6 +400,7 @@ struct part_build {
 	const struct hotlist_allocator *a;
 	int kind;
 	const struct runs *r;
+	uint64_t seed; /* of the grouping hash */
 	size_t n_keys, n_parts, n_groups;
 	size_t *pstart; /* n_parts + 1 */
 	struct hl_key *keys; /* scattered keys, then the distinct ones */
@@ -456,17 +461,17 @@ static size_t run_keys(const struct runs *r, int kind, size_t i, struct hl_key *
 	return lin_dels(r->sk[i], r->len[i], out);
 }
 
-static uint64_t group_hash(const struct hl_key *k)
+/* Seeded per build (from getrandom, hotlist__seed): with a fixed function
+ * a list crafted so that its skeleton keys collide in the grouping map made
+ * the build quadratic. */
+static uint64_t group_hash(const struct part_build *p, const struct hl_key *k)
 {
-	uint64_t h = (k->lo ^ ((uint64_t)k->hi << 32 | k->hi)) * HL_FZ_GROUP_MUL;
-	h ^= h >> 29;
-	h *= HL_FZ_GROUP_SEED;
-	return h ^ (h >> 32);
+	return XXH3_64bits_withSeed(k, sizeof(k->lo) + sizeof(k->hi), p->seed);
 }
 
 static size_t part_of(const struct part_build *p, const struct hl_key *k)
 {
-	return (size_t)(group_hash(k) >> 40) & (p->n_parts - 1);
+	return (size_t)(group_hash(p, k) >> 40) & (p->n_parts - 1);
 }
 
 /* Passes 1 and 2: count per partition, then scatter. */
@@ -524,7 +529,7 @@ static void group_part(struct part_build *p, size_t q, uint32_t *map, size_t map
 	memset(map, 0, size * sizeof(*map));
 	for (size_t j = s0; j < s1; j++) {
 		const struct hl_key *k = &p->keys[j];
-		size_t s = (size_t)group_hash(k) & (size - 1);
+		size_t s = (size_t)group_hash(p, k) & (size - 1);
 		for (;; s = (s + 1) & (size - 1)) {
 			uint32_t g = map[s];
 			if (!g) {
@@ -623,6 +628,7 @@ static int build_table(struct hl_fuzzy *f, int kind, const struct runs *r, uint6
 	p.a = a;
 	p.kind = kind;
 	p.r = r;
+	p.seed = seed ^ HL_FZ_GROUP_SEED; /* not the table's own seed */
 	int rc = scatter(&p);
 	if (!rc)
 		rc = group_all(&p);

@@ -84,9 +84,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Worker threads per engine: far beyond any core count we target, low
- * enough that a typo (workers = -1) fails instead of starting 4 G threads. */
-#define HL_INGEST_MAX_WORKERS 1024
 /* Reads a worker takes per lock round trip: amortises the mutex over a
  * burst while keeping a batch (5 KiB of items) in L1. */
 #define HL_INGEST_BATCH 32
@@ -293,7 +290,8 @@ static int start_worker(struct hl_queue *q)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	err = pthread_create(&q->thread, NULL, worker_main, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return err ? -err : 0;
+	/* not -err: -EAGAIN would read as HOTLIST_EAGAIN, "queue full" */
+	return err ? HOTLIST_ETHREAD : 0;
 }
 
 /* Stop, drain and join the first n workers; returns the reads waiting. */
@@ -349,7 +347,7 @@ int hotlist__ingest_create(struct hl_ingest **out, unsigned workers, size_t capa
 	unsigned i;
 	int err = 0;
 
-	if (!out || workers == 0 || workers > HL_INGEST_MAX_WORKERS || !fn ||
+	if (!out || workers == 0 || workers > HOTLIST_WORKERS_MAX || !fn ||
 	    (bp != HOTLIST_BLOCK && bp != HOTLIST_REFUSE))
 		return HOTLIST_EINVAL;
 	err = ingest_alloc(&g, workers, capacity, a);

@@ -32,8 +32,9 @@ struct hl_ingest;
  * Start `workers` threads, each with a queue of capacity / workers reads (at
  * least 1). Worker threads block every signal and are named "hotlist-wN".
  * stats (may be NULL) receives HL_C_SUBMITTED, HL_C_REFUSED, HL_C_PROCESSED.
- * @return 0, HOTLIST_EINVAL (workers 0 or > 1024, fn NULL, bp unknown), HOTLIST_ENOMEM,
- *         or the negative errno of a failed pthread_create (nothing left running).
+ * @return 0, HOTLIST_EINVAL (workers 0 or > HOTLIST_WORKERS_MAX, fn NULL, bp unknown),
+ *         HOTLIST_ENOMEM, or HOTLIST_ETHREAD (a pthread_create failed; nothing left
+ *         running).
  * Threads: control. Ownership: stats and a are borrowed and must outlive q.
  */
 int hotlist__ingest_create(struct hl_ingest **out, unsigned workers, size_t capacity,

@@ -31,7 +31,9 @@
 #include "snapshot.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,29 +165,67 @@ static int check_name(const char *list)
 	return 0;
 }
 
-/* Build and publish what c collected, under the policy. */
-static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t t0,
-		       int from_file)
+/* The policy over what c collected, the build included: duplicates merged,
+ * the per-plate bound applied (its overflow counted as bad rows), so that
+ * hotlist_check_csv and a load give one verdict and one report. *base gets
+ * the built list (its owner frees it with a), or NULL on error. */
+static int build_checked(struct load_ctx *c, double max_bad, int from_file,
+			 const struct hotlist_allocator *a, struct hl_base **base)
 {
-	struct hl_base *base = NULL;
 	uint64_t overflow = 0;
-	int rc = c->fatal ? c->fatal : verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
+	int rc = c->fatal ? c->fatal : verdict(&c->rep, max_bad, from_file);
+	*base = NULL;
 	if (!rc)
-		rc = hotlist__builder_finish(&c->b, hotlist__seed(0), &base, &c->rep.duplicates,
+		rc = hotlist__builder_finish(&c->b, hotlist__seed(0), base, &c->rep.duplicates,
 					     &overflow);
 	if (!rc && overflow) {
 		/* entries past the per-plate bound count as bad rows */
 		c->rep.rejected += overflow - 1;
 		report_error(c, 0, HOTLIST_ENOSPC,
 			     "too many entries for one plate; extra rows dropped");
-		rc = verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
-		if (rc)
-			hotlist__base_put(base, hl->a);
+		rc = verdict(&c->rep, max_bad, from_file);
 	}
-	if (!rc) {
-		c->rep.loaded = base->n_meta; /* base belongs to the list once published */
+	if (rc) {
+		hotlist__base_put(*base, a);
+		*base = NULL;
+		return rc;
+	}
+	c->rep.loaded = (*base)->n_meta;
+	return 0;
+}
+
+/* The shrink guard (hotlist_load_csv_flags): 0, or HOTLIST_ESHRINK when
+ * the new version would keep fewer than cfg.shrink_guard of the entries of
+ * the version live now. Checked against the live version of the moment:
+ * a writer racing on the same list may change it before the publication. */
+static int shrink_guard(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t n)
+{
+	c->rep.live_entries = hotlist__snap_entries(&hl->snap, list);
+	if ((double)n >= hl->cfg.shrink_guard * (double)c->rep.live_entries)
+		return 0;
+	char reason[96];
+	snprintf(reason, sizeof(reason),
+		 "%" PRIu64 " entries would replace %" PRIu64 " live: refused (shrink guard)", n,
+		 c->rep.live_entries);
+	if (c->rep.n_errors < HOTLIST_REPORT_ERRORS) {
+		struct hotlist_row_error *e = &c->rep.errors[c->rep.n_errors++];
+		*e = (struct hotlist_row_error){ .line = 0, .code = HOTLIST_ESHRINK };
+		snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	}
+	return HOTLIST_ESHRINK;
+}
+
+/* Build and publish what c collected, under the policy. */
+static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t t0,
+		       int from_file, unsigned flags)
+{
+	struct hl_base *base = NULL;
+	int rc = build_checked(c, hl->cfg.max_bad_fraction, from_file, hl->a, &base);
+	if (!rc && from_file && !(flags & HOTLIST_LOAD_FORCE) &&
+	    (rc = shrink_guard(hl, list, c, base->n_meta)) != 0)
+		hotlist__base_put(base, hl->a);
+	if (!rc) /* base belongs to the list once published */
 		rc = hotlist__snap_replace(&hl->snap, list, base, &c->rep.list_version);
-	}
 	int64_t us = (int64_t)((hotlist__now_ns() - t0) / 1000);
 	c->rep.duration_us = us;
 	if (rc) {
@@ -251,7 +291,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		else
 			count_validity(&c, &entries[i]);
 	}
-	rc = finish_load(hl, list, &c, t0, 0);
+	rc = finish_load(hl, list, &c, t0, 0, 0);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	return rc;
@@ -287,20 +327,26 @@ static size_t estimate_rows(const char *path)
 int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 		     struct hotlist_load_report *report)
 {
+	return hotlist_load_csv_flags(hl, list, path, 0, report);
+}
+
+int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *path, unsigned flags,
+			   struct hotlist_load_report *report)
+{
 	int rc = writer_guard(hl, list);
 	if (!rc)
 		rc = check_report(report);
 	if (rc)
 		return rc;
-	if (!path)
+	if (!path || (flags & ~HOTLIST_LOAD_FORCE))
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
 	load_ctx_init(&c, hl->a);
 	(void)hotlist__builder_reserve(&c.b, estimate_rows(path), 0); /* a hint: may fail */
-	rc = hotlist__csv_parse(path, csv_row, csv_bad, &c);
+	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)
-		rc = finish_load(hl, list, &c, t0, 1);
+		rc = finish_load(hl, list, &c, t0, 1, flags);
 	else
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
 	hotlist__builder_fini(&c.b);
@@ -338,9 +384,14 @@ int hotlist_check_csv(const char *path, double max_bad_fraction, struct hotlist_
 	k.user = user;
 	/* csv_row's first argument is the load_ctx at the start of check_ctx */
 	int rc = hotlist__csv_parse(path, csv_row, check_bad, &k);
-	if (!rc)
-		rc = k.c.fatal ? k.c.fatal : verdict(&k.c.rep, max_bad_fraction, 1);
-	k.c.rep.loaded = rc ? 0 : k.c.rep.rows - k.c.rep.rejected;
+	if (!rc) {
+		/* the very build a load makes, then thrown away */
+		struct hl_base *base = NULL;
+		rc = build_checked(&k.c, max_bad_fraction, 1, hotlist__default_allocator(), &base);
+		hotlist__base_put(base, hotlist__default_allocator());
+	}
+	if (rc)
+		k.c.rep.loaded = 0;
 	k.c.rep.duration_us = (int64_t)((hotlist__now_ns() - t0) / 1000);
 	hotlist__builder_fini(&k.c.b);
 	copy_report(report, &k.c.rep);

@@ -97,6 +97,13 @@ void hotlist__snap_exit(void)
 	urcu_bp_read_unlock();
 }
 
+void hotlist__snap_thread_prepare(void)
+{
+	/* what urcu_bp_read_lock() does on a thread's first call: add the
+	 * thread to the reader registry (registry lock, maybe an mmap) */
+	urcu_bp_register_thread();
+}
+
 /* ---- publication and reclamation ------------------------------------------------ */
 
 /* Free a retired state and its list version, after its grace period. */

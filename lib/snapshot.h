@@ -50,6 +50,7 @@ struct hl_list {
 	/* writer-only */
 	struct hl_op *ops;
 	size_t n_ops, cap_ops;
+	size_t n_edits; /* puts and removes in ops (set before publication) */
 };
 
 /* Everything a match sees: the lists, in creation order. Replaced as a whole
@@ -91,12 +92,18 @@ struct hl_snap {
 /* ---- snapshot.c ---- */
 /* An empty state allocated with a. 0 or HOTLIST_ENOMEM. Control. */
 int hotlist__snap_init(struct hl_snap *s, const struct hotlist_allocator *a);
-/* Free the state and every list; waits for pending reclamation. Control. */
+/* Free the state and every list. Waits for every call_rcu() callback of
+ * the process (urcu_bp_barrier: all engines share the queue), so for every
+ * read-side section in progress on any engine. Control. */
 void hotlist__snap_fini(struct hl_snap *s);
 /* Read side: enter returns the current state, valid until exit. Never
  * blocks. Nesting is allowed. */
 const struct hl_state *hotlist__snap_enter(struct hl_snap *s);
 void hotlist__snap_exit(void);
+/* Register the calling thread as a reader now (enter does it on a thread's
+ * first call): takes liburcu's registry lock, may map memory. Any thread,
+ * not inside a read-side section. */
+void hotlist__snap_thread_prepare(void);
 int hotlist__snap_drop(struct hl_snap *s, const char *name);
 /* Reclamation figures for hotlist_stats. Any thread, wait-free. */
 void hotlist__snap_reclaim_stats(struct hl_snap *s, uint64_t *retired, uint64_t *heavy,
@@ -122,5 +129,8 @@ int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
 
 /* ---- snapshot_info.c ---- */
 int hotlist__snap_info(struct hl_snap *s, size_t i, struct hotlist_list_info *out);
+/* Entries a match can hit in list `name` now; 0 if there is no such list.
+ * Any thread, wait-free. */
+uint64_t hotlist__snap_entries(struct hl_snap *s, const char *name);
 
 #endif /* HOTLIST_SNAPSHOT_H */

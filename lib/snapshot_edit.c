@@ -39,6 +39,7 @@ struct hl_op {
 	struct hotlist_entry e;
 	char *text; /* one allocation: plate, category, reference */
 	size_t text_len;
+	bool of_put; /* the hide half of a put: not an edit of its own */
 };
 
 int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m)
@@ -165,8 +166,15 @@ static int rebuild(struct hl_snap *snap, struct hl_list *l)
 	int rc = ops_base(snap, l, HL_OP_ADD, &l->adds);
 	if (!rc)
 		rc = ops_base(snap, l, HL_OP_HIDE, &l->hides);
-	if (!rc && l->n_ops > snap->edits_fold)
+	/* a put is one edit though it is two ops (hide the old entry, add) */
+	l->n_edits = 0;
+	for (size_t i = 0; i < l->n_ops; i++)
+		l->n_edits += !l->ops[i].of_put;
+	if (!rc && l->n_edits > snap->edits_fold) {
 		rc = fold(snap, l);
+		if (!rc)
+			l->n_edits = 0;
+	}
 	return rc;
 }
 
@@ -277,8 +285,10 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 		ops_drop(snap, l, HL_OP_ADD, k, c, 0, cat);
 		ops_drop(snap, l, HL_OP_HIDE, k, c, 0, cat);
 		rc = op_append(snap, l, HL_OP_HIDE, e, k, c, 0);
-		if (!rc)
+		if (!rc) {
+			l->ops[l->n_ops - 1].of_put = true;
 			rc = op_append(snap, l, HL_OP_ADD, e, k, c, 0);
+		}
 		rc = edit_commit(snap, l, rc, NULL);
 	}
 	pthread_mutex_unlock(&snap->wlock);

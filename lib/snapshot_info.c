@@ -34,6 +34,15 @@ uint64_t hotlist__snap_count_visible(const struct hl_list *l)
 	return n;
 }
 
+uint64_t hotlist__snap_entries(struct hl_snap *snap, const char *name)
+{
+	const struct hl_state *st = hotlist__snap_enter(snap);
+	int i = hotlist__snap_find(st, name);
+	uint64_t n = i < 0 ? 0 : st->lists[i]->entries;
+	hotlist__snap_exit();
+	return n;
+}
+
 int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info *out)
 {
 	const struct hl_state *st = hotlist__snap_enter(snap);
@@ -44,8 +53,7 @@ int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info 
 		snprintf(out->name, sizeof(out->name), "%s", l->name);
 		out->version = l->version;
 		out->entries = l->entries;
-		out->pending_edits =
-			(l->adds ? l->adds->n_meta : 0) + (l->hides ? l->hides->n_meta : 0);
+		out->pending_edits = l->n_edits;
 		out->index_bytes = hotlist__table_bytes(l->base->index);
 		out->memory_bytes = l->base->bytes + (l->adds ? l->adds->bytes : 0) +
 				    (l->hides ? l->hides->bytes : 0) + sizeof(*l) +

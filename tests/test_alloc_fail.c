@@ -24,6 +24,7 @@ struct failing {
 	atomic_long fail_at; /* the call number that fails; 0 = none */
 	atomic_long live; /* outstanding allocations */
 	atomic_long failures; /* how many we failed */
+	atomic_size_t biggest; /* largest allocation asked for */
 };
 
 static struct failing fa;
@@ -32,6 +33,9 @@ static void *fa_alloc(void *ctx, size_t size, size_t align)
 {
 	(void)ctx;
 	long n = atomic_fetch_add(&fa.calls, 1) + 1;
+	size_t big = atomic_load(&fa.biggest);
+	while (size > big && !atomic_compare_exchange_weak(&fa.biggest, &big, size))
+		;
 	if (n == atomic_load(&fa.fail_at)) {
 		atomic_fetch_add(&fa.failures, 1);
 		return NULL;
@@ -145,9 +149,9 @@ START_TEST(sweep_every_operation)
 	});
 	unlink(path);
 	ck_assert_int_eq(hl_test_hits(hl, "C3", NULL), 1);
-	/* A put that folds the edits into a new base (threshold lowered to 2:
-	 * the second put below has 4 pending operations). */
-	hotlist__snap_set_edits_fold(&hl->snap, 2);
+	/* A put that folds the edits into a new base (threshold lowered to 1:
+	 * the second put below makes 2 pending edits). */
+	hotlist__snap_set_edits_fold(&hl->snap, 1);
 	struct hotlist_entry f1 = { .plate = "F1" }, f2 = { .plate = "F2" };
 	ck_assert_int_eq(hotlist_put(hl, "l", &f1), 0);
 	SWEEP(points, hotlist_put(hl, "l", &f2), {
@@ -172,12 +176,34 @@ START_TEST(sweep_every_operation)
 }
 END_TEST
 
+/* A file load takes its read buffer (~320 KiB) from the engine's allocator,
+ * not from malloc behind the caller's back; and gives it all back. */
+START_TEST(csv_load_uses_engine_allocator)
+{
+	long points = 0;
+	struct hotlist *hl = create_swept(&points);
+	char path[] = "/tmp/test_alloc_csv_XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	const char *csv = "plate\nAA1\nAA2\n";
+	ck_assert_int_eq(write(fd, csv, strlen(csv)), (ssize_t)strlen(csv));
+	close(fd);
+	atomic_store(&fa.biggest, 0);
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, NULL), 0);
+	ck_assert_uint_ge(atomic_load(&fa.biggest), 256 * 1024);
+	unlink(path);
+	hotlist_destroy(hl, NULL);
+	ck_assert_int_eq(atomic_load(&fa.live), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("alloc_fail");
 	TCase *tc = tcase_create("sweep");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, sweep_every_operation);
+	tcase_add_test(tc, csv_load_uses_engine_allocator);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

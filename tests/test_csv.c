@@ -260,7 +260,7 @@ START_TEST(bom_crlf)
 	struct log *lg = new_log();
 
 	ck_assert_int_eq(parse_text("\xEF\xBB\xBFPlate;Country\r\nAB12;NL\r\n\r\nCD34 ;  BE\r\n"
-				    "EF56;FR",
+				    "EF56;FR\r\n",
 				    lg),
 			 0);
 	ck_assert_uint_eq(lg->rows, 3);
@@ -282,7 +282,7 @@ START_TEST(quoted_fields)
 			   "EF56;\"\";x\n"
 			   "GH78;bad\"quote;x\n"
 			   "IJ90;\"closed\"junk;x\n"
-			   "KL12;ok;\"last\"",
+			   "KL12;ok;\"last\"\n",
 			   lg),
 		0);
 	ck_assert_uint_eq(lg->rows, 4);
@@ -600,8 +600,8 @@ START_TEST(nul_in_row)
 	memcpy(buf + len,
 	       "CD\0"
 	       "34;NL\nEF56;\"B\0E\"\nGH78;FR\n",
-	       25);
-	len += 25;
+	       28);
+	len += 28;
 	ck_assert_int_eq(parse_buf(buf, len, lg), 0);
 	ck_assert_uint_eq(lg->rows, line);
 	ck_assert_uint_eq(lg->bads, 2);
@@ -633,8 +633,8 @@ START_TEST(nul_in_row_lines)
 	memcpy(buf + 4200,
 	       "CD\0"
 	       "34;NL\nEF56;\"B\0E\"\nGH78;FR\n",
-	       25);
-	len = 4225;
+	       28);
+	len = 4228;
 	ck_assert_int_eq(parse_buf(buf, len, lg), 0);
 	ck_assert_uint_eq(lg->n, 4);
 	check_row(lg, 0, 2, "AB12", "");
@@ -699,6 +699,7 @@ START_TEST(line_limit_edge)
 	len += max - 1;
 	buf[len++] = '\n';
 	buf[len++] = 'C';
+	buf[len++] = '\n';
 	ck_assert_int_eq(parse_buf(buf, len, lg), 0);
 	ck_assert_uint_eq(lg->n, 3);
 	check_row(lg, 0, 2, "A", "");
@@ -720,6 +721,49 @@ START_TEST(truncated_quote)
 	ck_assert_int_eq(parse_text("plate\nAB12\n\"CD", lg), 0);
 	ck_assert_uint_eq(lg->n, 2);
 	check_bad(lg, 1, 3, HOTLIST_EINVAL, "quote not closed");
+	free(lg);
+}
+END_TEST
+
+/* A file caught while being written (rewritten in place, cut short) ends in
+ * a half row: a last data line without LF is reported bad, with its line;
+ * trailing blanks and a header alone are not rows. */
+START_TEST(last_line_cut_short)
+{
+	struct log *lg = new_log();
+
+	ck_assert_int_eq(parse_text("plate;country\nAB12;NL\nCD3", lg), 0);
+	ck_assert_uint_eq(lg->n, 2);
+	check_row(lg, 0, 2, "AB12", "NL");
+	check_bad(lg, 1, 3, HOTLIST_EINVAL, "last line has no line end");
+	free(lg);
+	lg = new_log();
+	ck_assert_int_eq(parse_text("plate;country\r\nAB12;NL\r\n  ", lg), 0);
+	ck_assert_uint_eq(lg->n, 1);
+	check_row(lg, 0, 2, "AB12", "NL");
+	free(lg);
+	lg = new_log();
+	ck_assert_int_eq(parse_text("plate;country", lg), 0);
+	ck_assert_uint_eq(lg->n, 0);
+	free(lg);
+}
+END_TEST
+
+/* A FIFO (or any file that is not a regular one) is refused at once: an
+ * open() of a FIFO without a writer, or its read, would block the load. */
+START_TEST(fifo_refused_without_blocking)
+{
+	struct log *lg = new_log();
+	char dir[] = "/tmp/test_csv_fifo_XXXXXX", path[64];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/list.csv", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(hotlist__csv_parse(path, on_row, on_bad, lg), HOTLIST_EBADFILE);
+	ck_assert_int_eq(hotlist__csv_parse("/dev/null", on_row, on_bad, lg), HOTLIST_EBADFILE);
+	ck_assert_uint_eq(lg->n, 0);
+	unlink(path);
+	rmdir(dir);
 	free(lg);
 }
 END_TEST
@@ -915,6 +959,8 @@ static Suite *csv_suite(void)
 	tcase_add_test(tc, line_limit_edge);
 	tcase_add_test(tc, truncated_quote);
 	tcase_add_test(tc, line_numbers);
+	tcase_add_test(tc, last_line_cut_short);
+	tcase_add_test(tc, fifo_refused_without_blocking);
 	tcase_add_test(tc, row_callback_rejects);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, chunk_boundaries);

@@ -9,9 +9,17 @@
 #include "hotlist.h"
 #include "testutil.h"
 
-#include "snapshot.h" /* HL_RETIRED_HEAVY_MAX, HL_RETIRED_MAX */
+/* liburcu-bp's per-thread reader pointer (URCU_TLS(urcu_bp_reader)): NULL
+ * until the thread is registered. Only this test looks at it. */
+#define _LGPL_SOURCE
+#include <urcu/urcu-bp.h>
+
+#include "engine.h" /* struct hotlist: hl->snap */
+#include "snapshot.h" /* hotlist__snap_set_edits_fold, HL_RETIRED_HEAVY_MAX, HL_RETIRED_MAX */
 
 #include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +30,21 @@
 #include <time.h>
 
 #define MAX_SEEN 64
+
+/* pthread_create, interposed: the n-th call from now fails with EAGAIN when
+ * fail_thread_in is set to n (the library is linked statically into this
+ * program, so its calls come here). Otherwise the next definition (libc's,
+ * or a sanitizer's interceptor) does the work. */
+static atomic_int fail_thread_in;
+
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	if (atomic_load(&fail_thread_in) > 0 && atomic_fetch_sub(&fail_thread_in, 1) == 1)
+		return EAGAIN;
+	create_fn real = (create_fn)(uintptr_t)dlsym(RTLD_NEXT, "pthread_create");
+	return real(t, attr, fn, arg);
+}
 
 /* What the callbacks saw. */
 struct seen {
@@ -279,6 +302,109 @@ START_TEST(suppression)
 	hotlist_stats(hl, &st);
 	ck_assert_uint_eq(st.suppressed, 2);
 	ck_assert_uint_eq(st.hits, 3);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* pending_edits counts puts and removes, one each, and the fold comes after
+ * the threshold's number of them (a put was counted twice: its hide of the
+ * entry it updates and its add). Threshold lowered to 32 as above. */
+START_TEST(pending_edits_counts_each_edit_once)
+{
+	struct hotlist *hl = engine(0);
+	hotlist__snap_set_edits_fold(&hl->snap, 32);
+	char plate[16];
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	for (int i = 0; i < 30; i++) {
+		snprintf(plate, sizeof(plate), "PE%03d", i);
+		struct hotlist_entry e = { .plate = plate, .category = "c" };
+		ck_assert_int_eq(hotlist_put(hl, "pe", &e), 0);
+	}
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.pending_edits, 30);
+	ck_assert_int_eq(hotlist_remove(hl, "pe", "PE000", NULL), 1);
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.pending_edits, 30); /* the put of PE000 dropped, a hide added */
+	for (int i = 30; i < 33; i++) {
+		snprintf(plate, sizeof(plate), "PE%03d", i);
+		struct hotlist_entry e = { .plate = plate, .category = "c" };
+		ck_assert_int_eq(hotlist_put(hl, "pe", &e), 0);
+	}
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.pending_edits, 0); /* 33 > 32: folded */
+	ck_assert_uint_eq(info.entries, 32);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* A worker that cannot start is HOTLIST_ETHREAD, not -EAGAIN (which is
+ * HOTLIST_EAGAIN, "queue full, read refused"); nothing is left running. */
+static void no_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+}
+
+START_TEST(worker_start_failure_is_ethread)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 3;
+	cfg.queue_capacity = 16;
+	cfg.on_hit = no_hit;
+	struct hotlist *hl = (struct hotlist *)&cfg;
+	atomic_store(&fail_thread_in, 2); /* the second worker fails */
+	int rc = hotlist_create(&hl, &cfg);
+	atomic_store(&fail_thread_in, 0);
+	ck_assert_int_ne(rc, HOTLIST_EAGAIN);
+	ck_assert_int_eq(rc, HOTLIST_ETHREAD);
+	ck_assert_ptr_eq(hl, (struct hotlist *)&cfg);
+	ck_assert_str_eq(hotlist_err_name(rc), "HOTLIST_ETHREAD");
+	cfg.workers = HOTLIST_WORKERS_MAX + 1;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
+	cfg.workers = 2;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* A thread's first match registers it with urcu-bp (a lock, maybe an mmap);
+ * hotlist_thread_prepare() does it up front, so that the match does not. */
+struct prep {
+	struct hotlist *hl;
+	int prepare;
+	int before, after_prepare, after_match;
+};
+
+static void *prep_thread(void *arg)
+{
+	struct prep *p = arg;
+	p->before = URCU_TLS(urcu_bp_reader) != NULL;
+	if (p->prepare)
+		hotlist_thread_prepare();
+	p->after_prepare = URCU_TLS(urcu_bp_reader) != NULL;
+	struct hotlist_read r = { .plate = "TP1" };
+	ck_assert_int_eq(hotlist_match(p->hl, &r, record, &(struct seen){ 0 }), 1);
+	p->after_match = URCU_TLS(urcu_bp_reader) != NULL;
+	return NULL;
+}
+
+START_TEST(thread_prepare_registers_up_front)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e = { .plate = "TP1" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, NULL), 0);
+	for (int prepare = 0; prepare < 2; prepare++) {
+		struct prep p = { .hl = hl, .prepare = prepare };
+		pthread_t t;
+		ck_assert_int_eq(pthread_create(&t, NULL, prep_thread, &p), 0);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		ck_assert_int_eq(p.before, 0);
+		ck_assert_int_eq(p.after_prepare, prepare); /* registered by prepare... */
+		ck_assert_int_eq(p.after_match, 1); /* ...or else by the first match */
+	}
+	hotlist_thread_prepare(); /* idempotent */
+	hotlist_thread_prepare();
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -870,6 +996,9 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, priority_order_across_lists);
 	tcase_add_test(tc, validity_window);
 	tcase_add_test(tc, suppression);
+	tcase_add_test(tc, pending_edits_counts_each_edit_once);
+	tcase_add_test(tc, worker_start_failure_is_ethread);
+	tcase_add_test(tc, thread_prepare_registers_up_front);
 	tcase_add_test(tc, stuck_reader_bounds_memory);
 	tcase_add_test(tc, writer_from_callback_refused);
 	tcase_add_test(tc, stats_counts);

@@ -597,9 +597,9 @@ START_TEST(test_bad_create)
 
 	ck_assert_int_eq(hotlist__ingest_create(&q, 0, 16, HOTLIST_BLOCK, on_read, c, NULL, NULL),
 			 HOTLIST_EINVAL);
-	ck_assert_int_eq(
-		hotlist__ingest_create(&q, 1025, 16, HOTLIST_BLOCK, on_read, c, NULL, NULL),
-		HOTLIST_EINVAL);
+	ck_assert_int_eq(hotlist__ingest_create(&q, HOTLIST_WORKERS_MAX + 1, 16, HOTLIST_BLOCK,
+						on_read, c, NULL, NULL),
+			 HOTLIST_EINVAL);
 	ck_assert_int_eq(hotlist__ingest_create(&q, 1, 16, HOTLIST_BLOCK, NULL, c, NULL, NULL),
 			 HOTLIST_EINVAL);
 	ck_assert_int_eq(hotlist__ingest_create(&q, 1, 16, (enum hotlist_backpressure)7, on_read, c,

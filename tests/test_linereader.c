@@ -133,11 +133,41 @@ START_TEST(test_crlf)
 
 	ck_assert_int_eq(hl_linereader_init(&r, pipe_with(in, sizeof(in) - 1), 64), 0);
 	expect_line(&r, HL_LINE_OK, "a,b");
-	expect_line(&r, HL_LINE_OK, "c\rd");
+	expect_line(&r, HL_LINE_OK, "c"); /* a lone CR ends a line too */
+	expect_line(&r, HL_LINE_OK, "d");
 	expect_line(&r, HL_LINE_OK, "");
-	expect_line(&r, HL_LINE_OK, "last\r"); /* no LF: nothing ends here */
+	expect_line(&r, HL_LINE_OK, "last");
+	ck_assert_uint_eq(r.lineno, 5);
 	expect_end(&r);
 	close(r.fd);
+	hl_linereader_free(&r);
+}
+END_TEST
+
+/* A stream with CR-only line ends (old Mac) is lines, not one line; a CR
+ * at the end of one read and its LF in the next are one CRLF. */
+START_TEST(test_cr_only)
+{
+	static const char in[] = "h1,h2\rA,1\rB,2\r";
+	struct hl_linereader r;
+	int fd[2];
+
+	ck_assert_int_eq(hl_linereader_init(&r, pipe_with(in, sizeof(in) - 1), 64), 0);
+	expect_line(&r, HL_LINE_OK, "h1,h2");
+	expect_line(&r, HL_LINE_OK, "A,1");
+	expect_line(&r, HL_LINE_OK, "B,2");
+	expect_end(&r);
+	close(r.fd);
+	hl_linereader_free(&r);
+	ck_assert_int_eq(pipe(fd), 0);
+	ck_assert_int_eq(hl_linereader_init(&r, fd[0], 64), 0);
+	ck_assert_int_eq(write(fd[1], "x\r", 2), 2);
+	ck_assert_int_eq(write(fd[1], "\ny\n", 3), 3);
+	close(fd[1]);
+	expect_line(&r, HL_LINE_OK, "x");
+	expect_line(&r, HL_LINE_OK, "y");
+	expect_end(&r);
+	close(fd[0]);
 	hl_linereader_free(&r);
 }
 END_TEST
@@ -359,6 +389,7 @@ static Suite *linereader_suite(void)
 	tcase_add_test(tc, test_partial_lines_across_reads);
 	tcase_add_test(tc, test_partial_lines_across_writes);
 	tcase_add_test(tc, test_crlf);
+	tcase_add_test(tc, test_cr_only);
 	tcase_add_test(tc, test_eof_without_newline);
 	tcase_add_test(tc, test_empty_input);
 	tcase_add_test(tc, test_line_longer_than_buffer);

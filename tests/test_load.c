@@ -239,6 +239,109 @@ START_TEST(validity_counted)
 }
 END_TEST
 
+/* check_csv runs the build's own validation: duplicates merged and the
+ * per-plate bound (1024 entries) applied, so its verdict and counts are a
+ * load's. Before, it approved a file the load refused and reported every
+ * row that parsed as loaded. */
+static void check_equals_load(const char *csv, size_t len, int want)
+{
+	const char *path = temp_file(csv, len);
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_load_report chk = { .struct_size = sizeof(chk) };
+	struct hotlist_load_report ld = { .struct_size = sizeof(ld) };
+	int rc_load = hotlist_load_csv(hl, "l", path, &ld);
+	int rc_check = hotlist_check_csv(path, 0.01, &chk, NULL, NULL);
+	ck_assert_int_eq(rc_load, want);
+	ck_assert_int_eq(rc_check, rc_load);
+	ck_assert_uint_eq(chk.rows, ld.rows);
+	ck_assert_uint_eq(chk.loaded, ld.loaded);
+	ck_assert_uint_eq(chk.rejected, ld.rejected);
+	ck_assert_uint_eq(chk.duplicates, ld.duplicates);
+	ck_assert_uint_eq(chk.n_errors, ld.n_errors);
+	unlink(path);
+	hotlist_destroy(hl, NULL);
+}
+
+START_TEST(check_equals_load_verdict)
+{
+	size_t cap = 1 << 17, len = 0;
+	char *csv = malloc(cap);
+	ck_assert_ptr_nonnull(csv);
+	/* 1100 entries of one plate (distinct references): 76 over the bound,
+	 * 6.9 % bad rows: refused */
+	len = (size_t)snprintf(csv, cap, "plate,reference\n");
+	for (int i = 0; i < 1100; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "SAME1,ref%d\n", i);
+	check_equals_load(csv, len, HOTLIST_EBADROWS);
+	/* 300 rows, 100 of them repeats: 200 entries loaded, 100 duplicates */
+	len = (size_t)snprintf(csv, cap, "plate,reference\n");
+	for (int i = 0; i < 300; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "DUP%03d,r\n", i % 200);
+	check_equals_load(csv, len, 0);
+	free(csv);
+}
+END_TEST
+
+/* A list file cut short (or caught while rewritten in place) would replace
+ * the live list by a fraction of it: below cfg.shrink_guard (0.5) of the
+ * live entries a file load is refused (HOTLIST_ESHRINK), the live list
+ * kept; HOTLIST_LOAD_FORCE or a guard of 0 loads it; arrays are not guarded. */
+static size_t rows_csv(char *buf, size_t cap, int n)
+{
+	size_t len = (size_t)snprintf(buf, cap, "plate\n");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "SG%04d\n", i);
+	return len;
+}
+
+START_TEST(shrink_guard_refuses_cut_short_file)
+{
+	struct hotlist *hl = hl_test_engine();
+	char buf[16384];
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	const char *path = temp_file(buf, rows_csv(buf, sizeof(buf), 100));
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), 0);
+	unlink(path);
+	path = temp_file(buf, rows_csv(buf, sizeof(buf), 30));
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), HOTLIST_ESHRINK);
+	ck_assert_uint_eq(rep.live_entries, 100);
+	ck_assert_uint_eq(rep.rows, 30);
+	ck_assert_uint_eq(rep.loaded, 0);
+	ck_assert_uint_ge(rep.n_errors, 1);
+	ck_assert_int_eq(rep.errors[rep.n_errors - 1].code, HOTLIST_ESHRINK);
+	ck_assert_int_eq(hl_test_hits(hl, "SG0099", NULL), 1); /* the live list stays */
+	ck_assert_int_eq(hotlist_load_csv_flags(hl, "l", path, 7, &rep), HOTLIST_EINVAL);
+	ck_assert_int_eq(hotlist_load_csv_flags(hl, "l", path, HOTLIST_LOAD_FORCE, &rep), 0);
+	ck_assert_uint_eq(rep.loaded, 30);
+	ck_assert_int_eq(hl_test_hits(hl, "SG0099", NULL), 0);
+	unlink(path);
+	/* 15 of 30 is exactly half: allowed */
+	path = temp_file(buf, rows_csv(buf, sizeof(buf), 15));
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), 0);
+	unlink(path);
+	/* arrays are not guarded: a program shrinks a list on purpose */
+	struct hotlist_entry one = { .plate = "SG0000" };
+	ck_assert_int_eq(hotlist_replace(hl, "l", &one, 1, NULL), 0);
+	hotlist_destroy(hl, NULL);
+
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	ck_assert(cfg.shrink_guard == 0.5);
+	cfg.shrink_guard = 1.5;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), HOTLIST_EINVAL);
+	cfg.shrink_guard = 0; /* off */
+	cfg.workers = 0;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	path = temp_file(buf, rows_csv(buf, sizeof(buf), 100));
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), 0);
+	unlink(path);
+	path = temp_file(buf, rows_csv(buf, sizeof(buf), 1));
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), 0);
+	unlink(path);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* The real Dutch registrations, when ../shared/data is beside the checkout:
  * every one loads, and every one is found as printed and as normalised. */
 START_TEST(real_dutch_plates)
@@ -282,6 +385,8 @@ int main(void)
 	tcase_add_test(tc, bad_rows_reported_with_lines);
 	tcase_add_test(tc, refused_files_keep_live_list);
 	tcase_add_test(tc, check_lists_every_bad_row);
+	tcase_add_test(tc, check_equals_load_verdict);
+	tcase_add_test(tc, shrink_guard_refuses_cut_short_file);
 	tcase_add_test(tc, real_dutch_plates);
 	tcase_add_test(tc, validity_counted);
 	tcase_add_test(tc, expires_yyyymmdd_hits_through_the_day);

@@ -243,7 +243,13 @@ int hl_cli_load_list(struct hotlist *hl, const struct hl_cli_list *l, bool reloa
 
 	if (rc)
 		return rc;
-	rc = hotlist_load_csv(hl, l->name, l->path, &rep);
+	rc = hotlist_load_csv_flags(hl, l->name, l->path, l->force ? HOTLIST_LOAD_FORCE : 0, &rep);
+	if (rc == HOTLIST_ESHRINK)
+		hl_cli_err("list '%s': %s has %" PRIu64 " entries where the live list has %" PRIu64
+			   " (a file cut short or being rewritten?); write the new file elsewhere "
+			   "and rename it into place, or use --force",
+			   l->name, l->path, rep.rows - rep.rejected - rep.duplicates,
+			   rep.live_entries);
 	if (rc == 0) {
 		hl_cli_err("%s list '%s' from %s: %" PRIu64 " rows, %" PRIu64 " loaded, %" PRIu64
 			   " rejected, %" PRIu64 " duplicates (version %" PRIu64 ", %.1f ms)",

@@ -122,6 +122,7 @@ struct hl_cli_list {
 	char name[HOTLIST_NAME_MAX + 1];
 	struct hotlist_list_options opts;
 	bool has_opts; /* options were given: set them before the first load */
+	bool force; /* --force: load even past the shrink guard */
 };
 
 /* "lists/national.csv" -> "national" into name (HOTLIST_NAME_MAX + 1 bytes).

@@ -25,6 +25,7 @@ static const char match_usage[] =
 	"usage: hotlist match [LIST OPTIONS] --list FILE [[LIST OPTIONS] --list FILE ...]\n"
 	"                     [--name NAME ...] [--reads FILE|-] [--format auto|csv|jsonl]\n"
 	"                     [--suppress SECONDS] [--max-bad FRACTION]\n"
+	"                     [--shrink-guard FRACTION] [--force]\n"
 	"\n"
 	"Load hot-list files, then match reads, one per line, and print one JSON\n"
 	"object per hit on stdout. Reads are CSV with a header naming the columns\n"
@@ -33,7 +34,8 @@ static const char match_usage[] =
 	"separated by '|'), JSON lines with the same keys (candidates an array of\n"
 	"strings), or OpenALPR JSON results (objects with a \"results\" array).\n"
 	"Load reports and bad read lines go to stderr. SIGHUP reloads every list\n"
-	"file; a reload that fails keeps the list that was live.\n"
+	"file; a reload that fails keeps the list that was live. Replace a list\n"
+	"file by writing the new one elsewhere and renaming it into place.\n"
 	"\n"
 	"List options apply to every --list after them (until changed); none given\n"
 	"means exact matching only:\n" HL_CLI_LIST_OPTIONS_USAGE "\n"
@@ -46,6 +48,9 @@ static const char match_usage[] =
 	"  -s, --suppress S     suppress repeat hits of an entry by a camera within\n"
 	"                       S seconds of read time (default 0: report every hit)\n"
 	"      --max-bad F      share of bad rows that refuses a list (default 0.01)\n"
+	"      --shrink-guard F a reload that keeps fewer than F of the live list's\n"
+	"                       entries is refused (default 0.5; 0 = off)\n"
+	"      --force          reload even past the shrink guard\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Exit status: 0 at end of input, 1 on a read error, 2 on bad usage or a\n"
@@ -126,14 +131,35 @@ static void match_on_hit(const struct hotlist_hit *h, void *user)
 	struct match_ctx *m = user;
 
 	m->hits++;
+	/* a hit that cannot be written is lost: the stream stops at the first
+	 * (match_stream), rather than go on dropping every later one */
 	if (hl_cli_print_hit(stdout, h) && !m->output_errors++)
-		hl_cli_err("cannot write a hit to stdout");
+		hl_cli_err("cannot write a hit to stdout (%s): stopping", strerror(errno));
+}
+
+/* why, with every byte that is not printable ASCII as \xNN: a message may
+ * quote read text (a parse error), which must not reach a terminal or a
+ * log as control characters (forged lines, escape sequences). */
+static void escape_text(const char *why, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)why; *p && o + 5 < cap; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
 }
 
 static void bad_line(struct match_ctx *m, uint64_t lineno, const char *why)
 {
+	char safe[4 * (HL_READ_ERR_CAP + 64)];
+
 	m->bad++;
-	hl_cli_err("%s:%" PRIu64 ": %s", m->reads_path, lineno, why);
+	escape_text(why, safe, sizeof(safe));
+	hl_cli_err("%s:%" PRIu64 ": %s", m->reads_path, lineno, safe);
 }
 
 /*
@@ -199,7 +225,6 @@ static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64
 		.candidates = rec->n_candidates ? cands : NULL,
 		.n_candidates = rec->n_candidates,
 	};
-	char why[HL_READ_ERR_CAP + HOTLIST_RAW_PLATE_MAX];
 	int rc;
 
 	for (unsigned i = 0; i < rec->n_candidates && i < HL_READ_CANDIDATES_MAX; i++)
@@ -207,11 +232,10 @@ static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64
 	rc = hotlist_match(m->hl, &read, match_on_hit, m);
 
 	m->reads += rc >= 0;
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "plate '%s' country '%s': %s", rec->plate, rec->country,
-			 hotlist_strerror(rc));
-		bad_line(m, lineno, why);
-	}
+	/* the read's text is not printed (docs/SECURITY.md): the line number
+	 * finds it */
+	if (rc < 0)
+		bad_line(m, lineno, hotlist_strerror(rc));
 }
 
 /* The read loop: to end of input. 0, or 1 on a read error. */
@@ -240,8 +264,10 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 		rc = parse_read(m, line, len, r->lineno);
 		if (rc < 0)
 			return 1;
-		for (int i = 0; i < rc; i++)
+		for (int i = 0; i < rc && !m->output_errors; i++)
 			match_one(m, &m->recs[i], r->lineno);
+		if (m->output_errors)
+			return 1;
 	}
 }
 
@@ -250,7 +276,8 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
 	size_t nnames;
-	double suppress_s, max_bad;
+	double suppress_s, max_bad, shrink_guard;
+	bool force;
 	struct hotlist_list_options opts; /* for the next --list */
 	bool has_opts; /* a list option was given (so far) */
 	const char *trailing; /* a list option after the last --list, or NULL */
@@ -302,6 +329,11 @@ static int match_option(int c, struct match_ctx *m, struct match_args *a)
 		return hl_cli_parse_double("suppress", optarg, 0, 1e9, &a->suppress_s);
 	case 'b':
 		return hl_cli_parse_double("max-bad", optarg, 0, 1, &a->max_bad);
+	case 'g':
+		return hl_cli_parse_double("shrink-guard", optarg, 0, 1, &a->shrink_guard);
+	case 'F':
+		a->force = true;
+		return 0;
 	case 'h':
 		return 1;
 	}
@@ -346,6 +378,8 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 					      { "format", required_argument, NULL, 'f' },
 					      { "suppress", required_argument, NULL, 's' },
 					      { "max-bad", required_argument, NULL, 'b' },
+					      { "shrink-guard", required_argument, NULL, 'g' },
+					      { "force", no_argument, NULL, 'F' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	int c, rc;
@@ -408,6 +442,7 @@ int hl_cmd_match(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	hotlist_config_init(&cfg);
 	a.max_bad = cfg.max_bad_fraction;
+	a.shrink_guard = cfg.shrink_guard;
 	hotlist_list_options_init(&a.opts);
 	m.reads_path = "-";
 	rc = match_parse_args(argc, argv, &m, &a);
@@ -418,6 +453,9 @@ int hl_cmd_match(int argc, char **argv)
 	cfg.workers = 0; /* inline matching on this thread: hits in input order */
 	cfg.suppress_window_us = (int64_t)(a.suppress_s * 1e6);
 	cfg.max_bad_fraction = a.max_bad;
+	cfg.shrink_guard = a.shrink_guard;
+	for (size_t i = 0; i < m.nlists; i++)
+		m.lists[i].force = a.force;
 	cfg.latency_histogram = false;
 	setup_sighup(&wait_mask); /* before the engine exists, so its threads inherit the mask */
 	fd = match_open_reads(m.reads_path);

@@ -50,10 +50,33 @@ static int fill(struct hl_linereader *r)
 	return 0;
 }
 
+/* The first line end among the unreturned bytes: LF, CR LF or a lone CR
+ * (*term: its length), or NULL. A CR that is the last byte before more
+ * input may come is not an end yet: its LF may be in the next read. */
+static char *line_end(const struct hl_linereader *r, size_t *term)
+{
+	char *end = r->buf + r->end;
+
+	for (char *p = r->buf + r->start; p < end; p++) {
+		if (*p == '\n') {
+			*term = 1;
+			return p;
+		}
+		if (*p == '\r') {
+			if (p + 1 == end && !r->eof)
+				return NULL;
+			*term = p + 1 < end && p[1] == '\n' ? 2 : 1;
+			return p;
+		}
+	}
+	return NULL;
+}
+
 int hl_linereader_next(struct hl_linereader *r, const char **line, size_t *len)
 {
 	for (;;) {
-		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		size_t term = 0;
+		char *nl = line_end(r, &term);
 		int rc;
 
 		if (nl || (r->eof && r->start < r->end)) {
@@ -62,9 +85,7 @@ int hl_linereader_next(struct hl_linereader *r, const char **line, size_t *len)
 
 			*line = r->buf + r->start;
 			*len = stop - r->start;
-			if (nl && *len && (*line)[*len - 1] == '\r')
-				(*len)--;
-			r->start = nl ? stop + 1 : stop;
+			r->start = stop + term;
 			r->skipping = false;
 			r->lineno++;
 			return skipped ? HL_LINE_LONG : HL_LINE_OK;

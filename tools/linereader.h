@@ -3,8 +3,9 @@
  * A line reader on a file descriptor: the read stream of `hotlist match`
  * (a file, a pipe, a terminal) one line at a time, in bounded memory.
  *
- * Lines end at LF; a CR before the LF is dropped too (CRLF), and the last
- * line may end at end of input without one. A line longer than the buffer
+ * Lines end at LF, CR LF or a lone CR (old Mac line ends: a stream that
+ * has only those was taken as one line), and the last line may end at end
+ * of input without one. A line longer than the buffer
  * (cap - 1 bytes before its LF) is not kept: its tail is returned flagged
  * HL_LINE_LONG so that the caller can report it, and the reader goes on with
  * the next line.
@@ -53,7 +54,7 @@ int hl_linereader_init(struct hl_linereader *r, int fd, size_t cap);
 void hl_linereader_free(struct hl_linereader *r);
 
 /*
- * The next line, without its LF or CRLF, into *line / *len (valid until the
+ * The next line, without its LF, CRLF or CR, into *line / *len (valid until the
  * next call; no NUL terminator; NUL bytes inside are passed on).
  * @return HL_LINE_OK, HL_LINE_LONG (the tail of a line longer than the
  *         buffer; the rest was dropped), HL_LINE_END at end of input,

@@ -91,6 +91,7 @@ test)
     python3 tools/gen_fold_table.py --check lib/fold_table.h
     log "module layers"
     python3 "$ROOT/tools/check_layers.py" "$ROOT"
+    python3 "$ROOT/tools/check_alloc.py" "$ROOT"
     long=()
     [ "${HOTLIST_LONG_TESTS:-0}" = 1 ] && long=(-DHOTLIST_LONG_TESTS=ON)
     log "build: warnings as errors (build-ci/)"

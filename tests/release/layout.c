@@ -35,7 +35,7 @@ int main(void)
 	F(config, struct_size), F(config, workers), F(config, queue_capacity);
 	F(config, backpressure), F(config, on_hit), F(config, on_hit_user);
 	F(config, suppress_window_us), F(config, max_bad_fraction), F(config, allocator);
-	F(config, latency_histogram);
+	F(config, latency_histogram), F(config, shrink_guard);
 	S(row_error);
 	F(row_error, line), F(row_error, code), F(row_error, reason);
 	S(load_report);
@@ -44,7 +44,7 @@ int main(void)
 	F(load_report, duration_us), F(load_report, n_errors), F(load_report, errors);
 	F(load_report, innocent_hits_per_1000), F(load_report, innocent_alerts_per_1000);
 	F(load_report, alert_rate_warning);
-	F(load_report, expired), F(load_report, not_yet_valid);
+	F(load_report, expired), F(load_report, not_yet_valid), F(load_report, live_entries);
 	S(list_options);
 	F(list_options, struct_size), F(list_options, ocr_substitutions);
 	F(list_options, indels), F(list_options, ocr_classes), F(list_options, cross_border);

@@ -138,6 +138,7 @@ class _Config(Structure):
         ("max_bad_fraction", c_double),
         ("allocator", c_void_p),
         ("latency_histogram", c_bool),
+        ("shrink_guard", c_double),
     ]
 
 
@@ -161,6 +162,7 @@ class _LoadReport(Structure):
         ("alert_rate_warning", c_bool),
         ("expired", c_uint64),
         ("not_yet_valid", c_uint64),
+        ("live_entries", c_uint64),
     ]
 
 

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h" /* struct hl_key: the keys every system is given */
+#include "normalise.h" /* struct hl_key: the keys every system is given */
 
 /* Repetitions per measurement; the median is reported. */
 #define BENCH_REPS_DEFAULT 3

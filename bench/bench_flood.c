@@ -54,6 +54,10 @@
  */
 #include "bench_common.h"
 
+#include "alloc.h"
+#include "common.h"
+#include "table.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

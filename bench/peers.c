@@ -21,6 +21,10 @@
  */
 #include "peers.h"
 
+#include "alloc.h"
+#include "common.h"
+#include "table.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

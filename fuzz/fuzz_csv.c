@@ -19,7 +19,7 @@
  * a plate "OOM" stops the parse (HOTLIST_ENOMEM), to exercise both paths.
  * A property that fails aborts, which libFuzzer reports as a crash.
  */
-#include "internal.h"
+#include "csv.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  *   - country: no crash; a code parses back from its own string.
  * A property that fails aborts, which libFuzzer reports as a crash.
  */
-#include "internal.h"
+#include "normalise.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -192,7 +192,7 @@ struct hotlist_config {
 				       camera id are never suppressed. */
 	double max_bad_fraction; /* a list load with a larger share of bad rows is refused */
 	const struct hotlist_allocator
-		*allocator; /* NULL = jemalloc (or malloc if built without) */
+		*allocator; /* NULL = aligned_alloc()/free() of the process's malloc */
 	bool latency_histogram; /* record read-to-callback latency */
 };
 
@@ -503,7 +503,8 @@ HOTLIST_API int hotlist_normalise_country(const char *country, char out[3]);
  * park that thread and lock liburcu's reader registry over the fork; writers
  * on other threads wait meanwhile (readers never do). Call them around the fork itself rather than through
  * pthread_atfork(): liburcu warns that its hooks can hang there when
- * reclamation frees memory with glibc's malloc (HOTLIST_JEMALLOC=OFF).
+ * reclamation frees memory with glibc's malloc (the library's default
+ * unless the program links jemalloc).
  * In such a child: hotlist_match*() and hotlist_stats() on an engine inherited
  * from the parent work; hotlist_create() and everything on the child's own
  * engines work; an inherited engine must not be submitted to, written to or

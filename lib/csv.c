@@ -30,15 +30,16 @@
  *   header  a UTF-8 BOM is skipped, then blank lines; the first non-blank
  *           line (up to the first LF with an even number of quotes before
  *           it) is the header. It must be valid UTF-8 without NUL. The
- *           delimiter is the one of ';' ',' '\t' that occurs most outside
- *           quotes; of tied ones, the first in that order that gives a
- *           plate column (none at all: ';', a single column). The header's
+ *           delimiter is the one of ';' ',' '\t' '|' that occurs most
+ *           outside quotes; of tied ones, the first in that order that gives
+ *           a plate column (none at all: ';', a single column). The header's
  *           fields are split like a data record and matched to columns
  *           (case, spaces, '_' and '-' ignored; the first of a name wins;
  *           a name over HL_CSV_FIELD_MAX bytes makes the file bad).
  *   data    one record after the other.
  *
- * Grammar (RFC 4180 with the usual leniency): a field that starts (after
+ * Grammar: the tokenizer's (csvtok.h, shared with the read stream of the
+ * `hotlist` program), RFC 4180 with the usual leniency: a field that starts (after
  * spaces) with '"' is quoted: delimiters, CR and LF inside are data, "" is
  * one quote, spaces after the closing quote are ignored. Unquoted fields are
  * trimmed of spaces, CR and (unless it is the delimiter) tab. A record ends at
@@ -73,7 +74,10 @@
  * http://howardhinnant.github.io/date_algorithms.html); no libc time or
  * locale function is used.
  */
-#include "internal.h"
+#include "csv.h"
+
+#include "common.h"
+#include "csvtok.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,21 +120,12 @@ enum slot {
 	SL__COUNT
 };
 
-/* Byte classes, built per delimiter. C_ORD and C_WS must stay 0 and 1:
- * "cls <= C_WS" is the test for text inside an unquoted field. */
-enum cls { C_ORD, C_WS, C_DELIM, C_NL, C_QUOTE, C_NUL };
-
 enum phase { PH_HEADER, PH_DATA };
 
 /* What parse_record() found. */
 enum rec { REC_DONE, REC_MORE, REC_LONG };
 
 #define HL_NO_FIELD UINT32_MAX
-
-struct field_buf {
-	uint32_t len;
-	char s[HL_CSV_FIELD_MAX + 1];
-};
 
 struct csv {
 	hl_csv_row_fn row;
@@ -139,24 +134,23 @@ struct csv {
 	enum phase phase;
 	bool skip; /* discarding the rest of a line too long, up to its LF */
 	bool in_header; /* parse_record() is splitting the header */
-	unsigned char delim;
 	uint64_t line; /* line of the first byte not yet consumed */
 
-	/* The record being parsed. */
-	const char *err; /* first problem found in it, or NULL */
-	bool nonempty; /* some field has text or quotes */
+	/* The record being parsed: the tokenizer (delimiter, byte classes, the
+	 * record's first error, whether it is blank, its LFs inside quotes). */
+	struct hl_csvtok tok;
 	uint64_t rec_line; /* line it starts on */
-	uint64_t rec_nl; /* LFs inside it (in quotes) */
 
 	/* Column map: the known columns' field indices in increasing order,
 	 * ending with HL_NO_FIELD, and the slot each goes to. */
 	uint32_t map[SL__COUNT];
 	uint32_t order_idx[SL__COUNT + 1];
 	uint8_t order_slot[SL__COUNT];
-	uint8_t cls[256];
 
-	struct field_buf f[SL__COUNT];
-	struct field_buf name; /* a header field */
+	struct hl_csvtok_buf f[SL__COUNT];
+	struct hl_csvtok_buf name; /* a header field */
+	char f_text[SL__COUNT][HL_CSV_FIELD_MAX + 1];
+	char name_text[HL_CSV_FIELD_MAX + 1];
 };
 
 /* ---- Column names --------------------------------------------------------------- */
@@ -177,22 +171,13 @@ static const struct {
 	{ "permitid", SL_REFERENCE },	{ "covert", SL_COVERT },
 };
 
-static char ascii_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
 /* The slot a header name maps to, or -1 for an unknown column. */
 static int column_slot(const char *name)
 {
 	char key[HL_CSV_FIELD_MAX + 1];
-	size_t n = 0;
 
-	for (; *name; name++) {
-		if (*name != ' ' && *name != '_' && *name != '-' && *name != '\t')
-			key[n++] = ascii_lower(*name);
-	}
-	key[n] = '\0';
+	if (!hotlist__csvtok_fold(name, key, sizeof(key)))
+		return -1;
 	for (size_t i = 0; i < sizeof(column_names) / sizeof(column_names[0]); i++) {
 		if (strcmp(key, column_names[i].name) == 0)
 			return (int)column_names[i].slot;
@@ -200,28 +185,9 @@ static int column_slot(const char *name)
 	return -1;
 }
 
-static void set_err(struct csv *p, const char *why)
-{
-	if (!p->err)
-		p->err = why;
-}
-
-/* Append n bytes to a field buffer (NULL: a column nobody reads). */
-static inline void append(struct csv *p, struct field_buf *f, const unsigned char *s, size_t n)
-{
-	if (!f || n == 0)
-		return;
-	if (HL_UNLIKELY(n > HL_CSV_FIELD_MAX - f->len)) {
-		set_err(p, "field too long");
-		return;
-	}
-	memcpy(f->s + f->len, s, n);
-	f->len += (uint32_t)n;
-}
-
 /* Where field `field` goes: the name buffer for the header, a slot for a
  * known column, else NULL. *k walks order_idx[] as the fields go by. */
-static inline struct field_buf *field_dest(struct csv *p, uint32_t field, unsigned *k)
+static inline struct hl_csvtok_buf *field_dest(struct csv *p, uint32_t field, unsigned *k)
 {
 	if (HL_UNLIKELY(p->in_header))
 		return &p->name;
@@ -233,120 +199,24 @@ static inline struct field_buf *field_dest(struct csv *p, uint32_t field, unsign
 /* Record a header name's column. The first column of a name wins. */
 static void map_column(struct csv *p, uint32_t index)
 {
-	int slot;
+	int slot = column_slot(p->name.s);
 
-	p->name.s[p->name.len] = '\0';
-	slot = column_slot(p->name.s);
 	if (slot >= 0 && p->map[slot] == HL_NO_FIELD)
 		p->map[slot] = index;
 	p->name.len = 0;
 }
 
+/* Every field empty: a short record's missing fields are "", never the
+ * previous record's text (parse_record only writes the fields it meets). */
 static void begin_record(struct csv *p)
 {
-	p->err = NULL;
-	p->nonempty = false;
+	hotlist__csvtok_begin(&p->tok);
 	p->rec_line = p->line;
-	p->rec_nl = 0;
-	for (int i = 0; i < SL__COUNT; i++)
+	for (int i = 0; i < SL__COUNT; i++) {
 		p->f[i].len = 0;
+		p->f[i].s[0] = '\0';
+	}
 	p->name.len = 0;
-}
-
-/*
- * The first byte in [q, lim) that is a, b, c or NUL, or lim. On little-endian
- * machines 8 bytes are tested at once (SWAR, "determine if a word has a zero
- * byte", Hacker's Delight 6-1): fields are copied, not scanned byte by byte,
- * which is most of the parse. The first flagged byte is exact (false flags
- * only appear above a true one).
- */
-static inline const unsigned char *find_stop(const unsigned char *q, const unsigned char *lim,
-					     unsigned char a, unsigned char b, unsigned char c)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	const uint64_t va = a * ones, vb = b * ones, vc = c * ones;
-
-	while (lim - q >= 8) {
-		uint64_t v, m;
-
-		memcpy(&v, q, 8);
-		m = ((v - ones) & ~v) | (((v ^ va) - ones) & ~(v ^ va)) |
-		    (((v ^ vb) - ones) & ~(v ^ vb)) | (((v ^ vc) - ones) & ~(v ^ vc));
-		m &= highs;
-		if (m)
-			return q + (__builtin_ctzll(m) >> 3);
-		q += 8;
-	}
-#endif
-	while (q < lim && *q != a && *q != b && *q != c && *q != 0)
-		q++;
-	return q;
-}
-
-/* An unquoted field from *qp: text up to a delimiter, LF or lim, trimmed.
- * Stray quotes and NULs make the record bad but do not end the field. */
-static void unquoted_field(struct csv *p, const unsigned char **qp, const unsigned char *lim,
-			   struct field_buf *f)
-{
-	const unsigned char *cls = p->cls, *fs = *qp, *q = fs, *fe;
-
-	for (;;) {
-		q = find_stop(q, lim, p->delim, '\n', '"');
-		if (q == lim || cls[*q] == C_DELIM || cls[*q] == C_NL)
-			break;
-		set_err(p, cls[*q] == C_NUL ? "NUL byte" : "quote inside an unquoted field");
-		q++;
-	}
-	fe = q;
-	while (fe > fs && cls[fe[-1]] == C_WS)
-		fe--;
-	if (fe > fs)
-		p->nonempty = true;
-	append(p, f, fs, (size_t)(fe - fs));
-	*qp = q;
-}
-
-/* A quoted field; *qp is at the opening quote. Ends at the delimiter, LF or
- * lim after the closing quote (or at lim inside the quotes: *open). */
-static void quoted_field(struct csv *p, const unsigned char **qp, const unsigned char *lim,
-			 struct field_buf *f, bool *open)
-{
-	const unsigned char *q = *qp + 1;
-
-	p->nonempty = true;
-	*open = true;
-	while (q < lim) {
-		const unsigned char *cs = q;
-
-		q = find_stop(q, lim, '"', '\n', '"');
-		append(p, f, cs, (size_t)(q - cs));
-		if (q == lim)
-			break;
-		if (*q == '"' && q + 1 < lim && q[1] == '"') {
-			append(p, f, q, 1);
-			q += 2;
-			continue;
-		}
-		if (*q == '"') {
-			q++;
-			*open = false;
-			break;
-		}
-		if (*q == '\n')
-			p->rec_nl++;
-		else
-			set_err(p, "NUL byte");
-		append(p, f, q, 1);
-		q++;
-	}
-	/* After the closing quote: spaces, then the delimiter or LF. */
-	while (!*open && q < lim && p->cls[*q] != C_DELIM && p->cls[*q] != C_NL) {
-		if (p->cls[*q] != C_WS)
-			set_err(p, p->cls[*q] == C_NUL ? "NUL byte" : "text after a closing quote");
-		q++;
-	}
-	*qp = q;
 }
 
 /*
@@ -362,41 +232,35 @@ static enum rec parse_record(struct csv *p, const unsigned char *s, const unsign
 	const unsigned char *lim = end, *q = s;
 	uint32_t field = 0;
 	unsigned k = 0;
-	bool open = false;
 
 	/* lim: one byte past the longest record, so that byte can be its LF. */
 	if ((size_t)(end - s) > HL_CSV_LINE_MAX)
 		lim = s + HL_CSV_LINE_MAX + 1;
 	begin_record(p);
 	for (;; field++) {
-		struct field_buf *f = field_dest(p, field, &k);
+		struct hl_csvtok_buf *f = field_dest(p, field, &k);
 
-		while (q < lim && p->cls[*q] == C_WS)
-			q++;
-		if (q < lim && *q == '"')
-			quoted_field(p, &q, lim, f, &open);
-		else
-			unquoted_field(p, &q, lim, f);
-		if (f)
-			f->s[f->len] = '\0';
+		q = hotlist__csvtok_field(&p->tok, q, lim, f);
+		if (HL_UNLIKELY(f && f->overflow))
+			hotlist__csvtok_error(&p->tok, "field too long");
 		if (HL_UNLIKELY(p->in_header))
 			map_column(p, field);
 		if (q == lim)
 			break;
-		if (p->cls[*q++] == C_NL) {
+		if (p->tok.cls[*q++] == HL_CT_NL) {
 			*next = q;
 			return REC_DONE;
 		}
 	}
 	*next = q;
 	if ((size_t)(q - s) > HL_CSV_LINE_MAX) {
-		p->err = "line too long"; /* it hides any other problem */
+		p->tok.err = "line too long"; /* it hides any other problem */
 		return REC_LONG;
 	}
 	if (!eof)
 		return REC_MORE;
-	if (open)
-		set_err(p, "quote not closed at end of file");
+	if (p->tok.open)
+		hotlist__csvtok_error(&p->tok, "quote not closed at end of file");
 	return REC_DONE;
 }
 
@@ -434,6 +298,11 @@ static int parse_priority(const char *s, unsigned *out)
 	}
 	*out = v;
 	return 0;
+}
+
+static char ascii_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
 static bool ieq(const char *a, const char *b)
@@ -516,11 +385,11 @@ static int end_record(struct csv *p)
 	char reason[HL_CSV_REASON_LEN];
 	int rc;
 
-	if (p->err) {
-		report_bad(p, HOTLIST_EINVAL, p->err);
+	if (p->tok.err) {
+		report_bad(p, HOTLIST_EINVAL, p->tok.err);
 		return 0;
 	}
-	if (!p->nonempty)
+	if (!p->tok.nonempty)
 		return 0;
 	rc = build_entry(p, &e, reason);
 	if (rc < 0) {
@@ -582,41 +451,6 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
-static const unsigned char delim_cand[3] = { ';', ',', '\t' };
-
-/* Candidate delimiters: bit j set for delim_cand[j] if it is one of the most
- * frequent outside quotes (all three tie at 0 in a one-column header: ';'). */
-static unsigned delim_candidates(const unsigned char *s, size_t n)
-{
-	size_t count[3] = { 0, 0, 0 }, max = 0;
-	bool inq = false;
-	unsigned mask = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			inq = !inq;
-		for (int j = 0; !inq && j < 3; j++)
-			count[j] += s[i] == delim_cand[j];
-	}
-	for (int j = 0; j < 3; j++)
-		max = count[j] > max ? count[j] : max;
-	for (int j = 0; j < 3; j++)
-		mask |= (unsigned)(count[j] == max) << j;
-	return max == 0 ? 1 : mask;
-}
-
-static void build_classes(struct csv *p)
-{
-	memset(p->cls, C_ORD, sizeof(p->cls));
-	p->cls[' '] = C_WS;
-	p->cls['\r'] = C_WS;
-	p->cls['\t'] = C_WS;
-	p->cls['\n'] = C_NL;
-	p->cls['"'] = C_QUOTE;
-	p->cls[0] = C_NUL;
-	p->cls[p->delim] = C_DELIM;
-}
-
 /* Known columns in field order, for end_field() to walk. */
 static void build_order(struct csv *p)
 {
@@ -644,26 +478,27 @@ static void build_order(struct csv *p)
 /* hdr[0..len) is the header line, without its LF. */
 static int process_header(struct csv *p, const unsigned char *hdr, size_t len)
 {
+	unsigned char delims[HL_CSVTOK_NDELIMS];
 	const unsigned char *next;
-
-	unsigned cand;
+	unsigned n;
 
 	if (memchr(hdr, 0, len) || !utf8_valid(hdr, len))
 		return HOTLIST_EBADFILE;
 	/* Of tied delimiters, the first that gives a plate column. */
-	cand = delim_candidates(hdr, len);
-	for (int j = 0; j < 3; j++) {
-		if (!(cand & (1u << j)))
-			continue;
-		p->delim = delim_cand[j];
-		build_classes(p);
+	n = hotlist__csvtok_delims(hdr, len, delims);
+	if (n == 0) {
+		delims[0] = ';'; /* one column: any delimiter will do */
+		n = 1;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		hotlist__csvtok_init(&p->tok, delims[j]);
 		for (int i = 0; i < SL__COUNT; i++)
 			p->map[i] = HL_NO_FIELD;
 		p->in_header = true;
 		/* A stray quote can end the record early (at an LF the quote
 		 * count took as quoted): an error either way. */
 		if (parse_record(p, hdr, hdr + len, true, &next) != REC_DONE || next != hdr + len ||
-		    p->err || p->map[SL_PLATE] == HL_NO_FIELD)
+		    p->tok.err || p->map[SL_PLATE] == HL_NO_FIELD)
 			continue;
 		p->in_header = false;
 		build_order(p);
@@ -749,7 +584,7 @@ static size_t consume(struct csv *p, const unsigned char *buf, size_t len, bool 
 		if (r == REC_MORE)
 			break;
 		*rc = end_record(p);
-		p->line += p->rec_nl + 1;
+		p->line += p->tok.nl + 1;
 		if (r == REC_LONG) {
 			p->line--; /* the LF ending the skip counts it */
 			p->skip = true;
@@ -790,11 +625,9 @@ static ssize_t source_read(struct source *src, unsigned char *dst, size_t cap)
 /* The checks on the whole input's first bytes; the offset past a BOM. */
 static int check_prefix(const unsigned char *s, size_t len, size_t *off)
 {
-	static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
-
 	if (memchr(s, 0, len < HL_CSV_PREFIX ? len : HL_CSV_PREFIX))
 		return HOTLIST_EBADFILE;
-	*off = (len >= 3 && memcmp(s, bom, 3) == 0) ? 3 : 0;
+	*off = hotlist__csvtok_bom(s, len);
 	return 0;
 }
 
@@ -848,6 +681,9 @@ static void csv_init(struct csv *p, hl_csv_row_fn row, hl_csv_bad_fn bad, void *
 	p->phase = PH_HEADER;
 	p->line = 1;
 	p->order_idx[0] = HL_NO_FIELD;
+	for (int i = 0; i < SL__COUNT; i++)
+		p->f[i] = (struct hl_csvtok_buf){ .s = p->f_text[i], .cap = HL_CSV_FIELD_MAX };
+	p->name = (struct hl_csvtok_buf){ .s = p->name_text, .cap = HL_CSV_FIELD_MAX };
 }
 
 int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row_fn row,

@@ -9,8 +9,14 @@
  * every accepted read, which still needs the lists), then the lists (after
  * an RCU barrier), then the rest. Each step is a short function.
  */
+#include "alloc.h"
+#include "common.h"
 #include "engine.h"
 #include "ingest.h"
+#include "match.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "suppress.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +75,7 @@ static void on_async_read(void *ctx, const struct hotlist_read *read, uint64_t t
 static void teardown(struct hotlist *hl, int snap_ready)
 {
 	if (snap_ready)
-		hotlist__snap_fini(hl);
+		hotlist__snap_fini(&hl->snap);
 	if (hl->sup)
 		hotlist__suppress_destroy(hl->sup, hl->a);
 	if (hl->stats)
@@ -101,7 +107,7 @@ int hotlist_create(struct hotlist **out, const struct hotlist_config *cfg)
 	if (!rc)
 		rc = hotlist__suppress_create(&hl->sup, cfg->suppress_window_us, a);
 	int snap = 0;
-	if (!rc && !(rc = hotlist__snap_init(hl)))
+	if (!rc && !(rc = hotlist__snap_init(&hl->snap, a)))
 		snap = 1;
 	if (!rc && cfg->workers)
 		rc = hotlist__ingest_create(&hl->ing, cfg->workers, cfg->queue_capacity,
@@ -175,7 +181,7 @@ int hotlist_flush(struct hotlist *hl)
 static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 {
 	struct hotlist_list_info info;
-	for (size_t i = 0; hotlist__snap_info(hl, i, &info) == 0; i++) {
+	for (size_t i = 0; hotlist__snap_info(&hl->snap, i, &info) == 0; i++) {
 		out->lists++;
 		out->entries += info.entries;
 		out->index_bytes += info.index_bytes;

@@ -52,12 +52,18 @@
  * Threads: the index is immutable after build; readers share it with no
  * synchronisation; its reference count is atomic (writers take and drop
  * references, the last put may be from call_rcu). hotlist__fz_build touches
- * only its arguments: snapshot.c runs it outside the writer lock.
+ * only its arguments: snapshot_list.c runs it outside the writer lock.
  */
 #include "fuzzy.h"
+
+#include "alloc.h"
+#include "common.h"
 #include "list.h"
+#include "normalise.h"
+#include "table.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define HL_FZ_DIRECT 0x80000000u

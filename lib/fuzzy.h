@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzzy matching: list options, the OCR/indel index (fuzzy.c) and the
- * wildcard pattern store (pattern.c). Internal. See docs/fuzzy.md.
+ * fuzzy.h — OCR-equivalence (k) and insert/delete (d) matching (fuzzy.c):
+ * a list's matching options (struct hl_fz_opts, carried by every list
+ * version), the verifier, and the OCR/indel index of a base. See
+ * docs/fuzzy.md. Uses: list (the runs of a base), pattern (hl_fz_emit),
+ * table, normalise, alloc.
  */
 #ifndef HOTLIST_FUZZY_H
 #define HOTLIST_FUZZY_H
 
-#include "internal.h"
+#include "hotlist.h"
+#include "pattern.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct hl_base;
 
@@ -63,10 +69,6 @@ size_t hotlist__fz_bytes(const struct hl_fuzzy *f);
 bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b,
 		      const struct hl_fz_opts *o);
 
-/* Called for every verified candidate: run = index of the first meta of the
- * entry's run in the base. */
-typedef void (*hl_fz_emit)(void *ctx, uint32_t run, unsigned subs, unsigned indels);
-
 /* Every run of b (f's base) within budget o->k, o->d of plate (len chars):
  * verified, each run at most once per call. Threads: any, wait-free. */
 void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
@@ -85,26 +87,5 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
  */
 uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 			   const char *const *plates, const size_t *lens, size_t n);
-
-/* ---- pattern.c: wildcard entries ---- */
-
-/* Whether raw entry text is a pattern (has '?' or '*' in its first
- * HOTLIST_RAW_PLATE_MAX bytes). */
-bool hotlist__is_pattern(const char *raw);
-/* Normalise a pattern: segments as plates, '?' kept, runs of '*' as one.
- * Returns the length (1..HOTLIST_PLATE_MAX) or HOTLIST_EPLATE (also for "*"). */
-int hotlist__pattern_normalise(const char *raw, char out[HOTLIST_PLATE_MAX + 1]);
-/* Glob: '?' one character, '*' any run. Iterative, O(plen * slen) worst. */
-bool hotlist__glob(const char *pat, size_t plen, const char *s, size_t slen);
-
-struct hl_patterns;
-/* The pattern store of a base: *out NULL when it has no pattern entry. */
-int hotlist__patterns_build(struct hl_patterns **out, const struct hl_base *b,
-			    const struct hotlist_allocator *a);
-void hotlist__patterns_free(struct hl_patterns *p, const struct hotlist_allocator *a);
-size_t hotlist__patterns_bytes(const struct hl_patterns *p);
-/* emit(ctx, run, 0, 0) for every pattern run matching plate (at most once). */
-void hotlist__patterns_match(const struct hl_patterns *p, const char *plate, size_t len,
-			     hl_fz_emit emit, void *ctx);
 
 #endif /* HOTLIST_FUZZY_H */

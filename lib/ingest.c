@@ -59,9 +59,15 @@
  */
 #include "ingest.h"
 
+#include "alloc.h"
+#include "clock.h"
+#include "common.h"
+#include "stats.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

@@ -10,7 +10,11 @@
 #ifndef HOTLIST_INGEST_H
 #define HOTLIST_INGEST_H
 
-#include "internal.h"
+#include "hotlist.h"
+#include "stats.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 /*
  * Called on a worker thread for every accepted read, once.

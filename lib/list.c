@@ -36,7 +36,12 @@
  * read by any number of threads; its reference count is atomic.
  */
 #include "list.h"
-#include "fuzzy.h"
+
+#include "alloc.h"
+#include "common.h"
+#include "normalise.h"
+#include "pattern.h"
+#include "table.h"
 
 #include <string.h>
 
@@ -456,6 +461,37 @@ static void lay_out(const struct hl_builder *b, const struct grouping *g, struct
 	base->n_keys = k;
 }
 
+static int is_pattern_run(const struct hl_base *b, uint32_t i)
+{
+	return (i == 0 || (b->meta[i - 1].flags & HL_M_LAST)) && (b->meta[i].flags & HL_M_PATTERN);
+}
+
+/* The pattern store of base (NULL when it has no pattern entry): its pattern
+ * runs' keys and indexes, handed to pattern.c. */
+static int build_patterns(struct hl_base *base, const struct hotlist_allocator *a)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < base->n_meta; i++)
+		n += (uint32_t)is_pattern_run(base, i);
+	if (!n)
+		return 0;
+	struct hl_key *keys = hotlist__alloc(a, n * sizeof(*keys), 8);
+	uint32_t *runs = hotlist__alloc(a, n * sizeof(*runs), 4);
+	int rc = HOTLIST_ENOMEM;
+	if (keys && runs) {
+		for (uint32_t i = 0, j = 0; i < base->n_meta; i++) {
+			if (is_pattern_run(base, i)) {
+				keys[j] = base->meta[i].key;
+				runs[j++] = i;
+			}
+		}
+		rc = hotlist__patterns_build(&base->patterns, keys, runs, n, a);
+	}
+	hotlist__free(a, keys, n * sizeof(*keys));
+	hotlist__free(a, runs, n * sizeof(*runs));
+	return rc;
+}
+
 int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base **out,
 			    uint64_t *duplicates, uint64_t *overflow)
 {
@@ -484,7 +520,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		lay_out(b, &g, base, keys, vals);
 		rc = hotlist__table_build(&base->index, keys, vals, base->n_keys, seed, b->a);
 		if (!rc)
-			rc = hotlist__patterns_build(&base->patterns, base, b->a);
+			rc = build_patterns(base, b->a);
 	}
 	hotlist__free(b->a, keys, (kept ? kept : 1) * sizeof(*keys));
 	hotlist__free(b->a, vals, (kept ? kept : 1) * sizeof(*vals));

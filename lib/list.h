@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Immutable list contents ("bases") and their builder. See list.c.
+ * list.h — the immutable contents of a list (a "base": entries sorted in
+ * runs of one key, their strings, the exact index and the pattern store)
+ * and the builder that makes one (list.c). Knows nothing of versions,
+ * edits or RCU. Uses: pattern, table, normalise, alloc.
  */
 #ifndef HOTLIST_LIST_H
 #define HOTLIST_LIST_H
 
-#include "internal.h"
+#include "hotlist.h"
+#include "normalise.h"
+#include "table.h"
 
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Entry metadata, 48 bytes, sorted so that the entries of one plate are
@@ -25,7 +33,7 @@ struct hl_meta {
 
 #define HL_M_COVERT 0x01u
 #define HL_M_LAST 0x02u
-/* A hide record (see snapshot.c) that applies to every category. */
+/* A hide record (see snapshot_edit.c) that applies to every category. */
 #define HL_M_ANY_CATEGORY 0x04u
 /* A hide record that applies to every country. */
 #define HL_M_ANY_COUNTRY 0x08u

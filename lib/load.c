@@ -18,7 +18,16 @@
  * Threads: every function here is a writer (or touches no engine), and
  * refuses with HOTLIST_EDEADLK when called from a hit callback.
  */
+#include "alloc.h"
+#include "clock.h"
+#include "csv.h"
 #include "engine.h"
+#include "fuzzy.h"
+#include "list.h"
+#include "match.h"
+#include "normalise.h"
+#include "pattern.h"
+#include "snapshot.h"
 
 #include <string.h>
 
@@ -102,7 +111,7 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 	uint64_t overflow = 0;
 	int rc = c->fatal ? c->fatal : verdict(&c->rep, hl->cfg.max_bad_fraction, from_file);
 	if (!rc)
-		rc = hotlist__builder_finish(&c->b, hotlist__snap_seed(), &base, &c->rep.duplicates,
+		rc = hotlist__builder_finish(&c->b, hotlist__seed(0), &base, &c->rep.duplicates,
 					     &overflow);
 	if (!rc && overflow) {
 		/* entries past the per-plate bound count as bad rows */
@@ -115,7 +124,7 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 	}
 	if (!rc) {
 		c->rep.loaded = base->n_meta; /* base belongs to the list once published */
-		rc = hotlist__snap_replace(hl, list, base, &c->rep.list_version);
+		rc = hotlist__snap_replace(&hl->snap, list, base, &c->rep.list_version);
 	}
 	int64_t us = (int64_t)((hotlist__now_ns() - t0) / 1000);
 	c->rep.duration_us = us;
@@ -280,7 +289,7 @@ int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry
 	if (!rc)
 		rc = key_of(e->plate, e->country, &k, &c);
 	if (!rc)
-		rc = hotlist__snap_put(hl, list, e, &k, c);
+		rc = hotlist__snap_put(&hl->snap, list, e, &k, c);
 	if (!rc)
 		count_edit(hl);
 	return rc;
@@ -295,7 +304,7 @@ int hotlist_remove(struct hotlist *hl, const char *list, const char *plate, cons
 	hl_country c = 0;
 	rc = key_of(plate, country, &k, &c);
 	if (!rc)
-		rc = hotlist__snap_remove(hl, list, plate, &k, c);
+		rc = hotlist__snap_remove(&hl->snap, list, plate, &k, c);
 	if (rc > 0)
 		count_edit(hl);
 	return rc;
@@ -304,7 +313,7 @@ int hotlist_remove(struct hotlist *hl, const char *list, const char *plate, cons
 int hotlist_drop_list(struct hotlist *hl, const char *list)
 {
 	int rc = writer_guard(hl, list);
-	return rc ? rc : hotlist__snap_drop(hl, list);
+	return rc ? rc : hotlist__snap_drop(&hl->snap, list);
 }
 
 int hotlist_set_list_options(struct hotlist *hl, const char *list,
@@ -315,7 +324,7 @@ int hotlist_set_list_options(struct hotlist *hl, const char *list,
 	if (!rc)
 		rc = hotlist__fz_opts_set(&fo, o);
 	if (!rc)
-		rc = hotlist__snap_set_options(hl, list, &fo);
+		rc = hotlist__snap_set_options(&hl->snap, list, &fo);
 	if (!rc)
 		count_edit(hl);
 	return rc;
@@ -325,5 +334,5 @@ int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_list_info *ou
 {
 	if (!hl || !out)
 		return HOTLIST_EINVAL;
-	return hotlist__snap_info(hl, i, out);
+	return hotlist__snap_info(&hl->snap, i, out);
 }

@@ -42,8 +42,20 @@
  * no lock. The RCU read-side section spans the callbacks, so the strings
  * handed to them stay valid.
  */
+#include "match.h"
+
+#include "clock.h"
+#include "common.h"
 #include "engine.h"
+#include "fuzzy.h"
+#include "list.h"
+#include "normalise.h"
+#include "pattern.h"
 #include "plates.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "suppress.h"
+#include "table.h"
 
 #include <string.h>
 
@@ -99,11 +111,6 @@ struct nread {
 struct tally {
 	uint64_t reads, bad, hits, exact, suppressed, not_valid;
 };
-
-uint64_t hotlist__hash_name(const char *name)
-{
-	return XXH3_64bits(name, strlen(name));
-}
 
 static int prepare(const struct hotlist_read *r, struct nread *nr)
 {
@@ -442,7 +449,7 @@ int hotlist__match_one(struct hotlist *hl, const struct hotlist_read *read, uint
 		return rc;
 	}
 	struct sink s = { hl, on_hit, user, t0_ns, h, &t };
-	const struct hl_state *st = hotlist__snap_enter(hl);
+	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
 	match_read(&s, st, &nr, NULL, 0);
 	hotlist__snap_exit();
 	t.reads = 1;
@@ -531,7 +538,7 @@ int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, si
 	struct sink s = { hl, on_hit, user, 0, HL_H_INLINE, &t };
 	if (hl->cfg.latency_histogram)
 		s.t0_ns = hotlist__now_ns();
-	const struct hl_state *st = hotlist__snap_enter(hl);
+	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
 	for (size_t i = 0; i < n; i += HL_CHUNK)
 		match_chunk(&s, st, reads + i, n - i < HL_CHUNK ? n - i : HL_CHUNK);
 	hotlist__snap_exit();

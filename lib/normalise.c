@@ -60,7 +60,9 @@
  * reads only const tables and its arguments, and is wait-free and safe to
  * call from any thread.
  */
-#include "internal.h"
+#include "normalise.h"
+
+#include "common.h"
 
 #include <stdbool.h>
 #include <string.h>

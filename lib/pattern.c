@@ -11,7 +11,8 @@
  * finds hides and removes by key) but no read ever finds it there. Reads
  * find patterns through the store below, built with the base (list.c) and
  * immutable like it; a base without patterns has none (NULL), so exact-only
- * lists pay one pointer test.
+ * lists pay one pointer test. The store knows patterns by their key and the
+ * index of their run (given by list.c), nothing of bases.
  *
  * Store layout (one allocation for the array, the header holds the index):
  *
@@ -33,8 +34,11 @@
  *
  * Threads: the store is read-only after build; any number of readers.
  */
-#include "fuzzy.h"
-#include "list.h"
+#include "pattern.h"
+
+#include "alloc.h"
+#include "common.h"
+#include "normalise.h"
 
 #include <string.h>
 
@@ -147,10 +151,10 @@ static unsigned bigram(const char *t, size_t i)
 	return (a == HL_NOT_ALNUM || b == HL_NOT_ALNUM) ? HL_NO_ANCHOR : a * HL_ALNUM + b;
 }
 
-static void pat_init(struct hl_pat *p, const struct hl_base *b, uint32_t run)
+static void pat_init(struct hl_pat *p, const struct hl_key *key, uint32_t run)
 {
 	p->run = run;
-	p->len = (uint8_t)hotlist__key_unpack(&b->meta[run].key, p->text);
+	p->len = (uint8_t)hotlist__key_unpack(key, p->text);
 	p->star = memchr(p->text, '*', p->len) != NULL;
 	p->min_len = 0;
 	for (size_t i = 0; i < p->len; i++)
@@ -169,19 +173,13 @@ static unsigned anchor_of(const struct hl_pat *p, const uint32_t *count)
 	return best;
 }
 
-static int is_pattern_run(const struct hl_base *b, uint32_t i)
-{
-	return (i == 0 || (b->meta[i - 1].flags & HL_M_LAST)) && (b->meta[i].flags & HL_M_PATTERN);
-}
-
 /* Fill tmp (in run order) and count bigrams; returns the patterns found. */
-static uint32_t collect(const struct hl_base *b, struct hl_pat *tmp, uint32_t *count)
+static uint32_t collect(const struct hl_key *keys, const uint32_t *runs, uint32_t n_pat,
+			struct hl_pat *tmp, uint32_t *count)
 {
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < b->n_meta; i++) {
-		if (!is_pattern_run(b, i))
-			continue;
-		pat_init(&tmp[n], b, i);
+	for (uint32_t i = 0; i < n_pat; i++) {
+		pat_init(&tmp[n], &keys[i], runs[i]);
 		for (size_t j = 0; j + 1 < tmp[n].len; j++) {
 			unsigned g = bigram(tmp[n].text, j);
 			count[g] += g != HL_NO_ANCHOR;
@@ -191,13 +189,11 @@ static uint32_t collect(const struct hl_base *b, struct hl_pat *tmp, uint32_t *c
 	return n;
 }
 
-int hotlist__patterns_build(struct hl_patterns **out, const struct hl_base *b,
-			    const struct hotlist_allocator *a)
+int hotlist__patterns_build(struct hl_patterns **out, const struct hl_key *keys,
+			    const uint32_t *runs, uint32_t n, const struct hotlist_allocator *a)
 {
-	uint32_t n = 0, count[HL_BIGRAMS + 1] = { 0 };
+	uint32_t count[HL_BIGRAMS + 1] = { 0 };
 	*out = NULL;
-	for (uint32_t i = 0; i < b->n_meta; i++)
-		n += (uint32_t)is_pattern_run(b, i);
 	if (!n)
 		return 0;
 	struct hl_patterns *p = hotlist__zalloc(a, sizeof(*p), HL_CACHE_LINE);
@@ -209,7 +205,7 @@ int hotlist__patterns_build(struct hl_patterns **out, const struct hl_base *b,
 		hotlist__patterns_free(p, a);
 		return HOTLIST_ENOMEM;
 	}
-	p->n = collect(b, tmp, count);
+	p->n = collect(keys, runs, n, tmp, count);
 	/* the anchor is computed twice (count, place) rather than stored */
 	uint32_t fill[HL_BIGRAMS + 1] = { 0 };
 	for (uint32_t i = 0; i < n; i++)

@@ -67,6 +67,7 @@
  */
 #include "plates.h"
 
+#include "normalise.h"
 #include "plates_de_districts.h"
 
 #include <stdbool.h>

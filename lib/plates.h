@@ -6,7 +6,7 @@
 #ifndef HOTLIST_PLATES_H
 #define HOTLIST_PLATES_H
 
-#include "internal.h"
+#include "normalise.h"
 
 #include <stddef.h>
 

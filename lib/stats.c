@@ -2,7 +2,7 @@
 /*
  * stats.c — striped event counters and latency histograms.
  *
- * Owns: struct hl_stats, the clocks (hotlist__now_ns, hotlist__wall_us).
+ * Owns: struct hl_stats.
  *
  * Layout: HL_STRIPES stripes, each starting on its own cache line, so threads
  * on different stripes never write the same line.
@@ -49,11 +49,14 @@
  * that only retries when another thread raised the max meanwhile (lock-free,
  * and bounded in practice by the number of threads on the stripe).
  */
-#include "internal.h"
+#include "stats.h"
+
+#include "alloc.h"
+#include "common.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 /* Stripes of counters: enough that the cores of a typical server (and the
  * engine's workers) rarely share one, few enough that summing stays cheap
@@ -236,20 +239,4 @@ void hotlist__stats_percentiles(const struct hl_stats *s, enum hl_hist h,
 			*res[p++] = up < max ? up : max;
 		}
 	}
-}
-
-uint64_t hotlist__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-int64_t hotlist__wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

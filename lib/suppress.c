@@ -61,9 +61,13 @@
  * check() answered 0 for (only the 0-paths write). So a 1 is only ever
  * answered within the window of a called-back hit.
  */
-#include "internal.h"
+#include "suppress.h"
+
+#include "alloc.h"
+#include "common.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 
 /* Slots: a power of two. 65536 pairs that hit within one window is far more
  * than a national deployment sees (hits are rare: a few per minute per

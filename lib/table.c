@@ -71,13 +71,18 @@
  * The seed is random per snapshot (the caller's), so plates crafted to
  * collide under one seed do not collide under the next.
  */
-#include "internal.h"
+#include "table.h"
+
+#include "alloc.h"
+#include "clock.h"
+#include "common.h"
+#include "normalise.h"
 
 #include <assert.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/random.h>
 
 #ifdef HL_TABLE_TEST_BAD_HASH
 /* Test hook: buckets scanned by lookups, so tests can check how far a miss
@@ -127,7 +132,7 @@ atomic_ulong hotlist__table_test_scans;
  * build of seconds (bench/bench_flood.c). Random keys never come near:
  * max_probe is 29-38 at 10^6 keys. A build that would place a key further
  * than HL_TABLE_RESEED_PROBE buckets along its chain stops at once and starts
- * again with a fresh random seed (fresh_seed(): under it the crafted keys
+ * again with a fresh random seed (hotlist__seed(): under it the crafted keys
  * are as good as random); after HL_TABLE_RESEEDS tries it takes what comes,
  * so a build always ends. The test build with a bad hash ignores seeds, so
  * it never reseeds.
@@ -661,23 +666,6 @@ static int place_keys(struct builder *bd, const struct hl_key *keys, const uint3
 	return err;
 }
 
-/* Another seed, from the kernel: an attacker who learnt the old one must not
- * be able to compute it (a seed derived from the old one could be computed,
- * and keys crafted against each derived seed in turn would force every
- * retry). Without entropy yet (early boot), splitmix64 of the old seed and
- * the clock. */
-static uint64_t fresh_seed(uint64_t old)
-{
-	uint64_t z;
-
-	if (getrandom(&z, sizeof(z), GRND_NONBLOCK) == (ssize_t)sizeof(z))
-		return z;
-	z = old + hotlist__now_ns() + 0x9E3779B97F4A7C15ull;
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
 int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const uint32_t *vals,
 			 size_t n, uint64_t seed, const struct hotlist_allocator *a)
 {
@@ -704,7 +692,10 @@ int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const
 		if (err != HL_TABLE_ERESEED)
 			break;
 		err = 0;
-		t->seed = fresh_seed(t->seed);
+		/* from the kernel: an attacker who learnt the old seed must
+		 * not be able to compute the next (keys crafted against each
+		 * derived seed in turn would force every retry) */
+		t->seed = hotlist__seed(t->seed);
 		t->max_probe = 0;
 		t->reseeds++;
 		bd.nover = 0;

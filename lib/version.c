@@ -4,7 +4,7 @@
  * X-macro, HOTLIST_ERRNO_MAP in hotlist.h (libuv's pattern), so the enum, the
  * messages and the names cannot drift apart.
  */
-#include "internal.h"
+#include "hotlist.h"
 
 #define HL_STR2(x) #x
 #define HL_STR(x) HL_STR2(x)

@@ -12,7 +12,8 @@
  */
 #include "ref_matcher.h"
 
-#include "fuzzy.h"
+#include "normalise.h"
+#include "pattern.h"
 #include "plates.h"
 
 #include <string.h>

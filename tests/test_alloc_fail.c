@@ -9,7 +9,8 @@
 #include "hotlist.h"
 #include "testutil.h"
 
-#include "engine.h" /* hotlist__snap_set_edits_fold */
+#include "engine.h" /* struct hotlist: hl->snap */
+#include "snapshot.h" /* hotlist__snap_set_edits_fold */
 
 #include <check.h>
 #include <stdatomic.h>
@@ -146,7 +147,7 @@ START_TEST(sweep_every_operation)
 	ck_assert_int_eq(hl_test_hits(hl, "C3", NULL), 1);
 	/* A put that folds the edits into a new base (threshold lowered to 2:
 	 * the second put below has 4 pending operations). */
-	hotlist__snap_set_edits_fold(hl, 2);
+	hotlist__snap_set_edits_fold(&hl->snap, 2);
 	struct hotlist_entry f1 = { .plate = "F1" }, f2 = { .plate = "F2" };
 	ck_assert_int_eq(hotlist_put(hl, "l", &f1), 0);
 	SWEEP(points, hotlist_put(hl, "l", &f2), {

@@ -9,7 +9,7 @@
  * the same callbacks: the streaming parser must not depend on where the
  * input is split.
  */
-#include "internal.h"
+#include "csv.h"
 
 #include <check.h>
 
@@ -394,6 +394,28 @@ START_TEST(ragged_and_blank_rows)
 	check_row(lg, 0, 4, "AB12", "");
 	check_row(lg, 1, 7, "CD34", "NL");
 	check_bad(lg, 2, 8, HOTLIST_EPLATE, "empty plate");
+	free(lg);
+}
+END_TEST
+
+/* A short row's missing fields are empty, not the previous row's values
+ * (a row "CD34" after "AB12;NL" once came out as CD34 in NL). */
+START_TEST(short_row_after_full_row)
+{
+	struct log *lg = new_log();
+
+	ck_assert_int_eq(parse_text("plate;country;category\n"
+				    "AB12;NL;stolen\n"
+				    "CD34\n"
+				    "EF56;DE\n"
+				    "GH78;;\n",
+				    lg),
+			 0);
+	ck_assert_uint_eq(lg->rows, 4);
+	check_row(lg, 0, 2, "AB12", "NL");
+	check_row(lg, 1, 3, "CD34", "");
+	check_row(lg, 2, 4, "EF56", "DE");
+	check_row(lg, 3, 5, "GH78", "");
 	free(lg);
 }
 END_TEST
@@ -943,6 +965,7 @@ static Suite *csv_suite(void)
 	tcase_add_test(tc, single_column);
 	tcase_add_test(tc, delimiter_ties);
 	tcase_add_test(tc, ragged_and_blank_rows);
+	tcase_add_test(tc, short_row_after_full_row);
 	tcase_add_test(tc, values);
 	tcase_add_test(tc, field_limits);
 	tcase_add_test(tc, header_only);

@@ -8,7 +8,8 @@
 #include "hotlist.h"
 #include "testutil.h"
 
-#include "engine.h" /* hotlist__snap_set_edits_fold */
+#include "engine.h" /* struct hotlist: hl->snap */
+#include "snapshot.h" /* hotlist__snap_set_edits_fold */
 
 #include <check.h>
 #include <pthread.h>
@@ -359,7 +360,7 @@ END_TEST
 START_TEST(many_edits_fold)
 {
 	struct hotlist *hl = engine(0);
-	hotlist__snap_set_edits_fold(hl, TEST_EDITS_FOLD);
+	hotlist__snap_set_edits_fold(&hl->snap, TEST_EDITS_FOLD);
 	enum { N = 2000 };
 	static char present[N];
 	char plate[16];

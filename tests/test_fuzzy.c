@@ -12,6 +12,8 @@
 #include "testutil.h"
 
 #include "fuzzy.h"
+#include "normalise.h"
+#include "pattern.h"
 #include "plates.h"
 #include "ref_matcher.h"
 

@@ -9,6 +9,7 @@
  * more likely to be caught.
  */
 #include "ingest.h"
+#include "stats.h"
 
 #include <check.h>
 
@@ -16,6 +17,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -13,6 +13,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "normalise.h"
 #include "plates.h"
 
 #include <check.h>

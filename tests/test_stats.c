@@ -3,7 +3,10 @@
  * Tests for lib/stats.c (striped counters, latency histograms, clocks) and
  * lib/alloc.c (the allocator helpers stats and everyone else builds on).
  */
-#include "internal.h"
+#include "alloc.h"
+#include "clock.h"
+#include "common.h"
+#include "stats.h"
 
 #include <check.h>
 

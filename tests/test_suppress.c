@@ -4,7 +4,7 @@
  * deterministic: the table's hash is fixed, and the threaded tests check
  * properties that hold under any interleaving.
  */
-#include "internal.h"
+#include "suppress.h"
 
 #include <check.h>
 

@@ -15,12 +15,16 @@
  * All memory goes through a counting test allocator: every test checks that
  * nothing is leaked, including on every error path.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "common.h"
+#include "normalise.h"
+#include "table.h"
 
 #include <check.h>
 
 #include "testutil.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,6 +9,8 @@
  */
 #include "readparse.h"
 
+#include "csvtok.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -59,10 +61,8 @@ bool hl_readparse_blank(const char *line, size_t len)
 
 enum hl_read_format hl_readparse_detect(const char *line, size_t len)
 {
-	size_t i = 0;
+	size_t i = hotlist__csvtok_bom(line, len);
 
-	if (len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
-		i = 3; /* UTF-8 BOM */
 	while (i < len && is_space(line[i]))
 		i++;
 	return i < len && line[i] == '{' ? HL_READS_JSONL : HL_READS_CSV;
@@ -83,113 +83,66 @@ static void add_candidate(struct hl_read_rec *r, const char *s, size_t n)
 
 /* ---- CSV ------------------------------------------------------------------ */
 
-/* One field of a CSV line, unquoted into a bounded buffer. */
-struct field {
-	char *buf;
-	size_t cap; /* bytes of buf, NUL included */
-	size_t len;
-	bool overflow; /* the field did not fit */
-};
-
-static void field_put(struct field *f, char c)
+/* A tokenizer buffer over a char array of size bytes (NUL included). */
+static struct hl_csvtok_buf tok_buf(char *s, size_t size)
 {
-	if (f->len + 1 < f->cap)
-		f->buf[f->len++] = c;
-	else
-		f->overflow = true;
+	return (struct hl_csvtok_buf){ .s = s, .cap = (uint32_t)(size - 1) };
 }
 
-/*
- * Read the field starting at *pos into f (trimmed of spaces around it when
- * unquoted) and move *pos past its delimiter. Returns 0, or -1 for a quote
- * that is not closed or is followed by something other than the delimiter.
- */
-static int next_field(const char *s, size_t len, size_t *pos, char delim, struct field *f)
-{
-	size_t i = *pos;
-
-	f->len = 0;
-	f->overflow = false;
-	while (i < len && (s[i] == ' ' || (s[i] == '\t' && delim != '\t')))
-		i++;
-	if (i < len && s[i] == '"') {
-		for (i++;; i++) {
-			if (i >= len)
-				return -1;
-			if (s[i] == '"' && (i + 1 >= len || s[i + 1] != '"'))
-				break;
-			field_put(f, s[i]);
-			i += s[i] == '"';
-		}
-		for (i++; i < len && s[i] == ' '; i++)
-			;
-		if (i < len && s[i] != delim)
-			return -1;
-	} else {
-		for (; i < len && s[i] != delim; i++)
-			field_put(f, s[i]);
-		while (f->len && (f->buf[f->len - 1] == ' ' || f->buf[f->len - 1] == '\t'))
-			f->len--;
-	}
-	f->buf[f->len] = '\0';
-	*pos = i + 1; /* past the delimiter (or past the end: no more fields) */
-	return 0;
-}
-
-static char find_delim(const char *s, size_t len)
-{
-	bool quoted = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			quoted = !quoted;
-		else if (!quoted && (s[i] == ',' || s[i] == ';' || s[i] == '\t'))
-			return s[i];
-	}
-	return ',';
-}
-
-/* The layout slot for a header name, or NULL if the column is not ours. */
+/* The layout slot for a header name (folded: case, ' ', '_', '-' ignored),
+ * or NULL if the column is not ours. */
 static int *column_slot(struct hl_csv_layout *l, const char *name)
 {
-	if (!strcasecmp(name, "camera"))
+	char key[HEADER_NAME_CAP];
+
+	if (!hotlist__csvtok_fold(name, key, sizeof(key)))
+		return NULL;
+	if (!strcmp(key, "camera"))
 		return &l->col_camera;
-	if (!strcasecmp(name, "ts_us"))
+	if (!strcmp(key, "tsus"))
 		return &l->col_ts;
-	if (!strcasecmp(name, "plate"))
+	if (!strcmp(key, "plate"))
 		return &l->col_plate;
-	if (!strcasecmp(name, "country"))
+	if (!strcmp(key, "country"))
 		return &l->col_country;
-	if (!strcasecmp(name, "candidates"))
+	if (!strcmp(key, "candidates"))
 		return &l->col_candidates;
 	return NULL;
 }
 
-int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t len, char *err)
+/* The tokenizer's complaint about the record so far, or NULL. */
+static const char *tok_error(const struct hl_csvtok *t)
 {
-	char name[HEADER_NAME_CAP];
-	struct field f = { .buf = name, .cap = sizeof(name) };
-	size_t pos = 0;
+	return t->err ? t->err : t->open ? "quote not closed" : NULL;
+}
 
-	*l = (struct hl_csv_layout){ .col_camera = -1,
+/* Split the header s[0..len) (no BOM, no line end) at delim into l. */
+static int header_with(struct hl_csv_layout *l, const unsigned char *s, size_t len,
+		       unsigned char delim, char *err)
+{
+	const unsigned char *q = s, *lim = s + len;
+	char name[HEADER_NAME_CAP];
+	struct hl_csvtok t;
+
+	*l = (struct hl_csv_layout){ .delim = (char)delim,
+				     .col_camera = -1,
 				     .col_ts = -1,
 				     .col_plate = -1,
 				     .col_country = -1,
 				     .col_candidates = -1 };
-	if (memchr(line, '\0', len)) {
-		set_err(err, "NUL byte in the header");
-		return HOTLIST_EBADFILE;
-	}
-	if (len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
-		pos = 3;
-	len = chomp(line, len);
-	l->delim = find_delim(line + pos, len - pos);
-	for (int col = 0; pos <= len; col++) {
+	hotlist__csvtok_init(&t, delim);
+	for (int col = 0;; col++) {
+		struct hl_csvtok_buf f = tok_buf(name, sizeof(name));
 		int *slot;
 
-		if (col >= MAX_COLUMNS || next_field(line, len, &pos, l->delim, &f)) {
-			set_err(err, col >= MAX_COLUMNS ? "more than %d columns" : "bad quoting",
-				MAX_COLUMNS);
+		if (col >= MAX_COLUMNS) {
+			set_err(err, "more than %d columns", MAX_COLUMNS);
+			return HOTLIST_EBADFILE;
+		}
+		q = hotlist__csvtok_field(&t, q, lim, &f);
+		if (tok_error(&t) || (q < lim && *q == '\n')) {
+			set_err(err, "%s",
+				tok_error(&t) ? tok_error(&t) : "line break in the header");
 			return HOTLIST_EBADFILE;
 		}
 		l->ncols = col + 1;
@@ -200,12 +153,48 @@ int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t le
 		}
 		if (slot)
 			*slot = col;
+		if (q == lim)
+			break;
+		q++; /* past the delimiter */
 	}
 	if (l->col_plate < 0) {
 		set_err(err, "no 'plate' column (want camera,ts_us,plate,country,candidates)");
 		return HOTLIST_EBADFILE;
 	}
 	return 0;
+}
+
+int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t len, char *err)
+{
+	const unsigned char *s = (const unsigned char *)line;
+	unsigned char delims[HL_CSVTOK_NDELIMS];
+	size_t pos;
+	unsigned n;
+
+	*l = (struct hl_csv_layout){ .col_camera = -1,
+				     .col_ts = -1,
+				     .col_plate = -1,
+				     .col_country = -1,
+				     .col_candidates = -1 };
+	if (memchr(line, '\0', len)) {
+		set_err(err, "NUL byte in the header");
+		return HOTLIST_EBADFILE;
+	}
+	pos = hotlist__csvtok_bom(s, len);
+	len = chomp(line, len);
+	if (len < pos)
+		len = pos;
+	n = hotlist__csvtok_delims(s + pos, len - pos, delims);
+	if (n == 0) {
+		delims[0] = ','; /* one column: data lines are split at ',' */
+		n = 1;
+	}
+	/* Of tied delimiters, the first that gives a plate column; the first's
+	 * complaint if none does. */
+	for (unsigned j = 0; j < n; j++)
+		if (header_with(l, s + pos, len - pos, delims[j], j == 0 ? err : NULL) == 0)
+			return 0;
+	return HOTLIST_EBADFILE;
 }
 
 /* Parse a whole decimal int64 (spaces around allowed). */
@@ -258,25 +247,10 @@ static void csv_store_candidates(struct hl_read_rec *out, const char *s)
 	}
 }
 
-/* Read one field of a data line; name is the column it fills, or NULL. */
-static int csv_field(const char *line, size_t len, size_t *pos, char delim, struct field *f,
-		     const char *name, char *err)
-{
-	if (next_field(line, len, pos, delim, f)) {
-		set_err(err, "bad quoting in %s", name ? name : "a field");
-		return HOTLIST_EINVAL;
-	}
-	if (name && f->overflow) {
-		set_err(err, "%s longer than %zu bytes", name, f->cap - 1);
-		return strcmp(name, "plate") ? HOTLIST_EINVAL : HOTLIST_EPLATE;
-	}
-	return 0;
-}
-
 int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_t len,
 			  struct hl_read_rec *out, char *err)
 {
-	char ts[TS_CAP] = "", cands[HL_READ_CANDIDATES_CAP] = "", skip[1];
+	char ts[TS_CAP] = "", cands[HL_READ_CANDIDATES_CAP] = "";
 	const struct column cols[] = {
 		{ l->col_camera, out->camera, sizeof(out->camera), "camera" },
 		{ l->col_ts, ts, sizeof(ts), "ts_us" },
@@ -284,9 +258,10 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 		{ l->col_country, out->country, sizeof(out->country), "country" },
 		{ l->col_candidates, cands, sizeof(cands), "candidates" },
 	};
-	size_t pos = 0;
-	int col, last = l->col_plate;
-	int rc;
+	const unsigned char *q = (const unsigned char *)line, *lim;
+	struct hl_csvtok t;
+	int nf = 0, last = l->col_plate;
+	int rc = HOTLIST_EINVAL;
 
 	memset(out, 0, sizeof(*out));
 	if (l->col_plate < 0 || memchr(line, '\0', len)) {
@@ -295,24 +270,37 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 	}
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		last = cols[i].col > last ? cols[i].col : last;
-	len = chomp(line, len);
-	for (col = 0; pos <= len && col <= last; col++) {
-		struct field f = { .buf = skip, .cap = sizeof(skip) };
+	lim = q + chomp(line, len);
+	hotlist__csvtok_init(&t, (unsigned char)l->delim);
+	for (int col = 0; col <= last; col++) {
+		struct hl_csvtok_buf f, *fp = NULL;
 		const char *name = NULL;
 
 		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 			if (cols[i].col == col) {
-				f = (struct field){ .buf = cols[i].buf, .cap = cols[i].cap };
+				f = tok_buf(cols[i].buf, cols[i].cap);
+				fp = &f;
 				name = cols[i].name;
 			}
-		rc = csv_field(line, len, &pos, l->delim, &f, name, err);
-		if (rc)
+		q = hotlist__csvtok_field(&t, q, lim, fp);
+		if (tok_error(&t) || (q < lim && *q == '\n')) {
+			set_err(err, "%s in %s", tok_error(&t) ? tok_error(&t) : "line break",
+				name ? name : "a field");
 			goto fail;
+		}
+		if (fp && f.overflow) {
+			set_err(err, "%s longer than %u bytes", name, f.cap);
+			rc = strcmp(name, "plate") ? HOTLIST_EINVAL : HOTLIST_EPLATE;
+			goto fail;
+		}
+		nf = col + 1;
+		if (q == lim)
+			break;
+		q++; /* past the delimiter */
 	}
 	rc = HOTLIST_EPLATE;
-	if (col <= l->col_plate || !out->plate[0]) {
-		set_err(err, col <= l->col_plate ? "no plate field (%d fields)" : "empty plate",
-			col);
+	if (nf <= l->col_plate || !out->plate[0]) {
+		set_err(err, nf <= l->col_plate ? "no plate field (%d fields)" : "empty plate", nf);
 		goto fail;
 	}
 	rc = csv_store_ts(out, ts, err);

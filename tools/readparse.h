@@ -2,7 +2,7 @@
 /*
  * Parsers for the read stream of `hotlist match`: one read per line, either
  * CSV with a header naming the columns (camera, ts_us, plate, country,
- * candidates; any order, ',' ';' or tab), JSON lines ({"camera": "cam-1",
+ * candidates; any order, ';' ',' tab or '|'), JSON lines ({"camera": "cam-1",
  * "ts_us": 1, "plate": "12-ABC-3", "country": "NL", "candidates": ["12-A8C-3"]})
  * or OpenALPR's JSON results (one object per frame with a "results" array:
  * one read per plate found).
@@ -68,16 +68,21 @@ enum hl_read_format hl_readparse_detect(const char *line, size_t len);
 bool hl_readparse_blank(const char *line, size_t len);
 
 /*
- * Parse a CSV header: the delimiter is the first ',' ';' or tab seen; names
- * are matched case-insensitively after trimming (quotes allowed); unknown
- * columns are ignored; a plate column is required, a name may not repeat.
- * @return 0, HOTLIST_EBADFILE (no plate column, repeated name, NUL byte).
+ * Parse a CSV header with the library's tokenizer (lib/csvtok.h, the dialect
+ * of hot-list files): a BOM is skipped; the delimiter is the one of ';' ','
+ * tab '|' seen most often outside quotes (of tied ones the first that gives
+ * a plate column; none: ','); names are compared folded (case, ' ', '_', '-'
+ * ignored; quotes allowed); unknown columns are ignored; a plate column is
+ * required, a name may not repeat.
+ * @return 0, HOTLIST_EBADFILE (no plate column, repeated name, bad quoting,
+ *         NUL byte).
  */
 int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t len, char *err);
 
 /*
  * Parse one CSV data line with a layout from hl_readparse_csv_header().
- * Fields may be double-quoted ("" is a quote inside). The candidates field
+ * Fields may be double-quoted ("" is a quote inside); a quote inside an
+ * unquoted field or text after a closing quote is an error. The candidates field
  * holds plates separated by '|'. Extra columns are ignored; a missing plate column, an empty plate, a field too long for its
  * buffer or a ts_us that is not a whole number is an error.
  * @return 0, HOTLIST_EINVAL (bad line), HOTLIST_EPLATE (plate empty or too long).

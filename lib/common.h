@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common.h — the few macros every lib/ file may use: branch hints, the cache
+ * line size, and HL_DEBUG_ASSERT. Includes nothing of lib/; the bottom of
+ * the module graph (see docs/DESIGN.md, "Modules").
+ *
+ * Internal headers are never installed. Cross-file symbols are named
+ * hotlist__*, and the library is built with hidden visibility so none of
+ * them is exported.
+ */
+#ifndef HOTLIST_COMMON_H
+#define HOTLIST_COMMON_H
+
+#define HL_CACHE_LINE 64
+
+#ifdef HOTLIST_DEBUG_CHECKS
+/* Not assert(): release builds with debug checks define NDEBUG too. */
+#include <stdio.h>
+#include <stdlib.h>
+#define HL_DEBUG_ASSERT(x)                                                                        \
+	do {                                                                                      \
+		if (!(x)) {                                                                       \
+			fprintf(stderr, "hotlist: %s:%d: check failed: %s\n", __FILE__, __LINE__, \
+				#x);                                                              \
+			abort();                                                                  \
+		}                                                                                 \
+	} while (0)
+#else
+#define HL_DEBUG_ASSERT(x) ((void)0)
+#endif
+
+#define HL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#endif /* HOTLIST_COMMON_H */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot.h — the published lists: their versions, their edit layer and
+ * the RCU-protected state a reader sees (snapshot*.c). Owns struct hl_snap
+ * (the state pointer, the writer lock, version numbers), struct hl_state and
+ * struct hl_list. Knows nothing of the engine (struct hotlist) or of
+ * matching. Uses: fuzzy, list, pattern, table, normalise, clock, alloc.
+ *
+ * The module is four files: snapshot.c (read side, publication and
+ * reclamation: the only file of lib/ that includes liburcu),
+ * snapshot_list.c (list versions: replace, options, fuzzy indexes),
+ * snapshot_edit.c (the edit layer: put, remove, folding) and
+ * snapshot_info.c (counting and describing). Their shared private
+ * declarations are in snapshot_impl.h.
+ */
+#ifndef HOTLIST_SNAPSHOT_H
+#define HOTLIST_SNAPSHOT_H
+
+#include "fuzzy.h"
+#include "hotlist.h"
+#include "list.h"
+#include "normalise.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct hl_op;
+struct hl_snap;
+
+/* One published version of one list. Immutable once published. `ops` is
+ * writer-only (under wlock): each version owns its copy, so a failed
+ * edit leaves the published version as it was. */
+struct hl_list {
+	char name[HOTLIST_NAME_MAX + 1];
+	uint64_t version;
+	int64_t updated_us;
+	uint64_t name_hash; /* seeds entry ids for suppression */
+	struct hl_base *base; /* the bulk of the entries; shared between versions */
+	struct hl_base *adds; /* entries put since the base was built, or NULL */
+	struct hl_base *hides; /* base entries removed or updated since, or NULL */
+	uint64_t entries; /* entries a match can hit */
+	struct hl_fz_opts opts; /* matching options; carried to every new version */
+	struct hl_fuzzy *fz_base; /* OCR/indel index of base (shared like it), or NULL */
+	struct hl_fuzzy *fz_adds; /* the same for adds, or NULL */
+	/* nonzero if a read may hit without an exact base hit: edits, patterns
+	 * or a fuzzy index (the batch path's fast test) */
+	unsigned slow;
+	/* writer-only */
+	struct hl_op *ops;
+	size_t n_ops, cap_ops;
+};
+
+/* Everything a match sees: the lists, in creation order. Replaced as a whole
+ * (copy, change, publish) by every writer call. */
+struct hl_state {
+	uint32_t n;
+	struct hl_list *lists[HOTLIST_LISTS_MAX];
+	/* reclamation, see snapshot.c */
+	struct hl_list *retired; /* list version to free with this state, or NULL */
+	struct hl_snap *snap;
+	void *rcu_head_storage[2] __attribute__((aligned(8))); /* struct rcu_head */
+};
+
+/* The snapshot state of one engine, embedded in it. */
+struct hl_snap {
+	const struct hotlist_allocator *a;
+	_Atomic(struct hl_state *) state;
+	pthread_mutex_t wlock; /* serialises writers */
+	uint64_t next_version; /* writer-only */
+	uint32_t edits_fold; /* writer-only: HL_EDITS_FOLD, lowered by tests */
+};
+
+/* ---- snapshot.c ---- */
+/* An empty state allocated with a. 0 or HOTLIST_ENOMEM. Control. */
+int hotlist__snap_init(struct hl_snap *s, const struct hotlist_allocator *a);
+/* Free the state and every list; waits for pending reclamation. Control. */
+void hotlist__snap_fini(struct hl_snap *s);
+/* Read side: enter returns the current state, valid until exit. Never
+ * blocks. Nesting is allowed. */
+const struct hl_state *hotlist__snap_enter(struct hl_snap *s);
+void hotlist__snap_exit(void);
+int hotlist__snap_drop(struct hl_snap *s, const char *name);
+
+/* ---- snapshot_list.c ---- */
+int hotlist__snap_replace(struct hl_snap *s, const char *name, struct hl_base *base,
+			  uint64_t *version);
+
+/* ---- snapshot_edit.c ---- */
+int hotlist__snap_put(struct hl_snap *s, const char *name, const struct hotlist_entry *e,
+		      const struct hl_key *k, hl_country c);
+int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,
+			 const struct hl_key *k, hl_country c);
+/* Publish a version of list `name` (created if absent) with options o. */
+int hotlist__snap_set_options(struct hl_snap *s, const char *name, const struct hl_fz_opts *o);
+/* Tests: fold a list's edits once it has more than n (default HL_EDITS_FOLD,
+ * which makes an edit cost up to ~1 ms; too slow for a test under a
+ * sanitizer that wants to fold many times). Writer. */
+void hotlist__snap_set_edits_fold(struct hl_snap *s, uint32_t n);
+/* True if base entry m of list l was removed or superseded by an edit. */
+int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
+
+/* ---- snapshot_info.c ---- */
+int hotlist__snap_info(struct hl_snap *s, size_t i, struct hotlist_list_info *out);
+
+#endif /* HOTLIST_SNAPSHOT_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot_impl.h — what the four files of the snapshot module share and
+ * nothing else includes: building, publishing and freeing list versions.
+ * Every function here is writer-only (caller holds snap->wlock) unless it
+ * says otherwise. See snapshot.h for the module and its files.
+ */
+#ifndef HOTLIST_SNAPSHOT_IMPL_H
+#define HOTLIST_SNAPSHOT_IMPL_H
+
+#include "fuzzy.h"
+#include "snapshot.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Edits kept beside the base before they are folded into a new one: each
+ * edit rebuilds the edit layer, O(edits), so this bounds a put at a few
+ * hundred microseconds, and folding (O(entries)) happens once per this many
+ * edits. */
+#define HL_EDITS_FOLD 4096u
+
+/* ---- snapshot.c ---- */
+/* Publish l in place of list `name` (appended if new). On error l is freed. */
+int hotlist__snap_install(struct hl_snap *snap, struct hl_list *l);
+
+/* ---- snapshot_list.c ---- */
+/* Index of list `name` in st, or -1. Any thread holding st. */
+int hotlist__snap_find(const struct hl_state *st, const char *name);
+/* A new version of list `old` (or a new list `name`), sharing nothing yet. */
+struct hl_list *hotlist__snap_list_new(struct hl_snap *snap, const struct hl_list *old,
+				       const char *name);
+/* Free a version that is no longer reachable (or never was); NULL is a no-op.
+ * Any thread (also the call_rcu thread). */
+void hotlist__snap_list_free(struct hl_snap *snap, struct hl_list *l);
+/* The fuzzy indexes of the new version l and its slow flag (see
+ * snapshot_list.c). */
+int hotlist__snap_attach_fuzzy(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
+			       struct hl_fuzzy **pre);
+/* The fuzzy index of base for list `name`, built before the writer lock is
+ * taken, or NULL. Not under the writer lock. */
+struct hl_fuzzy *hotlist__snap_prebuild(struct hl_snap *snap, const char *name,
+					const struct hl_base *base, const struct hl_fz_opts *o);
+
+/* ---- snapshot_edit.c ---- */
+void hotlist__snap_ops_free(struct hl_snap *snap, struct hl_op *ops, size_t n, size_t cap);
+
+/* ---- snapshot_info.c ---- */
+/* Entries a match can hit in version l: O(edits), not O(entries). */
+uint64_t hotlist__snap_count_visible(const struct hl_list *l);
+
+#endif /* HOTLIST_SNAPSHOT_IMPL_H */

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot_info.c — counting and describing list versions: the entries a
+ * match can hit (counted once per version, at publication) and
+ * hotlist_list_info. Part of the snapshot module (see snapshot.h).
+ *
+ * Threads: hotlist__snap_info is read side (any thread, wait-free);
+ * hotlist__snap_count_visible is called by a writer on a version it builds.
+ */
+#include "snapshot.h"
+#include "snapshot_impl.h"
+
+#include "fuzzy.h"
+#include "list.h"
+#include "table.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Entries a match can hit: O(edits), not O(entries). */
+uint64_t hotlist__snap_count_visible(const struct hl_list *l)
+{
+	uint64_t n = l->base->n_meta + (l->adds ? l->adds->n_meta : 0);
+	for (uint32_t h = 0; l->hides && h < l->hides->n_meta; h++) {
+		if (h > 0 && !(l->hides->meta[h - 1].flags & HL_M_LAST))
+			continue; /* not the first hide of its plate */
+		uint32_t i = hl_base_find(l->base, &l->hides->meta[h].key);
+		for (; i != HL_TABLE_NONE; i++) {
+			n -= (uint64_t)hotlist__list_hidden(l, &l->base->meta[i]);
+			if (l->base->meta[i].flags & HL_M_LAST)
+				break;
+		}
+	}
+	return n;
+}
+
+int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info *out)
+{
+	const struct hl_state *st = hotlist__snap_enter(snap);
+	int rc = HOTLIST_ENOENT;
+	if (i < st->n) {
+		const struct hl_list *l = st->lists[i];
+		memset(out, 0, sizeof(*out));
+		snprintf(out->name, sizeof(out->name), "%s", l->name);
+		out->version = l->version;
+		out->entries = l->entries;
+		out->pending_edits =
+			(l->adds ? l->adds->n_meta : 0) + (l->hides ? l->hides->n_meta : 0);
+		out->index_bytes = hotlist__table_bytes(l->base->index);
+		out->memory_bytes = l->base->bytes + (l->adds ? l->adds->bytes : 0) +
+				    (l->hides ? l->hides->bytes : 0) + sizeof(*l) +
+				    hotlist__fz_bytes(l->fz_base) + hotlist__fz_bytes(l->fz_adds);
+		if (l->adds)
+			out->index_bytes += hotlist__table_bytes(l->adds->index);
+		out->updated_us = l->updated_us;
+		rc = 0;
+	}
+	hotlist__snap_exit();
+	return rc;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table.h — the immutable open-addressing exact-match index (table.c):
+ * struct hl_key -> uint32_t, seeded XXH3, bulk lookups with prefetch. Knows
+ * nothing of lists or RCU. Uses: alloc, clock (seeds), normalise (keys).
+ */
+#ifndef HOTLIST_TABLE_H
+#define HOTLIST_TABLE_H
+
+#include "hotlist.h"
+#include "normalise.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HL_TABLE_NONE UINT32_MAX
+
+struct hl_table;
+
+/*
+ * Build a table mapping n distinct keys to values (values < HL_TABLE_NONE).
+ * seed is the XXH3 seed (random per snapshot); keys crafted to collide
+ * under it make the build start again with a fresh random seed (see
+ * table.c, "Reseeding"). Returns 0, HOTLIST_ENOMEM,
+ * HOTLIST_EINVAL (duplicate key, n too large).
+ */
+int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const uint32_t *vals,
+			 size_t n, uint64_t seed, const struct hotlist_allocator *a);
+void hotlist__table_free(struct hl_table *t, const struct hotlist_allocator *a);
+/* Value for key, or HL_TABLE_NONE. */
+uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key);
+/* vals[i] = hotlist__table_find(t, &keys[i]), pipelined with prefetch. */
+void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *keys, size_t n,
+			      uint32_t *vals);
+size_t hotlist__table_count(const struct hl_table *t);
+size_t hotlist__table_bytes(const struct hl_table *t);
+/* Longest probe (in buckets) any stored key needs: the bound on a lookup. */
+unsigned hotlist__table_max_probe(const struct hl_table *t);
+/* Times the build started again with another seed because a key would have
+ * been placed more than 96 buckets along its chain (crafted collisions). */
+unsigned hotlist__table_reseeds(const struct hl_table *t);
+/* Tests and bench_flood: the primary (*b1) and secondary (*b2) bucket of key
+ * under seed in a table of n keys (a build that reseeded uses another seed);
+ * returns the table's bucket count. */
+uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *key, uint64_t *b1,
+				 uint64_t *b2);
+
+#endif /* HOTLIST_TABLE_H */

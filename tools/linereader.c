@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The line reader of `hotlist match`; see linereader.h for the contract.
+ *
+ *   buf: [ consumed | start: unreturned bytes | end: free ]
+ *
+ * Complete lines are returned in place; when no LF is left in [start, end)
+ * the unfinished line is moved to the front and more is read after it. A
+ * buffer full of one line without LF means the line is too long: the bytes
+ * are dropped (skipping) up to its LF, and that line is flagged.
+ */
+#include "linereader.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int hl_linereader_init(struct hl_linereader *r, int fd, size_t cap)
+{
+	*r = (struct hl_linereader){ .fd = fd, .cap = cap };
+	r->buf = cap >= 2 ? malloc(cap) : NULL;
+	return r->buf ? 0 : -ENOMEM;
+}
+
+void hl_linereader_free(struct hl_linereader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Wait for input, then read more bytes. 0, or -EINTR, or -errno. */
+static int fill(struct hl_linereader *r)
+{
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	ssize_t n;
+	int rc = r->wait_mask ? ppoll(&pfd, 1, NULL, r->wait_mask) : poll(&pfd, 1, -1);
+
+	if (rc < 0)
+		return -errno;
+	if (r->after_wait)
+		r->after_wait(r->user);
+	n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0)
+		r->eof = true;
+	r->end += (size_t)n;
+	return 0;
+}
+
+int hl_linereader_next(struct hl_linereader *r, const char **line, size_t *len)
+{
+	for (;;) {
+		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		int rc;
+
+		if (nl || (r->eof && r->start < r->end)) {
+			size_t stop = nl ? (size_t)(nl - r->buf) : r->end;
+			bool skipped = r->skipping;
+
+			*line = r->buf + r->start;
+			*len = stop - r->start;
+			if (nl && *len && (*line)[*len - 1] == '\r')
+				(*len)--;
+			r->start = nl ? stop + 1 : stop;
+			r->skipping = false;
+			r->lineno++;
+			return skipped ? HL_LINE_LONG : HL_LINE_OK;
+		}
+		if (r->eof)
+			return HL_LINE_END;
+		if (r->start == 0 && r->end == r->cap) {
+			r->skipping = true; /* a line longer than the buffer */
+			r->end = 0;
+		}
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+		rc = fill(r);
+		if (rc)
+			return rc;
+	}
+}

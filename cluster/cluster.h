@@ -89,6 +89,10 @@ struct hl_cluster {
  */
 int hl_cluster_open(struct hl_cluster *c, const char *urls, const struct hl_cluster_limits *lim);
 void hl_cluster_close(struct hl_cluster *c);
+/* The streams again, as hl_cluster_open() makes them when absent: a
+ * single server (a laptop, a car) does not keep a memory stream across its
+ * restart. 0, or -1 with a message on stderr. */
+int hl_cluster_ensure_streams(struct hl_cluster *c, const struct hl_cluster_limits *lim);
 
 /* The durable pull consumer of the read stream for a site ("" = every site). */
 int hl_cluster_reads_consumer(struct hl_cluster *c, const char *site, int64_t ack_wait_ms,

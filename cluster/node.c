@@ -53,6 +53,7 @@
 #define DELAYS_KEPT 4096 /* edit propagation delays kept for /metrics */
 #define IDLE_WAIT_MS 500 /* watcher / edit consumer wait before checking for stop */
 #define FETCH_WAIT_MS 200 /* pull wait when no read is pending */
+#define READS_CHECK_MS 2000 /* idle this long: check the read consumer still exists */
 #define HIT_ACK_WAIT_MS 15000 /* longest wait for the server to store a batch's hits */
 #define NAK_DELAY_MS 500 /* a batch whose hits were not stored comes back after this */
 
@@ -828,7 +829,7 @@ static int match_msg(struct node *n, natsMsg *m)
 	const char *cands[HOTLIST_CANDIDATES_MAX];
 	struct hotlist_read r = { 0 };
 	jsMsgMetaData *meta = NULL;
-	char seq_id[40];
+	char seq_id[64];
 	const char *hdr_id = NULL;
 	int rc = -1;
 
@@ -844,8 +845,12 @@ static int match_msg(struct node *n, natsMsg *m)
 			if (json_is_string(json_array_get(cj, i)))
 				cands[r.n_candidates++] = json_string_value(json_array_get(cj, i));
 		r.candidates = r.n_candidates ? cands : NULL;
-		/* Read id: the producer's Nats-Msg-Id, its read_id, else the stream sequence. */
-		snprintf(seq_id, sizeof(seq_id), "seq-%" PRIu64, meta->Sequence.Stream);
+		/* Read id: the producer's Nats-Msg-Id, its read_id, else the stream
+		 * sequence and time. The time too: a memory stream whose servers all
+		 * restarted counts from 1 again, and a new read taking an old read's
+		 * id would have its hits dropped as duplicates (tests/cluster/mqtt_e2e.py). */
+		snprintf(seq_id, sizeof(seq_id), "seq-%" PRIu64 "-%" PRId64, meta->Sequence.Stream,
+			 meta->Timestamp);
 		n->cur_read_id = natsMsgHeader_Get(m, "Nats-Msg-Id", &hdr_id) == NATS_OK ? hdr_id :
 				 jstr(o, "read_id") ? jstr(o, "read_id") :
 						      seq_id;
@@ -935,6 +940,33 @@ static int subscribe_reads(struct node *n, natsSubscription **subs)
 }
 
 /*
+ * A single server (a laptop, a car) does not keep a memory stream across its
+ * restart: HL_READS and the node's consumers are gone, and nothing would
+ * pull the reads that cameras publish once it is back. When idle, check that
+ * the first consumer is there; if not, make the streams and consumers again.
+ */
+static void reads_check(struct node *n, natsSubscription **subs)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode e = 0;
+	natsStatus s = js_GetConsumerInfo(&ci, n->c.js, HL_STREAM_READS, n->durables[0], NULL, &e);
+
+	jsConsumerInfo_Destroy(ci);
+	if (s != NATS_NOT_FOUND && e != JSStreamNotFoundErr && e != JSConsumerNotFoundErr)
+		return;
+	fprintf(stderr, "hotlist node %s: %s gone (a server restarted?): making it again\n",
+		n->o->name, e == JSConsumerNotFoundErr ? "read consumer" : HL_STREAM_READS);
+	if (hl_cluster_ensure_streams(&n->c, &n->o->limits))
+		return;
+	for (int i = 0; i < n->ndurables; i++) {
+		natsSubscription_Destroy(subs[i]);
+		subs[i] = NULL;
+	}
+	if (subscribe_reads(n, subs))
+		fprintf(stderr, "hotlist node %s: read consumer not made again yet\n", n->o->name);
+}
+
+/*
  * The batch to ask for. libnats 3.4.1's _fetch() first takes the messages
  * already queued on the subscription (late deliveries for an earlier pull
  * request that timed out on our side), then asks the server for
@@ -958,6 +990,7 @@ static int fetch_batch(struct node *n, natsSubscription *sub)
 static void reads_loop(struct node *n, natsSubscription **subs)
 {
 	uint64_t failed_base = 0;
+	int64_t idle_ms = 0;
 
 	while (!stopping() && !is_ready(n))
 		usleep(10 * 1000);
@@ -966,16 +999,25 @@ static void reads_loop(struct node *n, natsSubscription **subs)
 		fprintf(stderr, "hotlist node %s: ready\n", n->o->name);
 	}
 	while (!stopping()) {
+		bool got = false;
+
 		for (int i = 0; i < n->ndurables && !stopping(); i++) {
 			natsMsgList list = { 0 };
 			natsStatus s = natsSubscription_Fetch(
 				&list, subs[i], fetch_batch(n, subs[i]), FETCH_WAIT_MS, NULL);
 
-			if (s == NATS_OK && list.Count > 0)
+			if (s == NATS_OK && list.Count > 0) {
 				process_batch(n, &list, &failed_base);
-			else if (s != NATS_OK && s != NATS_TIMEOUT)
+				got = true;
+			} else if (s != NATS_OK && s != NATS_TIMEOUT) {
 				usleep(100 * 1000);
+			}
 			natsMsgList_Destroy(&list);
+		}
+		idle_ms = got ? 0 : idle_ms + FETCH_WAIT_MS;
+		if (idle_ms >= READS_CHECK_MS) {
+			idle_ms = 0;
+			reads_check(n, subs);
 		}
 	}
 	/* Binding to an existing durable: destroying the subscription leaves it. */

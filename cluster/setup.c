@@ -298,6 +298,11 @@ static void on_disconnected(natsConnection *nc, void *closure)
 	fprintf(stderr, "hotlist: disconnected from NATS; reconnecting\n");
 }
 
+int hl_cluster_ensure_streams(struct hl_cluster *c, const struct hl_cluster_limits *lim)
+{
+	return ensure_streams(c, lim);
+}
+
 int hl_cluster_open(struct hl_cluster *c, const char *urls, const struct hl_cluster_limits *lim)
 {
 	natsOptions *o = NULL;
@@ -397,6 +402,25 @@ int hl_cluster_reads_consumer(struct hl_cluster *c, const char *site, int64_t ac
  * a server of three died): the create times out, and a retry lands on
  * another peer. A lost quorum makes every try time out: loud failure.
  */
+/*
+ * The stream that holds subject, named rather than looked up: on a car the
+ * edit and blob streams are mirrors of the hub's, which have no subjects to
+ * be found by (tools/cmd_car.c). NULL (look it up) for other subjects.
+ */
+static const char *stream_of(const char *subject)
+{
+	static const struct {
+		const char *prefix, *stream;
+	} map[] = { { HL_SUBJ_EDIT ".", HL_STREAM_EDITS },
+		    { HL_SUBJ_BLOB ".", HL_STREAM_BLOBS },
+		    { HL_SUBJ_HIT ".", HL_STREAM_HITS } };
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strncmp(subject, map[i].prefix, strlen(map[i].prefix)))
+			return map[i].stream;
+	return NULL;
+}
+
 natsStatus hl_cluster_ordered(struct hl_cluster *c, natsSubscription **sub, const char *subject,
 			      uint64_t start_seq)
 {
@@ -405,6 +429,7 @@ natsStatus hl_cluster_ordered(struct hl_cluster *c, natsSubscription **sub, cons
 	int tries = 0;
 
 	jsSubOptions_Init(&so);
+	so.Stream = stream_of(subject);
 	so.Ordered = true;
 	so.Config.DeliverPolicy = start_seq ? js_DeliverByStartSequence : js_DeliverAll;
 	so.Config.OptStartSeq = start_seq;

@@ -67,6 +67,9 @@ enum {
 	HL_OPT_NO_CROSS_BORDER,
 	HL_OPT_REPAIR,
 	HL_OPT_NO_REPAIR,
+	HL_OPT_MIN_SCORE,
+	HL_OPT_WEAK,
+	HL_OPT_NO_WEAK,
 };
 
 /* The rows for a getopt_long table (put them before its terminator). */
@@ -78,18 +81,27 @@ enum {
 	{ "cross-border", no_argument, NULL, HL_OPT_CROSS_BORDER },            \
 	{ "no-cross-border", no_argument, NULL, HL_OPT_NO_CROSS_BORDER },      \
 	{ "repair", no_argument, NULL, HL_OPT_REPAIR },                        \
-	{ "no-repair", no_argument, NULL, HL_OPT_NO_REPAIR }
+	{ "no-repair", no_argument, NULL, HL_OPT_NO_REPAIR },                  \
+	{ "min-score", required_argument, NULL, HL_OPT_MIN_SCORE },            \
+	{ "weak", no_argument, NULL, HL_OPT_WEAK },                            \
+	{ "no-weak", no_argument, NULL, HL_OPT_NO_WEAK }
 /* clang-format on */
 
 /* The usage text of the list options, a string literal. */
-#define HL_CLI_LIST_OPTIONS_USAGE                                                      \
-	"      --ocr K          OCR substitutions allowed, 0..2 (default 0)\n"         \
-	"      --indel D        characters the read may have extra or missing, 0..2\n" \
-	"      --ocr-classes C  confusion classes (default \"0ODQ 1I 2Z 5S 8B 6G\")\n" \
-	"      --cross-border   entries with a country also hit reads of others\n"     \
-	"      --no-cross-border\n"                                                    \
-	"      --no-repair      do not repair reads to their country's plate layout\n" \
-	"      --repair         (default once any list option is given)\n"
+#define HL_CLI_LIST_OPTIONS_USAGE                                                        \
+	"      --ocr K          OCR substitutions allowed, 0..2 (default 0)\n"           \
+	"      --indel D        characters the read may have extra or missing, 0..2\n"   \
+	"      --ocr-classes C  confusion classes (default \"0ODQ 1I 2Z 5S 8B 6G\")\n"   \
+	"      --cross-border   entries with a country also hit reads of others\n"       \
+	"      --no-cross-border\n"                                                      \
+	"      --no-repair      do not repair reads to their country's plate layout\n"   \
+	"      --repair         (default once any list option is given)\n"               \
+	"      --min-score S    fuzzy hits scoring below S (0..100) are weak and not\n"  \
+	"                       reported; auto (default): the lowest S >= 50 at which\n" \
+	"                       the list's estimated innocent alerts stay <= 1 per\n"    \
+	"                       1,000; 0: every hit, unscored (docs/fuzzy.md)\n"         \
+	"      --weak           report weak hits too, with \"weak\": true\n"             \
+	"      --no-weak        (default)\n"
 
 /* True if c is one of the HL_OPT_ list option codes. */
 bool hl_cli_is_list_option(int c);
@@ -139,7 +151,8 @@ const char *hl_cli_match_kind_name(enum hotlist_match_kind k);
  * Write the hit as one compact JSON object and a newline to f, and flush:
  * keys camera, ts_us, read, country, list, entry, entry_country, category,
  * priority, reference, covert, match, candidate, matched_plate, repaired,
- * format, substitutions, indels in that order (docs/cli.md). Text that is
+ * format, substitutions, indels, score (and weak, true, for a weak hit) in
+ * that order (docs/cli.md). Text that is
  * not UTF-8 has its other bytes as '?'. 0, or -1 if it could not be written.
  */
 int hl_cli_print_hit(FILE *f, const struct hotlist_hit *h);

@@ -9,5 +9,6 @@ int hl_cmd_edit(int argc, char **argv);
 int hl_cmd_feed(int argc, char **argv);
 int hl_cmd_hits(int argc, char **argv);
 int hl_cmd_cluster(int argc, char **argv);
+int hl_cmd_car(int argc, char **argv);
 
 #endif /* HOTLIST_TOOLS_CLUSTER_CMDS_H */

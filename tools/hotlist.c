@@ -9,7 +9,8 @@
  */
 #include "cli.h"
 #ifdef HOTLIST_WITH_CLUSTER
-#include "cluster_cmds.h" /* the commands of cluster/ (docs/cluster.md) */
+#include "cluster_cmds.h"
+#include "gateway.h"
 #endif
 
 #include <string.h>
@@ -29,6 +30,8 @@ static const struct {
 	{ "feed", hl_cmd_feed, "publish reads to the cluster" },
 	{ "hits", hl_cmd_hits, "print the hits stored by the cluster" },
 	{ "cluster", hl_cmd_cluster, "nodes, list versions applied or refused, lag" },
+	{ "gateway", hl_cmd_gateway, "receive OpenALPR alprd uploads, publish their reads" },
+	{ "car", hl_cmd_car, "a node in a car: set up its leaf streams; current or stale" },
 #endif
 };
 

@@ -24,7 +24,10 @@ shift || true
 
 PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc-dev
           check libjansson-dev libck-dev clang-format python3
-          python3-pytest groff-base file libnats-dev libmicrohttpd-dev nats-server)
+          python3-pytest groff-base file
+          libnats-dev libmicrohttpd-dev nats-server)
+# The camera tests (docs/cameras.md) play an MQTT camera with mosquitto_pub.
+PACKAGES+=(mosquitto-clients)
 BENCH_PACKAGES=(redis-server gnuplot-nox)
 
 log() { printf '\n== %s\n' "$*"; }

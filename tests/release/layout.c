@@ -29,6 +29,7 @@ int main(void)
 	F(hit, category), F(hit, reference), F(hit, priority), F(hit, covert);
 	F(hit, valid_from_us), F(hit, expires_us), F(hit, match), F(hit, substitutions);
 	F(hit, indels), F(hit, candidate), F(hit, repaired), F(hit, format);
+	F(hit, score), F(hit, weak);
 	S(config);
 	F(config, struct_size), F(config, workers), F(config, queue_capacity);
 	F(config, backpressure), F(config, on_hit), F(config, on_hit_user);
@@ -40,14 +41,19 @@ int main(void)
 	F(load_report, struct_size), F(load_report, rows), F(load_report, loaded);
 	F(load_report, rejected), F(load_report, duplicates), F(load_report, list_version);
 	F(load_report, duration_us), F(load_report, n_errors), F(load_report, errors);
+	F(load_report, innocent_hits_per_1000), F(load_report, innocent_alerts_per_1000);
+	F(load_report, alert_rate_warning);
 	S(list_options);
 	F(list_options, struct_size), F(list_options, ocr_substitutions);
 	F(list_options, indels), F(list_options, ocr_classes), F(list_options, cross_border);
-	F(list_options, repair);
+	F(list_options, repair), F(list_options, min_score), F(list_options, weak_hits);
+	F(list_options, target_alerts_per_1000);
 	S(list_info);
 	F(list_info, name), F(list_info, version), F(list_info, entries);
 	F(list_info, pending_edits), F(list_info, index_bytes), F(list_info, memory_bytes);
-	F(list_info, updated_us);
+	F(list_info, updated_us), F(list_info, innocent_hits_per_1000);
+	F(list_info, innocent_alerts_per_1000), F(list_info, mode_alerts_per_1000);
+	F(list_info, min_score), F(list_info, alert_rate_warning);
 	S(latency);
 	F(latency, count), F(latency, p50_ns), F(latency, p90_ns), F(latency, p99_ns);
 	F(latency, p999_ns), F(latency, p9999_ns), F(latency, max_ns);
@@ -58,5 +64,6 @@ int main(void)
 	F(stats, edits), F(stats, reload_last_us), F(stats, reload_max_us);
 	F(stats, reload_total_us), F(stats, lists), F(stats, entries), F(stats, index_bytes);
 	F(stats, memory_bytes), F(stats, inline_latency), F(stats, async_latency);
+	F(stats, fuzzy_weak_suppressed), F(stats, fuzzy_weak);
 	return 0;
 }

@@ -116,6 +116,8 @@ class _Hit(Structure):
         ("candidate", c_uint),
         ("repaired", c_bool),
         ("format", c_int),
+        ("score", c_uint),
+        ("weak", c_bool),
     ]
 
 
@@ -152,6 +154,9 @@ class _LoadReport(Structure):
         ("duration_us", c_int64),
         ("n_errors", c_uint),
         ("errors", _RowError * REPORT_ERRORS),
+        ("innocent_hits_per_1000", c_double),
+        ("innocent_alerts_per_1000", c_double),
+        ("alert_rate_warning", c_bool),
     ]
 
 
@@ -163,6 +168,9 @@ class _ListOptions(Structure):
         ("ocr_classes", c_char_p),
         ("cross_border", c_bool),
         ("repair", c_bool),
+        ("min_score", c_uint),
+        ("weak_hits", c_bool),
+        ("target_alerts_per_1000", c_double),
     ]
 
 
@@ -175,6 +183,11 @@ class _ListInfo(Structure):
         ("index_bytes", c_size_t),
         ("memory_bytes", c_size_t),
         ("updated_us", c_int64),
+        ("innocent_hits_per_1000", c_double),
+        ("innocent_alerts_per_1000", c_double),
+        ("mode_alerts_per_1000", (c_double * 3) * 3),
+        ("min_score", c_uint),
+        ("alert_rate_warning", c_bool),
     ]
 
 
@@ -214,6 +227,8 @@ class _Stats(Structure):
         ("memory_bytes", c_size_t),
         ("inline_latency", _Latency),
         ("async_latency", _Latency),
+        ("fuzzy_weak_suppressed", c_uint64),
+        ("fuzzy_weak", c_uint64),
     ]
 
 
@@ -351,6 +366,8 @@ class Hit:
     candidate: int
     repaired: bool
     format: Optional[bool]
+    score: int = 100  # 0..100, docs/fuzzy.md "Score and alert policy"
+    weak: bool = False  # below the list's threshold (lists with weak_hits)
 
 
 @dataclass
@@ -380,6 +397,11 @@ class ListInfo:
     index_bytes: int
     memory_bytes: int
     updated_us: int
+    # estimated innocent reads per 1,000 with a fuzzy hit / alerting; -1: none
+    innocent_hits_per_1000: float = -1.0
+    innocent_alerts_per_1000: float = -1.0
+    min_score: int = 0  # the alert threshold in force (0: policy off)
+    alert_rate_warning: bool = False
 
 
 @dataclass
@@ -416,6 +438,8 @@ class Stats:
     memory_bytes: int
     inline_latency: Latency
     async_latency: Latency
+    fuzzy_weak_suppressed: int = 0  # weak fuzzy hits not called back
+    fuzzy_weak: int = 0  # weak fuzzy hits called back flagged
 
 
 def _report(r: _LoadReport) -> LoadReport:
@@ -455,6 +479,8 @@ def _copy_hit(h: _Hit) -> Hit:
         candidate=h.candidate,
         repaired=bool(h.repaired),
         format=fmt,
+        score=h.score,
+        weak=bool(h.weak),
     )
 
 
@@ -599,8 +625,13 @@ class Engine:
         ocr_classes: Optional[str] = None,
         cross_border: bool = False,
         repair: bool = True,
+        min_score: Optional[int] = None,
+        weak_hits: bool = False,
     ) -> None:
-        """Fuzzy and cross-border matching of one list (docs/fuzzy.md)."""
+        """Fuzzy and cross-border matching of one list (docs/fuzzy.md).
+
+        min_score: alert threshold of fuzzy hits, 0..100 (0: every hit,
+        unscored); None: automatic (the library's default)."""
         o = _ListOptions()
         _lib.hotlist_list_options_init(ctypes.byref(o))
         o.ocr_substitutions = ocr_substitutions
@@ -608,6 +639,9 @@ class Engine:
         o.ocr_classes = _b(ocr_classes)
         o.cross_border = cross_border
         o.repair = repair
+        if min_score is not None:
+            o.min_score = min_score
+        o.weak_hits = weak_hits
         _check(
             _lib.hotlist_set_list_options(self._handle(), _b(list_name), ctypes.byref(o)),
             "set_list_options",
@@ -627,6 +661,10 @@ class Engine:
                     info.index_bytes,
                     info.memory_bytes,
                     info.updated_us,
+                    info.innocent_hits_per_1000,
+                    info.innocent_alerts_per_1000,
+                    info.min_score,
+                    bool(info.alert_rate_warning),
                 )
             )
             i += 1

@@ -204,6 +204,22 @@ def test_fuzzy_and_candidates(eng):
     assert ei.value.name == "HOTLIST_EINVAL"
 
 
+def test_fuzzy_score_and_policy(eng):
+    eng.load_csv("fuzzy", CLI / "fuzzy.csv")
+    eng.set_list_options("fuzzy", ocr_substitutions=1, indels=1)
+    (h,) = eng.match("ABCU123")
+    assert 0 < h.score < 100 and not h.weak
+    (info,) = eng.lists()
+    assert info.min_score >= 50 and info.innocent_hits_per_1000 >= 0
+    (e,) = eng.match("ABC123")
+    assert e.score == 100
+    eng.set_list_options("fuzzy", ocr_substitutions=1, indels=1, min_score=100)
+    assert eng.match("ABCU123") == []
+    eng.set_list_options("fuzzy", ocr_substitutions=1, indels=1, min_score=100, weak_hits=True)
+    (w,) = eng.match("ABCU123")
+    assert w.weak and w.score == h.score
+
+
 def test_stats_and_lists(eng):
     eng.load_csv("national", CLI / "national.csv")
     eng.put("urgent", Entry("XN-555-K"))

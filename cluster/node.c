@@ -34,7 +34,8 @@
  *     list without its edits.
  *  4. A version that cannot be fetched, fails its digest or size, or that
  *     hotlist_load_csv() refuses (bad rows, header only) leaves the live
- *     list as it was and is reported as refused.
+ *     list as it was and is reported as refused. The shrink guard is not
+ *     applied: a verified blob is never a file cut short.
  */
 #include "cluster.h"
 
@@ -340,7 +341,10 @@ static int load_blob(struct node *n, const char *list, const char *buf, size_t l
 		done += (size_t)w;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	rc = hotlist_load_csv(n->hl, list, path, rep);
+	/* Forced past the shrink guard: the blob passed its digest and size, so
+	 * it is the file as published, not one cut short; a smaller list is the
+	 * publisher's decision. */
+	rc = hotlist_load_csv_flags(n->hl, list, path, HOTLIST_LOAD_FORCE, rep);
 	close(fd);
 	if (rc == 0 && m->has_opts)
 		rc = hotlist_set_list_options(n->hl, list, &m->opts);

@@ -87,6 +87,10 @@ HOTLIST_API const char *hotlist_err_name(int err);
 #define HOTLIST_LISTS_MAX 64 /* lists per engine */
 #define HOTLIST_PRIORITY_MAX 100 /* 0 is the highest priority */
 #define HOTLIST_CANDIDATES_MAX 16 /* OCR candidates of a read tried; more are ignored */
+#define HOTLIST_ATTRS_MAX 16 /* vehicle details (attributes) of one entry */
+#define HOTLIST_ATTR_NAME_MAX 64 /* bytes of an attribute name */
+#define HOTLIST_ID_MAX 128 /* bytes of an entry id given by a list */
+#define HOTLIST_HIT_ID_LEN 16 /* hex digits of a hit id, and of a derived entry id */
 
 /** A pluggable allocator. alloc returns memory aligned to align (a power of two), or NULL. */
 struct hotlist_allocator {
@@ -120,6 +124,17 @@ struct hotlist_read {
 					  plate, the first HOTLIST_CANDIDATES_MAX only; bad
 					  ones (EPLATE) skipped. Not carried by hotlist_submit */
 	unsigned n_candidates; /* entries in candidates */
+	/* ---- operator fields (issue 13): zero = none; handed back in the hit ---- */
+	const char *uuid; /* the camera system's id of the read (OpenALPR "uuid"), or NULL */
+	const char *site; /* site or camera group (OpenALPR "site_id"), or NULL */
+	double confidence; /* the plate's OCR confidence as reported (0..100), 0 = unknown */
+};
+
+/** A vehicle detail of an entry: a list column that is none of hotlist's
+ *  (make, model, colour, VIN, note, warning markers, any name). */
+struct hotlist_attr {
+	const char *name; /* the column's name as in the list's header */
+	const char *value; /* never empty: empty values are not kept */
 };
 
 /** A hot-list entry, as a caller gives it. All strings are copied. */
@@ -135,6 +150,13 @@ struct hotlist_entry {
 	int64_t valid_from_us; /* 0 = since always */
 	int64_t expires_us; /* 0 = never; the entry hits reads with ts < expires_us */
 	bool covert; /* covert entry: integrators must not show it to the field */
+	/* ---- operator fields (issue 13): zero = none ---- */
+	const char *id; /* the list's own id of the entry (at most HOTLIST_ID_MAX bytes), or
+			   NULL/"" to derive one (see struct hotlist_hit.entry_id) */
+	const struct hotlist_attr *attrs; /* vehicle details, copied; names unique, at most
+					     HOTLIST_ATTR_NAME_MAX bytes, values at most 1024
+					     bytes, both UTF-8; empty values are dropped */
+	unsigned n_attrs; /* entries in attrs, at most HOTLIST_ATTRS_MAX */
 };
 
 /**
@@ -163,6 +185,20 @@ struct hotlist_hit {
 	unsigned candidate; /* 0 = read->plate, i = read->candidates[i - 1] */
 	bool repaired; /* matched the read as repaired to its country's layout */
 	int format; /* read->plate fits its country's format: 1 yes, 0 no, -1 unknown */
+	/* ---- operator fields (issue 13) ---- */
+	const char *entry_id; /* the entry's stable id: the list's id column when it has
+				 one, else HOTLIST_HIT_ID_LEN lower-case hex digits of
+				 XXH3-64 (seed 0) of "LIST\0PLATE\0CC\0CATEGORY" (plate
+				 normalised, CC the entry's country or "") */
+	const char *hit_id; /* HOTLIST_HIT_ID_LEN hex digits of XXH3-64 (seed 0) of
+			       "ENTRY_ID\0LIST\0CAMERA\0READ_PLATE\0" + ts_us (8 bytes,
+			       little-endian; READ_PLATE is read->plate normalised,
+			       CAMERA "" if none, ts_us the read's or, for 0, the
+			       time of the match): the same read and entry give the
+			       same id */
+	const struct hotlist_attr *attrs; /* the entry's vehicle details, or NULL */
+	unsigned n_attrs;
+	bool retro; /* a retroactive hit: an entry added after the read (cfg.retro_*) */
 };
 
 /**
@@ -180,6 +216,43 @@ struct hotlist_hit {
  */
 typedef void (*hotlist_hit_fn)(const struct hotlist_hit *hit, void *user);
 
+/** What changed a list, for the audit trail. */
+enum hotlist_audit_action {
+	HOTLIST_AUDIT_LOAD = 0, /* hotlist_load_csv() */
+	HOTLIST_AUDIT_REPLACE = 1, /* hotlist_replace() */
+	HOTLIST_AUDIT_PUT = 2, /* hotlist_put() */
+	HOTLIST_AUDIT_REMOVE = 3, /* hotlist_remove() */
+	HOTLIST_AUDIT_DROP = 4, /* hotlist_drop_list() */
+	HOTLIST_AUDIT_OPTIONS = 5, /* hotlist_set_list_options() */
+};
+
+/** One list change, or one refused change, as the audit callback sees it. */
+struct hotlist_audit_event {
+	enum hotlist_audit_action action;
+	const char *list; /* the list's name */
+	const char *source; /* the file of a load, or NULL */
+	int result; /* 0: published; else the code the call returned (nothing changed) */
+	const char *reason; /* "" when published, else hotlist_strerror(result) and, for
+			       a load, the first bad row ("line 7: bad expires ...") */
+	uint64_t version; /* the list's version after the call (the live one kept when
+			     refused; 0 when there is none) */
+	uint64_t rows, loaded, rejected, duplicates; /* load and replace; put: 1, 1, 0, 0 */
+	int64_t duration_us; /* the call's work: parse, build, publish */
+	int64_t time_us; /* wall-clock time of the change */
+};
+
+/**
+ * Audit callback: called once per list change and per refused change
+ * (writer calls refused for their arguments, HOTLIST_EINVAL/EDEADLK, are
+ * not reported: they are the caller's own bug).
+ * Threads: the writer's thread, after the change is published and the
+ * writer lock released; several writers may call it at once.
+ * It must not call a writer function (HOTLIST_EDEADLK is not detected here:
+ * it would work, but audit its own change recursively).
+ * Ownership: every pointer in ev is borrowed for the call.
+ */
+typedef void (*hotlist_audit_fn)(const struct hotlist_audit_event *ev, void *user);
+
 struct hotlist_config {
 	size_t struct_size; /* sizeof(struct hotlist_config), set by hotlist_config_init */
 	unsigned workers; /* worker threads for hotlist_submit(); 0 = none */
@@ -194,6 +267,9 @@ struct hotlist_config {
 	const struct hotlist_allocator
 		*allocator; /* NULL = jemalloc (or malloc if built without) */
 	bool latency_histogram; /* record read-to-callback latency */
+	/* ---- operator fields (issue 13): zero = off ---- */
+	hotlist_audit_fn on_audit; /* every list change and refused load, or NULL */
+	void *on_audit_user; /* passed to on_audit */
 };
 
 /** Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,

@@ -59,6 +59,7 @@
 
 #include <string.h>
 
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack, for the hit id */
 #include <xxhash.h>
 
 /* Reads normalised and looked up together by hotlist_match_batch: enough to
@@ -180,9 +181,60 @@ struct gather {
 	unsigned nv;
 };
 
-static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct cand *c,
-		     char *entry_plate)
+/* Storage of a hit's strings that are made, not borrowed from the list. */
+struct hit_buf {
+	char entry_plate[HOTLIST_PLATE_MAX + 1];
+	char entry_id[HOTLIST_HIT_ID_LEN + 1];
+	char hit_id[HOTLIST_HIT_ID_LEN + 1];
+	struct hotlist_attr attrs[HOTLIST_ATTRS_MAX];
+};
+
+static void hex64(uint64_t v, char *out)
 {
+	static const char digits[] = "0123456789abcdef";
+	for (int i = HOTLIST_HIT_ID_LEN - 1; i >= 0; i--, v >>= 4)
+		out[i] = digits[v & 15];
+	out[HOTLIST_HIT_ID_LEN] = '\0';
+}
+
+/* Hash of the NUL-terminated strings strs[0..n), each with its NUL, then
+ * tail (8 bytes little-endian) if tail_len: the documented id recipes. */
+static uint64_t id_hash(const char *const *strs, size_t n, int64_t tail, int tail_len)
+{
+	XXH3_state_t st;
+	XXH3_64bits_reset(&st);
+	for (size_t i = 0; i < n; i++)
+		XXH3_64bits_update(&st, strs[i], strlen(strs[i]) + 1);
+	if (tail_len) {
+		unsigned char le[8];
+		for (int i = 0; i < 8; i++)
+			le[i] = (unsigned char)((uint64_t)tail >> (8 * i));
+		XXH3_64bits_update(&st, le, 8);
+	}
+	return XXH3_64bits_digest(&st);
+}
+
+/* The hit's ids (docs: struct hotlist_hit.entry_id, hit_id). */
+static void fill_ids(struct hotlist_hit *h, struct hit_buf *hb, const char *list_id,
+		     const char *read_plate, int64_t ts)
+{
+	if (list_id[0]) {
+		h->entry_id = list_id;
+	} else {
+		const char *k[4] = { h->list, h->entry_plate, h->country, h->category };
+		hex64(id_hash(k, 4, 0, 0), hb->entry_id);
+		h->entry_id = hb->entry_id;
+	}
+	const char *camera = h->read->camera ? h->read->camera : "";
+	const char *k[4] = { h->entry_id, h->list, camera, read_plate };
+	hex64(id_hash(k, 4, ts, 8), hb->hit_id);
+	h->hit_id = hb->hit_id;
+}
+
+static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct cand *c,
+		     struct hit_buf *hb, int64_t ts)
+{
+	char *entry_plate = hb->entry_plate;
 	const struct hl_meta *m = c->m;
 	const struct variant *v = &g->v[c->variant];
 	memset(h, 0, sizeof(*h));
@@ -207,6 +259,10 @@ static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct
 	h->candidate = v->candidate;
 	h->repaired = v->repaired;
 	h->format = g->nr->format;
+	const char *list_id;
+	h->n_attrs = hotlist__meta_extras(c->b, m, &list_id, hb->attrs);
+	h->attrs = h->n_attrs ? hb->attrs : NULL;
+	fill_ids(h, hb, list_id, g->nr->plate, ts);
 }
 
 /* Policy and callbacks for the gathered candidates of one read. */
@@ -235,8 +291,8 @@ static void deliver(struct gather *g)
 			continue;
 		}
 		struct hotlist_hit hit;
-		char entry_plate[HOTLIST_PLATE_MAX + 1];
-		fill_hit(&hit, g, c, entry_plate);
+		struct hit_buf hb;
+		fill_hit(&hit, g, c, &hb, ts);
 		if (s->t0_ns)
 			hotlist__stats_latency(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns);
 		hotlist__in_callback++;

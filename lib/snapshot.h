@@ -102,5 +102,7 @@ int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
 
 /* ---- snapshot_info.c ---- */
 int hotlist__snap_info(struct hl_snap *s, size_t i, struct hotlist_list_info *out);
+/* The version of list `name` now published, 0 if none. Any thread, wait-free. */
+uint64_t hotlist__snap_version(struct hl_snap *s, const char *name);
 
 #endif /* HOTLIST_SNAPSHOT_H */

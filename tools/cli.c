@@ -254,6 +254,28 @@ static json_t *json_text_or_null(const char *s)
 	return s && *s ? json_text(s) : json_null();
 }
 
+/* The operator keys of a hit (issue 13): ids, vehicle details, the
+ * retroactive flag and what the camera system said of the read. Nonzero on
+ * out-of-memory. */
+static int hit_operator_json(json_t *o, const struct hotlist_hit *h)
+{
+	json_t *attrs = json_object();
+	int bad = !attrs;
+
+	for (unsigned i = 0; attrs && i < h->n_attrs; i++)
+		bad |= json_object_set_new(attrs, h->attrs[i].name, json_text(h->attrs[i].value));
+	bad |= json_object_set_new(o, "entry_id", json_text(h->entry_id ? h->entry_id : ""));
+	bad |= json_object_set_new(o, "hit_id", json_text(h->hit_id ? h->hit_id : ""));
+	bad |= json_object_set_new(o, "attributes", attrs ? attrs : json_null());
+	bad |= json_object_set_new(o, "retro", json_boolean(h->retro));
+	bad |= json_object_set_new(o, "uuid", json_text_or_null(h->read->uuid));
+	bad |= json_object_set_new(o, "site", json_text_or_null(h->read->site));
+	bad |= json_object_set_new(o, "confidence",
+				   h->read->confidence > 0 ? json_real(h->read->confidence) :
+							     json_null());
+	return bad;
+}
+
 /* The hit as one JSON object, keys in a fixed order. NULL on out-of-memory. */
 static json_t *hit_to_json(const struct hotlist_hit *h)
 {
@@ -281,6 +303,7 @@ static json_t *hit_to_json(const struct hotlist_hit *h)
 				   h->format < 0 ? json_null() : json_boolean(h->format > 0));
 	bad |= json_object_set_new(o, "substitutions", json_integer(h->substitutions));
 	bad |= json_object_set_new(o, "indels", json_integer(h->indels));
+	bad |= hit_operator_json(o, h);
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -295,4 +318,35 @@ int hl_cli_print_hit(FILE *f, const struct hotlist_hit *h)
 
 	json_decref(o);
 	return rc ? -1 : 0;
+}
+
+static const char *const audit_actions[] = {
+	"load", "replace", "put", "remove", "drop", "options"
+};
+
+int hl_cli_print_audit(FILE *f, const struct hotlist_audit_event *ev)
+{
+	json_t *o = json_object();
+	int bad = !o;
+	unsigned a = (unsigned)ev->action;
+
+	if (bad)
+		return -1;
+	bad |= json_object_set_new(o, "time_us", json_integer(ev->time_us));
+	bad |= json_object_set_new(o, "action", json_string(a < 6 ? audit_actions[a] : "?"));
+	bad |= json_object_set_new(o, "list", json_text(ev->list));
+	bad |= json_object_set_new(o, "source", json_text_or_null(ev->source));
+	bad |= json_object_set_new(o, "ok", json_boolean(ev->result == 0));
+	bad |= json_object_set_new(
+		o, "error", ev->result ? json_string(hotlist_err_name(ev->result)) : json_null());
+	bad |= json_object_set_new(o, "reason", json_text_or_null(ev->reason));
+	bad |= json_object_set_new(o, "version", json_integer((json_int_t)ev->version));
+	bad |= json_object_set_new(o, "rows", json_integer((json_int_t)ev->rows));
+	bad |= json_object_set_new(o, "loaded", json_integer((json_int_t)ev->loaded));
+	bad |= json_object_set_new(o, "rejected", json_integer((json_int_t)ev->rejected));
+	bad |= json_object_set_new(o, "duplicates", json_integer((json_int_t)ev->duplicates));
+	bad |= json_object_set_new(o, "duration_us", json_integer(ev->duration_us));
+	bad |= !!json_dumpf(o, f, JSON_COMPACT) || fputc('\n', f) == EOF || fflush(f);
+	json_decref(o);
+	return bad ? -1 : 0;
 }

@@ -139,9 +139,18 @@ const char *hl_cli_match_kind_name(enum hotlist_match_kind k);
  * Write the hit as one compact JSON object and a newline to f, and flush:
  * keys camera, ts_us, read, country, list, entry, entry_country, category,
  * priority, reference, covert, match, candidate, matched_plate, repaired,
- * format, substitutions, indels in that order (docs/cli.md). Text that is
+ * format, substitutions, indels, entry_id, hit_id, attributes, retro, uuid,
+ * site, confidence in that order (docs/cli.md). Text that is
  * not UTF-8 has its other bytes as '?'. 0, or -1 if it could not be written.
  */
 int hl_cli_print_hit(FILE *f, const struct hotlist_hit *h);
+
+/*
+ * Write an audit event (struct hotlist_audit_event) as one compact JSON
+ * object and a newline to f, and flush: keys time_us, action, list, source,
+ * ok, error, reason, version, rows, loaded, rejected, duplicates,
+ * duration_us (docs/cli.md). 0, or -1 if it could not be written.
+ */
+int hl_cli_print_audit(FILE *f, const struct hotlist_audit_event *ev);
 
 #endif /* HOTLIST_TOOLS_CLI_H */

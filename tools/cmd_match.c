@@ -46,6 +46,8 @@ static const char match_usage[] =
 	"  -s, --suppress S     suppress repeat hits of an entry by a camera within\n"
 	"                       S seconds of read time (default 0: report every hit)\n"
 	"      --max-bad F      share of bad rows that refuses a list (default 0.01)\n"
+	"      --audit FILE     append every list change and refused load to FILE,\n"
+	"                       one JSON object per line\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Exit status: 0 at end of input, 1 on a read error, 2 on bad usage or a\n"
@@ -63,6 +65,9 @@ struct match_ctx {
 	bool have_layout;
 	uint64_t reads, hits, bad, output_errors;
 	struct hl_read_rec recs[HL_READ_RESULTS_MAX]; /* the reads of the current line */
+	/* ---- operator options (issue 13) ---- */
+	const char *audit_path; /* --audit, or NULL */
+	FILE *audit; /* open on audit_path */
 };
 
 /* ---- SIGHUP ------------------------------------------------------------------- */
@@ -117,6 +122,16 @@ static void reload_lists(struct match_ctx *m)
 	hl_cli_err("SIGHUP: reloading %zu list(s)", m->nlists);
 	for (size_t i = 0; i < m->nlists; i++)
 		hl_cli_load_list(m->hl, &m->lists[i], true);
+}
+
+/* ---- the audit trail ---------------------------------------------------------- */
+
+static void match_on_audit(const struct hotlist_audit_event *ev, void *user)
+{
+	struct match_ctx *m = user;
+
+	if (hl_cli_print_audit(m->audit, ev) && !m->output_errors++)
+		hl_cli_err("cannot write to the audit file %s", m->audit_path);
 }
 
 /* ---- the read loop ------------------------------------------------------------ */
@@ -239,6 +254,9 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 
 /* ---- options ------------------------------------------------------------------ */
 
+/* Long-only options of match (after the list options' codes). */
+enum { HL_OPT_M_AUDIT = 512 };
+
 struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
 	size_t nnames;
@@ -296,6 +314,9 @@ static int match_option(int c, struct match_ctx *m, struct match_args *a)
 		return hl_cli_parse_double("max-bad", optarg, 0, 1, &a->max_bad);
 	case 'h':
 		return 1;
+	case HL_OPT_M_AUDIT:
+		m->audit_path = optarg;
+		return 0;
 	}
 	if (c == 'l' || c == 'n')
 		hl_cli_err("at most %d lists", HOTLIST_LISTS_MAX);
@@ -338,6 +359,7 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 					      { "format", required_argument, NULL, 'f' },
 					      { "suppress", required_argument, NULL, 's' },
 					      { "max-bad", required_argument, NULL, 'b' },
+					      { "audit", required_argument, NULL, HL_OPT_M_AUDIT },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	int c, rc;
@@ -411,6 +433,16 @@ int hl_cmd_match(int argc, char **argv)
 	cfg.suppress_window_us = (int64_t)(a.suppress_s * 1e6);
 	cfg.max_bad_fraction = a.max_bad;
 	cfg.latency_histogram = false;
+	if (m.audit_path) {
+		m.audit = fopen(m.audit_path, "ae");
+		if (!m.audit) {
+			hl_cli_err("cannot open the audit file %s: %s", m.audit_path,
+				   strerror(errno));
+			return HL_EXIT_USAGE;
+		}
+		cfg.on_audit = match_on_audit;
+		cfg.on_audit_user = &m;
+	}
 	setup_sighup(&wait_mask); /* before the engine exists, so its threads inherit the mask */
 	fd = match_open_reads(m.reads_path);
 	rc = fd < 0 ? HL_EXIT_USAGE : hl_linereader_init(&r, fd, READ_LINE_MAX);
@@ -427,5 +459,7 @@ int hl_cmd_match(int argc, char **argv)
 	if (fd > STDIN_FILENO)
 		close(fd);
 	hl_linereader_free(&r);
+	if (m.audit)
+		fclose(m.audit);
 	return rc < 0 ? HL_EXIT_FAIL : rc;
 }

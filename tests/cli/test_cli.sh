@@ -88,7 +88,8 @@ if a != e:
     sys.exit(1)
 keys = ["camera", "ts_us", "read", "country", "list", "entry", "entry_country",
         "category", "priority", "reference", "covert", "match", "candidate",
-        "matched_plate", "repaired", "format", "substitutions", "indels"]
+        "matched_plate", "repaired", "format", "substitutions", "indels",
+        "entry_id", "hit_id", "attributes", "retro", "uuid", "site", "confidence"]
 with open(actual, encoding="utf-8") as f:
     for line in f:
         got = list(json.loads(line).keys())
@@ -201,7 +202,7 @@ cat > "$tmp/semi_expected.jsonl" << 'EOF'
 {"camera":"cam;y","read":"KL 888 P","country":null,"list":"local","entry":"KL-888-P","entry_country":null,"category":"wanted person","priority":3,"reference":"LOC-2","covert":false,"match":"exact","candidate":0,"matched_plate":"KL888P","repaired":false,"format":null,"substitutions":0,"indels":0}
 EOF
 if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$here/reads_semicolon.csv" &&
-    jsonl_equal "$o" "$tmp/semi_expected.jsonl" ts_us > "$tmp/cmp.txt"; then
+    jsonl_equal "$o" "$tmp/semi_expected.jsonl" ts_us hit_id entry_id attributes retro uuid site confidence > "$tmp/cmp.txt"; then
     ok "match: ';' reads in another column order"
 else
     not_ok "match: ';' reads in another column order" "$tmp/cmp.txt"
@@ -547,6 +548,61 @@ if [ "$int_ok" -eq 1 ] && wait "$pid" && grep -q '^interrupted' "$tmp/int.out" &
 else
     kill -KILL "$pid" 2> /dev/null
     not_ok "demo: Ctrl-C stops early and still prints the summary" "$tmp/int.out"
+fi
+
+# ---- operator (issue 13): ids, vehicle details, audit ----------------------
+
+cat > "$tmp/veh_expected.jsonl" << 'EOF'
+{"read":"AB123C","entry":"AB-123-C","entry_id":"W-0001","attributes":{"make":"Volkswagen","model":"Golf","colour":"blue","VIN":"WVWZZZ1KZAW000001","note":"seen in Utrecht"},"retro":false}
+{"read":"XY99ZZ","entry":"XY-99-ZZ","attributes":{"warning markers":"firearms, violent"}}
+{"read":"GH456J","entry":"GH-456-J","entry_id":"W-0003","attributes":{"make":"Škoda","model":"Octavia","colour":"grün"}}
+EOF
+rm -f "$tmp/audit.jsonl"
+if run_status 0 "$o" "$e" "$bin" match --list "$here/vehicles.csv" --reads "$here/vehicle_reads.csv" \
+    --audit "$tmp/audit.jsonl" &&
+    jsonl_subset "$o" "$tmp/veh_expected.jsonl" > "$tmp/cmp.txt" &&
+    python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+ids = [h["hit_id"] for h in hits]
+derived = hits[1]["entry_id"]
+ok = len(set(ids)) == 3 and all(len(i) == 16 for i in ids) and len(derived) == 16
+sys.exit(0 if ok else 1)' "$o" >> "$tmp/cmp.txt" 2>&1; then
+    ok "match: vehicle details as attributes, the list's ids, derived ids, hit ids"
+else
+    not_ok "match: vehicle details as attributes, the list's ids, derived ids, hit ids" "$tmp/cmp.txt"
+fi
+# the same reads again: the same hit ids (deterministic)
+if "$bin" match --list "$here/vehicles.csv" --reads "$here/vehicle_reads.csv" > "$tmp/o2" 2> /dev/null &&
+    cmp -s "$o" "$tmp/o2"; then
+    ok "match: hit ids are the same for the same reads"
+else
+    not_ok "match: hit ids are the same for the same reads" "$tmp/o2"
+fi
+if python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+e = ev[0]
+ok = (len(ev) == 1 and e["action"] == "load" and e["list"] == "vehicles" and e["ok"] is True
+      and e["version"] == 1 and e["rows"] == 3 and e["loaded"] == 3 and e["rejected"] == 0
+      and e["source"].endswith("vehicles.csv") and e["duration_us"] >= 0)
+sys.exit(0 if ok else 1)' "$tmp/audit.jsonl"; then
+    ok "match --audit: the load is recorded as one JSON line"
+else
+    not_ok "match --audit: the load is recorded as one JSON line" "$tmp/audit.jsonl"
+fi
+if run_status 2 "$o" "$e" "$bin" match --list "$here/vehicles.csv" --list "$here/badrows.csv" \
+    --reads "$here/vehicle_reads.csv" --audit "$tmp/audit.jsonl" &&
+    python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+e = ev[-1]
+ok = (len(ev) == 3 and e["list"] == "badrows" and e["ok"] is False and e["error"]
+      and "line" in e["reason"] and e["version"] == 0 and e["rejected"] > 0)
+sys.exit(0 if ok else 1)' "$tmp/audit.jsonl"; then
+    ok "match --audit: a refused load is recorded with its reason (appended)"
+else
+    not_ok "match --audit: a refused load is recorded with its reason (appended)" "$tmp/audit.jsonl"
 fi
 
 echo "$passed passed, $failed failed"

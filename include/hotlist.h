@@ -422,6 +422,15 @@ struct hotlist_list_options {
 				    separated by spaces, a character in one group at most */
 	bool cross_border; /* entries with a country also hit reads of other countries */
 	bool repair; /* also match reads repaired to their country's layout (default true) */
+	/* ---- operator fields (issue 13): where and when the list applies; NULL = always.
+	   A read out of scope costs one test per list, not a lookup. ---- */
+	const char *cameras; /* comma-separated camera id patterns, '*' any run, '?' one
+				byte ("A12-*,cam-0?"), at most 16; reads without a camera
+				id are out of scope */
+	const char *days; /* "mon-fri", "sat,sun", "mon,wed-fri" (local) */
+	const char *hours; /* "7-19" (07:00 to 18:59), "22-6" (wraps), "7-9,16-19" (local) */
+	const char *timezone; /* local time for days/hours: "UTC" (NULL), "+01:00", "-0500";
+				 a fixed offset: daylight saving time is not followed */
 };
 
 /** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on.

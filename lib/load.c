@@ -27,6 +27,7 @@
 #include "match.h"
 #include "normalise.h"
 #include "pattern.h"
+#include "scope.h"
 #include "snapshot.h"
 
 #include <string.h>
@@ -377,9 +378,12 @@ int hotlist_set_list_options(struct hotlist *hl, const char *list,
 	if (rc)
 		return rc;
 	uint64_t t0 = hotlist__now_ns();
+	struct hl_scope *sc = NULL;
 	rc = hotlist__fz_opts_set(&fo, o);
 	if (!rc)
-		rc = hotlist__snap_set_options(&hl->snap, list, &fo);
+		rc = hotlist__scope_new(&sc, o, hl->a);
+	if (!rc)
+		rc = hotlist__snap_set_options(&hl->snap, list, &fo, sc);
 	if (!rc)
 		count_edit(hl);
 	if (rc != HOTLIST_EINVAL)

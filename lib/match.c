@@ -52,6 +52,7 @@
 #include "normalise.h"
 #include "pattern.h"
 #include "plates.h"
+#include "scope.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "suppress.h"
@@ -106,6 +107,10 @@ struct nread {
 	size_t len;
 	char plate[HOTLIST_PLATE_MAX + 1];
 	char rep[HOTLIST_PLATE_MAX + 1]; /* the repaired plate when rep_ok */
+	/* for scoped lists (scope.h), filled on demand (scope_done) */
+	uint8_t scope_done;
+	uint64_t cam_hash;
+	int64_t ts;
 };
 
 /* Counters of one call, added to the shared stripes once. */
@@ -125,7 +130,20 @@ static int prepare(const struct hotlist_read *r, struct nread *nr)
 	nr->len = (size_t)len;
 	nr->r = r;
 	nr->fmt_done = 0;
+	nr->scope_done = 0;
 	return 0;
+}
+
+/* Whether list l (which has a scope) applies to the read: one test per
+ * list, the camera hash and time computed once per read. */
+static bool in_scope(struct nread *nr, const struct hl_list *l)
+{
+	if (!nr->scope_done) {
+		nr->scope_done = 1;
+		nr->cam_hash = hotlist__scope_camera_hash(nr->r->camera);
+		nr->ts = nr->r->ts_us ? nr->r->ts_us : hotlist__wall_us();
+	}
+	return hotlist__scope_allows(l->scope, nr->r->camera, nr->cam_hash, nr->ts);
 }
 
 /* The read's format verdict and repair (plates.c), once per read. */
@@ -396,6 +414,8 @@ static void match_variant(struct gather *g, const struct hl_state *st, const uin
 		const struct hl_list *l = st->lists[li];
 		if (v->repaired && !l->opts.repair)
 			continue;
+		if (HL_UNLIKELY(l->scope) && !in_scope(g->nr, l))
+			continue;
 		uint32_t i = base_idx ? base_idx[li * stride] : hl_base_find(l->base, &v->key);
 		if (i != HL_TABLE_NONE)
 			add_run(g, l, l->base, i, l->hides != NULL, HOTLIST_MATCH_EXACT, 0, 0);
@@ -568,10 +588,23 @@ static void match_chunk(const struct sink *s, const struct hl_state *st,
 	uint32_t maybe = 0, repair = 0;
 	for (uint32_t li = 0; li < st->n; li++) {
 		const struct hl_list *l = st->lists[li];
-		hotlist__table_find_bulk(l->base->index, keys, m, &idx[li * HL_CHUNK]);
+		uint32_t *out = &idx[li * HL_CHUNK], in = UINT32_MAX;
+		if (HL_UNLIKELY(l->scope)) { /* out-of-scope reads: no lookup */
+			in = 0;
+			for (size_t i = 0; i < m; i++)
+				in |= (uint32_t)in_scope(&nr[i], l) << i;
+			for (size_t i = 0; i < m && !in; i++)
+				out[i] = HL_TABLE_NONE;
+			if (!in)
+				continue;
+		}
+		hotlist__table_find_bulk(l->base->index, keys, m, out);
+		for (size_t i = 0; in != UINT32_MAX && i < m; i++)
+			if (!(in >> i & 1))
+				out[i] = HL_TABLE_NONE;
 		repair |= l->opts.repair;
 		if (HL_UNLIKELY(l->slow))
-			maybe |= slow_maybe(l, m, keys, plates, lens);
+			maybe |= slow_maybe(l, m, keys, plates, lens) & in;
 	}
 	for (size_t i = 0; i < m; i++) {
 		uint32_t hit = ((maybe >> i) & 1) | nr[i].r->n_candidates;

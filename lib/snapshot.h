@@ -20,6 +20,7 @@
 #include "hotlist.h"
 #include "list.h"
 #include "normalise.h"
+#include "scope.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,6 +47,9 @@ struct hl_list {
 	/* nonzero if a read may hit without an exact base hit: edits, patterns
 	 * or a fuzzy index (the batch path's fast test) */
 	unsigned slow;
+	/* where and when the list applies (scope.h), or NULL: always; shared
+	 * by versions like the options, reference counted */
+	struct hl_scope *scope;
 	/* writer-only */
 	struct hl_op *ops;
 	size_t n_ops, cap_ops;
@@ -91,8 +95,10 @@ int hotlist__snap_put(struct hl_snap *s, const char *name, const struct hotlist_
 		      const struct hl_key *k, hl_country c);
 int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,
 			 const struct hl_key *k, hl_country c);
-/* Publish a version of list `name` (created if absent) with options o. */
-int hotlist__snap_set_options(struct hl_snap *s, const char *name, const struct hl_fz_opts *o);
+/* Publish a version of list `name` (created if absent) with options o and
+ * scope sc (NULL: none; its reference is taken over, also on error). */
+int hotlist__snap_set_options(struct hl_snap *s, const char *name, const struct hl_fz_opts *o,
+			      struct hl_scope *sc);
 /* Tests: fold a list's edits once it has more than n (default HL_EDITS_FOLD,
  * which makes an edit cost up to ~1 ms; too slow for a test under a
  * sanitizer that wants to fold many times). Writer. */

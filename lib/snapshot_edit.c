@@ -363,7 +363,8 @@ static struct hl_base *current_base(struct hl_snap *snap, const char *name)
 	return b;
 }
 
-int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const struct hl_fz_opts *o)
+int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const struct hl_fz_opts *o,
+			      struct hl_scope *sc)
 {
 	struct hl_base *b = current_base(snap, name);
 	struct hl_fuzzy *pre = b ? hotlist__snap_prebuild(snap, name, b, o) : NULL;
@@ -372,9 +373,13 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 	int rc = HOTLIST_ENOMEM;
 	if (l) {
 		l->opts = *o;
+		hotlist__scope_put(l->scope, snap->a); /* the old version keeps its own */
+		l->scope = sc;
+		sc = NULL;
 		rc = edit_commit(snap, l, 0, &pre);
 	}
 	pthread_mutex_unlock(&snap->wlock);
+	hotlist__scope_put(sc, snap->a);
 	hotlist__fz_put(pre, snap->a);
 	hotlist__base_put(b, snap->a);
 	return rc;

@@ -359,6 +359,134 @@ START_TEST(audit_trail)
 }
 END_TEST
 
+/* ---- scopes ---- */
+
+static int hits_at(struct hotlist *hl, const char *camera, int64_t ts)
+{
+	int n = 0;
+	struct hotlist_read r = {
+		.plate = "AB12CD", .country = "NL", .camera = camera, .ts_us = ts
+	};
+	hotlist_match(hl, &r, hl_test_count_hit, &n);
+	int nb = 0;
+	hotlist_match_batch(hl, &r, 1, hl_test_count_hit, &nb);
+	CHECK(n == nb, "batch %d, single %d", nb, n);
+	return n;
+}
+
+/* 2026-01-05 was a Monday; 00:00 UTC that day, in microseconds. */
+#define MON0 (INT64_C(1767571200) * 1000000)
+#define HOUR (INT64_C(3600) * 1000000)
+
+START_TEST(scope_cameras)
+{
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_entry e = { .plate = "AB12CD", .country = "NL" };
+	struct hotlist_list_options o;
+	hotlist_list_options_init(&o);
+	o.cameras = "A12-*, cam-0?";
+	ck_assert_int_eq(hotlist_set_list_options(hl, "site", &o), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "site", &e, 1, NULL), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "all", &e, 1, NULL), 0);
+	ck_assert_int_eq(hits_at(hl, "A12-km31", MON0), 2);
+	ck_assert_int_eq(hits_at(hl, "A12-", MON0), 2);
+	ck_assert_int_eq(hits_at(hl, "cam-07", MON0), 2);
+	ck_assert_int_eq(hits_at(hl, "cam-070", MON0), 1);
+	ck_assert_int_eq(hits_at(hl, "a12-km31", MON0), 1); /* case-sensitive */
+	ck_assert_int_eq(hits_at(hl, "B12-x", MON0), 1);
+	ck_assert_int_eq(hits_at(hl, NULL, MON0), 1); /* no camera: out of scope */
+	/* again, from the verdict cache */
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(hits_at(hl, "A12-km31", MON0), 2);
+		ck_assert_int_eq(hits_at(hl, "B12-x", MON0), 1);
+	}
+	/* kept across a replace and a put */
+	ck_assert_int_eq(hotlist_replace(hl, "site", &e, 1, NULL), 0);
+	struct hotlist_entry e2 = { .plate = "ZZ99ZZ" };
+	ck_assert_int_eq(hotlist_put(hl, "site", &e2), 0);
+	ck_assert_int_eq(hits_at(hl, "B12-x", MON0), 1);
+	ck_assert_int_eq(hits_at(hl, "A12-1", MON0), 2);
+	/* options without a scope lift it */
+	hotlist_list_options_init(&o);
+	ck_assert_int_eq(hotlist_set_list_options(hl, "site", &o), 0);
+	ck_assert_int_eq(hits_at(hl, "B12-x", MON0), 2);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(scope_hours)
+{
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_entry e = { .plate = "AB12CD" };
+	struct hotlist_list_options o;
+	hotlist_list_options_init(&o);
+	o.days = "mon-fri";
+	o.hours = "7-19";
+	o.timezone = "+01:00";
+	ck_assert_int_eq(hotlist_set_list_options(hl, "day", &o), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "day", &e, 1, NULL), 0);
+	/* Monday 06:00 UTC = 07:00 local: in; 05:59 UTC: out */
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 6 * HOUR), 1);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 6 * HOUR - 1), 0);
+	/* 17:59:59 UTC = 18:59:59 local: in; 18:00 UTC = 19:00 local: out */
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 18 * HOUR - 1), 1);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 18 * HOUR), 0);
+	/* Friday noon in, Saturday noon out, Sunday 23:30 UTC = Monday 00:30 local: out */
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 4 * 24 * HOUR + 11 * HOUR), 1);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 5 * 24 * HOUR + 11 * HOUR), 0);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 - HOUR / 2), 0);
+	/* a night list wrapping midnight, every day */
+	hotlist_list_options_init(&o);
+	o.hours = "22-6";
+	ck_assert_int_eq(hotlist_set_list_options(hl, "day", &o), 0);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 23 * HOUR), 1);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 5 * HOUR), 1);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 6 * HOUR), 0);
+	ck_assert_int_eq(hits_at(hl, "c", MON0 + 21 * HOUR), 0);
+	/* before 1970: negative times still give the right weekday and hour */
+	ck_assert_int_eq(hits_at(hl, "c", -HOUR), 1); /* 1969-12-31 23:00 */
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(scope_refused)
+{
+	struct hotlist *hl = hl_test_engine();
+	static const char *const bad_cam[] = { "", ",", "a,,b",
+					       "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q" };
+	static const char *const bad_days[] = { "monday", "mon-", "xyz", "," };
+	static const char *const bad_hours[] = { "25", "7-", "a-b", "7-25", "-" };
+	static const char *const bad_tz[] = { "CET", "+1:0", "+15:00", "01:00" };
+	struct hotlist_list_options o;
+	for (size_t i = 0; i < sizeof(bad_cam) / sizeof(*bad_cam); i++) {
+		hotlist_list_options_init(&o);
+		o.cameras = bad_cam[i];
+		if (bad_cam[i][0])
+			CHECK(hotlist_set_list_options(hl, "l", &o) == HOTLIST_EINVAL, "%s",
+			      bad_cam[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad_days) / sizeof(*bad_days); i++) {
+		hotlist_list_options_init(&o);
+		o.days = bad_days[i];
+		CHECK(hotlist_set_list_options(hl, "l", &o) == HOTLIST_EINVAL, "%s", bad_days[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad_hours) / sizeof(*bad_hours); i++) {
+		hotlist_list_options_init(&o);
+		o.hours = bad_hours[i];
+		CHECK(hotlist_set_list_options(hl, "l", &o) == HOTLIST_EINVAL, "%s", bad_hours[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad_tz) / sizeof(*bad_tz); i++) {
+		hotlist_list_options_init(&o);
+		o.hours = "1-2";
+		o.timezone = bad_tz[i];
+		CHECK(hotlist_set_list_options(hl, "l", &o) == HOTLIST_EINVAL, "%s", bad_tz[i]);
+	}
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &(struct hotlist_list_info){ 0 }),
+			 HOTLIST_ENOENT);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 static Suite *operator_suite(void)
 {
 	Suite *s = suite_create("operator");
@@ -370,6 +498,9 @@ static Suite *operator_suite(void)
 	tcase_add_test(t, attrs_refused);
 	tcase_add_test(t, attrs_from_csv);
 	tcase_add_test(t, audit_trail);
+	tcase_add_test(t, scope_cameras);
+	tcase_add_test(t, scope_hours);
+	tcase_add_test(t, scope_refused);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -99,15 +99,17 @@ void hl_cli_sleep_ns(uint64_t ns)
 
 bool hl_cli_is_list_option(int c)
 {
-	return c >= HL_OPT_OCR && c <= HL_OPT_NO_REPAIR;
+	return c >= HL_OPT_OCR && c <= HL_OPT_TZ;
 }
 
 const char *hl_cli_list_option_name(int c)
 {
 	/* in the order of the HL_OPT_ enum */
-	static const char *const names[] = { "ocr",	     "indel",		"ocr-classes",
-					     "cross-border", "no-cross-border", "repair",
-					     "no-repair" };
+	static const char *const names[] = {
+		"ocr",	  "indel",     "ocr-classes", "cross-border", "no-cross-border",
+		"repair", "no-repair", "cameras",     "days",	      "hours",
+		"tz"
+	};
 
 	return names[c - HL_OPT_OCR];
 }
@@ -133,6 +135,18 @@ int hl_cli_list_option(int c, const char *arg, struct hotlist_list_options *o)
 	case HL_OPT_CROSS_BORDER:
 	case HL_OPT_NO_CROSS_BORDER:
 		o->cross_border = c == HL_OPT_CROSS_BORDER;
+		return 0;
+	case HL_OPT_CAMERAS: /* checked by hotlist_set_list_options() */
+		o->cameras = arg;
+		return 0;
+	case HL_OPT_DAYS:
+		o->days = arg;
+		return 0;
+	case HL_OPT_HOURS:
+		o->hours = arg;
+		return 0;
+	case HL_OPT_TZ:
+		o->timezone = arg;
 		return 0;
 	default:
 		o->repair = c == HL_OPT_REPAIR;
@@ -181,6 +195,12 @@ static int set_list_options(struct hotlist *hl, const struct hl_cli_list *l)
 			   l->name, l->opts.ocr_substitutions, l->opts.indels,
 			   l->opts.ocr_classes ? l->opts.ocr_classes : "0ODQ 1I 2Z 5S 8B 6G",
 			   l->opts.cross_border ? "" : "no ", l->opts.repair ? "" : "no ");
+	if (!rc && (l->opts.cameras || l->opts.days || l->opts.hours))
+		hl_cli_err("list '%s': cameras %s, days %s, hours %s, timezone %s", l->name,
+			   l->opts.cameras ? l->opts.cameras : "all",
+			   l->opts.days ? l->opts.days : "all",
+			   l->opts.hours ? l->opts.hours : "all",
+			   l->opts.timezone ? l->opts.timezone : "UTC");
 	return rc;
 }
 

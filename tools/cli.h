@@ -67,6 +67,11 @@ enum {
 	HL_OPT_NO_CROSS_BORDER,
 	HL_OPT_REPAIR,
 	HL_OPT_NO_REPAIR,
+	/* scope (issue 13) */
+	HL_OPT_CAMERAS,
+	HL_OPT_DAYS,
+	HL_OPT_HOURS,
+	HL_OPT_TZ,
 };
 
 /* The rows for a getopt_long table (put them before its terminator). */
@@ -78,7 +83,11 @@ enum {
 	{ "cross-border", no_argument, NULL, HL_OPT_CROSS_BORDER },            \
 	{ "no-cross-border", no_argument, NULL, HL_OPT_NO_CROSS_BORDER },      \
 	{ "repair", no_argument, NULL, HL_OPT_REPAIR },                        \
-	{ "no-repair", no_argument, NULL, HL_OPT_NO_REPAIR }
+	{ "no-repair", no_argument, NULL, HL_OPT_NO_REPAIR },                  \
+	{ "cameras", required_argument, NULL, HL_OPT_CAMERAS },                \
+	{ "days", required_argument, NULL, HL_OPT_DAYS },                      \
+	{ "hours", required_argument, NULL, HL_OPT_HOURS },                    \
+	{ "tz", required_argument, NULL, HL_OPT_TZ }
 /* clang-format on */
 
 /* The usage text of the list options, a string literal. */
@@ -89,7 +98,12 @@ enum {
 	"      --cross-border   entries with a country also hit reads of others\n"     \
 	"      --no-cross-border\n"                                                    \
 	"      --no-repair      do not repair reads to their country's plate layout\n" \
-	"      --repair         (default once any list option is given)\n"
+	"      --repair         (default once any list option is given)\n"             \
+	"      --cameras P[,P]  the list applies only to reads from cameras whose\n"   \
+	"                       id matches a pattern ('*' any run, '?' one char)\n"    \
+	"      --days D         only on these days: mon-fri, sat,sun, ... (local)\n"   \
+	"      --hours H        only in these hours: 7-19, 22-6, 7-9,16-19 (local)\n"  \
+	"      --tz OFFSET      local time for --days/--hours: +01:00 (default UTC)\n"
 
 /* True if c is one of the HL_OPT_ list option codes. */
 bool hl_cli_is_list_option(int c);

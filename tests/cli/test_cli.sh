@@ -605,5 +605,29 @@ else
     not_ok "match --audit: a refused load is recorded with its reason (appended)" "$tmp/audit.jsonl"
 fi
 
+# ---- operator (issue 13): lists scoped to cameras and hours ---------------
+
+# national everywhere; local only on A12 cameras from 07:00 to 18:59 (+01:00):
+# 00:00 UTC is 01:00 local (out), 09:00 UTC is 10:00 local (in).
+if run_status 0 "$o" "$e" "$bin" match --list "$here/national.csv" --cameras 'A12-*' \
+    --hours 7-19 --tz +01:00 --list "$here/local.csv" --reads "$here/scope_reads.csv" &&
+    python3 -c '
+import json, sys
+got = [(h["camera"], h["list"]) for h in map(json.loads, open(sys.argv[1]))]
+want = [("A12-km31", "national"), ("city-1", "national"), ("A12-km40", "local"),
+        ("A12-km40", "national")]
+sys.exit(0 if got == want else 1)' "$o" &&
+    grep -qF "list 'local': cameras A12-*, days all, hours 7-19, timezone +01:00" "$e"; then
+    ok "match --cameras --hours --tz: a list applies only to its cameras and hours"
+else
+    not_ok "match --cameras --hours --tz: a list applies only to its cameras and hours" "$o"
+fi
+if run_status 2 "$o" "$e" "$bin" match --hours 7-25 --list "$here/local.csv" \
+    --reads "$here/scope_reads.csv" && grep -q "cannot set the options" "$e"; then
+    ok "match --hours 7-25 is refused with exit 2"
+else
+    not_ok "match --hours 7-25 is refused with exit 2" "$e"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

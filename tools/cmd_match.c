@@ -53,7 +53,11 @@ static const char match_usage[] =
 	"Exit status: 0 at end of input, 1 on a read error, 2 on bad usage or a\n"
 	"list file that cannot be loaded.\n";
 
-#define READ_LINE_MAX (64 * 1024) /* longer read lines are reported and skipped */
+/* Read lines: the buffer starts at READ_LINE_START and grows to READ_LINE_MAX
+ * for a long line (an OpenALPR frame with its base64 plate crop is often
+ * over 64 KiB); longer lines are reported and skipped. */
+#define READ_LINE_START (64 * 1024)
+#define READ_LINE_MAX (16 * 1024 * 1024)
 
 struct match_ctx {
 	struct hotlist *hl;
@@ -64,6 +68,7 @@ struct match_ctx {
 	struct hl_csv_layout layout;
 	bool have_layout;
 	uint64_t reads, hits, bad, output_errors;
+	uint64_t skipped; /* OpenALPR heartbeat and alpr_group lines */
 	struct hl_read_rec recs[HL_READ_RESULTS_MAX]; /* the reads of the current line */
 	/* ---- operator options (issue 13) ---- */
 	const char *audit_path; /* --audit, or NULL */
@@ -172,9 +177,10 @@ static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_
 		m->have_layout = true;
 		return 0;
 	}
-	if (m->format == HL_READS_JSONL)
+	if (m->format == HL_READS_JSONL) {
 		rc = hl_readparse_json_line(line, len, m->recs, HL_READ_RESULTS_MAX, err);
-	else if ((rc = hl_readparse_csv_line(&m->layout, line, len, m->recs, err)) == 0)
+		m->skipped += rc == 0 && m->recs[0].skipped;
+	} else if ((rc = hl_readparse_csv_line(&m->layout, line, len, m->recs, err)) == 0)
 		rc = 1;
 	if (rc < 0) {
 		bad_line(m, lineno, err);
@@ -205,6 +211,9 @@ static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64
 		.ts_us = rec->has_ts && rec->ts_us ? rec->ts_us : hl_cli_wall_us(),
 		.candidates = rec->n_candidates ? cands : NULL,
 		.n_candidates = rec->n_candidates,
+		.uuid = rec->uuid[0] ? rec->uuid : NULL,
+		.site = rec->site[0] ? rec->site : NULL,
+		.confidence = rec->confidence,
 	};
 	char why[HL_READ_ERR_CAP + HOTLIST_RAW_PLATE_MAX];
 	int rc;
@@ -239,7 +248,7 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 			return rc < 0;
 		}
 		if (rc == HL_LINE_LONG) {
-			bad_line(m, r->lineno, "line longer than 64 KiB, skipped");
+			bad_line(m, r->lineno, "line longer than 16 MiB, skipped");
 			continue;
 		}
 		if (hl_readparse_blank(line, len))
@@ -407,6 +416,8 @@ static int match_run(struct match_ctx *m, struct hl_linereader *r)
 	rc = match_stream(m, r);
 	hl_cli_err("%" PRIu64 " reads matched, %" PRIu64 " hits, %" PRIu64 " bad read lines",
 		   m->reads, m->hits, m->bad);
+	if (m->skipped)
+		hl_cli_err("%" PRIu64 " OpenALPR heartbeat/alpr_group lines skipped", m->skipped);
 	return rc || m->output_errors ? HL_EXIT_FAIL : 0;
 }
 
@@ -445,8 +456,9 @@ int hl_cmd_match(int argc, char **argv)
 	}
 	setup_sighup(&wait_mask); /* before the engine exists, so its threads inherit the mask */
 	fd = match_open_reads(m.reads_path);
-	rc = fd < 0 ? HL_EXIT_USAGE : hl_linereader_init(&r, fd, READ_LINE_MAX);
+	rc = fd < 0 ? HL_EXIT_USAGE : hl_linereader_init(&r, fd, READ_LINE_START);
 	if (rc == 0) {
+		r.max_cap = READ_LINE_MAX;
 		r.wait_mask = &wait_mask;
 		r.after_wait = take_pending_sighup;
 		rc = hotlist_create(&m.hl, &cfg);

@@ -629,5 +629,36 @@ else
     not_ok "match --hours 7-25 is refused with exit 2" "$e"
 fi
 
+# ---- operator (issue 13): OpenALPR as it really arrives --------------------
+
+python3 - "$tmp/alpr_real.jsonl" << 'EOF'
+import json, sys
+crop = "A" * 300000  # a base64 plate crop: the line is ~300 KiB
+lines = [
+    {"data_type": "heartbeat", "company_id": "x", "agent_uid": "y", "timestamp": 1767225600000},
+    {"data_type": "alpr_results", "uuid": "cam9-1767225600123", "site_id": "watchman-A12",
+     "camera_id": 1047, "epoch_time": 1767225600123, "vehicle_crop_jpeg": crop,
+     "results": [{"plate": "12BDF3", "confidence": 91.25, "region": "nl",
+                  "candidates": [{"plate": "12BDF3", "confidence": 91.25}]}]},
+    {"data_type": "alpr_group", "best_plate": {"plate": "12BDF3"}, "uuids": ["a"]},
+]
+with open(sys.argv[1], "w") as f:
+    for l in lines:
+        f.write(json.dumps(l) + "\n")
+EOF
+cat > "$tmp/alpr_real_expected.jsonl" << 'EOF'
+{"camera":"1047","read":"12BDF3","list":"local","uuid":"cam9-1767225600123","site":"watchman-A12","confidence":91.25}
+{"camera":"1047","read":"12BDF3","list":"national","uuid":"cam9-1767225600123","site":"watchman-A12","confidence":91.25}
+EOF
+if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$tmp/alpr_real.jsonl" &&
+    jsonl_subset "$o" "$tmp/alpr_real_expected.jsonl" > "$tmp/cmp.txt" &&
+    grep -qF "1 reads matched, 2 hits, 0 bad read lines" "$e" &&
+    grep -qF "2 OpenALPR heartbeat/alpr_group lines skipped" "$e"; then
+    ok "match: OpenALPR heartbeat and alpr_group skipped, a 300 KiB frame read, uuid/site/confidence on the hit"
+else
+    cat "$e" >> "$tmp/cmp.txt"
+    not_ok "match: OpenALPR heartbeat and alpr_group skipped, a 300 KiB frame read, uuid/site/confidence on the hit" "$tmp/cmp.txt"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -37,6 +37,7 @@ fi
 cmake --build "$build" -j2 --target bench_floor bench_lookup bench_scaling bench_reload \
     bench_latency >/dev/null
 cmake --build "$build" -j2 --target bench_flood >/dev/null # hash flooding (bench_flood.c)
+cmake --build "$build" -j2 --target bench_fuzzy_quality >/dev/null # fuzzy alerts and recall
 bin="$build/bench"
 
 host=$(hostname -s 2>/dev/null || echo host)
@@ -107,6 +108,7 @@ if [ "$smoke" = 1 ]; then
     run bench_reload --smoke --trace-prefix "$work/reload"
     run bench_latency --smoke
     run bench_flood --smoke
+    run bench_fuzzy_quality --smoke
 else
     run bench_floor --mib 1024
     run bench_lookup --max-entries 1e7 --lookups 2e6 --redis-lookups 20000 --e2e-reads 2e6
@@ -118,6 +120,9 @@ else
     run bench_latency --entries 1e6 --producers 1
     # Hash flooding: plates crafted against a known seed, 1e6 entries (~40 s).
     run bench_flood --entries 1e6
+    # Fuzzy matching: innocent alerts, recall per error kind, cost; 10^4..10^6
+    # entries (10^7 with --ten-million: ~25 GB and an hour on this VM).
+    run bench_fuzzy_quality
 fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out"
 
@@ -181,6 +186,15 @@ if [ -n "$rmax" ] && [ -f "$work/reload-$rmax.dat" ]; then
 fi
 floor=$(pick "bench=floor pages=2m mode=independent" "ns_per_load" | head -1)
 gnuplot -e "dat='$dat'; out='$png'; floor=${floor:-0}; maxn=${rmax:-0}" "$root/bench/plot.gp"
+# fuzzy: innocent alerts against recall per error kind, k = 1 d = 1, per list size
+for n in $(pick "bench=fuzzy_curve k=1 d=1" "entries" | sort -un); do
+    pick "bench=fuzzy_curve entries=$n k=1 d=1" \
+        "threshold innocent_alerts_per_1000 recall_sub recall_drop recall_double recall_two" \
+        >"$dat/fuzzy-$n.dat"
+done
+if ls "$dat"/fuzzy-*.dat >/dev/null 2>&1; then
+    gnuplot -e "dat='$dat'; out='$png'" "$root/bench/plot_fuzzy.gp"
+fi
 
 echo "results: $out" >&2
 ls "$png"-*.png >&2

@@ -159,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l.o.indels = ((data[0] >> 2) & 3u) % 3;
 	l.o.cross_border = (data[0] >> 4) & 1;
 	l.o.repair = (data[0] >> 5) & 1;
+	l.o.weak_hits = true; /* the oracle knows no policy: every hit, weak ones flagged */
 	if (hotlist_set_list_options(hl, "l", &l.o))
 		abort();
 	l.e = kept;

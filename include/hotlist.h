@@ -185,6 +185,12 @@ struct hotlist_hit {
 	unsigned candidate; /* 0 = read->plate, i = read->candidates[i - 1] */
 	bool repaired; /* matched the read as repaired to its country's layout */
 	int format; /* read->plate fits its country's format: 1 yes, 0 no, -1 unknown */
+	unsigned score; /* 0..100: how likely the read is a misread of this entry rather
+			   than a read of another car (docs/fuzzy.md, "Score"). 100 for
+			   exact, wildcard and unique-repair hits; 0 for fuzzy hits of a
+			   list with the policy off (min_score 0: not computed) */
+	bool weak; /* score below the list's threshold: called back only for a list
+		      with weak_hits set; never true for exact or repair hits */
 	/* ---- operator fields (issue 13) ---- */
 	const char *entry_id; /* the entry's stable id: the list's id column when it has
 				 one, else HOTLIST_HIT_ID_LEN lower-case hex digits of
@@ -265,7 +271,7 @@ struct hotlist_config {
 				       camera id are never suppressed. */
 	double max_bad_fraction; /* a list load with a larger share of bad rows is refused */
 	const struct hotlist_allocator
-		*allocator; /* NULL = jemalloc (or malloc if built without) */
+		*allocator; /* NULL = aligned_alloc()/free() of the process's malloc */
 	bool latency_histogram; /* record read-to-callback latency */
 	/* ---- operator fields (issue 13): zero = off ---- */
 	hotlist_audit_fn on_audit; /* every list change and refused load, or NULL */
@@ -340,6 +346,12 @@ struct hotlist_load_report {
 	int64_t duration_us; /* parse + build + publish */
 	unsigned n_errors; /* errors kept below (the first HOTLIST_REPORT_ERRORS) */
 	struct hotlist_row_error errors[HOTLIST_REPORT_ERRORS];
+	/* The loaded list's estimated innocent fuzzy hits and alerts per 1,000
+	 * reads and warning, as hotlist_list_info(); -1, -1, false for an exact-only
+	 * list and for hotlist_check_csv(). */
+	double innocent_hits_per_1000;
+	double innocent_alerts_per_1000;
+	bool alert_rate_warning;
 };
 
 /** Called for every bad row by hotlist_check_csv(). */
@@ -422,6 +434,17 @@ struct hotlist_list_options {
 				    separated by spaces, a character in one group at most */
 	bool cross_border; /* entries with a country also hit reads of other countries */
 	bool repair; /* also match reads repaired to their country's layout (default true) */
+	/* Fields below: absent from callers built before them (struct_size tells). */
+	unsigned min_score; /* fuzzy hits scoring below are weak. 1..100: that threshold;
+			       HOTLIST_MIN_SCORE_AUTO (default): the lowest threshold, at least
+			       HOTLIST_MIN_SCORE_DEFAULT, at which the list's estimated innocent
+			       alerts stay within target_alerts_per_1000; 0: policy off, every
+			       hit alerts and no score is computed */
+	bool weak_hits; /* also call back weak hits, flagged hit.weak (default false:
+			   they are counted in stats.fuzzy_weak_suppressed only) */
+	double target_alerts_per_1000; /* for HOTLIST_MIN_SCORE_AUTO: innocent reads per
+					  1,000 allowed to alert (default
+					  HOTLIST_TARGET_ALERTS_DEFAULT), > 0 */
 	/* ---- operator fields (issue 13): where and when the list applies; NULL = always.
 	   A read out of scope costs one test per list, not a lookup. ---- */
 	const char *cameras; /* comma-separated camera id patterns, '*' any run, '?' one
@@ -433,7 +456,17 @@ struct hotlist_list_options {
 				 a fixed offset: daylight saving time is not followed */
 };
 
-/** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on.
+/* Fuzzy-hit policy (docs/fuzzy.md, "Policy"): the lowest automatic threshold,
+ * the automatic one, and the default target of the automatic one. */
+#define HOTLIST_MIN_SCORE_DEFAULT 50
+#define HOTLIST_MIN_SCORE_AUTO 1000
+#define HOTLIST_TARGET_ALERTS_DEFAULT 1.0
+/* hotlist_list_info and the load report warn (alert_rate_warning) when a
+ * list's options would alert on more than this many innocent reads per 1,000. */
+#define HOTLIST_ALERT_RATE_WARN 5.0
+
+/** Fill o with the defaults: k = 0, d = 0, default classes, no cross-border, repair on,
+ *  min_score HOTLIST_MIN_SCORE_AUTO, target 1 per 1,000, no weak hits.
  *  A list that never had options set matches exactly only (repair off too), so
  *  that it costs the read path nothing. Threads: any. */
 HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
@@ -443,8 +476,10 @@ HOTLIST_API void hotlist_list_options_init(struct hotlist_list_options *o);
  * a new version of the list with its fuzzy indexes built (O(entries) when k
  * or d > 0); later replaces, loads and edits keep the options and rebuild the
  * indexes.
+ * A struct_size from before min_score (a caller built against an older
+ * header) gets the default policy (automatic threshold, no weak hits).
  * @return 0, HOTLIST_EINVAL (NULL, struct_size too small, k or d above 2, bad
- *         classes), HOTLIST_ENOSPC (name too long, too many lists),
+ *         classes, min_score above 100 but not AUTO, target <= 0), HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the index build, never readers.
  * Ordering: a match that starts after the return uses the new options; one
@@ -463,6 +498,19 @@ struct hotlist_list_info {
 	size_t index_bytes; /* the exact-match index */
 	size_t memory_bytes; /* everything the list holds */
 	int64_t updated_us; /* wall-clock time of the last change */
+	/* Fuzzy lists (k or d > 0): innocent reads per 1,000 expected to raise a
+	 * fuzzy hit (hits) and an alert at the list's threshold (alerts),
+	 * estimated when the index was built by matching plates drawn from the
+	 * list's own layouts (docs/fuzzy.md, "Estimated rate"); -1 when not
+	 * estimated (exact-only list, empty list). mode_alerts[k][d]: the same for
+	 * other budgets at the list's threshold, -1 where the index cannot tell
+	 * (d above the index's). min_score: the threshold in force (the
+	 * automatic one resolved), 0 for a list with the policy off. */
+	double innocent_hits_per_1000;
+	double innocent_alerts_per_1000;
+	double mode_alerts_per_1000[3][3];
+	unsigned min_score;
+	bool alert_rate_warning; /* innocent_alerts_per_1000 > HOTLIST_ALERT_RATE_WARN */
 };
 
 /**
@@ -547,6 +595,8 @@ struct hotlist_stats {
 	size_t index_bytes, memory_bytes;
 	struct hotlist_latency inline_latency; /* entry of hotlist_match*() to callback */
 	struct hotlist_latency async_latency; /* hotlist_submit() to callback */
+	uint64_t fuzzy_weak_suppressed; /* weak fuzzy hits not called back (list policy) */
+	uint64_t fuzzy_weak; /* weak fuzzy hits called back flagged (weak_hits lists) */
 };
 
 /**
@@ -588,7 +638,8 @@ HOTLIST_API int hotlist_normalise_country(const char *country, char out[3]);
  * park that thread and lock liburcu's reader registry over the fork; writers
  * on other threads wait meanwhile (readers never do). Call them around the fork itself rather than through
  * pthread_atfork(): liburcu warns that its hooks can hang there when
- * reclamation frees memory with glibc's malloc (HOTLIST_JEMALLOC=OFF).
+ * reclamation frees memory with glibc's malloc (the library's default
+ * unless the program links jemalloc).
  * In such a child: hotlist_match*() and hotlist_stats() on an engine inherited
  * from the parent work; hotlist_create() and everything on the child's own
  * engines work; an inherited engine must not be submitted to, written to or

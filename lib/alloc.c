@@ -3,16 +3,21 @@
  * alloc.c — the engine's allocator front end.
  *
  * Owns: the default struct hotlist_allocator and the three helpers every
- * module allocates through (hotlist__alloc, __zalloc, __free). Nothing else
- * in lib/ calls malloc/free directly, so a caller's allocator sees every byte.
+ * module allocates through (hotlist__alloc, __zalloc, __free), so a caller's
+ * allocator sees every byte the engine keeps. The one exception is csv.c's
+ * scratch for one parse (its state and a ~320 KiB read buffer), taken with
+ * malloc() and freed before the load returns.
  *
- * Default allocator:
- *  - built with HOTLIST_WITH_JEMALLOC: jemalloc's non-standard API,
- *    mallocx(size, MALLOCX_ALIGN(align)) and dallocx(p, 0) (see below for
- *    why not sdallocx);
- *  - otherwise (and in sanitizer builds, see below) C11 aligned_alloc() with
- *    the size rounded up to a multiple of the alignment (C11 requires it;
- *    glibc does not care, others do), and free().
+ * Default allocator: C11 aligned_alloc() with the size rounded up to a
+ * multiple of the alignment (C11 requires it; glibc does not care, others
+ * do), and free(). The library links no allocator of its own: it serves
+ * whatever malloc the process has. Linking jemalloc into the library made
+ * it unloadable with dlopen() (jemalloc's initial-exec TLS needs a static
+ * TLS block that a late-loaded library cannot get) and, linked statically,
+ * replaced the caller's malloc behind its back. Processes that are ours (the
+ * hotlist program, tests, benchmarks) link jemalloc (HOTLIST_JEMALLOC), and
+ * it then serves these calls; a caller can do the same, or pass its own
+ * struct hotlist_allocator in the configuration.
  *
  * Invariants the helpers add on top of any allocator:
  *  - size 0 is treated as 1, so a successful allocation is never NULL and
@@ -23,17 +28,7 @@
  *    0 -> 1 rule), so sized-free allocators work;
  *  - hotlist__free(a, NULL, n) does nothing.
  *
- * Why dallocx and not sdallocx: struct hotlist_allocator's free callback
- * receives the size but not the alignment. jemalloc's sdallocx() derives the
- * size class from (size, MALLOCX_ALIGN(align)); asking for the class of a
- * 100-byte block without its 64-byte alignment gives 112 where 128 was
- * allocated, and jemalloc then files the block in the wrong bin (heap
- * corruption, not a crash). dallocx() looks the class up in jemalloc's own
- * radix tree instead: one extra lookup, on a path that only runs when a
- * snapshot or engine is freed. If the allocator interface ever carries the
- * alignment to free, switch to sdallocx.
- *
- * Threads: any; the default allocator is as thread-safe as jemalloc / libc.
+ * Threads: any; the default allocator is as thread-safe as the malloc it calls.
  * No state of its own, so no memory-ordering contract.
  */
 #include "alloc.h"
@@ -41,25 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
-/*
- * Sanitizer builds allocate through libc even when built with jemalloc: the
- * sanitizers intercept malloc and free, not mallocx and dallocx, so through
- * jemalloc ASan would miss overflows and use-after-free of our blocks, and
- * TSan would see a block freed by one thread and reused by another as a race.
- */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define HL_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-	__has_feature(memory_sanitizer)
-#define HL_SANITIZED 1
-#endif
-#endif
-#if defined(HOTLIST_WITH_JEMALLOC) && !defined(HL_SANITIZED)
-#define HL_USE_JEMALLOC 1
-#include <jemalloc/jemalloc.h>
-#endif
 
 /* The smallest alignment handed to an allocator: what malloc guarantees for a
  * pointer-sized object, and what aligned_alloc accepts everywhere. */
@@ -70,20 +46,6 @@ static int is_pow2(size_t x)
 	return x != 0 && (x & (x - 1)) == 0;
 }
 
-#ifdef HL_USE_JEMALLOC
-static void *default_alloc(void *ctx, size_t size, size_t align)
-{
-	(void)ctx;
-	return mallocx(size, MALLOCX_ALIGN(align));
-}
-
-static void default_free(void *ctx, void *p, size_t size)
-{
-	(void)ctx;
-	(void)size; /* see the top comment: the alignment is unknown here */
-	dallocx(p, 0);
-}
-#else
 static void *default_alloc(void *ctx, size_t size, size_t align)
 {
 	size_t rounded;
@@ -101,7 +63,6 @@ static void default_free(void *ctx, void *p, size_t size)
 	(void)size;
 	free(p);
 }
-#endif
 
 static const struct hotlist_allocator default_allocator = {
 	.alloc = default_alloc,

@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-/* The default allocator: jemalloc's mallocx/sdallocx when built with it, else
- * aligned_alloc/free. Never NULL. */
+/* The default allocator: aligned_alloc/free of whatever malloc the process
+ * has (jemalloc in our own programs). Never NULL. */
 const struct hotlist_allocator *hotlist__default_allocator(void);
 void *hotlist__alloc(const struct hotlist_allocator *a, size_t size, size_t align);
 void *hotlist__zalloc(const struct hotlist_allocator *a, size_t size, size_t align);

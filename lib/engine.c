@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Defaults, named for hotlist_config_init. */
@@ -189,11 +190,24 @@ static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 	}
 }
 
+static void stats_fill(struct hotlist *hl, struct hotlist_stats *out);
+
 void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 {
-	size_t size = out->struct_size;
-	if (size < sizeof(*out))
-		return; /* an older, smaller struct: nothing filled */
+	/* the struct before the fuzzy counters: filled without them */
+	size_t prev = offsetof(struct hotlist_stats, fuzzy_weak_suppressed);
+	if (out->struct_size < prev)
+		return; /* older still: nothing filled */
+	struct hotlist_stats all;
+	stats_fill(hl, &all);
+	size_t n = out->struct_size < sizeof(all) ? prev : sizeof(all);
+	memcpy(out, &all, n);
+	out->struct_size = n;
+}
+
+/* Every counter of hotlist_stats into out (the current struct). */
+static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
+{
 	memset(out, 0, sizeof(*out));
 	out->struct_size = sizeof(*out);
 	const struct hl_stats *s = hl->stats;
@@ -203,6 +217,8 @@ void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
 	out->hits_exact = hotlist__stats_sum(s, HL_C_HITS_EXACT);
 	out->suppressed = hotlist__stats_sum(s, HL_C_SUPPRESSED);
 	out->not_valid = hotlist__stats_sum(s, HL_C_NOT_VALID);
+	out->fuzzy_weak_suppressed = hotlist__stats_sum(s, HL_C_WEAK_SUPPRESSED);
+	out->fuzzy_weak = hotlist__stats_sum(s, HL_C_WEAK);
 	out->submitted = hotlist__stats_sum(s, HL_C_SUBMITTED);
 	out->refused = hotlist__stats_sum(s, HL_C_REFUSED);
 	out->pending = hl->ing ? hotlist__ingest_pending(hl->ing) : 0;

@@ -60,10 +60,12 @@
 #include "common.h"
 #include "list.h"
 #include "normalise.h"
+#include "score.h"
 #include "table.h"
 
 #include <ctype.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 #define HL_FZ_DIRECT 0x80000000u
@@ -99,6 +101,7 @@ struct hl_fuzzy {
 	uint32_t lens; /* bit L: some entry has L characters (keys of absent
 			* lengths are not looked up: most lists are a few lengths) */
 	unsigned n_reps;
+	struct hl_score_model *score; /* shapes and innocent-rate estimate (score.c) */
 };
 
 static const char alnum_chars[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -139,8 +142,14 @@ void hotlist__fz_opts_default(struct hl_fz_opts *o)
 int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options *in)
 {
 	struct hl_fz_opts n;
-	if (!in || in->struct_size < sizeof(*in) || in->ocr_substitutions > HL_FZ_MAX_K ||
+	/* a caller built before min_score passes the smaller struct: defaults */
+	size_t policy = offsetof(struct hotlist_list_options, min_score);
+	if (!in || in->struct_size < policy || in->ocr_substitutions > HL_FZ_MAX_K ||
 	    in->indels > HL_FZ_MAX_D)
+		return HOTLIST_EINVAL;
+	bool has_policy = in->struct_size >= offsetof(struct hotlist_list_options, cameras);
+	if (has_policy && ((in->min_score > 100 && in->min_score != HOTLIST_MIN_SCORE_AUTO) ||
+			   !(in->target_alerts_per_1000 > 0)))
 		return HOTLIST_EINVAL;
 	memset(&n, 0, sizeof(n));
 	const char *cls = in->ocr_classes ? in->ocr_classes : HL_DEFAULT_CLASSES;
@@ -151,6 +160,10 @@ int hotlist__fz_opts_set(struct hl_fz_opts *o, const struct hotlist_list_options
 	n.d = (uint8_t)in->indels;
 	n.cross_border = in->cross_border;
 	n.repair = in->repair;
+	n.auto_score = !has_policy || in->min_score == HOTLIST_MIN_SCORE_AUTO;
+	n.min_score = (uint8_t)(n.auto_score ? HOTLIST_MIN_SCORE_DEFAULT : in->min_score);
+	n.weak_hits = has_policy && in->weak_hits;
+	n.target = (float)(has_policy ? in->target_alerts_per_1000 : HOTLIST_TARGET_ALERTS_DEFAULT);
 	*o = n;
 	return 0;
 }
@@ -162,6 +175,8 @@ void hotlist_list_options_init(struct hotlist_list_options *o)
 	memset(o, 0, sizeof(*o));
 	o->struct_size = sizeof(*o);
 	o->repair = true;
+	o->min_score = HOTLIST_MIN_SCORE_AUTO;
+	o->target_alerts_per_1000 = HOTLIST_TARGET_ALERTS_DEFAULT;
 }
 
 /* ---- verification --------------------------------------------------------------- */
@@ -624,7 +639,7 @@ static void set_reps(struct hl_fuzzy *f)
 }
 
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
-		      uint64_t seed, const struct hotlist_allocator *a)
+		      bool estimate, uint64_t seed, const struct hotlist_allocator *a)
 {
 	struct runs r;
 	if (b->n_meta > HL_FZ_RUN_MASK)
@@ -649,7 +664,14 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	f->d = o->d;
 	memcpy(f->skel, o->skel, sizeof(f->skel));
 	set_reps(f);
-	f->bytes = sizeof(*f);
+	rc = hotlist__score_model_build(&f->score, b, a);
+	if (rc) {
+		hotlist__fz_put(f, a);
+		return rc;
+	}
+	if (estimate)
+		hotlist__score_estimate(f->score, f, b, o, a);
+	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score);
 	for (int t = 0; t < HL_FZ_TABLES; t++)
 		if (f->t[t])
 			f->bytes += hotlist__table_bytes(f->t[t]) + f->n_refs[t] * sizeof(uint32_t);
@@ -673,12 +695,23 @@ void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a)
 		if (f->refs[t])
 			hotlist__free(a, f->refs[t], f->n_refs[t] * sizeof(uint32_t));
 	}
+	hotlist__score_model_free(f->score, a);
 	hotlist__free(a, f, sizeof(*f));
 }
 
 size_t hotlist__fz_bytes(const struct hl_fuzzy *f)
 {
 	return f ? f->bytes : 0;
+}
+
+unsigned hotlist__fz_index_d(const struct hl_fuzzy *f)
+{
+	return f->d;
+}
+
+const struct hl_score_model *hotlist__fz_model(const struct hl_fuzzy *f)
+{
+	return f ? f->score : NULL;
 }
 
 bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b, const struct hl_fz_opts *o)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct hl_base;
+struct hl_score_model;
 
 #define HL_FZ_MAX_K 2 /* substitutions budget k allowed by the API */
 #define HL_FZ_MAX_D 2 /* indel budget d allowed by the API */
@@ -29,6 +30,10 @@ struct hl_base;
 struct hl_fz_opts {
 	uint8_t k, d;
 	bool cross_border, repair;
+	uint8_t min_score; /* 0..100; 0: policy off, no score computed */
+	bool auto_score; /* min_score is the floor of the automatic threshold */
+	bool weak_hits; /* call back weak hits, flagged */
+	float target; /* innocent alerts per 1,000 of the automatic threshold */
 	char skel[HL_ASCII];
 	char classes[HL_CLASSES_MAX];
 };
@@ -58,13 +63,20 @@ int hotlist__fz_verify(const char *skel, unsigned k, unsigned d, const char *r, 
  * by the list versions that keep that base and those options. */
 struct hl_fuzzy;
 
-/* Build the index of b's runs for o's classes and d; seed: the table's
- * (random per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
+/* Build the index of b's runs for o's classes and d, with its score model
+ * (score.h); estimate: also sample the innocent-alert rate (for a list's
+ * base; not for the small index of an edit layer, rebuilt by every put
+ * under the writer lock); seed: the table's (random
+ * per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
-		      uint64_t seed, const struct hotlist_allocator *a);
+		      bool estimate, uint64_t seed, const struct hotlist_allocator *a);
 void hotlist__fz_get(struct hl_fuzzy *f);
 void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a);
 size_t hotlist__fz_bytes(const struct hl_fuzzy *f);
+/* The indel budget f was built for (its DEL table answers d up to it). */
+unsigned hotlist__fz_index_d(const struct hl_fuzzy *f);
+/* The score model of f's base (score.h), or NULL when f is NULL. */
+const struct hl_score_model *hotlist__fz_model(const struct hl_fuzzy *f);
 /* Whether f was built for base b with the classes and d of o (reusable). */
 bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b,
 		      const struct hl_fz_opts *o);
@@ -74,6 +86,11 @@ bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b,
 void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		       const struct hl_fz_opts *o, const char *plate, size_t len, hl_fz_emit emit,
 		       void *ctx);
+
+/* score.c: the estimated innocent hit and alert rates of a list with
+ * index f (base's, or NULL) and options o into out's fields of that name. */
+void hotlist__score_info(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
+			 struct hotlist_list_info *out);
 
 /* Plates per hotlist__fz_maybe call at most: the bits of its answer. */
 #define HL_FZ_BATCH 32

@@ -30,6 +30,7 @@
 #include "scope.h"
 #include "snapshot.h"
 
+#include <stddef.h>
 #include <string.h>
 
 struct load_ctx {
@@ -87,12 +88,30 @@ static int verdict(const struct hotlist_load_report *r, double max_bad, int from
 	return 0;
 }
 
+/* The loaded list's estimated innocent fuzzy rates (docs/fuzzy.md), as
+ * hotlist_list_info reports them just after the publish. */
+static void report_estimate(struct hotlist *hl, const char *list, struct hotlist_load_report *r)
+{
+	struct hotlist_list_info info;
+	for (size_t i = 0; hotlist__snap_info(&hl->snap, i, &info) == 0; i++) {
+		if (strcmp(info.name, list) == 0) {
+			r->innocent_hits_per_1000 = info.innocent_hits_per_1000;
+			r->innocent_alerts_per_1000 = info.innocent_alerts_per_1000;
+			r->alert_rate_warning = info.alert_rate_warning;
+			return;
+		}
+	}
+}
+
 static void copy_report(struct hotlist_load_report *out, const struct hotlist_load_report *in)
 {
-	if (!out || out->struct_size < sizeof(*out))
-		return; /* an older, smaller report struct: nothing we can fill safely */
-	*out = *in;
-	out->struct_size = sizeof(*out);
+	/* the struct before the fuzzy estimate: filled without it */
+	size_t prev = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
+	if (!out || out->struct_size < prev)
+		return; /* older still: nothing we can fill safely */
+	size_t n = out->struct_size < sizeof(*out) ? prev : sizeof(*out);
+	memcpy(out, in, n);
+	out->struct_size = n;
 }
 
 /*
@@ -176,6 +195,7 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
 		return rc;
 	}
+	report_estimate(hl, list, &c->rep);
 	/* relaxed: statistics, read by hotlist_stats with no ordering needs */
 	atomic_fetch_add_explicit(&hl->reloads, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&hl->reload_total_us, us, memory_order_relaxed);
@@ -208,6 +228,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
 	memset(&c, 0, sizeof(c));
+	c.rep.innocent_hits_per_1000 = c.rep.innocent_alerts_per_1000 = -1;
 	hotlist__builder_init(&c.b, hl->a);
 	char reason[96];
 	/* plate + category + reference, ~24 bytes an entry in real lists */
@@ -239,6 +260,7 @@ int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
 	memset(&c, 0, sizeof(c));
+	c.rep.innocent_hits_per_1000 = c.rep.innocent_alerts_per_1000 = -1;
 	hotlist__builder_init(&c.b, hl->a);
 	rc = hotlist__csv_parse(path, csv_row, csv_bad, &c);
 	if (!rc)
@@ -276,6 +298,7 @@ int hotlist_check_csv(const char *path, double max_bad_fraction, struct hotlist_
 	uint64_t t0 = hotlist__now_ns();
 	struct check_ctx k;
 	memset(&k, 0, sizeof(k));
+	k.c.rep.innocent_hits_per_1000 = k.c.rep.innocent_alerts_per_1000 = -1;
 	k.fn = on_error;
 	k.user = user;
 	hotlist__builder_init(&k.c.b, hotlist__default_allocator());

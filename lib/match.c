@@ -53,6 +53,7 @@
 #include "pattern.h"
 #include "plates.h"
 #include "scope.h"
+#include "score.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "suppress.h"
@@ -95,6 +96,8 @@ struct cand {
 	const struct hl_meta *m;
 	uint8_t kind, subs, indels;
 	uint8_t variant; /* index into the gather's variants */
+	uint8_t exact_too; /* a later variant (repair, candidate) hit the entry exactly */
+	uint8_t support; /* later variants that hit the entry within budget */
 };
 
 /* A read, normalised. format/rep are filled on demand (fmt_done). */
@@ -115,7 +118,7 @@ struct nread {
 
 /* Counters of one call, added to the shared stripes once. */
 struct tally {
-	uint64_t reads, bad, hits, exact, suppressed, not_valid;
+	uint64_t reads, bad, hits, exact, suppressed, not_valid, weak_suppressed, weak;
 };
 
 static int prepare(const struct hotlist_read *r, struct nread *nr)
@@ -250,7 +253,7 @@ static void fill_ids(struct hotlist_hit *h, struct hit_buf *hb, const char *list
 }
 
 static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct cand *c,
-		     struct hit_buf *hb, int64_t ts)
+		     struct hit_buf *hb, int64_t ts, unsigned score, bool weak)
 {
 	char *entry_plate = hb->entry_plate;
 	const struct hl_meta *m = c->m;
@@ -277,10 +280,66 @@ static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct
 	h->candidate = v->candidate;
 	h->repaired = v->repaired;
 	h->format = g->nr->format;
+	h->score = score;
+	h->weak = weak;
 	const char *list_id;
 	h->n_attrs = hotlist__meta_extras(c->b, m, &list_id, hb->attrs);
 	h->attrs = h->n_attrs ? hb->attrs : NULL;
 	fill_ids(h, hb, list_id, g->nr->plate, ts);
+}
+
+/* Whether the read's unique repair is a plate of list l (base or adds). */
+static bool repair_listed(const struct hl_list *l, const struct nread *nr)
+{
+	struct hl_key k;
+	hotlist__key_pack(nr->rep, nr->len, &k);
+	return hl_base_find(l->base, &k) != HL_TABLE_NONE ||
+	       (l->adds && hl_base_find(l->adds, &k) != HL_TABLE_NONE);
+}
+
+/* The score model of list l: its base's, or its edit layer's while the base
+ * is empty (a list filled by puts). */
+static const struct hl_score_model *model_of(const struct hl_list *l)
+{
+	if (l->fz_base && (l->base->n_meta || !l->fz_adds))
+		return hotlist__fz_model(l->fz_base);
+	return hotlist__fz_model(l->fz_adds);
+}
+
+/*
+ * The score of candidate c (docs/fuzzy.md, "Score"): 100 for exact and
+ * wildcard hits and for an entry some variant hit exactly (a unique repair,
+ * an OCR candidate); else the model's, with the neighbours counted among
+ * the gathered candidates of the same list.
+ */
+static unsigned score_of(const struct gather *g, const struct cand *c, char *entry_plate)
+{
+	const struct hl_list *l = c->l;
+	const struct variant *v = &g->v[c->variant];
+	const struct nread *nr = g->nr;
+	if (c->kind == HOTLIST_MATCH_EXACT || c->kind == HOTLIST_MATCH_WILDCARD || c->exact_too)
+		return 100;
+	unsigned nb = 0;
+	for (size_t i = 0; i < g->n; i++)
+		nb += g->c[i].l == l &&
+		      (g->c[i].kind == HOTLIST_MATCH_OCR || g->c[i].kind == HOTLIST_MATCH_INDEL);
+	struct hl_score_in in = { .skel = l->opts.skel,
+				  .read = v->plate,
+				  .rlen = v->len,
+				  .entry = entry_plate,
+				  .elen = hotlist__key_unpack(&c->m->key, entry_plate),
+				  .subs = c->subs,
+				  .indels = c->indels,
+				  .country = nr->country,
+				  .format = nr->format,
+				  .neighbours = nb ? nb : 1,
+				  .candidate = v->candidate,
+				  .support = c->support };
+	if (v->candidate || v->repaired) /* the variant's own layout verdict */
+		in.format = hotlist__plate_format(nr->country, v->plate, v->len, NULL, NULL);
+	else if (nr->rep_ok)
+		in.repaired_elsewhere = !repair_listed(l, nr);
+	return hotlist__score(model_of(l), l->opts.k, l->opts.d, &in);
 }
 
 /* Policy and callbacks for the gathered candidates of one read. */
@@ -304,13 +363,28 @@ static void deliver(struct gather *g)
 			s->t->not_valid++;
 			continue;
 		}
+		char entry_plate[HOTLIST_PLATE_MAX + 1];
+		const struct hl_fz_opts *o = &c->l->opts;
+		unsigned score = 100;
+		bool weak = false;
+		if (o->min_score || o->weak_hits) {
+			score = score_of(g, c, entry_plate);
+			weak = score < 100 && score < hotlist__score_threshold(model_of(c->l), o);
+		} else if (c->kind == HOTLIST_MATCH_OCR || c->kind == HOTLIST_MATCH_INDEL) {
+			score = 0; /* policy off: not computed */
+		}
+		if (weak && !o->weak_hits) {
+			s->t->weak_suppressed++;
+			continue;
+		}
 		if (suppress && hotlist__suppress_check(hl->sup, entry_id(c), camera, ts)) {
 			s->t->suppressed++;
 			continue;
 		}
+		s->t->weak += weak;
 		struct hotlist_hit hit;
 		struct hit_buf hb;
-		fill_hit(&hit, g, c, &hb, ts);
+		fill_hit(&hit, g, c, &hb, ts, score, weak);
 		if (s->t0_ns)
 			hotlist__stats_latency(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns);
 		hotlist__in_callback++;
@@ -336,8 +410,15 @@ static void add_cand(struct gather *g, const struct cand *x)
 		if (c->m != x->m)
 			continue;
 		if (c->variant == x->variant &&
-		    (x->indels < c->indels || (x->indels == c->indels && x->subs < c->subs)))
+		    (x->indels < c->indels || (x->indels == c->indels && x->subs < c->subs))) {
+			uint8_t ex = c->exact_too, sup = c->support;
 			*c = *x;
+			c->exact_too = ex;
+			c->support = sup;
+		} else if (c->variant != x->variant) {
+			c->exact_too |= x->kind == HOTLIST_MATCH_EXACT;
+			c->support += c->support < UINT8_MAX;
+		}
 		return;
 	}
 	if (g->n == HL_MAX_CANDS)
@@ -357,7 +438,8 @@ static void add_run(struct gather *g, const struct hl_list *l, const struct hl_b
 		    int check_hidden, unsigned kind, unsigned subs, unsigned indels)
 {
 	struct cand x = {
-		l, b, NULL, (uint8_t)kind, (uint8_t)subs, (uint8_t)indels, (uint8_t)(g->nv - 1)
+		l, b, NULL, (uint8_t)kind, (uint8_t)subs, (uint8_t)indels, (uint8_t)(g->nv - 1),
+		0, 0
 	};
 	for (; i != HL_TABLE_NONE; i++) {
 		const struct hl_meta *m = &b->meta[i];
@@ -511,6 +593,10 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 		hotlist__stats_add(hl->stats, HL_C_SUPPRESSED, t->suppressed);
 	if (t->not_valid)
 		hotlist__stats_add(hl->stats, HL_C_NOT_VALID, t->not_valid);
+	if (t->weak_suppressed)
+		hotlist__stats_add(hl->stats, HL_C_WEAK_SUPPRESSED, t->weak_suppressed);
+	if (t->weak)
+		hotlist__stats_add(hl->stats, HL_C_WEAK, t->weak);
 }
 
 int hotlist__match_one(struct hotlist *hl, const struct hotlist_read *read, uint64_t t0_ns,

@@ -141,6 +141,8 @@ int hotlist__scope_new(struct hl_scope **out, const struct hotlist_list_options 
 		       const struct hotlist_allocator *a)
 {
 	*out = NULL;
+	if (o->struct_size < sizeof(*o))
+		return 0; /* a caller built before scopes: none */
 	bool any = (o->cameras && *o->cameras) || (o->days && *o->days) || (o->hours && *o->hours);
 	if (!any)
 		return o->timezone && parse_tz(o->timezone, &(int32_t){ 0 }) ? HOTLIST_EINVAL : 0;

@@ -53,6 +53,7 @@ int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info 
 		if (l->adds)
 			out->index_bytes += hotlist__table_bytes(l->adds->index);
 		out->updated_us = l->updated_us;
+		hotlist__score_info(l->fz_base ? l->fz_base : l->fz_adds, &l->opts, out);
 		rc = 0;
 	}
 	hotlist__snap_exit();

@@ -94,12 +94,12 @@ int hotlist__snap_attach_fuzzy(struct hl_snap *snap, struct hl_list *l, const st
 			l->fz_base = old->fz_base;
 			hotlist__fz_get(l->fz_base);
 		} else {
-			rc = hotlist__fz_build(&l->fz_base, l->base, &l->opts, hotlist__seed(0),
-					       snap->a);
+			rc = hotlist__fz_build(&l->fz_base, l->base, &l->opts, true,
+					       hotlist__seed(0), snap->a);
 		}
 		if (!rc && l->adds)
-			rc = hotlist__fz_build(&l->fz_adds, l->adds, &l->opts, hotlist__seed(0),
-					       snap->a);
+			rc = hotlist__fz_build(&l->fz_adds, l->adds, &l->opts, false,
+					       hotlist__seed(0), snap->a);
 	}
 	l->slow = l->adds || l->fz_base || l->base->patterns;
 	return rc;
@@ -136,7 +136,7 @@ struct hl_fuzzy *hotlist__snap_prebuild(struct hl_snap *snap, const char *name,
 		fits = hotlist__fz_fits(st->lists[i]->fz_base, base, &opts);
 	hotlist__snap_exit();
 	if (hl_fz_on(&opts) && !fits &&
-	    hotlist__fz_build(&f, base, &opts, hotlist__seed(0), snap->a))
+	    hotlist__fz_build(&f, base, &opts, true, hotlist__seed(0), snap->a))
 		f = NULL;
 	return f;
 }

@@ -20,6 +20,8 @@ enum hl_counter {
 	HL_C_SUBMITTED,
 	HL_C_REFUSED,
 	HL_C_PROCESSED,
+	HL_C_WEAK_SUPPRESSED, /* weak fuzzy hits not called back */
+	HL_C_WEAK, /* weak fuzzy hits called back flagged */
 	HL_C__COUNT
 };
 

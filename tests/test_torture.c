@@ -627,6 +627,7 @@ static void third(struct wstats *w, unsigned round)
 			struct hotlist_list_options o;
 			hotlist_list_options_init(&o);
 			o.ocr_substitutions = 1;
+			o.weak_hits = true;
 			wcheck(w, hotlist_set_list_options(hl, list_name[L_C], &o), "options", L_C);
 		}
 	}
@@ -699,6 +700,7 @@ static void torture_setup(void)
 	struct hotlist_list_options o;
 	hotlist_list_options_init(&o);
 	o.ocr_substitutions = 1;
+	o.weak_hits = true;
 	ck_assert_int_eq(hotlist_set_list_options(hl, list_name[L_B], &o), 0);
 	struct wstats w = { 0 };
 	replace_ab(&w, L_A, 1);

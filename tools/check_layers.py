@@ -37,6 +37,7 @@ LAYERS = {
     "pattern.h": 3,  # wildcard entries
     "list.h": 4,  # immutable list contents (bases) and their builder
     "fuzzy.h": 5,  # list options, OCR/indel index
+    "score.h": 5,  # score of fuzzy hits, innocent-rate estimate (module fuzzy)
     "snapshot.h": 6,  # published list versions, edits, RCU
     "snapshot_impl.h": 6,  # private to snapshot*.c
     "engine.h": 7,  # struct hotlist (data only)
@@ -48,6 +49,7 @@ FACADE = {"engine.c", "load.c", "version.c"}
 MODULES = [
     {"snapshot.h", "snapshot_impl.h"},
     {"plates.h", "plates_de_districts.h"},
+    {"fuzzy.h", "score.h"},
 ]
 URCU_ALLOWED = {"snapshot.c"}
 

@@ -105,11 +105,20 @@ bool hl_cli_is_list_option(int c)
 const char *hl_cli_list_option_name(int c)
 {
 	/* in the order of the HL_OPT_ enum */
-	static const char *const names[] = {
-		"ocr",	  "indel",     "ocr-classes", "cross-border", "no-cross-border",
-		"repair", "no-repair", "cameras",     "days",	      "hours",
-		"tz"
-	};
+	static const char *const names[] = { "ocr",
+					     "indel",
+					     "ocr-classes",
+					     "cross-border",
+					     "no-cross-border",
+					     "repair",
+					     "no-repair",
+					     "min-score",
+					     "weak",
+					     "no-weak",
+					     "cameras",
+					     "days",
+					     "hours",
+					     "tz" };
 
 	return names[c - HL_OPT_OCR];
 }
@@ -135,6 +144,19 @@ int hl_cli_list_option(int c, const char *arg, struct hotlist_list_options *o)
 	case HL_OPT_CROSS_BORDER:
 	case HL_OPT_NO_CROSS_BORDER:
 		o->cross_border = c == HL_OPT_CROSS_BORDER;
+		return 0;
+	case HL_OPT_MIN_SCORE:
+		if (!strcmp(arg, "auto")) {
+			o->min_score = HOTLIST_MIN_SCORE_AUTO;
+			return 0;
+		}
+		if (hl_cli_parse_u64("min-score", arg, 0, 100, &v))
+			return -1;
+		o->min_score = (unsigned)v;
+		return 0;
+	case HL_OPT_WEAK:
+	case HL_OPT_NO_WEAK:
+		o->weak_hits = c == HL_OPT_WEAK;
 		return 0;
 	case HL_OPT_CAMERAS: /* checked by hotlist_set_list_options() */
 		o->cameras = arg;
@@ -186,15 +208,20 @@ uint64_t hl_cli_list_version(struct hotlist *hl, const char *name)
 static int set_list_options(struct hotlist *hl, const struct hl_cli_list *l)
 {
 	int rc = hotlist_set_list_options(hl, l->name, &l->opts);
+	char ms[16] = "auto";
 
+	if (l->opts.min_score != HOTLIST_MIN_SCORE_AUTO)
+		snprintf(ms, sizeof(ms), "%u", l->opts.min_score);
 	if (rc)
 		hl_cli_err("cannot set the options of list '%s' (%s): %s", l->name, l->path,
 			   hotlist_strerror(rc));
 	else
-		hl_cli_err("list '%s': ocr %u, indel %u, classes \"%s\", %scross-border, %srepair",
+		hl_cli_err("list '%s': ocr %u, indel %u, classes \"%s\", %scross-border, %srepair, "
+			   "min score %s, %sweak hits",
 			   l->name, l->opts.ocr_substitutions, l->opts.indels,
 			   l->opts.ocr_classes ? l->opts.ocr_classes : "0ODQ 1I 2Z 5S 8B 6G",
-			   l->opts.cross_border ? "" : "no ", l->opts.repair ? "" : "no ");
+			   l->opts.cross_border ? "" : "no ", l->opts.repair ? "" : "no ", ms,
+			   l->opts.weak_hits ? "" : "no ");
 	if (!rc && (l->opts.cameras || l->opts.days || l->opts.hours))
 		hl_cli_err("list '%s': cameras %s, days %s, hours %s, timezone %s", l->name,
 			   l->opts.cameras ? l->opts.cameras : "all",
@@ -202,6 +229,21 @@ static int set_list_options(struct hotlist *hl, const struct hl_cli_list *l)
 			   l->opts.hours ? l->opts.hours : "all",
 			   l->opts.timezone ? l->opts.timezone : "UTC");
 	return rc;
+}
+
+/* The estimated innocent fuzzy hits and alerts of a list (docs/fuzzy.md),
+ * with a warning past HOTLIST_ALERT_RATE_WARN. Nothing for exact-only lists. */
+static void print_estimate(const char *name, const struct hotlist_load_report *r)
+{
+	if (r->innocent_hits_per_1000 < 0)
+		return;
+	hl_cli_err("list '%s': estimated innocent reads per 1,000 with a fuzzy hit %.1f, "
+		   "alerting %.1f",
+		   name, r->innocent_hits_per_1000, r->innocent_alerts_per_1000);
+	if (r->alert_rate_warning)
+		hl_cli_err("warning: list '%s' would alert on %.1f innocent reads per 1,000 "
+			   "(more than %.1f): raise --min-score or lower --ocr/--indel",
+			   name, r->innocent_alerts_per_1000, HOTLIST_ALERT_RATE_WARN);
 }
 
 int hl_cli_load_list(struct hotlist *hl, const struct hl_cli_list *l, bool reload)
@@ -213,12 +255,13 @@ int hl_cli_load_list(struct hotlist *hl, const struct hl_cli_list *l, bool reloa
 	if (rc)
 		return rc;
 	rc = hotlist_load_csv(hl, l->name, l->path, &rep);
-	if (rc == 0)
+	if (rc == 0) {
 		hl_cli_err("%s list '%s' from %s: %" PRIu64 " rows, %" PRIu64 " loaded, %" PRIu64
 			   " rejected, %" PRIu64 " duplicates (version %" PRIu64 ", %.1f ms)",
 			   reload ? "reloaded" : "loaded", l->name, l->path, rep.rows, rep.loaded,
 			   rep.rejected, rep.duplicates, rep.list_version, rep.duration_us / 1e3);
-	else if (reload)
+		print_estimate(l->name, &rep);
+	} else if (reload)
 		hl_cli_err("reload of list '%s' from %s failed: %s; keeping version %" PRIu64,
 			   l->name, l->path, hotlist_strerror(rc), old);
 	else
@@ -323,6 +366,9 @@ static json_t *hit_to_json(const struct hotlist_hit *h)
 				   h->format < 0 ? json_null() : json_boolean(h->format > 0));
 	bad |= json_object_set_new(o, "substitutions", json_integer(h->substitutions));
 	bad |= json_object_set_new(o, "indels", json_integer(h->indels));
+	bad |= json_object_set_new(o, "score", json_integer(h->score));
+	if (h->weak)
+		bad |= json_object_set_new(o, "weak", json_true());
 	bad |= hit_operator_json(o, h);
 	if (bad) {
 		json_decref(o);

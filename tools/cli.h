@@ -67,6 +67,9 @@ enum {
 	HL_OPT_NO_CROSS_BORDER,
 	HL_OPT_REPAIR,
 	HL_OPT_NO_REPAIR,
+	HL_OPT_MIN_SCORE,
+	HL_OPT_WEAK,
+	HL_OPT_NO_WEAK,
 	/* scope (issue 13) */
 	HL_OPT_CAMERAS,
 	HL_OPT_DAYS,
@@ -84,6 +87,9 @@ enum {
 	{ "no-cross-border", no_argument, NULL, HL_OPT_NO_CROSS_BORDER },      \
 	{ "repair", no_argument, NULL, HL_OPT_REPAIR },                        \
 	{ "no-repair", no_argument, NULL, HL_OPT_NO_REPAIR },                  \
+	{ "min-score", required_argument, NULL, HL_OPT_MIN_SCORE },            \
+	{ "weak", no_argument, NULL, HL_OPT_WEAK },                            \
+	{ "no-weak", no_argument, NULL, HL_OPT_NO_WEAK }, \
 	{ "cameras", required_argument, NULL, HL_OPT_CAMERAS },                \
 	{ "days", required_argument, NULL, HL_OPT_DAYS },                      \
 	{ "hours", required_argument, NULL, HL_OPT_HOURS },                    \
@@ -91,18 +97,24 @@ enum {
 /* clang-format on */
 
 /* The usage text of the list options, a string literal. */
-#define HL_CLI_LIST_OPTIONS_USAGE                                                      \
-	"      --ocr K          OCR substitutions allowed, 0..2 (default 0)\n"         \
-	"      --indel D        characters the read may have extra or missing, 0..2\n" \
-	"      --ocr-classes C  confusion classes (default \"0ODQ 1I 2Z 5S 8B 6G\")\n" \
-	"      --cross-border   entries with a country also hit reads of others\n"     \
-	"      --no-cross-border\n"                                                    \
-	"      --no-repair      do not repair reads to their country's plate layout\n" \
-	"      --repair         (default once any list option is given)\n"             \
-	"      --cameras P[,P]  the list applies only to reads from cameras whose\n"   \
-	"                       id matches a pattern ('*' any run, '?' one char)\n"    \
-	"      --days D         only on these days: mon-fri, sat,sun, ... (local)\n"   \
-	"      --hours H        only in these hours: 7-19, 22-6, 7-9,16-19 (local)\n"  \
+#define HL_CLI_LIST_OPTIONS_USAGE                                                        \
+	"      --ocr K          OCR substitutions allowed, 0..2 (default 0)\n"           \
+	"      --indel D        characters the read may have extra or missing, 0..2\n"   \
+	"      --ocr-classes C  confusion classes (default \"0ODQ 1I 2Z 5S 8B 6G\")\n"   \
+	"      --cross-border   entries with a country also hit reads of others\n"       \
+	"      --no-cross-border\n"                                                      \
+	"      --no-repair      do not repair reads to their country's plate layout\n"   \
+	"      --repair         (default once any list option is given)\n"               \
+	"      --min-score S    fuzzy hits scoring below S (0..100) are weak and not\n"  \
+	"                       reported; auto (default): the lowest S >= 50 at which\n" \
+	"                       the list's estimated innocent alerts stay <= 1 per\n"    \
+	"                       1,000; 0: every hit, unscored (docs/fuzzy.md)\n"         \
+	"      --weak           report weak hits too, with \"weak\": true\n"             \
+	"      --no-weak        (default)\n"                                             \
+	"      --cameras P[,P]  the list applies only to reads from cameras whose\n"     \
+	"                       id matches a pattern ('*' any run, '?' one char)\n"      \
+	"      --days D         only on these days: mon-fri, sat,sun, ... (local)\n"     \
+	"      --hours H        only in these hours: 7-19, 22-6, 7-9,16-19 (local)\n"    \
 	"      --tz OFFSET      local time for --days/--hours: +01:00 (default UTC)\n"
 
 /* True if c is one of the HL_OPT_ list option codes. */
@@ -153,8 +165,9 @@ const char *hl_cli_match_kind_name(enum hotlist_match_kind k);
  * Write the hit as one compact JSON object and a newline to f, and flush:
  * keys camera, ts_us, read, country, list, entry, entry_country, category,
  * priority, reference, covert, match, candidate, matched_plate, repaired,
- * format, substitutions, indels, entry_id, hit_id, attributes, retro, uuid,
- * site, confidence in that order (docs/cli.md). Text that is
+ * format, substitutions, indels, score (and weak, true, for a weak hit),
+ * entry_id, hit_id, attributes, retro, uuid, site, confidence in that order
+ * (docs/cli.md). Text that is
  * not UTF-8 has its other bytes as '?'. 0, or -1 if it could not be written.
  */
 int hl_cli_print_hit(FILE *f, const struct hotlist_hit *h);

@@ -8,6 +8,10 @@
  * that fails or a read error, 2 bad usage or a list that cannot be loaded.
  */
 #include "cli.h"
+#ifdef HOTLIST_WITH_CLUSTER
+#include "cluster_cmds.h"
+#include "gateway.h"
+#endif
 
 #include <string.h>
 
@@ -19,13 +23,23 @@ static const struct {
 	{ "demo", hl_cmd_demo, "a live run on generated data: cameras, reloads, an urgent entry" },
 	{ "match", hl_cmd_match, "match reads (CSV or JSON lines) against hot-list files" },
 	{ "check", hl_cmd_check, "validate a hot-list file, every bad row with its line" },
+#ifdef HOTLIST_WITH_CLUSTER
+	{ "node", hl_cmd_node, "a matcher node of a NATS JetStream cluster (docs/cluster.md)" },
+	{ "publish", hl_cmd_publish, "publish a hot-list file to the cluster as one version" },
+	{ "edit", hl_cmd_edit, "publish one put or remove of a list entry to the cluster" },
+	{ "feed", hl_cmd_feed, "publish reads to the cluster" },
+	{ "hits", hl_cmd_hits, "print the hits stored by the cluster" },
+	{ "cluster", hl_cmd_cluster, "nodes, list versions applied or refused, lag" },
+	{ "gateway", hl_cmd_gateway, "receive OpenALPR alprd uploads, publish their reads" },
+	{ "car", hl_cmd_car, "a node in a car: set up its leaf streams; current or stale" },
+#endif
 };
 
 static void main_usage(FILE *f)
 {
 	fprintf(f, "usage: hotlist [--version] [--help] <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'hotlist <command> --help' describes a command.\n");
 }
 

@@ -6,6 +6,7 @@
 #   tools/quickstart.sh demo    install what is missing, build, run the demo
 #   tools/quickstart.sh test    install what is missing, then the whole suite:
 #                               format check, warnings-as-errors build + tests,
+#                               its Debian packages (.ci/package.sh),
 #                               AddressSanitizer+UBSan build + tests,
 #                               ThreadSanitizer build + tests
 #   tools/quickstart.sh bench   install, build, run the benchmark suite
@@ -22,7 +23,11 @@ MODE=${1:-demo}
 shift || true
 
 PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc-dev
-          check libjansson-dev libck-dev clang-format python3)
+          check libjansson-dev libck-dev clang-format python3
+          python3-pytest groff-base file
+          libnats-dev libmicrohttpd-dev nats-server)
+# The camera tests (docs/cameras.md) play an MQTT camera with mosquitto_pub.
+PACKAGES+=(mosquitto-clients)
 BENCH_PACKAGES=(redis-server gnuplot-nox)
 
 log() { printf '\n== %s\n' "$*"; }
@@ -89,6 +94,8 @@ test)
     log "build: warnings as errors (build-ci/)"
     build build-ci -DHOTLIST_WERROR=ON -DHOTLIST_DEBUG_CHECKS=ON "${long[@]}"
     run_suite build-ci "default build"
+    log "Debian packages (build-ci/): cpack, contents, Depends, a scratch install run"
+    bash .ci/package.sh build-ci
     log "build: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
     # jemalloc off under the sanitizers: they bring their own allocator
     build build-asan -DHOTLIST_WERROR=ON -DHOTLIST_SANITIZE=address,undefined \

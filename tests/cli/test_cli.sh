@@ -88,7 +88,7 @@ if a != e:
     sys.exit(1)
 keys = ["camera", "ts_us", "read", "country", "list", "entry", "entry_country",
         "category", "priority", "reference", "covert", "match", "candidate",
-        "matched_plate", "repaired", "format", "substitutions", "indels",
+        "matched_plate", "repaired", "format", "substitutions", "indels", "score",
         "entry_id", "hit_id", "attributes", "retro", "uuid", "site", "confidence"]
 with open(actual, encoding="utf-8") as f:
     for line in f:
@@ -197,9 +197,9 @@ fi
 
 # ';' reads, other column order, no ts_us: the time is "now", so not compared.
 cat > "$tmp/semi_expected.jsonl" << 'EOF'
-{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"local","entry":"12-BDF-3","entry_country":"NL","category":"observation, do not stop","priority":10,"reference":"LOC-\"Utrecht\"-1","covert":true,"match":"exact","candidate":0,"matched_plate":"12BDF3","repaired":false,"format":true,"substitutions":0,"indels":0}
-{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"national","entry":"12-BDF-3","entry_country":"NL","category":"stolen vehicle","priority":20,"reference":"NL-2026-000101","covert":false,"match":"exact","candidate":0,"matched_plate":"12BDF3","repaired":false,"format":true,"substitutions":0,"indels":0}
-{"camera":"cam;y","read":"KL 888 P","country":null,"list":"local","entry":"KL-888-P","entry_country":null,"category":"wanted person","priority":3,"reference":"LOC-2","covert":false,"match":"exact","candidate":0,"matched_plate":"KL888P","repaired":false,"format":null,"substitutions":0,"indels":0}
+{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"local","entry":"12-BDF-3","entry_country":"NL","category":"observation, do not stop","priority":10,"reference":"LOC-\"Utrecht\"-1","covert":true,"match":"exact","candidate":0,"matched_plate":"12BDF3","repaired":false,"format":true,"substitutions":0,"indels":0,"score":100}
+{"camera":"cam-x","read":"12-BDF-3","country":"NL","list":"national","entry":"12-BDF-3","entry_country":"NL","category":"stolen vehicle","priority":20,"reference":"NL-2026-000101","covert":false,"match":"exact","candidate":0,"matched_plate":"12BDF3","repaired":false,"format":true,"substitutions":0,"indels":0,"score":100}
+{"camera":"cam;y","read":"KL 888 P","country":null,"list":"local","entry":"KL-888-P","entry_country":null,"category":"wanted person","priority":3,"reference":"LOC-2","covert":false,"match":"exact","candidate":0,"matched_plate":"KL888P","repaired":false,"format":null,"substitutions":0,"indels":0,"score":100}
 EOF
 if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$here/reads_semicolon.csv" &&
     jsonl_equal "$o" "$tmp/semi_expected.jsonl" ts_us hit_id entry_id attributes retro uuid site confidence > "$tmp/cmp.txt"; then
@@ -284,6 +284,17 @@ if run_status 0 "$o" "$e" "$bin" match --ocr 1 --indel 1 "${fz[@]}" --reads "$he
 else
     cat "$e" >> "$tmp/cmp.txt"
     not_ok "match --ocr 1 --indel 1: ocr, indel, wildcard and candidate hits with their costs" "$tmp/cmp.txt"
+fi
+if run_status 0 "$o" "$e" "$bin" match --ocr 1 --indel 1 --min-score 100 "${fz[@]}" \
+        --reads "$here/fuzzy_reads.csv" && ! grep -qF '"read":"ABCU123"' "$o" &&
+    grep -qF '"read":"ABC123"' "$o" && grep -qF "min score 100" "$e" &&
+    run_status 0 "$o" "$e" "$bin" match --ocr 1 --indel 1 --min-score 100 --weak "${fz[@]}" \
+        --reads "$here/fuzzy_reads.csv" &&
+    grep -F '"read":"ABCU123"' "$o" | grep -qF '"weak":true' &&
+    grep -F '"read":"ABC123"' "$o" | grep -qF '"score":100'; then
+    ok "match --min-score 100: the weak fuzzy hit is not reported; with --weak it is, flagged"
+else
+    not_ok "match --min-score 100: the weak fuzzy hit is not reported; with --weak it is, flagged" "$o"
 fi
 grep -v -e '"A8C123"' -e '"ABCU123"' -e '"AB123"' "$tmp/fz_expected.jsonl" > "$tmp/fz_exact.jsonl"
 if run_status 0 "$o" "$e" "$bin" match "${fz[@]}" --reads "$here/fuzzy_reads.csv" &&
@@ -486,6 +497,14 @@ if run_status 0 "$o" "$e" "$bin" check "$here/national.csv" && grep -qF "would l
     ok "check: a good file exits 0"
 else
     not_ok "check: a good file exits 0" "$tmp/status.txt"
+fi
+if run_status 0 "$o" "$e" "$bin" check --ocr 1 --indel 1 "$here/national.csv" &&
+    grep -qF "would load" "$o" &&
+    grep -qF "ocr 1 indel 1, threshold" "$o" && grep -qF "estimated innocent reads per 1,000" "$o" &&
+    grep -qF "ocr 2 indel 1: alerting" "$o"; then
+    ok "check --ocr 1 --indel 1: the estimated innocent fuzzy rates of the list, per budget"
+else
+    not_ok "check --ocr 1 --indel 1: the estimated innocent fuzzy rates of the list, per budget" "$o"
 fi
 if run_status 1 "$o" "$e" "$bin" check "$here/badrows.csv" &&
     grep -qF "badrows.csv:4: empty plate" "$o" && grep -qF "badrows.csv:6: " "$o" &&

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_fuzzy_quality: how often fuzzy matching alerts on innocent cars, how
+ * many misreads of listed cars it still finds, and what it costs, per list
+ * size and budget (k OCR substitutions, d indels), with the score policy of
+ * docs/fuzzy.md and without it (the no-score baseline) in the same run.
+ *
+ * Workload (fixed seed, so anyone can rerun it):
+ *   - plates of NL 30 %, DE 20 %, BE 12 %, FR 12 %, ES 10 %, IT 8 %, PL 8 %
+ *     in their real layouts (tools/sample.c for NL, BE, DE, FR; ES, IT, PL
+ *     below), normalised (no separators), every read and entry with its
+ *     country;
+ *   - a list of N distinct plates (--sizes, default 1e4,1e5,1e6; 1e7 with
+ *     --ten-million);
+ *   - --innocent reads (default 2e5) of plates not on the list, of which
+ *     --misread-rate (default 3 %) carry one OCR error: a confusion
+ *     substitution 60 %, a dropped character 20 %, a doubled one 20 %;
+ *   - --misreads (default 2e4) reads of listed plates per error kind: sub
+ *     (one substitution within a confusion class, the replacement drawn with
+ *     the weights of conf_w below: O/0 and 8/B most, 2/Z and O/Q least),
+ *     drop (one character dropped, any position), double (one character
+ *     written twice), two (two of those), and exact reads (never lost).
+ * Quality pass per mode, with the default policy (the automatic threshold,
+ * min_score= in the output is the one in force) and weak hits on (every
+ * scored hit comes back); per read
+ * the best score of any hit, and of the true entry. Innocent alerts per
+ * 1,000 = innocent reads with at least one hit that alerts; recall = share of
+ * misreads whose true entry alerts. The same at thresholds 0, 5, .., 100
+ * (bench=fuzzy_curve lines: a precision/recall curve; plot_fuzzy.gp).
+ * Cost pass: a stream of the innocent reads with 1 in 1,000 replaced by a
+ * read of a listed car (exact or misread), hotlist_match_batch over all of
+ * it, one thread, median of --reps after a warm-up, with the default policy
+ * and with the policy off (min_score 0: no score computed, every hit called
+ * back: the behaviour before scoring), interleaved.
+ */
+#include "bench_common.h"
+#include "sample.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#define N_KINDS 5
+enum { K_SUB, K_DROP, K_DOUBLE, K_TWO, K_EXACT };
+static const char *const kind_names[N_KINDS] = { "sub", "drop", "double", "two", "exact" };
+#define NONE UINT32_MAX
+#define CURVE_STEP 5
+
+struct opts {
+	uint64_t innocent, misreads, reps, seed;
+	double misread_rate;
+	const char *sizes;
+	bool ten_million, smoke, all_modes;
+	int only_k, only_d; /* --mode K,D: that budget only; -1 all */
+	uint64_t dump; /* --dump N: N missed misreads per kind and N innocent alerts to stderr */
+};
+
+struct read {
+	char plate[HOTLIST_PLATE_MAX + 1];
+	char cc[3];
+	uint32_t truth; /* index of the listed plate misread, NONE for an innocent car */
+	int err; /* innocent car: -1 read right, else the kind of its OCR error */
+};
+
+struct plates {
+	char (*p)[HOTLIST_PLATE_MAX + 1];
+	char (*cc)[3];
+	size_t n;
+	uint64_t *set; /* open addressing, XXH3 of the plate; 0 = empty */
+	size_t set_size;
+};
+
+/* Per read of the quality pass. */
+struct outcome {
+	int best; /* best score of any alerting hit: -1 none */
+	int any; /* best score of any hit (weak included): -1 none */
+	int truth; /* score of the true entry when it alerts: -1 not hit or weak */
+	int truth_any; /* score of the true entry, weak or not: -1 not hit */
+};
+
+struct run_ctx {
+	const struct read *reads;
+	const struct plates *list;
+	struct outcome *out;
+	uint64_t callbacks;
+};
+
+/* ---- plates -------------------------------------------------------------------------- */
+
+static const struct {
+	const char *cc;
+	unsigned w;
+} country_mix[] = { { "NL", 30 }, { "DE", 20 }, { "BE", 12 }, { "FR", 12 },
+		    { "ES", 10 }, { "IT", 8 },	{ "PL", 8 } };
+
+static const char *pick_country(struct hl_sample_rng *r)
+{
+	uint64_t x = hl_sample_below(r, 100);
+	for (size_t i = 0; i < sizeof(country_mix) / sizeof(country_mix[0]); i++) {
+		if (x < country_mix[i].w)
+			return country_mix[i].cc;
+		x -= country_mix[i].w;
+	}
+	return "NL";
+}
+
+static void fill(struct hl_sample_rng *r, const char *tmpl, const char *letters, char *out)
+{
+	size_t n = 0, nl = strlen(letters);
+	for (const char *t = tmpl; *t; t++)
+		out[n++] = *t == '9' ? (char)('0' + hl_sample_below(r, 10)) :
+			   *t == 'X' ? letters[hl_sample_below(r, nl)] :
+				       *t;
+	out[n] = '\0';
+}
+
+/* Spain since 2000: 9999 LLL, no vowels, no Q. */
+static void plate_es(struct hl_sample_rng *r, char *out)
+{
+	fill(r, "9999XXX", "BCDFGHJKLMNPRSTVWXYZ", out);
+}
+
+/* Italy since 1994: LL 999 LL, no I, O, Q, U. */
+static void plate_it(struct hl_sample_rng *r, char *out)
+{
+	fill(r, "XX999XX", "ABCDEFGHJKLMNPRSTVWXYZ", out);
+}
+
+/* Poland since 2000: a voivodeship letter, one or two more district letters,
+ * then five characters in one of the common layouts. */
+static void plate_pl(struct hl_sample_rng *r, char *out)
+{
+	static const char *const shapes[] = { "XX99999", "XX9999X", "XX999XX", "XX99X99",
+					      "XXX9999", "XXX99XX", "XXX999X", "XXX9X99" };
+	static const char voiv[] = "WKSPGDELBCFNORTZ";
+	fill(r, shapes[hl_sample_below(r, 8)], "ABCDEFGHJKLMNPRSTUVWXYZ", out);
+	out[0] = voiv[hl_sample_below(r, sizeof(voiv) - 1)];
+}
+
+static void gen_plate(struct hl_sample_rng *r, const char *cc, char out[HOTLIST_PLATE_MAX + 1])
+{
+	char raw[HL_SAMPLE_PLATE_CAP];
+	if (!strcmp(cc, "ES"))
+		plate_es(r, raw);
+	else if (!strcmp(cc, "IT"))
+		plate_it(r, raw);
+	else if (!strcmp(cc, "PL"))
+		plate_pl(r, raw);
+	else
+		hl_sample_plate(r, cc, raw, sizeof(raw));
+	if (hotlist_normalise_plate(raw, out) < 0) {
+		fprintf(stderr, "bench_fuzzy_quality: generated plate '%s' does not normalise\n",
+			raw);
+		exit(1);
+	}
+}
+
+static uint64_t plate_hash(const char *p)
+{
+	uint64_t h = XXH3_64bits(p, strlen(p));
+	return h ? h : 1;
+}
+
+/* Insert p; false if it was there already. */
+static bool set_add(struct plates *s, const char *p)
+{
+	uint64_t h = plate_hash(p);
+	for (size_t i = h & (s->set_size - 1);; i = (i + 1) & (s->set_size - 1)) {
+		if (s->set[i] == h)
+			return false;
+		if (!s->set[i]) {
+			s->set[i] = h;
+			return true;
+		}
+	}
+}
+
+static bool set_has(const struct plates *s, const char *p)
+{
+	uint64_t h = plate_hash(p);
+	for (size_t i = h & (s->set_size - 1);; i = (i + 1) & (s->set_size - 1)) {
+		if (s->set[i] == h)
+			return true;
+		if (!s->set[i])
+			return false;
+	}
+}
+
+static void make_list(struct plates *l, struct hl_sample_rng *r, size_t n)
+{
+	l->n = 0;
+	l->p = bench_xmalloc(n * sizeof(*l->p));
+	l->cc = bench_xmalloc(n * sizeof(*l->cc));
+	for (l->set_size = 16; l->set_size < 2 * n; l->set_size *= 2)
+		;
+	l->set = bench_xcalloc(l->set_size, sizeof(uint64_t));
+	while (l->n < n) {
+		const char *cc = pick_country(r);
+		gen_plate(r, cc, l->p[l->n]);
+		if (set_add(l, l->p[l->n])) {
+			memcpy(l->cc[l->n], cc, 3);
+			l->n++;
+		}
+	}
+}
+
+/* ---- errors --------------------------------------------------------------------------- */
+
+/* Confusion pairs of the default classes and their relative weight when
+ * the bench writes a substitution: how often OCR engines confuse them, after
+ * the reference notes in ../shared/data/ocr (O/0 and 8/B reported most, 1/I
+ * next; 2/Z and the rare-letter pairs least). Stated, not measured. */
+static const struct {
+	char a, b;
+	unsigned w;
+} conf_w[] = { { '0', 'O', 10 }, { '8', 'B', 10 }, { '1', 'I', 8 }, { '5', 'S', 6 },
+	       { '0', 'D', 4 },	 { '6', 'G', 4 },  { '2', 'Z', 3 }, { '0', 'Q', 2 },
+	       { 'O', 'D', 2 },	 { 'O', 'Q', 1 },  { 'D', 'Q', 1 } };
+#define N_CONF (sizeof(conf_w) / sizeof(conf_w[0]))
+
+static bool confusable(char c)
+{
+	for (size_t i = 0; i < N_CONF; i++)
+		if (conf_w[i].a == c || conf_w[i].b == c)
+			return true;
+	return false;
+}
+
+static bool err_sub(struct hl_sample_rng *r, char *p)
+{
+	size_t pos[HOTLIST_PLATE_MAX], n = 0, len = strlen(p);
+	unsigned tot = 0;
+	for (size_t i = 0; i < len; i++)
+		if (confusable(p[i]))
+			pos[n++] = i;
+	if (!n)
+		return false;
+	size_t at = pos[hl_sample_below(r, n)];
+	for (size_t i = 0; i < N_CONF; i++)
+		tot += (conf_w[i].a == p[at] || conf_w[i].b == p[at]) ? conf_w[i].w : 0;
+	uint64_t x = hl_sample_below(r, tot);
+	for (size_t i = 0; i < N_CONF; i++) {
+		if (conf_w[i].a != p[at] && conf_w[i].b != p[at])
+			continue;
+		if (x < conf_w[i].w) {
+			p[at] = conf_w[i].a == p[at] ? conf_w[i].b : conf_w[i].a;
+			return true;
+		}
+		x -= conf_w[i].w;
+	}
+	return false;
+}
+
+static bool err_drop(struct hl_sample_rng *r, char *p)
+{
+	size_t len = strlen(p);
+	if (len < 3)
+		return false;
+	size_t at = hl_sample_below(r, len);
+	memmove(p + at, p + at + 1, len - at);
+	return true;
+}
+
+static bool err_double(struct hl_sample_rng *r, char *p)
+{
+	size_t len = strlen(p);
+	if (len >= HOTLIST_PLATE_MAX)
+		return false;
+	size_t at = hl_sample_below(r, len);
+	memmove(p + at + 1, p + at, len - at + 1);
+	return true;
+}
+
+static bool err_kind(struct hl_sample_rng *r, char *p, int kind)
+{
+	return kind == K_SUB ? err_sub(r, p) : kind == K_DROP ? err_drop(r, p) : err_double(r, p);
+}
+
+/* One OCR error of a kind drawn 60/20/20 (sub, drop, double); its kind, -1 if none. */
+static int err_any(struct hl_sample_rng *r, char *p)
+{
+	uint64_t x = hl_sample_below(r, 10);
+	int k = x < 6 ? K_SUB : x < 8 ? K_DROP : K_DOUBLE;
+	return err_kind(r, p, k) ? k : -1;
+}
+
+/* A misread of listed plate i of kind k; false if this plate cannot have one. */
+static bool misread(struct hl_sample_rng *r, const struct plates *l, size_t i, int k, char *out)
+{
+	strcpy(out, l->p[i]);
+	if (k == K_EXACT)
+		return true;
+	if (k != K_TWO)
+		return err_kind(r, out, k);
+	if (err_any(r, out) < 0 || err_any(r, out) < 0)
+		return false;
+	return strcmp(out, l->p[i]) != 0;
+}
+
+/* ---- reads ------------------------------------------------------------------------------ */
+
+static struct read *make_innocent(struct hl_sample_rng *r, const struct plates *l, size_t n,
+				  double rate)
+{
+	struct read *v = bench_xmalloc(n * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const char *cc = pick_country(r);
+		do
+			gen_plate(r, cc, v[i].plate);
+		while (set_has(l, v[i].plate));
+		v[i].err = hl_sample_unit(r) < rate ? err_any(r, v[i].plate) : -1;
+		memcpy(v[i].cc, cc, 3);
+		v[i].truth = NONE;
+	}
+	return v;
+}
+
+static struct read *make_misreads(struct hl_sample_rng *r, const struct plates *l, size_t n,
+				  int kind)
+{
+	struct read *v = bench_xmalloc(n * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		size_t e;
+		do
+			e = hl_sample_below(r, l->n);
+		while (!misread(r, l, e, kind, v[i].plate));
+		memcpy(v[i].cc, l->cc[e], 3);
+		v[i].truth = (uint32_t)e;
+		v[i].err = kind;
+	}
+	return v;
+}
+
+/* ---- matching ------------------------------------------------------------------------------ */
+
+static void on_hit(const struct hotlist_hit *h, void *user)
+{
+	struct run_ctx *c = user;
+	size_t i = (size_t)(uintptr_t)h->read->opaque;
+	const struct read *rd = &c->reads[i];
+	struct outcome *o = &c->out[i];
+	int s = (int)h->score;
+	c->callbacks++;
+	if (s > o->any)
+		o->any = s;
+	if (!h->weak && s > o->best)
+		o->best = s;
+	if (rd->truth != NONE && !strcmp(h->entry_plate, c->list->p[rd->truth]) &&
+	    !strcmp(h->country, c->list->cc[rd->truth])) {
+		if (s > o->truth_any)
+			o->truth_any = s;
+		if (!h->weak && s > o->truth)
+			o->truth = s;
+	}
+}
+
+static struct hotlist_read *as_reads(const struct read *v, size_t n)
+{
+	struct hotlist_read *r = bench_xcalloc(n, sizeof(*r));
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct hotlist_read){ .plate = v[i].plate,
+					      .country = v[i].cc,
+					      .ts_us = 1,
+					      .opaque = (void *)(uintptr_t)i };
+	return r;
+}
+
+static void run_reads(struct hotlist *hl, struct run_ctx *c, const struct read *v,
+		      struct outcome *out, size_t n)
+{
+	struct hotlist_read *r = as_reads(v, n);
+	c->reads = v;
+	c->out = out;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct outcome){ -1, -1, -1, -1 };
+	hotlist_match_batch(hl, r, n, on_hit, c);
+	free(r);
+}
+
+static void set_mode(struct hotlist *hl, unsigned k, unsigned d, unsigned min_score, bool weak)
+{
+	struct hotlist_list_options o;
+	hotlist_list_options_init(&o);
+	o.ocr_substitutions = k;
+	o.indels = d;
+	o.min_score = min_score;
+	o.weak_hits = weak;
+	int rc = hotlist_set_list_options(hl, "hot", &o);
+	if (rc) {
+		fprintf(stderr, "hotlist_set_list_options: %s\n", hotlist_strerror(rc));
+		exit(1);
+	}
+}
+
+static double share_at(const struct outcome *o, size_t n, int thr, bool truth)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += (truth ? o[i].truth_any : o[i].any) >= thr;
+	return n ? (double)c / (double)n : 0;
+}
+
+static double share_alert(const struct outcome *o, size_t n, bool truth)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += (truth ? o[i].truth : o[i].best) >= 0;
+	return n ? (double)c / (double)n : 0;
+}
+
+/* Innocent alerts per 1,000 innocent reads of error class err (-1: read right). */
+static double alerts_of_class(const struct outcome *o, const struct read *v, size_t n, int err)
+{
+	size_t c = 0, t = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].err != err)
+			continue;
+		t++;
+		c += o[i].best >= 0;
+	}
+	return t ? 1000.0 * (double)c / (double)t : 0;
+}
+
+static double share_any(const struct outcome *o, size_t n, bool truth)
+{
+	return share_at(o, n, 0, truth);
+}
+
+/* ---- cost ------------------------------------------------------------------------------------- */
+
+static uint64_t count_cb;
+static void count_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(void)user;
+	count_cb++;
+}
+
+static double timed(struct hotlist *hl, const struct hotlist_read *r, size_t n)
+{
+	uint64_t t0 = bench_now_ns();
+	for (size_t i = 0; i < n; i += 4096)
+		hotlist_match_batch(hl, r + i, n - i < 4096 ? n - i : 4096, count_hit, NULL);
+	return (double)n / ((double)(bench_now_ns() - t0) / 1e9) / 1e6;
+}
+
+/* Million reads/s with the default policy and with the policy off. */
+static void cost(struct hotlist *hl, unsigned k, unsigned d, const struct hotlist_read *r, size_t n,
+		 uint64_t reps, double *pol, double *off, double *cb_pol, double *cb_off)
+{
+	double a[16], b[16];
+	uint64_t ca = 0, cbo = 0;
+	reps = reps > 16 ? 16 : reps ? reps : 1;
+	for (uint64_t i = 0; i <= reps; i++) { /* i = 0: warm-up of both */
+		set_mode(hl, k, d, HOTLIST_MIN_SCORE_AUTO, false);
+		count_cb = 0;
+		double x = timed(hl, r, n);
+		ca = count_cb;
+		set_mode(hl, k, d, 0, false);
+		count_cb = 0;
+		double y = timed(hl, r, n);
+		cbo = count_cb;
+		if (i) {
+			a[i - 1] = x;
+			b[i - 1] = y;
+		}
+	}
+	*pol = bench_median(a, reps);
+	*off = bench_median(b, reps);
+	*cb_pol = 1000.0 * (double)ca / (double)n;
+	*cb_off = 1000.0 * (double)cbo / (double)n;
+}
+
+/* ---- one list size ------------------------------------------------------------------------------- */
+
+struct workload {
+	struct plates list;
+	struct read *innocent;
+	struct read *mis[N_KINDS];
+	struct hotlist_read *stream;
+	size_t n_innocent, n_mis;
+};
+
+static void make_workload(struct workload *w, const struct opts *o, size_t n)
+{
+	struct hl_sample_rng r;
+	hl_sample_seed(&r, o->seed + n);
+	make_list(&w->list, &r, n);
+	w->n_innocent = o->innocent;
+	w->n_mis = o->misreads;
+	w->innocent = make_innocent(&r, &w->list, w->n_innocent, o->misread_rate);
+	for (int k = 0; k < N_KINDS; k++)
+		w->mis[k] = make_misreads(&r, &w->list, w->n_mis, k);
+	/* the cost stream: innocents, 1 in 1,000 a listed car (exact or misread) */
+	w->stream = as_reads(w->innocent, w->n_innocent);
+	for (size_t i = 500; i < w->n_innocent; i += 1000) {
+		const struct read *m = &w->mis[hl_sample_below(&r, N_KINDS)][i % w->n_mis];
+		w->stream[i].plate = m->plate;
+		w->stream[i].country = m->cc;
+	}
+}
+
+static void free_workload(struct workload *w)
+{
+	free(w->list.p);
+	free(w->list.cc);
+	free(w->list.set);
+	free(w->innocent);
+	for (int k = 0; k < N_KINDS; k++)
+		free(w->mis[k]);
+	free(w->stream);
+}
+
+static struct hotlist *load_list(const struct plates *l)
+{
+	struct hotlist *hl = bench_engine(0, NULL, NULL);
+	struct hotlist_entry *e = bench_xcalloc(l->n, sizeof(*e));
+	for (size_t i = 0; i < l->n; i++)
+		e[i] = (struct hotlist_entry){ .plate = l->p[i],
+					       .country = l->cc[i],
+					       .category = "stolen vehicle",
+					       .priority = 50 };
+	int rc = hotlist_replace(hl, "hot", e, l->n, NULL);
+	free(e);
+	if (rc) {
+		fprintf(stderr, "hotlist_replace: %s\n", hotlist_strerror(rc));
+		exit(1);
+	}
+	return hl;
+}
+
+/* Examples for whoever tunes the score: reads the policy got wrong. */
+static void dump(const struct workload *w, const struct outcome *inn, struct outcome *const *mis,
+		 uint64_t n)
+{
+	for (int x = 0; n && x < K_EXACT; x++) {
+		uint64_t c = 0;
+		for (size_t i = 0; i < w->n_mis && c < n; i++) {
+			if (mis[x][i].truth >= 0)
+				continue;
+			const struct read *r = &w->mis[x][i];
+			fprintf(stderr, "missed %s %s read %s as %s score %d\n", kind_names[x],
+				r->cc, w->list.p[r->truth], r->plate, mis[x][i].truth_any);
+			c++;
+		}
+	}
+	uint64_t c = 0;
+	for (size_t i = 0; i < w->n_innocent && c < n; i++) {
+		if (inn[i].best < 0)
+			continue;
+		const struct read *r = &w->innocent[i];
+		fprintf(stderr, "innocent alert %s %s err %d score %d\n", r->cc, r->plate, r->err,
+			inn[i].best);
+		c++;
+	}
+}
+
+static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned d,
+		    const struct opts *o)
+{
+	struct run_ctx c = { .list = &w->list };
+	struct outcome *inn = bench_xmalloc(w->n_innocent * sizeof(*inn));
+	struct outcome *mis[N_KINDS];
+	struct hotlist_list_info info;
+	set_mode(hl, 0, 0, 0, false); /* no index: the next one is built, and timed */
+	uint64_t t0 = bench_now_ns();
+	set_mode(hl, k, d, HOTLIST_MIN_SCORE_AUTO, true);
+	double build_s = (double)(bench_now_ns() - t0) / 1e9;
+	hotlist_list_info(hl, 0, &info);
+	run_reads(hl, &c, w->innocent, inn, w->n_innocent);
+	uint64_t inn_cb = c.callbacks;
+	for (int x = 0; x < N_KINDS; x++) {
+		mis[x] = bench_xmalloc(w->n_mis * sizeof(*mis[x]));
+		run_reads(hl, &c, w->mis[x], mis[x], w->n_mis);
+	}
+	dump(w, inn, mis, o->dump);
+	double pol = 0, off = 0, cbp = 0, cbo = 0;
+	if (k || d)
+		cost(hl, k, d, w->stream, w->n_innocent, o->reps, &pol, &off, &cbp, &cbo);
+	else
+		cost(hl, 0, 0, w->stream, w->n_innocent, o->reps, &pol, &off, &cbp, &cbo);
+	printf("bench=fuzzy_quality entries=%zu k=%u d=%u min_score=%u "
+	       "innocent_alerts_per_1000=%.2f innocent_hits_per_1000=%.2f "
+	       "innocent_callbacks_per_1000=%.1f est_alerts_per_1000=%.2f "
+	       "est_hits_per_1000=%.2f",
+	       w->list.n, k, d, info.min_score, 1000 * share_alert(inn, w->n_innocent, false),
+	       1000 * share_any(inn, w->n_innocent, false),
+	       1000.0 * (double)inn_cb / (double)w->n_innocent, info.innocent_alerts_per_1000,
+	       info.innocent_hits_per_1000);
+	for (int x = 0; x < N_KINDS; x++)
+		printf(" recall_%s=%.4f", kind_names[x], share_alert(mis[x], w->n_mis, true));
+	for (int x = 0; x < N_KINDS; x++)
+		printf(" raw_recall_%s=%.4f", kind_names[x], share_any(mis[x], w->n_mis, true));
+	printf(" alerts_per_1000_clean=%.2f", alerts_of_class(inn, w->innocent, w->n_innocent, -1));
+	for (int x = K_SUB; x <= K_DOUBLE; x++)
+		printf(" alerts_per_1000_misread_%s=%.1f", kind_names[x],
+		       alerts_of_class(inn, w->innocent, w->n_innocent, x));
+	printf(" mreads_s=%.3f mreads_s_noscore=%.3f callbacks_per_1000=%.2f "
+	       "callbacks_per_1000_noscore=%.2f bytes_per_entry=%.1f index_build_s=%.3f\n",
+	       pol, off, cbp, cbo, (double)info.memory_bytes / (double)w->list.n, build_s);
+	for (int t = 0; (k || d) && t <= 100; t += CURVE_STEP) {
+		printf("bench=fuzzy_curve entries=%zu k=%u d=%u threshold=%d "
+		       "innocent_alerts_per_1000=%.2f",
+		       w->list.n, k, d, t, 1000 * share_at(inn, w->n_innocent, t, false));
+		for (int x = 0; x < N_KINDS; x++)
+			printf(" recall_%s=%.4f", kind_names[x],
+			       share_at(mis[x], w->n_mis, t, true));
+		printf("\n");
+	}
+	fflush(stdout);
+	free(inn);
+	for (int x = 0; x < N_KINDS; x++)
+		free(mis[x]);
+}
+
+static void one_size(size_t n, const struct opts *o)
+{
+	static const unsigned modes[][2] = { { 0, 0 }, { 1, 0 }, { 0, 1 },
+					     { 1, 1 }, { 2, 0 }, { 2, 1 } };
+	struct workload w;
+	uint64_t t0 = bench_now_ns();
+	make_workload(&w, o, n);
+	struct hotlist *hl = load_list(&w.list);
+	printf("# entries=%zu innocent=%zu misreads_per_kind=%zu workload_s=%.1f\n", w.list.n,
+	       w.n_innocent, w.n_mis, (double)(bench_now_ns() - t0) / 1e9);
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		if (o->smoke && !(modes[m][0] == 1 && modes[m][1] == 1))
+			continue;
+		if (o->only_k >= 0 &&
+		    (modes[m][0] != (unsigned)o->only_k || modes[m][1] != (unsigned)o->only_d))
+			continue;
+		if (!o->all_modes && n > 1000000 && modes[m][0] == 2)
+			continue;
+		quality(hl, &w, modes[m][0], modes[m][1], o);
+	}
+	hotlist_destroy(hl, NULL);
+	free_workload(&w);
+}
+
+int main(int argc, char **argv)
+{
+	static const char usage[] =
+		"[--sizes N,N..] [--ten-million] [--innocent N] [--misreads N] "
+		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke]";
+	struct opts o = { .innocent = 200000,
+			  .misreads = 20000,
+			  .reps = 3,
+			  .seed = BENCH_SEED_DEFAULT,
+			  .misread_rate = 0.03,
+			  .sizes = "1e4,1e5,1e6",
+			  .only_k = -1,
+			  .only_d = -1 };
+	for (int i = 1; i < argc; i++) {
+		if (bench_opt_u64(argc, argv, &i, "--innocent", &o.innocent) ||
+		    bench_opt_u64(argc, argv, &i, "--misreads", &o.misreads) ||
+		    bench_opt_u64(argc, argv, &i, "--reps", &o.reps) ||
+		    bench_opt_u64(argc, argv, &i, "--seed", &o.seed) ||
+		    bench_opt_u64(argc, argv, &i, "--dump", &o.dump) ||
+		    bench_opt_double(argc, argv, &i, "--misread-rate", &o.misread_rate) ||
+		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes))
+			continue;
+		if (!strcmp(argv[i], "--ten-million"))
+			o.ten_million = true;
+		else if (!strcmp(argv[i], "--all-modes"))
+			o.all_modes = true;
+		else if (!strcmp(argv[i], "--smoke"))
+			o.smoke = true;
+		else if (!strcmp(argv[i], "--mode") && i + 1 < argc &&
+			 sscanf(argv[i + 1], "%d,%d", &o.only_k, &o.only_d) == 2)
+			i++;
+		else
+			bench_bad_option(argv[0], argv[i], usage);
+	}
+	if (o.smoke) {
+		o.sizes = "1e4";
+		o.innocent = 4000;
+		o.misreads = 400;
+		o.reps = 1;
+	}
+	bench_header("fuzzy_quality");
+	printf("# innocent=%" PRIu64 " misread_rate=%.3f misreads_per_kind=%" PRIu64
+	       " reps=%" PRIu64 " seed=%" PRIu64 "\n",
+	       o.innocent, o.misread_rate, o.misreads, o.reps, o.seed);
+	char sizes[256];
+	snprintf(sizes, sizeof(sizes), "%s%s", o.sizes, o.ten_million ? ",1e7" : "");
+	for (char *s = strtok(sizes, ","); s; s = strtok(NULL, ",")) {
+		double v = strtod(s, NULL);
+		if (v >= 10)
+			one_size((size_t)v, &o);
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The score of a fuzzy hit and the innocent-alert estimate of a list
+ * (score.c; model and parameters in docs/fuzzy.md, "Score"). Internal.
+ */
+#ifndef HOTLIST_SCORE_H
+#define HOTLIST_SCORE_H
+
+#include "normalise.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hl_base;
+struct hl_fuzzy;
+struct hl_fz_opts;
+
+/* What the matcher knows about one fuzzy hit when it scores it. */
+struct hl_score_in {
+	const char *skel; /* the list's confusion classes (struct hl_fz_opts.skel) */
+	const char *read; /* the variant that hit, normalised */
+	size_t rlen;
+	const char *entry; /* the entry plate, normalised */
+	size_t elen;
+	unsigned subs, indels; /* the cost the verifier found */
+	hl_country country; /* the read's country, 0 unknown */
+	int format; /* the read as read fits its country's layouts: 1, 0, -1 no rules */
+	bool repaired_elsewhere; /* it does not, one repair does, and that plate is
+				    not on this list */
+	unsigned neighbours; /* fuzzy hits of this list for this read (>= 1) */
+	unsigned candidate; /* 0: the plate; i: OCR candidate i hit the entry */
+	unsigned support; /* later variants (OCR candidates) that also hit the entry */
+};
+
+/* Per fuzzy index: the list's plate shapes and the estimates made at build. */
+struct hl_score_model;
+
+/* Build m for base b (the layouts of its entries: country, length, which
+ * positions are letters). 0 or HOTLIST_ENOMEM. */
+int hotlist__score_model_build(struct hl_score_model **out, const struct hl_base *b,
+			       const struct hotlist_allocator *a);
+void hotlist__score_model_free(struct hl_score_model *m, const struct hotlist_allocator *a);
+size_t hotlist__score_model_bytes(const struct hl_score_model *m);
+
+/*
+ * Estimate, for every budget k <= 2, d <= the index's, the share of innocent
+ * reads that raise a fuzzy hit in f (index of b, model m inside f) and their
+ * best score, by matching plates drawn from b's own layouts (see score.c).
+ * Deterministic for a given base. Touches only its arguments.
+ */
+void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
+			     const struct hl_base *b, const struct hl_fz_opts *o,
+			     const struct hotlist_allocator *a);
+
+/* The score 0..100 of one fuzzy hit under budget (k, d) of a list whose
+ * index carries m (NULL: no model; the layout and prior terms are left out).
+ * Threads: any, wait-free, pure. */
+unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
+			const struct hl_score_in *in);
+
+/* Estimated innocent reads per 1,000 with a fuzzy hit (hits) and with one
+ * scoring min_score or more (alerts) at budget (k, d); -1 if not estimated. */
+void hotlist__score_rates(const struct hl_score_model *m, unsigned k, unsigned d,
+			  unsigned min_score, double *hits, double *alerts);
+
+/* The threshold in force for a list with options o and index model m:
+ * o->min_score, or for the automatic policy the lowest threshold from it on
+ * whose estimated innocent alerts (at o's budget) are within o->target. */
+unsigned hotlist__score_threshold(const struct hl_score_model *m, const struct hl_fz_opts *o);
+
+#endif /* HOTLIST_SCORE_H */

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+import os
+import random
+import subprocess
+
+import pytest
+
+import harness
+
+
+@pytest.fixture
+def cluster():
+    c = harness.Cluster()
+    try:
+        c.start()
+        yield c
+    finally:
+        c.close()
+
+
+def write_list(path, n, prefix="HL"):
+    """A list of n plates PREFIX00000..; returns the plates."""
+    plates = [f"{prefix}{i:05d}" for i in range(n)]
+    with open(path, "w") as f:
+        f.write("plate,country,category,reference\n")
+        for p in plates:
+            f.write(f"{p},NL,stolen,case-{p}\n")
+    return plates
+
+
+def write_reads(path, n, plates, hit_every=4, seed=1, camera="cam"):
+    """n reads, unique (camera, ts_us); every hit_every-th is a listed plate."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("camera,ts_us,plate,country\n")
+        for i in range(n):
+            p = rng.choice(plates) if i % hit_every == 0 else f"ZZ{i:07d}"
+            f.write(f"{camera}{i % 7},{1_700_000_000_000_000 + i},{p},NL\n")
+
+
+def expected_hits(list_path, reads_path, name):
+    """The hits `hotlist match` finds on its own: the oracle."""
+    r = subprocess.run([harness.HOTLIST, "match", "--list", list_path, "--name", name,
+                        "--reads", reads_path], capture_output=True, text=True, check=True)
+    import json
+    return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+
+
+def key(h):
+    return (h["camera"], h["ts_us"], h["read"], h["list"], h["entry"], h["entry_country"])
+
+
+def wait_drained(c, timeout=180):
+    """Every live node ready with nothing pending or unacked."""
+    def done():
+        st = c.status()
+        nodes = [n for n in st["nodes"].values() if not n.get("stopped")]
+        return nodes and all(n["ready"] and n["lag"] == 0 for n in nodes)
+    harness.wait_for(done, timeout, "nodes drained", step=0.5)

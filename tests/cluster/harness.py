@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: MIT
+"""Test harness for the cluster tests: a 3-server NATS JetStream cluster of
+our own on free loopback ports (never 4222), in a temporary directory, and
+hotlist nodes. Only processes started here are ever signalled, by pid."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+NATS_SERVER = os.environ.get("NATS_SERVER", "/usr/sbin/nats-server")
+HOTLIST = os.environ.get("HOTLIST", "hotlist")
+
+
+_given = set()
+
+
+def free_port():
+    """A loopback port free now, never 4222, never one handed out before."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port != 4222 and port not in _given:
+            _given.add(port)
+            return port
+
+
+def http_get(port, path, timeout=1.0):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None, ""
+
+
+def wait_for(pred, timeout, what, step=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Server:
+    def __init__(self, cluster, i):
+        self.cluster, self.i = cluster, i
+        self.port, self.cport, self.mport = free_port(), free_port(), free_port()
+        self.proc = None
+
+    def config(self):
+        d = self.cluster.dir
+        routes = ",".join(f"nats-route://127.0.0.1:{s.cport}"
+                          for s in self.cluster.servers if s is not self)
+        return f"""server_name: hl{self.i}
+listen: 127.0.0.1:{self.port}
+http: 127.0.0.1:{self.mport}
+jetstream {{ store_dir: "{d}/s{self.i}", max_memory_store: 1G, max_file_store: 4G }}
+cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
+"""
+
+    def start(self):
+        path = os.path.join(self.cluster.dir, f"s{self.i}.conf")
+        with open(path, "w") as f:
+            f.write(self.config())
+        log = open(os.path.join(self.cluster.dir, f"s{self.i}.log"), "a")
+        self.proc = subprocess.Popen([NATS_SERVER, "-c", path], stdout=log, stderr=log)
+        log.close()
+
+    def healthy(self):
+        code, _ = http_get(self.mport, "/healthz")
+        return code == 200
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"nats://127.0.0.1:{self.port}"
+
+
+class Node:
+    def __init__(self, cluster, name, args=()):
+        self.cluster, self.name, self.args = cluster, name, list(args)
+        self.hport = free_port()
+        self.proc = None
+
+    def start(self, extra=()):
+        log = open(os.path.join(self.cluster.dir, f"node-{self.name}.log"), "a")
+        self.proc = subprocess.Popen(
+            [HOTLIST, "node", "--name", self.name, "--nats", self.cluster.urls,
+             "--http-port", str(self.hport)] + self.args + list(extra),
+            stdout=log, stderr=log)
+        log.close()
+        return self
+
+    def ready(self):
+        return http_get(self.hport, "/healthz")[0] == 200
+
+    def metrics(self):
+        code, text = http_get(self.hport, "/metrics", timeout=5)
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            rc = self.proc.wait(timeout=60)
+            self.proc = None
+            return rc
+        self.proc = None
+        return None
+
+
+class Cluster:
+    """Three servers (or n); cleaned up on close(), also after a failure."""
+
+    def __init__(self, n=3):
+        self.dir = tempfile.mkdtemp(prefix="hotlist-cluster-")
+        self.servers = [Server(self, i) for i in range(n)]
+        self.nodes = []
+
+    @property
+    def urls(self):
+        return ",".join(s.url for s in self.servers)
+
+    def start(self):
+        for s in self.servers:
+            s.start()
+        for s in self.servers:
+            try:
+                wait_for(s.healthy, 30, f"server {s.i} /healthz")
+            except AssertionError:
+                print(open(os.path.join(self.dir, f"s{s.i}.log")).read()[-3000:])
+                raise
+        # JetStream meta leader elected: a stream can be created.
+        wait_for(lambda: self.run("cluster", "--json", check=False, timeout=20).returncode == 0,
+                 60, "JetStream ready")
+        return self
+
+    def node(self, name, *args):
+        n = Node(self, name, args)
+        self.nodes.append(n)
+        return n
+
+    def run(self, cmd, *args, check=True, input=None, timeout=120):
+        r = subprocess.run([HOTLIST, cmd, "--nats", self.urls] + list(args),
+                           input=input, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"hotlist {cmd} {args}: exit {r.returncode}\n"
+                                 f"{r.stdout}\n{r.stderr}")
+        return r
+
+    def status(self):
+        """The cluster's state; asked again while a failover makes it time out."""
+        r = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
+            self.run("cluster", "--json", check=False)), 120, "hotlist cluster", step=0.2)
+        return json.loads(r.stdout)
+
+    def hits(self):
+        out = self.run("hits", timeout=300).stdout
+        return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+    def close(self):
+        for n in self.nodes:
+            n.kill()
+        for s in self.servers:
+            s.kill()
+        if os.environ.get("HOTLIST_KEEP_CLUSTER"):
+            print("kept", self.dir)
+        else:
+            subprocess.run(["rm", "-rf", self.dir])

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Score suite (lib/score.c) and the fuzzy-hit policy of match.c: the
+ * direction of each term of the score (likely confusions above unlikely
+ * ones, a unique neighbour above a crowd, a doubled character above a
+ * stray one, OCR-candidate support), the threshold policy (weak hits
+ * suppressed and counted, or returned flagged), exact and unique-repair
+ * hits always alerting, the versioned options struct, and the innocent-rate
+ * estimate in the list info and the load report.
+ */
+#include "hotlist.h"
+#include "testutil.h"
+
+#include "normalise.h"
+#include "plates.h"
+#include "score.h"
+
+#include <check.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_SKEL_CLASSES "0ODQ 1I 2Z 5S 8B 6G"
+
+/* The skeleton map of the default classes (as fuzzy.c resolves it). */
+static const char *skel(void)
+{
+	static char s[128];
+	for (int c = 0; c < 128; c++)
+		s[c] = (char)c;
+	const char *cls = DEFAULT_SKEL_CLASSES;
+	char rep = 0;
+	for (const char *p = cls; *p; p++) {
+		if (*p == ' ') {
+			rep = 0;
+			continue;
+		}
+		if (!rep)
+			rep = *p;
+		s[(unsigned char)*p] = rep;
+	}
+	return s;
+}
+
+static struct hl_score_in in_of(const char *read, const char *entry, unsigned subs, unsigned indels)
+{
+	return (struct hl_score_in){ .skel = skel(),
+				     .read = read,
+				     .rlen = strlen(read),
+				     .entry = entry,
+				     .elen = strlen(entry),
+				     .subs = subs,
+				     .indels = indels,
+				     .format = -1,
+				     .neighbours = 1 };
+}
+
+static unsigned sc(struct hl_score_in in)
+{
+	return hotlist__score(NULL, 1, 1, &in);
+}
+
+/* ---- the terms of the score ------------------------------------------------------ */
+
+START_TEST(likely_confusion_scores_higher)
+{
+	/* same plate, same position: O/0 and 8/B above 2/Z, 2/Z above O/Q */
+	unsigned o0 = sc(in_of("AB0123", "ABO123", 1, 0));
+	unsigned b8 = sc(in_of("A8C123", "ABC123", 1, 0));
+	unsigned z2 = sc(in_of("ABC1Z3", "ABC123", 1, 0));
+	unsigned oq = sc(in_of("ABQ123", "ABO123", 1, 0));
+	ck_assert_uint_gt(o0, z2);
+	ck_assert_uint_gt(b8, z2);
+	ck_assert_uint_gt(z2, oq);
+	/* two substitutions weigh less than one */
+	ck_assert_uint_gt(b8, sc(in_of("A8C1Z3", "ABC123", 2, 0)));
+}
+END_TEST
+
+START_TEST(indel_position)
+{
+	/* a doubled character above a stray one inside the plate */
+	unsigned dbl = sc(in_of("ABC1123", "ABC123", 0, 1));
+	unsigned stray = sc(in_of("ABC1X23", "ABC123", 0, 1));
+	unsigned edge = sc(in_of("XABC123", "ABC123", 0, 1));
+	ck_assert_uint_gt(dbl, stray);
+	ck_assert_uint_gt(edge, stray);
+	/* a dropped edge character above a dropped inner one */
+	ck_assert_uint_gt(sc(in_of("BC1234", "ABC1234", 0, 1)),
+			  sc(in_of("ABC134", "ABC1234", 0, 1)));
+}
+END_TEST
+
+START_TEST(layout_of_the_read)
+{
+	hl_country nl = ('N' << 8) | 'L';
+	struct hl_score_in well = in_of("12BBB3", "12BB83", 1, 0);
+	struct hl_score_in mal = well, elsewhere = well;
+	well.country = mal.country = elsewhere.country = nl;
+	well.format = 1;
+	mal.format = 0;
+	elsewhere.format = 0;
+	elsewhere.repaired_elsewhere = true;
+	ck_assert_uint_gt(sc(mal), sc(well));
+	ck_assert_uint_gt(sc(mal), sc(elsewhere));
+}
+END_TEST
+
+START_TEST(unique_neighbour_vs_crowded)
+{
+	struct hl_score_in one = in_of("AB0123", "ABO123", 1, 0), crowd = one;
+	crowd.neighbours = 12;
+	ck_assert_uint_gt(sc(one), sc(crowd));
+	struct hl_score_in two = one;
+	two.neighbours = 2;
+	ck_assert_uint_ge(sc(one), sc(two));
+	ck_assert_uint_ge(sc(two), sc(crowd));
+}
+END_TEST
+
+START_TEST(candidate_evidence)
+{
+	struct hl_score_in plate = in_of("ABC1Z3", "ABC123", 1, 0), lower = plate, backed = plate;
+	lower.candidate = 3; /* the hit came through the camera's 3rd candidate */
+	backed.support = 2; /* two other candidates hit the entry too */
+	ck_assert_uint_gt(sc(plate), sc(lower));
+	ck_assert_uint_gt(sc(backed), sc(plate));
+}
+END_TEST
+
+/* ---- policy through the engine --------------------------------------------------- */
+
+struct seen {
+	unsigned n, weak, score[16];
+	int kind[16];
+	bool weak_flag[16];
+};
+
+static void on_hit(const struct hotlist_hit *h, void *user)
+{
+	struct seen *s = user;
+	if (s->n < 16) {
+		s->score[s->n] = h->score;
+		s->kind[s->n] = h->match;
+		s->weak_flag[s->n] = h->weak;
+	}
+	s->n++;
+	s->weak += h->weak;
+}
+
+static struct seen see(struct hotlist *hl, const char *plate, const char *country,
+		       const char *const *cands, unsigned n_cands)
+{
+	struct seen s = { 0 };
+	struct hotlist_read r = {
+		.plate = plate, .country = country, .candidates = cands, .n_candidates = n_cands
+	};
+	ck_assert_int_ge(hotlist_match(hl, &r, on_hit, &s), 0);
+	return s;
+}
+
+static void set_policy(struct hotlist *hl, unsigned k, unsigned d, unsigned min_score, bool weak)
+{
+	struct hotlist_list_options o;
+	hotlist_list_options_init(&o);
+	o.ocr_substitutions = k;
+	o.indels = d;
+	o.min_score = min_score;
+	o.weak_hits = weak;
+	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
+}
+
+static void put(struct hotlist *hl, const char *plate, const char *country)
+{
+	struct hotlist_entry e = { .plate = plate, .country = country };
+	ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+}
+
+static uint64_t weak_suppressed(struct hotlist *hl)
+{
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	return st.fuzzy_weak_suppressed;
+}
+
+START_TEST(threshold_policy)
+{
+	struct hotlist *hl = hl_test_engine();
+	put(hl, "ABC123", NULL);
+	set_policy(hl, 0, 1, 0, false); /* policy off: hit, no score */
+	struct seen s = see(hl, "ABC1X23", NULL, NULL, 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.score[0], 0);
+	ck_assert(!s.weak_flag[0]);
+	set_policy(hl, 0, 1, 1, true); /* learn the score, every hit back */
+	s = see(hl, "ABC1X23", NULL, NULL, 0);
+	ck_assert_uint_eq(s.n, 1);
+	unsigned score = s.score[0];
+	ck_assert_uint_lt(score, 100); /* a stray inner character is no certainty */
+	ck_assert_uint_gt(score, 0);
+	/* at its own score it alerts */
+	set_policy(hl, 0, 1, score, false);
+	s = see(hl, "ABC1X23", NULL, NULL, 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert(!s.weak_flag[0]);
+	/* one above it is weak: not called back, counted */
+	uint64_t before = weak_suppressed(hl);
+	set_policy(hl, 0, 1, score + 1, false);
+	ck_assert_uint_eq(see(hl, "ABC1X23", NULL, NULL, 0).n, 0);
+	ck_assert_uint_eq(weak_suppressed(hl), before + 1);
+	/* asked for: called back, flagged, same score */
+	set_policy(hl, 0, 1, score + 1, true);
+	s = see(hl, "ABC1X23", NULL, NULL, 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert(s.weak_flag[0]);
+	ck_assert_uint_eq(s.score[0], score);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.fuzzy_weak, 1);
+	ck_assert_uint_eq(st.fuzzy_weak_suppressed, before + 1);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(exact_and_repair_always_alert)
+{
+	static const char *reads[] = { "34HJ7O", "HJ1Z3K", "H8123K" }; /* plates.c golden */
+	char rep[HOTLIST_PLATE_MAX + 1];
+	const char *read = NULL;
+	hl_country nl = ('N' << 8) | 'L';
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]) && !read; i++) {
+		int did = 0;
+		if (hotlist__plate_format(nl, reads[i], strlen(reads[i]), rep, &did) ==
+			    HL_FORMAT_NO &&
+		    did)
+			read = reads[i];
+	}
+	ck_assert_ptr_nonnull(read);
+	struct hotlist *hl = hl_test_engine();
+	put(hl, rep, "NL");
+	put(hl, "ABC123", NULL);
+	set_policy(hl, 1, 1, 100, false); /* the strictest threshold, no weak hits */
+	struct seen s = see(hl, "ABC123", NULL, NULL, 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_int_eq(s.kind[0], HOTLIST_MATCH_EXACT);
+	ck_assert_uint_eq(s.score[0], 100);
+	ck_assert(!s.weak_flag[0]);
+	/* the misread that one repair makes listed: always an alert (k = 1 finds
+	 * it first through the read as read; the repair makes it certain) */
+	s = see(hl, read, "NL", NULL, 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.score[0], 100);
+	ck_assert(!s.weak_flag[0]);
+	/* an entry equal to a lower-ranked OCR candidate: an exact hit */
+	const char *cands[] = { "ABC1X23", "ABC123" };
+	s = see(hl, "ABC1X23", NULL, cands, 2);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.score[0], 100);
+	/* without that candidate the same read is weak at 100 */
+	ck_assert_uint_eq(see(hl, "ABC1X23", NULL, NULL, 0).n, 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+START_TEST(crowded_list_scores_lower)
+{
+	/* the same hit of ABC123 by ABCD123, alone and among other listed
+	 * plates within one indel of the read */
+	static const char *crowd[] = { "ABD123", "ACD123", "BCD123", "ABCD12", "ABCD13", "ABCD23" };
+	struct hotlist *alone = hl_test_engine(), *many = hl_test_engine();
+	put(alone, "ABC123", NULL);
+	put(many, "ABC123", NULL);
+	for (size_t i = 0; i < sizeof(crowd) / sizeof(crowd[0]); i++)
+		put(many, crowd[i], NULL);
+	set_policy(alone, 0, 1, 1, true);
+	set_policy(many, 0, 1, 1, true);
+	struct seen a = see(alone, "ABCD123", NULL, NULL, 0);
+	struct seen m = see(many, "ABCD123", NULL, NULL, 0);
+	ck_assert_uint_eq(a.n, 1);
+	ck_assert_uint_eq(m.n, 1 + sizeof(crowd) / sizeof(crowd[0]));
+	for (unsigned i = 0; i < m.n; i++)
+		ck_assert_uint_lt(m.score[i], a.score[0]);
+	hotlist_destroy(alone, NULL);
+	hotlist_destroy(many, NULL);
+}
+END_TEST
+
+/* ---- options struct versions -------------------------------------------------------- */
+
+START_TEST(options_struct_versions)
+{
+	struct hotlist *hl = hl_test_engine();
+	put(hl, "ABC123", NULL);
+	struct hotlist_list_options o;
+	hotlist_list_options_init(&o);
+	ck_assert_uint_eq(o.min_score, HOTLIST_MIN_SCORE_AUTO);
+	ck_assert(!o.weak_hits);
+	o.ocr_substitutions = 1;
+	/* a caller built before the policy fields: accepted, default policy */
+	o.struct_size = offsetof(struct hotlist_list_options, min_score);
+	o.min_score = 7; /* beyond its struct: never read */
+	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_ge(info.min_score, HOTLIST_MIN_SCORE_DEFAULT);
+	/* smaller still: refused */
+	o.struct_size = offsetof(struct hotlist_list_options, repair);
+	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), HOTLIST_EINVAL);
+	o.struct_size = sizeof(o);
+	o.min_score = 101;
+	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), HOTLIST_EINVAL);
+	o.min_score = 60;
+	o.target_alerts_per_1000 = 0;
+	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), HOTLIST_EINVAL);
+	o.target_alerts_per_1000 = 1;
+	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.min_score, 60);
+	o.min_score = 0;
+	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.min_score, 0);
+	/* stats and load report of callers built before the fuzzy fields: the
+	 * fields they know are filled, nothing past their struct is written */
+	ck_assert_int_eq(hl_test_hits(hl, "ABC123", NULL), 1);
+	struct {
+		struct hotlist_stats st;
+		unsigned char guard[64];
+	} old_st;
+	memset(&old_st, 0xa5, sizeof(old_st));
+	size_t st_prev = offsetof(struct hotlist_stats, fuzzy_weak_suppressed);
+	old_st.st.struct_size = st_prev;
+	hotlist_stats(hl, &old_st.st);
+	ck_assert_uint_eq(old_st.st.struct_size, st_prev);
+	ck_assert_uint_ge(old_st.st.reads, 1);
+	for (size_t i = st_prev; i < sizeof(old_st); i++)
+		ck_assert_uint_eq(((unsigned char *)&old_st)[i], 0xa5);
+	struct hotlist_entry e = { .plate = "ABC123" };
+	struct hotlist_load_report rep;
+	size_t rep_prev = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
+	memset(&rep, 0xa5, sizeof(rep));
+	rep.struct_size = rep_prev;
+	ck_assert_int_eq(hotlist_replace(hl, "l", &e, 1, &rep), 0);
+	ck_assert_uint_eq(rep.struct_size, rep_prev);
+	ck_assert_uint_eq(rep.loaded, 1);
+	for (size_t i = rep_prev; i < sizeof(rep); i++)
+		ck_assert_uint_eq(((unsigned char *)&rep)[i], 0xa5);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* ---- the estimate ------------------------------------------------------------------------ */
+
+START_TEST(estimate_in_info_and_report)
+{
+	struct hotlist *hl = hl_test_engine();
+	static struct hotlist_entry e[1500];
+	static char plates[1500][8];
+	/* dense: every X + 3 digits and every 7th X + 4 digits, so that any
+	 * X + 4 digits drawn from the list's layout is one indel from an entry */
+	size_t n = 0;
+	for (int i = 0; i < 1000; i++)
+		snprintf(plates[n++], sizeof(plates[0]), "X%03d", i);
+	for (int i = 0; i < 10000 && n < 1500; i += 7)
+		snprintf(plates[n++], sizeof(plates[0]), "X%04d", i);
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct hotlist_entry){ .plate = plates[i] };
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, n, &rep), 0);
+	ck_assert(rep.innocent_hits_per_1000 < 0); /* exact only: not estimated */
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert(info.innocent_alerts_per_1000 < 0);
+	set_policy(hl, 0, 1, 0, false); /* policy off: every hit alerts */
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert(info.innocent_hits_per_1000 > 500);
+	ck_assert(info.innocent_alerts_per_1000 == info.innocent_hits_per_1000);
+	ck_assert(info.alert_rate_warning);
+	ck_assert(info.mode_alerts_per_1000[0][1] == info.innocent_alerts_per_1000);
+	ck_assert(info.mode_alerts_per_1000[0][2] < 0); /* the index answers d <= 1 only */
+	ck_assert(info.mode_alerts_per_1000[0][0] < 0); /* exact: no estimate */
+	/* the load report carries it too */
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, n, &rep), 0);
+	ck_assert(rep.innocent_hits_per_1000 > 500);
+	ck_assert(rep.alert_rate_warning);
+	/* with the policy, fewer alert than hit, never more */
+	set_policy(hl, 0, 1, 90, false);
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert(info.innocent_alerts_per_1000 <= info.innocent_hits_per_1000);
+	ck_assert(info.innocent_alerts_per_1000 >= 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("score");
+	TCase *t = tcase_create("terms");
+	tcase_add_test(t, likely_confusion_scores_higher);
+	tcase_add_test(t, indel_position);
+	tcase_add_test(t, layout_of_the_read);
+	tcase_add_test(t, unique_neighbour_vs_crowded);
+	tcase_add_test(t, candidate_evidence);
+	suite_add_tcase(s, t);
+	TCase *p = tcase_create("policy");
+	tcase_add_test(p, threshold_policy);
+	tcase_add_test(p, exact_and_repair_always_alert);
+	tcase_add_test(p, crowded_list_scores_lower);
+	tcase_add_test(p, options_struct_versions);
+	tcase_add_test(p, estimate_in_info_and_report);
+	suite_add_tcase(s, p);
+	return hl_test_run(s);
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* `hotlist cluster`: lists, nodes, versions applied or refused, lag. */
+#include "cluster.h"
+#include "cluster_cmds.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char cluster_usage[] =
+	"usage: hotlist cluster [--nats URLS] [--json]\n"
+	"\n"
+	"Show each list's current version, and each node: live or not, ready or\n"
+	"not, which version of each list it applied or refused, and its lag (reads\n"
+	"waiting or unacked). --json prints {\"lists\": {...}, \"nodes\": {...}},\n"
+	"the manifests and node statuses as stored.\n";
+
+static void print_node(const char *name, json_t *n, json_t *manifests)
+{
+	int64_t age = hl_cluster_now_us() - json_integer_value(json_object_get(n, "updated_us"));
+	json_t *lists = json_object_get(n, "lists"), *l;
+	const char *ln;
+
+	printf("node %s: %s, %s, lag %" PRId64 ", %" PRId64 " reads, %" PRId64 " hits\n", name,
+	       age < HL_NODE_LIVE_US ? "live" : "NOT LIVE (no heartbeat)",
+	       json_is_true(json_object_get(n, "ready")) ? "ready" : "NOT READY",
+	       (int64_t)json_integer_value(json_object_get(n, "lag")),
+	       (int64_t)json_integer_value(json_object_get(n, "reads")),
+	       (int64_t)json_integer_value(json_object_get(n, "hits")));
+	json_object_foreach(lists, ln, l)
+	{
+		int64_t cur = json_integer_value(
+			json_object_get(json_object_get(manifests, ln), "version"));
+		int64_t app = json_integer_value(json_object_get(l, "applied"));
+
+		int64_t ref = json_integer_value(json_object_get(l, "refused"));
+
+		printf("  list %s: applied version %" PRId64 "%s", ln, app,
+		       app == cur ? " (current)" :
+		       ref == cur ? " (kept: the current version was refused)" :
+				    " (BEHIND)");
+		if (json_object_get(l, "refused"))
+			printf(", REFUSED version %" PRId64 ": %s",
+			       (int64_t)json_integer_value(json_object_get(l, "refused")),
+			       json_string_value(json_object_get(l, "refused_why")));
+		printf("\n");
+	}
+}
+
+int hl_cmd_cluster(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nats", required_argument, NULL, 'N' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *nats = NULL, *name;
+	bool as_json = false;
+	struct hl_cluster_limits lim;
+	struct hl_cluster c;
+	json_t *lists = NULL, *nodes = NULL, *v;
+	int ch, rc = 1;
+
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
+	while ((ch = getopt_long(argc, argv, "N:jh", opts, NULL)) != -1) {
+		if (ch == 'N')
+			nats = optarg;
+		else if (ch == 'j')
+			as_json = true;
+		else {
+			fputs(cluster_usage, ch == 'h' ? stdout : stderr);
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	hl_cluster_limits_init(&lim);
+	if (optind != argc) {
+		fputs(cluster_usage, stderr);
+		return 2;
+	}
+	if (hl_cluster_open(&c, nats, &lim))
+		goto out;
+	lists = hl_cluster_kv_all(&c, c.lists);
+	nodes = hl_cluster_kv_all(&c, c.nodes);
+	if (!lists || !nodes)
+		goto out;
+	rc = 0;
+	if (as_json) {
+		json_t *o = json_pack("{sOsO}", "lists", lists, "nodes", nodes);
+
+		json_dumpf(o, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(o);
+		goto out;
+	}
+	json_object_foreach(lists, name, v)
+		printf("list %s: version %" PRId64 ", %" PRId64 " bytes in %" PRId64 " chunks\n",
+		       name, (int64_t)json_integer_value(json_object_get(v, "version")),
+		       (int64_t)json_integer_value(json_object_get(v, "size")),
+		       (int64_t)json_integer_value(json_object_get(v, "chunks")));
+	json_object_foreach(nodes, name, v) print_node(name, v, lists);
+	if (!json_object_size(nodes))
+		printf("no node\n");
+out:
+	json_decref(lists);
+	json_decref(nodes);
+	hl_cluster_close(&c);
+	return rc;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* `hotlist hits`: print the stored hits as JSON lines (docs/cluster.md). */
+#include "cluster.h"
+#include "cluster_cmds.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char hits_usage[] =
+	"usage: hotlist hits [--nats URLS] [--list NAME] [--follow]\n"
+	"\n"
+	"Print the stored hits, oldest first, one JSON object per line: the fields\n"
+	"of `hotlist match` plus hit_id, read_id, node, site, uuid and stored_us\n"
+	"(when the server stored it). Exits at the\n"
+	"last hit, or with --follow keeps printing new ones.\n";
+
+/* The stored hit with the time the server stored it (stored_us) added. */
+static void print_hit(natsMsg *m, int64_t stored_us)
+{
+	json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+
+	if (!o) {
+		fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
+	} else {
+		json_object_set_new(o, "stored_us", json_integer(stored_us));
+		json_dumpf(o, stdout, JSON_COMPACT);
+		json_decref(o);
+	}
+	putchar('\n');
+}
+
+int hl_cmd_hits(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nats", required_argument, NULL, 'N' },
+		{ "list", required_argument, NULL, 'l' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *nats = NULL, *list = NULL;
+	bool follow = false;
+	struct hl_cluster_limits lim;
+	struct hl_cluster c;
+	natsSubscription *sub = NULL;
+	char subject[128];
+	uint64_t last = 0;
+	int ch, rc = 1;
+
+	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
+	while ((ch = getopt_long(argc, argv, "N:l:fh", opts, NULL)) != -1) {
+		if (ch == 'N')
+			nats = optarg;
+		else if (ch == 'l')
+			list = optarg;
+		else if (ch == 'f')
+			follow = true;
+		else {
+			fputs(hits_usage, ch == 'h' ? stdout : stderr);
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc || (list && !hl_cluster_token_ok(list))) {
+		fputs(hits_usage, stderr);
+		return 2;
+	}
+	hl_cluster_limits_init(&lim);
+	if (hl_cluster_open(&c, nats, &lim) || hl_cluster_stream_last(&c, HL_STREAM_HITS, &last))
+		goto out;
+	snprintf(subject, sizeof(subject), "%s.%s", HL_SUBJ_HIT, list ? list : ">");
+	if (hl_cluster_ordered(&c, &sub, subject, 0) != NATS_OK) {
+		fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
+		goto out;
+	}
+	rc = 0;
+	/* Without --follow: up to the message with no more pending behind it. */
+	while (follow || last > 0) {
+		natsMsg *m = NULL;
+		jsMsgMetaData *meta = NULL;
+		natsStatus s = natsSubscription_NextMsg(&m, sub, 5000);
+		bool end = false;
+
+		if (s == NATS_TIMEOUT)
+			continue;
+		if (s != NATS_OK) {
+			fprintf(stderr, "hotlist hits: %s\n", natsStatus_GetText(s));
+			rc = 1;
+			break;
+		}
+		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+			end = meta->NumPending == 0 && meta->Sequence.Stream >= last;
+			print_hit(m, meta->Timestamp / 1000);
+		} else {
+			print_hit(m, 0);
+		}
+		jsMsgMetaData_Destroy(meta);
+		natsMsg_Destroy(m);
+		if (follow)
+			fflush(stdout);
+		else if (end)
+			break;
+	}
+	if (fflush(stdout))
+		rc = 1;
+	natsSubscription_Unsubscribe(sub);
+	natsSubscription_Destroy(sub);
+out:
+	hl_cluster_close(&c);
+	return rc;
+}

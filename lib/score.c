@@ -63,7 +63,6 @@
 #include "plates.h"
 #include "table.h"
 
-
 #include <math.h>
 #include <string.h>
 

@@ -204,7 +204,6 @@ struct hotlist_hit {
 			       same id */
 	const struct hotlist_attr *attrs; /* the entry's vehicle details, or NULL */
 	unsigned n_attrs;
-	bool retro; /* a retroactive hit: an entry added after the read (cfg.retro_*) */
 };
 
 /**

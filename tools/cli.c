@@ -317,8 +317,7 @@ static json_t *json_text_or_null(const char *s)
 	return s && *s ? json_text(s) : json_null();
 }
 
-/* The operator keys of a hit (issue 13): ids, vehicle details, the
- * retroactive flag and what the camera system said of the read. Nonzero on
+/* The operator keys of a hit (issue 13): ids, vehicle details and what the camera system said of the read. Nonzero on
  * out-of-memory. */
 static int hit_operator_json(json_t *o, const struct hotlist_hit *h)
 {
@@ -330,7 +329,6 @@ static int hit_operator_json(json_t *o, const struct hotlist_hit *h)
 	bad |= json_object_set_new(o, "entry_id", json_text(h->entry_id ? h->entry_id : ""));
 	bad |= json_object_set_new(o, "hit_id", json_text(h->hit_id ? h->hit_id : ""));
 	bad |= json_object_set_new(o, "attributes", attrs ? attrs : json_null());
-	bad |= json_object_set_new(o, "retro", json_boolean(h->retro));
 	bad |= json_object_set_new(o, "uuid", json_text_or_null(h->read->uuid));
 	bad |= json_object_set_new(o, "site", json_text_or_null(h->read->site));
 	bad |= json_object_set_new(o, "confidence",

@@ -166,7 +166,7 @@ const char *hl_cli_match_kind_name(enum hotlist_match_kind k);
  * keys camera, ts_us, read, country, list, entry, entry_country, category,
  * priority, reference, covert, match, candidate, matched_plate, repaired,
  * format, substitutions, indels, score (and weak, true, for a weak hit),
- * entry_id, hit_id, attributes, retro, uuid, site, confidence in that order
+ * entry_id, hit_id, attributes, uuid, site, confidence in that order
  * (docs/cli.md). Text that is
  * not UTF-8 has its other bytes as '?'. 0, or -1 if it could not be written.
  */

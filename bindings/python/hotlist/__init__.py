@@ -78,6 +78,10 @@ class _Read(Structure):
         ("opaque", c_void_p),
         ("candidates", POINTER(c_char_p)),
         ("n_candidates", c_uint),
+        # operator fields (issue 13)
+        ("uuid", c_char_p),
+        ("site", c_char_p),
+        ("confidence", c_double),
     ]
 
 
@@ -91,6 +95,10 @@ class _Entry(Structure):
         ("valid_from_us", c_int64),
         ("expires_us", c_int64),
         ("covert", c_bool),
+        # operator fields (issue 13)
+        ("id", c_char_p),
+        ("attrs", c_void_p),
+        ("n_attrs", c_uint),
     ]
 
 
@@ -118,6 +126,11 @@ class _Hit(Structure):
         ("format", c_int),
         ("score", c_uint),
         ("weak", c_bool),
+        # operator fields (issue 13)
+        ("entry_id", c_char_p),
+        ("hit_id", c_char_p),
+        ("attrs", c_void_p),
+        ("n_attrs", c_uint),
     ]
 
 
@@ -136,6 +149,9 @@ class _Config(Structure):
         ("max_bad_fraction", c_double),
         ("allocator", c_void_p),
         ("latency_histogram", c_bool),
+        # operator fields (issue 13)
+        ("on_audit", c_void_p),
+        ("on_audit_user", c_void_p),
     ]
 
 
@@ -171,6 +187,11 @@ class _ListOptions(Structure):
         ("min_score", c_uint),
         ("weak_hits", c_bool),
         ("target_alerts_per_1000", c_double),
+        # operator fields (issue 13)
+        ("cameras", c_char_p),
+        ("days", c_char_p),
+        ("hours", c_char_p),
+        ("timezone", c_char_p),
     ]
 
 

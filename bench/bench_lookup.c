@@ -45,7 +45,7 @@ static const double hit_ratios[] = { 0.001, 0.1 };
 struct opts {
 	uint64_t min_entries, max_entries, lookups, reps, seed, redis_lookups, e2e_reads;
 	uint64_t redis_min, redis_max; /* list sizes Redis is measured at */
-	bool redis, e2e;
+	bool redis, e2e, e2e_only; /* e2e_only: skip the lookup matrix and Redis */
 };
 
 struct measured {
@@ -475,15 +475,62 @@ static struct hotlist_read *make_reads(size_t nr, size_t n, double hr, bool misr
  * are added, and every listed read must hit, misread or not (a random plate
  * may also be near a listed one, so there may be more hits).
  */
-static void e2e_group(struct hotlist *hl, size_t n, double hr, const char *match,
-		      const struct opts *o)
+/*
+ * The peer of the end-to-end figures: the plain open-addressing table
+ * (bench/peers.c) of the same list, fed the same reads already normalised
+ * and packed (the packing is not timed): what a caller with a plain table
+ * and clean keys would pay per lookup. Median ns per read of o->reps
+ * passes; the hit count must equal `listed`.
+ */
+static double e2e_plain(void *plain, const struct hotlist_read *reads, size_t nr, uint64_t listed,
+			const struct opts *o)
+{
+	struct hl_key *q = bench_xmalloc(nr * sizeof(*q));
+	char norm[HOTLIST_PLATE_MAX + 1];
+	double ns[16];
+	bool ok = true;
+
+	for (size_t i = 0; i < nr; i++) {
+		if (hotlist_normalise_plate(reads[i].plate, norm) < 0) {
+			printf("# check=FAIL normalise %s\n", reads[i].plate);
+			failures++;
+			memset(&q[i], 0, sizeof(q[i]));
+			continue;
+		}
+		bench_key_pack(norm, &q[i]);
+	}
+	for (unsigned r = 0; r < o->reps; r++) {
+		struct bench_tally t = { 0, 0 };
+		uint64_t t0 = bench_now_ns();
+
+		bench_sys_plain.lookup(plain, q, nr, &t);
+		ns[r] = (double)(bench_now_ns() - t0) / (double)nr;
+		ok = ok && t.hits == listed;
+	}
+	failures += !ok;
+	free(q);
+	return bench_median(ns, o->reps);
+}
+
+static void e2e_group(struct hotlist *hl, void *plain, size_t n, double hr, const char *match,
+		      const char *country, const struct opts *o)
 {
 	size_t nr = o->e2e_reads;
 	char *raw = bench_xmalloc(nr * 16);
 	bool fuzzy = strcmp(match, "exact") != 0;
 	uint64_t listed, misread;
 	struct hotlist_read *reads = make_reads(nr, n, hr, fuzzy, raw, o->seed, &listed, &misread);
+	double plain_ns = 0, per_read[2] = { 0, 0 };
 
+	for (size_t i = 0; country && i < nr; i++)
+		reads[i].country = country;
+	if (plain && !fuzzy) {
+		plain_ns = e2e_plain(plain, reads, nr, listed, o);
+		printf("bench=e2e system=plain_prenormalised match=%s entries=%zu hit_ratio=%g "
+		       "country=%s threads=1 reads=%zu reps=%u ns_per_read=%.2f mreads_per_s=%.2f\n",
+		       match, n, hr, country ? country : "-", nr, (unsigned)o->reps, plain_ns,
+		       1e3 / plain_ns);
+	}
 	for (int batch = 1; batch >= 0; batch--) {
 		double ns[16];
 		uint64_t warm = 0, hits = 0;
@@ -498,14 +545,21 @@ static void e2e_group(struct hotlist *hl, size_t n, double hr, const char *match
 		failures += !ok;
 		double med = bench_median(ns, o->reps);
 
-		printf("bench=e2e system=%s match=%s entries=%zu hit_ratio=%g threads=1 reads=%zu "
-		       "reps=%u ns_per_read=%.2f mreads_per_s=%.2f listed=%" PRIu64
+		per_read[batch] = med;
+		printf("bench=e2e system=%s match=%s entries=%zu hit_ratio=%g country=%s threads=1 "
+		       "reads=%zu reps=%u ns_per_read=%.2f mreads_per_s=%.2f listed=%" PRIu64
 		       " misread=%" PRIu64 " hits=%" PRIu64 " check=%s\n",
-		       batch ? "hotlist_match_batch" : "hotlist_match", match, n, hr, nr,
-		       (unsigned)o->reps, med, 1e3 / med, listed, misread, hits,
-		       ok ? "ok" : "FAIL");
+		       batch ? "hotlist_match_batch" : "hotlist_match", match, n, hr,
+		       country ? country : "-", nr, (unsigned)o->reps, med, 1e3 / med, listed,
+		       misread, hits, ok ? "ok" : "FAIL");
 		fflush(stdout);
 	}
+	/* batch end to end against the plain table (higher is ours faster), and
+	 * one read a call against the batch's cost per read */
+	printf("bench=e2e_ratio match=%s entries=%zu hit_ratio=%g country=%s batch_vs_plain=%.2f "
+	       "single_vs_batch=%.2f\n",
+	       match, n, hr, country ? country : "-", plain_ns > 0 ? plain_ns / per_read[1] : 0,
+	       per_read[0] / per_read[1]);
 	free(raw);
 	free(reads);
 }
@@ -548,12 +602,28 @@ static void run_e2e(size_t n, bool fuzzy, const struct opts *o)
 	for (size_t i = 0; i < n; i++)
 		bench_plate(i, o->seed, plates + i * (BENCH_PLATE_LEN + 1));
 	hl = e2e_engine(plates, n);
-	for (size_t h = 0; h < sizeof(hit_ratios) / sizeof(hit_ratios[0]); h++)
-		e2e_group(hl, n, hit_ratios[h], "exact", o);
+	struct hl_key *keys = bench_xmalloc(n * sizeof(*keys));
+	uint32_t *vals = bench_xmalloc(n * sizeof(*vals));
+
+	for (size_t i = 0; i < n; i++) {
+		bench_key_pack(plates + i * (BENCH_PLATE_LEN + 1), &keys[i]);
+		vals[i] = (uint32_t)i;
+	}
+	void *plain = bench_sys_plain.build(keys, vals, n, o->seed);
+
+	free(keys);
+	free(vals);
+	for (size_t h = 0; h < sizeof(hit_ratios) / sizeof(hit_ratios[0]); h++) {
+		e2e_group(hl, plain, n, hit_ratios[h], "exact", NULL, o);
+		e2e_group(hl, plain, n, hit_ratios[h], "exact", "DE",
+			  o); /* reads carry a country */
+	}
+	if (plain)
+		bench_sys_plain.destroy(plain);
 	if (fuzzy) {
 		set_fuzzy(hl, n);
 		for (size_t h = 0; h < sizeof(hit_ratios) / sizeof(hit_ratios[0]); h++)
-			e2e_group(hl, n, hit_ratios[h], "k1d1", o);
+			e2e_group(hl, NULL, n, hit_ratios[h], "k1d1", NULL, o);
 	}
 	hotlist_destroy(hl, NULL);
 	free(plates);
@@ -565,7 +635,7 @@ static void parse(int argc, char **argv, struct opts *o)
 {
 	static const char usage[] =
 		"[--smoke] [--min-entries N] [--max-entries N] [--lookups N] [--reps N] "
-		"[--seed N] [--redis-lookups N] [--no-redis] [--e2e-reads N] [--no-e2e]";
+		"[--seed N] [--redis-lookups N] [--no-redis] [--e2e-reads N] [--no-e2e] [--e2e-only]";
 
 	/* Redis is slow: only at 1e5 and 1e6, with fewer lookups. */
 	*o = (struct opts){ .min_entries = 10000,
@@ -592,6 +662,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->redis = false;
 		} else if (strcmp(argv[i], "--no-e2e") == 0) {
 			o->e2e = false;
+		} else if (strcmp(argv[i], "--e2e-only") == 0) {
+			o->e2e_only = true;
 		} else if (!bench_opt_u64(argc, argv, &i, "--min-entries", &o->min_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--max-entries", &o->max_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--lookups", &o->lookups) &&
@@ -626,12 +698,12 @@ int main(int argc, char **argv)
 	struct hl_key *q = bench_xmalloc(nq * sizeof(*q));
 
 	make_keys(keys, vals, max, o.seed);
-	if (o.redis && max >= o.redis_min) {
+	if (o.redis && max >= o.redis_min && !o.e2e_only) {
 		redis_up = redis_peer_start(&rp) == 0;
 		if (!redis_up)
 			printf("# redis: skipped (not started; see stderr)\n");
 	}
-	for (size_t n = o.min_entries; n <= max; n *= 10)
+	for (size_t n = o.min_entries; n <= max && !o.e2e_only; n *= 10)
 		run_size(n, keys, vals, q, redis_up ? &rp : NULL, &o);
 	if (redis_up)
 		redis_peer_stop(&rp);

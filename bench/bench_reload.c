@@ -27,6 +27,7 @@
  *     edits: `bench=edit`.
  */
 #include "bench_common.h"
+#include "peers.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -53,6 +54,7 @@ static const char *const phase_name[PH__COUNT] = { "warm", "before", "mem", "csv
 
 struct opts {
 	uint64_t min_entries, max_entries, reps, reader_reps, seed, readers, edits, settle_ms;
+	bool replace_only; /* --replace-only: steps 1, 2 and the peer build, no readers, no edits */
 	const char *tmpdir, *trace_prefix;
 };
 
@@ -124,17 +126,29 @@ static struct hotlist *make_engine(void)
 struct timing {
 	double ms[16];
 	double engine_ms[16]; /* report.duration_us */
+	double cpu_ms[16]; /* CPU time of the calling thread (user + system: page faults too) */
 	unsigned n;
 };
+
+/* CPU time of this thread in ns: on a shared machine it moves less than the
+ * wall clock when other processes take the cores. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void one_replace(struct hotlist *hl, struct hotlist_entry *const sets[2], size_t n,
 			unsigned r, struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t t0 = bench_now_ns();
+	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
 	int rc = hotlist_replace(hl, LIST, sets[(r + 1) % 2], n, &rep);
 
 	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
+	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
 	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
 	if (rc != 0 || rep.loaded != n) {
 		printf("# check=FAIL hotlist_replace: %s loaded=%" PRIu64 "\n",
@@ -147,10 +161,11 @@ static void one_load(struct hotlist *hl, char *const paths[2], size_t n, unsigne
 		     struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t t0 = bench_now_ns();
+	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
 	int rc = hotlist_load_csv(hl, LIST, paths[(r + 1) % 2], &rep);
 
 	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
+	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
 	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
 	if (rc != 0 || rep.loaded != n) {
 		printf("# check=FAIL hotlist_load_csv: %s loaded=%" PRIu64 " rejected=%" PRIu64
@@ -158,6 +173,35 @@ static void one_load(struct hotlist *hl, char *const paths[2], size_t n, unsigne
 		       hotlist_strerror(rc), rep.loaded, rep.rejected);
 		failures++;
 	}
+}
+
+/* The peer: the plain open-addressing table (bench/peers.c) built from the
+ * same plates, packed beforehand (a table build takes keys; hotlist_replace
+ * takes text and normalises it). The build alone is timed; destroyed
+ * untimed. */
+static void one_plain_build(const struct hl_key *keys, const uint32_t *vals, size_t n,
+			    uint64_t seed, struct timing *t)
+{
+	/* one build untimed first: the timed one then finds its memory freed
+	 * by it (the allocator's steady state, no fresh pages to fault in), so
+	 * the peer is the same whatever the replaces left free before it */
+	void *ix = bench_sys_plain.build(keys, vals, n, seed);
+
+	if (ix)
+		bench_sys_plain.destroy(ix);
+	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	ix = bench_sys_plain.build(keys, vals, n, seed);
+
+	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
+	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
+	t->engine_ms[t->n] = t->ms[t->n];
+	t->n++;
+	if (!ix) {
+		printf("# check=FAIL plain build\n");
+		failures++;
+		return;
+	}
+	bench_sys_plain.destroy(ix);
 }
 
 static void print_timing(const char *source, size_t n, unsigned readers, struct timing *t,
@@ -170,10 +214,11 @@ static void print_timing(const char *source, size_t n, unsigned readers, struct 
 		hi = t->ms[i] > hi ? t->ms[i] : hi;
 	}
 	double med = bench_median(t->ms, t->n), emed = bench_median(t->engine_ms, t->n);
+	double cmed = bench_median(t->cpu_ms, t->n);
 
 	printf("bench=reload source=%s entries=%zu readers=%u reps=%u ms=%.1f ms_min=%.1f "
-	       "ms_max=%.1f engine_ms=%.1f mentries_per_s=%.2f",
-	       source, n, readers, t->n, med, lo, hi, emed, (double)n / med / 1e3);
+	       "ms_max=%.1f engine_ms=%.1f cpu_ms=%.1f mentries_per_s=%.2f",
+	       source, n, readers, t->n, med, lo, hi, emed, cmed, (double)n / med / 1e3);
 	if (file_bytes)
 		printf(" file_mb=%.1f mb_per_s=%.1f", (double)file_bytes / 1e6,
 		       (double)file_bytes / 1e3 / med);
@@ -477,16 +522,39 @@ static void run_size(size_t n, const struct opts *o)
 		sprintf(paths[s], "%s/hotlist-bench-%d-%zu-%d.csv", o->tmpdir, (int)getpid(), n, s);
 		bytes[s] = write_csv(paths[s], plates, n, s);
 	}
+	struct hl_key *keys = bench_xcalloc(n, sizeof(*keys));
+	uint32_t *vals = bench_xcalloc(n, sizeof(*vals));
+	struct timing tp = { .n = 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		bench_key_pack(plates + i * (BENCH_PLATE_LEN + 1), &keys[i]);
+		vals[i] = (uint32_t)i;
+	}
 	one_replace(hl, sets, n, 1, &tm); /* create the list: not counted */
 	tm.n = 0;
-	for (unsigned r = 0; r < o->reps; r++)
+	/* interleaved with the peer's build, so that a slow spell hits both */
+	for (unsigned r = 0; r < o->reps; r++) {
+		one_plain_build(keys, vals, n, o->seed + r, &tp);
 		one_replace(hl, sets, n, r, &tm);
+	}
+	/* the medians, before print_timing reorders the arrays */
+	double rm = bench_median(tm.ms, tm.n), pm = bench_median(tp.ms, tp.n);
+	double rc = bench_median(tm.cpu_ms, tm.n), pc = bench_median(tp.cpu_ms, tp.n);
+
+	printf("bench=reload_vs_plain entries=%zu replace_ms=%.1f plain_build_ms=%.1f ratio=%.2f "
+	       "replace_cpu_ms=%.1f plain_build_cpu_ms=%.1f cpu_ratio=%.2f\n",
+	       n, rm, pm, rm / pm, rc, pc, rc / pc);
 	print_timing("memory", n, 0, &tm, 0);
+	print_timing("plain_build", n, 0, &tp, 0);
+	free(keys);
+	free(vals);
 	for (unsigned r = 0; r < o->reps; r++)
 		one_load(hl, paths, n, r, &tc);
 	print_timing("csv", n, 0, &tc, (bytes[0] + bytes[1]) / 2);
-	with_readers(hl, sets, paths, plates, n, o);
-	edit_visibility(hl, n, o);
+	if (!o->replace_only) {
+		with_readers(hl, sets, paths, plates, n, o);
+		edit_visibility(hl, n, o);
+	}
 	hotlist_destroy(hl, NULL);
 	for (int s = 0; s < 2; s++) {
 		unlink(paths[s]);
@@ -501,7 +569,7 @@ int main(int argc, char **argv)
 	static const char usage[] =
 		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] "
 		"[--reader-reps N] [--readers N] [--edits N] [--settle-ms N] [--tmpdir DIR] "
-		"[--trace-prefix PATH] [--seed N]";
+		"[--trace-prefix PATH] [--seed N] [--replace-only]";
 	unsigned cores = bench_cores();
 	struct opts o = { .min_entries = 1000000,
 			  .max_entries = 10000000,
@@ -519,6 +587,8 @@ int main(int argc, char **argv)
 			o.max_entries = 10000;
 			o.edits = 20;
 			o.settle_ms = 20;
+		} else if (strcmp(argv[i], "--replace-only") == 0) {
+			o.replace_only = true;
 		} else if (!bench_opt_u64(argc, argv, &i, "--min-entries", &o.min_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--max-entries", &o.max_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--reps", &o.reps) &&

@@ -20,6 +20,7 @@
  * A property that fails aborts, which libFuzzer reports as a crash.
  */
 #include "csv.h"
+#include "date.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -138,7 +139,10 @@ static void check_time(const uint8_t *data, size_t size)
 		n++;
 	}
 	text[n] = '\0';
-	if (hotlist__parse_time(text, &us) == 0 && n == 10 && text[4] == '-')
+	if (hotlist__date_parse_str(text, 0, &us) == 0 && n == 10 && text[4] == '-')
+		PROPERTY(us % (86400LL * 1000000) == 0);
+	if (hotlist__date_parse_str(text, HL_DATE_END_OF_DAY, &us) == 0 && n == 10 &&
+	    text[4] == '-')
 		PROPERTY(us % (86400LL * 1000000) == 0);
 }
 

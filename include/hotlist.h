@@ -55,8 +55,10 @@ HOTLIST_API const char *hotlist_version_string(void);
 #define HOTLIST_ERRNO_MAP(XX)                                                                 \
 	XX(EINVAL, -22, "invalid argument")                                                   \
 	XX(ENOMEM, -12, "out of memory")                                                      \
-	XX(ENOENT, -2, "no such list or entry")                                               \
+	XX(ENOENT, -2, "no such file, list or entry")                                         \
 	XX(EIO, -5, "input/output error")                                                     \
+	XX(EACCES, -13, "permission denied")                                                  \
+	XX(EISDIR, -21, "is a directory")                                                     \
 	XX(EAGAIN, -11, "queue full, read refused")                                           \
 	XX(ENOSPC, -28, "limit reached (lists, entries or name length)")                      \
 	XX(EDEADLK, -35, "writer function called from a hit callback")                        \
@@ -122,7 +124,8 @@ struct hotlist_read {
 	void *opaque; /* caller's per-read pointer, handed back in the hit */
 	const char *const *candidates; /* OCR alternatives, best first, or NULL; tried after
 					  plate, the first HOTLIST_CANDIDATES_MAX only; bad
-					  ones (EPLATE) skipped. Not carried by hotlist_submit */
+					  ones (EPLATE) skipped. hotlist_submit copies them
+					  normalised (a bad one as "") */
 	unsigned n_candidates; /* entries in candidates */
 	/* ---- operator fields (issue 13): zero = none; handed back in the hit ---- */
 	const char *uuid; /* the camera system's id of the read (OpenALPR "uuid"), or NULL */
@@ -211,7 +214,10 @@ struct hotlist_hit {
  * Threads: for hotlist_match*(), the caller's thread; for hotlist_submit(),
  * an engine worker thread. Several may run at once.
  * It must not: block for long (it holds up that worker and delays the
- * freeing of replaced lists); call a writer function (hotlist_replace,
+ * freeing of replaced lists: once 4 replaced versions wait, the next
+ * writer call waits for the callback to return, see hotlist_stats'
+ * reclaim_waits; so a callback must never wait for a writer call of
+ * another thread); call a writer function (hotlist_replace,
  * _load_csv, _put, _remove, _drop_list, _set_list_options), hotlist_shutdown()
  * or hotlist_flush() on a worker: those return HOTLIST_EDEADLK when called
  * from a callback; call hotlist_destroy(): the library aborts with a message.
@@ -351,6 +357,9 @@ struct hotlist_load_report {
 	double innocent_hits_per_1000;
 	double innocent_alerts_per_1000;
 	bool alert_rate_warning;
+	/* Of the good rows, at the time of the load (wall clock): */
+	uint64_t expired; /* expires already past: they will never hit */
+	uint64_t not_yet_valid; /* valid_from still to come: they do not hit yet */
 };
 
 /** Called for every bad row by hotlist_check_csv(). */
@@ -364,7 +373,9 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * @param report may be NULL.
  * @return 0, HOTLIST_EINVAL, HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
- * Threads: writer; blocks other writers for the build, never readers.
+ * Threads: writer; blocks other writers for the build, never readers; waits
+ * for running reads to end when 4 replaced versions already wait (see
+ * hotlist_hit_fn).
  * Ordering: a match that starts after the return sees the new list; a match
  * running meanwhile sees the whole old list or the whole new one.
  * Ownership: entries are borrowed for the call and copied.
@@ -376,7 +387,9 @@ HOTLIST_API int hotlist_replace(struct hotlist *hl, const char *list,
 /**
  * Replace (or create) list `list` from a CSV hot-list file; see README
  * "Hot-list files" for the layout. Same rules as hotlist_replace(), plus
- * HOTLIST_EIO (cannot read), HOTLIST_EBADFILE (not a hot-list file) and
+ * HOTLIST_ENOENT (no such file), HOTLIST_EACCES (not readable),
+ * HOTLIST_EISDIR (a directory), HOTLIST_EIO (any other failure to open or
+ * read), HOTLIST_EBADFILE (not a hot-list file) and
  * HOTLIST_EEMPTY for a file with no good row (a header-only export is taken
  * as broken; empty a list with hotlist_replace(n = 0) or drop it).
  * Threads, Ordering, Ownership: as hotlist_replace(); path is borrowed.
@@ -554,10 +567,15 @@ HOTLIST_API int hotlist_match_batch(struct hotlist *hl, const struct hotlist_rea
  *         worker's callback; counted); HOTLIST_ESHUTDOWN; HOTLIST_ENOTSUP (no
  *         workers); HOTLIST_EINVAL (NULL plate); HOTLIST_EPLATE (plate longer
  *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
- *         than 7 bytes). Plate and country are checked in full by the worker.
+ *         than 7 bytes); HOTLIST_ENOMEM (the first read with candidates for a
+ *         worker's queue, whose candidate slots, HOTLIST_CANDIDATES_MAX * 17
+ *         bytes per queued read, could not be allocated). Plate and country
+ *         are checked in full by the worker.
  * Threads: any. Blocks in BLOCK mode while the queue is full.
  * Ownership: the read's strings are copied (camera ids are cut at
- * HOTLIST_CAMERA_MAX bytes); opaque is handed back as is.
+ * HOTLIST_CAMERA_MAX bytes; the first HOTLIST_CANDIDATES_MAX candidates
+ * are copied normalised, so the hit's read->candidates are A-Z0-9);
+ * opaque is handed back as is.
  */
 HOTLIST_API int hotlist_submit(struct hotlist *hl, const struct hotlist_read *read);
 
@@ -596,6 +614,17 @@ struct hotlist_stats {
 	struct hotlist_latency async_latency; /* hotlist_submit() to callback */
 	uint64_t fuzzy_weak_suppressed; /* weak fuzzy hits not called back (list policy) */
 	uint64_t fuzzy_weak; /* weak fuzzy hits called back flagged (weak_hits lists) */
+	/* Reclamation. Replaced list versions wait until no read that may see
+	 * them is running. At most 4 that hold a list's contents of their own
+	 * (a replace, a drop, an edit folded into new contents) and 256 in all
+	 * wait at once, per engine; a writer that would retire one more waits
+	 * for the running reads to end (a reader stuck in a hit callback makes
+	 * it wait until it returns). Added in 0.2: fields from here on are
+	 * filled only when struct_size covers them. */
+	uint64_t retired_versions; /* waiting now, of every kind */
+	uint64_t retired_heavy; /* waiting now that hold contents of their own (<= 4) */
+	uint64_t retired_heavy_max; /* the most of those ever waiting at once (<= 4) */
+	uint64_t reclaim_waits; /* writer calls that waited because of the bound */
 };
 
 /**

@@ -65,19 +65,17 @@
  * Threads and memory ordering: a parse touches only its own memory and the
  * callbacks' context, no atomics, no locks; any number may run at once.
  *
- * Dates (hotlist__parse_time): "YYYY-MM-DD" (midnight UTC), optionally
- * followed by 'T' or ' ' and "HH:MM", ":SS", ".f" (1 to 9 digits, cut to
- * microseconds, only after seconds), then 'Z' or "+HH:MM"/"-HH:MM"; or
- * [-]digits, seconds since the epoch. Ranges are checked (no hour 24, no
- * leap second 60, the day within its month). Converted with Howard
- * Hinnant's days_from_civil (proleptic Gregorian,
- * http://howardhinnant.github.io/date_algorithms.html); no libc time or
- * locale function is used.
+ * Dates: valid_from and expires go through hotlist__date_parse() (date.h):
+ * YYYYMMDD, YYYY-MM-DD, ISO 8601 with time and offset, or epoch seconds,
+ * 1990..2100. A day alone is its start (00:00 UTC, or at the offset written
+ * after it) for valid_from and the end of it for expires. Anything else is
+ * a bad row.
  */
 #include "csv.h"
 
 #include "common.h"
 #include "csvtok.h"
+#include "date.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -394,13 +392,28 @@ static int parse_covert(const char *s, bool *out)
 	return HOTLIST_EINVAL;
 }
 
-static int parse_opt_time(const char *s, int64_t *out)
+/*
+ * A validity column (empty = none) through the date parser (date.h): a day
+ * alone is its start for valid_from and through its end for expires
+ * (HL_DATE_END_OF_DAY). A refusal fills reason: not a date, or a date
+ * outside 1990..2100 (epoch milliseconds in a seconds column, an unset 0).
+ */
+static int parse_opt_time(const char *what, const char *s, unsigned flags, int64_t *out,
+			  char *reason)
 {
+	int rc;
+
 	if (!*s) {
 		*out = 0;
 		return 0;
 	}
-	return hotlist__parse_time(s, out);
+	rc = hotlist__date_parse_str(s, flags, out);
+	if (rc == HL_DATE_ERANGE)
+		snprintf(reason, HL_CSV_REASON_LEN,
+			 "%s \"%.40s\" is not a date between 1990 and 2100", what, s);
+	else if (rc)
+		value_reason(reason, what, s);
+	return rc ? HOTLIST_EINVAL : 0;
 }
 
 /* Fill e from the scratch fields; 0, or HOTLIST_E* with reason filled. */
@@ -418,14 +431,11 @@ static int build_entry(struct csv *p, struct hotlist_entry *e, char *reason)
 		value_reason(reason, "priority", p->f[SL_PRIORITY].s);
 		return HOTLIST_EINVAL;
 	}
-	if (parse_opt_time(p->f[SL_VALID_FROM].s, &e->valid_from_us) < 0) {
-		value_reason(reason, "valid_from", p->f[SL_VALID_FROM].s);
+	if (parse_opt_time("valid_from", p->f[SL_VALID_FROM].s, 0, &e->valid_from_us, reason) < 0)
 		return HOTLIST_EINVAL;
-	}
-	if (parse_opt_time(p->f[SL_EXPIRES].s, &e->expires_us) < 0) {
-		value_reason(reason, "expires", p->f[SL_EXPIRES].s);
+	if (parse_opt_time("expires", p->f[SL_EXPIRES].s, HL_DATE_END_OF_DAY, &e->expires_us,
+			   reason) < 0)
 		return HOTLIST_EINVAL;
-	}
 	if (parse_covert(p->f[SL_COVERT].s, &e->covert) < 0) {
 		value_reason(reason, "covert", p->f[SL_COVERT].s);
 		return HOTLIST_EINVAL;
@@ -700,6 +710,24 @@ static ssize_t source_read(struct source *src, unsigned char *dst, size_t cap)
 	return n;
 }
 
+/* What a failed open() or read() of a list file tells the caller: the errno
+ * codes a person can act on (missing, not readable, a directory), else EIO. */
+static int io_error(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return HOTLIST_ENOENT;
+	case EACCES:
+	case EPERM:
+		return HOTLIST_EACCES;
+	case EISDIR:
+		return HOTLIST_EISDIR;
+	default:
+		return HOTLIST_EIO;
+	}
+}
+
 /* The checks on the whole input's first bytes; the offset past a BOM. */
 static int check_prefix(const unsigned char *s, size_t len, size_t *off)
 {
@@ -722,7 +750,7 @@ static int drive(struct csv *p, struct source *src, unsigned char *buf)
 		ssize_t n = source_read(src, buf + have, room);
 
 		if (n < 0)
-			return HOTLIST_EIO;
+			return io_error(errno);
 		eof = n == 0;
 		bool lf = memchr(buf + have, '\n', (size_t)n) != NULL;
 
@@ -808,7 +836,7 @@ int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, v
 		return HOTLIST_EINVAL;
 	src.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (src.fd < 0)
-		return HOTLIST_EIO;
+		return io_error(errno);
 	p = malloc(sizeof(*p));
 	buf = malloc(HL_CSV_LINE_MAX + HL_CSV_CHUNK);
 	if (!p || !buf) {
@@ -821,163 +849,4 @@ int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, v
 	free(p);
 	close(src.fd);
 	return rc;
-}
-
-/* ---- Dates ------------------------------------------------------------------------- */
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian); Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const unsigned yoe = (unsigned)(y - era * 400);
-	const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static unsigned days_in_month(unsigned y, unsigned m)
-{
-	static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0);
-
-	return dim[m - 1] + (unsigned)(m == 2 && leap);
-}
-
-/* The two digits at s as a number, or -1. Never reads past a NUL. */
-static inline int two_digits(const char *s)
-{
-	unsigned a = (unsigned)(unsigned char)s[0] - '0', b;
-
-	if (a > 9)
-		return -1;
-	b = (unsigned)(unsigned char)s[1] - '0';
-	return b > 9 ? -1 : (int)(a * 10 + b);
-}
-
-/* [-]digits: seconds since the epoch, small enough for microseconds. */
-static int parse_epoch(const char *s, int64_t *out_us)
-{
-	/* |seconds| * 10^6 must fit int64_t: at most 9223372036854 s. */
-	const int64_t max_s = INT64_MAX / 1000000;
-	bool neg = *s == '-';
-	int64_t v = 0;
-
-	s += neg;
-	if (!*s)
-		return HOTLIST_EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return HOTLIST_EINVAL;
-		v = v * 10 + (*s - '0');
-		if (v > max_s)
-			return HOTLIST_EINVAL;
-	}
-	*out_us = (neg ? -v : v) * 1000000;
-	return 0;
-}
-
-/* "Z", "+HH:MM", "-HH:MM" or nothing: seconds to subtract from local time. */
-static bool parse_offset(const char *s, int64_t *off_s)
-{
-	int hh, mm;
-
-	*off_s = 0;
-	if (!*s)
-		return true;
-	if (*s == 'Z' || *s == 'z')
-		return !s[1];
-	if (*s != '+' && *s != '-')
-		return false;
-	hh = two_digits(s + 1);
-	if (hh < 0 || hh > 23 || s[3] != ':')
-		return false;
-	mm = two_digits(s + 4);
-	if (mm < 0 || mm > 59 || s[6])
-		return false;
-	*off_s = (*s == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
-	return true;
-}
-
-/* ".f{1,9}" at *sp: microseconds (further digits cut). */
-static bool parse_fraction(const char **sp, int64_t *us)
-{
-	const char *s = *sp + 1;
-	unsigned f = 0;
-	int n = 0;
-
-	for (; *s >= '0' && *s <= '9'; s++, n++) {
-		if (n == 9)
-			return false;
-		f = f * 10 + (unsigned)(*s - '0');
-	}
-	if (n == 0)
-		return false;
-	for (; n < 6; n++)
-		f *= 10;
-	for (; n > 6; n--)
-		f /= 10;
-	*us = f;
-	*sp = s;
-	return true;
-}
-
-/* "HH:MM[:SS[.f{1,9}]]" then the offset: seconds and microseconds. */
-static bool parse_clock(const char *s, int64_t *secs, int64_t *frac_us)
-{
-	int hh, mm, ss = 0;
-	int64_t off;
-
-	hh = two_digits(s);
-	if (hh < 0 || hh > 23 || s[2] != ':')
-		return false;
-	mm = two_digits(s + 3);
-	if (mm < 0 || mm > 59)
-		return false;
-	s += 5;
-	if (*s == ':') {
-		ss = two_digits(s + 1);
-		if (ss < 0 || ss > 59)
-			return false;
-		s += 3;
-		if (*s == '.' && !parse_fraction(&s, frac_us))
-			return false;
-	}
-	if (!parse_offset(s, &off))
-		return false;
-	*secs = (int64_t)hh * 3600 + mm * 60 + ss - off;
-	return true;
-}
-
-int hotlist__parse_time(const char *s, int64_t *out_us)
-{
-	int64_t secs = 0, frac = 0;
-	int y1, y2, m, d;
-
-	if (!s || !out_us || !*s)
-		return HOTLIST_EINVAL;
-	/* "YYYY-" can only be a date; anything else only epoch seconds. */
-	if (s[0] == '-' || !s[1] || !s[2] || !s[3] || s[4] != '-')
-		return parse_epoch(s, out_us);
-	y1 = two_digits(s);
-	y2 = two_digits(s + 2);
-	if (y1 < 0 || y2 < 0)
-		return HOTLIST_EINVAL;
-	m = two_digits(s + 5);
-	if (m < 1 || m > 12 || s[7] != '-')
-		return HOTLIST_EINVAL;
-	d = two_digits(s + 8);
-	if (d < 1 || (unsigned)d > days_in_month((unsigned)(y1 * 100 + y2), (unsigned)m))
-		return HOTLIST_EINVAL;
-	if (s[10]) {
-		if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
-			return HOTLIST_EINVAL;
-		if (!parse_clock(s + 11, &secs, &frac))
-			return HOTLIST_EINVAL;
-	}
-	*out_us = (days_from_civil(y1 * 100 + y2, (unsigned)m, (unsigned)d) * 86400 + secs) *
-			  1000000 +
-		  frac;
-	return 0;
 }

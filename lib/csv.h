@@ -38,8 +38,4 @@ int hotlist__csv_parse(const char *path, hl_csv_row_fn row, hl_csv_bad_fn bad, v
 int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row_fn row,
 			   hl_csv_bad_fn bad, void *ctx);
 
-/* Parse a date/time field: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]",
- * or an integer number of seconds since the epoch. 0 or HOTLIST_EINVAL. */
-int hotlist__parse_time(const char *s, int64_t *out_us);
-
 #endif /* HOTLIST_CSV_H */

@@ -18,9 +18,9 @@
 #include "stats.h"
 #include "suppress.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
 
 /* Defaults, named for hotlist_config_init. */
@@ -190,26 +190,18 @@ static void list_totals(struct hotlist *hl, struct hotlist_stats *out)
 	}
 }
 
-static void stats_fill(struct hotlist *hl, struct hotlist_stats *out);
+/* The fields of struct hotlist_stats up to async_latency: what every
+ * caller's struct has (older ones end there). */
+#define HL_STATS_V1_SIZE \
+	(offsetof(struct hotlist_stats, async_latency) + sizeof(struct hotlist_latency))
 
-void hotlist_stats(struct hotlist *hl, struct hotlist_stats *out)
+void hotlist_stats(struct hotlist *hl, struct hotlist_stats *user)
 {
-	/* the struct before the fuzzy counters: filled without them */
-	size_t prev = offsetof(struct hotlist_stats, fuzzy_weak_suppressed);
-	if (out->struct_size < prev)
-		return; /* older still: nothing filled */
-	struct hotlist_stats all;
-	stats_fill(hl, &all);
-	size_t n = out->struct_size < sizeof(all) ? prev : sizeof(all);
-	memcpy(out, &all, n);
-	out->struct_size = n;
-}
-
-/* Every counter of hotlist_stats into out (the current struct). */
-static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
-{
+	size_t size = user->struct_size;
+	if (size < HL_STATS_V1_SIZE)
+		return; /* smaller than any version of the struct: nothing filled */
+	struct hotlist_stats all, *out = &all;
 	memset(out, 0, sizeof(*out));
-	out->struct_size = sizeof(*out);
 	const struct hl_stats *s = hl->stats;
 	out->reads = hotlist__stats_sum(s, HL_C_READS);
 	out->bad_reads = hotlist__stats_sum(s, HL_C_BAD_READS);
@@ -232,4 +224,10 @@ static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
 	list_totals(hl, out);
 	hotlist__stats_percentiles(s, HL_H_INLINE, &out->inline_latency);
 	hotlist__stats_percentiles(s, HL_H_ASYNC, &out->async_latency);
+	hotlist__snap_reclaim_stats(&hl->snap, &out->retired_versions, &out->retired_heavy,
+				    &out->retired_heavy_max, &out->reclaim_waits);
+	/* an older caller's struct gets the fields it has */
+	size = size < sizeof(*out) ? size : sizeof(*out);
+	memcpy(user, out, size);
+	user->struct_size = size;
 }

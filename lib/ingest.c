@@ -54,6 +54,17 @@
  * in g->users for their whole run, so destroy also waits for a flush or a
  * second stop that began before it.
  *
+ * OCR candidates: a read's first HOTLIST_CANDIDATES_MAX candidates travel
+ * too, normalised by the producer (at most HOTLIST_PLATE_MAX + 1 bytes
+ * each, a bad one kept as "" so that the indexes in a hit still name the
+ * read's own candidates) into a block per ring slot, HL_CAND_BLOCK bytes:
+ *
+ *   cands[slot]: [ cand 0, NUL-padded to 17 | cand 1 | ... | cand 15 ]
+ *
+ * The blocks of a queue are allocated on the first read with candidates
+ * that reaches it (under q->mu), so a camera stream without candidates costs
+ * nothing; memory stays bounded by the queue's capacity either way.
+ *
  * Worker threads block every signal (a host's SIGINT/SIGHUP handlers run on
  * its own threads) and are named "hotlist-wN".
  */
@@ -62,6 +73,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "common.h"
+#include "normalise.h"
 #include "stats.h"
 
 #include <pthread.h>
@@ -80,12 +92,16 @@
 #define HL_INGEST_BATCH 32
 /* Country text kept: ISO code with some spaces (" nl "), NUL included. */
 #define HL_COUNTRY_BYTES 8
+/* One normalised candidate with its NUL, and a slot's candidate block. */
+#define HL_CAND_BYTES (HOTLIST_PLATE_MAX + 1)
+#define HL_CAND_BLOCK (HOTLIST_CANDIDATES_MAX * HL_CAND_BYTES)
 
 struct hl_item {
 	char plate[HOTLIST_RAW_PLATE_MAX + 1];
 	char country[HL_COUNTRY_BYTES];
 	char camera[HOTLIST_CAMERA_MAX + 1];
 	bool has_camera; /* camera was not NULL */
+	uint8_t n_cand; /* candidates in the queue's cands[slot] */
 	int64_t ts_us;
 	void *opaque;
 	uint64_t t_submit_ns;
@@ -100,6 +116,9 @@ struct hl_queue {
 	pthread_cond_t not_full;
 	pthread_cond_t done_cv;
 	struct hl_item *ring;
+	/* Candidate blocks, parallel to ring; NULL until a read with
+	 * candidates comes. Set once under mu, freed with the queue. */
+	char (*cands)[HL_CAND_BLOCK];
 	size_t cap; /* items in ring, >= 1 */
 	size_t head; /* oldest item not yet retired */
 	size_t count; /* items accepted and not retired (the batch in fn included) */
@@ -148,7 +167,9 @@ static void stat_add(struct hl_ingest *g, enum hl_counter c, uint64_t v)
 static void run_batch(struct hl_ingest *g, struct hl_queue *q, size_t first, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct hl_item *it = &q->ring[(first + i) % q->cap];
+		const size_t slot = (first + i) % q->cap;
+		const struct hl_item *it = &q->ring[slot];
+		const char *cand[HOTLIST_CANDIDATES_MAX];
 		struct hotlist_read r = {
 			.plate = it->plate,
 			.country = it->country,
@@ -157,6 +178,12 @@ static void run_batch(struct hl_ingest *g, struct hl_queue *q, size_t first, siz
 			.opaque = it->opaque,
 		};
 
+		if (it->n_cand) {
+			for (unsigned k = 0; k < it->n_cand; k++)
+				cand[k] = q->cands[slot] + (size_t)k * HL_CAND_BYTES;
+			r.candidates = cand;
+			r.n_candidates = it->n_cand;
+		}
 		g->fn(g->ctx, &r, it->t_submit_ns);
 	}
 	stat_add(g, HL_C_PROCESSED, n);
@@ -223,6 +250,8 @@ static void queue_fini(struct hl_ingest *g, struct hl_queue *q)
 	pthread_cond_destroy(&q->not_full);
 	pthread_cond_destroy(&q->not_empty);
 	pthread_mutex_destroy(&q->mu);
+	if (q->cands)
+		hotlist__free(g->a, q->cands, q->cap * sizeof(*q->cands));
 	hotlist__free(g->a, q->ring, q->cap * sizeof(struct hl_item));
 }
 
@@ -404,10 +433,28 @@ static size_t camera_len(const char *camera)
 	return n;
 }
 
-/* Lengths of a read's strings once checked. */
+/* Lengths of a read's strings once checked, and its candidates normalised. */
 struct lens {
 	size_t plate, country, camera;
+	unsigned n_cand;
+	char cand[HL_CAND_BLOCK];
 };
+
+/* The first HOTLIST_CANDIDATES_MAX candidates of r, normalised into l->cand
+ * (a bad or NULL one as ""). Done before the queue's lock is taken. */
+static void norm_candidates(const struct hotlist_read *r, struct lens *l)
+{
+	unsigned n =
+		r->n_candidates < HOTLIST_CANDIDATES_MAX ? r->n_candidates : HOTLIST_CANDIDATES_MAX;
+
+	l->n_cand = r->candidates ? n : 0;
+	for (unsigned k = 0; k < l->n_cand; k++) {
+		char *c = l->cand + (size_t)k * HL_CAND_BYTES;
+
+		if (!r->candidates[k] || hotlist__normalise_plate(r->candidates[k], c) < 0)
+			c[0] = '\0';
+	}
+}
 
 static int check_read(const struct hotlist_read *r, struct lens *l)
 {
@@ -420,6 +467,7 @@ static int check_read(const struct hotlist_read *r, struct lens *l)
 	if (l->country >= HL_COUNTRY_BYTES)
 		return HOTLIST_ECOUNTRY;
 	l->camera = r->camera ? camera_len(r->camera) : 0;
+	norm_candidates(r, l);
 	return 0;
 }
 
@@ -438,6 +486,7 @@ static void fill_item(struct hl_item *it, const struct hotlist_read *r, const st
 	it->ts_us = r->ts_us;
 	it->opaque = r->opaque;
 	it->t_submit_ns = t0;
+	it->n_cand = (uint8_t)l->n_cand;
 }
 
 /* Wait for room; 0 with room and the lock held, or an error with the lock
@@ -454,11 +503,24 @@ static int wait_room(struct hl_ingest *g, struct hl_queue *q)
 	return q->stopping ? HOTLIST_ESHUTDOWN : 0;
 }
 
-/* Under q->mu, with room: append the read. */
+/* Under q->mu: the queue's candidate blocks, allocated on first use. */
+static int cands_ready(struct hl_ingest *g, struct hl_queue *q)
+{
+	if (!q->cands)
+		q->cands = hotlist__alloc(g->a, q->cap * sizeof(*q->cands), HL_CACHE_LINE);
+	return q->cands ? 0 : HOTLIST_ENOMEM;
+}
+
+/* Under q->mu, with room (and candidate blocks if the read has candidates):
+ * append the read. */
 static void enqueue(struct hl_ingest *g, struct hl_queue *q, const struct hotlist_read *r,
 		    const struct lens *l, uint64_t t0)
 {
-	fill_item(&q->ring[(q->head + q->count) % q->cap], r, l, t0);
+	const size_t slot = (q->head + q->count) % q->cap;
+
+	fill_item(&q->ring[slot], r, l, t0);
+	if (l->n_cand)
+		memcpy(q->cands[slot], l->cand, (size_t)l->n_cand * HL_CAND_BYTES);
 	if (q->count++ == 0)
 		pthread_cond_signal(&q->not_empty);
 	/* Relaxed: written under mu; pending() orders through done (see there). */
@@ -491,6 +553,8 @@ int hotlist__ingest_submit(struct hl_ingest *g, const struct hotlist_read *r)
 	} else {
 		pthread_mutex_lock(&q->mu);
 		err = wait_room(g, q);
+		if (!err && l.n_cand)
+			err = cands_ready(g, q);
 		if (!err)
 			enqueue(g, q, r, &l, t0);
 		pthread_mutex_unlock(&q->mu);

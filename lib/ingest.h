@@ -43,12 +43,16 @@ int hotlist__ingest_create(struct hl_ingest **out, unsigned workers, size_t capa
 /*
  * Copy a read into the queue of the worker for its camera (NULL camera:
  * round robin). Camera ids are cut at HOTLIST_CAMERA_MAX bytes, on a UTF-8
- * character boundary.
+ * character boundary. The first HOTLIST_CANDIDATES_MAX OCR candidates are
+ * copied normalised (a bad one as "", so indexes are kept); fn sees them as
+ * read->candidates.
  * @return 0; HOTLIST_EINVAL (r or r->plate NULL); HOTLIST_EPLATE (plate longer
  *         than HOTLIST_RAW_PLATE_MAX bytes); HOTLIST_ECOUNTRY (country longer
  *         than 7 bytes); HOTLIST_EAGAIN (queue full in REFUSE mode, or full
  *         and called from a worker thread, which must never wait on its own
- *         queue; counted as refused); HOTLIST_ESHUTDOWN (destroy has begun;
+ *         queue; counted as refused); HOTLIST_ENOMEM (the first read with
+ *         candidates for a queue, whose candidate blocks could not be
+ *         allocated); HOTLIST_ESHUTDOWN (destroy has begun;
  *         also wakes a submit blocked in BLOCK mode).
  * Threads: any. Blocks in BLOCK mode while the queue is full.
  * Ordering: reads with equal camera ids reach fn in the order their submits

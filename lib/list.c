@@ -33,14 +33,23 @@
  * categories, other cases) share a key and sit together, so the exact index
  * holds distinct keys only.
  *
- * Building is O(n): entries are grouped by key with a temporary
- * open-addressing map of group heads (seeded XXH3, so a hostile file cannot
- * aim rows at one slot), identical rows are merged while grouping (compared
- * field by field with the group's entries: a file of 10 M identical rows
- * merges each on its first comparison),
- * and the runs are laid out in order of first appearance. A plate may carry
- * at most HL_RUN_MAX entries: a bound on what one hit can call back, and on
- * the grouping work a hostile file can cause.
+ * Building is O(n) and touches each entry's memory about twice: once when
+ * it is added (validated, normalised, its key packed and its strings
+ * appended to the arena, straight into the array that becomes the base's
+ * metadata), once when the index is built over the keys read in place
+ * (table.c, hotlist__table_build_strided). The index build is also the
+ * grouping: a key met again is reported, not stored. A list whose plates
+ * are all distinct (the common case) is then done: its entries are runs of
+ * one, in input order, and the builder's array and arena become the base
+ * as they are, with no copy and no temporary map. Only when some plate has
+ * several entries (other countries, categories, cases) are those grouped:
+ * identical rows merged (compared field by field with the group's entries:
+ * a file of 10 M identical rows merges each on its first comparison), runs
+ * laid out in order of first appearance into a new array, and the index's
+ * values renumbered. A plate may carry at most HL_RUN_MAX entries: a bound
+ * on what one hit can call back, and on the grouping work a hostile file
+ * can cause. The index has a fresh random seed, so that a hostile file
+ * cannot aim rows at one bucket (table.c reseeds if one tries).
  *
  * Threads: a builder belongs to one thread. A base is read-only and may be
  * read by any number of threads; its reference count is atomic.
@@ -55,17 +64,12 @@
 
 #include <string.h>
 
-#define XXH_INLINE_ALL /* the grouping hash is in the build's inner loop */
-#include <xxhash.h>
-
 /* Entries one plate may have in one list (other countries, categories,
  * cases). Above it rows are rejected: nobody lists one plate 1000 times on
  * purpose, and it bounds the O(run) duplicate check. */
 #define HL_RUN_MAX 1024u
 /* Longest category or reference kept, in bytes. */
 #define HL_TEXT_MAX 1024u
-/* Distinct categories remembered while building, so each is stored once. */
-#define HL_CATEGORY_CACHE 8u
 #define HL_GROW_MIN 1024u
 
 void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator *a)
@@ -81,6 +85,8 @@ void hotlist__builder_fini(struct hl_builder *b)
 	b->v = NULL;
 	b->strings = NULL;
 	b->n = b->cap = b->slen = b->scap = 0;
+	b->cat_next = 0;
+	memset(b->cat_len, 0, sizeof(b->cat_len));
 }
 
 /* Grow an array allocated with hotlist__alloc to hold at least need items. */
@@ -103,7 +109,7 @@ static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_
 int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes)
 {
 	if (n > b->cap) {
-		struct hl_bentry *nv = grow(b->a, b->v, &b->cap, n, sizeof(*b->v));
+		struct hl_meta *nv = grow(b->a, b->v, &b->cap, n, sizeof(*b->v));
 		if (!nv)
 			return HOTLIST_ENOMEM;
 		b->v = nv;
@@ -170,6 +176,11 @@ static int utf8_ok(const unsigned char *s, size_t len)
 {
 	static const unsigned min_cp[4] = { 0, 0x80, 0x800, 0x10000 };
 	size_t i = 0;
+	for (uint64_t w; i + 8 <= len; i += 8) { /* ASCII, 8 bytes at a time */
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
 	while (i < len) {
 		unsigned c = s[i], n;
 		if (c < 0x80) {
@@ -198,17 +209,22 @@ static int utf8_ok(const unsigned char *s, size_t len)
 	return 1;
 }
 
-/* A category offset, reusing one already stored (lists repeat a handful). */
+/* A category offset, reusing one of the last HL_CATEGORY_CACHE distinct
+ * ones stored (lists repeat a handful). */
 static int64_t put_category(struct hl_builder *b, const char *s, size_t len)
 {
 	if (len == 0)
 		return 0; /* offset 0 is "" (and s may be NULL) */
-	for (size_t i = b->n, seen = 0; i-- > 0 && seen < HL_CATEGORY_CACHE; seen++) {
-		const char *c = b->strings + b->v[i].m.category_off;
-		if (strncmp(c, s, len) == 0 && c[len] == '\0')
-			return b->v[i].m.category_off;
+	for (unsigned i = 0; i < HL_CATEGORY_CACHE; i++)
+		if (b->cat_len[i] == len && memcmp(b->strings + b->cat_off[i], s, len) == 0)
+			return b->cat_off[i];
+	int64_t off = put_str(b, s, len);
+	if (off > 0) {
+		b->cat_off[b->cat_next] = (uint32_t)off;
+		b->cat_len[b->cat_next] = (uint32_t)len;
+		b->cat_next = (b->cat_next + 1) % HL_CATEGORY_CACHE;
 	}
-	return put_str(b, s, len);
+	return off;
 }
 
 static int text_field(const char *s, const char *what, size_t *len, char *reason)
@@ -402,9 +418,10 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	int extra = rc ? rc : check_extras(e, reason);
 	if (extra < 0)
 		return extra;
-	m.flags |= (uint8_t)flags | (extra ? HL_M_EXTRA : 0);
+	m.flags |= (uint8_t)(flags | HL_M_LAST |
+			     (extra ? HL_M_EXTRA : 0)); /* a run of one until grouped */
 	if (b->n == b->cap) {
-		struct hl_bentry *nv = grow(b->a, b->v, &b->cap, b->n + 1, sizeof(*b->v));
+		struct hl_meta *nv = grow(b->a, b->v, &b->cap, b->n + 1, sizeof(*b->v));
 		if (!nv)
 			goto nomem;
 		b->v = nv;
@@ -422,8 +439,7 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	m.plate_off = (uint32_t)p;
 	m.category_off = (uint32_t)c;
 	m.reference_off = (uint32_t)r;
-	struct hl_bentry *be = &b->v[b->n++];
-	be->m = m;
+	b->v[b->n++] = m;
 	return 0;
 nomem:
 	b->failed = HOTLIST_ENOMEM;
@@ -466,10 +482,8 @@ static int same_extras(const char *s, const struct hl_meta *p, const struct hl_m
 	return lp == lq && memcmp(s + ap, s + aq, lp) == 0;
 }
 
-static int same_entry(const struct hl_builder *b, const struct hl_bentry *x,
-		      const struct hl_bentry *y)
+static int same_entry(const struct hl_builder *b, const struct hl_meta *p, const struct hl_meta *q)
 {
-	const struct hl_meta *p = &x->m, *q = &y->m;
 	return hl_key_eq(&p->key, &q->key) && p->country == q->country &&
 	       p->priority == q->priority && p->flags == q->flags &&
 	       p->valid_from_us == q->valid_from_us && p->expires_us == q->expires_us &&
@@ -479,162 +493,191 @@ static int same_entry(const struct hl_builder *b, const struct hl_bentry *x,
 	       same_extras(b->strings, p, q);
 }
 
-/* Temporary grouping state of hotlist__builder_finish. A map slot holds a
- * group head and 32 bits of its key's hash, so that probing past other
- * groups compares fingerprints in the map and does not load their entries
- * (a cache miss each in a build of millions). */
+/* Grouping of the entries whose plate was met more than once (only built
+ * when the index build reported second copies). Per entry j: next[j] is the
+ * next entry of j's group (HL_TABLE_NONE at its end, HL_DROPPED if j was
+ * merged or over the cap); for a group head, tail[j] is its last entry and
+ * count[j] its size; count[j] is 0 for every entry that is not a head. */
 struct grouping {
-	uint64_t *slot; /* fingerprint << 32 | head; HL_SLOT_EMPTY when free */
-	uint32_t *next; /* next entry of the same group, HL_TABLE_NONE at the end */
-	uint32_t *tail; /* for heads: last entry of the group */
-	uint32_t *count; /* for heads: entries in the group */
-	size_t mask;
-	uint64_t seed;
+	uint32_t *next, *tail, *count;
 };
 
 #define HL_DROPPED (HL_TABLE_NONE - 1)
-#define HL_SLOT_EMPTY UINT64_MAX
-/* Entries hashed ahead of the one being grouped, their map slots
- * prefetched: enough to cover a DRAM miss with the grouping work between. */
-#define HL_GROUP_AHEAD 16
 
-static uint64_t group_hash(const struct grouping *g, const struct hl_key *k)
+static void grouping_free(const struct hl_builder *b, struct grouping *g, size_t n)
 {
-	return XXH3_64bits_withSeed(k, 12, g->seed);
-}
-
-/* Add j to the group of head h: 1 if merged or dropped, 0 if kept. */
-static int group_join(struct hl_builder *b, struct grouping *g, uint32_t h, uint32_t j,
-		      uint64_t *dups)
-{
-	for (uint32_t x = h; x != HL_TABLE_NONE; x = g->next[x]) {
-		if (same_entry(b, &b->v[x], &b->v[j])) {
-			(*dups)++;
-			g->next[j] = HL_DROPPED;
-			return 1;
-		}
-	}
-	if (g->count[h] >= HL_RUN_MAX) {
-		g->next[j] = HL_DROPPED;
-		return 1;
-	}
-	g->next[g->tail[h]] = j;
-	g->tail[h] = j;
-	g->count[h]++;
-	return 0;
-}
-
-/* Put entry j (whose key hashes to hash) in its group. */
-static void group_one(struct hl_builder *b, struct grouping *g, uint32_t j, uint64_t hash,
-		      uint64_t *dups)
-{
-	const struct hl_key *k = &b->v[j].m.key;
-	uint64_t fp = hash >> 32;
-	g->next[j] = HL_TABLE_NONE;
-	for (size_t s = hash & g->mask;; s = (s + 1) & g->mask) {
-		uint64_t v = g->slot[s];
-		if (v == HL_SLOT_EMPTY) {
-			g->slot[s] = fp << 32 | j;
-			g->tail[j] = j;
-			g->count[j] = 1;
-			return;
-		}
-		uint32_t h = (uint32_t)v;
-		if ((v >> 32) == fp && hl_key_eq(&b->v[h].m.key, k)) {
-			group_join(b, g, h, j, dups);
-			return;
-		}
-	}
-}
-
-/* Group every entry, hashing HL_GROUP_AHEAD entries ahead and prefetching
- * their slots (the map is 16 bytes per entry: far larger than the caches). */
-static void group_all(struct hl_builder *b, struct grouping *g, uint64_t *dups)
-{
-	uint64_t ring[HL_GROUP_AHEAD];
-	size_t n = b->n;
-	for (size_t j = 0; j < n && j < HL_GROUP_AHEAD; j++) {
-		ring[j] = group_hash(g, &b->v[j].m.key);
-		__builtin_prefetch(&g->slot[ring[j] & g->mask]);
-	}
-	for (size_t j = 0; j < n; j++) {
-		uint64_t h = ring[j % HL_GROUP_AHEAD];
-		size_t ahead = j + HL_GROUP_AHEAD;
-		if (ahead < n) {
-			ring[ahead % HL_GROUP_AHEAD] = group_hash(g, &b->v[ahead].m.key);
-			__builtin_prefetch(&g->slot[ring[ahead % HL_GROUP_AHEAD] & g->mask]);
-		}
-		group_one(b, g, (uint32_t)j, h, dups);
-	}
-}
-
-static void grouping_free(struct hl_builder *b, struct grouping *g, size_t n)
-{
-	hotlist__free(b->a, g->slot, (g->mask + 1) * sizeof(uint64_t));
 	hotlist__free(b->a, g->next, n * sizeof(uint32_t));
 	hotlist__free(b->a, g->tail, n * sizeof(uint32_t));
 	hotlist__free(b->a, g->count, n * sizeof(uint32_t));
 }
 
-static int grouping_init(struct hl_builder *b, struct grouping *g, size_t n)
+static int grouping_init(const struct hl_builder *b, struct grouping *g, size_t n)
 {
-	size_t size = 16;
-	while (size < 2 * n)
-		size *= 2;
-	g->mask = size - 1;
-	g->slot = hotlist__alloc(b->a, size * sizeof(uint64_t), 64);
-	g->next = hotlist__alloc(b->a, (n ? n : 1) * sizeof(uint32_t), 64);
-	g->tail = hotlist__alloc(b->a, (n ? n : 1) * sizeof(uint32_t), 64);
-	g->count = hotlist__alloc(b->a, (n ? n : 1) * sizeof(uint32_t), 64);
-	if (!g->slot || !g->next || !g->tail || !g->count) {
-		grouping_free(b, g, n ? n : 1);
+	g->next = hotlist__alloc(b->a, n * sizeof(uint32_t), 64);
+	g->tail = hotlist__alloc(b->a, n * sizeof(uint32_t), 64);
+	g->count = hotlist__alloc(b->a, n * sizeof(uint32_t), 64);
+	if (!g->next || !g->tail || !g->count) {
+		grouping_free(b, g, n);
 		return HOTLIST_ENOMEM;
 	}
-	memset(g->slot, 0xff, size * sizeof(uint64_t));
+	for (size_t j = 0; j < n; j++) {
+		g->next[j] = HL_TABLE_NONE;
+		g->tail[j] = (uint32_t)j;
+		g->count[j] = 1;
+	}
 	return 0;
 }
 
-/* A base for n_meta entries; it takes the builder's string arena over (no
- * copy: at 10 M entries that is a quarter of a gigabyte). */
-static struct hl_base *base_alloc(struct hl_builder *b, size_t n_meta)
+/* Add j to the group of head h: merged with an identical entry, dropped
+ * past HL_RUN_MAX, or appended. */
+static void group_join(const struct hl_builder *b, struct grouping *g, uint32_t h, uint32_t j,
+		       uint64_t *merged)
+{
+	g->count[j] = 0; /* not a head */
+	for (uint32_t x = h; x != HL_TABLE_NONE; x = g->next[x]) {
+		if (same_entry(b, &b->v[x], &b->v[j])) {
+			(*merged)++;
+			g->next[j] = HL_DROPPED;
+			return;
+		}
+	}
+	if (g->count[h] >= HL_RUN_MAX) {
+		g->next[j] = HL_DROPPED;
+		return;
+	}
+	g->next[g->tail[h]] = j;
+	g->tail[h] = j;
+	g->count[h]++;
+}
+
+/* Every second copy joins its group, in input order (the two sorted runs
+ * of d merged), so that which entry is merged or dropped, and the order
+ * within a run, are those of the file. Returns the entries left out. */
+static size_t group_dups(const struct hl_builder *b, struct grouping *g,
+			 const struct hl_table_dups *d, uint64_t *merged)
+{
+	size_t i = 0, k = d->phase1, dropped = 0;
+	while (i < d->phase1 || k < d->n) {
+		size_t p = (k >= d->n || (i < d->phase1 && d->pairs[2 * i] < d->pairs[2 * k])) ?
+				   i++ :
+				   k++;
+		uint32_t j = d->pairs[2 * p], h = d->pairs[2 * p + 1];
+		group_join(b, g, h, j, merged);
+		dropped += g->next[j] == HL_DROPPED;
+	}
+	return dropped;
+}
+
+/* Lay the groups out in order of first appearance into meta (kept entries);
+ * tail[head] becomes the index of its run, for hotlist__table_remap. */
+static void lay_out(const struct hl_builder *b, struct grouping *g, struct hl_meta *meta)
+{
+	uint32_t n = 0;
+	for (uint32_t j = 0; j < b->n; j++) {
+		if (!g->count[j])
+			continue; /* merged, dropped, or not a group head */
+		g->tail[j] = n;
+		for (uint32_t x = j; x != HL_TABLE_NONE; x = g->next[x]) {
+			meta[n] = b->v[x];
+			meta[n].flags &= (uint8_t)~HL_M_LAST;
+			n++;
+		}
+		meta[n - 1].flags |= HL_M_LAST;
+	}
+}
+
+/* Several entries for some plates: group them (see the top of the file);
+ * base->meta becomes a new array of the kept entries, the index's values
+ * are renumbered. 0 or HOTLIST_ENOMEM. */
+static int regroup(struct hl_builder *b, struct hl_base *base, const struct hl_table_dups *d,
+		   uint64_t *merged, size_t *dropped)
+{
+	struct grouping g;
+	size_t n = b->n;
+	if (grouping_init(b, &g, n))
+		return HOTLIST_ENOMEM;
+	*dropped = group_dups(b, &g, d, merged);
+	size_t kept = n - *dropped;
+	struct hl_meta *meta = hotlist__alloc(b->a, kept * sizeof(*meta), 64);
+	if (!meta) {
+		grouping_free(b, &g, n);
+		return HOTLIST_ENOMEM;
+	}
+	lay_out(b, &g, meta);
+	hotlist__table_remap(base->index, g.tail);
+	grouping_free(b, &g, n);
+	base->meta = meta;
+	base->meta_bytes = kept * sizeof(*meta);
+	base->n_meta = (uint32_t)kept;
+	return 0;
+}
+
+/* Capacity left over by more than this share (and HL_SLACK_MIN bytes) is
+ * given back before the arrays become a base: a copy of the used part,
+ * cheaper than keeping an edit layer's 1024-entry minimum, or half of a
+ * doubled array, for the life of the list. */
+#define HL_SLACK_DIV 8u
+#define HL_SLACK_MIN 4096u
+
+static bool too_slack(size_t used, size_t cap)
+{
+	return cap - used > HL_SLACK_MIN && cap - used > used / HL_SLACK_DIV;
+}
+
+/* Shrink v and strings to what is used when too_slack. 0 or HOTLIST_ENOMEM
+ * (then both are as they were). */
+static int builder_trim(struct hl_builder *b)
+{
+	if (too_slack(b->n * sizeof(*b->v), b->cap * sizeof(*b->v))) {
+		size_t cap = b->n ? b->n : 1;
+		struct hl_meta *v = hotlist__alloc(b->a, cap * sizeof(*v), 16);
+		if (!v)
+			return HOTLIST_ENOMEM;
+		memcpy(v, b->v, b->n * sizeof(*v));
+		hotlist__free(b->a, b->v, b->cap * sizeof(*b->v));
+		b->v = v;
+		b->cap = cap;
+	}
+	if (too_slack(b->slen, b->scap)) {
+		char *str = hotlist__alloc(b->a, b->slen, 16);
+		if (!str)
+			return HOTLIST_ENOMEM;
+		memcpy(str, b->strings, b->slen);
+		hotlist__free(b->a, b->strings, b->scap);
+		b->strings = str;
+		b->scap = b->slen;
+	}
+	return 0;
+}
+
+/* A base that takes the builder's entry array and string arena over (no
+ * copy: at 10 M entries they are most of a gigabyte); the caller replaces
+ * meta if it regroups. NULL: out of memory, the builder keeps both. */
+static struct hl_base *base_alloc(struct hl_builder *b)
 {
 	struct hl_base *base = hotlist__zalloc(b->a, sizeof(*base), 64);
 	if (!base)
 		return NULL;
-	base->meta = hotlist__alloc(b->a, (n_meta ? n_meta : 1) * sizeof(struct hl_meta), 64);
-	if (!base->meta || (b->slen == 0 && put_str(b, "", 0) < 0)) {
-		hotlist__free(b->a, base->meta, (n_meta ? n_meta : 1) * sizeof(struct hl_meta));
+	if ((b->slen == 0 && put_str(b, "", 0) < 0) ||
+	    (!b->v && !(b->v = grow(b->a, NULL, &b->cap, 1, sizeof(*b->v)))) || builder_trim(b)) {
 		hotlist__free(b->a, base, sizeof(*base));
 		return NULL;
 	}
-	base->n_meta = (uint32_t)n_meta; /* lay_out fills exactly n_meta */
+	base->meta = b->v;
+	base->meta_bytes = b->cap * sizeof(*b->v);
+	base->n_meta = (uint32_t)b->n;
 	base->strings = b->strings;
 	base->strings_len = b->scap; /* what was allocated, what is freed */
-	b->strings = NULL;
-	b->slen = b->scap = 0;
 	atomic_init(&base->refs, 1);
 	return base;
 }
 
-/* Lay the groups out in order of first appearance; fills keys/vals. */
-static void lay_out(const struct hl_builder *b, const struct grouping *g, struct hl_base *base,
-		    struct hl_key *keys, uint32_t *vals)
+/* The builder's arrays, now the base's (or freed with it). */
+static void builder_release(struct hl_builder *b)
 {
-	uint32_t n = 0, k = 0;
-	for (uint32_t j = 0; j < b->n; j++) {
-		if (g->next[j] == HL_DROPPED || g->tail[j] == HL_TABLE_NONE)
-			continue; /* merged, or not a group head */
-		keys[k] = b->v[j].m.key;
-		vals[k++] = n;
-		for (uint32_t x = j; x != HL_TABLE_NONE; x = g->next[x]) {
-			base->meta[n] = b->v[x].m;
-			base->meta[n].flags &= (uint8_t)~HL_M_LAST;
-			n++;
-		}
-		base->meta[n - 1].flags |= HL_M_LAST;
-	}
-	HL_DEBUG_ASSERT(n == base->n_meta);
-	base->n_keys = k;
+	b->v = NULL;
+	b->strings = NULL;
+	b->n = b->cap = b->slen = b->scap = 0;
 }
 
 static int is_pattern_run(const struct hl_base *b, uint32_t i)
@@ -671,44 +714,43 @@ static int build_patterns(struct hl_base *base, const struct hotlist_allocator *
 int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base **out,
 			    uint64_t *duplicates, uint64_t *overflow)
 {
-	struct grouping g;
+	struct hl_table_dups d;
 	uint64_t merged = 0;
-	size_t n = b->n;
+	size_t n = b->n, dropped = 0;
 	if (b->failed)
 		return b->failed;
 	if (n >= HL_DROPPED)
 		return HOTLIST_ENOSPC;
-	if (grouping_init(b, &g, n))
+	struct hl_base *base = base_alloc(b);
+	if (!base)
 		return HOTLIST_ENOMEM;
-	g.seed = seed ^ 0x9E3779B97F4A7C15ull; /* not the index's own seed */
-	/* tail marks heads: HL_TABLE_NONE for entries that are not */
-	memset(g.tail, 0xff, (n ? n : 1) * sizeof(uint32_t));
-	group_all(b, &g, &merged);
-	size_t dropped = 0;
-	for (uint32_t j = 0; j < n; j++)
-		dropped += g.next[j] == HL_DROPPED;
-	size_t kept = n - dropped;
-	int rc = HOTLIST_ENOMEM;
-	struct hl_base *base = base_alloc(b, kept);
-	struct hl_key *keys = hotlist__alloc(b->a, (kept ? kept : 1) * sizeof(*keys), 64);
-	uint32_t *vals = hotlist__alloc(b->a, (kept ? kept : 1) * sizeof(*vals), 64);
-	if (base && keys && vals) {
-		lay_out(b, &g, base, keys, vals);
-		rc = hotlist__table_build(&base->index, keys, vals, base->n_keys, seed, b->a);
-		if (!rc)
-			rc = build_patterns(base, b->a);
-	}
-	hotlist__free(b->a, keys, (kept ? kept : 1) * sizeof(*keys));
-	hotlist__free(b->a, vals, (kept ? kept : 1) * sizeof(*vals));
-	grouping_free(b, &g, n ? n : 1);
+	int rc = hotlist__table_build_strided(&base->index, &b->v[0].key, sizeof(*b->v), NULL, n,
+					      seed, &d, b->a);
+	if (!rc && d.n)
+		rc = regroup(b, base, &d, &merged, &dropped);
+	hotlist__table_dups_free(&d, b->a);
+	if (!rc)
+		rc = build_patterns(base, b->a);
 	if (rc) {
-		if (base) /* index and patterns: NULL unless built */
-			hotlist__base_put(base, b->a);
+		/* index and patterns: NULL unless built; the arrays stay the
+		 * builder's (fini frees them) */
+		if (base->meta != b->v)
+			hotlist__free(b->a, base->meta, base->meta_bytes);
+		base->meta = NULL;
+		base->strings = NULL;
+		hotlist__base_put(base, b->a);
 		return rc;
 	}
+	if (base->meta == b->v)
+		builder_release(b); /* the base owns both arrays now */
+	else {
+		b->strings = NULL; /* the base owns the arena; fini frees v */
+		b->slen = b->scap = 0;
+	}
+	base->n_keys = (uint32_t)hotlist__table_count(base->index);
 	base->bytes = sizeof(*base) + hotlist__table_bytes(base->index) +
-		      hotlist__patterns_bytes(base->patterns) +
-		      (kept ? kept : 1) * sizeof(struct hl_meta) + base->strings_len;
+		      hotlist__patterns_bytes(base->patterns) + base->meta_bytes +
+		      base->strings_len;
 	if (duplicates)
 		*duplicates = merged;
 	if (overflow)
@@ -728,7 +770,7 @@ void hotlist__base_put(struct hl_base *base, const struct hotlist_allocator *a)
 	if (base->index)
 		hotlist__table_free(base->index, a);
 	hotlist__patterns_free(base->patterns, a);
-	hotlist__free(a, base->meta, (base->n_meta ? base->n_meta : 1) * sizeof(struct hl_meta));
+	hotlist__free(a, base->meta, base->meta_bytes);
 	hotlist__free(a, base->strings, base->strings_len);
 	hotlist__free(a, base, sizeof(*base));
 }

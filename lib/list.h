@@ -51,6 +51,7 @@ struct hl_base {
 	struct hl_table *index; /* key -> index of the first meta of the run */
 	struct hl_patterns *patterns; /* wildcard entries (pattern.c), or NULL: none */
 	struct hl_meta *meta;
+	size_t meta_bytes; /* as allocated (may hold more than n_meta) */
 	uint32_t n_meta;
 	uint32_t n_keys;
 	char *strings;
@@ -59,18 +60,23 @@ struct hl_base {
 	atomic_uint refs;
 };
 
-/* An entry being collected, before the base is built. */
-struct hl_bentry {
-	struct hl_meta m; /* string offsets point into the builder's strings */
-};
+/* Categories remembered while building, so that each is stored once. */
+#define HL_CATEGORY_CACHE 8u
 
+/* Entries being collected, before the base is built: v becomes the base's
+ * meta array as it is (no copy) unless a plate has several entries. Every
+ * entry is added with HL_M_LAST (a run of one) until grouping says
+ * otherwise. */
 struct hl_builder {
 	const struct hotlist_allocator *a;
-	struct hl_bentry *v;
+	struct hl_meta *v;
 	size_t n, cap;
 	char *strings;
 	size_t slen, scap;
 	int failed; /* a HOTLIST_ENOMEM seen by add */
+	/* the last distinct categories stored: offset and length */
+	uint32_t cat_off[HL_CATEGORY_CACHE], cat_len[HL_CATEGORY_CACHE];
+	unsigned cat_next;
 	/* attribute names stored so far (offsets in strings), each stored once
 	 * while the cache holds it */
 	uint32_t names[HOTLIST_ATTRS_MAX * 2];

@@ -30,15 +30,36 @@
 #include "scope.h"
 #include "snapshot.h"
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct load_ctx {
 	struct hl_builder b;
 	struct hotlist_load_report rep; /* always a full one; copied out */
 	int fatal; /* HOTLIST_ENOMEM */
 	int row_refused; /* csv_row refused the row csv_bad reports next */
+	int64_t now_us; /* wall clock at the start: what "expired" is measured against */
 };
+
+/* A good row: count it if it cannot hit now (expired, or not valid yet). */
+static void count_validity(struct load_ctx *c, const struct hotlist_entry *e)
+{
+	if (e->expires_us && e->expires_us <= c->now_us)
+		c->rep.expired++;
+	else if (e->valid_from_us > c->now_us)
+		c->rep.not_yet_valid++;
+}
+
+static void load_ctx_init(struct load_ctx *c, const struct hotlist_allocator *a)
+{
+	memset(c, 0, sizeof(*c));
+	hotlist__builder_init(&c->b, a);
+	c->rep.innocent_hits_per_1000 = c->rep.innocent_alerts_per_1000 = -1;
+	c->now_us = hotlist__wall_us();
+}
 
 static void report_error(struct load_ctx *c, uint64_t line, int code, const char *reason)
 {
@@ -59,6 +80,8 @@ static int csv_row(void *ctx, const struct hotlist_entry *e, uint64_t line, char
 	int rc = hotlist__builder_add(&c->b, e, 0, reason);
 	if (rc == HOTLIST_ENOMEM)
 		c->fatal = rc;
+	if (rc == 0)
+		count_validity(c, e);
 	c->row_refused = rc != 0;
 	return rc;
 }
@@ -103,15 +126,20 @@ static void report_estimate(struct hotlist *hl, const char *list, struct hotlist
 	}
 }
 
+/* Fill as much of the caller's report as its struct_size says it has: a
+ * caller built against an older, smaller struct (before the fuzzy estimate,
+ * before the validity counts) gets the fields it knows. */
 static void copy_report(struct hotlist_load_report *out, const struct hotlist_load_report *in)
 {
-	/* the struct before the fuzzy estimate: filled without it */
-	size_t prev = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
-	if (!out || out->struct_size < prev)
+	/* the struct of the first version ended before the fuzzy estimate */
+	const size_t first = offsetof(struct hotlist_load_report, innocent_hits_per_1000);
+	size_t n;
+
+	if (!out || out->struct_size < first)
 		return; /* older still: nothing we can fill safely */
-	size_t n = out->struct_size < sizeof(*out) ? prev : sizeof(*out);
-	memcpy(out, in, n);
-	out->struct_size = n;
+	n = out->struct_size < sizeof(*out) ? out->struct_size : sizeof(*out);
+	memcpy((char *)out + sizeof(out->struct_size), (const char *)in + sizeof(in->struct_size),
+	       n - sizeof(out->struct_size));
 }
 
 /*
@@ -227,9 +255,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
-	memset(&c, 0, sizeof(c));
-	c.rep.innocent_hits_per_1000 = c.rep.innocent_alerts_per_1000 = -1;
-	hotlist__builder_init(&c.b, hl->a);
+	load_ctx_init(&c, hl->a);
 	char reason[96];
 	/* plate + category + reference, ~24 bytes an entry in real lists */
 	if (hotlist__builder_reserve(&c.b, n, n * 24 + 1))
@@ -241,12 +267,41 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 			c.fatal = rc;
 		else if (rc)
 			report_error(&c, i + 1, rc, reason);
+		else
+			count_validity(&c, &entries[i]);
 	}
 	rc = finish_load(hl, list, &c, t0, 0);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	audit(hl, HOTLIST_AUDIT_REPLACE, list, NULL, rc, &c.rep, t0);
 	return rc;
+}
+
+/* Bytes of a file sampled to estimate its rows. */
+#define HL_CSV_SAMPLE 65536
+
+/* About how many rows the regular file at path has: its size times the
+ * lines in its first HL_CSV_SAMPLE bytes, a little over. 0 if unknown (not a
+ * regular file: nothing is read from it here; empty; unreadable). Only a
+ * hint, so that the builder's entry array is allocated once at about its
+ * final size instead of doubled and copied as rows come. */
+static size_t estimate_rows(const char *path)
+{
+	char buf[HL_CSV_SAMPLE];
+	struct stat sb;
+	size_t est = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t got = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, buf, sizeof(buf)) : -1;
+	close(fd);
+	if (got > 0) {
+		size_t lines = 1;
+		for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p))); p++)
+			lines++;
+		est = (size_t)((double)sb.st_size * (double)lines / (double)got * 1.02) + 64;
+	}
+	return est;
 }
 
 int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
@@ -259,9 +314,8 @@ int hotlist_load_csv(struct hotlist *hl, const char *list, const char *path,
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
-	memset(&c, 0, sizeof(c));
-	c.rep.innocent_hits_per_1000 = c.rep.innocent_alerts_per_1000 = -1;
-	hotlist__builder_init(&c.b, hl->a);
+	load_ctx_init(&c, hl->a);
+	(void)hotlist__builder_reserve(&c.b, estimate_rows(path), 0); /* a hint: may fail */
 	rc = hotlist__csv_parse(path, csv_row, csv_bad, &c);
 	if (!rc)
 		rc = finish_load(hl, list, &c, t0, 1);
@@ -298,10 +352,9 @@ int hotlist_check_csv(const char *path, double max_bad_fraction, struct hotlist_
 	uint64_t t0 = hotlist__now_ns();
 	struct check_ctx k;
 	memset(&k, 0, sizeof(k));
-	k.c.rep.innocent_hits_per_1000 = k.c.rep.innocent_alerts_per_1000 = -1;
+	load_ctx_init(&k.c, hotlist__default_allocator());
 	k.fn = on_error;
 	k.user = user;
-	hotlist__builder_init(&k.c.b, hotlist__default_allocator());
 	/* csv_row's first argument is the load_ctx at the start of check_ctx */
 	int rc = hotlist__csv_parse(path, csv_row, check_bad, &k);
 	if (!rc)

@@ -555,6 +555,15 @@ static void match_candidates(struct gather *g, const struct hl_state *st)
 	}
 }
 
+/* Does some list of st repair reads to their country's layout? */
+static bool any_repair(const struct hl_state *st)
+{
+	bool r = false;
+	for (uint32_t li = 0; li < st->n; li++)
+		r |= st->lists[li]->opts.repair;
+	return r;
+}
+
 /*
  * Gather and deliver the hits of one read in state st. base_idx[li *
  * stride] is the base lookup already done for list li (batch path), or NULL.
@@ -569,7 +578,7 @@ static void match_read(const struct sink *s, const struct hl_state *st, struct n
 	g.nv = 0;
 	add_variant(&g, nr->plate, nr->len, 0, false);
 	match_variant(&g, st, base_idx, stride);
-	if (nr->country) {
+	if (nr->country && any_repair(st)) { /* the format check only where a list repairs */
 		read_format(nr);
 		if (nr->rep_ok && add_variant(&g, nr->rep, nr->len, 0, true))
 			match_variant(&g, st, NULL, 0);

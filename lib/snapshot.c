@@ -35,7 +35,24 @@
  * read lock, so callers never hear of RCU. Its read lock costs a TLS check
  * and a compiler barrier (it uses membarrier(2) on the writer side).
  * Progress: readers are wait-free; writers block each other, never readers,
- * and never wait for a grace period (call_rcu), except hotlist_destroy.
+ * and do not wait for a grace period (call_rcu) while reclamation keeps
+ * up; hotlist_destroy waits for it.
+ *
+ * Bounded reclamation. A reader that stays in its read-side section (a hit
+ * callback blocked on a dead network) holds back every grace period, so
+ * each replace would leave one more whole list version waiting: memory
+ * without bound. So at most HL_RETIRED_HEAVY_MAX retired states whose list
+ * version holds a base of its own (a replace, a drop, a fold), and at most
+ * HL_RETIRED_MAX retired states in all, wait in call_rcu per engine; the
+ * writer that would retire one more publishes as usual, then waits for the
+ * grace period itself (synchronize_rcu) and frees what it retired. With a
+ * stuck reader that writer, and the writers queued behind it on wlock,
+ * wait until the reader leaves; readers never wait. Memory is then bounded
+ * by the live versions plus HL_RETIRED_HEAVY_MAX whole versions plus
+ * HL_RETIRED_MAX small ones (an edit's version: a state, its edit layer).
+ * The counters (atomics in struct hl_snap) are statistics and the bound's
+ * test; they order nothing: the writer reads them under wlock, and only
+ * wlock holders and the call_rcu callbacks change them.
  *
  * Under ThreadSanitizer the grace period is invisible (liburcu is not
  * instrumented), so readers release, and reclamation acquires, one sync
@@ -82,14 +99,25 @@ void hotlist__snap_exit(void)
 
 /* ---- publication and reclamation ------------------------------------------------ */
 
+/* Free a retired state and its list version, after its grace period. */
+static void state_free(struct hl_state *st)
+{
+	struct hl_snap *snap = st->snap;
+	bool heavy = st->heavy;
+	hotlist__snap_list_free(snap, st->retired);
+	hotlist__free(snap->a, st, sizeof(*st));
+	/* relaxed: counters only (see "Bounded reclamation") */
+	if (heavy)
+		atomic_fetch_sub_explicit(&snap->retired_heavy, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&snap->retired, 1, memory_order_relaxed);
+}
+
 static void state_free_cb(struct rcu_head *head)
 {
 	struct hl_state *st =
 		(struct hl_state *)((char *)head - offsetof(struct hl_state, rcu_head_storage));
 	HL_TSAN_ACQUIRE(); /* pairs with every reader's release (guarantee 2) */
-	struct hl_snap *snap = st->snap;
-	hotlist__snap_list_free(snap, st->retired);
-	hotlist__free(snap->a, st, sizeof(*st));
+	state_free(st);
 	HL_TSAN_RELEASE(); /* our reads of snap, before destroy frees it after the barrier */
 }
 
@@ -153,16 +181,47 @@ void hotlist_fork_child(void)
 	pthread_mutex_unlock(&fork_gate);
 }
 
-/* Publish st (which replaced `gone`, possibly NULL) and retire the old state.
- * Caller holds wlock. Cannot fail: everything was allocated before. */
-static void publish(struct hl_snap *snap, struct hl_state *st, struct hl_list *gone)
+/* Publish st (which replaced `gone`, possibly NULL; heavy: gone holds a
+ * base that st does not) and retire the old state, through call_rcu or,
+ * past the bound (see "Bounded reclamation"), by waiting for the grace
+ * period here. Caller holds wlock. Cannot fail: everything was allocated
+ * before. */
+static void publish(struct hl_snap *snap, struct hl_state *st, struct hl_list *gone, bool heavy)
 {
 	struct hl_state *old = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	/* release pairs with the acquire in hotlist__snap_enter (guarantee 1) */
 	atomic_store_explicit(&snap->state, st, memory_order_release);
+	heavy = heavy && gone;
 	old->retired = gone;
+	old->heavy = heavy;
+	/* relaxed: counters; only wlock holders add, the callbacks subtract */
+	unsigned all = atomic_fetch_add_explicit(&snap->retired, 1, memory_order_relaxed) + 1;
+	unsigned hv = 0;
+	if (heavy) {
+		hv = atomic_fetch_add_explicit(&snap->retired_heavy, 1, memory_order_relaxed) + 1;
+		unsigned max = atomic_load_explicit(&snap->retired_heavy_max, memory_order_relaxed);
+		if (hv > max)
+			atomic_store_explicit(&snap->retired_heavy_max, hv, memory_order_relaxed);
+	}
+	if (hv >= HL_RETIRED_HEAVY_MAX || all >= HL_RETIRED_MAX) {
+		atomic_fetch_add_explicit(&snap->reclaim_waits, 1, memory_order_relaxed);
+		urcu_bp_synchronize_rcu(); /* no reader holds old any more (guarantee 2) */
+		HL_TSAN_ACQUIRE(); /* pairs with every reader's release, as state_free_cb */
+		state_free(old);
+		return;
+	}
 	HL_TSAN_RELEASE(); /* the writer's last touches of old, before reclamation */
 	retire((struct rcu_head *)old->rcu_head_storage);
+}
+
+void hotlist__snap_reclaim_stats(struct hl_snap *snap, uint64_t *retired, uint64_t *heavy,
+				 uint64_t *heavy_max, uint64_t *waits)
+{
+	/* relaxed: independent statistics */
+	*retired = atomic_load_explicit(&snap->retired, memory_order_relaxed);
+	*heavy = atomic_load_explicit(&snap->retired_heavy, memory_order_relaxed);
+	*heavy_max = atomic_load_explicit(&snap->retired_heavy_max, memory_order_relaxed);
+	*waits = atomic_load_explicit(&snap->reclaim_waits, memory_order_relaxed);
 }
 
 int hotlist__snap_install(struct hl_snap *snap, struct hl_list *l)
@@ -185,7 +244,7 @@ int hotlist__snap_install(struct hl_snap *snap, struct hl_list *l)
 		gone = st->lists[i];
 		st->lists[i] = l;
 	}
-	publish(snap, st, gone);
+	publish(snap, st, gone, gone && gone->base != l->base);
 	return 0;
 }
 
@@ -197,6 +256,10 @@ int hotlist__snap_init(struct hl_snap *snap, const struct hotlist_allocator *a)
 	if (!st)
 		return HOTLIST_ENOMEM;
 	atomic_init(&snap->state, st);
+	atomic_init(&snap->retired, 0);
+	atomic_init(&snap->retired_heavy, 0);
+	atomic_init(&snap->retired_heavy_max, 0);
+	atomic_init(&snap->reclaim_waits, 0);
 	snap->edits_fold = HL_EDITS_FOLD;
 	if (pthread_mutex_init(&snap->wlock, NULL)) {
 		hotlist__free(snap->a, st, sizeof(*st));
@@ -229,7 +292,7 @@ int hotlist__snap_drop(struct hl_snap *snap, const char *name)
 		memmove(&st->lists[i], &st->lists[i + 1],
 			(st->n - (uint32_t)i - 1) * sizeof(void *));
 		st->lists[--st->n] = NULL;
-		publish(snap, st, gone);
+		publish(snap, st, gone, true);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&snap->wlock);

@@ -24,6 +24,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct hl_op;
@@ -63,6 +64,7 @@ struct hl_state {
 	/* reclamation, see snapshot.c */
 	struct hl_list *retired; /* list version to free with this state, or NULL */
 	struct hl_snap *snap;
+	bool heavy; /* retired holds a base its successor does not share */
 	void *rcu_head_storage[2] __attribute__((aligned(8))); /* struct rcu_head */
 };
 
@@ -73,7 +75,22 @@ struct hl_snap {
 	pthread_mutex_t wlock; /* serialises writers */
 	uint64_t next_version; /* writer-only */
 	uint32_t edits_fold; /* writer-only: HL_EDITS_FOLD, lowered by tests */
+	/* reclamation bound (snapshot.c): states retired and not yet freed,
+	 * those of them that hold a base of their own ("heavy"), the most
+	 * heavy ones ever waiting at once, and writer calls that waited for a
+	 * grace period because of the bound */
+	atomic_uint retired, retired_heavy, retired_heavy_max;
+	atomic_ullong reclaim_waits;
 };
+
+/* At most this many list versions that hold a base of their own (replaced,
+ * dropped or folded away) wait for readers to leave, per engine; the writer
+ * that would retire one more waits for a grace period itself instead. */
+#define HL_RETIRED_HEAVY_MAX 4u
+/* The same bound for all retired states (edits retire small versions,
+ * thousands a second), so that memory stays bounded when a reader is stuck
+ * even if nothing but edits is written. */
+#define HL_RETIRED_MAX 256u
 
 /* ---- snapshot.c ---- */
 /* An empty state allocated with a. 0 or HOTLIST_ENOMEM. Control. */
@@ -85,6 +102,9 @@ void hotlist__snap_fini(struct hl_snap *s);
 const struct hl_state *hotlist__snap_enter(struct hl_snap *s);
 void hotlist__snap_exit(void);
 int hotlist__snap_drop(struct hl_snap *s, const char *name);
+/* Reclamation figures for hotlist_stats. Any thread, wait-free. */
+void hotlist__snap_reclaim_stats(struct hl_snap *s, uint64_t *retired, uint64_t *heavy,
+				 uint64_t *heavy_max, uint64_t *waits);
 
 /* ---- snapshot_list.c ---- */
 int hotlist__snap_replace(struct hl_snap *s, const char *name, struct hl_base *base,

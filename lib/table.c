@@ -386,6 +386,25 @@ unsigned hotlist__table_reseeds(const struct hl_table *t)
  * cuckoo step) re-encodes them while the bucket's line is in cache anyway.
  */
 
+/* Where the keys and values of a build come from: key i at keys + i *
+ * stride (a caller's records, read in place: no packed copy), value vals[i],
+ * or i itself when vals is NULL. */
+struct keysrc {
+	const char *keys;
+	size_t stride;
+	const uint32_t *vals;
+};
+
+static inline const struct hl_key *key_at(const struct keysrc *src, size_t i)
+{
+	return (const struct hl_key *)(const void *)(src->keys + i * src->stride);
+}
+
+static inline uint32_t val_at(const struct keysrc *src, size_t i)
+{
+	return src->vals ? src->vals[i] : (uint32_t)i;
+}
+
 /* State of one build; over is freed before build returns. */
 struct builder {
 	struct hl_table *t;
@@ -393,7 +412,42 @@ struct builder {
 	size_t nover;
 	unsigned probe_limit; /* longer placement: HL_TABLE_ERESEED */
 	const struct hotlist_allocator *a;
+	struct hl_table_dups *dups; /* NULL: a duplicate key is HOTLIST_EINVAL */
+	size_t dups_cap; /* pairs allocated in dups->pairs */
 };
+
+/* A second copy of a key (index i) whose first copy holds value first: kept
+ * in dups when the caller asked for it, else the build fails. */
+static int dup_found(struct builder *bd, size_t i, uint32_t first)
+{
+	struct hl_table_dups *d = bd->dups;
+
+	if (!d)
+		return HOTLIST_EINVAL;
+	if (d->n == bd->dups_cap) {
+		size_t ncap = bd->dups_cap ? 2 * bd->dups_cap : 1024;
+		uint32_t *np = hotlist__alloc(bd->a, ncap * 2 * sizeof(uint32_t), HL_CACHE_LINE);
+
+		if (!np)
+			return HOTLIST_ENOMEM;
+		if (d->pairs) {
+			memcpy(np, d->pairs, d->n * 2 * sizeof(uint32_t));
+			hotlist__free(bd->a, d->pairs, bd->dups_cap * 2 * sizeof(uint32_t));
+		}
+		d->pairs = np;
+		bd->dups_cap = ncap;
+	}
+	d->pairs[2 * d->n] = (uint32_t)i;
+	d->pairs[2 * d->n + 1] = first;
+	d->n++;
+	return 0;
+}
+
+/* Value of key in bucket b, which holds it. */
+static uint32_t val_in(const struct hl_bucket *b, const struct hl_key *key)
+{
+	return b->slot[__builtin_ctz(hit_mask(b, key))].val;
+}
 
 /* Buckets for n keys at HL_TABLE_LOAD_PCT, rounded up; at least one. */
 static uint64_t buckets_for(size_t n)
@@ -486,8 +540,10 @@ static int place_primary(struct builder *bd, const struct hl_key *key, uint32_t 
 	struct hl_bucket *b = &bd->t->buckets[b1];
 	const unsigned i = fill_of(b);
 
-	if ((key->lo | key->hi) == 0 || val == HL_TABLE_NONE || bucket_has(b, key))
+	if ((key->lo | key->hi) == 0 || val == HL_TABLE_NONE)
 		return HOTLIST_EINVAL;
+	if (bucket_has(b, key))
+		return dup_found(bd, index, val_in(b, key));
 	if (i < HL_TABLE_SLOTS) {
 		put(bd->t, b, i, key, val, 1);
 	} else {
@@ -502,8 +558,7 @@ static int place_primary(struct builder *bd, const struct hl_key *key, uint32_t 
  * order, hashing and prefetching ahead as find_bulk() does (a build of 10 M
  * keys is 10 M random writes). Returns 0 or HOTLIST_EINVAL.
  */
-static int place_all_primary(struct builder *bd, const struct hl_key *keys, const uint32_t *vals,
-			     size_t n)
+static int place_all_primary(struct builder *bd, const struct keysrc *src, size_t n)
 {
 	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed;
 	const size_t d = HL_TABLE_PREFETCH_AHEAD;
@@ -512,13 +567,15 @@ static int place_all_primary(struct builder *bd, const struct hl_key *keys, cons
 	for (size_t j = 0; j < n + d; j++) {
 		if (j >= d) {
 			const size_t k = j - d;
-			int err = place_primary(bd, &keys[k], vals[k], ring[k % d], (uint32_t)k);
+			int err = place_primary(bd, key_at(src, k), val_at(src, k), ring[k % d],
+						(uint32_t)k);
 
 			if (err)
 				return err;
 		}
 		if (j < n) {
-			ring[j % d] = (uint32_t)primary_of(key_hash(&keys[j], seed), nbuckets);
+			ring[j % d] =
+				(uint32_t)primary_of(key_hash(key_at(src, j), seed), nbuckets);
 			__builtin_prefetch(&bd->t->buckets[ring[j % d]], 1, 3);
 		}
 	}
@@ -568,7 +625,8 @@ static int cuckoo_step(struct builder *bd, uint64_t b, const struct hl_key *key,
  * went the same way and is still on it (keys only move from a primary to its
  * secondary, never off a chain). Returns 0 or HOTLIST_EINVAL.
  */
-static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t val, uint64_t b2)
+static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t val, uint64_t b2,
+			  uint32_t index)
 {
 	struct hl_table *t = bd->t;
 	uint64_t b = b2;
@@ -576,7 +634,7 @@ static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t
 
 	for (;;) {
 		if (bucket_has(&t->buckets[b], key))
-			return HOTLIST_EINVAL;
+			return dup_found(bd, index, val_in(&t->buckets[b], key));
 		i = fill_of(&t->buckets[b]);
 		if (i < HL_TABLE_SLOTS)
 			break;
@@ -618,7 +676,7 @@ static void prefetch_room(const struct hl_table *t, uint64_t b)
  * its secondary's keys prefetched, for a cuckoo step; key k placed.
  * Returns 0 or HOTLIST_EINVAL.
  */
-static int place_all_overflow(struct builder *bd, const struct hl_key *keys, const uint32_t *vals)
+static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 {
 	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed;
 	const size_t d = HL_TABLE_PREFETCH_AHEAD, n = bd->nover;
@@ -628,8 +686,8 @@ static int place_all_overflow(struct builder *bd, const struct hl_key *keys, con
 	for (size_t j = 0; j < n + 3 * d; j++) {
 		if (j >= 3 * d) {
 			const size_t k = j - 3 * d;
-			int err = place_overflow(bd, &keys[over[k]], vals[over[k]],
-						 ring[k & (HL_TABLE_BUILD_RING - 1)]);
+			int err = place_overflow(bd, key_at(src, over[k]), val_at(src, over[k]),
+						 ring[k & (HL_TABLE_BUILD_RING - 1)], over[k]);
 
 			if (err)
 				return err;
@@ -638,7 +696,7 @@ static int place_all_overflow(struct builder *bd, const struct hl_key *keys, con
 			prefetch_room(bd->t, ring[(j - 2 * d) & (HL_TABLE_BUILD_RING - 1)]);
 		if (j >= d && j - d < n) {
 			const size_t k = j - d;
-			const uint64_t h = key_hash(&keys[over[k]], seed);
+			const uint64_t h = key_hash(key_at(src, over[k]), seed);
 			const uint64_t b2 = secondary_of(h, primary_of(h, nbuckets), nbuckets);
 
 			ring[k & (HL_TABLE_BUILD_RING - 1)] = (uint32_t)b2;
@@ -646,22 +704,27 @@ static int place_all_overflow(struct builder *bd, const struct hl_key *keys, con
 			__builtin_prefetch(&bd->t->buckets[next_bucket(b2, nbuckets)], 1, 3);
 		}
 		if (j < n)
-			__builtin_prefetch(&keys[over[j]], 0, 3);
+			__builtin_prefetch(key_at(src, over[j]), 0, 3);
 	}
 	return 0;
 }
 
-/* Place n >= 1 keys (buckets allocated). 0, HOTLIST_EINVAL or HOTLIST_ENOMEM. */
-static int place_keys(struct builder *bd, const struct hl_key *keys, const uint32_t *vals, size_t n)
+/* Place n >= 1 keys (buckets allocated). 0, HOTLIST_EINVAL or HOTLIST_ENOMEM.
+ * Duplicates, when kept, come out in two runs each in input order: those
+ * found in phase 1, then those found in phase 2 (dups->phase1 says where
+ * the second run starts). */
+static int place_keys(struct builder *bd, const struct keysrc *src, size_t n)
 {
 	int err;
 
 	bd->over = hotlist__alloc(bd->a, n * sizeof(*bd->over), HL_CACHE_LINE);
 	if (!bd->over)
 		return HOTLIST_ENOMEM;
-	err = place_all_primary(bd, keys, vals, n);
+	err = place_all_primary(bd, src, n);
+	if (bd->dups)
+		bd->dups->phase1 = bd->dups->n;
 	if (!err)
-		err = place_all_overflow(bd, keys, vals);
+		err = place_all_overflow(bd, src);
 	hotlist__free(bd->a, bd->over, n * sizeof(*bd->over));
 	return err;
 }
@@ -669,11 +732,32 @@ static int place_keys(struct builder *bd, const struct hl_key *keys, const uint3
 int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const uint32_t *vals,
 			 size_t n, uint64_t seed, const struct hotlist_allocator *a)
 {
-	struct builder bd = { .a = a };
+	if (n > 0 && !vals)
+		return HOTLIST_EINVAL;
+	return hotlist__table_build_strided(out, keys, sizeof(*keys), vals, n, seed, NULL, a);
+}
+
+void hotlist__table_dups_free(struct hl_table_dups *d, const struct hotlist_allocator *a)
+{
+	/* the pair array's size is not kept: free through the allocator with
+	 * the size it was last grown to, recorded in cap */
+	if (d->pairs)
+		hotlist__free(a, d->pairs, d->cap * 2 * sizeof(uint32_t));
+	memset(d, 0, sizeof(*d));
+}
+
+int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t stride,
+				 const uint32_t *vals, size_t n, uint64_t seed,
+				 struct hl_table_dups *dups, const struct hotlist_allocator *a)
+{
+	struct builder bd = { .a = a, .dups = dups };
+	const struct keysrc src = { .keys = keys, .stride = stride, .vals = vals };
 	struct hl_table *t;
 	int err;
 
-	if (!out || n >= HL_TABLE_NONE || (n > 0 && (!keys || !vals)))
+	if (dups)
+		memset(dups, 0, sizeof(*dups));
+	if (!out || n >= HL_TABLE_NONE || (n > 0 && !keys) || stride < sizeof(struct hl_key))
 		return HOTLIST_EINVAL;
 	t = hotlist__zalloc(a, sizeof(*t), _Alignof(struct hl_table));
 	if (!t)
@@ -688,10 +772,14 @@ int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const
 #else
 		bd.probe_limit = try < HL_TABLE_RESEEDS ? HL_TABLE_RESEED_PROBE : UINT_MAX;
 #endif
-		err = place_keys(&bd, keys, vals, n);
+		err = place_keys(&bd, &src, n);
+		if (dups)
+			dups->cap = bd.dups_cap;
 		if (err != HL_TABLE_ERESEED)
 			break;
 		err = 0;
+		if (dups)
+			dups->n = dups->phase1 = 0;
 		/* from the kernel: an attacker who learnt the old seed must
 		 * not be able to compute the next (keys crafted against each
 		 * derived seed in turn would force every retry) */
@@ -705,11 +793,24 @@ int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const
 		if (t->buckets)
 			hotlist__free(a, t->buckets, t->bucket_bytes);
 		hotlist__free(a, t, sizeof(*t));
+		if (dups)
+			hotlist__table_dups_free(dups, a);
 		return err;
 	}
-	t->count = n;
+	t->count = n - (dups ? dups->n : 0);
 	*out = t;
 	return 0;
+}
+
+void hotlist__table_remap(struct hl_table *t, const uint32_t *map)
+{
+	for (uint64_t b = 0; b < t->nbuckets; b++) {
+		struct hl_slot *s = t->buckets[b].slot;
+
+		for (unsigned i = 0; i < HL_TABLE_SLOTS; i++)
+			if (s[i].val != HL_TABLE_NONE)
+				s[i].val = map[s[i].val];
+	}
 }
 
 void hotlist__table_free(struct hl_table *t, const struct hotlist_allocator *a)

@@ -26,6 +26,30 @@ struct hl_table;
  */
 int hotlist__table_build(struct hl_table **out, const struct hl_key *keys, const uint32_t *vals,
 			 size_t n, uint64_t seed, const struct hotlist_allocator *a);
+/*
+ * Second copies of keys met by hotlist__table_build_strided: pair k is
+ * (pairs[2k] = index of the copy, pairs[2k + 1] = value of the first copy).
+ * Pairs [0, phase1) and [phase1, n) are each in increasing index order.
+ */
+struct hl_table_dups {
+	uint32_t *pairs;
+	size_t n, phase1, cap;
+};
+
+/*
+ * The same for keys read in place: key i at (const char *)keys + i * stride
+ * (stride >= sizeof(struct hl_key); e.g. a field of the caller's records),
+ * value vals[i], or i when vals is NULL. With dups non-NULL a key met again
+ * is not an error: the copy is left out of the table and recorded in *dups
+ * (freed with hotlist__table_dups_free, also after an error); the table
+ * holds the distinct keys. Same errors as hotlist__table_build.
+ */
+int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t stride,
+				 const uint32_t *vals, size_t n, uint64_t seed,
+				 struct hl_table_dups *dups, const struct hotlist_allocator *a);
+void hotlist__table_dups_free(struct hl_table_dups *d, const struct hotlist_allocator *a);
+/* Before the table is published: every stored value v becomes map[v]. */
+void hotlist__table_remap(struct hl_table *t, const uint32_t *map);
 void hotlist__table_free(struct hl_table *t, const struct hotlist_allocator *a);
 /* Value for key, or HL_TABLE_NONE. */
 uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key);

@@ -298,7 +298,7 @@ START_TEST(test_reads_header_folding)
 	ck_assert_int_eq(l.col_camera, 0);
 	ck_assert_int_eq(l.col_ts, 1);
 	ck_assert_int_eq(l.col_plate, 2);
-	ck_assert_int_eq(l.col_country, -1); /* "countrycode" is not a read column */
+	ck_assert_int_eq(l.col_country, 3); /* "countrycode": a camera export's name */
 	ck_assert_int_eq(l.col_candidates, 4);
 	/* Folded names that collide are one name twice. */
 	ck_assert_int_eq(hl_readparse_csv_header(&l, "plate,P_L_A_T_E", 15, err), HOTLIST_EBADFILE);
@@ -306,6 +306,59 @@ START_TEST(test_reads_header_folding)
 	/* A one-column header: data lines split at ','. */
 	ck_assert_int_eq(hl_readparse_csv_header(&l, "plate", 5, err), 0);
 	ck_assert_int_eq(l.delim, ',');
+}
+END_TEST
+
+/* Camera exports: their column names, times in ISO 8601 or any epoch unit,
+ * a region as a country guess; of two names for one field the first wins. */
+START_TEST(test_reads_export_names)
+{
+	static const char hdr[] = "Timestamp;CameraName;Camera_ID;PlateNumber;Region;Plate";
+	char err[HL_READ_ERR_CAP];
+	struct hl_csv_layout l;
+	struct hl_read_rec r;
+	static const struct {
+		const char *line;
+		int64_t ts_us;
+	} rows[] = {
+		{ "2026-01-01T01:00:00+01:00;g1;7;AB12;us-ca;X", INT64_C(1767225600) * 1000000 },
+		{ "1767225600;g1;7;AB12;us-ca;X", INT64_C(1767225600) * 1000000 },
+		{ "1767225600250;g1;7;AB12;us-ca;X", INT64_C(1767225600250) * 1000 },
+		{ "1767225600000001;g1;7;AB12;us-ca;X", INT64_C(1767225600000001) },
+	};
+
+	ck_assert_int_eq(hl_readparse_csv_header(&l, hdr, sizeof(hdr) - 1, err), 0);
+	ck_assert_int_eq(l.col_ts, 0);
+	ck_assert(!l.ts_is_us);
+	ck_assert_int_eq(l.col_camera, 1);
+	ck_assert_int_eq(l.col_plate, 3);
+	ck_assert_int_eq(l.col_region, 4);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		ck_assert_int_eq(
+			hl_readparse_csv_line(&l, rows[i].line, strlen(rows[i].line), &r, err), 0);
+		ck_assert(r.has_ts);
+		ck_assert_int_eq(r.ts_us, rows[i].ts_us);
+		ck_assert_str_eq(r.camera, "g1");
+		ck_assert_str_eq(r.plate, "AB12");
+		ck_assert_str_eq(r.country, "us");
+		ck_assert(r.country_guess);
+	}
+	/* not a time, or epoch seconds before 1990 */
+	ck_assert_int_eq(hl_readparse_csv_line(&l, "31/12/2026;g;7;AB12;;", 21, &r, err),
+			 HOTLIST_EINVAL);
+	ck_assert_int_eq(hl_readparse_csv_line(&l, "5;g;7;AB12;;", 12, &r, err), HOTLIST_EINVAL);
+	/* ts_us: whole numbers are microseconds, as ever; ISO 8601 too */
+	ck_assert_int_eq(hl_readparse_csv_header(&l, "ts_us,plate", 11, err), 0);
+	ck_assert(l.ts_is_us);
+	ck_assert_int_eq(hl_readparse_csv_line(&l, "5,AB12", 6, &r, err), 0);
+	ck_assert_int_eq(r.ts_us, 5);
+	ck_assert_int_eq(hl_readparse_csv_line(&l, "2026-01-01,AB12", 15, &r, err), 0);
+	ck_assert_int_eq(r.ts_us, INT64_C(1767225600) * 1000000);
+	/* an explicit country is not overridden by the region */
+	ck_assert_int_eq(hl_readparse_csv_header(&l, "plate,country,region", 20, err), 0);
+	ck_assert_int_eq(hl_readparse_csv_line(&l, "AB12,NL,us-ca", 13, &r, err), 0);
+	ck_assert_str_eq(r.country, "NL");
+	ck_assert(!r.country_guess);
 }
 END_TEST
 
@@ -347,6 +400,7 @@ static Suite *csvtok_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(tm, test_reads_accept_what_lists_accept);
 	tcase_add_test(tm, test_reads_header_folding);
+	tcase_add_test(tm, test_reads_export_names);
 	tcase_add_test(tm, test_reads_quote_errors);
 	suite_add_tcase(s, tm);
 	return s;

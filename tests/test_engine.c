@@ -670,6 +670,69 @@ START_TEST(async_not_configured)
 }
 END_TEST
 
+/* The async path tries a read's OCR candidates as the inline path does: a
+ * read whose only hit is through a candidate hits, the hit names that
+ * candidate, the candidates were copied at submit (the caller's buffers are
+ * gone by then), and only the first HOTLIST_CANDIDATES_MAX travel. */
+struct cand_seen {
+	struct seen s;
+	unsigned candidate[MAX_SEEN];
+	unsigned n_candidates;
+	char cand1[32];
+};
+
+static void cand_record(const struct hotlist_hit *h, void *user)
+{
+	struct cand_seen *c = user;
+
+	if (c->s.n < MAX_SEEN)
+		c->candidate[c->s.n] = h->candidate;
+	c->n_candidates = h->read->n_candidates;
+	if (h->read->n_candidates > 1)
+		snprintf(c->cand1, sizeof(c->cand1), "%s", h->read->candidates[1]);
+	record(h, &c->s);
+}
+
+START_TEST(async_candidates)
+{
+	static struct cand_seen c; /* written by the one worker of camera "c", read after flush */
+	struct hotlist *hl = hl_test_async_engine(2, 64, HOTLIST_BLOCK, cand_record, &c);
+	struct hotlist_entry e[] = { { .plate = "CAND1" }, { .plate = "LATE17" } };
+	char buf[HOTLIST_CANDIDATES_MAX + 1][16];
+	const char *cands[HOTLIST_CANDIDATES_MAX + 1];
+	struct hotlist_read r = { .plate = "NOHIT1", .camera = "c", .candidates = cands };
+
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 2, NULL), 0);
+	snprintf(buf[0], sizeof(buf[0]), "bad\x01");
+	snprintf(buf[1], sizeof(buf[1]), "cand-1");
+	cands[0] = buf[0];
+	cands[1] = buf[1];
+	r.n_candidates = 2;
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	memset(buf, 'X', sizeof(buf)); /* the engine must have its own copy */
+
+	/* 17 candidates: the 17th would hit, but only 16 are tried. */
+	for (unsigned i = 0; i <= HOTLIST_CANDIDATES_MAX; i++) {
+		snprintf(buf[i], sizeof(buf[i]), i == HOTLIST_CANDIDATES_MAX ? "LATE17" : "N%u", i);
+		cands[i] = buf[i];
+	}
+	r.n_candidates = HOTLIST_CANDIDATES_MAX + 1;
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	r.candidates = NULL; /* n_candidates without candidates: none */
+	ck_assert_int_eq(hotlist_submit(hl, &r), 0);
+	ck_assert_int_eq(hotlist_flush(hl), 0);
+
+	ck_assert_int_eq(c.s.n, 1);
+	ck_assert_str_eq(c.s.read_plate, "CAND1");
+	ck_assert_str_eq(c.s.entry_plate, "CAND1");
+	ck_assert_uint_eq(c.candidate[0], 2);
+	ck_assert_uint_eq(c.n_candidates, 2);
+	ck_assert_str_eq(c.cand1, "CAND1"); /* copied normalised */
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* A slow callback holds up its worker: with REFUSE and a small queue the
  * producer sees HOTLIST_EAGAIN (counted), every accepted read is still called
  * back, and destroy drains what is queued and says how many. */
@@ -893,6 +956,143 @@ START_TEST(destroy_from_callback_aborts)
 }
 END_TEST
 
+/* ---- a reader stuck in a callback: reclamation stays bounded ---- */
+
+struct stuck {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int in_cb, release;
+	struct hotlist *hl;
+	atomic_uint replaces; /* writer: replaces done */
+	atomic_bool stop;
+	struct hotlist_entry *sets[2];
+	size_t n;
+};
+
+static void stuck_cb(const struct hotlist_hit *h, void *user)
+{
+	struct stuck *k = user;
+	(void)h;
+	pthread_mutex_lock(&k->mu);
+	k->in_cb = 1;
+	pthread_cond_broadcast(&k->cv);
+	while (!k->release) /* the network send that never returns */
+		pthread_cond_wait(&k->cv, &k->mu);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void *stuck_reader(void *arg)
+{
+	struct stuck *k = arg;
+	struct hotlist_read r = { .plate = "STUCK1", .camera = "cam-1" };
+	ck_assert_int_eq(hotlist_match(k->hl, &r, stuck_cb, k), 1);
+	return NULL;
+}
+
+static void *replacer(void *arg)
+{
+	struct stuck *k = arg;
+	for (unsigned i = 0; !atomic_load(&k->stop); i++) {
+		ck_assert_int_eq(hotlist_replace(k->hl, "big", k->sets[i % 2], k->n, NULL), 0);
+		atomic_fetch_add(&k->replaces, 1);
+	}
+	return NULL;
+}
+
+static uint64_t rss_bytes(void)
+{
+	unsigned long long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * 4096ull;
+}
+
+/*
+ * A matching thread blocked in its hit callback holds its read-side section,
+ * so no grace period ends. A writer replacing a 20 k-entry list all the
+ * while must stop at the bound (HL_RETIRED_HEAVY_MAX versions waiting) and
+ * wait for the reader, not pile up versions: without the bound it did 31
+ * replaces in 1.5 s here and went on, each leaving a whole version behind. Checked by
+ * the writer's progress, the engine's counters and resident memory (within
+ * the bound's versions plus a margin), then the reader is released and the
+ * writer goes on.
+ */
+START_TEST(stuck_reader_bounds_memory)
+{
+	enum { N = 20000 };
+	struct stuck k = { .n = N };
+	pthread_mutex_init(&k.mu, NULL);
+	pthread_cond_init(&k.cv, NULL);
+	k.hl = engine(0);
+	static char plates[2][N][12];
+	for (int s = 0; s < 2; s++) {
+		k.sets[s] = calloc(N, sizeof(struct hotlist_entry));
+		for (int i = 0; i < N; i++) {
+			snprintf(plates[s][i], sizeof(plates[s][i]), "B%d%06d", s, i);
+			k.sets[s][i] = (struct hotlist_entry){ .plate = plates[s][i],
+							       .category = "c",
+							       .reference = "some reference" };
+		}
+	}
+	struct hotlist_entry st1 = { .plate = "STUCK1", .category = "c" };
+	ck_assert_int_eq(hotlist_replace(k.hl, "stuck", &st1, 1, NULL), 0);
+	ck_assert_int_eq(hotlist_replace(k.hl, "big", k.sets[1], N, NULL), 0);
+	struct hotlist_list_info info;
+	ck_assert_int_eq(hotlist_list_info(k.hl, 1, &info), 0);
+	uint64_t version_bytes = info.memory_bytes, rss0 = rss_bytes();
+
+	pthread_t rd, wr;
+	pthread_create(&rd, NULL, stuck_reader, &k);
+	pthread_mutex_lock(&k.mu);
+	while (!k.in_cb)
+		pthread_cond_wait(&k.cv, &k.mu);
+	pthread_mutex_unlock(&k.mu);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(k.hl, &st);
+	uint64_t waits0 = st.reclaim_waits;
+	pthread_create(&wr, NULL, replacer, &k);
+	/* until the writer waits at the bound (a liveness limit, not a timing) */
+	for (int ms = 0; ms < 60000 && st.reclaim_waits == waits0; ms += 10) {
+		sleep_ms(10);
+		hotlist_stats(k.hl, &st);
+	}
+	ck_assert_uint_gt(st.reclaim_waits, waits0);
+	unsigned done = atomic_load(&k.replaces);
+	uint64_t rss1 = rss_bytes();
+	sleep_ms(500);
+	hotlist_stats(k.hl, &st);
+	/* the writer waits at the bound, and only there */
+	ck_assert_uint_eq(atomic_load(&k.replaces), done);
+	ck_assert_uint_le(done, HL_RETIRED_HEAVY_MAX);
+	ck_assert_uint_le(st.retired_heavy, HL_RETIRED_HEAVY_MAX);
+	ck_assert_uint_le(st.retired_heavy_max, HL_RETIRED_HEAVY_MAX);
+	ck_assert_uint_le(st.retired_versions, HL_RETIRED_MAX);
+	/* memory: the bound's versions, the one being built, a margin */
+	if (rss0 && rss1 > rss0)
+		ck_assert_uint_le(rss1 - rss0,
+				  (HL_RETIRED_HEAVY_MAX + 2) * version_bytes + (32u << 20));
+
+	pthread_mutex_lock(&k.mu);
+	k.release = 1;
+	pthread_cond_broadcast(&k.cv);
+	pthread_mutex_unlock(&k.mu);
+	pthread_join(rd, NULL);
+	while (atomic_load(&k.replaces) < done + 3) /* the writer goes on */
+		sleep_ms(10);
+	atomic_store(&k.stop, true);
+	pthread_join(wr, NULL);
+	hotlist_stats(k.hl, &st);
+	ck_assert_uint_le(st.retired_heavy_max, HL_RETIRED_HEAVY_MAX);
+	hotlist_destroy(k.hl, NULL);
+	free(k.sets[0]);
+	free(k.sets[1]);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -908,6 +1108,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, suppression);
 	tcase_add_test(tc, put_remove_edits);
 	tcase_add_test(tc, many_edits_fold);
+	tcase_add_test(tc, stuck_reader_bounds_memory);
 	tcase_add_test(tc, replace_policy);
 	tcase_add_test(tc, list_limits_and_drop);
 	tcase_add_test(tc, writer_from_callback_refused);
@@ -915,6 +1116,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, stats_counts);
 	tcase_add_test(tc, async_block);
 	tcase_add_test(tc, async_refuse);
+	tcase_add_test(tc, async_candidates);
 	tcase_add_test(tc, async_not_configured);
 	tcase_add_test(tc, slow_callback_and_destroy_drain);
 	tcase_add_test(tc, shutdown_while_submitting);

@@ -10,7 +10,9 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpl[64];
@@ -110,7 +112,9 @@ START_TEST(refused_files_keep_live_list)
 		unlink(path);
 		ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	}
-	ck_assert_int_eq(hotlist_load_csv(hl, "l", "/nonexistent/dir/file.csv", NULL), HOTLIST_EIO);
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", "/nonexistent/dir/file.csv", NULL),
+			 HOTLIST_ENOENT);
+	ck_assert_str_eq(hotlist_strerror(HOTLIST_ENOENT), "no such file, list or entry");
 	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
 	hotlist_destroy(hl, NULL);
 }
@@ -149,6 +153,89 @@ START_TEST(check_lists_every_bad_row)
 	memset(&l, 0, sizeof(l));
 	ck_assert_int_eq(hotlist_check_csv(path, 0.01, &rep, on_bad, &l), HOTLIST_EBADROWS);
 	unlink(path);
+}
+END_TEST
+
+/* Hits of a read of plate at ts_us. */
+static int hits_at(struct hotlist *hl, const char *plate, int64_t ts_us)
+{
+	int n = 0;
+	struct hotlist_read r = { .plate = plate, .ts_us = ts_us };
+	hotlist_match(hl, &r, hl_test_count_hit, &n);
+	return n;
+}
+
+/* The list that used to load and never hit: expires 20271231 was taken as
+ * epoch second 20271231 (1970). It is the last day of 2027, through its end. */
+START_TEST(expires_yyyymmdd_hits_through_the_day)
+{
+	struct hotlist *hl = hl_test_engine();
+	const char *csv = "plate;expires;valid_from\n"
+			  "GZ-123-B;20271231;\n"
+			  "XF-12-3;2027-12-31T12:00:00+01:00;20270601\n";
+	const char *path = temp_file(csv, strlen(csv));
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	const int64_t day_end = INT64_C(1830297600) * 1000000; /* 2028-01-01T00:00Z */
+	ck_assert_int_eq(hotlist_load_csv(hl, "l", path, &rep), 0);
+	ck_assert_uint_eq(rep.loaded, 2);
+	ck_assert_int_eq(hits_at(hl, "GZ123B", day_end - 1), 1);
+	ck_assert_int_eq(hits_at(hl, "GZ123B", day_end), 0);
+	ck_assert_int_eq(hits_at(hl, "GZ123B", INT64_C(1767225600) * 1000000), 1); /* 2026 */
+	/* an instant is that instant: 11:00Z */
+	ck_assert_int_eq(hits_at(hl, "XF123", day_end - INT64_C(13) * 3600 * 1000000 - 1), 1);
+	ck_assert_int_eq(hits_at(hl, "XF123", day_end - INT64_C(13) * 3600 * 1000000), 0);
+	/* valid from 2027-06-01T00:00Z */
+	ck_assert_int_eq(hits_at(hl, "XF123", INT64_C(1811808000) * 1000000 - 1), 0);
+	ck_assert_int_eq(hits_at(hl, "XF123", INT64_C(1811808000) * 1000000), 1);
+	unlink(path);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* A load counts the good entries that cannot hit now: already expired, or
+ * not valid yet; a report of the first version's size gets its fields only. */
+START_TEST(validity_counted)
+{
+	struct hotlist *hl = hl_test_engine();
+	int64_t now = (int64_t)time(NULL) * 1000000, hour = INT64_C(3600) * 1000000;
+	struct hotlist_entry e[] = {
+		{ .plate = "GONE1", .expires_us = now - hour },
+		{ .plate = "GONE2", .valid_from_us = now - 2 * hour, .expires_us = now - hour },
+		{ .plate = "SOON1", .valid_from_us = now + 24 * hour },
+		{ .plate = "LIVE1", .valid_from_us = now - hour, .expires_us = now + hour },
+		{ .plate = "LIVE2" },
+		{ .plate = "" }, /* bad: not counted */
+	};
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 5, &rep), 0);
+	ck_assert_uint_eq(rep.expired, 2);
+	ck_assert_uint_eq(rep.not_yet_valid, 1);
+	ck_assert_int_eq(hl_test_hits(hl, "GONE1", NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "LIVE1", NULL), 1);
+
+	const char *csv = "plate,valid_from,expires\n"
+			  "OLD1,,2020-01-01\n"
+			  "NEW1,2099-01-01,\n"
+			  "NOW1,2020-01-01,2099-12-31T23:59:59Z\n";
+	const char *path = temp_file(csv, strlen(csv));
+	memset(&rep, 0, sizeof(rep));
+	rep.struct_size = sizeof(rep);
+	ck_assert_int_eq(hotlist_check_csv(path, 0, &rep, NULL, NULL), 0);
+	ck_assert_uint_eq(rep.loaded, 3);
+	ck_assert_uint_eq(rep.expired, 1);
+	ck_assert_uint_eq(rep.not_yet_valid, 1);
+	ck_assert_int_eq(hotlist_load_csv(hl, "f", path, &rep), 0);
+	ck_assert_uint_eq(rep.expired, 1);
+	ck_assert_uint_eq(rep.not_yet_valid, 1);
+
+	/* the first version's report ended at errors[] */
+	memset(&rep, 0xa5, sizeof(rep));
+	rep.struct_size = offsetof(struct hotlist_load_report, expired);
+	ck_assert_int_eq(hotlist_check_csv(path, 0, &rep, NULL, NULL), 0);
+	ck_assert_uint_eq(rep.rows, 3);
+	ck_assert_uint_eq(rep.expired, UINT64_C(0xa5a5a5a5a5a5a5a5));
+	unlink(path);
+	hotlist_destroy(hl, NULL);
 }
 END_TEST
 
@@ -196,6 +283,8 @@ int main(void)
 	tcase_add_test(tc, refused_files_keep_live_list);
 	tcase_add_test(tc, check_lists_every_bad_row);
 	tcase_add_test(tc, real_dutch_plates);
+	tcase_add_test(tc, validity_counted);
+	tcase_add_test(tc, expires_yyyymmdd_hits_through_the_day);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

@@ -949,6 +949,71 @@ END_TEST
 
 #endif /* HL_TABLE_TEST_BAD_HASH */
 
+/*
+ * The strided build with duplicates kept (list.c's grouping): records of 24
+ * bytes read in place, values implicit (the index), every key of the last
+ * 2000 records a second copy of an earlier one. The table holds the 3000
+ * distinct keys with the index of their first copy; every second copy is
+ * reported once, with that first index, in two increasing runs; a remap
+ * renumbers every value. In the bad-hash build most keys live on chains, so
+ * copies are found in phase 2 as well.
+ */
+struct rec24 {
+	struct hl_key key;
+	uint64_t pad;
+};
+
+START_TEST(test_strided_dups)
+{
+	const size_t n = 5000, distinct = 3000;
+	struct rec24 *r = calloc(n, sizeof(*r));
+	uint32_t *map = malloc(distinct * sizeof(*map));
+	char *seen = calloc(n, 1);
+	struct hl_table_dups d;
+	struct hl_table *t = NULL;
+	size_t bad = 0;
+
+	ck_assert_ptr_nonnull(r);
+	track_reset();
+	for (size_t i = 0; i < n; i++)
+		r[i].key = key_at(i < distinct ? i : (i * 7919) % distinct);
+	ck_assert_int_eq(
+		hotlist__table_build_strided(&t, &r[0].key, sizeof(*r), NULL, n, 42, &d, &g_alloc),
+		0);
+	ck_assert_uint_eq(hotlist__table_count(t), distinct);
+	ck_assert_uint_eq(d.n, n - distinct);
+	ck_assert_uint_le(d.phase1, d.n);
+	for (size_t k = 0; k < d.n; k++) {
+		uint32_t j = d.pairs[2 * k], first = d.pairs[2 * k + 1];
+
+		bad += j < distinct || j >= n || seen[j] || first != (j * 7919) % distinct;
+		bad += k > 0 && k != d.phase1 && d.pairs[2 * (k - 1)] >= j;
+		seen[j] = 1;
+	}
+	ck_assert_uint_eq(bad, 0);
+	for (size_t i = 0; i < n; i++)
+		bad += hotlist__table_find(t, &r[i].key) !=
+		       (i < distinct ? i : (i * 7919) % distinct);
+	ck_assert_uint_eq(bad, 0);
+	for (size_t i = 0; i < distinct; i++)
+		map[i] = (uint32_t)(2 * i + 1);
+	hotlist__table_remap(t, map);
+	for (size_t i = 0; i < distinct; i++)
+		bad += hotlist__table_find(t, &r[i].key) != 2 * i + 1;
+	ck_assert_uint_eq(bad, 0);
+	hotlist__table_dups_free(&d, &g_alloc);
+	hotlist__table_free(t, &g_alloc);
+	/* without dups, a second copy is still an error */
+	ck_assert_int_eq(hotlist__table_build_strided(&t, &r[0].key, sizeof(*r), NULL, n, 42, NULL,
+						      &g_alloc),
+			 HOTLIST_EINVAL);
+	assert_no_leak();
+	free(seen);
+	free(map);
+	free(r);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -964,6 +1029,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_count_bytes);
 	tcase_add_test(tc, test_alloc_failure);
 	tcase_add_test(tc, test_concurrent_readers);
+	tcase_add_test(tc, test_strided_dups);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

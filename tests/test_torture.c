@@ -45,10 +45,14 @@
  * callback, on the other hand, is inside its read-side section (match.c
  * holds it across the callbacks, snapshot.c frees versions only from
  * call_rcu callbacks): nothing replaced meanwhile is freed until it returns,
- * and then everything is.
+ * and then everything is; a writer replacing meanwhile stops once
+ * HL_RETIRED_HEAVY_MAX versions wait (snapshot.c, "Bounded reclamation")
+ * and goes on when the callback returns, so memory stays within the bound.
  */
 #include "hotlist.h"
 #include "testutil.h"
+
+#include "snapshot.h" /* HL_RETIRED_HEAVY_MAX */
 
 #include <check.h>
 #include <inttypes.h>
@@ -944,6 +948,22 @@ static void gp_thread_fini(struct gp_thread *t)
 	pthread_cond_destroy(&t->cv);
 }
 
+/* Replaces GP_REPLACES times, counting. */
+struct gp_writer {
+	struct hotlist *hl;
+	atomic_int done;
+};
+
+static void *gp_writer_main(void *arg)
+{
+	struct gp_writer *w = arg;
+	for (int i = 0; i < GP_REPLACES; i++) {
+		gp_replace(w->hl);
+		atomic_fetch_add(&w->done, 1);
+	}
+	return NULL;
+}
+
 START_TEST(grace_period_idle_reader)
 {
 	struct hotlist *h = gp_engine();
@@ -971,22 +991,44 @@ START_TEST(grace_period_idle_reader)
 	ck_assert_int_eq(t.hits_after, 2);
 	gp_thread_fini(&t);
 
-	/* 2. a reader blocked in a hit callback does, until it returns */
+	/* 2. a reader blocked in a hit callback does, until it returns; and
+	 * the writer stops at the bound (HL_RETIRED_HEAVY_MAX versions
+	 * waiting) and waits for it, so memory stays within the bound */
 	gp_thread_init(&t, h);
 	ck_assert_int_eq(pthread_create(&th, NULL, gp_hold_main, &t), 0);
 	gp_wait_phase(&t, 1);
-	for (int i = 0; i < GP_REPLACES; i++)
-		gp_replace(h);
-	long long held = base + version * (GP_REPLACES / 2);
+	struct gp_writer w = { .hl = h };
+	pthread_t wt;
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(h, &st);
+	uint64_t waits0 = st.reclaim_waits; /* part 1 may have waited too */
+	ck_assert_int_eq(pthread_create(&wt, NULL, gp_writer_main, &w), 0);
+	for (long waited = 0; waited < GP_LIVENESS_S * 1000L; waited += GP_POLL_MS) {
+		hotlist_stats(h, &st); /* until the writer waits at the bound */
+		if (st.reclaim_waits > waits0)
+			break;
+		sleep_ms(GP_POLL_MS);
+	}
+	ck_assert_uint_gt(st.reclaim_waits, waits0);
+	int done = atomic_load(&w.done);
+	ck_assert_int_le(done, HL_RETIRED_HEAVY_MAX);
+	long long held = base + version * (HL_RETIRED_HEAVY_MAX - 1);
+	long long bound = base + version * (HL_RETIRED_HEAVY_MAX + 2) + version / 4;
 	for (int ms = 0; ms < GP_HOLD_MS; ms += GP_POLL_MS) {
 		long long now = atomic_load(&ca_bytes);
 		ck_assert_msg(now >= held,
 			      "freed under a blocked callback: %lld bytes, want >= %lld", now,
 			      held);
+		ck_assert_msg(now <= bound, "past the bound: %lld bytes, want <= %lld", now, bound);
 		sleep_ms(GP_POLL_MS);
 	}
+	ck_assert_int_eq(atomic_load(&w.done), done); /* still waiting */
+	hotlist_stats(h, &st);
+	ck_assert_uint_le(st.retired_heavy_max, HL_RETIRED_HEAVY_MAX);
 	gp_set_phase(&t, 2);
 	pthread_join(th, NULL);
+	pthread_join(wt, NULL);
+	ck_assert_int_eq(atomic_load(&w.done), GP_REPLACES);
 	ck_assert_int_eq(t.hits_after, 1);
 	ck_assert_msg(bytes_fall_to(settled), "after the callback: %lld bytes, want <= %lld",
 		      atomic_load(&ca_bytes), settled);

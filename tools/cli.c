@@ -231,6 +231,23 @@ static int set_list_options(struct hotlist *hl, const struct hl_cli_list *l)
 	return rc;
 }
 
+const char *hl_cli_file_error(int rc)
+{
+	if (rc == HOTLIST_ENOENT || rc == HOTLIST_EACCES || rc == HOTLIST_EISDIR ||
+	    rc == HOTLIST_EIO)
+		return strerror(-rc);
+	return NULL;
+}
+
+const char *hl_cli_refusal(int rc)
+{
+	if (rc == HOTLIST_EBADROWS)
+		return "too many bad rows";
+	if (rc == HOTLIST_EEMPTY)
+		return "no valid entries";
+	return hl_cli_file_error(rc) ? hl_cli_file_error(rc) : hotlist_strerror(rc);
+}
+
 /* The estimated innocent fuzzy hits and alerts of a list (docs/fuzzy.md),
  * with a warning past HOTLIST_ALERT_RATE_WARN. Nothing for exact-only lists. */
 static void print_estimate(const char *name, const struct hotlist_load_report *r)
@@ -263,10 +280,12 @@ int hl_cli_load_list(struct hotlist *hl, const struct hl_cli_list *l, bool reloa
 		print_estimate(l->name, &rep);
 	} else if (reload)
 		hl_cli_err("reload of list '%s' from %s failed: %s; keeping version %" PRIu64,
-			   l->name, l->path, hotlist_strerror(rc), old);
+			   l->name, l->path,
+			   hl_cli_file_error(rc) ? hl_cli_file_error(rc) : hotlist_strerror(rc),
+			   old);
 	else
 		hl_cli_err("cannot load list '%s' from %s: %s", l->name, l->path,
-			   hotlist_strerror(rc));
+			   hl_cli_refusal(rc));
 	hl_cli_print_row_errors(l->path, &rep);
 	return rc;
 }

@@ -151,6 +151,13 @@ uint64_t hl_cli_list_version(struct hotlist *hl, const char *name);
  * the options are set (and printed). A reload that fails says which version
  * stays live. Returns the library's code.
  */
+/* A failed open or read of a list file in the system's words ("No such file
+ * or directory"), or NULL for any other code. */
+const char *hl_cli_file_error(int rc);
+/* Why a file that is not (yet) live would be refused: no "the live list was
+ * kept", there is none. */
+const char *hl_cli_refusal(int rc);
+
 int hl_cli_load_list(struct hotlist *hl, const struct hl_cli_list *l, bool reload);
 
 /* Print a load report's row errors on stderr, "  PATH:LINE: reason". */

@@ -107,6 +107,15 @@ int hl_cmd_check(int argc, char **argv)
 	}
 	ctx.path = argv[optind];
 	rc = hotlist_check_csv(ctx.path, cfg.max_bad_fraction, &rep, check_row_error, &ctx);
+	if (hl_cli_file_error(rc)) {
+		printf("%s: cannot read: %s (%s)\n", ctx.path, hl_cli_file_error(rc),
+		       hotlist_err_name(rc));
+		return HL_EXIT_FAIL;
+	}
+	if (rep.expired || rep.not_yet_valid)
+		printf("%s: warning: %" PRIu64 " entries already expired, %" PRIu64
+		       " not valid yet (as of now); they do not hit\n",
+		       ctx.path, rep.expired, rep.not_yet_valid);
 	printf("%s: %" PRIu64 " rows, %" PRIu64 " valid (%" PRIu64 " duplicates), %" PRIu64
 	       " bad: ",
 	       ctx.path, rep.rows, rep.rows > rep.rejected ? rep.rows - rep.rejected : 0,
@@ -115,6 +124,6 @@ int hl_cmd_check(int argc, char **argv)
 		printf("would load\n");
 		return lo.ocr_substitutions || lo.indels ? check_estimate(ctx.path, &cfg, &lo) : 0;
 	}
-	printf("would be refused: %s (%s)\n", hotlist_strerror(rc), hotlist_err_name(rc));
+	printf("would be refused: %s (%s)\n", hl_cli_refusal(rc), hotlist_err_name(rc));
 	return HL_EXIT_FAIL;
 }

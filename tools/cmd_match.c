@@ -175,6 +175,14 @@ static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_
 			return -1;
 		}
 		m->have_layout = true;
+		if (m->layout.col_camera < 0)
+			hl_cli_err("%s: warning: no camera column (camera, camera_id, CameraName, "
+				   "unit, device, ...): hits will have \"camera\": null",
+				   m->reads_path);
+		if (m->layout.col_ts < 0)
+			hl_cli_err("%s: warning: no time column (ts_us, timestamp, time, "
+				   "datetime, ...): reads are timed when they are matched",
+				   m->reads_path);
 		return 0;
 	}
 	if (m->format == HL_READS_JSONL) {

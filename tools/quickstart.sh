@@ -87,6 +87,8 @@ demo)
 test)
     install_missing "${PACKAGES[@]}"
     format_check
+    log "generated tables match their generators"
+    python3 tools/gen_fold_table.py --check lib/fold_table.h
     log "module layers"
     python3 "$ROOT/tools/check_layers.py" "$ROOT"
     long=()

@@ -10,6 +10,7 @@
 #include "readparse.h"
 
 #include "csvtok.h"
+#include "date.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -21,7 +22,8 @@
 
 #define HEADER_NAME_CAP 32 /* longer header names cannot be one we know */
 #define MAX_COLUMNS 1024 /* a header with more columns is not a read stream */
-#define TS_CAP 32 /* an int64 is at most 20 characters; room for spaces */
+#define TS_CAP 48 /* "2027-12-31T23:59:59.123456789+01:00" and spaces */
+#define REGION_CAP 16 /* "us-ca", "de-by" */
 #define CANDIDATE_SEP '|' /* between the plates of a CSV candidates field */
 #define US_PER_MS 1000 /* OpenALPR's epoch_time is in milliseconds */
 
@@ -89,25 +91,90 @@ static struct hl_csvtok_buf tok_buf(char *s, size_t size)
 	return (struct hl_csvtok_buf){ .s = s, .cap = (uint32_t)(size - 1) };
 }
 
-/* The layout slot for a header name (folded: case, ' ', '_', '-' ignored),
- * or NULL if the column is not ours. */
-static int *column_slot(struct hl_csv_layout *l, const char *name)
-{
-	char key[HEADER_NAME_CAP];
+enum field { F_NONE, F_CAMERA, F_TS_US, F_TIME, F_PLATE, F_COUNTRY, F_REGION, F_CANDIDATES };
 
-	if (!hotlist__csvtok_fold(name, key, sizeof(key)))
-		return NULL;
-	if (!strcmp(key, "camera"))
+/* Header names, folded (lowercase, no ' ', '_', '-'): ours first, then what
+ * camera exports call them (readparse.h). */
+static const struct {
+	const char *key;
+	enum field f;
+} column_names[] = {
+	{ "camera", F_CAMERA },
+	{ "cameraid", F_CAMERA },
+	{ "cameraname", F_CAMERA },
+	{ "cam", F_CAMERA },
+	{ "unit", F_CAMERA },
+	{ "unitname", F_CAMERA },
+	{ "device", F_CAMERA },
+	{ "deviceid", F_CAMERA },
+	{ "devicename", F_CAMERA },
+	{ "reader", F_CAMERA },
+	{ "source", F_CAMERA },
+	{ "tsus", F_TS_US },
+	{ "timestamp", F_TIME },
+	{ "time", F_TIME },
+	{ "datetime", F_TIME },
+	{ "eventtime", F_TIME },
+	{ "readtime", F_TIME },
+	{ "capturetime", F_TIME },
+	{ "capturedat", F_TIME },
+	{ "timestamputc", F_TIME },
+	{ "timestamp(utc)", F_TIME },
+	{ "epochtime", F_TIME },
+	{ "epochstart", F_TIME },
+	{ "plate", F_PLATE },
+	{ "platenumber", F_PLATE },
+	{ "plateread", F_PLATE },
+	{ "platetext", F_PLATE },
+	{ "licenseplate", F_PLATE },
+	{ "licenceplate", F_PLATE },
+	{ "lpr", F_PLATE },
+	{ "vrm", F_PLATE },
+	{ "registration", F_PLATE },
+	{ "bestplate", F_PLATE },
+	{ "bestplatenumber", F_PLATE },
+	{ "country", F_COUNTRY },
+	{ "countrycode", F_COUNTRY },
+	{ "platecountry", F_COUNTRY },
+	{ "platestate", F_COUNTRY },
+	{ "state", F_COUNTRY },
+	{ "region", F_REGION },
+	{ "plateregion", F_REGION },
+	{ "candidates", F_CANDIDATES },
+	{ "alternatives", F_CANDIDATES },
+	{ "alternates", F_CANDIDATES },
+};
+
+/* The field a header name (folded into key) stands for, or F_NONE. */
+static enum field column_field(const char *name, char key[HEADER_NAME_CAP])
+{
+	if (!hotlist__csvtok_fold(name, key, HEADER_NAME_CAP))
+		return F_NONE;
+	for (size_t i = 0; i < sizeof(column_names) / sizeof(column_names[0]); i++)
+		if (!strcmp(key, column_names[i].key))
+			return column_names[i].f;
+	return F_NONE;
+}
+
+static int *field_slot(struct hl_csv_layout *l, enum field f)
+{
+	switch (f) {
+	case F_CAMERA:
 		return &l->col_camera;
-	if (!strcmp(key, "tsus"))
+	case F_TS_US:
+	case F_TIME:
 		return &l->col_ts;
-	if (!strcmp(key, "plate"))
+	case F_PLATE:
 		return &l->col_plate;
-	if (!strcmp(key, "country"))
+	case F_COUNTRY:
 		return &l->col_country;
-	if (!strcmp(key, "candidates"))
+	case F_REGION:
+		return &l->col_region;
+	case F_CANDIDATES:
 		return &l->col_candidates;
-	return NULL;
+	default:
+		return NULL;
+	}
 }
 
 /* The tokenizer's complaint about the record so far, or NULL. */
@@ -124,15 +191,20 @@ static int header_with(struct hl_csv_layout *l, const unsigned char *s, size_t l
 	char name[HEADER_NAME_CAP];
 	struct hl_csvtok t;
 
+	char keys[F_CANDIDATES + 1][HEADER_NAME_CAP] = { { 0 } }; /* the name of each field */
+
 	*l = (struct hl_csv_layout){ .delim = (char)delim,
 				     .col_camera = -1,
 				     .col_ts = -1,
 				     .col_plate = -1,
 				     .col_country = -1,
-				     .col_candidates = -1 };
+				     .col_candidates = -1,
+				     .col_region = -1 };
 	hotlist__csvtok_init(&t, delim);
 	for (int col = 0;; col++) {
 		struct hl_csvtok_buf f = tok_buf(name, sizeof(name));
+		char key[HEADER_NAME_CAP];
+		enum field fd, kf;
 		int *slot;
 
 		if (col >= MAX_COLUMNS) {
@@ -146,19 +218,26 @@ static int header_with(struct hl_csv_layout *l, const unsigned char *s, size_t l
 			return HOTLIST_EBADFILE;
 		}
 		l->ncols = col + 1;
-		slot = f.overflow ? NULL : column_slot(l, name);
-		if (slot && *slot >= 0) {
+		fd = f.overflow ? F_NONE : column_field(name, key);
+		slot = field_slot(l, fd);
+		kf = fd == F_TS_US ? F_TIME : fd; /* one time field, two kinds */
+		if (slot && *slot >= 0 && !strcmp(keys[kf], key)) {
 			set_err(err, "column '%s' named twice", name);
 			return HOTLIST_EBADFILE;
 		}
-		if (slot)
+		if (slot && *slot < 0) { /* of two names for one field, the first wins */
 			*slot = col;
+			memcpy(keys[kf], key, sizeof(key));
+			if (fd == F_TS_US || fd == F_TIME)
+				l->ts_is_us = fd == F_TS_US;
+		}
 		if (q == lim)
 			break;
 		q++; /* past the delimiter */
 	}
 	if (l->col_plate < 0) {
-		set_err(err, "no 'plate' column (want camera,ts_us,plate,country,candidates)");
+		set_err(err, "no plate column (plate, plate_number, license_plate, plate_read, "
+			     "registration, vrm, ...; see docs/cli.md)");
 		return HOTLIST_EBADFILE;
 	}
 	return 0;
@@ -175,7 +254,8 @@ int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t le
 				     .col_ts = -1,
 				     .col_plate = -1,
 				     .col_country = -1,
-				     .col_candidates = -1 };
+				     .col_candidates = -1,
+				     .col_region = -1 };
 	if (memchr(line, '\0', len)) {
 		set_err(err, "NUL byte in the header");
 		return HOTLIST_EBADFILE;
@@ -223,16 +303,36 @@ struct column {
 	const char *name;
 };
 
-static int csv_store_ts(struct hl_read_rec *out, const char *ts, char *err)
+/* A time field: in a ts_us column a whole number is microseconds; else the
+ * date parser (ISO 8601, or epoch s/ms/us/ns between 1990 and 2100). */
+static int store_time(struct hl_read_rec *out, const char *ts, bool is_us, char *err)
 {
 	if (!ts[0])
 		return 0;
-	if (parse_i64(ts, &out->ts_us)) {
-		set_err(err, "ts_us '%.24s' is not a whole number of microseconds", ts);
+	if (!(is_us && parse_i64(ts, &out->ts_us) == 0) &&
+	    hotlist__date_parse_str(ts, is_us ? 0 : HL_DATE_EPOCH_ANY_UNIT, &out->ts_us) != 0) {
+		set_err(err, "%s '%.40s' is not %s", is_us ? "ts_us" : "time", ts,
+			is_us ? "microseconds or an ISO 8601 time" :
+				"an ISO 8601 time or epoch time between 1990 and 2100");
 		return HOTLIST_EINVAL;
 	}
 	out->has_ts = true;
 	return 0;
+}
+
+/* "nl" -> "nl", "de-by" -> "de", "us-ca" -> "us" as a country guess, when the
+ * read has no country of its own; anything else: nothing. */
+static void store_region(struct hl_read_rec *out, const char *s, size_t n)
+{
+	bool letters = !out->country[0] && n >= 2 && (n == 2 || s[2] == '-');
+
+	for (size_t i = 0; letters && i < 2; i++)
+		letters = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
+	if (!letters)
+		return;
+	memcpy(out->country, s, 2);
+	out->country[2] = '\0';
+	out->country_guess = true;
 }
 
 /* Split a '|'-separated candidates field (NUL-terminated) into the read. */
@@ -250,13 +350,14 @@ static void csv_store_candidates(struct hl_read_rec *out, const char *s)
 int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_t len,
 			  struct hl_read_rec *out, char *err)
 {
-	char ts[TS_CAP] = "", cands[HL_READ_CANDIDATES_CAP] = "";
+	char ts[TS_CAP] = "", cands[HL_READ_CANDIDATES_CAP] = "", region[REGION_CAP] = "";
 	const struct column cols[] = {
 		{ l->col_camera, out->camera, sizeof(out->camera), "camera" },
-		{ l->col_ts, ts, sizeof(ts), "ts_us" },
+		{ l->col_ts, ts, sizeof(ts), l->ts_is_us ? "ts_us" : "time" },
 		{ l->col_plate, out->plate, sizeof(out->plate), "plate" },
 		{ l->col_country, out->country, sizeof(out->country), "country" },
 		{ l->col_candidates, cands, sizeof(cands), "candidates" },
+		{ l->col_region, region, sizeof(region), "region" },
 	};
 	const unsigned char *q = (const unsigned char *)line, *lim;
 	struct hl_csvtok t;
@@ -303,9 +404,10 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 		set_err(err, nf <= l->col_plate ? "no plate field (%d fields)" : "empty plate", nf);
 		goto fail;
 	}
-	rc = csv_store_ts(out, ts, err);
+	rc = store_time(out, ts, l->ts_is_us, err);
 	if (!rc) {
 		csv_store_candidates(out, cands);
+		store_region(out, region, strlen(region));
 		return 0;
 	}
 fail:
@@ -393,19 +495,44 @@ static int json_candidates(const json_t *obj, struct hl_read_rec *out, char *err
 	return 0;
 }
 
-static int json_rest(const json_t *obj, struct hl_read_rec *out, char *err)
+/* The time: "ts_us" (integer microseconds, or an ISO 8601 string), else
+ * "timestamp" or "time" (ISO 8601 string, or epoch s/ms/us/ns as a number
+ * or a string of digits). */
+static int json_time(const json_t *obj, struct hl_read_rec *out, char *err)
 {
-	const json_t *ts = json_object_get(obj, "ts_us");
-	const json_t *country = json_object_get(obj, "country");
+	static const char *const keys[] = { "ts_us", "timestamp", "time" };
+	char buf[TS_CAP];
 
-	if (ts && !json_is_null(ts)) {
-		if (!json_is_integer(ts)) {
-			set_err(err, "\"ts_us\" is not an integer");
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const json_t *v = json_object_get(obj, keys[k]);
+
+		if (!v || json_is_null(v))
+			continue;
+		if (json_is_integer(v) && k == 0) {
+			out->ts_us = json_integer_value(v);
+			out->has_ts = true;
+			return 0;
+		}
+		if (json_is_integer(v)) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		} else if (json_is_string(v) && json_string_length(v) < sizeof(buf) &&
+			   json_string_length(v) > 0) {
+			memcpy(buf, json_string_value(v), json_string_length(v) + 1);
+		} else {
+			set_err(err, "\"%s\" is not a time", keys[k]);
 			return HOTLIST_EINVAL;
 		}
-		out->ts_us = json_integer_value(ts);
-		out->has_ts = true;
+		return store_time(out, buf, k == 0, err);
 	}
+	return 0;
+}
+
+static int json_rest(const json_t *obj, struct hl_read_rec *out, char *err)
+{
+	const json_t *country = json_object_get(obj, "country");
+
+	if (json_time(obj, out, err))
+		return HOTLIST_EINVAL;
 	if (country && !json_is_null(country)) {
 		if (!json_is_string(country)) {
 			set_err(err, "\"country\" is not a string");
@@ -423,7 +550,11 @@ static int json_own(const json_t *obj, struct hl_read_rec *out, char *err)
 	int rc = json_plate(obj, out, err);
 
 	if (!rc)
-		rc = json_camera(obj, "camera", out, err);
+		rc = json_camera(obj,
+				 json_object_get(obj, "camera")	   ? "camera" :
+				 json_object_get(obj, "camera_id") ? "camera_id" :
+								     "camera_name",
+				 out, err);
 	if (!rc)
 		rc = json_rest(obj, out, err);
 	return rc ? rc : 1;

@@ -2,8 +2,10 @@
 /*
  * Parsers for the read stream of `hotlist match`: one read per line, either
  * CSV with a header naming the columns (camera, ts_us, plate, country,
- * candidates; any order, ';' ',' tab or '|'), JSON lines ({"camera": "cam-1",
- * "ts_us": 1, "plate": "12-ABC-3", "country": "NL", "candidates": ["12-A8C-3"]})
+ * candidates, or the names camera exports use for them: Timestamp,
+ * CameraName, PlateNumber, ...; any order, ';' ',' tab or '|'), JSON lines
+ * ({"camera": "cam-1", "ts_us": 1, "plate": "12-ABC-3", "country": "NL",
+ * "candidates": ["12-A8C-3"]})
  * or OpenALPR's JSON results (one object per frame with a "results" array:
  * one read per plate found).
  *
@@ -67,6 +69,8 @@ struct hl_csv_layout {
 	char delim;
 	int ncols;
 	int col_camera, col_ts, col_plate, col_country, col_candidates;
+	int col_region; /* OpenALPR/Rekor "region" ("us-ca"): a country guess */
+	bool ts_is_us; /* the time column is "ts_us": whole numbers are microseconds */
 };
 
 /* Format of a stream judging by its first non-empty line: JSONL if it starts with '{'. */
@@ -81,7 +85,20 @@ bool hl_readparse_blank(const char *line, size_t len);
  * tab '|' seen most often outside quotes (of tied ones the first that gives
  * a plate column; none: ','); names are compared folded (case, ' ', '_', '-'
  * ignored; quotes allowed); unknown columns are ignored; a plate column is
- * required, a name may not repeat.
+ * required, a name may not repeat. Besides our names the columns of camera
+ * exports are known (Genetec AutoVu, Rekor/OpenALPR, generic):
+ *   camera      camera_id, camera_name, CameraName, cam, unit, unit_name,
+ *               device, device_id, device_name, reader, source
+ *   ts_us       timestamp, time, datetime, date_time, event_time, read_time,
+ *               capture_time, captured_at, timestamp_utc, epoch_time,
+ *               epoch_start (values: ISO 8601, or epoch s/ms/us/ns)
+ *   plate       plate_number, PlateNumber, plate_read, PlateRead, plate_text,
+ *               license_plate, licence_plate, lpr, vrm, registration,
+ *               best_plate, best_plate_number
+ *   country     country_code, plate_country, plate_state, PlateState, state
+ *   region      plate_region ("us-ca": country "us", a guess)
+ *   candidates  alternatives, alternates
+ * Of several columns for one field the first wins.
  * @return 0, HOTLIST_EBADFILE (no plate column, repeated name, bad quoting,
  *         NUL byte).
  */
@@ -89,6 +106,11 @@ int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t le
 
 /*
  * Parse one CSV data line with a layout from hl_readparse_csv_header().
+ * The time: in a "ts_us" column a whole number is microseconds; anything
+ * else, and any value of another time column, goes through the library's
+ * date parser (lib/date.h): ISO 8601 (with offset; without one, UTC) or
+ * epoch seconds, milliseconds, microseconds or nanoseconds, whichever is
+ * a time between 1990 and 2100.
  * Fields may be double-quoted ("" is a quote inside); a quote inside an
  * unquoted field or text after a closing quote is an error. The candidates field
  * holds plates separated by '|'. Extra columns are ignored; a missing plate column, an empty plate, a field too long for its

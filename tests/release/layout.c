@@ -46,6 +46,7 @@ int main(void)
 	F(load_report, duration_us), F(load_report, n_errors), F(load_report, errors);
 	F(load_report, innocent_hits_per_1000), F(load_report, innocent_alerts_per_1000);
 	F(load_report, alert_rate_warning);
+	F(load_report, expired), F(load_report, not_yet_valid);
 	S(list_options);
 	F(list_options, struct_size), F(list_options, ocr_substitutions);
 	F(list_options, indels), F(list_options, ocr_classes), F(list_options, cross_border);
@@ -70,5 +71,7 @@ int main(void)
 	F(stats, reload_total_us), F(stats, lists), F(stats, entries), F(stats, index_bytes);
 	F(stats, memory_bytes), F(stats, inline_latency), F(stats, async_latency);
 	F(stats, fuzzy_weak_suppressed), F(stats, fuzzy_weak);
+	F(stats, retired_versions), F(stats, retired_heavy), F(stats, retired_heavy_max);
+	F(stats, reclaim_waits);
 	return 0;
 }

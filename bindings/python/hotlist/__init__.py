@@ -173,6 +173,8 @@ class _LoadReport(Structure):
         ("innocent_hits_per_1000", c_double),
         ("innocent_alerts_per_1000", c_double),
         ("alert_rate_warning", c_bool),
+        ("expired", c_uint64),
+        ("not_yet_valid", c_uint64),
     ]
 
 
@@ -250,6 +252,10 @@ class _Stats(Structure):
         ("async_latency", _Latency),
         ("fuzzy_weak_suppressed", c_uint64),
         ("fuzzy_weak", c_uint64),
+        ("retired_versions", c_uint64),
+        ("retired_heavy", c_uint64),
+        ("retired_heavy_max", c_uint64),
+        ("reclaim_waits", c_uint64),
     ]
 
 
@@ -407,6 +413,8 @@ class LoadReport:
     list_version: int
     duration_us: int
     errors: List[RowError] = field(default_factory=list)
+    expired: int = 0  # good entries already expired at the load: they never hit
+    not_yet_valid: int = 0  # good entries whose valid_from is still to come
 
 
 @dataclass
@@ -461,6 +469,10 @@ class Stats:
     async_latency: Latency
     fuzzy_weak_suppressed: int = 0  # weak fuzzy hits not called back
     fuzzy_weak: int = 0  # weak fuzzy hits called back flagged
+    retired_versions: int = 0  # replaced list versions waiting for a grace period
+    retired_heavy: int = 0  # of those, holding list contents of their own (bounded)
+    retired_heavy_max: int = 0  # the most of those ever waiting at once
+    reclaim_waits: int = 0  # writer calls that waited because of the bound
 
 
 def _report(r: _LoadReport) -> LoadReport:
@@ -469,7 +481,15 @@ def _report(r: _LoadReport) -> LoadReport:
         for e in r.errors[: min(r.n_errors, REPORT_ERRORS)]
     ]
     return LoadReport(
-        r.rows, r.loaded, r.rejected, r.duplicates, r.list_version, r.duration_us, errs
+        r.rows,
+        r.loaded,
+        r.rejected,
+        r.duplicates,
+        r.list_version,
+        r.duration_us,
+        errs,
+        r.expired,
+        r.not_yet_valid,
     )
 
 

@@ -66,6 +66,7 @@ def test_struct_layout_matches_header():
 def test_load_csv_and_match(eng):
     rep = eng.load_csv("national", CLI / "national.csv")
     assert (rep.rows, rep.loaded, rep.rejected) == (8, 8, 0)
+    assert (rep.expired, rep.not_yet_valid) == (1, 1)  # TX-99-ZB (2020), 99-ZZ-99 (2099)
     assert rep.list_version > 0
     hits = eng.match("g123bd", country="nl", camera="cam-02")
     assert len(hits) == 1
@@ -107,7 +108,7 @@ def test_load_errors_raise_with_report(eng):
     assert e.report.errors[0].reason == "empty plate"
     with pytest.raises(HotlistError) as ei:
         eng.load_csv("gone", CLI / "no-such-file.csv")
-    assert ei.value.name == "HOTLIST_EIO"
+    assert ei.value.name == "HOTLIST_ENOENT"
     # The refused list never went live.
     assert [x.name for x in eng.lists()] == []
 

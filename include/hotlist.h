@@ -117,6 +117,10 @@ HOTLIST_API const char *hotlist_err_name(int err);
  * HOTLIST_SIZE_END_ is the offset of the end of a field.
  */
 #define HOTLIST_SIZE_END_(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#define HOTLIST_ATTRS_MAX 16 /* vehicle details (attributes) of one entry */
+#define HOTLIST_ATTR_NAME_MAX 64 /* bytes of an attribute name */
+#define HOTLIST_ID_MAX 128 /* bytes of an entry id given by a list */
+#define HOTLIST_HIT_ID_LEN 16 /* hex digits of a hit id, and of a derived entry id */
 
 /** A pluggable allocator. alloc returns memory aligned to align (a power of two), or NULL. */
 struct hotlist_allocator {
@@ -152,6 +156,18 @@ struct hotlist_read {
 					  normalised (a bad one as "") */
 	unsigned n_candidates; /* entries in candidates */
 	unsigned struct_size; /* sizeof(struct hotlist_read), or 0 for the V1 layout */
+	/* ---- after V1: read only when struct_size covers them; zero = none; handed back
+	   in the hit ---- */
+	const char *uuid; /* the camera system's id of the read (OpenALPR "uuid"), or NULL */
+	const char *site; /* site or camera group (OpenALPR "site_id"), or NULL */
+	double confidence; /* the plate's OCR confidence as reported (0..100), 0 = unknown */
+};
+
+/** A vehicle detail of an entry: a list column that is none of hotlist's
+ *  (make, model, colour, VIN, note, warning markers, any name). */
+struct hotlist_attr {
+	const char *name; /* the column's name as in the list's header */
+	const char *value; /* never empty: empty values are not kept */
 };
 #define HOTLIST_READ_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_read, struct_size)
 
@@ -169,6 +185,13 @@ struct hotlist_entry {
 	int64_t valid_from_us; /* 0 = since always */
 	int64_t expires_us; /* 0 = never; the entry hits reads with ts < expires_us */
 	bool covert; /* covert entry: integrators must not show it to the field */
+	/* ---- operator fields (issue 13): zero = none ---- */
+	const char *id; /* the list's own id of the entry (at most HOTLIST_ID_MAX bytes), or
+			   NULL/"" to derive one (see struct hotlist_hit.entry_id) */
+	const struct hotlist_attr *attrs; /* vehicle details, copied; names unique, at most
+					     HOTLIST_ATTR_NAME_MAX bytes, values at most 1024
+					     bytes, both UTF-8; empty values are dropped */
+	unsigned n_attrs; /* entries in attrs, at most HOTLIST_ATTRS_MAX */
 };
 #define HOTLIST_ENTRY_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_entry, covert)
 
@@ -204,6 +227,19 @@ struct hotlist_hit {
 			   list with the policy off (min_score 0: not computed) */
 	bool weak; /* score below the list's threshold: called back only for a list
 		      with weak_hits set; never true for exact or repair hits */
+	/* ---- operator fields (issue 13) ---- */
+	const char *entry_id; /* the entry's stable id: the list's id column when it has
+				 one, else HOTLIST_HIT_ID_LEN lower-case hex digits of
+				 XXH3-64 (seed 0) of "LIST\0PLATE\0CC\0CATEGORY" (plate
+				 normalised, CC the entry's country or "") */
+	const char *hit_id; /* HOTLIST_HIT_ID_LEN hex digits of XXH3-64 (seed 0) of
+			       "ENTRY_ID\0LIST\0CAMERA\0READ_PLATE\0" + ts_us (8 bytes,
+			       little-endian; READ_PLATE is read->plate normalised,
+			       CAMERA "" if none, ts_us the read's or, for 0, the
+			       time of the match): the same read and entry give the
+			       same id */
+	const struct hotlist_attr *attrs; /* the entry's vehicle details, or NULL */
+	unsigned n_attrs;
 };
 
 /**
@@ -224,6 +260,43 @@ struct hotlist_hit {
  */
 typedef void (*hotlist_hit_fn)(const struct hotlist_hit *hit, void *user);
 
+/** What changed a list, for the audit trail. */
+enum hotlist_audit_action {
+	HOTLIST_AUDIT_LOAD = 0, /* hotlist_load_csv() */
+	HOTLIST_AUDIT_REPLACE = 1, /* hotlist_replace() */
+	HOTLIST_AUDIT_PUT = 2, /* hotlist_put() */
+	HOTLIST_AUDIT_REMOVE = 3, /* hotlist_remove() */
+	HOTLIST_AUDIT_DROP = 4, /* hotlist_drop_list() */
+	HOTLIST_AUDIT_OPTIONS = 5, /* hotlist_set_list_options() */
+};
+
+/** One list change, or one refused change, as the audit callback sees it. */
+struct hotlist_audit_event {
+	enum hotlist_audit_action action;
+	const char *list; /* the list's name */
+	const char *source; /* the file of a load, or NULL */
+	int result; /* 0: published; else the code the call returned (nothing changed) */
+	const char *reason; /* "" when published, else hotlist_strerror(result) and, for
+			       a load, the first bad row ("line 7: bad expires ...") */
+	uint64_t version; /* the list's version after the call (the live one kept when
+			     refused; 0 when there is none) */
+	uint64_t rows, loaded, rejected, duplicates; /* load and replace; put: 1, 1, 0, 0 */
+	int64_t duration_us; /* the call's work: parse, build, publish */
+	int64_t time_us; /* wall-clock time of the change */
+};
+
+/**
+ * Audit callback: called once per list change and per refused change
+ * (writer calls refused for their arguments, HOTLIST_EINVAL/EDEADLK, are
+ * not reported: they are the caller's own bug).
+ * Threads: the writer's thread, after the change is published and the
+ * writer lock released; several writers may call it at once.
+ * It must not call a writer function (HOTLIST_EDEADLK is not detected here:
+ * it would work, but audit its own change recursively).
+ * Ownership: every pointer in ev is borrowed for the call.
+ */
+typedef void (*hotlist_audit_fn)(const struct hotlist_audit_event *ev, void *user);
+
 struct hotlist_config {
 	size_t struct_size; /* sizeof(struct hotlist_config), set by hotlist_config_init */
 	unsigned workers; /* worker threads for hotlist_submit(); 0 = none, at most
@@ -242,6 +315,9 @@ struct hotlist_config {
 	double shrink_guard; /* a file load whose entries would be fewer than this share
 				of the live list's is refused (HOTLIST_ESHRINK) unless
 				forced; 0 = off, 0..1 */
+	/* ---- operator fields (issue 13): zero = off ---- */
+	hotlist_audit_fn on_audit; /* every list change and refused load, or NULL */
+	void *on_audit_user; /* passed to on_audit */
 };
 #define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
@@ -465,6 +541,15 @@ struct hotlist_list_options {
 	double target_alerts_per_1000; /* for HOTLIST_MIN_SCORE_AUTO: innocent reads per
 					  1,000 allowed to alert (default
 					  HOTLIST_TARGET_ALERTS_DEFAULT), > 0 */
+	/* ---- operator fields (issue 13): where and when the list applies; NULL = always.
+	   A read out of scope costs one test per list, not a lookup. ---- */
+	const char *cameras; /* comma-separated camera id patterns, '*' any run, '?' one
+				byte ("A12-*,cam-0?"), at most 16; reads without a camera
+				id are out of scope */
+	const char *days; /* "mon-fri", "sat,sun", "mon,wed-fri" (local) */
+	const char *hours; /* "7-19" (07:00 to 18:59), "22-6" (wraps), "7-9,16-19" (local) */
+	const char *timezone; /* local time for days/hours: "UTC" (NULL), "+01:00", "-0500";
+				 a fixed offset: daylight saving time is not followed */
 };
 #define HOTLIST_LIST_OPTIONS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_list_options, repair)
 

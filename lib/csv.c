@@ -123,7 +123,9 @@ enum slot {
 	SL_EXPIRES,
 	SL_REFERENCE,
 	SL_COVERT,
-	SL__COUNT
+	SL_ID,
+	SL_ATTR, /* the first of HOTLIST_ATTRS_MAX columns that are none of the above */
+	SL__COUNT = SL_ATTR + HOTLIST_ATTRS_MAX
 };
 
 enum phase { PH_HEADER, PH_DATA };
@@ -157,7 +159,41 @@ struct csv {
 	struct hl_csvtok_buf name; /* a header field */
 	char f_text[SL__COUNT][HL_CSV_FIELD_MAX + 1];
 	char name_text[HL_CSV_FIELD_MAX + 1];
+
+	/* Attribute columns: their header names, and a row's values. */
+	unsigned n_attr;
+	char attr_name[HOTLIST_ATTRS_MAX][HOTLIST_ATTR_NAME_MAX + 1];
+	struct hotlist_attr attrs[HOTLIST_ATTRS_MAX];
 };
+
+/* Make s valid UTF-8 in place: each byte that does not start a well-formed
+ * sequence (no overlongs, surrogates or code points above U+10FFFF; a
+ * sequence cut short at the end) becomes '?'. */
+static void utf8_fix(char *str)
+{
+	unsigned char *s = (unsigned char *)str;
+
+	while (*s) {
+		unsigned c = *s, n = c < 0x80		? 0 :
+				     (c & 0xE0) == 0xC0 ? 1 :
+				     (c & 0xF0) == 0xE0 ? 2 :
+				     (c & 0xF8) == 0xF0 ? 3 :
+							  4;
+		unsigned cp = n == 1 ? c & 0x1F : n == 2 ? c & 0x0F : c & 0x07, k = 1;
+
+		for (; n < 4 && k <= n && (s[k] & 0xC0) == 0x80; k++)
+			cp = (cp << 6) | (s[k] & 0x3F);
+		if (n == 0 || (n < 4 && k > n &&
+			       cp >= (n == 1 ? 0x80u :
+				      n == 2 ? 0x800u :
+					       0x10000u) &&
+			       cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF))) {
+			s += n + 1;
+			continue;
+		}
+		*s++ = '?';
+	}
+}
 
 /* ---- Column names --------------------------------------------------------------- */
 
@@ -165,16 +201,28 @@ static const struct {
 	const char *name; /* lower case, without ' ', '_' and '-' */
 	enum slot slot;
 } column_names[] = {
-	{ "plate", SL_PLATE },		{ "platenumber", SL_PLATE },
-	{ "registration", SL_PLATE },	{ "kenteken", SL_PLATE },
-	{ "country", SL_COUNTRY },	{ "platestate", SL_COUNTRY },
-	{ "state", SL_COUNTRY },	{ "countrycode", SL_COUNTRY },
-	{ "category", SL_CATEGORY },	{ "priority", SL_PRIORITY },
-	{ "validfrom", SL_VALID_FROM }, { "effectivedate", SL_VALID_FROM },
-	{ "expires", SL_EXPIRES },	{ "expirydate", SL_EXPIRES },
-	{ "expiry", SL_EXPIRES },	{ "reference", SL_REFERENCE },
-	{ "ref", SL_REFERENCE },	{ "case", SL_REFERENCE },
-	{ "permitid", SL_REFERENCE },	{ "covert", SL_COVERT },
+	{ "plate", SL_PLATE },
+	{ "platenumber", SL_PLATE },
+	{ "registration", SL_PLATE },
+	{ "kenteken", SL_PLATE },
+	{ "country", SL_COUNTRY },
+	{ "platestate", SL_COUNTRY },
+	{ "state", SL_COUNTRY },
+	{ "countrycode", SL_COUNTRY },
+	{ "category", SL_CATEGORY },
+	{ "priority", SL_PRIORITY },
+	{ "validfrom", SL_VALID_FROM },
+	{ "effectivedate", SL_VALID_FROM },
+	{ "expires", SL_EXPIRES },
+	{ "expirydate", SL_EXPIRES },
+	{ "expiry", SL_EXPIRES },
+	{ "reference", SL_REFERENCE },
+	{ "ref", SL_REFERENCE },
+	{ "case", SL_REFERENCE },
+	{ "permitid", SL_REFERENCE },
+	{ "covert", SL_COVERT },
+	{ "id", SL_ID },
+	{ "entryid", SL_ID },
 };
 
 /* The slot a header name maps to, or -1 for an unknown column. */
@@ -202,13 +250,27 @@ static inline struct hl_csvtok_buf *field_dest(struct csv *p, uint32_t field, un
 	return &p->f[p->order_slot[(*k)++]];
 }
 
-/* Record a header name's column. The first column of a name wins. */
+/* Record a header name's column. The first column of a name wins. A column
+ * none of ours is an attribute (vehicle details), kept under its name as
+ * written (trimmed; cut at HOTLIST_ATTR_NAME_MAX bytes), the first
+ * HOTLIST_ATTRS_MAX of them; a repeated or empty name is ignored. */
 static void map_column(struct csv *p, uint32_t index)
 {
 	int slot = column_slot(p->name.s);
 
 	if (slot >= 0 && p->map[slot] == HL_NO_FIELD)
 		p->map[slot] = index;
+	if (slot < 0 && p->name.s[0] && p->n_attr < HOTLIST_ATTRS_MAX) {
+		char *n = p->attr_name[p->n_attr];
+
+		snprintf(n, HOTLIST_ATTR_NAME_MAX + 1, "%s", p->name.s);
+		utf8_fix(n);
+		for (unsigned i = 0; n && i < p->n_attr; i++)
+			if (strcmp(p->attr_name[i], n) == 0)
+				n = NULL;
+		if (n)
+			p->map[SL_ATTR + p->n_attr++] = index;
+	}
 	p->name.len = 0;
 }
 
@@ -247,7 +309,7 @@ static enum rec parse_record(struct csv *p, const unsigned char *s, const unsign
 		struct hl_csvtok_buf *f = field_dest(p, field, &k);
 
 		q = hotlist__csvtok_field(&p->tok, q, lim, f);
-		if (HL_UNLIKELY(f && f->overflow))
+		if (HL_UNLIKELY(f && f->overflow) && f < &p->f[SL_ATTR])
 			hotlist__csvtok_error(&p->tok, "field too long");
 		if (HL_UNLIKELY(p->in_header))
 			map_column(p, field);
@@ -390,6 +452,21 @@ static int build_entry(struct csv *p, struct hotlist_entry *e, char *reason)
 		value_reason(reason, "covert", p->f[SL_COVERT].s);
 		return HOTLIST_EINVAL;
 	}
+	e->id = p->f[SL_ID].s;
+	e->attrs = p->attrs;
+	e->n_attrs = 0;
+	/* Details are kept as given, never a reason to refuse the row: a value
+	 * over HL_CSV_FIELD_MAX bytes is cut there, bytes that are not UTF-8
+	 * become '?'. */
+	for (unsigned i = 0; i < p->n_attr; i++) {
+		struct hl_csvtok_buf *f = &p->f[SL_ATTR + i];
+
+		if (!f->s[0])
+			continue;
+		utf8_fix(f->s);
+		p->attrs[e->n_attrs].name = p->attr_name[i];
+		p->attrs[e->n_attrs++].value = f->s;
+	}
 	return 0;
 }
 
@@ -516,6 +593,7 @@ static int process_header(struct csv *p, const unsigned char *hdr, size_t len)
 		hotlist__csvtok_init(&p->tok, delims[j]);
 		for (int i = 0; i < SL__COUNT; i++)
 			p->map[i] = HL_NO_FIELD;
+		p->n_attr = 0;
 		p->in_header = true;
 		/* A stray quote can end the record early (at an LF the quote
 		 * count took as quoted): an error either way. */

@@ -107,7 +107,7 @@ static inline void hotlist__csvtok_append(struct hl_csvtok_buf *f, const unsigne
 		return;
 	if (__builtin_expect(n > f->cap - f->len, 0)) {
 		f->overflow = true; /* the mapping decides whether that is an error */
-		return;
+		n = f->cap - f->len; /* or keeps the first cap bytes */
 	}
 	memcpy(f->s + f->len, s, n);
 	f->len += (uint32_t)n;

@@ -15,6 +15,16 @@
  *            validity window
  *   strings "\0" plate\0 category\0 reference\0 ...   (offset 0 is "")
  *
+ * Extras. An entry with an id of its own or vehicle details (attributes)
+ * has HL_M_EXTRA set, its reference stored afresh (never the shared "" at
+ * offset 0), and right after the reference's NUL:
+ *
+ *   id\0  n (1 byte)  n x [ name offset (4 bytes, host order) | value\0 ]
+ *
+ * the names stored once per list while the builder's small name cache holds
+ * them (a list has a handful of columns). An entry without extras costs
+ * nothing: no field of the 48-byte meta, one flag bit.
+ *
  * A reader touches the index bucket (one cache line), and only on a hit the
  * meta run and its strings. Wildcard entries (HL_M_PATTERN) are runs like
  * any other, keyed by their pattern (codes no read packs to), and are also
@@ -142,6 +152,25 @@ static int64_t put_str(struct hl_builder *b, const char *s, size_t len)
 	return off;
 }
 
+/* Append len raw bytes to the arena; returns their offset or -1. */
+static int64_t put_bytes(struct hl_builder *b, const void *s, size_t len)
+{
+	if (put_str(b, "", 0) < 0) /* the arena exists, offset 0 is "" */
+		return -1;
+	if (b->slen + len > UINT32_MAX)
+		return -1;
+	if (b->slen + len > b->scap) {
+		char *ns = grow(b->a, b->strings, &b->scap, b->slen + len, 1);
+		if (!ns)
+			return -1;
+		b->strings = ns;
+	}
+	int64_t off = (int64_t)b->slen;
+	memcpy(b->strings + b->slen, s, len);
+	b->slen += len;
+	return off;
+}
+
 /* Strict UTF-8 check (no overlongs, no surrogates, nothing above U+10FFFF). */
 static int utf8_ok(const unsigned char *s, size_t len)
 {
@@ -212,6 +241,132 @@ static int text_field(const char *s, const char *what, size_t *len, char *reason
 	return 0;
 }
 
+/* The id and attributes of e: 1 if it has any, 0 if none, or a negative code. */
+static int check_extras(const struct hotlist_entry *e, char *reason)
+{
+	size_t len;
+	int any = 0;
+	if (e->id && e->id[0]) {
+		if (text_field(e->id, "id", &len, reason))
+			return HOTLIST_EINVAL;
+		if (len > HOTLIST_ID_MAX) {
+			snprintf(reason, 96, "id longer than %d bytes", HOTLIST_ID_MAX);
+			return HOTLIST_EINVAL;
+		}
+		any = 1;
+	}
+	if (e->n_attrs && !e->attrs) {
+		snprintf(reason, 96, "n_attrs without attrs");
+		return HOTLIST_EINVAL;
+	}
+	if (e->n_attrs > HOTLIST_ATTRS_MAX) {
+		snprintf(reason, 96, "more than %d attributes", HOTLIST_ATTRS_MAX);
+		return HOTLIST_EINVAL;
+	}
+	for (unsigned i = 0; i < e->n_attrs; i++) {
+		const struct hotlist_attr *a = &e->attrs[i];
+		if (!a->name || !a->name[0] ||
+		    text_field(a->name, "attribute name", &len, reason) ||
+		    len > HOTLIST_ATTR_NAME_MAX) {
+			snprintf(reason, 96, "attribute %u: empty, too long or bad name", i + 1);
+			return HOTLIST_EINVAL;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(e->attrs[j].name, a->name) == 0) {
+				snprintf(reason, 96, "attribute \"%.40s\" given twice", a->name);
+				return HOTLIST_EINVAL;
+			}
+		if (text_field(a->value, "attribute value", &len, reason))
+			return HOTLIST_EINVAL;
+		any |= len > 0;
+	}
+	return any;
+}
+
+/* An attribute name's offset, stored once while the cache holds it. */
+static int64_t put_name(struct hl_builder *b, const char *name)
+{
+	const unsigned cap = sizeof(b->names) / sizeof(b->names[0]);
+	for (unsigned i = 0; i < b->n_names; i++)
+		if (strcmp(b->strings + b->names[i], name) == 0)
+			return b->names[i];
+	int64_t off = put_str(b, name, strlen(name));
+	if (off <= 0)
+		return -1;
+	if (b->n_names < cap)
+		b->names[b->n_names++] = (uint32_t)off;
+	else
+		b->names[b->next_name++ % cap] = (uint32_t)off;
+	return off;
+}
+
+/* The names of e's attributes with a value, stored before the entry's
+ * strings (the extras record must follow its reference directly). */
+static int put_names(struct hl_builder *b, const struct hotlist_entry *e, int64_t *name_off)
+{
+	for (unsigned i = 0; i < e->n_attrs; i++) {
+		const struct hotlist_attr *a = &e->attrs[i];
+		if (a->value && a->value[0] && (name_off[i] = put_name(b, a->name)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The extras record of e (see "Extras" above), after its reference. */
+static int put_extras(struct hl_builder *b, const struct hotlist_entry *e, const int64_t *name_off)
+{
+	const char *id = e->id ? e->id : "";
+	uint8_t n = 0;
+	for (unsigned i = 0; i < e->n_attrs; i++)
+		n += e->attrs[i].value && e->attrs[i].value[0];
+	if (put_bytes(b, id, strlen(id) + 1) < 0 || put_bytes(b, &n, 1) < 0)
+		return -1;
+	for (unsigned i = 0; i < e->n_attrs; i++) {
+		const struct hotlist_attr *a = &e->attrs[i];
+		if (!a->value || !a->value[0])
+			continue;
+		uint32_t off = (uint32_t)name_off[i];
+		if (put_bytes(b, &off, 4) < 0 || put_bytes(b, a->value, strlen(a->value) + 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Where the extras record of entry m starts in strings s, and its length. */
+static size_t extras_at(const char *s, const struct hl_meta *m, size_t *len)
+{
+	size_t start = m->reference_off + strlen(s + m->reference_off) + 1, p = start;
+	p += strlen(s + p) + 1;
+	unsigned n = (uint8_t)s[p++];
+	for (unsigned i = 0; i < n; i++) {
+		p += 4;
+		p += strlen(s + p) + 1;
+	}
+	*len = p - start;
+	return start;
+}
+
+unsigned hotlist__meta_extras(const struct hl_base *b, const struct hl_meta *m, const char **id,
+			      struct hotlist_attr *attrs)
+{
+	*id = "";
+	if (!(m->flags & HL_M_EXTRA))
+		return 0;
+	const char *s = b->strings;
+	size_t len, p = extras_at(s, m, &len);
+	*id = s + p;
+	p += strlen(s + p) + 1;
+	unsigned n = (uint8_t)s[p++];
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t off;
+		memcpy(&off, s + p, 4);
+		attrs[i].name = s + off;
+		attrs[i].value = s + p + 4;
+		p += 4 + strlen(s + p + 4) + 1;
+	}
+	return n;
+}
+
 static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *norm, char *reason)
 {
 	if (!e->plate) {
@@ -260,19 +415,26 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 		rc = text_field(e->category, "category", &clen, reason);
 	if (!rc)
 		rc = text_field(e->reference, "reference", &rlen, reason);
-	if (rc)
-		return rc;
-	m.flags |= (uint8_t)(flags | HL_M_LAST); /* a run of one until grouped */
+	int extra = rc ? rc : check_extras(e, reason);
+	if (extra < 0)
+		return extra;
+	m.flags |= (uint8_t)(flags | HL_M_LAST |
+			     (extra ? HL_M_EXTRA : 0)); /* a run of one until grouped */
 	if (b->n == b->cap) {
 		struct hl_meta *nv = grow(b->a, b->v, &b->cap, b->n + 1, sizeof(*b->v));
 		if (!nv)
 			goto nomem;
 		b->v = nv;
 	}
+	int64_t name_off[HOTLIST_ATTRS_MAX];
+	if (extra && put_names(b, e, name_off) < 0)
+		goto nomem;
 	int64_t p = put_str(b, e->plate, strlen(e->plate));
 	int64_t c = p < 0 ? -1 : put_category(b, e->category, clen);
-	int64_t r = c < 0 ? -1 : put_str(b, e->reference, rlen);
-	if (r < 0)
+	int64_t r = c < 0	       ? -1 :
+		    extra && rlen == 0 ? put_bytes(b, "", 1) :
+					 put_str(b, e->reference, rlen);
+	if (r < 0 || (extra && put_extras(b, e, name_off) < 0))
 		goto nomem;
 	m.plate_off = (uint32_t)p;
 	m.category_off = (uint32_t)c;
@@ -299,11 +461,25 @@ int hotlist__builder_add_meta(struct hl_builder *b, const struct hl_base *base, 
 		.covert = (m->flags & HL_M_COVERT) != 0,
 	};
 	char cc[3];
+	struct hotlist_attr attrs[HOTLIST_ATTRS_MAX];
 	hotlist__country_str(m->country, cc);
 	e.country = cc;
-	int rc = hotlist__builder_add(b, &e, m->flags & ~(HL_M_COVERT | HL_M_LAST | HL_M_PATTERN),
-				      reason);
+	e.n_attrs = hotlist__meta_extras(base, m, &e.id, attrs);
+	e.attrs = attrs;
+	int rc = hotlist__builder_add(
+		b, &e, m->flags & ~(HL_M_COVERT | HL_M_LAST | HL_M_PATTERN | HL_M_EXTRA), reason);
 	return rc == HOTLIST_ENOMEM ? rc : 0;
+}
+
+/* Equal extras records (names compared by offset: a list's names are few
+ * and stored once, so equal names mostly share one; two offsets of one name
+ * only make two rows count as different, never merge different ones). */
+static int same_extras(const char *s, const struct hl_meta *p, const struct hl_meta *q)
+{
+	if (!(p->flags & HL_M_EXTRA))
+		return 1; /* flags are compared first: neither has extras */
+	size_t lp, lq, ap = extras_at(s, p, &lp), aq = extras_at(s, q, &lq);
+	return lp == lq && memcmp(s + ap, s + aq, lp) == 0;
 }
 
 static int same_entry(const struct hl_builder *b, const struct hl_meta *p, const struct hl_meta *q)
@@ -313,7 +489,8 @@ static int same_entry(const struct hl_builder *b, const struct hl_meta *p, const
 	       p->valid_from_us == q->valid_from_us && p->expires_us == q->expires_us &&
 	       strcmp(b->strings + p->plate_off, b->strings + q->plate_off) == 0 &&
 	       strcmp(b->strings + p->category_off, b->strings + q->category_off) == 0 &&
-	       strcmp(b->strings + p->reference_off, b->strings + q->reference_off) == 0;
+	       strcmp(b->strings + p->reference_off, b->strings + q->reference_off) == 0 &&
+	       same_extras(b->strings, p, q);
 }
 
 /* Grouping of the entries whose plate was met more than once (only built

@@ -39,6 +39,9 @@ struct hl_meta {
 #define HL_M_ANY_COUNTRY 0x08u
 /* The entry is a wildcard pattern (key codes 37/38; pattern.c). */
 #define HL_M_PATTERN 0x10u
+/* The entry has an id or attributes: an extras record follows its
+ * reference's NUL in the strings (list.c, "Extras"). */
+#define HL_M_EXTRA 0x20u
 
 struct hl_patterns;
 
@@ -74,6 +77,10 @@ struct hl_builder {
 	/* the last distinct categories stored: offset and length */
 	uint32_t cat_off[HL_CATEGORY_CACHE], cat_len[HL_CATEGORY_CACHE];
 	unsigned cat_next;
+	/* attribute names stored so far (offsets in strings), each stored once
+	 * while the cache holds it */
+	uint32_t names[HOTLIST_ATTRS_MAX * 2];
+	unsigned n_names, next_name;
 };
 
 void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator *a);
@@ -112,6 +119,12 @@ static inline const char *hl_base_str(const struct hl_base *b, uint32_t off)
 {
 	return b->strings + off;
 }
+
+/* The id ("" if none) and attributes of entry m of base b: fills attrs
+ * (HOTLIST_ATTRS_MAX of them at most, pointers into b's strings) and
+ * returns their number. An entry without HL_M_EXTRA has none. Any thread. */
+unsigned hotlist__meta_extras(const struct hl_base *b, const struct hl_meta *m, const char **id,
+			      struct hotlist_attr *attrs);
 
 /* Index of the first entry of key's run, or HL_TABLE_NONE. */
 static inline uint32_t hl_base_find(const struct hl_base *b, const struct hl_key *k)

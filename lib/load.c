@@ -28,6 +28,7 @@
 #include "match.h"
 #include "normalise.h"
 #include "pattern.h"
+#include "scope.h"
 #include "snapshot.h"
 
 #include <fcntl.h>
@@ -154,6 +155,48 @@ static int entry_at(const struct hotlist_entry *entries, size_t stride, size_t i
 		return HOTLIST_EINVAL;
 	memset(tmp, 0, sizeof(*tmp));
 	return hotlist__abi_in(HL_ABI_ENTRY, tmp, e, stride);
+}
+
+/*
+ * The audit trail (cfg.on_audit): one event per change or refused change,
+ * after the writer lock is released. rep is NULL for edits. Argument errors
+ * (HOTLIST_EINVAL, HOTLIST_EDEADLK, a bad name) are the caller's bug and are
+ * refused before anything is audited.
+ */
+static void audit(struct hotlist *hl, enum hotlist_audit_action act, const char *list,
+		  const char *source, int rc, const struct hotlist_load_report *rep, uint64_t t0)
+{
+	if (!hl->cfg.on_audit)
+		return;
+	char reason[160] = "";
+	struct hotlist_audit_event ev = {
+		.action = act,
+		.list = list,
+		.source = source,
+		.result = rc < 0 ? rc : 0,
+		.reason = reason,
+		.duration_us = (int64_t)((hotlist__now_ns() - t0) / 1000),
+		.time_us = hotlist__wall_us(),
+	};
+	if (rc < 0) {
+		if (rep && rep->n_errors)
+			snprintf(reason, sizeof(reason), "%s; line %llu: %s", hotlist_strerror(rc),
+				 (unsigned long long)rep->errors[0].line, rep->errors[0].reason);
+		else
+			snprintf(reason, sizeof(reason), "%s", hotlist_strerror(rc));
+	}
+	if (rep) {
+		ev.rows = rep->rows;
+		ev.loaded = rep->loaded;
+		ev.rejected = rep->rejected;
+		ev.duplicates = rep->duplicates;
+	} else if (act == HOTLIST_AUDIT_PUT && rc == 0) {
+		ev.rows = ev.loaded = 1;
+	} else if (act == HOTLIST_AUDIT_REMOVE && rc > 0) {
+		ev.rows = (uint64_t)rc; /* entries removed */
+	}
+	ev.version = rc == 0 && rep ? rep->list_version : hotlist__snap_version(&hl->snap, list);
+	hl->cfg.on_audit(&ev, hl->cfg.on_audit_user);
 }
 
 static int check_name(const char *list)
@@ -294,6 +337,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	rc = finish_load(hl, list, &c, t0, 0, 0);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
+	audit(hl, HOTLIST_AUDIT_REPLACE, list, NULL, rc, &c.rep, t0);
 	return rc;
 }
 
@@ -351,6 +395,7 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
+	audit(hl, HOTLIST_AUDIT_LOAD, list, path, rc, &c.rep, t0);
 	return rc;
 }
 
@@ -435,6 +480,7 @@ int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry
 	rc = entry_at(in, hotlist__abi_caller_size(HL_ABI_ENTRY, in->struct_size), 0, &full);
 	if (rc)
 		return rc;
+	uint64_t t0 = hotlist__now_ns();
 	/* validate exactly as a load would, with a one-entry builder */
 	struct hl_builder b;
 	char reason[96];
@@ -449,6 +495,7 @@ int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry
 		rc = hotlist__snap_put(&hl->snap, list, e, &k, c);
 	if (!rc)
 		count_edit(hl);
+	audit(hl, HOTLIST_AUDIT_PUT, list, NULL, rc, NULL, t0);
 	return rc;
 }
 
@@ -457,6 +504,7 @@ int hotlist_remove(struct hotlist *hl, const char *list, const char *plate, cons
 	int rc = writer_guard(hl, list);
 	if (rc)
 		return rc;
+	uint64_t t0 = hotlist__now_ns();
 	struct hl_key k;
 	hl_country c = 0;
 	rc = key_of(plate, country, &k, &c);
@@ -464,13 +512,19 @@ int hotlist_remove(struct hotlist *hl, const char *list, const char *plate, cons
 		rc = hotlist__snap_remove(&hl->snap, list, plate, &k, c);
 	if (rc > 0)
 		count_edit(hl);
+	audit(hl, HOTLIST_AUDIT_REMOVE, list, NULL, rc, NULL, t0);
 	return rc;
 }
 
 int hotlist_drop_list(struct hotlist *hl, const char *list)
 {
 	int rc = writer_guard(hl, list);
-	return rc ? rc : hotlist__snap_drop(&hl->snap, list);
+	if (rc)
+		return rc;
+	uint64_t t0 = hotlist__now_ns();
+	rc = hotlist__snap_drop(&hl->snap, list);
+	audit(hl, HOTLIST_AUDIT_DROP, list, NULL, rc, NULL, t0);
+	return rc;
 }
 
 int hotlist_set_list_options(struct hotlist *hl, const char *list,
@@ -478,12 +532,19 @@ int hotlist_set_list_options(struct hotlist *hl, const char *list,
 {
 	struct hl_fz_opts fo;
 	int rc = writer_guard(hl, list);
+	if (rc)
+		return rc;
+	uint64_t t0 = hotlist__now_ns();
+	struct hl_scope *sc = NULL;
+	rc = hotlist__fz_opts_set(&fo, o);
 	if (!rc)
-		rc = hotlist__fz_opts_set(&fo, o);
+		rc = hotlist__scope_new(&sc, o, hl->a);
 	if (!rc)
-		rc = hotlist__snap_set_options(&hl->snap, list, &fo);
+		rc = hotlist__snap_set_options(&hl->snap, list, &fo, sc);
 	if (!rc)
 		count_edit(hl);
+	if (rc != HOTLIST_EINVAL)
+		audit(hl, HOTLIST_AUDIT_OPTIONS, list, NULL, rc, NULL, t0);
 	return rc;
 }
 

@@ -53,6 +53,7 @@
 #include "normalise.h"
 #include "pattern.h"
 #include "plates.h"
+#include "scope.h"
 #include "score.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -61,6 +62,7 @@
 
 #include <string.h>
 
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack, for the hit id */
 #include <xxhash.h>
 
 /* Reads normalised and looked up together by hotlist_match_batch: enough to
@@ -110,6 +112,10 @@ struct nread {
 	size_t len;
 	char plate[HOTLIST_PLATE_MAX + 1];
 	char rep[HOTLIST_PLATE_MAX + 1]; /* the repaired plate when rep_ok */
+	/* for scoped lists (scope.h), filled on demand (scope_done) */
+	uint8_t scope_done;
+	uint64_t cam_hash;
+	int64_t ts;
 };
 
 /* Counters of one call, added to the shared stripes once. */
@@ -130,7 +136,20 @@ static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig
 	nr->r = r;
 	nr->orig = orig;
 	nr->fmt_done = 0;
+	nr->scope_done = 0;
 	return 0;
+}
+
+/* Whether list l (which has a scope) applies to the read: one test per
+ * list, the camera hash and time computed once per read. */
+static bool in_scope(struct nread *nr, const struct hl_list *l)
+{
+	if (!nr->scope_done) {
+		nr->scope_done = 1;
+		nr->cam_hash = hotlist__scope_camera_hash(nr->r->camera);
+		nr->ts = nr->r->ts_us ? nr->r->ts_us : hotlist__wall_us();
+	}
+	return hotlist__scope_allows(l->scope, nr->r->camera, nr->cam_hash, nr->ts);
 }
 
 /* The read's format verdict and repair (plates.c), once per read. */
@@ -186,9 +205,60 @@ struct gather {
 	unsigned nv;
 };
 
-static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct cand *c,
-		     char *entry_plate, unsigned score, bool weak)
+/* Storage of a hit's strings that are made, not borrowed from the list. */
+struct hit_buf {
+	char entry_plate[HOTLIST_PLATE_MAX + 1];
+	char entry_id[HOTLIST_HIT_ID_LEN + 1];
+	char hit_id[HOTLIST_HIT_ID_LEN + 1];
+	struct hotlist_attr attrs[HOTLIST_ATTRS_MAX];
+};
+
+static void hex64(uint64_t v, char *out)
 {
+	static const char digits[] = "0123456789abcdef";
+	for (int i = HOTLIST_HIT_ID_LEN - 1; i >= 0; i--, v >>= 4)
+		out[i] = digits[v & 15];
+	out[HOTLIST_HIT_ID_LEN] = '\0';
+}
+
+/* Hash of the NUL-terminated strings strs[0..n), each with its NUL, then
+ * tail (8 bytes little-endian) if tail_len: the documented id recipes. */
+static uint64_t id_hash(const char *const *strs, size_t n, int64_t tail, int tail_len)
+{
+	XXH3_state_t st;
+	XXH3_64bits_reset(&st);
+	for (size_t i = 0; i < n; i++)
+		XXH3_64bits_update(&st, strs[i], strlen(strs[i]) + 1);
+	if (tail_len) {
+		unsigned char le[8];
+		for (int i = 0; i < 8; i++)
+			le[i] = (unsigned char)((uint64_t)tail >> (8 * i));
+		XXH3_64bits_update(&st, le, 8);
+	}
+	return XXH3_64bits_digest(&st);
+}
+
+/* The hit's ids (docs: struct hotlist_hit.entry_id, hit_id). */
+static void fill_ids(struct hotlist_hit *h, struct hit_buf *hb, const char *list_id,
+		     const char *read_plate, int64_t ts)
+{
+	if (list_id[0]) {
+		h->entry_id = list_id;
+	} else {
+		const char *k[4] = { h->list, h->entry_plate, h->country, h->category };
+		hex64(id_hash(k, 4, 0, 0), hb->entry_id);
+		h->entry_id = hb->entry_id;
+	}
+	const char *camera = h->read->camera ? h->read->camera : "";
+	const char *k[4] = { h->entry_id, h->list, camera, read_plate };
+	hex64(id_hash(k, 4, ts, 8), hb->hit_id);
+	h->hit_id = hb->hit_id;
+}
+
+static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct cand *c,
+		     struct hit_buf *hb, int64_t ts, unsigned score, bool weak)
+{
+	char *entry_plate = hb->entry_plate;
 	const struct hl_meta *m = c->m;
 	const struct variant *v = &g->v[c->variant];
 	memset(h, 0, sizeof(*h));
@@ -215,6 +285,10 @@ static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct
 	h->format = g->nr->format;
 	h->score = score;
 	h->weak = weak;
+	const char *list_id;
+	h->n_attrs = hotlist__meta_extras(c->b, m, &list_id, hb->attrs);
+	h->attrs = h->n_attrs ? hb->attrs : NULL;
+	fill_ids(h, hb, list_id, g->nr->plate, ts);
 }
 
 /* Whether the read's unique repair is a plate of list l (base or adds). */
@@ -312,7 +386,8 @@ static void deliver(struct gather *g)
 		}
 		s->t->weak += weak;
 		struct hotlist_hit hit;
-		fill_hit(&hit, g, c, entry_plate, score, weak);
+		struct hit_buf hb;
+		fill_hit(&hit, g, c, &hb, ts, score, weak);
 		if (s->t0_ns)
 			hotlist__stats_latency(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns);
 		hotlist__in_callback++;
@@ -423,6 +498,8 @@ static void match_variant(struct gather *g, const struct hl_state *st, const uin
 	for (uint32_t li = 0; li < st->n; li++) {
 		const struct hl_list *l = st->lists[li];
 		if (v->repaired && !l->opts.repair)
+			continue;
+		if (HL_UNLIKELY(l->scope) && !in_scope(g->nr, l))
 			continue;
 		uint32_t i = base_idx ? base_idx[li * stride] : hl_base_find(l->base, &v->key);
 		if (i != HL_TABLE_NONE)
@@ -637,10 +714,23 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 	uint32_t maybe = 0, repair = 0;
 	for (uint32_t li = 0; li < st->n; li++) {
 		const struct hl_list *l = st->lists[li];
-		hotlist__table_find_bulk(l->base->index, keys, m, &idx[li * HL_CHUNK]);
+		uint32_t *out = &idx[li * HL_CHUNK], in = UINT32_MAX;
+		if (HL_UNLIKELY(l->scope)) { /* out-of-scope reads: no lookup */
+			in = 0;
+			for (size_t i = 0; i < m; i++)
+				in |= (uint32_t)in_scope(&nr[i], l) << i;
+			for (size_t i = 0; i < m && !in; i++)
+				out[i] = HL_TABLE_NONE;
+			if (!in)
+				continue;
+		}
+		hotlist__table_find_bulk(l->base->index, keys, m, out);
+		for (size_t i = 0; in != UINT32_MAX && i < m; i++)
+			if (!(in >> i & 1))
+				out[i] = HL_TABLE_NONE;
 		repair |= l->opts.repair;
 		if (HL_UNLIKELY(l->slow))
-			maybe |= slow_maybe(l, m, keys, plates, lens);
+			maybe |= slow_maybe(l, m, keys, plates, lens) & in;
 	}
 	for (size_t i = 0; i < m; i++) {
 		uint32_t hit = ((maybe >> i) & 1) | nr[i].r->n_candidates;

@@ -20,6 +20,7 @@
 #include "hotlist.h"
 #include "list.h"
 #include "normalise.h"
+#include "scope.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,6 +48,9 @@ struct hl_list {
 	/* nonzero if a read may hit without an exact base hit: edits, patterns
 	 * or a fuzzy index (the batch path's fast test) */
 	unsigned slow;
+	/* where and when the list applies (scope.h), or NULL: always; shared
+	 * by versions like the options, reference counted */
+	struct hl_scope *scope;
 	/* writer-only */
 	struct hl_op *ops;
 	size_t n_ops, cap_ops;
@@ -118,8 +122,10 @@ int hotlist__snap_put(struct hl_snap *s, const char *name, const struct hotlist_
 		      const struct hl_key *k, hl_country c);
 int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,
 			 const struct hl_key *k, hl_country c);
-/* Publish a version of list `name` (created if absent) with options o. */
-int hotlist__snap_set_options(struct hl_snap *s, const char *name, const struct hl_fz_opts *o);
+/* Publish a version of list `name` (created if absent) with options o and
+ * scope sc (NULL: none; its reference is taken over, also on error). */
+int hotlist__snap_set_options(struct hl_snap *s, const char *name, const struct hl_fz_opts *o,
+			      struct hl_scope *sc);
 /* Tests: fold a list's edits once it has more than n (default HL_EDITS_FOLD,
  * which makes an edit cost up to ~1 ms; too slow for a test under a
  * sanitizer that wants to fold many times). Writer. */
@@ -132,5 +138,7 @@ int hotlist__snap_info(struct hl_snap *s, size_t i, struct hotlist_list_info *ou
 /* Entries a match can hit in list `name` now; 0 if there is no such list.
  * Any thread, wait-free. */
 uint64_t hotlist__snap_entries(struct hl_snap *s, const char *name);
+/* The version of list `name` now published, 0 if none. Any thread, wait-free. */
+uint64_t hotlist__snap_version(struct hl_snap *s, const char *name);
 
 #endif /* HOTLIST_SNAPSHOT_H */

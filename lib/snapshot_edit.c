@@ -72,28 +72,46 @@ void hotlist__snap_set_edits_fold(struct hl_snap *snap, uint32_t n)
 	pthread_mutex_unlock(&snap->wlock);
 }
 
-/* A copy of e's strings in one allocation, for an ADD op. */
+/* A copy of e's strings (and its id and attributes) in one allocation, for
+ * an op: [ attrs array | plate\0 category\0 reference\0 id\0 names and values ]. */
 static int op_init(struct hl_snap *snap, struct hl_op *op, int kind, const struct hotlist_entry *e)
 {
-	const char *s[3] = { e->plate, e->category ? e->category : "",
-			     e->reference ? e->reference : "" };
-	size_t len[3], total = 0;
-	for (int i = 0; i < 3; i++)
+	enum { FIXED = 4 };
+	const char *s[FIXED + 2 * HOTLIST_ATTRS_MAX] = { e->plate, e->category ? e->category : "",
+							 e->reference ? e->reference : "",
+							 e->id ? e->id : "" };
+	unsigned na = e->attrs ? e->n_attrs : 0, ns = FIXED + 2 * na;
+	size_t len[FIXED + 2 * HOTLIST_ATTRS_MAX], head = na * sizeof(struct hotlist_attr);
+	size_t total = head;
+	for (unsigned i = 0; i < na; i++) { /* validated by the caller: na <= HOTLIST_ATTRS_MAX */
+		s[FIXED + 2 * i] = e->attrs[i].name;
+		s[FIXED + 2 * i + 1] = e->attrs[i].value ? e->attrs[i].value : "";
+	}
+	for (unsigned i = 0; i < ns; i++)
 		total += (len[i] = strlen(s[i])) + 1;
-	op->text = hotlist__alloc(snap->a, total, 1);
+	op->text = hotlist__alloc(snap->a, total, _Alignof(struct hotlist_attr));
 	if (!op->text)
 		return HOTLIST_ENOMEM;
 	op->text_len = total;
 	op->kind = kind;
 	op->e = *e;
 	op->e.country = NULL; /* kept as op->country */
-	char *p = op->text;
-	const char **dst[3] = { &op->e.plate, &op->e.category, &op->e.reference };
-	for (int i = 0; i < 3; i++) {
+	struct hotlist_attr *attrs = (struct hotlist_attr *)(void *)op->text;
+	char *p = op->text + head;
+	const char *copy[FIXED + 2 * HOTLIST_ATTRS_MAX];
+	for (unsigned i = 0; i < ns; i++) {
 		memcpy(p, s[i], len[i] + 1);
-		*dst[i] = p;
+		copy[i] = p;
 		p += len[i] + 1;
 	}
+	op->e.plate = copy[0];
+	op->e.category = copy[1];
+	op->e.reference = copy[2];
+	op->e.id = copy[3];
+	for (unsigned i = 0; i < na; i++)
+		attrs[i] = (struct hotlist_attr){ copy[FIXED + 2 * i], copy[FIXED + 2 * i + 1] };
+	op->e.attrs = na ? attrs : NULL;
+	op->e.n_attrs = na;
 	return 0;
 }
 
@@ -355,7 +373,8 @@ static struct hl_base *current_base(struct hl_snap *snap, const char *name)
 	return b;
 }
 
-int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const struct hl_fz_opts *o)
+int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const struct hl_fz_opts *o,
+			      struct hl_scope *sc)
 {
 	struct hl_base *b = current_base(snap, name);
 	struct hl_fuzzy *pre = b ? hotlist__snap_prebuild(snap, name, b, o) : NULL;
@@ -364,9 +383,13 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 	int rc = HOTLIST_ENOMEM;
 	if (l) {
 		l->opts = *o;
+		hotlist__scope_put(l->scope, snap->a); /* the old version keeps its own */
+		l->scope = sc;
+		sc = NULL;
 		rc = edit_commit(snap, l, 0, &pre);
 	}
 	pthread_mutex_unlock(&snap->wlock);
+	hotlist__scope_put(sc, snap->a);
 	hotlist__fz_put(pre, snap->a);
 	hotlist__base_put(b, snap->a);
 	return rc;

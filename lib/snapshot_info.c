@@ -67,3 +67,12 @@ int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info 
 	hotlist__snap_exit();
 	return rc;
 }
+
+uint64_t hotlist__snap_version(struct hl_snap *snap, const char *name)
+{
+	const struct hl_state *st = hotlist__snap_enter(snap);
+	int i = hotlist__snap_find(st, name);
+	uint64_t v = i >= 0 ? st->lists[i]->version : 0;
+	hotlist__snap_exit();
+	return v;
+}

@@ -51,6 +51,7 @@ void hotlist__snap_list_free(struct hl_snap *snap, struct hl_list *l)
 	hotlist__base_put(l->hides, snap->a);
 	hotlist__fz_put(l->fz_base, snap->a);
 	hotlist__fz_put(l->fz_adds, snap->a);
+	hotlist__scope_put(l->scope, snap->a);
 	hotlist__snap_ops_free(snap, l->ops, l->n_ops, l->cap_ops);
 	hotlist__free(snap->a, l, sizeof(*l));
 }
@@ -66,10 +67,13 @@ struct hl_list *hotlist__snap_list_new(struct hl_snap *snap, const struct hl_lis
 	l->name_hash = old ? old->name_hash : hash_name(l->name);
 	l->version = ++snap->next_version;
 	l->updated_us = hotlist__wall_us();
-	if (old)
+	if (old) {
 		l->opts = old->opts;
-	else
+		l->scope = old->scope;
+		hotlist__scope_get(l->scope);
+	} else {
 		hotlist__fz_opts_default(&l->opts);
+	}
 	return l;
 }
 

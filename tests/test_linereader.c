@@ -380,6 +380,40 @@ START_TEST(test_init_rejects_tiny_buffer)
 }
 END_TEST
 
+/* The buffer grows for a long line up to max_cap, and no further. */
+START_TEST(test_grows_to_max_cap)
+{
+	char path[] = "/tmp/hl_lr_XXXXXX";
+	int fd = mkstemp(path);
+	static char x[5001], y[20001];
+	struct hl_linereader r;
+	const char *line;
+	size_t len;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	memset(x, 'x', 5000);
+	memset(y, 'y', 20000);
+	ck_assert_int_eq(write(fd, "a\n", 2), 2);
+	ck_assert_int_eq(write(fd, x, 5000), 5000);
+	ck_assert_int_eq(write(fd, "\n", 1), 1);
+	ck_assert_int_eq(write(fd, y, 20000), 20000);
+	ck_assert_int_eq(write(fd, "\nb\n", 3), 3);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(hl_linereader_init(&r, fd, 16), 0);
+	r.max_cap = 8192;
+	expect_line(&r, HL_LINE_OK, "a");
+	expect_line(&r, HL_LINE_OK, x);
+	ck_assert_int_eq(hl_linereader_next(&r, &line, &len), HL_LINE_LONG);
+	ck_assert_uint_le(r.cap, 8192);
+	expect_line(&r, HL_LINE_OK, "b");
+	ck_assert_uint_eq(r.lineno, 4);
+	expect_end(&r);
+	hl_linereader_free(&r);
+	close(fd);
+}
+END_TEST
+
 static Suite *linereader_suite(void)
 {
 	Suite *s = suite_create("linereader");
@@ -399,6 +433,7 @@ static Suite *linereader_suite(void)
 	tcase_add_test(tc, test_eintr_wait_mask);
 	tcase_add_test(tc, test_read_error);
 	tcase_add_test(tc, test_init_rejects_tiny_buffer);
+	tcase_add_test(tc, test_grows_to_max_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -34,6 +34,7 @@ LAYERS = {
     "stats.h": 2,  # counters and latency histograms
     "suppress.h": 2,  # repeat-hit suppression
     "plates.h": 2,  # per-country plate formats
+    "scope.h": 2,  # where and when a list applies (cameras, hours)
     "plates_de_districts.h": 2,  # data of plates.c
     "ingest.h": 3,  # async queues and workers
     "pattern.h": 3,  # wildcard entries

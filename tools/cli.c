@@ -99,16 +99,26 @@ void hl_cli_sleep_ns(uint64_t ns)
 
 bool hl_cli_is_list_option(int c)
 {
-	return c >= HL_OPT_OCR && c <= HL_OPT_NO_WEAK;
+	return c >= HL_OPT_OCR && c <= HL_OPT_TZ;
 }
 
 const char *hl_cli_list_option_name(int c)
 {
 	/* in the order of the HL_OPT_ enum */
-	static const char *const names[] = { "ocr",	     "indel",		"ocr-classes",
-					     "cross-border", "no-cross-border", "repair",
-					     "no-repair",    "min-score",	"weak",
-					     "no-weak" };
+	static const char *const names[] = { "ocr",
+					     "indel",
+					     "ocr-classes",
+					     "cross-border",
+					     "no-cross-border",
+					     "repair",
+					     "no-repair",
+					     "min-score",
+					     "weak",
+					     "no-weak",
+					     "cameras",
+					     "days",
+					     "hours",
+					     "tz" };
 
 	return names[c - HL_OPT_OCR];
 }
@@ -147,6 +157,18 @@ int hl_cli_list_option(int c, const char *arg, struct hotlist_list_options *o)
 	case HL_OPT_WEAK:
 	case HL_OPT_NO_WEAK:
 		o->weak_hits = c == HL_OPT_WEAK;
+		return 0;
+	case HL_OPT_CAMERAS: /* checked by hotlist_set_list_options() */
+		o->cameras = arg;
+		return 0;
+	case HL_OPT_DAYS:
+		o->days = arg;
+		return 0;
+	case HL_OPT_HOURS:
+		o->hours = arg;
+		return 0;
+	case HL_OPT_TZ:
+		o->timezone = arg;
 		return 0;
 	default:
 		o->repair = c == HL_OPT_REPAIR;
@@ -200,6 +222,12 @@ static int set_list_options(struct hotlist *hl, const struct hl_cli_list *l)
 			   l->opts.ocr_classes ? l->opts.ocr_classes : "0ODQ 1I 2Z 5S 8B 6G",
 			   l->opts.cross_border ? "" : "no ", l->opts.repair ? "" : "no ", ms,
 			   l->opts.weak_hits ? "" : "no ");
+	if (!rc && (l->opts.cameras || l->opts.days || l->opts.hours))
+		hl_cli_err("list '%s': cameras %s, days %s, hours %s, timezone %s", l->name,
+			   l->opts.cameras ? l->opts.cameras : "all",
+			   l->opts.days ? l->opts.days : "all",
+			   l->opts.hours ? l->opts.hours : "all",
+			   l->opts.timezone ? l->opts.timezone : "UTC");
 	return rc;
 }
 
@@ -314,6 +342,26 @@ static json_t *json_text_or_null(const char *s)
 	return s && *s ? json_text(s) : json_null();
 }
 
+/* The operator keys of a hit (issue 13): ids, vehicle details and what the camera system said of the read. Nonzero on
+ * out-of-memory. */
+static int hit_operator_json(json_t *o, const struct hotlist_hit *h)
+{
+	json_t *attrs = json_object();
+	int bad = !attrs;
+
+	for (unsigned i = 0; attrs && i < h->n_attrs; i++)
+		bad |= json_object_set_new(attrs, h->attrs[i].name, json_text(h->attrs[i].value));
+	bad |= json_object_set_new(o, "entry_id", json_text(h->entry_id ? h->entry_id : ""));
+	bad |= json_object_set_new(o, "hit_id", json_text(h->hit_id ? h->hit_id : ""));
+	bad |= json_object_set_new(o, "attributes", attrs ? attrs : json_null());
+	bad |= json_object_set_new(o, "uuid", json_text_or_null(h->read->uuid));
+	bad |= json_object_set_new(o, "site", json_text_or_null(h->read->site));
+	bad |= json_object_set_new(o, "confidence",
+				   h->read->confidence > 0 ? json_real(h->read->confidence) :
+							     json_null());
+	return bad;
+}
+
 /* The hit as one JSON object, keys in a fixed order. NULL on out-of-memory. */
 static json_t *hit_to_json(const struct hotlist_hit *h)
 {
@@ -344,6 +392,7 @@ static json_t *hit_to_json(const struct hotlist_hit *h)
 	bad |= json_object_set_new(o, "score", json_integer(h->score));
 	if (h->weak)
 		bad |= json_object_set_new(o, "weak", json_true());
+	bad |= hit_operator_json(o, h);
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -358,4 +407,35 @@ int hl_cli_print_hit(FILE *f, const struct hotlist_hit *h)
 
 	json_decref(o);
 	return rc ? -1 : 0;
+}
+
+static const char *const audit_actions[] = {
+	"load", "replace", "put", "remove", "drop", "options"
+};
+
+int hl_cli_print_audit(FILE *f, const struct hotlist_audit_event *ev)
+{
+	json_t *o = json_object();
+	int bad = !o;
+	unsigned a = (unsigned)ev->action;
+
+	if (bad)
+		return -1;
+	bad |= json_object_set_new(o, "time_us", json_integer(ev->time_us));
+	bad |= json_object_set_new(o, "action", json_string(a < 6 ? audit_actions[a] : "?"));
+	bad |= json_object_set_new(o, "list", json_text(ev->list));
+	bad |= json_object_set_new(o, "source", json_text_or_null(ev->source));
+	bad |= json_object_set_new(o, "ok", json_boolean(ev->result == 0));
+	bad |= json_object_set_new(
+		o, "error", ev->result ? json_string(hotlist_err_name(ev->result)) : json_null());
+	bad |= json_object_set_new(o, "reason", json_text_or_null(ev->reason));
+	bad |= json_object_set_new(o, "version", json_integer((json_int_t)ev->version));
+	bad |= json_object_set_new(o, "rows", json_integer((json_int_t)ev->rows));
+	bad |= json_object_set_new(o, "loaded", json_integer((json_int_t)ev->loaded));
+	bad |= json_object_set_new(o, "rejected", json_integer((json_int_t)ev->rejected));
+	bad |= json_object_set_new(o, "duplicates", json_integer((json_int_t)ev->duplicates));
+	bad |= json_object_set_new(o, "duration_us", json_integer(ev->duration_us));
+	bad |= !!json_dumpf(o, f, JSON_COMPACT) || fputc('\n', f) == EOF || fflush(f);
+	json_decref(o);
+	return bad ? -1 : 0;
 }

@@ -70,6 +70,11 @@ enum {
 	HL_OPT_MIN_SCORE,
 	HL_OPT_WEAK,
 	HL_OPT_NO_WEAK,
+	/* scope (issue 13) */
+	HL_OPT_CAMERAS,
+	HL_OPT_DAYS,
+	HL_OPT_HOURS,
+	HL_OPT_TZ,
 };
 
 /* The rows for a getopt_long table (put them before its terminator). */
@@ -84,7 +89,11 @@ enum {
 	{ "no-repair", no_argument, NULL, HL_OPT_NO_REPAIR },                  \
 	{ "min-score", required_argument, NULL, HL_OPT_MIN_SCORE },            \
 	{ "weak", no_argument, NULL, HL_OPT_WEAK },                            \
-	{ "no-weak", no_argument, NULL, HL_OPT_NO_WEAK }
+	{ "no-weak", no_argument, NULL, HL_OPT_NO_WEAK }, \
+	{ "cameras", required_argument, NULL, HL_OPT_CAMERAS },                \
+	{ "days", required_argument, NULL, HL_OPT_DAYS },                      \
+	{ "hours", required_argument, NULL, HL_OPT_HOURS },                    \
+	{ "tz", required_argument, NULL, HL_OPT_TZ }
 /* clang-format on */
 
 /* The usage text of the list options, a string literal. */
@@ -101,7 +110,12 @@ enum {
 	"                       the list's estimated innocent alerts stay <= 1 per\n"    \
 	"                       1,000; 0: every hit, unscored (docs/fuzzy.md)\n"         \
 	"      --weak           report weak hits too, with \"weak\": true\n"             \
-	"      --no-weak        (default)\n"
+	"      --no-weak        (default)\n"                                             \
+	"      --cameras P[,P]  the list applies only to reads from cameras whose\n"     \
+	"                       id matches a pattern ('*' any run, '?' one char)\n"      \
+	"      --days D         only on these days: mon-fri, sat,sun, ... (local)\n"     \
+	"      --hours H        only in these hours: 7-19, 22-6, 7-9,16-19 (local)\n"    \
+	"      --tz OFFSET      local time for --days/--hours: +01:00 (default UTC)\n"
 
 /* True if c is one of the HL_OPT_ list option codes. */
 bool hl_cli_is_list_option(int c);
@@ -159,10 +173,19 @@ const char *hl_cli_match_kind_name(enum hotlist_match_kind k);
  * Write the hit as one compact JSON object and a newline to f, and flush:
  * keys camera, ts_us, read, country, list, entry, entry_country, category,
  * priority, reference, covert, match, candidate, matched_plate, repaired,
- * format, substitutions, indels, score (and weak, true, for a weak hit) in
- * that order (docs/cli.md). Text that is
+ * format, substitutions, indels, score (and weak, true, for a weak hit),
+ * entry_id, hit_id, attributes, uuid, site, confidence in that order
+ * (docs/cli.md). Text that is
  * not UTF-8 has its other bytes as '?'. 0, or -1 if it could not be written.
  */
 int hl_cli_print_hit(FILE *f, const struct hotlist_hit *h);
+
+/*
+ * Write an audit event (struct hotlist_audit_event) as one compact JSON
+ * object and a newline to f, and flush: keys time_us, action, list, source,
+ * ok, error, reason, version, rows, loaded, rejected, duplicates,
+ * duration_us (docs/cli.md). 0, or -1 if it could not be written.
+ */
+int hl_cli_print_audit(FILE *f, const struct hotlist_audit_event *ev);
 
 #endif /* HOTLIST_TOOLS_CLI_H */

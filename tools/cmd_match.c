@@ -51,12 +51,18 @@ static const char match_usage[] =
 	"      --shrink-guard F a reload that keeps fewer than F of the live list's\n"
 	"                       entries is refused (default 0.5; 0 = off)\n"
 	"      --force          reload even past the shrink guard\n"
+	"      --audit FILE     append every list change and refused load to FILE,\n"
+	"                       one JSON object per line\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Exit status: 0 at end of input, 1 on a read error, 2 on bad usage or a\n"
 	"list file that cannot be loaded.\n";
 
-#define READ_LINE_MAX (64 * 1024) /* longer read lines are reported and skipped */
+/* Read lines: the buffer starts at READ_LINE_START and grows to READ_LINE_MAX
+ * for a long line (an OpenALPR frame with its base64 plate crop is often
+ * over 64 KiB); longer lines are reported and skipped. */
+#define READ_LINE_START (64 * 1024)
+#define READ_LINE_MAX (16 * 1024 * 1024)
 
 struct match_ctx {
 	struct hotlist *hl;
@@ -67,7 +73,11 @@ struct match_ctx {
 	struct hl_csv_layout layout;
 	bool have_layout;
 	uint64_t reads, hits, bad, output_errors;
+	uint64_t skipped; /* OpenALPR heartbeat and alpr_group lines */
 	struct hl_read_rec recs[HL_READ_RESULTS_MAX]; /* the reads of the current line */
+	/* ---- operator options (issue 13) ---- */
+	const char *audit_path; /* --audit, or NULL */
+	FILE *audit; /* open on audit_path */
 };
 
 /* ---- SIGHUP ------------------------------------------------------------------- */
@@ -122,6 +132,16 @@ static void reload_lists(struct match_ctx *m)
 	hl_cli_err("SIGHUP: reloading %zu list(s)", m->nlists);
 	for (size_t i = 0; i < m->nlists; i++)
 		hl_cli_load_list(m->hl, &m->lists[i], true);
+}
+
+/* ---- the audit trail ---------------------------------------------------------- */
+
+static void match_on_audit(const struct hotlist_audit_event *ev, void *user)
+{
+	struct match_ctx *m = user;
+
+	if (hl_cli_print_audit(m->audit, ev) && !m->output_errors++)
+		hl_cli_err("cannot write to the audit file %s", m->audit_path);
 }
 
 /* ---- the read loop ------------------------------------------------------------ */
@@ -191,9 +211,10 @@ static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_
 				   m->reads_path);
 		return 0;
 	}
-	if (m->format == HL_READS_JSONL)
+	if (m->format == HL_READS_JSONL) {
 		rc = hl_readparse_json_line(line, len, m->recs, HL_READ_RESULTS_MAX, err);
-	else if ((rc = hl_readparse_csv_line(&m->layout, line, len, m->recs, err)) == 0)
+		m->skipped += rc == 0 && m->recs[0].skipped;
+	} else if ((rc = hl_readparse_csv_line(&m->layout, line, len, m->recs, err)) == 0)
 		rc = 1;
 	if (rc < 0) {
 		bad_line(m, lineno, err);
@@ -224,6 +245,9 @@ static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64
 		.ts_us = rec->has_ts && rec->ts_us ? rec->ts_us : hl_cli_wall_us(),
 		.candidates = rec->n_candidates ? cands : NULL,
 		.n_candidates = rec->n_candidates,
+		.uuid = rec->uuid[0] ? rec->uuid : NULL,
+		.site = rec->site[0] ? rec->site : NULL,
+		.confidence = rec->confidence,
 	};
 	int rc;
 
@@ -256,7 +280,7 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 			return rc < 0;
 		}
 		if (rc == HL_LINE_LONG) {
-			bad_line(m, r->lineno, "line longer than 64 KiB, skipped");
+			bad_line(m, r->lineno, "line longer than 16 MiB, skipped");
 			continue;
 		}
 		if (hl_readparse_blank(line, len))
@@ -272,6 +296,9 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 }
 
 /* ---- options ------------------------------------------------------------------ */
+
+/* Long-only options of match (after the list options' codes). */
+enum { HL_OPT_M_AUDIT = 512 };
 
 struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
@@ -336,6 +363,9 @@ static int match_option(int c, struct match_ctx *m, struct match_args *a)
 		return 0;
 	case 'h':
 		return 1;
+	case HL_OPT_M_AUDIT:
+		m->audit_path = optarg;
+		return 0;
 	}
 	if (c == 'l' || c == 'n')
 		hl_cli_err("at most %d lists", HOTLIST_LISTS_MAX);
@@ -380,6 +410,7 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 					      { "max-bad", required_argument, NULL, 'b' },
 					      { "shrink-guard", required_argument, NULL, 'g' },
 					      { "force", no_argument, NULL, 'F' },
+					      { "audit", required_argument, NULL, HL_OPT_M_AUDIT },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	int c, rc;
@@ -427,6 +458,8 @@ static int match_run(struct match_ctx *m, struct hl_linereader *r)
 	rc = match_stream(m, r);
 	hl_cli_err("%" PRIu64 " reads matched, %" PRIu64 " hits, %" PRIu64 " bad read lines",
 		   m->reads, m->hits, m->bad);
+	if (m->skipped)
+		hl_cli_err("%" PRIu64 " OpenALPR heartbeat/alpr_group lines skipped", m->skipped);
 	return rc || m->output_errors ? HL_EXIT_FAIL : 0;
 }
 
@@ -457,10 +490,21 @@ int hl_cmd_match(int argc, char **argv)
 	for (size_t i = 0; i < m.nlists; i++)
 		m.lists[i].force = a.force;
 	cfg.latency_histogram = false;
+	if (m.audit_path) {
+		m.audit = fopen(m.audit_path, "ae");
+		if (!m.audit) {
+			hl_cli_err("cannot open the audit file %s: %s", m.audit_path,
+				   strerror(errno));
+			return HL_EXIT_USAGE;
+		}
+		cfg.on_audit = match_on_audit;
+		cfg.on_audit_user = &m;
+	}
 	setup_sighup(&wait_mask); /* before the engine exists, so its threads inherit the mask */
 	fd = match_open_reads(m.reads_path);
-	rc = fd < 0 ? HL_EXIT_USAGE : hl_linereader_init(&r, fd, READ_LINE_MAX);
+	rc = fd < 0 ? HL_EXIT_USAGE : hl_linereader_init(&r, fd, READ_LINE_START);
 	if (rc == 0) {
+		r.max_cap = READ_LINE_MAX;
 		r.wait_mask = &wait_mask;
 		r.after_wait = take_pending_sighup;
 		rc = hotlist_create(&m.hl, &cfg);
@@ -473,5 +517,7 @@ int hl_cmd_match(int argc, char **argv)
 	if (fd > STDIN_FILENO)
 		close(fd);
 	hl_linereader_free(&r);
+	if (m.audit)
+		fclose(m.audit);
 	return rc < 0 ? HL_EXIT_FAIL : rc;
 }

@@ -92,6 +92,15 @@ int hl_linereader_next(struct hl_linereader *r, const char **line, size_t *len)
 		}
 		if (r->eof)
 			return HL_LINE_END;
+		if (r->start == 0 && r->end == r->cap && r->cap < r->max_cap && !r->skipping) {
+			size_t ncap = r->cap * 2 < r->max_cap ? r->cap * 2 : r->max_cap;
+			char *nb = realloc(r->buf, ncap);
+
+			if (nb) { /* else: as if at the limit */
+				r->buf = nb;
+				r->cap = ncap;
+			}
+		}
 		if (r->start == 0 && r->end == r->cap) {
 			r->skipping = true; /* a line longer than the buffer */
 			r->end = 0;

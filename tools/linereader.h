@@ -5,8 +5,10 @@
  *
  * Lines end at LF, CR LF or a lone CR (old Mac line ends: a stream that
  * has only those was taken as one line), and the last line may end at end
- * of input without one. A line longer than the buffer
- * (cap - 1 bytes before its LF) is not kept: its tail is returned flagged
+ * of input without one. The buffer starts at cap bytes and, when a line
+ * does not fit, doubles up to max_cap (0: it never grows): memory is
+ * bounded by max_cap, short lines cost cap. A line longer than the
+ * buffer (max_cap - 1 bytes before its LF) is not kept: its tail is returned flagged
  * HL_LINE_LONG so that the caller can report it, and the reader goes on with
  * the next line.
  *
@@ -36,6 +38,7 @@ struct hl_linereader {
 	const sigset_t *wait_mask; /* NULL: poll(); else ppoll() with this mask */
 	void (*after_wait)(void *user); /* NULL, or run after each wait */
 	void *user;
+	size_t max_cap; /* the buffer may grow to this many bytes; 0 = never grows */
 	uint64_t lineno; /* 1-based number of the line last returned */
 	/* private */
 	char *buf;

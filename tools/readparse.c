@@ -562,11 +562,26 @@ static int json_own(const json_t *obj, struct hl_read_rec *out, char *err)
 
 /* ---- OpenALPR results ----------------------------------------------------- */
 
-/* What every read of one OpenALPR frame shares: camera_id and epoch_time. */
+/* An OpenALPR id ("uuid", "site_id"): a string (cut to fit) or an integer. */
+static void alpr_id(const json_t *obj, const char *key, char *out, size_t cap)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v))
+		snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+	else if (json_is_string(v))
+		snprintf(out, cap, "%s", json_string_value(v));
+}
+
+/* What every read of one OpenALPR frame shares: camera_id, epoch_time,
+ * uuid and site_id. */
 static int alpr_frame(const json_t *obj, struct hl_read_rec *frame, char *err)
 {
 	const json_t *t = json_object_get(obj, "epoch_time");
 	int rc = json_camera(obj, "camera_id", frame, err);
+
+	alpr_id(obj, "uuid", frame->uuid, sizeof(frame->uuid));
+	alpr_id(obj, "site_id", frame->site, sizeof(frame->site));
 
 	if (rc || !t || json_is_null(t))
 		return rc;
@@ -633,6 +648,8 @@ static int alpr_result(const json_t *res, size_t i, const struct hl_read_rec *fr
 	}
 	alpr_region(res, out);
 	alpr_candidates(res, out);
+	if (json_is_number(json_object_get(res, "confidence")))
+		out->confidence = json_number_value(json_object_get(res, "confidence"));
 	return 0;
 }
 
@@ -674,7 +691,11 @@ int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out
 		return HOTLIST_EINVAL;
 	}
 	results = json_object_get(obj, "results");
-	if (!json_is_object(obj)) {
+	const char *kind = json_string_value(json_object_get(obj, "data_type"));
+	if (kind && (!strcmp(kind, "heartbeat") || !strcmp(kind, "alpr_group"))) {
+		out->skipped = true; /* OpenALPR's status and group lines: no read */
+		rc = 0;
+	} else if (!json_is_object(obj)) {
 		set_err(err, "not a JSON object");
 		rc = HOTLIST_EINVAL;
 	} else if (cap == 0) {

@@ -35,6 +35,8 @@
 /* Plates of one OpenALPR frame: a camera frame with more is not a road scene;
  * a line with more is refused rather than cut. */
 #define HL_READ_RESULTS_MAX 32
+/* Bytes of an OpenALPR uuid or site_id kept (longer ones are cut). */
+#define HL_READ_ID_MAX 63
 
 /*
  * One read, as parsed; strings NUL-terminated. Candidates are the OCR
@@ -52,6 +54,12 @@ struct hl_read_rec {
 			       the caller drops when it is not a country code */
 	unsigned n_candidates;
 	char candidates[HL_READ_CANDIDATES_MAX][HOTLIST_RAW_PLATE_MAX + 1];
+	/* ---- operator fields (issue 13): OpenALPR's, "" / 0 when absent ---- */
+	char uuid[HL_READ_ID_MAX + 1]; /* the frame's "uuid" */
+	char site[HL_READ_ID_MAX + 1]; /* the frame's "site_id" */
+	double confidence; /* results[i].confidence */
+	bool skipped; /* out[0] only, with 0 reads: an OpenALPR heartbeat or
+			 alpr_group line, recognised and skipped */
 };
 
 enum hl_read_format { HL_READS_AUTO = 0, HL_READS_CSV, HL_READS_JSONL };
@@ -122,7 +130,11 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
  * but the one equal to the plate, camera = "camera_id" (string or integer),
  * ts_us = "epoch_time" (integer milliseconds) * 1000, country = the part of
  * results[i].region before '-' when it is two ASCII letters ("de-by" -> "de"),
- * marked as a guess (country_guess). Other keys are ignored. Uses jansson.
+ * marked as a guess (country_guess), uuid = "uuid", site = "site_id" (string
+ * or integer, cut at HL_READ_ID_MAX bytes), confidence = results[i].confidence.
+ * An object whose "data_type" is "heartbeat" or "alpr_group" (OpenALPR's
+ * agent status and plate-group summaries) gives 0 reads with out[0].skipped
+ * set. Other keys are ignored. Uses jansson.
  * @param out room for cap reads (cap >= 1; HL_READ_RESULTS_MAX for any frame).
  * @return the number of reads written (1; 0..HL_READ_RESULTS_MAX for an
  *         OpenALPR frame, 0 when it found no plate), HOTLIST_EINVAL (not JSON,

@@ -88,7 +88,8 @@ if a != e:
     sys.exit(1)
 keys = ["camera", "ts_us", "read", "country", "list", "entry", "entry_country",
         "category", "priority", "reference", "covert", "match", "candidate",
-        "matched_plate", "repaired", "format", "substitutions", "indels", "score"]
+        "matched_plate", "repaired", "format", "substitutions", "indels", "score",
+        "entry_id", "hit_id", "attributes", "uuid", "site", "confidence"]
 with open(actual, encoding="utf-8") as f:
     for line in f:
         got = list(json.loads(line).keys())
@@ -201,7 +202,7 @@ cat > "$tmp/semi_expected.jsonl" << 'EOF'
 {"camera":"cam;y","read":"KL 888 P","country":null,"list":"local","entry":"KL-888-P","entry_country":null,"category":"wanted person","priority":3,"reference":"LOC-2","covert":false,"match":"exact","candidate":0,"matched_plate":"KL888P","repaired":false,"format":null,"substitutions":0,"indels":0,"score":100}
 EOF
 if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$here/reads_semicolon.csv" &&
-    jsonl_equal "$o" "$tmp/semi_expected.jsonl" ts_us > "$tmp/cmp.txt"; then
+    jsonl_equal "$o" "$tmp/semi_expected.jsonl" ts_us hit_id entry_id attributes uuid site confidence > "$tmp/cmp.txt"; then
     ok "match: ';' reads in another column order"
 else
     not_ok "match: ';' reads in another column order" "$tmp/cmp.txt"
@@ -733,6 +734,116 @@ if [ "$rc" != 0 ] && [ "$rc" != 124 ]; then
     ok "check: a FIFO is refused without blocking"
 else
     not_ok "check: a FIFO is refused without blocking" "$e"
+fi
+
+# ---- operator (issue 13): ids, vehicle details, audit ----------------------
+
+cat > "$tmp/veh_expected.jsonl" << 'EOF'
+{"read":"AB123C","entry":"AB-123-C","entry_id":"W-0001","attributes":{"make":"Volkswagen","model":"Golf","colour":"blue","VIN":"WVWZZZ1KZAW000001","note":"seen in Utrecht"}}
+{"read":"XY99ZZ","entry":"XY-99-ZZ","attributes":{"warning markers":"firearms, violent"}}
+{"read":"GH456J","entry":"GH-456-J","entry_id":"W-0003","attributes":{"make":"Škoda","model":"Octavia","colour":"grün"}}
+EOF
+rm -f "$tmp/audit.jsonl"
+if run_status 0 "$o" "$e" "$bin" match --list "$here/vehicles.csv" --reads "$here/vehicle_reads.csv" \
+    --audit "$tmp/audit.jsonl" &&
+    jsonl_subset "$o" "$tmp/veh_expected.jsonl" > "$tmp/cmp.txt" &&
+    python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+ids = [h["hit_id"] for h in hits]
+derived = hits[1]["entry_id"]
+ok = len(set(ids)) == 3 and all(len(i) == 16 for i in ids) and len(derived) == 16
+sys.exit(0 if ok else 1)' "$o" >> "$tmp/cmp.txt" 2>&1; then
+    ok "match: vehicle details as attributes, the list's ids, derived ids, hit ids"
+else
+    not_ok "match: vehicle details as attributes, the list's ids, derived ids, hit ids" "$tmp/cmp.txt"
+fi
+# the same reads again: the same hit ids (deterministic)
+if "$bin" match --list "$here/vehicles.csv" --reads "$here/vehicle_reads.csv" > "$tmp/o2" 2> /dev/null &&
+    cmp -s "$o" "$tmp/o2"; then
+    ok "match: hit ids are the same for the same reads"
+else
+    not_ok "match: hit ids are the same for the same reads" "$tmp/o2"
+fi
+if python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+e = ev[0]
+ok = (len(ev) == 1 and e["action"] == "load" and e["list"] == "vehicles" and e["ok"] is True
+      and e["version"] == 1 and e["rows"] == 3 and e["loaded"] == 3 and e["rejected"] == 0
+      and e["source"].endswith("vehicles.csv") and e["duration_us"] >= 0)
+sys.exit(0 if ok else 1)' "$tmp/audit.jsonl"; then
+    ok "match --audit: the load is recorded as one JSON line"
+else
+    not_ok "match --audit: the load is recorded as one JSON line" "$tmp/audit.jsonl"
+fi
+if run_status 2 "$o" "$e" "$bin" match --list "$here/vehicles.csv" --list "$here/badrows.csv" \
+    --reads "$here/vehicle_reads.csv" --audit "$tmp/audit.jsonl" &&
+    python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+e = ev[-1]
+ok = (len(ev) == 3 and e["list"] == "badrows" and e["ok"] is False and e["error"]
+      and "line" in e["reason"] and e["version"] == 0 and e["rejected"] > 0)
+sys.exit(0 if ok else 1)' "$tmp/audit.jsonl"; then
+    ok "match --audit: a refused load is recorded with its reason (appended)"
+else
+    not_ok "match --audit: a refused load is recorded with its reason (appended)" "$tmp/audit.jsonl"
+fi
+
+# ---- operator (issue 13): lists scoped to cameras and hours ---------------
+
+# national everywhere; local only on A12 cameras from 07:00 to 18:59 (+01:00):
+# 00:00 UTC is 01:00 local (out), 09:00 UTC is 10:00 local (in).
+if run_status 0 "$o" "$e" "$bin" match --list "$here/national.csv" --cameras 'A12-*' \
+    --hours 7-19 --tz +01:00 --list "$here/local.csv" --reads "$here/scope_reads.csv" &&
+    python3 -c '
+import json, sys
+got = [(h["camera"], h["list"]) for h in map(json.loads, open(sys.argv[1]))]
+want = [("A12-km31", "national"), ("city-1", "national"), ("A12-km40", "local"),
+        ("A12-km40", "national")]
+sys.exit(0 if got == want else 1)' "$o" &&
+    grep -qF "list 'local': cameras A12-*, days all, hours 7-19, timezone +01:00" "$e"; then
+    ok "match --cameras --hours --tz: a list applies only to its cameras and hours"
+else
+    not_ok "match --cameras --hours --tz: a list applies only to its cameras and hours" "$o"
+fi
+if run_status 2 "$o" "$e" "$bin" match --hours 7-25 --list "$here/local.csv" \
+    --reads "$here/scope_reads.csv" && grep -q "cannot set the options" "$e"; then
+    ok "match --hours 7-25 is refused with exit 2"
+else
+    not_ok "match --hours 7-25 is refused with exit 2" "$e"
+fi
+
+# ---- operator (issue 13): OpenALPR as it really arrives --------------------
+
+python3 - "$tmp/alpr_real.jsonl" << 'EOF'
+import json, sys
+crop = "A" * 300000  # a base64 plate crop: the line is ~300 KiB
+lines = [
+    {"data_type": "heartbeat", "company_id": "x", "agent_uid": "y", "timestamp": 1767225600000},
+    {"data_type": "alpr_results", "uuid": "cam9-1767225600123", "site_id": "watchman-A12",
+     "camera_id": 1047, "epoch_time": 1767225600123, "vehicle_crop_jpeg": crop,
+     "results": [{"plate": "12BDF3", "confidence": 91.25, "region": "nl",
+                  "candidates": [{"plate": "12BDF3", "confidence": 91.25}]}]},
+    {"data_type": "alpr_group", "best_plate": {"plate": "12BDF3"}, "uuids": ["a"]},
+]
+with open(sys.argv[1], "w") as f:
+    for l in lines:
+        f.write(json.dumps(l) + "\n")
+EOF
+cat > "$tmp/alpr_real_expected.jsonl" << 'EOF'
+{"camera":"1047","read":"12BDF3","list":"local","uuid":"cam9-1767225600123","site":"watchman-A12","confidence":91.25}
+{"camera":"1047","read":"12BDF3","list":"national","uuid":"cam9-1767225600123","site":"watchman-A12","confidence":91.25}
+EOF
+if run_status 0 "$o" "$e" "$bin" match "${lists[@]}" --reads "$tmp/alpr_real.jsonl" &&
+    jsonl_subset "$o" "$tmp/alpr_real_expected.jsonl" > "$tmp/cmp.txt" &&
+    grep -qF "1 reads matched, 2 hits, 0 bad read lines" "$e" &&
+    grep -qF "2 OpenALPR heartbeat/alpr_group lines skipped" "$e"; then
+    ok "match: OpenALPR heartbeat and alpr_group skipped, a 300 KiB frame read, uuid/site/confidence on the hit"
+else
+    cat "$e" >> "$tmp/cmp.txt"
+    not_ok "match: OpenALPR heartbeat and alpr_group skipped, a 300 KiB frame read, uuid/site/confidence on the hit" "$tmp/cmp.txt"
 fi
 
 echo "$passed passed, $failed failed"

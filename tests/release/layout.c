@@ -20,10 +20,12 @@ int main(void)
 	S(read);
 	F(read, plate), F(read, country), F(read, camera), F(read, ts_us), F(read, opaque);
 	F(read, candidates), F(read, n_candidates), F(read, struct_size);
+	F(read, uuid), F(read, site), F(read, confidence);
 	S(entry);
 	F(entry, plate), F(entry, country), F(entry, category), F(entry, reference);
 	F(entry, priority), F(entry, struct_size), F(entry, valid_from_us), F(entry, expires_us),
 		F(entry, covert);
+	F(entry, id), F(entry, attrs), F(entry, n_attrs);
 	S(hit);
 	F(hit, read), F(hit, read_plate), F(hit, read_country), F(hit, list);
 	F(hit, list_version), F(hit, plate), F(hit, entry_plate), F(hit, country);
@@ -31,11 +33,13 @@ int main(void)
 	F(hit, valid_from_us), F(hit, expires_us), F(hit, match), F(hit, substitutions);
 	F(hit, indels), F(hit, candidate), F(hit, repaired), F(hit, format);
 	F(hit, score), F(hit, weak);
+	F(hit, entry_id), F(hit, hit_id), F(hit, attrs), F(hit, n_attrs);
 	S(config);
 	F(config, struct_size), F(config, workers), F(config, queue_capacity);
 	F(config, backpressure), F(config, on_hit), F(config, on_hit_user);
 	F(config, suppress_window_us), F(config, max_bad_fraction), F(config, allocator);
-	F(config, latency_histogram), F(config, shrink_guard);
+	F(config, latency_histogram), F(config, shrink_guard), F(config, on_audit),
+		F(config, on_audit_user);
 	S(row_error);
 	F(row_error, line), F(row_error, code), F(row_error, reason);
 	S(load_report);
@@ -50,6 +54,8 @@ int main(void)
 	F(list_options, indels), F(list_options, ocr_classes), F(list_options, cross_border);
 	F(list_options, repair), F(list_options, min_score), F(list_options, weak_hits);
 	F(list_options, target_alerts_per_1000);
+	F(list_options, cameras), F(list_options, days), F(list_options, hours);
+	F(list_options, timezone);
 	S(list_info);
 	F(list_info, struct_size), F(list_info, name), F(list_info, version), F(list_info, entries);
 	F(list_info, pending_edits), F(list_info, index_bytes), F(list_info, memory_bytes);

@@ -79,6 +79,10 @@ class _Read(Structure):
         ("candidates", POINTER(c_char_p)),
         ("n_candidates", c_uint),
         ("struct_size", c_uint),
+        # operator fields (issue 13)
+        ("uuid", c_char_p),
+        ("site", c_char_p),
+        ("confidence", c_double),
     ]
 
 
@@ -93,6 +97,10 @@ class _Entry(Structure):
         ("valid_from_us", c_int64),
         ("expires_us", c_int64),
         ("covert", c_bool),
+        # operator fields (issue 13)
+        ("id", c_char_p),
+        ("attrs", c_void_p),
+        ("n_attrs", c_uint),
     ]
 
 
@@ -120,6 +128,11 @@ class _Hit(Structure):
         ("format", c_int),
         ("score", c_uint),
         ("weak", c_bool),
+        # operator fields (issue 13)
+        ("entry_id", c_char_p),
+        ("hit_id", c_char_p),
+        ("attrs", c_void_p),
+        ("n_attrs", c_uint),
     ]
 
 
@@ -139,6 +152,9 @@ class _Config(Structure):
         ("allocator", c_void_p),
         ("latency_histogram", c_bool),
         ("shrink_guard", c_double),
+        # operator fields (issue 13)
+        ("on_audit", c_void_p),
+        ("on_audit_user", c_void_p),
     ]
 
 
@@ -177,6 +193,11 @@ class _ListOptions(Structure):
         ("min_score", c_uint),
         ("weak_hits", c_bool),
         ("target_alerts_per_1000", c_double),
+        # operator fields (issue 13)
+        ("cameras", c_char_p),
+        ("days", c_char_p),
+        ("hours", c_char_p),
+        ("timezone", c_char_p),
     ]
 
 

@@ -70,7 +70,7 @@ static void attrs_run(const struct attrs_opts *o, int with)
 		fprintf(stderr, "replace: %s\n", hotlist_strerror(rc));
 		exit(1);
 	}
-	struct hotlist_list_info info;
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	hotlist_list_info(hl, 0, &info);
 	printf("bench=operator case=attrs entries=%zu attrs=%d value_bytes_per_entry=%.1f "
 	       "memory_bytes=%zu bytes_per_entry=%.1f load_ms=%.0f\n",

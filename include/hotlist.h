@@ -111,7 +111,7 @@ HOTLIST_API const char *hotlist_err_name(int err);
  *    bytes the library filled: min(struct_size, the library's sizeof).
  *  - struct hotlist_read and struct hotlist_entry are built by the caller,
  *    often with designated initializers: their struct_size (an unsigned in
- *    what was padding) may be 0, which means the V1 layout. Set it to
+ *    what was padding) may be 0, which means this header's layout. Set it to
  *    sizeof to use a field added after V1. In an array, every element
  *    carries the same struct_size, and it is also the array's stride.
  * HOTLIST_SIZE_END_ is the offset of the end of a field.
@@ -155,7 +155,7 @@ struct hotlist_read {
 					  ones (EPLATE) skipped. hotlist_submit copies them
 					  normalised (a bad one as "") */
 	unsigned n_candidates; /* entries in candidates */
-	unsigned struct_size; /* sizeof(struct hotlist_read), or 0 for the V1 layout */
+	unsigned struct_size; /* sizeof(struct hotlist_read), or 0: this header's */
 	/* ---- after V1: read only when struct_size covers them; zero = none; handed back
 	   in the hit ---- */
 	const char *uuid; /* the camera system's id of the read (OpenALPR "uuid"), or NULL */
@@ -181,7 +181,7 @@ struct hotlist_entry {
 	const char *category; /* "stolen vehicle", "wanted person", ...; NULL = "" */
 	const char *reference; /* case number, free text; NULL = "" */
 	unsigned priority; /* 0 (highest) .. 100 */
-	unsigned struct_size; /* sizeof(struct hotlist_entry), or 0 for the V1 layout */
+	unsigned struct_size; /* sizeof(struct hotlist_entry), or 0: this header's */
 	int64_t valid_from_us; /* 0 = since always */
 	int64_t expires_us; /* 0 = never; the entry hits reads with ts < expires_us */
 	bool covert; /* covert entry: integrators must not show it to the field */
@@ -428,7 +428,7 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * Bad entries (EPLATE, ECOUNTRY, priority > 100, expires <= valid_from) are
  * skipped and reported; if more than cfg.max_bad_fraction of them are bad,
  * or none is good while n > 0, nothing changes. n == 0 empties the list.
- * entries[0].struct_size is the array's stride (0: sizeof the V1 layout);
+ * entries[0].struct_size is the array's stride (0: this header's sizeof);
  * an element whose struct_size differs is a bad entry (HOTLIST_EINVAL).
  * @param report may be NULL; else report->struct_size must be at least
  *        HOTLIST_LOAD_REPORT_SIZE_V1 (HOTLIST_EINVAL, nothing done).
@@ -651,7 +651,7 @@ HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *rea
  * Match n reads; same as calling hotlist_match() on each, but pipelined
  * (hashes computed and cache lines prefetched ahead). Bad reads are counted
  * in stats.bad_reads and skipped. reads[0].struct_size is the array's stride
- * (0: sizeof the V1 layout) and every element's struct_size.
+ * (0: this header's sizeof) and every element's struct_size.
  * @return the number of callbacks made, HOTLIST_EINVAL (reads[0].struct_size
  *         neither 0 nor >= HOTLIST_READ_SIZE_V1; nothing matched).
  * Threads, Ordering, Ownership: as hotlist_match(); one list version per batch.

@@ -97,9 +97,10 @@ size_t hotlist__abi_span(enum hl_abi s, size_t size)
 
 size_t hotlist__abi_caller_size(enum hl_abi s, size_t struct_size)
 {
-	if (struct_size)
-		return struct_size;
-	return HL_ROUND_UP(kinds[s].v[0], HL_V1_ALIGN);
+	/* 0: the caller left it unset, so its struct is this header's. A V1
+	 * stride here would misread every array built with a newer header
+	 * (docs/ABI.md, rule 5). */
+	return struct_size ? struct_size : kinds[s].size;
 }
 
 int hotlist__abi_in(enum hl_abi s, void *dst, const void *src, size_t size)

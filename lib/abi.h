@@ -73,7 +73,7 @@ static inline const struct hotlist_read *hotlist__abi_read(const struct hotlist_
 							   struct hotlist_read *tmp)
 {
 	if (HL_LIKELY(r->struct_size == sizeof(*r) ||
-		      (r->struct_size == 0 && HOTLIST_READ_SIZE_V1 == sizeof(*r))))
+		      r->struct_size == 0))
 		return r;
 	memset(tmp, 0, sizeof(*tmp));
 	size_t size = hotlist__abi_caller_size(HL_ABI_READ, r->struct_size);

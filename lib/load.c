@@ -332,7 +332,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		else if (rc)
 			report_error(&c, i + 1, rc, reason);
 		else
-			count_validity(&c, &entries[i]);
+			count_validity(&c, &e);
 	}
 	rc = finish_load(hl, list, &c, t0, 0, 0);
 	hotlist__builder_fini(&c.b);

@@ -714,23 +714,23 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 	uint32_t maybe = 0, repair = 0;
 	for (uint32_t li = 0; li < st->n; li++) {
 		const struct hl_list *l = st->lists[li];
-		uint32_t *out = &idx[li * HL_CHUNK], in = UINT32_MAX;
+		uint32_t *out = &idx[li * HL_CHUNK], inscope = UINT32_MAX;
 		if (HL_UNLIKELY(l->scope)) { /* out-of-scope reads: no lookup */
-			in = 0;
+			inscope = 0;
 			for (size_t i = 0; i < m; i++)
-				in |= (uint32_t)in_scope(&nr[i], l) << i;
-			for (size_t i = 0; i < m && !in; i++)
+				inscope |= (uint32_t)in_scope(&nr[i], l) << i;
+			for (size_t i = 0; i < m && !inscope; i++)
 				out[i] = HL_TABLE_NONE;
-			if (!in)
+			if (!inscope)
 				continue;
 		}
 		hotlist__table_find_bulk(l->base->index, keys, m, out);
-		for (size_t i = 0; in != UINT32_MAX && i < m; i++)
-			if (!(in >> i & 1))
+		for (size_t i = 0; inscope != UINT32_MAX && i < m; i++)
+			if (!(inscope >> i & 1))
 				out[i] = HL_TABLE_NONE;
 		repair |= l->opts.repair;
 		if (HL_UNLIKELY(l->slow))
-			maybe |= slow_maybe(l, m, keys, plates, lens) & in;
+			maybe |= slow_maybe(l, m, keys, plates, lens) & inscope;
 	}
 	for (size_t i = 0; i < m; i++) {
 		uint32_t hit = ((maybe >> i) & 1) | nr[i].r->n_candidates;

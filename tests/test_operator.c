@@ -481,8 +481,11 @@ START_TEST(scope_refused)
 		o.timezone = bad_tz[i];
 		CHECK(hotlist_set_list_options(hl, "l", &o) == HOTLIST_EINVAL, "%s", bad_tz[i]);
 	}
-	ck_assert_int_eq(hotlist_list_info(hl, 0, &(struct hotlist_list_info){ 0 }),
-			 HOTLIST_ENOENT);
+	ck_assert_int_eq(
+		hotlist_list_info(hl, 0,
+				  &(struct hotlist_list_info){
+					  .struct_size = sizeof(struct hotlist_list_info) }),
+		HOTLIST_ENOENT);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST

@@ -72,8 +72,7 @@ int hotlist__abi_out(enum hl_abi s, void *dst, const void *src, size_t size);
 static inline const struct hotlist_read *hotlist__abi_read(const struct hotlist_read *r,
 							   struct hotlist_read *tmp)
 {
-	if (HL_LIKELY(r->struct_size == sizeof(*r) ||
-		      r->struct_size == 0))
+	if (HL_LIKELY(r->struct_size == sizeof(*r) || r->struct_size == 0))
 		return r;
 	memset(tmp, 0, sizeof(*tmp));
 	size_t size = hotlist__abi_caller_size(HL_ABI_READ, r->struct_size);

@@ -84,17 +84,7 @@ int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload
 			jsPubAck_Destroy(pa);
 			continue;
 		}
-		pthread_mutex_lock(&c->mu);
-		c->sent++;
-		pthread_mutex_unlock(&c->mu);
-		while ((s = js_PublishMsgAsync(c->js, &m, NULL)) == NATS_TIMEOUT)
-			;
-		if (s != NATS_OK) {
-			natsMsg_Destroy(m);
-			pthread_mutex_lock(&c->mu);
-			c->failed++;
-			pthread_mutex_unlock(&c->mu);
-		}
+		(void)hl_cluster_async_msg(c, m); /* a failure is counted, seen at the wait */
 		/* A window of chunks in flight, not the whole file: hundreds of MB
 		 * outstanding make the server drop the connection as a slow consumer. */
 		if (i % UPLOAD_WINDOW == 0 && hl_cluster_async_wait(c, UPLOAD_WAIT_MS, &failed))

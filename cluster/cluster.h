@@ -102,6 +102,8 @@ int hl_cluster_reads_consumer(struct hl_cluster *c, const char *site, int64_t ac
  * outcome is counted in c->acked/failed. Retries while the library stalls. */
 int hl_cluster_async(struct hl_cluster *c, const char *subject, const void *data, size_t len,
 		     const char *msg_id);
+/* The same for a message the caller built (with headers of its own); takes m. */
+int hl_cluster_async_msg(struct hl_cluster *c, natsMsg *m);
 /* Wait until every async publish so far has an outcome or timeout_ms passed
  * (then the rest are taken back and counted failed). Returns the number of
  * failures since *failed_before (and updates it). */

@@ -115,6 +115,13 @@ int hl_cluster_async(struct hl_cluster *c, const char *subject, const void *data
 		natsMsg_Destroy(m);
 		return -1;
 	}
+	return hl_cluster_async_msg(c, m);
+}
+
+int hl_cluster_async_msg(struct hl_cluster *c, natsMsg *m)
+{
+	natsStatus s;
+
 	pthread_mutex_lock(&c->mu);
 	c->sent++;
 	pthread_mutex_unlock(&c->mu);

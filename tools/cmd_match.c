@@ -244,24 +244,12 @@ static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_
 	return rc;
 }
 
-/* The read's country, or NULL: a guess (an OpenALPR region) that is no country is dropped. */
-static const char *read_country(const struct hl_read_rec *rec)
-{
-	char norm[3];
-
-	if (!rec->country[0])
-		return NULL;
-	if (rec->country_guess && hotlist_normalise_country(rec->country, norm) < 0)
-		return NULL;
-	return rec->country;
-}
-
 static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64_t lineno)
 {
 	const char *cands[HL_READ_CANDIDATES_MAX];
 	struct hotlist_read read = {
 		.plate = rec->plate,
-		.country = read_country(rec),
+		.country = hl_readparse_country(rec),
 		.camera = rec->camera[0] ? rec->camera : NULL,
 		.ts_us = rec->has_ts && rec->ts_us ? rec->ts_us : hl_cli_wall_us(),
 		.candidates = rec->n_candidates ? cands : NULL,

@@ -553,26 +553,38 @@ static double layout_term(const struct hl_score_model *m, const struct hl_score_
  * An absent shape: HL_SC_SHAPE_ALPHA / total, characters uniform. -1 when
  * the list tells nothing.
  */
-static double pop(const struct hl_score_model *m, hl_country c, const char *p, size_t len,
-		  size_t gap)
+struct pop_ctx {
+	const struct hl_score_model *m;
+	hl_country c; /* the country whose shares are used (0: all plates) */
+	double total; /* plates of that country */
+};
+
+/* The country whose shares judge plates of c: c, or all plates for a
+ * country with few; false when the list tells nothing. */
+static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_country c)
 {
 	uint32_t total = shape_count(m, total_key(c));
 	if (total < HL_SC_COUNTRY_MIN) {
 		c = 0;
 		total = shape_count(m, total_key(0));
 	}
-	if (!total || !m->chars)
-		return -1;
-	size_t s = slot_of(m, shape_key(c, p, len));
+	*pc = (struct pop_ctx){ m, c, total };
+	return total && m->chars;
+}
+
+static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t gap)
+{
+	const struct hl_score_model *m = pc->m;
+	size_t s = slot_of(m, shape_key(pc->c, p, len));
 	double x;
 	if (!m->keys[s]) {
-		x = HL_SC_SHAPE_ALPHA / total;
+		x = HL_SC_SHAPE_ALPHA / pc->total;
 		for (size_t i = 0; i < len; i++)
 			x *= i == gap ? 1.0 : p[i] >= 'A' ? 1.0 / 26 : 0.1;
 		return x;
 	}
 	float(*ch)[HL_SC_ALNUM] = m->chars[m->ix[s] - 1];
-	x = (double)m->counts[s] / total;
+	x = (double)m->counts[s] / pc->total;
 	for (size_t i = 0; i < len; i++) {
 		int k = char_index(p[i]);
 		if (i != gap)
@@ -581,59 +593,115 @@ static double pop(const struct hl_score_model *m, hl_country c, const char *p, s
 	return x;
 }
 
+/* P(the camera dropped character p of a plate of n): the error rate over
+ * the positions, times exp(missing_w) without the run case (the dropped
+ * character is not known). Constants folded by the compiler. */
+static double drop_rate(size_t n, size_t p)
+{
+	return HL_SC_ERR_DROP / (double)n *
+	       (p == 0 || p + 1 == n ? exp(HL_SC_DROP_EDGE) : exp(HL_SC_DROP));
+}
+
+/* exp(extra_w(r, m, p)), the constants folded by the compiler. */
+static double extra_rate(const char *r, size_t m, size_t p)
+{
+	if ((p > 0 && r[p] == r[p - 1]) || (p + 1 < m && r[p] == r[p + 1]))
+		return exp(HL_SC_DOUBLED);
+	return p == 0 || p + 1 == m ? exp(HL_SC_INSERT_EDGE) : exp(HL_SC_INSERT);
+}
+
 /*
  * Z0(r): how likely a car not on the list yields read r, summed over the
  * plates it may have (naive error model: none, or one substitution within a
  * class, one dropped character, one extra character, each weighted as the
  * edit term weighs it): P(plate) x P(r | plate). -1: no population model.
  */
-static double z0(const struct hl_score_model *m, const char *skel, hl_country c, const char *r,
-		 size_t len, const char *e, size_t elen)
+static double z0(const struct pop_ctx *pc, const char *skel, const char *r, size_t len)
 {
 	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	char p[HOTLIST_PLATE_MAX + 2];
-	double z = pop(m, c, r, len, SIZE_MAX);
-	if (z < 0)
-		return -1;
-	z *= 1 - HL_SC_ERR_SUB - HL_SC_ERR_DROP - HL_SC_ERR_EXTRA;
+	double z =
+		pop(pc, r, len, SIZE_MAX) * (1 - HL_SC_ERR_SUB - HL_SC_ERR_DROP - HL_SC_ERR_EXTRA);
 	memcpy(p, r, len);
-	p[len] = '\0';
 	for (size_t i = 0; skel && i < len; i++) {
 		char a = r[i];
 		for (const char *x = alnum; *x; x++) {
 			if (*x == a || skel[(unsigned char)*x] != skel[(unsigned char)a])
 				continue;
 			p[i] = *x;
-			if (elen == len && !memcmp(p, e, len))
-				continue;
-			z += pop(m, c, p, len, SIZE_MAX) * HL_SC_ERR_SUB * exp(pair_w(*x, a)) /
+			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB * exp(pair_w(*x, a)) /
 			     (HL_SC_SUB_NORM * (double)len);
 		}
 		p[i] = a;
 	}
-	/* the read dropped character i of a plate one longer (a letter or a digit) */
+	/* the read dropped character i of a plate one longer (a letter or a
+	 * digit there, summed over its alphabet) */
 	for (size_t i = 0; len < HOTLIST_PLATE_MAX && i <= len; i++) {
 		memcpy(p, r, i);
 		memcpy(p + i + 1, r + i, len - i);
-		bool is_e = elen == len + 1 && !memcmp(p, e, i) &&
-			    !memcmp(p + i + 1, e + i + 1, len - i);
-		double w = HL_SC_ERR_DROP * exp(i == 0 || i == len ? HL_SC_DROP_EDGE : HL_SC_DROP) /
-			   (double)(len + 1);
+		double w = drop_rate(len + 1, i);
 		p[i] = '0';
-		z += w * pop(m, c, p, len + 1, i);
+		z += w * pop(pc, p, len + 1, i);
 		p[i] = 'A';
-		z += w * pop(m, c, p, len + 1, i);
-		if (is_e) /* the entry is listed: not a plate of an innocent car */
-			z -= w * pop(m, c, e, elen, SIZE_MAX);
+		z += w * pop(pc, p, len + 1, i);
 	}
 	/* the read has an extra character i */
 	for (size_t i = 0; len > 1 && i < len; i++) {
 		memcpy(p, r, i);
 		memcpy(p + i, r + i + 1, len - i - 1);
-		double y = pop(m, c, p, len - 1, SIZE_MAX);
-		if (y > 0 && !(elen + 1 == len && !memcmp(p, e, elen)))
-			z += y * HL_SC_ERR_EXTRA * exp(extra_w(r, len, i)) / (double)len;
+		z += pop(pc, p, len - 1, SIZE_MAX) * HL_SC_ERR_EXTRA * extra_rate(r, len, i) /
+		     (double)len;
 	}
+	return z;
+}
+
+/* The part of z0(r) that entry e makes: e is listed, so it is not the plate
+ * of an innocent car. */
+static double z0_entry(const struct pop_ctx *pc, const char *skel, const char *r, size_t len,
+		       const char *e, size_t elen)
+{
+	double pe = pop(pc, e, elen, SIZE_MAX), x = 0;
+	if (elen == len) {
+		size_t d = 0, at = 0;
+		for (size_t i = 0; i < len; i++)
+			if (r[i] != e[i]) {
+				d++;
+				at = i;
+			}
+		if (d == 1 && skel && skel[(unsigned char)e[at]] == skel[(unsigned char)r[at]])
+			x = HL_SC_ERR_SUB * exp(pair_w(e[at], r[at])) /
+			    (HL_SC_SUB_NORM * (double)len);
+	} else if (elen == len + 1) {
+		for (size_t i = 0; i < elen; i++)
+			if (!memcmp(e, r, i) && !memcmp(e + i + 1, r + i, len - i))
+				x += drop_rate(elen, i);
+	} else if (elen + 1 == len) {
+		for (size_t i = 0; i < len; i++)
+			if (!memcmp(r, e, i) && !memcmp(r + i + 1, e + i, elen - i))
+				x += HL_SC_ERR_EXTRA * extra_rate(r, len, i) / (double)len;
+	}
+	return pe * x;
+}
+
+/* z0 of the read of in without its entry; -1: no population model. The
+ * read's own part is kept in in->cache for the next hit of the same read. */
+static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in)
+{
+	struct pop_ctx pc;
+	if (!pop_ctx_of(&pc, m, in->country))
+		return -1;
+	struct hl_score_cache *c = in->cache;
+	double z;
+	if (c && c->m == m && c->skel == in->skel && c->read == in->read && c->rlen == in->rlen &&
+	    c->country == in->country) {
+		z = c->z;
+	} else {
+		z = z0(&pc, in->skel, in->read, in->rlen);
+		if (c)
+			*c = (struct hl_score_cache){ m,	in->skel,    in->read,
+						      in->rlen, in->country, z };
+	}
+	z -= z0_entry(&pc, in->skel, in->read, in->rlen, in->entry, in->elen);
 	return z > 0 ? z : 0;
 }
 
@@ -654,7 +722,7 @@ static double edit_lik(const struct hl_score_in *in, double edit)
 static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 {
 	double edit = edit_term(in->skel, in);
-	double z = m ? z0(m, in->skel, in->country, in->read, in->rlen, in->entry, in->elen) : -1;
+	double z = m ? z0_of(m, in) : -1;
 	double x;
 	if (z > 0)
 		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) - log(z) +

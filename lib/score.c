@@ -122,6 +122,9 @@
 #define HL_SC_SUB_NORM 3.0
 #define HL_SC_CHAR_ALPHA 1.0
 #define HL_SC_SHAPE_ALPHA 0.5
+/* Plates a list needs for its shares to say anything (fewer: the score is
+ * the model without the population term, edit + layout + crowd + prior). */
+#define HL_SC_POP_MIN 1000
 /* With the population term: weight of the layout term (the population
  * model says how plausible the read and its neighbours are by the list's
  * character shares per shape; the country rules of plates.c, which know
@@ -559,6 +562,12 @@ struct pop_ctx {
 	double total; /* plates of that country */
 };
 
+/* Whether m has the population term. */
+static bool pop_on(const struct hl_score_model *m)
+{
+	return m && m->chars && m->entries >= HL_SC_POP_MIN;
+}
+
 /* The country whose shares judge plates of c: c, or all plates for a
  * country with few; false when the list tells nothing. */
 static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_country c)
@@ -569,7 +578,7 @@ static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_co
 		total = shape_count(m, total_key(0));
 	}
 	*pc = (struct pop_ctx){ m, c, total };
-	return total && m->chars;
+	return total && pop_on(m);
 }
 
 static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t gap)
@@ -752,6 +761,11 @@ static float prior_of(const struct hl_score_model *m, unsigned k, unsigned d,
 		return 0;
 	int t = hit_type(in->indels, in->rlen, in->elen);
 	return m->est[k][d].prior[t] + m->est[k][d].offset[t];
+}
+
+double hotlist__score_llr(const struct hl_score_model *m, const struct hl_score_in *in)
+{
+	return llr(m, in);
 }
 
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
@@ -1190,7 +1204,7 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 				double h = e->hits_t[t];
 				/* with the population term the prior is in the LLR */
 				e->prior[t] =
-					m->chars ?
+					pop_on(m) ?
 						0.0f :
 						(float)log(HL_SC_LISTED /
 							   (h > HL_SC_LISTED ? h : HL_SC_LISTED));

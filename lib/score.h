@@ -71,6 +71,10 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
 			const struct hl_score_in *in);
 
+/* The log-likelihood ratio of the hit before the list's offsets and the
+ * bias (what hotlist__score maps to 0..100; unsaturated, for tests). */
+double hotlist__score_llr(const struct hl_score_model *m, const struct hl_score_in *in);
+
 /* Estimated innocent reads per 1,000 with a fuzzy hit (hits) and with one
  * scoring min_score or more (alerts) at budget (k, d); -1 if not estimated. */
 void hotlist__score_rates(const struct hl_score_model *m, unsigned k, unsigned d,

@@ -11,6 +11,7 @@
 #include "hotlist.h"
 #include "testutil.h"
 
+#include "list.h"
 #include "normalise.h"
 #include "plates.h"
 #include "score.h"
@@ -125,6 +126,83 @@ START_TEST(candidate_evidence)
 	backed.support = 2; /* two other candidates hit the entry too */
 	ck_assert_uint_gt(sc(plate), sc(lower));
 	ck_assert_uint_gt(sc(backed), sc(plate));
+}
+END_TEST
+
+/* ---- the population term (a model built from a list) ------------------------------------ */
+
+/* A base of the plates p[0..n) (no country) and its score model. */
+static struct hl_score_model *model_of_plates(const char *const *p, size_t n, struct hl_base **base)
+{
+	struct hl_builder b;
+	struct hl_score_model *m = NULL;
+	char reason[96];
+	hotlist__builder_init(&b, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct hotlist_entry e = { .plate = p[i] };
+		ck_assert_int_eq(hotlist__builder_add(&b, &e, 0, reason), 0);
+	}
+	ck_assert_int_eq(hotlist__builder_finish(&b, 1, base, NULL, NULL), 0);
+	hotlist__builder_fini(&b);
+	ck_assert_int_eq(hotlist__score_model_build(&m, *base, NULL), 0);
+	return m;
+}
+
+/* 2,000 plates 9999LLO: digits 5000.., two letters of eight, and O last
+ * (never D or Q there), plus the entries of the tests below. */
+#define POP_FILL 2000
+static struct hl_score_model *fill_model(struct hl_base **base)
+{
+	static char plates[POP_FILL + 1][8];
+	static const char *p[POP_FILL + 1];
+	static const char letters[] = "BCFGHKLM";
+	for (int i = 0; i < POP_FILL; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%04d%c%cO", 5000 + i, letters[i % 8],
+			 letters[i / 8 % 8]);
+		p[i] = plates[i];
+	}
+	p[POP_FILL] = "1234BCD";
+	return model_of_plates(p, POP_FILL + 1, base);
+}
+
+static double llr_of(const struct hl_score_model *m, const char *read, const char *entry,
+		     unsigned subs, unsigned indels)
+{
+	struct hl_score_in in = in_of(read, entry, subs, indels);
+	return hotlist__score_llr(m, &in);
+}
+
+START_TEST(population_character_shares)
+{
+	/* 1234BCD read as 1234BCQ or as 1234BCO: D/O is the likelier confusion
+	 * (the edit term alone prefers it), but O is what this list's plates
+	 * have at the end, so 1234BCO is most likely a car read right, while
+	 * no plate ends in Q: that read is a misread, of the entry */
+	struct hl_base *b;
+	struct hl_score_model *m = fill_model(&b);
+	ck_assert(llr_of(NULL, "1234BCO", "1234BCD", 1, 0) >
+		  llr_of(NULL, "1234BCQ", "1234BCD", 1, 0));
+	ck_assert(llr_of(m, "1234BCQ", "1234BCD", 1, 0) >
+		  llr_of(m, "1234BCO", "1234BCD", 1, 0) + 3);
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
+}
+END_TEST
+
+START_TEST(population_listed_entry_is_no_innocent_plate)
+{
+	/* 5000BBO read as 5000BB0: the read fits no shape of the list, and its
+	 * only plausible plate is the listed entry itself. Were the entry
+	 * counted among the plates of innocent cars, the LLR would be about
+	 * ln(q / (N x P(entry))) + the layout term + the population offset
+	 * = -2.7 + 1 + 8 = 6.3 here (measured 6.26); the entry is no innocent
+	 * car's plate, and the few other plates near the read are unlikely
+	 * (13.3). */
+	struct hl_base *b;
+	struct hl_score_model *m = fill_model(&b);
+	ck_assert(llr_of(m, "5000BB0", "5000BBO", 1, 0) > 10.0);
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
 }
 END_TEST
 
@@ -436,6 +514,8 @@ int main(void)
 	tcase_add_test(t, layout_of_the_read);
 	tcase_add_test(t, unique_neighbour_vs_crowded);
 	tcase_add_test(t, candidate_evidence);
+	tcase_add_test(t, population_character_shares);
+	tcase_add_test(t, population_listed_entry_is_no_innocent_plate);
 	suite_add_tcase(s, t);
 	TCase *p = tcase_create("policy");
 	tcase_add_test(p, threshold_policy);

@@ -560,6 +560,9 @@ struct pop_ctx {
 	const struct hl_score_model *m;
 	hl_country c; /* the country whose shares are used (0: all plates) */
 	double total; /* plates of that country */
+	const char *self; /* a listed plate left out of the shares (the estimate); NULL none */
+	size_t slen;
+	uint64_t skey; /* its shape key */
 };
 
 /* Whether m has the population term. */
@@ -570,34 +573,47 @@ static bool pop_on(const struct hl_score_model *m)
 
 /* The country whose shares judge plates of c: c, or all plates for a
  * country with few; false when the list tells nothing. */
-static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_country c)
+static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_country c,
+		       const char *self, size_t slen)
 {
 	uint32_t total = shape_count(m, total_key(c));
 	if (total < HL_SC_COUNTRY_MIN) {
 		c = 0;
 		total = shape_count(m, total_key(0));
 	}
-	*pc = (struct pop_ctx){ m, c, total };
-	return total && pop_on(m);
+	*pc = (struct pop_ctx){ m, c, total, self, slen, 0 };
+	if (self) {
+		pc->total -= 1;
+		pc->skey = shape_key(c, self, slen);
+	}
+	return pc->total > 0 && pop_on(m);
 }
 
 static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t gap)
 {
 	const struct hl_score_model *m = pc->m;
-	size_t s = slot_of(m, shape_key(pc->c, p, len));
-	double x;
-	if (!m->keys[s]) {
+	uint64_t key = shape_key(pc->c, p, len);
+	size_t s = slot_of(m, key);
+	bool self = pc->self && key == pc->skey; /* the shares without the left-out plate */
+	double cnt = m->keys[s] ? (double)m->counts[s] - self : 0, x;
+	if (cnt <= 0) {
 		x = HL_SC_SHAPE_ALPHA / pc->total;
 		for (size_t i = 0; i < len; i++)
 			x *= i == gap ? 1.0 : p[i] >= 'A' ? 1.0 / 26 : 0.1;
 		return x;
 	}
 	float(*ch)[HL_SC_ALNUM] = m->chars[m->ix[s] - 1];
-	x = (double)m->counts[s] / pc->total;
+	x = cnt / pc->total;
 	for (size_t i = 0; i < len; i++) {
 		int k = char_index(p[i]);
-		if (i != gap)
-			x *= k >= 0 ? ch[i][k] : 0.0;
+		if (i == gap)
+			continue;
+		double f = k >= 0 ? ch[i][k] : 0.0;
+		if (self && k >= 0) {
+			double den = m->counts[s] + HL_SC_CHAR_ALPHA * (k >= 10 ? 26 : 10);
+			f = (f * den - (p[i] == pc->self[i])) / (den - 1);
+		}
+		x *= f;
 	}
 	return x;
 }
@@ -697,7 +713,7 @@ static double z0_entry(const struct pop_ctx *pc, const char *skel, const char *r
 static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in)
 {
 	struct pop_ctx pc;
-	if (!pop_ctx_of(&pc, m, in->country))
+	if (!pop_ctx_of(&pc, m, in->country, in->self, in->slen))
 		return -1;
 	struct hl_score_cache *c = in->cache;
 	double z;
@@ -811,6 +827,8 @@ struct est_read {
 	bool elsewhere, repair_hit;
 	bool loo; /* leave the entries of key self out */
 	struct hl_key self;
+	char orig[HOTLIST_PLATE_MAX + 1]; /* that plate, read right */
+	size_t olen;
 };
 
 static uint64_t est_rand(uint64_t *s)
@@ -850,6 +868,8 @@ static bool draw(const struct hl_base *b, uint64_t *rs, struct est_read *r)
 		return false;
 	r->country = b->meta[i].country;
 	hotlist__key_pack(r->p, r->len, &r->self);
+	memcpy(r->orig, r->p, r->len + 1);
+	r->olen = r->len;
 	r->loo = true;
 	return true;
 }
@@ -956,7 +976,9 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 					  .country = r->country,
 					  .format = r->format,
 					  .repaired_elsewhere = r->elsewhere,
-					  .neighbours = c.n };
+					  .neighbours = c.n,
+					  .self = r->loo ? r->orig : NULL,
+					  .slen = r->olen };
 		in.elen = hotlist__key_unpack(&b->meta[c.h[i].run].key, e);
 		float x = r->repair_hit ? INFINITY : (float)llr(m, &in);
 		int t = hit_type(in.indels, in.rlen, in.elen);

@@ -43,6 +43,9 @@ struct hl_score_in {
 	unsigned candidate; /* 0: the plate; i: OCR candidate i hit the entry */
 	unsigned support; /* later variants (OCR candidates) that also hit the entry */
 	struct hl_score_cache *cache; /* NULL: none */
+	const char *self; /* the estimate: a listed plate taken as an innocent
+			     car's, left out of the list's shares; NULL none */
+	size_t slen;
 };
 
 /* Per fuzzy index: the list's plate shapes and the estimates made at build. */

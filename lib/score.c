@@ -727,7 +727,7 @@ static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in
 						      in->rlen, in->country, z };
 	}
 	z -= z0_entry(&pc, in->skel, in->read, in->rlen, in->entry, in->elen);
-	return z > 0 ? z : 0;
+	return z > 1e-300 ? z : 1e-300; /* cancellation: the entry was all of it */
 }
 
 /* ln P(read | entry) of the hit: the error rates of the model above and the

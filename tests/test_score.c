@@ -18,6 +18,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -363,6 +364,55 @@ START_TEST(crowded_list_scores_lower)
 }
 END_TEST
 
+/* The population sum of a read is kept between its hits: the next read of a
+ * batch (same storage in the matcher) must not see the previous one's. */
+struct by_read {
+	unsigned score[2], n[2];
+};
+
+static void on_hit_by_read(const struct hotlist_hit *h, void *user)
+{
+	struct by_read *b = user;
+	size_t i = (size_t)(uintptr_t)h->read->opaque;
+	b->score[i] = h->score > b->score[i] ? h->score : b->score[i];
+	b->n[i]++;
+}
+
+START_TEST(population_sum_per_read)
+{
+	static char plates[POP_FILL][8];
+	static struct hotlist_entry e[POP_FILL + 1];
+	static const char letters[] = "BCFGHKLM";
+	for (int i = 0; i < POP_FILL; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%04d%c%c%c", 5000 + i, letters[i % 8],
+			 letters[i / 8 % 8], i % 2 ? 'D' : 'O'); /* both common last */
+		e[i] = (struct hotlist_entry){ .plate = plates[i] };
+	}
+	e[POP_FILL] = (struct hotlist_entry){ .plate = "1234BCD" };
+	struct hotlist *hl = hl_test_engine();
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, POP_FILL + 1, NULL), 0);
+	set_policy(hl, 1, 1, 1, true);
+	/* a malformed read of a rare plate whose only plausible origin is
+	 * listed, then a read that is a common plate itself, one confusion
+	 * from an entry (5000BBO) */
+	struct seen a = see(hl, "1234BC0", NULL, NULL, 0);
+	struct seen b = see(hl, "5000BBD", NULL, NULL, 0);
+	ck_assert_uint_ge(a.n, 1);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_uint_lt(b.score[0], a.score[0]);
+	struct hotlist_read r[2] = {
+		{ .plate = "1234BC0", .ts_us = 1, .opaque = (void *)(uintptr_t)0 },
+		{ .plate = "5000BBD", .ts_us = 1, .opaque = (void *)(uintptr_t)1 },
+	};
+	struct by_read got;
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_ge(hotlist_match_batch(hl, r, 2, on_hit_by_read, &got), 0);
+	ck_assert_uint_eq(got.n[1], 1);
+	ck_assert_uint_eq(got.score[1], b.score[0]);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* ---- options struct versions -------------------------------------------------------- */
 
 START_TEST(options_struct_versions)
@@ -521,6 +571,7 @@ int main(void)
 	tcase_add_test(p, threshold_policy);
 	tcase_add_test(p, exact_and_repair_always_alert);
 	tcase_add_test(p, crowded_list_scores_lower);
+	tcase_add_test(p, population_sum_per_read);
 	tcase_add_test(p, options_struct_versions);
 	tcase_add_test(p, estimate_in_info_and_report);
 	tcase_add_test(p, estimate_leaves_the_plate_out);

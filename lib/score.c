@@ -38,8 +38,19 @@
  *           through the plate. (An entry equal to a candidate is an exact hit:
  *           the matcher gives it 100 without asking here.)
  *
- * score = round(100 / (1 + exp(-(LLR + HL_SC_BIAS)))). Every weight is a
- * named constant below with its reason.
+ * A list of HL_SC_POP_MIN plates or more replaces the prior and the crowd
+ * by the population term: with P(p) the list's own model of a passing
+ * car's plate (its shape's share times each character's share at its
+ * position among the plates of that shape) and Z0(r) the sum, over the
+ * plates p one OCR error from r (r itself included, the listed entry left
+ * out: it is no innocent car's plate), of P(p) P(r | p),
+ *   pop     ln(q / N) + ln P(r | e) - ln Z0(r): the log posterior odds of
+ *           the listed car; the layout term is kept at HL_SC_W_LAYOUT.
+ * Every hit type but substitutions (dropped, extra character) has an
+ * offset calibrated per list at build.
+ *
+ * score = round(100 / (1 + exp(-(LLR + offset + HL_SC_BIAS)))). Every weight
+ * is a named constant below with its reason.
  *
  * The model of a list (struct hl_score_model) is built with its fuzzy index
  * and is immutable afterwards: the shapes of its entries (a small open-
@@ -153,10 +164,11 @@
 #define HL_EST_TRIES 8
 #define HL_EST_HITS 64 /* fuzzy hits of one sample kept for scoring */
 #define HL_EST_SEED 0x5c0e5c0e5c0e5c0eull
-/* Calibration of the indel offset: misreads of listed plates simulated per
- * hit type (substitution; indel: a drop or a doubled character), the
- * offsets tried (ln units, HL_CAL_LO + i x HL_CAL_STEP) and the share of
- * each type in the error model (the estimate's: 60 % substitutions). */
+/* Calibration of the type offsets: misreads of listed plates simulated per
+ * kind (substitution; indel: a drop or a doubled character in turn), the
+ * offsets tried per type (ln units, HL_CAL_LO + i x HL_CAL_STEP) and the
+ * share of substitutions in the error model (the estimate's: 60 %; drops
+ * and extra characters 20 % each). */
 #define HL_CAL_TRUE 1000
 #define HL_CAL_STEPS 13
 #define HL_CAL_LO (-3.0)
@@ -802,7 +814,7 @@ unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
  * one 20 %), which carry most of the alerts of a dense list. Each is
  * matched at every budget the index can answer and its hits scored as the
  * matcher would (neighbours, layout, repair). Simulated misreads of listed
- * plates (HL_CAL_TRUE per hit type) calibrate the indel offset.
+ * plates (HL_CAL_TRUE per hit type) calibrate the type offsets.
  */
 
 struct est_hit {
@@ -1074,12 +1086,14 @@ static double truth_share(const struct est *e, int ty, unsigned t)
 }
 
 /*
- * Calibrate the indel offset of e: the automatic threshold spends one alert
- * budget on all hit types, but an indel neighbourhood is far denser than a
- * substitution one, so a point of score buys different recall per type.
- * Try offsets of the indel LLR; for each, the automatic threshold (floor,
- * target) and the recall of the simulated misreads it leaves, weighted by
- * the error model's mix; keep the best (ties: the offset nearest 0).
+ * Calibrate the type offsets of e: the automatic threshold spends one
+ * alert budget on all hit types, but an indel neighbourhood is far denser
+ * than a substitution one (and a dropped character's than an extra one's),
+ * so a point of score buys different recall per type. Try pairs of offsets
+ * of the LLR of drop and extra-character hits; for each, the automatic
+ * threshold (floor, target) and the recall of the simulated misreads it
+ * leaves, weighted by the error model's mix (60/20/20); keep the best
+ * (ties: the pair nearest 0).
  */
 static void calibrate(struct est *e, unsigned floor, double target)
 {

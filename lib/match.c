@@ -203,6 +203,7 @@ struct gather {
 	size_t n;
 	struct variant v[HL_VARIANTS];
 	unsigned nv;
+	struct hl_score_cache zc; /* score.c's per-read part, zeroed per deliver */
 };
 
 /* Storage of a hit's strings that are made, not borrowed from the list. */
@@ -315,7 +316,7 @@ static const struct hl_score_model *model_of(const struct hl_list *l)
  * an OCR candidate); else the model's, with the neighbours counted among
  * the gathered candidates of the same list.
  */
-static unsigned score_of(const struct gather *g, const struct cand *c, char *entry_plate)
+static unsigned score_of(struct gather *g, const struct cand *c, char *entry_plate)
 {
 	const struct hl_list *l = c->l;
 	const struct variant *v = &g->v[c->variant];
@@ -337,7 +338,8 @@ static unsigned score_of(const struct gather *g, const struct cand *c, char *ent
 				  .format = nr->format,
 				  .neighbours = nb ? nb : 1,
 				  .candidate = v->candidate,
-				  .support = c->support };
+				  .support = c->support,
+				  .cache = &g->zc };
 	if (v->candidate || v->repaired) /* the variant's own layout verdict */
 		in.format = hotlist__plate_format(nr->country, v->plate, v->len, NULL, NULL);
 	else if (nr->rep_ok)
@@ -357,6 +359,7 @@ static void deliver(struct gather *g)
 	int suppress = hl->cfg.suppress_window_us && nr->r->camera;
 	uint64_t camera = suppress ? XXH3_64bits(nr->r->camera, strlen(nr->r->camera)) : 0;
 	read_format(g->nr);
+	g->zc.m = NULL;
 	sort_by_priority(g->c, g->n);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct cand *c = &g->c[i];

@@ -38,8 +38,19 @@
  *           through the plate. (An entry equal to a candidate is an exact hit:
  *           the matcher gives it 100 without asking here.)
  *
- * score = round(100 / (1 + exp(-(LLR + HL_SC_BIAS)))). Every weight is a
- * named constant below with its reason.
+ * A list of HL_SC_POP_MIN plates or more replaces the prior and the crowd
+ * by the population term: with P(p) the list's own model of a passing
+ * car's plate (its shape's share times each character's share at its
+ * position among the plates of that shape) and Z0(r) the sum, over the
+ * plates p one OCR error from r (r itself included, the listed entry left
+ * out: it is no innocent car's plate), of P(p) P(r | p),
+ *   pop     ln(q / N) + ln P(r | e) - ln Z0(r): the log posterior odds of
+ *           the listed car; the layout term is kept at HL_SC_W_LAYOUT.
+ * Every hit type but substitutions (dropped, extra character) has an
+ * offset calibrated per list at build.
+ *
+ * score = round(100 / (1 + exp(-(LLR + offset + HL_SC_BIAS)))). Every weight
+ * is a named constant below with its reason.
  *
  * The model of a list (struct hl_score_model) is built with its fuzzy index
  * and is immutable afterwards: the shapes of its entries (a small open-
@@ -110,6 +121,35 @@
 #define HL_SC_CAND_SUPPORT 1.5
 #define HL_SC_CAND_RANK 0.3
 
+/* Population model (the H0 side of the score): the error model of a read
+ * (share of reads with one substitution within a class, one dropped
+ * character, one extra character; the estimate's mix below), the
+ * normaliser of the substitution pair weights (exp of pairs[].w summed over
+ * the partners of a character is about this), the smoothing of character
+ * shares and of absent shapes. */
+#define HL_SC_ERR_SUB 0.018
+#define HL_SC_ERR_DROP 0.006
+#define HL_SC_ERR_EXTRA 0.006
+#define HL_SC_SUB_NORM 3.0
+#define HL_SC_CHAR_ALPHA 1.0
+#define HL_SC_SHAPE_ALPHA 0.5
+/* Plates a list needs for its shares to say anything (fewer: the score is
+ * the model without the population term, edit + layout + crowd + prior). */
+#define HL_SC_POP_MIN 1000
+/* With the population term: weight of the layout term (the population
+ * model says how plausible the read and its neighbours are by the list's
+ * character shares per shape; the country rules of plates.c, which know
+ * the joint structure a product of shares does not, still add evidence:
+ * half weight fitted on the training workload), weight of ln(neighbours)
+ * (the population sum counts the plausible plates near the read; the
+ * listed ones add nothing the sum has not: 0 fitted) and the offset that
+ * puts the default threshold where the automatic policy can spend its
+ * budget (fitted; the population LLR is the log posterior odds of the
+ * listed car at q, so 50 sits near odds of 1 : e^11). */
+#define HL_SC_W_LAYOUT 0.5
+#define HL_SC_CROWD_POP 0.0
+#define HL_SC_POP_BIAS 8.0
+
 /* Estimate: innocent plates drawn per index (fewer for small lists), their
  * share with one OCR error, and the tries to draw a plate not on the list. */
 #ifndef HL_EST_SAMPLES /* -DHL_EST_SAMPLES=0 measures the build without it */
@@ -124,14 +164,15 @@
 #define HL_EST_TRIES 8
 #define HL_EST_HITS 64 /* fuzzy hits of one sample kept for scoring */
 #define HL_EST_SEED 0x5c0e5c0e5c0e5c0eull
-/* Calibration of the indel offset: misreads of listed plates simulated per
- * hit type (substitution; indel: a drop or a doubled character), the
- * offsets tried (ln units, HL_CAL_LO + i x HL_CAL_STEP) and the share of
- * each type in the error model (the estimate's: 60 % substitutions). */
+/* Calibration of the type offsets: misreads of listed plates simulated per
+ * kind (substitution; indel: a drop or a doubled character in turn), the
+ * offsets tried per type (ln units, HL_CAL_LO + i x HL_CAL_STEP) and the
+ * share of substitutions in the error model (the estimate's: 60 %; drops
+ * and extra characters 20 % each). */
 #define HL_CAL_TRUE 1000
-#define HL_CAL_STEPS 25
+#define HL_CAL_STEPS 13
 #define HL_CAL_LO (-3.0)
-#define HL_CAL_STEP 0.25
+#define HL_CAL_STEP 0.5
 #define HL_CAL_W_SUB 0.6
 
 /* Confusion pairs and the log of how much likelier they are in a misread
@@ -145,11 +186,19 @@ static const struct {
 	      { 'O', 'D', -0.7f }, { 'O', 'Q', -1.0f }, { 'D', 'Q', -1.0f } };
 
 #define HL_SC_MODES 3 /* k and d: 0..2 each */
+#define HL_SC_ALNUM 36 /* 0-9 A-Z */
 
 /* Hit types with their own prior: substitutions only, and with an indel
  * (an indel neighbourhood is an order of magnitude denser: (len + 1) x 36
  * insertions against a few in-class substitutions). */
-enum { HL_T_SUB, HL_T_INDEL, HL_T__COUNT };
+enum { HL_T_SUB, HL_T_DROP, HL_T_EXTRA, HL_T__COUNT };
+#define HL_T_LAST HL_T_EXTRA /* allocated last: its array says the estimate is there */
+
+/* The hit type of a hit with this cost and these lengths. */
+static int hit_type(unsigned indels, size_t rlen, size_t elen)
+{
+	return !indels ? HL_T_SUB : rlen > elen ? HL_T_EXTRA : HL_T_DROP;
+}
 
 struct est {
 	/* per sample and hit type: best LLR without prior and bias; -INFINITY none */
@@ -172,6 +221,13 @@ struct hl_score_model {
 	uint32_t *counts;
 	size_t cap; /* power of two */
 	size_t used;
+	/* population model: per shape slot, 1 + the index of its character
+	 * table in chars (0: a total key); chars[ix][pos][c] = P(character c at
+	 * pos | shape), smoothed (HL_SC_CHAR_ALPHA) */
+	uint32_t *ix;
+	float (*chars)[HOTLIST_PLATE_MAX][HL_SC_ALNUM];
+	size_t n_shapes;
+	double entries; /* plates the shapes were counted from */
 	struct est est[HL_SC_MODES][HL_SC_MODES];
 	size_t bytes;
 };
@@ -246,6 +302,70 @@ static int shape_add(struct hl_score_model *m, uint64_t key, const struct hotlis
 	return 0;
 }
 
+static int char_index(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : -1;
+}
+
+static void chars_add(struct hl_score_model *m, uint64_t key, const char *p, size_t len)
+{
+	uint32_t ix = m->ix[slot_of(m, key)] - 1;
+	for (size_t i = 0; i < len; i++) {
+		int c = char_index(p[i]);
+		if (c >= 0)
+			m->chars[ix][i][c] += 1;
+	}
+}
+
+/*
+ * The population model of m: per shape and position, the share of each
+ * character among the list's plates of that shape (counted, then smoothed:
+ * (n + HL_SC_CHAR_ALPHA) / (shape count + HL_SC_CHAR_ALPHA x alphabet), the
+ * alphabet being the 10 digits or the 26 letters the shape has there).
+ */
+static int chars_build(struct hl_score_model *m, const struct hl_base *b,
+		       const struct hotlist_allocator *a)
+{
+	char p[HOTLIST_PLATE_MAX + 1];
+	m->ix = hotlist__zalloc(a, m->cap * sizeof(*m->ix), HL_CACHE_LINE);
+	if (!m->ix)
+		return HOTLIST_ENOMEM;
+	for (size_t s = 0; s < m->cap; s++)
+		if (m->keys[s] && ((m->keys[s] - 1) >> 16 & 31) != HL_SHAPE_TOTAL)
+			m->ix[s] = (uint32_t)++m->n_shapes;
+	if (!m->n_shapes)
+		return 0;
+	m->chars = hotlist__zalloc(a, m->n_shapes * sizeof(*m->chars), HL_CACHE_LINE);
+	if (!m->chars)
+		return HOTLIST_ENOMEM;
+	for (uint32_t i = 0; i < b->n_meta; i++) {
+		const struct hl_meta *e = &b->meta[i];
+		if (e->flags & HL_M_PATTERN)
+			continue;
+		size_t len = hotlist__key_unpack(&e->key, p);
+		chars_add(m, shape_key(e->country, p, len), p, len);
+		if (e->country)
+			chars_add(m, shape_key(0, p, len), p, len);
+		m->entries += 1;
+	}
+	for (size_t s = 0; s < m->cap; s++) {
+		if (!m->ix[s])
+			continue;
+		uint64_t key = m->keys[s] - 1;
+		size_t len = key >> 16 & 31;
+		for (size_t i = 0; i < len; i++) {
+			bool letter = key >> i & 1;
+			double den = m->counts[s] + HL_SC_CHAR_ALPHA * (letter ? 26 : 10);
+			float *c = m->chars[m->ix[s] - 1][i];
+			for (int x = 0; x < HL_SC_ALNUM; x++)
+				c[x] = (x >= 10) == letter ?
+					       (float)((c[x] + HL_SC_CHAR_ALPHA) / den) :
+					       0.0f;
+		}
+	}
+	return 0;
+}
+
 int hotlist__score_model_build(struct hl_score_model **out, const struct hl_base *b,
 			       const struct hotlist_allocator *a)
 {
@@ -265,11 +385,14 @@ int hotlist__score_model_build(struct hl_score_model **out, const struct hl_base
 		if (!rc && e->country)
 			rc = shape_add(m, total_key(0), a);
 	}
+	if (!rc)
+		rc = chars_build(m, b, a);
 	if (rc) {
 		hotlist__score_model_free(m, a);
 		return rc;
 	}
-	m->bytes = sizeof(*m) + m->cap * (sizeof(*m->keys) + sizeof(*m->counts));
+	m->bytes = sizeof(*m) + m->cap * (sizeof(*m->keys) + sizeof(*m->counts) + sizeof(*m->ix)) +
+		   m->n_shapes * sizeof(*m->chars);
 	*out = m;
 	return 0;
 }
@@ -286,6 +409,8 @@ void hotlist__score_model_free(struct hl_score_model *m, const struct hotlist_al
 				hotlist__free(a, m->est[k][d].truth[t],
 					      m->est[k][d].tcap * sizeof(float));
 			}
+	hotlist__free(a, m->chars, m->n_shapes * sizeof(*m->chars));
+	hotlist__free(a, m->ix, m->cap * sizeof(*m->ix));
 	hotlist__free(a, m->keys, m->cap * sizeof(*m->keys));
 	hotlist__free(a, m->counts, m->cap * sizeof(*m->counts));
 	hotlist__free(a, m, sizeof(*m));
@@ -432,12 +557,217 @@ static double layout_term(const struct hl_score_model *m, const struct hl_score_
 	return base + r;
 }
 
+/* ---- the population term --------------------------------------------------------------- */
+
+/*
+ * P(a passing car has plate p) under the list's population model: the
+ * share of p's shape among its country's plates (all plates for a country
+ * with few) times, per position, the share of p's character there among the
+ * plates of that shape. Position gap (< len) is left out of the product
+ * (summed over its alphabet: 1); its character only says letter or digit.
+ * An absent shape: HL_SC_SHAPE_ALPHA / total, characters uniform. -1 when
+ * the list tells nothing.
+ */
+struct pop_ctx {
+	const struct hl_score_model *m;
+	hl_country c; /* the country whose shares are used (0: all plates) */
+	double total; /* plates of that country */
+	const char *self; /* a listed plate left out of the shares (the estimate); NULL none */
+	size_t slen;
+	uint64_t skey; /* its shape key */
+};
+
+/* Whether m has the population term. */
+static bool pop_on(const struct hl_score_model *m)
+{
+	return m && m->chars && m->entries >= HL_SC_POP_MIN;
+}
+
+/* The country whose shares judge plates of c: c, or all plates for a
+ * country with few; false when the list tells nothing. */
+static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_country c,
+		       const char *self, size_t slen)
+{
+	uint32_t total = shape_count(m, total_key(c));
+	if (total < HL_SC_COUNTRY_MIN) {
+		c = 0;
+		total = shape_count(m, total_key(0));
+	}
+	*pc = (struct pop_ctx){ m, c, total, self, slen, 0 };
+	if (self) {
+		pc->total -= 1;
+		pc->skey = shape_key(c, self, slen);
+	}
+	return pc->total > 0 && pop_on(m);
+}
+
+static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t gap)
+{
+	const struct hl_score_model *m = pc->m;
+	uint64_t key = shape_key(pc->c, p, len);
+	size_t s = slot_of(m, key);
+	bool self = pc->self && key == pc->skey; /* the shares without the left-out plate */
+	double cnt = m->keys[s] ? (double)m->counts[s] - self : 0, x;
+	if (cnt <= 0) {
+		x = HL_SC_SHAPE_ALPHA / pc->total;
+		for (size_t i = 0; i < len; i++)
+			x *= i == gap ? 1.0 : p[i] >= 'A' ? 1.0 / 26 : 0.1;
+		return x;
+	}
+	float(*ch)[HL_SC_ALNUM] = m->chars[m->ix[s] - 1];
+	x = cnt / pc->total;
+	for (size_t i = 0; i < len; i++) {
+		int k = char_index(p[i]);
+		if (i == gap)
+			continue;
+		double f = k >= 0 ? ch[i][k] : 0.0;
+		if (self && k >= 0) {
+			double den = m->counts[s] + HL_SC_CHAR_ALPHA * (k >= 10 ? 26 : 10);
+			f = (f * den - (p[i] == pc->self[i])) / (den - 1);
+		}
+		x *= f;
+	}
+	return x;
+}
+
+/* P(the camera dropped character p of a plate of n): the error rate over
+ * the positions, times exp(missing_w) without the run case (the dropped
+ * character is not known). Constants folded by the compiler. */
+static double drop_rate(size_t n, size_t p)
+{
+	return HL_SC_ERR_DROP / (double)n *
+	       (p == 0 || p + 1 == n ? exp(HL_SC_DROP_EDGE) : exp(HL_SC_DROP));
+}
+
+/* exp(extra_w(r, m, p)), the constants folded by the compiler. */
+static double extra_rate(const char *r, size_t m, size_t p)
+{
+	if ((p > 0 && r[p] == r[p - 1]) || (p + 1 < m && r[p] == r[p + 1]))
+		return exp(HL_SC_DOUBLED);
+	return p == 0 || p + 1 == m ? exp(HL_SC_INSERT_EDGE) : exp(HL_SC_INSERT);
+}
+
+/*
+ * Z0(r): how likely a car not on the list yields read r, summed over the
+ * plates it may have (naive error model: none, or one substitution within a
+ * class, one dropped character, one extra character, each weighted as the
+ * edit term weighs it): P(plate) x P(r | plate). -1: no population model.
+ */
+static double z0(const struct pop_ctx *pc, const char *skel, const char *r, size_t len)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	char p[HOTLIST_PLATE_MAX + 2];
+	double z =
+		pop(pc, r, len, SIZE_MAX) * (1 - HL_SC_ERR_SUB - HL_SC_ERR_DROP - HL_SC_ERR_EXTRA);
+	memcpy(p, r, len);
+	for (size_t i = 0; skel && i < len; i++) {
+		char a = r[i];
+		for (const char *x = alnum; *x; x++) {
+			if (*x == a || skel[(unsigned char)*x] != skel[(unsigned char)a])
+				continue;
+			p[i] = *x;
+			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB * exp(pair_w(*x, a)) /
+			     (HL_SC_SUB_NORM * (double)len);
+		}
+		p[i] = a;
+	}
+	/* the read dropped character i of a plate one longer (a letter or a
+	 * digit there, summed over its alphabet) */
+	for (size_t i = 0; len < HOTLIST_PLATE_MAX && i <= len; i++) {
+		memcpy(p, r, i);
+		memcpy(p + i + 1, r + i, len - i);
+		double w = drop_rate(len + 1, i);
+		p[i] = '0';
+		z += w * pop(pc, p, len + 1, i);
+		p[i] = 'A';
+		z += w * pop(pc, p, len + 1, i);
+	}
+	/* the read has an extra character i */
+	for (size_t i = 0; len > 1 && i < len; i++) {
+		memcpy(p, r, i);
+		memcpy(p + i, r + i + 1, len - i - 1);
+		z += pop(pc, p, len - 1, SIZE_MAX) * HL_SC_ERR_EXTRA * extra_rate(r, len, i) /
+		     (double)len;
+	}
+	return z;
+}
+
+/* The part of z0(r) that entry e makes: e is listed, so it is not the plate
+ * of an innocent car. */
+static double z0_entry(const struct pop_ctx *pc, const char *skel, const char *r, size_t len,
+		       const char *e, size_t elen)
+{
+	double pe = pop(pc, e, elen, SIZE_MAX), x = 0;
+	if (elen == len) {
+		size_t d = 0, at = 0;
+		for (size_t i = 0; i < len; i++)
+			if (r[i] != e[i]) {
+				d++;
+				at = i;
+			}
+		if (d == 1 && skel && skel[(unsigned char)e[at]] == skel[(unsigned char)r[at]])
+			x = HL_SC_ERR_SUB * exp(pair_w(e[at], r[at])) /
+			    (HL_SC_SUB_NORM * (double)len);
+	} else if (elen == len + 1) {
+		for (size_t i = 0; i < elen; i++)
+			if (!memcmp(e, r, i) && !memcmp(e + i + 1, r + i, len - i))
+				x += drop_rate(elen, i);
+	} else if (elen + 1 == len) {
+		for (size_t i = 0; i < len; i++)
+			if (!memcmp(r, e, i) && !memcmp(r + i + 1, e + i, elen - i))
+				x += HL_SC_ERR_EXTRA * extra_rate(r, len, i) / (double)len;
+	}
+	return pe * x;
+}
+
+/* z0 of the read of in without its entry; -1: no population model. The
+ * read's own part is kept in in->cache for the next hit of the same read. */
+static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in)
+{
+	struct pop_ctx pc;
+	if (!pop_ctx_of(&pc, m, in->country, in->self, in->slen))
+		return -1;
+	struct hl_score_cache *c = in->cache;
+	double z;
+	if (c && c->m == m && c->skel == in->skel && c->read == in->read && c->rlen == in->rlen &&
+	    c->country == in->country) {
+		z = c->z;
+	} else {
+		z = z0(&pc, in->skel, in->read, in->rlen);
+		if (c)
+			*c = (struct hl_score_cache){ m,	in->skel,    in->read,
+						      in->rlen, in->country, z };
+	}
+	z -= z0_entry(&pc, in->skel, in->read, in->rlen, in->entry, in->elen);
+	return z > 1e-300 ? z : 1e-300; /* cancellation: the entry was all of it */
+}
+
+/* ln P(read | entry) of the hit: the error rates of the model above and the
+ * edit term's weights. */
+static double edit_lik(const struct hl_score_in *in, double edit)
+{
+	double x = edit;
+	if (in->subs)
+		x += in->subs * log(HL_SC_ERR_SUB / (HL_SC_SUB_NORM * (double)in->rlen));
+	if (in->indels)
+		x += in->indels * log((in->rlen > in->elen ? HL_SC_ERR_EXTRA : HL_SC_ERR_DROP) /
+				      (double)(in->rlen > in->elen ? in->rlen : in->elen));
+	return x;
+}
+
 /* LLR without the prior and the bias. */
 static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 {
-	double x = edit_term(in->skel, in) + layout_term(m, in);
+	double edit = edit_term(in->skel, in);
+	double z = m ? z0_of(m, in) : -1;
+	double x;
+	if (z > 0)
+		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) - log(z) +
+		    HL_SC_W_LAYOUT * layout_term(m, in) + HL_SC_POP_BIAS;
+	else
+		x = edit + layout_term(m, in);
 	if (in->neighbours > 1)
-		x += HL_SC_CROWD * log((double)in->neighbours);
+		x += (z > 0 ? HL_SC_CROWD_POP : HL_SC_CROWD) * log((double)in->neighbours);
 	x += HL_SC_CAND_SUPPORT * in->support;
 	x -= HL_SC_CAND_RANK * in->candidate;
 	return x;
@@ -452,18 +782,24 @@ static unsigned to_score(double x)
 	return (unsigned)lrint(100.0 / (1.0 + exp(-x)));
 }
 
-static float prior_of(const struct hl_score_model *m, unsigned k, unsigned d, unsigned indels)
+static float prior_of(const struct hl_score_model *m, unsigned k, unsigned d,
+		      const struct hl_score_in *in)
 {
 	if (!m || k >= HL_SC_MODES || d >= HL_SC_MODES || !m->est[k][d].done)
 		return 0;
-	int t = indels ? HL_T_INDEL : HL_T_SUB;
+	int t = hit_type(in->indels, in->rlen, in->elen);
 	return m->est[k][d].prior[t] + m->est[k][d].offset[t];
+}
+
+double hotlist__score_llr(const struct hl_score_model *m, const struct hl_score_in *in)
+{
+	return llr(m, in);
 }
 
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
 			const struct hl_score_in *in)
 {
-	return to_score(llr(m, in) + prior_of(m, k, d, in->indels) + HL_SC_BIAS);
+	return to_score(llr(m, in) + prior_of(m, k, d, in) + HL_SC_BIAS);
 }
 
 /* ---- the estimate ------------------------------------------------------------------------ */
@@ -478,7 +814,7 @@ unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
  * one 20 %), which carry most of the alerts of a dense list. Each is
  * matched at every budget the index can answer and its hits scored as the
  * matcher would (neighbours, layout, repair). Simulated misreads of listed
- * plates (HL_CAL_TRUE per hit type) calibrate the indel offset.
+ * plates (HL_CAL_TRUE per hit type) calibrate the type offsets.
  */
 
 struct est_hit {
@@ -503,6 +839,8 @@ struct est_read {
 	bool elsewhere, repair_hit;
 	bool loo; /* leave the entries of key self out */
 	struct hl_key self;
+	char orig[HOTLIST_PLATE_MAX + 1]; /* that plate, read right */
+	size_t olen;
 };
 
 static uint64_t est_rand(uint64_t *s)
@@ -542,6 +880,8 @@ static bool draw(const struct hl_base *b, uint64_t *rs, struct est_read *r)
 		return false;
 	r->country = b->meta[i].country;
 	hotlist__key_pack(r->p, r->len, &r->self);
+	memcpy(r->orig, r->p, r->len + 1);
+	r->olen = r->len;
 	r->loo = true;
 	return true;
 }
@@ -632,7 +972,8 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 		.b = b, .country = r->country, .cross = o->cross_border, .self = &r->self
 	};
 	char e[HOTLIST_PLATE_MAX + 1];
-	best[HL_T_SUB] = best[HL_T_INDEL] = -INFINITY;
+	for (int t = 0; t < HL_T__COUNT; t++)
+		best[t] = -INFINITY;
 	hotlist__fz_match(f, b, o, r->p, r->len, est_emit, &c);
 	if (!c.n)
 		return;
@@ -647,10 +988,12 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 					  .country = r->country,
 					  .format = r->format,
 					  .repaired_elsewhere = r->elsewhere,
-					  .neighbours = c.n };
+					  .neighbours = c.n,
+					  .self = r->loo ? r->orig : NULL,
+					  .slen = r->olen };
 		in.elen = hotlist__key_unpack(&b->meta[c.h[i].run].key, e);
 		float x = r->repair_hit ? INFINITY : (float)llr(m, &in);
-		int t = in.indels ? HL_T_INDEL : HL_T_SUB;
+		int t = hit_type(in.indels, in.rlen, in.elen);
 		if (x > best[t])
 			best[t] = x;
 	}
@@ -682,7 +1025,7 @@ static bool est_truth(const struct hl_score_model *m, const struct hl_fuzzy *f,
 					  .repaired_elsewhere = r->elsewhere,
 					  .neighbours = c.n };
 		*x = r->repair_hit ? INFINITY : (float)llr(m, &in);
-		*type = in.indels ? HL_T_INDEL : HL_T_SUB;
+		*type = hit_type(in.indels, in.rlen, in.elen);
 		return true;
 	}
 	return false;
@@ -743,34 +1086,44 @@ static double truth_share(const struct est *e, int ty, unsigned t)
 }
 
 /*
- * Calibrate the indel offset of e: the automatic threshold spends one alert
- * budget on all hit types, but an indel neighbourhood is far denser than a
- * substitution one, so a point of score buys different recall per type.
- * Try offsets of the indel LLR; for each, the automatic threshold (floor,
- * target) and the recall of the simulated misreads it leaves, weighted by
- * the error model's mix; keep the best (ties: the offset nearest 0).
+ * Calibrate the type offsets of e: the automatic threshold spends one
+ * alert budget on all hit types, but an indel neighbourhood is far denser
+ * than a substitution one (and a dropped character's than an extra one's),
+ * so a point of score buys different recall per type. Try pairs of offsets
+ * of the LLR of drop and extra-character hits; for each, the automatic
+ * threshold (floor, target) and the recall of the simulated misreads it
+ * leaves, weighted by the error model's mix (60/20/20); keep the best
+ * (ties: the pair nearest 0).
  */
 static void calibrate(struct est *e, unsigned floor, double target)
 {
 	double best = -1;
-	float keep = 0;
-	if (!e->tn[HL_T_SUB] || !e->tn[HL_T_INDEL])
-		return;
+	float keep[HL_T__COUNT] = { 0 };
+	for (int t = 0; t < HL_T__COUNT; t++)
+		if (!e->tn[t])
+			return;
 	for (int i = 0; i < HL_CAL_STEPS; i++) {
-		e->offset[HL_T_INDEL] = (float)(HL_CAL_LO + i * HL_CAL_STEP);
-		alerts_table(e);
-		unsigned t = auto_threshold(e, floor, target);
-		if (e->alerts_at[t] > target)
-			continue;
-		double r = HL_CAL_W_SUB * truth_share(e, HL_T_SUB, t) +
-			   (1 - HL_CAL_W_SUB) * truth_share(e, HL_T_INDEL, t);
-		if (r > best + 1e-9 ||
-		    (r > best - 1e-9 && fabsf(e->offset[HL_T_INDEL]) < fabsf(keep))) {
-			best = r > best ? r : best;
-			keep = e->offset[HL_T_INDEL];
+		for (int j = 0; j < HL_CAL_STEPS; j++) {
+			e->offset[HL_T_DROP] = (float)(HL_CAL_LO + i * HL_CAL_STEP);
+			e->offset[HL_T_EXTRA] = (float)(HL_CAL_LO + j * HL_CAL_STEP);
+			alerts_table(e);
+			unsigned t = auto_threshold(e, floor, target);
+			if (e->alerts_at[t] > target)
+				continue;
+			double rs = truth_share(e, HL_T_SUB, t), rd = truth_share(e, HL_T_DROP, t),
+			       rx = truth_share(e, HL_T_EXTRA, t);
+			double r;
+			r = HL_CAL_W_SUB * rs + (1 - HL_CAL_W_SUB) / 2 * (rd + rx);
+			float mag = fabsf(e->offset[HL_T_DROP]) + fabsf(e->offset[HL_T_EXTRA]);
+			if (r > best + 1e-9 ||
+			    (r > best - 1e-9 &&
+			     mag < fabsf(keep[HL_T_DROP]) + fabsf(keep[HL_T_EXTRA]))) {
+				best = r > best ? r : best;
+				memcpy(keep, e->offset, sizeof(keep));
+			}
 		}
 	}
-	e->offset[HL_T_INDEL] = keep;
+	memcpy(e->offset, keep, sizeof(keep));
 	alerts_table(e);
 }
 
@@ -827,8 +1180,8 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 				struct est *e = &m->est[k][d];
 				struct hl_fz_opts mo = *o;
 				float x = -INFINITY;
-				int ty = kind ? HL_T_INDEL : HL_T_SUB;
-				if (!e->truth[HL_T_INDEL])
+				int ty = kind == 0 ? HL_T_SUB : kind == 1 ? HL_T_DROP : HL_T_EXTRA;
+				if (!e->truth[HL_T_LAST])
 					continue;
 				mo.k = (uint8_t)k;
 				mo.d = (uint8_t)d;
@@ -848,8 +1201,8 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 			for (unsigned d = 0; d <= maxd && d < HL_SC_MODES; d++) {
 				struct est *e = &m->est[k][d];
 				struct hl_fz_opts mo = *o;
-				float x[HL_T__COUNT] = { -INFINITY, -INFINITY };
-				if (!e->best[HL_T_INDEL])
+				float x[HL_T__COUNT] = { -INFINITY, -INFINITY, -INFINITY };
+				if (!e->best[HL_T_LAST])
 					continue;
 				mo.k = (uint8_t)k;
 				mo.d = (uint8_t)d;
@@ -865,7 +1218,7 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 	for (unsigned k = 0; k < HL_SC_MODES; k++) {
 		for (unsigned d = 0; d < HL_SC_MODES; d++) {
 			struct est *e = &m->est[k][d];
-			if (!e->best[HL_T_INDEL] || !e->n)
+			if (!e->best[HL_T_LAST] || !e->n)
 				continue;
 			/* counted per stratum, then weighted, as alerts_table does:
 			 * with the policy off the two agree exactly */
@@ -885,8 +1238,12 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 				  sample_w(e, e->n) * c[1][HL_T__COUNT];
 			for (int t = 0; t < HL_T__COUNT; t++) {
 				double h = e->hits_t[t];
-				e->prior[t] = (float)log(HL_SC_LISTED /
-							 (h > HL_SC_LISTED ? h : HL_SC_LISTED));
+				/* with the population term the prior is in the LLR */
+				e->prior[t] =
+					pop_on(m) ?
+						0.0f :
+						(float)log(HL_SC_LISTED /
+							   (h > HL_SC_LISTED ? h : HL_SC_LISTED));
 			}
 			alerts_table(e);
 			if (o->auto_score)

@@ -15,6 +15,18 @@ struct hl_base;
 struct hl_fuzzy;
 struct hl_fz_opts;
 
+/* The part of a hit's score that depends on the read alone, kept between
+ * the hits of one read (zero it per read; the read's storage must not
+ * change under it). */
+struct hl_score_cache {
+	const struct hl_score_model *m;
+	const char *skel;
+	const char *read;
+	size_t rlen;
+	hl_country country;
+	double z;
+};
+
 /* What the matcher knows about one fuzzy hit when it scores it. */
 struct hl_score_in {
 	const char *skel; /* the list's confusion classes (struct hl_fz_opts.skel) */
@@ -30,6 +42,10 @@ struct hl_score_in {
 	unsigned neighbours; /* fuzzy hits of this list for this read (>= 1) */
 	unsigned candidate; /* 0: the plate; i: OCR candidate i hit the entry */
 	unsigned support; /* later variants (OCR candidates) that also hit the entry */
+	struct hl_score_cache *cache; /* NULL: none */
+	const char *self; /* the estimate: a listed plate taken as an innocent
+			     car's, left out of the list's shares; NULL none */
+	size_t slen;
 };
 
 /* Per fuzzy index: the list's plate shapes and the estimates made at build. */
@@ -57,6 +73,10 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
  * Threads: any, wait-free, pure. */
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
 			const struct hl_score_in *in);
+
+/* The log-likelihood ratio of the hit before the list's offsets and the
+ * bias (what hotlist__score maps to 0..100; unsaturated, for tests). */
+double hotlist__score_llr(const struct hl_score_model *m, const struct hl_score_in *in);
 
 /* Estimated innocent reads per 1,000 with a fuzzy hit (hits) and with one
  * scoring min_score or more (alerts) at budget (k, d); -1 if not estimated. */

@@ -11,12 +11,14 @@
 #include "hotlist.h"
 #include "testutil.h"
 
+#include "list.h"
 #include "normalise.h"
 #include "plates.h"
 #include "score.h"
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +127,83 @@ START_TEST(candidate_evidence)
 	backed.support = 2; /* two other candidates hit the entry too */
 	ck_assert_uint_gt(sc(plate), sc(lower));
 	ck_assert_uint_gt(sc(backed), sc(plate));
+}
+END_TEST
+
+/* ---- the population term (a model built from a list) ------------------------------------ */
+
+/* A base of the plates p[0..n) (no country) and its score model. */
+static struct hl_score_model *model_of_plates(const char *const *p, size_t n, struct hl_base **base)
+{
+	struct hl_builder b;
+	struct hl_score_model *m = NULL;
+	char reason[96];
+	hotlist__builder_init(&b, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct hotlist_entry e = { .plate = p[i] };
+		ck_assert_int_eq(hotlist__builder_add(&b, &e, 0, reason), 0);
+	}
+	ck_assert_int_eq(hotlist__builder_finish(&b, 1, base, NULL, NULL), 0);
+	hotlist__builder_fini(&b);
+	ck_assert_int_eq(hotlist__score_model_build(&m, *base, NULL), 0);
+	return m;
+}
+
+/* 2,000 plates 9999LLO: digits 5000.., two letters of eight, and O last
+ * (never D or Q there), plus the entries of the tests below. */
+#define POP_FILL 2000
+static struct hl_score_model *fill_model(struct hl_base **base)
+{
+	static char plates[POP_FILL + 1][8];
+	static const char *p[POP_FILL + 1];
+	static const char letters[] = "BCFGHKLM";
+	for (int i = 0; i < POP_FILL; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%04d%c%cO", 5000 + i, letters[i % 8],
+			 letters[i / 8 % 8]);
+		p[i] = plates[i];
+	}
+	p[POP_FILL] = "1234BCD";
+	return model_of_plates(p, POP_FILL + 1, base);
+}
+
+static double llr_of(const struct hl_score_model *m, const char *read, const char *entry,
+		     unsigned subs, unsigned indels)
+{
+	struct hl_score_in in = in_of(read, entry, subs, indels);
+	return hotlist__score_llr(m, &in);
+}
+
+START_TEST(population_character_shares)
+{
+	/* 1234BCD read as 1234BCQ or as 1234BCO: D/O is the likelier confusion
+	 * (the edit term alone prefers it), but O is what this list's plates
+	 * have at the end, so 1234BCO is most likely a car read right, while
+	 * no plate ends in Q: that read is a misread, of the entry */
+	struct hl_base *b;
+	struct hl_score_model *m = fill_model(&b);
+	ck_assert(llr_of(NULL, "1234BCO", "1234BCD", 1, 0) >
+		  llr_of(NULL, "1234BCQ", "1234BCD", 1, 0));
+	ck_assert(llr_of(m, "1234BCQ", "1234BCD", 1, 0) >
+		  llr_of(m, "1234BCO", "1234BCD", 1, 0) + 3);
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
+}
+END_TEST
+
+START_TEST(population_listed_entry_is_no_innocent_plate)
+{
+	/* 5000BBO read as 5000BB0: the read fits no shape of the list, and its
+	 * only plausible plate is the listed entry itself. Were the entry
+	 * counted among the plates of innocent cars, the LLR would be about
+	 * ln(q / (N x P(entry))) + the layout term + the population offset
+	 * = -2.7 + 1 + 8 = 6.3 here (measured 6.26); the entry is no innocent
+	 * car's plate, and the few other plates near the read are unlikely
+	 * (13.3). */
+	struct hl_base *b;
+	struct hl_score_model *m = fill_model(&b);
+	ck_assert(llr_of(m, "5000BB0", "5000BBO", 1, 0) > 10.0);
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
 }
 END_TEST
 
@@ -285,6 +364,55 @@ START_TEST(crowded_list_scores_lower)
 }
 END_TEST
 
+/* The population sum of a read is kept between its hits: the next read of a
+ * batch (same storage in the matcher) must not see the previous one's. */
+struct by_read {
+	unsigned score[2], n[2];
+};
+
+static void on_hit_by_read(const struct hotlist_hit *h, void *user)
+{
+	struct by_read *b = user;
+	size_t i = (size_t)(uintptr_t)h->read->opaque;
+	b->score[i] = h->score > b->score[i] ? h->score : b->score[i];
+	b->n[i]++;
+}
+
+START_TEST(population_sum_per_read)
+{
+	static char plates[POP_FILL][8];
+	static struct hotlist_entry e[POP_FILL + 1];
+	static const char letters[] = "BCFGHKLM";
+	for (int i = 0; i < POP_FILL; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%04d%c%c%c", 5000 + i, letters[i % 8],
+			 letters[i / 8 % 8], i % 2 ? 'D' : 'O'); /* both common last */
+		e[i] = (struct hotlist_entry){ .plate = plates[i] };
+	}
+	e[POP_FILL] = (struct hotlist_entry){ .plate = "1234BCD" };
+	struct hotlist *hl = hl_test_engine();
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, POP_FILL + 1, NULL), 0);
+	set_policy(hl, 1, 1, 1, true);
+	/* a malformed read of a rare plate whose only plausible origin is
+	 * listed, then a read that is a common plate itself, one confusion
+	 * from an entry (5000BBO) */
+	struct seen a = see(hl, "1234BC0", NULL, NULL, 0);
+	struct seen b = see(hl, "5000BBD", NULL, NULL, 0);
+	ck_assert_uint_ge(a.n, 1);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_uint_lt(b.score[0], a.score[0]);
+	struct hotlist_read r[2] = {
+		{ .plate = "1234BC0", .ts_us = 1, .opaque = (void *)(uintptr_t)0 },
+		{ .plate = "5000BBD", .ts_us = 1, .opaque = (void *)(uintptr_t)1 },
+	};
+	struct by_read got;
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_ge(hotlist_match_batch(hl, r, 2, on_hit_by_read, &got), 0);
+	ck_assert_uint_eq(got.n[1], 1);
+	ck_assert_uint_eq(got.score[1], b.score[0]);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* ---- options struct versions -------------------------------------------------------- */
 
 START_TEST(options_struct_versions)
@@ -436,11 +564,14 @@ int main(void)
 	tcase_add_test(t, layout_of_the_read);
 	tcase_add_test(t, unique_neighbour_vs_crowded);
 	tcase_add_test(t, candidate_evidence);
+	tcase_add_test(t, population_character_shares);
+	tcase_add_test(t, population_listed_entry_is_no_innocent_plate);
 	suite_add_tcase(s, t);
 	TCase *p = tcase_create("policy");
 	tcase_add_test(p, threshold_policy);
 	tcase_add_test(p, exact_and_repair_always_alert);
 	tcase_add_test(p, crowded_list_scores_lower);
+	tcase_add_test(p, population_sum_per_read);
 	tcase_add_test(p, options_struct_versions);
 	tcase_add_test(p, estimate_in_info_and_report);
 	tcase_add_test(p, estimate_leaves_the_plate_out);

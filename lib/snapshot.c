@@ -272,6 +272,8 @@ int hotlist__snap_init(struct hl_snap *snap, const struct hotlist_allocator *a)
 	snap->next_op = 0;
 	snap->folder_started = snap->fold_stop = false;
 	snap->fold_busy = snap->fold_failed = false;
+	snap->fold_hook = NULL;
+	snap->fold_hook_arg = NULL;
 	snap->folds_done = snap->folds_dropped = snap->folds_inline = 0;
 	if (pthread_mutex_init(&snap->wlock, NULL)) {
 		hotlist__free(snap->a, st, sizeof(*st));

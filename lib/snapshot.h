@@ -87,6 +87,9 @@ struct hl_snap {
 	pthread_cond_t fold_cv; /* with wlock: a list wants folding, or stop */
 	pthread_t folder;
 	uint64_t folds_done, folds_dropped, folds_inline; /* statistics (tests) */
+	/* tests: called by the folder after a build, before it publishes */
+	void (*fold_hook)(void *arg);
+	void *fold_hook_arg;
 	/* reclamation bound (snapshot.c): states retired and not yet freed,
 	 * those of them that hold a base of their own ("heavy"), the most
 	 * heavy ones ever waiting at once, and writer calls that waited for a
@@ -149,6 +152,10 @@ void hotlist__snap_set_fold_bg(struct hl_snap *s, uint32_t n);
  * dropped (a replace came first) and done by a writer itself. Writer. */
 void hotlist__snap_fold_settle(struct hl_snap *s, uint64_t *done, uint64_t *dropped,
 			       uint64_t *inline_folds);
+/* Tests: fn(arg) is called on the folder thread between a fold's build and
+ * its publication, without the lock (to edit while a fold is in flight).
+ * Writer. */
+void hotlist__snap_set_fold_hook(struct hl_snap *s, void (*fn)(void *), void *arg);
 /* Stop and join the folder thread if it was started. Control (destroy). */
 void hotlist__snap_fold_stop(struct hl_snap *s);
 /* True if base entry m of list l was removed or superseded by an edit. */

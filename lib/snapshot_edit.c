@@ -148,6 +148,14 @@ void hotlist__snap_set_edits_fold(struct hl_snap *snap, uint32_t n)
 	pthread_mutex_unlock(&snap->wlock);
 }
 
+void hotlist__snap_set_fold_hook(struct hl_snap *snap, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&snap->wlock);
+	snap->fold_hook = fn;
+	snap->fold_hook_arg = arg;
+	pthread_mutex_unlock(&snap->wlock);
+}
+
 void hotlist__snap_set_fold_bg(struct hl_snap *snap, uint32_t n)
 {
 	pthread_mutex_lock(&snap->wlock);
@@ -593,10 +601,14 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 {
 	struct hl_base *nb = NULL;
 	struct hl_fuzzy *pre = NULL;
+	void (*hook)(void *) = snap->fold_hook;
+	void *hook_arg = snap->fold_hook_arg;
 	pthread_mutex_unlock(&snap->wlock);
 	int rc = fold_build(snap, &job->view, &nb);
 	if (!rc)
 		pre = hotlist__snap_prebuild(snap, job->view.name, nb, NULL);
+	if (hook)
+		hook(hook_arg);
 	pthread_mutex_lock(&snap->wlock);
 	if (!rc)
 		rc = fold_install(snap, job, nb, &pre);

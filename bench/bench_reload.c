@@ -532,7 +532,15 @@ struct sweep_bins {
 	uint64_t *ns[SWEEP_BINS];
 	size_t n[SWEEP_BINS];
 	uint64_t total_ns, calls, max_pending;
+	uint64_t waits0; /* reclaim_waits (hotlist_stats) at the start */
 };
+
+static uint64_t reclaim_waits(struct hotlist *hl)
+{
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+
+	return hotlist_stats(hl, &st) == 0 ? st.reclaim_waits : 0;
+}
 
 static void sweep_record(struct sweep_bins *b, uint64_t pending, uint64_t ns)
 {
@@ -545,7 +553,7 @@ static void sweep_record(struct sweep_bins *b, uint64_t pending, uint64_t ns)
 		b->max_pending = pending;
 }
 
-static void sweep_print(struct sweep_bins *b, size_t n, const char *op)
+static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, const char *op)
 {
 	for (size_t i = 0; i < SWEEP_BINS; i++) {
 		if (!b->n[i])
@@ -567,8 +575,9 @@ static void sweep_print(struct sweep_bins *b, size_t n, const char *op)
 	}
 	bench_sort_u64(all, k);
 	printf("bench=edit_cost entries=%zu op=%s bin=all calls=%" PRIu64 " max_pending=%" PRIu64
-	       " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
-	       n, op, b->calls, b->max_pending, (double)b->total_ns / 1e3 / (double)b->calls,
+	       " reclaim_waits=%" PRIu64 " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+	       n, op, b->calls, b->max_pending, reclaim_waits(hl) - b->waits0,
+	       (double)b->total_ns / 1e3 / (double)b->calls,
 	       (double)bench_pct_sorted(all, k, 0.5) / 1e3,
 	       (double)bench_pct_sorted(all, k, 0.99) / 1e3, (double)all[k - 1] / 1e3);
 	fflush(stdout);
@@ -592,6 +601,7 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 	/* fresh plates: after those of edit_visibility (BENCH_MISS_BASE - 1 - i) */
 	for (size_t i = 0; i < k; i++)
 		bench_plate(BENCH_MISS_BASE - 1 - o->edits - i, o->seed, plates[i]);
+	b.waits0 = reclaim_waits(hl);
 	for (size_t i = 0; i < k; i++) {
 		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
 		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
@@ -603,10 +613,11 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 			failures++;
 		}
 	}
-	sweep_print(&b, n, "put");
+	sweep_print(hl, &b, n, "put");
 	edit_visibility(hl, n, o, "edit_loaded");
 	for (size_t i = 0; i < SWEEP_BINS; i++)
 		b.ns[i] = bench_xcalloc(k, sizeof(uint64_t));
+	b.waits0 = reclaim_waits(hl);
 	for (size_t i = 0; i < k; i++) {
 		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
 		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
@@ -617,7 +628,7 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 			failures++;
 		}
 	}
-	sweep_print(&b, n, "remove");
+	sweep_print(hl, &b, n, "remove");
 	free(plates);
 }
 

@@ -493,7 +493,10 @@ HOTLIST_API int hotlist_check_csv(const char *path, double max_bad_fraction,
 
 /**
  * Add or update one entry of `list` (created if absent) without rebuilding
- * it. An entry with the same plate, country and category is updated.
+ * it. An entry with the same plate, country and category is updated. Costs
+ * O(edits pending in the list); once a list has 256 of them, a thread of the
+ * engine (started then, joined by hotlist_destroy) folds them into the list
+ * in the background.
  * @return 0, HOTLIST_EINVAL, HOTLIST_EPLATE, HOTLIST_ECOUNTRY, HOTLIST_ENOSPC,
  *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer. Ordering: visible to every match that starts after the return.

@@ -72,6 +72,16 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* Nice value of the folder thread: a fold is background work that only
+ * makes later edits cheaper; 10 gives it ~10 % of a core against a thread
+ * at 0 (the kernel's weights), so it yields to writers and readers. */
+#define HL_FOLDER_NICE 10
 
 enum { HL_OP_ADD, HL_OP_HIDE };
 
@@ -559,31 +569,30 @@ static void fold_job_free(struct hl_snap *snap, struct fold_job *job)
 	hotlist__base_put(job->view.hides, snap->a);
 }
 
-/* Step 3: publish nb as the base of the job's list with the ops newer than
- * job->upto, if the list still has the base the job folded; else drop nb.
- * 0, or an error (nb freed). Caller (the folder) holds wlock. */
-static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct hl_base *nb,
+/* Step 3: publish *nb as the base of the job's list with the ops newer
+ * than job->upto, if the list still has the base the job folded. 0, or an
+ * error. *nb is left for the caller to free when it was not taken (NULL
+ * when it was). Caller (the folder) holds wlock. */
+static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct hl_base **nb,
 			struct hl_fuzzy **pre)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, job->view.name);
 	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
 	if (!old || old->base != job->view.base) { /* replaced or dropped meanwhile */
-		hotlist__base_put(nb, snap->a);
 		snap->folds_dropped++;
 		return 0;
 	}
 	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
-	if (!l) {
-		hotlist__base_put(nb, snap->a);
+	if (!l)
 		return HOTLIST_ENOMEM;
-	}
 	/* the same entries as old: the same version and time (no writer call
 	 * made this one, and hits name the version they saw) */
 	snap->next_version--;
 	l->version = old->version;
 	l->updated_us = old->updated_us;
-	l->base = nb;
+	l->base = *nb; /* taken even on error: freed with l */
+	*nb = NULL;
 	int rc = ops_share(snap, l, old, job->upto, 0);
 	if (rc) {
 		hotlist__snap_list_free(snap, l);
@@ -596,7 +605,9 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 }
 
 /* Steps 2 and 3 for job: build, then publish under the lock. Called and
- * returns with wlock held; drops it meanwhile. */
+ * returns with wlock held; drops it meanwhile, and also to let go of the
+ * job's references (the last one on the old base frees it: milliseconds at
+ * 1 M entries, which writers must not wait for) and of what was not taken. */
 static int fold_run(struct hl_snap *snap, struct fold_job *job)
 {
 	struct hl_base *nb = NULL;
@@ -611,9 +622,12 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 		hook(hook_arg);
 	pthread_mutex_lock(&snap->wlock);
 	if (!rc)
-		rc = fold_install(snap, job, nb, &pre);
+		rc = fold_install(snap, job, &nb, &pre);
+	pthread_mutex_unlock(&snap->wlock);
 	fold_job_free(snap, job);
+	hotlist__base_put(nb, snap->a); /* not taken: a replace or drop came first */
 	hotlist__fz_put(pre, snap->a); /* not taken: the options changed meanwhile */
+	pthread_mutex_lock(&snap->wlock);
 	return rc;
 }
 
@@ -628,6 +642,12 @@ static void *folder_main(void *arg)
 {
 	struct hl_snap *snap = arg;
 	struct fold_job job;
+#if defined(__linux__)
+	/* below the writers and readers for the CPU: on a busy machine they
+	 * preempt the fold, not the other way round (Linux: nice is per
+	 * thread); failure (a seccomp filter, say) leaves it at their level */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HL_FOLDER_NICE);
+#endif
 	pthread_mutex_lock(&snap->wlock);
 	while (!snap->fold_stop) {
 		if (!snap->fold_failed && fold_pick(snap, &job)) {

@@ -72,16 +72,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
-/* Nice value of the folder thread: a fold is background work that only
- * makes later edits cheaper; 10 gives it ~10 % of a core against a thread
- * at 0 (the kernel's weights), so it yields to writers and readers. */
-#define HL_FOLDER_NICE 10
 
 enum { HL_OP_ADD, HL_OP_HIDE };
 
@@ -636,18 +626,15 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
  * more, then sleeps on fold_cv until a writer publishes such a list or
  * destroy stops it. After a failed fold (out of memory) it waits for the
  * next request rather than retrying at once. Holds wlock except while it
- * sleeps and in fold_run's build.
+ * sleeps and in fold_run's build. It runs at the writers' priority: at a
+ * lower one (nice 10, tried) it was preempted while holding wlock on a busy
+ * machine and writers waited up to 200 ms behind it (priority inversion;
+ * an unprivileged thread cannot raise its priority back for the lock).
  */
 static void *folder_main(void *arg)
 {
 	struct hl_snap *snap = arg;
 	struct fold_job job;
-#if defined(__linux__)
-	/* below the writers and readers for the CPU: on a busy machine they
-	 * preempt the fold, not the other way round (Linux: nice is per
-	 * thread); failure (a seccomp filter, say) leaves it at their level */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HL_FOLDER_NICE);
-#endif
 	pthread_mutex_lock(&snap->wlock);
 	while (!snap->fold_stop) {
 		if (!snap->fold_failed && fold_pick(snap, &job)) {

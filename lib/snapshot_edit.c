@@ -64,6 +64,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "common.h"
 #include "fuzzy.h"
 #include "list.h"
 #include "normalise.h"
@@ -388,23 +389,52 @@ static int op_append(struct hl_snap *snap, struct hl_list *l, int kind,
 
 static void fold_request(struct hl_snap *snap);
 
-/* Publish an edited version; frees it on failure. pre: as attach_fuzzy's,
- * or NULL. Caller holds wlock. */
-static int edit_commit(struct hl_snap *snap, struct hl_list *l, int rc, struct hl_fuzzy **pre)
+/* Entries of version v with key k that a match can hit: v's base run of k
+ * less what v's hides hide, plus v's adds run of k. O(run). */
+static uint64_t visible_of(const struct hl_list *v, const struct hl_key *k)
 {
+	uint64_t n = 0;
+	for (uint32_t i = hl_base_find(v->base, k); i != HL_TABLE_NONE; i++) {
+		const struct hl_meta *m = &v->base->meta[i];
+		n += !v->hides || !hotlist__list_hidden(v, m);
+		if (m->flags & HL_M_LAST)
+			break;
+	}
+	for (uint32_t i = hl_base_find(v->adds, k); i != HL_TABLE_NONE; i++) {
+		n++;
+		if (v->adds->meta[i].flags & HL_M_LAST)
+			break;
+	}
+	return n;
+}
+
+/* Publish an edited version; frees it on failure. k: the only key whose
+ * entries the edit changed (the count is then updated in O(run), not
+ * recounted in O(pending edits)), or NULL. pre: as attach_fuzzy's, or
+ * NULL. Caller holds wlock. */
+static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_key *k, int rc,
+		       struct hl_fuzzy **pre)
+{
+	const struct hl_list *old = NULL;
 	if (!rc)
 		rc = rebuild(snap, l);
 	if (!rc) {
 		const struct hl_state *cur =
 			atomic_load_explicit(&snap->state, memory_order_relaxed);
 		int i = hotlist__snap_find(cur, l->name);
-		rc = hotlist__snap_attach_fuzzy(snap, l, i < 0 ? NULL : cur->lists[i], pre);
+		old = i < 0 ? NULL : cur->lists[i];
+		rc = hotlist__snap_attach_fuzzy(snap, l, old, pre);
 	}
 	if (rc) {
 		hotlist__snap_list_free(snap, l);
 		return rc;
 	}
-	l->entries = hotlist__snap_count_visible(l);
+	/* not after an inline fold: the new base may have merged entries */
+	if (k && old && old->base == l->base)
+		l->entries = old->entries - visible_of(old, k) + visible_of(l, k);
+	else
+		l->entries = hotlist__snap_count_visible(l);
+	HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
 	bool fold = l->n_edits >= snap->fold_bg;
 	/* the old version keeps its own op array until it is freed, so a
 	 * failed install leaves it exactly as it was */
@@ -430,7 +460,7 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 			l->ops[l->n_ops - 1].of_put = true;
 			rc = op_append(snap, l, HL_OP_ADD, e, k, c, 0);
 		}
-		rc = edit_commit(snap, l, rc, NULL);
+		rc = edit_commit(snap, l, k, rc, NULL);
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	return rc;
@@ -470,7 +500,7 @@ int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *pla
 		struct hotlist_entry e = { .plate = plate };
 		ops_drop(snap, l, HL_OP_ADD, k, c, flags, "");
 		rc = op_append(snap, l, HL_OP_HIDE, &e, k, c, flags);
-		rc = edit_commit(snap, l, rc, NULL);
+		rc = edit_commit(snap, l, k, rc, NULL);
 		if (!rc)
 			rc = n;
 	}
@@ -509,7 +539,7 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 		hotlist__scope_put(l->scope, snap->a); /* the old version keeps its own */
 		l->scope = sc;
 		sc = NULL;
-		rc = edit_commit(snap, l, 0, &pre);
+		rc = edit_commit(snap, l, NULL, 0, &pre);
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	hotlist__scope_put(sc, snap->a);
@@ -588,7 +618,7 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 		hotlist__snap_list_free(snap, l);
 		return rc;
 	}
-	rc = edit_commit(snap, l, 0, pre);
+	rc = edit_commit(snap, l, NULL, 0, pre);
 	if (!rc)
 		snap->folds_done++;
 	return rc;

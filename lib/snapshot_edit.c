@@ -26,7 +26,8 @@
  * hit it looks the key up in hides. It never touches ops. An edit costs
  * O(pending edits): it copies the op array (the texts are shared: one
  * reference count each, not a copy), drops the ops its key supersedes, and
- * rebuilds adds and hides; about 0.3 us per pending edit on the bench VM.
+ * rebuilds adds and hides; ~0.1 us per pending edit on the bench VM (and
+ * updates the entry count from the edited key's run).
  *
  * Folding. So that the pending edits stay few, a list with fold_bg
  * (HL_EDITS_BG_FOLD) of them or more is folded into a new base by the

@@ -16,9 +16,10 @@
 
 /* Pending edits of a list at which the folder thread folds them into a new
  * base (snapshot_edit.c, "Folding"). Each edit rebuilds the edit layer,
- * about 0.3 us per pending edit on the bench VM (docs/PERFORMANCE.md), so
- * this keeps an edit near a hundred microseconds, while a fold (O(entries),
- * ~0.3 s at 1 M) runs at most once per this many edits. */
+ * ~0.1 us per pending edit on the bench VM (docs/PERFORMANCE.md), so this
+ * keeps an edit near a hundred microseconds while edits are slower than
+ * folds, and a fold (O(entries), ~0.3 s CPU at 1 M) runs at most once per
+ * this many edits. */
 #define HL_EDITS_BG_FOLD 256u
 /* Pending edits past which a writer folds them itself, on its own path:
  * only when no folder thread runs (it could not be started) or a test

@@ -382,7 +382,9 @@ HOTLIST_API int hotlist_shutdown(struct hotlist *hl, uint64_t *pending);
  * takes at least one grace period: destroy waits for every hotlist_match*()
  * in progress on any thread and any engine of the process, including a hit
  * callback of another engine that blocks, and for the freeing of the
- * replaced versions of every engine. NULL is fine.
+ * replaced versions of every engine. First it waits for a fold of pending
+ * edits that this engine's folder thread has under way (see hotlist_put();
+ * O(entries) of that list) and joins that thread. NULL is fine.
  */
 HOTLIST_API void hotlist_destroy(struct hotlist *hl, uint64_t *pending);
 

@@ -25,6 +25,13 @@
  *     call until the reader's first hit is recorded (then the same for
  *     hotlist_remove() until the first miss); percentiles over --edits
  *     edits: `bench=edit`.
+ *  5. the cost of an edit against the edits pending in its list: --sweep
+ *     puts of fresh plates one after another, each call timed and binned by
+ *     the list's pending_edits just before it (bins of SWEEP_BIN, the last
+ *     one open), then step 4 again with the list loaded with edits
+ *     (`bench=edit_loaded`), then --sweep removes of the same plates:
+ *     `bench=edit_cost op=put|remove`, one line per bin and one `bin=all`
+ *     line with the mean (the amortised cost, folds included).
  */
 #include "bench_common.h"
 #include "peers.h"
@@ -47,6 +54,8 @@
 #define READER_HIT_RATIO 0.001
 #define EDIT_SPIN_START_NS 200000ull /* let the spinning reader settle before an edit */
 #define LIST "stolen"
+#define SWEEP_BIN 512 /* pending-edit bins of bench=edit_cost */
+#define SWEEP_BINS 9 /* [0, 512), ..., [3584, 4096), [4096, inf) */
 
 /* PH_WARM: readers warm their caches and page in their arrays; not reported. */
 enum phase { PH_WARM, PH_BEFORE, PH_MEM, PH_CSV, PH_AFTER, PH__COUNT };
@@ -54,7 +63,9 @@ static const char *const phase_name[PH__COUNT] = { "warm", "before", "mem", "csv
 
 struct opts {
 	uint64_t min_entries, max_entries, reps, reader_reps, seed, readers, edits, settle_ms;
+	uint64_t sweep; /* puts (then removes) of step 5 */
 	bool replace_only; /* --replace-only: steps 1, 2 and the peer build, no readers, no edits */
+	bool edits_only; /* --edits-only: steps 4 and 5 on a list made by one replace */
 	const char *tmpdir, *trace_prefix;
 };
 
@@ -462,6 +473,16 @@ static void timed_edit(struct spinner *s, uint64_t gen, uint64_t *vis_ns, uint64
 	*call_ns = t1 - t0;
 }
 
+/* Pending edits of LIST now (hotlist_list_info; the bench has one list). */
+static uint64_t pending_edits(struct hotlist *hl)
+{
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+
+	if (hotlist_list_info(hl, 0, &info) != 0)
+		return 0;
+	return info.pending_edits;
+}
+
 static void print_pcts(const char *what, const char *name, uint64_t *v, size_t k)
 {
 	bench_sort_u64(v, k);
@@ -470,7 +491,7 @@ static void print_pcts(const char *what, const char *name, uint64_t *v, size_t k
 	       (double)bench_pct_sorted(v, k, 0.99) / 1e3, what, name, (double)v[k - 1] / 1e3);
 }
 
-static void edit_visibility(struct hotlist *hl, size_t n, const struct opts *o)
+static void edit_visibility(struct hotlist *hl, size_t n, const struct opts *o, const char *label)
 {
 	struct spinner s = { .hl = hl };
 	size_t k = o->edits;
@@ -490,7 +511,8 @@ static void edit_visibility(struct hotlist *hl, size_t n, const struct opts *o)
 	}
 	atomic_store(&s.armed, UINT64_MAX);
 	pthread_join(s.tid, NULL);
-	printf("bench=edit entries=%zu edits=%zu", n, k);
+	printf("bench=%s entries=%zu edits=%zu pending_after=%" PRIu64, label, n, k,
+	       pending_edits(hl));
 	print_pcts("put", "visible", vis[0], k);
 	print_pcts("put", "call", call[0], k);
 	print_pcts("remove", "visible", vis[1], k);
@@ -502,6 +524,112 @@ static void edit_visibility(struct hotlist *hl, size_t n, const struct opts *o)
 		free(call[i]);
 	}
 	free(s.plates);
+}
+
+/* ---- edit cost against pending edits --------------------------------------------- */
+
+struct sweep_bins {
+	uint64_t *ns[SWEEP_BINS];
+	size_t n[SWEEP_BINS];
+	uint64_t total_ns, calls, max_pending;
+	uint64_t waits0; /* reclaim_waits (hotlist_stats) at the start */
+};
+
+static uint64_t reclaim_waits(struct hotlist *hl)
+{
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+
+	return hotlist_stats(hl, &st) == 0 ? st.reclaim_waits : 0;
+}
+
+static void sweep_record(struct sweep_bins *b, uint64_t pending, uint64_t ns)
+{
+	size_t i = pending / SWEEP_BIN < SWEEP_BINS ? pending / SWEEP_BIN : SWEEP_BINS - 1;
+
+	b->ns[i][b->n[i]++] = ns;
+	b->total_ns += ns;
+	b->calls++;
+	if (pending > b->max_pending)
+		b->max_pending = pending;
+}
+
+static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, const char *op)
+{
+	for (size_t i = 0; i < SWEEP_BINS; i++) {
+		if (!b->n[i])
+			continue;
+		bench_sort_u64(b->ns[i], b->n[i]);
+		printf("bench=edit_cost entries=%zu op=%s bin=%zu pending_from=%zu calls=%zu "
+		       "p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+		       n, op, i, i * SWEEP_BIN, b->n[i],
+		       (double)bench_pct_sorted(b->ns[i], b->n[i], 0.5) / 1e3,
+		       (double)bench_pct_sorted(b->ns[i], b->n[i], 0.99) / 1e3,
+		       (double)b->ns[i][b->n[i] - 1] / 1e3);
+	}
+	uint64_t *all = bench_xcalloc(b->calls, sizeof(uint64_t));
+	size_t k = 0;
+
+	for (size_t i = 0; i < SWEEP_BINS; i++) {
+		memcpy(all + k, b->ns[i], b->n[i] * sizeof(uint64_t));
+		k += b->n[i];
+	}
+	bench_sort_u64(all, k);
+	printf("bench=edit_cost entries=%zu op=%s bin=all calls=%" PRIu64 " max_pending=%" PRIu64
+	       " reclaim_waits=%" PRIu64 " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+	       n, op, b->calls, b->max_pending, reclaim_waits(hl) - b->waits0,
+	       (double)b->total_ns / 1e3 / (double)b->calls,
+	       (double)bench_pct_sorted(all, k, 0.5) / 1e3,
+	       (double)bench_pct_sorted(all, k, 0.99) / 1e3, (double)all[k - 1] / 1e3);
+	fflush(stdout);
+	free(all);
+	for (size_t i = 0; i < SWEEP_BINS; i++) {
+		free(b->ns[i]);
+		b->ns[i] = NULL;
+		b->n[i] = 0;
+	}
+	b->total_ns = b->calls = b->max_pending = 0;
+}
+
+static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
+{
+	size_t k = o->sweep;
+	char(*plates)[BENCH_PLATE_LEN + 1] = bench_xcalloc(k, sizeof(*plates));
+	struct sweep_bins b = { .calls = 0 };
+
+	for (size_t i = 0; i < SWEEP_BINS; i++)
+		b.ns[i] = bench_xcalloc(k, sizeof(uint64_t));
+	/* fresh plates: after those of edit_visibility (BENCH_MISS_BASE - 1 - i) */
+	for (size_t i = 0; i < k; i++)
+		bench_plate(BENCH_MISS_BASE - 1 - o->edits - i, o->seed, plates[i]);
+	b.waits0 = reclaim_waits(hl);
+	for (size_t i = 0; i < k; i++) {
+		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
+		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		int rc = hotlist_put(hl, LIST, &e);
+
+		sweep_record(&b, pending, bench_now_ns() - t0);
+		if (rc < 0) {
+			printf("# check=FAIL hotlist_put: %s\n", hotlist_strerror(rc));
+			failures++;
+		}
+	}
+	sweep_print(hl, &b, n, "put");
+	edit_visibility(hl, n, o, "edit_loaded");
+	for (size_t i = 0; i < SWEEP_BINS; i++)
+		b.ns[i] = bench_xcalloc(k, sizeof(uint64_t));
+	b.waits0 = reclaim_waits(hl);
+	for (size_t i = 0; i < k; i++) {
+		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
+
+		sweep_record(&b, pending, bench_now_ns() - t0);
+		if (rc != 1) {
+			printf("# check=FAIL hotlist_remove: %d\n", rc);
+			failures++;
+		}
+	}
+	sweep_print(hl, &b, n, "remove");
+	free(plates);
 }
 
 /* ---- main ---------------------------------------------------------------------------- */
@@ -516,6 +644,17 @@ static void run_size(size_t n, const struct opts *o)
 
 	for (size_t i = 0; i < total; i++)
 		bench_plate(i, o->seed, plates + i * (BENCH_PLATE_LEN + 1));
+	if (o->edits_only) {
+		sets[0] = make_entries(plates, n, 0);
+		sets[1] = NULL;
+		one_replace(hl, sets, n, 1, &tm); /* r = 1: set 0 */
+		edit_visibility(hl, n, o, "edit");
+		edit_cost(hl, n, o);
+		hotlist_destroy(hl, NULL);
+		free(sets[0]);
+		free(plates);
+		return;
+	}
 	for (int s = 0; s < 2; s++) {
 		sets[s] = make_entries(plates, n, s);
 		paths[s] = bench_xmalloc(strlen(o->tmpdir) + 64);
@@ -553,7 +692,8 @@ static void run_size(size_t n, const struct opts *o)
 	print_timing("csv", n, 0, &tc, (bytes[0] + bytes[1]) / 2);
 	if (!o->replace_only) {
 		with_readers(hl, sets, paths, plates, n, o);
-		edit_visibility(hl, n, o);
+		edit_visibility(hl, n, o, "edit");
+		edit_cost(hl, n, o);
 	}
 	hotlist_destroy(hl, NULL);
 	for (int s = 0; s < 2; s++) {
@@ -568,8 +708,8 @@ int main(int argc, char **argv)
 {
 	static const char usage[] =
 		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] "
-		"[--reader-reps N] [--readers N] [--edits N] [--settle-ms N] [--tmpdir DIR] "
-		"[--trace-prefix PATH] [--seed N] [--replace-only]";
+		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
+		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only]";
 	unsigned cores = bench_cores();
 	struct opts o = { .min_entries = 1000000,
 			  .max_entries = 10000000,
@@ -578,6 +718,7 @@ int main(int argc, char **argv)
 			  .seed = BENCH_SEED_DEFAULT,
 			  .readers = cores > 1 ? cores - 1 : 1,
 			  .edits = 200,
+			  .sweep = 7500,
 			  .settle_ms = 300 };
 
 	o.tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -586,7 +727,10 @@ int main(int argc, char **argv)
 			o.min_entries = 10000;
 			o.max_entries = 10000;
 			o.edits = 20;
+			o.sweep = 300;
 			o.settle_ms = 20;
+		} else if (strcmp(argv[i], "--edits-only") == 0) {
+			o.edits_only = true;
 		} else if (strcmp(argv[i], "--replace-only") == 0) {
 			o.replace_only = true;
 		} else if (!bench_opt_u64(argc, argv, &i, "--min-entries", &o.min_entries) &&
@@ -595,6 +739,7 @@ int main(int argc, char **argv)
 			   !bench_opt_u64(argc, argv, &i, "--reader-reps", &o.reader_reps) &&
 			   !bench_opt_u64(argc, argv, &i, "--readers", &o.readers) &&
 			   !bench_opt_u64(argc, argv, &i, "--edits", &o.edits) &&
+			   !bench_opt_u64(argc, argv, &i, "--sweep", &o.sweep) &&
 			   !bench_opt_u64(argc, argv, &i, "--settle-ms", &o.settle_ms) &&
 			   !bench_opt_str(argc, argv, &i, "--tmpdir", &o.tmpdir) &&
 			   !bench_opt_str(argc, argv, &i, "--trace-prefix", &o.trace_prefix) &&
@@ -603,7 +748,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.reps < 1 || o.reps > 16 || o.reader_reps < 1 || o.reader_reps > 16 || o.readers < 1 ||
-	    o.readers > MAX_READERS || o.edits < 1 || o.min_entries < 100 ||
+	    o.readers > MAX_READERS || o.edits < 1 || o.sweep < 1 || o.min_entries < 100 ||
 	    o.max_entries > 100000000) {
 		fprintf(stderr, "%s: bad arguments\nusage: %s %s\n", argv[0], argv[0], usage);
 		return 2;

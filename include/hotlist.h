@@ -382,7 +382,9 @@ HOTLIST_API int hotlist_shutdown(struct hotlist *hl, uint64_t *pending);
  * takes at least one grace period: destroy waits for every hotlist_match*()
  * in progress on any thread and any engine of the process, including a hit
  * callback of another engine that blocks, and for the freeing of the
- * replaced versions of every engine. NULL is fine.
+ * replaced versions of every engine. First it waits for a fold of pending
+ * edits that this engine's folder thread has under way (see hotlist_put();
+ * O(entries) of that list) and joins that thread. NULL is fine.
  */
 HOTLIST_API void hotlist_destroy(struct hotlist *hl, uint64_t *pending);
 
@@ -493,7 +495,10 @@ HOTLIST_API int hotlist_check_csv(const char *path, double max_bad_fraction,
 
 /**
  * Add or update one entry of `list` (created if absent) without rebuilding
- * it. An entry with the same plate, country and category is updated.
+ * it. An entry with the same plate, country and category is updated. Costs
+ * O(edits pending in the list); once a list has 256 of them, a thread of the
+ * engine (started then, joined by hotlist_destroy) folds them into the list
+ * in the background.
  * @return 0, HOTLIST_EINVAL, HOTLIST_EPLATE, HOTLIST_ECOUNTRY, HOTLIST_ENOSPC,
  *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer. Ordering: visible to every match that starts after the return.

@@ -268,7 +268,19 @@ int hotlist__snap_init(struct hl_snap *snap, const struct hotlist_allocator *a)
 	atomic_init(&snap->retired_heavy_max, 0);
 	atomic_init(&snap->reclaim_waits, 0);
 	snap->edits_fold = HL_EDITS_FOLD;
+	snap->fold_bg = HL_EDITS_BG_FOLD;
+	snap->next_op = 0;
+	snap->folder_started = snap->fold_stop = false;
+	snap->fold_busy = snap->fold_failed = false;
+	snap->fold_hook = NULL;
+	snap->fold_hook_arg = NULL;
+	snap->folds_done = snap->folds_dropped = snap->folds_inline = 0;
 	if (pthread_mutex_init(&snap->wlock, NULL)) {
+		hotlist__free(snap->a, st, sizeof(*st));
+		return HOTLIST_ENOMEM;
+	}
+	if (pthread_cond_init(&snap->fold_cv, NULL)) {
+		pthread_mutex_destroy(&snap->wlock);
 		hotlist__free(snap->a, st, sizeof(*st));
 		return HOTLIST_ENOMEM;
 	}
@@ -277,12 +289,14 @@ int hotlist__snap_init(struct hl_snap *snap, const struct hotlist_allocator *a)
 
 void hotlist__snap_fini(struct hl_snap *snap)
 {
+	hotlist__snap_fold_stop(snap); /* before the barrier: a fold may retire a version */
 	urcu_bp_barrier(); /* every call_rcu() callback has run */
 	struct hl_state *st = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	HL_TSAN_ACQUIRE();
 	for (uint32_t i = 0; i < st->n; i++)
 		hotlist__snap_list_free(snap, st->lists[i]);
 	hotlist__free(snap->a, st, sizeof(*st));
+	pthread_cond_destroy(&snap->fold_cv);
 	pthread_mutex_destroy(&snap->wlock);
 }
 

@@ -75,7 +75,21 @@ struct hl_snap {
 	_Atomic(struct hl_state *) state;
 	pthread_mutex_t wlock; /* serialises writers */
 	uint64_t next_version; /* writer-only */
+	uint64_t next_op; /* writer-only: sequence number of the last edit op */
 	uint32_t edits_fold; /* writer-only: HL_EDITS_FOLD, lowered by tests */
+	/* Background folding (snapshot_edit.c, "Folding"); all under wlock. A
+	 * list with fold_bg pending edits or more is folded by the folder
+	 * thread, started on the first such list. */
+	uint32_t fold_bg;
+	bool folder_started, fold_stop;
+	bool fold_busy; /* the folder is folding (fold_settle) */
+	bool fold_failed; /* its last fold failed: it waits for the next request */
+	pthread_cond_t fold_cv; /* with wlock: a list wants folding, or stop */
+	pthread_t folder;
+	uint64_t folds_done, folds_dropped, folds_inline; /* statistics (tests) */
+	/* tests: called by the folder after a build, before it publishes */
+	void (*fold_hook)(void *arg);
+	void *fold_hook_arg;
 	/* reclamation bound (snapshot.c): states retired and not yet freed,
 	 * those of them that hold a base of their own ("heavy"), the most
 	 * heavy ones ever waiting at once, and writer calls that waited for a
@@ -126,10 +140,24 @@ int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,
  * scope sc (NULL: none; its reference is taken over, also on error). */
 int hotlist__snap_set_options(struct hl_snap *s, const char *name, const struct hl_fz_opts *o,
 			      struct hl_scope *sc);
-/* Tests: fold a list's edits once it has more than n (default HL_EDITS_FOLD,
- * which makes an edit cost up to ~1 ms; too slow for a test under a
- * sanitizer that wants to fold many times). Writer. */
+/* Tests: the writer folds a list's edits itself once it has more than n
+ * (default HL_EDITS_FOLD; only while no folder thread runs, see
+ * snapshot_edit.c "Folding"). Writer. */
 void hotlist__snap_set_edits_fold(struct hl_snap *s, uint32_t n);
+/* Tests: ask the folder thread to fold a list once it has n pending edits
+ * (default HL_EDITS_BG_FOLD). Writer. */
+void hotlist__snap_set_fold_bg(struct hl_snap *s, uint32_t n);
+/* Tests: wait until no list has fold_bg pending edits or more that the
+ * folder thread could fold, or it gave up on one; returns folds done,
+ * dropped (a replace came first) and done by a writer itself. Writer. */
+void hotlist__snap_fold_settle(struct hl_snap *s, uint64_t *done, uint64_t *dropped,
+			       uint64_t *inline_folds);
+/* Tests: fn(arg) is called on the folder thread between a fold's build and
+ * its publication, without the lock (to edit while a fold is in flight).
+ * Writer. */
+void hotlist__snap_set_fold_hook(struct hl_snap *s, void (*fn)(void *), void *arg);
+/* Stop and join the folder thread if it was started. Control (destroy). */
+void hotlist__snap_fold_stop(struct hl_snap *s);
 /* True if base entry m of list l was removed or superseded by an edit. */
 int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
 

@@ -1,46 +1,124 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * snapshot_edit.c — the edit layer of a list version: put, remove, new
- * options, and folding the edits into a new base. Part of the snapshot
- * module (see snapshot.h and the design comment in snapshot.c); publishes
- * through hotlist__snap_install(), never touches RCU itself.
+ * options, and folding the edits into a new base, on the folder thread.
+ * Part of the snapshot module (see snapshot.h and the design comment in
+ * snapshot.c); publishes through hotlist__snap_install(), never touches RCU
+ * itself.
  *
  * Edits. A put or remove does not rebuild the base. The list keeps its
  * edits as a small ordered set of operations (struct hl_op, writer-only):
  * ADD an entry, HIDE base entries (by plate, country or any, category or
  * any). From them two small bases are built at every edit: `adds` (the
- * entries put) and `hides` (what of the base is gone). A reader looks a plate
- * up in base, drops base entries that a hide matches, and adds what `adds`
- * has. When the edits pass HL_EDITS_FOLD they are folded into a new base.
+ * entries put) and `hides` (what of the base is gone). Memory layout of one
+ * version, and what a reader touches:
  *
- * Threads: writers, under snap->wlock; hotlist__list_hidden is read side
- * (any thread, wait-free).
+ *   hl_list v9 ─┬─ base  ──► hl_base (1 M entries; shared with v8, v10 ...)
+ *               ├─ adds  ──► hl_base (the entries put; this version's own)
+ *               ├─ hides ──► hl_base (hide records; this version's own)
+ *               └─ ops   ──► [ hl_op | hl_op | ... ]  writer-only array,
+ *                               │ one per version     each op's text is
+ *                               ▼                     shared by reference
+ *                  [ refs | attrs | plate\0 category\0 reference\0 id\0 ... ]
+ *
+ * A reader looks a plate up in base (one bucket), and only for a list with
+ * edits (`slow`) in adds (one bucket of a small, cached index); for a base
+ * hit it looks the key up in hides. It never touches ops. An edit costs
+ * O(pending edits): it copies the op array (the texts are shared: one
+ * reference count each, not a copy), drops the ops its key supersedes, and
+ * rebuilds adds and hides; ~0.1 us per pending edit on the bench VM (and
+ * updates the entry count from the edited key's run).
+ *
+ * Folding. So that the pending edits stay few, a list with fold_bg
+ * (HL_EDITS_BG_FOLD) of them or more is folded into a new base by the
+ * folder thread (one per engine, started by the first edit that needs it):
+ *  1. Under wlock it takes a reference on the list's base, adds and hides
+ *     and notes the sequence number `upto` of the newest op (every op gets
+ *     one from snap->next_op when it is made; copies keep it).
+ *  2. Without the lock it builds base' = (base less what hides hides) plus
+ *     adds, O(entries), and its fuzzy index (snapshot_list.c, prebuild).
+ *     Writers go on editing meanwhile; readers never wait.
+ *  3. Under wlock again, if the list still has that base (no replace or
+ *     drop came between: else base' is dropped), it publishes a version
+ *     with base' and the ops newer than `upto`, keeping the version number
+ *     (the entries are the same). Those ops apply to base' as they applied
+ *     to the old base: an op at or below `upto` that a later edit dropped
+ *     was superseded by that edit's own ops (a put drops the adds and hides
+ *     of its key and adds its own hide and add; a remove drops the adds it
+ *     removes and adds its hide), which are newer than `upto` and hide in
+ *     base' what the dropped add put there.
+ * A writer never folds on its own path, except past edits_fold
+ * (HL_EDITS_FOLD) pending edits while no folder thread runs (it could not
+ * be started) or when a test lowered the bound. If edits come faster than
+ * folds (a fold of 1 M entries takes ~0.3 s), the pending edits grow
+ * between two folds and an edit costs more until the next fold lands. The
+ * fold retires a version holding a base (counted as heavy: snapshot.c,
+ * "Bounded reclamation"); base and base' coexist until then, as for a
+ * replace.
+ *
+ * Threads: writers, under snap->wlock; the folder thread, under wlock except
+ * for step 2 (it holds references then, nothing else);
+ * hotlist__list_hidden is read side (any thread, wait-free).
  */
 #include "snapshot.h"
 #include "snapshot_impl.h"
 
 #include "alloc.h"
 #include "clock.h"
+#include "common.h"
 #include "fuzzy.h"
 #include "list.h"
 #include "normalise.h"
 #include "table.h"
 
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 enum { HL_OP_ADD, HL_OP_HIDE };
 
-/* One edit, owning copies of its strings. */
+/* Bytes before an op's attributes and strings: its reference count. A
+ * multiple of the attribute array's alignment. */
+#define HL_OP_HEAD 16u
+_Static_assert(HL_OP_HEAD >= sizeof(atomic_uint) && HL_OP_HEAD % _Alignof(struct hotlist_attr) == 0,
+	       "op text head too small or misaligned");
+
+/* One edit. Its strings live in text, shared by reference between the op
+ * arrays of the versions that hold the op. */
 struct hl_op {
 	int kind;
 	struct hl_key key;
 	hl_country country;
 	unsigned flags; /* HL_M_ANY_* for hides */
-	struct hotlist_entry e;
-	char *text; /* one allocation: plate, category, reference */
+	uint64_t seq; /* order of the op among all ops of the engine (snap->next_op) */
+	struct hotlist_entry e; /* strings point into text */
+	char *text; /* [ refs | attrs array | plate\0 category\0 reference\0 id\0 ... ] */
 	size_t text_len;
 	bool of_put; /* the hide half of a put: not an edit of its own */
 };
+
+static atomic_uint *text_refs(char *text)
+{
+	return (atomic_uint *)(void *)text;
+}
+
+/* Another holder of op's text: the caller holds one already. */
+static void text_get(const struct hl_op *op)
+{
+	/* relaxed: the caller's op (of a version that is alive under wlock)
+	 * holds a reference, so the count cannot reach zero meanwhile;
+	 * publishes nothing */
+	atomic_fetch_add_explicit(text_refs(op->text), 1, memory_order_relaxed);
+}
+
+static void text_put(struct hl_snap *snap, const struct hl_op *op)
+{
+	/* acq_rel: the last put (a writer, the folder or the call_rcu thread
+	 * freeing a version) sees every other holder's reads done before it
+	 * frees; pairs with the other puts' release (as hotlist__base_put) */
+	if (atomic_fetch_sub_explicit(text_refs(op->text), 1, memory_order_acq_rel) == 1)
+		hotlist__free(snap->a, op->text, op->text_len);
+}
 
 int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m)
 {
@@ -61,7 +139,7 @@ int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m)
 void hotlist__snap_ops_free(struct hl_snap *snap, struct hl_op *ops, size_t n, size_t cap)
 {
 	for (size_t i = 0; i < n; i++)
-		hotlist__free(snap->a, ops[i].text, ops[i].text_len);
+		text_put(snap, &ops[i]);
 	hotlist__free(snap->a, ops, cap * sizeof(*ops));
 }
 
@@ -72,8 +150,24 @@ void hotlist__snap_set_edits_fold(struct hl_snap *snap, uint32_t n)
 	pthread_mutex_unlock(&snap->wlock);
 }
 
+void hotlist__snap_set_fold_hook(struct hl_snap *snap, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&snap->wlock);
+	snap->fold_hook = fn;
+	snap->fold_hook_arg = arg;
+	pthread_mutex_unlock(&snap->wlock);
+}
+
+void hotlist__snap_set_fold_bg(struct hl_snap *snap, uint32_t n)
+{
+	pthread_mutex_lock(&snap->wlock);
+	snap->fold_bg = n;
+	pthread_mutex_unlock(&snap->wlock);
+}
+
 /* A copy of e's strings (and its id and attributes) in one allocation, for
- * an op: [ attrs array | plate\0 category\0 reference\0 id\0 names and values ]. */
+ * an op: [ refs | attrs array | plate\0 category\0 reference\0 id\0 names
+ * and values ], with one reference (op's). */
 static int op_init(struct hl_snap *snap, struct hl_op *op, int kind, const struct hotlist_entry *e)
 {
 	enum { FIXED = 4 };
@@ -82,7 +176,7 @@ static int op_init(struct hl_snap *snap, struct hl_op *op, int kind, const struc
 							 e->id ? e->id : "" };
 	unsigned na = e->attrs ? e->n_attrs : 0, ns = FIXED + 2 * na;
 	size_t len[FIXED + 2 * HOTLIST_ATTRS_MAX], head = na * sizeof(struct hotlist_attr);
-	size_t total = head;
+	size_t total = HL_OP_HEAD + head;
 	for (unsigned i = 0; i < na; i++) { /* validated by the caller: na <= HOTLIST_ATTRS_MAX */
 		s[FIXED + 2 * i] = e->attrs[i].name;
 		s[FIXED + 2 * i + 1] = e->attrs[i].value ? e->attrs[i].value : "";
@@ -92,12 +186,13 @@ static int op_init(struct hl_snap *snap, struct hl_op *op, int kind, const struc
 	op->text = hotlist__alloc(snap->a, total, _Alignof(struct hotlist_attr));
 	if (!op->text)
 		return HOTLIST_ENOMEM;
+	atomic_init(text_refs(op->text), 1);
 	op->text_len = total;
 	op->kind = kind;
 	op->e = *e;
 	op->e.country = NULL; /* kept as op->country */
-	struct hotlist_attr *attrs = (struct hotlist_attr *)(void *)op->text;
-	char *p = op->text + head;
+	struct hotlist_attr *attrs = (struct hotlist_attr *)(void *)(op->text + HL_OP_HEAD);
+	char *p = op->text + HL_OP_HEAD + head;
 	const char *copy[FIXED + 2 * HOTLIST_ATTRS_MAX];
 	for (unsigned i = 0; i < ns; i++) {
 		memcpy(p, s[i], len[i] + 1);
@@ -147,21 +242,32 @@ static int ops_base(struct hl_snap *snap, const struct hl_list *l, int kind, str
 	return rc;
 }
 
-/* Fold base and edits of l into a fresh base (no edits left). */
-static int fold(struct hl_snap *snap, struct hl_list *l)
+/* A new base of what version v shows: its base less what its hides hide,
+ * plus its adds. Reads only v's three bases (immutable), so the folder runs
+ * it without the lock, holding references on them. */
+static int fold_build(struct hl_snap *snap, const struct hl_list *v, struct hl_base **out)
 {
 	struct hl_builder b;
-	struct hl_base *nb = NULL;
 	int rc = 0;
+	*out = NULL;
 	hotlist__builder_init(&b, snap->a);
-	for (uint32_t i = 0; i < l->base->n_meta && !rc; i++)
-		if (!l->hides || !hotlist__list_hidden(l, &l->base->meta[i]))
-			rc = hotlist__builder_add_meta(&b, l->base, i);
-	for (uint32_t i = 0; l->adds && i < l->adds->n_meta && !rc; i++)
-		rc = hotlist__builder_add_meta(&b, l->adds, i);
+	for (uint32_t i = 0; i < v->base->n_meta && !rc; i++)
+		if (!v->hides || !hotlist__list_hidden(v, &v->base->meta[i]))
+			rc = hotlist__builder_add_meta(&b, v->base, i);
+	for (uint32_t i = 0; v->adds && i < v->adds->n_meta && !rc; i++)
+		rc = hotlist__builder_add_meta(&b, v->adds, i);
 	if (!rc)
-		rc = hotlist__builder_finish(&b, hotlist__seed(0), &nb, NULL, NULL);
+		rc = hotlist__builder_finish(&b, hotlist__seed(0), out, NULL, NULL);
 	hotlist__builder_fini(&b);
+	return rc;
+}
+
+/* Fold base and edits of the unpublished version l into a fresh base, on
+ * the writer's path (see "Folding": only without a folder thread). */
+static int fold_inline(struct hl_snap *snap, struct hl_list *l)
+{
+	struct hl_base *nb;
+	int rc = fold_build(snap, l, &nb);
 	if (rc)
 		return rc;
 	hotlist__base_put(l->base, snap->a);
@@ -172,13 +278,15 @@ static int fold(struct hl_snap *snap, struct hl_list *l)
 	l->adds = l->hides = NULL;
 	l->ops = NULL;
 	l->n_ops = l->cap_ops = 0;
+	snap->folds_inline++;
 	return 0;
 }
 
-/* Make the new version l from its ops: rebuild the edit layer, then fold it
- * into the base once there are too many. The layer must exist before a fold:
- * fold takes the edits from it (folding without it dropped every pending
- * edit, found by test_engine's many_edits_fold with a low threshold). */
+/* Make the new version l from its ops: rebuild the edit layer, then, past
+ * edits_fold and with no folder thread, fold it into the base. The layer
+ * must exist before a fold: fold takes the edits from it (folding without
+ * it dropped every pending edit, found by test_engine's many_edits_fold
+ * with a low threshold). */
 static int rebuild(struct hl_snap *snap, struct hl_list *l)
 {
 	int rc = ops_base(snap, l, HL_OP_ADD, &l->adds);
@@ -188,17 +296,37 @@ static int rebuild(struct hl_snap *snap, struct hl_list *l)
 	l->n_edits = 0;
 	for (size_t i = 0; i < l->n_ops; i++)
 		l->n_edits += !l->ops[i].of_put;
-	if (!rc && l->n_edits > snap->edits_fold) {
-		rc = fold(snap, l);
+	if (!rc && l->n_edits > snap->edits_fold && !snap->folder_started) {
+		rc = fold_inline(snap, l);
 		if (!rc)
 			l->n_edits = 0;
 	}
 	return rc;
 }
 
+/* The ops of old newer than `after` into the new version l (room for
+ * `extra` more), sharing their texts. */
+static int ops_share(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
+		     uint64_t after, size_t extra)
+{
+	size_t n = old ? old->n_ops : 0;
+	l->cap_ops = n + extra;
+	l->ops = l->cap_ops ? hotlist__alloc(snap->a, l->cap_ops * sizeof(*l->ops), 16) : NULL;
+	if (l->cap_ops && !l->ops)
+		return HOTLIST_ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		if (old->ops[k].seq <= after)
+			continue;
+		l->ops[l->n_ops] = old->ops[k];
+		text_get(&l->ops[l->n_ops++]);
+	}
+	return 0;
+}
+
 /*
- * Start a new version of list `name` for an edit: shares the base, takes a
- * copy of the ops (so that a failure leaves the published version as is).
+ * Start a new version of list `name` for an edit: shares the base and the
+ * ops' texts, takes a copy of the op array (so that a failure leaves the
+ * published version as is).
  */
 static struct hl_list *edit_begin(struct hl_snap *snap, const char *name, size_t extra)
 {
@@ -208,9 +336,6 @@ static struct hl_list *edit_begin(struct hl_snap *snap, const char *name, size_t
 	struct hl_list *l = hotlist__snap_list_new(snap, old, name);
 	if (!l)
 		return NULL;
-	size_t n = old ? old->n_ops : 0;
-	l->cap_ops = n + extra;
-	l->ops = hotlist__alloc(snap->a, l->cap_ops * sizeof(*l->ops), 16);
 	if (old) {
 		l->base = old->base;
 		hl_base_get(l->base);
@@ -221,14 +346,7 @@ static struct hl_list *edit_begin(struct hl_snap *snap, const char *name, size_t
 			l->base = NULL;
 		hotlist__builder_fini(&b);
 	}
-	for (size_t k = 0; l->ops && l->base && k < n; k++) {
-		l->ops[k] = old->ops[k];
-		l->ops[k].text = NULL;
-		if (op_init(snap, &l->ops[k], old->ops[k].kind, &old->ops[k].e))
-			break;
-		l->n_ops++;
-	}
-	if (!l->ops || !l->base || l->n_ops != n) {
+	if (!l->base || ops_share(snap, l, old, 0, extra)) {
 		hotlist__snap_list_free(snap, l);
 		return NULL;
 	}
@@ -243,7 +361,7 @@ static size_t ops_drop(struct hl_snap *snap, struct hl_list *l, int kind, const 
 	for (size_t r = 0; r < l->n_ops; r++) {
 		struct hl_op *op = &l->ops[r];
 		if (op->kind == kind && op_matches(op, k, c, flags, category)) {
-			hotlist__free(snap->a, op->text, op->text_len);
+			text_put(snap, op);
 			dropped++;
 			continue;
 		}
@@ -265,30 +383,66 @@ static int op_append(struct hl_snap *snap, struct hl_list *l, int kind,
 	op->key = *k;
 	op->country = c;
 	op->flags = flags;
+	op->seq = ++snap->next_op;
 	l->n_ops++;
 	return 0;
 }
 
-/* Publish an edited version; frees it on failure. pre: as attach_fuzzy's,
- * or NULL. Caller holds wlock. */
-static int edit_commit(struct hl_snap *snap, struct hl_list *l, int rc, struct hl_fuzzy **pre)
+static void fold_request(struct hl_snap *snap);
+
+/* Entries of version v with key k that a match can hit: v's base run of k
+ * less what v's hides hide, plus v's adds run of k. O(run). */
+static uint64_t visible_of(const struct hl_list *v, const struct hl_key *k)
 {
+	uint64_t n = 0;
+	for (uint32_t i = hl_base_find(v->base, k); i != HL_TABLE_NONE; i++) {
+		const struct hl_meta *m = &v->base->meta[i];
+		n += !v->hides || !hotlist__list_hidden(v, m);
+		if (m->flags & HL_M_LAST)
+			break;
+	}
+	for (uint32_t i = hl_base_find(v->adds, k); i != HL_TABLE_NONE; i++) {
+		n++;
+		if (v->adds->meta[i].flags & HL_M_LAST)
+			break;
+	}
+	return n;
+}
+
+/* Publish an edited version; frees it on failure. k: the only key whose
+ * entries the edit changed (the count is then updated in O(run), not
+ * recounted in O(pending edits)), or NULL. pre: as attach_fuzzy's, or
+ * NULL. Caller holds wlock. */
+static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_key *k, int rc,
+		       struct hl_fuzzy **pre)
+{
+	const struct hl_list *old = NULL;
 	if (!rc)
 		rc = rebuild(snap, l);
 	if (!rc) {
 		const struct hl_state *cur =
 			atomic_load_explicit(&snap->state, memory_order_relaxed);
 		int i = hotlist__snap_find(cur, l->name);
-		rc = hotlist__snap_attach_fuzzy(snap, l, i < 0 ? NULL : cur->lists[i], pre);
+		old = i < 0 ? NULL : cur->lists[i];
+		rc = hotlist__snap_attach_fuzzy(snap, l, old, pre);
 	}
 	if (rc) {
 		hotlist__snap_list_free(snap, l);
 		return rc;
 	}
-	l->entries = hotlist__snap_count_visible(l);
-	/* the old version keeps its own copy of the ops until it is freed, so
-	 * a failed install leaves it exactly as it was */
-	return hotlist__snap_install(snap, l);
+	/* not after an inline fold: the new base may have merged entries */
+	if (k && old && old->base == l->base)
+		l->entries = old->entries - visible_of(old, k) + visible_of(l, k);
+	else
+		l->entries = hotlist__snap_count_visible(l);
+	HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
+	bool fold = l->n_edits >= snap->fold_bg;
+	/* the old version keeps its own op array until it is freed, so a
+	 * failed install leaves it exactly as it was */
+	rc = hotlist__snap_install(snap, l);
+	if (!rc && fold)
+		fold_request(snap);
+	return rc;
 }
 
 int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotlist_entry *e,
@@ -307,7 +461,7 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 			l->ops[l->n_ops - 1].of_put = true;
 			rc = op_append(snap, l, HL_OP_ADD, e, k, c, 0);
 		}
-		rc = edit_commit(snap, l, rc, NULL);
+		rc = edit_commit(snap, l, k, rc, NULL);
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	return rc;
@@ -347,7 +501,7 @@ int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *pla
 		struct hotlist_entry e = { .plate = plate };
 		ops_drop(snap, l, HL_OP_ADD, k, c, flags, "");
 		rc = op_append(snap, l, HL_OP_HIDE, &e, k, c, flags);
-		rc = edit_commit(snap, l, rc, NULL);
+		rc = edit_commit(snap, l, k, rc, NULL);
 		if (!rc)
 			rc = n;
 	}
@@ -386,11 +540,190 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 		hotlist__scope_put(l->scope, snap->a); /* the old version keeps its own */
 		l->scope = sc;
 		sc = NULL;
-		rc = edit_commit(snap, l, 0, &pre);
+		rc = edit_commit(snap, l, NULL, 0, &pre);
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	hotlist__scope_put(sc, snap->a);
 	hotlist__fz_put(pre, snap->a);
 	hotlist__base_put(b, snap->a);
 	return rc;
+}
+
+/* ---- folding, on the folder thread (see "Folding" above) ----------------------- */
+
+/* What the folder folds: a view of one version (its three bases, with a
+ * reference each) and the newest op folded into the new base. */
+struct fold_job {
+	struct hl_list view; /* name, base, adds, hides; nothing else set */
+	uint64_t upto;
+};
+
+/* Step 1: the first list with fold_bg pending edits or more, into job.
+ * false if none. Caller (the folder) holds wlock. */
+static bool fold_pick(struct hl_snap *snap, struct fold_job *job)
+{
+	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
+	for (uint32_t i = 0; i < cur->n; i++) {
+		const struct hl_list *l = cur->lists[i];
+		if (l->n_edits < snap->fold_bg)
+			continue;
+		memset(job, 0, sizeof(*job));
+		memcpy(job->view.name, l->name, sizeof(job->view.name));
+		job->view.base = l->base;
+		job->view.adds = l->adds;
+		job->view.hides = l->hides;
+		hl_base_get(job->view.base);
+		if (job->view.adds)
+			hl_base_get(job->view.adds);
+		if (job->view.hides)
+			hl_base_get(job->view.hides);
+		job->upto = snap->next_op;
+		return true;
+	}
+	return false;
+}
+
+static void fold_job_free(struct hl_snap *snap, struct fold_job *job)
+{
+	hotlist__base_put(job->view.base, snap->a);
+	hotlist__base_put(job->view.adds, snap->a);
+	hotlist__base_put(job->view.hides, snap->a);
+}
+
+/* Step 3: publish *nb as the base of the job's list with the ops newer
+ * than job->upto, if the list still has the base the job folded. 0, or an
+ * error. *nb is left for the caller to free when it was not taken (NULL
+ * when it was). Caller (the folder) holds wlock. */
+static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct hl_base **nb,
+			struct hl_fuzzy **pre)
+{
+	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
+	int i = hotlist__snap_find(cur, job->view.name);
+	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
+	if (!old || old->base != job->view.base) { /* replaced or dropped meanwhile */
+		snap->folds_dropped++;
+		return 0;
+	}
+	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
+	if (!l)
+		return HOTLIST_ENOMEM;
+	/* the same entries as old: the same version and time (no writer call
+	 * made this one, and hits name the version they saw) */
+	snap->next_version--;
+	l->version = old->version;
+	l->updated_us = old->updated_us;
+	l->base = *nb; /* taken even on error: freed with l */
+	*nb = NULL;
+	int rc = ops_share(snap, l, old, job->upto, 0);
+	if (rc) {
+		hotlist__snap_list_free(snap, l);
+		return rc;
+	}
+	rc = edit_commit(snap, l, NULL, 0, pre);
+	if (!rc)
+		snap->folds_done++;
+	return rc;
+}
+
+/* Steps 2 and 3 for job: build, then publish under the lock. Called and
+ * returns with wlock held; drops it meanwhile, and also to let go of the
+ * job's references (the last one on the old base frees it: milliseconds at
+ * 1 M entries, which writers must not wait for) and of what was not taken. */
+static int fold_run(struct hl_snap *snap, struct fold_job *job)
+{
+	struct hl_base *nb = NULL;
+	struct hl_fuzzy *pre = NULL;
+	void (*hook)(void *) = snap->fold_hook;
+	void *hook_arg = snap->fold_hook_arg;
+	pthread_mutex_unlock(&snap->wlock);
+	int rc = fold_build(snap, &job->view, &nb);
+	if (!rc)
+		pre = hotlist__snap_prebuild(snap, job->view.name, nb, NULL);
+	if (hook)
+		hook(hook_arg);
+	pthread_mutex_lock(&snap->wlock);
+	if (!rc)
+		rc = fold_install(snap, job, &nb, &pre);
+	pthread_mutex_unlock(&snap->wlock);
+	fold_job_free(snap, job);
+	hotlist__base_put(nb, snap->a); /* not taken: a replace or drop came first */
+	hotlist__fz_put(pre, snap->a); /* not taken: the options changed meanwhile */
+	pthread_mutex_lock(&snap->wlock);
+	return rc;
+}
+
+/*
+ * The folder thread: folds every list that has fold_bg pending edits or
+ * more, then sleeps on fold_cv until a writer publishes such a list or
+ * destroy stops it. After a failed fold (out of memory) it waits for the
+ * next request rather than retrying at once. Holds wlock except while it
+ * sleeps and in fold_run's build. It runs at the writers' priority: at a
+ * lower one (nice 10, tried) it was preempted while holding wlock on a busy
+ * machine and writers waited up to 200 ms behind it (priority inversion;
+ * an unprivileged thread cannot raise its priority back for the lock).
+ */
+static void *folder_main(void *arg)
+{
+	struct hl_snap *snap = arg;
+	struct fold_job job;
+	pthread_mutex_lock(&snap->wlock);
+	while (!snap->fold_stop) {
+		if (!snap->fold_failed && fold_pick(snap, &job)) {
+			snap->fold_busy = true;
+			snap->fold_failed = fold_run(snap, &job) != 0;
+			snap->fold_busy = false;
+			pthread_cond_broadcast(&snap->fold_cv); /* fold_settle */
+			continue;
+		}
+		pthread_cond_broadcast(&snap->fold_cv); /* idle: fold_settle */
+		pthread_cond_wait(&snap->fold_cv, &snap->wlock);
+	}
+	pthread_mutex_unlock(&snap->wlock);
+	return NULL;
+}
+
+/* A published list has fold_bg pending edits or more: wake the folder,
+ * starting it on first use. If it cannot start, writers fold past
+ * edits_fold themselves (rebuild). Caller holds wlock. */
+static void fold_request(struct hl_snap *snap)
+{
+	if (!snap->folder_started) {
+		sigset_t all, old;
+		sigfillset(&all);
+		/* the thread inherits the mask: it never takes a signal */
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		snap->folder_started = pthread_create(&snap->folder, NULL, folder_main, snap) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	snap->fold_failed = false;
+	/* broadcast: fold_settle may wait on the same condition */
+	pthread_cond_broadcast(&snap->fold_cv);
+}
+
+void hotlist__snap_fold_settle(struct hl_snap *snap, uint64_t *done, uint64_t *dropped,
+			       uint64_t *inline_folds)
+{
+	struct fold_job job;
+	pthread_mutex_lock(&snap->wlock);
+	while (snap->folder_started && !snap->fold_failed &&
+	       (snap->fold_busy || fold_pick(snap, &job))) {
+		if (!snap->fold_busy) /* picked only to look: let go */
+			fold_job_free(snap, &job);
+		pthread_cond_wait(&snap->fold_cv, &snap->wlock);
+	}
+	*done = snap->folds_done;
+	*dropped = snap->folds_dropped;
+	*inline_folds = snap->folds_inline;
+	pthread_mutex_unlock(&snap->wlock);
+}
+
+void hotlist__snap_fold_stop(struct hl_snap *snap)
+{
+	pthread_mutex_lock(&snap->wlock);
+	bool started = snap->folder_started;
+	snap->fold_stop = true;
+	pthread_cond_broadcast(&snap->fold_cv);
+	pthread_mutex_unlock(&snap->wlock);
+	if (started)
+		pthread_join(snap->folder, NULL);
 }

@@ -14,10 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Edits kept beside the base before they are folded into a new one: each
- * edit rebuilds the edit layer, O(edits), so this bounds a put at a few
- * hundred microseconds, and folding (O(entries)) happens once per this many
- * edits. */
+/* Pending edits of a list at which the folder thread folds them into a new
+ * base (snapshot_edit.c, "Folding"). Each edit rebuilds the edit layer,
+ * ~0.1 us per pending edit on the bench VM (docs/PERFORMANCE.md), so this
+ * keeps an edit near a hundred microseconds while edits are slower than
+ * folds, and a fold (O(entries), ~0.3 s CPU at 1 M) runs at most once per
+ * this many edits. */
+#define HL_EDITS_BG_FOLD 256u
+/* Pending edits past which a writer folds them itself, on its own path:
+ * only when no folder thread runs (it could not be started) or a test
+ * lowered the bound. */
 #define HL_EDITS_FOLD 4096u
 
 /* ---- snapshot.c ---- */

@@ -5,12 +5,13 @@
  * until the operation succeeds. Every failure must return HOTLIST_ENOMEM,
  * leave the live lists answering exactly as before, and leak nothing (the
  * allocator counts what is outstanding; after destroy it must be zero).
+ * The folder thread's fold is swept the same way.
  */
 #include "hotlist.h"
 #include "testutil.h"
 
 #include "engine.h" /* struct hotlist: hl->snap */
-#include "snapshot.h" /* hotlist__snap_set_edits_fold */
+#include "snapshot.h" /* hotlist__snap_set_edits_fold, _fold_bg, _fold_settle */
 
 #include <check.h>
 #include <stdatomic.h>
@@ -197,6 +198,74 @@ START_TEST(csv_load_uses_engine_allocator)
 }
 END_TEST
 
+/* An engine on the failing allocator, none failing, no workers. */
+static struct hotlist *create_plain(void)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.allocator = &allocator;
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	struct hotlist *hl = NULL;
+	arm(0);
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	return hl;
+}
+
+/*
+ * The folder thread out of memory: the k-th allocation from the put that
+ * asks for a fold on fails, k = 1.. until nothing fails. A failed put
+ * changes nothing; a failed fold leaves the list as the put left it (both
+ * edits pending and visible) and the folder waiting for the next request;
+ * destroy joins it; nothing leaks.
+ */
+START_TEST(sweep_background_fold)
+{
+	long put_points = 0, fold_points = 0;
+	for (long k = 1;; k++) {
+		struct hotlist *hl = create_plain();
+		struct hotlist_entry b[] = { { .plate = "B1" }, { .plate = "B2" } };
+		struct hotlist_entry p1 = { .plate = "P1" }, p2 = { .plate = "P2" };
+		ck_assert_int_eq(hotlist_replace(hl, "l", b, 2, NULL), 0);
+		ck_assert_int_eq(hotlist_put(hl, "l", &p1), 0);
+		hotlist__snap_set_fold_bg(&hl->snap, 2);
+		long failures = atomic_load(&fa.failures);
+		arm(k);
+		int rc = hotlist_put(hl, "l", &p2);
+		uint64_t done, dropped, inl;
+		hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+		arm(0);
+		bool failed = atomic_load(&fa.failures) != failures;
+		struct hotlist_list_info info = { .struct_size = sizeof(info) };
+		ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+		ck_assert_int_eq(hl_test_hits(hl, "P1", NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 1);
+		if (rc != 0) {
+			ck_assert_int_eq(rc, HOTLIST_ENOMEM);
+			ck_assert_int_eq(hl_test_hits(hl, "P2", NULL), 0);
+			ck_assert_uint_eq(done, 0);
+			ck_assert_uint_eq(info.pending_edits, 1);
+			put_points++;
+		} else {
+			ck_assert_int_eq(hl_test_hits(hl, "P2", NULL), 1);
+			ck_assert_uint_eq(info.entries, 4);
+			ck_assert_uint_eq(info.pending_edits, done ? 0 : 2);
+			fold_points += !done;
+		}
+		hotlist_destroy(hl, NULL);
+		ck_assert_int_eq(atomic_load(&fa.live), 0);
+		if (!failed)
+			break;
+		ck_assert_int_lt(k, 10000);
+	}
+	printf("background fold sweep: %ld failure points in the put, %ld in the fold, all clean\n",
+	       put_points, fold_points);
+	ck_assert_int_gt(put_points, 3);
+	ck_assert_int_gt(fold_points, 3);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("alloc_fail");
@@ -204,6 +273,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, sweep_every_operation);
 	tcase_add_test(tc, csv_load_uses_engine_allocator);
+	tcase_add_test(tc, sweep_background_fold);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

@@ -4,7 +4,9 @@
  * hotlist_remove() on a live list — visibility, update by key (plate,
  * country, category), removal by country, failures that change nothing,
  * a replace superseding pending edits, counting, and folding the edit
- * layer into the base.
+ * layer into the base: by the writer (threshold lowered) and by the folder
+ * thread, against a plain model, with edits, replaces and reads running
+ * while it folds.
  */
 #include "testutil.h"
 
@@ -12,6 +14,8 @@
 #include "snapshot.h" /* hotlist__snap_set_edits_fold */
 
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -219,6 +223,340 @@ START_TEST(many_edits_fold)
 }
 END_TEST
 
+/*
+ * The folder thread against a plain model. A list starts with a base of
+ * half the plates (so hides act on a base), then takes random puts (new
+ * plates, updates of a reference) and removes, far past the old inline
+ * threshold (4096, left as is here: with a folder running the writer never
+ * folds itself), with fold_bg lowered so that the folder folds many times.
+ * Every plate is checked against the model (hit count and reference) along
+ * the way and after the folder has settled; the writer folded nothing
+ * itself, the folder did, and the pending edits are below its threshold.
+ */
+enum { FOLD_PLATES = 1500, FOLD_EDITS = 6000, FOLD_BG = 64 };
+
+struct model {
+	char present[FOLD_PLATES];
+	unsigned ref[FOLD_PLATES];
+};
+
+static void model_check(struct hotlist *hl, const struct model *m)
+{
+	char plate[16], want[16];
+	for (int k = 0; k < FOLD_PLATES; k++) {
+		snprintf(plate, sizeof(plate), "F%05d", k);
+		if (!m->present[k]) {
+			ck_assert_int_eq(hl_test_hits(hl, plate, "NL"), 0);
+			continue;
+		}
+		snprintf(want, sizeof(want), "r%u", m->ref[k]);
+		ck_assert_str_eq(reference_of(hl, plate, "NL"), want);
+	}
+}
+
+static uint64_t model_count(const struct model *m)
+{
+	uint64_t n = 0;
+	for (int k = 0; k < FOLD_PLATES; k++)
+		n += (uint64_t)m->present[k];
+	return n;
+}
+
+START_TEST(folder_folds_many_edits)
+{
+	struct hotlist *hl = hl_test_engine();
+	hotlist__snap_set_fold_bg(&hl->snap, FOLD_BG);
+	static struct model m;
+	static struct hotlist_entry init[FOLD_PLATES / 2];
+	static char plates[FOLD_PLATES / 2][16];
+	memset(&m, 0, sizeof(m));
+	for (int k = 0; k < FOLD_PLATES / 2; k++) {
+		snprintf(plates[k], sizeof(plates[k]), "F%05d", 2 * k);
+		init[k] = (struct hotlist_entry){
+			.plate = plates[k], .country = "NL", .category = "c", .reference = "r0"
+		};
+		m.present[2 * k] = 1;
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "f", init, FOLD_PLATES / 2, NULL), 0);
+	char plate[16], ref[16];
+	unsigned x = 777;
+	for (unsigned i = 1; i <= FOLD_EDITS; i++) {
+		x = x * 1103515245u + 12345u;
+		int k = (int)((x >> 8) % FOLD_PLATES);
+		snprintf(plate, sizeof(plate), "F%05d", k);
+		if ((x >> 4) & 3) {
+			snprintf(ref, sizeof(ref), "r%u", i);
+			struct hotlist_entry e = {
+				.plate = plate, .country = "NL", .category = "c", .reference = ref
+			};
+			ck_assert_int_eq(hotlist_put(hl, "f", &e), 0);
+			m.present[k] = 1;
+			m.ref[k] = i;
+		} else {
+			int rc = hotlist_remove(hl, "f", plate, NULL);
+			ck_assert_int_eq(rc, m.present[k] ? 1 : HOTLIST_ENOENT);
+			m.present[k] = 0;
+		}
+		if (i % 1000 == 0)
+			model_check(hl, &m);
+	}
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	model_check(hl, &m);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.entries, model_count(&m));
+	ck_assert_uint_lt(info.pending_edits, FOLD_BG);
+	ck_assert_uint_ge(done, 1);
+	ck_assert_uint_eq(inl, 0);
+	ck_assert_uint_eq(dropped, 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/*
+ * Edits and reads while the folder folds and another list is replaced: a
+ * thread replaces list "big" again and again; a reader checks all the time
+ * that an entry no edit touches stays visible (a fold or replace of the
+ * other list never hides it); the writer puts into list "small", whose
+ * folds run meanwhile. Every put is visible as soon as it returns and
+ * survives the replaces of "big" and the folds of "small"; the last replace
+ * of "big" is what "big" holds.
+ */
+enum { BIG = 20000, SMALL_PUTS = 600 };
+
+struct churn {
+	struct hotlist *hl;
+	struct hotlist_entry *big;
+	atomic_bool stop;
+	atomic_uint replaces, reads, bad;
+};
+
+static void *replacer(void *arg)
+{
+	struct churn *c = arg;
+	while (!atomic_load(&c->stop) || atomic_load(&c->replaces) < 2) {
+		unsigned r = atomic_load(&c->replaces);
+		if (hotlist_replace(c->hl, "big", c->big + (r & 1), BIG, NULL) != 0)
+			atomic_fetch_add(&c->bad, 1);
+		atomic_fetch_add(&c->replaces, 1);
+	}
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct churn *c = arg;
+	while (!atomic_load(&c->stop)) {
+		if (hl_test_hits(c->hl, "KEEP1", NULL) != 1)
+			atomic_fetch_add(&c->bad, 1);
+		atomic_fetch_add(&c->reads, 1);
+	}
+	return NULL;
+}
+
+START_TEST(edits_survive_replace_and_fold)
+{
+	struct hotlist *hl = hl_test_engine();
+	hotlist__snap_set_fold_bg(&hl->snap, 32);
+	static struct hotlist_entry big[BIG + 1];
+	static char plates[BIG + 1][16];
+	for (int i = 0; i <= BIG; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "G%06d", i);
+		big[i] = (struct hotlist_entry){ .plate = plates[i], .category = "c" };
+	}
+	struct hotlist_entry keep = { .plate = "KEEP1", .category = "k" };
+	ck_assert_int_eq(hotlist_replace(hl, "small", &keep, 1, NULL), 0);
+	struct churn c = { .hl = hl, .big = big };
+	pthread_t rt, wt;
+	ck_assert_int_eq(pthread_create(&rt, NULL, reader, &c), 0);
+	ck_assert_int_eq(pthread_create(&wt, NULL, replacer, &c), 0);
+	char plate[16];
+	for (int i = 0; i < SMALL_PUTS; i++) {
+		snprintf(plate, sizeof(plate), "S%05d", i);
+		struct hotlist_entry e = { .plate = plate, .category = "s" };
+		ck_assert_int_eq(hotlist_put(hl, "small", &e), 0);
+		ck_assert_int_eq(hl_test_hits(hl, plate, NULL), 1);
+	}
+	atomic_store(&c.stop, true);
+	pthread_join(wt, NULL);
+	pthread_join(rt, NULL);
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	ck_assert_uint_eq(atomic_load(&c.bad), 0);
+	ck_assert_uint_gt(atomic_load(&c.reads), 0);
+	ck_assert_uint_ge(done, 1);
+	ck_assert_uint_eq(inl, 0);
+	for (int i = 0; i < SMALL_PUTS; i++) {
+		snprintf(plate, sizeof(plate), "S%05d", i);
+		ck_assert_int_eq(hl_test_hits(hl, plate, NULL), 1);
+	}
+	ck_assert_int_eq(hl_test_hits(hl, "KEEP1", NULL), 1);
+	/* the last replace took big + (r & 1) for r = replaces - 1 */
+	unsigned last = (atomic_load(&c.replaces) - 1) & 1;
+	ck_assert_int_eq(hl_test_hits(hl, "G000000", NULL), last == 0);
+	ck_assert_int_eq(hl_test_hits(hl, plates[BIG], NULL), last == 1);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0); /* lists in creation order */
+	ck_assert_str_eq(info.name, "small");
+	ck_assert_uint_eq(info.entries, SMALL_PUTS + 1);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/*
+ * Edits made while a fold is in flight (deterministic: the fold hook holds
+ * the folder between its build and its publication). The fold took base
+ * {B1/NL, B1/BE, B2} with edits {U1 put, B2 removed, W1 put}; meanwhile: W1
+ * updated (its old add is in the new base: the update's hide must hide
+ * it), U1 removed (likewise), B2 put back, B1/BE removed (from the new
+ * base), X1 put. After the fold lands, what a reader sees is what the
+ * edits say, and only the edits made meanwhile are pending.
+ */
+struct gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int entered, open;
+};
+
+static void gate_hook(void *arg)
+{
+	struct gate *g = arg;
+	pthread_mutex_lock(&g->mu);
+	g->entered = 1;
+	pthread_cond_broadcast(&g->cv);
+	while (!g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+START_TEST(edits_during_fold_apply_after_it)
+{
+	struct hotlist *hl = engine_with_base();
+	struct gate g = { .entered = 0, .open = 0 };
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.cv, NULL);
+	hotlist__snap_set_fold_hook(&hl->snap, gate_hook, &g);
+	hotlist__snap_set_fold_bg(&hl->snap, 3);
+	struct hotlist_entry u1 = { .plate = "U1", .reference = "u" };
+	struct hotlist_entry w1 = { .plate = "W1", .reference = "old" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &u1), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "B2", NULL), 1);
+	ck_assert_int_eq(hotlist_put(hl, "l", &w1), 0); /* 3 pending: fold */
+	pthread_mutex_lock(&g.mu);
+	while (!g.entered)
+		pthread_cond_wait(&g.cv, &g.mu);
+	pthread_mutex_unlock(&g.mu);
+	hotlist__snap_set_fold_bg(&hl->snap, 100); /* no second fold */
+	w1.reference = "new";
+	ck_assert_int_eq(hotlist_put(hl, "l", &w1), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "U1", NULL), 1);
+	ck_assert_int_eq(hotlist_put(hl, "l", &base[2]), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "B1", "BE"), 1);
+	struct hotlist_entry x1 = { .plate = "X1", .reference = "x" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &x1), 0);
+	pthread_mutex_lock(&g.mu);
+	g.open = 1;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	ck_assert_uint_eq(done, 1);
+	ck_assert_str_eq(reference_of(hl, "W1", NULL), "new");
+	ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "B1", "BE"), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 1);
+	ck_assert_str_eq(reference_of(hl, "X1", NULL), "x");
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.entries, 4); /* B1/NL, B2, W1, X1 */
+	ck_assert_uint_eq(info.pending_edits, 5);
+	hotlist__snap_set_fold_hook(&hl->snap, NULL, NULL);
+	hotlist_destroy(hl, NULL);
+	pthread_cond_destroy(&g.cv);
+	pthread_mutex_destroy(&g.mu);
+}
+END_TEST
+
+/* A fold keeps the list's version: it changes no entry. */
+START_TEST(fold_keeps_version)
+{
+	struct hotlist *hl = engine_with_base();
+	struct gate g = { .entered = 0, .open = 0 };
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.cv, NULL);
+	hotlist__snap_set_fold_hook(&hl->snap, gate_hook, &g);
+	hotlist__snap_set_fold_bg(&hl->snap, 8);
+	char plate[16];
+	for (int i = 0; i < 8; i++) {
+		snprintf(plate, sizeof(plate), "V%03d", i);
+		struct hotlist_entry e = { .plate = plate };
+		ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+	}
+	pthread_mutex_lock(&g.mu);
+	while (!g.entered)
+		pthread_cond_wait(&g.cv, &g.mu);
+	pthread_mutex_unlock(&g.mu);
+	struct hotlist_list_info before = { .struct_size = sizeof(before) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &before), 0); /* the fold is held */
+	pthread_mutex_lock(&g.mu);
+	g.open = 1;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	ck_assert_uint_eq(done, 1);
+	struct hotlist_list_info after = { .struct_size = sizeof(after) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &after), 0);
+	ck_assert_uint_eq(before.pending_edits, 8);
+	ck_assert_uint_eq(after.pending_edits, 0);
+	ck_assert_uint_eq(after.version, before.version);
+	ck_assert_uint_eq(after.entries, before.entries);
+	ck_assert_int_eq(hl_test_hits(hl, "V007", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 2);
+	hotlist__snap_set_fold_hook(&hl->snap, NULL, NULL);
+	hotlist_destroy(hl, NULL);
+	pthread_cond_destroy(&g.cv);
+	pthread_mutex_destroy(&g.mu);
+}
+END_TEST
+
+/* A replace while a fold is in flight wins: the fold is dropped. */
+START_TEST(replace_during_fold_drops_it)
+{
+	struct hotlist *hl = engine_with_base();
+	struct gate g = { .entered = 0, .open = 0 };
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.cv, NULL);
+	hotlist__snap_set_fold_hook(&hl->snap, gate_hook, &g);
+	hotlist__snap_set_fold_bg(&hl->snap, 2);
+	struct hotlist_entry u1 = { .plate = "U1" }, u2 = { .plate = "U2" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &u1), 0);
+	ck_assert_int_eq(hotlist_put(hl, "l", &u2), 0);
+	pthread_mutex_lock(&g.mu);
+	while (!g.entered)
+		pthread_cond_wait(&g.cv, &g.mu);
+	pthread_mutex_unlock(&g.mu);
+	ck_assert_int_eq(hotlist_replace(hl, "l", &base[2], 1, NULL), 0);
+	pthread_mutex_lock(&g.mu);
+	g.open = 1;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_uint_eq(dropped, 1);
+	ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 1);
+	hotlist__snap_set_fold_hook(&hl->snap, NULL, NULL);
+	hotlist_destroy(hl, NULL);
+	pthread_cond_destroy(&g.cv);
+	pthread_mutex_destroy(&g.mu);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_edit");
@@ -238,6 +576,14 @@ int main(void)
 	tcase_add_test(t, replace_supersedes_edits);
 	tcase_add_test(t, published_edits_are_counted);
 	tcase_add_test(t, many_edits_fold);
+	suite_add_tcase(s, t);
+	t = tcase_create("folder");
+	tcase_set_timeout(t, 120); /* minutes of edits under ThreadSanitizer */
+	tcase_add_test(t, folder_folds_many_edits);
+	tcase_add_test(t, fold_keeps_version);
+	tcase_add_test(t, edits_during_fold_apply_after_it);
+	tcase_add_test(t, replace_during_fold_drops_it);
+	tcase_add_test(t, edits_survive_replace_and_fold);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);
 }

@@ -240,12 +240,21 @@ struct hotlist_hit {
 			       same id */
 	const struct hotlist_attr *attrs; /* the entry's vehicle details, or NULL */
 	unsigned n_attrs;
+	/* ---- retroactive hits (cfg.retro_window_us) ---- */
+	bool retro; /* a kept read hit an entry a put, replace or load added after the read:
+		       read->ts_us is the read's capture time; read->plate its normalised
+		       plate, read->country normalised, camera/uuid/site as kept (cut at
+		       HOTLIST_CAMERA_MAX bytes), no candidates, opaque NULL,
+		       confidence 0 */
 };
 
 /**
  * Hit callback.
  * Threads: for hotlist_match*(), the caller's thread; for hotlist_submit(),
- * an engine worker thread. Several may run at once.
+ * an engine worker thread; for a retroactive hit (hit->retro, cfg.on_hit),
+ * the thread of the writer call (hotlist_put, _replace, _load_csv*) whose
+ * change it hit, after the change is published, before that call returns.
+ * Several may run at once.
  * It must not: block for long (it holds up that worker and delays the
  * freeing of replaced lists: once 4 replaced versions wait, the next
  * writer call waits for the callback to return, see hotlist_stats'
@@ -318,6 +327,14 @@ struct hotlist_config {
 	/* ---- operator fields (issue 13): zero = off ---- */
 	hotlist_audit_fn on_audit; /* every list change and refused load, or NULL */
 	void *on_audit_user; /* passed to on_audit */
+	/* Retroactive hits (docs/DESIGN.md, "Retroactive hits"; docs/SECURITY.md):
+	   > 0 keeps, in memory only, the reads captured within this many µs, and
+	   matches them against the entries a put, replace or load adds: a hit is
+	   called back to on_hit (required) with hit.retro set. 0 = off (default):
+	   nothing of a read that does not hit is kept. */
+	int64_t retro_window_us;
+	size_t retro_max_reads; /* reads kept at most (232 bytes each), overwritten oldest
+				   first; 0 = 65536. Size it window x read rate */
 };
 #define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 

@@ -25,7 +25,7 @@ static const char match_usage[] =
 	"usage: hotlist match [LIST OPTIONS] --list FILE [[LIST OPTIONS] --list FILE ...]\n"
 	"                     [--name NAME ...] [--reads FILE|-] [--format auto|csv|jsonl]\n"
 	"                     [--suppress SECONDS] [--max-bad FRACTION]\n"
-	"                     [--shrink-guard FRACTION] [--force]\n"
+	"                     [--shrink-guard FRACTION] [--force] [--retro SECONDS]\n"
 	"\n"
 	"Load hot-list files, then match reads, one per line, and print one JSON\n"
 	"object per hit on stdout. Reads are CSV with a header naming the columns\n"
@@ -53,6 +53,10 @@ static const char match_usage[] =
 	"      --force          reload even past the shrink guard\n"
 	"      --audit FILE     append every list change and refused load to FILE,\n"
 	"                       one JSON object per line\n"
+	"      --retro S        keep the reads captured in the last S seconds (in\n"
+	"                       memory, at most 65536) and match them against the\n"
+	"                       entries a reload adds: such hits say \"retro\": true\n"
+	"                       and carry the read's capture time (default 0: off)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Exit status: 0 at end of input, 1 on a read error, 2 on bad usage or a\n"
@@ -298,12 +302,12 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 /* ---- options ------------------------------------------------------------------ */
 
 /* Long-only options of match (after the list options' codes). */
-enum { HL_OPT_M_AUDIT = 512 };
+enum { HL_OPT_M_AUDIT = 512, HL_OPT_M_RETRO };
 
 struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
 	size_t nnames;
-	double suppress_s, max_bad, shrink_guard;
+	double suppress_s, max_bad, shrink_guard, retro_s;
 	bool force;
 	struct hotlist_list_options opts; /* for the next --list */
 	bool has_opts; /* a list option was given (so far) */
@@ -366,6 +370,8 @@ static int match_option(int c, struct match_ctx *m, struct match_args *a)
 	case HL_OPT_M_AUDIT:
 		m->audit_path = optarg;
 		return 0;
+	case HL_OPT_M_RETRO:
+		return hl_cli_parse_double("retro", optarg, 0, 1e9, &a->retro_s);
 	}
 	if (c == 'l' || c == 'n')
 		hl_cli_err("at most %d lists", HOTLIST_LISTS_MAX);
@@ -411,6 +417,7 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 					      { "shrink-guard", required_argument, NULL, 'g' },
 					      { "force", no_argument, NULL, 'F' },
 					      { "audit", required_argument, NULL, HL_OPT_M_AUDIT },
+					      { "retro", required_argument, NULL, HL_OPT_M_RETRO },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	int c, rc;
@@ -490,6 +497,9 @@ int hl_cmd_match(int argc, char **argv)
 	for (size_t i = 0; i < m.nlists; i++)
 		m.lists[i].force = a.force;
 	cfg.latency_histogram = false;
+	cfg.retro_window_us = (int64_t)(a.retro_s * 1e6);
+	cfg.on_hit = match_on_hit; /* retroactive hits, on the reloading thread: this one */
+	cfg.on_hit_user = &m;
 	if (m.audit_path) {
 		m.audit = fopen(m.audit_path, "ae");
 		if (!m.audit) {

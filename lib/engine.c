@@ -134,10 +134,9 @@ int hotlist_create(struct hotlist **out, const struct hotlist_config *in)
 		rc = hotlist__suppress_create(&hl->sup, cfg->suppress_window_us, a);
 	int snap = 0;
 	if (!rc && cfg->retro_window_us)
-		rc = hotlist__retro_create(&hl->retro, cfg->retro_window_us,
-					   cfg->retro_max_reads ? cfg->retro_max_reads :
-								  HL_RETRO_DEFAULT_READS,
-					   a);
+		rc = hotlist__retro_create(
+			&hl->retro, cfg->retro_window_us,
+			cfg->retro_max_reads ? cfg->retro_max_reads : HL_RETRO_DEFAULT_READS, a);
 	if (!rc && !(rc = hotlist__snap_init(&hl->snap, a)))
 		snap = 1;
 	if (!rc && cfg->workers)

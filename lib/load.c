@@ -278,7 +278,7 @@ struct retro_change {
 	struct retro_key {
 		struct hl_key k;
 		uint8_t used;
-	} *keys; /* keys added */
+	} * keys; /* keys added */
 	size_t key_cap, n_new;
 	const struct hl_list *l; /* the version scanned (filter of match_retro) */
 	const struct hl_state *st;
@@ -428,10 +428,9 @@ static bool retro_filter(void *ctx, const struct hl_list *l, const struct hl_met
 	if (l != rc->l)
 		return false;
 	/* m is in l's base or adds: find which, for its category string */
-	const struct hl_base *b = l->adds && m >= l->adds->meta &&
-						  m < l->adds->meta + l->adds->n_meta ?
-					  l->adds :
-					  l->base;
+	const struct hl_base *b =
+		l->adds && m >= l->adds->meta && m < l->adds->meta + l->adds->n_meta ? l->adds :
+										       l->base;
 	return !old_has(rc, retro_id(b, m));
 }
 
@@ -474,7 +473,8 @@ static void retro_after(struct retro_change *rc, const char *name)
 		each_entry(l, rc->only, note_new, rc);
 		rc->l = l;
 		rc->st = st;
-		hotlist__retro_scan(hl->retro, hotlist__wall_us(), gen, retro_want, retro_visit, rc);
+		hotlist__retro_scan(hl->retro, hotlist__wall_us(), gen, retro_want, retro_visit,
+				    rc);
 	}
 	hotlist__snap_exit();
 }

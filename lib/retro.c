@@ -238,8 +238,7 @@ static void wipe(struct hl_retro *r, size_t i, uint64_t s)
 }
 
 /* The header of slot i, if stable: its seq (even, nonzero), else 0. */
-static uint64_t read_hdr(struct hdr *h, int64_t *ts, uint64_t *gen, struct hl_key *k,
-			 hl_country *c)
+static uint64_t read_hdr(struct hdr *h, int64_t *ts, uint64_t *gen, struct hl_key *k, hl_country *c)
 {
 	uint64_t s = atomic_load_explicit(&h->seq, memory_order_acquire); /* pairs with a. */
 	if (!s || (s & 1))

@@ -60,24 +60,27 @@
  *
  * Concurrency. Any number of matching threads keep reads at once, and
  * scans (writers of different lists) run at once with them. Each slot is
- * a sequence lock whose data are atomics accessed relaxed (no data race
- * for ThreadSanitizer; on x86 they are plain moves). seq is even when the
- * slot is stable (0: never written), odd while one thread writes it.
+ * a sequence lock whose data are atomics (no data race for
+ * ThreadSanitizer; on x86 they are plain moves). seq is even when the slot
+ * is stable (0: never written; a wiped slot has ts 0), odd while one
+ * thread writes it.
  * A keeper claims a slot with one fetch_add on the shared cursor, then
  * takes the slot's lock by a compare-exchange from even to odd; if it is
  * odd (a thread a whole ring behind still writes it) or the exchange
  * fails, the read is not kept: keep never waits (wait-free). A scan reads
- * seq (acquire), the fields, an acquire fence, seq again: the copy is used
+ * seq (acquire), the fields (acquire), seq again: the copy is used
  * only if seq was even and unchanged (Boehm, "Can seqlocks get along with
  * programming language memory models?", MSPC 2012). Orderings:
- *   a. keep: the exchange to odd, then a release fence, then the field
- *      stores, then seq + 2 with release. The fence keeps the field stores
- *      after the odd seq for any thread that sees one of them; the release
- *      store publishes the fields with the even seq (pairs with the scan's
- *      first acquire load).
- *   b. scan: a reader that saw a field of a later write sees, through
- *      keep's release fence and its own acquire fence, a seq other than
- *      the one it first read, and drops the copy.
+ *   a. keep: the exchange to odd, then the field stores, each with
+ *      release (the odd seq is visible to whoever sees a new field), then
+ *      seq + 2 with release (publishes the fields with the even seq; pairs
+ *      with the scan's first acquire load).
+ *   b. scan: the field loads are acquire: a scan that read a field of a
+ *      later write synchronises with it and sees, in its second load of
+ *      seq, a value other than the one it first read, and drops the copy.
+ *   Release stores and acquire loads are plain moves on x86; the usual form
+ *   (relaxed fields between fences) is not used because ThreadSanitizer
+ *   does not model fences.
  * The cursor is relaxed: it only hands out slots, it publishes nothing.
  * Cost on the read path: one clock read, one fetch_add on a shared line,
  * one compare-exchange, 29 stores (bench/bench_retro.c, docs/PERFORMANCE.md).
@@ -167,14 +170,14 @@ static void put_str(atomic_uint_least64_t *w, const char *s)
 		size_t at = i * 8;
 		if (at < len)
 			memcpy(&v, s + at, len - at < 8 ? len - at : 8);
-		atomic_store_explicit(&w[i], v, memory_order_relaxed); /* ordering a. */
+		atomic_store_explicit(&w[i], v, memory_order_release); /* ordering a. */
 	}
 }
 
 static void get_str(atomic_uint_least64_t *w, char *out)
 {
 	for (size_t i = 0; i < HL_RETRO_WORDS; i++) {
-		uint64_t v = atomic_load_explicit(&w[i], memory_order_relaxed); /* ordering b. */
+		uint64_t v = atomic_load_explicit(&w[i], memory_order_acquire); /* ordering b. */
 		memcpy(out + i * 8, &v, 8);
 	}
 	out[HL_RETRO_STR - 1] = '\0';
@@ -186,11 +189,10 @@ static uint64_t lock_slot(struct hdr *h)
 	uint64_t s = atomic_load_explicit(&h->seq, memory_order_relaxed);
 	if (s & 1)
 		return 1;
-	/* relaxed: the release fence after it orders the field stores (a.) */
+	/* relaxed: the release stores of the fields order it before them (a.) */
 	if (!atomic_compare_exchange_strong_explicit(&h->seq, &s, s + 1, memory_order_relaxed,
 						     memory_order_relaxed))
 		return 1;
-	atomic_thread_fence(memory_order_release);
 	return s;
 }
 
@@ -206,10 +208,11 @@ void hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country 
 	uint64_t s = lock_slot(h);
 	if (s & 1)
 		return;
-	atomic_store_explicit(&h->gen, gen, memory_order_relaxed);
-	atomic_store_explicit(&h->ts, ts, memory_order_relaxed);
-	atomic_store_explicit(&h->lo, k->lo, memory_order_relaxed);
-	atomic_store_explicit(&h->hi, k->hi | (uint64_t)c << 32, memory_order_relaxed);
+	/* release: a. */
+	atomic_store_explicit(&h->gen, gen, memory_order_release);
+	atomic_store_explicit(&h->ts, ts, memory_order_release);
+	atomic_store_explicit(&h->lo, k->lo, memory_order_release);
+	atomic_store_explicit(&h->hi, k->hi | (uint64_t)c << 32, memory_order_release);
 	struct strs *st = &r->str[i];
 	put_str(st->w[0], read->camera);
 	put_str(st->w[1], read->uuid);
@@ -225,11 +228,11 @@ static void wipe(struct hl_retro *r, size_t i, uint64_t s)
 	if (!atomic_compare_exchange_strong_explicit(&h->seq, &s, s + 1, memory_order_relaxed,
 						     memory_order_relaxed))
 		return; /* rewritten meanwhile */
-	atomic_thread_fence(memory_order_release); /* as lock_slot (a.) */
-	atomic_store_explicit(&h->gen, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->ts, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->lo, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->hi, 0, memory_order_relaxed);
+	/* release: a., as keep */
+	atomic_store_explicit(&h->gen, 0, memory_order_release);
+	atomic_store_explicit(&h->ts, 0, memory_order_release);
+	atomic_store_explicit(&h->lo, 0, memory_order_release);
+	atomic_store_explicit(&h->hi, 0, memory_order_release);
 	for (int j = 0; j < 3; j++)
 		put_str(r->str[i].w[j], NULL);
 	/* stable again, ts 0: skipped like a slot never written; seq keeps
@@ -243,13 +246,13 @@ static uint64_t read_hdr(struct hdr *h, int64_t *ts, uint64_t *gen, struct hl_ke
 	uint64_t s = atomic_load_explicit(&h->seq, memory_order_acquire); /* pairs with a. */
 	if (!s || (s & 1))
 		return 0;
-	*ts = atomic_load_explicit(&h->ts, memory_order_relaxed);
-	*gen = atomic_load_explicit(&h->gen, memory_order_relaxed);
-	k->lo = atomic_load_explicit(&h->lo, memory_order_relaxed);
-	uint64_t hi = atomic_load_explicit(&h->hi, memory_order_relaxed);
+	/* acquire: b. */
+	*ts = atomic_load_explicit(&h->ts, memory_order_acquire);
+	*gen = atomic_load_explicit(&h->gen, memory_order_acquire);
+	k->lo = atomic_load_explicit(&h->lo, memory_order_acquire);
+	uint64_t hi = atomic_load_explicit(&h->hi, memory_order_acquire);
 	k->hi = (uint32_t)hi;
 	*c = (hl_country)(hi >> 32);
-	atomic_thread_fence(memory_order_acquire); /* b. */
 	if (atomic_load_explicit(&h->seq, memory_order_relaxed) != s)
 		return 0;
 	return *ts ? s : 0; /* ts 0: wiped (a kept read's is never 0) */
@@ -274,7 +277,6 @@ void hotlist__retro_scan(struct hl_retro *r, int64_t now_us, uint64_t before_gen
 		get_str(r->str[i].w[0], rd.camera);
 		get_str(r->str[i].w[1], rd.uuid);
 		get_str(r->str[i].w[2], rd.site);
-		atomic_thread_fence(memory_order_acquire); /* b. */
 		if (atomic_load_explicit(&h->seq, memory_order_relaxed) != s)
 			continue; /* overwritten while copied */
 		visit(ctx, &rd);

@@ -12,8 +12,8 @@
  *     hotlist_match per read: `bench=retro_reads`.
  *     The ring is sized for the window at the rate (window x rate slots, at
  *     most --max-reads, default 2^20: 232 MiB), so keeps write cold memory.
- *  2. The writer side. A ring of --fill reads (default: 300 s at 1 k/s and
- *     --max-reads), all in the window and before the change, then: a put of
+ *  2. The writer side. A full ring of --fill reads (default 300 000: 300 s
+ *     at 1 k/s), all in the window and before the change, then: a put of
  *     one entry (median of --edits puts of new plates, each hitting one
  *     kept read), and a replace of --replace entries (default 1e6, alternating
  *     two sets differing in 1 %; median of --reps), with retro off and on:
@@ -212,7 +212,7 @@ static void bench_change(const struct opts *o)
 		bench_stolen_entries(set + churn * (BENCH_PLATE_LEN + 1), o->replace);
 	uint64_t kept_first = BENCH_MISS_BASE; /* reads of plates put later */
 	for (int on = 0; on < 2; on++) {
-		struct hotlist *hl = engine(on ? o->window_s : 0, o->max_reads);
+		struct hotlist *hl = engine(on ? o->window_s : 0, o->fill); /* full */
 		if (hotlist_replace(hl, LIST, ea, o->replace, NULL)) {
 			fprintf(stderr, "bench_retro: replace failed\n");
 			exit(1);
@@ -250,7 +250,7 @@ static void bench_change(const struct opts *o)
 		       " ring_mib=%.0f fill_s=%.2f put_us=%.1f put_retro_hits=%" PRIu64
 		       " puts=%zu replace_entries=%" PRIu64 " replace_ms=%.1f reps=%zu\n",
 		       on ? "on" : "off", on ? o->window_s : 0, on ? o->fill : 0,
-		       on ? (double)o->max_reads * SLOT_BYTES / 1048576.0 : 0.0, fill_s,
+		       on ? (double)o->fill * SLOT_BYTES / 1048576.0 : 0.0, fill_s,
 		       bench_median(put_us, edits), put_hits, edits, o->replace,
 		       bench_median(rep_ms, reps), reps);
 		fflush(stdout);
@@ -310,10 +310,8 @@ int main(int argc, char **argv)
 			bench_bad_option(argv[0], argv[i], usage);
 		}
 	}
-	if (!o.fill) /* 300 s at 1 k/s, as far as the ring holds */
+	if (!o.fill) /* 300 s at 1 k/s; the smoke run's ring */
 		o.fill = o.max_reads < 300000 ? o.max_reads : 300000;
-	if (o.fill > o.max_reads)
-		o.max_reads = o.fill;
 	if (!o.reps || !o.edits || !o.replace || !o.entries) {
 		fprintf(stderr, "bench_retro: --reps, --edits, --replace, --entries must be > 0\n");
 		return 2;

@@ -137,12 +137,12 @@ int hotlist__retro_create(struct hl_retro **out, int64_t window_us, size_t max_r
 	return 0;
 }
 
-/* memset that the compiler may not drop: the memory is freed right after. */
+/* memset that the compiler may not drop although the memory is freed right
+ * after: the empty asm may read it. */
 static void wipe_bytes(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-	while (n--)
-		*v++ = 0;
+	memset(p, 0, n);
+	__asm__ volatile("" : : "r"(p) : "memory");
 }
 
 void hotlist__retro_destroy(struct hl_retro *r, const struct hotlist_allocator *a)

@@ -340,7 +340,8 @@ struct hotlist_config {
 
 /**
  * Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
- * 1 % bad rows, default allocator, latency on, shrink guard 0.5. hotlist_config_init() is a
+ * 1 % bad rows, default allocator, latency on, shrink guard 0.5, retroactive hits off
+ * (retro_window_us 0: no read is kept). hotlist_config_init() is a
  * macro passing sizeof(*cfg) to hotlist_config_init_size(), which writes
  * only the fields that fit in size (fields past the library's struct are
  * zeroed; nothing at all below HOTLIST_CONFIG_SIZE_V1) and sets struct_size:

@@ -3,7 +3,7 @@
  * The line reader of `hotlist match` (tools/linereader.c) on pipes: lines
  * split across reads and writes, CRLF, lines longer than the buffer, end of
  * input without LF, NUL bytes, and a wait interrupted by a signal (EINTR),
- * with and without a wait mask. Every input is fed through a real pipe so
+ * with and without a wait mask, and a wake fd. Every input is fed through a real pipe so
  * that the reader's poll/read path is the one `match` runs.
  */
 #include "linereader.h"
@@ -414,6 +414,40 @@ START_TEST(test_grows_to_max_cap)
 }
 END_TEST
 
+/* wake_fd readable with no input: -EINTR and woken; with input too: the
+ * line, and woken still set for the caller. */
+START_TEST(test_wake_fd)
+{
+	struct hl_linereader r;
+	const char *line;
+	size_t len;
+	int in[2], wake[2];
+
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(wake), 0);
+	ck_assert_int_eq(hl_linereader_init(&r, in[0], 64), 0);
+	r.wake_fd = wake[0];
+	ck_assert_int_eq(write(wake[1], "w", 1), 1);
+	ck_assert_int_eq(hl_linereader_next(&r, &line, &len), -EINTR);
+	ck_assert(r.woken);
+	r.woken = false;
+	ck_assert_int_eq(write(in[1], "a\n", 2), 2);
+	expect_line(&r, HL_LINE_OK, "a"); /* wake still readable: woken again */
+	ck_assert(r.woken);
+	r.woken = false;
+	ck_assert_int_eq(read(wake[0], (char[1]){ 0 }, 1), 1);
+	ck_assert_int_eq(write(in[1], "b\n", 2), 2);
+	close(in[1]);
+	expect_line(&r, HL_LINE_OK, "b");
+	ck_assert(!r.woken);
+	expect_end(&r);
+	hl_linereader_free(&r);
+	close(in[0]);
+	close(wake[0]);
+	close(wake[1]);
+}
+END_TEST
+
 static Suite *linereader_suite(void)
 {
 	Suite *s = suite_create("linereader");
@@ -434,6 +468,7 @@ static Suite *linereader_suite(void)
 	tcase_add_test(tc, test_read_error);
 	tcase_add_test(tc, test_init_rejects_tiny_buffer);
 	tcase_add_test(tc, test_grows_to_max_cap);
+	tcase_add_test(tc, test_wake_fd);
 	suite_add_tcase(s, tc);
 	return s;
 }

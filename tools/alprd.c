@@ -237,18 +237,6 @@ int hl_alprd_parse(const char *body, size_t len, struct hl_alprd_msg *out, char 
 	return rc;
 }
 
-/* The country the read carries: a guess only when it is a country code. */
-static const char *read_country(const struct hl_read_rec *rec)
-{
-	char norm[3];
-
-	if (!rec->country[0])
-		return NULL;
-	if (rec->country_guess && hotlist_normalise_country(rec->country, norm) < 0)
-		return NULL;
-	return rec->country;
-}
-
 static int add_string(json_t *o, const char *key, const char *s)
 {
 	return s && s[0] ? json_object_set_new(o, key, json_string(s)) : 0;
@@ -263,7 +251,7 @@ static int add_fields(json_t *o, const struct hl_alprd_read *r)
 	rc |= add_string(o, "camera", rec->camera);
 	if (rec->has_ts)
 		rc |= json_object_set_new(o, "ts_us", json_integer(rec->ts_us));
-	rc |= add_string(o, "country", read_country(rec));
+	rc |= add_string(o, "country", hl_readparse_country(rec));
 	for (unsigned i = 0; i < rec->n_candidates; i++)
 		rc |= json_array_append_new(cands, json_string(rec->candidates[i]));
 	rc |= json_object_set_new(o, "candidates", cands);

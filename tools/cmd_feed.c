@@ -39,13 +39,9 @@ struct feed {
 static void feed_rec(struct feed *f, const struct hl_read_rec *rec)
 {
 	const char *cands[HL_READ_CANDIDATES_MAX];
-	char norm[3];
 	struct hl_cluster_read r = {
 		.plate = rec->plate,
-		.country = rec->country[0] && !(rec->country_guess &&
-						hotlist_normalise_country(rec->country, norm) < 0) ?
-				   rec->country :
-				   NULL,
+		.country = hl_readparse_country(rec),
 		.camera = rec->camera,
 		.ts_us = rec->has_ts && rec->ts_us ? rec->ts_us : hl_cluster_now_us(),
 		.candidates = cands,

@@ -2,7 +2,8 @@
 /*
  * hotlist match: load hot-list files, then match a stream of reads (CSV,
  * JSON lines or OpenALPR results; tools/readparse.h), one JSON object per hit
- * on stdout. SIGHUP reloads the files.
+ * on stdout. SIGHUP reloads the files; --watch reloads a file when it changes
+ * (tools/watch.h), on this thread between two lines like SIGHUP.
  *
  * SIGHUP is blocked but while the line reader waits for input (its
  * wait_mask), so a reload happens between two lines, never inside a match;
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "linereader.h"
 #include "readparse.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@ static const char match_usage[] =
 	"                     [--name NAME ...] [--reads FILE|-] [--format auto|csv|jsonl]\n"
 	"                     [--suppress SECONDS] [--max-bad FRACTION]\n"
 	"                     [--shrink-guard FRACTION] [--force] [--retro SECONDS]\n"
+	"                     [--watch [--watch-settle MS]]\n"
 	"\n"
 	"Load hot-list files, then match reads, one per line, and print one JSON\n"
 	"object per hit on stdout. Reads are CSV with a header naming the columns\n"
@@ -53,10 +56,16 @@ static const char match_usage[] =
 	"      --force          reload even past the shrink guard\n"
 	"      --audit FILE     append every list change and refused load to FILE,\n"
 	"                       one JSON object per line\n"
-	"      --retro S        keep the reads captured in the last S seconds (in\n"
-	"                       memory, at most 65536) and match them against the\n"
-	"                       entries a reload adds: such hits say \"retro\": true\n"
-	"                       and carry the read's capture time (default 0: off)\n"
+	"      --retro S        match the reads of the last S seconds against the\n"
+	"                       entries a reload adds: \"retro\": true (default 0: off)\n"
+	"      --watch          reload a list file when it changes: replaced by\n"
+	"                       rename, rewritten in place, or removed and written\n"
+	"                       again (Linux only); as with SIGHUP, a reload that\n"
+	"                       fails keeps the live list\n"
+	"      --watch-settle MS\n"
+	"                       with --watch: load a changed file once its size,\n"
+	"                       mtime and inode have not changed for MS\n"
+	"                       milliseconds (default 1000)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Exit status: 0 at end of input, 1 on a read error, 2 on bad usage or a\n"
@@ -82,6 +91,7 @@ struct match_ctx {
 	/* ---- operator options (issue 13) ---- */
 	const char *audit_path; /* --audit, or NULL */
 	FILE *audit; /* open on audit_path */
+	struct hl_watch *watch; /* --watch, or NULL */
 };
 
 /* ---- SIGHUP ------------------------------------------------------------------- */
@@ -136,6 +146,15 @@ static void reload_lists(struct match_ctx *m)
 	hl_cli_err("SIGHUP: reloading %zu list(s)", m->nlists);
 	for (size_t i = 0; i < m->nlists; i++)
 		hl_cli_load_list(m->hl, &m->lists[i], true);
+}
+
+/* --watch: the file of list i has changed and settled. */
+static void watch_reload(size_t i, void *user)
+{
+	struct match_ctx *m = user;
+
+	hl_cli_err("--watch: %s changed: reloading list '%s'", m->lists[i].path, m->lists[i].name);
+	hl_cli_load_list(m->hl, &m->lists[i], true);
 }
 
 /* ---- the audit trail ---------------------------------------------------------- */
@@ -227,24 +246,12 @@ static int parse_read(struct match_ctx *m, const char *line, size_t len, uint64_
 	return rc;
 }
 
-/* The read's country, or NULL: a guess (an OpenALPR region) that is no country is dropped. */
-static const char *read_country(const struct hl_read_rec *rec)
-{
-	char norm[3];
-
-	if (!rec->country[0])
-		return NULL;
-	if (rec->country_guess && hotlist_normalise_country(rec->country, norm) < 0)
-		return NULL;
-	return rec->country;
-}
-
 static void match_one(struct match_ctx *m, const struct hl_read_rec *rec, uint64_t lineno)
 {
 	const char *cands[HL_READ_CANDIDATES_MAX];
 	struct hotlist_read read = {
 		.plate = rec->plate,
-		.country = read_country(rec),
+		.country = hl_readparse_country(rec),
 		.camera = rec->camera[0] ? rec->camera : NULL,
 		.ts_us = rec->has_ts && rec->ts_us ? rec->ts_us : hl_cli_wall_us(),
 		.candidates = rec->n_candidates ? cands : NULL,
@@ -276,6 +283,10 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 
 		if (reload_requested)
 			reload_lists(m);
+		if (r->woken) {
+			r->woken = false;
+			hl_watch_service(m->watch, watch_reload, m);
+		}
 		if (rc == -EINTR)
 			continue;
 		if (rc <= 0) {
@@ -302,13 +313,16 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 /* ---- options ------------------------------------------------------------------ */
 
 /* Long-only options of match (after the list options' codes). */
-enum { HL_OPT_M_AUDIT = 512, HL_OPT_M_RETRO };
+enum { HL_OPT_M_AUDIT = 512, HL_OPT_M_WATCH, HL_OPT_M_WATCH_SETTLE, HL_OPT_M_RETRO };
 
 struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
 	size_t nnames;
 	double suppress_s, max_bad, shrink_guard, retro_s;
 	bool force;
+	bool watch; /* --watch */
+	uint64_t settle_ms; /* --watch-settle */
+	bool has_settle;
 	struct hotlist_list_options opts; /* for the next --list */
 	bool has_opts; /* a list option was given (so far) */
 	const char *trailing; /* a list option after the last --list, or NULL */
@@ -372,6 +386,12 @@ static int match_option(int c, struct match_ctx *m, struct match_args *a)
 		return 0;
 	case HL_OPT_M_RETRO:
 		return hl_cli_parse_double("retro", optarg, 0, 1e9, &a->retro_s);
+	case HL_OPT_M_WATCH:
+		a->watch = true;
+		return 0;
+	case HL_OPT_M_WATCH_SETTLE:
+		a->has_settle = true;
+		return hl_cli_parse_u64("watch-settle", optarg, 0, 600000, &a->settle_ms);
 	}
 	if (c == 'l' || c == 'n')
 		hl_cli_err("at most %d lists", HOTLIST_LISTS_MAX);
@@ -418,6 +438,9 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 					      { "force", no_argument, NULL, 'F' },
 					      { "audit", required_argument, NULL, HL_OPT_M_AUDIT },
 					      { "retro", required_argument, NULL, HL_OPT_M_RETRO },
+					      { "watch", no_argument, NULL, HL_OPT_M_WATCH },
+					      { "watch-settle", required_argument, NULL,
+						HL_OPT_M_WATCH_SETTLE },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	int c, rc;
@@ -438,6 +461,11 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 			   a->trailing);
 		return -1;
 	}
+	if (a->watch ? !hl_watch_supported() : a->has_settle) {
+		hl_cli_err("%s", a->watch ? "--watch needs inotify (Linux); send SIGHUP to reload" :
+					    "--watch-settle without --watch");
+		return -1;
+	}
 	return match_name_lists(m, a);
 }
 
@@ -453,6 +481,21 @@ static int match_open_reads(const char *path)
 	if (fd < 0)
 		hl_cli_err("cannot open reads %s: %s", path, strerror(errno));
 	return fd;
+}
+
+/* --watch: watch the list files (before they are first loaded, so that no
+ * change is missed) and wake the reader when one changes. */
+static int match_watch(struct match_ctx *m, struct hl_linereader *r, unsigned settle_ms)
+{
+	const char *paths[HOTLIST_LISTS_MAX];
+
+	for (size_t i = 0; i < m->nlists; i++)
+		paths[i] = m->lists[i].path;
+	if (hl_watch_open(&m->watch, paths, m->nlists, settle_ms))
+		return -1;
+	r->wake_fd = hl_watch_fd(m->watch);
+	hl_cli_err("--watch: watching %zu list file(s), settle time %u ms", m->nlists, settle_ms);
+	return 0;
 }
 
 static int match_run(struct match_ctx *m, struct hl_linereader *r)
@@ -473,7 +516,7 @@ static int match_run(struct match_ctx *m, struct hl_linereader *r)
 int hl_cmd_match(int argc, char **argv)
 {
 	struct match_ctx m;
-	struct match_args a = { .suppress_s = 0 };
+	struct match_args a = { .settle_ms = HL_WATCH_SETTLE_MS_DEFAULT };
 	struct hotlist_config cfg;
 	struct hl_linereader r = { .fd = -1 };
 	sigset_t wait_mask;
@@ -521,8 +564,11 @@ int hl_cmd_match(int argc, char **argv)
 		if (rc < 0)
 			hl_cli_err("cannot create the engine: %s", hotlist_strerror(rc));
 	}
+	if (rc == 0 && a.watch && match_watch(&m, &r, (unsigned)a.settle_ms))
+		rc = HL_EXIT_USAGE;
 	if (rc == 0)
 		rc = match_run(&m, &r);
+	hl_watch_close(m.watch);
 	hotlist_destroy(m.hl, NULL);
 	if (fd > STDIN_FILENO)
 		close(fd);

@@ -19,7 +19,7 @@
 
 int hl_linereader_init(struct hl_linereader *r, int fd, size_t cap)
 {
-	*r = (struct hl_linereader){ .fd = fd, .cap = cap };
+	*r = (struct hl_linereader){ .fd = fd, .wake_fd = -1, .cap = cap };
 	r->buf = cap >= 2 ? malloc(cap) : NULL;
 	return r->buf ? 0 : -ENOMEM;
 }
@@ -30,17 +30,24 @@ void hl_linereader_free(struct hl_linereader *r)
 	r->buf = NULL;
 }
 
-/* Wait for input, then read more bytes. 0, or -EINTR, or -errno. */
+/* Wait for input (and wake_fd), then read more bytes. 0, or -EINTR, or -errno. */
 static int fill(struct hl_linereader *r)
 {
-	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = r->fd, .events = POLLIN },
+				 { .fd = r->wake_fd, .events = POLLIN } };
+	nfds_t nfds = r->wake_fd >= 0 ? 2 : 1;
 	ssize_t n;
-	int rc = r->wait_mask ? ppoll(&pfd, 1, NULL, r->wait_mask) : poll(&pfd, 1, -1);
+	int rc = r->wait_mask ? ppoll(pfd, nfds, NULL, r->wait_mask) : poll(pfd, nfds, -1);
 
 	if (rc < 0)
 		return -errno;
 	if (r->after_wait)
 		r->after_wait(r->user);
+	if (nfds == 2 && pfd[1].revents) {
+		r->woken = true;
+		if (!pfd[0].revents)
+			return -EINTR;
+	}
 	n = read(r->fd, r->buf + r->end, r->cap - r->end);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;

@@ -20,6 +20,14 @@
  * wait that was not interrupted, before the read: the place to take a signal
  * that is pending but was not delivered (see cmd_match.c).
  *
+ * Wake fd: when wake_fd >= 0 the reader also waits for it to be readable
+ * (`hotlist match --watch` passes its file watch, tools/watch.h). Readable
+ * with no input ready, next() returns -EINTR as for a signal; readable
+ * together with input, the input is read. Either way woken is set, for the
+ * caller to clear when it has served wake_fd: under a stream that never
+ * pauses the reader still polls before each read, so woken is seen within
+ * one buffer of input.
+ *
  * Threads: one reader per thread; no global state.
  */
 #ifndef HOTLIST_TOOLS_LINEREADER_H
@@ -38,6 +46,8 @@ struct hl_linereader {
 	const sigset_t *wait_mask; /* NULL: poll(); else ppoll() with this mask */
 	void (*after_wait)(void *user); /* NULL, or run after each wait */
 	void *user;
+	int wake_fd; /* -1 (set by init): none; else also waited for, see above */
+	bool woken; /* wake_fd was found readable; the caller clears it */
 	size_t max_cap; /* the buffer may grow to this many bytes; 0 = never grows */
 	uint64_t lineno; /* 1-based number of the line last returned */
 	/* private */
@@ -48,7 +58,7 @@ struct hl_linereader {
 
 /*
  * Set up a reader on fd with a buffer of cap bytes (cap >= 2); the caller
- * may then set wait_mask, after_wait and user. The reader does not own fd.
+ * may then set wait_mask, after_wait, user and wake_fd. The reader does not own fd.
  * @return 0, or -ENOMEM (r is then safe to pass to hl_linereader_free).
  */
 int hl_linereader_init(struct hl_linereader *r, int fd, size_t cap);
@@ -61,7 +71,8 @@ void hl_linereader_free(struct hl_linereader *r);
  * next call; no NUL terminator; NUL bytes inside are passed on).
  * @return HL_LINE_OK, HL_LINE_LONG (the tail of a line longer than the
  *         buffer; the rest was dropped), HL_LINE_END at end of input,
- *         -EINTR when a signal handler interrupted the wait (call again),
+ *         -EINTR when a signal handler interrupted the wait or wake_fd
+ *         became readable without input (call again),
  *         another negative errno on a read error.
  */
 int hl_linereader_next(struct hl_linereader *r, const char **line, size_t *len);

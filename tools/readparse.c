@@ -321,10 +321,11 @@ static int store_time(struct hl_read_rec *out, const char *ts, bool is_us, char 
 }
 
 /* "nl" -> "nl", "de-by" -> "de", "us-ca" -> "us" as a country guess, when the
- * read has no country of its own; anything else: nothing. */
+ * read has no country of its own; anything else (s NULL: no region): nothing.
+ * The CSV region column and OpenALPR's results[i].region alike. */
 static void store_region(struct hl_read_rec *out, const char *s, size_t n)
 {
-	bool letters = !out->country[0] && n >= 2 && (n == 2 || s[2] == '-');
+	bool letters = s && !out->country[0] && n >= 2 && (n == 2 || s[2] == '-');
 
 	for (size_t i = 0; letters && i < 2; i++)
 		letters = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
@@ -595,21 +596,23 @@ static int alpr_frame(const json_t *obj, struct hl_read_rec *frame, char *err)
 	return 0;
 }
 
-/* "nl" -> "nl", "de-by" -> "de", "us-ca" -> "us"; anything else: no country. */
+const char *hl_readparse_country(const struct hl_read_rec *rec)
+{
+	char norm[3];
+
+	if (!rec->country[0])
+		return NULL;
+	if (rec->country_guess && hotlist_normalise_country(rec->country, norm) < 0)
+		return NULL;
+	return rec->country;
+}
+
+/* results[i].region (a string, or absent): store_region(). */
 static void alpr_region(const json_t *res, struct hl_read_rec *out)
 {
 	const json_t *v = json_object_get(res, "region");
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v);
-	bool letters = s && n >= 2 && (n == 2 || s[2] == '-');
 
-	for (size_t i = 0; letters && i < 2; i++)
-		letters = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
-	if (!letters)
-		return;
-	memcpy(out->country, s, 2);
-	out->country[2] = '\0';
-	out->country_guess = true;
+	store_region(out, json_string_value(v), json_string_length(v));
 }
 
 /* results[i].candidates[].plate, but the plate itself; ill-formed ones skipped. */

@@ -145,4 +145,14 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out, size_t cap,
 			   char *err);
 
+/*
+ * The country a read is matched (and published) with: rec->country, or NULL
+ * when it has none or when it is a guess from an OpenALPR region
+ * (country_guess) that is not a country code ("eu", "xx"). The one place
+ * where OpenALPR's region becomes a country for `match`, `feed` and the alprd
+ * gateway.
+ * @return rec->country (borrowed from rec) or NULL.
+ */
+const char *hl_readparse_country(const struct hl_read_rec *rec);
+
 #endif /* HOTLIST_TOOLS_READPARSE_H */

@@ -59,10 +59,11 @@ run_status() {
     return 0
 }
 
-# wait_for FILE PATTERN: until PATTERN (fixed string) is in FILE, 10 s at most.
+# wait_for FILE PATTERN [SECONDS]: until PATTERN (fixed string) is in FILE,
+# SECONDS (default 10) at most.
 wait_for() {
     local i
-    for i in $(seq 1 200); do
+    for i in $(seq 1 $((${3:-10} * 20))); do
         grep -qF -- "$2" "$1" 2> /dev/null && return 0
         sleep 0.05
     done
@@ -490,6 +491,147 @@ if [ "$early_ok" -eq 1 ] && [ "$rc" -eq 0 ] && grep -qF "reloaded list 'early'" 
     ok "match: a SIGHUP pending while input is ready is not lost"
 else
     not_ok "match: a SIGHUP pending while input is ready is not lost" "$tmp/early.err"
+fi
+
+# ---- match --watch: reload a list file when it changes ------------------------
+# Two lists in one directory, settle time 2 s. Every step waits for its effect
+# (up to 30 s), never for a fixed time; the only timed part is the pause inside
+# the in-place rewrite, which is 10 times shorter than the settle time.
+
+wdir=$tmp/watched
+rm -rf "$wdir"
+mkdir -p "$wdir"
+wfifo=$tmp/watch.fifo
+rm -f "$wfifo" "$tmp/watch.audit"
+mkfifo "$wfifo"
+printf 'plate,category\nWA-001,stolen\nWA-002,stolen\n' > "$wdir/wa.csv"
+printf 'plate,category\nWB-001,stolen\nWB-002,stolen\n' > "$wdir/wb.csv"
+"$bin" match --watch --watch-settle 2000 --list "$wdir/wa.csv" --list "$wdir/wb.csv" \
+    --audit "$tmp/watch.audit" --reads "$wfifo" > "$tmp/watch.out" 2> "$tmp/watch.err" &
+pid=$!
+exec 3> "$wfifo"
+w_ok=1
+{
+    echo '{"camera":"c1","plate":"WA001"}' >&3
+    wait_for "$tmp/watch.out" '"read":"WA001"' 30 || { echo "no hit before any change"; w_ok=0; }
+    # 1. Replaced by rename (written elsewhere, renamed into place).
+    printf 'plate,category\nWA-001,stolen\nWA-002,stolen\nWA-NEW,stolen\n' > "$wdir/.wa.tmp"
+    mv "$wdir/.wa.tmp" "$wdir/wa.csv"
+    wait_for "$tmp/watch.err" "reloaded list 'wa'" 30 || { echo "no reload after rename"; w_ok=0; }
+    echo '{"camera":"c2","plate":"WANEW"}' >&3
+    wait_for "$tmp/watch.out" '"read":"WANEW"' 30 || { echo "no hit on the renamed-in entry"; w_ok=0; }
+    grep -qF "reloaded list 'wb'" "$tmp/watch.err" && { echo "wb reloaded for a change of wa"; w_ok=0; }
+} > "$tmp/watch1.log" 2>&1
+if [ "$w_ok" -eq 1 ]; then
+    ok "match --watch: a list file replaced by rename is reloaded, and only that list"
+else
+    cat "$tmp/watch.err" >> "$tmp/watch1.log"
+    not_ok "match --watch: a list file replaced by rename is reloaded, and only that list" \
+        "$tmp/watch1.log"
+fi
+w_ok=1
+{
+    # 2. Rewritten in place in two writes with a pause shorter than the settle
+    # time: one reload, of the whole file (a load of the first half alone
+    # would succeed too: it keeps every live entry).
+    {
+        printf 'plate,category\nWB-001,stolen\nWB-002,stolen\n'
+        sleep 0.2
+        printf 'WB-003,stolen\n'
+    } > "$wdir/wb.csv"
+    wait_for "$tmp/watch.err" "reloaded list 'wb'" 30 || { echo "no reload after rewrite"; w_ok=0; }
+    echo '{"camera":"c3","plate":"WB003"}' >&3
+    wait_for "$tmp/watch.out" '"read":"WB003"' 30 || { echo "no hit on the new last row"; w_ok=0; }
+    [ "$(grep -c "reloaded list 'wb'" "$tmp/watch.err")" -eq 1 ] || { echo "not one reload"; w_ok=0; }
+    grep -qF "reloaded list 'wb' from $wdir/wb.csv: 3 rows" "$tmp/watch.err" ||
+        { echo "the reload did not see the whole file"; w_ok=0; }
+} > "$tmp/watch2.log" 2>&1
+if [ "$w_ok" -eq 1 ]; then
+    ok "match --watch: a file rewritten in place is loaded once, whole, after it settles"
+else
+    cat "$tmp/watch.err" >> "$tmp/watch2.log"
+    not_ok "match --watch: a file rewritten in place is loaded once, whole, after it settles" \
+        "$tmp/watch2.log"
+fi
+w_ok=1
+{
+    # 3. A bad new file (every row bad) keeps the live list, reported on
+    # stderr and in the audit trail.
+    printf 'plate,category\n!!,stolen\n??,stolen\n' > "$wdir/.wa.tmp"
+    mv "$wdir/.wa.tmp" "$wdir/wa.csv"
+    wait_for "$tmp/watch.err" "reload of list 'wa'" 30 || { echo "no failed reload reported"; w_ok=0; }
+    wait_for "$tmp/watch.audit" '"list":"wa","source":"'"$wdir"'/wa.csv","ok":false' 30 ||
+        { echo "no refused load in the audit trail"; w_ok=0; }
+    echo '{"camera":"c4","plate":"W-A-N-E-W"}' >&3
+    wait_for "$tmp/watch.out" '"read":"W-A-N-E-W"' 30 || { echo "the live list was lost"; w_ok=0; }
+} > "$tmp/watch3.log" 2>&1
+if [ "$w_ok" -eq 1 ]; then
+    ok "match --watch: a bad new file keeps the live list, reported and audited"
+else
+    cat "$tmp/watch.err" "$tmp/watch.audit" >> "$tmp/watch3.log"
+    not_ok "match --watch: a bad new file keeps the live list, reported and audited" \
+        "$tmp/watch3.log"
+fi
+w_ok=1
+{
+    # 4. Deleted (the list stays live), then written again under the name.
+    rm "$wdir/wa.csv"
+    wait_for "$tmp/watch.err" "wa.csv was removed" 30 || { echo "removal not reported"; w_ok=0; }
+    echo '{"camera":"c5","plate":"WA-NEW"}' >&3
+    wait_for "$tmp/watch.out" '"read":"WA-NEW"' 30 || { echo "no hit after the removal"; w_ok=0; }
+    printf 'plate,category\nWA-001,stolen\nWA-002,stolen\nWA-NEW,stolen\nWA-BACK,stolen\n' \
+        > "$wdir/wa.csv"
+    wait_for "$tmp/watch.err" "list 'wa' from $wdir/wa.csv: 4 rows, 4 loaded" 30 ||
+        { echo "no reload of the re-created file"; w_ok=0; }
+    echo '{"camera":"c6","plate":"WABACK"}' >&3
+    wait_for "$tmp/watch.out" '"read":"WABACK"' 30 || { echo "no hit on the re-created list"; w_ok=0; }
+} > "$tmp/watch4.log" 2>&1
+exec 3>&-
+wait "$pid" || { echo "exit status $? at end of input" >> "$tmp/watch4.log"; w_ok=0; }
+if [ "$w_ok" -eq 1 ]; then
+    ok "match --watch: a list file deleted then written again is reloaded"
+else
+    cat "$tmp/watch.err" >> "$tmp/watch4.log"
+    not_ok "match --watch: a list file deleted then written again is reloaded" "$tmp/watch4.log"
+fi
+
+# --watch while input is always ready (a writer that never pauses): the
+# reload must still happen, between reads.
+wbusy_fifo=$tmp/wbusy.fifo
+rm -f "$wbusy_fifo"
+mkfifo "$wbusy_fifo"
+printf 'plate,country\nKL-888-P,NL\n' > "$wdir/wbusy.csv"
+yes '{"camera":"c9","plate":"ZZ-99-ZZ","country":"NL"}' > "$wbusy_fifo" 2> /dev/null &
+ypid=$!
+"$bin" match --watch --watch-settle 200 --list "$wdir/wbusy.csv" --reads "$wbusy_fifo" \
+    --suppress 3600 > "$tmp/wbusy.out" 2> "$tmp/wbusy.err" &
+pid=$!
+w_ok=1
+{
+    wait_for "$tmp/wbusy.err" "loaded list 'wbusy'" 30 || { echo "list not loaded"; w_ok=0; }
+    printf 'plate,country\nZZ-99-ZZ,NL\n' > "$wdir/.wbusy.tmp"
+    mv "$wdir/.wbusy.tmp" "$wdir/wbusy.csv"
+    wait_for "$tmp/wbusy.err" "reloaded list 'wbusy'" 30 || { echo "no reload under load"; w_ok=0; }
+    wait_for "$tmp/wbusy.out" '"entry":"ZZ-99-ZZ"' 30 || { echo "no hit after the reload"; w_ok=0; }
+} > "$tmp/wbusy.log" 2>&1
+kill "$ypid" 2> /dev/null
+wait "$pid" || { echo "exit status $? at end of input" >> "$tmp/wbusy.log"; w_ok=0; }
+wait "$ypid" 2> /dev/null
+if [ "$w_ok" -eq 1 ] && [ "$(wc -l < "$tmp/wbusy.out")" -eq 1 ]; then
+    ok "match --watch: reloads while reads keep coming"
+else
+    cat "$tmp/wbusy.err" >> "$tmp/wbusy.log"
+    not_ok "match --watch: reloads while reads keep coming" "$tmp/wbusy.log"
+fi
+
+if run_status 2 "$o" "$e" "$bin" match --watch-settle 10 --list "$wdir/wb.csv" &&
+    grep -qF -- "--watch-settle without --watch" "$e" &&
+    run_status 2 "$o" "$e" "$bin" match --watch --list "$tmp/no-such-dir/x.csv" &&
+    grep -qF "cannot watch directory $tmp/no-such-dir" "$e"; then
+    ok "match --watch: bad use is refused (--watch-settle alone, a missing directory)"
+else
+    not_ok "match --watch: bad use is refused (--watch-settle alone, a missing directory)" \
+        "$tmp/status.txt"
 fi
 
 # ---- camera exports: column names and times ------------------------------------

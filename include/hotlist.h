@@ -454,7 +454,11 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the build, never readers; waits
  * for running reads to end when 4 replaced versions already wait (see
- * hotlist_hit_fn).
+ * hotlist_hit_fn). With retroactive hits on (cfg.retro_window_us), it then
+ * waits for a grace period, matches the entries it added against the kept
+ * reads (O(retro_max_reads), writer lock released) and calls cfg.on_hit for
+ * each retroactive hit before it returns; hotlist_load_csv* and hotlist_put
+ * do the same.
  * Ordering: a match that starts after the return sees the new list; a match
  * running meanwhile sees the whole old list or the whole new one.
  * Ownership: entries are borrowed for the call and copied.
@@ -660,7 +664,9 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  * even once calls hotlist_thread_prepare() first.
  * Ordering: sees, for each list, one published version.
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
- * not hit. hit->read is this read, as the caller built it.
+ * not hit, unless retroactive hits are on (cfg.retro_window_us: then its
+ * normalised plate, country, time, camera, uuid and site, in memory, for
+ * at most the window). hit->read is this read, as the caller built it.
  */
 HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *read,
 			      hotlist_hit_fn on_hit, void *user);

@@ -83,7 +83,9 @@
  *   does not model fences.
  * The cursor is relaxed: it only hands out slots, it publishes nothing.
  * Cost on the read path: one clock read, one fetch_add on a shared line,
- * one compare-exchange, 29 stores (bench/bench_retro.c, docs/PERFORMANCE.md).
+ * one compare-exchange, 5 header stores and the string words the read (and
+ * the slot's previous one) use: for a read with a short camera id, one
+ * cache line of strings (bench/bench_retro.c, docs/PERFORMANCE.md).
  */
 #include "retro.h"
 
@@ -160,23 +162,40 @@ void hotlist__retro_destroy(struct hl_retro *r, const struct hotlist_allocator *
 	hotlist__free(a, r, sizeof(*r));
 }
 
-/* Store s (NULL = "") NUL-padded into w, cut at HL_RETRO_STR - 1 bytes;
- * every word, so that nothing of the slot's previous read remains. */
-static void put_str(atomic_uint_least64_t *w, const char *s)
+/* hdr.hi: key.hi in bits 0..31, the country in 32..47, and from
+ * HL_HI_WORDS on, 4 bits per string (camera, uuid, site): the words of it
+ * that may be nonzero. A keep writes only those of the new read and
+ * zeroes the rest of the previous one's: a read with a short camera id and
+ * no uuid or site touches one cache line of strings, not three, and no
+ * byte of the previous read remains. */
+#define HL_HI_WORDS 48
+_Static_assert(HL_RETRO_WORDS < 16, "a string's word count fits 4 bits");
+
+static unsigned words_of(uint64_t hi, int j)
+{
+	return (unsigned)(hi >> (HL_HI_WORDS + 4 * j)) & 15u;
+}
+
+/* Store s (NULL = "") NUL-padded into w, cut at HL_RETRO_STR - 1 bytes,
+ * over the `old` words of the previous string; the words it now uses. */
+static unsigned put_str(atomic_uint_least64_t *w, const char *s, unsigned old)
 {
 	size_t len = s ? strnlen(s, HL_RETRO_STR - 1) : 0;
-	for (size_t i = 0; i < HL_RETRO_WORDS; i++) {
+	unsigned used = (unsigned)((len + 7) / 8), n = used > old ? used : old;
+	for (size_t i = 0; i < n; i++) {
 		uint64_t v = 0;
 		size_t at = i * 8;
 		if (at < len)
 			memcpy(&v, s + at, len - at < 8 ? len - at : 8);
 		atomic_store_explicit(&w[i], v, memory_order_release); /* ordering a. */
 	}
+	return used;
 }
 
-static void get_str(atomic_uint_least64_t *w, char *out)
+static void get_str(atomic_uint_least64_t *w, unsigned n, char *out)
 {
-	for (size_t i = 0; i < HL_RETRO_WORDS; i++) {
+	memset(out, 0, HL_RETRO_STR);
+	for (size_t i = 0; i < n; i++) {
 		uint64_t v = atomic_load_explicit(&w[i], memory_order_acquire); /* ordering b. */
 		memcpy(out + i * 8, &v, 8);
 	}
@@ -189,8 +208,10 @@ static uint64_t lock_slot(struct hdr *h)
 	uint64_t s = atomic_load_explicit(&h->seq, memory_order_relaxed);
 	if (s & 1)
 		return 1;
-	/* relaxed: the release stores of the fields order it before them (a.) */
-	if (!atomic_compare_exchange_strong_explicit(&h->seq, &s, s + 1, memory_order_relaxed,
+	/* acquire: pairs with the release of the slot's previous writer, whose
+	 * word counts (hdr.hi) the new one reads; the release stores of the
+	 * fields order the odd seq before them (a.) */
+	if (!atomic_compare_exchange_strong_explicit(&h->seq, &s, s + 1, memory_order_acquire,
 						     memory_order_relaxed))
 		return 1;
 	return s;
@@ -208,15 +229,19 @@ void hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country 
 	uint64_t s = lock_slot(h);
 	if (s & 1)
 		return;
+	/* relaxed: this thread holds the slot (the exchange's acquire) */
+	uint64_t old = atomic_load_explicit(&h->hi, memory_order_relaxed);
+	struct strs *st = &r->str[i];
+	const char *str[3] = { read->camera, read->uuid, read->site };
+	uint64_t hi = k->hi | (uint64_t)c << 32;
+	for (int j = 0; j < 3; j++)
+		hi |= (uint64_t)put_str(st->w[j], str[j], words_of(old, j))
+		      << (HL_HI_WORDS + 4 * j);
 	/* release: a. */
 	atomic_store_explicit(&h->gen, gen, memory_order_release);
 	atomic_store_explicit(&h->ts, ts, memory_order_release);
 	atomic_store_explicit(&h->lo, k->lo, memory_order_release);
-	atomic_store_explicit(&h->hi, k->hi | (uint64_t)c << 32, memory_order_release);
-	struct strs *st = &r->str[i];
-	put_str(st->w[0], read->camera);
-	put_str(st->w[1], read->uuid);
-	put_str(st->w[2], read->site);
+	atomic_store_explicit(&h->hi, hi, memory_order_release);
 	/* release: publishes the fields with the even seq (a.) */
 	atomic_store_explicit(&h->seq, s + 2, memory_order_release);
 }
@@ -225,23 +250,26 @@ void hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country 
 static void wipe(struct hl_retro *r, size_t i, uint64_t s)
 {
 	struct hdr *h = &r->hdr[i];
-	if (!atomic_compare_exchange_strong_explicit(&h->seq, &s, s + 1, memory_order_relaxed,
+	/* acquire: as lock_slot */
+	if (!atomic_compare_exchange_strong_explicit(&h->seq, &s, s + 1, memory_order_acquire,
 						     memory_order_relaxed))
 		return; /* rewritten meanwhile */
+	uint64_t old = atomic_load_explicit(&h->hi, memory_order_relaxed);
+	for (int j = 0; j < 3; j++)
+		put_str(r->str[i].w[j], NULL, words_of(old, j));
 	/* release: a., as keep */
 	atomic_store_explicit(&h->gen, 0, memory_order_release);
 	atomic_store_explicit(&h->ts, 0, memory_order_release);
 	atomic_store_explicit(&h->lo, 0, memory_order_release);
 	atomic_store_explicit(&h->hi, 0, memory_order_release);
-	for (int j = 0; j < 3; j++)
-		put_str(r->str[i].w[j], NULL);
 	/* stable again, ts 0: skipped like a slot never written; seq keeps
 	 * growing, so a scan that copied the expired read sees it changed */
 	atomic_store_explicit(&h->seq, s + 2, memory_order_release);
 }
 
 /* The header of slot i, if stable: its seq (even, nonzero), else 0. */
-static uint64_t read_hdr(struct hdr *h, int64_t *ts, uint64_t *gen, struct hl_key *k, hl_country *c)
+static uint64_t read_hdr(struct hdr *h, int64_t *ts, uint64_t *gen, struct hl_key *k, hl_country *c,
+			 uint64_t *hi_out)
 {
 	uint64_t s = atomic_load_explicit(&h->seq, memory_order_acquire); /* pairs with a. */
 	if (!s || (s & 1))
@@ -253,6 +281,7 @@ static uint64_t read_hdr(struct hdr *h, int64_t *ts, uint64_t *gen, struct hl_ke
 	uint64_t hi = atomic_load_explicit(&h->hi, memory_order_acquire);
 	k->hi = (uint32_t)hi;
 	*c = (hl_country)(hi >> 32);
+	*hi_out = hi;
 	if (atomic_load_explicit(&h->seq, memory_order_relaxed) != s)
 		return 0;
 	return *ts ? s : 0; /* ts 0: wiped (a kept read's is never 0) */
@@ -263,9 +292,9 @@ void hotlist__retro_scan(struct hl_retro *r, int64_t now_us, uint64_t before_gen
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct hl_retro_read rd;
-		uint64_t gen;
+		uint64_t gen, hi;
 		struct hdr *h = &r->hdr[i];
-		uint64_t s = read_hdr(h, &rd.ts_us, &gen, &rd.key, &rd.country);
+		uint64_t s = read_hdr(h, &rd.ts_us, &gen, &rd.key, &rd.country, &hi);
 		if (!s)
 			continue;
 		if (now_us - rd.ts_us > r->window_us) {
@@ -274,9 +303,9 @@ void hotlist__retro_scan(struct hl_retro *r, int64_t now_us, uint64_t before_gen
 		}
 		if (gen >= before_gen || !want(ctx, &rd.key))
 			continue;
-		get_str(r->str[i].w[0], rd.camera);
-		get_str(r->str[i].w[1], rd.uuid);
-		get_str(r->str[i].w[2], rd.site);
+		get_str(r->str[i].w[0], words_of(hi, 0), rd.camera);
+		get_str(r->str[i].w[1], words_of(hi, 1), rd.uuid);
+		get_str(r->str[i].w[2], words_of(hi, 2), rd.site);
 		if (atomic_load_explicit(&h->seq, memory_order_relaxed) != s)
 			continue; /* overwritten while copied */
 		visit(ctx, &rd);
@@ -288,10 +317,10 @@ size_t hotlist__retro_count(struct hl_retro *r, int64_t now_us)
 	size_t n = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		int64_t ts;
-		uint64_t gen;
+		uint64_t gen, hi;
 		struct hl_key k;
 		hl_country c;
-		n += read_hdr(&r->hdr[i], &ts, &gen, &k, &c) && now_us - ts <= r->window_us;
+		n += read_hdr(&r->hdr[i], &ts, &gen, &k, &c, &hi) && now_us - ts <= r->window_us;
 	}
 	return n;
 }

@@ -165,6 +165,30 @@ START_TEST(test_count_bound)
 }
 END_TEST
 
+/* A slot taken over by a read with shorter strings keeps nothing of the
+ * previous read's: the retro hit shows the new read's camera, no uuid. */
+START_TEST(test_slot_reuse)
+{
+	struct seen s = { 0 };
+	struct hotlist *hl = engine(&s, 5 * MIN_US, 1);
+	struct hotlist_read a = { .plate = "OLD1",
+				  .camera = "a-long-camera-name-0123456789-abcdefghijklmnop",
+				  .struct_size = sizeof(a),
+				  .uuid = "uuid-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				  .site = "site-1" };
+	struct hotlist_read b = { .plate = "NEW1", .camera = "cam", .struct_size = sizeof(b) };
+	ck_assert_int_eq(hotlist_match(hl, &a, on_hit, &s), 0);
+	ck_assert_int_eq(hotlist_match(hl, &b, on_hit, &s), 0);
+	ck_assert_int_eq(put(hl, "l", "OLD1", NULL), 0);
+	ck_assert_int_eq(s.retro, 0); /* overwritten */
+	ck_assert_int_eq(put(hl, "l", "NEW1", NULL), 0);
+	ck_assert_int_eq(s.retro, 1);
+	ck_assert_str_eq(s.camera[0], "cam");
+	ck_assert_str_eq(s.uuid[0], "");
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 START_TEST(test_off_by_default)
 {
 	struct seen s = { 0 };
@@ -406,6 +430,7 @@ static Suite *retro_suite(void)
 	tcase_add_test(tc, test_too_old);
 	tcase_add_test(tc, test_expires_in_ring);
 	tcase_add_test(tc, test_count_bound);
+	tcase_add_test(tc, test_slot_reuse);
 	tcase_add_test(tc, test_off_by_default);
 	tcase_add_test(tc, test_config_checks);
 	tcase_add_test(tc, test_replace_new_entries_only);

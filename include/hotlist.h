@@ -240,12 +240,21 @@ struct hotlist_hit {
 			       same id */
 	const struct hotlist_attr *attrs; /* the entry's vehicle details, or NULL */
 	unsigned n_attrs;
+	/* ---- retroactive hits (cfg.retro_window_us) ---- */
+	bool retro; /* a kept read hit an entry a put, replace or load added after the read:
+		       read->ts_us is the read's capture time; read->plate its normalised
+		       plate, read->country normalised, camera/uuid/site as kept (cut at
+		       HOTLIST_CAMERA_MAX bytes), no candidates, opaque NULL,
+		       confidence 0 */
 };
 
 /**
  * Hit callback.
  * Threads: for hotlist_match*(), the caller's thread; for hotlist_submit(),
- * an engine worker thread. Several may run at once.
+ * an engine worker thread; for a retroactive hit (hit->retro, cfg.on_hit),
+ * the thread of the writer call (hotlist_put, _replace, _load_csv*) whose
+ * change it hit, after the change is published, before that call returns.
+ * Several may run at once.
  * It must not: block for long (it holds up that worker and delays the
  * freeing of replaced lists: once 4 replaced versions wait, the next
  * writer call waits for the callback to return, see hotlist_stats'
@@ -318,12 +327,21 @@ struct hotlist_config {
 	/* ---- operator fields (issue 13): zero = off ---- */
 	hotlist_audit_fn on_audit; /* every list change and refused load, or NULL */
 	void *on_audit_user; /* passed to on_audit */
+	/* Retroactive hits (docs/DESIGN.md, "Retroactive hits"; docs/SECURITY.md):
+	   > 0 keeps, in memory only, the reads captured within this many µs, and
+	   matches them against the entries a put, replace or load adds: a hit is
+	   called back to on_hit (required) with hit.retro set. 0 = off (default):
+	   nothing of a read that does not hit is kept. */
+	int64_t retro_window_us;
+	size_t retro_max_reads; /* reads kept at most (232 bytes each), overwritten oldest
+				   first; 0 = 65536. Size it window x read rate */
 };
 #define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
 /**
  * Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
- * 1 % bad rows, default allocator, latency on, shrink guard 0.5. hotlist_config_init() is a
+ * 1 % bad rows, default allocator, latency on, shrink guard 0.5, retroactive hits off
+ * (retro_window_us 0: no read is kept). hotlist_config_init() is a
  * macro passing sizeof(*cfg) to hotlist_config_init_size(), which writes
  * only the fields that fit in size (fields past the library's struct are
  * zeroed; nothing at all below HOTLIST_CONFIG_SIZE_V1) and sets struct_size:
@@ -438,7 +456,11 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer; blocks other writers for the build, never readers; waits
  * for running reads to end when 4 replaced versions already wait (see
- * hotlist_hit_fn).
+ * hotlist_hit_fn). With retroactive hits on (cfg.retro_window_us), it then
+ * waits for a grace period, matches the entries it added against the kept
+ * reads (O(retro_max_reads), writer lock released) and calls cfg.on_hit for
+ * each retroactive hit before it returns; hotlist_load_csv* and hotlist_put
+ * do the same.
  * Ordering: a match that starts after the return sees the new list; a match
  * running meanwhile sees the whole old list or the whole new one.
  * Ownership: entries are borrowed for the call and copied.
@@ -647,7 +669,9 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  * even once calls hotlist_thread_prepare() first.
  * Ordering: sees, for each list, one published version.
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
- * not hit. hit->read is this read, as the caller built it.
+ * not hit, unless retroactive hits are on (cfg.retro_window_us: then its
+ * normalised plate, country, time, camera, uuid and site, in memory, for
+ * at most the window). hit->read is this read, as the caller built it.
  */
 HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *read,
 			      hotlist_hit_fn on_hit, void *user);

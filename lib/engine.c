@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "ingest.h"
 #include "match.h"
+#include "retro.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "suppress.h"
@@ -38,6 +39,11 @@
 /* Queue slots are bounded to catch configuration mistakes (a queue item is
  * ~180 bytes); worker threads by HOTLIST_WORKERS_MAX (hotlist.h). */
 #define HL_QUEUE_MAX (1u << 24)
+/* Retroactive hits: reads kept when retro_max_reads is 0 (15 MB at 232
+ * bytes a read: a 5-minute window at about 200 reads/s), and the most a
+ * window may hold (2^28 reads: 62 GB), to catch configuration mistakes. */
+#define HL_RETRO_DEFAULT_READS 65536u
+#define HL_RETRO_MAX_READS (1u << 28)
 
 void hotlist_config_init_size(struct hotlist_config *cfg, size_t size)
 {
@@ -74,6 +80,9 @@ static int check_config(const struct hotlist_config *c)
 		return HOTLIST_EINVAL;
 	if (c->allocator && (!c->allocator->alloc || !c->allocator->free))
 		return HOTLIST_EINVAL;
+	if (c->retro_window_us < 0 || c->retro_max_reads > HL_RETRO_MAX_READS ||
+	    (c->retro_window_us && !c->on_hit))
+		return HOTLIST_EINVAL;
 	return 0;
 }
 
@@ -93,6 +102,7 @@ static void teardown(struct hotlist *hl, int snap_ready)
 		hotlist__suppress_destroy(hl->sup, hl->a);
 	if (hl->stats)
 		hotlist__stats_destroy(hl->stats, hl->a);
+	hotlist__retro_destroy(hl->retro, hl->a);
 	hotlist__free(hl->a, hl, sizeof(*hl));
 }
 
@@ -123,6 +133,10 @@ int hotlist_create(struct hotlist **out, const struct hotlist_config *in)
 	if (!rc)
 		rc = hotlist__suppress_create(&hl->sup, cfg->suppress_window_us, a);
 	int snap = 0;
+	if (!rc && cfg->retro_window_us)
+		rc = hotlist__retro_create(
+			&hl->retro, cfg->retro_window_us,
+			cfg->retro_max_reads ? cfg->retro_max_reads : HL_RETRO_DEFAULT_READS, a);
 	if (!rc && !(rc = hotlist__snap_init(&hl->snap, a)))
 		snap = 1;
 	if (!rc && cfg->workers)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct hl_ingest;
+struct hl_retro;
 struct hl_stats;
 struct hl_suppress;
 
@@ -26,6 +27,7 @@ struct hotlist {
 	struct hl_stats *stats;
 	struct hl_suppress *sup;
 	struct hl_ingest *ing;
+	struct hl_retro *retro; /* kept reads for retroactive hits, or NULL: off */
 	atomic_uint_fast64_t reloads, reload_failures, edits;
 	atomic_int_fast64_t reload_last_us, reload_max_us, reload_total_us;
 };

@@ -28,6 +28,7 @@
 #include "match.h"
 #include "normalise.h"
 #include "pattern.h"
+#include "retro.h"
 #include "scope.h"
 #include "snapshot.h"
 
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 struct load_ctx {
 	struct hl_builder b;
@@ -258,6 +260,236 @@ static int shrink_guard(struct hotlist *hl, const char *list, struct load_ctx *c
 	return HOTLIST_ESHRINK;
 }
 
+/* ---- retroactive hits (retro.c has the design) ------------------------- */
+
+/*
+ * A list change as retroactive hits see it: the identities (plate, country,
+ * category) the list had before the change, and the keys of the entries it
+ * added. Both are open-addressing sets, at most half full, of a power of two
+ * slots (0 marks an empty identity slot; a key slot is empty when its used
+ * byte is 0). `only`: the change touched only this key (a put), so only its
+ * run is looked at, before and after.
+ */
+struct retro_change {
+	struct hotlist *hl;
+	const struct hl_key *only;
+	uint64_t *old; /* identities before */
+	size_t old_cap;
+	struct retro_key {
+		struct hl_key k;
+		uint8_t used;
+	} * keys; /* keys added */
+	size_t key_cap, n_new;
+	const struct hl_list *l; /* the version scanned (filter of match_retro) */
+	const struct hl_state *st;
+	int failed; /* out of memory: no retroactive hits for this change */
+};
+
+/* An entry's identity within its list: plate, country, category. Never 0. */
+static uint64_t retro_id(const struct hl_base *b, const struct hl_meta *m)
+{
+	struct {
+		uint64_t lo;
+		uint32_t hi, country;
+	} k = { m->key.lo, m->key.hi, m->country };
+	const char *cat = hl_base_str(b, m->category_off);
+	uint64_t h = XXH3_64bits_withSeed(cat, strlen(cat), XXH3_64bits(&k, sizeof(k)));
+	return h ? h : 1;
+}
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t c = 16;
+	while (c < n)
+		c <<= 1;
+	return c;
+}
+
+static bool old_has(const struct retro_change *rc, uint64_t id)
+{
+	for (size_t i = id & (rc->old_cap - 1);; i = (i + 1) & (rc->old_cap - 1)) {
+		if (rc->old[i] == id)
+			return true;
+		if (!rc->old[i])
+			return false;
+	}
+}
+
+static void old_add(struct retro_change *rc, uint64_t id)
+{
+	size_t i = id & (rc->old_cap - 1);
+	while (rc->old[i] && rc->old[i] != id)
+		i = (i + 1) & (rc->old_cap - 1);
+	rc->old[i] = id;
+}
+
+/* Where key k is or would go. A multiplicative hash (Knuth), not XXH3: the
+ * scan asks this for every kept read, and a keyed hash there doubled the
+ * time of a put's scan (bench_retro); the keys are the change's own. */
+static size_t key_slot(const struct retro_change *rc, const struct hl_key *k)
+{
+	uint64_t h = (k->lo ^ ((uint64_t)k->hi << 29)) * UINT64_C(0x9e3779b97f4a7c15);
+	size_t i = (size_t)(h >> 32) & (rc->key_cap - 1);
+	while (rc->keys[i].used && !hl_key_eq(&rc->keys[i].k, k))
+		i = (i + 1) & (rc->key_cap - 1);
+	return i;
+}
+
+static bool retro_want(void *ctx, const struct hl_key *k)
+{
+	const struct retro_change *rc = ctx;
+	return rc->keys[key_slot(rc, k)].used;
+}
+
+/* Call fn for every entry of version l a match can hit (only `only`'s run
+ * when set; wildcard patterns skipped: retroactive hits are exact). */
+static void each_entry(const struct hl_list *l, const struct hl_key *only,
+		       void (*fn)(struct retro_change *, const struct hl_base *,
+				  const struct hl_meta *),
+		       struct retro_change *rc)
+{
+	const struct hl_base *bases[2] = { l->base, l->adds };
+	for (int b = 0; b < 2; b++) {
+		if (!bases[b])
+			continue;
+		uint32_t i = only ? hl_base_find(bases[b], only) : 0;
+		for (; i != HL_TABLE_NONE && i < bases[b]->n_meta; i++) {
+			const struct hl_meta *m = &bases[b]->meta[i];
+			if (!(m->flags & HL_M_PATTERN) &&
+			    (b == 1 || !l->hides || !hotlist__list_hidden(l, m)))
+				fn(rc, bases[b], m);
+			if (only && (m->flags & HL_M_LAST))
+				break;
+		}
+	}
+}
+
+static const struct hl_list *list_in(const struct hl_state *st, const char *name)
+{
+	for (uint32_t i = 0; i < st->n; i++)
+		if (strcmp(st->lists[i]->name, name) == 0)
+			return st->lists[i];
+	return NULL;
+}
+
+static void count_one(struct retro_change *rc, const struct hl_base *b, const struct hl_meta *m)
+{
+	(void)b;
+	(void)m;
+	rc->n_new++; /* here: entries before the change */
+}
+
+static void note_old(struct retro_change *rc, const struct hl_base *b, const struct hl_meta *m)
+{
+	old_add(rc, retro_id(b, m));
+}
+
+/* Before a change of list `name`: what it holds now. Writer's thread,
+ * outside the writer lock (a writer racing on the same list between this and
+ * the change makes its entries count as added by this one too). */
+static void retro_before(struct retro_change *rc, struct hotlist *hl, const char *name,
+			 const struct hl_key *only)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->hl = hl;
+	rc->only = only;
+	if (!hl->retro || !name) {
+		rc->failed = 1; /* nothing to do after */
+		return;
+	}
+	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
+	const struct hl_list *l = list_in(st, name);
+	if (l)
+		each_entry(l, only, count_one, rc);
+	rc->old_cap = pow2_at_least(2 * rc->n_new + 1);
+	rc->old = hotlist__zalloc(hl->a, rc->old_cap * sizeof(uint64_t), HL_CACHE_LINE);
+	if (!rc->old)
+		rc->failed = 1;
+	else if (l)
+		each_entry(l, only, note_old, rc);
+	hotlist__snap_exit();
+	rc->n_new = 0;
+}
+
+static void count_new(struct retro_change *rc, const struct hl_base *b, const struct hl_meta *m)
+{
+	rc->n_new += !old_has(rc, retro_id(b, m));
+}
+
+static void note_new(struct retro_change *rc, const struct hl_base *b, const struct hl_meta *m)
+{
+	if (old_has(rc, retro_id(b, m)))
+		return;
+	struct retro_key *x = &rc->keys[key_slot(rc, &m->key)];
+	x->k = m->key;
+	x->used = 1;
+}
+
+static bool retro_filter(void *ctx, const struct hl_list *l, const struct hl_meta *m)
+{
+	const struct retro_change *rc = ctx;
+	if (l != rc->l)
+		return false;
+	/* m is in l's base or adds: find which, for its category string */
+	const struct hl_base *b =
+		l->adds && m >= l->adds->meta && m < l->adds->meta + l->adds->n_meta ? l->adds :
+										       l->base;
+	return !old_has(rc, retro_id(b, m));
+}
+
+static void retro_visit(void *ctx, const struct hl_retro_read *rd)
+{
+	struct retro_change *rc = ctx;
+	char plate[HOTLIST_PLATE_MAX + 1], country[3];
+	hotlist__key_unpack(&rd->key, plate);
+	hotlist__country_str(rd->country, country);
+	struct hotlist_read r = {
+		.plate = plate,
+		.country = country,
+		.camera = rd->camera[0] ? rd->camera : NULL,
+		.ts_us = rd->ts_us,
+		.struct_size = sizeof(r),
+		.uuid = rd->uuid[0] ? rd->uuid : NULL,
+		.site = rd->site[0] ? rd->site : NULL,
+	};
+	(void)hotlist__match_retro(rc->hl, rc->st, &r, retro_filter, rc);
+}
+
+/* After the change (published, writer lock released): match the entries it
+ * added against the kept reads that could not see it, and call back. */
+static void retro_after(struct retro_change *rc, const char *name)
+{
+	struct hotlist *hl = rc->hl;
+	uint64_t gen = hotlist__snap_installed;
+	if (!hl->retro || rc->failed)
+		return;
+	hotlist__snap_synchronize(); /* every read that saw an older state is kept */
+	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
+	const struct hl_list *l = list_in(st, name);
+	if (l)
+		each_entry(l, rc->only, count_new, rc);
+	if (rc->n_new) {
+		rc->key_cap = pow2_at_least(2 * rc->n_new + 1);
+		rc->keys = hotlist__zalloc(hl->a, rc->key_cap * sizeof(*rc->keys), HL_CACHE_LINE);
+	}
+	if (rc->keys) {
+		each_entry(l, rc->only, note_new, rc);
+		rc->l = l;
+		rc->st = st;
+		hotlist__retro_scan(hl->retro, hotlist__wall_us(), gen, retro_want, retro_visit,
+				    rc);
+	}
+	hotlist__snap_exit();
+}
+
+static void retro_fini(struct retro_change *rc)
+{
+	if (rc->old)
+		hotlist__free(rc->hl->a, rc->old, rc->old_cap * sizeof(uint64_t));
+	if (rc->keys)
+		hotlist__free(rc->hl->a, rc->keys, rc->key_cap * sizeof(*rc->keys));
+}
+
 /* Build and publish what c collected, under the policy. */
 static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c, uint64_t t0,
 		       int from_file, unsigned flags)
@@ -267,8 +499,13 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 	if (!rc && from_file && !(flags & HOTLIST_LOAD_FORCE) &&
 	    (rc = shrink_guard(hl, list, c, base->n_meta)) != 0)
 		hotlist__base_put(base, hl->a);
+	struct retro_change rt;
+	retro_before(&rt, hl, rc ? NULL : list, NULL);
 	if (!rc) /* base belongs to the list once published */
 		rc = hotlist__snap_replace(&hl->snap, list, base, &c->rep.list_version);
+	if (!rc)
+		retro_after(&rt, list);
+	retro_fini(&rt);
 	int64_t us = (int64_t)((hotlist__now_ns() - t0) / 1000);
 	c->rep.duration_us = us;
 	if (rc) {
@@ -491,10 +728,15 @@ int hotlist_put(struct hotlist *hl, const char *list, const struct hotlist_entry
 	hl_country c = 0;
 	if (!rc)
 		rc = key_of(e->plate, e->country, &k, &c);
+	struct retro_change rt;
+	retro_before(&rt, hl, rc ? NULL : list, &k); /* k is set when rc is 0 */
 	if (!rc)
 		rc = hotlist__snap_put(&hl->snap, list, e, &k, c);
-	if (!rc)
+	if (!rc) {
 		count_edit(hl);
+		retro_after(&rt, list);
+	}
+	retro_fini(&rt);
 	audit(hl, HOTLIST_AUDIT_PUT, list, NULL, rc, NULL, t0);
 	return rc;
 }

@@ -53,6 +53,7 @@
 #include "normalise.h"
 #include "pattern.h"
 #include "plates.h"
+#include "retro.h"
 #include "scope.h"
 #include "score.h"
 #include "snapshot.h"
@@ -193,6 +194,10 @@ struct sink {
 	uint64_t t0_ns;
 	enum hl_hist hist;
 	struct tally *t;
+	/* retroactive hits (hotlist__match_retro): only the exact hits of the
+	 * entries retro_keep accepts, called back flagged */
+	hotlist__retro_filter_fn retro_keep;
+	void *retro_ctx;
 };
 
 /* The candidate hits of one read, and the variants they came from. */
@@ -364,6 +369,9 @@ static void deliver(struct gather *g)
 	for (size_t i = 0; i < g->n; i++) {
 		const struct cand *c = &g->c[i];
 		const struct hl_meta *m = c->m;
+		if (HL_UNLIKELY(s->retro_keep) && (c->kind != HOTLIST_MATCH_EXACT || c->variant ||
+						   !s->retro_keep(s->retro_ctx, c->l, m)))
+			continue;
 		if ((m->valid_from_us && ts < m->valid_from_us) ||
 		    (m->expires_us && ts >= m->expires_us)) {
 			s->t->not_valid++;
@@ -391,6 +399,7 @@ static void deliver(struct gather *g)
 		struct hotlist_hit hit;
 		struct hit_buf hb;
 		fill_hit(&hit, g, c, &hb, ts, score, weak);
+		hit.retro = s->retro_keep != NULL;
 		if (s->t0_ns)
 			hotlist__stats_latency(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns);
 		hotlist__in_callback++;
@@ -627,9 +636,12 @@ static int match_one(struct hotlist *hl, const struct hotlist_read *read,
 		tally_flush(hl, &t);
 		return rc;
 	}
-	struct sink s = { hl, on_hit, user, t0_ns, h, &t };
+	struct sink s = { hl, on_hit, user, t0_ns, h, &t, NULL, NULL };
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
 	match_read(&s, st, &nr, NULL, 0);
+	if (HL_UNLIKELY(hl->retro)) /* inside the section: retro.c, guarantee 3 */
+		hotlist__retro_keep(hl->retro, &nr.key, nr.country, read, hotlist__wall_us(),
+				    st->gen);
 	hotlist__snap_exit();
 	t.reads = 1;
 	tally_flush(hl, &t);
@@ -746,6 +758,12 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 		if (HL_UNLIKELY(hit))
 			match_read(s, st, &nr[i], &idx[i], HL_CHUNK);
 	}
+	struct hl_retro *rr = s->hl->retro;
+	if (HL_UNLIKELY(rr) && m) { /* inside the section: retro.c, guarantee 3 */
+		int64_t now = hotlist__wall_us();
+		for (size_t i = 0; i < m; i++)
+			hotlist__retro_keep(rr, &nr[i].key, nr[i].country, nr[i].r, now, st->gen);
+	}
 }
 
 int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, size_t n,
@@ -761,7 +779,7 @@ int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, si
 			      hotlist__abi_span(HL_ABI_READ, in.stride) == sizeof(*reads);
 	}
 	struct tally t = { 0 };
-	struct sink s = { hl, on_hit, user, 0, HL_H_INLINE, &t };
+	struct sink s = { hl, on_hit, user, 0, HL_H_INLINE, &t, NULL, NULL };
 	if (hl->cfg.latency_histogram)
 		s.t0_ns = hotlist__now_ns();
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
@@ -770,4 +788,26 @@ int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, si
 	hotlist__snap_exit();
 	tally_flush(hl, &t);
 	return t.hits > INT32_MAX ? INT32_MAX : (int)t.hits;
+}
+
+int hotlist__match_retro(struct hotlist *hl, const struct hl_state *st,
+			 const struct hotlist_read *read, hotlist__retro_filter_fn keep, void *ctx)
+{
+	struct tally t = { 0 };
+	struct nread nr;
+	int rc = prepare(read, read, &nr);
+	if (rc)
+		return rc;
+	struct sink s = { hl, hl->cfg.on_hit, hl->cfg.on_hit_user, 0, HL_H_INLINE, &t, keep, ctx };
+	struct gather g;
+	g.s = &s;
+	g.nr = &nr;
+	g.n = 0;
+	g.nv = 0;
+	add_variant(&g, nr.plate, nr.len, 0, false);
+	match_variant(&g, st, NULL, 0);
+	if (g.n)
+		deliver(&g);
+	tally_flush(hl, &t); /* hits only: the read was counted when it was matched */
+	return (int)t.hits;
 }

@@ -97,6 +97,14 @@ void hotlist__snap_exit(void)
 	urcu_bp_read_unlock();
 }
 
+void hotlist__snap_synchronize(void)
+{
+	urcu_bp_synchronize_rcu();
+	HL_TSAN_ACQUIRE(); /* pairs with every reader's release (guarantee 2) */
+}
+
+_Thread_local uint64_t hotlist__snap_installed;
+
 void hotlist__snap_thread_prepare(void)
 {
 	/* what urcu_bp_read_lock() does on a thread's first call: add the
@@ -135,6 +143,7 @@ static struct hl_state *state_copy(struct hl_snap *snap, const struct hl_state *
 		return NULL;
 	if (old) {
 		st->n = old->n;
+		st->gen = old->gen;
 		memcpy(st->lists, old->lists, sizeof(st->lists));
 	}
 	st->snap = snap;
@@ -251,6 +260,8 @@ int hotlist__snap_install(struct hl_snap *snap, struct hl_list *l)
 		gone = st->lists[i];
 		st->lists[i] = l;
 	}
+	st->gen = l->version;
+	hotlist__snap_installed = l->version;
 	publish(snap, st, gone, gone && gone->base != l->base);
 	return 0;
 }

@@ -61,6 +61,10 @@ struct hl_list {
  * (copy, change, publish) by every writer call. */
 struct hl_state {
 	uint32_t n;
+	/* the version number of the list version this state installed (a drop
+	 * keeps its predecessor's): grows with every publication; what a read
+	 * saw, for retroactive hits (retro.c) */
+	uint64_t gen;
 	struct hl_list *lists[HOTLIST_LISTS_MAX];
 	/* reclamation, see snapshot.c */
 	struct hl_list *retired; /* list version to free with this state, or NULL */
@@ -118,6 +122,12 @@ void hotlist__snap_fini(struct hl_snap *s);
  * blocks. Nesting is allowed. */
 const struct hl_state *hotlist__snap_enter(struct hl_snap *s);
 void hotlist__snap_exit(void);
+/* Wait until every read-side section that began before the call has ended
+ * (a grace period). Any thread outside a read-side section; blocks. */
+void hotlist__snap_synchronize(void);
+/* The version of the list version the calling thread's last writer call
+ * published (0 if none): its state's gen. Writer's thread, after the call. */
+extern _Thread_local uint64_t hotlist__snap_installed;
 /* Register the calling thread as a reader now (enter does it on a thread's
  * first call): takes liburcu's registry lock, may map memory. Any thread,
  * not inside a read-side section. */

@@ -27,7 +27,7 @@ static const char match_usage[] =
 	"usage: hotlist match [LIST OPTIONS] --list FILE [[LIST OPTIONS] --list FILE ...]\n"
 	"                     [--name NAME ...] [--reads FILE|-] [--format auto|csv|jsonl]\n"
 	"                     [--suppress SECONDS] [--max-bad FRACTION]\n"
-	"                     [--shrink-guard FRACTION] [--force]\n"
+	"                     [--shrink-guard FRACTION] [--force] [--retro SECONDS]\n"
 	"                     [--watch [--watch-settle MS]]\n"
 	"\n"
 	"Load hot-list files, then match reads, one per line, and print one JSON\n"
@@ -56,6 +56,8 @@ static const char match_usage[] =
 	"      --force          reload even past the shrink guard\n"
 	"      --audit FILE     append every list change and refused load to FILE,\n"
 	"                       one JSON object per line\n"
+	"      --retro S        match the reads of the last S seconds against the\n"
+	"                       entries a reload adds: \"retro\": true (default 0: off)\n"
 	"      --watch          reload a list file when it changes: replaced by\n"
 	"                       rename, rewritten in place, or removed and written\n"
 	"                       again (Linux only); as with SIGHUP, a reload that\n"
@@ -311,12 +313,12 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 /* ---- options ------------------------------------------------------------------ */
 
 /* Long-only options of match (after the list options' codes). */
-enum { HL_OPT_M_AUDIT = 512, HL_OPT_M_WATCH, HL_OPT_M_WATCH_SETTLE };
+enum { HL_OPT_M_AUDIT = 512, HL_OPT_M_WATCH, HL_OPT_M_WATCH_SETTLE, HL_OPT_M_RETRO };
 
 struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
 	size_t nnames;
-	double suppress_s, max_bad, shrink_guard;
+	double suppress_s, max_bad, shrink_guard, retro_s;
 	bool force;
 	bool watch; /* --watch */
 	uint64_t settle_ms; /* --watch-settle */
@@ -382,6 +384,8 @@ static int match_option(int c, struct match_ctx *m, struct match_args *a)
 	case HL_OPT_M_AUDIT:
 		m->audit_path = optarg;
 		return 0;
+	case HL_OPT_M_RETRO:
+		return hl_cli_parse_double("retro", optarg, 0, 1e9, &a->retro_s);
 	case HL_OPT_M_WATCH:
 		a->watch = true;
 		return 0;
@@ -433,6 +437,7 @@ static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct m
 					      { "shrink-guard", required_argument, NULL, 'g' },
 					      { "force", no_argument, NULL, 'F' },
 					      { "audit", required_argument, NULL, HL_OPT_M_AUDIT },
+					      { "retro", required_argument, NULL, HL_OPT_M_RETRO },
 					      { "watch", no_argument, NULL, HL_OPT_M_WATCH },
 					      { "watch-settle", required_argument, NULL,
 						HL_OPT_M_WATCH_SETTLE },
@@ -535,6 +540,9 @@ int hl_cmd_match(int argc, char **argv)
 	for (size_t i = 0; i < m.nlists; i++)
 		m.lists[i].force = a.force;
 	cfg.latency_histogram = false;
+	cfg.retro_window_us = (int64_t)(a.retro_s * 1e6);
+	cfg.on_hit = match_on_hit; /* retroactive hits, on the reloading thread: this one */
+	cfg.on_hit_user = &m;
 	if (m.audit_path) {
 		m.audit = fopen(m.audit_path, "ae");
 		if (!m.audit) {

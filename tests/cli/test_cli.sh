@@ -988,5 +988,55 @@ else
     not_ok "match: OpenALPR heartbeat and alpr_group skipped, a 300 KiB frame read, uuid/site/confidence on the hit" "$tmp/cmp.txt"
 fi
 
+# ---- match --retro: a reload's new entry hits a read made before it --------
+
+rfifo=$tmp/retro.fifo
+rlist=$tmp/retro.csv
+rm -f "$rfifo"
+mkfifo "$rfifo"
+cp "$here/national.csv" "$rlist"
+rts=$((($(date +%s) - 60) * 1000000)) # captured a minute ago
+"$bin" match --retro 300 --list "$rlist" --reads "$rfifo" > "$tmp/retro.out" 2> "$tmp/retro.err" &
+pid=$!
+exec 4> "$rfifo"
+retro_ok=1
+{
+    echo "{\"camera\":\"r1\",\"plate\":\"RET-01\",\"country\":\"NL\",\"ts_us\":$rts}" >&4
+    echo "{\"camera\":\"r1\",\"plate\":\"RET-02\",\"country\":\"NL\",\"ts_us\":$((rts - 600000000))}" >&4
+    echo '{"camera":"r2","plate":"DONE-1","country":"NL"}' >&4
+    sleep 0.5 # the three reads matched (none hits)
+    { cat "$here/national.csv"; printf 'stolen vehicle;NL;RET-01;;;NL-R1;10\nstolen vehicle;NL;RET-02;;;NL-R2;10\n'; } > "$rlist.new"
+    mv "$rlist.new" "$rlist"
+    kill -HUP "$pid"
+    wait_for "$tmp/retro.err" "reloaded list 'retro'" || { echo "no reload"; retro_ok=0; }
+    wait_for "$tmp/retro.out" '"retro":true' || { echo "no retro hit"; retro_ok=0; }
+    echo '{"camera":"r3","plate":"RET01","country":"NL"}' >&4
+    wait_for "$tmp/retro.out" '"camera":"r3"' || { echo "no live hit after the reload"; retro_ok=0; }
+} > "$tmp/retro.log" 2>&1
+exec 4>&-
+wait "$pid" || retro_ok=0
+# RET-01 (a minute old) hits retroactively with its capture time; RET-02 was
+# captured 11 minutes ago, outside the 5-minute window, so it was never kept;
+# the read after the reload hits live, unflagged.
+cat > "$tmp/retro_expected.jsonl" << EOF
+{"camera":"r1","ts_us":$rts,"read":"RET01","list":"retro","retro":true}
+{"camera":"r3","read":"RET01","list":"retro"}
+EOF
+python3 - "$tmp/retro.out" "$tmp/retro_expected.jsonl" >> "$tmp/retro.log" 2>&1 << 'EOF' || retro_ok=0
+import json, sys
+got = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+want = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+assert len(got) == len(want), got
+for g, w in zip(got, want):
+    assert all(g.get(k) == v for k, v in w.items()), (g, w)
+    assert ("retro" in g) == ("retro" in w), g
+EOF
+if [ "$retro_ok" -eq 1 ]; then
+    ok "match --retro 300: a reload's new entry hits a read of a minute ago (\"retro\": true, original time)"
+else
+    cat "$tmp/retro.err" "$tmp/retro.out" >> "$tmp/retro.log"
+    not_ok "match --retro 300: a reload's new entry hits a read of a minute ago (\"retro\": true, original time)" "$tmp/retro.log"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

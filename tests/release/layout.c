@@ -34,12 +34,14 @@ int main(void)
 	F(hit, indels), F(hit, candidate), F(hit, repaired), F(hit, format);
 	F(hit, score), F(hit, weak);
 	F(hit, entry_id), F(hit, hit_id), F(hit, attrs), F(hit, n_attrs);
+	F(hit, retro);
 	S(config);
 	F(config, struct_size), F(config, workers), F(config, queue_capacity);
 	F(config, backpressure), F(config, on_hit), F(config, on_hit_user);
 	F(config, suppress_window_us), F(config, max_bad_fraction), F(config, allocator);
 	F(config, latency_histogram), F(config, shrink_guard), F(config, on_audit),
 		F(config, on_audit_user);
+	F(config, retro_window_us), F(config, retro_max_reads);
 	S(row_error);
 	F(row_error, line), F(row_error, code), F(row_error, reason);
 	S(load_report);

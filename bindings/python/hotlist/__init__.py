@@ -133,6 +133,8 @@ class _Hit(Structure):
         ("hit_id", c_char_p),
         ("attrs", c_void_p),
         ("n_attrs", c_uint),
+        # retroactive hits (cfg.retro_window_us)
+        ("retro", c_bool),
     ]
 
 
@@ -155,6 +157,9 @@ class _Config(Structure):
         # operator fields (issue 13)
         ("on_audit", c_void_p),
         ("on_audit_user", c_void_p),
+        # retroactive hits (issue 13, item 4): 0 = off
+        ("retro_window_us", c_int64),
+        ("retro_max_reads", c_size_t),
     ]
 
 

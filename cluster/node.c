@@ -71,6 +71,12 @@ struct list_state {
 	uint64_t edit_seq; /* edits <= this are in the applied blob */
 	struct edit_rec *log; /* edits applied after edit_seq */
 	size_t nlog, caplog;
+	/* A version is being loaded: edits arriving meanwhile are only logged
+	 * (from log[held] on), and applied after it in stream order. The
+	 * library keeps edits made during a replace, but a version supersedes
+	 * the edits up to its edit_seq, whenever they reach this node. */
+	bool loading;
+	size_t held;
 };
 
 struct pending_hit {
@@ -223,10 +229,12 @@ static void apply_edit(struct node *n, const char *list, uint64_t seq, const cha
 	pthread_mutex_lock(&n->mu);
 	ls = list_get(n, list);
 	if (ls && seq > ls->edit_seq) {
-		if (do_edit(n, list, body, &ts))
-			atomic_fetch_add(&n->edit_errors, 1);
-		atomic_fetch_add(&n->edits, 1);
-		note_delay(n, ts);
+		if (!ls->loading) {
+			if (do_edit(n, list, body, &ts))
+				atomic_fetch_add(&n->edit_errors, 1);
+			atomic_fetch_add(&n->edits, 1);
+			note_delay(n, ts);
+		}
 		if (ls->nlog == ls->caplog) {
 			size_t cap = ls->caplog ? 2 * ls->caplog : 16;
 			struct edit_rec *g = realloc(ls->log, cap * sizeof(*g));
@@ -239,6 +247,8 @@ static void apply_edit(struct node *n, const char *list, uint64_t seq, const cha
 		copy = strdup(body);
 		if (copy && ls->nlog < ls->caplog)
 			ls->log[ls->nlog++] = (struct edit_rec){ seq, copy };
+		else if (ls->loading) /* cannot hold it: apply it now, as before */
+			(void)(do_edit(n, list, body, &ts) && atomic_fetch_add(&n->edit_errors, 1));
 		else
 			free(copy);
 	}
@@ -352,21 +362,33 @@ static int load_blob(struct node *n, const char *list, const char *buf, size_t l
 }
 
 /* Replay the log's edits > E, drop the others. Under mu. */
-static void replay_log(struct node *n, struct list_state *ls, uint64_t e)
+/* Apply the logged edits newer than e (after a version with edit_seq e);
+ * from `from` on, only those (the ones held during a load, not applied
+ * yet: counted as edits applied now). Ends the load. Under mu. */
+static void replay_log(struct node *n, struct list_state *ls, uint64_t e, size_t from)
 {
 	size_t k = 0;
 	int64_t ts;
 
 	for (size_t i = 0; i < ls->nlog; i++) {
+		bool held = ls->loading && i >= ls->held;
 		if (ls->log[i].seq <= e) {
 			free(ls->log[i].json);
 			continue;
 		}
-		if (do_edit(n, ls->name, ls->log[i].json, &ts))
-			atomic_fetch_add(&n->edit_errors, 1);
+		if (i >= from) {
+			ts = 0;
+			if (do_edit(n, ls->name, ls->log[i].json, &ts))
+				atomic_fetch_add(&n->edit_errors, 1);
+			if (held) {
+				atomic_fetch_add(&n->edits, 1);
+				note_delay(n, ts);
+			}
+		}
 		ls->log[k++] = ls->log[i];
 	}
 	ls->nlog = k;
+	ls->loading = false;
 }
 
 /* Record a refusal; the status shows the newest version refused (a fallback
@@ -456,6 +478,10 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		if (excl)
 			pthread_rwlock_wrlock(&n->match_lock);
 		locked = excl;
+		pthread_mutex_lock(&n->mu);
+		ls->loading = true;
+		ls->held = ls->nlog;
+		pthread_mutex_unlock(&n->mu);
 		rc = load_blob(n, list, blob, m.size, &m, &rep);
 		if (rc)
 			snprintf(why, sizeof(why), "%s (%" PRIu64 " rows, %" PRIu64 " bad)",
@@ -464,13 +490,15 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	}
 	pthread_mutex_lock(&n->mu);
 	if (rc == 0) {
-		replay_log(n, ls, m.edit_seq);
+		replay_log(n, ls, m.edit_seq, 0);
 		ls->applied = m.version;
 		ls->applied_us = hl_cluster_now_us();
 		ls->apply_us = ls->applied_us - t0;
 		ls->fetch_us = t_fetched - t0;
 		ls->edit_seq = m.edit_seq;
 	} else {
+		if (ls->loading) /* the edits held meanwhile, onto the live list */
+			replay_log(n, ls, ls->edit_seq, ls->held);
 		refuse(n, ls, m.version, why);
 		none = ls->applied == 0;
 	}

@@ -454,8 +454,12 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  *        HOTLIST_LOAD_REPORT_SIZE_V1 (HOTLIST_EINVAL, nothing done).
  * @return 0, HOTLIST_EINVAL, HOTLIST_ENOSPC (name too long, too many lists),
  *         HOTLIST_EBADROWS, HOTLIST_EEMPTY, HOTLIST_ENOMEM, HOTLIST_EDEADLK.
- * Threads: writer; blocks other writers for the build, never readers; waits
- * for running reads to end when 4 replaced versions already wait (see
+ * Edits: the list's puts and removes made before the call are superseded
+ * by the new contents; those made while it runs (another thread's "new
+ * wanted" put during a long reload) are kept, applied on top of them.
+ * Threads: writer; builds without the writer lock (puts and removes go on
+ * meanwhile) and takes it to publish; never blocks readers; waits for
+ * running reads to end when 4 replaced versions already wait (see
  * hotlist_hit_fn). With retroactive hits on (cfg.retro_window_us), it then
  * waits for a grace period, matches the entries it added against the kept
  * reads (O(retro_max_reads), writer lock released) and calls cfg.on_hit for

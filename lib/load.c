@@ -47,6 +47,7 @@ struct load_ctx {
 	int fatal; /* HOTLIST_ENOMEM */
 	int row_refused; /* csv_row refused the row csv_bad reports next */
 	int64_t now_us; /* wall clock at the start: what "expired" is measured against */
+	uint64_t mark; /* the edit sequence at the start (edits after it survive) */
 };
 
 /* A good row: count it if it cannot hit now (expired, or not valid yet). */
@@ -502,7 +503,7 @@ static int finish_load(struct hotlist *hl, const char *list, struct load_ctx *c,
 	struct retro_change rt;
 	retro_before(&rt, hl, rc ? NULL : list, NULL);
 	if (!rc) /* base belongs to the list once published */
-		rc = hotlist__snap_replace(&hl->snap, list, base, &c->rep.list_version);
+		rc = hotlist__snap_replace(&hl->snap, list, base, c->mark, &c->rep.list_version);
 	if (!rc)
 		retro_after(&rt, list);
 	retro_fini(&rt);
@@ -551,6 +552,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
 	load_ctx_init(&c, hl->a);
+	c.mark = hotlist__snap_op_mark(&hl->snap);
 	char reason[96];
 	/* plate + category + reference, ~24 bytes an entry in real lists */
 	if (hotlist__builder_reserve(&c.b, n, n * 24 + 1))
@@ -624,6 +626,7 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
 	load_ctx_init(&c, hl->a);
+	c.mark = hotlist__snap_op_mark(&hl->snap);
 	(void)hotlist__builder_reserve(&c.b, estimate_rows(path), 0); /* a hint: may fail */
 	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)

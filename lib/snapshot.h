@@ -138,10 +138,17 @@ void hotlist__snap_reclaim_stats(struct hl_snap *s, uint64_t *retired, uint64_t 
 				 uint64_t *heavy_max, uint64_t *waits);
 
 /* ---- snapshot_list.c ---- */
-int hotlist__snap_replace(struct hl_snap *s, const char *name, struct hl_base *base,
+/* Publish base as list `name`'s new contents. The list's pending edits
+ * made before `mark` (hotlist__snap_op_mark() at the start of the replace)
+ * are superseded; those made after it (while the new contents were being
+ * read and built) are kept on top of base, as if made after the replace. */
+int hotlist__snap_replace(struct hl_snap *s, const char *name, struct hl_base *base, uint64_t mark,
 			  uint64_t *version);
 
 /* ---- snapshot_edit.c ---- */
+/* Where the engine's edit sequence stands now: what a replace starting now
+ * passes to hotlist__snap_replace. Writer; takes the writer lock briefly. */
+uint64_t hotlist__snap_op_mark(struct hl_snap *s);
 int hotlist__snap_put(struct hl_snap *s, const char *name, const struct hotlist_entry *e,
 		      const struct hl_key *k, hl_country c);
 int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,

@@ -445,6 +445,26 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 	return rc;
 }
 
+uint64_t hotlist__snap_op_mark(struct hl_snap *snap)
+{
+	pthread_mutex_lock(&snap->wlock);
+	uint64_t mark = snap->next_op;
+	pthread_mutex_unlock(&snap->wlock);
+	return mark;
+}
+
+int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
+			     uint64_t mark, struct hl_fuzzy **pre)
+{
+	size_t newer = 0;
+	for (size_t k = 0; old && k < old->n_ops; k++)
+		newer += old->ops[k].seq > mark;
+	if (!newer)
+		return 1;
+	int rc = ops_share(snap, l, old, mark, 0);
+	return edit_commit(snap, l, NULL, rc, pre);
+}
+
 int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotlist_entry *e,
 		      const struct hl_key *k, hl_country c)
 {

@@ -54,5 +54,10 @@ void hotlist__snap_ops_free(struct hl_snap *snap, struct hl_op *ops, size_t n, s
 /* ---- snapshot_info.c ---- */
 /* Entries a match can hit in version l: O(edits), not O(entries). */
 uint64_t hotlist__snap_count_visible(const struct hl_list *l);
+/* The new version l of a replace (its base set) with old's ops newer than
+ * mark, published; 1 if old has none (nothing done: publish l as a plain
+ * replace), else 0 or an error (l freed). Caller holds wlock. */
+int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
+			     uint64_t mark, struct hl_fuzzy **pre);
 
 #endif /* HOTLIST_SNAPSHOT_IMPL_H */

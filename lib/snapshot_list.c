@@ -150,7 +150,7 @@ int hotlist__snap_find(const struct hl_state *st, const char *name)
 }
 
 int hotlist__snap_replace(struct hl_snap *snap, const char *name, struct hl_base *base,
-			  uint64_t *version)
+			  uint64_t mark, uint64_t *version)
 {
 	struct hl_fuzzy *pre = hotlist__snap_prebuild(snap, name, base, NULL);
 	pthread_mutex_lock(&snap->wlock);
@@ -160,16 +160,22 @@ int hotlist__snap_replace(struct hl_snap *snap, const char *name, struct hl_base
 	struct hl_list *l = hotlist__snap_list_new(snap, old, name);
 	int rc = HOTLIST_ENOMEM;
 	if (l) {
-		l->base = base; /* a replace supersedes the list's pending edits */
+		/* the list's edits made before the replace began are superseded;
+		 * those made while it was built are kept (a hand-made "new
+		 * wanted" put during a daily reload must not be lost) */
+		l->base = base;
 		l->entries = base->n_meta;
-		rc = hotlist__snap_attach_fuzzy(snap, l, old, &pre);
-		if (rc) {
-			hotlist__snap_list_free(snap, l);
-		} else {
-			if (version)
-				*version = l->version;
-			rc = hotlist__snap_install(snap, l);
+		uint64_t v = l->version;
+		rc = hotlist__snap_keep_edits(snap, l, old, mark, &pre);
+		if (rc == 1) {
+			rc = hotlist__snap_attach_fuzzy(snap, l, old, &pre);
+			if (rc)
+				hotlist__snap_list_free(snap, l);
+			else
+				rc = hotlist__snap_install(snap, l);
 		}
+		if (!rc && version)
+			*version = v;
 	} else {
 		hotlist__base_put(base, snap->a);
 	}

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The list "l" of three entries every test starts from. */
@@ -145,6 +146,79 @@ START_TEST(replace_supersedes_edits)
 	ck_assert_int_eq(hotlist_replace(hl, "l", &base[2], 1, NULL), 0);
 	ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 0);
 	ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 1);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* An allocator that, armed, runs a hook on its next allocation: the edits
+ * "made while a replace is being built" of the test below, at a point that
+ * is surely inside the replace (its builder allocating) and outside the
+ * writer lock. */
+static struct {
+	atomic_int armed;
+	struct hotlist *hl;
+	int fired;
+} mid_replace;
+
+static void *hook_alloc(void *ctx, size_t size, size_t align)
+{
+	(void)ctx;
+	if (atomic_exchange(&mid_replace.armed, 0)) {
+		struct hotlist_entry u2 = { .plate = "U2", .category = "wanted person" };
+		ck_assert_int_eq(hotlist_put(mid_replace.hl, "l", &u2), 0);
+		ck_assert_int_eq(hotlist_remove(mid_replace.hl, "l", "B2", NULL), 1);
+		mid_replace.fired++;
+	}
+	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
+}
+
+static void hook_free(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	free(p);
+}
+
+/* Issue 10 item 2: a put (the officer's "new wanted") made while the same
+ * list is being replaced survives the replace, and a remove made then
+ * applies to the new contents; edits made before the replace began are
+ * superseded by it. */
+START_TEST(edits_during_replace_survive_it)
+{
+	static const struct hotlist_allocator a = { hook_alloc, hook_free, NULL };
+	static const struct hotlist_entry next[] = {
+		{ .plate = "N1", .category = "stolen vehicle" },
+		{ .plate = "B2", .category = "wanted person" },
+	};
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.allocator = &a;
+	struct hotlist *hl = NULL;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
+	struct hotlist_entry u1 = { .plate = "U1" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &u1), 0); /* before: superseded */
+	mid_replace.hl = hl;
+	mid_replace.fired = 0;
+	atomic_store(&mid_replace.armed, 1);
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	ck_assert_int_eq(hotlist_replace(hl, "l", next, 2, &rep), 0);
+	ck_assert_int_eq(mid_replace.fired, 1);
+	ck_assert_int_eq(hl_test_hits(hl, "U2", NULL), 1); /* put during: kept */
+	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 0); /* removed during: gone */
+	ck_assert_int_eq(hl_test_hits(hl, "N1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 0); /* put before: superseded */
+	ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 0);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.entries, 2); /* N1, U2 (B2 removed) */
+	ck_assert_uint_eq(info.version, rep.list_version);
+	/* a later replace supersedes them like any edit before it */
+	ck_assert_int_eq(hotlist_replace(hl, "l", next, 2, NULL), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "U2", NULL), 0);
 	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 1);
 	hotlist_destroy(hl, NULL);
 }
@@ -574,6 +648,7 @@ int main(void)
 	suite_add_tcase(s, t);
 	t = tcase_create("layer");
 	tcase_add_test(t, replace_supersedes_edits);
+	tcase_add_test(t, edits_during_replace_survive_it);
 	tcase_add_test(t, published_edits_are_counted);
 	tcase_add_test(t, many_edits_fold);
 	suite_add_tcase(s, t);

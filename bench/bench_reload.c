@@ -32,6 +32,14 @@
  *     (`bench=edit_loaded`), then --sweep removes of the same plates:
  *     `bench=edit_cost op=put|remove`, one line per bin and one `bin=all`
  *     line with the mean (the amortised cost, folds included).
+ *  6. edits during a replace: a thread replaces the list --reps times
+ *     while this one puts fresh plates into the same list and into another
+ *     one; the puts that started and returned while a replace was in
+ *     flight are timed (p50, p99, max), and those that began over 10 ms
+ *     after the replace was called (`checked`) must still hit when it has
+ *     returned (`lost` must be 0; puts made before a replace began are
+ *     superseded by it): `bench=put_during_replace list=same|other`. Not
+ *     with --smoke (its replaces are about as short as that margin).
  */
 #include "bench_common.h"
 #include "peers.h"
@@ -65,7 +73,8 @@ struct opts {
 	uint64_t min_entries, max_entries, reps, reader_reps, seed, readers, edits, settle_ms;
 	uint64_t sweep; /* puts (then removes) of step 5 */
 	bool replace_only; /* --replace-only: steps 1, 2 and the peer build, no readers, no edits */
-	bool edits_only; /* --edits-only: steps 4 and 5 on a list made by one replace */
+	bool edits_only; /* --edits-only: steps 4, 5 and 6 on a list made by one replace */
+	bool smoke; /* --smoke: no step 6 (its replaces are about as short as its margin) */
 	const char *tmpdir, *trace_prefix;
 };
 
@@ -634,6 +643,128 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* ---- step 6: puts while a replace runs --------------------------------------------- */
+
+/* A put that began this long after the replace was called is surely after
+ * the replace noted the edit sequence (its first steps take microseconds). */
+#define MARK_MARGIN_NS 10000000ull
+#define LATE_MAX 4096 /* puts checked per replace */
+
+struct replacer {
+	struct hotlist *hl;
+	struct hotlist_entry *set;
+	size_t n;
+	atomic_uint in_flight; /* odd while the replace runs: bumped before and after */
+	_Atomic uint64_t began_ns; /* when it was bumped before */
+	atomic_bool done;
+	int rc; /* read after the join */
+};
+
+static void *replacer_main(void *arg)
+{
+	struct replacer *r = arg;
+
+	atomic_store(&r->began_ns, bench_now_ns());
+	atomic_fetch_add(&r->in_flight, 1);
+	r->rc = hotlist_replace(r->hl, LIST, r->set, r->n, NULL);
+	atomic_fetch_add(&r->in_flight, 1);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/* Whether plate hits (once). */
+static bool hits_once(struct hotlist *hl, const char *plate)
+{
+	struct hotlist_read rd = { .plate = plate };
+	uint64_t n = 0;
+
+	return hotlist_match(hl, &rd, count_hit, &n) == 1;
+}
+
+struct pdr {
+	size_t cap, k[2], checked[2], lost[2], tried;
+	uint64_t *ns[2];
+	size_t late[LATE_MAX], n_late;
+};
+
+static const char *const pdr_lists[2] = { LIST, "other" };
+
+static void pdr_plate(size_t i, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "PDR%07zu", i);
+}
+
+/* Put plates into both lists, one a millisecond, until r's replace ends. */
+static void pdr_round(struct hotlist *hl, struct replacer *r, struct pdr *p)
+{
+	char plate[32];
+
+	while (!atomic_load(&r->done) && p->k[0] < p->cap && p->k[1] < p->cap) {
+		int w = (int)(p->tried % 2);
+		struct hotlist_entry e = { .plate = plate };
+
+		pdr_plate(p->tried, plate, sizeof(plate));
+		unsigned f0 = atomic_load(&r->in_flight);
+		uint64_t t0 = bench_now_ns();
+		if (hotlist_put(hl, pdr_lists[w], &e) != 0)
+			failures++;
+		uint64_t dt = bench_now_ns() - t0;
+		if ((f0 % 2) && atomic_load(&r->in_flight) == f0) {
+			p->ns[w][p->k[w]++] = dt; /* began and returned during the replace */
+			if (t0 > atomic_load(&r->began_ns) + MARK_MARGIN_NS && p->n_late < LATE_MAX)
+				p->late[p->n_late++] = p->tried;
+		}
+		p->tried++;
+		sleep_ms(1);
+	}
+}
+
+static void put_during_replace(struct hotlist *hl, struct hotlist_entry *set, size_t n,
+			       const struct opts *o)
+{
+	struct pdr p = { .cap = 1u << 14 };
+	char plate[32];
+
+	p.ns[0] = bench_xcalloc(p.cap, sizeof(uint64_t));
+	p.ns[1] = bench_xcalloc(p.cap, sizeof(uint64_t));
+	for (unsigned rep = 0; rep < o->reps; rep++) {
+		struct replacer r = { .hl = hl, .set = set, .n = n };
+		pthread_t t;
+
+		p.n_late = 0;
+		pthread_create(&t, NULL, replacer_main, &r);
+		pdr_round(hl, &r, &p);
+		pthread_join(t, NULL);
+		failures += r.rc != 0;
+		for (size_t i = 0; i < p.n_late; i++) {
+			int w = (int)(p.late[i] % 2);
+
+			pdr_plate(p.late[i], plate, sizeof(plate));
+			p.checked[w]++;
+			if (!hits_once(hl, plate)) {
+				printf("# check=FAIL put %s into %s during a replace lost\n", plate,
+				       pdr_lists[w]);
+				p.lost[w]++;
+				failures++;
+			}
+		}
+	}
+	for (int w = 0; w < 2; w++) {
+		printf("bench=put_during_replace entries=%zu list=%s replaces=%u puts=%zu "
+		       "checked=%zu lost=%zu",
+		       n, w ? "other" : "same", (unsigned)o->reps, p.k[w], p.checked[w], p.lost[w]);
+		if (p.k[w])
+			print_pcts("put", "call", p.ns[w], p.k[w]);
+		printf("\n");
+	}
+	for (size_t i = 0; i < p.tried; i++) {
+		pdr_plate(i, plate, sizeof(plate));
+		(void)hotlist_remove(hl, pdr_lists[i % 2], plate, NULL);
+	}
+	free(p.ns[0]);
+	free(p.ns[1]);
+}
+
 static void run_size(size_t n, const struct opts *o)
 {
 	size_t total = n + n / CHURN_DIV, bytes[2];
@@ -650,6 +781,8 @@ static void run_size(size_t n, const struct opts *o)
 		one_replace(hl, sets, n, 1, &tm); /* r = 1: set 0 */
 		edit_visibility(hl, n, o, "edit");
 		edit_cost(hl, n, o);
+		if (!o->smoke)
+			put_during_replace(hl, sets[0], n, o);
 		hotlist_destroy(hl, NULL);
 		free(sets[0]);
 		free(plates);
@@ -694,6 +827,8 @@ static void run_size(size_t n, const struct opts *o)
 		with_readers(hl, sets, paths, plates, n, o);
 		edit_visibility(hl, n, o, "edit");
 		edit_cost(hl, n, o);
+		if (!o->smoke)
+			put_during_replace(hl, sets[0], n, o);
 	}
 	hotlist_destroy(hl, NULL);
 	for (int s = 0; s < 2; s++) {
@@ -724,6 +859,7 @@ int main(int argc, char **argv)
 	o.tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--smoke") == 0) {
+			o.smoke = true;
 			o.min_entries = 10000;
 			o.max_entries = 10000;
 			o.edits = 20;

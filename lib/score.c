@@ -57,8 +57,9 @@
  * addressing map, in cache) and, per budget, the estimate: for sampled
  * innocent plates drawn from the list's own layouts, the best LLR per hit
  * type, from which the priors and alerts_at[t] (innocent alerts per 1,000
- * at threshold t) follow; the automatic threshold and the rates reported
- * by hotlist_list_info are lookups in that table.
+ * at threshold t) and bound_at[t] (that plus HL_EST_MARGIN_Z standard
+ * errors) follow; the automatic threshold (on bound_at) and the rates
+ * reported by hotlist_list_info (alerts_at) are lookups in those tables.
  *
  * Threads: build and estimate touch only their arguments (run outside the
  * writer lock with the index build); scoring and the lookups are pure and

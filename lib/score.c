@@ -57,8 +57,9 @@
  * addressing map, in cache) and, per budget, the estimate: for sampled
  * innocent plates drawn from the list's own layouts, the best LLR per hit
  * type, from which the priors and alerts_at[t] (innocent alerts per 1,000
- * at threshold t) follow; the automatic threshold and the rates reported
- * by hotlist_list_info are lookups in that table.
+ * at threshold t) and bound_at[t] (that plus HL_EST_MARGIN_Z standard
+ * errors) follow; the automatic threshold (on bound_at) and the rates
+ * reported by hotlist_list_info (alerts_at) are lookups in those tables.
  *
  * Threads: build and estimate touch only their arguments (run outside the
  * writer lock with the index build); scoring and the lookups are pure and
@@ -174,6 +175,11 @@
 #define HL_CAL_LO (-3.0)
 #define HL_CAL_STEP 0.5
 #define HL_CAL_W_SUB 0.6
+/* The automatic threshold keeps the estimate plus HL_EST_MARGIN_Z of its
+ * standard errors within the target (docs/fuzzy.md, "Margin"): the
+ * estimate counts the list's own alerting plates, tens of them at the
+ * thresholds it picks, and errs by their sampling noise either way. */
+#define HL_EST_MARGIN_Z 2.0
 
 /* Confusion pairs and the log of how much likelier they are in a misread
  * than a coincidence: O/0 and 8/B are the confusions every OCR vendor
@@ -204,6 +210,9 @@ struct est {
 	/* per sample and hit type: best LLR without prior and bias; -INFINITY none */
 	float *best[HL_T__COUNT];
 	uint32_t n, cap, nc; /* samples; the first nc read right, the others misread */
+	/* samples per listed plate in each stratum, at least 1 (a plate drawn
+	 * twice read right alerts twice: its count is one plate's evidence) */
+	double rep_c, rep_m;
 	double hits, hits_t[HL_T__COUNT]; /* weighted shares with a hit */
 	float prior[HL_T__COUNT];
 	/* per hit type: LLRs (without prior and bias) of the true entry of
@@ -213,6 +222,7 @@ struct est {
 	uint32_t tn[HL_T__COUNT], tcap;
 	float offset[HL_T__COUNT];
 	double alerts_at[101]; /* innocent alerts per 1,000 at each threshold */
+	double bound_at[101]; /* alerts_at plus HL_EST_MARGIN_Z standard errors */
 	bool done;
 };
 
@@ -1060,16 +1070,32 @@ static void alerts_table(struct est *e)
 		at[t] += at[t + 1];
 		at_w[t] += at_w[t + 1];
 	}
-	for (int t = 0; t <= 100; t++)
+	for (int t = 0; t <= 100; t++) {
 		e->alerts_at[t] = 1000.0 * (sample_w(e, 0) * at[t] + sample_w(e, e->n) * at_w[t]);
+		e->bound_at[t] =
+			hotlist__score_bound(e->alerts_at[t], sample_w(e, 0), e->rep_c, at[t],
+					     sample_w(e, e->n), e->rep_m, at_w[t], HL_EST_MARGIN_Z);
+	}
 }
 
 /* The threshold the automatic policy picks from e's table: the lowest from
  * floor on within target. */
 static unsigned auto_threshold(const struct est *e, unsigned floor, double target)
 {
+	return hotlist__score_pick(e->bound_at, floor, target);
+}
+
+double hotlist__score_bound(double alerts, double w_c, double rep_c, uint32_t n_c, double w_m,
+			    double rep_m, uint32_t n_m, double z)
+{
+	double var = w_c * w_c * rep_c * n_c + w_m * w_m * rep_m * n_m;
+	return alerts + z * 1000.0 * sqrt(var);
+}
+
+unsigned hotlist__score_pick(const double *bound_at, unsigned floor, double target)
+{
 	unsigned t = floor;
-	while (t < 100 && e->alerts_at[t] > target)
+	while (t < 100 && bound_at[t] > target)
 		t++;
 	return t;
 }
@@ -1108,7 +1134,7 @@ static void calibrate(struct est *e, unsigned floor, double target)
 			e->offset[HL_T_EXTRA] = (float)(HL_CAL_LO + j * HL_CAL_STEP);
 			alerts_table(e);
 			unsigned t = auto_threshold(e, floor, target);
-			if (e->alerts_at[t] > target)
+			if (e->bound_at[t] > target)
 				continue;
 			double rs = truth_share(e, HL_T_SUB, t), rd = truth_share(e, HL_T_DROP, t),
 			       rx = truth_share(e, HL_T_EXTRA, t);
@@ -1209,6 +1235,9 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 				if (ok)
 					est_best(m, f, b, &mo, &r, x);
 				e->nc = (uint32_t)nc;
+				e->rep_c = runs && nc > runs ? (double)nc / (double)runs : 1.0;
+				e->rep_m = runs && n - nc > runs ? (double)(n - nc) / (double)runs :
+								   1.0;
 				for (int t = 0; t < HL_T__COUNT; t++)
 					e->best[t][e->n] = x[t];
 				e->n++;
@@ -1272,11 +1301,7 @@ unsigned hotlist__score_threshold(const struct hl_score_model *m, const struct h
 	if (!o->auto_score || !m || o->k >= HL_SC_MODES || o->d >= HL_SC_MODES ||
 	    !m->est[o->k][o->d].done)
 		return o->min_score;
-	const struct est *e = &m->est[o->k][o->d];
-	unsigned t = o->min_score;
-	while (t < 100 && e->alerts_at[t] > o->target)
-		t++;
-	return t;
+	return hotlist__score_pick(m->est[o->k][o->d].bound_at, o->min_score, o->target);
 }
 
 void hotlist__score_info(const struct hl_fuzzy *f, const struct hl_fz_opts *o,

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct hl_base;
 struct hl_fuzzy;
@@ -85,7 +86,20 @@ void hotlist__score_rates(const struct hl_score_model *m, unsigned k, unsigned d
 
 /* The threshold in force for a list with options o and index model m:
  * o->min_score, or for the automatic policy the lowest threshold from it on
- * whose estimated innocent alerts (at o's budget) are within o->target. */
+ * whose estimated innocent alerts (at o's budget) plus one standard error of
+ * the estimate (hotlist__score_bound) are within o->target. */
 unsigned hotlist__score_threshold(const struct hl_score_model *m, const struct hl_fz_opts *o);
+
+/* The estimate's upper bound at one threshold: alerts (per 1,000) plus z
+ * standard errors of its two strata, each n alerting samples of weight w
+ * (share of reads per sample) drawn rep times per listed plate on average
+ * (at least 1): the count is the list's alerting plates, Poisson, and a
+ * plate drawn rep times counts rep times. Pure. */
+double hotlist__score_bound(double alerts, double w_c, double rep_c, uint32_t n_c, double w_m,
+			    double rep_m, uint32_t n_m, double z);
+
+/* The lowest threshold from floor on (at most 100) whose bound_at is within
+ * target: the automatic policy's pick. Pure. */
+unsigned hotlist__score_pick(const double *bound_at, unsigned floor, double target);
 
 #endif /* HOTLIST_SCORE_H */

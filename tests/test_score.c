@@ -17,6 +17,7 @@
 #include "score.h"
 
 #include <check.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -555,6 +556,72 @@ START_TEST(estimate_leaves_the_plate_out)
 }
 END_TEST
 
+/* The margin of the automatic threshold: the estimate's bound is its
+ * alerts plus z standard errors of the alerting samples' counts, a plate
+ * drawn rep times counting as one plate's evidence, and the pick is the
+ * lowest threshold whose bound (not the bare estimate) is within target. */
+START_TEST(estimate_margin_bound)
+{
+	/* 100 alerting samples read right of weight 1e-5: 1.0 per 1,000, one
+	 * standard error 0.1; each plate drawn 4 times: 0.2 */
+	ck_assert(fabs(hotlist__score_bound(1.0, 1e-5, 1, 100, 0, 1, 0, 1.0) - 1.1) < 1e-9);
+	ck_assert(fabs(hotlist__score_bound(1.0, 1e-5, 4, 100, 0, 1, 0, 1.0) - 1.2) < 1e-9);
+	ck_assert(fabs(hotlist__score_bound(1.0, 1e-5, 1, 100, 0, 1, 0, 2.0) - 1.2) < 1e-9);
+	/* the strata add their variances: 0.1^2 + 0.1^2 */
+	ck_assert(fabs(hotlist__score_bound(1.0, 1e-5, 1, 100, 1e-5, 1, 100, 1.0) -
+		       (1.0 + sqrt(0.02))) < 1e-9);
+	/* no alerting sample, no margin */
+	ck_assert(hotlist__score_bound(0, 1e-5, 4, 0, 1e-5, 1, 0, 2.0) == 0);
+	double bound[101];
+	for (int t = 0; t <= 100; t++)
+		bound[t] = 3.0 - 0.03 * t; /* within 1.0 from 67 on */
+	ck_assert_uint_eq(hotlist__score_pick(bound, 50, 1.0), 67);
+	ck_assert_uint_eq(hotlist__score_pick(bound, 80, 1.0), 80);
+	ck_assert_uint_eq(hotlist__score_pick(bound, 50, 0.01), 100); /* never within: 100 */
+}
+END_TEST
+
+/* On a list: the automatic threshold sits above where the bare estimate
+ * would put it when the estimate rests on few alerting plates. A list of
+ * 1,000 plates in pairs one doubled character apart, with a tight target:
+ * the estimate at the threshold below the one in force is already within
+ * the target (without the margin that threshold would have been picked),
+ * and the estimate at the one in force is within it too. */
+START_TEST(estimate_margin_on_a_list)
+{
+	struct hotlist *hl = hl_test_engine();
+	static struct hotlist_entry e[1000];
+	static char plates[1000][12];
+	for (int i = 0; i < 500; i++) {
+		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
+		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
+		e[2 * i] = (struct hotlist_entry){ .plate = plates[2 * i] };
+		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	bool bit = false;
+	for (double target = 5; target <= 400 && !bit; target *= 2) {
+		struct hotlist_list_options o;
+		hotlist_list_options_init(&o);
+		o.indels = 1;
+		o.target_alerts_per_1000 = target;
+		ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
+		ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+		unsigned t = info.min_score;
+		ck_assert(info.innocent_alerts_per_1000 <= target);
+		if (t <= HOTLIST_MIN_SCORE_DEFAULT || t > 100)
+			continue;
+		o.min_score = t - 1; /* same index, same estimate: its rate at t - 1 */
+		ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
+		ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+		bit = info.innocent_alerts_per_1000 <= target;
+	}
+	ck_assert_msg(bit, "the automatic threshold never sat above the bare estimate's");
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("score");
@@ -575,6 +642,8 @@ int main(void)
 	tcase_add_test(p, options_struct_versions);
 	tcase_add_test(p, estimate_in_info_and_report);
 	tcase_add_test(p, estimate_leaves_the_plate_out);
+	tcase_add_test(p, estimate_margin_bound);
+	tcase_add_test(p, estimate_margin_on_a_list);
 	suite_add_tcase(s, p);
 	return hl_test_run(s);
 }

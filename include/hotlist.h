@@ -565,7 +565,8 @@ struct hotlist_list_options {
 	unsigned min_score; /* fuzzy hits scoring below are weak. 1..100: that threshold;
 			       HOTLIST_MIN_SCORE_AUTO (default): the lowest threshold, at least
 			       HOTLIST_MIN_SCORE_DEFAULT, at which the list's estimated innocent
-			       alerts stay within target_alerts_per_1000; 0: policy off, every
+			       alerts plus two standard errors of the estimate stay within
+			       target_alerts_per_1000; 0: policy off, every
 			       hit alerts and no score is computed */
 	bool weak_hits; /* also call back weak hits, flagged hit.weak (default false:
 			   they are counted in stats.fuzzy_weak_suppressed only) */

@@ -43,7 +43,7 @@ from ctypes import (
     c_void_p,
 )
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Callable, Iterable, List, Optional, Sequence, Union
 
 __all__ = [
     "Engine",
@@ -406,6 +406,8 @@ class Hit:
     format: Optional[bool]
     score: int = 100  # 0..100, docs/fuzzy.md "Score and alert policy"
     weak: bool = False  # below the list's threshold (lists with weak_hits)
+    ts_us: int = 0  # the read's capture time
+    retro: bool = False  # a retroactive hit (Engine(retro_window_s=...))
 
 
 @dataclass
@@ -533,6 +535,8 @@ def _copy_hit(h: _Hit) -> Hit:
         format=fmt,
         score=h.score,
         weak=bool(h.weak),
+        ts_us=rd.ts_us,
+        retro=bool(h.retro),
     )
 
 
@@ -586,6 +590,12 @@ class Engine:
     suppress_window_s: repeat hits of an entry by one camera within this
     many seconds are counted, not returned (0 = off, the default here; the C
     default is 300). max_bad_fraction: share of bad rows that refuses a load.
+    retro_window_s: keep the reads captured in the last this many seconds
+    (at most retro_max_reads of them, 0 = the C default) in memory, and when
+    load_csv, replace or put adds entries, call on_retro(hit) for each kept
+    read that hits one (hit.retro is True, hit.ts_us the read's time), on
+    the writer's thread before the call returns; an exception raised by
+    on_retro is raised by that call. 0 = off (the default): nothing kept.
     """
 
     def __init__(
@@ -593,6 +603,9 @@ class Engine:
         suppress_window_s: float = 0,
         max_bad_fraction: Optional[float] = None,
         latency_histogram: bool = True,
+        retro_window_s: float = 0,
+        retro_max_reads: int = 0,
+        on_retro: Optional[Callable[[Hit], None]] = None,
     ) -> None:
         cfg = _Config()
         _lib.hotlist_config_init_size(ctypes.byref(cfg), ctypes.sizeof(_Config))
@@ -601,6 +614,16 @@ class Engine:
         if max_bad_fraction is not None:
             cfg.max_bad_fraction = max_bad_fraction
         cfg.latency_histogram = latency_histogram
+        self._retro_fn = None
+        self._retro_error: Optional[BaseException] = None
+        if retro_window_s:
+            if on_retro is None:
+                raise ValueError("retro_window_s needs on_retro")
+            cfg.retro_window_us = int(retro_window_s * 1_000_000)
+            if retro_max_reads:
+                cfg.retro_max_reads = retro_max_reads
+            self._retro_fn = _HitFn(self._retro_callback(on_retro))
+            cfg.on_hit = ctypes.cast(self._retro_fn, c_void_p)
         h = c_void_p()
         _check(_lib.hotlist_create(ctypes.byref(h), ctypes.byref(cfg)), "hotlist_create")
         self._h: Optional[c_void_p] = h
@@ -629,6 +652,21 @@ class Engine:
             raise ValueError("engine is closed")
         return self._h
 
+    def _retro_callback(self, on_retro: Callable[[Hit], None]):
+        def cb(hit, user) -> None:
+            try:
+                on_retro(_copy_hit(hit.contents))
+            except BaseException as e:  # noqa: BLE001 - must not unwind into C
+                if self._retro_error is None:
+                    self._retro_error = e
+
+        return cb
+
+    def _raise_retro(self) -> None:
+        e, self._retro_error = self._retro_error, None
+        if e is not None:
+            raise e
+
     # -- lists (writers)
     def load_csv(self, list_name: str, path: Union[str, os.PathLike]) -> LoadReport:
         """Replace list_name atomically from a CSV hot-list file."""
@@ -637,6 +675,7 @@ class Engine:
             self._handle(), _b(list_name), _b(os.fspath(path)), ctypes.byref(rep)
         )
         report = _report(rep)
+        self._raise_retro()
         _check(rc, f"load {os.fspath(path)}", report)
         return report
 
@@ -651,6 +690,7 @@ class Engine:
             self._handle(), _b(list_name), arr, len(entries), ctypes.byref(rep)
         )
         report = _report(rep)
+        self._raise_retro()
         _check(rc, f"replace {list_name}", report)
         return report
 
@@ -658,7 +698,9 @@ class Engine:
         """Add or update one entry; visible to every match that starts after."""
         e = _Entry()
         entry._fill(e)
-        _check(_lib.hotlist_put(self._handle(), _b(list_name), ctypes.byref(e)), "put")
+        rc = _lib.hotlist_put(self._handle(), _b(list_name), ctypes.byref(e))
+        self._raise_retro()
+        _check(rc, "put")
 
     def remove(self, list_name: str, plate: str, country: Optional[str] = None) -> int:
         """Remove a plate's entries (of one country if given); returns how many."""

@@ -303,3 +303,32 @@ def test_readme_example_runs(capsys, monkeypatch):
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out.splitlines()
     assert out == ["A12-west G-123-BD -> national wanted person exact", "2 hits; 3 reads"]
+
+
+def test_retroactive_hits():
+    import time
+
+    got = []
+    now_us = int(time.time() * 1e6)
+    with Engine(retro_window_s=300, on_retro=got.append) as e:
+        e.replace("stolen", [Entry("AB123C")])
+        assert e.match(Read("RT42XY", camera="cam7", ts_us=now_us - 60_000_000)) == []
+        assert e.match(Read("OLD11X", camera="cam7", ts_us=now_us - 900_000_000)) == []
+        e.put("stolen", Entry("RT42XY"))
+        assert [(h.read, h.camera, h.ts_us, h.retro) for h in got] == [
+            ("RT42XY", "cam7", now_us - 60_000_000, True)
+        ]
+        e.put("stolen", Entry("OLD11X"))  # older than the window: not kept
+        assert len(got) == 1
+        live = e.match(Read("RT42XY", camera="cam8", ts_us=now_us))
+        assert [h.retro for h in live] == [False]
+
+        def boom(hit):
+            raise RuntimeError("from on_retro")
+
+    with Engine(retro_window_s=300, on_retro=boom) as e:
+        e.match(Read("ZZ99ZZ", ts_us=now_us))
+        with pytest.raises(RuntimeError, match="from on_retro"):
+            e.put("l", Entry("ZZ99ZZ"))
+    with pytest.raises(ValueError):
+        Engine(retro_window_s=300)

@@ -15,7 +15,8 @@ Prints one key=value line per figure:
   cpu_<proc>_us_per_read  CPU time each process spent per read drained
 
 Usage: bench/bench_cluster.py [--build DIR] [--reads N] [--nodes K] [--batch B]
-                              [--replace N[,N...]] [--smoke]
+                              [--replace N[,N...]] [--smoke] [--replace-only]
+                              [--zstd LEVEL]
 """
 
 import argparse
@@ -72,6 +73,10 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--replace", default="1000000")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--zstd", type=int, default=None,
+                    help="hotlist publish --zstd LEVEL for the replaces (default: its own)")
+    ap.add_argument("--replace-only", action="store_true",
+                    help="only start the nodes and time the replaces (F)")
     a = ap.parse_args()
     if a.smoke:
         a.reads, a.replace = 5000, "20000"
@@ -92,86 +97,89 @@ def main():
         plates = [f"HL{i:07d}" for i in range(100000)]
         c.run("publish", "--list", "national", lp)
 
-        # A: feed alone (a backlog for B).
-        text = reads_text(a.reads, 0, plates, 100)
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.time()
-        c.run("feed", input=text, timeout=600)
-        dt = time.time() - t
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        print(f"feed_reads_per_s={a.reads / dt:.0f}")
-        print(f"cpu_feed_pct={100 * (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / dt:.0f}")
+        if not a.replace_only:
+            # A: feed alone (a backlog for B).
+            text = reads_text(a.reads, 0, plates, 100)
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.time()
+            c.run("feed", input=text, timeout=600)
+            dt = time.time() - t
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            print(f"feed_reads_per_s={a.reads / dt:.0f}")
+            print(f"cpu_feed_pct={100 * (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / dt:.0f}")
 
         # B: K nodes drain the backlog.
         nodes = [c.node(f"n{i}", "--batch", str(a.batch)).start() for i in range(a.nodes)]
         for n in nodes:
             harness.wait_for(n.ready, 60, f"{n.name} ready")
-        procs = {f"server{s.i}": s.proc.pid for s in c.servers}
-        procs.update({n.name: n.proc.pid for n in nodes})
-        cpu0 = {k: cpu_s(p) for k, p in procs.items()}
-        t = time.time()
-        harness.wait_for(lambda: total_reads(nodes) >= a.reads, 600, "drain", step=0.02)
-        dt = time.time() - t
-        cpu1 = {k: cpu_s(p) for k, p in procs.items()}
-        print(f"drain_reads_per_s={a.reads / dt:.0f}")
-        for k in procs:
-            used = cpu1[k] - cpu0[k]
-            print(f"cpu_{k}_pct={100 * used / dt:.0f} cpu_{k}_us_per_read={1e6 * used / a.reads:.1f}")
-        srv = sum(cpu1[k] - cpu0[k] for k in procs if k.startswith("server"))
-        nod = sum(cpu1[k] - cpu0[k] for k in procs if not k.startswith("server"))
-        print(f"cpu_servers_us_per_read={1e6 * srv / a.reads:.1f} "
-              f"cpu_nodes_us_per_read={1e6 * nod / a.reads:.1f}")
-        print(f"# load average after drain: {open('/proc/loadavg').read().split()[:3]}")
+        if not a.replace_only:
+            procs = {f"server{s.i}": s.proc.pid for s in c.servers}
+            procs.update({n.name: n.proc.pid for n in nodes})
+            cpu0 = {k: cpu_s(p) for k, p in procs.items()}
+            t = time.time()
+            harness.wait_for(lambda: total_reads(nodes) >= a.reads, 600, "drain", step=0.02)
+            dt = time.time() - t
+            cpu1 = {k: cpu_s(p) for k, p in procs.items()}
+            print(f"drain_reads_per_s={a.reads / dt:.0f}")
+            for k in procs:
+                used = cpu1[k] - cpu0[k]
+                print(f"cpu_{k}_pct={100 * used / dt:.0f} cpu_{k}_us_per_read={1e6 * used / a.reads:.1f}")
+            srv = sum(cpu1[k] - cpu0[k] for k in procs if k.startswith("server"))
+            nod = sum(cpu1[k] - cpu0[k] for k in procs if not k.startswith("server"))
+            print(f"cpu_servers_us_per_read={1e6 * srv / a.reads:.1f} "
+                  f"cpu_nodes_us_per_read={1e6 * nod / a.reads:.1f}")
+            print(f"# load average after drain: {open('/proc/loadavg').read().split()[:3]}")
 
-        # C: feed and match at once.
-        base = total_reads(nodes)
-        text = reads_text(a.reads, 10_000_000, plates, 100)
-        t = time.time()
-        c.run("feed", input=text, timeout=600)
-        harness.wait_for(lambda: total_reads(nodes) >= base + a.reads, 600, "pipeline",
-                         step=0.02)
-        print(f"pipeline_reads_per_s={a.reads / (time.time() - t):.0f}")
+            # C: feed and match at once.
+            base = total_reads(nodes)
+            text = reads_text(a.reads, 10_000_000, plates, 100)
+            t = time.time()
+            c.run("feed", input=text, timeout=600)
+            harness.wait_for(lambda: total_reads(nodes) >= base + a.reads, 600, "pipeline",
+                             step=0.02)
+            print(f"pipeline_reads_per_s={a.reads / (time.time() - t):.0f}")
 
-        # D: end-to-end latency at a paced rate, every read a hit; ts_us = feed time.
-        rate, secs = (500, 4) if a.smoke else (1000, 10)
-        before = len(c.hits())
-        feed = subprocess.Popen([harness.HOTLIST, "feed", "--nats", c.urls],
-                                stdin=subprocess.PIPE, text=True)
-        feed.stdin.write("camera,plate,country\n")
-        t0 = time.time()
-        for i in range(rate * secs):
-            while time.time() < t0 + i / rate:
-                time.sleep(0.0005)
-            feed.stdin.write(f"lat{i % 8},{plates[i % len(plates)]},NL\n")
-            feed.stdin.flush()
-        feed.stdin.close()
-        feed.wait()
-        harness.wait_for(lambda: len(c.hits()) >= before + rate * secs, 120, "latency hits",
-                         step=0.5)
-        lat = [(h["stored_us"] - h["ts_us"]) / 1e3 for h in c.hits()[before:]]
-        print(f"e2e_rate_reads_per_s={rate} e2e_hits={len(lat)} "
-              f"e2e_p50_ms={pct(lat, 0.5):.2f} e2e_p99_ms={pct(lat, 0.99):.2f} "
-              f"e2e_max_ms={max(lat):.2f}")
+            # D: end-to-end latency at a paced rate, every read a hit; ts_us = feed time.
+            rate, secs = (500, 4) if a.smoke else (1000, 10)
+            before = len(c.hits())
+            feed = subprocess.Popen([harness.HOTLIST, "feed", "--nats", c.urls],
+                                    stdin=subprocess.PIPE, text=True)
+            feed.stdin.write("camera,plate,country\n")
+            t0 = time.time()
+            for i in range(rate * secs):
+                while time.time() < t0 + i / rate:
+                    time.sleep(0.0005)
+                feed.stdin.write(f"lat{i % 8},{plates[i % len(plates)]},NL\n")
+                feed.stdin.flush()
+            feed.stdin.close()
+            feed.wait()
+            harness.wait_for(lambda: len(c.hits()) >= before + rate * secs, 120, "latency hits",
+                             step=0.5)
+            lat = [(h["stored_us"] - h["ts_us"]) / 1e3 for h in c.hits()[before:]]
+            print(f"e2e_rate_reads_per_s={rate} e2e_hits={len(lat)} "
+                  f"e2e_p50_ms={pct(lat, 0.5):.2f} e2e_p99_ms={pct(lat, 0.99):.2f} "
+                  f"e2e_max_ms={max(lat):.2f}")
 
-        # E: edits.
-        n_edits = 20 if a.smoke else 200
-        for i in range(n_edits):
-            c.run("edit", "--list", "national", "put", f"ED{i:05d}", "--country", "NL")
-        for n in nodes:
-            harness.wait_for(lambda: n.metrics().get("hotlist_node_edits_total", 0) >= n_edits,
-                             60, "edits")
-            m = n.metrics()
-            q = lambda k: m[f'hotlist_node_edit_delay_seconds{{quantile="{k}"}}'] * 1e3
-            print(f"edit_node={n.name} edits={n_edits} edit_p50_ms={q('0.5'):.2f} "
-                  f"edit_p99_ms={q('0.99'):.2f} edit_max_ms={q('1'):.2f}")
+            # E: edits.
+            n_edits = 20 if a.smoke else 200
+            for i in range(n_edits):
+                c.run("edit", "--list", "national", "put", f"ED{i:05d}", "--country", "NL")
+            for n in nodes:
+                harness.wait_for(lambda: n.metrics().get("hotlist_node_edits_total", 0) >= n_edits,
+                                 60, "edits")
+                m = n.metrics()
+                q = lambda k: m[f'hotlist_node_edit_delay_seconds{{quantile="{k}"}}'] * 1e3
+                print(f"edit_node={n.name} edits={n_edits} edit_p50_ms={q('0.5'):.2f} "
+                      f"edit_p99_ms={q('0.99'):.2f} edit_max_ms={q('1'):.2f}")
 
         # F: replaces.
         for size in [int(x) for x in a.replace.split(",") if x]:
             big = os.path.join(c.dir, f"list{size}.csv")
             write_list(big, size, "BG")
             t = time.time()
-            r = c.run("publish", "--list", "national", "--wait", "--timeout", "600", big,
-                      timeout=900)
+            zopt = [] if a.zstd is None else ["--zstd", str(a.zstd)]
+            r = c.run("publish", "--list", "national", "--wait", "--timeout", "600", *zopt,
+                      big, timeout=900)
             total = time.time() - t
             for line in r.stdout.splitlines():
                 if "applied" in line:

@@ -5,13 +5,19 @@
  * headers, so a reader starting at the manifest's first sequence can tell a
  * missing, foreign or reordered chunk from a good one. The manifest (KV,
  * written after the upload) is what makes a version current.
+ *
+ * A blob is zstd-compressed (manifest "encoding": "zstd", "size" and "chunks"
+ * of the compressed stream, "raw_size" and "digest" of the list file) or, in
+ * manifests without an encoding, the plain file.
  */
 #include "cluster.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 /* Chunks in flight during an upload (8 MiB), and the longest wait for them. */
 #define UPLOAD_WINDOW 64
@@ -36,66 +42,131 @@ static natsMsg *chunk_msg(const char *subject, const char *upload_id, unsigned i
 	return m;
 }
 
-int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload_id,
-		   const void *data, size_t len, const struct hl_blob_damage *dmg,
-		   uint64_t *first_seq, unsigned *chunks)
+/* State of one upload: where chunk 0 went, what failed, the damage asked for. */
+struct upload {
+	struct hl_cluster *c;
+	const char *subject, *upload_id;
+	const struct hl_blob_damage *dmg;
+	uint64_t first_seq, failed;
+	size_t stored;
+};
+
+/* Publish chunk i (k bytes at p): chunk 0 synchronously (its sequence goes in
+ * the manifest), the others asynchronously with a window in flight. */
+static int put_chunk(struct upload *u, unsigned i, const char *p, size_t k)
 {
-	unsigned n = (unsigned)((len + HL_BLOB_CHUNK - 1) / HL_BLOB_CHUNK);
-	uint64_t failed = c->failed;
 	char *flip = NULL;
+	natsMsg *m;
 
-	if (n == 0)
-		n = 1;
-	*first_seq = 0;
-	for (unsigned i = 0; i < n; i++) {
-		size_t off = (size_t)i * HL_BLOB_CHUNK;
-		size_t k = len - off < HL_BLOB_CHUNK ? len - off : HL_BLOB_CHUNK;
-		const char *p = (const char *)data + off;
-		natsMsg *m;
-		natsStatus s;
-
-		if (dmg && dmg->drop_chunk == (int)i)
-			continue;
-		if (dmg && dmg->corrupt_chunk == (int)i && k > 0) {
-			flip = malloc(k);
-			if (!flip)
-				return -1;
-			memcpy(flip, p, k);
-			flip[k / 2] ^= 0x20;
-			p = flip;
-		}
-		m = chunk_msg(subject, upload_id, i, p, k);
-		free(flip);
-		flip = NULL;
-		if (!m)
+	u->stored += k;
+	if (u->dmg && u->dmg->drop_chunk == (int)i)
+		return 0;
+	if (u->dmg && u->dmg->corrupt_chunk == (int)i && k > 0) {
+		flip = malloc(k);
+		if (!flip)
 			return -1;
-		if (*first_seq == 0) {
-			/* The first chunk synchronously: its sequence goes in the manifest. */
-			jsPubAck *pa = NULL;
-			jsErrCode e = 0;
+		memcpy(flip, p, k);
+		flip[k / 2] ^= 0x20;
+		p = flip;
+	}
+	m = chunk_msg(u->subject, u->upload_id, i, p, k);
+	free(flip);
+	if (!m)
+		return -1;
+	if (u->first_seq == 0) {
+		jsPubAck *pa = NULL;
+		jsErrCode e = 0;
+		natsStatus s = js_PublishMsg(&pa, u->c->js, m, NULL, &e);
 
-			s = js_PublishMsg(&pa, c->js, m, NULL, &e);
-			natsMsg_Destroy(m);
-			if (s != NATS_OK) {
-				fprintf(stderr, "hotlist: upload: %s\n", natsStatus_GetText(s));
-				return -1;
-			}
-			*first_seq = pa->Sequence;
-			jsPubAck_Destroy(pa);
-			continue;
+		natsMsg_Destroy(m);
+		if (s != NATS_OK) {
+			fprintf(stderr, "hotlist: upload: %s\n", natsStatus_GetText(s));
+			return -1;
 		}
-		(void)hl_cluster_async_msg(c, m); /* a failure is counted, seen at the wait */
-		/* A window of chunks in flight, not the whole file: hundreds of MB
-		 * outstanding make the server drop the connection as a slow consumer. */
-		if (i % UPLOAD_WINDOW == 0 && hl_cluster_async_wait(c, UPLOAD_WAIT_MS, &failed))
+		u->first_seq = pa->Sequence;
+		jsPubAck_Destroy(pa);
+		return 0;
+	}
+	(void)hl_cluster_async_msg(u->c, m); /* a failure is counted, seen at the wait */
+	/* A window of chunks in flight, not the whole file: hundreds of MB
+	 * outstanding make the server drop the connection as a slow consumer. */
+	if (i % UPLOAD_WINDOW == 0 && hl_cluster_async_wait(u->c, UPLOAD_WAIT_MS, &u->failed))
+		return -1;
+	return 0;
+}
+
+/*
+ * Compress while chunking: zstd's streaming API fills one chunk-sized output
+ * buffer at a time, and each full buffer goes out at once, so the upload of
+ * the first chunks overlaps the compression of the rest and the publisher
+ * never holds the compressed file. The frame carries zstd's own checksum
+ * (XXH64 of the content), on top of the manifest's digest of the raw file.
+ */
+static int upload_zstd(struct upload *u, const void *data, size_t len, int level, unsigned *n)
+{
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_inBuffer in = { data, len, 0 };
+	char *buf = malloc(HL_BLOB_CHUNK);
+	ZSTD_outBuffer out = { buf, HL_BLOB_CHUNK, 0 };
+	int rc = -1;
+
+	*n = 0;
+	if (!cc || !buf ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(cc, len)))
+		goto out;
+	for (;;) {
+		size_t left = ZSTD_compressStream2(cc, &out, &in, ZSTD_e_end);
+
+		if (ZSTD_isError(left)) {
+			fprintf(stderr, "hotlist: upload: zstd: %s\n", ZSTD_getErrorName(left));
+			goto out;
+		}
+		if (out.pos == out.size || (left == 0 && out.pos > 0)) {
+			if (put_chunk(u, (*n)++, buf, out.pos))
+				goto out;
+			out.pos = 0;
+		}
+		if (left == 0)
 			break;
 	}
-	if (hl_cluster_async_wait(c, UPLOAD_WAIT_MS, &failed) || c->failed) {
-		fprintf(stderr, "hotlist: upload: %" PRIu64 " chunks not stored: %s\n", failed,
+	rc = 0;
+out:
+	ZSTD_freeCCtx(cc);
+	free(buf);
+	return rc;
+}
+
+int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload_id,
+		   const void *data, size_t len, int zstd_level, const struct hl_blob_damage *dmg,
+		   uint64_t *first_seq, unsigned *chunks, size_t *stored)
+{
+	struct upload u = { c, subject, upload_id, dmg, 0, c->failed, 0 };
+	unsigned n = 0;
+	int rc = 0;
+
+	if (zstd_level > 0) {
+		rc = upload_zstd(&u, data, len, zstd_level, &n);
+	} else {
+		n = (unsigned)((len + HL_BLOB_CHUNK - 1) / HL_BLOB_CHUNK);
+		if (n == 0)
+			n = 1;
+		for (unsigned i = 0; i < n && rc == 0; i++) {
+			size_t off = (size_t)i * HL_BLOB_CHUNK;
+			size_t k = len - off < HL_BLOB_CHUNK ? len - off : HL_BLOB_CHUNK;
+
+			rc = put_chunk(&u, i, (const char *)data + off, k);
+		}
+	}
+	*first_seq = u.first_seq;
+	if (hl_cluster_async_wait(c, UPLOAD_WAIT_MS, &u.failed) || c->failed || rc) {
+		fprintf(stderr, "hotlist: upload: %" PRIu64 " chunks not stored: %s\n", u.failed,
 			c->last_error);
 		return -1;
 	}
 	*chunks = n;
+	*stored = u.stored;
 	return 0;
 }
 
@@ -121,16 +192,73 @@ static int take_chunk(natsMsg *m, const char *upload_id, unsigned i, char *buf, 
 	return 0;
 }
 
+/*
+ * Decompress a zstd blob into exactly raw bytes. The output buffer holds one
+ * byte more than the manifest's raw size, so a blob that decompresses to more
+ * (a decompression bomb, or a manifest that lies) is caught as soon as it
+ * passes the cap, with at most raw + 1 bytes ever written; it is refused,
+ * never allowed to grow the node's memory.
+ */
+static int unzstd(const char *z, size_t zlen, size_t raw, char **out, char *why, size_t cap)
+{
+	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	ZSTD_inBuffer in = { z, zlen, 0 };
+	char *buf = malloc(raw + 1);
+	ZSTD_outBuffer o = { buf, raw + 1, 0 };
+	size_t left = 1;
+	int rc = -1;
+
+	if (!dc || !buf) {
+		(void)refuse(why, cap, "out of memory for %zu bytes", raw);
+		goto out;
+	}
+	while (in.pos < in.size) {
+		left = ZSTD_decompressStream(dc, &o, &in);
+		if (ZSTD_isError(left)) {
+			(void)refuse(why, cap, "compressed data corrupt (zstd: %s)",
+				     ZSTD_getErrorName(left));
+			goto out;
+		}
+		if (o.pos > raw) {
+			(void)refuse(
+				why, cap,
+				"decompresses to more than the manifest's raw size (%zu bytes)",
+				raw);
+			goto out;
+		}
+	}
+	if (left != 0)
+		(void)refuse(why, cap, "compressed data truncated");
+	else if (o.pos != raw)
+		(void)refuse(why, cap, "decompresses to %zu bytes, the manifest says %zu", o.pos,
+			     raw);
+	else
+		rc = 0;
+out:
+	ZSTD_freeDCtx(dc);
+	if (rc == 0)
+		*out = buf;
+	else
+		free(buf);
+	return rc;
+}
+
 int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
-		  const char *upload_id, unsigned chunks, size_t size, const char *digest,
-		  char **out, char *why, size_t whycap)
+		  const char *upload_id, unsigned chunks, size_t size, const char *encoding,
+		  size_t raw_size, const char *digest, char **out, char *why, size_t whycap)
 {
 	natsSubscription *sub = NULL;
-	char *buf = malloc(size ? size : 1);
+	bool zstd = encoding && !strcmp(encoding, "zstd");
+	char *buf, *raw = NULL;
 	char hex[HL_ID_HEX];
 	size_t at = 0;
 	int rc = 0;
 
+	if (encoding && !zstd)
+		return refuse(why, whycap, "unknown encoding \"%.40s\"", encoding);
+	if (!zstd)
+		raw_size = size;
+	buf = malloc(size ? size : 1);
 	if (!buf)
 		return refuse(why, whycap, "out of memory for %u chunks", chunks);
 	if (hl_cluster_ordered(c, &sub, subject, first_seq) != NATS_OK) {
@@ -152,8 +280,13 @@ int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 	if (rc == 0 && at != size)
 		rc = refuse(why, whycap, "blob shorter than the manifest's size (%u chunks)",
 			    chunks);
+	if (rc == 0 && zstd) {
+		rc = unzstd(buf, size, raw_size, &raw, why, whycap);
+		free(buf);
+		buf = raw;
+	}
 	if (rc == 0) {
-		hl_cluster_digest(buf, size, hex);
+		hl_cluster_digest(buf, raw_size, hex);
 		if (strcmp(hex, digest))
 			rc = refuse(why, whycap, "digest mismatch (%u chunks)", chunks);
 	}

@@ -11,7 +11,7 @@
  *   stream HL_READS  hl.read.<site>   memory, limits retention, MaxAge, DiscardNew
  *   stream HL_HITS   hl.hit.<list>    file, de-dup window > any redelivery horizon
  *   stream HL_EDITS  hl.edit.<list>   file, one message per put/remove
- *   stream HL_BLOBS  hl.blob.<list>.<version>  file, 128 KiB chunks of a list file
+ *   stream HL_BLOBS  hl.blob.<list>.<version>  128 KiB chunks of a list file (zstd)
  *   KV HL_LISTS      <list> -> manifest (JSON), written last, compare-and-swap
  *   KV HL_NODES      <node> -> status (JSON), heartbeat every second, TTL
  *
@@ -169,20 +169,27 @@ struct hl_blob_damage {
 	int corrupt_chunk; /* -1 = none: one byte of this chunk is flipped after the digest */
 };
 
-/* Upload data as chunks on subject; *first_seq receives chunk 0's stream
- * sequence. 0, or -1 with a message on stderr. */
+/* zstd level of list blobs (1 vs 3: docs/cluster.md). */
+#define HL_BLOB_ZSTD_LEVEL 1
+
+/* Upload data as chunks on subject, zstd-compressed at zstd_level while
+ * chunking (0: plain); *first_seq receives chunk 0's stream sequence, *stored
+ * the bytes uploaded (the compressed size). 0, or -1 with a message on stderr. */
 int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload_id,
-		   const void *data, size_t len, const struct hl_blob_damage *dmg,
-		   uint64_t *first_seq, unsigned *chunks);
+		   const void *data, size_t len, int zstd_level, const struct hl_blob_damage *dmg,
+		   uint64_t *first_seq, unsigned *chunks, size_t *stored);
 
 /* Read a blob back: `chunks` chunks of upload_id from first_seq on, in order,
- * size bytes in all, XXH3-128 equal to digest. 0 with *out (malloc'd), -1
- * with the reason in why, or HL_BLOB_RETRY when the servers could not be
- * asked (no verdict on the blob: try again later). */
+ * size bytes in all; with encoding "zstd", decompressed to exactly raw_size
+ * bytes (never more: a blob that decompresses beyond it is refused), NULL =
+ * plain (raw_size unused); XXH3-128 of the file equal to digest. 0 with *out
+ * (malloc'd, raw_size or size bytes), -1 with the reason in why, or
+ * HL_BLOB_RETRY when the servers could not be asked (no verdict on the blob:
+ * try again later). */
 #define HL_BLOB_RETRY (-2)
 int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
-		  const char *upload_id, unsigned chunks, size_t size, const char *digest,
-		  char **out, char *why, size_t whycap);
+		  const char *upload_id, unsigned chunks, size_t size, const char *encoding,
+		  size_t raw_size, const char *digest, char **out, char *why, size_t whycap);
 
 /* Node entry point (cluster/node.c). */
 struct hl_node_opts {

@@ -297,9 +297,9 @@ static void *edits_main(void *arg)
 
 struct manifest {
 	uint64_t version, first_seq, edit_seq, prev_revision;
-	size_t size;
+	size_t size, raw_size; /* size: as stored (compressed); raw_size: the list file */
 	unsigned chunks;
-	const char *subject, *upload, *digest;
+	const char *subject, *upload, *digest, *encoding; /* encoding NULL: plain */
 	bool has_opts;
 	struct hotlist_list_options opts;
 };
@@ -318,6 +318,9 @@ static int parse_manifest(json_t *o, struct manifest *m)
 	m->subject = jstr(o, "subject");
 	m->upload = jstr(o, "upload");
 	m->digest = jstr(o, "digest");
+	/* Manifests written before blobs were compressed have no encoding. */
+	m->encoding = jstr(o, "encoding");
+	m->raw_size = m->encoding ? (size_t)jint(o, "raw_size") : m->size;
 	hotlist_list_options_init(&m->opts);
 	if (json_is_object(op)) {
 		m->has_opts = true;
@@ -465,7 +468,8 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	}
 	/* No verdict while the servers cannot be asked: try again, never refuse. */
 	while ((rc = hl_blob_fetch(&n->c, m.subject, m.first_seq, m.upload, m.chunks, m.size,
-				   m.digest, &blob, why, sizeof(why))) == HL_BLOB_RETRY &&
+				   m.encoding, m.raw_size, m.digest, &blob, why, sizeof(why))) ==
+		       HL_BLOB_RETRY &&
 	       !stopping())
 		usleep(500 * 1000);
 	if (rc == HL_BLOB_RETRY) {
@@ -482,7 +486,7 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		ls->loading = true;
 		ls->held = ls->nlog;
 		pthread_mutex_unlock(&n->mu);
-		rc = load_blob(n, list, blob, m.size, &m, &rep);
+		rc = load_blob(n, list, blob, m.raw_size, &m, &rep);
 		if (rc)
 			snprintf(why, sizeof(why), "%s (%" PRIu64 " rows, %" PRIu64 " bad)",
 				 hotlist_strerror(rc), rep.rows, rep.rejected);

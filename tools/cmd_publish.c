@@ -32,13 +32,17 @@ static const char publish_usage[] =
 	"List options (as `hotlist match`): --ocr K, --indel D, --ocr-classes C,\n"
 	"--cross-border, --no-repair.\n"
 	"  -t, --timeout S   longest --wait (default 120)\n"
+	"  --zstd LEVEL      compression level of the upload, 1-19 (default 1);\n"
+	"                    0 uploads the plain file\n"
 	"Test options (to prove that nodes refuse bad versions):\n"
-	"  --no-check, --test-drop-chunk N, --test-corrupt-chunk N\n";
+	"  --no-check, --test-drop-chunk N, --test-corrupt-chunk N,\n"
+	"  --test-raw-size N (the manifest claims N bytes decompressed)\n";
 
 struct pub {
 	const char *nats, *list, *path, *classes;
 	bool wait, no_check, has_opts, cross, norepair;
-	int ocr, indel;
+	int ocr, indel, zstd;
+	long long test_raw_size; /* -1: the true size */
 	double timeout_s, max_bad;
 	struct hl_blob_damage dmg;
 };
@@ -127,7 +131,7 @@ static void purge_blob(struct hl_cluster *c, const char *list, uint64_t version)
 /* Write the manifest with compare-and-swap on the revision read before. */
 static int put_manifest(struct hl_cluster *c, const struct pub *p, uint64_t version, uint64_t rev,
 			const char *subject, const char *upload, uint64_t first_seq,
-			unsigned chunks, size_t size, const char *digest)
+			unsigned chunks, size_t size, size_t raw_size, const char *digest)
 {
 	json_t *o = json_object();
 	uint64_t edit_seq = 0;
@@ -143,6 +147,10 @@ static int put_manifest(struct hl_cluster *c, const struct pub *p, uint64_t vers
 	json_object_set_new(o, "first_seq", json_integer((json_int_t)first_seq));
 	json_object_set_new(o, "chunks", json_integer(chunks));
 	json_object_set_new(o, "size", json_integer((json_int_t)size));
+	if (p->zstd > 0) { /* plain: no encoding, as manifests before compression */
+		json_object_set_new(o, "encoding", json_string("zstd"));
+		json_object_set_new(o, "raw_size", json_integer((json_int_t)raw_size));
+	}
 	json_object_set_new(o, "digest", json_string(digest));
 	json_object_set_new(o, "digest_alg", json_string("XXH3-128"));
 	json_object_set_new(o, "options", options_json(p));
@@ -251,7 +259,7 @@ static int publish(const struct pub *p)
 	struct hl_cluster_limits lim;
 	struct hl_cluster c;
 	char *data = NULL, digest[HL_ID_HEX], upload[HL_ID_HEX], subject[128], seed[64];
-	size_t len = 0;
+	size_t len = 0, stored = 0;
 	uint64_t version, rev, first_seq = 0;
 	unsigned chunks = 0;
 	int64_t t0;
@@ -270,15 +278,17 @@ static int publish(const struct pub *p)
 	hl_cluster_digest(seed, strlen(seed), upload);
 	snprintf(subject, sizeof(subject), "%s.%s.%" PRIu64, HL_SUBJ_BLOB, p->list, version);
 	purge_blob(&c, p->list, version); /* leftovers of a publish that failed */
-	if (hl_blob_upload(&c, subject, upload, data, len, &p->dmg, &first_seq, &chunks))
+	if (hl_blob_upload(&c, subject, upload, data, len, p->zstd, &p->dmg, &first_seq, &chunks,
+			   &stored))
 		goto out;
 	t0 = hl_cluster_now_us();
-	if (put_manifest(&c, p, version, rev, subject, upload, first_seq, chunks, len, digest))
+	if (put_manifest(&c, p, version, rev, subject, upload, first_seq, chunks, stored,
+			 p->test_raw_size >= 0 ? (size_t)p->test_raw_size : len, digest))
 		goto out;
 	if (version > BLOBS_KEPT)
 		purge_blob(&c, p->list, version - BLOBS_KEPT);
-	printf("published list %s version %" PRIu64 " (%zu bytes, %u chunks)\n", p->list, version,
-	       len, chunks);
+	printf("published list %s version %" PRIu64 " (%zu bytes, %s%zu bytes in %u chunks)\n",
+	       p->list, version, len, p->zstd > 0 ? "zstd " : "", stored, chunks);
 	fflush(stdout);
 	rc = p->wait ? wait_nodes(&c, p, version, t0) : 0;
 out:
@@ -313,6 +323,8 @@ int hl_cmd_publish(int argc, char **argv)
 		O_NOCHECK,
 		O_DROP,
 		O_CORRUPT,
+		O_ZSTD,
+		O_RAWSIZE,
 		O_BAD
 	};
 	static const struct option opts[] = {
@@ -329,10 +341,16 @@ int hl_cmd_publish(int argc, char **argv)
 		{ "no-check", no_argument, NULL, O_NOCHECK },
 		{ "test-drop-chunk", required_argument, NULL, O_DROP },
 		{ "test-corrupt-chunk", required_argument, NULL, O_CORRUPT },
+		{ "zstd", required_argument, NULL, O_ZSTD },
+		{ "test-raw-size", required_argument, NULL, O_RAWSIZE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pub p = { .timeout_s = 120, .max_bad = 0.01, .dmg = { -1, -1 } };
+	struct pub p = { .timeout_s = 120,
+			 .max_bad = 0.01,
+			 .dmg = { -1, -1 },
+			 .zstd = HL_BLOB_ZSTD_LEVEL,
+			 .test_raw_size = -1 };
 	int c;
 
 	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
@@ -378,6 +396,12 @@ int hl_cmd_publish(int argc, char **argv)
 		case O_CORRUPT:
 			p.dmg.corrupt_chunk = atoi(optarg);
 			break;
+		case O_ZSTD:
+			p.zstd = atoi(optarg);
+			break;
+		case O_RAWSIZE:
+			p.test_raw_size = atoll(optarg);
+			break;
 		case 'h':
 			fputs(publish_usage, stdout);
 			return 0;
@@ -387,7 +411,8 @@ int hl_cmd_publish(int argc, char **argv)
 		}
 	}
 	if (!p.list || !hl_cluster_token_ok(p.list) || strlen(p.list) > HOTLIST_NAME_MAX ||
-	    optind != argc - 1 || p.ocr < 0 || p.ocr > 2 || p.indel < 0 || p.indel > 2) {
+	    optind != argc - 1 || p.zstd < 0 || p.zstd > 19 || p.ocr < 0 || p.ocr > 2 ||
+	    p.indel < 0 || p.indel > 2) {
 		fputs(publish_usage, stderr);
 		return 2;
 	}

@@ -25,7 +25,7 @@ shift || true
 PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc-dev
           check libjansson-dev libck-dev clang-format python3
           python3-pytest groff-base file
-          libnats-dev libmicrohttpd-dev nats-server)
+          libnats-dev libmicrohttpd-dev nats-server libzstd-dev)
 # The camera tests (docs/cameras.md) play an MQTT camera with mosquitto_pub.
 PACKAGES+=(mosquitto-clients)
 BENCH_PACKAGES=(redis-server gnuplot-nox)

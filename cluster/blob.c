@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,18 +202,25 @@ static int take_chunk(natsMsg *m, const char *upload_id, unsigned i, char *buf, 
  */
 static int unzstd(const char *z, size_t zlen, size_t raw, char **out, char *why, size_t cap)
 {
-	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	ZSTD_DCtx *dc = NULL;
 	ZSTD_inBuffer in = { z, zlen, 0 };
-	char *buf = malloc(raw + 1);
-	ZSTD_outBuffer o = { buf, raw + 1, 0 };
+	char *buf = NULL;
+	ZSTD_outBuffer o = { NULL, raw + 1, 0 };
 	size_t left = 1;
 	int rc = -1;
 
+	if (raw >= SIZE_MAX / 2) /* a negative or absurd raw_size in the manifest */
+		return refuse(why, cap, "raw size %zu out of range", raw);
+	dc = ZSTD_createDCtx();
+	buf = malloc(raw + 1);
+	o.dst = buf;
 	if (!dc || !buf) {
 		(void)refuse(why, cap, "out of memory for %zu bytes", raw);
 		goto out;
 	}
 	while (in.pos < in.size) {
+		size_t was_in = in.pos, was_out = o.pos;
+
 		left = ZSTD_decompressStream(dc, &o, &in);
 		if (ZSTD_isError(left)) {
 			(void)refuse(why, cap, "compressed data corrupt (zstd: %s)",
@@ -224,6 +232,10 @@ static int unzstd(const char *z, size_t zlen, size_t raw, char **out, char *why,
 				why, cap,
 				"decompresses to more than the manifest's raw size (%zu bytes)",
 				raw);
+			goto out;
+		}
+		if (in.pos == was_in && o.pos == was_out) { /* no progress: never spin */
+			(void)refuse(why, cap, "compressed data corrupt (no progress)");
 			goto out;
 		}
 	}

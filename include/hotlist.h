@@ -768,6 +768,9 @@ struct hotlist_stats {
 	uint64_t retired_heavy; /* waiting now that hold contents of their own (<= 4) */
 	uint64_t retired_heavy_max; /* the most of those ever waiting at once (<= 4) */
 	uint64_t reclaim_waits; /* writer calls that waited because of the bound */
+	/* Retroactive hits (cfg.retro_window_us; 0 while off). */
+	uint64_t retro_kept; /* reads written to the window (each over the oldest) */
+	uint64_t retro_hits; /* retroactive hits called back (counted in hits too) */
 };
 #define HOTLIST_STATS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_stats, async_latency)
 

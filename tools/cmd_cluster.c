@@ -77,6 +77,7 @@ int hl_cmd_cluster(int argc, char **argv)
 		}
 	}
 	hl_cluster_limits_init(&lim);
+	lim.reads = false; /* made by nodes and producers, with their options */
 	if (optind != argc) {
 		fputs(cluster_usage, stderr);
 		return 2;

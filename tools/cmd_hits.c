@@ -68,6 +68,7 @@ int hl_cmd_hits(int argc, char **argv)
 		return 2;
 	}
 	hl_cluster_limits_init(&lim);
+	lim.reads = false; /* made by nodes and producers, with their options */
 	if (hl_cluster_open(&c, nats, &lim) || hl_cluster_stream_last(&c, HL_STREAM_HITS, &last))
 		goto out;
 	snprintf(subject, sizeof(subject), "%s.%s", HL_SUBJ_HIT, list ? list : ">");

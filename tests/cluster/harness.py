@@ -56,6 +56,7 @@ class Server:
         self.cluster, self.i = cluster, i
         self.port, self.cport, self.mport = free_port(), free_port(), free_port()
         self.proc = None
+        self.health = ""
 
     def config(self):
         d = self.cluster.dir
@@ -77,7 +78,7 @@ cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
         log.close()
 
     def healthy(self):
-        code, _ = http_get(self.mport, "/healthz")
+        code, self.health = http_get(self.mport, "/healthz")
         return code == 200
 
     def kill(self, sig=signal.SIGKILL):

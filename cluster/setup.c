@@ -277,6 +277,8 @@ static int ensure_streams(struct hl_cluster *c, const struct hl_cluster_limits *
 	cfg.MaxBytes = lim->read_max_bytes;
 	cfg.Discard = js_DiscardNew;
 	cfg.Duplicates = 2 * 60 * HL_NS_PER_S;
+	if (cfg.Duplicates > cfg.MaxAge) /* the server refuses a window beyond MaxAge */
+		cfg.Duplicates = cfg.MaxAge;
 	if (lim->reads && ensure_stream(c, &cfg, lim->read_storage != HL_READ_STORAGE_ANY))
 		return -1;
 	stream_cfg(&cfg, HL_STREAM_HITS, hits, js_FileStorage, c->replicas);

@@ -3,13 +3,14 @@
 (publish, edit, feed, match: asserted exactly once); with two down,
 publishing reads and lists fails loudly (non-zero exit, a message) and the
 nodes report JetStream unavailable (/healthz 503); when the servers return,
-no hit is doubled and none is invented (asserted), and -- with the read
-stream in file storage (`node --read-storage file`) -- none is lost
-(asserted). With the read stream in memory (the default) a server restarts
-with an empty replica, two such replicas can elect an empty leader, and
-reads waiting in the stream are lost: that run prints what is missing and
-asserts only that nothing is doubled or invented (docs/cluster.md, "Where
-reads are kept")."""
+no hit is doubled, none is invented and none is lost (asserted) in two
+modes: the read stream in file storage (`node --read-storage file`) with
+both servers restarted at once, and in memory storage (the default) with
+the servers restarted one at a time, each once the one before answers
+/healthz. Memory storage with both restarted at once can lose the reads
+waiting in the stream (the restarted replicas come back empty and may elect
+one of themselves): that mode runs with HOTLIST_LONG_TESTS=ON and prints
+what is missing (docs/cluster.md, "Where reads are kept")."""
 
 import collections
 import json
@@ -53,8 +54,24 @@ def read_stream_storage(c):
     return None
 
 
-@pytest.mark.parametrize("storage", ["file", "memory"])
-def test_one_down_continues_two_down_fails_loudly(cluster, storage):
+# HOTLIST_LONG_TESTS=ON adds the memory stream with both servers restarted at
+# once: reads waiting in the stream may be lost (printed, not asserted).
+LONG = os.environ.get("HOTLIST_LONG_TESTS", "OFF").upper() in ("ON", "1", "TRUE", "YES")
+MODES = [("file", "together"), ("memory", "one at a time")] + (
+    [("memory", "together")] if LONG else [])
+
+
+def back(s, timeout):
+    """Wait for a restarted server's /healthz; on failure say why."""
+    try:
+        harness.wait_for(s.healthy, timeout, f"server {s.i} back")
+    except AssertionError:
+        print(f"server {s.i} /healthz: {s.health}")
+        raise
+
+
+@pytest.mark.parametrize("storage,restart", MODES)
+def test_one_down_continues_two_down_fails_loudly(cluster, storage, restart):
     c = cluster
     lp = os.path.join(c.dir, "national.csv")
     plates = write_list(lp, 1000)
@@ -112,14 +129,14 @@ def test_one_down_continues_two_down_fails_loudly(cluster, storage):
         assert not n.ready()
 
     # Both return: the failed feed is retried, nothing is lost or doubled.
+    # "one at a time": each after the one before answers /healthz, as an
+    # operator restarts servers; "together": as after a power cut.
     for s in c.servers[1:]:
         s.start()
+        if restart == "one at a time":
+            back(s, 60)
     for s in c.servers:
-        try:
-            harness.wait_for(s.healthy, 60, f"server {s.i} back")
-        except AssertionError:
-            print(f"server {s.i} /healthz: {s.health}")
-            raise
+        back(s, 60)
     retry = harness.wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
         c.run("feed", "--timeout", "10", "--reads", batches[-1], check=False)), 120,
         "feed accepted again")
@@ -140,10 +157,11 @@ def test_one_down_continues_two_down_fails_loudly(cluster, storage):
     acked = collections.Counter(k for k in want if k[1] < 1_700_000_000_000_000 + 6000)
     lost_acked = sum((acked - have).values())
     lost_again = sum((want - acked - have).values())
-    print(f"{storage} read stream: hits of reads acknowledged before the outage missing: "
+    print(f"{storage} read stream, restarted {restart}: hits of reads acknowledged before the outage missing: "
           f"{lost_acked}; of reads fed again after it: {lost_again}")
-    if storage == "file":
+    if storage == "file" or restart == "one at a time":
         assert not want - have  # nothing lost
-    # Memory: the loss is the documented limit (docs/cluster.md, "Where reads
-    # are kept"); printed above, not asserted either way (some runs lose
-    # nothing: it depends on which replica the restarted servers elect).
+    # Memory, both restarted together: the loss is the documented limit
+    # (docs/cluster.md, "Where reads are kept"); printed above, not asserted
+    # either way (some runs lose nothing: it depends on which replica the
+    # restarted servers elect).

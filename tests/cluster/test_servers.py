@@ -81,6 +81,7 @@ def test_one_down_continues_two_down_fails_loudly(cluster, storage, restart):
     for n in nodes:
         harness.wait_for(n.ready, 30, f"{n.name} ready")
     assert read_stream_storage(c) == storage
+    assert c.status()["reads"]["storage"] == storage  # as `hotlist cluster` says
     # A node asking for the other storage is refused, loudly.
     other = "memory" if storage == "file" else "file"
     r = c.run("node", "--name", "wrong", "--read-storage", other, check=False, timeout=60)

@@ -217,11 +217,10 @@ static int storage_ok(const jsStreamInfo *si, const jsStreamConfig *cfg, bool ch
  * storage_ok()). */
 static int ensure_stream(struct hl_cluster *c, jsStreamConfig *cfg, bool check_storage)
 {
-	int rc;
-
 	jsStreamInfo *si = NULL;
 	jsErrCode e = 0;
 	natsStatus s;
+	int rc;
 	int tries = 0;
 
 	/* A timeout while a stream elects a new leader (seconds after a server

@@ -32,8 +32,10 @@ static json_t *reads_info(struct hl_cluster *c)
 
 	if (s == NATS_NOT_FOUND || e == JSStreamNotFoundErr)
 		return json_string("none");
-	if (s != NATS_OK)
+	if (s != NATS_OK || !si->Config) {
+		jsStreamInfo_Destroy(si);
 		return NULL;
+	}
 	o = json_pack("{sssIsIsI}", "storage",
 		      si->Config->Storage == js_FileStorage ? "file" : "memory", "replicas",
 		      (json_int_t)si->Config->Replicas, "max_age_s",

@@ -70,20 +70,6 @@ def back(s, timeout):
         raise
 
 
-def back_or_restart(s, first=60, after=60):
-    """back(), and when the server's catch-up stalled (nats-server 2.9.10;
-    docs/cluster.md, "Limits"), restart it once, as an operator would."""
-    try:
-        back(s, first)
-    except AssertionError:
-        print(f"NOTE: server {s.i} not current after its start (nats-server catch-up "
-              f"stalled); restarting it")
-        s.kill(signal.SIGTERM)
-        s.start()
-        back(s, after)
-        print(f"NOTE: server {s.i} current after its restart")
-
-
 @pytest.mark.parametrize("storage,restart", MODES)
 def test_one_down_continues_two_down_fails_loudly(cluster, storage, restart):
     c = cluster
@@ -149,7 +135,7 @@ def test_one_down_continues_two_down_fails_loudly(cluster, storage, restart):
     for s in c.servers[1:]:
         s.start()
         if restart == "one at a time":
-            back_or_restart(s)
+            s.back()
     # nats-server 2.9.10 can leave a restarted replica's catch-up stalled
     # ("Catchup for stream ... stalled" every 10 s in its log, /healthz "not
     # current") while the other two serve the stream (docs/cluster.md,
@@ -165,7 +151,7 @@ def test_one_down_continues_two_down_fails_loudly(cluster, storage, restart):
     assert len(late) <= 1, "no quorum of current servers after the restart"
     for s in late:
         try:
-            back_or_restart(s, first=0.1)  # it had its 60 s above
+            s.back(first=0.1)  # it had its 60 s above
         except AssertionError:
             print(f"NOTE: server {s.i} still not current 60 s after its restart")
     retry = harness.wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(

@@ -15,10 +15,27 @@
  *
  * Time: days ("mon-fri", "sat,sun", "mon,wed-fri") and hours ("7-19": from
  * 07:00 to 18:59; "22-6" wraps midnight; "7-9,16-19") give a 7 x 24 mask
- * of local hours; local time is UTC plus a fixed offset ("+01:00", "-0500",
- * "UTC"). Named zones and daylight saving time are not followed: set the
- * offset again when the clocks change. Days and hours are independent: hour
- * h of day d is in scope when d is among the days and h among the hours.
+ * of local hours. Days and hours are independent: hour h of day d is in
+ * scope when d is among the days and h among the hours. Local time is UTC
+ * plus a fixed offset ("+01:00", "-0500", "UTC") or the offset of a named
+ * zone ("Europe/Amsterdam") at that instant, daylight saving included.
+ *
+ * Named zones are read once, when the scope is built (writer), from the
+ * TZif file $TZDIR/NAME or /usr/share/zoneinfo/NAME (RFC 8536, version 2
+ * or later: the 64-bit section and the footer). Names with "..", a leading
+ * '/' or other than [A-Za-z0-9/_+-.] are refused, files over
+ * HL_TZ_FILE_MAX, leap-second ("right/") zones and every count or index
+ * that does not fit the file, likewise: HOTLIST_EINVAL, nothing kept. The
+ * transitions become a table of periods [tz_at[i], tz_at[i + 1]) with their
+ * offsets (adjacent equal offsets merged); the footer's POSIX TZ rule
+ * ("CET-1CEST,M3.5.0,M10.5.0/3"; the M form only, Jn and n refused) is
+ * expanded into the table up to HL_TZ_HORIZON_YEAR, and evaluated directly
+ * beyond it. One table per scope, in one block of the engine allocator.
+ *
+ * Match time: the period last found is a relaxed atomic index (tz_hint);
+ * a read in it costs two compares, another a binary search that stores the
+ * new index. Any index is a valid hint, so racing readers stay wait-free
+ * and right. A tzdata update is not seen until the options are set again.
  *
  * Threads: hotlist__scope_allows is called by readers, concurrently; it
  * reads the immutable part and loads/stores cache slots relaxed (a slot

@@ -8,7 +8,7 @@
  * docs/cluster.md; producers written later (an MQTT bridge, an alprd HTTP
  * gateway) publish reads with hl_cluster_publish_read() or follow that page.
  *
- *   stream HL_READS  hl.read.<site>   memory, limits retention, MaxAge, DiscardNew
+ *   stream HL_READS  hl.read.<site>   memory (or file), limits retention, MaxAge, DiscardNew
  *   stream HL_HITS   hl.hit.<list>    file, de-dup window > any redelivery horizon
  *   stream HL_EDITS  hl.edit.<list>   file, one message per put/remove
  *   stream HL_BLOBS  hl.blob.<list>.<version>  128 KiB chunks of a list file (zstd)
@@ -62,9 +62,20 @@ struct hl_cluster_limits {
 	int64_t read_max_age_s; /* how long an unmatched read may wait: privacy bound */
 	int64_t read_max_bytes; /* memory held by the read stream (per replica) */
 	int64_t hit_max_age_s; /* how long hits are kept */
+	/* Storage of the read stream: HL_READ_STORAGE_ANY uses an existing stream
+	 * as it is and creates it in memory; js_MemoryStorage or js_FileStorage
+	 * creates it so and refuses an existing stream with the other storage
+	 * (docs/cluster.md, "Where reads are kept"). */
+	int read_storage;
+	/* Make sure the read stream exists (commands that neither publish nor
+	 * pull reads leave its creation to those that do, with their options). */
+	bool reads;
 };
 
-/* Defaults: 15 minutes, 256 MiB, 30 days. */
+#define HL_READ_STORAGE_ANY (-1)
+
+/* Defaults: 15 minutes, 256 MiB, 30 days, storage as found (else memory),
+ * read stream made. */
 void hl_cluster_limits_init(struct hl_cluster_limits *l);
 
 struct hl_cluster {

@@ -649,8 +649,9 @@ static void *status_main(void *arg)
 	struct node *n = arg;
 
 	while (!stopping()) {
-		put_status(n, false);
+		/* Lag first: the status written carries a lag asked for just now. */
 		update_lag(n);
+		put_status(n, false);
 		for (int i = 0; i < 10 && !stopping(); i++)
 			usleep(100 * 1000);
 	}
@@ -1031,6 +1032,7 @@ static void reads_loop(struct node *n, natsSubscription **subs)
 	while (!stopping() && !is_ready(n))
 		usleep(10 * 1000);
 	if (!stopping()) {
+		update_lag(n); /* the lag in it asked for now, as status_main() does */
 		put_status(n, false); /* at once, not at the next heartbeat */
 		fprintf(stderr, "hotlist node %s: ready\n", n->o->name);
 	}

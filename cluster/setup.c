@@ -35,6 +35,13 @@ void hl_cluster_limits_init(struct hl_cluster_limits *l)
 	l->read_max_age_s = 15 * 60;
 	l->read_max_bytes = 256LL << 20;
 	l->hit_max_age_s = 30LL * 24 * 3600;
+	l->read_storage = HL_READ_STORAGE_ANY;
+	l->reads = true;
+}
+
+static const char *storage_name(jsStorageType t)
+{
+	return t == js_FileStorage ? "file" : "memory";
 }
 
 int64_t hl_cluster_now_us(void)
@@ -187,12 +194,33 @@ static int nats_fail(const char *what, natsStatus s, jsErrCode e)
 	return -1;
 }
 
-/* Create the stream if absent; an existing stream is used as it is. */
-static int ensure_stream(struct hl_cluster *c, jsStreamConfig *cfg)
+/*
+ * An existing stream is used as it is, but where the caller asked for a
+ * storage (check_storage) and the stream has the other one, it is refused:
+ * the operator asked either that reads survive two servers restarting (file)
+ * or that they never reach a disk (memory), and would silently have neither.
+ */
+static int storage_ok(const jsStreamInfo *si, const jsStreamConfig *cfg, bool check_storage)
+{
+	if (!check_storage || !si->Config || si->Config->Storage == cfg->Storage)
+		return 0;
+	fprintf(stderr,
+		"hotlist: stream %s exists with %s storage, not the %s storage asked for "
+		"(--read-storage); a stream's storage cannot be changed: drain it and delete it "
+		"to make it again, or start without --read-storage to use it as it is "
+		"(docs/cluster.md, \"Where reads are kept\")\n",
+		cfg->Name, storage_name(si->Config->Storage), storage_name(cfg->Storage));
+	return -1;
+}
+
+/* Create the stream if absent; an existing stream is used as it is (but see
+ * storage_ok()). */
+static int ensure_stream(struct hl_cluster *c, jsStreamConfig *cfg, bool check_storage)
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode e = 0;
 	natsStatus s;
+	int rc;
 	int tries = 0;
 
 	/* A timeout while a stream elects a new leader (seconds after a server
@@ -202,8 +230,9 @@ static int ensure_stream(struct hl_cluster *c, jsStreamConfig *cfg)
 	while (s == NATS_TIMEOUT && ++tries < SETUP_TRIES);
 
 	if (s == NATS_OK) {
+		rc = storage_ok(si, cfg, check_storage);
 		jsStreamInfo_Destroy(si);
-		return 0;
+		return rc;
 	}
 	if (s != NATS_NOT_FOUND && e != JSStreamNotFoundErr)
 		return nats_fail(cfg->Name, s, e);
@@ -213,8 +242,9 @@ static int ensure_stream(struct hl_cluster *c, jsStreamConfig *cfg)
 		if (js_GetStreamInfo(&si, c->js, cfg->Name, NULL, NULL) != NATS_OK)
 			return nats_fail(cfg->Name, s, e);
 	}
+	rc = storage_ok(si, cfg, check_storage);
 	jsStreamInfo_Destroy(si);
-	return 0;
+	return rc;
 }
 
 static void stream_cfg(jsStreamConfig *cfg, const char *name, const char **subj,
@@ -235,27 +265,33 @@ static int ensure_streams(struct hl_cluster *c, const struct hl_cluster_limits *
 			  *edits[] = { HL_SUBJ_EDIT ".>" }, *blobs[] = { HL_SUBJ_BLOB ".>" };
 	jsStreamConfig cfg;
 
-	/* Reads: memory only (non-hit reads never reach a disk), refuse the
-	 * producer when full rather than drop the oldest unmatched read. */
-	stream_cfg(&cfg, HL_STREAM_READS, reads, js_MemoryStorage, c->replicas);
+	/* Reads: memory by default (non-hit reads never reach a disk, but two of
+	 * three servers restarting can lose them), file on request (they survive
+	 * that, on disk up to MaxAge); refuse the producer when full rather than
+	 * drop the oldest unmatched read. */
+	stream_cfg(&cfg, HL_STREAM_READS, reads,
+		   lim->read_storage == js_FileStorage ? js_FileStorage : js_MemoryStorage,
+		   c->replicas);
 	cfg.MaxAge = lim->read_max_age_s * HL_NS_PER_S;
 	cfg.MaxBytes = lim->read_max_bytes;
 	cfg.Discard = js_DiscardNew;
 	cfg.Duplicates = 2 * 60 * HL_NS_PER_S;
-	if (ensure_stream(c, &cfg))
+	if (cfg.Duplicates > cfg.MaxAge) /* the server refuses a window beyond MaxAge */
+		cfg.Duplicates = cfg.MaxAge;
+	if (lim->reads && ensure_stream(c, &cfg, lim->read_storage != HL_READ_STORAGE_ANY))
 		return -1;
 	stream_cfg(&cfg, HL_STREAM_HITS, hits, js_FileStorage, c->replicas);
 	cfg.MaxAge = lim->hit_max_age_s * HL_NS_PER_S;
 	cfg.Duplicates = (lim->read_max_age_s + HIT_DEDUP_MARGIN_S) * HL_NS_PER_S;
 	if (cfg.Duplicates > cfg.MaxAge)
 		cfg.Duplicates = cfg.MaxAge;
-	if (ensure_stream(c, &cfg))
+	if (ensure_stream(c, &cfg, false))
 		return -1;
 	stream_cfg(&cfg, HL_STREAM_EDITS, edits, js_FileStorage, c->replicas);
-	if (ensure_stream(c, &cfg))
+	if (ensure_stream(c, &cfg, false))
 		return -1;
 	stream_cfg(&cfg, HL_STREAM_BLOBS, blobs, js_FileStorage, c->replicas);
-	return ensure_stream(c, &cfg);
+	return ensure_stream(c, &cfg, false);
 }
 
 static int ensure_kv(struct hl_cluster *c, kvStore **kv, const char *bucket, int history,

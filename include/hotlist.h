@@ -580,8 +580,11 @@ struct hotlist_list_options {
 				id are out of scope */
 	const char *days; /* "mon-fri", "sat,sun", "mon,wed-fri" (local) */
 	const char *hours; /* "7-19" (07:00 to 18:59), "22-6" (wraps), "7-9,16-19" (local) */
-	const char *timezone; /* local time for days/hours: "UTC" (NULL), "+01:00", "-0500";
-				 a fixed offset: daylight saving time is not followed */
+	const char *timezone; /* local time for days/hours: "UTC" (NULL), a fixed offset
+				 ("+01:00", "-0500"), or an IANA zone name
+				 ("Europe/Amsterdam": daylight saving time followed), read
+				 from $TZDIR or /usr/share/zoneinfo when the options are
+				 set; a missing or bad zone is HOTLIST_EINVAL */
 };
 #define HOTLIST_LIST_OPTIONS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_list_options, repair)
 
@@ -768,6 +771,9 @@ struct hotlist_stats {
 	uint64_t retired_heavy; /* waiting now that hold contents of their own (<= 4) */
 	uint64_t retired_heavy_max; /* the most of those ever waiting at once (<= 4) */
 	uint64_t reclaim_waits; /* writer calls that waited because of the bound */
+	/* Retroactive hits (cfg.retro_window_us; 0 while off). */
+	uint64_t retro_kept; /* reads written to the window (each over the oldest) */
+	uint64_t retro_hits; /* retroactive hits called back (counted in hits too) */
 };
 #define HOTLIST_STATS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_stats, async_latency)
 

@@ -253,6 +253,8 @@ static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
 	out->not_valid = hotlist__stats_sum(s, HL_C_NOT_VALID);
 	out->fuzzy_weak_suppressed = hotlist__stats_sum(s, HL_C_WEAK_SUPPRESSED);
 	out->fuzzy_weak = hotlist__stats_sum(s, HL_C_WEAK);
+	out->retro_kept = hotlist__stats_sum(s, HL_C_RETRO_KEPT);
+	out->retro_hits = hotlist__stats_sum(s, HL_C_RETRO_HITS);
 	out->submitted = hotlist__stats_sum(s, HL_C_SUBMITTED);
 	out->refused = hotlist__stats_sum(s, HL_C_REFUSED);
 	out->pending = hl->ing ? hotlist__ingest_pending(hl->ing) : 0;

@@ -122,6 +122,7 @@ struct nread {
 /* Counters of one call, added to the shared stripes once. */
 struct tally {
 	uint64_t reads, bad, hits, exact, suppressed, not_valid, weak_suppressed, weak;
+	uint64_t retro_kept;
 };
 
 static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig, struct nread *nr)
@@ -621,6 +622,8 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 		hotlist__stats_add(hl->stats, HL_C_WEAK_SUPPRESSED, t->weak_suppressed);
 	if (t->weak)
 		hotlist__stats_add(hl->stats, HL_C_WEAK, t->weak);
+	if (t->retro_kept)
+		hotlist__stats_add(hl->stats, HL_C_RETRO_KEPT, t->retro_kept);
 }
 
 /* orig: the read as the caller built it; read: the same, complete. */
@@ -640,8 +643,8 @@ static int match_one(struct hotlist *hl, const struct hotlist_read *read,
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
 	match_read(&s, st, &nr, NULL, 0);
 	if (HL_UNLIKELY(hl->retro)) /* inside the section: retro.c, guarantee 3 */
-		hotlist__retro_keep(hl->retro, &nr.key, nr.country, read, hotlist__wall_us(),
-				    st->gen);
+		t.retro_kept = hotlist__retro_keep(hl->retro, &nr.key, nr.country, read,
+						   hotlist__wall_us(), st->gen);
 	hotlist__snap_exit();
 	t.reads = 1;
 	tally_flush(hl, &t);
@@ -762,7 +765,8 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 	if (HL_UNLIKELY(rr) && m) { /* inside the section: retro.c, guarantee 3 */
 		int64_t now = hotlist__wall_us();
 		for (size_t i = 0; i < m; i++)
-			hotlist__retro_keep(rr, &nr[i].key, nr[i].country, nr[i].r, now, st->gen);
+			s->t->retro_kept += hotlist__retro_keep(rr, &nr[i].key, nr[i].country,
+								nr[i].r, now, st->gen);
 	}
 }
 
@@ -809,5 +813,7 @@ int hotlist__match_retro(struct hotlist *hl, const struct hl_state *st,
 	if (g.n)
 		deliver(&g);
 	tally_flush(hl, &t); /* hits only: the read was counted when it was matched */
+	if (t.hits)
+		hotlist__stats_add(hl->stats, HL_C_RETRO_HITS, t.hits);
 	return (int)t.hits;
 }

@@ -217,18 +217,18 @@ static uint64_t lock_slot(struct hdr *h)
 	return s;
 }
 
-void hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country c,
+bool hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country c,
 			 const struct hotlist_read *read, int64_t now_us, uint64_t gen)
 {
 	int64_t ts = read->ts_us ? read->ts_us : now_us;
 	if (now_us - ts > r->window_us)
-		return; /* already older than the window: not kept */
+		return false; /* already older than the window: not kept */
 	/* relaxed: hands out slots only */
 	uint64_t i = atomic_fetch_add_explicit(&r->cursor, 1, memory_order_relaxed) % r->n;
 	struct hdr *h = &r->hdr[i];
 	uint64_t s = lock_slot(h);
 	if (s & 1)
-		return;
+		return false;
 	/* relaxed: this thread holds the slot (the exchange's acquire) */
 	uint64_t old = atomic_load_explicit(&h->hi, memory_order_relaxed);
 	struct strs *st = &r->str[i];
@@ -244,6 +244,7 @@ void hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country 
 	atomic_store_explicit(&h->hi, hi, memory_order_release);
 	/* release: publishes the fields with the even seq (a.) */
 	atomic_store_explicit(&h->seq, s + 2, memory_order_release);
+	return true;
 }
 
 /* Zero slot i if it is still the read (seq s) that left the window. */

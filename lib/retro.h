@@ -41,8 +41,8 @@ void hotlist__retro_destroy(struct hl_retro *r, const struct hotlist_allocator *
  * window at now_us. Any thread, concurrently; wait-free (a slot still being
  * written by a thread one whole ring behind is skipped: the read is not
  * kept). Must run inside the read-side section that matched the read
- * (retro.c, guarantee 3). */
-void hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country c,
+ * (retro.c, guarantee 3). Returns whether the read was kept. */
+bool hotlist__retro_keep(struct hl_retro *r, const struct hl_key *k, hl_country c,
 			 const struct hotlist_read *read, int64_t now_us, uint64_t gen);
 
 /* Called for a slot's key during a scan: whether to hand its read over. */

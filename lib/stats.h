@@ -22,6 +22,8 @@ enum hl_counter {
 	HL_C_PROCESSED,
 	HL_C_WEAK_SUPPRESSED, /* weak fuzzy hits not called back */
 	HL_C_WEAK, /* weak fuzzy hits called back flagged */
+	HL_C_RETRO_KEPT, /* reads kept for retroactive hits */
+	HL_C_RETRO_HITS, /* retroactive hits called back */
 	HL_C__COUNT
 };
 

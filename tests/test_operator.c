@@ -456,7 +456,7 @@ START_TEST(scope_refused)
 					       "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q" };
 	static const char *const bad_days[] = { "monday", "mon-", "xyz", "," };
 	static const char *const bad_hours[] = { "25", "7-", "a-b", "7-25", "-" };
-	static const char *const bad_tz[] = { "CET", "+1:0", "+15:00", "01:00" };
+	static const char *const bad_tz[] = { "Nowhere/Atlantis", "+1:0", "+15:00", "01:00" };
 	struct hotlist_list_options o;
 	for (size_t i = 0; i < sizeof(bad_cam) / sizeof(*bad_cam); i++) {
 		hotlist_list_options_init(&o);

@@ -109,6 +109,11 @@ START_TEST(test_put_after_read)
 	/* and a second change does not call the first read back again */
 	ck_assert_int_eq(put(hl, "stolen", "XY1", NULL), 0);
 	ck_assert_int_eq(s.retro, 1);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	ck_assert_int_eq(hotlist_stats(hl, &st), 0);
+	ck_assert_uint_eq(st.retro_kept, 3); /* the three reads */
+	ck_assert_uint_eq(st.retro_hits, 1);
+	ck_assert_uint_eq(st.hits, 2); /* the retro hit and the live one */
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -207,6 +212,10 @@ START_TEST(test_off_by_default)
 	ck_assert_int_eq(s.hits, 0);
 	ck_assert_int_eq(read_at(hl, &s, "AB12CD", NULL, "cam", 0), 1);
 	ck_assert_int_eq(s.retro, 0); /* a live hit is not flagged */
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	ck_assert_int_eq(hotlist_stats(hl, &st), 0);
+	ck_assert_uint_eq(st.retro_kept, 0);
+	ck_assert_uint_eq(st.retro_hits, 0);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- messages and values ------------------------------------------------------ */
 
@@ -204,6 +205,26 @@ uint64_t hl_cli_list_version(struct hotlist *hl, const char *name)
 	return 0;
 }
 
+/* After refused options: say whether --tz names a zone this system lacks. */
+static void tz_hint(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096];
+
+	if (!tz || !*tz || tz[0] == '+' || tz[0] == '-' || !strcmp(tz, "UTC") || !strcmp(tz, "Z"))
+		return;
+	dir = dir && *dir ? dir : "/usr/share/zoneinfo";
+	snprintf(path, sizeof(path), "%s/%s", dir, tz);
+	if (access(path, R_OK) != 0)
+		hl_cli_err("--tz '%s': not a UTC offset (+01:00) nor a time zone in %s "
+			   "(a name like Europe/Amsterdam; is tzdata installed?)",
+			   tz, dir);
+	else
+		hl_cli_err("--tz '%s': if --days/--hours are right, %s/%s is not a TZif file "
+			   "this reader accepts (v2+, M-form rule)",
+			   tz, dir, tz);
+}
+
 /* Set a list's options (before its first load; later loads keep them). */
 static int set_list_options(struct hotlist *hl, const struct hl_cli_list *l)
 {
@@ -215,7 +236,9 @@ static int set_list_options(struct hotlist *hl, const struct hl_cli_list *l)
 	if (rc)
 		hl_cli_err("cannot set the options of list '%s' (%s): %s", l->name, l->path,
 			   hotlist_strerror(rc));
-	else
+	if (rc == HOTLIST_EINVAL)
+		tz_hint(l->opts.timezone);
+	if (!rc)
 		hl_cli_err("list '%s': ocr %u, indel %u, classes \"%s\", %scross-border, %srepair, "
 			   "min score %s, %sweak hits",
 			   l->name, l->opts.ocr_substitutions, l->opts.indels,

@@ -16,7 +16,34 @@ static const char cluster_usage[] =
 	"Show each list's current version, and each node: live or not, ready or\n"
 	"not, which version of each list it applied or refused, and its lag (reads\n"
 	"waiting or unacked). --json prints {\"lists\": {...}, \"nodes\": {...}},\n"
-	"the manifests and node statuses as stored.\n";
+	"the manifests and node statuses as stored, and \"reads\": the read\n"
+	"stream's storage, replicas, age limit (s) and reads in it (\"none\" before\n"
+	"it is made, null when it does not answer).\n";
+
+/* The read stream's storage and limits, where reads are kept (docs/cluster.md,
+ * "Where reads are kept"); NULL when it cannot be asked now, "none" when
+ * absent. A status command: the answer never makes it fail. */
+static json_t *reads_info(struct hl_cluster *c)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode e = 0;
+	natsStatus s = js_GetStreamInfo(&si, c->js, HL_STREAM_READS, NULL, &e);
+	json_t *o;
+
+	if (s == NATS_NOT_FOUND || e == JSStreamNotFoundErr)
+		return json_string("none");
+	if (s != NATS_OK || !si->Config) {
+		jsStreamInfo_Destroy(si);
+		return NULL;
+	}
+	o = json_pack("{sssIsIsI}", "storage",
+		      si->Config->Storage == js_FileStorage ? "file" : "memory", "replicas",
+		      (json_int_t)si->Config->Replicas, "max_age_s",
+		      (json_int_t)(si->Config->MaxAge / HL_NS_PER_S), "messages",
+		      (json_int_t)si->State.Msgs);
+	jsStreamInfo_Destroy(si);
+	return o;
+}
 
 static void print_node(const char *name, json_t *n, json_t *manifests)
 {
@@ -62,7 +89,7 @@ int hl_cmd_cluster(int argc, char **argv)
 	bool as_json = false;
 	struct hl_cluster_limits lim;
 	struct hl_cluster c;
-	json_t *lists = NULL, *nodes = NULL, *v;
+	json_t *lists = NULL, *nodes = NULL, *reads = NULL, *v;
 	int ch, rc = 1;
 
 	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
@@ -77,6 +104,7 @@ int hl_cmd_cluster(int argc, char **argv)
 		}
 	}
 	hl_cluster_limits_init(&lim);
+	lim.reads = false; /* made by nodes and producers, with their options */
 	if (optind != argc) {
 		fputs(cluster_usage, stderr);
 		return 2;
@@ -87,15 +115,27 @@ int hl_cmd_cluster(int argc, char **argv)
 	nodes = hl_cluster_kv_all(&c, c.nodes);
 	if (!lists || !nodes)
 		goto out;
+	reads = reads_info(&c);
 	rc = 0;
 	if (as_json) {
-		json_t *o = json_pack("{sOsO}", "lists", lists, "nodes", nodes);
+		json_t *o = json_pack("{sOsOso}", "lists", lists, "nodes", nodes, "reads",
+				      reads ? json_incref(reads) : json_null());
 
 		json_dumpf(o, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(o);
 		goto out;
 	}
+	if (json_is_object(reads))
+		printf("reads: stream %s, %s storage, %" PRId64 " replicas, age limit %" PRId64
+		       " s, %" PRId64 " reads in it\n",
+		       HL_STREAM_READS, json_string_value(json_object_get(reads, "storage")),
+		       (int64_t)json_integer_value(json_object_get(reads, "replicas")),
+		       (int64_t)json_integer_value(json_object_get(reads, "max_age_s")),
+		       (int64_t)json_integer_value(json_object_get(reads, "messages")));
+	else
+		printf("reads: %s\n", reads ? "no read stream yet (a node or feed makes it)" :
+					      "read stream not answering");
 	json_object_foreach(lists, name, v)
 		printf("list %s: version %" PRId64 ", %" PRId64 " bytes in %" PRId64 " chunks\n",
 		       name, (int64_t)json_integer_value(json_object_get(v, "version")),
@@ -107,6 +147,7 @@ int hl_cmd_cluster(int argc, char **argv)
 out:
 	json_decref(lists);
 	json_decref(nodes);
+	json_decref(reads);
 	hl_cluster_close(&c);
 	return rc;
 }

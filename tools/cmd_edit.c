@@ -148,6 +148,7 @@ int hl_cmd_edit(int argc, char **argv)
 	if (edit_valid(&e))
 		return 2;
 	hl_cluster_limits_init(&lim);
+	lim.reads = false; /* made by nodes and producers, with their options */
 	if (hl_cluster_open(&c, e.nats, &lim)) {
 		hl_cluster_close(&c);
 		return 1;

@@ -17,6 +17,37 @@ static const char hits_usage[] =
 	"(when the server stored it). Exits at the\n"
 	"last hit, or with --follow keeps printing new ones.\n";
 
+/* Without --follow: 10 s without a message before the end make the ordered
+ * consumer again from where it stopped (on nats-server 2.9.10 one placed on
+ * a replica still catching up after a restart was seen to deliver nothing
+ * more for minutes); 2 minutes without one is an error. */
+#define HITS_IDLE_REMAKE 2 /* NextMsg timeouts of 5 s */
+#define HITS_IDLE_FAIL 24
+
+/* The last stored hit's stream sequence, of one list (subject) or of all
+ * (NULL); 0 when there is none. 0 or -1. */
+static int last_seq(struct hl_cluster *c, const char *subject, uint64_t *last)
+{
+	natsMsg *m = NULL;
+	jsErrCode e = 0;
+	natsStatus s;
+
+	if (!subject)
+		return hl_cluster_stream_last(c, HL_STREAM_HITS, last);
+	s = js_GetLastMsg(&m, c->js, HL_STREAM_HITS, subject, NULL, &e);
+	if (s == NATS_NOT_FOUND || e == JSNoMessageFoundErr) {
+		*last = 0;
+		return 0;
+	}
+	if (s != NATS_OK) {
+		fprintf(stderr, "hotlist hits: %s: %s\n", subject, natsStatus_GetText(s));
+		return -1;
+	}
+	*last = natsMsg_GetSequence(m);
+	natsMsg_Destroy(m);
+	return 0;
+}
+
 /* The stored hit with the time the server stored it (stored_us) added. */
 static void print_hit(natsMsg *m, int64_t stored_us)
 {
@@ -47,8 +78,8 @@ int hl_cmd_hits(int argc, char **argv)
 	struct hl_cluster c;
 	natsSubscription *sub = NULL;
 	char subject[128];
-	uint64_t last = 0;
-	int ch, rc = 1;
+	uint64_t last = 0, next = 0;
+	int ch, rc = 1, idle = 0;
 
 	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
 	while ((ch = getopt_long(argc, argv, "N:l:fh", opts, NULL)) != -1) {
@@ -68,9 +99,11 @@ int hl_cmd_hits(int argc, char **argv)
 		return 2;
 	}
 	hl_cluster_limits_init(&lim);
-	if (hl_cluster_open(&c, nats, &lim) || hl_cluster_stream_last(&c, HL_STREAM_HITS, &last))
-		goto out;
+	lim.reads = false; /* made by nodes and producers, with their options */
 	snprintf(subject, sizeof(subject), "%s.%s", HL_SUBJ_HIT, list ? list : ">");
+	/* The end: the last hit of this list (the stream's last may be another's). */
+	if (hl_cluster_open(&c, nats, &lim) || last_seq(&c, list ? subject : NULL, &last))
+		goto out;
 	if (hl_cluster_ordered(&c, &sub, subject, 0) != NATS_OK) {
 		fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
 		goto out;
@@ -83,6 +116,24 @@ int hl_cmd_hits(int argc, char **argv)
 		natsStatus s = natsSubscription_NextMsg(&m, sub, 5000);
 		bool end = false;
 
+		if (s == NATS_TIMEOUT && !follow && ++idle >= HITS_IDLE_FAIL) {
+			fprintf(stderr,
+				"hotlist hits: nothing delivered for %d s before the last hit "
+				"(sequence %llu)\n",
+				idle * 5, (unsigned long long)last);
+			rc = 1;
+			break;
+		}
+		if (s == NATS_TIMEOUT && !follow && idle % HITS_IDLE_REMAKE == 0) {
+			natsSubscription_Unsubscribe(sub);
+			natsSubscription_Destroy(sub);
+			sub = NULL;
+			if (hl_cluster_ordered(&c, &sub, subject, next) != NATS_OK) {
+				fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
+				rc = 1;
+				break;
+			}
+		}
 		if (s == NATS_TIMEOUT)
 			continue;
 		if (s != NATS_OK) {
@@ -90,7 +141,9 @@ int hl_cmd_hits(int argc, char **argv)
 			rc = 1;
 			break;
 		}
+		idle = 0;
 		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+			next = meta->Sequence.Stream + 1;
 			end = meta->NumPending == 0 && meta->Sequence.Stream >= last;
 			print_hit(m, meta->Timestamp / 1000);
 		} else {
@@ -105,7 +158,8 @@ int hl_cmd_hits(int argc, char **argv)
 	}
 	if (fflush(stdout))
 		rc = 1;
-	natsSubscription_Unsubscribe(sub);
+	if (sub)
+		natsSubscription_Unsubscribe(sub);
 	natsSubscription_Destroy(sub);
 out:
 	hl_cluster_close(&c);

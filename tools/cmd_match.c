@@ -510,6 +510,11 @@ static int match_run(struct match_ctx *m, struct hl_linereader *r)
 		   m->reads, m->hits, m->bad);
 	if (m->skipped)
 		hl_cli_err("%" PRIu64 " OpenALPR heartbeat/alpr_group lines skipped", m->skipped);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	if (hotlist_stats(m->hl, &st) == 0 && (st.retro_kept || st.retro_hits))
+		hl_cli_err("retroactive: %" PRIu64 " reads kept in the window, %" PRIu64
+			   " retroactive hits (among the hits)",
+			   st.retro_kept, st.retro_hits);
 	return rc || m->output_errors ? HL_EXIT_FAIL : 0;
 }
 

@@ -12,7 +12,7 @@
 static const char node_usage[] =
 	"usage: hotlist node --name NAME [--nats URL[,URL...]] [--site SITE ...]\n"
 	"                    [--http-port PORT] [--http-addr ADDR] [--ack-wait MS]\n"
-	"                    [--batch N] [--max-bad FRACTION]\n"
+	"                    [--batch N] [--max-bad FRACTION] [--read-storage memory|file]\n"
 	"\n"
 	"A matcher node: applies every published list version and every edit, then\n"
 	"pulls reads (all sites, or the --site ones), matches them, stores the hits\n"
@@ -32,6 +32,13 @@ static const char node_usage[] =
 	"      --replicas R    replicas of streams created by this node (default:\n"
 	"                      3 when the cluster has 3 servers or more, else 1)\n"
 	"      --read-max-age S  age limit of unmatched reads, in seconds (900)\n"
+	"      --read-storage memory|file  storage of the read stream when this node\n"
+	"                      creates it; an existing stream with the other storage\n"
+	"                      is refused (default: an existing stream as it is, else\n"
+	"                      memory). memory: non-hit reads never reach a disk, but\n"
+	"                      two of three servers restarting can lose waiting reads;\n"
+	"                      file: they survive that, on the servers' disks up to\n"
+	"                      the age limit (docs/cluster.md, \"Where reads are kept\")\n"
 	"      --unsafe-ack-early  TESTS ONLY: ack reads before their hits are stored\n";
 
 /* A node name is a KV key and a subject token: letters, digits, '-', '_'. */
@@ -49,7 +56,7 @@ static bool name_ok(const char *s)
 
 int hl_cmd_node(int argc, char **argv)
 {
-	enum { O_ADDR = 256, O_ACK, O_BATCH, O_BAD, O_UNSAFE, O_REPL, O_AGE };
+	enum { O_ADDR = 256, O_ACK, O_BATCH, O_BAD, O_UNSAFE, O_REPL, O_AGE, O_STORE };
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "nats", required_argument, NULL, 'N' },
@@ -61,6 +68,7 @@ int hl_cmd_node(int argc, char **argv)
 		{ "max-bad", required_argument, NULL, O_BAD },
 		{ "replicas", required_argument, NULL, O_REPL },
 		{ "read-max-age", required_argument, NULL, O_AGE },
+		{ "read-storage", required_argument, NULL, O_STORE },
 		{ "unsafe-ack-early", no_argument, NULL, O_UNSAFE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -106,6 +114,14 @@ int hl_cmd_node(int argc, char **argv)
 			break;
 		case O_AGE:
 			o.limits.read_max_age_s = atoll(optarg);
+			break;
+		case O_STORE:
+			if (strcmp(optarg, "memory") && strcmp(optarg, "file")) {
+				fprintf(stderr, "hotlist node: --read-storage: memory or file\n");
+				return 2;
+			}
+			o.limits.read_storage =
+				strcmp(optarg, "file") ? js_MemoryStorage : js_FileStorage;
 			break;
 		case O_UNSAFE:
 			o.unsafe_ack_early = true;

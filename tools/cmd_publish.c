@@ -271,6 +271,7 @@ static int publish(const struct pub *p)
 	}
 	hl_cluster_digest(data, len, digest);
 	hl_cluster_limits_init(&lim);
+	lim.reads = false; /* made by nodes and producers, with their options */
 	if (hl_cluster_open(&c, p->nats, &lim) || current(&c, p->list, &version, &rev))
 		goto out;
 	version++;

@@ -28,6 +28,9 @@ PACKAGES=(build-essential cmake pkg-config liburcu-dev libxxhash-dev libjemalloc
           libnats-dev libmicrohttpd-dev nats-server libzstd-dev)
 # The camera tests (docs/cameras.md) play an MQTT camera with mosquitto_pub.
 PACKAGES+=(mosquitto-clients)
+# Named time zones of list scopes (--tz Europe/Amsterdam) are read from
+# /usr/share/zoneinfo, which a minimal Debian 12 image lacks.
+PACKAGES+=(tzdata)
 BENCH_PACKAGES=(redis-server gnuplot-nox)
 
 log() { printf '\n== %s\n' "$*"; }

@@ -957,6 +957,37 @@ else
     not_ok "match --hours 7-25 is refused with exit 2" "$e"
 fi
 
+# named zones: 20:30 UTC is 21:30 CET on 2026-01-05 (out of 22-6) and 22:30
+# CEST on 2026-07-06 (in); a fixed +01:00 would put both at 21:30 (out).
+if [ -r /usr/share/zoneinfo/Europe/Amsterdam ]; then
+    if run_status 0 "$o" "$e" "$bin" match --hours 22-6 --tz Europe/Amsterdam \
+        --list "$here/local.csv" --reads "$here/tz_reads.csv" &&
+        python3 -c '
+import json, sys
+got = [(h["camera"], h["list"]) for h in map(json.loads, open(sys.argv[1]))]
+sys.exit(0 if got == [("A12-km40", "local")] else 1)' "$o" &&
+        grep -qF "hours 22-6, timezone Europe/Amsterdam" "$e"; then
+        ok "match --tz Europe/Amsterdam: hours follow daylight saving time"
+    else
+        not_ok "match --tz Europe/Amsterdam: hours follow daylight saving time" "$o"
+    fi
+    if run_status 0 "$o" "$e" "$bin" match --hours 22-6 --tz +01:00 \
+        --list "$here/local.csv" --reads "$here/tz_reads.csv" && [ ! -s "$o" ]; then
+        ok "match --tz +01:00: a fixed offset does not"
+    else
+        not_ok "match --tz +01:00: a fixed offset does not" "$o"
+    fi
+else
+    ok "# SKIP match --tz Europe/Amsterdam (no tzdata)"
+fi
+if run_status 2 "$o" "$e" "$bin" match --hours 22-6 --tz Nowhere/Atlantis \
+    --list "$here/local.csv" --reads "$here/tz_reads.csv" &&
+    grep -qF -- "--tz 'Nowhere/Atlantis': not a UTC offset" "$e"; then
+    ok "match --tz Nowhere/Atlantis is refused with exit 2, naming the zone"
+else
+    not_ok "match --tz Nowhere/Atlantis is refused with exit 2, naming the zone" "$e"
+fi
+
 # ---- operator (issue 13): OpenALPR as it really arrives --------------------
 
 python3 - "$tmp/alpr_real.jsonl" << 'EOF'

@@ -2,6 +2,7 @@
 import os
 import random
 import subprocess
+import time
 
 import pytest
 
@@ -51,9 +52,15 @@ def key(h):
 
 
 def wait_drained(c, timeout=180):
-    """Every live node ready with nothing pending or unacked."""
+    """Every live node ready with nothing pending or unacked, in a status it
+    wrote after this call began (a node writes its status every second: one
+    written before the last reads were stored says lag 0 too early; the lag
+    in it is asked for just before, hence the margin)."""
+    since_us = int(time.time() * 1e6) + 500_000
+
     def done():
         st = c.status()
         nodes = [n for n in st["nodes"].values() if not n.get("stopped")]
-        return nodes and all(n["ready"] and n["lag"] == 0 for n in nodes)
+        return nodes and all(n["ready"] and n["lag"] == 0 and n["updated_us"] > since_us
+                             for n in nodes)
     harness.wait_for(done, timeout, "nodes drained", step=0.5)

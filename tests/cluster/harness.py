@@ -56,6 +56,7 @@ class Server:
         self.cluster, self.i = cluster, i
         self.port, self.cport, self.mport = free_port(), free_port(), free_port()
         self.proc = None
+        self.health = ""
 
     def config(self):
         d = self.cluster.dir
@@ -77,7 +78,7 @@ cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
         log.close()
 
     def healthy(self):
-        code, _ = http_get(self.mport, "/healthz")
+        code, self.health = http_get(self.mport, "/healthz")
         return code == 200
 
     def kill(self, sig=signal.SIGKILL):
@@ -85,6 +86,26 @@ cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
         self.proc = None
+
+    def back(self, first=60, after=60):
+        """Wait until the restarted server is current (/healthz 200). On
+        nats-server 2.9.10 a replica's catch-up can stall ("Catchup for
+        stream ... stalled" every 10 s; docs/cluster.md, "Limits"): then
+        restart it once, as an operator would, and wait again."""
+        try:
+            wait_for(self.healthy, first, f"server {self.i} back")
+            return
+        except AssertionError:
+            print(f"NOTE: server {self.i} not current {first} s after its start "
+                  f"({self.health}); restarting it")
+        self.kill(signal.SIGTERM)
+        self.start()
+        try:
+            wait_for(self.healthy, after, f"server {self.i} back after its restart")
+        except AssertionError:
+            print(f"server {self.i} /healthz: {self.health}")
+            raise
+        print(f"NOTE: server {self.i} current after its restart")
 
     @property
     def url(self):

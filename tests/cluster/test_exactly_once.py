@@ -106,6 +106,6 @@ def test_server_sigkill_exactly_once(cluster):
     time.sleep(3)
     c.servers[0].start()
     feeder.join()
-    harness.wait_for(c.servers[0].healthy, 30, "server 0 back")
+    c.servers[0].back(30)
     wait_drained(c)
     assert check_exactly_once(c, expected) == (0, 0, 0)

@@ -76,6 +76,6 @@ int main(void)
 	F(stats, memory_bytes), F(stats, inline_latency), F(stats, async_latency);
 	F(stats, fuzzy_weak_suppressed), F(stats, fuzzy_weak);
 	F(stats, retired_versions), F(stats, retired_heavy), F(stats, retired_heavy_max);
-	F(stats, reclaim_waits);
+	F(stats, reclaim_waits), F(stats, retro_kept), F(stats, retro_hits);
 	return 0;
 }

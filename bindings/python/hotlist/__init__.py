@@ -266,6 +266,8 @@ class _Stats(Structure):
         ("retired_heavy", c_uint64),
         ("retired_heavy_max", c_uint64),
         ("reclaim_waits", c_uint64),
+        ("retro_kept", c_uint64),
+        ("retro_hits", c_uint64),
     ]
 
 
@@ -486,6 +488,8 @@ class Stats:
     retired_heavy: int = 0  # of those, holding list contents of their own (bounded)
     retired_heavy_max: int = 0  # the most of those ever waiting at once
     reclaim_waits: int = 0  # writer calls that waited because of the bound
+    retro_kept: int = 0  # reads kept for retroactive hits
+    retro_hits: int = 0  # retroactive hits called back (in hits too)
 
 
 def _report(r: _LoadReport) -> LoadReport:

@@ -609,12 +609,19 @@ static char *status_json(struct node *n, bool stopped)
 static void update_lag(struct node *n)
 {
 	uint64_t lag = 0;
+	char names[8][80];
+	int nd;
 
-	for (int i = 0; i < n->ndurables; i++) {
+	/* the main thread writes the names when it subscribes again (under mu) */
+	pthread_mutex_lock(&n->mu);
+	nd = n->ndurables;
+	memcpy(names, n->durables, sizeof(names));
+	pthread_mutex_unlock(&n->mu);
+	for (int i = 0; i < nd; i++) {
 		jsConsumerInfo *ci = NULL;
 
-		natsStatus s = js_GetConsumerInfo(&ci, n->c.js, HL_STREAM_READS, n->durables[i],
-						  NULL, NULL);
+		natsStatus s =
+			js_GetConsumerInfo(&ci, n->c.js, HL_STREAM_READS, names[i], NULL, NULL);
 
 		if (s != NATS_OK) {
 			/* No answer from the read consumer: no quorum, or no server. Loud:
@@ -954,13 +961,16 @@ static int subscribe_reads(struct node *n, natsSubscription **subs)
 	const char **sites = n->o->sites && n->o->sites[0] ? n->o->sites : all;
 
 	for (int i = 0; sites[i] && i < 8; i++) {
-		char filter[128];
+		char filter[128], name[sizeof(n->durables[i])];
 		jsSubOptions so;
 		natsStatus s;
 
-		if (hl_cluster_reads_consumer(&n->c, sites[i], n->o->ack_wait_ms, n->durables[i],
-					      sizeof(n->durables[i])))
+		if (hl_cluster_reads_consumer(&n->c, sites[i], n->o->ack_wait_ms, name,
+					      sizeof(name)))
 			return -1;
+		pthread_mutex_lock(&n->mu); /* update_lag reads them on the status thread */
+		memcpy(n->durables[i], name, sizeof(name));
+		pthread_mutex_unlock(&n->mu);
 		jsSubOptions_Init(&so);
 		so.Stream = HL_STREAM_READS;
 		so.Consumer = n->durables[i];
@@ -971,7 +981,9 @@ static int subscribe_reads(struct node *n, natsSubscription **subs)
 				natsStatus_GetText(s));
 			return -1;
 		}
+		pthread_mutex_lock(&n->mu);
 		n->ndurables = i + 1;
+		pthread_mutex_unlock(&n->mu);
 	}
 	return 0;
 }

@@ -220,21 +220,27 @@ static void note_delay(struct node *n, int64_t ts_us)
 		n->delays[n->ndelays++ % DELAYS_KEPT] = hl_cluster_now_us() - ts_us;
 }
 
+/* Apply one edit to the engine now and count it. Under mu. */
+static void apply_now(struct node *n, const char *list, const char *body)
+{
+	int64_t ts = 0;
+
+	if (do_edit(n, list, body, &ts))
+		atomic_fetch_add(&n->edit_errors, 1);
+	atomic_fetch_add(&n->edits, 1);
+	note_delay(n, ts);
+}
+
 static void apply_edit(struct node *n, const char *list, uint64_t seq, const char *body)
 {
 	struct list_state *ls;
-	int64_t ts = 0;
 	char *copy;
 
 	pthread_mutex_lock(&n->mu);
 	ls = list_get(n, list);
 	if (ls && seq > ls->edit_seq) {
-		if (!ls->loading) {
-			if (do_edit(n, list, body, &ts))
-				atomic_fetch_add(&n->edit_errors, 1);
-			atomic_fetch_add(&n->edits, 1);
-			note_delay(n, ts);
-		}
+		if (!ls->loading)
+			apply_now(n, list, body);
 		if (ls->nlog == ls->caplog) {
 			size_t cap = ls->caplog ? 2 * ls->caplog : 16;
 			struct edit_rec *g = realloc(ls->log, cap * sizeof(*g));
@@ -245,12 +251,13 @@ static void apply_edit(struct node *n, const char *list, uint64_t seq, const cha
 			}
 		}
 		copy = strdup(body);
-		if (copy && ls->nlog < ls->caplog)
+		if (copy && ls->nlog < ls->caplog) {
 			ls->log[ls->nlog++] = (struct edit_rec){ seq, copy };
-		else if (ls->loading) /* cannot hold it: apply it now, as before */
-			(void)(do_edit(n, list, body, &ts) && atomic_fetch_add(&n->edit_errors, 1));
-		else
+		} else {
 			free(copy);
+			if (ls->loading) /* cannot hold it: apply it now, as before */
+				apply_now(n, list, body);
+		}
 	}
 	if (seq > n->edit_seq_seen)
 		n->edit_seq_seen = seq;

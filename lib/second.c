@@ -8,7 +8,9 @@
  *  1. The model. Reads r1, r2 of one car both hit entry e fuzzily and
  *     weakly. If r1 == r2 the camera read the same text twice: evidence
  *     that the text is right (an innocent car of plate r1), so it never
- *     promotes. If r1 != r2, at least one of them is a misread, and two
+ *     promotes, and the kept hit is marked: a third read r3 != r1 is then
+ *     most likely a misread of r1's car and does not pair with it either.
+ *     If r1 != r2, at least one of them is a misread, and two
  *     reads that land within the budget of the same listed plate from two
  *     sides are far likelier for the listed car than for an innocent one:
  *     the posterior log-odds add (the score is a logistic of a log-odds;
@@ -28,8 +30,9 @@
  *     capture time and the score. Not the text, not the read. In memory
  *     only, never written anywhere.
  *  3. Bounds. A table of buckets of HL_SECOND_WAYS slots, the bucket chosen
- *     by the entry: fixed size, chosen at create. A new hit takes an empty
- *     or expired slot of its bucket, else its own entry and text's, else the
+ *     by the entry: fixed size, chosen at create. A new hit takes the slot
+ *     of its own entry, camera and text if one is kept (marking it read
+ *     twice), else an empty or expired slot of its bucket, else the
  *     oldest. A slot whose hit left the window (capture time more than the
  *     window before the hit being noted) is zeroed when a note visits its
  *     bucket; every note also visits one more bucket in turn (a sweep), so
@@ -85,6 +88,10 @@
 #define HL_SECOND_DISCOUNT 1.0
 #endif
 
+/* In a slot's score: the text was read twice (the hit was noted again by
+ * the same text): it pairs with no other text of the entry. */
+#define HL_SECOND_TWICE 0x100u
+
 _Static_assert(HL_SECOND_KEY >= XXH3_SECRET_SIZE_MIN, "XXH3's secret size");
 _Static_assert(HL_SECOND_KEY % 8 == 0, "the key is whole seeds");
 
@@ -94,7 +101,7 @@ struct slot {
 	atomic_uint_least64_t text; /* keyed hash of the read's text */
 	atomic_uint_least64_t camera;
 	atomic_int_least64_t ts; /* capture time, µs */
-	atomic_uint_least64_t score;
+	atomic_uint_least64_t score; /* the hit's score | HL_SECOND_TWICE */
 	uint64_t pad[2];
 };
 _Static_assert(sizeof(struct slot) == HL_CACHE_LINE, "one slot, one cache line");
@@ -258,21 +265,24 @@ unsigned hotlist__second_note(struct hl_second *s, const struct hl_second_hit *h
 	uint64_t best = 0;
 	struct copy victim = { 0 };
 	size_t way = 0;
-	int rank = -1; /* the victim's: 3 empty, 2 expired, 1 own, 0 oldest */
+	int rank = -1; /* the victim's: 3 own, 2 empty, 1 expired, 0 oldest */
 	for (size_t w = 0; w < HL_SECOND_WAYS; w++) {
 		struct copy c;
 		int r = 0;
 		if (!read_slot(&s->slot[b * HL_SECOND_WAYS + w], &c))
 			continue;
 		if (!c.entry) {
-			r = 3;
-		} else if (expired(s, &c, h->ts_us)) {
 			r = 2;
+		} else if (expired(s, &c, h->ts_us)) {
+			r = 1;
 		} else if (c.entry == h->entry && c.ts <= h->ts_us + s->window_us &&
 			   (s->any_camera || c.camera == h->camera)) {
-			if (c.text == me.text) {
+			if (c.text == me.text) { /* read twice: kept once, marked */
 				same = true;
-				r = 1;
+				r = 3;
+				me.score |= HL_SECOND_TWICE;
+			} else if (c.score & HL_SECOND_TWICE) {
+				same = true; /* another text, read twice: that car's plate */
 			} else if (!found || c.score > best) {
 				found = true;
 				best = c.score;

@@ -43,7 +43,7 @@ void hotlist__second_destroy(struct hl_second *s, const struct hotlist_allocator
  * Note weak hit h and return the score of the pair it makes with an earlier
  * weak hit kept for the same entry, within the window of h's capture time,
  * by the same camera (unless any_camera), of a different text: the two
- * hits' log-odds added, less the dependence discount (second.c); 0 when
+ * hits' log-odds added, plus the offset of second.c; 0 when
  * there is no such hit, or when a text of the entry and camera was read
  * twice (h's own or a kept one: evidence that it is right). h is kept
  * unless its score is below the floor or its slot is busy. Any thread,

@@ -9,8 +9,8 @@
  * The list: FR entry AD123OD; reads AO123OD (D/O) and AQ123OD (D/Q) hit it
  * by one confusion substitution each, weakly under min_score 100 (every
  * fuzzy hit below 100 is weak), with scores in the high 90s on a list this
- * small, so the pair reaches 100 whatever the dependence discount (it is a
- * few units of log-odds at most). Times are capture times (ts_us): the
+ * small, so the pair reaches 100 whatever second.c's offset (a few units
+ * of log-odds either way). Times are capture times (ts_us): the
  * window is judged on them, not on the wall clock.
  */
 #include "second.h"

@@ -13,7 +13,9 @@
  * Only a hit goes on to the entry run (48-byte metas, contiguous), the hide
  * index, the strings, the suppression table and the callback. Nothing is
  * written and nothing of the read is kept when it does not hit (privacy:
- * the counters count, they do not remember).
+ * the counters count, they do not remember), nor for a weak fuzzy hit
+ * unless the engine keeps them for second reads (second.c: a hash of the
+ * text, the entry, camera, time and score; docs/SECURITY.md).
  *
  * The batch path normalises HL_CHUNK reads, then asks each list's index
  * for all of them at once (hotlist__table_find_bulk hashes and prefetches
@@ -408,9 +410,10 @@ static void deliver(struct gather *g)
 		unsigned score = 100;
 		bool weak = false, second = false;
 		if (o->min_score || o->weak_hits) {
-			unsigned thr = hotlist__score_threshold(model_of(c->l), o);
 			score = score_of(g, c, entry_plate);
-			weak = score < 100 && score < thr;
+			unsigned thr =
+				score < 100 ? hotlist__score_threshold(model_of(c->l), o) : 0;
+			weak = score < thr;
 			if (weak && HL_UNLIKELY(hl->second) && !s->retro_keep)
 				weak = !(second = second_read(g, c, ts, &score, thr));
 		} else if (c->kind == HOTLIST_MATCH_OCR || c->kind == HOTLIST_MATCH_INDEL) {

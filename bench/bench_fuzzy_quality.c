@@ -32,6 +32,17 @@
  * it, one thread, median of --reps after a warm-up, with the default policy
  * and with the policy off (min_score 0: no score computed, every hit called
  * back: the behaviour before scoring), interleaved.
+ *
+ * --second-read S (docs/fuzzy.md, "Second read"): each car is read twice,
+ * 0.2 s apart by one camera, cars 1 s apart, each read misread on its own:
+ * an innocent car's two reads each with the innocent misread rate and mix;
+ * a listed car of error kind K both reads with an error of kind K (the
+ * hard case: a plate every frame misreads, each frame its own way). The
+ * same pairs go through an engine with second reads on (window S seconds,
+ * same camera) and one with them off (a car alerts if either read alerts
+ * alone), in the same run, default policy: innocent alerts per 1,000 cars,
+ * recall per kind, and reads/s of a stream of the pairs (1 car in 1,000
+ * listed) through each, interleaved.
  */
 #include "bench_common.h"
 #include "sample.h"
@@ -56,6 +67,7 @@ struct opts {
 	bool ten_million, smoke, all_modes;
 	int only_k, only_d; /* --mode K,D: that budget only; -1 all */
 	uint64_t dump; /* --dump N: N missed misreads per kind and N innocent alerts to stderr */
+	double second_s; /* --second-read S: the pair pass with this window; 0 none */
 };
 
 struct read {
@@ -63,6 +75,7 @@ struct read {
 	char cc[3];
 	uint32_t truth; /* index of the listed plate misread, NONE for an innocent car */
 	int err; /* innocent car: -1 read right, else the kind of its OCR error */
+	char clean[HOTLIST_PLATE_MAX + 1]; /* the car's plate, read right */
 };
 
 struct plates {
@@ -334,6 +347,7 @@ static struct read *make_innocent(struct hl_sample_rng *r, const struct plates *
 		do
 			gen_plate(r, cc, v[i].plate);
 		while (set_has(l, v[i].plate));
+		strcpy(v[i].clean, v[i].plate);
 		v[i].err = hl_sample_unit(r) < rate ? err_any(r, v[i].plate) : -1;
 		memcpy(v[i].cc, cc, 3);
 		v[i].truth = NONE;
@@ -351,6 +365,7 @@ static struct read *make_misreads(struct hl_sample_rng *r, const struct plates *
 			e = hl_sample_below(r, l->n);
 		while (!misread(r, l, e, kind, v[i].plate));
 		memcpy(v[i].cc, l->cc[e], 3);
+		strcpy(v[i].clean, l->p[e]);
 		v[i].truth = (uint32_t)e;
 		v[i].err = kind;
 	}
@@ -537,22 +552,39 @@ static void free_workload(struct workload *w)
 	free(w->stream);
 }
 
-static struct hotlist *load_list(const struct plates *l)
+/* The list in an engine of its own; second reads on with a window of
+ * second_s seconds (same camera), or off. */
+static struct hotlist *load_list_cfg(const struct plates *l, double second_s)
 {
-	struct hotlist *hl = bench_engine(0, NULL, NULL);
+	struct hotlist_config cfg;
+	struct hotlist *hl = NULL;
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.second_read_window_us = (int64_t)(second_s * 1e6);
+	int rc = hotlist_create(&hl, &cfg);
+	if (rc) {
+		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
+		exit(1);
+	}
 	struct hotlist_entry *e = bench_xcalloc(l->n, sizeof(*e));
 	for (size_t i = 0; i < l->n; i++)
 		e[i] = (struct hotlist_entry){ .plate = l->p[i],
 					       .country = l->cc[i],
 					       .category = "stolen vehicle",
 					       .priority = 50 };
-	int rc = hotlist_replace(hl, "hot", e, l->n, NULL);
+	rc = hotlist_replace(hl, "hot", e, l->n, NULL);
 	free(e);
 	if (rc) {
 		fprintf(stderr, "hotlist_replace: %s\n", hotlist_strerror(rc));
 		exit(1);
 	}
 	return hl;
+}
+
+static struct hotlist *load_list(const struct plates *l)
+{
+	return load_list_cfg(l, 0);
 }
 
 /* Examples for whoever tunes the score: reads the policy got wrong. */
@@ -639,6 +671,160 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 		free(mis[x]);
 }
 
+/* ---- second reads ------------------------------------------------------------------------ */
+
+/* The second read of each car of v (n cars): its plate read again with its
+ * own error (innocent: at rate, of a kind drawn as for the first read;
+ * listed: of kind kind, or exact), by a separate generator so that the
+ * first reads are those of the one-read passes. */
+static struct read *second_reads(struct hl_sample_rng *r, const struct read *v, size_t n, int kind,
+				 double rate)
+{
+	struct read *w = bench_xmalloc(n * sizeof(*w));
+	for (size_t i = 0; i < n; i++) {
+		w[i] = v[i];
+		strcpy(w[i].plate, v[i].clean);
+		if (v[i].truth == NONE)
+			w[i].err = hl_sample_unit(r) < rate ? err_any(r, w[i].plate) : -1;
+		else if (kind == K_TWO)
+			while ((err_any(r, w[i].plate) < 0 || err_any(r, w[i].plate) < 0 ||
+				!strcmp(w[i].plate, v[i].clean)))
+				strcpy(w[i].plate, v[i].clean);
+		else if (kind != K_EXACT)
+			(void)err_kind(r, w[i].plate, kind); /* the first read had one */
+	}
+	return w;
+}
+
+/* Reads a[i], b[i] of car i interleaved: a at car i's time, b 0.2 s later;
+ * cars 1 s apart from *t_us on, one camera; opaque = 2i and 2i + 1. */
+static struct hotlist_read *pair_reads(const struct read *a, const struct read *b, size_t n,
+				       int64_t *t_us)
+{
+	struct hotlist_read *r = bench_xcalloc(2 * n, sizeof(*r));
+	for (size_t i = 0; i < 2 * n; i++) {
+		const struct read *x = i & 1 ? &b[i / 2] : &a[i / 2];
+		r[i] = (struct hotlist_read){ .plate = x->plate,
+					      .country = x->cc,
+					      .camera = "cam-1",
+					      .ts_us = *t_us + (int64_t)(i / 2) * 1000000 +
+						       (i & 1) * 200000,
+					      .opaque = (void *)(uintptr_t)i };
+	}
+	*t_us += (int64_t)n * 1000000 + 60 * INT64_C(1000000);
+	return r;
+}
+
+struct pair_ctx {
+	const struct read *a, *b;
+	const struct plates *list;
+	uint8_t *alert; /* per car: 1 an innocent alert or the true entry's */
+	uint64_t second; /* alerts flagged second_read */
+};
+
+static void on_pair_hit(const struct hotlist_hit *h, void *user)
+{
+	struct pair_ctx *c = user;
+	size_t i = (size_t)(uintptr_t)h->read->opaque;
+	const struct read *rd = i & 1 ? &c->b[i / 2] : &c->a[i / 2];
+	if (h->weak)
+		return;
+	c->second += h->second_read;
+	if (rd->truth == NONE || (!strcmp(h->entry_plate, c->list->p[rd->truth]) &&
+				  !strcmp(h->country, c->list->cc[rd->truth])))
+		c->alert[i / 2] = 1;
+}
+
+/* Share of the n cars of pairs (a, b) that alert; *second: alerts by a
+ * second read. */
+static double pair_share(struct hotlist *hl, struct pair_ctx *c, const struct read *a,
+			 const struct read *b, size_t n, int64_t *t_us, uint64_t *second)
+{
+	struct hotlist_read *r = pair_reads(a, b, n, t_us);
+	c->a = a;
+	c->b = b;
+	c->alert = bench_xcalloc(n ? n : 1, 1);
+	c->second = 0;
+	hotlist_match_batch(hl, r, 2 * n, on_pair_hit, c);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += c->alert[i];
+	free(c->alert);
+	free(r);
+	*second = c->second;
+	return n ? (double)k / (double)n : 0;
+}
+
+static struct hotlist *load_list_cfg(const struct plates *l, double second_s);
+
+static void second_pass(struct workload *w, unsigned k, unsigned d, const struct opts *o)
+{
+	struct hl_sample_rng r;
+	hl_sample_seed(&r, o->seed + w->list.n + 1);
+	struct hotlist *on = load_list_cfg(&w->list, o->second_s);
+	struct hotlist *off = load_list_cfg(&w->list, 0);
+	struct hotlist *eng[2] = { off, on };
+	struct read *inn2 = second_reads(&r, w->innocent, w->n_innocent, -1, o->misread_rate);
+	struct read *mis2[N_KINDS];
+	for (int x = 0; x < N_KINDS; x++)
+		mis2[x] = second_reads(&r, w->mis[x], w->n_mis, x, 0);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	double inn[2], rec[2][N_KINDS];
+	uint64_t sec_inn = 0, sec_mis[N_KINDS] = { 0 };
+	for (int e = 0; e < 2; e++) {
+		struct pair_ctx c = { .list = &w->list };
+		int64_t t = 1000000;
+		uint64_t sec;
+		set_mode(eng[e], k, d, HOTLIST_MIN_SCORE_AUTO, false);
+		inn[e] = pair_share(eng[e], &c, w->innocent, inn2, w->n_innocent, &t, &sec);
+		if (e)
+			sec_inn = sec;
+		for (int x = 0; x < N_KINDS; x++) {
+			rec[e][x] = pair_share(eng[e], &c, w->mis[x], mis2[x], w->n_mis, &t, &sec);
+			if (e)
+				sec_mis[x] = sec;
+		}
+	}
+	hotlist_list_info(on, 0, &info);
+	/* cost: the pairs of the innocent cars, 1 car in 1,000 listed (misread
+	 * twice, or exact), through each engine, interleaved */
+	int64_t t = 1000000;
+	struct hotlist_read *st = pair_reads(w->innocent, inn2, w->n_innocent, &t);
+	for (size_t i = 500; i < w->n_innocent; i += 1000) {
+		int x = (int)hl_sample_below(&r, N_KINDS);
+		st[2 * i].plate = w->mis[x][i % w->n_mis].plate;
+		st[2 * i].country = w->mis[x][i % w->n_mis].cc;
+		st[2 * i + 1].plate = mis2[x][i % w->n_mis].plate;
+		st[2 * i + 1].country = mis2[x][i % w->n_mis].cc;
+	}
+	double rate[2][16];
+	uint64_t reps = o->reps > 16 ? 16 : o->reps ? o->reps : 1;
+	for (uint64_t i = 0; i <= reps; i++) /* i = 0: warm-up */
+		for (int e = 0; e < 2; e++) {
+			double x = timed(eng[e], st, 2 * w->n_innocent);
+			if (i)
+				rate[e][i - 1] = x;
+		}
+	printf("bench=fuzzy_second entries=%zu k=%u d=%u min_score=%u window_s=%.1f cars=%zu "
+	       "innocent_alerts_per_1000_cars_off=%.2f innocent_alerts_per_1000_cars_on=%.2f "
+	       "innocent_second_read_alerts_per_1000_cars=%.2f",
+	       w->list.n, k, d, info.min_score, o->second_s, w->n_innocent, 1000 * inn[0],
+	       1000 * inn[1], 1000.0 * (double)sec_inn / (double)w->n_innocent);
+	for (int x = 0; x < N_KINDS; x++)
+		printf(" recall_%s_off=%.4f recall_%s_on=%.4f second_read_%s=%" PRIu64,
+		       kind_names[x], rec[0][x], kind_names[x], rec[1][x], kind_names[x],
+		       sec_mis[x]);
+	printf(" mreads_s_off=%.3f mreads_s_on=%.3f\n", bench_median(rate[0], reps),
+	       bench_median(rate[1], reps));
+	fflush(stdout);
+	free(st);
+	free(inn2);
+	for (int x = 0; x < N_KINDS; x++)
+		free(mis2[x]);
+	hotlist_destroy(on, NULL);
+	hotlist_destroy(off, NULL);
+}
+
 static void one_size(size_t n, const struct opts *o)
 {
 	static const unsigned modes[][2] = { { 0, 0 }, { 1, 0 }, { 0, 1 },
@@ -646,7 +832,8 @@ static void one_size(size_t n, const struct opts *o)
 	struct workload w;
 	uint64_t t0 = bench_now_ns();
 	make_workload(&w, o, n);
-	struct hotlist *hl = load_list(&w.list);
+	struct hotlist *hl =
+		o->second_s > 0 ? NULL : load_list(&w.list); /* pairs: engines of their own */
 	printf("# entries=%zu innocent=%zu misreads_per_kind=%zu workload_s=%.1f\n", w.list.n,
 	       w.n_innocent, w.n_mis, (double)(bench_now_ns() - t0) / 1e9);
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
@@ -657,6 +844,11 @@ static void one_size(size_t n, const struct opts *o)
 			continue;
 		if (!o->all_modes && n > 1000000 && modes[m][0] == 2)
 			continue;
+		if (o->second_s > 0) {
+			if (modes[m][0] || modes[m][1])
+				second_pass(&w, modes[m][0], modes[m][1], o);
+			continue;
+		}
 		quality(hl, &w, modes[m][0], modes[m][1], o);
 	}
 	hotlist_destroy(hl, NULL);
@@ -668,7 +860,7 @@ int main(int argc, char **argv)
 	static const char usage[] =
 		"[--sizes N,N..] [--ten-million] [--innocent N] [--misreads N] "
 		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke] "
-		"[--mix CC:W,CC:W..]";
+		"[--mix CC:W,CC:W..] [--second-read SECONDS]";
 	struct opts o = { .innocent = 200000,
 			  .misreads = 20000,
 			  .reps = 3,
@@ -684,6 +876,7 @@ int main(int argc, char **argv)
 		    bench_opt_u64(argc, argv, &i, "--seed", &o.seed) ||
 		    bench_opt_u64(argc, argv, &i, "--dump", &o.dump) ||
 		    bench_opt_double(argc, argv, &i, "--misread-rate", &o.misread_rate) ||
+		    bench_opt_double(argc, argv, &i, "--second-read", &o.second_s) ||
 		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes))
 			continue;
 		if (!strcmp(argv[i], "--mix") && i + 1 < argc) {

@@ -246,6 +246,11 @@ struct hotlist_hit {
 		       plate, read->country normalised, camera/uuid/site as kept (cut at
 		       HOTLIST_CAMERA_MAX bytes), no candidates, opaque NULL,
 		       confidence 0 */
+	/* ---- second reads (cfg.second_read_window_us) ---- */
+	bool second_read; /* a weak fuzzy hit that alerts because an earlier weak hit
+			     of the same entry by another text of the same car (same
+			     camera, or any, within the window) was seen: score is the
+			     pair's, weak false */
 };
 
 /**
@@ -335,13 +340,28 @@ struct hotlist_config {
 	int64_t retro_window_us;
 	size_t retro_max_reads; /* reads kept at most (232 bytes each), overwritten oldest
 				   first; 0 = 65536. Size it window x read rate */
+	/* Second reads (docs/fuzzy.md, "Second read"; docs/SECURITY.md): > 0
+	   keeps, in memory only, each weak fuzzy hit scoring 5 or more (the
+	   entry, a keyed hash of the read's text, the camera, the capture time,
+	   the score; not the text) for this many µs. A later weak hit of the
+	   same entry by a different text within it, from the same camera (or
+	   any, second_read_any_camera), is scored with it; if the pair reaches
+	   the list's threshold the hit is called back as an alert with
+	   hit.second_read set. The same text read twice never promotes. 0 =
+	   off (default): a weak hit leaves no trace. Reads without a camera id
+	   are not kept unless second_read_any_camera. */
+	int64_t second_read_window_us;
+	bool second_read_any_camera; /* reads of different cameras may be of one car */
+	size_t second_read_max; /* weak hits kept at most (64 bytes each), the oldest of
+				   an entry's bucket overwritten first; 0 = 16384 */
 };
 #define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
 /**
  * Fill cfg with defaults: 2 workers, 65536 queue, BLOCK, 5-minute suppression,
  * 1 % bad rows, default allocator, latency on, shrink guard 0.5, retroactive hits off
- * (retro_window_us 0: no read is kept). hotlist_config_init() is a
+ * (retro_window_us 0: no read is kept), second reads off (second_read_window_us
+ * 0: no weak hit is kept). hotlist_config_init() is a
  * macro passing sizeof(*cfg) to hotlist_config_init_size(), which writes
  * only the fields that fit in size (fields past the library's struct are
  * zeroed; nothing at all below HOTLIST_CONFIG_SIZE_V1) and sets struct_size:
@@ -679,7 +699,10 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
  * not hit, unless retroactive hits are on (cfg.retro_window_us: then its
  * normalised plate, country, time, camera, uuid and site, in memory, for
- * at most the window). hit->read is this read, as the caller built it.
+ * at most the window), and of a weak fuzzy hit nothing, unless second reads
+ * are on (cfg.second_read_window_us: then a keyed hash of its text, the
+ * entry, camera, time and score, in memory, for at most the window).
+ * hit->read is this read, as the caller built it.
  */
 HOTLIST_API int hotlist_match(struct hotlist *hl, const struct hotlist_read *read,
 			      hotlist_hit_fn on_hit, void *user);
@@ -774,6 +797,9 @@ struct hotlist_stats {
 	/* Retroactive hits (cfg.retro_window_us; 0 while off). */
 	uint64_t retro_kept; /* reads written to the window (each over the oldest) */
 	uint64_t retro_hits; /* retroactive hits called back (counted in hits too) */
+	/* Second reads (cfg.second_read_window_us; 0 while off). */
+	uint64_t fuzzy_second_read; /* weak hits called back as alerts by a second read
+				       (hit.second_read; counted in hits too) */
 };
 #define HOTLIST_STATS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_stats, async_latency)
 

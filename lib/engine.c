@@ -16,6 +16,7 @@
 #include "ingest.h"
 #include "match.h"
 #include "retro.h"
+#include "second.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "suppress.h"
@@ -44,6 +45,9 @@
  * window may hold (2^28 reads: 62 GB), to catch configuration mistakes. */
 #define HL_RETRO_DEFAULT_READS 65536u
 #define HL_RETRO_MAX_READS (1u << 28)
+/* Second reads: the most weak hits a table may keep (2^24: 1 GiB), to catch
+ * configuration mistakes. */
+#define HL_SECOND_MAX (1u << 24)
 
 void hotlist_config_init_size(struct hotlist_config *cfg, size_t size)
 {
@@ -83,6 +87,8 @@ static int check_config(const struct hotlist_config *c)
 	if (c->retro_window_us < 0 || c->retro_max_reads > HL_RETRO_MAX_READS ||
 	    (c->retro_window_us && !c->on_hit))
 		return HOTLIST_EINVAL;
+	if (c->second_read_window_us < 0 || c->second_read_max > HL_SECOND_MAX)
+		return HOTLIST_EINVAL;
 	return 0;
 }
 
@@ -103,6 +109,7 @@ static void teardown(struct hotlist *hl, int snap_ready)
 	if (hl->stats)
 		hotlist__stats_destroy(hl->stats, hl->a);
 	hotlist__retro_destroy(hl->retro, hl->a);
+	hotlist__second_destroy(hl->second, hl->a);
 	hotlist__free(hl->a, hl, sizeof(*hl));
 }
 
@@ -137,6 +144,9 @@ int hotlist_create(struct hotlist **out, const struct hotlist_config *in)
 		rc = hotlist__retro_create(
 			&hl->retro, cfg->retro_window_us,
 			cfg->retro_max_reads ? cfg->retro_max_reads : HL_RETRO_DEFAULT_READS, a);
+	if (!rc && cfg->second_read_window_us)
+		rc = hotlist__second_create(&hl->second, cfg->second_read_window_us,
+					    cfg->second_read_max, cfg->second_read_any_camera, a);
 	if (!rc && !(rc = hotlist__snap_init(&hl->snap, a)))
 		snap = 1;
 	if (!rc && cfg->workers)
@@ -255,6 +265,7 @@ static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
 	out->fuzzy_weak = hotlist__stats_sum(s, HL_C_WEAK);
 	out->retro_kept = hotlist__stats_sum(s, HL_C_RETRO_KEPT);
 	out->retro_hits = hotlist__stats_sum(s, HL_C_RETRO_HITS);
+	out->fuzzy_second_read = hotlist__stats_sum(s, HL_C_SECOND_READ);
 	out->submitted = hotlist__stats_sum(s, HL_C_SUBMITTED);
 	out->refused = hotlist__stats_sum(s, HL_C_REFUSED);
 	out->pending = hl->ing ? hotlist__ingest_pending(hl->ing) : 0;

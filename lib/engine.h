@@ -4,7 +4,8 @@
  * snapshot state (snapshot.h) and the services the public calls share
  * (counters, suppression, ingest). Data only: the functions are the
  * public API, in engine.c (the façade: create, destroy, submit, stats),
- * match.c and load.c. Uses: snapshot, ingest, stats, suppress.
+ * match.c and load.c. Uses: snapshot, ingest, stats, suppress, retro,
+ * second.
  */
 #ifndef HOTLIST_ENGINE_H
 #define HOTLIST_ENGINE_H
@@ -17,6 +18,7 @@
 
 struct hl_ingest;
 struct hl_retro;
+struct hl_second;
 struct hl_stats;
 struct hl_suppress;
 
@@ -28,6 +30,7 @@ struct hotlist {
 	struct hl_suppress *sup;
 	struct hl_ingest *ing;
 	struct hl_retro *retro; /* kept reads for retroactive hits, or NULL: off */
+	struct hl_second *second; /* kept weak hits for second reads, or NULL: off */
 	atomic_uint_fast64_t reloads, reload_failures, edits;
 	atomic_int_fast64_t reload_last_us, reload_max_us, reload_total_us;
 };

@@ -13,7 +13,9 @@
  * Only a hit goes on to the entry run (48-byte metas, contiguous), the hide
  * index, the strings, the suppression table and the callback. Nothing is
  * written and nothing of the read is kept when it does not hit (privacy:
- * the counters count, they do not remember).
+ * the counters count, they do not remember), nor for a weak fuzzy hit
+ * unless the engine keeps them for second reads (second.c: a hash of the
+ * text, the entry, camera, time and score; docs/SECURITY.md).
  *
  * The batch path normalises HL_CHUNK reads, then asks each list's index
  * for all of them at once (hotlist__table_find_bulk hashes and prefetches
@@ -56,6 +58,7 @@
 #include "retro.h"
 #include "scope.h"
 #include "score.h"
+#include "second.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "suppress.h"
@@ -122,7 +125,7 @@ struct nread {
 /* Counters of one call, added to the shared stripes once. */
 struct tally {
 	uint64_t reads, bad, hits, exact, suppressed, not_valid, weak_suppressed, weak;
-	uint64_t retro_kept;
+	uint64_t retro_kept, second;
 };
 
 static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig, struct nread *nr)
@@ -353,6 +356,30 @@ static unsigned score_of(struct gather *g, const struct cand *c, char *entry_pla
 	return hotlist__score(model_of(l), l->opts.k, l->opts.d, &in);
 }
 
+/*
+ * Second-read evidence for weak hit c of score *score (second.c): the
+ * pair's score when an earlier weak hit of the same entry by another text
+ * of the same car was kept and the pair reaches threshold thr. Reads
+ * without a camera id are not kept unless any camera counts.
+ */
+static bool second_read(struct gather *g, const struct cand *c, int64_t ts, unsigned *score,
+			unsigned thr)
+{
+	const struct hotlist *hl = g->s->hl;
+	const char *cam = g->nr->r->camera;
+	if (!cam && !hl->cfg.second_read_any_camera)
+		return false;
+	const struct variant *v = &g->v[c->variant];
+	struct hl_second_hit h = { entry_id(c), v->plate,
+				   v->len,	cam ? XXH3_64bits(cam, strlen(cam)) : 0,
+				   ts,		*score };
+	unsigned pair = hotlist__second_note(hl->second, &h);
+	if (pair < thr)
+		return false;
+	*score = pair;
+	return true;
+}
+
 /* Policy and callbacks for the gathered candidates of one read. */
 static void deliver(struct gather *g)
 {
@@ -381,10 +408,14 @@ static void deliver(struct gather *g)
 		char entry_plate[HOTLIST_PLATE_MAX + 1];
 		const struct hl_fz_opts *o = &c->l->opts;
 		unsigned score = 100;
-		bool weak = false;
+		bool weak = false, second = false;
 		if (o->min_score || o->weak_hits) {
 			score = score_of(g, c, entry_plate);
-			weak = score < 100 && score < hotlist__score_threshold(model_of(c->l), o);
+			unsigned thr =
+				score < 100 ? hotlist__score_threshold(model_of(c->l), o) : 0;
+			weak = score < thr;
+			if (weak && HL_UNLIKELY(hl->second) && !s->retro_keep)
+				weak = !(second = second_read(g, c, ts, &score, thr));
 		} else if (c->kind == HOTLIST_MATCH_OCR || c->kind == HOTLIST_MATCH_INDEL) {
 			score = 0; /* policy off: not computed */
 		}
@@ -397,10 +428,12 @@ static void deliver(struct gather *g)
 			continue;
 		}
 		s->t->weak += weak;
+		s->t->second += second;
 		struct hotlist_hit hit;
 		struct hit_buf hb;
 		fill_hit(&hit, g, c, &hb, ts, score, weak);
 		hit.retro = s->retro_keep != NULL;
+		hit.second_read = second;
 		if (s->t0_ns)
 			hotlist__stats_latency(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns);
 		hotlist__in_callback++;
@@ -624,6 +657,8 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 		hotlist__stats_add(hl->stats, HL_C_WEAK, t->weak);
 	if (t->retro_kept)
 		hotlist__stats_add(hl->stats, HL_C_RETRO_KEPT, t->retro_kept);
+	if (t->second)
+		hotlist__stats_add(hl->stats, HL_C_SECOND_READ, t->second);
 }
 
 /* orig: the read as the caller built it; read: the same, complete. */

@@ -24,6 +24,7 @@ enum hl_counter {
 	HL_C_WEAK, /* weak fuzzy hits called back flagged */
 	HL_C_RETRO_KEPT, /* reads kept for retroactive hits */
 	HL_C_RETRO_HITS, /* retroactive hits called back */
+	HL_C_SECOND_READ, /* weak hits called back as alerts by a second read */
 	HL_C__COUNT
 };
 

@@ -36,6 +36,7 @@ LAYERS = {
     "plates.h": 2,  # per-country plate formats
     "scope.h": 2,  # where and when a list applies (cameras, hours)
     "retro.h": 2,  # window of recent reads kept for retroactive hits
+    "second.h": 2,  # recent weak fuzzy hits kept for second-read evidence
     "plates_de_districts.h": 2,  # data of plates.c
     "ingest.h": 3,  # async queues and workers
     "pattern.h": 3,  # wildcard entries

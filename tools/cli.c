@@ -415,6 +415,8 @@ static json_t *hit_to_json(const struct hotlist_hit *h)
 	bad |= json_object_set_new(o, "score", json_integer(h->score));
 	if (h->weak)
 		bad |= json_object_set_new(o, "weak", json_true());
+	if (h->second_read)
+		bad |= json_object_set_new(o, "second_read", json_true());
 	if (h->retro) /* a kept read hit an entry added after it (cfg.retro_window_us) */
 		bad |= json_object_set_new(o, "retro", json_true());
 	bad |= hit_operator_json(o, h);

@@ -28,6 +28,7 @@ static const char match_usage[] =
 	"                     [--name NAME ...] [--reads FILE|-] [--format auto|csv|jsonl]\n"
 	"                     [--suppress SECONDS] [--max-bad FRACTION]\n"
 	"                     [--shrink-guard FRACTION] [--force] [--retro SECONDS]\n"
+	"                     [--second-read SECONDS [--second-read-any-camera]]\n"
 	"                     [--watch [--watch-settle MS]]\n"
 	"\n"
 	"Load hot-list files, then match reads, one per line, and print one JSON\n"
@@ -57,7 +58,17 @@ static const char match_usage[] =
 	"      --audit FILE     append every list change and refused load to FILE,\n"
 	"                       one JSON object per line\n"
 	"      --retro S        match the reads of the last S seconds against the\n"
-	"                       entries a reload adds: \"retro\": true (default 0: off)\n"
+	"                       entries a reload adds: \"retro\": true (default 0: off)\n";
+/* The rest (one string would pass the 4095 bytes C requires compilers to take). */
+static const char match_usage_more[] =
+	"      --second-read S  keep weak fuzzy hits for S seconds of read time (a\n"
+	"                       keyed hash of the text, not the text): a weak hit of\n"
+	"                       the same entry by another text from the same camera\n"
+	"                       within S is scored with it, and alerts as\n"
+	"                       \"second_read\": true if the pair reaches the list's\n"
+	"                       threshold (default 0: off)\n"
+	"      --second-read-any-camera\n"
+	"                       with --second-read: reads of any camera may pair\n"
 	"      --watch          reload a list file when it changes: replaced by\n"
 	"                       rename, rewritten in place, or removed and written\n"
 	"                       again (Linux only); as with SIGHUP, a reload that\n"
@@ -313,13 +324,21 @@ static int match_stream(struct match_ctx *m, struct hl_linereader *r)
 /* ---- options ------------------------------------------------------------------ */
 
 /* Long-only options of match (after the list options' codes). */
-enum { HL_OPT_M_AUDIT = 512, HL_OPT_M_WATCH, HL_OPT_M_WATCH_SETTLE, HL_OPT_M_RETRO };
+enum {
+	HL_OPT_M_AUDIT = 512,
+	HL_OPT_M_WATCH,
+	HL_OPT_M_WATCH_SETTLE,
+	HL_OPT_M_RETRO,
+	HL_OPT_M_SECOND,
+	HL_OPT_M_SECOND_ANY
+};
 
 struct match_args {
 	const char *names[HOTLIST_LISTS_MAX];
 	size_t nnames;
-	double suppress_s, max_bad, shrink_guard, retro_s;
+	double suppress_s, max_bad, shrink_guard, retro_s, second_s;
 	bool force;
+	bool second_any; /* --second-read-any-camera */
 	bool watch; /* --watch */
 	uint64_t settle_ms; /* --watch-settle */
 	bool has_settle;
@@ -386,6 +405,11 @@ static int match_option(int c, struct match_ctx *m, struct match_args *a)
 		return 0;
 	case HL_OPT_M_RETRO:
 		return hl_cli_parse_double("retro", optarg, 0, 1e9, &a->retro_s);
+	case HL_OPT_M_SECOND:
+		return hl_cli_parse_double("second-read", optarg, 0, 1e6, &a->second_s);
+	case HL_OPT_M_SECOND_ANY:
+		a->second_any = true;
+		return 0;
 	case HL_OPT_M_WATCH:
 		a->watch = true;
 		return 0;
@@ -427,22 +451,25 @@ static int match_name_lists(struct match_ctx *m, const struct match_args *a)
 
 static int match_parse_args(int argc, char **argv, struct match_ctx *m, struct match_args *a)
 {
-	static const struct option opts[] = { { "list", required_argument, NULL, 'l' },
-					      HL_CLI_LIST_OPTIONS,
-					      { "name", required_argument, NULL, 'n' },
-					      { "reads", required_argument, NULL, 'r' },
-					      { "format", required_argument, NULL, 'f' },
-					      { "suppress", required_argument, NULL, 's' },
-					      { "max-bad", required_argument, NULL, 'b' },
-					      { "shrink-guard", required_argument, NULL, 'g' },
-					      { "force", no_argument, NULL, 'F' },
-					      { "audit", required_argument, NULL, HL_OPT_M_AUDIT },
-					      { "retro", required_argument, NULL, HL_OPT_M_RETRO },
-					      { "watch", no_argument, NULL, HL_OPT_M_WATCH },
-					      { "watch-settle", required_argument, NULL,
-						HL_OPT_M_WATCH_SETTLE },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "list", required_argument, NULL, 'l' },
+		HL_CLI_LIST_OPTIONS,
+		{ "name", required_argument, NULL, 'n' },
+		{ "reads", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "suppress", required_argument, NULL, 's' },
+		{ "max-bad", required_argument, NULL, 'b' },
+		{ "shrink-guard", required_argument, NULL, 'g' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "audit", required_argument, NULL, HL_OPT_M_AUDIT },
+		{ "retro", required_argument, NULL, HL_OPT_M_RETRO },
+		{ "second-read", required_argument, NULL, HL_OPT_M_SECOND },
+		{ "second-read-any-camera", no_argument, NULL, HL_OPT_M_SECOND_ANY },
+		{ "watch", no_argument, NULL, HL_OPT_M_WATCH },
+		{ "watch-settle", required_argument, NULL, HL_OPT_M_WATCH_SETTLE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int c, rc;
 
 	optind = 0;
@@ -515,6 +542,10 @@ static int match_run(struct match_ctx *m, struct hl_linereader *r)
 		hl_cli_err("retroactive: %" PRIu64 " reads kept in the window, %" PRIu64
 			   " retroactive hits (among the hits)",
 			   st.retro_kept, st.retro_hits);
+	if (st.fuzzy_second_read)
+		hl_cli_err("second reads: %" PRIu64 " weak hits alerted by a second read "
+			   "(among the hits)",
+			   st.fuzzy_second_read);
 	return rc || m->output_errors ? HL_EXIT_FAIL : 0;
 }
 
@@ -536,6 +567,7 @@ int hl_cmd_match(int argc, char **argv)
 	rc = match_parse_args(argc, argv, &m, &a);
 	if (rc) {
 		fputs(match_usage, rc > 0 ? stdout : stderr);
+		fputs(match_usage_more, rc > 0 ? stdout : stderr);
 		return rc > 0 ? 0 : HL_EXIT_USAGE;
 	}
 	cfg.workers = 0; /* inline matching on this thread: hits in input order */
@@ -546,6 +578,8 @@ int hl_cmd_match(int argc, char **argv)
 		m.lists[i].force = a.force;
 	cfg.latency_histogram = false;
 	cfg.retro_window_us = (int64_t)(a.retro_s * 1e6);
+	cfg.second_read_window_us = (int64_t)(a.second_s * 1e6);
+	cfg.second_read_any_camera = a.second_any;
 	cfg.on_hit = match_on_hit; /* retroactive hits, on the reloading thread: this one */
 	cfg.on_hit_user = &m;
 	if (m.audit_path) {

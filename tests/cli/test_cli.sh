@@ -1069,5 +1069,27 @@ else
     not_ok "match --retro 300: a reload's new entry hits a read of a minute ago (\"retro\": true, original time)" "$tmp/retro.log"
 fi
 
+# ---- match --second-read: two different weak misreads of one car alert on the second --
+# AO123OD and AQ123OD are each one confusion from the listed AD123OD and
+# weak under --min-score 100; the same text twice (camera s2) does not alert.
+printf 'plate,country\nAD123OD,FR\n' > "$tmp/second.csv"
+printf 'camera,ts_us,plate,country\ns1,1000000,AO123OD,FR\ns1,1200000,AQ123OD,FR\ns2,1000000,AO123OD,FR\ns2,1200000,AO123OD,FR\n' \
+    > "$tmp/second_reads.csv"
+printf '{"camera":"s1","read":"AQ123OD","list":"second","second_read":true,"score":100}\n' \
+    > "$tmp/second_expected.jsonl"
+if run_status 0 "$o" "$e" "$bin" match --ocr 1 --indel 1 --min-score 100 \
+    --list "$tmp/second.csv" --reads "$tmp/second_reads.csv" --second-read 10 &&
+    jsonl_subset "$o" "$tmp/second_expected.jsonl" > "$tmp/cmp.txt" &&
+    [ "$(wc -l < "$o")" -eq 1 ] &&
+    grep -qF "1 weak hits alerted by a second read" "$e" &&
+    run_status 0 "$o" "$e" "$bin" match --ocr 1 --indel 1 --min-score 100 \
+        --list "$tmp/second.csv" --reads "$tmp/second_reads.csv" &&
+    [ ! -s "$o" ]; then
+    ok "match --second-read 10: two different weak misreads alert on the second (\"second_read\": true); off: none"
+else
+    cat "$e" "$o" >> "$tmp/cmp.txt"
+    not_ok "match --second-read 10: two different weak misreads alert on the second (\"second_read\": true); off: none" "$tmp/cmp.txt"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -34,7 +34,7 @@ int main(void)
 	F(hit, indels), F(hit, candidate), F(hit, repaired), F(hit, format);
 	F(hit, score), F(hit, weak);
 	F(hit, entry_id), F(hit, hit_id), F(hit, attrs), F(hit, n_attrs);
-	F(hit, retro);
+	F(hit, retro), F(hit, second_read);
 	S(config);
 	F(config, struct_size), F(config, workers), F(config, queue_capacity);
 	F(config, backpressure), F(config, on_hit), F(config, on_hit_user);
@@ -42,6 +42,8 @@ int main(void)
 	F(config, latency_histogram), F(config, shrink_guard), F(config, on_audit),
 		F(config, on_audit_user);
 	F(config, retro_window_us), F(config, retro_max_reads);
+	F(config, second_read_window_us), F(config, second_read_any_camera),
+		F(config, second_read_max);
 	S(row_error);
 	F(row_error, line), F(row_error, code), F(row_error, reason);
 	S(load_report);
@@ -77,5 +79,6 @@ int main(void)
 	F(stats, fuzzy_weak_suppressed), F(stats, fuzzy_weak);
 	F(stats, retired_versions), F(stats, retired_heavy), F(stats, retired_heavy_max);
 	F(stats, reclaim_waits), F(stats, retro_kept), F(stats, retro_hits);
+	F(stats, fuzzy_second_read);
 	return 0;
 }

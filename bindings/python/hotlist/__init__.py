@@ -135,6 +135,8 @@ class _Hit(Structure):
         ("n_attrs", c_uint),
         # retroactive hits (cfg.retro_window_us)
         ("retro", c_bool),
+        # second reads (cfg.second_read_window_us)
+        ("second_read", c_bool),
     ]
 
 
@@ -160,6 +162,10 @@ class _Config(Structure):
         # retroactive hits (issue 13, item 4): 0 = off
         ("retro_window_us", c_int64),
         ("retro_max_reads", c_size_t),
+        # second reads (issue 11): 0 = off
+        ("second_read_window_us", c_int64),
+        ("second_read_any_camera", c_bool),
+        ("second_read_max", c_size_t),
     ]
 
 
@@ -268,6 +274,7 @@ class _Stats(Structure):
         ("reclaim_waits", c_uint64),
         ("retro_kept", c_uint64),
         ("retro_hits", c_uint64),
+        ("fuzzy_second_read", c_uint64),
     ]
 
 
@@ -410,6 +417,7 @@ class Hit:
     weak: bool = False  # below the list's threshold (lists with weak_hits)
     ts_us: int = 0  # the read's capture time
     retro: bool = False  # a retroactive hit (Engine(retro_window_s=...))
+    second_read: bool = False  # alert by a second read (Engine(second_read_window_s=...))
 
 
 @dataclass
@@ -490,6 +498,7 @@ class Stats:
     reclaim_waits: int = 0  # writer calls that waited because of the bound
     retro_kept: int = 0  # reads kept for retroactive hits
     retro_hits: int = 0  # retroactive hits called back (in hits too)
+    fuzzy_second_read: int = 0  # weak hits alerted by a second read (in hits too)
 
 
 def _report(r: _LoadReport) -> LoadReport:
@@ -541,6 +550,7 @@ def _copy_hit(h: _Hit) -> Hit:
         weak=bool(h.weak),
         ts_us=rd.ts_us,
         retro=bool(h.retro),
+        second_read=bool(h.second_read),
     )
 
 
@@ -600,6 +610,12 @@ class Engine:
     read that hits one (hit.retro is True, hit.ts_us the read's time), on
     the writer's thread before the call returns; an exception raised by
     on_retro is raised by that call. 0 = off (the default): nothing kept.
+    second_read_window_s: keep each weak fuzzy hit (a keyed hash of the
+    read's text, not the text) this many seconds of read time; a weak hit
+    of the same entry by another text from the same camera (any camera with
+    second_read_any_camera) within it is scored with it and returned as an
+    alert with hit.second_read True if the pair reaches the list's
+    threshold (docs/fuzzy.md, "Second read"). 0 = off (the default).
     """
 
     def __init__(
@@ -610,6 +626,9 @@ class Engine:
         retro_window_s: float = 0,
         retro_max_reads: int = 0,
         on_retro: Optional[Callable[[Hit], None]] = None,
+        second_read_window_s: float = 0,
+        second_read_any_camera: bool = False,
+        second_read_max: int = 0,
     ) -> None:
         cfg = _Config()
         _lib.hotlist_config_init_size(ctypes.byref(cfg), ctypes.sizeof(_Config))
@@ -618,6 +637,9 @@ class Engine:
         if max_bad_fraction is not None:
             cfg.max_bad_fraction = max_bad_fraction
         cfg.latency_histogram = latency_histogram
+        cfg.second_read_window_us = int(second_read_window_s * 1_000_000)
+        cfg.second_read_any_camera = second_read_any_camera
+        cfg.second_read_max = second_read_max
         self._retro_fn = None
         self._retro_error: Optional[BaseException] = None
         if retro_window_s:

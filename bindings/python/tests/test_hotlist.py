@@ -305,6 +305,26 @@ def test_readme_example_runs(capsys, monkeypatch):
     assert out == ["A12-west G-123-BD -> national wanted person exact", "2 hits; 3 reads"]
 
 
+def test_second_reads():
+    t = 1_700_000_000_000_000
+
+    def two(e):
+        e.replace("l", [Entry("AD123OD", country="FR")])
+        e.set_list_options("l", ocr_substitutions=1, indels=1, min_score=100)
+        first = e.match(Read("AO123OD", country="FR", camera="c1", ts_us=t))
+        second = e.match(Read("AQ123OD", country="FR", camera="c1", ts_us=t + 1_000_000))
+        return first, second
+
+    with Engine(second_read_window_s=10) as e:
+        first, second = two(e)
+        assert first == []
+        assert [(h.second_read, h.weak, h.score) for h in second] == [(True, False, 100)]
+        assert e.stats().fuzzy_second_read == 1
+    with Engine() as e:  # off by default
+        assert two(e) == ([], [])
+        assert e.stats().fuzzy_second_read == 0
+
+
 def test_retroactive_hits():
     import time
 

@@ -37,6 +37,10 @@
 #define HL_STREAM_BLOBS "HL_BLOBS"
 #define HL_KV_LISTS "HL_LISTS"
 #define HL_KV_NODES "HL_NODES"
+/* On the hub: the last status of every node on a car (a leaf node with a
+ * JetStream domain of its own), sourced from each car's HL_NODES bucket by
+ * `hotlist car setup`; one message per node, kept while the car is offline. */
+#define HL_STREAM_CARS "HL_CARS"
 #define HL_SUBJ_READ "hl.read"
 #define HL_SUBJ_HIT "hl.hit"
 #define HL_SUBJ_EDIT "hl.edit"
@@ -125,6 +129,13 @@ uint64_t hl_cluster_async_wait(struct hl_cluster *c, int64_t timeout_ms, uint64_
  * partial answer. */
 struct json_t;
 struct json_t *hl_cluster_kv_all(struct hl_cluster *c, kvStore *kv);
+
+/* The last message of every subject of stream under filter (a wildcard
+ * subject), keyed by the subject's last token, parsed as JSON; a message
+ * that is not a JSON object (a KV delete marker: a node stopped) maps to
+ * JSON null. NULL on error, an empty object when the stream is absent. */
+struct json_t *hl_cluster_last_per_subject(struct hl_cluster *c, const char *stream,
+					   const char *filter);
 
 /* An ordered consumer on subject from start_seq (0 = all), retried where a
  * create times out (see setup.c). */

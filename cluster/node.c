@@ -96,9 +96,14 @@ struct node {
 	bool lists_initial, lists_done, edits_done;
 	uint64_t lists_last_at_start, lists_rev_seen, edits_last_at_start, edit_seq_seen;
 	int64_t started_us;
+	char domain[64]; /* the JetStream domain of the node's servers ("" if none) */
 	int64_t delays[DELAYS_KEPT];
 	uint64_t ndelays;
 	uint64_t lag;
+	/* lag was asked for in the last status round: a node that cannot ask
+	 * reports its lag as unknown (null), never the last figure it had (a
+	 * stale 0 said "drained" while reads were waiting: docs/cluster.md) */
+	bool lag_known;
 	char durables[8][80];
 	int ndurables;
 	/* counters, written by the main thread, read by status/HTTP */
@@ -581,12 +586,15 @@ static char *status_json(struct node *n, bool stopped)
 
 	pthread_mutex_lock(&n->mu);
 	json_object_set_new(o, "name", json_string(n->o->name));
+	if (n->domain[0]) /* on a car: which car (`hotlist cluster` on the hub lists it) */
+		json_object_set_new(o, "domain", json_string(n->domain));
 	json_object_set_new(o, "ready", json_boolean(n->lists_done && n->edits_done && !stopped));
 	json_object_set_new(o, "jetstream", json_boolean(atomic_load(&n->js_ok)));
 	json_object_set_new(o, "stopped", json_boolean(stopped));
 	json_object_set_new(o, "started_us", json_integer(n->started_us));
 	json_object_set_new(o, "updated_us", json_integer(hl_cluster_now_us()));
-	json_object_set_new(o, "lag", json_integer((json_int_t)n->lag));
+	json_object_set_new(o, "lag",
+			    n->lag_known ? json_integer((json_int_t)n->lag) : json_null());
 	json_object_set_new(o, "edit_seq", json_integer((json_int_t)n->edit_seq_seen));
 	json_object_set_new(o, "edit_seq_last", json_integer((json_int_t)n->edits_last_at_start));
 	for (size_t i = 0; i < n->nlists; i++) {
@@ -637,6 +645,9 @@ static void update_lag(struct node *n)
 				fprintf(stderr,
 					"hotlist node %s: JetStream unavailable (%s): not matching\n",
 					n->o->name, natsStatus_GetText(s));
+			pthread_mutex_lock(&n->mu);
+			n->lag_known = false;
+			pthread_mutex_unlock(&n->mu);
 			return;
 		}
 		lag += ci->NumPending + (uint64_t)ci->NumAckPending;
@@ -646,6 +657,7 @@ static void update_lag(struct node *n)
 		fprintf(stderr, "hotlist node %s: JetStream available again\n", n->o->name);
 	pthread_mutex_lock(&n->mu);
 	n->lag = lag;
+	n->lag_known = true;
 	pthread_mutex_unlock(&n->mu);
 }
 
@@ -764,7 +776,10 @@ static char *metrics_text(struct node *n)
 	metric(f, "hotlist_node_jetstream_up", "gauge", "1 if the read consumer answers");
 	fprintf(f, "hotlist_node_jetstream_up %d\n", (int)atomic_load(&n->js_ok));
 	metric(f, "hotlist_node_lag_reads", "gauge", "reads waiting or unacked");
-	fprintf(f, "hotlist_node_lag_reads %" PRIu64 "\n", n->lag);
+	if (n->lag_known)
+		fprintf(f, "hotlist_node_lag_reads %" PRIu64 "\n", n->lag);
+	else
+		fprintf(f, "hotlist_node_lag_reads NaN\n"); /* not asked yet, or no answer */
 	metrics_lists(n, f);
 	metrics_delays(n, f);
 	pthread_mutex_unlock(&n->mu);
@@ -1087,6 +1102,7 @@ static void reads_loop(struct node *n, natsSubscription **subs)
 static int node_init(struct node *n, const struct hl_node_opts *o)
 {
 	struct hotlist_config cfg;
+	jsAccountInfo *ai = NULL;
 
 	memset(n, 0, sizeof(*n));
 	n->o = o;
@@ -1104,7 +1120,13 @@ static int node_init(struct node *n, const struct hl_node_opts *o)
 		fprintf(stderr, "hotlist node: cannot create the engine\n");
 		return -1;
 	}
-	return hl_cluster_open(&n->c, o->nats, &o->limits);
+	if (hl_cluster_open(&n->c, o->nats, &o->limits))
+		return -1;
+	/* The servers' JetStream domain names a car (docs/cameras.md). */
+	if (js_GetAccountInfo(&ai, n->c.js, NULL, NULL) == NATS_OK && ai->Domain)
+		snprintf(n->domain, sizeof(n->domain), "%s", ai->Domain);
+	jsAccountInfo_Destroy(ai);
+	return 0;
 }
 
 static void node_free(struct node *n)

@@ -531,6 +531,51 @@ struct json_t *hl_cluster_kv_all(struct hl_cluster *c, kvStore *kv)
 	return all;
 }
 
+struct json_t *hl_cluster_last_per_subject(struct hl_cluster *c, const char *stream,
+					   const char *filter)
+{
+	json_t *all = json_object();
+	jsStreamInfo *si = NULL;
+	jsErrCode e = 0;
+	jsOptions jo;
+	natsStatus s = NATS_ERR;
+	int tries = 0;
+
+	jsOptions_Init(&jo);
+	jo.Stream.Info.SubjectsFilter = filter;
+	while (all && (s = js_GetStreamInfo(&si, c->js, stream, &jo, &e)) == NATS_TIMEOUT &&
+	       ++tries < SETUP_TRIES)
+		;
+	if (s == NATS_NOT_FOUND || e == JSStreamNotFoundErr)
+		return all;
+	if (s != NATS_OK) {
+		json_decref(all);
+		return NULL;
+	}
+	for (int i = 0; all && si->State.Subjects && i < si->State.Subjects->Count; i++) {
+		const char *subj = si->State.Subjects->List[i].Subject;
+		const char *key = strrchr(subj, '.') ? strrchr(subj, '.') + 1 : subj;
+		natsMsg *m = NULL;
+		json_t *v;
+
+		s = js_GetLastMsg(&m, c->js, stream, subj, NULL, NULL);
+		if (s == NATS_NOT_FOUND)
+			continue;
+		if (s != NATS_OK) {
+			json_decref(all);
+			all = NULL;
+			break;
+		}
+		v = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+		json_object_set_new(all, key, json_is_object(v) ? v : json_null());
+		if (!json_is_object(v))
+			json_decref(v);
+		natsMsg_Destroy(m);
+	}
+	jsStreamInfo_Destroy(si);
+	return all;
+}
+
 int hl_cluster_stream_last(struct hl_cluster *c, const char *stream, uint64_t *last)
 {
 	jsStreamInfo *si = NULL;

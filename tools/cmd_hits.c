@@ -14,7 +14,7 @@ static const char hits_usage[] =
 	"\n"
 	"Print the stored hits, oldest first, one JSON object per line: the fields\n"
 	"of `hotlist match` plus hit_id, read_id, node, site, uuid and stored_us\n"
-	"(when the server stored it). Exits at the\n"
+	"(when the server stored it) and seq (its sequence in the hit stream). Exits at the\n"
 	"last hit, or with --follow keeps printing new ones.\n";
 
 /* Without --follow: 10 s without a message before the end make the ordered
@@ -48,8 +48,10 @@ static int last_seq(struct hl_cluster *c, const char *subject, uint64_t *last)
 	return 0;
 }
 
-/* The stored hit with the time the server stored it (stored_us) added. */
-static void print_hit(natsMsg *m, int64_t stored_us)
+/* The stored hit with the time the server stored it (stored_us) and its
+ * stream sequence (seq: two copies of one hit id with two sequences were
+ * stored twice; the same sequence twice would be a reader's repeat) added. */
+static void print_hit(natsMsg *m, int64_t stored_us, uint64_t seq)
 {
 	json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
 
@@ -57,6 +59,7 @@ static void print_hit(natsMsg *m, int64_t stored_us)
 		fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
 	} else {
 		json_object_set_new(o, "stored_us", json_integer(stored_us));
+		json_object_set_new(o, "seq", json_integer((json_int_t)seq));
 		json_dumpf(o, stdout, JSON_COMPACT);
 		json_decref(o);
 	}
@@ -145,9 +148,9 @@ int hl_cmd_hits(int argc, char **argv)
 		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 			next = meta->Sequence.Stream + 1;
 			end = meta->NumPending == 0 && meta->Sequence.Stream >= last;
-			print_hit(m, meta->Timestamp / 1000);
+			print_hit(m, meta->Timestamp / 1000, meta->Sequence.Stream);
 		} else {
-			print_hit(m, 0);
+			print_hit(m, 0, 0);
 		}
 		jsMsgMetaData_Destroy(meta);
 		natsMsg_Destroy(m);

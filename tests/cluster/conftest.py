@@ -55,12 +55,23 @@ def wait_drained(c, timeout=180):
     """Every live node ready with nothing pending or unacked, in a status it
     wrote after this call began (a node writes its status every second: one
     written before the last reads were stored says lag 0 too early; the lag
-    in it is asked for just before, hence the margin)."""
+    in it is asked for just before, hence the margin), with its read
+    consumer answering: a node that could not ask for its lag reports it as
+    null (before, it repeated the last figure it had, and a stale 0 said
+    "drained" while reads were still waiting)."""
     since_us = int(time.time() * 1e6) + 500_000
+    last = {}
 
     def done():
         st = c.status()
         nodes = [n for n in st["nodes"].values() if not n.get("stopped")]
-        return nodes and all(n["ready"] and n["lag"] == 0 and n["updated_us"] > since_us
-                             for n in nodes)
-    harness.wait_for(done, timeout, "nodes drained", step=0.5)
+        last["nodes"] = nodes
+        return nodes and all(n["ready"] and n["jetstream"] and n["lag"] == 0
+                             and n["updated_us"] > since_us for n in nodes)
+    try:
+        harness.wait_for(done, timeout, "nodes drained", step=0.5)
+    except AssertionError:
+        for n in last.get("nodes", []):
+            print(f"node {n['name']}: ready {n['ready']} jetstream {n['jetstream']} "
+                  f"lag {n['lag']} reads {n['reads']} hits {n['hits']}")
+        raise

@@ -204,14 +204,16 @@ int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload
 /* Read a blob back: `chunks` chunks of upload_id from first_seq on, in order,
  * size bytes in all; with encoding "zstd", decompressed to exactly raw_size
  * bytes (never more: a blob that decompresses beyond it is refused), NULL =
- * plain (raw_size unused); XXH3-128 of the file equal to digest. 0 with *out
- * (malloc'd, raw_size or size bytes), -1 with the reason in why, or
+ * plain (raw_size unused); XXH3-128 of the file equal to digest. 0 with *fd
+ * a memory file (memfd, close-on-exec) holding the verified list file (raw_size
+ * or size bytes; chunks are decompressed into it as they arrive, no other copy
+ * is held), -1 with the reason in why, or
  * HL_BLOB_RETRY when the servers could not be asked (no verdict on the blob:
  * try again later). */
 #define HL_BLOB_RETRY (-2)
 int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 		  const char *upload_id, unsigned chunks, size_t size, const char *encoding,
-		  size_t raw_size, const char *digest, char **out, char *why, size_t whycap);
+		  size_t raw_size, const char *digest, int *fd, char *why, size_t whycap);
 
 /* Node entry point (cluster/node.c). */
 struct hl_node_opts {

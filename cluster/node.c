@@ -47,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -345,32 +344,18 @@ static int parse_manifest(json_t *o, struct manifest *m)
 	return m->version && m->subject && m->upload && m->digest && m->chunks ? 0 : -1;
 }
 
-/* Load a verified blob through a memory file: the core library loads from a path. */
-static int load_blob(struct node *n, const char *list, const char *buf, size_t len,
-		     const struct manifest *m, struct hotlist_load_report *rep)
+/* Load a verified blob from its memory file: the core library loads from a path. */
+static int load_blob(struct node *n, const char *list, int fd, const struct manifest *m,
+		     struct hotlist_load_report *rep)
 {
 	char path[64];
-	int fd = memfd_create("hotlist-list", MFD_CLOEXEC);
-	size_t done = 0;
 	int rc;
 
-	if (fd < 0)
-		return HOTLIST_EIO;
-	while (done < len) {
-		ssize_t w = write(fd, buf + done, len - done);
-
-		if (w <= 0) {
-			close(fd);
-			return HOTLIST_EIO;
-		}
-		done += (size_t)w;
-	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	/* Forced past the shrink guard: the blob passed its digest and size, so
 	 * it is the file as published, not one cut short; a smaller list is the
 	 * publisher's decision. */
 	rc = hotlist_load_csv_flags(n->hl, list, path, HOTLIST_LOAD_FORCE, rep);
-	close(fd);
 	if (rc == 0 && m->has_opts)
 		rc = hotlist_set_list_options(n->hl, list, &m->opts);
 	return rc;
@@ -456,7 +441,8 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	struct list_state *ls;
 	struct manifest m;
-	char why[160] = "", *blob = NULL;
+	char why[160] = "";
+	int blob = -1; /* the verified list file (a memory file) */
 	bool excl = false, locked = false, skip, none = false;
 	int64_t t0 = hl_cluster_now_us(), t_fetched;
 	int rc = -1;
@@ -490,7 +476,7 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	}
 	rc = -1;
 	t_fetched = hl_cluster_now_us();
-	if (blob) {
+	if (blob >= 0) {
 		if (excl)
 			pthread_rwlock_wrlock(&n->match_lock);
 		locked = excl;
@@ -498,11 +484,11 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		ls->loading = true;
 		ls->held = ls->nlog;
 		pthread_mutex_unlock(&n->mu);
-		rc = load_blob(n, list, blob, m.raw_size, &m, &rep);
+		rc = load_blob(n, list, blob, &m, &rep);
 		if (rc)
 			snprintf(why, sizeof(why), "%s (%" PRIu64 " rows, %" PRIu64 " bad)",
 				 hotlist_strerror(rc), rep.rows, rep.rejected);
-		free(blob);
+		close(blob);
 	}
 	pthread_mutex_lock(&n->mu);
 	if (rc == 0) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char hits_usage[] =
 	"usage: hotlist hits [--nats URLS] [--list NAME] [--follow]\n"
@@ -23,6 +24,7 @@ static const char hits_usage[] =
  * more for minutes); 2 minutes without one is an error. */
 #define HITS_IDLE_REMAKE 2 /* NextMsg timeouts of 5 s */
 #define HITS_IDLE_FAIL 24
+#define HITS_SUB_TRY_US (120 * 1000000LL) /* how long to try to start reading */
 
 /* The last stored hit's stream sequence, of one list (subject) or of all
  * (NULL); 0 when there is none. 0 or -1. */
@@ -107,9 +109,16 @@ int hl_cmd_hits(int argc, char **argv)
 	/* The end: the last hit of this list (the stream's last may be another's). */
 	if (hl_cluster_open(&c, nats, &lim) || last_seq(&c, list ? subject : NULL, &last))
 		goto out;
-	if (hl_cluster_ordered(&c, &sub, subject, 0) != NATS_OK) {
-		fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
-		goto out;
+	/* nats-server 2.9.10 places the ordered consumer on any replica of the
+	 * hit stream, a dead one too (each such try times out): with one server
+	 * of three down, three tries all failed once. Try for 2 minutes. */
+	for (int64_t end = hl_cluster_now_us() + HITS_SUB_TRY_US;
+	     hl_cluster_ordered(&c, &sub, subject, 0) != NATS_OK;) {
+		if (hl_cluster_now_us() > end) {
+			fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
+			goto out;
+		}
+		usleep(200 * 1000);
 	}
 	rc = 0;
 	/* Without --follow: up to the message with no more pending behind it. */

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zstd.h>
 
 /* Chunks in flight during an upload (8 MiB), and the longest wait for them. */
@@ -174,9 +176,96 @@ int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload
 /* Write the reason and fail. */
 #define refuse(why, cap, ...) (snprintf((why), (cap), __VA_ARGS__), -1)
 
-/* Append chunk i from m to buf; -1 with why if it is not chunk i of upload_id. */
-static int take_chunk(natsMsg *m, const char *upload_id, unsigned i, char *buf, size_t size,
-		      size_t *at, char *why, size_t cap)
+/*
+ * Where a blob's list file is written as its chunks arrive: a memory file
+ * (memfd) of raw + 1 bytes, mapped. Plain chunks are copied in; zstd chunks
+ * are decompressed straight into it, one chunk at a time, so neither the
+ * compressed blob nor a separate buffer of the file is ever held, and the
+ * file is not copied again to be loaded (hotlist_load_csv reads the memory
+ * file by its /proc path). The extra byte catches a blob that decompresses
+ * to more than the manifest's raw size (a decompression bomb, or a manifest
+ * that lies) as soon as it passes the cap, with at most raw + 1 bytes ever
+ * written: it is refused, never allowed to grow the node's memory.
+ */
+struct sink {
+	int fd;
+	char *map;
+	size_t raw; /* the manifest's raw size: the file's */
+	size_t size; /* the manifest's size: what is stored (compressed or plain) */
+	size_t taken; /* bytes of chunks taken so far (<= size) */
+	ZSTD_DCtx *dc; /* NULL: plain */
+	ZSTD_outBuffer out;
+	size_t left; /* ZSTD_decompressStream's hint: 0 once a frame is complete */
+};
+
+static int sink_open(struct sink *k, bool zstd, size_t size, size_t raw, char *why, size_t cap)
+{
+	memset(k, 0, sizeof(*k));
+	k->fd = -1;
+	k->map = MAP_FAILED;
+	k->raw = raw;
+	k->size = size;
+	k->left = 1;
+	if (raw >= SIZE_MAX / 2) /* a negative or absurd raw_size in the manifest */
+		return refuse(why, cap, "raw size %zu out of range", raw);
+	k->fd = memfd_create("hotlist-list", MFD_CLOEXEC);
+	if (k->fd < 0 || ftruncate(k->fd, (off_t)raw + 1))
+		return refuse(why, cap, "no memory file of %zu bytes", raw + 1);
+	k->map = mmap(NULL, raw + 1, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd, 0);
+	if (k->map == MAP_FAILED)
+		return refuse(why, cap, "out of memory for %zu bytes", raw + 1);
+	k->out = (ZSTD_outBuffer){ k->map, raw + 1, 0 };
+	if (zstd && !(k->dc = ZSTD_createDCtx()))
+		return refuse(why, cap, "out of memory for zstd");
+	return 0;
+}
+
+/* Unmap; the memory file stays open (returned) on success, closed otherwise. */
+static int sink_close(struct sink *k, bool ok)
+{
+	int fd = k->fd;
+
+	if (k->map != MAP_FAILED)
+		munmap(k->map, k->raw + 1);
+	ZSTD_freeDCtx(k->dc);
+	if (ok && ftruncate(fd, (off_t)k->raw) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Chunk data into the file: copied, or decompressed (checked against the cap). */
+static int sink_put(struct sink *k, const char *p, size_t n, char *why, size_t cap)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+
+	if (!k->dc) {
+		memcpy(k->map + k->out.pos, p, n);
+		k->out.pos += n;
+		return 0;
+	}
+	while (in.pos < in.size) {
+		size_t was_in = in.pos, was_out = k->out.pos;
+
+		k->left = ZSTD_decompressStream(k->dc, &k->out, &in);
+		if (ZSTD_isError(k->left))
+			return refuse(why, cap, "compressed data corrupt (zstd: %s)",
+				      ZSTD_getErrorName(k->left));
+		if (k->out.pos > k->raw)
+			return refuse(
+				why, cap,
+				"decompresses to more than the manifest's raw size (%zu bytes)",
+				k->raw);
+		if (in.pos == was_in && k->out.pos == was_out) /* no progress: never spin */
+			return refuse(why, cap, "compressed data corrupt (no progress)");
+	}
+	return 0;
+}
+
+/* Chunk i from m into the file; -1 with why if it is not chunk i of upload_id. */
+static int take_chunk(natsMsg *m, const char *upload_id, unsigned i, struct sink *k, char *why,
+		      size_t cap)
 {
 	const char *up = NULL, *idx = NULL;
 	int n = natsMsg_GetDataLength(m);
@@ -186,95 +275,30 @@ static int take_chunk(natsMsg *m, const char *upload_id, unsigned i, char *buf, 
 			      i);
 	if (natsMsgHeader_Get(m, HL_HDR_CHUNK, &idx) != NATS_OK || strtoul(idx, NULL, 10) != i)
 		return refuse(why, cap, "chunk %u missing", i);
-	if ((size_t)n > size - *at)
+	if ((size_t)n > k->size - k->taken)
 		return refuse(why, cap, "chunk %u longer than the manifest's size", i);
-	memcpy(buf + *at, natsMsg_GetData(m), (size_t)n);
-	*at += (size_t)n;
-	return 0;
-}
-
-/*
- * Decompress a zstd blob into exactly raw bytes. The output buffer holds one
- * byte more than the manifest's raw size, so a blob that decompresses to more
- * (a decompression bomb, or a manifest that lies) is caught as soon as it
- * passes the cap, with at most raw + 1 bytes ever written; it is refused,
- * never allowed to grow the node's memory.
- */
-static int unzstd(const char *z, size_t zlen, size_t raw, char **out, char *why, size_t cap)
-{
-	ZSTD_DCtx *dc = NULL;
-	ZSTD_inBuffer in = { z, zlen, 0 };
-	char *buf = NULL;
-	ZSTD_outBuffer o = { NULL, raw + 1, 0 };
-	size_t left = 1;
-	int rc = -1;
-
-	if (raw >= SIZE_MAX / 2) /* a negative or absurd raw_size in the manifest */
-		return refuse(why, cap, "raw size %zu out of range", raw);
-	dc = ZSTD_createDCtx();
-	buf = malloc(raw + 1);
-	o.dst = buf;
-	if (!dc || !buf) {
-		(void)refuse(why, cap, "out of memory for %zu bytes", raw);
-		goto out;
-	}
-	while (in.pos < in.size) {
-		size_t was_in = in.pos, was_out = o.pos;
-
-		left = ZSTD_decompressStream(dc, &o, &in);
-		if (ZSTD_isError(left)) {
-			(void)refuse(why, cap, "compressed data corrupt (zstd: %s)",
-				     ZSTD_getErrorName(left));
-			goto out;
-		}
-		if (o.pos > raw) {
-			(void)refuse(
-				why, cap,
-				"decompresses to more than the manifest's raw size (%zu bytes)",
-				raw);
-			goto out;
-		}
-		if (in.pos == was_in && o.pos == was_out) { /* no progress: never spin */
-			(void)refuse(why, cap, "compressed data corrupt (no progress)");
-			goto out;
-		}
-	}
-	if (left != 0)
-		(void)refuse(why, cap, "compressed data truncated");
-	else if (o.pos != raw)
-		(void)refuse(why, cap, "decompresses to %zu bytes, the manifest says %zu", o.pos,
-			     raw);
-	else
-		rc = 0;
-out:
-	ZSTD_freeDCtx(dc);
-	if (rc == 0)
-		*out = buf;
-	else
-		free(buf);
-	return rc;
+	k->taken += (size_t)n;
+	return sink_put(k, natsMsg_GetData(m), (size_t)n, why, cap);
 }
 
 int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 		  const char *upload_id, unsigned chunks, size_t size, const char *encoding,
-		  size_t raw_size, const char *digest, char **out, char *why, size_t whycap)
+		  size_t raw_size, const char *digest, int *fd, char *why, size_t whycap)
 {
 	natsSubscription *sub = NULL;
 	bool zstd = encoding && !strcmp(encoding, "zstd");
-	char *buf, *raw = NULL;
+	struct sink k;
 	char hex[HL_ID_HEX];
-	size_t at = 0;
-	int rc = 0;
+	int rc;
 
+	*fd = -1;
 	if (encoding && !zstd)
 		return refuse(why, whycap, "unknown encoding \"%.40s\"", encoding);
 	if (!zstd)
 		raw_size = size;
-	buf = malloc(size ? size : 1);
-	if (!buf)
-		return refuse(why, whycap, "out of memory for %u chunks", chunks);
-	if (hl_cluster_ordered(c, &sub, subject, first_seq) != NATS_OK) {
-		free(buf);
+	rc = sink_open(&k, zstd, size, raw_size, why, whycap);
+	if (rc == 0 && hl_cluster_ordered(c, &sub, subject, first_seq) != NATS_OK) {
+		sink_close(&k, false);
 		(void)refuse(why, whycap, "cannot read the blob (%u chunks)", chunks);
 		return HL_BLOB_RETRY;
 	}
@@ -284,28 +308,26 @@ int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 		if (natsSubscription_NextMsg(&m, sub, CHUNK_WAIT_MS) != NATS_OK)
 			rc = refuse(why, whycap, "chunk %u missing", i);
 		else
-			rc = take_chunk(m, upload_id, i, buf, size, &at, why, whycap);
+			rc = take_chunk(m, upload_id, i, &k, why, whycap);
 		natsMsg_Destroy(m);
 	}
-	natsSubscription_Unsubscribe(sub);
-	natsSubscription_Destroy(sub);
-	if (rc == 0 && at != size)
+	if (sub) {
+		natsSubscription_Unsubscribe(sub);
+		natsSubscription_Destroy(sub);
+	}
+	if (rc == 0 && k.taken != size)
 		rc = refuse(why, whycap, "blob shorter than the manifest's size (%u chunks)",
 			    chunks);
-	if (rc == 0 && zstd) {
-		rc = unzstd(buf, size, raw_size, &raw, why, whycap);
-		free(buf);
-		buf = raw;
-	}
+	if (rc == 0 && zstd && k.left != 0)
+		rc = refuse(why, whycap, "compressed data truncated");
+	else if (rc == 0 && k.out.pos != raw_size)
+		rc = refuse(why, whycap, "decompresses to %zu bytes, the manifest says %zu",
+			    k.out.pos, raw_size);
 	if (rc == 0) {
-		hl_cluster_digest(buf, raw_size, hex);
+		hl_cluster_digest(k.map, raw_size, hex);
 		if (strcmp(hex, digest))
 			rc = refuse(why, whycap, "digest mismatch (%u chunks)", chunks);
 	}
-	if (rc) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	return 0;
+	*fd = sink_close(&k, rc == 0);
+	return rc == 0 && *fd >= 0 ? 0 : -1;
 }

@@ -37,6 +37,10 @@
 #define HL_STREAM_BLOBS "HL_BLOBS"
 #define HL_KV_LISTS "HL_LISTS"
 #define HL_KV_NODES "HL_NODES"
+/* On the hub: the last status of every node on a car (a leaf node with a
+ * JetStream domain of its own), sourced from each car's HL_NODES bucket by
+ * `hotlist car setup`; one message per node, kept while the car is offline. */
+#define HL_STREAM_CARS "HL_CARS"
 #define HL_SUBJ_READ "hl.read"
 #define HL_SUBJ_HIT "hl.hit"
 #define HL_SUBJ_EDIT "hl.edit"
@@ -126,6 +130,13 @@ uint64_t hl_cluster_async_wait(struct hl_cluster *c, int64_t timeout_ms, uint64_
 struct json_t;
 struct json_t *hl_cluster_kv_all(struct hl_cluster *c, kvStore *kv);
 
+/* The last message of every subject of stream under filter (a wildcard
+ * subject), keyed by the subject's last token, parsed as JSON; a message
+ * that is not a JSON object (a KV delete marker: a node stopped) maps to
+ * JSON null. NULL on error, an empty object when the stream is absent. */
+struct json_t *hl_cluster_last_per_subject(struct hl_cluster *c, const char *stream,
+					   const char *filter);
+
 /* An ordered consumer on subject from start_seq (0 = all), retried where a
  * create times out (see setup.c). */
 natsStatus hl_cluster_ordered(struct hl_cluster *c, natsSubscription **sub, const char *subject,
@@ -193,14 +204,16 @@ int hl_blob_upload(struct hl_cluster *c, const char *subject, const char *upload
 /* Read a blob back: `chunks` chunks of upload_id from first_seq on, in order,
  * size bytes in all; with encoding "zstd", decompressed to exactly raw_size
  * bytes (never more: a blob that decompresses beyond it is refused), NULL =
- * plain (raw_size unused); XXH3-128 of the file equal to digest. 0 with *out
- * (malloc'd, raw_size or size bytes), -1 with the reason in why, or
+ * plain (raw_size unused); XXH3-128 of the file equal to digest. 0 with *fd
+ * a memory file (memfd, close-on-exec) holding the verified list file (raw_size
+ * or size bytes; chunks are decompressed into it as they arrive, no other copy
+ * is held), -1 with the reason in why, or
  * HL_BLOB_RETRY when the servers could not be asked (no verdict on the blob:
  * try again later). */
 #define HL_BLOB_RETRY (-2)
 int hl_blob_fetch(struct hl_cluster *c, const char *subject, uint64_t first_seq,
 		  const char *upload_id, unsigned chunks, size_t size, const char *encoding,
-		  size_t raw_size, const char *digest, char **out, char *why, size_t whycap);
+		  size_t raw_size, const char *digest, int *fd, char *why, size_t whycap);
 
 /* Node entry point (cluster/node.c). */
 struct hl_node_opts {

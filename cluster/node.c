@@ -47,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,9 +95,14 @@ struct node {
 	bool lists_initial, lists_done, edits_done;
 	uint64_t lists_last_at_start, lists_rev_seen, edits_last_at_start, edit_seq_seen;
 	int64_t started_us;
+	char domain[64]; /* the JetStream domain of the node's servers ("" if none) */
 	int64_t delays[DELAYS_KEPT];
 	uint64_t ndelays;
 	uint64_t lag;
+	/* lag was asked for in the last status round: a node that cannot ask
+	 * reports its lag as unknown (null), never the last figure it had (a
+	 * stale 0 said "drained" while reads were waiting: docs/cluster.md) */
+	bool lag_known;
 	char durables[8][80];
 	int ndurables;
 	/* counters, written by the main thread, read by status/HTTP */
@@ -340,32 +344,18 @@ static int parse_manifest(json_t *o, struct manifest *m)
 	return m->version && m->subject && m->upload && m->digest && m->chunks ? 0 : -1;
 }
 
-/* Load a verified blob through a memory file: the core library loads from a path. */
-static int load_blob(struct node *n, const char *list, const char *buf, size_t len,
-		     const struct manifest *m, struct hotlist_load_report *rep)
+/* Load a verified blob from its memory file: the core library loads from a path. */
+static int load_blob(struct node *n, const char *list, int fd, const struct manifest *m,
+		     struct hotlist_load_report *rep)
 {
 	char path[64];
-	int fd = memfd_create("hotlist-list", MFD_CLOEXEC);
-	size_t done = 0;
 	int rc;
 
-	if (fd < 0)
-		return HOTLIST_EIO;
-	while (done < len) {
-		ssize_t w = write(fd, buf + done, len - done);
-
-		if (w <= 0) {
-			close(fd);
-			return HOTLIST_EIO;
-		}
-		done += (size_t)w;
-	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	/* Forced past the shrink guard: the blob passed its digest and size, so
 	 * it is the file as published, not one cut short; a smaller list is the
 	 * publisher's decision. */
 	rc = hotlist_load_csv_flags(n->hl, list, path, HOTLIST_LOAD_FORCE, rep);
-	close(fd);
 	if (rc == 0 && m->has_opts)
 		rc = hotlist_set_list_options(n->hl, list, &m->opts);
 	return rc;
@@ -451,7 +441,8 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	struct list_state *ls;
 	struct manifest m;
-	char why[160] = "", *blob = NULL;
+	char why[160] = "";
+	int blob = -1; /* the verified list file (a memory file) */
 	bool excl = false, locked = false, skip, none = false;
 	int64_t t0 = hl_cluster_now_us(), t_fetched;
 	int rc = -1;
@@ -485,7 +476,7 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 	}
 	rc = -1;
 	t_fetched = hl_cluster_now_us();
-	if (blob) {
+	if (blob >= 0) {
 		if (excl)
 			pthread_rwlock_wrlock(&n->match_lock);
 		locked = excl;
@@ -493,11 +484,11 @@ static void apply_manifest(struct node *n, const char *list, const char *value, 
 		ls->loading = true;
 		ls->held = ls->nlog;
 		pthread_mutex_unlock(&n->mu);
-		rc = load_blob(n, list, blob, m.raw_size, &m, &rep);
+		rc = load_blob(n, list, blob, &m, &rep);
 		if (rc)
 			snprintf(why, sizeof(why), "%s (%" PRIu64 " rows, %" PRIu64 " bad)",
 				 hotlist_strerror(rc), rep.rows, rep.rejected);
-		free(blob);
+		close(blob);
 	}
 	pthread_mutex_lock(&n->mu);
 	if (rc == 0) {
@@ -581,12 +572,15 @@ static char *status_json(struct node *n, bool stopped)
 
 	pthread_mutex_lock(&n->mu);
 	json_object_set_new(o, "name", json_string(n->o->name));
+	if (n->domain[0]) /* on a car: which car (`hotlist cluster` on the hub lists it) */
+		json_object_set_new(o, "domain", json_string(n->domain));
 	json_object_set_new(o, "ready", json_boolean(n->lists_done && n->edits_done && !stopped));
 	json_object_set_new(o, "jetstream", json_boolean(atomic_load(&n->js_ok)));
 	json_object_set_new(o, "stopped", json_boolean(stopped));
 	json_object_set_new(o, "started_us", json_integer(n->started_us));
 	json_object_set_new(o, "updated_us", json_integer(hl_cluster_now_us()));
-	json_object_set_new(o, "lag", json_integer((json_int_t)n->lag));
+	json_object_set_new(o, "lag",
+			    n->lag_known ? json_integer((json_int_t)n->lag) : json_null());
 	json_object_set_new(o, "edit_seq", json_integer((json_int_t)n->edit_seq_seen));
 	json_object_set_new(o, "edit_seq_last", json_integer((json_int_t)n->edits_last_at_start));
 	for (size_t i = 0; i < n->nlists; i++) {
@@ -637,6 +631,9 @@ static void update_lag(struct node *n)
 				fprintf(stderr,
 					"hotlist node %s: JetStream unavailable (%s): not matching\n",
 					n->o->name, natsStatus_GetText(s));
+			pthread_mutex_lock(&n->mu);
+			n->lag_known = false;
+			pthread_mutex_unlock(&n->mu);
 			return;
 		}
 		lag += ci->NumPending + (uint64_t)ci->NumAckPending;
@@ -646,6 +643,7 @@ static void update_lag(struct node *n)
 		fprintf(stderr, "hotlist node %s: JetStream available again\n", n->o->name);
 	pthread_mutex_lock(&n->mu);
 	n->lag = lag;
+	n->lag_known = true;
 	pthread_mutex_unlock(&n->mu);
 }
 
@@ -764,7 +762,10 @@ static char *metrics_text(struct node *n)
 	metric(f, "hotlist_node_jetstream_up", "gauge", "1 if the read consumer answers");
 	fprintf(f, "hotlist_node_jetstream_up %d\n", (int)atomic_load(&n->js_ok));
 	metric(f, "hotlist_node_lag_reads", "gauge", "reads waiting or unacked");
-	fprintf(f, "hotlist_node_lag_reads %" PRIu64 "\n", n->lag);
+	if (n->lag_known)
+		fprintf(f, "hotlist_node_lag_reads %" PRIu64 "\n", n->lag);
+	else
+		fprintf(f, "hotlist_node_lag_reads NaN\n"); /* not asked yet, or no answer */
 	metrics_lists(n, f);
 	metrics_delays(n, f);
 	pthread_mutex_unlock(&n->mu);
@@ -1087,6 +1088,7 @@ static void reads_loop(struct node *n, natsSubscription **subs)
 static int node_init(struct node *n, const struct hl_node_opts *o)
 {
 	struct hotlist_config cfg;
+	jsAccountInfo *ai = NULL;
 
 	memset(n, 0, sizeof(*n));
 	n->o = o;
@@ -1104,7 +1106,13 @@ static int node_init(struct node *n, const struct hl_node_opts *o)
 		fprintf(stderr, "hotlist node: cannot create the engine\n");
 		return -1;
 	}
-	return hl_cluster_open(&n->c, o->nats, &o->limits);
+	if (hl_cluster_open(&n->c, o->nats, &o->limits))
+		return -1;
+	/* The servers' JetStream domain names a car (docs/cameras.md). */
+	if (js_GetAccountInfo(&ai, n->c.js, NULL, NULL) == NATS_OK && ai->Domain)
+		snprintf(n->domain, sizeof(n->domain), "%s", ai->Domain);
+	jsAccountInfo_Destroy(ai);
+	return 0;
 }
 
 static void node_free(struct node *n)

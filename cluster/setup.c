@@ -28,6 +28,9 @@
 #define SETUP_TRIES 3
 /* Outstanding async publishes before libnats stalls the publisher. */
 #define ASYNC_MAX_PENDING 4096
+/* A stalled publisher with no acknowledgement at all for this long gives the
+ * outstanding publishes up as failed (see hl_cluster_async_msg()). */
+#define ASYNC_STALL_GIVE_UP_US (10 * 1000000LL)
 
 void hl_cluster_limits_init(struct hl_cluster_limits *l)
 {
@@ -125,16 +128,64 @@ int hl_cluster_async(struct hl_cluster *c, const char *subject, const void *data
 	return hl_cluster_async_msg(c, m);
 }
 
+/* Take back every publish without an answer, counted as failed: libnats
+ * then discards a late acknowledgement. */
+static void take_back(struct hl_cluster *c, const char *why)
+{
+	natsMsgList pending = { 0 };
+
+	if (js_PublishAsyncGetPendingList(&pending, c->js) != NATS_OK)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->failed += (uint64_t)pending.Count;
+	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	natsMsgList_Destroy(&pending);
+}
+
+static uint64_t answered(struct hl_cluster *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->acked + c->failed;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
 int hl_cluster_async_msg(struct hl_cluster *c, natsMsg *m)
 {
+	int64_t since = 0;
+	uint64_t seen = 0;
 	natsStatus s;
 
 	pthread_mutex_lock(&c->mu);
 	c->sent++;
 	pthread_mutex_unlock(&c->mu);
-	/* NATS_TIMEOUT: too many outstanding; the message is still ours. */
-	while ((s = js_PublishMsgAsync(c->js, &m, NULL)) == NATS_TIMEOUT)
-		;
+	/*
+	 * NATS_TIMEOUT: too many outstanding (libnats waited 200 ms); the
+	 * message is still ours. Publishes sent to a server that then died are
+	 * never answered, and libnats 3.4.1 never times them out: with its
+	 * window full of them it stalls every publish for ever (`feed` hung
+	 * after a server SIGKILL in cluster_exactly_once under load). After
+	 * ASYNC_STALL_GIVE_UP_US without a single answer they are taken back as
+	 * failed, as hl_cluster_async_wait() does at its deadline: the caller
+	 * reports them (feed exits 1, a node naks its batch) and a retry is
+	 * safe (message ids).
+	 */
+	while ((s = js_PublishMsgAsync(c->js, &m, NULL)) == NATS_TIMEOUT) {
+		int64_t now = hl_cluster_now_us();
+		uint64_t a = answered(c);
+
+		if (!since || a != seen) {
+			since = now;
+			seen = a;
+		} else if (now - since > ASYNC_STALL_GIVE_UP_US) {
+			take_back(c, "no acknowledgement for 10 s (a server died?)");
+			since = 0;
+		}
+	}
 	if (s != NATS_OK) {
 		natsMsg_Destroy(m);
 		pthread_mutex_lock(&c->mu);
@@ -167,16 +218,10 @@ uint64_t hl_cluster_async_wait(struct hl_cluster *c, int64_t timeout_ms, uint64_
 	if (late) {
 		/* Take back what has no answer: a late ack is then discarded by
 		 * libnats, and each taken-back message counts as failed. */
-		natsMsgList pending = { 0 };
+		char why[64];
 
-		if (js_PublishAsyncGetPendingList(&pending, c->js) == NATS_OK) {
-			pthread_mutex_lock(&c->mu);
-			c->failed += (uint64_t)pending.Count;
-			snprintf(c->last_error, sizeof(c->last_error),
-				 "no acknowledgement in %lld ms", (long long)timeout_ms);
-			pthread_mutex_unlock(&c->mu);
-			natsMsgList_Destroy(&pending);
-		}
+		snprintf(why, sizeof(why), "no acknowledgement in %lld ms", (long long)timeout_ms);
+		take_back(c, why);
 	}
 	pthread_mutex_lock(&c->mu);
 	f = c->failed - *failed_before;
@@ -526,6 +571,51 @@ struct json_t *hl_cluster_kv_all(struct hl_cluster *c, kvStore *kv)
 		else
 			json_decref(v);
 		kvEntry_Destroy(e);
+	}
+	jsStreamInfo_Destroy(si);
+	return all;
+}
+
+struct json_t *hl_cluster_last_per_subject(struct hl_cluster *c, const char *stream,
+					   const char *filter)
+{
+	json_t *all = json_object();
+	jsStreamInfo *si = NULL;
+	jsErrCode e = 0;
+	jsOptions jo;
+	natsStatus s = NATS_ERR;
+	int tries = 0;
+
+	jsOptions_Init(&jo);
+	jo.Stream.Info.SubjectsFilter = filter;
+	while (all && (s = js_GetStreamInfo(&si, c->js, stream, &jo, &e)) == NATS_TIMEOUT &&
+	       ++tries < SETUP_TRIES)
+		;
+	if (s == NATS_NOT_FOUND || e == JSStreamNotFoundErr)
+		return all;
+	if (s != NATS_OK) {
+		json_decref(all);
+		return NULL;
+	}
+	for (int i = 0; all && si->State.Subjects && i < si->State.Subjects->Count; i++) {
+		const char *subj = si->State.Subjects->List[i].Subject;
+		const char *key = strrchr(subj, '.') ? strrchr(subj, '.') + 1 : subj;
+		natsMsg *m = NULL;
+		json_t *v;
+
+		s = js_GetLastMsg(&m, c->js, stream, subj, NULL, NULL);
+		if (s == NATS_NOT_FOUND)
+			continue;
+		if (s != NATS_OK) {
+			json_decref(all);
+			all = NULL;
+			break;
+		}
+		v = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+		json_object_set_new(all, key, json_is_object(v) ? v : json_null());
+		if (!json_is_object(v))
+			json_decref(v);
+		natsMsg_Destroy(m);
 	}
 	jsStreamInfo_Destroy(si);
 	return all;

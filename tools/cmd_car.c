@@ -193,25 +193,29 @@ static int car_domain(struct car *c, char *domain, size_t cap)
 	return 0;
 }
 
-/* Add the car's HL_HITS to the hub's HL_HITS sources, once. */
-static int hub_source(struct car *c, const char *domain)
+/* Add the car's stream car_stream to the sources of the hub's hub_stream, once. */
+static int hub_source(struct car *c, const char *hub_stream, const char *car_stream,
+		      const char *domain)
 {
-	char prefix[96];
+	char prefix[96], what[128];
 	jsStreamInfo *si = NULL, *out = NULL;
 	jsStreamSource src, **srcs, **orig;
 	jsExternalStream ext;
 	jsErrCode e = 0;
-	natsStatus s = js_GetStreamInfo(&si, c->hub, HL_STREAM_HITS, NULL, &e);
+	natsStatus s = js_GetStreamInfo(&si, c->hub, hub_stream, NULL, &e);
 	int n, rc = 0;
 
+	snprintf(what, sizeof(what), "hub %s (is the link up, and the hub set up?)", hub_stream);
 	if (s != NATS_OK)
-		return fail("hub " HL_STREAM_HITS " (is the link up, and the hub set up?)", s, e);
+		return fail(what, s, e);
 	snprintf(prefix, sizeof(prefix), "$JS.%s.API", domain);
 	n = si->Config->SourcesLen;
 	for (int i = 0; i < n; i++) {
-		jsExternalStream *x = si->Config->Sources[i]->External;
+		jsStreamSource *x = si->Config->Sources[i];
 
-		if (x && x->APIPrefix && !strcmp(x->APIPrefix, prefix)) {
+		if (x->External && x->External->APIPrefix &&
+		    !strcmp(x->External->APIPrefix, prefix) && x->Name &&
+		    !strcmp(x->Name, car_stream)) {
 			jsStreamInfo_Destroy(si);
 			return 0; /* set up already */
 		}
@@ -228,14 +232,16 @@ static int hub_source(struct car *c, const char *domain)
 	ext.APIPrefix = prefix;
 	ext.DeliverPrefix = ""; /* libnats 3.4.1 writes it out unchecked: NULL crashes */
 	jsStreamSource_Init(&src);
-	src.Name = HL_STREAM_HITS;
+	src.Name = car_stream;
 	src.External = &ext;
 	srcs[n] = &src;
 	si->Config->Sources = srcs;
 	si->Config->SourcesLen = n + 1;
 	s = js_UpdateStream(&out, c->hub, si->Config, NULL, &e);
+	snprintf(what, sizeof(what), "hub %s: add the car's %s as a source", hub_stream,
+		 car_stream);
 	if (s != NATS_OK)
-		rc = fail("hub " HL_STREAM_HITS ": add the car as a source", s, e);
+		rc = fail(what, s, e);
 	/* Give the config its own array back before libnats frees it. */
 	si->Config->Sources = orig;
 	si->Config->SourcesLen = n;
@@ -243,6 +249,59 @@ static int hub_source(struct car *c, const char *domain)
 	jsStreamInfo_Destroy(si);
 	free(srcs);
 	return rc;
+}
+
+/*
+ * The hub's HL_CARS: the last status of each node on every car, sourced from
+ * the cars' HL_NODES buckets, so that `hotlist cluster` on the hub lists the
+ * cars' nodes (a car's bucket is in its own domain, which the hub's nodes
+ * bucket never sees). No subjects of its own (the hub's HL_NODES has
+ * $KV.HL_NODES.>), one message per node, no age limit: a car offline for a
+ * week is listed with its last status. Made by the first car's setup with
+ * that car as its source; each further car is added as a source.
+ */
+static int hub_cars(struct car *c, const char *domain)
+{
+	static const char kv_nodes[] = "KV_" HL_KV_NODES;
+	jsStreamInfo *si = NULL;
+	jsStreamConfig cfg;
+	jsStreamSource src, *srcs[1] = { &src };
+	jsExternalStream ext;
+	jsErrCode e = 0;
+	char prefix[96];
+	int replicas = 1;
+	natsStatus s = js_GetStreamInfo(&si, c->hub, HL_STREAM_CARS, NULL, &e);
+
+	jsStreamInfo_Destroy(si);
+	if (s == NATS_OK)
+		return hub_source(c, HL_STREAM_CARS, kv_nodes, domain);
+	if (s != NATS_NOT_FOUND && e != JSStreamNotFoundErr)
+		return fail("hub " HL_STREAM_CARS " (is the link up?)", s, e);
+	/* As many replicas as the hub's hit stream: one server or three. */
+	si = NULL;
+	if (js_GetStreamInfo(&si, c->hub, HL_STREAM_HITS, NULL, NULL) == NATS_OK && si->Config)
+		replicas = si->Config->Replicas;
+	jsStreamInfo_Destroy(si);
+	si = NULL;
+	snprintf(prefix, sizeof(prefix), "$JS.%s.API", domain);
+	jsExternalStream_Init(&ext);
+	ext.APIPrefix = prefix;
+	ext.DeliverPrefix = ""; /* libnats 3.4.1 writes it out unchecked: NULL crashes */
+	jsStreamSource_Init(&src);
+	src.Name = kv_nodes;
+	src.External = &ext;
+	jsStreamConfig_Init(&cfg);
+	cfg.Name = HL_STREAM_CARS;
+	cfg.Storage = js_FileStorage;
+	cfg.Replicas = replicas;
+	cfg.MaxMsgsPerSubject = 1;
+	cfg.Sources = srcs;
+	cfg.SourcesLen = 1;
+	s = js_AddStream(&si, c->hub, &cfg, NULL, &e);
+	jsStreamInfo_Destroy(si);
+	if (s != NATS_OK) /* another car's setup may have made it meanwhile */
+		return hub_source(c, HL_STREAM_CARS, kv_nodes, domain);
+	return 0;
 }
 
 /* The rest of the car's streams and buckets, as a node would make them. */
@@ -264,11 +323,12 @@ static int car_setup(struct car *c, const char *url)
 
 	if (car_domain(c, domain, sizeof(domain)) || car_mirror(c, HL_STREAM_EDITS) ||
 	    car_mirror(c, HL_STREAM_BLOBS) || car_lists(c) || car_rest(url) ||
-	    hub_source(c, domain))
+	    hub_source(c, HL_STREAM_HITS, HL_STREAM_HITS, domain) || hub_cars(c, domain))
 		return -1;
 	printf("car %s: %s and %s mirrored from the hub, %s sourced from it; the hub sources "
-	       "the car's %s\n",
-	       domain, HL_STREAM_EDITS, HL_STREAM_BLOBS, HL_KV_LISTS, HL_STREAM_HITS);
+	       "the car's %s, and its %s into %s\n",
+	       domain, HL_STREAM_EDITS, HL_STREAM_BLOBS, HL_KV_LISTS, HL_STREAM_HITS, HL_KV_NODES,
+	       HL_STREAM_CARS);
 	return 0;
 }
 

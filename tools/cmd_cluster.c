@@ -15,8 +15,11 @@ static const char cluster_usage[] =
 	"\n"
 	"Show each list's current version, and each node: live or not, ready or\n"
 	"not, which version of each list it applied or refused, and its lag (reads\n"
-	"waiting or unacked). --json prints {\"lists\": {...}, \"nodes\": {...}},\n"
-	"the manifests and node statuses as stored, and \"reads\": the read\n"
+	"waiting or unacked). Nodes on cars (leaf nodes with a JetStream domain of\n"
+	"their own, set up with `hotlist car setup`) are listed too, online or not,\n"
+	"with when they were last seen. --json prints {\"lists\": {...}, \"nodes\":\n"
+	"{...}, \"cars\": {...}}, the manifests and node statuses as stored (a car\n"
+	"node's with \"online\" and \"last_seen_us\"; null: stopped), and \"reads\": the read\n"
 	"stream's storage, replicas, age limit (s) and reads in it (\"none\" before\n"
 	"it is made, null when it does not answer).\n";
 
@@ -45,18 +48,34 @@ static json_t *reads_info(struct hl_cluster *c)
 	return o;
 }
 
-static void print_node(const char *name, json_t *n, json_t *manifests)
+static void print_node(const char *name, json_t *n, json_t *manifests, bool car)
 {
 	int64_t age = hl_cluster_now_us() - json_integer_value(json_object_get(n, "updated_us"));
 	json_t *lists = json_object_get(n, "lists"), *l;
+	json_t *lag = json_object_get(n, "lag");
 	const char *ln;
+	char lagtxt[32] = "unknown"; /* null: the node could not ask its consumer */
 
-	printf("node %s: %s, %s, lag %" PRId64 ", %" PRId64 " reads, %" PRId64 " hits\n", name,
-	       age < HL_NODE_LIVE_US ? "live" : "NOT LIVE (no heartbeat)",
-	       json_is_true(json_object_get(n, "ready")) ? "ready" : "NOT READY",
-	       (int64_t)json_integer_value(json_object_get(n, "lag")),
-	       (int64_t)json_integer_value(json_object_get(n, "reads")),
-	       (int64_t)json_integer_value(json_object_get(n, "hits")));
+	if (json_is_integer(lag))
+		snprintf(lagtxt, sizeof(lagtxt), "%" PRId64, (int64_t)json_integer_value(lag));
+	if (car) {
+		const char *d = json_string_value(json_object_get(n, "domain"));
+
+		printf("car node %s (domain %s): ", name, d ? d : "?");
+		if (age >= HL_NODE_LIVE_US)
+			printf("OFFLINE, last seen %" PRId64 " s ago, then ", age / 1000000);
+		else
+			printf("online, ");
+		printf("%s, lag %s, %" PRId64 " reads, %" PRId64 " hits\n",
+		       json_is_true(json_object_get(n, "ready")) ? "ready" : "NOT READY", lagtxt,
+		       (int64_t)json_integer_value(json_object_get(n, "reads")),
+		       (int64_t)json_integer_value(json_object_get(n, "hits")));
+	} else
+		printf("node %s: %s, %s, lag %s, %" PRId64 " reads, %" PRId64 " hits\n", name,
+		       age < HL_NODE_LIVE_US ? "live" : "NOT LIVE (no heartbeat)",
+		       json_is_true(json_object_get(n, "ready")) ? "ready" : "NOT READY", lagtxt,
+		       (int64_t)json_integer_value(json_object_get(n, "reads")),
+		       (int64_t)json_integer_value(json_object_get(n, "hits")));
 	json_object_foreach(lists, ln, l)
 	{
 		int64_t cur = json_integer_value(
@@ -89,7 +108,7 @@ int hl_cmd_cluster(int argc, char **argv)
 	bool as_json = false;
 	struct hl_cluster_limits lim;
 	struct hl_cluster c;
-	json_t *lists = NULL, *nodes = NULL, *reads = NULL, *v;
+	json_t *lists = NULL, *nodes = NULL, *cars = NULL, *reads = NULL, *v;
 	int ch, rc = 1;
 
 	optind = 0; /* 0: GNU getopt starts afresh (main parsed with "+") */
@@ -115,10 +134,23 @@ int hl_cmd_cluster(int argc, char **argv)
 	nodes = hl_cluster_kv_all(&c, c.nodes);
 	if (!lists || !nodes)
 		goto out;
+	/* Cars' nodes: a status command, so an unanswered question is shown, not fatal. */
+	cars = hl_cluster_last_per_subject(&c, HL_STREAM_CARS, "$KV." HL_KV_NODES ".>");
+	json_object_foreach(cars, name, v)
+	{
+		int64_t seen = json_integer_value(json_object_get(v, "updated_us"));
+
+		if (!json_is_object(v))
+			continue; /* null: the node was stopped (its status deleted) */
+		json_object_set_new(v, "last_seen_us", json_integer(seen));
+		json_object_set_new(v, "online",
+				    json_boolean(hl_cluster_now_us() - seen < HL_NODE_LIVE_US));
+	}
 	reads = reads_info(&c);
 	rc = 0;
 	if (as_json) {
-		json_t *o = json_pack("{sOsOso}", "lists", lists, "nodes", nodes, "reads",
+		json_t *o = json_pack("{sOsOsoso}", "lists", lists, "nodes", nodes, "cars",
+				      cars ? json_incref(cars) : json_null(), "reads",
 				      reads ? json_incref(reads) : json_null());
 
 		json_dumpf(o, stdout, JSON_COMPACT);
@@ -141,12 +173,22 @@ int hl_cmd_cluster(int argc, char **argv)
 		       name, (int64_t)json_integer_value(json_object_get(v, "version")),
 		       (int64_t)json_integer_value(json_object_get(v, "size")),
 		       (int64_t)json_integer_value(json_object_get(v, "chunks")));
-	json_object_foreach(nodes, name, v) print_node(name, v, lists);
+	json_object_foreach(nodes, name, v) print_node(name, v, lists, false);
 	if (!json_object_size(nodes))
 		printf("no node\n");
+	if (!cars)
+		printf("car nodes: %s not answering\n", HL_STREAM_CARS);
+	json_object_foreach(cars, name, v)
+	{
+		if (json_is_object(v))
+			print_node(name, v, lists, true);
+		else
+			printf("car node %s: stopped\n", name);
+	}
 out:
 	json_decref(lists);
 	json_decref(nodes);
+	json_decref(cars);
 	json_decref(reads);
 	hl_cluster_close(&c);
 	return rc;

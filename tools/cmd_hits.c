@@ -8,13 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char hits_usage[] =
 	"usage: hotlist hits [--nats URLS] [--list NAME] [--follow]\n"
 	"\n"
 	"Print the stored hits, oldest first, one JSON object per line: the fields\n"
 	"of `hotlist match` plus hit_id, read_id, node, site, uuid and stored_us\n"
-	"(when the server stored it). Exits at the\n"
+	"(when the server stored it) and seq (its sequence in the hit stream). Exits at the\n"
 	"last hit, or with --follow keeps printing new ones.\n";
 
 /* Without --follow: 10 s without a message before the end make the ordered
@@ -23,6 +24,7 @@ static const char hits_usage[] =
  * more for minutes); 2 minutes without one is an error. */
 #define HITS_IDLE_REMAKE 2 /* NextMsg timeouts of 5 s */
 #define HITS_IDLE_FAIL 24
+#define HITS_SUB_TRY_US (120 * 1000000LL) /* how long to try to start reading */
 
 /* The last stored hit's stream sequence, of one list (subject) or of all
  * (NULL); 0 when there is none. 0 or -1. */
@@ -48,8 +50,10 @@ static int last_seq(struct hl_cluster *c, const char *subject, uint64_t *last)
 	return 0;
 }
 
-/* The stored hit with the time the server stored it (stored_us) added. */
-static void print_hit(natsMsg *m, int64_t stored_us)
+/* The stored hit with the time the server stored it (stored_us) and its
+ * stream sequence (seq: two copies of one hit id with two sequences were
+ * stored twice; the same sequence twice would be a reader's repeat) added. */
+static void print_hit(natsMsg *m, int64_t stored_us, uint64_t seq)
 {
 	json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
 
@@ -57,6 +61,7 @@ static void print_hit(natsMsg *m, int64_t stored_us)
 		fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
 	} else {
 		json_object_set_new(o, "stored_us", json_integer(stored_us));
+		json_object_set_new(o, "seq", json_integer((json_int_t)seq));
 		json_dumpf(o, stdout, JSON_COMPACT);
 		json_decref(o);
 	}
@@ -104,9 +109,16 @@ int hl_cmd_hits(int argc, char **argv)
 	/* The end: the last hit of this list (the stream's last may be another's). */
 	if (hl_cluster_open(&c, nats, &lim) || last_seq(&c, list ? subject : NULL, &last))
 		goto out;
-	if (hl_cluster_ordered(&c, &sub, subject, 0) != NATS_OK) {
-		fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
-		goto out;
+	/* nats-server 2.9.10 places the ordered consumer on any replica of the
+	 * hit stream, a dead one too (each such try times out): with one server
+	 * of three down, three tries all failed once. Try for 2 minutes. */
+	for (int64_t end = hl_cluster_now_us() + HITS_SUB_TRY_US;
+	     hl_cluster_ordered(&c, &sub, subject, 0) != NATS_OK;) {
+		if (hl_cluster_now_us() > end) {
+			fprintf(stderr, "hotlist hits: cannot read the hit stream\n");
+			goto out;
+		}
+		usleep(200 * 1000);
 	}
 	rc = 0;
 	/* Without --follow: up to the message with no more pending behind it. */
@@ -145,9 +157,9 @@ int hl_cmd_hits(int argc, char **argv)
 		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 			next = meta->Sequence.Stream + 1;
 			end = meta->NumPending == 0 && meta->Sequence.Stream >= last;
-			print_hit(m, meta->Timestamp / 1000);
+			print_hit(m, meta->Timestamp / 1000, meta->Sequence.Stream);
 		} else {
-			print_hit(m, 0);
+			print_hit(m, 0, 0);
 		}
 		jsMsgMetaData_Destroy(meta);
 		natsMsg_Destroy(m);

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+import json
 import os
 import random
 import subprocess
@@ -55,12 +56,56 @@ def wait_drained(c, timeout=180):
     """Every live node ready with nothing pending or unacked, in a status it
     wrote after this call began (a node writes its status every second: one
     written before the last reads were stored says lag 0 too early; the lag
-    in it is asked for just before, hence the margin)."""
+    in it is asked for just before, hence the margin), with its read
+    consumer answering: a node that could not ask for its lag reports it as
+    null (before, it repeated the last figure it had, and a stale 0 said
+    "drained" while reads were still waiting)."""
     since_us = int(time.time() * 1e6) + 500_000
+    last = {}
 
     def done():
         st = c.status()
         nodes = [n for n in st["nodes"].values() if not n.get("stopped")]
-        return nodes and all(n["ready"] and n["lag"] == 0 and n["updated_us"] > since_us
-                             for n in nodes)
-    harness.wait_for(done, timeout, "nodes drained", step=0.5)
+        last["nodes"] = nodes
+        return nodes and all(n["ready"] and n["jetstream"] and n["lag"] == 0
+                             and n["updated_us"] > since_us for n in nodes)
+    try:
+        harness.wait_for(done, timeout, "nodes drained", step=0.5)
+        # And as the servers see it: every read consumer's ack floor at the
+        # read stream's last sequence (what "every read acked" means, not
+        # through the consumer's pending count alone).
+        harness.wait_for(lambda: reads_acked(c, last), 60, "every read acked", step=0.5)
+    except AssertionError:
+        for n in last.get("nodes", []):
+            print(f"node {n['name']}: ready {n['ready']} jetstream {n['jetstream']} "
+                  f"lag {n['lag']} reads {n['reads']} hits {n['hits']}")
+        print("read stream and consumers, by their leaders:", last.get("acked"))
+        raise
+
+
+def reads_acked(c, out=None):
+    """True when, on the servers' monitoring ports, the read stream's leader
+    has a last sequence and every durable read consumer's leader has nothing
+    pending or unacked and its ack floor at that sequence (the tests' nodes
+    take every site: their consumer's floor reaches the stream's end)."""
+    last, cons = None, {}
+    for s in c.servers:
+        if not s.proc:
+            continue
+        code, body = harness.http_get(s.mport, "/jsz?consumers=1", timeout=5)
+        if code != 200:
+            continue
+        for a in json.loads(body).get("account_details", []):
+            for st in a.get("stream_detail") or []:
+                if st["name"] != "HL_READS":
+                    continue
+                if (st.get("cluster") or {}).get("leader") == f"hl{s.i}":
+                    last = st["state"]["last_seq"]
+                for k in st.get("consumer_detail") or []:
+                    if (k.get("cluster") or {}).get("leader") == f"hl{s.i}":
+                        cons[k["name"]] = (k["num_pending"], k["num_ack_pending"],
+                                           k["ack_floor"]["stream_seq"])
+    if out is not None:
+        out["acked"] = (last, cons)
+    return last is not None and cons and all(
+        p == 0 and ap == 0 and floor >= last for p, ap, floor in cons.values())

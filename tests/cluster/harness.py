@@ -194,6 +194,25 @@ class Cluster:
             self.run("cluster", "--json", check=False)), 120, "hotlist cluster", step=0.2)
         return json.loads(r.stdout)
 
+    def replicas(self, stream):
+        """Each running server's own copy of a stream, from its monitoring
+        port (/jsz): {server: (messages, first_seq, last_seq, leader)}. The
+        replicas of a stream must agree; the JetStream API shows one."""
+        out = {}
+        for s in self.servers:
+            if not s.proc:
+                continue
+            code, body = http_get(s.mport, "/jsz?streams=1", timeout=5)
+            if code != 200:
+                continue
+            for a in json.loads(body).get("account_details", []):
+                for st in a.get("stream_detail") or []:
+                    if st["name"] == stream:
+                        cl = st.get("cluster") or {}
+                        out[s.i] = (st["state"]["messages"], st["state"]["first_seq"],
+                                    st["state"]["last_seq"], cl.get("leader"))
+        return out
+
     def hits(self):
         out = self.run("hits", timeout=300).stdout
         return [json.loads(l) for l in out.splitlines() if l.strip()]

@@ -157,6 +157,19 @@ def car_status(car_url, wait=0):
     return r.returncode, json.loads(lines[-1])
 
 
+def hub_car(hub_url, want, timeout=30, why=""):
+    """The car node as `hotlist cluster` on the hub lists it (sourced from the
+    car's HL_NODES into the hub's HL_CARS), once want(status) holds."""
+    end = time.monotonic() + timeout
+    while True:
+        r = hl("cluster", "--nats", hub_url, "--json", check_rc=False)
+        st = json.loads(r.stdout)["cars"].get("car1") if r.returncode == 0 else None
+        if st and want(st):
+            return st
+        check(time.monotonic() < end, f"hub's view of the car node {why}: {st} {r.stderr}")
+        time.sleep(0.5)
+
+
 def hit_ids(url, domain=None):
     return [m["msg_id"] for m in nf.dump(JS_TOOL, url, "HL_HITS", domain=domain)]
 
@@ -219,6 +232,9 @@ leafnodes {{
     rc, st = car_status(car.url, wait=30)
     check(rc == 0 and st["current"], f"car node never current: {st}")
     check(st["lists"]["stolen"]["applied"] == 1, f"v1 not applied: {st}")
+    # the hub lists the car's node: online, its domain, the version it applied
+    hub_car(hub.url, lambda s: s["online"] and s["ready"] and s["domain"] == "car1" and
+            s["lists"]["stolen"]["applied"] == 1, why="online with v1")
 
     # 1. online: hits reach the hub
     t0 = 1767225600000000
@@ -298,12 +314,21 @@ leafnodes {{
     print(f"leaf_e2e: {at_cut} of {20 + BURST_HITS} hits at the hub when the link was cut; "
           f"{car_hits_offline} on the car")
 
+    # the hub still lists the car's node, offline, with when it was last seen
+    st = hub_car(hub.url, lambda s: not s["online"], why="offline")
+    check(st["lists"]["stolen"]["applied"] == 1 and st["last_seen_us"] > 0,
+          f"hub's view of the offline car: {st}")
+    r = hl("cluster", "--nats", hub.url)
+    check("car node car1 (domain car1): OFFLINE, last seen" in r.stdout, r.stdout)
+
     # 3. link back: caught up before current, every hit at the hub once
     relay.restore()
     rc, st = car_status(car.url, wait=60)
     check(rc == 0 and st["current"], f"car never current after the link came back: {st}")
     check(st["lists"]["stolen"]["applied"] == 2 and st["edit_seq"] >= st["hub_edit_seq"] >= 1,
           f"current before catching up: {st}")
+    hub_car(hub.url, lambda s: s["online"] and s["lists"]["stolen"]["applied"] == 2,
+            why="online again with v2")
     nf.wait_count(JS_TOOL, hub.url, "HL_HITS", car_hits_offline, timeout=60)
     time.sleep(2.0)  # a duplicate would arrive now
     hub_ids, car_ids = hit_ids(hub.url), hit_ids(car.url)

@@ -39,7 +39,19 @@ def check_exactly_once(c, expected):
     dup = sum(v - 1 for v in ids.values() if v > 1)
     print(f"hits expected {len(expected)} stored {len(got)}: lost {lost} "
           f"duplicated {dup} phantom {phantom}")
+    if lost:
+        # Lost, or only late? (Both fail the test; which one says where to look.)
+        time.sleep(10)
+        again = collections.Counter(key(h) for h in c.hits())
+        print(f"10 s later: {sum((want - again).values())} still missing; "
+              f"read stream and consumers: {c.replicas('HL_READS')}")
     return lost, dup, phantom
+
+
+# Reads n1 matches in each life before it is killed: a few batches, so that it
+# dies mid-stream. (1500 was too many under load: n2 drained the backlog while
+# n1 restarted, and n1 never got there: the test failed "n1 matching".)
+PER_LIFE = 300
 
 
 def kill_nodes_midstream(c, node_args):
@@ -48,7 +60,7 @@ def kill_nodes_midstream(c, node_args):
     n2 = c.node("n2", "--ack-wait", "2000", "--batch", "64", *node_args).start()
     for k in range(KILLS):
         harness.wait_for(n1.ready, 30, "n1 ready")
-        harness.wait_for(lambda: n1.metrics().get("hotlist_node_reads_total", 0) >= 1500,
+        harness.wait_for(lambda: n1.metrics().get("hotlist_node_reads_total", 0) >= PER_LIFE,
                          60, "n1 matching")
         assert n1.kill(signal.SIGKILL) == -signal.SIGKILL
         n1.start()
@@ -90,14 +102,26 @@ def test_server_sigkill_exactly_once(cluster):
     # The producer's contract: `feed` exits 1 when a publish in flight as the
     # server died was never acknowledged; feeding again is safe (read ids
     # de-duplicate) and is what a producer does.
+    # Whether every read was stored, as the feeder thread found: an exception
+    # in a thread does not fail the test, and before this was checked a
+    # `feed` that hung (and was killed by the timeout below) made the test
+    # count the reads never fed as lost ("lost 1391", "lost 431" under load:
+    # docs/cluster.md, "cluster_exactly_once").
+    fed = []
+
     def feed_until_stored():
         for attempt in range(5):
-            r = c.run("feed", "--timeout", "20", "--reads", rp, check=False, timeout=300)
+            try:  # a feed that hangs is a failure (feed's contract: exit 0 or 1)
+                r = c.run("feed", "--timeout", "20", "--reads", rp, check=False, timeout=300)
+            except subprocess.TimeoutExpired:
+                fed.append(f"feed attempt {attempt + 1} still running after 300 s")
+                return
             print(f"feed attempt {attempt + 1}: exit {r.returncode}",
                   r.stderr.strip().splitlines()[-1:])
             if r.returncode == 0:
+                fed.append(True)
                 return
-        raise AssertionError("feed never succeeded")
+        fed.append("feed never had every read stored in 5 attempts")
     feeder = threading.Thread(target=feed_until_stored)
     feeder.start()
     harness.wait_for(lambda: sum(n.metrics().get("hotlist_node_reads_total", 0)
@@ -106,6 +130,16 @@ def test_server_sigkill_exactly_once(cluster):
     time.sleep(3)
     c.servers[0].start()
     feeder.join()
-    c.servers[0].back(30)
+    assert fed == [True], fed
+    # nats-server 2.9.10 can leave the restarted server's catch-up stalled
+    # even after one more restart (docs/cluster.md, "Limits"; seen under
+    # load): what exactly-once needs is a quorum, the other two servers.
+    try:
+        c.servers[0].back(30)
+    except AssertionError:
+        print("NOTE: server 0 still not current after its restart; "
+              "going on with the other two")
+        for s in c.servers[1:]:
+            harness.wait_for(s.healthy, 60, f"server {s.i} current")
     wait_drained(c)
     assert check_exactly_once(c, expected) == (0, 0, 0)

@@ -174,6 +174,14 @@ def test_one_down_continues_two_down_fails_loudly(cluster, storage, restart):
     ids = collections.Counter(h["hit_id"] for h in got)
     doubled = sum(n - 1 for n in ids.values())
     print(f"hits expected {sum(want.values())} stored {len(got)}; hit ids stored twice: {doubled}")
+    if doubled:
+        # Which copy is which: two stream sequences = stored twice; and
+        # whether the three replicas of the hit stream agree.
+        for hid, n in ids.items():
+            if n > 1:
+                print("doubled", hid, [(h["seq"], h["node"], h["stored_us"]) for h in got
+                                       if h["hit_id"] == hid][:4])
+        print("HL_HITS per server (messages, first, last, leader):", c.replicas("HL_HITS"))
     # KNOWN LIMIT (docs/cluster.md, "Limits"): after two of three servers
     # died, a few hits were once stored twice (same hit id: a consumer
     # de-duplicates by it) -- seen once in ~10 runs, cause not established

@@ -346,7 +346,7 @@ struct hotlist_entry *bench_stolen_entries(const char *plates, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char *ref = refs + i * BENCH_REF_LEN;
 
-		snprintf(ref, BENCH_REF_LEN, "PNC-%09zu", i);
+		snprintf(ref, BENCH_REF_LEN, "PNC-%09u", (unsigned)(i % 1000000000u));
 		e[i] = (struct hotlist_entry){ .plate = plates + i * (BENCH_PLATE_LEN + 1),
 					       .country = "DE",
 					       .category = "stolen vehicle",

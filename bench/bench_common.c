@@ -339,12 +339,20 @@ struct hotlist *bench_engine(unsigned workers, hotlist_hit_fn on_hit, void *user
 
 struct hotlist_entry *bench_stolen_entries(const char *plates, size_t n)
 {
-	struct hotlist_entry *e = bench_xcalloc(n, sizeof(*e));
+	/* the entries, then their references, in one block (one free) */
+	struct hotlist_entry *e = bench_xcalloc(n, sizeof(*e) + BENCH_REF_LEN);
+	char *refs = (char *)(e + n);
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		char *ref = refs + i * BENCH_REF_LEN;
+
+		snprintf(ref, BENCH_REF_LEN, "PNC-%09u", (unsigned)(i % 1000000000u));
 		e[i] = (struct hotlist_entry){ .plate = plates + i * (BENCH_PLATE_LEN + 1),
+					       .country = "DE",
 					       .category = "stolen vehicle",
+					       .reference = ref,
 					       .priority = 50 };
+	}
 	return e;
 }
 

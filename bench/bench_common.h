@@ -96,7 +96,10 @@ void *bench_xcalloc(size_t n, size_t size);
  * benchmarks read the same plates again and again); exits on failure. */
 struct hotlist *bench_engine(unsigned workers, hotlist_hit_fn on_hit, void *user);
 /* n entries of the benchmarks' "stolen" list, entry i with plate
- * plates + i * (BENCH_PLATE_LEN + 1); the caller frees the array. */
+ * plates + i * (BENCH_PLATE_LEN + 1), country DE, a category and a reference
+ * of its own ("PNC-000000123", as a police record number); the caller frees
+ * the array (which holds the references too). */
+#define BENCH_REF_LEN 14 /* "PNC-" + 9 digits + NUL */
 struct hotlist_entry *bench_stolen_entries(const char *plates, size_t n);
 
 /*

@@ -439,7 +439,7 @@ static int runs_init(struct runs *r, const struct hl_base *b, const char *skel,
 	for (uint32_t i = 0; i < b->n_meta; i++) {
 		if (!is_run_head(b, i))
 			continue;
-		size_t len = hotlist__key_unpack(&b->meta[i].key, p);
+		size_t len = hl_meta_unpack(&b->meta[i], p);
 		r->sk[r->n] = skel_lin(skel, p, len);
 		r->len[r->n] = (uint8_t)len;
 		r->run[r->n++] = i;
@@ -768,7 +768,7 @@ static void check_run(struct fzq *q, uint32_t run)
 			return;
 	if (q->n_seen < HL_FZ_SEEN)
 		q->seen[q->n_seen++] = run;
-	size_t n = hotlist__key_unpack(&q->b->meta[run].key, e);
+	size_t n = hl_meta_unpack(&q->b->meta[run], e);
 	if (hotlist__fz_verify(q->o->skel, q->o->k, q->o->d, q->plate, q->len, e, n, &subs,
 			       &indels))
 		q->emit(q->ctx, run, subs, indels);

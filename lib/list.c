@@ -11,22 +11,29 @@
  *
  *   index  (table.c)  key --> i, the first entry of the key's run
  *   meta   [ run of key A ........ LAST ][ run of key B LAST ][ ... ]
- *            48 bytes each: key, country, priority, flags, string offsets,
- *            validity window
- *   strings "\0" plate\0 category\0 reference\0 ...   (offset 0 is "")
+ *            24 bytes each: key, country, priority, flags, category
+ *            offset, tail offset (list.h has the record and its tail)
+ *   strings "\0" category\0 window tail tail ...   (offset 0 is "")
+ *            a tail: [window offset][plate as listed\0] reference\0 [extras]
+ *
+ * An entry whose plate as listed is its key's text (a list of normalised
+ * plates: the common case), without a reference, window or extras, costs
+ * its 24-byte record and nothing in the strings. Categories and windows are
+ * stored once while the builder's small caches hold them (a list has a
+ * handful); a list of per-entry windows costs 16 bytes more per entry.
  *
  * Extras. An entry with an id of its own or vehicle details (attributes)
- * has HL_M_EXTRA set, its reference stored afresh (never the shared "" at
- * offset 0), and right after the reference's NUL:
+ * has HL_M_EXTRA set, its reference stored in its tail (never the shared ""
+ * at offset 0), and right after the reference's NUL:
  *
  *   id\0  n (1 byte)  n x [ name offset (4 bytes, host order) | value\0 ]
  *
  * the names stored once per list while the builder's small name cache holds
  * them (a list has a handful of columns). An entry without extras costs
- * nothing: no field of the 48-byte meta, one flag bit.
+ * nothing: no field of the record, one flag bit.
  *
  * A reader touches the index bucket (one cache line), and only on a hit the
- * meta run and its strings. Wildcard entries (HL_M_PATTERN) are runs like
+ * meta run, its category and the tails of the entries that have one. Wildcard entries (HL_M_PATTERN) are runs like
  * any other, keyed by their pattern (codes no read packs to), and are also
  * gathered in the base's pattern store (pattern.c), which is NULL for a
  * base without any. Entries of one plate (other countries, other
@@ -62,7 +69,16 @@
 #include "pattern.h"
 #include "table.h"
 
+#include <assert.h>
 #include <string.h>
+
+/* The index build reads the keys in place, as struct hl_key (lo, hi: its
+ * first 12 bytes), at a stride of one record (list.h). */
+static_assert(offsetof(struct hl_meta, key_lo) == offsetof(struct hl_key, lo) &&
+		      offsetof(struct hl_meta, key_hi) == offsetof(struct hl_key, hi),
+	      "a record starts with a key's bytes");
+static_assert(_Alignof(struct hl_meta) >= _Alignof(struct hl_key), "records align keys");
+static_assert(sizeof(struct hl_meta) == 24, "the record of list.h");
 
 /* Entries one plate may have in one list (other countries, categories,
  * cases). Above it rows are rejected: nobody lists one plate 1000 times on
@@ -87,6 +103,8 @@ void hotlist__builder_fini(struct hl_builder *b)
 	b->n = b->cap = b->slen = b->scap = 0;
 	b->cat_next = 0;
 	memset(b->cat_len, 0, sizeof(b->cat_len));
+	b->win_next = 0;
+	memset(b->win_off, 0, sizeof(b->win_off));
 }
 
 /* Grow an array allocated with hotlist__alloc to hold at least need items. */
@@ -227,6 +245,24 @@ static int64_t put_category(struct hl_builder *b, const char *s, size_t len)
 	return off;
 }
 
+/* The offset of window {from, expires} (16 bytes), reusing one of the last
+ * HL_WINDOW_CACHE distinct ones stored; -1: out of memory. */
+static int64_t put_window(struct hl_builder *b, int64_t from, int64_t expires)
+{
+	for (unsigned i = 0; i < HL_WINDOW_CACHE; i++)
+		if (b->win_off[i] && b->win[i][0] == from && b->win[i][1] == expires)
+			return b->win_off[i];
+	const int64_t w[2] = { from, expires };
+	int64_t off = put_bytes(b, w, sizeof(w));
+	if (off > 0) {
+		b->win_off[b->win_next] = (uint32_t)off;
+		b->win[b->win_next][0] = from;
+		b->win[b->win_next][1] = expires;
+		b->win_next = (b->win_next + 1) % HL_WINDOW_CACHE;
+	}
+	return off;
+}
+
 static int text_field(const char *s, const char *what, size_t *len, char *reason)
 {
 	*len = s ? strnlen(s, HL_TEXT_MAX + 1) : 0;
@@ -332,10 +368,11 @@ static int put_extras(struct hl_builder *b, const struct hotlist_entry *e, const
 	return 0;
 }
 
-/* Where the extras record of entry m starts in strings s, and its length. */
-static size_t extras_at(const char *s, const struct hl_meta *m, size_t *len)
+/* Where the extras record of entry m starts in b's strings, and its length. */
+static size_t extras_at(const struct hl_base *b, const struct hl_meta *m, size_t *len)
 {
-	size_t start = m->reference_off + strlen(s + m->reference_off) + 1, p = start;
+	const char *s = b->strings, *ref = hl_meta_reference(b, m);
+	size_t start = (size_t)(ref - s) + strlen(ref) + 1, p = start;
 	p += strlen(s + p) + 1;
 	unsigned n = (uint8_t)s[p++];
 	for (unsigned i = 0; i < n; i++) {
@@ -353,7 +390,7 @@ unsigned hotlist__meta_extras(const struct hl_base *b, const struct hl_meta *m, 
 	if (!(m->flags & HL_M_EXTRA))
 		return 0;
 	const char *s = b->strings;
-	size_t len, p = extras_at(s, m, &len);
+	size_t len, p = extras_at(b, m, &len);
 	*id = s + p;
 	p += strlen(s + p) + 1;
 	unsigned n = (uint8_t)s[p++];
@@ -367,8 +404,11 @@ unsigned hotlist__meta_extras(const struct hl_base *b, const struct hl_meta *m, 
 	return n;
 }
 
-static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *norm, char *reason)
+/* Validate e's plate, country, priority and window into m (key, country,
+ * priority, HL_M_COVERT, HL_M_PATTERN, HL_M_PLATE, HL_M_WINDOW). */
+static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *reason)
 {
+	char norm[HOTLIST_PLATE_MAX + 1];
 	if (!e->plate) {
 		snprintf(reason, 96, "no plate");
 		return HOTLIST_EPLATE;
@@ -392,25 +432,67 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *n
 		snprintf(reason, 96, "expires before it is valid");
 		return HOTLIST_EINVAL;
 	}
+	struct hl_key k;
 	if (pattern)
-		hotlist__key_pack_pattern(norm, (size_t)len, &m->key);
+		hotlist__key_pack_pattern(norm, (size_t)len, &k);
 	else
-		hotlist__key_pack(norm, (size_t)len, &m->key);
+		hotlist__key_pack(norm, (size_t)len, &k);
+	m->key_lo = k.lo;
+	m->key_hi = k.hi;
 	m->priority = (uint8_t)e->priority;
-	m->valid_from_us = e->valid_from_us;
-	m->expires_us = e->expires_us;
-	m->flags = (e->covert ? HL_M_COVERT : 0) | (pattern ? HL_M_PATTERN : 0);
+	/* a hit gives back hotlist__key_unpack's text when the plate is not
+	 * stored: for a plate that is norm, a pattern that is what unpack
+	 * makes of its codes */
+	if (pattern)
+		hotlist__key_unpack(&k, norm);
+	bool as_key = strcmp(norm, e->plate) == 0;
+	m->flags = (uint8_t)((e->covert ? HL_M_COVERT : 0) | (pattern ? HL_M_PATTERN : 0) |
+			     (as_key ? 0 : HL_M_PLATE) |
+			     (e->valid_from_us || e->expires_us ? HL_M_WINDOW : 0));
 	return 0;
+}
+
+/* Append len bytes of s and a NUL to the arena; returns their offset or -1
+ * (unlike put_str, "" is stored afresh). */
+static int64_t put_cstr(struct hl_builder *b, const char *s, size_t len)
+{
+	int64_t off = put_bytes(b, s, len);
+	return off < 0 || put_bytes(b, "", 1) < 0 ? -1 : off;
+}
+
+/* The tail of entry m (list.h) into the arena: m->tail_off, 0 or -1. */
+static int put_tail(struct hl_builder *b, const struct hotlist_entry *e, size_t rlen,
+		    const int64_t *name_off, struct hl_meta *m)
+{
+	int64_t w = 0;
+	if ((m->flags & HL_M_WINDOW) && (w = put_window(b, e->valid_from_us, e->expires_us)) < 0)
+		return -1;
+	if (!(m->flags & HL_M_TAIL) && rlen == 0) {
+		m->tail_off = 0; /* the "" at offset 0 */
+		return 0;
+	}
+	if (put_str(b, "", 0) < 0) /* offset 0 exists before the tail */
+		return -1;
+	if (b->slen > UINT32_MAX)
+		return -1;
+	m->tail_off = (uint32_t)b->slen;
+	uint32_t w32 = (uint32_t)w;
+	if ((m->flags & HL_M_WINDOW) && put_bytes(b, &w32, sizeof(w32)) < 0)
+		return -1;
+	if ((m->flags & HL_M_PLATE) && put_cstr(b, e->plate, strlen(e->plate)) < 0)
+		return -1;
+	if (put_cstr(b, e->reference ? e->reference : "", rlen) < 0)
+		return -1;
+	return (m->flags & HL_M_EXTRA) ? put_extras(b, e, name_off) : 0;
 }
 
 int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, unsigned flags,
 			 char *reason)
 {
 	struct hl_meta m;
-	char norm[HOTLIST_PLATE_MAX + 1];
 	size_t clen, rlen;
 	memset(&m, 0, sizeof(m));
-	int rc = check_entry(e, &m, norm, reason);
+	int rc = check_entry(e, &m, reason);
 	if (!rc)
 		rc = text_field(e->category, "category", &clen, reason);
 	if (!rc)
@@ -429,16 +511,10 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	int64_t name_off[HOTLIST_ATTRS_MAX];
 	if (extra && put_names(b, e, name_off) < 0)
 		goto nomem;
-	int64_t p = put_str(b, e->plate, strlen(e->plate));
-	int64_t c = p < 0 ? -1 : put_category(b, e->category, clen);
-	int64_t r = c < 0	       ? -1 :
-		    extra && rlen == 0 ? put_bytes(b, "", 1) :
-					 put_str(b, e->reference, rlen);
-	if (r < 0 || (extra && put_extras(b, e, name_off) < 0))
+	int64_t c = put_category(b, e->category, clen);
+	if (c < 0 || put_tail(b, e, rlen, name_off, &m) < 0)
 		goto nomem;
-	m.plate_off = (uint32_t)p;
 	m.category_off = (uint32_t)c;
-	m.reference_off = (uint32_t)r;
 	b->v[b->n++] = m;
 	return 0;
 nomem:
@@ -450,16 +526,15 @@ nomem:
 int hotlist__builder_add_meta(struct hl_builder *b, const struct hl_base *base, uint32_t i)
 {
 	const struct hl_meta *m = &base->meta[i];
-	char reason[96];
+	char reason[96], plate[HOTLIST_PLATE_MAX + 1];
 	struct hotlist_entry e = {
-		.plate = hl_base_str(base, m->plate_off),
-		.category = hl_base_str(base, m->category_off),
-		.reference = hl_base_str(base, m->reference_off),
+		.plate = hl_meta_plate(base, m, plate),
+		.category = hl_meta_category(base, m),
+		.reference = hl_meta_reference(base, m),
 		.priority = m->priority,
-		.valid_from_us = m->valid_from_us,
-		.expires_us = m->expires_us,
 		.covert = (m->flags & HL_M_COVERT) != 0,
 	};
+	hl_meta_window(base, m, &e.valid_from_us, &e.expires_us);
 	char cc[3];
 	struct hotlist_attr attrs[HOTLIST_ATTRS_MAX];
 	hotlist__country_str(m->country, cc);
@@ -467,30 +542,44 @@ int hotlist__builder_add_meta(struct hl_builder *b, const struct hl_base *base, 
 	e.n_attrs = hotlist__meta_extras(base, m, &e.id, attrs);
 	e.attrs = attrs;
 	int rc = hotlist__builder_add(
-		b, &e, m->flags & ~(HL_M_COVERT | HL_M_LAST | HL_M_PATTERN | HL_M_EXTRA), reason);
+		b, &e, m->flags & ~(HL_M_COVERT | HL_M_LAST | HL_M_PATTERN | HL_M_TAIL), reason);
 	return rc == HOTLIST_ENOMEM ? rc : 0;
 }
 
 /* Equal extras records (names compared by offset: a list's names are few
  * and stored once, so equal names mostly share one; two offsets of one name
  * only make two rows count as different, never merge different ones). */
-static int same_extras(const char *s, const struct hl_meta *p, const struct hl_meta *q)
+static int same_extras(const struct hl_base *b, const struct hl_meta *p, const struct hl_meta *q)
 {
 	if (!(p->flags & HL_M_EXTRA))
 		return 1; /* flags are compared first: neither has extras */
-	size_t lp, lq, ap = extras_at(s, p, &lp), aq = extras_at(s, q, &lq);
-	return lp == lq && memcmp(s + ap, s + aq, lp) == 0;
+	size_t lp, lq, ap = extras_at(b, p, &lp), aq = extras_at(b, q, &lq);
+	return lp == lq && memcmp(b->strings + ap, b->strings + aq, lp) == 0;
+}
+
+/* The strings of p and q (both with the same flags) are equal: window
+ * values (two offsets of one window are possible), plate, category,
+ * reference, extras. */
+static int same_strings(const struct hl_base *b, const struct hl_meta *p, const struct hl_meta *q)
+{
+	int64_t pf, pe, qf, qe;
+	char pb[HOTLIST_PLATE_MAX + 1], qb[HOTLIST_PLATE_MAX + 1];
+	hl_meta_window(b, p, &pf, &pe);
+	hl_meta_window(b, q, &qf, &qe);
+	return pf == qf && pe == qe &&
+	       strcmp(hl_meta_plate(b, p, pb), hl_meta_plate(b, q, qb)) == 0 &&
+	       strcmp(hl_meta_category(b, p), hl_meta_category(b, q)) == 0 &&
+	       strcmp(hl_meta_reference(b, p), hl_meta_reference(b, q)) == 0 &&
+	       same_extras(b, p, q);
 }
 
 static int same_entry(const struct hl_builder *b, const struct hl_meta *p, const struct hl_meta *q)
 {
-	return hl_key_eq(&p->key, &q->key) && p->country == q->country &&
-	       p->priority == q->priority && p->flags == q->flags &&
-	       p->valid_from_us == q->valid_from_us && p->expires_us == q->expires_us &&
-	       strcmp(b->strings + p->plate_off, b->strings + q->plate_off) == 0 &&
-	       strcmp(b->strings + p->category_off, b->strings + q->category_off) == 0 &&
-	       strcmp(b->strings + p->reference_off, b->strings + q->reference_off) == 0 &&
-	       same_extras(b->strings, p, q);
+	/* the strings read through a base's accessors: only its strings field
+	 * is used */
+	const struct hl_base sb = { .strings = b->strings };
+	return p->key_lo == q->key_lo && p->key_hi == q->key_hi && p->country == q->country &&
+	       p->priority == q->priority && p->flags == q->flags && same_strings(&sb, p, q);
 }
 
 /* Grouping of the entries whose plate was met more than once (only built
@@ -700,7 +789,7 @@ static int build_patterns(struct hl_base *base, const struct hotlist_allocator *
 	if (keys && runs) {
 		for (uint32_t i = 0, j = 0; i < base->n_meta; i++) {
 			if (is_pattern_run(base, i)) {
-				keys[j] = base->meta[i].key;
+				keys[j] = hl_meta_key(&base->meta[i]);
 				runs[j++] = i;
 			}
 		}
@@ -724,8 +813,8 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	struct hl_base *base = base_alloc(b);
 	if (!base)
 		return HOTLIST_ENOMEM;
-	int rc = hotlist__table_build_strided(&base->index, &b->v[0].key, sizeof(*b->v), NULL, n,
-					      seed, &d, b->a);
+	int rc = hotlist__table_build_strided(&base->index, (const void *)b->v, sizeof(*b->v), NULL,
+					      n, seed, &d, b->a);
 	if (!rc && d.n)
 		rc = regroup(b, base, &d, &merged, &dropped);
 	hotlist__table_dups_free(&d, b->a);

@@ -16,19 +16,44 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
-/* Entry metadata, 48 bytes, sorted so that the entries of one plate are
- * contiguous (a "run"); the last of a run has HL_M_LAST. */
+/*
+ * Entry metadata, 24 bytes, sorted so that the entries of one plate are
+ * contiguous (a "run"); the last of a run has HL_M_LAST.
+ *
+ *   0  key_lo  8 | 8 key_hi 4 | 12 country 2 | 14 priority 1 | 15 flags 1
+ *   16 category_off 4 (in strings, stored once per distinct category)
+ *   20 tail_off 4: the entry's tail in strings, 0 = none (reference "",
+ *      no window, plate as its key, no extras):
+ *
+ *      [ window: 4-byte offset, host order, unaligned ]  if HL_M_WINDOW
+ *      [ plate as listed \0 ]                           if HL_M_PLATE
+ *        reference \0
+ *      [ id \0 n attributes ... (list.c, "Extras") ]    if HL_M_EXTRA
+ *
+ *   a window: valid_from_us, expires_us (int64 each, host order, 16 bytes
+ *   at any alignment), stored once per distinct window while the builder's
+ *   small cache holds it. No window means both are 0.
+ *
+ * The key is not a struct hl_key (whose 4 bytes of padding would cost 4 per
+ * entry): bytes 0..11 are laid out as one, so that the index build reads
+ * the keys in place (static_assert in list.c); read it with hl_meta_key().
+ * The plate as listed is stored only when it differs from the key's text
+ * (hotlist__key_unpack), so a hit derives it in the common case. A lookup
+ * reads the index bucket only; a hit reads its run's records, the category
+ * and, only for the entries that have one, the tail (the window is checked
+ * against the read's time first, the rest read when the hit is called
+ * back).
+ */
 struct hl_meta {
-	struct hl_key key; /* 16 (12 used) */
+	uint64_t key_lo; /* struct hl_key's lo */
+	uint32_t key_hi; /* struct hl_key's hi */
 	hl_country country; /* 0 = any */
 	uint8_t priority;
 	uint8_t flags; /* HL_M_* */
-	uint32_t plate_off; /* plate as listed, in strings */
 	uint32_t category_off; /* in strings */
-	uint32_t reference_off; /* in strings */
-	int64_t valid_from_us;
-	int64_t expires_us; /* 0 = never */
+	uint32_t tail_off; /* in strings, see above */
 };
 
 #define HL_M_COVERT 0x01u
@@ -42,6 +67,12 @@ struct hl_meta {
 /* The entry has an id or attributes: an extras record follows its
  * reference's NUL in the strings (list.c, "Extras"). */
 #define HL_M_EXTRA 0x20u
+/* The plate as listed differs from its key's text: it is in the tail. */
+#define HL_M_PLATE 0x40u
+/* The entry has a validity window: its offset opens the tail. */
+#define HL_M_WINDOW 0x80u
+/* What the tail holds: copied with it, never given to a builder as flags. */
+#define HL_M_TAIL (HL_M_EXTRA | HL_M_PLATE | HL_M_WINDOW)
 
 struct hl_patterns;
 
@@ -62,6 +93,9 @@ struct hl_base {
 
 /* Categories remembered while building, so that each is stored once. */
 #define HL_CATEGORY_CACHE 8u
+/* Validity windows remembered while building, likewise (a list has a few:
+ * every entry valid until the end of one day, say). */
+#define HL_WINDOW_CACHE 8u
 
 /* Entries being collected, before the base is built: v becomes the base's
  * meta array as it is (no copy) unless a plate has several entries. Every
@@ -77,6 +111,10 @@ struct hl_builder {
 	/* the last distinct categories stored: offset and length */
 	uint32_t cat_off[HL_CATEGORY_CACHE], cat_len[HL_CATEGORY_CACHE];
 	unsigned cat_next;
+	/* the last distinct windows stored: offset (0 = none yet) and values */
+	uint32_t win_off[HL_WINDOW_CACHE];
+	int64_t win[HL_WINDOW_CACHE][2];
+	unsigned win_next;
 	/* attribute names stored so far (offsets in strings), each stored once
 	 * while the cache holds it */
 	uint32_t names[HOTLIST_ATTRS_MAX * 2];
@@ -118,6 +156,61 @@ static inline void hl_base_get(struct hl_base *base)
 static inline const char *hl_base_str(const struct hl_base *b, uint32_t off)
 {
 	return b->strings + off;
+}
+
+/* The key of entry m (bytes 0..11 of the record). */
+static inline struct hl_key hl_meta_key(const struct hl_meta *m)
+{
+	return (struct hl_key){ .lo = m->key_lo, .hi = m->key_hi };
+}
+
+static inline const char *hl_meta_category(const struct hl_base *b, const struct hl_meta *m)
+{
+	return b->strings + m->category_off;
+}
+
+/* The key of entry m as text (hotlist__key_unpack): returns its length. */
+static inline size_t hl_meta_unpack(const struct hl_meta *m, char out[HOTLIST_PLATE_MAX + 1])
+{
+	struct hl_key k = hl_meta_key(m);
+	return hotlist__key_unpack(&k, out);
+}
+
+/* The validity window of entry m: *from = valid_from_us, *expires =
+ * expires_us (0, 0 when it has none). */
+static inline void hl_meta_window(const struct hl_base *b, const struct hl_meta *m, int64_t *from,
+				  int64_t *expires)
+{
+	*from = *expires = 0;
+	if (m->flags & HL_M_WINDOW) {
+		uint32_t off;
+		memcpy(&off, b->strings + m->tail_off, sizeof(off));
+		memcpy(from, b->strings + off, sizeof(*from));
+		memcpy(expires, b->strings + off + sizeof(*from), sizeof(*expires));
+	}
+}
+
+/* The plate as listed of entry m: in b's strings, or (HL_M_PLATE clear)
+ * its key's text written into buf, which is returned. */
+static inline const char *hl_meta_plate(const struct hl_base *b, const struct hl_meta *m,
+					char buf[HOTLIST_PLATE_MAX + 1])
+{
+	if (!(m->flags & HL_M_PLATE)) {
+		hl_meta_unpack(m, buf);
+		return buf;
+	}
+	return b->strings + m->tail_off + (m->flags & HL_M_WINDOW ? sizeof(uint32_t) : 0);
+}
+
+/* The reference of entry m ("" if none), in b's strings. */
+static inline const char *hl_meta_reference(const struct hl_base *b, const struct hl_meta *m)
+{
+	const char *t = b->strings + m->tail_off;
+	if (m->flags & HL_M_WINDOW)
+		t += sizeof(uint32_t);
+	if (m->flags & HL_M_PLATE)
+		t += strlen(t) + 1;
+	return t;
 }
 
 /* The id ("" if none) and attributes of entry m of base b: fills attrs

@@ -292,8 +292,8 @@ static uint64_t retro_id(const struct hl_base *b, const struct hl_meta *m)
 	struct {
 		uint64_t lo;
 		uint32_t hi, country;
-	} k = { m->key.lo, m->key.hi, m->country };
-	const char *cat = hl_base_str(b, m->category_off);
+	} k = { m->key_lo, m->key_hi, m->country };
+	const char *cat = hl_meta_category(b, m);
 	uint64_t h = XXH3_64bits_withSeed(cat, strlen(cat), XXH3_64bits(&k, sizeof(k)));
 	return h ? h : 1;
 }
@@ -421,8 +421,9 @@ static void note_new(struct retro_change *rc, const struct hl_base *b, const str
 {
 	if (old_has(rc, retro_id(b, m)))
 		return;
-	struct retro_key *x = &rc->keys[key_slot(rc, &m->key)];
-	x->k = m->key;
+	struct hl_key k = hl_meta_key(m);
+	struct retro_key *x = &rc->keys[key_slot(rc, &k)];
+	x->k = k;
 	x->used = 1;
 }
 

@@ -174,9 +174,9 @@ static uint64_t entry_id(const struct cand *c)
 	struct {
 		uint64_t lo;
 		uint32_t hi, country;
-	} k = { c->m->key.lo, c->m->key.hi, c->m->country };
+	} k = { c->m->key_lo, c->m->key_hi, c->m->country };
 	uint64_t h = XXH3_64bits_withSeed(&k, sizeof(k), c->l->name_hash);
-	const char *cat = hl_base_str(c->b, c->m->category_off);
+	const char *cat = hl_meta_category(c->b, c->m);
 	return XXH3_64bits_withSeed(cat, strlen(cat), h);
 }
 
@@ -277,16 +277,16 @@ static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct
 	hotlist__country_str(g->nr->country, h->read_country);
 	h->list = c->l->name;
 	h->list_version = c->l->version;
-	h->plate = hl_base_str(c->b, m->plate_off);
-	hotlist__key_unpack(&m->key, entry_plate);
+	hl_meta_unpack(m, entry_plate);
 	h->entry_plate = entry_plate;
+	/* the plate as listed is the key's text unless stored (list.h) */
+	h->plate = m->flags & HL_M_PLATE ? hl_meta_plate(c->b, m, entry_plate) : entry_plate;
 	hotlist__country_str(m->country, h->country);
-	h->category = hl_base_str(c->b, m->category_off);
-	h->reference = hl_base_str(c->b, m->reference_off);
+	h->category = hl_meta_category(c->b, m);
+	h->reference = hl_meta_reference(c->b, m);
 	h->priority = m->priority;
 	h->covert = (m->flags & HL_M_COVERT) != 0;
-	h->valid_from_us = m->valid_from_us;
-	h->expires_us = m->expires_us;
+	hl_meta_window(c->b, m, &h->valid_from_us, &h->expires_us);
 	h->match = (enum hotlist_match_kind)c->kind;
 	h->substitutions = c->subs;
 	h->indels = c->indels;
@@ -340,7 +340,7 @@ static unsigned score_of(struct gather *g, const struct cand *c, char *entry_pla
 				  .read = v->plate,
 				  .rlen = v->len,
 				  .entry = entry_plate,
-				  .elen = hotlist__key_unpack(&c->m->key, entry_plate),
+				  .elen = hl_meta_unpack(c->m, entry_plate),
 				  .subs = c->subs,
 				  .indels = c->indels,
 				  .country = nr->country,
@@ -380,6 +380,14 @@ static bool second_read(struct gather *g, const struct cand *c, int64_t ts, unsi
 	return true;
 }
 
+/* Whether entry m (which has a window) is valid at ts. */
+static bool in_window(const struct hl_base *b, const struct hl_meta *m, int64_t ts)
+{
+	int64_t from, expires;
+	hl_meta_window(b, m, &from, &expires);
+	return !(from && ts < from) && !(expires && ts >= expires);
+}
+
 /* Policy and callbacks for the gathered candidates of one read. */
 static void deliver(struct gather *g)
 {
@@ -400,8 +408,7 @@ static void deliver(struct gather *g)
 		if (HL_UNLIKELY(s->retro_keep) && (c->kind != HOTLIST_MATCH_EXACT || c->variant ||
 						   !s->retro_keep(s->retro_ctx, c->l, m)))
 			continue;
-		if ((m->valid_from_us && ts < m->valid_from_us) ||
-		    (m->expires_us && ts >= m->expires_us)) {
+		if (HL_UNLIKELY(m->flags & HL_M_WINDOW) && !in_window(c->b, m, ts)) {
 			s->t->not_valid++;
 			continue;
 		}

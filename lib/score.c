@@ -352,7 +352,7 @@ static int chars_build(struct hl_score_model *m, const struct hl_base *b,
 		const struct hl_meta *e = &b->meta[i];
 		if (e->flags & HL_M_PATTERN)
 			continue;
-		size_t len = hotlist__key_unpack(&e->key, p);
+		size_t len = hl_meta_unpack(e, p);
 		chars_add(m, shape_key(e->country, p, len), p, len);
 		if (e->country)
 			chars_add(m, shape_key(0, p, len), p, len);
@@ -386,7 +386,7 @@ int hotlist__score_model_build(struct hl_score_model **out, const struct hl_base
 		const struct hl_meta *e = &b->meta[i];
 		if (e->flags & HL_M_PATTERN)
 			continue;
-		size_t len = hotlist__key_unpack(&e->key, p);
+		size_t len = hl_meta_unpack(e, p);
 		rc = shape_add(m, shape_key(e->country, p, len), a);
 		if (!rc && e->country)
 			rc = shape_add(m, shape_key(0, p, len), a);
@@ -866,7 +866,7 @@ static uint32_t random_plate(const struct hl_base *b, uint64_t *rs, char *out, s
 	for (int t = 0; t < HL_EST_TRIES; t++) {
 		uint32_t i = (uint32_t)(est_rand(rs) % b->n_meta);
 		if (!(b->meta[i].flags & HL_M_PATTERN)) {
-			*len = hotlist__key_unpack(&b->meta[i].key, out);
+			*len = hl_meta_unpack(&b->meta[i], out);
 			return i;
 		}
 	}
@@ -949,7 +949,8 @@ static bool run_country_ok(const struct hl_base *b, uint32_t run, hl_country c, 
 static void est_emit(void *ctx, uint32_t run, unsigned subs, unsigned indels)
 {
 	struct est_ctx *e = ctx;
-	if (e->self && hl_key_eq(&e->b->meta[run].key, e->self))
+	const struct hl_meta *m = &e->b->meta[run];
+	if (e->self && m->key_lo == e->self->lo && m->key_hi == e->self->hi)
 		return;
 	if (e->n < HL_EST_HITS && run_country_ok(e->b, run, e->country, e->cross))
 		e->h[e->n++] = (struct est_hit){ run, (uint8_t)subs, (uint8_t)indels };
@@ -1001,7 +1002,7 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 					  .neighbours = c.n,
 					  .self = r->loo ? r->orig : NULL,
 					  .slen = r->olen };
-		in.elen = hotlist__key_unpack(&b->meta[c.h[i].run].key, e);
+		in.elen = hl_meta_unpack(&b->meta[c.h[i].run], e);
 		float x = r->repair_hit ? INFINITY : (float)llr(m, &in);
 		int t = hit_type(in.indels, in.rlen, in.elen);
 		if (x > best[t])
@@ -1019,7 +1020,7 @@ static bool est_truth(const struct hl_score_model *m, const struct hl_fuzzy *f,
 	char e[HOTLIST_PLATE_MAX + 1];
 	hotlist__fz_match(f, b, mo, r->p, r->len, est_emit, &c);
 	for (unsigned i = 0; i < c.n; i++) {
-		size_t elen = hotlist__key_unpack(&b->meta[c.h[i].run].key, e);
+		size_t elen = hl_meta_unpack(&b->meta[c.h[i].run], e);
 		if (strcmp(e, truth) != 0)
 			continue;
 		est_format(b, r);

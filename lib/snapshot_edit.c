@@ -122,14 +122,15 @@ static void text_put(struct hl_snap *snap, const struct hl_op *op)
 
 int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m)
 {
-	uint32_t i = hl_base_find(l->hides, &m->key);
+	struct hl_key k = hl_meta_key(m);
+	uint32_t i = hl_base_find(l->hides, &k);
 	if (i == HL_TABLE_NONE)
 		return 0;
-	const char *cat = hl_base_str(l->base, m->category_off);
+	const char *cat = hl_meta_category(l->base, m);
 	for (const struct hl_meta *h = &l->hides->meta[i];; h++) {
 		if (((h->flags & HL_M_ANY_COUNTRY) || h->country == m->country) &&
 		    ((h->flags & HL_M_ANY_CATEGORY) ||
-		     strcmp(hl_base_str(l->hides, h->category_off), cat) == 0))
+		     strcmp(hl_meta_category(l->hides, h), cat) == 0))
 			return 1;
 		if (h->flags & HL_M_LAST)
 			return 0;

@@ -24,7 +24,8 @@ uint64_t hotlist__snap_count_visible(const struct hl_list *l)
 	for (uint32_t h = 0; l->hides && h < l->hides->n_meta; h++) {
 		if (h > 0 && !(l->hides->meta[h - 1].flags & HL_M_LAST))
 			continue; /* not the first hide of its plate */
-		uint32_t i = hl_base_find(l->base, &l->hides->meta[h].key);
+		struct hl_key k = hl_meta_key(&l->hides->meta[h]);
+		uint32_t i = hl_base_find(l->base, &k);
 		for (; i != HL_TABLE_NONE; i++) {
 			n -= (uint64_t)hotlist__list_hidden(l, &l->base->meta[i]);
 			if (l->base->meta[i].flags & HL_M_LAST)

@@ -2,12 +2,20 @@
 /*
  * List suite (lib/list.c and the load policy on top of it in lib/load.c):
  * building a list from an array — bad rows skipped and reported, duplicate
- * rows merged, the bad-row limit, nothing good, an empty replace — and the
- * lists of an engine: their number, dropping, creation order, name limits.
+ * rows merged, the bad-row limit, nothing good, an empty replace — the
+ * entry record (list.h): every field of a hit as listed, the plate as
+ * listed when it is not its key's text, validity windows at the edges of
+ * int64 and past the builder's window cache, through a replace and a fold
+ * — and the lists of an engine: their number, dropping, creation order,
+ * name limits.
  */
 #include "testutil.h"
 
+#include "engine.h" /* struct hotlist: hl->snap */
+#include "snapshot.h" /* hotlist__snap_set_edits_fold */
+
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -178,6 +186,190 @@ START_TEST(list_names_are_checked)
 }
 END_TEST
 
+/* ---- the entry record (list.h) ---------------------------------------------- */
+
+/* Every field of one hit, copied (the pointers die with the callback). */
+struct got {
+	int n;
+	char plate[64], entry_plate[32], country[3], category[32], reference[32], id[32];
+	char attr[64];
+	unsigned priority, n_attrs;
+	bool covert;
+	int64_t from, expires;
+};
+
+static void keep_hit(const struct hotlist_hit *h, void *user)
+{
+	struct got *g = user;
+	g->n++;
+	snprintf(g->plate, sizeof(g->plate), "%s", h->plate);
+	snprintf(g->entry_plate, sizeof(g->entry_plate), "%s", h->entry_plate);
+	memcpy(g->country, h->country, 3);
+	snprintf(g->category, sizeof(g->category), "%s", h->category);
+	snprintf(g->reference, sizeof(g->reference), "%s", h->reference);
+	snprintf(g->id, sizeof(g->id), "%s", h->entry_id);
+	g->n_attrs = h->n_attrs;
+	if (h->n_attrs)
+		snprintf(g->attr, sizeof(g->attr), "%s=%s", h->attrs[0].name, h->attrs[0].value);
+	g->priority = h->priority;
+	g->covert = h->covert;
+	g->from = h->valid_from_us;
+	g->expires = h->expires_us;
+}
+
+/* The one hit of a read of plate at ts_us (asserted to be one). */
+static struct got hit_of(struct hotlist *hl, const char *plate, int64_t ts_us)
+{
+	struct got g;
+	memset(&g, 0, sizeof(g));
+	struct hotlist_read r = { .plate = plate, .ts_us = ts_us };
+	ck_assert_int_eq(hotlist_match(hl, &r, keep_hit, &g), 1);
+	ck_assert_int_eq(g.n, 1);
+	return g;
+}
+
+static const struct hotlist_attr make_attr = { .name = "make", .value = "Volvo" };
+
+/* Plates listed as something else than their key's text (separators, lower
+ * case, diacritics), next to plates listed as their key, with and without
+ * a reference, window, id and attributes: every combination of what a
+ * record's tail holds. */
+static const struct hotlist_entry listed[] = {
+	{ .plate = "ab-123",
+	  .country = "DE",
+	  .category = "stolen",
+	  .reference = "R1",
+	  .priority = 7 },
+	{ .plate = "AB 124", .category = "wanted", .covert = true },
+	{ .plate = "\xc3\x84"
+		   "B125",
+	  .category = "stolen",
+	  .reference = "R3",
+	  .valid_from_us = 5,
+	  .expires_us = 1000 }, /* ÄB125 */
+	{ .plate = "AB126", .category = "stolen" },
+	{ .plate = "AB127", .category = "stolen", .reference = "R5", .valid_from_us = 5 },
+	{ .plate = "a.b.128",
+	  .category = "stolen",
+	  .id = "ID-6",
+	  .n_attrs = 1,
+	  .attrs = &make_attr,
+	  .valid_from_us = 5,
+	  .expires_us = 1000 },
+	{ .plate = "AB129", .category = "stolen", .id = "ID-7" },
+	{ .plate = "ab13?", .category = "pattern", .reference = "R8" },
+};
+
+static const char *const listed_reads[] = { "AB123", "AB124", "AB125", "AB126",
+					    "AB127", "AB128", "AB129", "AB130" };
+
+/* Each entry of listed hits as listed: plate as given, every other field. */
+static void assert_listed(struct hotlist *hl)
+{
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+		const struct hotlist_entry *e = &listed[i];
+		struct got g = hit_of(hl, listed_reads[i], 500);
+		ck_assert_str_eq(g.plate, e->plate);
+		ck_assert_str_eq(g.entry_plate, i == 7 ? "AB13?" : listed_reads[i]);
+		ck_assert_str_eq(g.country, e->country ? e->country : "");
+		ck_assert_str_eq(g.category, e->category);
+		ck_assert_str_eq(g.reference, e->reference ? e->reference : "");
+		if (e->id)
+			ck_assert_str_eq(g.id, e->id);
+		ck_assert_uint_eq(g.n_attrs, e->n_attrs);
+		if (e->n_attrs)
+			ck_assert_str_eq(g.attr, "make=Volvo");
+		ck_assert_uint_eq(g.priority, e->priority);
+		ck_assert(g.covert == e->covert);
+		ck_assert(g.from == e->valid_from_us && g.expires == e->expires_us);
+	}
+}
+
+START_TEST(plate_comes_back_as_listed)
+{
+	struct hotlist *hl = hl_test_engine();
+	enum { NL = sizeof(listed) / sizeof(listed[0]) };
+	ck_assert_int_eq(hotlist_replace(hl, "l", listed, NL, NULL), 0);
+	assert_listed(hl);
+	/* two cases of one plate: one run, each entry as listed */
+	const struct hotlist_entry two[] = {
+		{ .plate = "XY1", .category = "a" },
+		{ .plate = "xy 1", .category = "b" },
+	};
+	ck_assert_int_eq(hotlist_replace(hl, "l", two, 2, NULL), 0);
+	struct got g;
+	memset(&g, 0, sizeof(g));
+	struct hotlist_read r = { .plate = "XY1" };
+	ck_assert_int_eq(hotlist_match(hl, &r, keep_hit, &g), 2);
+	ck_assert_str_eq(g.plate, "xy 1"); /* the second hit, kept last */
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* The same entries put one at a time and folded into a base (the fold
+ * copies each record through hotlist__builder_add_meta). */
+START_TEST(plate_comes_back_as_listed_after_a_fold)
+{
+	struct hotlist *hl = hl_test_engine();
+	hotlist__snap_set_edits_fold(&hl->snap, 2);
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		ck_assert_int_eq(hotlist_put(hl, "l", &listed[i]), 0);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.entries, sizeof(listed) / sizeof(listed[0]));
+	ck_assert_uint_le(info.pending_edits, 3); /* folded */
+	assert_listed(hl);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* Validity windows at the edges of int64 come back exact and are applied
+ * exactly; more distinct windows than the builder's cache holds (8), and a
+ * row identical to the first after the cache forgot its window, which must
+ * still be merged as a duplicate. */
+START_TEST(windows_at_the_edges_of_int64)
+{
+	struct {
+		const char *plate;
+		int64_t from, expires, hit_at, miss_at;
+	} w[] = {
+		{ "W1", INT64_MIN, INT64_MIN + 1, INT64_MIN, INT64_MIN + 1 },
+		{ "W2", INT64_MAX - 1, INT64_MAX, INT64_MAX - 1, INT64_MAX },
+		{ "W3", INT64_MIN, 0, INT64_MAX, 0 }, /* never expires: no miss (0 = now) */
+		{ "W4", 0, INT64_MAX, INT64_MIN, INT64_MAX },
+		{ "W5", -1, 1, -1, 1 },
+		{ "W6", 1, 2, 1, 2 },
+		{ "W7", 2, 3, 2, 3 },
+		{ "W8", 3, 4, 3, 4 },
+		{ "W9", 4, 5, 4, 5 },
+		{ "W10", 5, 6, 5, 6 },
+	};
+	enum { NW = sizeof(w) / sizeof(w[0]) };
+	struct hotlist_entry e[NW + 1];
+	for (int i = 0; i < NW; i++)
+		e[i] = (struct hotlist_entry){ .plate = w[i].plate,
+					       .category = "c",
+					       .valid_from_us = w[i].from,
+					       .expires_us = w[i].expires };
+	e[NW] = e[0];
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, NW + 1, &rep), 0);
+	ck_assert_uint_eq(rep.loaded, NW);
+	ck_assert_uint_eq(rep.duplicates, 1);
+	for (int i = 0; i < NW; i++) {
+		struct got g = hit_of(hl, w[i].plate, w[i].hit_at);
+		ck_assert(g.from == w[i].from);
+		ck_assert(g.expires == w[i].expires);
+		if (w[i].miss_at) {
+			struct hotlist_read r = { .plate = w[i].plate, .ts_us = w[i].miss_at };
+			ck_assert_int_eq(hotlist_match(hl, &r, keep_hit, &g), 0);
+		}
+	}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("list");
@@ -188,6 +380,11 @@ int main(void)
 	tcase_add_test(t, nothing_good_is_eempty);
 	tcase_add_test(t, empty_replace_empties_the_list);
 	tcase_add_test(t, reloads_and_failures_are_counted);
+	suite_add_tcase(s, t);
+	t = tcase_create("record");
+	tcase_add_test(t, plate_comes_back_as_listed);
+	tcase_add_test(t, plate_comes_back_as_listed_after_a_fold);
+	tcase_add_test(t, windows_at_the_edges_of_int64);
 	suite_add_tcase(s, t);
 	t = tcase_create("lists");
 	tcase_add_test(t, lists_beyond_max_are_enospc);

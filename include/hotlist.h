@@ -774,6 +774,11 @@ struct hotlist_stats {
 	/* Retroactive hits (cfg.retro_window_us; 0 while off). */
 	uint64_t retro_kept; /* reads written to the window (each over the oldest) */
 	uint64_t retro_hits; /* retroactive hits called back (counted in hits too) */
+	/* Recycled memory: blocks of 1 MiB or more that the engine freed (the
+	 * arrays of a retired list version) are kept, at most 8, for the next
+	 * list build instead of being given back and faulted in afresh. */
+	uint64_t recycled_bytes; /* held now, for the next build */
+	uint64_t recycled_blocks; /* blocks handed out again so far */
 };
 #define HOTLIST_STATS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_stats, async_latency)
 

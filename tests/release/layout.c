@@ -77,5 +77,6 @@ int main(void)
 	F(stats, fuzzy_weak_suppressed), F(stats, fuzzy_weak);
 	F(stats, retired_versions), F(stats, retired_heavy), F(stats, retired_heavy_max);
 	F(stats, reclaim_waits), F(stats, retro_kept), F(stats, retro_hits);
+	F(stats, recycled_bytes), F(stats, recycled_blocks);
 	return 0;
 }

@@ -268,6 +268,8 @@ class _Stats(Structure):
         ("reclaim_waits", c_uint64),
         ("retro_kept", c_uint64),
         ("retro_hits", c_uint64),
+        ("recycled_bytes", c_uint64),
+        ("recycled_blocks", c_uint64),
     ]
 
 
@@ -490,6 +492,8 @@ class Stats:
     reclaim_waits: int = 0  # writer calls that waited because of the bound
     retro_kept: int = 0  # reads kept for retroactive hits
     retro_hits: int = 0  # retroactive hits called back (in hits too)
+    recycled_bytes: int = 0  # freed big blocks held for the next list build
+    recycled_blocks: int = 0  # such blocks handed out again so far
 
 
 def _report(r: _LoadReport) -> LoadReport:

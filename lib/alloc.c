@@ -29,12 +29,14 @@
  *  - hotlist__free(a, NULL, n) does nothing.
  *
  * Threads: any; the default allocator is as thread-safe as the malloc it calls.
- * The recycler's state ("Recycling", below) is under one mutex; nothing
- * else has state, so no memory-ordering contract.
+ * The recycler's lists ("Recycling", below) are under one mutex, its two
+ * counters relaxed atomics (statistics); nothing else has state, so no
+ * memory-ordering contract.
  */
 #include "alloc.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -182,8 +184,8 @@ static void *recycle_alloc(void *ctx, size_t size, size_t align)
 		memmove(&r->held[best], &r->held[best + 1],
 			(r->n_held - best - 1) * sizeof(r->held[0]));
 		r->n_held--;
-		r->held_bytes -= b.size;
-		r->reused++;
+		atomic_fetch_sub_explicit(&r->held_bytes, b.size, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->reused, 1, memory_order_relaxed);
 		if (b.size != size)
 			r->lent[slot] = b;
 		p = b.p;
@@ -212,10 +214,10 @@ static void recycle_free(void *ctx, void *p, size_t size)
 		out = r->held[0];
 		memmove(&r->held[0], &r->held[1], (HL_RECYCLE_HELD - 1) * sizeof(r->held[0]));
 		r->n_held--;
-		r->held_bytes -= out.size;
+		atomic_fetch_sub_explicit(&r->held_bytes, out.size, memory_order_relaxed);
 	}
 	r->held[r->n_held++] = b;
-	r->held_bytes += b.size;
+	atomic_fetch_add_explicit(&r->held_bytes, b.size, memory_order_relaxed);
 	pthread_mutex_unlock(&recycle_mu);
 	if (out.p)
 		r->under->free(r->under->ctx, out.p, out.size);
@@ -224,6 +226,8 @@ static void recycle_free(void *ctx, void *p, size_t size)
 void hotlist__recycle_init(struct hl_recycle *r, const struct hotlist_allocator *under)
 {
 	memset(r, 0, sizeof(*r));
+	atomic_init(&r->held_bytes, 0);
+	atomic_init(&r->reused, 0);
 	r->under = under ? under : &default_allocator;
 	r->iface = (struct hotlist_allocator){ recycle_alloc, recycle_free, r };
 }
@@ -235,7 +239,7 @@ void hotlist__recycle_fini(struct hl_recycle *r)
 	unsigned n = r->n_held;
 	memcpy(held, r->held, n * sizeof(held[0]));
 	r->n_held = 0;
-	r->held_bytes = 0;
+	atomic_store_explicit(&r->held_bytes, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&recycle_mu);
 	for (unsigned i = 0; i < n; i++)
 		r->under->free(r->under->ctx, held[i].p, held[i].size);
@@ -243,10 +247,9 @@ void hotlist__recycle_fini(struct hl_recycle *r)
 
 void hotlist__recycle_stats(struct hl_recycle *r, uint64_t *held_bytes, uint64_t *reused)
 {
-	pthread_mutex_lock(&recycle_mu);
-	*held_bytes = r->held_bytes;
-	*reused = r->reused;
-	pthread_mutex_unlock(&recycle_mu);
+	/* relaxed, without the lock: statistics (hotlist_stats is wait-free) */
+	*held_bytes = atomic_load_explicit(&r->held_bytes, memory_order_relaxed);
+	*reused = atomic_load_explicit(&r->reused, memory_order_relaxed);
 }
 
 void hotlist__recycle_fork_lock(void)

@@ -44,8 +44,9 @@ struct hl_recycle {
 	struct hl_recycle_block held[HL_RECYCLE_HELD]; /* oldest first */
 	unsigned n_held;
 	struct hl_recycle_block lent[HL_RECYCLE_LENT]; /* p: NULL = free slot */
-	size_t held_bytes;
-	uint64_t reused; /* blocks handed out again */
+	/* statistics: changed under the lock, read without it (relaxed) */
+	_Atomic uint64_t held_bytes;
+	_Atomic uint64_t reused; /* blocks handed out again */
 };
 
 void hotlist__recycle_init(struct hl_recycle *r, const struct hotlist_allocator *under);

@@ -187,14 +187,15 @@ static int entry_at(const struct hotlist_entry *entries, size_t stride, size_t i
 }
 
 /* entry_at without the copy when the caller's struct has every field this
- * library knows (its header is this one or newer): the entry is read in
- * place. A copy and a clear per entry were a fifth of a replace's time.
- * NULL with *rc set when the element's struct_size is not stride. */
+ * library knows (its header is this one or newer) and keeps every element
+ * aligned: the entry is read in place. A copy and a clear per entry were a
+ * fifth of a replace's time. NULL with *rc set when the element's
+ * struct_size is not stride. */
 static const struct hotlist_entry *entry_ref(const struct hotlist_entry *entries, size_t stride,
 					     size_t i, struct hotlist_entry *tmp, int *rc)
 {
 	const struct hotlist_entry *e = (const void *)((const char *)entries + i * stride);
-	if (stride < sizeof(*e)) {
+	if (stride < sizeof(*e) || stride % _Alignof(struct hotlist_entry)) {
 		*rc = entry_at(entries, stride, i, tmp);
 		return *rc ? NULL : tmp;
 	}

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,8 +148,19 @@ struct timing {
 	double ms[16];
 	double engine_ms[16]; /* report.duration_us */
 	double cpu_ms[16]; /* CPU time of the calling thread (user + system: page faults too) */
+	double faults[16]; /* page faults of the calling thread (minor + major) */
 	unsigned n;
 };
+
+/* Page faults taken by this thread so far: fresh memory faulted in (and
+ * zeroed by the kernel) shows here. */
+static uint64_t thread_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+}
 
 /* CPU time of this thread in ns: on a shared machine it moves less than the
  * wall clock when other processes take the cores. */
@@ -164,11 +176,12 @@ static void one_replace(struct hotlist *hl, struct hotlist_entry *const sets[2],
 			unsigned r, struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), t0 = bench_now_ns();
 	int rc = hotlist_replace(hl, LIST, sets[(r + 1) % 2], n, &rep);
 
 	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
 	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
+	t->faults[t->n] = (double)(thread_faults() - f0);
 	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
 	if (rc != 0 || rep.loaded != n) {
 		printf("# check=FAIL hotlist_replace: %s loaded=%" PRIu64 "\n",
@@ -181,11 +194,12 @@ static void one_load(struct hotlist *hl, char *const paths[2], size_t n, unsigne
 		     struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), t0 = bench_now_ns();
 	int rc = hotlist_load_csv(hl, LIST, paths[(r + 1) % 2], &rep);
 
 	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
 	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
+	t->faults[t->n] = (double)(thread_faults() - f0);
 	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
 	if (rc != 0 || rep.loaded != n) {
 		printf("# check=FAIL hotlist_load_csv: %s loaded=%" PRIu64 " rejected=%" PRIu64
@@ -209,11 +223,12 @@ static void one_plain_build(const struct hl_key *keys, const uint32_t *vals, siz
 
 	if (ix)
 		bench_sys_plain.destroy(ix);
-	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), t0 = bench_now_ns();
 	ix = bench_sys_plain.build(keys, vals, n, seed);
 
 	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
 	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
+	t->faults[t->n] = (double)(thread_faults() - f0);
 	t->engine_ms[t->n] = t->ms[t->n];
 	t->n++;
 	if (!ix) {
@@ -234,11 +249,11 @@ static void print_timing(const char *source, size_t n, unsigned readers, struct 
 		hi = t->ms[i] > hi ? t->ms[i] : hi;
 	}
 	double med = bench_median(t->ms, t->n), emed = bench_median(t->engine_ms, t->n);
-	double cmed = bench_median(t->cpu_ms, t->n);
+	double cmed = bench_median(t->cpu_ms, t->n), fmed = bench_median(t->faults, t->n);
 
 	printf("bench=reload source=%s entries=%zu readers=%u reps=%u ms=%.1f ms_min=%.1f "
-	       "ms_max=%.1f engine_ms=%.1f cpu_ms=%.1f mentries_per_s=%.2f",
-	       source, n, readers, t->n, med, lo, hi, emed, cmed, (double)n / med / 1e3);
+	       "ms_max=%.1f engine_ms=%.1f cpu_ms=%.1f faults=%.0f mentries_per_s=%.2f",
+	       source, n, readers, t->n, med, lo, hi, emed, cmed, fmed, (double)n / med / 1e3);
 	if (file_bytes)
 		printf(" file_mb=%.1f mb_per_s=%.1f", (double)file_bytes / 1e6,
 		       (double)file_bytes / 1e3 / med);

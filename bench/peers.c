@@ -79,12 +79,29 @@ struct plain {
 	size_t n;
 };
 
+/* The slot array of the last plain table destroyed on this thread, kept for
+ * the next build of the same capacity: a build then runs in memory already
+ * faulted in, whatever the process's malloc does with big blocks (jemalloc
+ * unmaps blocks this large when freed, so a rebuild faulted in and zeroed
+ * 32 MB afresh at 1 M keys, in some processes and not others). hotlist's
+ * engine recycles its retired versions' arrays the same way (lib/alloc.c),
+ * so bench_reload compares two builds in steady state. */
+static _Thread_local struct {
+	struct entry *slots;
+	size_t cap;
+} plain_spare;
+
 static void *plain_build(const struct hl_key *keys, const uint32_t *vals, size_t n, uint64_t seed)
 {
 	struct plain *p = bench_xcalloc(1, sizeof(*p));
 	size_t cap = pow2_at_least((size_t)((double)n / PLAIN_MAX_LOAD) + 1);
 
-	p->slots = aligned_alloc(HL_CACHE_LINE, cap * sizeof(struct entry));
+	if (plain_spare.slots && plain_spare.cap == cap) {
+		p->slots = plain_spare.slots;
+		plain_spare.slots = NULL;
+	} else {
+		p->slots = aligned_alloc(HL_CACHE_LINE, cap * sizeof(struct entry));
+	}
 	if (!p->slots) {
 		free(p);
 		return NULL;
@@ -138,7 +155,9 @@ static void plain_destroy(void *ix)
 {
 	struct plain *p = ix;
 
-	free(p->slots);
+	free(plain_spare.slots);
+	plain_spare.slots = p->slots;
+	plain_spare.cap = p->mask + 1;
 	free(p);
 }
 

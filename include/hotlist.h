@@ -800,6 +800,11 @@ struct hotlist_stats {
 	/* Second reads (cfg.second_read_window_us; 0 while off). */
 	uint64_t fuzzy_second_read; /* weak hits called back as alerts by a second read
 				       (hit.second_read; counted in hits too) */
+	/* Recycled memory: blocks of 1 MiB or more that the engine freed (the
+	 * arrays of a retired list version) are kept, at most 8, for the next
+	 * list build instead of being given back and faulted in afresh. */
+	uint64_t recycled_bytes; /* held now, for the next build */
+	uint64_t recycled_blocks; /* blocks handed out again so far */
 };
 #define HOTLIST_STATS_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_stats, async_latency)
 

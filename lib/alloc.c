@@ -29,10 +29,14 @@
  *  - hotlist__free(a, NULL, n) does nothing.
  *
  * Threads: any; the default allocator is as thread-safe as the malloc it calls.
- * No state of its own, so no memory-ordering contract.
+ * The recycler's lists ("Recycling", below) are under one mutex, its two
+ * counters relaxed atomics (statistics); nothing else has state, so no
+ * memory-ordering contract.
  */
 #include "alloc.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,4 +130,134 @@ void hotlist__free(const struct hotlist_allocator *a, void *p, size_t size)
 	if (size == 0)
 		size = 1;
 	a->free(a->ctx, p, size);
+}
+
+/*
+ * Recycling. A replace of a 1 M-entry list allocates ~100 MB of big arrays
+ * (entries, strings, index) and the version it replaces frees as much a
+ * grace period later. Handed back to malloc, those pages were faulted in
+ * and zeroed again by the next build (a quarter of its time): glibc unmaps
+ * blocks that large at once, jemalloc purges them as they age. So an
+ * engine allocates through a recycler that keeps up to HL_RECYCLE_HELD
+ * freed blocks of HL_RECYCLE_MIN bytes or more (in practice the arrays of
+ * the last retired version and the build's temporaries) and hands one out
+ * again for an ask of at most its size and at least 4/5 of it, suitably
+ * aligned. A block handed out for a smaller ask is remembered in lent with
+ * its real size, so that the allocator below is freed with the size it
+ * allocated (sized-free allocators work); while lent is full only exact
+ * sizes are reused. Past HL_RECYCLE_HELD, the oldest held block goes back
+ * to the allocator below. The memory held is thus at most HL_RECYCLE_HELD
+ * blocks, each one the engine really used; hotlist_stats reports it
+ * (recycled_bytes) and hotlist_destroy gives it back.
+ *
+ * Reused memory is not cleared: every user of a block writes it before it
+ * reads it (hotlist__zalloc clears above this layer), as with malloc.
+ *
+ * Threads: writers allocate, the call_rcu thread frees retired versions,
+ * so the lists are under one process-wide lock, held for a scan of a few
+ * slots and never across a call to the allocator below; hotlist's fork
+ * hooks take it so that a fork never leaves it held in the child.
+ */
+static pthread_mutex_t recycle_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *recycle_alloc(void *ctx, size_t size, size_t align)
+{
+	struct hl_recycle *r = ctx;
+	if (size < HL_RECYCLE_MIN)
+		return r->under->alloc(r->under->ctx, size, align);
+	void *p = NULL;
+	pthread_mutex_lock(&recycle_mu);
+	unsigned best = HL_RECYCLE_HELD, slot = HL_RECYCLE_LENT;
+	for (unsigned i = 0; i < HL_RECYCLE_LENT && slot == HL_RECYCLE_LENT; i++)
+		if (!r->lent[i].p)
+			slot = i;
+	for (unsigned i = 0; i < r->n_held; i++) {
+		const struct hl_recycle_block *b = &r->held[i];
+		if (b->size < size || b->size - size > b->size / 5 ||
+		    ((uintptr_t)b->p & (align - 1)) || (b->size != size && slot == HL_RECYCLE_LENT))
+			continue;
+		if (best == HL_RECYCLE_HELD || b->size < r->held[best].size)
+			best = i;
+	}
+	if (best < HL_RECYCLE_HELD) {
+		struct hl_recycle_block b = r->held[best];
+		memmove(&r->held[best], &r->held[best + 1],
+			(r->n_held - best - 1) * sizeof(r->held[0]));
+		r->n_held--;
+		atomic_fetch_sub_explicit(&r->held_bytes, b.size, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->reused, 1, memory_order_relaxed);
+		if (b.size != size)
+			r->lent[slot] = b;
+		p = b.p;
+	}
+	pthread_mutex_unlock(&recycle_mu);
+	return p ? p : r->under->alloc(r->under->ctx, size, align);
+}
+
+static void recycle_free(void *ctx, void *p, size_t size)
+{
+	struct hl_recycle *r = ctx;
+	if (size < HL_RECYCLE_MIN) {
+		r->under->free(r->under->ctx, p, size);
+		return;
+	}
+	struct hl_recycle_block b = { p, size }, out = { NULL, 0 };
+	pthread_mutex_lock(&recycle_mu);
+	for (unsigned i = 0; i < HL_RECYCLE_LENT; i++) {
+		if (r->lent[i].p == p) {
+			b.size = r->lent[i].size;
+			r->lent[i].p = NULL;
+			break;
+		}
+	}
+	if (r->n_held == HL_RECYCLE_HELD) { /* the oldest goes */
+		out = r->held[0];
+		memmove(&r->held[0], &r->held[1], (HL_RECYCLE_HELD - 1) * sizeof(r->held[0]));
+		r->n_held--;
+		atomic_fetch_sub_explicit(&r->held_bytes, out.size, memory_order_relaxed);
+	}
+	r->held[r->n_held++] = b;
+	atomic_fetch_add_explicit(&r->held_bytes, b.size, memory_order_relaxed);
+	pthread_mutex_unlock(&recycle_mu);
+	if (out.p)
+		r->under->free(r->under->ctx, out.p, out.size);
+}
+
+void hotlist__recycle_init(struct hl_recycle *r, const struct hotlist_allocator *under)
+{
+	memset(r, 0, sizeof(*r));
+	atomic_init(&r->held_bytes, 0);
+	atomic_init(&r->reused, 0);
+	r->under = under ? under : &default_allocator;
+	r->iface = (struct hotlist_allocator){ recycle_alloc, recycle_free, r };
+}
+
+void hotlist__recycle_fini(struct hl_recycle *r)
+{
+	pthread_mutex_lock(&recycle_mu);
+	struct hl_recycle_block held[HL_RECYCLE_HELD];
+	unsigned n = r->n_held;
+	memcpy(held, r->held, n * sizeof(held[0]));
+	r->n_held = 0;
+	atomic_store_explicit(&r->held_bytes, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&recycle_mu);
+	for (unsigned i = 0; i < n; i++)
+		r->under->free(r->under->ctx, held[i].p, held[i].size);
+}
+
+void hotlist__recycle_stats(struct hl_recycle *r, uint64_t *held_bytes, uint64_t *reused)
+{
+	/* relaxed, without the lock: statistics (hotlist_stats is wait-free) */
+	*held_bytes = atomic_load_explicit(&r->held_bytes, memory_order_relaxed);
+	*reused = atomic_load_explicit(&r->reused, memory_order_relaxed);
+}
+
+void hotlist__recycle_fork_lock(void)
+{
+	pthread_mutex_lock(&recycle_mu);
+}
+
+void hotlist__recycle_fork_unlock(void)
+{
+	pthread_mutex_unlock(&recycle_mu);
 }

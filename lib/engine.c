@@ -110,7 +110,9 @@ static void teardown(struct hotlist *hl, int snap_ready)
 		hotlist__stats_destroy(hl->stats, hl->a);
 	hotlist__retro_destroy(hl->retro, hl->a);
 	hotlist__second_destroy(hl->second, hl->a);
-	hotlist__free(hl->a, hl, sizeof(*hl));
+	const struct hotlist_allocator *under = hl->rec.under;
+	hotlist__recycle_fini(&hl->rec); /* last: everything above freed through it */
+	hotlist__free(under, hl, sizeof(*hl));
 }
 
 int hotlist_create(struct hotlist **out, const struct hotlist_config *in)
@@ -129,13 +131,15 @@ int hotlist_create(struct hotlist **out, const struct hotlist_config *in)
 		rc = check_config(cfg);
 	if (rc)
 		return rc;
-	const struct hotlist_allocator *a =
+	const struct hotlist_allocator *under =
 		cfg->allocator ? cfg->allocator : hotlist__default_allocator();
-	struct hotlist *hl = hotlist__zalloc(a, sizeof(*hl), HL_CACHE_LINE);
+	struct hotlist *hl = hotlist__zalloc(under, sizeof(*hl), HL_CACHE_LINE);
 	if (!hl)
 		return HOTLIST_ENOMEM;
 	hl->cfg = *cfg;
-	hl->a = a;
+	/* everything else through the recycler (alloc.c, "Recycling") */
+	hotlist__recycle_init(&hl->rec, under);
+	const struct hotlist_allocator *a = hl->a = &hl->rec.iface;
 	rc = hotlist__stats_create(&hl->stats, a);
 	if (!rc)
 		rc = hotlist__suppress_create(&hl->sup, cfg->suppress_window_us, a);
@@ -281,4 +285,5 @@ static void stats_fill(struct hotlist *hl, struct hotlist_stats *out)
 	hotlist__stats_percentiles(s, HL_H_ASYNC, &out->async_latency);
 	hotlist__snap_reclaim_stats(&hl->snap, &out->retired_versions, &out->retired_heavy,
 				    &out->retired_heavy_max, &out->reclaim_waits);
+	hotlist__recycle_stats(&hl->rec, &out->recycled_bytes, &out->recycled_blocks);
 }

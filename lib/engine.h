@@ -10,6 +10,7 @@
 #ifndef HOTLIST_ENGINE_H
 #define HOTLIST_ENGINE_H
 
+#include "alloc.h"
 #include "hotlist.h"
 #include "snapshot.h"
 
@@ -24,7 +25,8 @@ struct hl_suppress;
 
 struct hotlist {
 	struct hotlist_config cfg;
-	const struct hotlist_allocator *a;
+	const struct hotlist_allocator *a; /* &rec.iface */
+	struct hl_recycle rec; /* in front of the caller's allocator */
 	struct hl_snap snap; /* the published lists and their writer lock */
 	struct hl_stats *stats;
 	struct hl_suppress *sup;

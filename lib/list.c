@@ -107,12 +107,10 @@ void hotlist__builder_fini(struct hl_builder *b)
 	memset(b->win_off, 0, sizeof(b->win_off));
 }
 
-/* Grow an array allocated with hotlist__alloc to hold at least need items. */
-static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_t need, size_t size)
+/* Move an array allocated with hotlist__alloc to one of ncap items. */
+static void *resize(const struct hotlist_allocator *a, void *p, size_t *cap, size_t ncap,
+		    size_t size)
 {
-	size_t ncap = *cap ? *cap : HL_GROW_MIN;
-	while (ncap < need)
-		ncap *= 2;
 	void *np = hotlist__alloc(a, ncap * size, 16);
 	if (!np)
 		return NULL;
@@ -124,16 +122,28 @@ static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_
 	return np;
 }
 
+/* Grow an array allocated with hotlist__alloc to hold at least need items
+ * (doubling: appends stay amortised O(1)). */
+static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : HL_GROW_MIN;
+	while (ncap < need)
+		ncap *= 2;
+	return resize(a, p, cap, ncap, size);
+}
+
+/* Exactly the size asked (not the next doubling, up to twice as much: the
+ * base would then trim it with a copy of the whole array). */
 int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes)
 {
 	if (n > b->cap) {
-		struct hl_meta *nv = grow(b->a, b->v, &b->cap, n, sizeof(*b->v));
+		struct hl_meta *nv = resize(b->a, b->v, &b->cap, n, sizeof(*b->v));
 		if (!nv)
 			return HOTLIST_ENOMEM;
 		b->v = nv;
 	}
 	if (text_bytes > b->scap) {
-		char *ns = grow(b->a, b->strings, &b->scap, text_bytes, 1);
+		char *ns = resize(b->a, b->strings, &b->scap, text_bytes, 1);
 		if (!ns)
 			return HOTLIST_ENOMEM;
 		b->strings = ns;

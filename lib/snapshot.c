@@ -164,8 +164,9 @@ static struct hl_state *state_copy(struct hl_snap *snap, const struct hl_state *
  * Order: the gate (no enqueue in flight), then the call_rcu threads parked,
  * then urcu_bp_before_fork, which takes rcu_gp_lock and the registry lock: a
  * call_rcu thread blocked on rcu_gp_lock inside synchronize_rcu() would
- * never reach its pause point, so the parking must come before. Undone in
- * reverse order after the fork, in parent and child alike.
+ * never reach its pause point, so the parking must come before. Then the
+ * recycler's lock (alloc.c), which a freeing callback may be waiting for.
+ * Undone in reverse order after the fork, in parent and child alike.
  */
 static pthread_mutex_t fork_gate = PTHREAD_MUTEX_INITIALIZER;
 
@@ -181,10 +182,12 @@ void hotlist_fork_prepare(void)
 	pthread_mutex_lock(&fork_gate);
 	urcu_bp_call_rcu_before_fork();
 	urcu_bp_before_fork();
+	hotlist__recycle_fork_lock(); /* last: held only for a scan, by a writer or call_rcu */
 }
 
 void hotlist_fork_parent(void)
 {
+	hotlist__recycle_fork_unlock();
 	urcu_bp_after_fork_parent();
 	urcu_bp_call_rcu_after_fork_parent();
 	pthread_mutex_unlock(&fork_gate);
@@ -192,6 +195,7 @@ void hotlist_fork_parent(void)
 
 void hotlist_fork_child(void)
 {
+	hotlist__recycle_fork_unlock();
 	urcu_bp_after_fork_child();
 	urcu_bp_call_rcu_after_fork_child();
 	pthread_mutex_unlock(&fork_gate);

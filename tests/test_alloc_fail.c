@@ -177,6 +177,56 @@ START_TEST(sweep_every_operation)
 }
 END_TEST
 
+/* Replaces big enough for the recycler (lib/alloc.c, "Recycling": blocks of
+ * 1 MiB or more): with a retired version's arrays held for reuse, every
+ * failure point of the next replace leaves the live list as it was, the
+ * blocks taken from the recycler go back to it, and destroy frees all. */
+#define BIG_N 30000 /* a 1.4 MB entry array */
+
+static char big_plates[2 * BIG_N][12];
+
+START_TEST(sweep_replace_in_recycled_memory)
+{
+	long points = 0;
+	struct hotlist *hl = create_swept(&points);
+	struct hotlist_entry *e = calloc(2 * BIG_N, sizeof(*e));
+	ck_assert_ptr_nonnull(e);
+	for (size_t i = 0; i < 2 * BIG_N; i++) {
+		snprintf(big_plates[i], sizeof(big_plates[i]), "S%06zuZ", i);
+		e[i] = (struct hotlist_entry){ .plate = big_plates[i], .category = "c" };
+	}
+	struct hotlist_entry *a = e, *b = e + BIG_N; /* disjoint halves */
+	ck_assert_int_eq(hotlist_replace(hl, "l", a, BIG_N, NULL), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "l", b, BIG_N, NULL), 0); /* retires A */
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	for (int i = 0; i < 2000; i++) { /* A is freed a grace period later */
+		ck_assert_int_eq(hotlist_stats(hl, &st), 0);
+		if (st.recycled_bytes)
+			break;
+		usleep(1000);
+	}
+	ck_assert_uint_gt(st.recycled_bytes, 0);
+	long before = points;
+	SWEEP(points, hotlist_replace(hl, "l", a, BIG_N, NULL), {
+		ck_assert_int_eq(hl_test_hits(hl, big_plates[0], NULL), 0);
+		ck_assert_int_eq(hl_test_hits(hl, big_plates[BIG_N], NULL), 1);
+		ck_assert_int_eq(hl_test_hits(hl, big_plates[2 * BIG_N - 1], NULL), 1);
+	});
+	for (size_t i = 0; i < BIG_N; i++) {
+		CHECK(hl_test_hits(hl, big_plates[i], NULL) == 1, "%s lost", big_plates[i]);
+		CHECK(hl_test_hits(hl, big_plates[BIG_N + i], NULL) == 0, "%s stale",
+		      big_plates[BIG_N + i]);
+	}
+	ck_assert_int_eq(hotlist_stats(hl, &st), 0);
+	ck_assert_uint_gt(st.recycled_blocks, 0);
+	hotlist_destroy(hl, NULL);
+	ck_assert_int_eq(atomic_load(&fa.live), 0);
+	printf("recycled-memory replace sweep: %ld failure points, all clean\n", points - before);
+	ck_assert_int_gt(points - before, 3);
+	free(e);
+}
+END_TEST
+
 /* A file load takes its read buffer (~320 KiB) from the engine's allocator,
  * not from malloc behind the caller's back; and gives it all back. */
 START_TEST(csv_load_uses_engine_allocator)
@@ -274,6 +324,7 @@ int main(void)
 	tcase_add_test(tc, sweep_every_operation);
 	tcase_add_test(tc, csv_load_uses_engine_allocator);
 	tcase_add_test(tc, sweep_background_fold);
+	tcase_add_test(tc, sweep_replace_in_recycled_memory);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

@@ -80,5 +80,6 @@ int main(void)
 	F(stats, retired_versions), F(stats, retired_heavy), F(stats, retired_heavy_max);
 	F(stats, reclaim_waits), F(stats, retro_kept), F(stats, retro_hits);
 	F(stats, fuzzy_second_read);
+	F(stats, recycled_bytes), F(stats, recycled_blocks);
 	return 0;
 }

@@ -275,6 +275,8 @@ class _Stats(Structure):
         ("retro_kept", c_uint64),
         ("retro_hits", c_uint64),
         ("fuzzy_second_read", c_uint64),
+        ("recycled_bytes", c_uint64),
+        ("recycled_blocks", c_uint64),
     ]
 
 
@@ -499,6 +501,8 @@ class Stats:
     retro_kept: int = 0  # reads kept for retroactive hits
     retro_hits: int = 0  # retroactive hits called back (in hits too)
     fuzzy_second_read: int = 0  # weak hits alerted by a second read (in hits too)
+    recycled_bytes: int = 0  # freed big blocks held for the next list build
+    recycled_blocks: int = 0  # such blocks handed out again so far
 
 
 def _report(r: _LoadReport) -> LoadReport:

@@ -188,7 +188,7 @@ END_TEST
 
 /* ---- an engine ------------------------------------------------------------ */
 
-#define N_A 40000 /* 48-byte entries: ~1.9 MB of entry array */
+#define N_A 80000 /* 24-byte entry records: ~1.9 MB of entry array */
 
 static char plates[2 * N_A][12];
 

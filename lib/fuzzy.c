@@ -62,7 +62,6 @@
 #include "list.h"
 #include "normalise.h"
 #include "score.h"
-#include "table.h"
 
 #include <ctype.h>
 #include <stdatomic.h>
@@ -94,10 +93,47 @@ enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
  * insertion). */
 static const struct hl_key empty_key = { 0x3f, 0 };
 
+/* ---- the shared fingerprint table (layout: see the top of this file) ------------ */
+
+#define HL_FZ_SLOTS 10 /* 10 x (2-byte fingerprint + 4-byte value) + 4 bytes: 64 */
+/*
+ * Target load, in percent of slots: 64 / 10 / 0.85 = 7.5 bytes per key. At
+ * 8.5 keys per 10-slot bucket (Poisson) 95 % of keys sit in their primary
+ * bucket and a miss reads a second line only where its primary spilled
+ * (P(more than 10) = 0.24).
+ */
+#define HL_FZ_LOAD_PCT 85
+#define HL_FZ_SPILL 1u /* some key whose primary is this bucket lives on its chain */
+#define HL_FZ_CHAIN 2u /* some chain that passes this (full) bucket ends after it */
+/* Fingerprint: the top 16 bits of h times this odd constant (Fibonacci
+ * hashing): every bit of h counts, so keys of one bucket (equal top bits of
+ * h, which pick the bucket) still differ in fingerprint. 0 marks an empty
+ * slot, so a zero fingerprint is stored as 1. */
+#define HL_FZ_FP_MUL 0x9E3779B97F4A7C15ull
+/* Salts of the hash seed per kind of key: a skeleton and a deletion with
+ * the same characters are different keys (the read's deletion must meet
+ * entry skeletons, the read's skeleton entry deletions). */
+#define HL_FZ_SALT_SKEL 0x452821E638D01377ull
+#define HL_FZ_SALT_DEL 0xBE5466CF34E90C6Cull
+/* Buckets whose lines the build prefetches ahead of its inserts. */
+#define HL_FZ_BUILD_AHEAD 16
+
+struct fz_bucket {
+	uint16_t fp[HL_FZ_SLOTS]; /* 0: empty; slots fill from 0 */
+	uint8_t flags; /* HL_FZ_SPILL | HL_FZ_CHAIN */
+	uint8_t unused[3];
+	uint32_t val[HL_FZ_SLOTS]; /* DIRECT run or offset into refs */
+};
+_Static_assert(sizeof(struct fz_bucket) == HL_CACHE_LINE, "a bucket is one cache line");
+
 struct hl_fuzzy {
-	struct hl_table *t[HL_FZ_TABLES]; /* HL_SKEL, HL_DEL (NULL when d = 0) */
-	uint32_t *refs[HL_FZ_TABLES];
-	size_t n_refs[HL_FZ_TABLES];
+	struct fz_bucket *bk; /* nb buckets, SKEL and DEL keys together */
+	uint64_t nb;
+	uint64_t seed;
+	unsigned max_probe; /* buckets a lookup reads at most (>= 1) */
+	uint32_t *refs; /* runs of the keys of more than one run, both kinds */
+	size_t n_refs;
+	size_t n_keys[HL_FZ_TABLES]; /* distinct keys per kind (stats, docs) */
 	const struct hl_base *base; /* built for (identity only, never dereferenced) */
 	size_t bytes;
 	atomic_uint ref;
@@ -109,6 +145,56 @@ struct hl_fuzzy {
 	unsigned n_reps;
 	struct hl_score_model *score; /* shapes and innocent-rate estimate (score.c) */
 };
+
+#ifdef HL_FZ_TEST_BAD_HASH
+/* Test hook (tests/CMakeLists.txt, test_fuzzy_badhash): every key of a kind
+ * hashes alike, so every key has one fingerprint and one primary bucket: every
+ * lookup meets every key of its kind, and only verification against the
+ * entry's real key keeps false hits from the caller. Counts the candidates
+ * verification turned down. */
+extern atomic_ulong hotlist__fz_test_rejects;
+atomic_ulong hotlist__fz_test_rejects;
+#define COUNT_REJECT() atomic_fetch_add_explicit(&hotlist__fz_test_rejects, 1, memory_order_relaxed)
+#else
+#define COUNT_REJECT() ((void)0)
+#endif
+
+static uint64_t fz_hash(uint64_t seed, int kind, const struct hl_key *k)
+{
+#ifdef HL_FZ_TEST_BAD_HASH
+	(void)seed;
+	(void)k;
+	return (uint64_t)kind;
+#else
+	uint64_t salt = kind == HL_SKEL ? HL_FZ_SALT_SKEL : HL_FZ_SALT_DEL;
+	return XXH3_64bits_withSeed(k, sizeof(k->lo) + sizeof(k->hi), seed ^ salt);
+#endif
+}
+
+/* Where hash h lives in a table of nb buckets: primary b1 = fastrange(h, nb)
+ * (Lemire 2016), chain start b2 = b1 + 1 + fastrange32(low 32 bits, nb - 1)
+ * mod nb (as table.c), fingerprint fp. */
+struct fz_pos {
+	uint64_t b1, b2;
+	uint16_t fp;
+};
+
+static struct fz_pos fz_pos(uint64_t h, uint64_t nb)
+{
+	struct fz_pos p;
+	__extension__ typedef unsigned __int128 u128;
+	p.b1 = (uint64_t)(((u128)h * nb) >> 64);
+	p.b2 = nb > 1 ? (p.b1 + 1 + (((h & UINT32_MAX) * (nb - 1)) >> 32)) % nb : 0;
+	p.fp = (uint16_t)((h * HL_FZ_FP_MUL) >> 48);
+	if (!p.fp)
+		p.fp = 1;
+	return p;
+}
+
+static bool bucket_full(const struct fz_bucket *k)
+{
+	return k->fp[HL_FZ_SLOTS - 1] != 0;
+}
 
 static const char alnum_chars[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -619,12 +705,33 @@ static void part_free(struct part_build *p)
 	hotlist__free(p->a, p->vals, (p->n_groups ? p->n_groups : 1) * sizeof(uint32_t));
 }
 
-/* Build table `kind` of f from the runs r. */
-static int build_table(struct hl_fuzzy *f, int kind, const struct runs *r, uint64_t seed,
-		       const struct hotlist_allocator *a)
+/* The distinct keys of one kind, hashed, with their values (refs offsets
+ * relative to that kind's refs), and those refs: what the shared table is
+ * built from. */
+struct kind_out {
+	uint64_t *h;
+	uint32_t *vals;
+	size_t n;
+	uint32_t *refs;
+	size_t n_refs;
+};
+
+static void kind_out_free(struct kind_out *k, const struct hotlist_allocator *a)
+{
+	size_t n = k->n ? k->n : 1;
+	hotlist__free(a, k->h, n * sizeof(uint64_t));
+	hotlist__free(a, k->vals, n * sizeof(uint32_t));
+	hotlist__free(a, k->refs, k->n_refs * sizeof(uint32_t));
+	memset(k, 0, sizeof(*k));
+}
+
+/* Group the keys of kind `kind` of runs r and hash them under seed into *o. */
+static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64_t seed,
+		      const struct hotlist_allocator *a)
 {
 	struct part_build p;
 	memset(&p, 0, sizeof(p));
+	memset(o, 0, sizeof(*o));
 	p.a = a;
 	p.kind = kind;
 	p.r = r;
@@ -634,17 +741,122 @@ static int build_table(struct hl_fuzzy *f, int kind, const struct runs *r, uint6
 		rc = group_all(&p);
 	if (!rc)
 		rc = lay_out(&p);
-	if (!rc)
-		rc = hotlist__table_build(&f->t[kind], p.keys, p.vals, p.n_groups,
-					  seed + (uint64_t)kind, a);
-	part_free(&p);
-	if (rc) {
-		hotlist__free(a, p.refs, p.n_refs * sizeof(uint32_t));
-		return rc;
+	size_t n = p.n_groups ? p.n_groups : 1;
+	if (!rc) {
+		o->h = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
+		rc = o->h ? 0 : HOTLIST_ENOMEM;
 	}
-	f->refs[kind] = p.refs;
-	f->n_refs[kind] = p.n_refs;
+	if (!rc) {
+		for (size_t g = 0; g < p.n_groups; g++)
+			o->h[g] = fz_hash(seed, kind, &p.keys[g]);
+		o->vals = p.vals; /* handed over: part_free leaves it */
+		p.vals = NULL;
+		o->n = p.n_groups;
+	} else {
+		hotlist__free(a, o->h, n * sizeof(uint64_t));
+		o->h = NULL;
+	}
+	o->refs = p.refs;
+	o->n_refs = p.n_refs;
+	part_free(&p);
+	return rc;
+}
+
+/* Pass 1 of the table build: key i into its primary bucket when there is
+ * room; returns false when full (the key goes to pass 2). */
+static bool put_primary(struct hl_fuzzy *f, struct fz_pos p, uint32_t val)
+{
+	struct fz_bucket *k = &f->bk[p.b1];
+	for (unsigned s = 0; s < HL_FZ_SLOTS; s++) {
+		if (!k->fp[s]) {
+			k->fp[s] = p.fp;
+			k->val[s] = val;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Pass 2: a key whose primary is full, on its chain b2, b2 + 1, ... (a free
+ * slot exists: fewer keys than slots). Sets SPILL on b1 and CHAIN on every
+ * full bucket passed (invariants 2 and 3 of the top comment). */
+static void put_chain(struct hl_fuzzy *f, struct fz_pos p, uint32_t val)
+{
+	f->bk[p.b1].flags |= HL_FZ_SPILL;
+	uint64_t b = p.b2;
+	unsigned probe = 2;
+	while (bucket_full(&f->bk[b])) {
+		f->bk[b].flags |= HL_FZ_CHAIN;
+		b = b + 1 == f->nb ? 0 : b + 1;
+		probe++;
+	}
+	put_primary(f, (struct fz_pos){ b, b, p.fp }, val);
+	if (probe > f->max_probe)
+		f->max_probe = probe;
+}
+
+/* The shared table from both kinds: its size from their key counts, then
+ * every key that fits into its primary (prefetched HL_FZ_BUILD_AHEAD keys
+ * ahead: the bucket array is far bigger than the caches), then the rest on
+ * their chains. refs of both kinds are concatenated (DEL's offsets moved). */
+static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct hotlist_allocator *a)
+{
+	size_t n = ko[HL_SKEL].n + ko[HL_DEL].n, spill = 0;
+	uint64_t slots = (uint64_t)n * 100 / HL_FZ_LOAD_PCT + 1;
+	f->nb = (slots + HL_FZ_SLOTS - 1) / HL_FZ_SLOTS;
+	f->n_refs = ko[HL_SKEL].n_refs + ko[HL_DEL].n_refs;
+	if (f->n_refs >= HL_FZ_DIRECT)
+		return HOTLIST_ENOSPC;
+	f->bk = hotlist__zalloc(a, f->nb * sizeof(*f->bk), HL_CACHE_LINE);
+	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
+	uint32_t *later = hotlist__alloc(a, (n ? n : 1) * sizeof(uint32_t), HL_CACHE_LINE);
+	if (!f->bk || !f->refs || !later) {
+		hotlist__free(a, later, (n ? n : 1) * sizeof(uint32_t));
+		return HOTLIST_ENOMEM;
+	}
+	f->max_probe = 1;
+	for (int t = 0, at = 0; t < HL_FZ_TABLES; at += (int)ko[t++].n_refs)
+		if (ko[t].n_refs)
+			memcpy(f->refs + at, ko[t].refs, ko[t].n_refs * sizeof(uint32_t));
+	for (int t = 0; t < HL_FZ_TABLES; t++) {
+		uint32_t shift = t == HL_DEL ? (uint32_t)ko[HL_SKEL].n_refs : 0;
+		f->n_keys[t] = ko[t].n;
+		for (size_t i = 0; i < ko[t].n; i++) {
+			if (i + HL_FZ_BUILD_AHEAD < ko[t].n)
+				__builtin_prefetch(
+					&f->bk[fz_pos(ko[t].h[i + HL_FZ_BUILD_AHEAD], f->nb).b1],
+					1);
+			uint32_t v = ko[t].vals[i];
+			if (!(v & HL_FZ_DIRECT))
+				ko[t].vals[i] = v += shift;
+			if (!put_primary(f, fz_pos(ko[t].h[i], f->nb), v))
+				later[spill++] = (uint32_t)(t == HL_DEL ? ko[HL_SKEL].n + i : i);
+		}
+	}
+	for (size_t j = 0; j < spill; j++) {
+		int t = later[j] >= ko[HL_SKEL].n ? HL_DEL : HL_SKEL;
+		size_t i = later[j] - (t == HL_DEL ? ko[HL_SKEL].n : 0);
+		put_chain(f, fz_pos(ko[t].h[i], f->nb), ko[t].vals[i]);
+	}
+	hotlist__free(a, later, (n ? n : 1) * sizeof(uint32_t));
 	return 0;
+}
+
+/* Both kinds' keys of the runs r (DEL only when d >= 1), then the table. */
+static int build_index(struct hl_fuzzy *f, const struct runs *r, unsigned d, uint64_t seed,
+		       const struct hotlist_allocator *a)
+{
+	struct kind_out ko[HL_FZ_TABLES];
+	memset(ko, 0, sizeof(ko));
+	f->seed = seed;
+	int rc = build_kind(&ko[HL_SKEL], HL_SKEL, r, seed, a);
+	if (!rc && d)
+		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, a);
+	if (!rc)
+		rc = build_shared(f, ko, a);
+	for (int t = 0; t < HL_FZ_TABLES; t++)
+		kind_out_free(&ko[t], a);
+	return rc;
 }
 
 static void set_reps(struct hl_fuzzy *f)
@@ -669,9 +881,7 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	for (size_t i = 0; !rc && i < r.n; i++)
 		f->lens |= UINT32_C(1) << r.len[i];
 	if (!rc)
-		rc = build_table(f, HL_SKEL, &r, seed, a);
-	if (!rc && o->d)
-		rc = build_table(f, HL_DEL, &r, seed, a);
+		rc = build_index(f, &r, o->d, seed, a);
 	runs_free(&r, a);
 	if (rc) {
 		hotlist__fz_put(f, a);
@@ -688,10 +898,8 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	}
 	if (estimate)
 		hotlist__score_estimate(f->score, f, b, o, a);
-	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score);
-	for (int t = 0; t < HL_FZ_TABLES; t++)
-		if (f->t[t])
-			f->bytes += hotlist__table_bytes(f->t[t]) + f->n_refs[t] * sizeof(uint32_t);
+	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score) + f->nb * sizeof(*f->bk) +
+		   f->n_refs * sizeof(uint32_t);
 	*out = f;
 	return 0;
 }
@@ -707,11 +915,10 @@ void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a)
 	/* acq_rel: the last put sees every holder's reads done (as hotlist__base_put) */
 	if (!f || atomic_fetch_sub_explicit(&f->ref, 1, memory_order_acq_rel) != 1)
 		return;
-	for (int t = 0; t < HL_FZ_TABLES; t++) {
-		hotlist__table_free(f->t[t], a);
-		if (f->refs[t])
-			hotlist__free(a, f->refs[t], f->n_refs[t] * sizeof(uint32_t));
-	}
+	if (f->bk)
+		hotlist__free(a, f->bk, f->nb * sizeof(*f->bk));
+	if (f->refs)
+		hotlist__free(a, f->refs, f->n_refs * sizeof(uint32_t));
 	hotlist__score_model_free(f->score, a);
 	hotlist__free(a, f, sizeof(*f));
 }
@@ -739,10 +946,9 @@ bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b, const s
 
 /* ---- query ------------------------------------------------------------------------ */
 
-/* The keys of one table a query looks up. */
+/* The keys of one kind a query looks up. */
 struct qkeys {
 	struct hl_key k[HL_FZ_QKEYS];
-	uint32_t v[HL_FZ_QKEYS];
 	size_t n;
 };
 
@@ -759,6 +965,9 @@ struct fzq {
 	struct qkeys q[HL_FZ_TABLES];
 };
 
+/* Verify run against the read, with the entry's real key: the fingerprint
+ * only said where to look, so a run reached through another key's slot is
+ * turned down here (or, if it is within budget after all, a true hit). */
 static void check_run(struct fzq *q, uint32_t run)
 {
 	char e[HOTLIST_PLATE_MAX + 1];
@@ -772,22 +981,58 @@ static void check_run(struct fzq *q, uint32_t run)
 	if (hotlist__fz_verify(q->o->skel, q->o->k, q->o->d, q->plate, q->len, e, n, &subs,
 			       &indels))
 		q->emit(q->ctx, run, subs, indels);
+	else
+		COUNT_REJECT();
 }
 
-static void visit(struct fzq *q, int t, uint32_t v)
+static void visit(struct fzq *q, uint32_t v)
 {
-	if (v == HL_TABLE_NONE)
-		return;
 	if (v & HL_FZ_DIRECT) {
 		check_run(q, v & HL_FZ_RUN_MASK);
 		return;
 	}
-	const uint32_t *r = &q->f->refs[t][v];
+	const uint32_t *r = &q->f->refs[v];
 	for (uint32_t i = 0; i < r[0]; i++)
 		check_run(q, r[1 + i]);
 }
 
-/* Append a key of s (len chars) for table t. A repeat among the hundreds of
+/* Slots of bucket k holding fingerprint fp, as a bit mask. */
+static unsigned scan_bucket(const struct fz_bucket *k, uint16_t fp)
+{
+	unsigned m = 0;
+	for (unsigned s = 0; s < HL_FZ_SLOTS; s++)
+		m |= (unsigned)(k->fp[s] == fp) << s;
+	return m;
+}
+
+/*
+ * The lookup of one key (position p): its primary bucket, and only when
+ * that is full and SPILL set its chain, while the buckets are full with
+ * CHAIN set, max_probe buckets in all. With q: visit every slot with the
+ * key's fingerprint. Without: return true at the first such slot.
+ */
+static bool probe(const struct hl_fuzzy *f, struct fz_pos p, struct fzq *q)
+{
+	const struct fz_bucket *k = &f->bk[p.b1];
+	uint64_t b = p.b2;
+	unsigned flag = HL_FZ_SPILL;
+	bool any = false;
+	for (unsigned n = 1;; n++) {
+		unsigned m = scan_bucket(k, p.fp);
+		if (m && !q)
+			return true;
+		any |= m != 0;
+		for (; m; m &= m - 1)
+			visit(q, k->val[__builtin_ctz(m)]);
+		if (!bucket_full(k) || !(k->flags & flag) || n >= f->max_probe)
+			return any;
+		k = &f->bk[b];
+		b = b + 1 == f->nb ? 0 : b + 1;
+		flag = HL_FZ_CHAIN;
+	}
+}
+
+/* Append a key of s (len chars) of kind t. A repeat among the hundreds of
  * d = 2 keys costs a lookup (a run is still verified once), cheaper than a
  * quadratic check. */
 static void add_key(struct fzq *q, int t, const char *s, size_t len)
@@ -867,56 +1112,49 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 	hotlist__key_pack(s, len, &k);
 	hl_lin v = key_lin(&k);
 	q.q[HL_SKEL].n = d1_keys(f, v, len, o->d, q.q[HL_SKEL].k, q.q[HL_DEL].k, &q.q[HL_DEL].n);
-	if (!f->t[HL_DEL])
+	if (!f->d)
 		q.q[HL_DEL].n = 0;
 	else if (o->d > 1)
 		add_d2_keys(&q, s, v, len);
-	for (int t = 0; t < HL_FZ_TABLES; t++) {
-		struct qkeys *qk = &q.q[t];
-		if (!qk->n)
-			continue;
-		hotlist__table_find_bulk(f->t[t], qk->k, qk->n, qk->v);
-		for (size_t i = 0; i < qk->n; i++)
-			visit(&q, t, qk->v[i]);
-	}
+	for (int t = 0; t < HL_FZ_TABLES; t++)
+		for (size_t i = 0; i < q.q[t].n; i++)
+			probe(f, fz_pos(fz_hash(f->seed, t, &q.q[t].k[i]), f->nb), &q);
 }
 
 /*
- * The batch filter: the d <= 1 keys of up to HL_FZ_BATCH plates, looked up
- * in one bulk call per table so that the cache misses of different plates
- * overlap (a 1 M-entry index is ~75 MB: every lookup is a DRAM miss). No
- * verification: a set bit says "some key is in the index", and the caller
- * then runs hotlist__fz_match for that plate (those buckets now cached).
+ * The batch filter: the d <= 1 keys of up to HL_FZ_BATCH plates, hashed and
+ * their primary buckets prefetched before any is read, so that the cache
+ * misses of different plates overlap (a 1 M-entry index is ~60 MB: most
+ * lookups miss the caches). No verification: a set bit says "some slot has
+ * the fingerprint of a key of this plate", and the caller then runs
+ * hotlist__fz_match for that plate (those buckets now cached). A plate with
+ * no such slot costs nothing more: most reads stop here.
  */
 uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 			   const char *const *plates, const size_t *lens, size_t n)
 {
-	struct hl_key sk[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], dk[HL_FZ_BATCH];
-	uint32_t sv[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], dv[HL_FZ_BATCH];
-	uint8_t owner[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], downer[HL_FZ_BATCH];
-	size_t ns = 0, nd = 0, m;
+	enum { PER = 2 + HOTLIST_PLATE_MAX }; /* d <= 1 keys of one plate at most */
+	struct hl_key sk[PER], dk[1];
+	struct fz_pos pos[HL_FZ_BATCH * PER];
+	uint8_t owner[HL_FZ_BATCH * PER];
+	size_t nk = 0, m;
 	uint32_t maybe = 0;
 	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
 	if (o->d > 1)
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
-	unsigned d = f->t[HL_DEL] ? o->d : 0;
+	unsigned d = f->d ? o->d : 0;
 	for (size_t i = 0; i < n; i++) {
 		hl_lin v = skel_lin(f->skel, plates[i], lens[i]);
-		size_t add = d1_keys(f, v, lens[i], d, &sk[ns], &dk[nd], &m);
-		memset(&owner[ns], (int)i, add);
-		ns += add;
-		downer[nd] = (uint8_t)i;
-		nd += m;
+		size_t add = d1_keys(f, v, lens[i], d, sk, dk, &m);
+		for (size_t j = 0; j < add + m; j++) {
+			int t = j < add ? HL_SKEL : HL_DEL;
+			pos[nk] = fz_pos(fz_hash(f->seed, t, j < add ? &sk[j] : &dk[0]), f->nb);
+			__builtin_prefetch(&f->bk[pos[nk].b1]);
+			owner[nk++] = (uint8_t)i;
+		}
 	}
-	if (ns) {
-		hotlist__table_find_bulk(f->t[HL_SKEL], sk, ns, sv);
-		for (size_t i = 0; i < ns; i++)
-			maybe |= (uint32_t)(sv[i] != HL_TABLE_NONE) << owner[i];
-	}
-	if (nd) {
-		hotlist__table_find_bulk(f->t[HL_DEL], dk, nd, dv);
-		for (size_t i = 0; i < nd; i++)
-			maybe |= (uint32_t)(dv[i] != HL_TABLE_NONE) << downer[i];
-	}
+	for (size_t j = 0; j < nk; j++)
+		if (!(maybe >> owner[j] & 1) && probe(f, pos[j], NULL))
+			maybe |= UINT32_C(1) << owner[j];
 	return maybe;
 }

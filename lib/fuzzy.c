@@ -110,11 +110,16 @@ static const struct hl_key empty_key = { 0x3f, 0 };
  * h, which pick the bucket) still differ in fingerprint. 0 marks an empty
  * slot, so a zero fingerprint is stored as 1. */
 #define HL_FZ_FP_MUL 0x9E3779B97F4A7C15ull
-/* Salts of the hash seed per kind of key: a skeleton and a deletion with
- * the same characters are different keys (the read's deletion must meet
- * entry skeletons, the read's skeleton entry deletions). */
+/* Salts of the fingerprint per kind of key: a skeleton and a deletion with
+ * the same characters are different keys (a read's deletion must meet entry
+ * skeletons, its skeleton entry deletions), told apart by fingerprint; they
+ * share the bucket, so that the read's skeleton looked up as both kinds
+ * costs one cache line. */
 #define HL_FZ_SALT_SKEL 0x452821E638D01377ull
 #define HL_FZ_SALT_DEL 0xBE5466CF34E90C6Cull
+/* A key of this many runs or fewer takes one DIRECT slot per run (7.5 bytes
+ * each) rather than one slot and 1 + runs words of refs: cheaper up to 3. */
+#define HL_FZ_INLINE_RUNS 3
 /* Buckets whose lines the build prefetches ahead of its inserts. */
 #define HL_FZ_BUILD_AHEAD 16
 
@@ -159,15 +164,14 @@ atomic_ulong hotlist__fz_test_rejects;
 #define COUNT_REJECT() ((void)0)
 #endif
 
-static uint64_t fz_hash(uint64_t seed, int kind, const struct hl_key *k)
+static uint64_t fz_hash(uint64_t seed, const struct hl_key *k)
 {
 #ifdef HL_FZ_TEST_BAD_HASH
 	(void)seed;
 	(void)k;
-	return (uint64_t)kind;
+	return 0;
 #else
-	uint64_t salt = kind == HL_SKEL ? HL_FZ_SALT_SKEL : HL_FZ_SALT_DEL;
-	return XXH3_64bits_withSeed(k, sizeof(k->lo) + sizeof(k->hi), seed ^ salt);
+	return XXH3_64bits_withSeed(k, sizeof(k->lo) + sizeof(k->hi), seed);
 #endif
 }
 
@@ -179,13 +183,14 @@ struct fz_pos {
 	uint16_t fp;
 };
 
-static struct fz_pos fz_pos(uint64_t h, uint64_t nb)
+static struct fz_pos fz_pos(uint64_t h, int kind, uint64_t nb)
 {
+	uint64_t salt = kind == HL_SKEL ? HL_FZ_SALT_SKEL : HL_FZ_SALT_DEL;
 	struct fz_pos p;
 	__extension__ typedef unsigned __int128 u128;
 	p.b1 = (uint64_t)(((u128)h * nb) >> 64);
 	p.b2 = nb > 1 ? (p.b1 + 1 + (((h & UINT32_MAX) * (nb - 1)) >> 32)) % nb : 0;
-	p.fp = (uint16_t)((h * HL_FZ_FP_MUL) >> 48);
+	p.fp = (uint16_t)(((h ^ salt) * HL_FZ_FP_MUL) >> 48);
 	if (!p.fp)
 		p.fp = 1;
 	return p;
@@ -748,7 +753,7 @@ static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64
 	}
 	if (!rc) {
 		for (size_t g = 0; g < p.n_groups; g++)
-			o->h[g] = fz_hash(seed, kind, &p.keys[g]);
+			o->h[g] = fz_hash(seed, &p.keys[g]);
 		o->vals = p.vals; /* handed over: part_free leaves it */
 		p.vals = NULL;
 		o->n = p.n_groups;
@@ -795,50 +800,95 @@ static void put_chain(struct hl_fuzzy *f, struct fz_pos p, uint32_t val)
 		f->max_probe = probe;
 }
 
-/* The shared table from both kinds: its size from their key counts, then
- * every key that fits into its primary (prefetched HL_FZ_BUILD_AHEAD keys
- * ahead: the bucket array is far bigger than the caches), then the rest on
- * their chains. refs of both kinds are concatenated (DEL's offsets moved). */
+/* Runs of key i of k: 1 for a DIRECT value, else its refs count. */
+static uint32_t key_runs(const struct kind_out *k, size_t i)
+{
+	uint32_t v = k->vals[i];
+	return v & HL_FZ_DIRECT ? 1 : k->refs[v];
+}
+
+/* Values whose primary was full, kept for pass 2: room for this share of
+ * the slots (~5 % spill at 85 % load); past it a value goes on its chain at
+ * once, which is as correct and only takes a slot some later primary key
+ * may have wanted. */
+#define HL_FZ_LATER_DIV 8
+
+struct later {
+	uint64_t *hv; /* pairs: hash, value */
+	size_t n, cap;
+};
+
+/* Insert value v of hash h of kind t: its primary, or (later) its chain. */
+static void put(struct hl_fuzzy *f, uint64_t h, int t, uint32_t v, struct later *l)
+{
+	struct fz_pos p = fz_pos(h, t, f->nb);
+	if (put_primary(f, p, v))
+		return;
+	if (l->n == l->cap) {
+		put_chain(f, p, v);
+		return;
+	}
+	l->hv[2 * l->n] = h;
+	l->hv[2 * l->n++ + 1] = (uint64_t)t << 32 | v;
+}
+
+/*
+ * The shared table from both kinds: sized from the slots they take, then
+ * every value that fits into its primary (buckets prefetched
+ * HL_FZ_BUILD_AHEAD keys ahead: the array is far bigger than the caches),
+ * then the rest on their chains. A key of up to HL_FZ_INLINE_RUNS runs takes
+ * one DIRECT slot per run; a key of more, one slot with its refs offset
+ * (both kinds' refs in one array).
+ */
 static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct hotlist_allocator *a)
 {
-	size_t n = ko[HL_SKEL].n + ko[HL_DEL].n, spill = 0;
-	uint64_t slots = (uint64_t)n * 100 / HL_FZ_LOAD_PCT + 1;
-	f->nb = (slots + HL_FZ_SLOTS - 1) / HL_FZ_SLOTS;
-	f->n_refs = ko[HL_SKEL].n_refs + ko[HL_DEL].n_refs;
+	size_t slots = 0, at = 0;
+	struct later l = { NULL, 0, 0 };
+	f->n_refs = 1; /* never empty */
+	for (int t = 0; t < HL_FZ_TABLES; t++) {
+		for (size_t i = 0; i < ko[t].n; i++) {
+			uint32_t c = key_runs(&ko[t], i);
+			slots += c <= HL_FZ_INLINE_RUNS ? c : 1;
+			f->n_refs += c <= HL_FZ_INLINE_RUNS ? 0 : 1 + c;
+		}
+	}
 	if (f->n_refs >= HL_FZ_DIRECT)
 		return HOTLIST_ENOSPC;
+	f->nb = ((uint64_t)slots * 100 / HL_FZ_LOAD_PCT + HL_FZ_SLOTS) / HL_FZ_SLOTS;
 	f->bk = hotlist__zalloc(a, f->nb * sizeof(*f->bk), HL_CACHE_LINE);
 	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
-	uint32_t *later = hotlist__alloc(a, (n ? n : 1) * sizeof(uint32_t), HL_CACHE_LINE);
+	uint64_t *later =
+		hotlist__alloc(a, (slots ? slots : 1) * 2 * sizeof(uint64_t), HL_CACHE_LINE);
 	if (!f->bk || !f->refs || !later) {
-		hotlist__free(a, later, (n ? n : 1) * sizeof(uint32_t));
+		hotlist__free(a, later, (slots ? slots : 1) * 2 * sizeof(uint64_t));
 		return HOTLIST_ENOMEM;
 	}
 	f->max_probe = 1;
-	for (int t = 0, at = 0; t < HL_FZ_TABLES; at += (int)ko[t++].n_refs)
-		if (ko[t].n_refs)
-			memcpy(f->refs + at, ko[t].refs, ko[t].n_refs * sizeof(uint32_t));
 	for (int t = 0; t < HL_FZ_TABLES; t++) {
-		uint32_t shift = t == HL_DEL ? (uint32_t)ko[HL_SKEL].n_refs : 0;
-		f->n_keys[t] = ko[t].n;
-		for (size_t i = 0; i < ko[t].n; i++) {
-			if (i + HL_FZ_BUILD_AHEAD < ko[t].n)
+		const struct kind_out *k = &ko[t];
+		f->n_keys[t] = k->n;
+		for (size_t i = 0; i < k->n; i++) {
+			if (i + HL_FZ_BUILD_AHEAD < k->n)
 				__builtin_prefetch(
-					&f->bk[fz_pos(ko[t].h[i + HL_FZ_BUILD_AHEAD], f->nb).b1],
+					&f->bk[fz_pos(k->h[i + HL_FZ_BUILD_AHEAD], t, f->nb).b1],
 					1);
-			uint32_t v = ko[t].vals[i];
-			if (!(v & HL_FZ_DIRECT))
-				ko[t].vals[i] = v += shift;
-			if (!put_primary(f, fz_pos(ko[t].h[i], f->nb), v))
-				later[spill++] = (uint32_t)(t == HL_DEL ? ko[HL_SKEL].n + i : i);
+			uint32_t v = k->vals[i], c = key_runs(k, i);
+			if (v & HL_FZ_DIRECT) {
+				put(f, k->h[i], t, v, &l);
+			} else if (c <= HL_FZ_INLINE_RUNS) {
+				for (uint32_t j = 0; j < c; j++)
+					put(f, k->h[i], t, HL_FZ_DIRECT | k->refs[v + 1 + j], &l);
+			} else {
+				memcpy(&f->refs[at], &k->refs[v], (1 + c) * sizeof(uint32_t));
+				put(f, k->h[i], t, (uint32_t)at, &l);
+				at += 1 + c;
+			}
 		}
 	}
-	for (size_t j = 0; j < spill; j++) {
-		int t = later[j] >= ko[HL_SKEL].n ? HL_DEL : HL_SKEL;
-		size_t i = later[j] - (t == HL_DEL ? ko[HL_SKEL].n : 0);
-		put_chain(f, fz_pos(ko[t].h[i], f->nb), ko[t].vals[i]);
-	}
-	hotlist__free(a, later, (n ? n : 1) * sizeof(uint32_t));
+	for (size_t j = 0; j < l.n; j++)
+		put_chain(f, fz_pos(l.hv[2 * j], (int)(l.hv[2 * j + 1] >> 32), f->nb),
+			  (uint32_t)l.hv[2 * j + 1]);
+	hotlist__free(a, l.hv, l.cap * 2 * sizeof(uint64_t));
 	return 0;
 }
 
@@ -1118,7 +1168,7 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		add_d2_keys(&q, s, v, len);
 	for (int t = 0; t < HL_FZ_TABLES; t++)
 		for (size_t i = 0; i < q.q[t].n; i++)
-			probe(f, fz_pos(fz_hash(f->seed, t, &q.q[t].k[i]), f->nb), &q);
+			probe(f, fz_pos(fz_hash(f->seed, &q.q[t].k[i]), t, f->nb), &q);
 }
 
 /*
@@ -1148,7 +1198,7 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 		size_t add = d1_keys(f, v, lens[i], d, sk, dk, &m);
 		for (size_t j = 0; j < add + m; j++) {
 			int t = j < add ? HL_SKEL : HL_DEL;
-			pos[nk] = fz_pos(fz_hash(f->seed, t, j < add ? &sk[j] : &dk[0]), f->nb);
+			pos[nk] = fz_pos(fz_hash(f->seed, j < add ? &sk[j] : &dk[0]), t, f->nb);
 			__builtin_prefetch(&f->bk[pos[nk].b1]);
 			owner[nk++] = (uint8_t)i;
 		}

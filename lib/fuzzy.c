@@ -71,8 +71,9 @@
 #define XXH_INLINE_ALL /* the 12-byte XXH3 path, inlined as in table.c */
 #include <xxhash.h>
 
-#define HL_FZ_DIRECT 0x80000000u
-#define HL_FZ_RUN_MASK 0x7fffffffu
+/* A 28-bit slot value (see the layout): DIRECT run, or offset into refs. */
+#define HL_FZ_DIRECT (UINT32_C(1) << 27)
+#define HL_FZ_RUN_MASK (HL_FZ_DIRECT - 1)
 enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
 /* Runs verified per query remembered for de-duplication; past it a run may
  * be verified (and emitted) twice, which the caller's dedup absorbs. */
@@ -95,14 +96,18 @@ static const struct hl_key empty_key = { 0x3f, 0 };
 
 /* ---- the shared fingerprint table (layout: see the top of this file) ------------ */
 
-#define HL_FZ_SLOTS 10 /* 10 x (2-byte fingerprint + 4-byte value) + 4 bytes: 64 */
+#define HL_FZ_SLOTS 12 /* 12 x 5-byte slots + 4 bytes: 64 */
+#define HL_FZ_SLOT_BYTES 5
+#define HL_FZ_FP_BITS 12 /* a slot: fingerprint in bits 0..11, value in 12..39 */
+#define HL_FZ_FP_MASK ((UINT64_C(1) << HL_FZ_FP_BITS) - 1)
+#define HL_FZ_VAL_MASK ((UINT64_C(1) << 28) - 1)
 /*
  * Target load, in percent of slots: 64 / 10 / 0.85 = 7.5 bytes per key. At
  * 8.5 keys per 10-slot bucket (Poisson) 95 % of keys sit in their primary
  * bucket and a miss reads a second line only where its primary spilled
  * (P(more than 10) = 0.24).
  */
-#define HL_FZ_LOAD_PCT 85
+#define HL_FZ_LOAD_PCT 90
 #define HL_FZ_SPILL 1u /* some key whose primary is this bucket lives on its chain */
 #define HL_FZ_CHAIN 2u /* some chain that passes this (full) bucket ends after it */
 /* Fingerprint: the top 16 bits of h times this odd constant (Fibonacci
@@ -124,12 +129,12 @@ static const struct hl_key empty_key = { 0x3f, 0 };
 #define HL_FZ_BUILD_AHEAD 16
 
 struct fz_bucket {
-	uint16_t fp[HL_FZ_SLOTS]; /* 0: empty; slots fill from 0 */
+	uint8_t slot[HL_FZ_SLOTS * HL_FZ_SLOT_BYTES]; /* fingerprint 0: empty; fill from 0 */
 	uint8_t flags; /* HL_FZ_SPILL | HL_FZ_CHAIN */
 	uint8_t unused[3];
-	uint32_t val[HL_FZ_SLOTS]; /* DIRECT run or offset into refs */
 };
 _Static_assert(sizeof(struct fz_bucket) == HL_CACHE_LINE, "a bucket is one cache line");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "slots are packed little-endian");
 
 struct hl_fuzzy {
 	struct fz_bucket *bk; /* nb buckets, SKEL and DEL keys together */
@@ -190,15 +195,30 @@ static struct fz_pos fz_pos(uint64_t h, int kind, uint64_t nb)
 	__extension__ typedef unsigned __int128 u128;
 	p.b1 = (uint64_t)(((u128)h * nb) >> 64);
 	p.b2 = nb > 1 ? (p.b1 + 1 + (((h & UINT32_MAX) * (nb - 1)) >> 32)) % nb : 0;
-	p.fp = (uint16_t)(((h ^ salt) * HL_FZ_FP_MUL) >> 48);
+	p.fp = (uint16_t)(((h ^ salt) * HL_FZ_FP_MUL) >> (64 - HL_FZ_FP_BITS));
 	if (!p.fp)
 		p.fp = 1;
 	return p;
 }
 
+/* Slot s of k as fingerprint | value << 12: an 8-byte load at 5 s, in the
+ * line for every s (slot 11 ends at byte 63, the flags above it masked off). */
+static uint64_t slot_get(const struct fz_bucket *k, unsigned s)
+{
+	uint64_t x;
+	memcpy(&x, &k->slot[HL_FZ_SLOT_BYTES * s], sizeof(x));
+	return x & ((UINT64_C(1) << (8 * HL_FZ_SLOT_BYTES)) - 1);
+}
+
+static void slot_set(struct fz_bucket *k, unsigned s, uint16_t fp, uint32_t val)
+{
+	uint64_t x = fp | (uint64_t)val << HL_FZ_FP_BITS;
+	memcpy(&k->slot[HL_FZ_SLOT_BYTES * s], &x, HL_FZ_SLOT_BYTES); /* little-endian */
+}
+
 static bool bucket_full(const struct fz_bucket *k)
 {
-	return k->fp[HL_FZ_SLOTS - 1] != 0;
+	return (slot_get(k, HL_FZ_SLOTS - 1) & HL_FZ_FP_MASK) != 0;
 }
 
 static const char alnum_chars[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -773,9 +793,8 @@ static bool put_primary(struct hl_fuzzy *f, struct fz_pos p, uint32_t val)
 {
 	struct fz_bucket *k = &f->bk[p.b1];
 	for (unsigned s = 0; s < HL_FZ_SLOTS; s++) {
-		if (!k->fp[s]) {
-			k->fp[s] = p.fp;
-			k->val[s] = val;
+		if (!(slot_get(k, s) & HL_FZ_FP_MASK)) {
+			slot_set(k, s, p.fp, val);
 			return true;
 		}
 	}
@@ -1051,7 +1070,7 @@ static unsigned scan_bucket(const struct fz_bucket *k, uint16_t fp)
 {
 	unsigned m = 0;
 	for (unsigned s = 0; s < HL_FZ_SLOTS; s++)
-		m |= (unsigned)(k->fp[s] == fp) << s;
+		m |= (unsigned)((slot_get(k, s) & HL_FZ_FP_MASK) == fp) << s;
 	return m;
 }
 
@@ -1073,7 +1092,8 @@ static bool probe(const struct hl_fuzzy *f, struct fz_pos p, struct fzq *q)
 			return true;
 		any |= m != 0;
 		for (; m; m &= m - 1)
-			visit(q, k->val[__builtin_ctz(m)]);
+			visit(q,
+			      (uint32_t)(slot_get(k, (unsigned)__builtin_ctz(m)) >> HL_FZ_FP_BITS));
 		if (!bucket_full(k) || !(k->flags & flag) || n >= f->max_probe)
 			return any;
 		k = &f->bk[b];

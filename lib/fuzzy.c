@@ -14,7 +14,7 @@
  * first of its group) gives the skeleton: two plates that differ only by
  * in-class substitutions have the same skeleton, and an alignment within
  * budget is an alignment of the skeletons with at most d indels and no
- * substitution. Two tables (table.c, key = packed skeleton string):
+ * substitution. Two kinds of key (a packed skeleton string each):
  *   SKEL  the skeleton of every entry run,
  *   DEL   (d >= 1) each single-character deletion of it,
  * and a read with skeleton S looks up:
@@ -25,24 +25,55 @@
  *         representative (two missing): the query-side expansion of d = 2,
  *         (len + 1) x 28 lookups with the default classes, and the reason
  *         d = 2 is an order of magnitude slower than d = 1.
- * Two tables rather than one: the read's deletions are looked up only where
- * they can hit (entry skeletons), so the bigger DEL table costs one lookup
- * per read at d = 1. A key is looked up only when the index has entries of
- * the length it can find (`lens`): a list of 6-character plates costs a
- * 6-character read one lookup at d = 1, not eight. The batch path filters a
- * whole chunk of reads with one bulk lookup per table (hotlist__fz_maybe),
- * so the cache misses of different reads overlap; only reads with a key in
- * the index go on to hotlist__fz_match, which verifies every candidate
- * (hotlist__fz_verify: O(len) for equal lengths or one indel, the DP
- * otherwise), so the index may over-approximate; a run is verified once per
- * query. Deletion keys are made on the packed key (a 96-bit number: two
- * masks and a shift each), not by repacking strings.
+ * Two kinds rather than one: the read's deletions are looked up only where
+ * they can hit (entry skeletons). A key is looked up only when the index
+ * has entries of the length it can find (`lens`): a list of 6-character
+ * plates costs a 6-character read one lookup at d = 1, not eight.
  *
- * Value layout (uint32, per table):
- *   bit 31 set:   DIRECT, the one run with this key: bits 0..30 = run
- *   bit 31 clear: offset o into the table's refs: refs[o] = count, then the runs
- * Most keys (deletions especially) have one run, so they cost only their
- * table slot (~19 bytes); docs/fuzzy.md has measured bytes per entry.
+ * The table. Keys are not stored: one open-addressing table of 64-byte
+ * buckets holds, for both kinds, a 12-bit fingerprint of each key and a
+ * 28-bit value (the run, or where its runs are). A fingerprint only says
+ * where to look: every run reached is verified against the entry's real key
+ * (hotlist__fz_verify on the base's packed plate, O(len) for equal lengths
+ * or one indel, the DP otherwise), so a slot of another key with the same
+ * fingerprint costs a verification, never a false hit. One bucket:
+ *
+ *   byte 0    5    10   15   20   25   30   35   40   45   50   55   60  64
+ *   +----+----+----+----+----+----+----+----+----+----+----+----+--+---+
+ *   | s0 | s1 | s2 | s3 | s4 | s5 | s6 | s7 | s8 | s9 |s10 |s11 |fl|   |
+ *   +----+----+----+----+----+----+----+----+----+----+----+----+--+---+
+ *   slot (5 bytes, little-endian 40-bit word): bits 0..11 fingerprint (0:
+ *   empty; slots fill from s0), bits 12..39 value:
+ *     bit 27 of value set:   DIRECT, the run: bits 0..26
+ *     bit 27 clear:          offset o into refs: refs[o] = count, then the runs
+ *   fl: SPILL (some key whose primary is this bucket lives on its chain),
+ *       CHAIN (some chain that passes this full bucket ends after it).
+ *
+ * h = XXH3_64bits_withSeed(12 key bytes, seed) gives the primary bucket b1 =
+ * fastrange(h, nb) and the chain start b2 (as table.c); the fingerprint is
+ * the top 12 bits of (h ^ salt of the kind) x a Fibonacci constant. A
+ * string's SKEL and DEL keys thus share a bucket and differ by fingerprint:
+ * a read's S, looked up as both, costs one line. A key of up to 3 runs takes
+ * one DIRECT slot per run (7 bytes each at 90 % load, cheaper than one slot
+ * and refs); a key of more runs, one slot and its refs.
+ *
+ * Invariants after build (as table.c's, with explicit flag bits):
+ *  1. A key not in b1 => b1 is full and SPILL(b1).
+ *  2. A key at b2 + j (j >= 0) => b2 .. b2 + j - 1 are full with CHAIN set,
+ *     and 2 + j <= max_probe.
+ *  3. Fewer keys than slots: a free slot always exists, build ends.
+ * Lookup, from 1 and 2: scan b1; stop when it is not full or SPILL is clear;
+ * else scan b2, b2 + 1, ... while full with CHAIN, max_probe buckets in all.
+ * Most lookups, hits and misses, read b1 alone: one cache line.
+ *
+ * The batch path (hotlist__fz_maybe) hashes every d <= 1 key of a chunk of
+ * reads and prefetches their primary buckets before it reads any, so the
+ * misses of different reads overlap; a read with no fingerprint in the
+ * index stops there (most reads: no scoring, no verification); the others
+ * go on to hotlist__fz_match, which repeats the lookups (cached now) and
+ * verifies each run once per query. Deletion keys are made on the packed
+ * key (a 96-bit number: two masks and a shift each), not by repacking
+ * strings. docs/fuzzy.md has measured bytes per entry and reads/s.
  *
  * Build is O(keys), see "build" below: skeletons once per run, keys
  * partitioned by hash into cache-sized parts, grouped per part, no sort and
@@ -102,18 +133,19 @@ static const struct hl_key empty_key = { 0x3f, 0 };
 #define HL_FZ_FP_MASK ((UINT64_C(1) << HL_FZ_FP_BITS) - 1)
 #define HL_FZ_VAL_MASK ((UINT64_C(1) << 28) - 1)
 /*
- * Target load, in percent of slots: 64 / 10 / 0.85 = 7.5 bytes per key. At
- * 8.5 keys per 10-slot bucket (Poisson) 95 % of keys sit in their primary
- * bucket and a miss reads a second line only where its primary spilled
- * (P(more than 10) = 0.24).
+ * Target load, in percent of slots: 64 / 12 / 0.9 = 5.9 bytes per key. At
+ * 10.8 keys per 12-slot bucket (Poisson) most keys sit in their primary
+ * bucket and a lookup reads a second line only where its primary spilled
+ * (P(more than 12) = 0.29). 85 % cost 7 B/entry more at 10^6 (docs/fuzzy.md).
  */
 #define HL_FZ_LOAD_PCT 90
 #define HL_FZ_SPILL 1u /* some key whose primary is this bucket lives on its chain */
 #define HL_FZ_CHAIN 2u /* some chain that passes this (full) bucket ends after it */
-/* Fingerprint: the top 16 bits of h times this odd constant (Fibonacci
+/* Fingerprint: the top 12 bits of h times this odd constant (Fibonacci
  * hashing): every bit of h counts, so keys of one bucket (equal top bits of
  * h, which pick the bucket) still differ in fingerprint. 0 marks an empty
- * slot, so a zero fingerprint is stored as 1. */
+ * slot, so a zero fingerprint is stored as 1. A lookup meets ~11 slots: a
+ * key not in the index matches one by chance with probability ~0.3 %. */
 #define HL_FZ_FP_MUL 0x9E3779B97F4A7C15ull
 /* Salts of the fingerprint per kind of key: a skeleton and a deletion with
  * the same characters are different keys (a read's deletion must meet entry
@@ -122,7 +154,7 @@ static const struct hl_key empty_key = { 0x3f, 0 };
  * costs one cache line. */
 #define HL_FZ_SALT_SKEL 0x452821E638D01377ull
 #define HL_FZ_SALT_DEL 0xBE5466CF34E90C6Cull
-/* A key of this many runs or fewer takes one DIRECT slot per run (7.5 bytes
+/* A key of this many runs or fewer takes one DIRECT slot per run (~6 bytes
  * each) rather than one slot and 1 + runs words of refs: cheaper up to 3. */
 #define HL_FZ_INLINE_RUNS 3
 /* Buckets whose lines the build prefetches ahead of its inserts. */

@@ -4,7 +4,7 @@
  * a list's matching options (struct hl_fz_opts, carried by every list
  * version), the verifier, and the OCR/indel index of a base. See
  * docs/fuzzy.md. Uses: list (the runs of a base), pattern (hl_fz_emit),
- * table, normalise, alloc.
+ * normalise, alloc.
  */
 #ifndef HOTLIST_FUZZY_H
 #define HOTLIST_FUZZY_H
@@ -97,10 +97,11 @@ void hotlist__score_info(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 
 /*
  * Batch filter for plates[0..n) (lens[i] chars each, n <= HL_FZ_BATCH): bit
- * i set when plate i may hit in f (some key of its query is in f; not
- * verified), clear when hotlist__fz_match would find nothing. All n bits
- * set when o->d = 2 (its query is per plate). One bulk lookup per table
- * for the whole batch: the cache misses of different plates overlap.
+ * i set when plate i may hit in f (some slot holds the fingerprint of a key
+ * of its query; not verified), clear when hotlist__fz_match would find
+ * nothing. All n bits set when o->d = 2 (its query is per plate). Every
+ * key of the batch is hashed and its bucket prefetched before any is read:
+ * the cache misses of different plates overlap.
  */
 uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 			   const char *const *plates, const size_t *lens, size_t n);

@@ -229,7 +229,9 @@ static struct fz_pos fz_pos(uint64_t h, int kind, uint64_t nb)
 	struct fz_pos p;
 	__extension__ typedef unsigned __int128 u128;
 	p.b1 = (uint64_t)(((u128)h * nb) >> 64);
-	p.b2 = nb > 1 ? (p.b1 + 1 + (((h & UINT32_MAX) * (nb - 1)) >> 32)) % nb : 0;
+	p.b2 = nb > 1 ? p.b1 + 1 + (((h & UINT32_MAX) * (nb - 1)) >> 32) : 0;
+	if (p.b2 >= nb) /* < 2 nb - 1: one subtraction, no division */
+		p.b2 -= nb;
 	p.fp = (uint16_t)(((h ^ salt) * HL_FZ_FP_MUL) >> (64 - HL_FZ_FP_BITS));
 	if (!p.fp)
 		p.fp = 1;

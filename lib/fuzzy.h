@@ -66,14 +66,15 @@ struct hl_fuzzy;
 /* Build the index of b's runs for o's classes and d, with its score model
  * (score.h); estimate: also sample the innocent-alert rate (for a list's
  * base; not for the small index of an edit layer, rebuilt by every put
- * under the writer lock); seed: the table's (random
- * per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
+ * under the writer lock); seed: the table's hash seed (random per build).
+ * 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC (more than 2^27 - 1 runs in b, or as
+ * many words of refs). */
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
 		      bool estimate, uint64_t seed, const struct hotlist_allocator *a);
 void hotlist__fz_get(struct hl_fuzzy *f);
 void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a);
 size_t hotlist__fz_bytes(const struct hl_fuzzy *f);
-/* The indel budget f was built for (its DEL table answers d up to it). */
+/* The indel budget f was built for (its DEL keys answer d up to it). */
 unsigned hotlist__fz_index_d(const struct hl_fuzzy *f);
 /* The score model of f's base (score.h), or NULL when f is NULL. */
 const struct hl_score_model *hotlist__fz_model(const struct hl_fuzzy *f);

@@ -864,7 +864,7 @@ static uint32_t key_runs(const struct kind_out *k, size_t i)
 }
 
 /* Values whose primary was full, kept for pass 2: room for this share of
- * the slots (~5 % spill at 85 % load); past it a value goes on its chain at
+ * the slots (~5 % spill at 90 % load); past it a value goes on its chain at
  * once, which is as correct and only takes a slot some later primary key
  * may have wanted. */
 #define HL_FZ_LATER_DIV 8
@@ -913,10 +913,10 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 	f->nb = ((uint64_t)slots * 100 / HL_FZ_LOAD_PCT + HL_FZ_SLOTS) / HL_FZ_SLOTS;
 	f->bk = hotlist__zalloc(a, f->nb * sizeof(*f->bk), HL_CACHE_LINE);
 	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
-	uint64_t *later =
-		hotlist__alloc(a, (slots ? slots : 1) * 2 * sizeof(uint64_t), HL_CACHE_LINE);
-	if (!f->bk || !f->refs || !later) {
-		hotlist__free(a, later, (slots ? slots : 1) * 2 * sizeof(uint64_t));
+	l.cap = slots / HL_FZ_LATER_DIV + 1;
+	l.hv = hotlist__alloc(a, l.cap * 2 * sizeof(uint64_t), HL_CACHE_LINE);
+	if (!f->bk || !f->refs || !l.hv) {
+		hotlist__free(a, l.hv, l.cap * 2 * sizeof(uint64_t));
 		return HOTLIST_ENOMEM;
 	}
 	f->max_probe = 1;

@@ -119,7 +119,7 @@ enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
  * it, so that grouping and the table never hash with one seed. */
 #define HL_FZ_GROUP_SEED 0x243F6A8885A308D3ull
 /* The deletion of a one-character skeleton is the empty string, whose
- * packed key (zero) marks empty table slots; it is stored under this key
+ * packed key is zero (table.c's empty slot); it is stored under this key
  * instead (code 63 in character 0: no plate or pattern packs to it). It is
  * what lets two one-character plates meet at d = 2 (one deletion, one
  * insertion). */
@@ -131,24 +131,25 @@ static const struct hl_key empty_key = { 0x3f, 0 };
 #define HL_FZ_SLOT_BYTES 5
 #define HL_FZ_FP_BITS 12 /* a slot: fingerprint in bits 0..11, value in 12..39 */
 #define HL_FZ_FP_MASK ((UINT64_C(1) << HL_FZ_FP_BITS) - 1)
-#define HL_FZ_VAL_MASK ((UINT64_C(1) << 28) - 1)
 /*
  * Target load, in percent of slots: 64 / 12 / 0.9 = 5.9 bytes per key. At
  * 10.8 keys per 12-slot bucket (Poisson) most keys sit in their primary
- * bucket and a lookup reads a second line only where its primary spilled
- * (P(more than 12) = 0.29). 85 % cost 7 B/entry more at 10^6 (docs/fuzzy.md).
+ * bucket (30 % of buckets spill, measured at 10^6). 75 % cost 8 B/entry
+ * more at 10^6 (133.5 against 125.2 in all).
  */
 #define HL_FZ_LOAD_PCT 90
 /* A key's bit in a bucket's spill and chain masks: 4 bits of its
  * fingerprint. A lookup goes past a full bucket only when the mask has its
- * bit: of the ~30 % of buckets that spill at 90 % load, most spilled one or
- * two keys, so a miss reads a second line ~1 time in 20, not 1 in 3. */
+ * bit: of the 30 % of buckets that spill at 90 % load, most spilled one or
+ * two keys, so a miss reads 1.06 lines on average (measured at 10^6; 1.94
+ * with one SPILL bit as table.c's). */
 #define HL_FZ_MASK_BIT(fp) (UINT16_C(1) << ((fp) >> (HL_FZ_FP_BITS - 4)))
 /* Fingerprint: the top 12 bits of h times this odd constant (Fibonacci
  * hashing): every bit of h counts, so keys of one bucket (equal top bits of
  * h, which pick the bucket) still differ in fingerprint. 0 marks an empty
  * slot, so a zero fingerprint is stored as 1. A lookup meets ~11 slots: a
- * key not in the index matches one by chance with probability ~0.3 %. */
+ * key not in the index matches one by chance in 0.25 % of lookups
+ * (measured at 10^6). */
 #define HL_FZ_FP_MUL 0x9E3779B97F4A7C15ull
 /* Salts of the fingerprint per kind of key: a skeleton and a deletion with
  * the same characters are different keys (a read's deletion must meet entry

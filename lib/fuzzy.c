@@ -14,7 +14,7 @@
  * first of its group) gives the skeleton: two plates that differ only by
  * in-class substitutions have the same skeleton, and an alignment within
  * budget is an alignment of the skeletons with at most d indels and no
- * substitution. Two tables (table.c, key = packed skeleton string):
+ * substitution. Two kinds of key (a packed skeleton string each):
  *   SKEL  the skeleton of every entry run,
  *   DEL   (d >= 1) each single-character deletion of it,
  * and a read with skeleton S looks up:
@@ -25,24 +25,55 @@
  *         representative (two missing): the query-side expansion of d = 2,
  *         (len + 1) x 28 lookups with the default classes, and the reason
  *         d = 2 is an order of magnitude slower than d = 1.
- * Two tables rather than one: the read's deletions are looked up only where
- * they can hit (entry skeletons), so the bigger DEL table costs one lookup
- * per read at d = 1. A key is looked up only when the index has entries of
- * the length it can find (`lens`): a list of 6-character plates costs a
- * 6-character read one lookup at d = 1, not eight. The batch path filters a
- * whole chunk of reads with one bulk lookup per table (hotlist__fz_maybe),
- * so the cache misses of different reads overlap; only reads with a key in
- * the index go on to hotlist__fz_match, which verifies every candidate
- * (hotlist__fz_verify: O(len) for equal lengths or one indel, the DP
- * otherwise), so the index may over-approximate; a run is verified once per
- * query. Deletion keys are made on the packed key (a 96-bit number: two
- * masks and a shift each), not by repacking strings.
+ * Two kinds rather than one: the read's deletions are looked up only where
+ * they can hit (entry skeletons). A key is looked up only when the index
+ * has entries of the length it can find (`lens`): a list of 6-character
+ * plates costs a 6-character read one lookup at d = 1, not eight.
  *
- * Value layout (uint32, per table):
- *   bit 31 set:   DIRECT, the one run with this key: bits 0..30 = run
- *   bit 31 clear: offset o into the table's refs: refs[o] = count, then the runs
- * Most keys (deletions especially) have one run, so they cost only their
- * table slot (~19 bytes); docs/fuzzy.md has measured bytes per entry.
+ * The table. Keys are not stored: one open-addressing table of 64-byte
+ * buckets holds, for both kinds, a 12-bit fingerprint of each key and a
+ * 28-bit value (the run, or where its runs are). A fingerprint only says
+ * where to look: every run reached is verified against the entry's real key
+ * (hotlist__fz_verify on the base's packed plate, O(len) for equal lengths
+ * or one indel, the DP otherwise), so a slot of another key with the same
+ * fingerprint costs a verification, never a false hit. One bucket:
+ *
+ *   byte 0    5    10   15   20   25   30   35   40   45   50   55   60  64
+ *   +----+----+----+----+----+----+----+----+----+----+----+----+--+---+
+ *   | s0 | s1 | s2 | s3 | s4 | s5 | s6 | s7 | s8 | s9 |s10 |s11 |fl|   |
+ *   +----+----+----+----+----+----+----+----+----+----+----+----+--+---+
+ *   slot (5 bytes, little-endian 40-bit word): bits 0..11 fingerprint (0:
+ *   empty; slots fill from s0), bits 12..39 value:
+ *     bit 27 of value set:   DIRECT, the run: bits 0..26
+ *     bit 27 clear:          offset o into refs: refs[o] = count, then the runs
+ *   fl: SPILL (some key whose primary is this bucket lives on its chain),
+ *       CHAIN (some chain that passes this full bucket ends after it).
+ *
+ * h = XXH3_64bits_withSeed(12 key bytes, seed) gives the primary bucket b1 =
+ * fastrange(h, nb) and the chain start b2 (as table.c); the fingerprint is
+ * the top 12 bits of (h ^ salt of the kind) x a Fibonacci constant. A
+ * string's SKEL and DEL keys thus share a bucket and differ by fingerprint:
+ * a read's S, looked up as both, costs one line. A key of up to 3 runs takes
+ * one DIRECT slot per run (7 bytes each at 90 % load, cheaper than one slot
+ * and refs); a key of more runs, one slot and its refs.
+ *
+ * Invariants after build (as table.c's, with explicit flag bits):
+ *  1. A key not in b1 => b1 is full and SPILL(b1).
+ *  2. A key at b2 + j (j >= 0) => b2 .. b2 + j - 1 are full with CHAIN set,
+ *     and 2 + j <= max_probe.
+ *  3. Fewer keys than slots: a free slot always exists, build ends.
+ * Lookup, from 1 and 2: scan b1; stop when it is not full or SPILL is clear;
+ * else scan b2, b2 + 1, ... while full with CHAIN, max_probe buckets in all.
+ * Most lookups, hits and misses, read b1 alone: one cache line.
+ *
+ * The batch path (hotlist__fz_maybe) hashes every d <= 1 key of a chunk of
+ * reads and prefetches their primary buckets before it reads any, so the
+ * misses of different reads overlap; a read with no fingerprint in the
+ * index stops there (most reads: no scoring, no verification); the others
+ * go on to hotlist__fz_match, which repeats the lookups (cached now) and
+ * verifies each run once per query. Deletion keys are made on the packed
+ * key (a 96-bit number: two masks and a shift each), not by repacking
+ * strings. docs/fuzzy.md has measured bytes per entry and reads/s.
  *
  * Build is O(keys), see "build" below: skeletons once per run, keys
  * partitioned by hash into cache-sized parts, grouped per part, no sort and
@@ -62,7 +93,6 @@
 #include "list.h"
 #include "normalise.h"
 #include "score.h"
-#include "table.h"
 
 #include <ctype.h>
 #include <stdatomic.h>
@@ -72,8 +102,9 @@
 #define XXH_INLINE_ALL /* the 12-byte XXH3 path, inlined as in table.c */
 #include <xxhash.h>
 
-#define HL_FZ_DIRECT 0x80000000u
-#define HL_FZ_RUN_MASK 0x7fffffffu
+/* A 28-bit slot value (see the layout): DIRECT run, or offset into refs. */
+#define HL_FZ_DIRECT (UINT32_C(1) << 27)
+#define HL_FZ_RUN_MASK (HL_FZ_DIRECT - 1)
 enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
 /* Runs verified per query remembered for de-duplication; past it a run may
  * be verified (and emitted) twice, which the caller's dedup absorbs. */
@@ -88,16 +119,67 @@ enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
  * it, so that grouping and the table never hash with one seed. */
 #define HL_FZ_GROUP_SEED 0x243F6A8885A308D3ull
 /* The deletion of a one-character skeleton is the empty string, whose
- * packed key (zero) marks empty table slots; it is stored under this key
+ * packed key is zero (table.c's empty slot); it is stored under this key
  * instead (code 63 in character 0: no plate or pattern packs to it). It is
  * what lets two one-character plates meet at d = 2 (one deletion, one
  * insertion). */
 static const struct hl_key empty_key = { 0x3f, 0 };
 
+/* ---- the shared fingerprint table (layout: see the top of this file) ------------ */
+
+#define HL_FZ_SLOTS 12 /* 12 x 5-byte slots + 4 bytes: 64 */
+#define HL_FZ_SLOT_BYTES 5
+#define HL_FZ_FP_BITS 12 /* a slot: fingerprint in bits 0..11, value in 12..39 */
+#define HL_FZ_FP_MASK ((UINT64_C(1) << HL_FZ_FP_BITS) - 1)
+/*
+ * Target load, in percent of slots: 64 / 12 / 0.9 = 5.9 bytes per key. At
+ * 10.8 keys per 12-slot bucket (Poisson) most keys sit in their primary
+ * bucket (30 % of buckets spill, measured at 10^6). 75 % cost 8 B/entry
+ * more at 10^6 (133.5 against 125.2 in all).
+ */
+#define HL_FZ_LOAD_PCT 90
+/* A key's bit in a bucket's spill and chain masks: 4 bits of its
+ * fingerprint. A lookup goes past a full bucket only when the mask has its
+ * bit: of the 30 % of buckets that spill at 90 % load, most spilled one or
+ * two keys, so a miss reads 1.06 lines on average (measured at 10^6; 1.94
+ * with one SPILL bit as table.c's). */
+#define HL_FZ_MASK_BIT(fp) (UINT16_C(1) << ((fp) >> (HL_FZ_FP_BITS - 4)))
+/* Fingerprint: the top 12 bits of h times this odd constant (Fibonacci
+ * hashing): every bit of h counts, so keys of one bucket (equal top bits of
+ * h, which pick the bucket) still differ in fingerprint. 0 marks an empty
+ * slot, so a zero fingerprint is stored as 1. A lookup meets ~11 slots: a
+ * key not in the index matches one by chance in 0.25 % of lookups
+ * (measured at 10^6). */
+#define HL_FZ_FP_MUL 0x9E3779B97F4A7C15ull
+/* Salts of the fingerprint per kind of key: a skeleton and a deletion with
+ * the same characters are different keys (a read's deletion must meet entry
+ * skeletons, its skeleton entry deletions), told apart by fingerprint; they
+ * share the bucket, so that the read's skeleton looked up as both kinds
+ * costs one cache line. */
+#define HL_FZ_SALT_SKEL 0x452821E638D01377ull
+#define HL_FZ_SALT_DEL 0xBE5466CF34E90C6Cull
+/* A key of this many runs or fewer takes one DIRECT slot per run (~6 bytes
+ * each) rather than one slot and 1 + runs words of refs: cheaper up to 3. */
+#define HL_FZ_INLINE_RUNS 3
+/* Buckets whose lines the build prefetches ahead of its inserts. */
+#define HL_FZ_BUILD_AHEAD 16
+
+struct fz_bucket {
+	uint8_t slot[HL_FZ_SLOTS * HL_FZ_SLOT_BYTES]; /* fingerprint 0: empty; fill from 0 */
+	uint16_t spill; /* bits of the keys whose primary is this bucket, on their chain */
+	uint16_t chain; /* bits of the chains that pass this full bucket and end after it */
+};
+_Static_assert(sizeof(struct fz_bucket) == HL_CACHE_LINE, "a bucket is one cache line");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "slots are packed little-endian");
+
 struct hl_fuzzy {
-	struct hl_table *t[HL_FZ_TABLES]; /* HL_SKEL, HL_DEL (NULL when d = 0) */
-	uint32_t *refs[HL_FZ_TABLES];
-	size_t n_refs[HL_FZ_TABLES];
+	struct fz_bucket *bk; /* nb buckets, SKEL and DEL keys together */
+	uint64_t nb;
+	uint64_t seed;
+	unsigned max_probe; /* buckets a lookup reads at most (>= 1) */
+	uint32_t *refs; /* runs of the keys of more than one run, both kinds */
+	size_t n_refs;
+	size_t n_keys[HL_FZ_TABLES]; /* distinct keys per kind (stats, docs) */
 	const struct hl_base *base; /* built for (identity only, never dereferenced) */
 	size_t bytes;
 	atomic_uint ref;
@@ -109,6 +191,73 @@ struct hl_fuzzy {
 	unsigned n_reps;
 	struct hl_score_model *score; /* shapes and innocent-rate estimate (score.c) */
 };
+
+#ifdef HL_FZ_TEST_BAD_HASH
+/* Test hook (tests/CMakeLists.txt, test_fuzzy_badhash): every key of a kind
+ * hashes alike, so every key has one fingerprint and one primary bucket: every
+ * lookup meets every key of its kind, and only verification against the
+ * entry's real key keeps false hits from the caller. Counts the candidates
+ * verification turned down. */
+extern atomic_ulong hotlist__fz_test_rejects;
+atomic_ulong hotlist__fz_test_rejects;
+#define COUNT_REJECT() atomic_fetch_add_explicit(&hotlist__fz_test_rejects, 1, memory_order_relaxed)
+#else
+#define COUNT_REJECT() ((void)0)
+#endif
+
+static uint64_t fz_hash(uint64_t seed, const struct hl_key *k)
+{
+#ifdef HL_FZ_TEST_BAD_HASH
+	(void)seed;
+	(void)k;
+	return 0;
+#else
+	return XXH3_64bits_withSeed(k, sizeof(k->lo) + sizeof(k->hi), seed);
+#endif
+}
+
+/* Where hash h lives in a table of nb buckets: primary b1 = fastrange(h, nb)
+ * (Lemire 2016), chain start b2 = b1 + 1 + fastrange32(low 32 bits, nb - 1)
+ * mod nb (as table.c), fingerprint fp. */
+struct fz_pos {
+	uint64_t b1, b2;
+	uint16_t fp;
+};
+
+static struct fz_pos fz_pos(uint64_t h, int kind, uint64_t nb)
+{
+	uint64_t salt = kind == HL_SKEL ? HL_FZ_SALT_SKEL : HL_FZ_SALT_DEL;
+	struct fz_pos p;
+	__extension__ typedef unsigned __int128 u128;
+	p.b1 = (uint64_t)(((u128)h * nb) >> 64);
+	p.b2 = nb > 1 ? p.b1 + 1 + (((h & UINT32_MAX) * (nb - 1)) >> 32) : 0;
+	if (p.b2 >= nb) /* < 2 nb - 1: one subtraction, no division */
+		p.b2 -= nb;
+	p.fp = (uint16_t)(((h ^ salt) * HL_FZ_FP_MUL) >> (64 - HL_FZ_FP_BITS));
+	if (!p.fp)
+		p.fp = 1;
+	return p;
+}
+
+/* Slot s of k as fingerprint | value << 12: an 8-byte load at 5 s, in the
+ * line for every s (slot 11 ends at byte 59, the masks above it masked off). */
+static uint64_t slot_get(const struct fz_bucket *k, unsigned s)
+{
+	uint64_t x;
+	memcpy(&x, &k->slot[HL_FZ_SLOT_BYTES * s], sizeof(x));
+	return x & ((UINT64_C(1) << (8 * HL_FZ_SLOT_BYTES)) - 1);
+}
+
+static void slot_set(struct fz_bucket *k, unsigned s, uint16_t fp, uint32_t val)
+{
+	uint64_t x = fp | (uint64_t)val << HL_FZ_FP_BITS;
+	memcpy(&k->slot[HL_FZ_SLOT_BYTES * s], &x, HL_FZ_SLOT_BYTES); /* little-endian */
+}
+
+static bool bucket_full(const struct fz_bucket *k)
+{
+	return (slot_get(k, HL_FZ_SLOTS - 1) & HL_FZ_FP_MASK) != 0;
+}
 
 static const char alnum_chars[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -619,12 +768,33 @@ static void part_free(struct part_build *p)
 	hotlist__free(p->a, p->vals, (p->n_groups ? p->n_groups : 1) * sizeof(uint32_t));
 }
 
-/* Build table `kind` of f from the runs r. */
-static int build_table(struct hl_fuzzy *f, int kind, const struct runs *r, uint64_t seed,
-		       const struct hotlist_allocator *a)
+/* The distinct keys of one kind, hashed, with their values (refs offsets
+ * relative to that kind's refs), and those refs: what the shared table is
+ * built from. */
+struct kind_out {
+	uint64_t *h;
+	uint32_t *vals;
+	size_t n;
+	uint32_t *refs;
+	size_t n_refs;
+};
+
+static void kind_out_free(struct kind_out *k, const struct hotlist_allocator *a)
+{
+	size_t n = k->n ? k->n : 1;
+	hotlist__free(a, k->h, n * sizeof(uint64_t));
+	hotlist__free(a, k->vals, n * sizeof(uint32_t));
+	hotlist__free(a, k->refs, k->n_refs * sizeof(uint32_t));
+	memset(k, 0, sizeof(*k));
+}
+
+/* Group the keys of kind `kind` of runs r and hash them under seed into *o. */
+static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64_t seed,
+		      const struct hotlist_allocator *a)
 {
 	struct part_build p;
 	memset(&p, 0, sizeof(p));
+	memset(o, 0, sizeof(*o));
 	p.a = a;
 	p.kind = kind;
 	p.r = r;
@@ -634,17 +804,166 @@ static int build_table(struct hl_fuzzy *f, int kind, const struct runs *r, uint6
 		rc = group_all(&p);
 	if (!rc)
 		rc = lay_out(&p);
-	if (!rc)
-		rc = hotlist__table_build(&f->t[kind], p.keys, p.vals, p.n_groups,
-					  seed + (uint64_t)kind, a);
-	part_free(&p);
-	if (rc) {
-		hotlist__free(a, p.refs, p.n_refs * sizeof(uint32_t));
-		return rc;
+	size_t n = p.n_groups ? p.n_groups : 1;
+	if (!rc) {
+		o->h = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
+		rc = o->h ? 0 : HOTLIST_ENOMEM;
 	}
-	f->refs[kind] = p.refs;
-	f->n_refs[kind] = p.n_refs;
+	if (!rc) {
+		for (size_t g = 0; g < p.n_groups; g++)
+			o->h[g] = fz_hash(seed, &p.keys[g]);
+		o->vals = p.vals; /* handed over: part_free leaves it */
+		p.vals = NULL;
+		o->n = p.n_groups;
+	} else {
+		hotlist__free(a, o->h, n * sizeof(uint64_t));
+		o->h = NULL;
+	}
+	o->refs = p.refs;
+	o->n_refs = p.n_refs;
+	part_free(&p);
+	return rc;
+}
+
+/* Pass 1 of the table build: key i into its primary bucket when there is
+ * room; returns false when full (the key goes to pass 2). */
+static bool put_primary(struct hl_fuzzy *f, struct fz_pos p, uint32_t val)
+{
+	struct fz_bucket *k = &f->bk[p.b1];
+	for (unsigned s = 0; s < HL_FZ_SLOTS; s++) {
+		if (!(slot_get(k, s) & HL_FZ_FP_MASK)) {
+			slot_set(k, s, p.fp, val);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Pass 2: a key whose primary is full, on its chain b2, b2 + 1, ... (a free
+ * slot exists: fewer keys than slots). Sets SPILL on b1 and CHAIN on every
+ * full bucket passed (invariants 2 and 3 of the top comment). */
+static void put_chain(struct hl_fuzzy *f, struct fz_pos p, uint32_t val)
+{
+	f->bk[p.b1].spill |= HL_FZ_MASK_BIT(p.fp);
+	uint64_t b = p.b2;
+	unsigned probe = 2;
+	while (bucket_full(&f->bk[b])) {
+		f->bk[b].chain |= HL_FZ_MASK_BIT(p.fp);
+		b = b + 1 == f->nb ? 0 : b + 1;
+		probe++;
+	}
+	put_primary(f, (struct fz_pos){ b, b, p.fp }, val);
+	if (probe > f->max_probe)
+		f->max_probe = probe;
+}
+
+/* Runs of key i of k: 1 for a DIRECT value, else its refs count. */
+static uint32_t key_runs(const struct kind_out *k, size_t i)
+{
+	uint32_t v = k->vals[i];
+	return v & HL_FZ_DIRECT ? 1 : k->refs[v];
+}
+
+/* Values whose primary was full, kept for pass 2: room for this share of
+ * the slots (~5 % spill at 90 % load); past it a value goes on its chain at
+ * once, which is as correct and only takes a slot some later primary key
+ * may have wanted. */
+#define HL_FZ_LATER_DIV 8
+
+struct later {
+	uint64_t *hv; /* pairs: hash, value */
+	size_t n, cap;
+};
+
+/* Insert value v of hash h of kind t: its primary, or (later) its chain. */
+static void put(struct hl_fuzzy *f, uint64_t h, int t, uint32_t v, struct later *l)
+{
+	struct fz_pos p = fz_pos(h, t, f->nb);
+	if (put_primary(f, p, v))
+		return;
+	if (l->n == l->cap) {
+		put_chain(f, p, v);
+		return;
+	}
+	l->hv[2 * l->n] = h;
+	l->hv[2 * l->n++ + 1] = (uint64_t)t << 32 | v;
+}
+
+/*
+ * The shared table from both kinds: sized from the slots they take, then
+ * every value that fits into its primary (buckets prefetched
+ * HL_FZ_BUILD_AHEAD keys ahead: the array is far bigger than the caches),
+ * then the rest on their chains. A key of up to HL_FZ_INLINE_RUNS runs takes
+ * one DIRECT slot per run; a key of more, one slot with its refs offset
+ * (both kinds' refs in one array).
+ */
+static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct hotlist_allocator *a)
+{
+	size_t slots = 0, at = 0;
+	struct later l = { NULL, 0, 0 };
+	f->n_refs = 1; /* never empty */
+	for (int t = 0; t < HL_FZ_TABLES; t++) {
+		for (size_t i = 0; i < ko[t].n; i++) {
+			uint32_t c = key_runs(&ko[t], i);
+			slots += c <= HL_FZ_INLINE_RUNS ? c : 1;
+			f->n_refs += c <= HL_FZ_INLINE_RUNS ? 0 : 1 + c;
+		}
+	}
+	if (f->n_refs >= HL_FZ_DIRECT)
+		return HOTLIST_ENOSPC;
+	f->nb = ((uint64_t)slots * 100 / HL_FZ_LOAD_PCT + HL_FZ_SLOTS) / HL_FZ_SLOTS;
+	f->bk = hotlist__zalloc(a, f->nb * sizeof(*f->bk), HL_CACHE_LINE);
+	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
+	l.cap = slots / HL_FZ_LATER_DIV + 1;
+	l.hv = hotlist__alloc(a, l.cap * 2 * sizeof(uint64_t), HL_CACHE_LINE);
+	if (!f->bk || !f->refs || !l.hv) {
+		hotlist__free(a, l.hv, l.cap * 2 * sizeof(uint64_t));
+		return HOTLIST_ENOMEM;
+	}
+	f->max_probe = 1;
+	for (int t = 0; t < HL_FZ_TABLES; t++) {
+		const struct kind_out *k = &ko[t];
+		f->n_keys[t] = k->n;
+		for (size_t i = 0; i < k->n; i++) {
+			if (i + HL_FZ_BUILD_AHEAD < k->n)
+				__builtin_prefetch(
+					&f->bk[fz_pos(k->h[i + HL_FZ_BUILD_AHEAD], t, f->nb).b1],
+					1);
+			uint32_t v = k->vals[i], c = key_runs(k, i);
+			if (v & HL_FZ_DIRECT) {
+				put(f, k->h[i], t, v, &l);
+			} else if (c <= HL_FZ_INLINE_RUNS) {
+				for (uint32_t j = 0; j < c; j++)
+					put(f, k->h[i], t, HL_FZ_DIRECT | k->refs[v + 1 + j], &l);
+			} else {
+				memcpy(&f->refs[at], &k->refs[v], (1 + c) * sizeof(uint32_t));
+				put(f, k->h[i], t, (uint32_t)at, &l);
+				at += 1 + c;
+			}
+		}
+	}
+	for (size_t j = 0; j < l.n; j++)
+		put_chain(f, fz_pos(l.hv[2 * j], (int)(l.hv[2 * j + 1] >> 32), f->nb),
+			  (uint32_t)l.hv[2 * j + 1]);
+	hotlist__free(a, l.hv, l.cap * 2 * sizeof(uint64_t));
 	return 0;
+}
+
+/* Both kinds' keys of the runs r (DEL only when d >= 1), then the table. */
+static int build_index(struct hl_fuzzy *f, const struct runs *r, unsigned d, uint64_t seed,
+		       const struct hotlist_allocator *a)
+{
+	struct kind_out ko[HL_FZ_TABLES];
+	memset(ko, 0, sizeof(ko));
+	f->seed = seed;
+	int rc = build_kind(&ko[HL_SKEL], HL_SKEL, r, seed, a);
+	if (!rc && d)
+		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, a);
+	if (!rc)
+		rc = build_shared(f, ko, a);
+	for (int t = 0; t < HL_FZ_TABLES; t++)
+		kind_out_free(&ko[t], a);
+	return rc;
 }
 
 static void set_reps(struct hl_fuzzy *f)
@@ -669,9 +988,7 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	for (size_t i = 0; !rc && i < r.n; i++)
 		f->lens |= UINT32_C(1) << r.len[i];
 	if (!rc)
-		rc = build_table(f, HL_SKEL, &r, seed, a);
-	if (!rc && o->d)
-		rc = build_table(f, HL_DEL, &r, seed, a);
+		rc = build_index(f, &r, o->d, seed, a);
 	runs_free(&r, a);
 	if (rc) {
 		hotlist__fz_put(f, a);
@@ -688,10 +1005,8 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	}
 	if (estimate)
 		hotlist__score_estimate(f->score, f, b, o, a);
-	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score);
-	for (int t = 0; t < HL_FZ_TABLES; t++)
-		if (f->t[t])
-			f->bytes += hotlist__table_bytes(f->t[t]) + f->n_refs[t] * sizeof(uint32_t);
+	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score) + f->nb * sizeof(*f->bk) +
+		   f->n_refs * sizeof(uint32_t);
 	*out = f;
 	return 0;
 }
@@ -707,11 +1022,10 @@ void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a)
 	/* acq_rel: the last put sees every holder's reads done (as hotlist__base_put) */
 	if (!f || atomic_fetch_sub_explicit(&f->ref, 1, memory_order_acq_rel) != 1)
 		return;
-	for (int t = 0; t < HL_FZ_TABLES; t++) {
-		hotlist__table_free(f->t[t], a);
-		if (f->refs[t])
-			hotlist__free(a, f->refs[t], f->n_refs[t] * sizeof(uint32_t));
-	}
+	if (f->bk)
+		hotlist__free(a, f->bk, f->nb * sizeof(*f->bk));
+	if (f->refs)
+		hotlist__free(a, f->refs, f->n_refs * sizeof(uint32_t));
 	hotlist__score_model_free(f->score, a);
 	hotlist__free(a, f, sizeof(*f));
 }
@@ -739,10 +1053,9 @@ bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b, const s
 
 /* ---- query ------------------------------------------------------------------------ */
 
-/* The keys of one table a query looks up. */
+/* The keys of one kind a query looks up. */
 struct qkeys {
 	struct hl_key k[HL_FZ_QKEYS];
-	uint32_t v[HL_FZ_QKEYS];
 	size_t n;
 };
 
@@ -759,6 +1072,9 @@ struct fzq {
 	struct qkeys q[HL_FZ_TABLES];
 };
 
+/* Verify run against the read, with the entry's real key: the fingerprint
+ * only said where to look, so a run reached through another key's slot is
+ * turned down here (or, if it is within budget after all, a true hit). */
 static void check_run(struct fzq *q, uint32_t run)
 {
 	char e[HOTLIST_PLATE_MAX + 1];
@@ -772,22 +1088,73 @@ static void check_run(struct fzq *q, uint32_t run)
 	if (hotlist__fz_verify(q->o->skel, q->o->k, q->o->d, q->plate, q->len, e, n, &subs,
 			       &indels))
 		q->emit(q->ctx, run, subs, indels);
+	else
+		COUNT_REJECT();
 }
 
-static void visit(struct fzq *q, int t, uint32_t v)
+static void visit(struct fzq *q, uint32_t v)
 {
-	if (v == HL_TABLE_NONE)
-		return;
 	if (v & HL_FZ_DIRECT) {
 		check_run(q, v & HL_FZ_RUN_MASK);
 		return;
 	}
-	const uint32_t *r = &q->f->refs[t][v];
+	const uint32_t *r = &q->f->refs[v];
 	for (uint32_t i = 0; i < r[0]; i++)
 		check_run(q, r[1 + i]);
 }
 
-/* Append a key of s (len chars) for table t. A repeat among the hundreds of
+/* Slots of bucket k holding fingerprint fp, as a bit mask. */
+static unsigned scan_bucket(const struct fz_bucket *k, uint16_t fp)
+{
+	unsigned m = 0;
+	for (unsigned s = 0; s < HL_FZ_SLOTS; s++)
+		m |= (unsigned)((slot_get(k, s) & HL_FZ_FP_MASK) == fp) << s;
+	return m;
+}
+
+/* Visit (q) or find (no q) the slots of bucket k with fingerprint fp. */
+static bool scan_visit(const struct fz_bucket *k, uint16_t fp, struct fzq *q)
+{
+	unsigned m = scan_bucket(k, fp);
+	if (!q)
+		return m != 0;
+	bool any = m != 0;
+	for (; m; m &= m - 1)
+		visit(q, (uint32_t)(slot_get(k, (unsigned)__builtin_ctz(m)) >> HL_FZ_FP_BITS));
+	return any;
+}
+
+/* The chain part of a lookup whose primary was full with SPILL set: b2,
+ * b2 + 1, ... while full with CHAIN set, max_probe - 1 buckets at most. */
+static bool probe_chain(const struct hl_fuzzy *f, struct fz_pos p, struct fzq *q)
+{
+	uint64_t b = p.b2;
+	bool any = false;
+	for (unsigned n = 2; n <= f->max_probe; n++) {
+		const struct fz_bucket *k = &f->bk[b];
+		any |= scan_visit(k, p.fp, q);
+		if ((any && !q) || !bucket_full(k) || !(k->chain & HL_FZ_MASK_BIT(p.fp)))
+			break;
+		b = b + 1 == f->nb ? 0 : b + 1;
+	}
+	return any;
+}
+
+/*
+ * The lookup of one key (position p): its primary bucket, and only when
+ * that is full and SPILL set its chain (invariants 1 and 2). With q: visit
+ * every slot with the key's fingerprint. Without: whether there is one.
+ */
+static bool probe(const struct hl_fuzzy *f, struct fz_pos p, struct fzq *q)
+{
+	const struct fz_bucket *k = &f->bk[p.b1];
+	bool any = scan_visit(k, p.fp, q);
+	if ((any && !q) || !bucket_full(k) || !(k->spill & HL_FZ_MASK_BIT(p.fp)))
+		return any;
+	return probe_chain(f, p, q) || any;
+}
+
+/* Append a key of s (len chars) of kind t. A repeat among the hundreds of
  * d = 2 keys costs a lookup (a run is still verified once), cheaper than a
  * quadratic check. */
 static void add_key(struct fzq *q, int t, const char *s, size_t len)
@@ -867,56 +1234,63 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 	hotlist__key_pack(s, len, &k);
 	hl_lin v = key_lin(&k);
 	q.q[HL_SKEL].n = d1_keys(f, v, len, o->d, q.q[HL_SKEL].k, q.q[HL_DEL].k, &q.q[HL_DEL].n);
-	if (!f->t[HL_DEL])
+	if (!f->d)
 		q.q[HL_DEL].n = 0;
 	else if (o->d > 1)
 		add_d2_keys(&q, s, v, len);
-	for (int t = 0; t < HL_FZ_TABLES; t++) {
-		struct qkeys *qk = &q.q[t];
-		if (!qk->n)
-			continue;
-		hotlist__table_find_bulk(f->t[t], qk->k, qk->n, qk->v);
-		for (size_t i = 0; i < qk->n; i++)
-			visit(&q, t, qk->v[i]);
-	}
+	for (int t = 0; t < HL_FZ_TABLES; t++)
+		for (size_t i = 0; i < q.q[t].n; i++)
+			probe(f, fz_pos(fz_hash(f->seed, &q.q[t].k[i]), t, f->nb), &q);
 }
 
 /*
- * The batch filter: the d <= 1 keys of up to HL_FZ_BATCH plates, looked up
- * in one bulk call per table so that the cache misses of different plates
- * overlap (a 1 M-entry index is ~75 MB: every lookup is a DRAM miss). No
- * verification: a set bit says "some key is in the index", and the caller
- * then runs hotlist__fz_match for that plate (those buckets now cached).
+ * The batch filter: the d <= 1 keys of up to HL_FZ_BATCH plates, hashed and
+ * their primary buckets prefetched before any is read, so that the cache
+ * misses of different plates overlap (a 1 M-entry index is ~60 MB: most
+ * lookups miss the caches). No verification: a set bit says "some slot has
+ * the fingerprint of a key of this plate", and the caller then runs
+ * hotlist__fz_match for that plate (those buckets now cached). A plate with
+ * no such slot costs nothing more: most reads stop here.
  */
 uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 			   const char *const *plates, const size_t *lens, size_t n)
 {
-	struct hl_key sk[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], dk[HL_FZ_BATCH];
-	uint32_t sv[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], dv[HL_FZ_BATCH];
-	uint8_t owner[HL_FZ_BATCH * (1 + HOTLIST_PLATE_MAX)], downer[HL_FZ_BATCH];
-	size_t ns = 0, nd = 0, m;
+	enum { PER = 2 + HOTLIST_PLATE_MAX }; /* d <= 1 keys of one plate at most */
+	struct hl_key sk[PER], dk[1];
+	struct fz_pos pos[HL_FZ_BATCH * PER];
+	uint8_t owner[HL_FZ_BATCH * PER];
+	size_t nk = 0, m;
 	uint32_t maybe = 0;
 	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
 	if (o->d > 1)
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
-	unsigned d = f->t[HL_DEL] ? o->d : 0;
+	unsigned d = f->d ? o->d : 0;
 	for (size_t i = 0; i < n; i++) {
 		hl_lin v = skel_lin(f->skel, plates[i], lens[i]);
-		size_t add = d1_keys(f, v, lens[i], d, &sk[ns], &dk[nd], &m);
-		memset(&owner[ns], (int)i, add);
-		ns += add;
-		downer[nd] = (uint8_t)i;
-		nd += m;
+		size_t add = d1_keys(f, v, lens[i], d, sk, dk, &m);
+		for (size_t j = 0; j < add + m; j++) {
+			int t = j < add ? HL_SKEL : HL_DEL;
+			pos[nk] = fz_pos(fz_hash(f->seed, j < add ? &sk[j] : &dk[0]), t, f->nb);
+			__builtin_prefetch(&f->bk[pos[nk].b1]);
+			owner[nk++] = (uint8_t)i;
+		}
 	}
-	if (ns) {
-		hotlist__table_find_bulk(f->t[HL_SKEL], sk, ns, sv);
-		for (size_t i = 0; i < ns; i++)
-			maybe |= (uint32_t)(sv[i] != HL_TABLE_NONE) << owner[i];
+	size_t nc = 0; /* keys whose primary spilled: their chain, prefetched too */
+	for (size_t j = 0; j < nk; j++) {
+		const struct fz_bucket *k = &f->bk[pos[j].b1];
+		if (maybe >> owner[j] & 1)
+			continue;
+		if (scan_bucket(k, pos[j].fp))
+			maybe |= UINT32_C(1) << owner[j];
+		else if (bucket_full(k) && (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) &&
+			 f->max_probe > 1) {
+			__builtin_prefetch(&f->bk[pos[j].b2]);
+			pos[nc] = pos[j];
+			owner[nc++] = owner[j];
+		}
 	}
-	if (nd) {
-		hotlist__table_find_bulk(f->t[HL_DEL], dk, nd, dv);
-		for (size_t i = 0; i < nd; i++)
-			maybe |= (uint32_t)(dv[i] != HL_TABLE_NONE) << downer[i];
-	}
+	for (size_t j = 0; j < nc; j++)
+		if (!(maybe >> owner[j] & 1) && probe_chain(f, pos[j], NULL))
+			maybe |= UINT32_C(1) << owner[j];
 	return maybe;
 }

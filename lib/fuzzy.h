@@ -4,7 +4,7 @@
  * a list's matching options (struct hl_fz_opts, carried by every list
  * version), the verifier, and the OCR/indel index of a base. See
  * docs/fuzzy.md. Uses: list (the runs of a base), pattern (hl_fz_emit),
- * table, normalise, alloc.
+ * normalise, alloc.
  */
 #ifndef HOTLIST_FUZZY_H
 #define HOTLIST_FUZZY_H
@@ -66,14 +66,15 @@ struct hl_fuzzy;
 /* Build the index of b's runs for o's classes and d, with its score model
  * (score.h); estimate: also sample the innocent-alert rate (for a list's
  * base; not for the small index of an edit layer, rebuilt by every put
- * under the writer lock); seed: the table's (random
- * per build). 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC. */
+ * under the writer lock); seed: the table's hash seed (random per build).
+ * 0, HOTLIST_ENOMEM, HOTLIST_ENOSPC (more than 2^27 - 1 runs in b, or as
+ * many words of refs). */
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
 		      bool estimate, uint64_t seed, const struct hotlist_allocator *a);
 void hotlist__fz_get(struct hl_fuzzy *f);
 void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a);
 size_t hotlist__fz_bytes(const struct hl_fuzzy *f);
-/* The indel budget f was built for (its DEL table answers d up to it). */
+/* The indel budget f was built for (its DEL keys answer d up to it). */
 unsigned hotlist__fz_index_d(const struct hl_fuzzy *f);
 /* The score model of f's base (score.h), or NULL when f is NULL. */
 const struct hl_score_model *hotlist__fz_model(const struct hl_fuzzy *f);
@@ -97,10 +98,11 @@ void hotlist__score_info(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 
 /*
  * Batch filter for plates[0..n) (lens[i] chars each, n <= HL_FZ_BATCH): bit
- * i set when plate i may hit in f (some key of its query is in f; not
- * verified), clear when hotlist__fz_match would find nothing. All n bits
- * set when o->d = 2 (its query is per plate). One bulk lookup per table
- * for the whole batch: the cache misses of different plates overlap.
+ * i set when plate i may hit in f (some slot holds the fingerprint of a key
+ * of its query; not verified), clear when hotlist__fz_match would find
+ * nothing. All n bits set when o->d = 2 (its query is per plate). Every
+ * key of the batch is hashed and its bucket prefetched before any is read:
+ * the cache misses of different plates overlap.
  */
 uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 			   const char *const *plates, const size_t *lens, size_t n);

@@ -686,34 +686,38 @@ static size_t country_ix(const char *cc)
 /*
  * The best drop recall any choice of one threshold per group could buy within `budget`
  * innocent alerts per 1,000 from drop-type hits (Lagrangian sweep: each group takes the
- * threshold maximising recall - lambda x cost; the best total within budget is kept). groups:
- * how many of the groups take part (0..n-1 by country x wf, merged as `by` says: 0 one group,
- * 1 per country, 2 per country and layout verdict).
+ * threshold maximising recall - lambda x cost; the best total within budget is kept). by: 0 one
+ * group, 1 per country, 2 per layout verdict of the read, 3 per country and verdict. The
+ * thresholds kept are written to thr[group] (groups as by says).
  */
 static double best_split(const struct an_curve *a, size_t n_drop, size_t n_inn, double budget,
-			 int by, double *cost_out)
+			 int by, double *cost_out, int thr[AN_GROUPS], size_t *n_groups)
 {
 	uint32_t d[AN_GROUPS][AN_T + 1] = { { 0 } }, c[AN_GROUPS][AN_T + 1] = { { 0 } };
-	size_t ng = by == 0 ? 1 : by == 1 ? n_mix : 2 * n_mix;
+	size_t ng = by == 0 ? 1 : by == 1 ? n_mix : by == 2 ? 2 : 2 * n_mix;
 	for (size_t g = 0; g < 2 * n_mix; g++) {
-		size_t to = by == 0 ? 0 : by == 1 ? g / 2 : g;
+		size_t to = by == 0 ? 0 : by == 1 ? g / 2 : by == 2 ? g % 2 : g;
 		for (int t = 0; t <= AN_T; t++) {
 			d[to][t] += a->drops[g][t];
 			c[to][t] += a->inn[g][t];
 		}
 	}
 	double best = 0, best_cost = 0;
+	*n_groups = ng;
 	for (int l = 0; l <= 400; l++) {
 		double lambda = pow(10.0, -4.0 + l * 0.02), r = 0, cost = 0;
+		int pick[AN_GROUPS];
 		for (size_t g = 0; g < ng; g++) {
 			double gr = 0, gc = 0, gv = 0;
-			for (int t = 0; t <= AN_T; t++) {
+			pick[g] = AN_T;
+			for (int t = AN_T; t >= 0; t--) {
 				double x = (double)d[g][t] / (double)n_drop,
 				       y = 1000.0 * (double)c[g][t] / (double)n_inn;
 				if (x - lambda * y > gv + 1e-12) {
 					gv = x - lambda * y;
 					gr = x;
 					gc = y;
+					pick[g] = t;
 				}
 			}
 			r += gr;
@@ -722,6 +726,7 @@ static double best_split(const struct an_curve *a, size_t n_drop, size_t n_inn, 
 		if (cost <= budget && r > best) {
 			best = r;
 			best_cost = cost;
+			memcpy(thr, pick, sizeof(pick));
 		}
 	}
 	*cost_out = best_cost;
@@ -829,17 +834,29 @@ static void analyse(const struct workload *w, const struct outcome *inn, struct 
 			printf(" recall_at_%zu=%.3f/%" PRIu64, p,
 			       (double)pos_hit[p] / (double)pos_n[p], pos_n[p]);
 	printf("\n");
-	/* what a threshold per group could buy with the budget the other hits leave */
-	double left = 1.0 - per * (double)other;
-	for (int by = 0; by <= 2; by++) {
-		double cost, r = best_split(a, w->n_mis, w->n_innocent, left, by, &cost);
-		printf("bench=fuzzy_drop_bound entries=%zu k=%u d=%u split=%s other_alerts_per_1000=%.3f "
-		       "budget=%.3f best_recall_drop=%.4f at_alerts_per_1000=%.3f\n",
-		       w->list.n, k, d,
-		       by == 0 ? "none" :
-		       by == 1 ? "country" :
-				 "country_layout",
-		       per * (double)other, left, r, cost);
+	/* what a threshold per group could buy with the budget the other hits leave, and with
+	 * the whole budget */
+	static const char *const split[] = { "none", "country", "layout", "country_layout" };
+	double other_r = per * (double)other;
+	for (int full = 0; full <= 1; full++) {
+		double budget = full ? 1.0 : 1.0 - other_r;
+		for (int by = 0; by <= 3; by++) {
+			int thr[AN_GROUPS];
+			size_t ng;
+			double cost, r = best_split(a, w->n_mis, w->n_innocent, budget, by, &cost,
+						    thr, &ng);
+			printf("bench=fuzzy_drop_bound entries=%zu k=%u d=%u split=%s "
+			       "other_alerts_per_1000=%.3f budget=%.3f best_recall_drop=%.4f "
+			       "at_alerts_per_1000=%.3f thresholds=",
+			       w->list.n, k, d, split[by], other_r, budget, r, cost);
+			for (size_t g = 0; g < ng; g++)
+				printf("%s%s%s:%d", g ? "," : "",
+				       by == 1 ? country_mix[g].cc :
+				       by == 3 ? country_mix[g / 2].cc :
+						 "",
+				       by >= 2 ? (g % 2 ? "wf" : "mal") : "", thr[g]);
+			printf("\n");
+		}
 	}
 	free(a);
 }
@@ -889,7 +906,7 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 	printf(" mreads_s=%.3f mreads_s_noscore=%.3f callbacks_per_1000=%.2f "
 	       "callbacks_per_1000_noscore=%.2f bytes_per_entry=%.1f index_build_s=%.3f\n",
 	       pol, off, cbp, cbo, (double)info.memory_bytes / (double)w->list.n, build_s);
-	for (int t = 0; (k || d) && t <= 100; t += CURVE_STEP) {
+	for (int t = 0; (k || d) && t <= 100; t += o->analyse ? 1 : CURVE_STEP) {
 		printf("bench=fuzzy_curve entries=%zu k=%u d=%u threshold=%d "
 		       "innocent_alerts_per_1000=%.2f",
 		       w->list.n, k, d, t, 1000 * share_at(inn, w->n_innocent, t, false));

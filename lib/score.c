@@ -193,7 +193,9 @@
  * standard errors within the target (docs/fuzzy.md, "Margin"): the
  * estimate counts the list's own alerting plates, tens of them at the
  * thresholds it picks, and errs by their sampling noise either way. */
+#ifndef HL_EST_MARGIN_Z
 #define HL_EST_MARGIN_Z 2.0
+#endif
 
 /* Confusion pairs and the log of how much likelier they are in a misread
  * than a coincidence: O/0 and 8/B are the confusions every OCR vendor

@@ -32,6 +32,13 @@
  * it, one thread, median of --reps after a warm-up, with the default policy
  * and with the policy off (min_score 0: no score computed, every hit called
  * back: the behaviour before scoring), interleaved.
+ * --analyse (docs/fuzzy.md, "Fifth round"): per country, the dropped-character
+ * misreads, their recall, whether the read is well-formed in its country,
+ * the listed and well-formed plates one insertion away, the innocent reads
+ * with a hit of an entry one character longer (bench=fuzzy_drop), recall
+ * per position (fuzzy_drop_pos), the drop recall one threshold per group
+ * could buy within the alert budget (fuzzy_drop_bound), and the curve at
+ * every threshold.
  */
 #include "bench_common.h"
 #include "plates.h"

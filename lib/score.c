@@ -30,7 +30,9 @@
  *           A well-formed read is most likely right (a penalty, plus how much
  *           commoner the entry's shape is than the read's); a malformed read
  *           is a misread of something (a bonus), unless one repair makes it
- *           a plate that is not on the list (most likely that plate).
+ *           a plate that is not on the list (most likely that plate; with
+ *           the population term that plate is weighed in Z0 instead, by
+ *           how plausible a plate of the list's it is).
  *   crowd   -ln(neighbours): one of n listed plates within the budget is at
  *           best one of n explanations; a unique neighbour is evidence.
  *   camera  each other OCR candidate of the read that hits the entry too is

@@ -43,11 +43,21 @@
  * alone), in the same run, default policy: innocent alerts per 1,000 cars,
  * recall per kind, and reads/s of a stream of the pairs (1 car in 1,000
  * listed) through each, interleaved.
+ *
+ * --analyse (docs/fuzzy.md, "Fifth round"): per country, the dropped-character
+ * misreads, their recall, whether the read is well-formed in its country,
+ * the listed and well-formed plates one insertion away, the innocent reads
+ * with a hit of an entry one character longer (bench=fuzzy_drop), recall
+ * per position (fuzzy_drop_pos), the drop recall one threshold per group
+ * could buy within the alert budget (fuzzy_drop_bound), and the curve at
+ * every threshold.
  */
 #include "bench_common.h"
+#include "plates.h"
 #include "sample.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +79,7 @@ struct opts {
 	int only_k, only_d; /* --mode K,D: that budget only; -1 all */
 	uint64_t dump; /* --dump N: N missed misreads per kind and N innocent alerts to stderr */
 	double second_s; /* --second-read S: the pair pass with this window; 0 none */
+	bool analyse; /* --analyse: where the dropped-character misreads are lost (drop_* lines) */
 };
 
 struct read {
@@ -77,6 +88,7 @@ struct read {
 	uint32_t truth; /* index of the listed plate misread, NONE for an innocent car */
 	int err; /* innocent car: -1 read right, else the kind of its OCR error */
 	char clean[HOTLIST_PLATE_MAX + 1]; /* the car's plate, read right */
+	int8_t at; /* position of the error in the plate before it (the dropped character's) */
 };
 
 struct plates {
@@ -93,6 +105,10 @@ struct outcome {
 	int any; /* best score of any hit (weak included): -1 none */
 	int truth; /* score of the true entry when it alerts: -1 not hit or weak */
 	int truth_any; /* score of the true entry, weak or not: -1 not hit */
+	int n_long; /* hits of entries one character longer than the read (--analyse) */
+	int long_any; /* best score of those, weak or not: -1 none */
+	int long_best; /* best score of those that alert: -1 none */
+	int other_best; /* best score of the other hits that alert: -1 none */
 };
 
 struct run_ctx {
@@ -258,6 +274,9 @@ static const struct {
 	       { 'O', 'D', 2 },	 { 'O', 'Q', 1 },  { 'D', 'Q', 1 } };
 #define N_CONF (sizeof(conf_w) / sizeof(conf_w[0]))
 
+/* Position of the last error written (err_sub, err_drop, err_double). */
+static size_t err_at;
+
 static bool confusable(char c)
 {
 	for (size_t i = 0; i < N_CONF; i++)
@@ -276,6 +295,7 @@ static bool err_sub(struct hl_sample_rng *r, char *p)
 	if (!n)
 		return false;
 	size_t at = pos[hl_sample_below(r, n)];
+	err_at = at;
 	for (size_t i = 0; i < N_CONF; i++)
 		tot += (conf_w[i].a == p[at] || conf_w[i].b == p[at]) ? conf_w[i].w : 0;
 	uint64_t x = hl_sample_below(r, tot);
@@ -297,6 +317,7 @@ static bool err_drop(struct hl_sample_rng *r, char *p)
 	if (len < 3)
 		return false;
 	size_t at = hl_sample_below(r, len);
+	err_at = at;
 	memmove(p + at, p + at + 1, len - at);
 	return true;
 }
@@ -307,6 +328,7 @@ static bool err_double(struct hl_sample_rng *r, char *p)
 	if (len >= HOTLIST_PLATE_MAX)
 		return false;
 	size_t at = hl_sample_below(r, len);
+	err_at = at;
 	memmove(p + at + 1, p + at, len - at + 1);
 	return true;
 }
@@ -350,6 +372,7 @@ static struct read *make_innocent(struct hl_sample_rng *r, const struct plates *
 		while (set_has(l, v[i].plate));
 		strcpy(v[i].clean, v[i].plate);
 		v[i].err = hl_sample_unit(r) < rate ? err_any(r, v[i].plate) : -1;
+		v[i].at = (int8_t)(v[i].err >= 0 ? (int)err_at : -1);
 		memcpy(v[i].cc, cc, 3);
 		v[i].truth = NONE;
 	}
@@ -369,6 +392,7 @@ static struct read *make_misreads(struct hl_sample_rng *r, const struct plates *
 		strcpy(v[i].clean, l->p[e]);
 		v[i].truth = (uint32_t)e;
 		v[i].err = kind;
+		v[i].at = (int8_t)(kind == K_EXACT || kind == K_TWO ? -1 : (int)err_at);
 	}
 	return v;
 }
@@ -387,6 +411,14 @@ static void on_hit(const struct hotlist_hit *h, void *user)
 		o->any = s;
 	if (!h->weak && s > o->best)
 		o->best = s;
+	if (strlen(h->entry_plate) == strlen(rd->plate) + 1) {
+		o->n_long++;
+		o->long_any = s > o->long_any ? s : o->long_any;
+		if (!h->weak && s > o->long_best)
+			o->long_best = s;
+	} else if (!h->weak && s > o->other_best) {
+		o->other_best = s;
+	}
 	if (rd->truth != NONE && !strcmp(h->entry_plate, c->list->p[rd->truth]) &&
 	    !strcmp(h->country, c->list->cc[rd->truth])) {
 		if (s > o->truth_any)
@@ -414,7 +446,7 @@ static void run_reads(struct hotlist *hl, struct run_ctx *c, const struct read *
 	c->reads = v;
 	c->out = out;
 	for (size_t i = 0; i < n; i++)
-		out[i] = (struct outcome){ -1, -1, -1, -1 };
+		out[i] = (struct outcome){ -1, -1, -1, -1, 0, -1, -1, -1 };
 	hotlist_match_batch(hl, r, n, on_hit, c);
 	free(r);
 }
@@ -631,6 +663,262 @@ static void dump(const struct workload *w, const struct outcome *inn, struct out
 	}
 }
 
+/* ---- analysis of the dropped characters (--analyse) ------------------------------------------ */
+
+/* p fits template tmpl ('9' a digit, 'X' one of letters, else itself). */
+static bool fits(const char *tmpl, const char *letters, const char *p)
+{
+	if (strlen(tmpl) != strlen(p))
+		return false;
+	for (size_t i = 0; p[i]; i++)
+		if (tmpl[i] == '9' ? !(p[i] >= '0' && p[i] <= '9') :
+		    tmpl[i] == 'X' ? !strchr(letters, p[i]) || p[i] < 'A' :
+				     p[i] != tmpl[i])
+			return false;
+	return true;
+}
+
+/* The plate as read fits a layout of its country: plates.c's rules for NL, BE, FR, DE; the
+ * bench's own layouts for ES, IT, PL. */
+static bool well_formed(const char *cc, const char *p)
+{
+	static const char *const pl[] = { "XX99999", "XX9999X", "XX999XX", "XX99X99",
+					  "XXX9999", "XXX99XX", "XXX999X", "XXX9X99" };
+	hl_country c = 0;
+	if (!hotlist__parse_country(cc, &c)) {
+		int f = hotlist__plate_format(c, p, strlen(p), NULL, NULL);
+		if (f >= 0)
+			return f == HL_FORMAT_YES;
+	}
+	if (!strcmp(cc, "ES"))
+		return fits("9999XXX", "BCDFGHJKLMNPRSTVWXYZ", p);
+	if (!strcmp(cc, "IT"))
+		return fits("XX999XX", "ABCDEFGHJKLMNPRSTVWXYZ", p);
+	for (size_t i = 0; !strcmp(cc, "PL") && i < 8; i++)
+		if (fits(pl[i], "ABCDEFGHJKLMNPRSTUVWXYZ", p))
+			return true;
+	return false;
+}
+
+/* Distinct well-formed plates one inserted character from p: the plausible plates a read
+ * that dropped a character may come from. */
+static unsigned completions(const char *cc, const char *p)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	char q[HOTLIST_PLATE_MAX + 2];
+	size_t len = strlen(p);
+	unsigned n = 0;
+	if (len >= HOTLIST_PLATE_MAX)
+		return 0;
+	for (size_t i = 0; i <= len; i++)
+		for (const char *x = alnum; *x; x++) {
+			if (i > 0 && p[i - 1] == *x)
+				continue; /* the same plate as inserting it at i - 1 */
+			memcpy(q, p, i);
+			q[i] = *x;
+			memcpy(q + i + 1, p + i, len - i + 1);
+			n += well_formed(cc, q);
+		}
+	return n;
+}
+
+#define AN_GROUPS 32 /* countries x {malformed, well-formed} */
+#define AN_T 101
+
+/* Per group (country, read well-formed): dropped-character misreads whose true entry scores t
+ * or more (drops[g][t]) and innocent reads with a hit of an entry one character longer scoring
+ * t or more (inn[g][t]), cumulated from 100 down. */
+struct an_curve {
+	uint32_t drops[AN_GROUPS][AN_T + 1];
+	uint32_t inn[AN_GROUPS][AN_T + 1];
+};
+
+static size_t country_ix(const char *cc)
+{
+	for (size_t i = 0; i < n_mix; i++)
+		if (!strcmp(country_mix[i].cc, cc))
+			return i;
+	return 0;
+}
+
+/*
+ * The best drop recall any choice of one threshold per group could buy within `budget`
+ * innocent alerts per 1,000 from drop-type hits (Lagrangian sweep: each group takes the
+ * threshold maximising recall - lambda x cost; the best total within budget is kept). by: 0 one
+ * group, 1 per country, 2 per layout verdict of the read, 3 per country and verdict. The
+ * thresholds kept are written to thr[group] (groups as by says).
+ */
+static double best_split(const struct an_curve *a, size_t n_drop, size_t n_inn, double budget,
+			 int by, double *cost_out, int thr[AN_GROUPS], size_t *n_groups)
+{
+	uint32_t d[AN_GROUPS][AN_T + 1] = { { 0 } }, c[AN_GROUPS][AN_T + 1] = { { 0 } };
+	size_t ng = by == 0 ? 1 : by == 1 ? n_mix : by == 2 ? 2 : 2 * n_mix;
+	for (size_t g = 0; g < 2 * n_mix; g++) {
+		size_t to = by == 0 ? 0 : by == 1 ? g / 2 : by == 2 ? g % 2 : g;
+		for (int t = 0; t <= AN_T; t++) {
+			d[to][t] += a->drops[g][t];
+			c[to][t] += a->inn[g][t];
+		}
+	}
+	double best = 0, best_cost = 0;
+	*n_groups = ng;
+	for (int l = 0; l <= 400; l++) {
+		double lambda = pow(10.0, -4.0 + l * 0.02), r = 0, cost = 0;
+		int pick[AN_GROUPS];
+		for (size_t g = 0; g < ng; g++) {
+			double gr = 0, gc = 0, gv = 0;
+			pick[g] = AN_T;
+			for (int t = AN_T; t >= 0; t--) {
+				double x = (double)d[g][t] / (double)n_drop,
+				       y = 1000.0 * (double)c[g][t] / (double)n_inn;
+				if (x - lambda * y > gv + 1e-12) {
+					gv = x - lambda * y;
+					gr = x;
+					gc = y;
+					pick[g] = t;
+				}
+			}
+			r += gr;
+			cost += gc;
+		}
+		if (cost <= budget && r > best) {
+			best = r;
+			best_cost = cost;
+			memcpy(thr, pick, sizeof(pick));
+		}
+	}
+	*cost_out = best_cost;
+	return best;
+}
+
+static void analyse(const struct workload *w, const struct outcome *inn, struct outcome *const *mis,
+		    unsigned k, unsigned d)
+{
+	struct {
+		uint64_t n, hit, wf, hit_wf, nlong, compl, inside, hit_inside, narrow, hit_narrow,
+			run, hit_run, wf_inside, hit_wf_inside;
+		double sc_miss;
+		uint64_t n_miss;
+		uint64_t inn_n, inn_long[2][2], inn_alert[2][2]; /* [misread][wf] */
+	} c[16] = { { 0 } };
+	uint64_t pos_n[HOTLIST_PLATE_MAX] = { 0 }, pos_hit[HOTLIST_PLATE_MAX] = { 0 };
+	struct an_curve *a = bench_xcalloc(1, sizeof(*a));
+	const struct outcome *o = mis[K_DROP];
+	for (size_t i = 0; i < w->n_mis; i++) {
+		const struct read *r = &w->mis[K_DROP][i];
+		const char *e = w->list.p[r->truth];
+		size_t x = country_ix(r->cc), n = strlen(e), at = (size_t)r->at;
+		bool wf = well_formed(r->cc, r->plate), hit = o[i].truth >= 0;
+		bool inside = at > 0 && at + 1 < n;
+		bool narrow = e[at] == '1' || e[at] == 'I';
+		bool run = (at > 0 && e[at - 1] == e[at]) || (at + 1 < n && e[at + 1] == e[at]);
+		c[x].n++;
+		c[x].hit += hit;
+		c[x].wf += wf;
+		c[x].hit_wf += wf && hit;
+		c[x].nlong += (uint64_t)o[i].n_long;
+		c[x].compl += completions(r->cc, r->plate);
+		c[x].inside += inside;
+		c[x].hit_inside += inside && hit;
+		c[x].wf_inside += wf && inside;
+		c[x].hit_wf_inside += wf && inside && hit;
+		c[x].narrow += narrow;
+		c[x].hit_narrow += narrow && hit;
+		c[x].run += run;
+		c[x].hit_run += run && hit;
+		if (!hit && o[i].truth_any >= 0) {
+			c[x].sc_miss += o[i].truth_any;
+			c[x].n_miss++;
+		}
+		pos_n[at]++;
+		pos_hit[at] += hit;
+		if (o[i].truth_any >= 0)
+			a->drops[2 * x + wf][o[i].truth_any]++;
+	}
+	uint64_t other = 0;
+	for (size_t i = 0; i < w->n_innocent; i++) {
+		const struct read *r = &w->innocent[i];
+		size_t x = country_ix(r->cc);
+		bool wf = well_formed(r->cc, r->plate), m = r->err >= 0;
+		c[x].inn_n++;
+		other += inn[i].other_best >= 0;
+		if (!inn[i].n_long)
+			continue;
+		c[x].inn_long[m][wf]++;
+		c[x].inn_alert[m][wf] += inn[i].long_best >= 0;
+		if (inn[i].other_best < 0)
+			a->inn[2 * x + wf][inn[i].long_any]++;
+	}
+	for (size_t g = 0; g < AN_GROUPS; g++)
+		for (int t = AN_T - 1; t >= 0; t--) {
+			a->drops[g][t] += a->drops[g][t + 1];
+			a->inn[g][t] += a->inn[g][t + 1];
+		}
+	double per = 1000.0 / (double)w->n_innocent;
+	for (size_t x = 0; x < n_mix; x++) {
+		double n = (double)c[x].n ? (double)c[x].n : 1;
+		printf("bench=fuzzy_drop entries=%zu k=%u d=%u country=%s drops=%" PRIu64
+		       " recall=%.3f well_formed=%.3f recall_well_formed=%.3f "
+		       "recall_malformed=%.3f recall_inside=%.3f recall_edge=%.3f "
+		       "recall_narrow=%.3f recall_run=%.3f recall_well_formed_inside=%.3f "
+		       "listed_one_longer=%.2f plausible_one_longer=%.1f missed_score_mean=%.1f "
+		       "innocent_reads=%" PRIu64
+		       " inn_long_clean_wf=%.2f inn_long_clean_malformed=%.2f "
+		       "inn_long_misread_wf=%.2f inn_long_misread_malformed=%.2f "
+		       "inn_long_alerts_clean_wf=%.3f inn_long_alerts_clean_malformed=%.3f "
+		       "inn_long_alerts_misread_wf=%.3f inn_long_alerts_misread_malformed=%.3f\n",
+		       w->list.n, k, d, country_mix[x].cc, c[x].n, (double)c[x].hit / n,
+		       (double)c[x].wf / n, c[x].wf ? (double)c[x].hit_wf / (double)c[x].wf : 0,
+		       c[x].n > c[x].wf ?
+			       (double)(c[x].hit - c[x].hit_wf) / (double)(c[x].n - c[x].wf) :
+			       0,
+		       c[x].inside ? (double)c[x].hit_inside / (double)c[x].inside : 0,
+		       c[x].n > c[x].inside ? (double)(c[x].hit - c[x].hit_inside) /
+						      (double)(c[x].n - c[x].inside) :
+					      0,
+		       c[x].narrow ? (double)c[x].hit_narrow / (double)c[x].narrow : 0,
+		       c[x].run ? (double)c[x].hit_run / (double)c[x].run : 0,
+		       c[x].wf_inside ? (double)c[x].hit_wf_inside / (double)c[x].wf_inside : 0,
+		       (double)c[x].nlong / n, (double)c[x].compl / n,
+		       c[x].n_miss ? c[x].sc_miss / (double)c[x].n_miss : -1, c[x].inn_n,
+		       per * (double)c[x].inn_long[0][1], per * (double)c[x].inn_long[0][0],
+		       per * (double)c[x].inn_long[1][1], per * (double)c[x].inn_long[1][0],
+		       per * (double)c[x].inn_alert[0][1], per * (double)c[x].inn_alert[0][0],
+		       per * (double)c[x].inn_alert[1][1], per * (double)c[x].inn_alert[1][0]);
+	}
+	printf("bench=fuzzy_drop_pos entries=%zu k=%u d=%u", w->list.n, k, d);
+	for (size_t p = 0; p < HOTLIST_PLATE_MAX; p++)
+		if (pos_n[p])
+			printf(" recall_at_%zu=%.3f/%" PRIu64, p,
+			       (double)pos_hit[p] / (double)pos_n[p], pos_n[p]);
+	printf("\n");
+	/* what a threshold per group could buy with the budget the other hits leave, and with
+	 * the whole budget */
+	static const char *const split[] = { "none", "country", "layout", "country_layout" };
+	double other_r = per * (double)other;
+	for (int full = 0; full <= 1; full++) {
+		double budget = full ? 1.0 : 1.0 - other_r;
+		for (int by = 0; by <= 3; by++) {
+			int thr[AN_GROUPS];
+			size_t ng;
+			double cost, r = best_split(a, w->n_mis, w->n_innocent, budget, by, &cost,
+						    thr, &ng);
+			printf("bench=fuzzy_drop_bound entries=%zu k=%u d=%u split=%s "
+			       "other_alerts_per_1000=%.3f budget=%.3f best_recall_drop=%.4f "
+			       "at_alerts_per_1000=%.3f thresholds=",
+			       w->list.n, k, d, split[by], other_r, budget, r, cost);
+			for (size_t g = 0; g < ng; g++)
+				printf("%s%s%s:%d", g ? "," : "",
+				       by == 1 ? country_mix[g].cc :
+				       by == 3 ? country_mix[g / 2].cc :
+						 "",
+				       by >= 2 ? (g % 2 ? "wf" : "mal") : "", thr[g]);
+			printf("\n");
+		}
+	}
+	free(a);
+}
+
 static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned d,
 		    const struct opts *o)
 {
@@ -651,6 +939,8 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 		run_reads(hl, &c, w->mis[x], mis[x], w->n_mis);
 	}
 	dump(w, inn, mis, o->dump);
+	if (o->analyse && d)
+		analyse(w, inn, mis, k, d);
 	double pol[2] = { 0 }, off[2] = { 0 }, cbp = 0, cbo = 0;
 	cost(hl, k, d, w->stream, w->n_innocent, o->reps, pol, off, &cbp, &cbo);
 	printf("bench=fuzzy_quality entries=%zu k=%u d=%u min_score=%u "
@@ -674,7 +964,7 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 	       "index_build_s=%.3f index_build_cpu_s=%.3f\n",
 	       pol[0], off[0], pol[1], off[1], cbp, cbo,
 	       (double)info.memory_bytes / (double)w->list.n, build_s, build_cpu_s);
-	for (int t = 0; (k || d) && t <= 100; t += CURVE_STEP) {
+	for (int t = 0; (k || d) && t <= 100; t += o->analyse ? 1 : CURVE_STEP) {
 		printf("bench=fuzzy_curve entries=%zu k=%u d=%u threshold=%d "
 		       "innocent_alerts_per_1000=%.2f",
 		       w->list.n, k, d, t, 1000 * share_at(inn, w->n_innocent, t, false));
@@ -881,7 +1171,7 @@ int main(int argc, char **argv)
 	static const char usage[] =
 		"[--sizes N,N..] [--ten-million] [--innocent N] [--misreads N] "
 		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke] "
-		"[--mix CC:W,CC:W..] [--second-read SECONDS]";
+		"[--mix CC:W,CC:W..] [--second-read SECONDS] [--analyse]";
 	struct opts o = { .innocent = 200000,
 			  .misreads = 20000,
 			  .reps = 3,
@@ -905,7 +1195,9 @@ int main(int argc, char **argv)
 				bench_bad_option(argv[0], argv[i], usage);
 			continue;
 		}
-		if (!strcmp(argv[i], "--ten-million"))
+		if (!strcmp(argv[i], "--analyse"))
+			o.analyse = true;
+		else if (!strcmp(argv[i], "--ten-million"))
 			o.ten_million = true;
 		else if (!strcmp(argv[i], "--all-modes"))
 			o.all_modes = true;

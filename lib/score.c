@@ -30,7 +30,9 @@
  *           A well-formed read is most likely right (a penalty, plus how much
  *           commoner the entry's shape is than the read's); a malformed read
  *           is a misread of something (a bonus), unless one repair makes it
- *           a plate that is not on the list (most likely that plate).
+ *           a plate that is not on the list (most likely that plate; with
+ *           the population term that plate is weighed in Z0 instead, by
+ *           how plausible a plate of the list's it is).
  *   crowd   -ln(neighbours): one of n listed plates within the budget is at
  *           best one of n explanations; a unique neighbour is evidence.
  *   camera  each other OCR candidate of the read that hits the entry too is
@@ -108,6 +110,15 @@
 #define HL_SC_MALFORMED 2.0
 #define HL_SC_RARE_SHAPE (-1.0)
 #define HL_SC_REPAIRED_ELSEWHERE (-3.0)
+/* With the population term, the repair is weighed inside Z0 instead (the
+ * repaired plate's plausibility under the list's shares, times its swaps'
+ * substitution rates) and the read counts as malformed: the flat penalty
+ * counted the repair twice (Z0 already sums the plates one substitution
+ * from the read) and ignored whether the repaired plate is one the country
+ * issues. Fifth round; 0 measures the rule before it. */
+#ifndef HL_SC_REPAIR_IN_Z0
+#define HL_SC_REPAIR_IN_Z0 1
+#endif
 /* A shape is common (a layout of its country) from this share of the
  * country's entries on, rare below, absent at 0. */
 #define HL_SC_COMMON_SHARE 0.002
@@ -146,10 +157,15 @@
  * listed ones add nothing the sum has not: 0 fitted) and the offset that
  * puts the default threshold where the automatic policy can spend its
  * budget (fitted; the population LLR is the log posterior odds of the
- * listed car at q, so 50 sits near odds of 1 : e^11). */
+ * listed car at q, so 50 sits near odds of 1 : e^9). 8.0 until the fifth
+ * round put the automatic threshold of a 10^6 list at 90-98, where the
+ * logistic is flat and one point of score moved the innocent alerts by up
+ * to 0.3 per 1,000; at 6.0 it sits near 55-60, ~0.08 per point. */
 #define HL_SC_W_LAYOUT 0.5
 #define HL_SC_CROWD_POP 0.0
-#define HL_SC_POP_BIAS 8.0
+#ifndef HL_SC_POP_BIAS
+#define HL_SC_POP_BIAS 6.0
+#endif
 
 /* Estimate: innocent plates drawn per index (fewer for small lists), their
  * share with one OCR error, and the tries to draw a plate not on the list. */
@@ -179,7 +195,9 @@
  * standard errors within the target (docs/fuzzy.md, "Margin"): the
  * estimate counts the list's own alerting plates, tens of them at the
  * thresholds it picks, and errs by their sampling noise either way. */
+#ifndef HL_EST_MARGIN_Z
 #define HL_EST_MARGIN_Z 2.0
+#endif
 
 /* Confusion pairs and the log of how much likelier they are in a misread
  * than a coincidence: O/0 and 8/B are the confusions every OCR vendor
@@ -545,10 +563,14 @@ static double edit_term(const char *skel, const struct hl_score_in *in)
  * Countries without plates.c rules are judged by the shapes alone: absent
  * is malformed, below HL_SC_COMMON_SHARE rare, else well-formed.
  */
-static double layout_term(const struct hl_score_model *m, const struct hl_score_in *in)
+static double layout_term(const struct hl_score_model *m, const struct hl_score_in *in, bool pop)
 {
+	/* with the population term the repaired plate is one of Z0's
+	 * explanations, weighed by how plausible a plate it is (repair_z) */
 	if (in->format == 0)
-		return in->repaired_elsewhere ? HL_SC_REPAIRED_ELSEWHERE : HL_SC_MALFORMED;
+		return in->repaired_elsewhere && !(pop && HL_SC_REPAIR_IN_Z0) ?
+			       HL_SC_REPAIRED_ELSEWHERE :
+			       HL_SC_MALFORMED;
 	double sr = shape_share(m, in->country, in->read, in->rlen);
 	if (in->format < 0 && sr == 0)
 		return HL_SC_MALFORMED;
@@ -730,6 +752,37 @@ static double z0_entry(const struct pop_ctx *pc, const char *skel, const char *r
 	return pe * x;
 }
 
+/*
+ * The part of Z0 that the read's unique repair (a malformed read, one plate
+ * of its country's layouts after swapping the characters that do not fit
+ * their slot; not on the list) adds beyond the single substitutions z0
+ * already sums: P(repaired) x P(r | repaired), each swap weighed as a
+ * substitution. 0 when the repair is one in-class substitution (counted).
+ */
+static double repair_z(const struct pop_ctx *pc, const char *skel, const struct hl_score_in *in)
+{
+	char rep[HOTLIST_PLATE_MAX + 1];
+	int did = 0;
+	if (!HL_SC_REPAIR_IN_Z0 || in->format != 0 || !in->repaired_elsewhere ||
+	    in->rlen > HOTLIST_PLATE_MAX ||
+	    hotlist__plate_format(in->country, in->read, in->rlen, rep, &did) != HL_FORMAT_NO ||
+	    !did)
+		return 0;
+	double x = pop(pc, rep, in->rlen, SIZE_MAX);
+	size_t n = 0, at = 0;
+	for (size_t i = 0; i < in->rlen; i++) {
+		if (rep[i] == in->read[i])
+			continue;
+		n++;
+		at = i;
+		x *= HL_SC_ERR_SUB * exp(pair_w(rep[i], in->read[i])) /
+		     (HL_SC_SUB_NORM * (double)in->rlen);
+	}
+	if (n == 1 && skel && skel[(unsigned char)rep[at]] == skel[(unsigned char)in->read[at]])
+		return 0;
+	return n ? x : 0;
+}
+
 /* z0 of the read of in without its entry; -1: no population model. The
  * read's own part is kept in in->cache for the next hit of the same read. */
 static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in)
@@ -743,7 +796,7 @@ static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in
 	    c->country == in->country) {
 		z = c->z;
 	} else {
-		z = z0(&pc, in->skel, in->read, in->rlen);
+		z = z0(&pc, in->skel, in->read, in->rlen) + repair_z(&pc, in->skel, in);
 		if (c)
 			*c = (struct hl_score_cache){ m,	in->skel,    in->read,
 						      in->rlen, in->country, z };
@@ -773,9 +826,9 @@ static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 	double x;
 	if (z > 0)
 		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) - log(z) +
-		    HL_SC_W_LAYOUT * layout_term(m, in) + HL_SC_POP_BIAS;
+		    HL_SC_W_LAYOUT * layout_term(m, in, true) + HL_SC_POP_BIAS;
 	else
-		x = edit + layout_term(m, in);
+		x = edit + layout_term(m, in, false);
 	if (in->neighbours > 1)
 		x += (z > 0 ? HL_SC_CROWD_POP : HL_SC_CROWD) * log((double)in->neighbours);
 	x += HL_SC_CAND_SUPPORT * in->support;

@@ -133,21 +133,27 @@ END_TEST
 
 /* ---- the population term (a model built from a list) ------------------------------------ */
 
-/* A base of the plates p[0..n) (no country) and its score model. */
-static struct hl_score_model *model_of_plates(const char *const *p, size_t n, struct hl_base **base)
+/* A base of the plates p[0..n) of country cc (NULL: none) and its score model. */
+static struct hl_score_model *model_of_plates_cc(const char *const *p, size_t n, const char *cc,
+						 struct hl_base **base)
 {
 	struct hl_builder b;
 	struct hl_score_model *m = NULL;
 	char reason[96];
 	hotlist__builder_init(&b, NULL);
 	for (size_t i = 0; i < n; i++) {
-		struct hotlist_entry e = { .plate = p[i] };
+		struct hotlist_entry e = { .plate = p[i], .country = cc };
 		ck_assert_int_eq(hotlist__builder_add(&b, &e, 0, reason), 0);
 	}
 	ck_assert_int_eq(hotlist__builder_finish(&b, 1, base, NULL, NULL), 0);
 	hotlist__builder_fini(&b);
 	ck_assert_int_eq(hotlist__score_model_build(&m, *base, NULL), 0);
 	return m;
+}
+
+static struct hl_score_model *model_of_plates(const char *const *p, size_t n, struct hl_base **base)
+{
+	return model_of_plates_cc(p, n, NULL, base);
 }
 
 /* 2,000 plates 9999LLO: digits 5000.., two letters of eight, and O last
@@ -197,14 +203,95 @@ START_TEST(population_listed_entry_is_no_innocent_plate)
 	 * only plausible plate is the listed entry itself. Were the entry
 	 * counted among the plates of innocent cars, the LLR would be about
 	 * ln(q / (N x P(entry))) + the layout term + the population offset
-	 * = -2.7 + 1 + 8 = 6.3 here (measured 6.26); the entry is no innocent
-	 * car's plate, and the few other plates near the read are unlikely
-	 * (13.3). */
+	 * = -2.7 + 1 + 6 = 4.3 here; the entry is no innocent car's plate,
+	 * and the few other plates near the read are unlikely (11.3). */
 	struct hl_base *b;
 	struct hl_score_model *m = fill_model(&b);
 	ck_assert(llr_of(m, "5000BB0", "5000BBO", 1, 0) > 10.0);
 	hotlist__score_model_free(m, NULL);
 	hotlist__base_put(b, NULL);
+}
+END_TEST
+
+/* A Belgian list: 1,999 plates of the old code-11 layout XXX-999, first
+ * letter `first` (or A..H in turn when 0), then two of A..H, and one
+ * EU-format entry. */
+static struct hl_score_model *be_model(char first, const char *entry, struct hl_base **base)
+{
+	static char plates[POP_FILL][8];
+	static const char *p[POP_FILL];
+	static const char letters[] = "ABCDEFGH";
+	for (int i = 0; i < POP_FILL - 1; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%c%c%c%03d",
+			 first ? first : letters[i / 64 % 8], letters[i % 8], letters[i / 8 % 8],
+			 i % 1000);
+		p[i] = plates[i];
+	}
+	p[POP_FILL - 1] = entry;
+	return model_of_plates_cc(p, POP_FILL, "BE", base);
+}
+
+static double llr_be(const struct hl_score_model *m, const char *read, const char *entry,
+		     bool elsewhere)
+{
+	struct hl_score_in in = in_of(read, entry, 0, 1);
+	ck_assert_int_eq(hotlist__parse_country("BE", &in.country), 0);
+	in.format = 0;
+	in.repaired_elsewhere = elsewhere;
+	return hotlist__score_llr(m, &in);
+}
+
+START_TEST(repair_weighed_by_its_plausibility)
+{
+	/* EU-format 1ZBV184 read as 1ZB184 (V dropped): malformed, and the
+	 * country rules repair it to IZB184 (code 11), which is not listed.
+	 * The flat penalty of a repair elsewhere (-3.0) used to count that
+	 * explanation as likely as any; with the population term the repaired
+	 * plate is one of Z0's plates, weighed by its plausibility, and no
+	 * plate of this list starts with I: the repair changes nothing. */
+	char rep[8];
+	int did = 0;
+	hl_country be;
+	ck_assert_int_eq(hotlist__parse_country("BE", &be), 0);
+	ck_assert_int_eq(hotlist__plate_format(be, "1ZB184", 6, rep, &did), HL_FORMAT_NO);
+	ck_assert(did && !strcmp(rep, "IZB184"));
+	struct hl_base *b;
+	struct hl_score_model *m = be_model(0, "1ZBV184", &b);
+	double with = llr_be(m, "1ZB184", "1ZBV184", true),
+	       without = llr_be(m, "1ZB184", "1ZBV184", false);
+	ck_assert_msg(fabs(with - without) < 0.1, "repair elsewhere %.2f, none %.2f", with,
+		      without);
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
+	/* without the population term (no model) the flat penalty stays */
+	ck_assert(llr_be(NULL, "1ZB184", "1ZBV184", true) <
+		  llr_be(NULL, "1ZB184", "1ZBV184", false) - 4);
+}
+END_TEST
+
+START_TEST(repair_of_two_swaps_in_population)
+{
+	/* 1ADB169 read as 1ADB69 (a 1 dropped): the rules repair it to IAD869,
+	 * two swaps (1 -> I, B -> 8), which z0's single substitutions do not
+	 * reach. On a list whose code-11 plates all start with I that plate is
+	 * a likely innocent car's, on one where none does it is not: the
+	 * score must tell the two apart (they differ in nothing else). */
+	char rep[8];
+	int did = 0;
+	hl_country be;
+	ck_assert_int_eq(hotlist__parse_country("BE", &be), 0);
+	ck_assert_int_eq(hotlist__plate_format(be, "1ADB69", 6, rep, &did), HL_FORMAT_NO);
+	ck_assert(did && !strcmp(rep, "IAD869"));
+	struct hl_base *bi, *bo;
+	struct hl_score_model *mi = be_model('I', "1ADB169", &bi);
+	struct hl_score_model *mo = be_model('H', "1ADB169", &bo);
+	double li = llr_be(mi, "1ADB69", "1ADB169", true),
+	       lo = llr_be(mo, "1ADB69", "1ADB169", true);
+	ck_assert_msg(lo > li + 0.5, "plausible repair %.2f, implausible %.2f", li, lo);
+	hotlist__score_model_free(mi, NULL);
+	hotlist__score_model_free(mo, NULL);
+	hotlist__base_put(bi, NULL);
+	hotlist__base_put(bo, NULL);
 }
 END_TEST
 
@@ -633,6 +720,8 @@ int main(void)
 	tcase_add_test(t, candidate_evidence);
 	tcase_add_test(t, population_character_shares);
 	tcase_add_test(t, population_listed_entry_is_no_innocent_plate);
+	tcase_add_test(t, repair_weighed_by_its_plausibility);
+	tcase_add_test(t, repair_of_two_swaps_in_population);
 	suite_add_tcase(s, t);
 	TCase *p = tcase_create("policy");
 	tcase_add_test(p, threshold_policy);

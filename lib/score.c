@@ -73,6 +73,7 @@
 #include "common.h"
 #include "fuzzy.h"
 #include "list.h"
+#include "logodds.h"
 #include "normalise.h"
 #include "plates.h"
 #include "table.h"
@@ -836,15 +837,6 @@ static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 	return x;
 }
 
-static unsigned to_score(double x)
-{
-	if (x >= 40)
-		return 100;
-	if (x <= -40)
-		return 0;
-	return (unsigned)lrint(100.0 / (1.0 + exp(-x)));
-}
-
 static float prior_of(const struct hl_score_model *m, unsigned k, unsigned d,
 		      const struct hl_score_in *in)
 {
@@ -862,7 +854,7 @@ double hotlist__score_llr(const struct hl_score_model *m, const struct hl_score_
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
 			const struct hl_score_in *in)
 {
-	return to_score(llr(m, in) + prior_of(m, k, d, in) + HL_SC_BIAS);
+	return hl_score_of_logodds(llr(m, in) + prior_of(m, k, d, in) + HL_SC_BIAS);
 }
 
 /* ---- the estimate ------------------------------------------------------------------------ */
@@ -1113,8 +1105,9 @@ static void alerts_table(struct est *e)
 		int best = -1;
 		for (int t = 0; t < HL_T__COUNT; t++)
 			if (e->best[t][i] > -INFINITY) {
-				int sc = (int)to_score((double)e->best[t][i] + e->prior[t] +
-						       e->offset[t] + HL_SC_BIAS);
+				int sc = (int)hl_score_of_logodds((double)e->best[t][i] +
+								  e->prior[t] + e->offset[t] +
+								  HL_SC_BIAS);
 				best = sc > best ? sc : best;
 			}
 		if (best >= 0)
@@ -1160,8 +1153,8 @@ static double truth_share(const struct est *e, int ty, unsigned t)
 	uint32_t c = 0;
 	for (uint32_t i = 0; i < e->tn[ty]; i++)
 		c += e->truth[ty][i] > -INFINITY &&
-		     to_score((double)e->truth[ty][i] + e->prior[ty] + e->offset[ty] +
-			      HL_SC_BIAS) >= t;
+		     hl_score_of_logodds((double)e->truth[ty][i] + e->prior[ty] + e->offset[ty] +
+					 HL_SC_BIAS) >= t;
 	return e->tn[ty] ? (double)c / e->tn[ty] : 0;
 }
 

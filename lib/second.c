@@ -62,6 +62,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "common.h"
+#include "logodds.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -237,20 +238,6 @@ static void sweep_bucket(struct hl_second *s, size_t b, int64_t now)
 	}
 }
 
-static double logit(uint64_t score)
-{
-	return log(((double)score + 0.5) / (100.5 - (double)score));
-}
-
-static unsigned to_score(double x)
-{
-	if (x >= 40)
-		return 100;
-	if (x <= -40)
-		return 0;
-	return (unsigned)lrint(100.0 / (1.0 + exp(-x)));
-}
-
 static size_t bucket_of(const struct hl_second *s, uint64_t entry)
 {
 	/* the entry hash is an XXH3 digest already: its high bits are as good
@@ -308,7 +295,8 @@ unsigned hotlist__second_note(struct hl_second *s, const struct hl_second_hit *h
 	sweep_bucket(s, (size_t)next & (s->nbuckets - 1), h->ts_us);
 	if (same || !found || h->score < HL_SECOND_FLOOR)
 		return 0;
-	return to_score(logit(h->score) + logit(best) + HL_SECOND_OFFSET);
+	return hl_score_of_logodds(hl_logodds_of_score((unsigned)h->score) +
+				   hl_logodds_of_score((unsigned)best) + HL_SECOND_OFFSET);
 }
 
 size_t hotlist__second_count(struct hl_second *s, int64_t now_us)

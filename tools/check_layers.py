@@ -27,6 +27,7 @@ LAYERS = {
     "clock.h": 1,  # clocks and random seeds
     "normalise.h": 1,  # plate text, countries, struct hl_key
     "fold_table.h": 1,  # data of normalise.c (generated)
+    "logodds.h": 1,  # fuzzy scores <-> log-odds (score.c, second.c)
     "date.h": 1,  # dates and times of lists and reads
     "csvtok.h": 1,  # the CSV tokenizer (also used by tools/readparse.c)
     "table.h": 2,  # exact-match index

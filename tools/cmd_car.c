@@ -120,6 +120,19 @@ static int car_stream(struct car *c, jsStreamConfig *cfg)
 	return 0;
 }
 
+/* src: the stream name of another JetStream domain, reached through the
+ * API at api_prefix ("$JS.<domain>.API"). */
+static void external_source(jsStreamSource *src, jsExternalStream *ext, const char *api_prefix,
+			    const char *name)
+{
+	jsExternalStream_Init(ext);
+	ext->APIPrefix = api_prefix;
+	ext->DeliverPrefix = ""; /* libnats 3.4.1 writes it out unchecked: NULL crashes */
+	jsStreamSource_Init(src);
+	src->Name = name;
+	src->External = ext;
+}
+
 /* A mirror of the hub's stream name, in the car's file storage. */
 static int car_mirror(struct car *c, const char *name)
 {
@@ -127,12 +140,7 @@ static int car_mirror(struct car *c, const char *name)
 	jsStreamSource src;
 	jsExternalStream ext;
 
-	jsExternalStream_Init(&ext);
-	ext.APIPrefix = c->hub_prefix;
-	ext.DeliverPrefix = ""; /* libnats 3.4.1 writes it out unchecked: NULL crashes */
-	jsStreamSource_Init(&src);
-	src.Name = name;
-	src.External = &ext;
+	external_source(&src, &ext, c->hub_prefix, name);
 	jsStreamConfig_Init(&cfg);
 	cfg.Name = name;
 	cfg.Storage = js_FileStorage;
@@ -153,12 +161,7 @@ static int car_lists(struct car *c)
 	jsStreamSource src, *srcs[1] = { &src };
 	jsExternalStream ext;
 
-	jsExternalStream_Init(&ext);
-	ext.APIPrefix = c->hub_prefix;
-	ext.DeliverPrefix = ""; /* libnats 3.4.1 writes it out unchecked: NULL crashes */
-	jsStreamSource_Init(&src);
-	src.Name = "KV_" HL_KV_LISTS;
-	src.External = &ext;
+	external_source(&src, &ext, c->hub_prefix, "KV_" HL_KV_LISTS);
 	jsStreamConfig_Init(&cfg);
 	cfg.Name = "KV_" HL_KV_LISTS;
 	cfg.Subjects = subj;
@@ -228,12 +231,7 @@ static int hub_source(struct car *c, const char *hub_stream, const char *car_str
 	orig = si->Config->Sources;
 	if (n)
 		memcpy(srcs, orig, (size_t)n * sizeof(*srcs));
-	jsExternalStream_Init(&ext);
-	ext.APIPrefix = prefix;
-	ext.DeliverPrefix = ""; /* libnats 3.4.1 writes it out unchecked: NULL crashes */
-	jsStreamSource_Init(&src);
-	src.Name = car_stream;
-	src.External = &ext;
+	external_source(&src, &ext, prefix, car_stream);
 	srcs[n] = &src;
 	si->Config->Sources = srcs;
 	si->Config->SourcesLen = n + 1;
@@ -284,12 +282,7 @@ static int hub_cars(struct car *c, const char *domain)
 	jsStreamInfo_Destroy(si);
 	si = NULL;
 	snprintf(prefix, sizeof(prefix), "$JS.%s.API", domain);
-	jsExternalStream_Init(&ext);
-	ext.APIPrefix = prefix;
-	ext.DeliverPrefix = ""; /* libnats 3.4.1 writes it out unchecked: NULL crashes */
-	jsStreamSource_Init(&src);
-	src.Name = kv_nodes;
-	src.External = &ext;
+	external_source(&src, &ext, prefix, kv_nodes);
 	jsStreamConfig_Init(&cfg);
 	cfg.Name = HL_STREAM_CARS;
 	cfg.Storage = js_FileStorage;

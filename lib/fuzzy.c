@@ -66,9 +66,17 @@
  * else scan b2, b2 + 1, ... while full with CHAIN, max_probe buckets in all.
  * Most lookups, hits and misses, read b1 alone: one cache line.
  *
+ * The skeleton filter: a SKEL key is looked up in the table only when a
+ * blocked Bloom filter of the SKEL keys (HL_FZ_FLT_BITS a key, one 64-bit
+ * word a key, 2 B/entry) holds it. A read's deletions are SKEL lookups (6 to
+ * 8 of its ~8 at d = 1) and almost all miss: they now cost a word of a 2 MB
+ * filter (at 10^6) each instead of a line of a ~60 MB table. A Bloom filter
+ * has no false negatives: every SKEL key of the table is in it.
+ *
  * The batch path (hotlist__fz_maybe) hashes every d <= 1 key of a chunk of
- * reads and prefetches their primary buckets before it reads any, so the
- * misses of different reads overlap; a read with no fingerprint in the
+ * reads and prefetches their filter words (SKEL) or primary buckets (DEL),
+ * then the primary buckets of the SKEL keys the filter passes, before it
+ * reads any, so the misses of different reads overlap; a read with no fingerprint in the
  * index stops there (most reads: no scoring, no verification); the others
  * go on to hotlist__fz_match, which repeats the lookups (cached now) and
  * verifies each run once per query. Deletion keys are made on the packed
@@ -163,6 +171,18 @@ static const struct hl_key empty_key = { 0x3f, 0 };
 #define HL_FZ_INLINE_RUNS 3
 /* Buckets whose lines the build prefetches ahead of its inserts. */
 #define HL_FZ_BUILD_AHEAD 16
+/*
+ * The skeleton filter: a blocked Bloom filter of the SKEL keys alone (one
+ * per distinct entry skeleton, against ~7 DEL keys), 16 bits a key in
+ * 64-bit words, 4 bits a key in one word. Every SKEL lookup asks it first:
+ * a read's single deletions (d >= 1) are SKEL lookups, 6 to 8 a read, and
+ * each was a table line (~60 MB at 10^6: memory); the filter is 2 bytes an
+ * entry (2 MB at 10^6: in the caches), and a key it does not hold is in no
+ * bucket. It only says "not here": a key it passes is looked up as before,
+ * so no hit is lost (every SKEL key of the table is in it).
+ */
+#define HL_FZ_FLT_BITS 16
+#define HL_FZ_FLT_K 4
 
 struct fz_bucket {
 	uint8_t slot[HL_FZ_SLOTS * HL_FZ_SLOT_BYTES]; /* fingerprint 0: empty; fill from 0 */
@@ -179,6 +199,8 @@ struct hl_fuzzy {
 	unsigned max_probe; /* buckets a lookup reads at most (>= 1) */
 	uint32_t *refs; /* runs of the keys of more than one run, both kinds */
 	size_t n_refs;
+	uint64_t *flt; /* the skeleton filter: n_flt words */
+	uint64_t n_flt;
 	size_t n_keys[HL_FZ_TABLES]; /* distinct keys per kind (stats, docs) */
 	const struct hl_base *base; /* built for (identity only, never dereferenced) */
 	size_t bytes;
@@ -252,6 +274,33 @@ static void slot_set(struct fz_bucket *k, unsigned s, uint16_t fp, uint32_t val)
 {
 	uint64_t x = fp | (uint64_t)val << HL_FZ_FP_BITS;
 	memcpy(&k->slot[HL_FZ_SLOT_BYTES * s], &x, HL_FZ_SLOT_BYTES); /* little-endian */
+}
+
+/* The skeleton filter's word and bits for a SKEL key of hash h: h remixed
+ * (murmur3's finaliser), so that word and bits are not the bucket's bits
+ * of h; the word from the top bits, 4 bit positions from the low 24. */
+struct flt_pos {
+	uint64_t w, m;
+};
+
+static struct flt_pos flt_pos(const struct hl_fuzzy *f, uint64_t h)
+{
+	__extension__ typedef unsigned __int128 u128;
+	struct flt_pos p = { 0, 0 };
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	p.w = (uint64_t)(((u128)h * f->n_flt) >> 64);
+	for (unsigned i = 0; i < HL_FZ_FLT_K; i++)
+		p.m |= UINT64_C(1) << ((h >> (6 * i)) & 63);
+	return p;
+}
+
+static bool flt_has(const struct hl_fuzzy *f, struct flt_pos p)
+{
+	return (f->flt[p.w] & p.m) == p.m;
 }
 
 static bool bucket_full(const struct fz_bucket *k)
@@ -914,9 +963,13 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 	f->nb = ((uint64_t)slots * 100 / HL_FZ_LOAD_PCT + HL_FZ_SLOTS) / HL_FZ_SLOTS;
 	f->bk = hotlist__zalloc(a, f->nb * sizeof(*f->bk), HL_CACHE_LINE);
 	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
+	f->n_flt = ((uint64_t)ko[HL_SKEL].n * HL_FZ_FLT_BITS + 63) / 64;
+	if (!f->n_flt)
+		f->n_flt = 1;
+	f->flt = hotlist__zalloc(a, f->n_flt * sizeof(uint64_t), HL_CACHE_LINE);
 	l.cap = slots / HL_FZ_LATER_DIV + 1;
 	l.hv = hotlist__alloc(a, l.cap * 2 * sizeof(uint64_t), HL_CACHE_LINE);
-	if (!f->bk || !f->refs || !l.hv) {
+	if (!f->bk || !f->refs || !f->flt || !l.hv) {
 		hotlist__free(a, l.hv, l.cap * 2 * sizeof(uint64_t));
 		return HOTLIST_ENOMEM;
 	}
@@ -930,6 +983,10 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 					&f->bk[fz_pos(k->h[i + HL_FZ_BUILD_AHEAD], t, f->nb).b1],
 					1);
 			uint32_t v = k->vals[i], c = key_runs(k, i);
+			if (t == HL_SKEL) {
+				struct flt_pos fp = flt_pos(f, k->h[i]);
+				f->flt[fp.w] |= fp.m;
+			}
 			if (v & HL_FZ_DIRECT) {
 				put(f, k->h[i], t, v, &l);
 			} else if (c <= HL_FZ_INLINE_RUNS) {
@@ -1006,7 +1063,7 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	if (estimate)
 		hotlist__score_estimate(f->score, f, b, o, a);
 	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score) + f->nb * sizeof(*f->bk) +
-		   f->n_refs * sizeof(uint32_t);
+		   f->n_refs * sizeof(uint32_t) + f->n_flt * sizeof(uint64_t);
 	*out = f;
 	return 0;
 }
@@ -1026,6 +1083,8 @@ void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a)
 		hotlist__free(a, f->bk, f->nb * sizeof(*f->bk));
 	if (f->refs)
 		hotlist__free(a, f->refs, f->n_refs * sizeof(uint32_t));
+	if (f->flt)
+		hotlist__free(a, f->flt, f->n_flt * sizeof(uint64_t));
 	hotlist__score_model_free(f->score, a);
 	hotlist__free(a, f, sizeof(*f));
 }
@@ -1238,9 +1297,14 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		q.q[HL_DEL].n = 0;
 	else if (o->d > 1)
 		add_d2_keys(&q, s, v, len);
-	for (int t = 0; t < HL_FZ_TABLES; t++)
-		for (size_t i = 0; i < q.q[t].n; i++)
-			probe(f, fz_pos(fz_hash(f->seed, &q.q[t].k[i]), t, f->nb), &q);
+	for (int t = 0; t < HL_FZ_TABLES; t++) {
+		for (size_t i = 0; i < q.q[t].n; i++) {
+			uint64_t h = fz_hash(f->seed, &q.q[t].k[i]);
+			if (t == HL_SKEL && !flt_has(f, flt_pos(f, h)))
+				continue; /* in no bucket */
+			probe(f, fz_pos(h, t, f->nb), &q);
+		}
+	}
 }
 
 /*
@@ -1259,21 +1323,36 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 	struct hl_key sk[PER], dk[1];
 	struct fz_pos pos[HL_FZ_BATCH * PER];
 	uint8_t owner[HL_FZ_BATCH * PER];
-	size_t nk = 0, m;
+	uint64_t fh[HL_FZ_BATCH * PER]; /* SKEL keys: hash, filter place, plate */
+	struct flt_pos fw[HL_FZ_BATCH * PER];
+	uint8_t fowner[HL_FZ_BATCH * PER];
+	size_t nk = 0, nf = 0, m;
 	uint32_t maybe = 0;
 	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
 	if (o->d > 1)
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
 	unsigned d = f->d ? o->d : 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) { /* DEL keys: their buckets; SKEL: the filter */
 		hl_lin v = skel_lin(f->skel, plates[i], lens[i]);
 		size_t add = d1_keys(f, v, lens[i], d, sk, dk, &m);
-		for (size_t j = 0; j < add + m; j++) {
-			int t = j < add ? HL_SKEL : HL_DEL;
-			pos[nk] = fz_pos(fz_hash(f->seed, j < add ? &sk[j] : &dk[0]), t, f->nb);
+		for (size_t j = 0; j < add; j++) {
+			fh[nf] = fz_hash(f->seed, &sk[j]);
+			fw[nf] = flt_pos(f, fh[nf]);
+			__builtin_prefetch(&f->flt[fw[nf].w]);
+			fowner[nf++] = (uint8_t)i;
+		}
+		if (m) {
+			pos[nk] = fz_pos(fz_hash(f->seed, &dk[0]), HL_DEL, f->nb);
 			__builtin_prefetch(&f->bk[pos[nk].b1]);
 			owner[nk++] = (uint8_t)i;
 		}
+	}
+	for (size_t j = 0; j < nf; j++) { /* the SKEL keys the filter passes: their buckets */
+		if (!flt_has(f, fw[j]))
+			continue;
+		pos[nk] = fz_pos(fh[j], HL_SKEL, f->nb);
+		__builtin_prefetch(&f->bk[pos[nk].b1]);
+		owner[nk++] = fowner[j];
 	}
 	size_t nc = 0; /* keys whose primary spilled: their chain, prefetched too */
 	for (size_t j = 0; j < nk; j++) {

@@ -101,8 +101,9 @@ void hotlist__score_info(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
  * i set when plate i may hit in f (some slot holds the fingerprint of a key
  * of its query; not verified), clear when hotlist__fz_match would find
  * nothing. All n bits set when o->d = 2 (its query is per plate). Every
- * key of the batch is hashed and its bucket prefetched before any is read:
- * the cache misses of different plates overlap.
+ * key of the batch is hashed and its skeleton-filter word (SKEL keys) or
+ * bucket (DEL) prefetched before any is read, then the buckets of the SKEL
+ * keys the filter passes: the cache misses of different plates overlap.
  */
 uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 			   const char *const *plates, const size_t *lens, size_t n);

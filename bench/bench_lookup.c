@@ -47,6 +47,7 @@ struct opts {
 	uint64_t min_entries, max_entries, lookups, reps, seed, redis_lookups, e2e_reads;
 	uint64_t redis_min, redis_max; /* list sizes Redis is measured at */
 	bool redis, e2e, e2e_only; /* e2e_only: skip the lookup matrix and Redis */
+	bool latency; /* the engine's latency histogram (the default: on) */
 };
 
 struct measured {
@@ -377,14 +378,29 @@ static void count_hit(const struct hotlist_hit *hit, void *user)
 	++*(uint64_t *)user;
 }
 
-static struct hotlist *e2e_engine(const char *plates, size_t n)
+/* The engine of the e2e groups: bench_engine's (no workers, no suppression:
+ * reads repeat plates), with the latency histogram as asked (printed in the
+ * `bench=build` line: `latency_histogram=`). */
+static struct hotlist *e2e_engine(const char *plates, size_t n, bool latency)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	struct hotlist_list_info info = { .struct_size = sizeof(info) };
-	struct hotlist *hl = bench_engine(0, NULL, NULL); /* reads repeat plates */
+	struct hotlist_config cfg;
+	struct hotlist *hl = NULL;
+
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.latency_histogram = latency;
+	int rc = hotlist_create(&hl, &cfg);
+
+	if (rc != 0) {
+		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
+		exit(1);
+	}
 	struct hotlist_entry *e = bench_stolen_entries(plates, n);
 	uint64_t t0 = bench_now_ns();
-	int rc = hotlist_replace(hl, "stolen", e, n, &rep);
+	rc = hotlist_replace(hl, "stolen", e, n, &rep);
 	double ms = (double)(bench_now_ns() - t0) / 1e6;
 
 	free(e);
@@ -394,9 +410,9 @@ static struct hotlist *e2e_engine(const char *plates, size_t n)
 	}
 	printf("bench=build system=hotlist_engine entries=%zu reps=1 build_ms=%.2f "
 	       "bytes_per_entry=%.1f mem=index_bytes memory_bytes_per_entry=%.1f loaded=%" PRIu64
-	       " what=hotlist_replace_one_list\n",
+	       " latency_histogram=%d what=hotlist_replace_one_list\n",
 	       n, ms, (double)info.index_bytes / (double)n, (double)info.memory_bytes / (double)n,
-	       rep.loaded);
+	       rep.loaded, (int)latency);
 	return hl;
 }
 
@@ -617,7 +633,7 @@ static void run_e2e(size_t n, bool fuzzy, const struct opts *o)
 
 	for (size_t i = 0; i < n; i++)
 		bench_plate(i, o->seed, plates + i * (BENCH_PLATE_LEN + 1));
-	hl = e2e_engine(plates, n);
+	hl = e2e_engine(plates, n, o->latency);
 	struct hl_key *keys = bench_xmalloc(n * sizeof(*keys));
 	uint32_t *vals = bench_xmalloc(n * sizeof(*vals));
 
@@ -651,7 +667,8 @@ static void parse(int argc, char **argv, struct opts *o)
 {
 	static const char usage[] =
 		"[--smoke] [--min-entries N] [--max-entries N] [--lookups N] [--reps N] "
-		"[--seed N] [--redis-lookups N] [--no-redis] [--e2e-reads N] [--no-e2e] [--e2e-only]";
+		"[--seed N] [--redis-lookups N] [--no-redis] [--e2e-reads N] [--no-e2e] [--e2e-only] "
+		"[--no-latency-histogram]";
 
 	/* Redis is slow: only at 1e5 and 1e6, with fewer lookups. */
 	*o = (struct opts){ .min_entries = 10000,
@@ -664,7 +681,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			    .redis_min = 100000,
 			    .redis_max = 1000000,
 			    .redis = true,
-			    .e2e = true };
+			    .e2e = true,
+			    .latency = true };
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--smoke") == 0) {
 			o->min_entries = 1000;
@@ -680,6 +698,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->e2e = false;
 		} else if (strcmp(argv[i], "--e2e-only") == 0) {
 			o->e2e_only = true;
+		} else if (strcmp(argv[i], "--no-latency-histogram") == 0) {
+			o->latency = false;
 		} else if (!bench_opt_u64(argc, argv, &i, "--min-entries", &o->min_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--max-entries", &o->max_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--lookups", &o->lookups) &&

@@ -588,6 +588,20 @@ static int add_variant(struct gather *g, const char *plate, size_t len, unsigned
 	return 1;
 }
 
+/* Start the read's own plate as the first variant: its key is the one
+ * prepare() packed (hotlist__key_pack is not cheap next to a cached lookup:
+ * ~10 % of a single read's time before). */
+static void first_variant(struct gather *g, const struct nread *nr)
+{
+	struct variant *v = &g->v[0];
+	memcpy(v->plate, nr->plate, nr->len + 1);
+	v->len = nr->len;
+	v->key = nr->key;
+	v->candidate = 0;
+	v->repaired = false;
+	g->nv = 1;
+}
+
 /* The OCR candidates of the read, each as read and repaired. */
 static void match_candidates(struct gather *g, const struct hl_state *st)
 {
@@ -631,8 +645,7 @@ static void match_read(const struct sink *s, const struct hl_state *st, struct n
 	g.s = s;
 	g.nr = nr;
 	g.n = 0;
-	g.nv = 0;
-	add_variant(&g, nr->plate, nr->len, 0, false);
+	first_variant(&g, nr);
 	match_variant(&g, st, base_idx, stride);
 	if (nr->country && any_repair(st)) { /* the format check only where a list repairs */
 		read_format(nr);
@@ -849,8 +862,7 @@ int hotlist__match_retro(struct hotlist *hl, const struct hl_state *st,
 	g.s = &s;
 	g.nr = &nr;
 	g.n = 0;
-	g.nv = 0;
-	add_variant(&g, nr.plate, nr.len, 0, false);
+	first_variant(&g, &nr);
 	match_variant(&g, st, NULL, 0);
 	if (g.n)
 		deliver(&g);

@@ -132,6 +132,12 @@ void hotlist__free(const struct hotlist_allocator *a, void *p, size_t size)
 	a->free(a->ctx, p, size);
 }
 
+void hotlist__wipe(void *p, size_t n)
+{
+	memset(p, 0, n);
+	__asm__ volatile("" : : "r"(p) : "memory"); /* the empty asm may read it */
+}
+
 /*
  * Recycling. A replace of a 1 M-entry list allocates ~100 MB of big arrays
  * (entries, strings, index) and the version it replaces frees as much a

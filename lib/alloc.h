@@ -19,6 +19,10 @@ const struct hotlist_allocator *hotlist__default_allocator(void);
 void *hotlist__alloc(const struct hotlist_allocator *a, size_t size, size_t align);
 void *hotlist__zalloc(const struct hotlist_allocator *a, size_t size, size_t align);
 void hotlist__free(const struct hotlist_allocator *a, void *p, size_t size);
+/* Zero n bytes at p with a memset the compiler may not drop although the
+ * memory is freed right after (what a window of reads keeps: retro.c,
+ * second.c). */
+void hotlist__wipe(void *p, size_t n);
 
 /*
  * The recycler (alloc.c, "Recycling"): an allocator in front of another

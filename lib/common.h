@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * common.h — the few macros every lib/ file may use: branch hints, the cache
- * line size, and HL_DEBUG_ASSERT. Includes nothing of lib/; the bottom of
+ * line size, HL_DEBUG_ASSERT, and the power-of-two size of a table. Includes nothing of lib/; the bottom of
  * the module graph (see docs/DESIGN.md, "Modules").
  *
  * Internal headers are never installed. Cross-file symbols are named
@@ -31,5 +31,17 @@
 
 #define HL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#include <stddef.h>
+
+/* The smallest power of two >= n (1 for n <= 1): the size of an
+ * open-addressing table for n slots. */
+static inline size_t hl_pow2_at_least(size_t n)
+{
+	size_t p = 1;
+	while (p < n)
+		p *= 2;
+	return p;
+}
 
 #endif /* HOTLIST_COMMON_H */

@@ -341,12 +341,10 @@ static uint64_t retro_id(const struct hl_base *b, const struct hl_meta *m)
 	return h ? h : 1;
 }
 
-static size_t pow2_at_least(size_t n)
+/* Slots of a retro change's table for n (at least 16). */
+static size_t cap_for(size_t n)
 {
-	size_t c = 16;
-	while (c < n)
-		c <<= 1;
-	return c;
+	return hl_pow2_at_least(n < 16 ? 16 : n);
 }
 
 static bool old_has(const struct retro_change *rc, uint64_t id)
@@ -445,7 +443,7 @@ static void retro_before(struct retro_change *rc, struct hotlist *hl, const char
 	const struct hl_list *l = list_in(st, name);
 	if (l)
 		each_entry(l, only, count_one, rc);
-	rc->old_cap = pow2_at_least(2 * rc->n_new + 1);
+	rc->old_cap = cap_for(2 * rc->n_new + 1);
 	rc->old = hotlist__zalloc(hl->a, rc->old_cap * sizeof(uint64_t), HL_CACHE_LINE);
 	if (!rc->old)
 		rc->failed = 1;
@@ -514,7 +512,7 @@ static void retro_after(struct retro_change *rc, const char *name)
 	if (l)
 		each_entry(l, rc->only, count_new, rc);
 	if (rc->n_new) {
-		rc->key_cap = pow2_at_least(2 * rc->n_new + 1);
+		rc->key_cap = cap_for(2 * rc->n_new + 1);
 		rc->keys = hotlist__zalloc(hl->a, rc->key_cap * sizeof(*rc->keys), HL_CACHE_LINE);
 	}
 	if (rc->keys) {

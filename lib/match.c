@@ -10,7 +10,7 @@
  *   - per list, one 64-byte bucket of the base index (table.c), which is the
  *     one likely cache miss; plus one bucket of the small `adds` index when
  *     the list has pending edits (those stay cached).
- * Only a hit goes on to the entry run (48-byte metas, contiguous), the hide
+ * Only a hit goes on to the entry run (24-byte records, contiguous), the hide
  * index, the strings, the suppression table and the callback. Nothing is
  * written and nothing of the read is kept when it does not hit (privacy:
  * the counters count, they do not remember), nor for a weak fuzzy hit
@@ -359,20 +359,18 @@ static unsigned score_of(struct gather *g, const struct cand *c, char *entry_pla
 /*
  * Second-read evidence for weak hit c of score *score (second.c): the
  * pair's score when an earlier weak hit of the same entry by another text
- * of the same car was kept and the pair reaches threshold thr. Reads
- * without a camera id are not kept unless any camera counts.
+ * of the same car was kept and the pair reaches threshold thr. camera: the
+ * read's camera id hashed (0 without one). Reads without a camera id are
+ * not kept unless any camera counts.
  */
-static bool second_read(struct gather *g, const struct cand *c, int64_t ts, unsigned *score,
-			unsigned thr)
+static bool second_read(struct gather *g, const struct cand *c, int64_t ts, uint64_t camera,
+			unsigned *score, unsigned thr)
 {
 	const struct hotlist *hl = g->s->hl;
-	const char *cam = g->nr->r->camera;
-	if (!cam && !hl->cfg.second_read_any_camera)
+	if (!g->nr->r->camera && !hl->cfg.second_read_any_camera)
 		return false;
 	const struct variant *v = &g->v[c->variant];
-	struct hl_second_hit h = { entry_id(c), v->plate,
-				   v->len,	cam ? XXH3_64bits(cam, strlen(cam)) : 0,
-				   ts,		*score };
+	struct hl_second_hit h = { entry_id(c), v->plate, v->len, camera, ts, *score };
 	unsigned pair = hotlist__second_note(hl->second, &h);
 	if (pair < thr)
 		return false;
@@ -398,7 +396,10 @@ static void deliver(struct gather *g)
 	/* suppression needs to know the camera: reads without one are never
 	 * suppressed (two unknown cameras are not "the same camera") */
 	int suppress = hl->cfg.suppress_window_us && nr->r->camera;
-	uint64_t camera = suppress ? XXH3_64bits(nr->r->camera, strlen(nr->r->camera)) : 0;
+	/* hashed once per read, for suppression and second reads */
+	uint64_t camera = nr->r->camera && (suppress || hl->second) ?
+				  XXH3_64bits(nr->r->camera, strlen(nr->r->camera)) :
+				  0;
 	read_format(g->nr);
 	g->zc.m = NULL;
 	sort_by_priority(g->c, g->n);
@@ -422,7 +423,7 @@ static void deliver(struct gather *g)
 				score < 100 ? hotlist__score_threshold(model_of(c->l), o) : 0;
 			weak = score < thr;
 			if (weak && HL_UNLIKELY(hl->second) && !s->retro_keep)
-				weak = !(second = second_read(g, c, ts, &score, thr));
+				weak = !(second = second_read(g, c, ts, camera, &score, thr));
 		} else if (c->kind == HOTLIST_MATCH_OCR || c->kind == HOTLIST_MATCH_INDEL) {
 			score = 0; /* policy off: not computed */
 		}

@@ -139,24 +139,16 @@ int hotlist__retro_create(struct hl_retro **out, int64_t window_us, size_t max_r
 	return 0;
 }
 
-/* memset that the compiler may not drop although the memory is freed right
- * after: the empty asm may read it. */
-static void wipe_bytes(void *p, size_t n)
-{
-	memset(p, 0, n);
-	__asm__ volatile("" : : "r"(p) : "memory");
-}
-
 void hotlist__retro_destroy(struct hl_retro *r, const struct hotlist_allocator *a)
 {
 	if (!r)
 		return;
 	if (r->hdr) {
-		wipe_bytes(r->hdr, r->n * sizeof(struct hdr));
+		hotlist__wipe(r->hdr, r->n * sizeof(struct hdr));
 		hotlist__free(a, r->hdr, r->n * sizeof(struct hdr));
 	}
 	if (r->str) {
-		wipe_bytes(r->str, r->n * sizeof(struct strs));
+		hotlist__wipe(r->str, r->n * sizeof(struct strs));
 		hotlist__free(a, r->str, r->n * sizeof(struct strs));
 	}
 	hotlist__free(a, r, sizeof(*r));

@@ -129,14 +129,6 @@ struct copy {
 	int64_t ts;
 };
 
-static size_t pow2_at_least(size_t n)
-{
-	size_t p = 1;
-	while (p < n)
-		p *= 2;
-	return p;
-}
-
 int hotlist__second_create(struct hl_second **out, int64_t window_us, size_t slots, bool any_camera,
 			   const struct hotlist_allocator *a)
 {
@@ -144,7 +136,7 @@ int hotlist__second_create(struct hl_second **out, int64_t window_us, size_t slo
 	if (!s)
 		return HOTLIST_ENOMEM;
 	size_t n = slots ? slots : HL_SECOND_SLOTS_DEFAULT;
-	s->nbuckets = pow2_at_least((n + HL_SECOND_WAYS - 1) / HL_SECOND_WAYS);
+	s->nbuckets = hl_pow2_at_least((n + HL_SECOND_WAYS - 1) / HL_SECOND_WAYS);
 	s->window_us = window_us;
 	s->any_camera = any_camera;
 	s->slot = hotlist__zalloc(a, s->nbuckets * HL_SECOND_WAYS * sizeof(struct slot),
@@ -163,22 +155,14 @@ int hotlist__second_create(struct hl_second **out, int64_t window_us, size_t slo
 	return 0;
 }
 
-/* memset that the compiler may not drop although the memory is freed right
- * after: the empty asm may read it. */
-static void wipe_bytes(void *p, size_t n)
-{
-	memset(p, 0, n);
-	__asm__ volatile("" : : "r"(p) : "memory");
-}
-
 void hotlist__second_destroy(struct hl_second *s, const struct hotlist_allocator *a)
 {
 	if (!s)
 		return;
 	size_t bytes = s->nbuckets * HL_SECOND_WAYS * sizeof(struct slot);
-	wipe_bytes(s->slot, bytes);
+	hotlist__wipe(s->slot, bytes);
 	hotlist__free(a, s->slot, bytes);
-	wipe_bytes(s->key, sizeof(s->key));
+	hotlist__wipe(s->key, sizeof(s->key));
 	hotlist__free(a, s, sizeof(*s));
 }
 

@@ -83,6 +83,28 @@ def wait_drained(c, timeout=180):
         raise
 
 
+def publish_version(c, path, *opts, refused_on=0):
+    """`hotlist publish --list national --wait` of path: applied everywhere
+    (exit 0), or with refused_on > 0 refused on that many nodes (exit 3, one
+    REFUSED line each). Returns its output."""
+    r = c.run("publish", "--list", "national", "--wait", "--timeout", "30", *opts, path,
+              check=False)
+    print(r.stdout.strip())
+    if refused_on:
+        assert r.returncode == 3, r.stdout + r.stderr
+        assert r.stdout.count("REFUSED") == refused_on
+    else:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def live_list_answers(c, plate, ts):
+    """A read of plate at ts fed and drained hits the live list."""
+    c.run("feed", input=f"camera,ts_us,plate,country\nlive,{ts},{plate},NL\n")
+    wait_drained(c)
+    return any(h["ts_us"] == ts and h["entry"] == plate for h in c.hits())
+
+
 def reads_acked(c, out=None):
     """True when, on the servers' monitoring ports, the read stream's leader
     has a last sequence and every durable read consumer's leader has nothing

@@ -9,27 +9,13 @@ still applies."""
 import os
 
 import harness
-from conftest import wait_drained, write_list
+from conftest import live_list_answers, publish_version, write_list
 
 NODES = 2
 
 
 def publish(c, path, *opts, ok=True):
-    r = c.run("publish", "--list", "national", "--wait", "--timeout", "30", *opts, path,
-              check=False)
-    print(r.stdout.strip())
-    if ok:
-        assert r.returncode == 0, r.stdout + r.stderr
-    else:
-        assert r.returncode == 3, r.stdout + r.stderr
-        assert r.stdout.count("REFUSED") == NODES
-    return r.stdout
-
-
-def live_list_answers(c, plate, ts):
-    c.run("feed", input=f"camera,ts_us,plate,country\nlive,{ts},{plate},NL\n")
-    wait_drained(c)
-    return any(h["ts_us"] == ts and h["entry"] == plate for h in c.hits())
+    return publish_version(c, path, *opts, refused_on=0 if ok else NODES)
 
 
 def test_encodings(cluster):

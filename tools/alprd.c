@@ -12,24 +12,10 @@
 #include "alprd.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
-
-static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, HL_READ_ERR_CAP, fmt, ap);
-	va_end(ap);
-}
 
 static bool token_ok(const char *s)
 {
@@ -79,16 +65,16 @@ static int frame_string(const json_t *obj, const char *key, char *dst, size_t ca
 	if (!v || json_is_null(v))
 		return 0;
 	if (!s) {
-		set_err(err, "\"%s\" is not a string", key);
+		hl_read_set_err(err, "\"%s\" is not a string", key);
 		return HOTLIST_EINVAL;
 	}
 	if (n >= cap) {
-		set_err(err, "\"%s\" longer than %zu bytes", key, cap - 1);
+		hl_read_set_err(err, "\"%s\" longer than %zu bytes", key, cap - 1);
 		return HOTLIST_EINVAL;
 	}
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			set_err(err, "\"%s\" holds a control character", key);
+			hl_read_set_err(err, "\"%s\" holds a control character", key);
 			return HOTLIST_EINVAL;
 		}
 	memcpy(dst, s, n + 1);
@@ -103,7 +89,7 @@ static int result_confidence(const json_t *res, size_t i, struct hl_alprd_read *
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_number(v)) {
-		set_err(err, "results[%zu].confidence is not a number", i);
+		hl_read_set_err(err, "results[%zu].confidence is not a number", i);
 		return HOTLIST_EINVAL;
 	}
 	r->confidence = json_number_value(v);
@@ -167,7 +153,7 @@ static int parse_results(const json_t *obj, const char *body, size_t len, struct
 	int n;
 
 	if (!json_is_array(results)) {
-		set_err(err, "alpr_results without a \"results\" array");
+		hl_read_set_err(err, "alpr_results without a \"results\" array");
 		return HOTLIST_EINVAL;
 	}
 	memset(&proto, 0, sizeof(proto));
@@ -179,7 +165,7 @@ static int parse_results(const json_t *obj, const char *body, size_t len, struct
 	frame_ids(body, len, &proto, parts + 1, bodyhash);
 	recs = calloc(HL_READ_RESULTS_MAX, sizeof(*recs));
 	if (!recs) {
-		set_err(err, "out of memory");
+		hl_read_set_err(err, "out of memory");
 		return HOTLIST_ENOMEM;
 	}
 	n = hl_readparse_json_line(body, len, recs, HL_READ_RESULTS_MAX, err);
@@ -214,15 +200,15 @@ int hl_alprd_parse(const char *body, size_t len, struct hl_alprd_msg *out, char 
 	memset(out, 0, sizeof(*out));
 	obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
-		set_err(err, "not JSON: %s (column %d)", jerr.text, jerr.column);
+		hl_read_set_err(err, "not JSON: %s (column %d)", jerr.text, jerr.column);
 		return HOTLIST_EINVAL;
 	}
 	t = json_object_get(obj, "data_type");
 	if (!json_is_object(obj)) {
-		set_err(err, "not a JSON object");
+		hl_read_set_err(err, "not a JSON object");
 		rc = HOTLIST_EINVAL;
 	} else if (t && !json_is_string(t)) {
-		set_err(err, "\"data_type\" is not a string");
+		hl_read_set_err(err, "\"data_type\" is not a string");
 		rc = HOTLIST_EINVAL;
 	} else if (t) {
 		out->type = type_of(json_string_value(t));

@@ -27,9 +27,7 @@
 #define CANDIDATE_SEP '|' /* between the plates of a CSV candidates field */
 #define US_PER_MS 1000 /* OpenALPR's epoch_time is in milliseconds */
 
-static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(char *err, const char *fmt, ...)
+void hl_read_set_err(char *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -208,13 +206,13 @@ static int header_with(struct hl_csv_layout *l, const unsigned char *s, size_t l
 		int *slot;
 
 		if (col >= MAX_COLUMNS) {
-			set_err(err, "more than %d columns", MAX_COLUMNS);
+			hl_read_set_err(err, "more than %d columns", MAX_COLUMNS);
 			return HOTLIST_EBADFILE;
 		}
 		q = hotlist__csvtok_field(&t, q, lim, &f);
 		if (tok_error(&t) || (q < lim && *q == '\n')) {
-			set_err(err, "%s",
-				tok_error(&t) ? tok_error(&t) : "line break in the header");
+			hl_read_set_err(err, "%s",
+					tok_error(&t) ? tok_error(&t) : "line break in the header");
 			return HOTLIST_EBADFILE;
 		}
 		l->ncols = col + 1;
@@ -222,7 +220,7 @@ static int header_with(struct hl_csv_layout *l, const unsigned char *s, size_t l
 		slot = field_slot(l, fd);
 		kf = fd == F_TS_US ? F_TIME : fd; /* one time field, two kinds */
 		if (slot && *slot >= 0 && !strcmp(keys[kf], key)) {
-			set_err(err, "column '%s' named twice", name);
+			hl_read_set_err(err, "column '%s' named twice", name);
 			return HOTLIST_EBADFILE;
 		}
 		if (slot && *slot < 0) { /* of two names for one field, the first wins */
@@ -236,8 +234,9 @@ static int header_with(struct hl_csv_layout *l, const unsigned char *s, size_t l
 		q++; /* past the delimiter */
 	}
 	if (l->col_plate < 0) {
-		set_err(err, "no plate column (plate, plate_number, license_plate, plate_read, "
-			     "registration, vrm, ...; see docs/cli.md)");
+		hl_read_set_err(err,
+				"no plate column (plate, plate_number, license_plate, plate_read, "
+				"registration, vrm, ...; see docs/cli.md)");
 		return HOTLIST_EBADFILE;
 	}
 	return 0;
@@ -257,7 +256,7 @@ int hl_readparse_csv_header(struct hl_csv_layout *l, const char *line, size_t le
 				     .col_candidates = -1,
 				     .col_region = -1 };
 	if (memchr(line, '\0', len)) {
-		set_err(err, "NUL byte in the header");
+		hl_read_set_err(err, "NUL byte in the header");
 		return HOTLIST_EBADFILE;
 	}
 	pos = hotlist__csvtok_bom(s, len);
@@ -311,9 +310,9 @@ static int store_time(struct hl_read_rec *out, const char *ts, bool is_us, char 
 		return 0;
 	if (!(is_us && parse_i64(ts, &out->ts_us) == 0) &&
 	    hotlist__date_parse_str(ts, is_us ? 0 : HL_DATE_EPOCH_ANY_UNIT, &out->ts_us) != 0) {
-		set_err(err, "%s '%.40s' is not %s", is_us ? "ts_us" : "time", ts,
-			is_us ? "microseconds or an ISO 8601 time" :
-				"an ISO 8601 time or epoch time between 1990 and 2100");
+		hl_read_set_err(err, "%s '%.40s' is not %s", is_us ? "ts_us" : "time", ts,
+				is_us ? "microseconds or an ISO 8601 time" :
+					"an ISO 8601 time or epoch time between 1990 and 2100");
 		return HOTLIST_EINVAL;
 	}
 	out->has_ts = true;
@@ -367,7 +366,7 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 
 	memset(out, 0, sizeof(*out));
 	if (l->col_plate < 0 || memchr(line, '\0', len)) {
-		set_err(err, l->col_plate < 0 ? "no layout" : "NUL byte in the line");
+		hl_read_set_err(err, l->col_plate < 0 ? "no layout" : "NUL byte in the line");
 		return HOTLIST_EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
@@ -386,12 +385,13 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 			}
 		q = hotlist__csvtok_field(&t, q, lim, fp);
 		if (tok_error(&t) || (q < lim && *q == '\n')) {
-			set_err(err, "%s in %s", tok_error(&t) ? tok_error(&t) : "line break",
-				name ? name : "a field");
+			hl_read_set_err(err, "%s in %s",
+					tok_error(&t) ? tok_error(&t) : "line break",
+					name ? name : "a field");
 			goto fail;
 		}
 		if (fp && f.overflow) {
-			set_err(err, "%s longer than %u bytes", name, f.cap);
+			hl_read_set_err(err, "%s longer than %u bytes", name, f.cap);
 			rc = strcmp(name, "plate") ? HOTLIST_EINVAL : HOTLIST_EPLATE;
 			goto fail;
 		}
@@ -402,7 +402,8 @@ int hl_readparse_csv_line(const struct hl_csv_layout *l, const char *line, size_
 	}
 	rc = HOTLIST_EPLATE;
 	if (nf <= l->col_plate || !out->plate[0]) {
-		set_err(err, nf <= l->col_plate ? "no plate field (%d fields)" : "empty plate", nf);
+		hl_read_set_err(
+			err, nf <= l->col_plate ? "no plate field (%d fields)" : "empty plate", nf);
 		goto fail;
 	}
 	rc = store_time(out, ts, l->ts_is_us, err);
@@ -424,13 +425,13 @@ static int copy_string(const json_t *v, const char *key, char *dst, size_t cap, 
 	size_t n = json_string_length(v);
 
 	if (n >= cap) {
-		set_err(err, "\"%s\" longer than %zu bytes", key, cap - 1);
+		hl_read_set_err(err, "\"%s\" longer than %zu bytes", key, cap - 1);
 		return HOTLIST_EINVAL;
 	}
 	memcpy(dst, json_string_value(v), n);
 	dst[n] = '\0';
 	if (strlen(dst) != n) {
-		set_err(err, "\"%s\" holds a NUL character", key);
+		hl_read_set_err(err, "\"%s\" holds a NUL character", key);
 		return HOTLIST_EINVAL;
 	}
 	return 0;
@@ -441,13 +442,13 @@ static int json_plate(const json_t *obj, struct hl_read_rec *out, char *err)
 	const json_t *v = json_object_get(obj, "plate");
 
 	if (!json_is_string(v)) {
-		set_err(err, v ? "\"plate\" is not a string" : "no \"plate\"");
+		hl_read_set_err(err, v ? "\"plate\" is not a string" : "no \"plate\"");
 		return HOTLIST_EPLATE;
 	}
 	if (copy_string(v, "plate", out->plate, sizeof(out->plate), err))
 		return HOTLIST_EPLATE;
 	if (!out->plate[0]) {
-		set_err(err, "empty plate");
+		hl_read_set_err(err, "empty plate");
 		return HOTLIST_EPLATE;
 	}
 	return 0;
@@ -466,7 +467,7 @@ static int json_camera(const json_t *obj, const char *key, struct hl_read_rec *o
 		return 0;
 	}
 	if (!json_is_string(v)) {
-		set_err(err, "\"%s\" is not a string or an integer", key);
+		hl_read_set_err(err, "\"%s\" is not a string or an integer", key);
 		return HOTLIST_EINVAL;
 	}
 	return copy_string(v, key, out->camera, sizeof(out->camera), err);
@@ -482,13 +483,13 @@ static int json_candidates(const json_t *obj, struct hl_read_rec *out, char *err
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_array(v)) {
-		set_err(err, "\"candidates\" is not an array");
+		hl_read_set_err(err, "\"candidates\" is not an array");
 		return HOTLIST_EINVAL;
 	}
 	json_array_foreach(v, i, c)
 	{
 		if (!json_is_string(c)) {
-			set_err(err, "candidates[%zu] is not a string", i);
+			hl_read_set_err(err, "candidates[%zu] is not a string", i);
 			return HOTLIST_EINVAL;
 		}
 		add_candidate(out, json_string_value(c), json_string_length(c));
@@ -520,7 +521,7 @@ static int json_time(const json_t *obj, struct hl_read_rec *out, char *err)
 			   json_string_length(v) > 0) {
 			memcpy(buf, json_string_value(v), json_string_length(v) + 1);
 		} else {
-			set_err(err, "\"%s\" is not a time", keys[k]);
+			hl_read_set_err(err, "\"%s\" is not a time", keys[k]);
 			return HOTLIST_EINVAL;
 		}
 		return store_time(out, buf, k == 0, err);
@@ -536,7 +537,7 @@ static int json_rest(const json_t *obj, struct hl_read_rec *out, char *err)
 		return HOTLIST_EINVAL;
 	if (country && !json_is_null(country)) {
 		if (!json_is_string(country)) {
-			set_err(err, "\"country\" is not a string");
+			hl_read_set_err(err, "\"country\" is not a string");
 			return HOTLIST_EINVAL;
 		}
 		if (copy_string(country, "country", out->country, sizeof(out->country), err))
@@ -588,7 +589,7 @@ static int alpr_frame(const json_t *obj, struct hl_read_rec *frame, char *err)
 		return rc;
 	if (!json_is_integer(t) || json_integer_value(t) > INT64_MAX / US_PER_MS ||
 	    json_integer_value(t) < INT64_MIN / US_PER_MS) {
-		set_err(err, "\"epoch_time\" is not an integer of milliseconds");
+		hl_read_set_err(err, "\"epoch_time\" is not an integer of milliseconds");
 		return HOTLIST_EINVAL;
 	}
 	frame->ts_us = (int64_t)json_integer_value(t) * US_PER_MS;
@@ -641,12 +642,12 @@ static int alpr_result(const json_t *res, size_t i, const struct hl_read_rec *fr
 
 	*out = *frame;
 	if (!json_is_object(res)) {
-		set_err(err, "results[%zu] is not an object", i);
+		hl_read_set_err(err, "results[%zu] is not an object", i);
 		return HOTLIST_EINVAL;
 	}
 	rc = json_plate(res, out, why);
 	if (rc) {
-		set_err(err, "results[%zu]: %s", i, why);
+		hl_read_set_err(err, "results[%zu]: %s", i, why);
 		return rc;
 	}
 	alpr_region(res, out);
@@ -666,7 +667,7 @@ static int json_alpr(const json_t *obj, const json_t *results, struct hl_read_re
 
 	memset(&frame, 0, sizeof(frame));
 	if (n > cap) {
-		set_err(err, "more than %zu plates in \"results\" (%zu)", cap, n);
+		hl_read_set_err(err, "more than %zu plates in \"results\" (%zu)", cap, n);
 		return HOTLIST_EINVAL;
 	}
 	rc = alpr_frame(obj, &frame, err);
@@ -690,7 +691,7 @@ int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out
 	}
 	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
-		set_err(err, "not JSON: %s (column %d)", jerr.text, jerr.column);
+		hl_read_set_err(err, "not JSON: %s (column %d)", jerr.text, jerr.column);
 		return HOTLIST_EINVAL;
 	}
 	results = json_object_get(obj, "results");
@@ -699,10 +700,10 @@ int hl_readparse_json_line(const char *line, size_t len, struct hl_read_rec *out
 		out->skipped = true; /* OpenALPR's status and group lines: no read */
 		rc = 0;
 	} else if (!json_is_object(obj)) {
-		set_err(err, "not a JSON object");
+		hl_read_set_err(err, "not a JSON object");
 		rc = HOTLIST_EINVAL;
 	} else if (cap == 0) {
-		set_err(err, "no room for a read");
+		hl_read_set_err(err, "no room for a read");
 		rc = HOTLIST_EINVAL;
 	} else if (json_is_array(results)) {
 		rc = json_alpr(obj, results, out, cap, err);

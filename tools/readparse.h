@@ -26,6 +26,10 @@
 #include <stdint.h>
 
 #define HL_READ_ERR_CAP 128
+
+/* Writes a one-line message of at most HL_READ_ERR_CAP bytes into err
+ * (nothing when err is NULL): the parsers' error report. */
+void hl_read_set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define HL_READ_COUNTRY_MAX 15 /* bytes of a country field ("NL", " nl ", "D") */
 /* OCR candidates kept per read: the library tries no more than this many. */
 #define HL_READ_CANDIDATES_MAX HOTLIST_CANDIDATES_MAX

@@ -109,6 +109,7 @@ struct outcome {
 	int long_any; /* best score of those, weak or not: -1 none */
 	int long_best; /* best score of those that alert: -1 none */
 	int other_best; /* best score of the other hits that alert: -1 none */
+	char best_entry[HOTLIST_PLATE_MAX + 1]; /* the entry of best (--dump) */
 };
 
 struct run_ctx {
@@ -409,8 +410,10 @@ static void on_hit(const struct hotlist_hit *h, void *user)
 	c->callbacks++;
 	if (s > o->any)
 		o->any = s;
-	if (!h->weak && s > o->best)
+	if (!h->weak && s > o->best) {
 		o->best = s;
+		snprintf(o->best_entry, sizeof(o->best_entry), "%s", h->entry_plate);
+	}
 	if (strlen(h->entry_plate) == strlen(rd->plate) + 1) {
 		o->n_long++;
 		o->long_any = s > o->long_any ? s : o->long_any;
@@ -446,7 +449,7 @@ static void run_reads(struct hotlist *hl, struct run_ctx *c, const struct read *
 	c->reads = v;
 	c->out = out;
 	for (size_t i = 0; i < n; i++)
-		out[i] = (struct outcome){ -1, -1, -1, -1, 0, -1, -1, -1 };
+		out[i] = (struct outcome){ -1, -1, -1, -1, 0, -1, -1, -1, "" };
 	hotlist_match_batch(hl, r, n, on_hit, c);
 	free(r);
 }
@@ -657,8 +660,8 @@ static void dump(const struct workload *w, const struct outcome *inn, struct out
 		if (inn[i].best < 0)
 			continue;
 		const struct read *r = &w->innocent[i];
-		fprintf(stderr, "innocent alert %s %s err %d score %d\n", r->cc, r->plate, r->err,
-			inn[i].best);
+		fprintf(stderr, "innocent alert %s %s err %d score %d car %s entry %s\n", r->cc,
+			r->plate, r->err, inn[i].best, r->clean, inn[i].best_entry);
 		c++;
 	}
 }

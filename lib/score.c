@@ -144,6 +144,18 @@
 #define HL_SC_ERR_DROP 0.006
 #define HL_SC_ERR_EXTRA 0.006
 #define HL_SC_SUB_NORM 3.0
+/* The population likelihood of a substitution, P(read x | plate char c) =
+ * the rate per position x exp(w(c, x)) / the sum of exp(w(c, y)) over c's
+ * partners y: a pair's weight says which partner a misread c becomes, not
+ * how often c is misread (no source gives per-character rates; the
+ * reference table lists pairs). Before the sixth round the partner's
+ * exp(w) was divided by HL_SC_SUB_NORM for every c, which made a 0 (three
+ * partners, sum 4.4) look 7 times likelier to be misread than a 2 (one
+ * partner, Z: 0.6), and a 2 -> Z misread of a listed plate 5 times less
+ * likely than it is once a 2 is misread. 0 measures the model before. */
+#ifndef HL_SC_SUB_PER_CHAR
+#define HL_SC_SUB_PER_CHAR 1
+#endif
 #define HL_SC_CHAR_ALPHA 1.0
 #define HL_SC_SHAPE_ALPHA 0.5
 /* Plates a list needs for its shares to say anything (fewer: the score is
@@ -476,6 +488,25 @@ static double pair_w(char a, char b)
 	return HL_SC_SUB_OTHER;
 }
 
+/*
+ * P(the camera reads x | it misread plate character c, one substitution
+ * within c's class of skel) x HL_SC_SUB_NORM: exp(w(c, x)) over the sum of
+ * exp(w(c, y)) over c's partners y (HL_SC_SUB_PER_CHAR), or exp(w(c, x))
+ * before the sixth round. The population term's substitution rate per
+ * position is this / HL_SC_SUB_NORM x HL_SC_ERR_SUB / len.
+ */
+static double sub_rate(const char *skel, char c, char x)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	double w = exp(pair_w(c, x)), sum = 0;
+	if (!HL_SC_SUB_PER_CHAR || !skel || skel[(unsigned char)c] != skel[(unsigned char)x])
+		return w; /* across classes (a repair's swap): no partners to share */
+	for (const char *y = alnum; *y; y++)
+		if (*y != c && skel[(unsigned char)*y] == skel[(unsigned char)c])
+			sum += exp(pair_w(c, *y));
+	return sum > 0 ? HL_SC_SUB_NORM * w / sum : w;
+}
+
 /* Weights of the substitutions aligning x and y position by position
  * (n chars), HUGE_VAL negative if a pair differs beyond a class. */
 static double subs_w(const char *x, const char *y, size_t n)
@@ -699,7 +730,7 @@ static double z0(const struct pop_ctx *pc, const char *skel, const char *r, size
 			if (*x == a || skel[(unsigned char)*x] != skel[(unsigned char)a])
 				continue;
 			p[i] = *x;
-			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB * exp(pair_w(*x, a)) /
+			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB * sub_rate(skel, *x, a) /
 			     (HL_SC_SUB_NORM * (double)len);
 		}
 		p[i] = a;
@@ -739,7 +770,7 @@ static double z0_entry(const struct pop_ctx *pc, const char *skel, const char *r
 				at = i;
 			}
 		if (d == 1 && skel && skel[(unsigned char)e[at]] == skel[(unsigned char)r[at]])
-			x = HL_SC_ERR_SUB * exp(pair_w(e[at], r[at])) /
+			x = HL_SC_ERR_SUB * sub_rate(skel, e[at], r[at]) /
 			    (HL_SC_SUB_NORM * (double)len);
 	} else if (elen == len + 1) {
 		for (size_t i = 0; i < elen; i++)
@@ -776,7 +807,7 @@ static double repair_z(const struct pop_ctx *pc, const char *skel, const struct 
 			continue;
 		n++;
 		at = i;
-		x *= HL_SC_ERR_SUB * exp(pair_w(rep[i], in->read[i])) /
+		x *= HL_SC_ERR_SUB * sub_rate(skel, rep[i], in->read[i]) /
 		     (HL_SC_SUB_NORM * (double)in->rlen);
 	}
 	if (n == 1 && skel && skel[(unsigned char)rep[at]] == skel[(unsigned char)in->read[at]])
@@ -819,6 +850,21 @@ static double edit_lik(const struct hl_score_in *in, double edit)
 	return x;
 }
 
+/* ln of what sub_rate changes in P(read | entry) of a substitution hit
+ * against the edit term's exp(w) (hits with an indel: 0, the alignment is
+ * the edit term's). */
+static double sub_lik_adj(const struct hl_score_in *in)
+{
+	double x = 0;
+	if (!HL_SC_SUB_PER_CHAR || !in->subs || in->indels || in->rlen != in->elen)
+		return 0;
+	for (size_t i = 0; i < in->rlen; i++)
+		if (in->read[i] != in->entry[i])
+			x += log(sub_rate(in->skel, in->entry[i], in->read[i])) -
+			     pair_w(in->entry[i], in->read[i]);
+	return x;
+}
+
 /* LLR without the prior and the bias. */
 static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 {
@@ -826,7 +872,7 @@ static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 	double z = m ? z0_of(m, in) : -1;
 	double x;
 	if (z > 0)
-		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) - log(z) +
+		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) + sub_lik_adj(in) - log(z) +
 		    HL_SC_W_LAYOUT * layout_term(m, in, true) + HL_SC_POP_BIAS;
 	else
 		x = edit + layout_term(m, in, false);
@@ -941,26 +987,48 @@ static bool draw(const struct hl_base *b, uint64_t *rs, struct est_read *r)
 	return true;
 }
 
-/* One OCR error in r (skeleton map skel): 60 % substitution within a class
- * (when the plate has a confusable character), 20 % drop, 20 % double. */
-static bool misread_kind(const char *skel, uint64_t *rs, struct est_read *r, int kind)
+/* One substitution within a class in r, as the population term's error
+ * model has them (sub_rate): a position uniform among those with a
+ * partner, the partner by exp(pair weight); false if none has one. */
+static bool misread_sub(const char *skel, uint64_t *rs, struct est_read *r)
 {
 	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t at[HOTLIST_PLATE_MAX], n = 0;
+	for (size_t i = 0; i < r->len; i++)
+		for (const char *c = alnum; *c; c++)
+			if (*c != r->p[i] &&
+			    skel[(unsigned char)*c] == skel[(unsigned char)r->p[i]]) {
+				at[n++] = i;
+				break;
+			}
+	if (!n)
+		return false;
+	size_t p = at[est_rand(rs) % n];
+	double sum = 0, u;
+	for (const char *c = alnum; *c; c++)
+		if (*c != r->p[p] && skel[(unsigned char)*c] == skel[(unsigned char)r->p[p]])
+			sum += exp(pair_w(r->p[p], *c));
+	u = (double)(est_rand(rs) >> 11) * 0x1.0p-53 * sum;
+	for (const char *c = alnum; *c; c++) {
+		if (*c == r->p[p] || skel[(unsigned char)*c] != skel[(unsigned char)r->p[p]])
+			continue;
+		u -= exp(pair_w(r->p[p], *c));
+		if (u < 0 || !c[1]) {
+			r->p[p] = *c;
+			return true;
+		}
+	}
+	return true;
+}
+
+/* One OCR error in r (skeleton map skel) of kind 0 (a substitution within
+ * a class, as misread_sub), 1 (a dropped character) or 2 (a doubled one). */
+static bool misread_kind(const char *skel, uint64_t *rs, struct est_read *r, int kind)
+{
 	size_t p = (size_t)(est_rand(rs) % r->len);
 	bool done = false;
 	if (kind == 0) {
-		for (size_t t = 0; t < r->len; t++, p = (p + 1) % r->len) {
-			char alt[sizeof(alnum)];
-			size_t n = 0;
-			for (const char *c = alnum; *c; c++)
-				if (*c != r->p[p] &&
-				    skel[(unsigned char)*c] == skel[(unsigned char)r->p[p]])
-					alt[n++] = *c;
-			if (n) {
-				r->p[p] = alt[est_rand(rs) % n];
-				return true;
-			}
-		}
+		return misread_sub(skel, rs, r);
 	} else if (kind == 1 && r->len > 1) {
 		memmove(r->p + p, r->p + p + 1, r->len - p);
 		r->len--;
@@ -1048,7 +1116,10 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 					  .self = r->loo ? r->orig : NULL,
 					  .slen = r->olen };
 		in.elen = hl_meta_unpack(&b->meta[c.h[i].run], e);
-		float x = r->repair_hit ? INFINITY : (float)llr(m, &in);
+		/* a read equal to a listed plate (a misread landing on one) is an
+		 * exact hit: it always alerts, as a unique repair's does */
+		bool exact = !in.subs && !in.indels && in.rlen == in.elen;
+		float x = r->repair_hit || exact ? INFINITY : (float)llr(m, &in);
 		int t = hit_type(in.indels, in.rlen, in.elen);
 		if (x > best[t])
 			best[t] = x;

@@ -80,6 +80,7 @@ struct opts {
 	uint64_t dump; /* --dump N: N missed misreads per kind and N innocent alerts to stderr */
 	double second_s; /* --second-read S: the pair pass with this window; 0 none */
 	bool analyse; /* --analyse: where the dropped-character misreads are lost (drop_* lines) */
+	const char *probe; /* --probe PLATE:CC,..: every hit of these reads to stderr */
 };
 
 struct read {
@@ -922,6 +923,29 @@ static void analyse(const struct workload *w, const struct outcome *inn, struct 
 	free(a);
 }
 
+static void on_probe(const struct hotlist_hit *h, void *user)
+{
+	(void)user;
+	fprintf(stderr, "probe %s %s: entry %s match %d repaired %d score %u weak %d\n",
+		h->read->plate, h->country, h->entry_plate, (int)h->match, (int)h->repaired,
+		h->score, (int)h->weak);
+}
+
+/* --probe: the hits of the reads listed, each with its score (for whoever tunes the score). */
+static void probe(struct hotlist *hl, const char *list)
+{
+	char buf[256], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *cc = strchr(t, ':');
+		if (!cc)
+			continue;
+		*cc++ = '\0';
+		struct hotlist_read r = { .plate = t, .country = cc, .ts_us = 1 };
+		hotlist_match_batch(hl, &r, 1, on_probe, NULL);
+	}
+}
+
 static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned d,
 		    const struct opts *o)
 {
@@ -942,6 +966,8 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 		run_reads(hl, &c, w->mis[x], mis[x], w->n_mis);
 	}
 	dump(w, inn, mis, o->dump);
+	if (o->probe)
+		probe(hl, o->probe);
 	if (o->analyse && d)
 		analyse(w, inn, mis, k, d);
 	double pol[2] = { 0 }, off[2] = { 0 }, cbp = 0, cbo = 0;
@@ -1174,7 +1200,8 @@ int main(int argc, char **argv)
 	static const char usage[] =
 		"[--sizes N,N..] [--ten-million] [--innocent N] [--misreads N] "
 		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke] "
-		"[--mix CC:W,CC:W..] [--second-read SECONDS] [--analyse]";
+		"[--mix CC:W,CC:W..] [--second-read SECONDS] [--analyse] "
+		"[--probe PLATE:CC,..]";
 	struct opts o = { .innocent = 200000,
 			  .misreads = 20000,
 			  .reps = 3,
@@ -1191,7 +1218,8 @@ int main(int argc, char **argv)
 		    bench_opt_u64(argc, argv, &i, "--dump", &o.dump) ||
 		    bench_opt_double(argc, argv, &i, "--misread-rate", &o.misread_rate) ||
 		    bench_opt_double(argc, argv, &i, "--second-read", &o.second_s) ||
-		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes))
+		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes) ||
+		    bench_opt_str(argc, argv, &i, "--probe", &o.probe))
 			continue;
 		if (!strcmp(argv[i], "--mix") && i + 1 < argc) {
 			if (!parse_mix(argv[++i]))

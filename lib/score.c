@@ -157,6 +157,17 @@
 #define HL_SC_SUB_PER_CHAR 1
 #endif
 #define HL_SC_CHAR_ALPHA 1.0
+/* The first two characters of a plate are modelled as a pair per shape
+ * (pair_share; sixth round): the district codes of DE and PL, the prefix
+ * of a BE plate. Before, each character's share was independent of the
+ * other's, which made a listed German plate's innocent neighbours of a
+ * real district tens of times less plausible than they are. The smoothing
+ * towards the independent product weighs as HL_SC_PAIR_ALPHA plates. 0
+ * measures the model before. */
+#ifndef HL_SC_PAIR
+#define HL_SC_PAIR 1
+#endif
+#define HL_SC_PAIR_ALPHA 10.0
 #define HL_SC_SHAPE_ALPHA 0.5
 /* Plates a list needs for its shares to say anything (fewer: the score is
  * the model without the population term, edit + layout + crowd + prior). */
@@ -267,6 +278,9 @@ struct hl_score_model {
 	 * pos | shape), smoothed (HL_SC_CHAR_ALPHA) */
 	uint32_t *ix;
 	float (*chars)[HOTLIST_PLATE_MAX][HL_SC_ALNUM];
+	/* pairs[ix][a][b]: plates of the shape whose first two characters are
+	 * a, b (counted, not smoothed; HL_SC_PAIR) */
+	float (*pairs)[HL_SC_ALNUM][HL_SC_ALNUM];
 	size_t n_shapes;
 	double entries; /* plates the shapes were counted from */
 	struct est est[HL_SC_MODES][HL_SC_MODES];
@@ -356,6 +370,9 @@ static void chars_add(struct hl_score_model *m, uint64_t key, const char *p, siz
 		if (c >= 0)
 			m->chars[ix][i][c] += 1;
 	}
+	int a = len >= 2 ? char_index(p[0]) : -1, b = len >= 2 ? char_index(p[1]) : -1;
+	if (m->pairs && a >= 0 && b >= 0)
+		m->pairs[ix][a][b] += 1;
 }
 
 /*
@@ -379,6 +396,11 @@ static int chars_build(struct hl_score_model *m, const struct hl_base *b,
 	m->chars = hotlist__zalloc(a, m->n_shapes * sizeof(*m->chars), HL_CACHE_LINE);
 	if (!m->chars)
 		return HOTLIST_ENOMEM;
+	if (HL_SC_PAIR) {
+		m->pairs = hotlist__zalloc(a, m->n_shapes * sizeof(*m->pairs), HL_CACHE_LINE);
+		if (!m->pairs)
+			return HOTLIST_ENOMEM;
+	}
 	for (uint32_t i = 0; i < b->n_meta; i++) {
 		const struct hl_meta *e = &b->meta[i];
 		if (e->flags & HL_M_PATTERN)
@@ -433,7 +455,8 @@ int hotlist__score_model_build(struct hl_score_model **out, const struct hl_base
 		return rc;
 	}
 	m->bytes = sizeof(*m) + m->cap * (sizeof(*m->keys) + sizeof(*m->counts) + sizeof(*m->ix)) +
-		   m->n_shapes * sizeof(*m->chars);
+		   m->n_shapes * sizeof(*m->chars) +
+		   (m->pairs ? m->n_shapes * sizeof(*m->pairs) : 0);
 	*out = m;
 	return 0;
 }
@@ -451,6 +474,7 @@ void hotlist__score_model_free(struct hl_score_model *m, const struct hotlist_al
 					      m->est[k][d].tcap * sizeof(float));
 			}
 	hotlist__free(a, m->chars, m->n_shapes * sizeof(*m->chars));
+	hotlist__free(a, m->pairs, m->n_shapes * sizeof(*m->pairs));
 	hotlist__free(a, m->ix, m->cap * sizeof(*m->ix));
 	hotlist__free(a, m->keys, m->cap * sizeof(*m->keys));
 	hotlist__free(a, m->counts, m->cap * sizeof(*m->counts));
@@ -665,6 +689,29 @@ static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_co
 	return pc->total > 0 && pop_on(m);
 }
 
+/*
+ * P(the first two characters of p | its shape, slot s, cnt plates): their
+ * share among the plates of the shape, smoothed towards f01, the product of
+ * their shares one by one, with weight HL_SC_PAIR_ALPHA plates: (n(a, b) +
+ * alpha f01) / (cnt + alpha). A district code (DE "UN", PL "WZ") is a pair
+ * that the product of the shares per position makes far rarer than it is,
+ * and a pair no plate has far commoner. f01 alone when gap is one of the
+ * two (the dropped character: only its kind is known) or without pairs.
+ */
+static double pair_share(const struct pop_ctx *pc, size_t s, const char *p, size_t len, size_t gap,
+			 double cnt, double f01)
+{
+	const struct hl_score_model *m = pc->m;
+	int a = len >= 2 ? char_index(p[0]) : -1, b = len >= 2 ? char_index(p[1]) : -1;
+	if (!m->pairs || gap < 2 || a < 0 || b < 0)
+		return f01;
+	double n = m->pairs[m->ix[s] - 1][a][b];
+	if (pc->self && shape_key(pc->c, p, len) == pc->skey && p[0] == pc->self[0] &&
+	    p[1] == pc->self[1])
+		n -= 1;
+	return (n + HL_SC_PAIR_ALPHA * f01) / (cnt + HL_SC_PAIR_ALPHA);
+}
+
 static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t gap)
 {
 	const struct hl_score_model *m = pc->m;
@@ -679,6 +726,7 @@ static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t ga
 		return x;
 	}
 	float(*ch)[HL_SC_ALNUM] = m->chars[m->ix[s] - 1];
+	double f01 = 1;
 	x = cnt / pc->total;
 	for (size_t i = 0; i < len; i++) {
 		int k = char_index(p[i]);
@@ -689,9 +737,12 @@ static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t ga
 			double den = m->counts[s] + HL_SC_CHAR_ALPHA * (k >= 10 ? 26 : 10);
 			f = (f * den - (p[i] == pc->self[i])) / (den - 1);
 		}
-		x *= f;
+		if (i < 2)
+			f01 *= f;
+		else
+			x *= f;
 	}
-	return x;
+	return x * pair_share(pc, s, p, len, gap, cnt, f01);
 }
 
 /* P(the camera dropped character p of a plate of n): the error rate over

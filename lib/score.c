@@ -43,9 +43,11 @@
  * A list of HL_SC_POP_MIN plates or more replaces the prior and the crowd
  * by the population term: with P(p) the list's own model of a passing
  * car's plate (its shape's share times each character's share at its
- * position among the plates of that shape) and Z0(r) the sum, over the
- * plates p one OCR error from r (r itself included, the listed entry left
- * out: it is no innocent car's plate), of P(p) P(r | p),
+ * position among the plates of that shape, the first two characters as a
+ * pair) and Z0(r) the sum, over the plates p one OCR error from r (r
+ * itself included, the listed entry left out: it is no innocent car's
+ * plate), of P(p) P(r | p), a substitution of c by x in P(r | p) weighed
+ * by x's share of c's partners (sub_rate),
  *   pop     ln(q / N) + ln P(r | e) - ln Z0(r): the log posterior odds of
  *           the listed car; the layout term is kept at HL_SC_W_LAYOUT.
  * Every hit type but substitutions (dropped, extra character) has an
@@ -136,10 +138,11 @@
 
 /* Population model (the H0 side of the score): the error model of a read
  * (share of reads with one substitution within a class, one dropped
- * character, one extra character; the estimate's mix below), the
- * normaliser of the substitution pair weights (exp of pairs[].w summed over
- * the partners of a character is about this), the smoothing of character
- * shares and of absent shapes. */
+ * character, one extra character; the estimate's mix below), the unit of
+ * sub_rate (a certain partner is HL_SC_SUB_NORM, so that ln sub_rate and
+ * the edit term's pair weights share a scale; until the sixth round exp(w)
+ * summed over a character's partners was taken to be about this), the
+ * smoothing of character shares and of absent shapes. */
 #define HL_SC_ERR_SUB 0.018
 #define HL_SC_ERR_DROP 0.006
 #define HL_SC_ERR_EXTRA 0.006
@@ -160,8 +163,9 @@
 /* The first two characters of a plate are modelled as a pair per shape
  * (pair_share; sixth round): the district codes of DE and PL, the prefix
  * of a BE plate. Before, each character's share was independent of the
- * other's, which made a listed German plate's innocent neighbours of a
- * real district tens of times less plausible than they are. The smoothing
+ * other's, which made the innocent plates of a real district (DE "UN":
+ * U at 0 is nearly always followed by N) many times less plausible than
+ * the list says. The smoothing
  * towards the independent product weighs as HL_SC_PAIR_ALPHA plates. 0
  * measures the model before. */
 #ifndef HL_SC_PAIR

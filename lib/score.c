@@ -287,6 +287,11 @@ struct hl_score_model {
 	float (*pairs)[HL_SC_ALNUM][HL_SC_ALNUM];
 	size_t n_shapes;
 	double entries; /* plates the shapes were counted from */
+	/* sub_rate of every pair of characters under the classes the index
+	 * was built with (filled by the estimate; sub_ok false: computed per
+	 * call) */
+	double sub[HL_SC_ALNUM][HL_SC_ALNUM];
+	bool sub_ok;
 	struct est est[HL_SC_MODES][HL_SC_MODES];
 	size_t bytes;
 };
@@ -523,7 +528,7 @@ static double pair_w(char a, char b)
  * before the sixth round. The population term's substitution rate per
  * position is this / HL_SC_SUB_NORM x HL_SC_ERR_SUB / len.
  */
-static double sub_rate(const char *skel, char c, char x)
+static double sub_rate_of(const char *skel, char c, char x)
 {
 	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	double w = exp(pair_w(c, x)), sum = 0;
@@ -533,6 +538,17 @@ static double sub_rate(const char *skel, char c, char x)
 		if (*y != c && skel[(unsigned char)*y] == skel[(unsigned char)c])
 			sum += exp(pair_w(c, *y));
 	return sum > 0 ? HL_SC_SUB_NORM * w / sum : w;
+}
+
+/* sub_rate_of, from m's table when the estimate filled it (the classes of
+ * a model are those of its index, and so of every list that scores with
+ * it: the table holds for skel). */
+static double sub_rate(const struct hl_score_model *m, const char *skel, char c, char x)
+{
+	int i = char_index(c), j = char_index(x);
+	if (m && m->sub_ok && i >= 0 && j >= 0)
+		return m->sub[i][j];
+	return sub_rate_of(skel, c, x);
 }
 
 /* Weights of the substitutions aligning x and y position by position
@@ -785,8 +801,8 @@ static double z0(const struct pop_ctx *pc, const char *skel, const char *r, size
 			if (*x == a || skel[(unsigned char)*x] != skel[(unsigned char)a])
 				continue;
 			p[i] = *x;
-			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB * sub_rate(skel, *x, a) /
-			     (HL_SC_SUB_NORM * (double)len);
+			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB *
+			     sub_rate(pc->m, skel, *x, a) / (HL_SC_SUB_NORM * (double)len);
 		}
 		p[i] = a;
 	}
@@ -825,7 +841,7 @@ static double z0_entry(const struct pop_ctx *pc, const char *skel, const char *r
 				at = i;
 			}
 		if (d == 1 && skel && skel[(unsigned char)e[at]] == skel[(unsigned char)r[at]])
-			x = HL_SC_ERR_SUB * sub_rate(skel, e[at], r[at]) /
+			x = HL_SC_ERR_SUB * sub_rate(pc->m, skel, e[at], r[at]) /
 			    (HL_SC_SUB_NORM * (double)len);
 	} else if (elen == len + 1) {
 		for (size_t i = 0; i < elen; i++)
@@ -862,7 +878,7 @@ static double repair_z(const struct pop_ctx *pc, const char *skel, const struct 
 			continue;
 		n++;
 		at = i;
-		x *= HL_SC_ERR_SUB * sub_rate(skel, rep[i], in->read[i]) /
+		x *= HL_SC_ERR_SUB * sub_rate(pc->m, skel, rep[i], in->read[i]) /
 		     (HL_SC_SUB_NORM * (double)in->rlen);
 	}
 	if (n == 1 && skel && skel[(unsigned char)rep[at]] == skel[(unsigned char)in->read[at]])
@@ -908,14 +924,14 @@ static double edit_lik(const struct hl_score_in *in, double edit)
 /* ln of what sub_rate changes in P(read | entry) of a substitution hit
  * against the edit term's exp(w) (hits with an indel: 0, the alignment is
  * the edit term's). */
-static double sub_lik_adj(const struct hl_score_in *in)
+static double sub_lik_adj(const struct hl_score_model *m, const struct hl_score_in *in)
 {
 	double x = 0;
 	if (!HL_SC_SUB_PER_CHAR || !in->subs || in->indels || in->rlen != in->elen)
 		return 0;
 	for (size_t i = 0; i < in->rlen; i++)
 		if (in->read[i] != in->entry[i])
-			x += log(sub_rate(in->skel, in->entry[i], in->read[i])) -
+			x += log(sub_rate(m, in->skel, in->entry[i], in->read[i])) -
 			     pair_w(in->entry[i], in->read[i]);
 	return x;
 }
@@ -927,8 +943,8 @@ static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 	double z = m ? z0_of(m, in) : -1;
 	double x;
 	if (z > 0)
-		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) + sub_lik_adj(in) - log(z) +
-		    HL_SC_W_LAYOUT * layout_term(m, in, true) + HL_SC_POP_BIAS;
+		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) + sub_lik_adj(m, in) -
+		    log(z) + HL_SC_W_LAYOUT * layout_term(m, in, true) + HL_SC_POP_BIAS;
 	else
 		x = edit + layout_term(m, in, false);
 	if (in->neighbours > 1)
@@ -1326,6 +1342,16 @@ static void calibrate(struct est *e, unsigned floor, double target)
 	alerts_table(e);
 }
 
+/* m's table of sub_rate under the classes skel (those of its index). */
+static void sub_fill(struct hl_score_model *m, const char *skel)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	for (int i = 0; i < HL_SC_ALNUM; i++)
+		for (int j = 0; j < HL_SC_ALNUM; j++)
+			m->sub[i][j] = sub_rate_of(skel, alnum[i], alnum[j]);
+	m->sub_ok = true;
+}
+
 void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 			     const struct hl_base *b, const struct hl_fz_opts *o,
 			     const struct hotlist_allocator *a)
@@ -1333,6 +1359,7 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 	size_t runs = b->n_keys, n = runs * HL_EST_PER_RUN, tn;
 	unsigned maxd = hotlist__fz_index_d(f);
 	uint64_t rs = HL_EST_SEED ^ b->n_meta;
+	sub_fill(m, o->skel);
 	if (n > HL_EST_SAMPLES)
 		n = HL_EST_SAMPLES;
 	size_t nc = n;

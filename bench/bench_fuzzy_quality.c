@@ -51,6 +51,10 @@
  * per position (fuzzy_drop_pos), the drop recall one threshold per group
  * could buy within the alert budget (fuzzy_drop_bound), and the curve at
  * every threshold.
+ *
+ * --dump N prints N missed misreads per kind and N innocent alerts (the
+ * read, the car's plate, the alerting entry); --probe PLATE:CC,.. prints
+ * every hit of those reads with its score (docs/fuzzy.md, "Sixth round").
  */
 #include "bench_common.h"
 #include "plates.h"

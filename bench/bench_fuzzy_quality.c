@@ -51,6 +51,10 @@
  * per position (fuzzy_drop_pos), the drop recall one threshold per group
  * could buy within the alert budget (fuzzy_drop_bound), and the curve at
  * every threshold.
+ *
+ * --dump N prints N missed misreads per kind and N innocent alerts (the
+ * read, the car's plate, the alerting entry); --probe PLATE:CC,.. prints
+ * every hit of those reads with its score (docs/fuzzy.md, "Sixth round").
  */
 #include "bench_common.h"
 #include "plates.h"
@@ -80,6 +84,7 @@ struct opts {
 	uint64_t dump; /* --dump N: N missed misreads per kind and N innocent alerts to stderr */
 	double second_s; /* --second-read S: the pair pass with this window; 0 none */
 	bool analyse; /* --analyse: where the dropped-character misreads are lost (drop_* lines) */
+	const char *probe; /* --probe PLATE:CC,..: every hit of these reads to stderr */
 };
 
 struct read {
@@ -109,6 +114,7 @@ struct outcome {
 	int long_any; /* best score of those, weak or not: -1 none */
 	int long_best; /* best score of those that alert: -1 none */
 	int other_best; /* best score of the other hits that alert: -1 none */
+	char best_entry[HOTLIST_PLATE_MAX + 1]; /* the entry of best (--dump) */
 };
 
 struct run_ctx {
@@ -409,8 +415,10 @@ static void on_hit(const struct hotlist_hit *h, void *user)
 	c->callbacks++;
 	if (s > o->any)
 		o->any = s;
-	if (!h->weak && s > o->best)
+	if (!h->weak && s > o->best) {
 		o->best = s;
+		snprintf(o->best_entry, sizeof(o->best_entry), "%s", h->entry_plate);
+	}
 	if (strlen(h->entry_plate) == strlen(rd->plate) + 1) {
 		o->n_long++;
 		o->long_any = s > o->long_any ? s : o->long_any;
@@ -446,7 +454,7 @@ static void run_reads(struct hotlist *hl, struct run_ctx *c, const struct read *
 	c->reads = v;
 	c->out = out;
 	for (size_t i = 0; i < n; i++)
-		out[i] = (struct outcome){ -1, -1, -1, -1, 0, -1, -1, -1 };
+		out[i] = (struct outcome){ -1, -1, -1, -1, 0, -1, -1, -1, "" };
 	hotlist_match_batch(hl, r, n, on_hit, c);
 	free(r);
 }
@@ -657,8 +665,8 @@ static void dump(const struct workload *w, const struct outcome *inn, struct out
 		if (inn[i].best < 0)
 			continue;
 		const struct read *r = &w->innocent[i];
-		fprintf(stderr, "innocent alert %s %s err %d score %d\n", r->cc, r->plate, r->err,
-			inn[i].best);
+		fprintf(stderr, "innocent alert %s %s err %d score %d car %s entry %s\n", r->cc,
+			r->plate, r->err, inn[i].best, r->clean, inn[i].best_entry);
 		c++;
 	}
 }
@@ -919,6 +927,29 @@ static void analyse(const struct workload *w, const struct outcome *inn, struct 
 	free(a);
 }
 
+static void on_probe(const struct hotlist_hit *h, void *user)
+{
+	(void)user;
+	fprintf(stderr, "probe %s %s: entry %s match %d repaired %d score %u weak %d\n",
+		h->read->plate, h->country, h->entry_plate, (int)h->match, (int)h->repaired,
+		h->score, (int)h->weak);
+}
+
+/* --probe: the hits of the reads listed, each with its score (for whoever tunes the score). */
+static void probe(struct hotlist *hl, const char *list)
+{
+	char buf[256], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *cc = strchr(t, ':');
+		if (!cc)
+			continue;
+		*cc++ = '\0';
+		struct hotlist_read r = { .plate = t, .country = cc, .ts_us = 1 };
+		hotlist_match_batch(hl, &r, 1, on_probe, NULL);
+	}
+}
+
 static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned d,
 		    const struct opts *o)
 {
@@ -939,6 +970,8 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 		run_reads(hl, &c, w->mis[x], mis[x], w->n_mis);
 	}
 	dump(w, inn, mis, o->dump);
+	if (o->probe)
+		probe(hl, o->probe);
 	if (o->analyse && d)
 		analyse(w, inn, mis, k, d);
 	double pol[2] = { 0 }, off[2] = { 0 }, cbp = 0, cbo = 0;
@@ -1171,7 +1204,8 @@ int main(int argc, char **argv)
 	static const char usage[] =
 		"[--sizes N,N..] [--ten-million] [--innocent N] [--misreads N] "
 		"[--misread-rate P] [--reps N] [--seed S] [--mode K,D] [--all-modes] [--smoke] "
-		"[--mix CC:W,CC:W..] [--second-read SECONDS] [--analyse]";
+		"[--mix CC:W,CC:W..] [--second-read SECONDS] [--analyse] "
+		"[--probe PLATE:CC,..]";
 	struct opts o = { .innocent = 200000,
 			  .misreads = 20000,
 			  .reps = 3,
@@ -1188,7 +1222,8 @@ int main(int argc, char **argv)
 		    bench_opt_u64(argc, argv, &i, "--dump", &o.dump) ||
 		    bench_opt_double(argc, argv, &i, "--misread-rate", &o.misread_rate) ||
 		    bench_opt_double(argc, argv, &i, "--second-read", &o.second_s) ||
-		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes))
+		    bench_opt_str(argc, argv, &i, "--sizes", &o.sizes) ||
+		    bench_opt_str(argc, argv, &i, "--probe", &o.probe))
 			continue;
 		if (!strcmp(argv[i], "--mix") && i + 1 < argc) {
 			if (!parse_mix(argv[++i]))

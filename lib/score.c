@@ -43,9 +43,11 @@
  * A list of HL_SC_POP_MIN plates or more replaces the prior and the crowd
  * by the population term: with P(p) the list's own model of a passing
  * car's plate (its shape's share times each character's share at its
- * position among the plates of that shape) and Z0(r) the sum, over the
- * plates p one OCR error from r (r itself included, the listed entry left
- * out: it is no innocent car's plate), of P(p) P(r | p),
+ * position among the plates of that shape, the first two characters as a
+ * pair) and Z0(r) the sum, over the plates p one OCR error from r (r
+ * itself included, the listed entry left out: it is no innocent car's
+ * plate), of P(p) P(r | p), a substitution of c by x in P(r | p) weighed
+ * by x's share of c's partners (sub_rate),
  *   pop     ln(q / N) + ln P(r | e) - ln Z0(r): the log posterior odds of
  *           the listed car; the layout term is kept at HL_SC_W_LAYOUT.
  * Every hit type but substitutions (dropped, extra character) has an
@@ -136,15 +138,40 @@
 
 /* Population model (the H0 side of the score): the error model of a read
  * (share of reads with one substitution within a class, one dropped
- * character, one extra character; the estimate's mix below), the
- * normaliser of the substitution pair weights (exp of pairs[].w summed over
- * the partners of a character is about this), the smoothing of character
- * shares and of absent shapes. */
+ * character, one extra character; the estimate's mix below), the unit of
+ * sub_rate (a certain partner is HL_SC_SUB_NORM, so that ln sub_rate and
+ * the edit term's pair weights share a scale; until the sixth round exp(w)
+ * summed over a character's partners was taken to be about this), the
+ * smoothing of character shares and of absent shapes. */
 #define HL_SC_ERR_SUB 0.018
 #define HL_SC_ERR_DROP 0.006
 #define HL_SC_ERR_EXTRA 0.006
 #define HL_SC_SUB_NORM 3.0
+/* The population likelihood of a substitution, P(read x | plate char c) =
+ * the rate per position x exp(w(c, x)) / the sum of exp(w(c, y)) over c's
+ * partners y: a pair's weight says which partner a misread c becomes, not
+ * how often c is misread (no source gives per-character rates; the
+ * reference table lists pairs). Before the sixth round the partner's
+ * exp(w) was divided by HL_SC_SUB_NORM for every c, which made a 0 (three
+ * partners, sum 4.4) look 7 times likelier to be misread than a 2 (one
+ * partner, Z: 0.6), and a 2 -> Z misread of a listed plate 5 times less
+ * likely than it is once a 2 is misread. 0 measures the model before. */
+#ifndef HL_SC_SUB_PER_CHAR
+#define HL_SC_SUB_PER_CHAR 1
+#endif
 #define HL_SC_CHAR_ALPHA 1.0
+/* The first two characters of a plate are modelled as a pair per shape
+ * (pair_share; sixth round): the district codes of DE and PL, the prefix
+ * of a BE plate. Before, each character's share was independent of the
+ * other's, which made the innocent plates of a real district (DE "UN":
+ * U at 0 is nearly always followed by N) many times less plausible than
+ * the list says. The smoothing
+ * towards the independent product weighs as HL_SC_PAIR_ALPHA plates. 0
+ * measures the model before. */
+#ifndef HL_SC_PAIR
+#define HL_SC_PAIR 1
+#endif
+#define HL_SC_PAIR_ALPHA 10.0
 #define HL_SC_SHAPE_ALPHA 0.5
 /* Plates a list needs for its shares to say anything (fewer: the score is
  * the model without the population term, edit + layout + crowd + prior). */
@@ -255,8 +282,16 @@ struct hl_score_model {
 	 * pos | shape), smoothed (HL_SC_CHAR_ALPHA) */
 	uint32_t *ix;
 	float (*chars)[HOTLIST_PLATE_MAX][HL_SC_ALNUM];
+	/* pairs[ix][a][b]: plates of the shape whose first two characters are
+	 * a, b (counted, not smoothed; HL_SC_PAIR) */
+	float (*pairs)[HL_SC_ALNUM][HL_SC_ALNUM];
 	size_t n_shapes;
 	double entries; /* plates the shapes were counted from */
+	/* sub_rate of every pair of characters under the classes the index
+	 * was built with (filled by the estimate; sub_ok false: computed per
+	 * call) */
+	double sub[HL_SC_ALNUM][HL_SC_ALNUM];
+	bool sub_ok;
 	struct est est[HL_SC_MODES][HL_SC_MODES];
 	size_t bytes;
 };
@@ -344,6 +379,9 @@ static void chars_add(struct hl_score_model *m, uint64_t key, const char *p, siz
 		if (c >= 0)
 			m->chars[ix][i][c] += 1;
 	}
+	int a = len >= 2 ? char_index(p[0]) : -1, b = len >= 2 ? char_index(p[1]) : -1;
+	if (m->pairs && a >= 0 && b >= 0)
+		m->pairs[ix][a][b] += 1;
 }
 
 /*
@@ -367,6 +405,11 @@ static int chars_build(struct hl_score_model *m, const struct hl_base *b,
 	m->chars = hotlist__zalloc(a, m->n_shapes * sizeof(*m->chars), HL_CACHE_LINE);
 	if (!m->chars)
 		return HOTLIST_ENOMEM;
+	if (HL_SC_PAIR) {
+		m->pairs = hotlist__zalloc(a, m->n_shapes * sizeof(*m->pairs), HL_CACHE_LINE);
+		if (!m->pairs)
+			return HOTLIST_ENOMEM;
+	}
 	for (uint32_t i = 0; i < b->n_meta; i++) {
 		const struct hl_meta *e = &b->meta[i];
 		if (e->flags & HL_M_PATTERN)
@@ -421,7 +464,8 @@ int hotlist__score_model_build(struct hl_score_model **out, const struct hl_base
 		return rc;
 	}
 	m->bytes = sizeof(*m) + m->cap * (sizeof(*m->keys) + sizeof(*m->counts) + sizeof(*m->ix)) +
-		   m->n_shapes * sizeof(*m->chars);
+		   m->n_shapes * sizeof(*m->chars) +
+		   (m->pairs ? m->n_shapes * sizeof(*m->pairs) : 0);
 	*out = m;
 	return 0;
 }
@@ -439,6 +483,7 @@ void hotlist__score_model_free(struct hl_score_model *m, const struct hotlist_al
 					      m->est[k][d].tcap * sizeof(float));
 			}
 	hotlist__free(a, m->chars, m->n_shapes * sizeof(*m->chars));
+	hotlist__free(a, m->pairs, m->n_shapes * sizeof(*m->pairs));
 	hotlist__free(a, m->ix, m->cap * sizeof(*m->ix));
 	hotlist__free(a, m->keys, m->cap * sizeof(*m->keys));
 	hotlist__free(a, m->counts, m->cap * sizeof(*m->counts));
@@ -474,6 +519,36 @@ static double pair_w(char a, char b)
 		if ((pairs[i].a == a && pairs[i].b == b) || (pairs[i].a == b && pairs[i].b == a))
 			return pairs[i].w;
 	return HL_SC_SUB_OTHER;
+}
+
+/*
+ * P(the camera reads x | it misread plate character c, one substitution
+ * within c's class of skel) x HL_SC_SUB_NORM: exp(w(c, x)) over the sum of
+ * exp(w(c, y)) over c's partners y (HL_SC_SUB_PER_CHAR), or exp(w(c, x))
+ * before the sixth round. The population term's substitution rate per
+ * position is this / HL_SC_SUB_NORM x HL_SC_ERR_SUB / len.
+ */
+static double sub_rate_of(const char *skel, char c, char x)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	double w = exp(pair_w(c, x)), sum = 0;
+	if (!HL_SC_SUB_PER_CHAR || !skel || skel[(unsigned char)c] != skel[(unsigned char)x])
+		return w; /* across classes (a repair's swap): no partners to share */
+	for (const char *y = alnum; *y; y++)
+		if (*y != c && skel[(unsigned char)*y] == skel[(unsigned char)c])
+			sum += exp(pair_w(c, *y));
+	return sum > 0 ? HL_SC_SUB_NORM * w / sum : w;
+}
+
+/* sub_rate_of, from m's table when the estimate filled it (the classes of
+ * a model are those of its index, and so of every list that scores with
+ * it: the table holds for skel). */
+static double sub_rate(const struct hl_score_model *m, const char *skel, char c, char x)
+{
+	int i = char_index(c), j = char_index(x);
+	if (m && m->sub_ok && i >= 0 && j >= 0)
+		return m->sub[i][j];
+	return sub_rate_of(skel, c, x);
 }
 
 /* Weights of the substitutions aligning x and y position by position
@@ -634,6 +709,29 @@ static bool pop_ctx_of(struct pop_ctx *pc, const struct hl_score_model *m, hl_co
 	return pc->total > 0 && pop_on(m);
 }
 
+/*
+ * P(the first two characters of p | its shape, slot s, cnt plates): their
+ * share among the plates of the shape, smoothed towards f01, the product of
+ * their shares one by one, with weight HL_SC_PAIR_ALPHA plates: (n(a, b) +
+ * alpha f01) / (cnt + alpha). A district code (DE "UN", PL "WZ") is a pair
+ * that the product of the shares per position makes far rarer than it is,
+ * and a pair no plate has far commoner. f01 alone when gap is one of the
+ * two (the dropped character: only its kind is known) or without pairs.
+ */
+static double pair_share(const struct pop_ctx *pc, size_t s, const char *p, size_t len, size_t gap,
+			 double cnt, double f01)
+{
+	const struct hl_score_model *m = pc->m;
+	int a = len >= 2 ? char_index(p[0]) : -1, b = len >= 2 ? char_index(p[1]) : -1;
+	if (!m->pairs || gap < 2 || a < 0 || b < 0)
+		return f01;
+	double n = m->pairs[m->ix[s] - 1][a][b];
+	if (pc->self && shape_key(pc->c, p, len) == pc->skey && p[0] == pc->self[0] &&
+	    p[1] == pc->self[1])
+		n -= 1;
+	return (n + HL_SC_PAIR_ALPHA * f01) / (cnt + HL_SC_PAIR_ALPHA);
+}
+
 static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t gap)
 {
 	const struct hl_score_model *m = pc->m;
@@ -648,6 +746,7 @@ static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t ga
 		return x;
 	}
 	float(*ch)[HL_SC_ALNUM] = m->chars[m->ix[s] - 1];
+	double f01 = 1;
 	x = cnt / pc->total;
 	for (size_t i = 0; i < len; i++) {
 		int k = char_index(p[i]);
@@ -658,9 +757,12 @@ static double pop(const struct pop_ctx *pc, const char *p, size_t len, size_t ga
 			double den = m->counts[s] + HL_SC_CHAR_ALPHA * (k >= 10 ? 26 : 10);
 			f = (f * den - (p[i] == pc->self[i])) / (den - 1);
 		}
-		x *= f;
+		if (i < 2)
+			f01 *= f;
+		else
+			x *= f;
 	}
-	return x;
+	return x * pair_share(pc, s, p, len, gap, cnt, f01);
 }
 
 /* P(the camera dropped character p of a plate of n): the error rate over
@@ -699,8 +801,8 @@ static double z0(const struct pop_ctx *pc, const char *skel, const char *r, size
 			if (*x == a || skel[(unsigned char)*x] != skel[(unsigned char)a])
 				continue;
 			p[i] = *x;
-			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB * exp(pair_w(*x, a)) /
-			     (HL_SC_SUB_NORM * (double)len);
+			z += pop(pc, p, len, SIZE_MAX) * HL_SC_ERR_SUB *
+			     sub_rate(pc->m, skel, *x, a) / (HL_SC_SUB_NORM * (double)len);
 		}
 		p[i] = a;
 	}
@@ -739,7 +841,7 @@ static double z0_entry(const struct pop_ctx *pc, const char *skel, const char *r
 				at = i;
 			}
 		if (d == 1 && skel && skel[(unsigned char)e[at]] == skel[(unsigned char)r[at]])
-			x = HL_SC_ERR_SUB * exp(pair_w(e[at], r[at])) /
+			x = HL_SC_ERR_SUB * sub_rate(pc->m, skel, e[at], r[at]) /
 			    (HL_SC_SUB_NORM * (double)len);
 	} else if (elen == len + 1) {
 		for (size_t i = 0; i < elen; i++)
@@ -776,7 +878,7 @@ static double repair_z(const struct pop_ctx *pc, const char *skel, const struct 
 			continue;
 		n++;
 		at = i;
-		x *= HL_SC_ERR_SUB * exp(pair_w(rep[i], in->read[i])) /
+		x *= HL_SC_ERR_SUB * sub_rate(pc->m, skel, rep[i], in->read[i]) /
 		     (HL_SC_SUB_NORM * (double)in->rlen);
 	}
 	if (n == 1 && skel && skel[(unsigned char)rep[at]] == skel[(unsigned char)in->read[at]])
@@ -819,6 +921,21 @@ static double edit_lik(const struct hl_score_in *in, double edit)
 	return x;
 }
 
+/* ln of what sub_rate changes in P(read | entry) of a substitution hit
+ * against the edit term's exp(w) (hits with an indel: 0, the alignment is
+ * the edit term's). */
+static double sub_lik_adj(const struct hl_score_model *m, const struct hl_score_in *in)
+{
+	double x = 0;
+	if (!HL_SC_SUB_PER_CHAR || !in->subs || in->indels || in->rlen != in->elen)
+		return 0;
+	for (size_t i = 0; i < in->rlen; i++)
+		if (in->read[i] != in->entry[i])
+			x += log(sub_rate(m, in->skel, in->entry[i], in->read[i])) -
+			     pair_w(in->entry[i], in->read[i]);
+	return x;
+}
+
 /* LLR without the prior and the bias. */
 static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 {
@@ -826,8 +943,8 @@ static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
 	double z = m ? z0_of(m, in) : -1;
 	double x;
 	if (z > 0)
-		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) - log(z) +
-		    HL_SC_W_LAYOUT * layout_term(m, in, true) + HL_SC_POP_BIAS;
+		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) + sub_lik_adj(m, in) -
+		    log(z) + HL_SC_W_LAYOUT * layout_term(m, in, true) + HL_SC_POP_BIAS;
 	else
 		x = edit + layout_term(m, in, false);
 	if (in->neighbours > 1)
@@ -941,26 +1058,48 @@ static bool draw(const struct hl_base *b, uint64_t *rs, struct est_read *r)
 	return true;
 }
 
-/* One OCR error in r (skeleton map skel): 60 % substitution within a class
- * (when the plate has a confusable character), 20 % drop, 20 % double. */
-static bool misread_kind(const char *skel, uint64_t *rs, struct est_read *r, int kind)
+/* One substitution within a class in r, as the population term's error
+ * model has them (sub_rate): a position uniform among those with a
+ * partner, the partner by exp(pair weight); false if none has one. */
+static bool misread_sub(const char *skel, uint64_t *rs, struct est_read *r)
 {
 	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t at[HOTLIST_PLATE_MAX], n = 0;
+	for (size_t i = 0; i < r->len; i++)
+		for (const char *c = alnum; *c; c++)
+			if (*c != r->p[i] &&
+			    skel[(unsigned char)*c] == skel[(unsigned char)r->p[i]]) {
+				at[n++] = i;
+				break;
+			}
+	if (!n)
+		return false;
+	size_t p = at[est_rand(rs) % n];
+	double sum = 0, u;
+	for (const char *c = alnum; *c; c++)
+		if (*c != r->p[p] && skel[(unsigned char)*c] == skel[(unsigned char)r->p[p]])
+			sum += exp(pair_w(r->p[p], *c));
+	u = (double)(est_rand(rs) >> 11) * 0x1.0p-53 * sum;
+	for (const char *c = alnum; *c; c++) {
+		if (*c == r->p[p] || skel[(unsigned char)*c] != skel[(unsigned char)r->p[p]])
+			continue;
+		u -= exp(pair_w(r->p[p], *c));
+		if (u < 0 || !c[1]) {
+			r->p[p] = *c;
+			return true;
+		}
+	}
+	return true;
+}
+
+/* One OCR error in r (skeleton map skel) of kind 0 (a substitution within
+ * a class, as misread_sub), 1 (a dropped character) or 2 (a doubled one). */
+static bool misread_kind(const char *skel, uint64_t *rs, struct est_read *r, int kind)
+{
 	size_t p = (size_t)(est_rand(rs) % r->len);
 	bool done = false;
 	if (kind == 0) {
-		for (size_t t = 0; t < r->len; t++, p = (p + 1) % r->len) {
-			char alt[sizeof(alnum)];
-			size_t n = 0;
-			for (const char *c = alnum; *c; c++)
-				if (*c != r->p[p] &&
-				    skel[(unsigned char)*c] == skel[(unsigned char)r->p[p]])
-					alt[n++] = *c;
-			if (n) {
-				r->p[p] = alt[est_rand(rs) % n];
-				return true;
-			}
-		}
+		return misread_sub(skel, rs, r);
 	} else if (kind == 1 && r->len > 1) {
 		memmove(r->p + p, r->p + p + 1, r->len - p);
 		r->len--;
@@ -1048,7 +1187,10 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 					  .self = r->loo ? r->orig : NULL,
 					  .slen = r->olen };
 		in.elen = hl_meta_unpack(&b->meta[c.h[i].run], e);
-		float x = r->repair_hit ? INFINITY : (float)llr(m, &in);
+		/* a read equal to a listed plate (a misread landing on one) is an
+		 * exact hit: it always alerts, as a unique repair's does */
+		bool exact = !in.subs && !in.indels && in.rlen == in.elen;
+		float x = r->repair_hit || exact ? INFINITY : (float)llr(m, &in);
 		int t = hit_type(in.indels, in.rlen, in.elen);
 		if (x > best[t])
 			best[t] = x;
@@ -1200,6 +1342,16 @@ static void calibrate(struct est *e, unsigned floor, double target)
 	alerts_table(e);
 }
 
+/* m's table of sub_rate under the classes skel (those of its index). */
+static void sub_fill(struct hl_score_model *m, const char *skel)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	for (int i = 0; i < HL_SC_ALNUM; i++)
+		for (int j = 0; j < HL_SC_ALNUM; j++)
+			m->sub[i][j] = sub_rate_of(skel, alnum[i], alnum[j]);
+	m->sub_ok = true;
+}
+
 void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 			     const struct hl_base *b, const struct hl_fz_opts *o,
 			     const struct hotlist_allocator *a)
@@ -1207,6 +1359,7 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 	size_t runs = b->n_keys, n = runs * HL_EST_PER_RUN, tn;
 	unsigned maxd = hotlist__fz_index_d(f);
 	uint64_t rs = HL_EST_SEED ^ b->n_meta;
+	sub_fill(m, o->skel);
 	if (n > HL_EST_SAMPLES)
 		n = HL_EST_SAMPLES;
 	size_t nc = n;

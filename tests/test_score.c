@@ -213,6 +213,56 @@ START_TEST(population_listed_entry_is_no_innocent_plate)
 }
 END_TEST
 
+START_TEST(substitution_likelihood_per_character)
+{
+	/* 1234BCD read as 1Z34BCD, and 1834BCD read as 1B34BCD: the reads
+	 * differ from the list (and from each other's neighbourhood) in
+	 * nothing but the pair. A 2 has one partner (Z) and an 8 one (B): once
+	 * misread, each becomes its partner for certain, so the population
+	 * likelihoods are equal. The pair weights (2/Z -0.5, 8/B +1.0) say
+	 * which partner a character with several becomes, not how often a
+	 * character is misread; used unnormalised they made the two differ by
+	 * 1.5 (sixth round). */
+	struct hl_base *b;
+	struct hl_score_model *m = fill_model(&b);
+	double z = llr_of(m, "1Z34BCD", "1234BCD", 1, 0),
+	       eight = llr_of(m, "1B34BCD", "1834BCD", 1, 0);
+	ck_assert_msg(fabs(z - eight) < 1e-6, "2 -> Z %.3f, 8 -> B %.3f", z, eight);
+	/* a 0 has three partners (O, D, Q): a 0 read as Q is the least likely
+	 * of them, below the certain 2 -> Z */
+	double q = llr_of(m, "1Q34BCD", "1034BCD", 1, 0);
+	ck_assert_msg(q < z - 1, "0 -> Q %.3f, 2 -> Z %.3f", q, z);
+	/* the score without the population term keeps the hand-set weights */
+	ck_assert(llr_of(NULL, "1B34BCD", "1834BCD", 1, 0) >
+		  llr_of(NULL, "1Z34BCD", "1234BCD", 1, 0));
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
+}
+END_TEST
+
+START_TEST(population_first_two_characters_as_a_pair)
+{
+	/* 2,000 plates AB9999 and CD9999 (two district codes): A and C, B and D
+	 * each half of their position, but AD and CB never. AB1235 read right
+	 * is a likely plate, AD1235 is not: a hit of AD1Z35 by the read AD1235
+	 * is a misread far more likely than one of AB1Z35 by AB1235. One
+	 * character's share at a time, the two reads were equally plausible. */
+	static char plates[POP_FILL][8];
+	static const char *p[POP_FILL];
+	for (int i = 0; i < POP_FILL; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%s%04d", i % 2 ? "CD" : "AB", 1000 + i * 3);
+		p[i] = plates[i];
+	}
+	struct hl_base *b;
+	struct hl_score_model *m = model_of_plates(p, POP_FILL, &b);
+	double seen = llr_of(m, "AB1235", "AB1Z35", 1, 0),
+	       unseen = llr_of(m, "AD1235", "AD1Z35", 1, 0);
+	ck_assert_msg(unseen > seen + 3, "pair AB %.2f, pair AD %.2f", seen, unseen);
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
+}
+END_TEST
+
 /* A Belgian list: 1,999 plates of the old code-11 layout XXX-999, first
  * letter `first` (or A..H in turn when 0), then two of A..H, and one
  * EU-format entry. */
@@ -643,6 +693,34 @@ START_TEST(estimate_leaves_the_plate_out)
 }
 END_TEST
 
+/* An innocent car misread into a listed plate is an exact hit, which
+ * always alerts: the estimate counts it at every threshold (sixth round;
+ * it scored it as a fuzzy hit of no edit before, below any threshold). */
+START_TEST(estimate_counts_exact_landings)
+{
+	struct hotlist *hl = hl_test_engine();
+	static struct hotlist_entry e[1000];
+	static char plates[1000][10];
+	/* pairs one doubled last character apart: a drop of either copy, or a
+	 * doubling of the short plate's last character, lands on the partner */
+	for (int i = 0; i < 500; i++) {
+		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
+		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
+		e[2 * i] = (struct hotlist_entry){ .plate = plates[2 * i] };
+		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	set_policy(hl, 0, 1, 100, false); /* only score 100 alerts */
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	/* misreads are 3 % of reads, about 8 % of them land on the partner
+	 * (2.5 per 1,000); the fuzzy hits that score 100 on their own make 0.6 */
+	ck_assert_msg(info.innocent_alerts_per_1000 > 1.5, "%.3f", info.innocent_alerts_per_1000);
+	ck_assert(info.innocent_alerts_per_1000 < 5);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* The margin of the automatic threshold: the estimate's bound is its
  * alerts plus z standard errors of the alerting samples' counts, a plate
  * drawn rep times counting as one plate's evidence, and the pick is the
@@ -722,6 +800,8 @@ int main(void)
 	tcase_add_test(t, population_listed_entry_is_no_innocent_plate);
 	tcase_add_test(t, repair_weighed_by_its_plausibility);
 	tcase_add_test(t, repair_of_two_swaps_in_population);
+	tcase_add_test(t, substitution_likelihood_per_character);
+	tcase_add_test(t, population_first_two_characters_as_a_pair);
 	suite_add_tcase(s, t);
 	TCase *p = tcase_create("policy");
 	tcase_add_test(p, threshold_policy);
@@ -731,6 +811,7 @@ int main(void)
 	tcase_add_test(p, options_struct_versions);
 	tcase_add_test(p, estimate_in_info_and_report);
 	tcase_add_test(p, estimate_leaves_the_plate_out);
+	tcase_add_test(p, estimate_counts_exact_landings);
 	tcase_add_test(p, estimate_margin_bound);
 	tcase_add_test(p, estimate_margin_on_a_list);
 	suite_add_tcase(s, p);

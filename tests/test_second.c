@@ -244,16 +244,16 @@ START_TEST(table_pairs_and_floor)
 	h = hit(1ull << 32, "AQ123OD", T0 + 1, 90);
 	ck_assert_uint_gt(hotlist__second_note(s, &h), 90); /* two 90s make more than 90 */
 	/* the pair is symmetric in the scores, and grows with each */
-	h = hit(2ull << 32, "X1", T0, 60);
+	h = hit(2ull << 32, "X1", T0, 30);
 	hotlist__second_note(s, &h);
-	h = hit(2ull << 32, "X2", T0, 80);
+	h = hit(2ull << 32, "X2", T0, 50);
 	unsigned p1 = hotlist__second_note(s, &h);
-	h = hit(3ull << 32, "X1", T0, 80);
+	h = hit(3ull << 32, "X1", T0, 50);
 	hotlist__second_note(s, &h);
-	h = hit(3ull << 32, "X2", T0, 60);
+	h = hit(3ull << 32, "X2", T0, 30);
 	ck_assert_uint_eq(hotlist__second_note(s, &h), p1);
-	h = hit(3ull << 32, "X3", T0, 70);
-	ck_assert_uint_gt(hotlist__second_note(s, &h), p1); /* best partner: 80 */
+	h = hit(3ull << 32, "X3", T0, 40);
+	ck_assert_uint_gt(hotlist__second_note(s, &h), p1); /* best partner: 50 */
 	/* below the floor: neither kept nor paired */
 	h = hit(4ull << 32, "Y1", T0, 1);
 	ck_assert_uint_eq(hotlist__second_note(s, &h), 0);

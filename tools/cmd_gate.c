@@ -180,7 +180,16 @@ static void answer_why(struct peer *p, int code, const char *body)
 		e = body;
 		n = strcspn(e, "\r\n");
 	}
-	snprintf(p->why, sizeof(p->why), "%d %.*s", code, (int)n, e);
+	/* nats-server escapes '>' (a stream's "$G > NAME") as \u003e. */
+	int at = snprintf(p->why, sizeof(p->why), "%d ", code);
+
+	for (size_t i = 0; i < n && (size_t)at < sizeof(p->why) - 1; i++) {
+		bool gt = i + 6 <= n && !strncmp(e + i, "\\u003e", 6);
+
+		p->why[at++] = gt ? '>' : e[i];
+		i += gt ? 5 : 0;
+	}
+	p->why[at] = 0;
 }
 
 /* GET /healthz on a connected socket: the status code, or -1 (no answer in

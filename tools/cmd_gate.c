@@ -357,7 +357,7 @@ int hl_cmd_gate(int argc, char **argv)
 	const char *self = NULL;
 	size_t n = 0;
 	uint64_t timeout_s = HL_GATE_TIMEOUT_S, start = hl_cli_mono_ns();
-	char state[1024], why[256], last[sizeof(state) + sizeof(why)] = "";
+	char state[1024], why[256], last[sizeof(state) + sizeof(why) + 2] = "";
 	int rc = gate_args(argc, argv, &self, peers, &n, &timeout_s);
 
 	if (rc >= 0)

@@ -5,10 +5,10 @@ publishing reads and lists fails loudly (non-zero exit, a message) and the
 nodes report JetStream unavailable (/healthz 503); when the servers return,
 none is invented and none is lost (asserted; hit ids stored twice are
 printed) with the read stream in file storage (`node --read-storage file`) with both
-servers restarted at once, and in memory storage (the default) with both
-started at the same instant through `hotlist nats-gate` (the first by name
-starts, the other waits for a quorum: asserted, from the gate's log). With
-HOTLIST_LONG_TESTS=ON also in memory storage with the servers restarted one
+servers restarted at once. With HOTLIST_LONG_TESTS=ON also in memory
+storage (the default) with both started at the same instant through
+`hotlist nats-gate` (the first by name starts, the other waits for a
+quorum: asserted, from the gate's log), with the servers restarted one
 at a time, each once the one before answers /healthz (asserted), and with
 both restarted at once without the gate, which can lose the reads waiting
 in the stream (the restarted replicas come back empty and may elect one of
@@ -57,8 +57,10 @@ def read_stream_storage(c):
     return None
 
 
-# Memory, both restarted together through the gate: nothing lost (asserted).
-# HOTLIST_LONG_TESTS=ON adds the memory stream restarted one at a time
+# HOTLIST_LONG_TESTS=ON adds the memory stream: restarted together through
+# the gate (asserted; out of the default suite for time: with it this test
+# took 4 minutes on the 2-core VM, the gate mode alone 45-78 s; the gate's
+# guarantee is in the default suite as test_gate_restart), restarted one at a time
 # (asserted; in the default suite it failed CI once when nats-server 2.9.10
 # left the first restarted replica's catch-up stalled past two minutes, so
 # the second could not be started safely: docs/cluster.md, "Limits"), and
@@ -66,8 +68,8 @@ def read_stream_storage(c):
 # the stream may be lost: printed, not asserted; the gate's negative control).
 LONG = os.environ.get("HOTLIST_LONG_TESTS", "OFF").upper() in ("ON", "1", "TRUE", "YES")
 GATE = "together, through the gate"
-MODES = [("file", "together"), ("memory", GATE)] + (
-    [("memory", "one at a time"), ("memory", "together")] if LONG else [])
+MODES = [("file", "together")] + (
+    [("memory", GATE), ("memory", "one at a time"), ("memory", "together")] if LONG else [])
 
 
 def back(s, timeout):

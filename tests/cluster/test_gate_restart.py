@@ -59,15 +59,19 @@ def test_two_restarted_together_keep_the_waiting_reads(cluster, gate):
     # The replicas agree once all are current; a replica still stalled in
     # catch-up (nats-server 2.9.10, docs "Limits") is left out.
     try:
-        harness.wait_for(lambda: len({n for i, n in kept(c).items() if i not in late}) == 1,
-                         60, "replicas agree")
+        harness.wait_for(lambda: len(kept(c)) == 3 and
+                         len({n for i, n in kept(c).items() if i not in late}) == 1,
+                         60 if gate else 15, "replicas agree")
     except AssertionError:
         if gate:
             raise
         print("the replicas disagree (an empty leader, a survivor that kept its copy)")
     n = kept(c)
+    leader = {v[3] for v in c.replicas("HL_READS").values()}
+    served = c.status()["reads"]["messages"]  # as the stream's leader answers
     print(f"{'through the gate' if gate else 'WITHOUT the gate'}: reads kept per server {n} "
-          f"of {READS} (not current: {late})")
+          f"of {READS}, leader {leader}, served {served} (not current: {late})")
     assert len(late) <= 1, "no quorum of current servers"
     if gate:
+        assert served == READS
         assert all(v == READS for i, v in n.items() if i not in late), n

@@ -357,27 +357,31 @@ int hl_cmd_gate(int argc, char **argv)
 	const char *self = NULL;
 	size_t n = 0;
 	uint64_t timeout_s = HL_GATE_TIMEOUT_S, start = hl_cli_mono_ns();
-	char state[1024], why[256], last[sizeof(state) + sizeof(why) + 2] = "";
+	char state[1024], why[256], last[HL_GATE_MAX_PEERS + sizeof(why)] = "";
 	int rc = gate_args(argc, argv, &self, peers, &n, &timeout_s);
 
 	if (rc >= 0)
 		goto out;
 	for (;;) {
-		char line[sizeof(last)];
+		char key[sizeof(last)];
 		bool go;
 		uint64_t waited_s;
 
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			probe(&peers[i]);
+			key[i] = (char)('0' + peers[i].state);
+		}
 		go = decide(self, peers, n, why, sizeof(why));
-		describe(peers, n, state, sizeof(state));
-		snprintf(line, sizeof(line), "%s; %s", state, why);
+		snprintf(key + n, sizeof(key) - n, "%s", why);
 		waited_s = (hl_cli_mono_ns() - start) / HL_NS_PER_S;
-		/* Each change of the peers' states or of the decision, once. */
-		if (go || strcmp(line, last)) {
-			fprintf(stderr, "hotlist nats-gate: %s after %" PRIu64 " s: %s\n", self,
-				waited_s, line);
-			snprintf(last, sizeof(last), "%s", line);
+		/* Once per change of the peers' states or of the decision (not of
+		 * the reasons a peer gives: which stream is not current varies from
+		 * one answer to the next). */
+		if (go || strcmp(key, last)) {
+			describe(peers, n, state, sizeof(state));
+			fprintf(stderr, "hotlist nats-gate: %s after %" PRIu64 " s: %s; %s\n", self,
+				waited_s, state, why);
+			snprintf(last, sizeof(last), "%s", key);
 		}
 		if (go)
 			break;

@@ -36,6 +36,7 @@
 int hl_cmd_check(int argc, char **argv);
 int hl_cmd_match(int argc, char **argv);
 int hl_cmd_demo(int argc, char **argv);
+int hl_cmd_gate(int argc, char **argv);
 
 /* ---- messages and values ---- */
 

@@ -66,16 +66,13 @@ static void print_node(const char *name, json_t *n, json_t *manifests, bool car)
 			printf("OFFLINE, last seen %" PRId64 " s ago, then ", age / 1000000);
 		else
 			printf("online, ");
-		printf("%s, lag %s, %" PRId64 " reads, %" PRId64 " hits\n",
-		       json_is_true(json_object_get(n, "ready")) ? "ready" : "NOT READY", lagtxt,
-		       (int64_t)json_integer_value(json_object_get(n, "reads")),
-		       (int64_t)json_integer_value(json_object_get(n, "hits")));
 	} else
-		printf("node %s: %s, %s, lag %s, %" PRId64 " reads, %" PRId64 " hits\n", name,
-		       age < HL_NODE_LIVE_US ? "live" : "NOT LIVE (no heartbeat)",
-		       json_is_true(json_object_get(n, "ready")) ? "ready" : "NOT READY", lagtxt,
-		       (int64_t)json_integer_value(json_object_get(n, "reads")),
-		       (int64_t)json_integer_value(json_object_get(n, "hits")));
+		printf("node %s: %s, ", name,
+		       age < HL_NODE_LIVE_US ? "live" : "NOT LIVE (no heartbeat)");
+	printf("%s, lag %s, %" PRId64 " reads, %" PRId64 " hits\n",
+	       json_is_true(json_object_get(n, "ready")) ? "ready" : "NOT READY", lagtxt,
+	       (int64_t)json_integer_value(json_object_get(n, "reads")),
+	       (int64_t)json_integer_value(json_object_get(n, "hits")));
 	json_object_foreach(lists, ln, l)
 	{
 		int64_t cur = json_integer_value(

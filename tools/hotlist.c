@@ -23,6 +23,8 @@ static const struct {
 	{ "demo", hl_cmd_demo, "a live run on generated data: cameras, reloads, an urgent entry" },
 	{ "match", hl_cmd_match, "match reads (CSV or JSON lines) against hot-list files" },
 	{ "check", hl_cmd_check, "validate a hot-list file, every bad row with its line" },
+	{ "nats-gate", hl_cmd_gate,
+	  "wait until a nats-server of a cluster may start (docs/cluster.md)" },
 #ifdef HOTLIST_WITH_CLUSTER
 	{ "node", hl_cmd_node, "a matcher node of a NATS JetStream cluster (docs/cluster.md)" },
 	{ "publish", hl_cmd_publish, "publish a hot-list file to the cluster as one version" },
@@ -39,7 +41,7 @@ static void main_usage(FILE *f)
 {
 	fprintf(f, "usage: hotlist [--version] [--help] <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'hotlist <command> --help' describes a command.\n");
 }
 

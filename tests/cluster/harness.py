@@ -5,6 +5,7 @@ hotlist nodes. Only processes started here are ever signalled, by pid."""
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -57,6 +58,7 @@ class Server:
         self.port, self.cport, self.mport = free_port(), free_port(), free_port()
         self.proc = None
         self.health = ""
+        self.gated = False
 
     def config(self):
         d = self.cluster.dir
@@ -69,13 +71,39 @@ jetstream {{ store_dir: "{d}/s{self.i}", max_memory_store: 1G, max_file_store: 4
 cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
 """
 
-    def start(self):
+    def gate_argv(self):
+        """`hotlist nats-gate` for this server: every other server a peer."""
+        argv = [HOTLIST, "nats-gate", "--name", f"hl{self.i}"]
+        for s in self.cluster.servers:
+            if s is not self:
+                argv += ["--peer", f"hl{s.i}=http://127.0.0.1:{s.mport}"]
+        return argv
+
+    def start(self, gate=None):
+        """Start the server; with gate=True (kept for later starts) through
+        `hotlist nats-gate`, as cluster/nats-server-hotlist.service does
+        (ExecStartPre=): the gate, then the server in its place (exec: the
+        same pid), in a process group of its own so that kill() reaches a
+        gate still waiting. The gate's decisions go to the server's log."""
+        if gate is not None:
+            self.gated = gate
         path = os.path.join(self.cluster.dir, f"s{self.i}.conf")
         with open(path, "w") as f:
             f.write(self.config())
         log = open(os.path.join(self.cluster.dir, f"s{self.i}.log"), "a")
-        self.proc = subprocess.Popen([NATS_SERVER, "-c", path], stdout=log, stderr=log)
+        if self.gated:
+            cmd = (" ".join(map(shlex.quote, self.gate_argv())) + " && exec " +
+                   " ".join(map(shlex.quote, [NATS_SERVER, "-c", path])))
+            self.proc = subprocess.Popen(["sh", "-c", cmd], stdout=log, stderr=log,
+                                         start_new_session=True)
+        else:
+            self.proc = subprocess.Popen([NATS_SERVER, "-c", path], stdout=log, stderr=log)
         log.close()
+
+    def gate_log(self):
+        """The gate's decisions, from the server's log."""
+        with open(os.path.join(self.cluster.dir, f"s{self.i}.log")) as f:
+            return [l.rstrip() for l in f if l.startswith("hotlist nats-gate:")]
 
     def healthy(self):
         code, self.health = http_get(self.mport, "/healthz")
@@ -83,7 +111,14 @@ cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            if self.gated:
+                # The group started for it: the server, or the gate and its shell.
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+            else:
+                self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
         self.proc = None
 

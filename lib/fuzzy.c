@@ -560,6 +560,19 @@ static hl_lin skel_lin(const char *skel, const char *p, size_t len)
 static size_t lin_dels(hl_lin v, size_t len, struct hl_key *out)
 {
 	size_t n = 0;
+	if (len <= HL_LIN_LO_BITS / HL_CODE_BITS) { /* <= 10 chars, most plates: one word */
+		uint64_t w = (uint64_t)v;
+		for (size_t c = 0; len > 1 && c < len; c++) {
+			uint64_t pair = w >> (HL_CODE_BITS * (c ? c - 1 : 0)); /* chars c - 1, c */
+			if (c && (pair & HL_BITS(HL_CODE_BITS)) ==
+					 ((pair >> HL_CODE_BITS) & HL_BITS(HL_CODE_BITS)))
+				continue;
+			out[n].lo = (w & HL_BITS(HL_CODE_BITS * c)) |
+				    (w >> (HL_CODE_BITS * (c + 1))) << (HL_CODE_BITS * c);
+			out[n++].hi = 0;
+		}
+		return n;
+	}
 	for (size_t c = 0; len > 1 && c < len; c++) {
 		if (c && lin_code(v, c) == lin_code(v, c - 1))
 			continue;
@@ -1307,6 +1320,27 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 	}
 }
 
+/* Prefetch the entry records (of b, f's base) of the DIRECT runs of the
+ * slots sm of bucket k, or the refs of the others: hotlist__fz_match
+ * verifies every run it reaches against its record, and a record of a 24 MB
+ * base (10^6 entries) is a DRAM miss, one after another in a read's
+ * verification (the first load of check_run was ~95 % of its samples). A
+ * record may straddle two lines: both ends. */
+static void prefetch_runs(const struct hl_fuzzy *f, const struct hl_base *b,
+			  const struct fz_bucket *k, unsigned sm)
+{
+	for (; sm; sm &= sm - 1) {
+		uint32_t v = (uint32_t)(slot_get(k, (unsigned)__builtin_ctz(sm)) >> HL_FZ_FP_BITS);
+		if (v & HL_FZ_DIRECT) {
+			const struct hl_meta *m = &b->meta[v & HL_FZ_RUN_MASK];
+			__builtin_prefetch(m);
+			__builtin_prefetch((const char *)(m + 1) - 1);
+		} else {
+			__builtin_prefetch(&f->refs[v]);
+		}
+	}
+}
+
 /*
  * The batch filter: the d <= 1 keys of up to HL_FZ_BATCH plates, hashed and
  * their primary buckets prefetched before any is read, so that the cache
@@ -1316,8 +1350,9 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
  * hotlist__fz_match for that plate (those buckets now cached). A plate with
  * no such slot costs nothing more: most reads stop here.
  */
-uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
-			   const char *const *plates, const size_t *lens, size_t n)
+uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
+			   const struct hl_fz_opts *o, const char *const *plates,
+			   const size_t *lens, size_t n)
 {
 	enum { PER = 2 + HOTLIST_PLATE_MAX }; /* d <= 1 keys of one plate at most */
 	struct hl_key sk[PER], dk[1];
@@ -1357,12 +1392,12 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 	size_t nc = 0; /* keys whose primary spilled: their chain, prefetched too */
 	for (size_t j = 0; j < nk; j++) {
 		const struct fz_bucket *k = &f->bk[pos[j].b1];
-		if (maybe >> owner[j] & 1)
-			continue;
-		if (scan_bucket(k, pos[j].fp))
+		unsigned sm = scan_bucket(k, pos[j].fp);
+		if (sm) {
 			maybe |= UINT32_C(1) << owner[j];
-		else if (bucket_full(k) && (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) &&
-			 f->max_probe > 1) {
+			prefetch_runs(f, b, k, sm);
+		} else if (!(maybe >> owner[j] & 1) && bucket_full(k) &&
+			   (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) && f->max_probe > 1) {
 			__builtin_prefetch(&f->bk[pos[j].b2]);
 			pos[nc] = pos[j];
 			owner[nc++] = owner[j];

@@ -740,10 +740,10 @@ static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_ke
 		for (size_t i = 0; i < m; i++)
 			maybe |= (uint32_t)(idx[i] != HL_TABLE_NONE) << i;
 		if (l->fz_adds)
-			maybe |= hotlist__fz_maybe(l->fz_adds, &l->opts, plates, lens, m);
+			maybe |= hotlist__fz_maybe(l->fz_adds, l->adds, &l->opts, plates, lens, m);
 	}
 	if (l->fz_base)
-		maybe |= hotlist__fz_maybe(l->fz_base, &l->opts, plates, lens, m);
+		maybe |= hotlist__fz_maybe(l->fz_base, l->base, &l->opts, plates, lens, m);
 	return maybe;
 }
 

@@ -690,21 +690,21 @@ static int scatter(struct part_build *p)
 {
 	struct hl_key k[HOTLIST_PLATE_MAX];
 	const struct runs *r = p->r;
-	size_t *cnt = hotlist__zalloc(p->a, HL_FZ_PARTS_MAX * sizeof(size_t), HL_CACHE_LINE);
-	if (!cnt)
-		return HOTLIST_ENOMEM;
 	p->n_keys = 0;
 	for (size_t i = 0; i < r->n; i++)
 		p->n_keys += run_keys(r, p->kind, i, k);
 	p->n_parts = 1;
 	while (p->n_parts < HL_FZ_PARTS_MAX && p->n_parts * HL_FZ_PART_KEYS < p->n_keys)
 		p->n_parts *= 2;
+	/* per partition, not HL_FZ_PARTS_MAX: an edit layer of a few keys has
+	 * one partition, and is rebuilt by every put */
+	size_t *cnt = hotlist__zalloc(p->a, p->n_parts * sizeof(size_t), HL_CACHE_LINE);
 	size_t n = p->n_keys ? p->n_keys : 1;
 	p->pstart = hotlist__alloc(p->a, (p->n_parts + 1) * sizeof(size_t), HL_CACHE_LINE);
 	p->keys = hotlist__alloc(p->a, n * sizeof(*p->keys), HL_CACHE_LINE);
 	p->run = hotlist__alloc(p->a, n * sizeof(uint32_t), HL_CACHE_LINE);
-	if (!p->pstart || !p->keys || !p->run) {
-		hotlist__free(p->a, cnt, HL_FZ_PARTS_MAX * sizeof(size_t));
+	if (!cnt || !p->pstart || !p->keys || !p->run) {
+		hotlist__free(p->a, cnt, p->n_parts * sizeof(size_t));
 		return HOTLIST_ENOMEM;
 	}
 	for (size_t i = 0; i < r->n; i++) {
@@ -725,7 +725,7 @@ static int scatter(struct part_build *p)
 			p->run[at] = r->run[i];
 		}
 	}
-	hotlist__free(p->a, cnt, HL_FZ_PARTS_MAX * sizeof(size_t));
+	hotlist__free(p->a, cnt, p->n_parts * sizeof(size_t));
 	return 0;
 }
 
@@ -1320,23 +1320,35 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 	}
 }
 
+/* Runs of a key of refs whose records the batch filter prefetches at most
+ * (a DEL key can have dozens: every entry AB123x under "AB123"). */
+#define HL_FZ_PREFETCH_REFS 16
+
+static void prefetch_meta(const struct hl_base *b, uint32_t run)
+{
+	const struct hl_meta *m = &b->meta[run];
+	__builtin_prefetch(m);
+	__builtin_prefetch((const char *)(m + 1) - 1); /* a record may straddle two lines */
+}
+
 /* Prefetch the entry records (of b, f's base) of the DIRECT runs of the
- * slots sm of bucket k, or the refs of the others: hotlist__fz_match
- * verifies every run it reaches against its record, and a record of a 24 MB
- * base (10^6 entries) is a DRAM miss, one after another in a read's
- * verification (the first load of check_run was ~95 % of its samples). A
- * record may straddle two lines: both ends. */
+ * slots sm of bucket k, and the refs of the others, noted in rv (room for
+ * *nr < cap) for a second pass once their refs are cached:
+ * hotlist__fz_match verifies every run it reaches against its record, and a
+ * record of a 24 MB base (10^6 entries) is a DRAM miss, one after another in
+ * a read's verification (the first load of check_run was ~95 % of its
+ * samples). */
 static void prefetch_runs(const struct hl_fuzzy *f, const struct hl_base *b,
-			  const struct fz_bucket *k, unsigned sm)
+			  const struct fz_bucket *k, unsigned sm, uint32_t *rv, size_t *nr,
+			  size_t cap)
 {
 	for (; sm; sm &= sm - 1) {
 		uint32_t v = (uint32_t)(slot_get(k, (unsigned)__builtin_ctz(sm)) >> HL_FZ_FP_BITS);
 		if (v & HL_FZ_DIRECT) {
-			const struct hl_meta *m = &b->meta[v & HL_FZ_RUN_MASK];
-			__builtin_prefetch(m);
-			__builtin_prefetch((const char *)(m + 1) - 1);
-		} else {
+			prefetch_meta(b, v & HL_FZ_RUN_MASK);
+		} else if (*nr < cap) {
 			__builtin_prefetch(&f->refs[v]);
+			rv[(*nr)++] = v;
 		}
 	}
 }
@@ -1361,7 +1373,8 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 	uint64_t fh[HL_FZ_BATCH * PER]; /* SKEL keys: hash, filter place, plate */
 	struct flt_pos fw[HL_FZ_BATCH * PER];
 	uint8_t fowner[HL_FZ_BATCH * PER];
-	size_t nk = 0, nf = 0, m;
+	uint32_t rv[HL_FZ_BATCH * PER]; /* values of refs found, for their runs' records */
+	size_t nk = 0, nf = 0, nr = 0, m;
 	uint32_t maybe = 0;
 	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
 	if (o->d > 1)
@@ -1395,7 +1408,7 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 		unsigned sm = scan_bucket(k, pos[j].fp);
 		if (sm) {
 			maybe |= UINT32_C(1) << owner[j];
-			prefetch_runs(f, b, k, sm);
+			prefetch_runs(f, b, k, sm, rv, &nr, HL_FZ_BATCH * PER);
 		} else if (!(maybe >> owner[j] & 1) && bucket_full(k) &&
 			   (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) && f->max_probe > 1) {
 			__builtin_prefetch(&f->bk[pos[j].b2]);
@@ -1406,5 +1419,10 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 	for (size_t j = 0; j < nc; j++)
 		if (!(maybe >> owner[j] & 1) && probe_chain(f, pos[j], NULL))
 			maybe |= UINT32_C(1) << owner[j];
+	for (size_t j = 0; j < nr; j++) { /* the records of the runs of refs */
+		const uint32_t *r = &f->refs[rv[j]];
+		for (uint32_t i = 0; i < r[0] && i < HL_FZ_PREFETCH_REFS; i++)
+			prefetch_meta(b, r[1 + i]);
+	}
 	return maybe;
 }

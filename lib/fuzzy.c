@@ -183,6 +183,11 @@ static const struct hl_key empty_key = { 0x3f, 0 };
  */
 #define HL_FZ_FLT_BITS 16
 #define HL_FZ_FLT_K 4
+/* The filter hash's salt and multipliers (flt_hash): wyhash's secret words,
+ * odd, with balanced bits. */
+#define HL_FZ_FLT_SEED 0xa0761d6478bd642full
+#define HL_FZ_FLT_MUL1 0xe7037ed1a0b428dbull
+#define HL_FZ_FLT_MUL2 0x8ebc6af09c88c6e3ull
 
 struct fz_bucket {
 	uint8_t slot[HL_FZ_SLOTS * HL_FZ_SLOT_BYTES]; /* fingerprint 0: empty; fill from 0 */
@@ -276,9 +281,32 @@ static void slot_set(struct fz_bucket *k, unsigned s, uint16_t fp, uint32_t val)
 	memcpy(&k->slot[HL_FZ_SLOT_BYTES * s], &x, HL_FZ_SLOT_BYTES); /* little-endian */
 }
 
-/* The skeleton filter's word and bits for a SKEL key of hash h: h remixed
- * (murmur3's finaliser), so that word and bits are not the bucket's bits
- * of h; the word from the top bits, 4 bit positions from the low 24. */
+/*
+ * The skeleton filter's own hash of SKEL key k: two multiply-folds (the
+ * 128-bit product of two words, its halves XORed: wyhash's "mum"), one per
+ * key word, under the table's seed XOR HL_FZ_FLT_SEED. Not the table's
+ * XXH3: most SKEL keys of a read (its deletions) stop at the filter, and
+ * this is about a third of XXH3 and the remix that followed it; XXH3 is
+ * computed only for the keys the filter passes. Build and query use this
+ * one function, so every SKEL key of the table is in the filter.
+ */
+static uint64_t flt_hash(uint64_t seed, const struct hl_key *k)
+{
+#ifdef HL_FZ_TEST_BAD_HASH
+	(void)seed;
+	(void)k;
+	return 0;
+#else
+	__extension__ typedef unsigned __int128 u128;
+	u128 p = (u128)(k->lo ^ seed ^ HL_FZ_FLT_SEED) * HL_FZ_FLT_MUL1;
+	uint64_t x = ((uint64_t)p ^ (uint64_t)(p >> 64)) ^ k->hi;
+	p = (u128)(x ^ seed) * HL_FZ_FLT_MUL2;
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
+#endif
+}
+
+/* The skeleton filter's word and bits for a SKEL key of filter hash h: the
+ * word from the top bits, 4 bit positions from the low 24. */
 struct flt_pos {
 	uint64_t w, m;
 };
@@ -287,11 +315,6 @@ static struct flt_pos flt_pos(const struct hl_fuzzy *f, uint64_t h)
 {
 	__extension__ typedef unsigned __int128 u128;
 	struct flt_pos p = { 0, 0 };
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
 	p.w = (uint64_t)(((u128)h * f->n_flt) >> 64);
 	for (unsigned i = 0; i < HL_FZ_FLT_K; i++)
 		p.m |= UINT64_C(1) << ((h >> (6 * i)) & 63);
@@ -835,6 +858,7 @@ static void part_free(struct part_build *p)
  * built from. */
 struct kind_out {
 	uint64_t *h;
+	uint64_t *fh; /* SKEL: filter hashes (flt_hash); NULL for DEL */
 	uint32_t *vals;
 	size_t n;
 	uint32_t *refs;
@@ -845,6 +869,7 @@ static void kind_out_free(struct kind_out *k, const struct hotlist_allocator *a)
 {
 	size_t n = k->n ? k->n : 1;
 	hotlist__free(a, k->h, n * sizeof(uint64_t));
+	hotlist__free(a, k->fh, n * sizeof(uint64_t));
 	hotlist__free(a, k->vals, n * sizeof(uint32_t));
 	hotlist__free(a, k->refs, k->n_refs * sizeof(uint32_t));
 	memset(k, 0, sizeof(*k));
@@ -869,17 +894,23 @@ static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64
 	size_t n = p.n_groups ? p.n_groups : 1;
 	if (!rc) {
 		o->h = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
-		rc = o->h ? 0 : HOTLIST_ENOMEM;
+		if (kind == HL_SKEL)
+			o->fh = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
+		rc = o->h && (kind != HL_SKEL || o->fh) ? 0 : HOTLIST_ENOMEM;
 	}
 	if (!rc) {
-		for (size_t g = 0; g < p.n_groups; g++)
+		for (size_t g = 0; g < p.n_groups; g++) {
 			o->h[g] = fz_hash(seed, &p.keys[g]);
+			if (o->fh)
+				o->fh[g] = flt_hash(seed, &p.keys[g]);
+		}
 		o->vals = p.vals; /* handed over: part_free leaves it */
 		p.vals = NULL;
 		o->n = p.n_groups;
 	} else {
 		hotlist__free(a, o->h, n * sizeof(uint64_t));
-		o->h = NULL;
+		hotlist__free(a, o->fh, n * sizeof(uint64_t));
+		o->h = o->fh = NULL;
 	}
 	o->refs = p.refs;
 	o->n_refs = p.n_refs;
@@ -997,7 +1028,7 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 					1);
 			uint32_t v = k->vals[i], c = key_runs(k, i);
 			if (t == HL_SKEL) {
-				struct flt_pos fp = flt_pos(f, k->h[i]);
+				struct flt_pos fp = flt_pos(f, k->fh[i]);
 				f->flt[fp.w] |= fp.m;
 			}
 			if (v & HL_FZ_DIRECT) {
@@ -1312,10 +1343,10 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		add_d2_keys(&q, s, v, len);
 	for (int t = 0; t < HL_FZ_TABLES; t++) {
 		for (size_t i = 0; i < q.q[t].n; i++) {
-			uint64_t h = fz_hash(f->seed, &q.q[t].k[i]);
-			if (t == HL_SKEL && !flt_has(f, flt_pos(f, h)))
+			const struct hl_key *x = &q.q[t].k[i];
+			if (t == HL_SKEL && !flt_has(f, flt_pos(f, flt_hash(f->seed, x))))
 				continue; /* in no bucket */
-			probe(f, fz_pos(h, t, f->nb), &q);
+			probe(f, fz_pos(fz_hash(f->seed, x), t, f->nb), &q);
 		}
 	}
 }
@@ -1370,7 +1401,7 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 	struct hl_key sk[PER], dk[1];
 	struct fz_pos pos[HL_FZ_BATCH * PER];
 	uint8_t owner[HL_FZ_BATCH * PER];
-	uint64_t fh[HL_FZ_BATCH * PER]; /* SKEL keys: hash, filter place, plate */
+	struct hl_key fk[HL_FZ_BATCH * PER]; /* SKEL keys: key, filter place, plate */
 	struct flt_pos fw[HL_FZ_BATCH * PER];
 	uint8_t fowner[HL_FZ_BATCH * PER];
 	uint32_t rv[HL_FZ_BATCH * PER]; /* values of refs found, for their runs' records */
@@ -1384,8 +1415,8 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 		hl_lin v = skel_lin(f->skel, plates[i], lens[i]);
 		size_t add = d1_keys(f, v, lens[i], d, sk, dk, &m);
 		for (size_t j = 0; j < add; j++) {
-			fh[nf] = fz_hash(f->seed, &sk[j]);
-			fw[nf] = flt_pos(f, fh[nf]);
+			fk[nf] = sk[j];
+			fw[nf] = flt_pos(f, flt_hash(f->seed, &sk[j]));
 			__builtin_prefetch(&f->flt[fw[nf].w]);
 			fowner[nf++] = (uint8_t)i;
 		}
@@ -1398,7 +1429,7 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 	for (size_t j = 0; j < nf; j++) { /* the SKEL keys the filter passes: their buckets */
 		if (!flt_has(f, fw[j]))
 			continue;
-		pos[nk] = fz_pos(fh[j], HL_SKEL, f->nb);
+		pos[nk] = fz_pos(fz_hash(f->seed, &fk[j]), HL_SKEL, f->nb);
 		__builtin_prefetch(&f->bk[pos[nk].b1]);
 		owner[nk++] = fowner[j];
 	}

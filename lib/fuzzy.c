@@ -1317,20 +1317,27 @@ static size_t d1_keys(const struct hl_fuzzy *f, hl_lin v, size_t len, unsigned d
 	return n;
 }
 
+static void fzq_init(struct fzq *q, const struct hl_fuzzy *f, const struct hl_base *b,
+		     const struct hl_fz_opts *o, const char *plate, size_t len, hl_fz_emit emit,
+		     void *ctx)
+{
+	q->f = f;
+	q->b = b;
+	q->o = o;
+	q->plate = plate;
+	q->len = len;
+	q->emit = emit;
+	q->ctx = ctx;
+	q->n_seen = 0;
+}
+
 void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		       const struct hl_fz_opts *o, const char *plate, size_t len, hl_fz_emit emit,
 		       void *ctx)
 {
 	struct fzq q;
 	char s[HOTLIST_PLATE_MAX + 1] = { 0 };
-	q.f = f;
-	q.b = b;
-	q.o = o;
-	q.plate = plate;
-	q.len = len;
-	q.emit = emit;
-	q.ctx = ctx;
-	q.n_seen = 0;
+	fzq_init(&q, f, b, o, plate, len, emit, ctx);
 	for (size_t c = 0; c < len; c++)
 		s[c] = f->skel[(unsigned char)plate[c] & 0x7f];
 	struct hl_key k;
@@ -1348,6 +1355,45 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 				continue; /* in no bucket */
 			probe(f, fz_pos(fz_hash(f->seed, x), t, f->nb), &q);
 		}
+	}
+}
+
+/* Keys of one plate the batch filter looks up at most: S, its single
+ * deletions (SKEL), S (DEL). */
+#define HL_FZ_PLATE_KEYS (2 + HOTLIST_PLATE_MAX)
+
+/*
+ * The d <= 1 keys of plate (len chars) that hotlist__fz_maybe and
+ * hotlist__fz_match_keys look up, in one order: the SKEL keys into sk
+ * (returned: how many), then the DEL key into dk (*n_del: 0 or 1). Key j of
+ * this order is bit j of a hint.
+ */
+static size_t plate_keys(const struct hl_fuzzy *f, const struct hl_fz_opts *o, const char *plate,
+			 size_t len, struct hl_key *sk, struct hl_key *dk, size_t *n_del)
+{
+	hl_lin v = skel_lin(f->skel, plate, len);
+	return d1_keys(f, v, len, f->d ? o->d : 0, sk, dk, n_del);
+}
+
+void hotlist__fz_match_keys(const struct hl_fuzzy *f, const struct hl_base *b,
+			    const struct hl_fz_opts *o, const char *plate, size_t len,
+			    uint32_t hint, hl_fz_emit emit, void *ctx)
+{
+	struct fzq q;
+	struct hl_key sk[HL_FZ_PLATE_KEYS], dk[1];
+	size_t n_del;
+	if (o->d > 1) { /* no hint: its query is per plate */
+		hotlist__fz_match(f, b, o, plate, len, emit, ctx);
+		return;
+	}
+	fzq_init(&q, f, b, o, plate, len, emit, ctx);
+	size_t n = plate_keys(f, o, plate, len, sk, dk, &n_del);
+	for (; hint; hint &= hint - 1) { /* ascending: the SKEL keys, then DEL, as fz_match */
+		unsigned j = (unsigned)__builtin_ctz(hint);
+		if (j < n)
+			probe(f, fz_pos(fz_hash(f->seed, &sk[j]), HL_SKEL, f->nb), &q);
+		else if (j == n && n_del)
+			probe(f, fz_pos(fz_hash(f->seed, &dk[0]), HL_DEL, f->nb), &q);
 	}
 }
 
@@ -1395,34 +1441,36 @@ static void prefetch_runs(const struct hl_fuzzy *f, const struct hl_base *b,
  */
 uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 			   const struct hl_fz_opts *o, const char *const *plates,
-			   const size_t *lens, size_t n)
+			   const size_t *lens, size_t n, uint32_t *hint)
 {
-	enum { PER = 2 + HOTLIST_PLATE_MAX }; /* d <= 1 keys of one plate at most */
+	enum { PER = HL_FZ_PLATE_KEYS };
 	struct hl_key sk[PER], dk[1];
 	struct fz_pos pos[HL_FZ_BATCH * PER];
-	uint8_t owner[HL_FZ_BATCH * PER];
+	uint8_t owner[HL_FZ_BATCH * PER], kix[HL_FZ_BATCH * PER]; /* plate, key of the plate */
 	struct hl_key fk[HL_FZ_BATCH * PER]; /* SKEL keys: key, filter place, plate */
 	struct flt_pos fw[HL_FZ_BATCH * PER];
-	uint8_t fowner[HL_FZ_BATCH * PER];
+	uint8_t fowner[HL_FZ_BATCH * PER], fkix[HL_FZ_BATCH * PER];
 	uint32_t rv[HL_FZ_BATCH * PER]; /* values of refs found, for their runs' records */
 	size_t nk = 0, nf = 0, nr = 0, m;
 	uint32_t maybe = 0;
 	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
+	for (size_t i = 0; hint && i < n; i++)
+		hint[i] = 0;
 	if (o->d > 1)
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
-	unsigned d = f->d ? o->d : 0;
 	for (size_t i = 0; i < n; i++) { /* DEL keys: their buckets; SKEL: the filter */
-		hl_lin v = skel_lin(f->skel, plates[i], lens[i]);
-		size_t add = d1_keys(f, v, lens[i], d, sk, dk, &m);
+		size_t add = plate_keys(f, o, plates[i], lens[i], sk, dk, &m);
 		for (size_t j = 0; j < add; j++) {
 			fk[nf] = sk[j];
 			fw[nf] = flt_pos(f, flt_hash(f->seed, &sk[j]));
 			__builtin_prefetch(&f->flt[fw[nf].w]);
+			fkix[nf] = (uint8_t)j;
 			fowner[nf++] = (uint8_t)i;
 		}
 		if (m) {
 			pos[nk] = fz_pos(fz_hash(f->seed, &dk[0]), HL_DEL, f->nb);
 			__builtin_prefetch(&f->bk[pos[nk].b1]);
+			kix[nk] = (uint8_t)add;
 			owner[nk++] = (uint8_t)i;
 		}
 	}
@@ -1431,6 +1479,7 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 			continue;
 		pos[nk] = fz_pos(fz_hash(f->seed, &fk[j]), HL_SKEL, f->nb);
 		__builtin_prefetch(&f->bk[pos[nk].b1]);
+		kix[nk] = fkix[j];
 		owner[nk++] = fowner[j];
 	}
 	size_t nc = 0; /* keys whose primary spilled: their chain, prefetched too */
@@ -1439,17 +1488,24 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 		unsigned sm = scan_bucket(k, pos[j].fp);
 		if (sm) {
 			maybe |= UINT32_C(1) << owner[j];
+			if (hint)
+				hint[owner[j]] |= UINT32_C(1) << kix[j];
 			prefetch_runs(f, b, k, sm, rv, &nr, HL_FZ_BATCH * PER);
-		} else if (!(maybe >> owner[j] & 1) && bucket_full(k) &&
+		} else if ((hint || !(maybe >> owner[j] & 1)) && bucket_full(k) &&
 			   (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) && f->max_probe > 1) {
 			__builtin_prefetch(&f->bk[pos[j].b2]);
 			pos[nc] = pos[j];
+			kix[nc] = kix[j];
 			owner[nc++] = owner[j];
 		}
 	}
-	for (size_t j = 0; j < nc; j++)
-		if (!(maybe >> owner[j] & 1) && probe_chain(f, pos[j], NULL))
+	for (size_t j = 0; j < nc; j++) {
+		if ((hint || !(maybe >> owner[j] & 1)) && probe_chain(f, pos[j], NULL)) {
 			maybe |= UINT32_C(1) << owner[j];
+			if (hint)
+				hint[owner[j]] |= UINT32_C(1) << kix[j];
+		}
+	}
 	for (size_t j = 0; j < nr; j++) { /* the records of the runs of refs */
 		const uint32_t *r = &f->refs[rv[j]];
 		for (uint32_t i = 0; i < r[0] && i < HL_FZ_PREFETCH_REFS; i++)

@@ -68,7 +68,7 @@
  *
  * The skeleton filter: a SKEL key is looked up in the table only when a
  * blocked Bloom filter of the SKEL keys (HL_FZ_FLT_BITS a key, one 64-bit
- * word a key, 2 B/entry) holds it. A read's deletions are SKEL lookups (6 to
+ * word a key, 2 B/entry; its own cheap hash, flt_hash) holds it. A read's deletions are SKEL lookups (6 to
  * 8 of its ~8 at d = 1) and almost all miss: they now cost a word of a 2 MB
  * filter (at 10^6) each instead of a line of a ~60 MB table. A Bloom filter
  * has no false negatives: every SKEL key of the table is in it.
@@ -76,12 +76,16 @@
  * The batch path (hotlist__fz_maybe) hashes every d <= 1 key of a chunk of
  * reads and prefetches their filter words (SKEL) or primary buckets (DEL),
  * then the primary buckets of the SKEL keys the filter passes, before it
- * reads any, so the misses of different reads overlap; a read with no fingerprint in the
- * index stops there (most reads: no scoring, no verification); the others
- * go on to hotlist__fz_match, which repeats the lookups (cached now) and
- * verifies each run once per query. Deletion keys are made on the packed
- * key (a 96-bit number: two masks and a shift each), not by repacking
- * strings. docs/fuzzy.md has measured bytes per entry and reads/s.
+ * reads any, so the misses of different reads overlap; then the entry
+ * records (and refs) the slots found point to, which verification reads.
+ * A read with no fingerprint in the index stops there (most reads: no
+ * scoring, no verification); the others go on to hotlist__fz_match_keys
+ * with a hint, the bit mask of their keys that have slots: only those are
+ * looked up again (cached now), no key is filtered or hashed twice, and
+ * each run is verified once per query. Deletion keys are made on the
+ * packed key (a 96-bit number: two masks and a shift each; one 64-bit word
+ * up to 10 characters), not by repacking strings. docs/fuzzy.md has
+ * measured bytes per entry and reads/s.
  *
  * Build is O(keys), see "build" below: skeletons once per run, keys
  * partitioned by hash into cache-sized parts, grouped per part, no sort and
@@ -1405,7 +1409,8 @@ static void prefetch_meta(const struct hl_base *b, uint32_t run)
 {
 	const struct hl_meta *m = &b->meta[run];
 	__builtin_prefetch(m);
-	__builtin_prefetch((const char *)(m + 1) - 1); /* a record may straddle two lines */
+	if (((uintptr_t)m & (HL_CACHE_LINE - 1)) > HL_CACHE_LINE - sizeof(*m))
+		__builtin_prefetch((const char *)(m + 1) - 1); /* it straddles two lines */
 }
 
 /* Prefetch the entry records (of b, f's base) of the DIRECT runs of the

@@ -862,7 +862,6 @@ static void part_free(struct part_build *p)
  * built from. */
 struct kind_out {
 	uint64_t *h;
-	uint64_t *fh; /* SKEL: filter hashes (flt_hash); NULL for DEL */
 	uint32_t *vals;
 	size_t n;
 	uint32_t *refs;
@@ -873,15 +872,32 @@ static void kind_out_free(struct kind_out *k, const struct hotlist_allocator *a)
 {
 	size_t n = k->n ? k->n : 1;
 	hotlist__free(a, k->h, n * sizeof(uint64_t));
-	hotlist__free(a, k->fh, n * sizeof(uint64_t));
 	hotlist__free(a, k->vals, n * sizeof(uint32_t));
 	hotlist__free(a, k->refs, k->n_refs * sizeof(uint32_t));
 	memset(k, 0, sizeof(*k));
 }
 
-/* Group the keys of kind `kind` of runs r and hash them under seed into *o. */
+/* The skeleton filter of f from the n distinct SKEL keys k (seed: f's). */
+static int build_filter(struct hl_fuzzy *f, const struct hl_key *k, size_t n, uint64_t seed,
+			const struct hotlist_allocator *a)
+{
+	f->n_flt = ((uint64_t)n * HL_FZ_FLT_BITS + 63) / 64;
+	if (!f->n_flt)
+		f->n_flt = 1;
+	f->flt = hotlist__zalloc(a, f->n_flt * sizeof(uint64_t), HL_CACHE_LINE);
+	if (!f->flt)
+		return HOTLIST_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct flt_pos fp = flt_pos(f, flt_hash(seed, &k[i]));
+		f->flt[fp.w] |= fp.m;
+	}
+	return 0;
+}
+
+/* Group the keys of kind `kind` of runs r and hash them under seed into *o;
+ * for SKEL also the skeleton filter of f (flt_of, NULL for DEL). */
 static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64_t seed,
-		      const struct hotlist_allocator *a)
+		      struct hl_fuzzy *flt_of, const struct hotlist_allocator *a)
 {
 	struct part_build p;
 	memset(&p, 0, sizeof(p));
@@ -896,25 +912,21 @@ static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64
 	if (!rc)
 		rc = lay_out(&p);
 	size_t n = p.n_groups ? p.n_groups : 1;
+	if (!rc && flt_of)
+		rc = build_filter(flt_of, p.keys, p.n_groups, seed, a);
 	if (!rc) {
 		o->h = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
-		if (kind == HL_SKEL)
-			o->fh = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
-		rc = o->h && (kind != HL_SKEL || o->fh) ? 0 : HOTLIST_ENOMEM;
+		rc = o->h ? 0 : HOTLIST_ENOMEM;
 	}
 	if (!rc) {
-		for (size_t g = 0; g < p.n_groups; g++) {
+		for (size_t g = 0; g < p.n_groups; g++)
 			o->h[g] = fz_hash(seed, &p.keys[g]);
-			if (o->fh)
-				o->fh[g] = flt_hash(seed, &p.keys[g]);
-		}
 		o->vals = p.vals; /* handed over: part_free leaves it */
 		p.vals = NULL;
 		o->n = p.n_groups;
 	} else {
 		hotlist__free(a, o->h, n * sizeof(uint64_t));
-		hotlist__free(a, o->fh, n * sizeof(uint64_t));
-		o->h = o->fh = NULL;
+		o->h = NULL;
 	}
 	o->refs = p.refs;
 	o->n_refs = p.n_refs;
@@ -1011,10 +1023,6 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 	f->nb = ((uint64_t)slots * 100 / HL_FZ_LOAD_PCT + HL_FZ_SLOTS) / HL_FZ_SLOTS;
 	f->bk = hotlist__zalloc(a, f->nb * sizeof(*f->bk), HL_CACHE_LINE);
 	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
-	f->n_flt = ((uint64_t)ko[HL_SKEL].n * HL_FZ_FLT_BITS + 63) / 64;
-	if (!f->n_flt)
-		f->n_flt = 1;
-	f->flt = hotlist__zalloc(a, f->n_flt * sizeof(uint64_t), HL_CACHE_LINE);
 	l.cap = slots / HL_FZ_LATER_DIV + 1;
 	l.hv = hotlist__alloc(a, l.cap * 2 * sizeof(uint64_t), HL_CACHE_LINE);
 	if (!f->bk || !f->refs || !f->flt || !l.hv) {
@@ -1031,10 +1039,6 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 					&f->bk[fz_pos(k->h[i + HL_FZ_BUILD_AHEAD], t, f->nb).b1],
 					1);
 			uint32_t v = k->vals[i], c = key_runs(k, i);
-			if (t == HL_SKEL) {
-				struct flt_pos fp = flt_pos(f, k->fh[i]);
-				f->flt[fp.w] |= fp.m;
-			}
 			if (v & HL_FZ_DIRECT) {
 				put(f, k->h[i], t, v, &l);
 			} else if (c <= HL_FZ_INLINE_RUNS) {
@@ -1061,9 +1065,9 @@ static int build_index(struct hl_fuzzy *f, const struct runs *r, unsigned d, uin
 	struct kind_out ko[HL_FZ_TABLES];
 	memset(ko, 0, sizeof(ko));
 	f->seed = seed;
-	int rc = build_kind(&ko[HL_SKEL], HL_SKEL, r, seed, a);
+	int rc = build_kind(&ko[HL_SKEL], HL_SKEL, r, seed, f, a);
 	if (!rc && d)
-		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, a);
+		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, NULL, a);
 	if (!rc)
 		rc = build_shared(f, ko, a);
 	for (int t = 0; t < HL_FZ_TABLES; t++)

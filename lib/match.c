@@ -31,7 +31,9 @@
  * per-read path only for reads that hit exactly, have candidates or a
  * repair, or may hit a slow list: per slow list and chunk, the adds index
  * and the fuzzy indexes are asked for all reads at once (slow_maybe; a list
- * with wildcard patterns sends every read). Exact-only lists pay one flag
+ * with wildcard patterns sends every read); the base's fuzzy index also
+ * hands each read the keys it found (a hint), so the per-read query does
+ * not look up the others again. Exact-only lists pay one flag
  * test per list and chunk, and one candidate-count test per read.
  *
  * Priority order: the candidates of one read (all lists) are gathered in a

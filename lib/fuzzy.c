@@ -187,6 +187,14 @@ static const struct hl_key empty_key = { 0x3f, 0 };
  */
 #define HL_FZ_FLT_BITS 16
 #define HL_FZ_FLT_K 4
+/*
+ * The deletion filter: the same for the DEL keys (~5 per entry), 6 bits a
+ * key, 3 bits a key in one word (4 B/entry, ~4 MB at 10^6). A read's S is
+ * a DEL lookup, one table line from DRAM a read before; most reads' S is
+ * no entry's deletion, and the filter word is in the caches more often.
+ */
+#define HL_FZ_DFLT_BITS 6
+#define HL_FZ_DFLT_K 3
 /* The filter hash's salt and multipliers (flt_hash): wyhash's secret words,
  * odd, with balanced bits. */
 #define HL_FZ_FLT_SEED 0xa0761d6478bd642full
@@ -208,8 +216,8 @@ struct hl_fuzzy {
 	unsigned max_probe; /* buckets a lookup reads at most (>= 1) */
 	uint32_t *refs; /* runs of the keys of more than one run, both kinds */
 	size_t n_refs;
-	uint64_t *flt; /* the skeleton filter: n_flt words */
-	uint64_t n_flt;
+	uint64_t *flt[HL_FZ_TABLES]; /* the filters (SKEL; DEL when d >= 1): n_flt words */
+	uint64_t n_flt[HL_FZ_TABLES];
 	size_t n_keys[HL_FZ_TABLES]; /* distinct keys per kind (stats, docs) */
 	const struct hl_base *base; /* built for (identity only, never dereferenced) */
 	size_t bytes;
@@ -315,19 +323,24 @@ struct flt_pos {
 	uint64_t w, m;
 };
 
-static struct flt_pos flt_pos(const struct hl_fuzzy *f, uint64_t h)
+static const unsigned flt_bits[HL_FZ_TABLES] = { HL_FZ_FLT_BITS, HL_FZ_DFLT_BITS };
+static const unsigned flt_k[HL_FZ_TABLES] = { HL_FZ_FLT_K, HL_FZ_DFLT_K };
+
+/* Where key x of kind t is in its filter. */
+static struct flt_pos flt_pos(const struct hl_fuzzy *f, int t, const struct hl_key *x)
 {
 	__extension__ typedef unsigned __int128 u128;
 	struct flt_pos p = { 0, 0 };
-	p.w = (uint64_t)(((u128)h * f->n_flt) >> 64);
-	for (unsigned i = 0; i < HL_FZ_FLT_K; i++)
+	uint64_t h = flt_hash(f->seed ^ (t == HL_SKEL ? 0 : HL_FZ_SALT_DEL), x);
+	p.w = (uint64_t)(((u128)h * f->n_flt[t]) >> 64);
+	for (unsigned i = 0; i < flt_k[t]; i++)
 		p.m |= UINT64_C(1) << ((h >> (6 * i)) & 63);
 	return p;
 }
 
-static bool flt_has(const struct hl_fuzzy *f, struct flt_pos p)
+static bool flt_has(const struct hl_fuzzy *f, int t, struct flt_pos p)
 {
-	return (f->flt[p.w] & p.m) == p.m;
+	return (f->flt[t][p.w] & p.m) == p.m;
 }
 
 static bool bucket_full(const struct fz_bucket *k)
@@ -877,27 +890,27 @@ static void kind_out_free(struct kind_out *k, const struct hotlist_allocator *a)
 	memset(k, 0, sizeof(*k));
 }
 
-/* The skeleton filter of f from the n distinct SKEL keys k (seed: f's). */
-static int build_filter(struct hl_fuzzy *f, const struct hl_key *k, size_t n, uint64_t seed,
+/* The filter of kind t of f from its n distinct keys k (f->seed set). */
+static int build_filter(struct hl_fuzzy *f, int t, const struct hl_key *k, size_t n,
 			const struct hotlist_allocator *a)
 {
-	f->n_flt = ((uint64_t)n * HL_FZ_FLT_BITS + 63) / 64;
-	if (!f->n_flt)
-		f->n_flt = 1;
-	f->flt = hotlist__zalloc(a, f->n_flt * sizeof(uint64_t), HL_CACHE_LINE);
-	if (!f->flt)
+	f->n_flt[t] = ((uint64_t)n * flt_bits[t] + 63) / 64;
+	if (!f->n_flt[t])
+		f->n_flt[t] = 1;
+	f->flt[t] = hotlist__zalloc(a, f->n_flt[t] * sizeof(uint64_t), HL_CACHE_LINE);
+	if (!f->flt[t])
 		return HOTLIST_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct flt_pos fp = flt_pos(f, flt_hash(seed, &k[i]));
-		f->flt[fp.w] |= fp.m;
+		struct flt_pos fp = flt_pos(f, t, &k[i]);
+		f->flt[t][fp.w] |= fp.m;
 	}
 	return 0;
 }
 
-/* Group the keys of kind `kind` of runs r and hash them under seed into *o;
- * for SKEL also the skeleton filter of f (flt_of, NULL for DEL). */
+/* Group the keys of kind `kind` of runs r and hash them under seed into *o,
+ * and build that kind's filter of f. */
 static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64_t seed,
-		      struct hl_fuzzy *flt_of, const struct hotlist_allocator *a)
+		      struct hl_fuzzy *f, const struct hotlist_allocator *a)
 {
 	struct part_build p;
 	memset(&p, 0, sizeof(p));
@@ -912,8 +925,8 @@ static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64
 	if (!rc)
 		rc = lay_out(&p);
 	size_t n = p.n_groups ? p.n_groups : 1;
-	if (!rc && flt_of)
-		rc = build_filter(flt_of, p.keys, p.n_groups, seed, a);
+	if (!rc)
+		rc = build_filter(f, kind, p.keys, p.n_groups, a);
 	if (!rc) {
 		o->h = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
 		rc = o->h ? 0 : HOTLIST_ENOMEM;
@@ -1025,7 +1038,7 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
 	l.cap = slots / HL_FZ_LATER_DIV + 1;
 	l.hv = hotlist__alloc(a, l.cap * 2 * sizeof(uint64_t), HL_CACHE_LINE);
-	if (!f->bk || !f->refs || !f->flt || !l.hv) {
+	if (!f->bk || !f->refs || !l.hv) {
 		hotlist__free(a, l.hv, l.cap * 2 * sizeof(uint64_t));
 		return HOTLIST_ENOMEM;
 	}
@@ -1067,7 +1080,7 @@ static int build_index(struct hl_fuzzy *f, const struct runs *r, unsigned d, uin
 	f->seed = seed;
 	int rc = build_kind(&ko[HL_SKEL], HL_SKEL, r, seed, f, a);
 	if (!rc && d)
-		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, NULL, a);
+		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, f, a);
 	if (!rc)
 		rc = build_shared(f, ko, a);
 	for (int t = 0; t < HL_FZ_TABLES; t++)
@@ -1115,7 +1128,8 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	if (estimate)
 		hotlist__score_estimate(f->score, f, b, o, a);
 	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score) + f->nb * sizeof(*f->bk) +
-		   f->n_refs * sizeof(uint32_t) + f->n_flt * sizeof(uint64_t);
+		   f->n_refs * sizeof(uint32_t) +
+		   (f->n_flt[HL_SKEL] + f->n_flt[HL_DEL]) * sizeof(uint64_t);
 	*out = f;
 	return 0;
 }
@@ -1135,8 +1149,9 @@ void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a)
 		hotlist__free(a, f->bk, f->nb * sizeof(*f->bk));
 	if (f->refs)
 		hotlist__free(a, f->refs, f->n_refs * sizeof(uint32_t));
-	if (f->flt)
-		hotlist__free(a, f->flt, f->n_flt * sizeof(uint64_t));
+	for (int t = 0; t < HL_FZ_TABLES; t++)
+		if (f->flt[t])
+			hotlist__free(a, f->flt[t], f->n_flt[t] * sizeof(uint64_t));
 	hotlist__score_model_free(f->score, a);
 	hotlist__free(a, f, sizeof(*f));
 }
@@ -1359,7 +1374,7 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 	for (int t = 0; t < HL_FZ_TABLES; t++) {
 		for (size_t i = 0; i < q.q[t].n; i++) {
 			const struct hl_key *x = &q.q[t].k[i];
-			if (t == HL_SKEL && !flt_has(f, flt_pos(f, flt_hash(f->seed, x))))
+			if (!flt_has(f, t, flt_pos(f, t, x)))
 				continue; /* in no bucket */
 			probe(f, fz_pos(fz_hash(f->seed, x), t, f->nb), &q);
 		}
@@ -1456,7 +1471,8 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 	struct hl_key sk[PER], dk[1];
 	struct fz_pos pos[HL_FZ_BATCH * PER];
 	uint8_t owner[HL_FZ_BATCH * PER], kix[HL_FZ_BATCH * PER]; /* plate, key of the plate */
-	struct hl_key fk[HL_FZ_BATCH * PER]; /* SKEL keys: key, filter place, plate */
+	struct hl_key fk[HL_FZ_BATCH * PER]; /* all keys: key, kind, filter place, plate */
+	uint8_t fkind[HL_FZ_BATCH * PER];
 	struct flt_pos fw[HL_FZ_BATCH * PER];
 	uint8_t fowner[HL_FZ_BATCH * PER], fkix[HL_FZ_BATCH * PER];
 	uint32_t rv[HL_FZ_BATCH * PER]; /* values of refs found, for their runs' records */
@@ -1467,26 +1483,23 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 		hint[i] = 0;
 	if (o->d > 1)
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
-	for (size_t i = 0; i < n; i++) { /* DEL keys: their buckets; SKEL: the filter */
+	for (size_t i = 0; i < n; i++) { /* every key: its filter word */
 		size_t add = plate_keys(f, o, plates[i], lens[i], sk, dk, &m);
-		for (size_t j = 0; j < add; j++) {
-			fk[nf] = sk[j];
-			fw[nf] = flt_pos(f, flt_hash(f->seed, &sk[j]));
-			__builtin_prefetch(&f->flt[fw[nf].w]);
+		for (size_t j = 0; j <= add; j++) {
+			if (j == add && !m)
+				break;
+			fkind[nf] = j < add ? HL_SKEL : HL_DEL;
+			fk[nf] = j < add ? sk[j] : dk[0];
+			fw[nf] = flt_pos(f, fkind[nf], &fk[nf]);
+			__builtin_prefetch(&f->flt[fkind[nf]][fw[nf].w]);
 			fkix[nf] = (uint8_t)j;
 			fowner[nf++] = (uint8_t)i;
 		}
-		if (m) {
-			pos[nk] = fz_pos(fz_hash(f->seed, &dk[0]), HL_DEL, f->nb);
-			__builtin_prefetch(&f->bk[pos[nk].b1]);
-			kix[nk] = (uint8_t)add;
-			owner[nk++] = (uint8_t)i;
-		}
 	}
-	for (size_t j = 0; j < nf; j++) { /* the SKEL keys the filter passes: their buckets */
-		if (!flt_has(f, fw[j]))
+	for (size_t j = 0; j < nf; j++) { /* the keys their filter passes: their buckets */
+		if (!flt_has(f, fkind[j], fw[j]))
 			continue;
-		pos[nk] = fz_pos(fz_hash(f->seed, &fk[j]), HL_SKEL, f->nb);
+		pos[nk] = fz_pos(fz_hash(f->seed, &fk[j]), fkind[j], f->nb);
 		__builtin_prefetch(&f->bk[pos[nk].b1]);
 		kix[nk] = fkix[j];
 		owner[nk++] = fowner[j];

@@ -66,18 +66,20 @@
  * else scan b2, b2 + 1, ... while full with CHAIN, max_probe buckets in all.
  * Most lookups, hits and misses, read b1 alone: one cache line.
  *
- * The skeleton filter: a SKEL key is looked up in the table only when a
- * blocked Bloom filter of the SKEL keys (HL_FZ_FLT_BITS a key, one 64-bit
- * word a key, 2 B/entry; its own cheap hash, flt_hash) holds it. A read's deletions are SKEL lookups (6 to
- * 8 of its ~8 at d = 1) and almost all miss: they now cost a word of a 2 MB
- * filter (at 10^6) each instead of a line of a ~60 MB table. A Bloom filter
- * has no false negatives: every SKEL key of the table is in it.
+ * The filters: a SKEL key is looked up in the table only when a blocked
+ * Bloom filter of the SKEL keys (HL_FZ_FLT_BITS a key, one 64-bit word a
+ * key, 2 B/entry; its own cheap hash, flt_hash) holds it, a DEL key only
+ * when one of the DEL keys does (HL_FZ_DFLT_BITS a key, 3.9 B/entry). A
+ * read's deletions are SKEL lookups (6 to 8 of its ~8 at d = 1) and almost
+ * all miss: they cost a word of a 2 MB filter (at 10^6) each instead of a
+ * line of a ~60 MB table; its S as DEL, a word of a 4 MB one. A Bloom
+ * filter has no false negatives: every key of the table is in its kind's.
  *
  * The batch path (hotlist__fz_maybe) hashes every d <= 1 key of a chunk of
- * reads and prefetches their filter words (SKEL) or primary buckets (DEL),
- * then the primary buckets of the SKEL keys the filter passes, before it
- * reads any, so the misses of different reads overlap; then the entry
- * records (and refs) the slots found point to, which verification reads.
+ * reads and prefetches their filter words, then the primary buckets of the
+ * keys their filter passes, before it reads any, so the misses of different
+ * reads overlap; then the entry records (and refs) the slots found point
+ * to, which verification reads.
  * A read with no fingerprint in the index stops there (most reads: no
  * scoring, no verification); the others go on to hotlist__fz_match_keys
  * with a hint, the bit mask of their keys that have slots: only those are

@@ -66,22 +66,28 @@
  * else scan b2, b2 + 1, ... while full with CHAIN, max_probe buckets in all.
  * Most lookups, hits and misses, read b1 alone: one cache line.
  *
- * The skeleton filter: a SKEL key is looked up in the table only when a
- * blocked Bloom filter of the SKEL keys (HL_FZ_FLT_BITS a key, one 64-bit
- * word a key, 2 B/entry) holds it. A read's deletions are SKEL lookups (6 to
- * 8 of its ~8 at d = 1) and almost all miss: they now cost a word of a 2 MB
- * filter (at 10^6) each instead of a line of a ~60 MB table. A Bloom filter
- * has no false negatives: every SKEL key of the table is in it.
+ * The filters: a SKEL key is looked up in the table only when a blocked
+ * Bloom filter of the SKEL keys (HL_FZ_FLT_BITS a key, one 64-bit word a
+ * key, 2 B/entry; its own cheap hash, flt_hash) holds it, a DEL key only
+ * when one of the DEL keys does (HL_FZ_DFLT_BITS a key, 3.9 B/entry). A
+ * read's deletions are SKEL lookups (6 to 8 of its ~8 at d = 1) and almost
+ * all miss: they cost a word of a 2 MB filter (at 10^6) each instead of a
+ * line of a ~60 MB table; its S as DEL, a word of a 4 MB one. A Bloom
+ * filter has no false negatives: every key of the table is in its kind's.
  *
  * The batch path (hotlist__fz_maybe) hashes every d <= 1 key of a chunk of
- * reads and prefetches their filter words (SKEL) or primary buckets (DEL),
- * then the primary buckets of the SKEL keys the filter passes, before it
- * reads any, so the misses of different reads overlap; a read with no fingerprint in the
- * index stops there (most reads: no scoring, no verification); the others
- * go on to hotlist__fz_match, which repeats the lookups (cached now) and
- * verifies each run once per query. Deletion keys are made on the packed
- * key (a 96-bit number: two masks and a shift each), not by repacking
- * strings. docs/fuzzy.md has measured bytes per entry and reads/s.
+ * reads and prefetches their filter words, then the primary buckets of the
+ * keys their filter passes, before it reads any, so the misses of different
+ * reads overlap; then the entry records (and refs) the slots found point
+ * to, which verification reads.
+ * A read with no fingerprint in the index stops there (most reads: no
+ * scoring, no verification); the others go on to hotlist__fz_match_keys
+ * with a hint, the bit mask of their keys that have slots: only those are
+ * looked up again (cached now), no key is filtered or hashed twice, and
+ * each run is verified once per query. Deletion keys are made on the
+ * packed key (a 96-bit number: two masks and a shift each; one 64-bit word
+ * up to 10 characters), not by repacking strings. docs/fuzzy.md has
+ * measured bytes per entry and reads/s.
  *
  * Build is O(keys), see "build" below: skeletons once per run, keys
  * partitioned by hash into cache-sized parts, grouped per part, no sort and
@@ -183,6 +189,19 @@ static const struct hl_key empty_key = { 0x3f, 0 };
  */
 #define HL_FZ_FLT_BITS 16
 #define HL_FZ_FLT_K 4
+/*
+ * The deletion filter: the same for the DEL keys (~5 per entry), 6 bits a
+ * key, 3 bits a key in one word (4 B/entry, ~4 MB at 10^6). A read's S is
+ * a DEL lookup, one table line from DRAM a read before; most reads' S is
+ * no entry's deletion, and the filter word is in the caches more often.
+ */
+#define HL_FZ_DFLT_BITS 6
+#define HL_FZ_DFLT_K 3
+/* The filter hash's salt and multipliers (flt_hash): wyhash's secret words,
+ * odd, with balanced bits. */
+#define HL_FZ_FLT_SEED 0xa0761d6478bd642full
+#define HL_FZ_FLT_MUL1 0xe7037ed1a0b428dbull
+#define HL_FZ_FLT_MUL2 0x8ebc6af09c88c6e3ull
 
 struct fz_bucket {
 	uint8_t slot[HL_FZ_SLOTS * HL_FZ_SLOT_BYTES]; /* fingerprint 0: empty; fill from 0 */
@@ -199,8 +218,8 @@ struct hl_fuzzy {
 	unsigned max_probe; /* buckets a lookup reads at most (>= 1) */
 	uint32_t *refs; /* runs of the keys of more than one run, both kinds */
 	size_t n_refs;
-	uint64_t *flt; /* the skeleton filter: n_flt words */
-	uint64_t n_flt;
+	uint64_t *flt[HL_FZ_TABLES]; /* the filters (SKEL; DEL when d >= 1): n_flt words */
+	uint64_t n_flt[HL_FZ_TABLES];
 	size_t n_keys[HL_FZ_TABLES]; /* distinct keys per kind (stats, docs) */
 	const struct hl_base *base; /* built for (identity only, never dereferenced) */
 	size_t bytes;
@@ -276,31 +295,54 @@ static void slot_set(struct fz_bucket *k, unsigned s, uint16_t fp, uint32_t val)
 	memcpy(&k->slot[HL_FZ_SLOT_BYTES * s], &x, HL_FZ_SLOT_BYTES); /* little-endian */
 }
 
-/* The skeleton filter's word and bits for a SKEL key of hash h: h remixed
- * (murmur3's finaliser), so that word and bits are not the bucket's bits
- * of h; the word from the top bits, 4 bit positions from the low 24. */
+/*
+ * The skeleton filter's own hash of SKEL key k: two multiply-folds (the
+ * 128-bit product of two words, its halves XORed: wyhash's "mum"), one per
+ * key word, under the table's seed XOR HL_FZ_FLT_SEED. Not the table's
+ * XXH3: most SKEL keys of a read (its deletions) stop at the filter, and
+ * this is about a third of XXH3 and the remix that followed it; XXH3 is
+ * computed only for the keys the filter passes. Build and query use this
+ * one function, so every SKEL key of the table is in the filter.
+ */
+static uint64_t flt_hash(uint64_t seed, const struct hl_key *k)
+{
+#ifdef HL_FZ_TEST_BAD_HASH
+	(void)seed;
+	(void)k;
+	return 0;
+#else
+	__extension__ typedef unsigned __int128 u128;
+	u128 p = (u128)(k->lo ^ seed ^ HL_FZ_FLT_SEED) * HL_FZ_FLT_MUL1;
+	uint64_t x = ((uint64_t)p ^ (uint64_t)(p >> 64)) ^ k->hi;
+	p = (u128)(x ^ seed) * HL_FZ_FLT_MUL2;
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
+#endif
+}
+
+/* The skeleton filter's word and bits for a SKEL key of filter hash h: the
+ * word from the top bits, 4 bit positions from the low 24. */
 struct flt_pos {
 	uint64_t w, m;
 };
 
-static struct flt_pos flt_pos(const struct hl_fuzzy *f, uint64_t h)
+static const unsigned flt_bits[HL_FZ_TABLES] = { HL_FZ_FLT_BITS, HL_FZ_DFLT_BITS };
+static const unsigned flt_k[HL_FZ_TABLES] = { HL_FZ_FLT_K, HL_FZ_DFLT_K };
+
+/* Where key x of kind t is in its filter. */
+static struct flt_pos flt_pos(const struct hl_fuzzy *f, int t, const struct hl_key *x)
 {
 	__extension__ typedef unsigned __int128 u128;
 	struct flt_pos p = { 0, 0 };
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	p.w = (uint64_t)(((u128)h * f->n_flt) >> 64);
-	for (unsigned i = 0; i < HL_FZ_FLT_K; i++)
+	uint64_t h = flt_hash(f->seed ^ (t == HL_SKEL ? 0 : HL_FZ_SALT_DEL), x);
+	p.w = (uint64_t)(((u128)h * f->n_flt[t]) >> 64);
+	for (unsigned i = 0; i < flt_k[t]; i++)
 		p.m |= UINT64_C(1) << ((h >> (6 * i)) & 63);
 	return p;
 }
 
-static bool flt_has(const struct hl_fuzzy *f, struct flt_pos p)
+static bool flt_has(const struct hl_fuzzy *f, int t, struct flt_pos p)
 {
-	return (f->flt[p.w] & p.m) == p.m;
+	return (f->flt[t][p.w] & p.m) == p.m;
 }
 
 static bool bucket_full(const struct fz_bucket *k)
@@ -560,6 +602,19 @@ static hl_lin skel_lin(const char *skel, const char *p, size_t len)
 static size_t lin_dels(hl_lin v, size_t len, struct hl_key *out)
 {
 	size_t n = 0;
+	if (len <= HL_LIN_LO_BITS / HL_CODE_BITS) { /* <= 10 chars, most plates: one word */
+		uint64_t w = (uint64_t)v;
+		for (size_t c = 0; len > 1 && c < len; c++) {
+			uint64_t pair = w >> (HL_CODE_BITS * (c ? c - 1 : 0)); /* chars c - 1, c */
+			if (c && (pair & HL_BITS(HL_CODE_BITS)) ==
+					 ((pair >> HL_CODE_BITS) & HL_BITS(HL_CODE_BITS)))
+				continue;
+			out[n].lo = (w & HL_BITS(HL_CODE_BITS * c)) |
+				    (w >> (HL_CODE_BITS * (c + 1))) << (HL_CODE_BITS * c);
+			out[n++].hi = 0;
+		}
+		return n;
+	}
 	for (size_t c = 0; len > 1 && c < len; c++) {
 		if (c && lin_code(v, c) == lin_code(v, c - 1))
 			continue;
@@ -677,21 +732,21 @@ static int scatter(struct part_build *p)
 {
 	struct hl_key k[HOTLIST_PLATE_MAX];
 	const struct runs *r = p->r;
-	size_t *cnt = hotlist__zalloc(p->a, HL_FZ_PARTS_MAX * sizeof(size_t), HL_CACHE_LINE);
-	if (!cnt)
-		return HOTLIST_ENOMEM;
 	p->n_keys = 0;
 	for (size_t i = 0; i < r->n; i++)
 		p->n_keys += run_keys(r, p->kind, i, k);
 	p->n_parts = 1;
 	while (p->n_parts < HL_FZ_PARTS_MAX && p->n_parts * HL_FZ_PART_KEYS < p->n_keys)
 		p->n_parts *= 2;
+	/* per partition, not HL_FZ_PARTS_MAX: an edit layer of a few keys has
+	 * one partition, and is rebuilt by every put */
+	size_t *cnt = hotlist__zalloc(p->a, p->n_parts * sizeof(size_t), HL_CACHE_LINE);
 	size_t n = p->n_keys ? p->n_keys : 1;
 	p->pstart = hotlist__alloc(p->a, (p->n_parts + 1) * sizeof(size_t), HL_CACHE_LINE);
 	p->keys = hotlist__alloc(p->a, n * sizeof(*p->keys), HL_CACHE_LINE);
 	p->run = hotlist__alloc(p->a, n * sizeof(uint32_t), HL_CACHE_LINE);
-	if (!p->pstart || !p->keys || !p->run) {
-		hotlist__free(p->a, cnt, HL_FZ_PARTS_MAX * sizeof(size_t));
+	if (!cnt || !p->pstart || !p->keys || !p->run) {
+		hotlist__free(p->a, cnt, p->n_parts * sizeof(size_t));
 		return HOTLIST_ENOMEM;
 	}
 	for (size_t i = 0; i < r->n; i++) {
@@ -712,7 +767,7 @@ static int scatter(struct part_build *p)
 			p->run[at] = r->run[i];
 		}
 	}
-	hotlist__free(p->a, cnt, HL_FZ_PARTS_MAX * sizeof(size_t));
+	hotlist__free(p->a, cnt, p->n_parts * sizeof(size_t));
 	return 0;
 }
 
@@ -837,9 +892,27 @@ static void kind_out_free(struct kind_out *k, const struct hotlist_allocator *a)
 	memset(k, 0, sizeof(*k));
 }
 
-/* Group the keys of kind `kind` of runs r and hash them under seed into *o. */
+/* The filter of kind t of f from its n distinct keys k (f->seed set). */
+static int build_filter(struct hl_fuzzy *f, int t, const struct hl_key *k, size_t n,
+			const struct hotlist_allocator *a)
+{
+	f->n_flt[t] = ((uint64_t)n * flt_bits[t] + 63) / 64;
+	if (!f->n_flt[t])
+		f->n_flt[t] = 1;
+	f->flt[t] = hotlist__zalloc(a, f->n_flt[t] * sizeof(uint64_t), HL_CACHE_LINE);
+	if (!f->flt[t])
+		return HOTLIST_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct flt_pos fp = flt_pos(f, t, &k[i]);
+		f->flt[t][fp.w] |= fp.m;
+	}
+	return 0;
+}
+
+/* Group the keys of kind `kind` of runs r and hash them under seed into *o,
+ * and build that kind's filter of f. */
 static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64_t seed,
-		      const struct hotlist_allocator *a)
+		      struct hl_fuzzy *f, const struct hotlist_allocator *a)
 {
 	struct part_build p;
 	memset(&p, 0, sizeof(p));
@@ -854,6 +927,8 @@ static int build_kind(struct kind_out *o, int kind, const struct runs *r, uint64
 	if (!rc)
 		rc = lay_out(&p);
 	size_t n = p.n_groups ? p.n_groups : 1;
+	if (!rc)
+		rc = build_filter(f, kind, p.keys, p.n_groups, a);
 	if (!rc) {
 		o->h = hotlist__alloc(a, n * sizeof(uint64_t), HL_CACHE_LINE);
 		rc = o->h ? 0 : HOTLIST_ENOMEM;
@@ -963,13 +1038,9 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 	f->nb = ((uint64_t)slots * 100 / HL_FZ_LOAD_PCT + HL_FZ_SLOTS) / HL_FZ_SLOTS;
 	f->bk = hotlist__zalloc(a, f->nb * sizeof(*f->bk), HL_CACHE_LINE);
 	f->refs = hotlist__alloc(a, f->n_refs * sizeof(uint32_t), HL_CACHE_LINE);
-	f->n_flt = ((uint64_t)ko[HL_SKEL].n * HL_FZ_FLT_BITS + 63) / 64;
-	if (!f->n_flt)
-		f->n_flt = 1;
-	f->flt = hotlist__zalloc(a, f->n_flt * sizeof(uint64_t), HL_CACHE_LINE);
 	l.cap = slots / HL_FZ_LATER_DIV + 1;
 	l.hv = hotlist__alloc(a, l.cap * 2 * sizeof(uint64_t), HL_CACHE_LINE);
-	if (!f->bk || !f->refs || !f->flt || !l.hv) {
+	if (!f->bk || !f->refs || !l.hv) {
 		hotlist__free(a, l.hv, l.cap * 2 * sizeof(uint64_t));
 		return HOTLIST_ENOMEM;
 	}
@@ -983,10 +1054,6 @@ static int build_shared(struct hl_fuzzy *f, struct kind_out *ko, const struct ho
 					&f->bk[fz_pos(k->h[i + HL_FZ_BUILD_AHEAD], t, f->nb).b1],
 					1);
 			uint32_t v = k->vals[i], c = key_runs(k, i);
-			if (t == HL_SKEL) {
-				struct flt_pos fp = flt_pos(f, k->h[i]);
-				f->flt[fp.w] |= fp.m;
-			}
 			if (v & HL_FZ_DIRECT) {
 				put(f, k->h[i], t, v, &l);
 			} else if (c <= HL_FZ_INLINE_RUNS) {
@@ -1013,9 +1080,9 @@ static int build_index(struct hl_fuzzy *f, const struct runs *r, unsigned d, uin
 	struct kind_out ko[HL_FZ_TABLES];
 	memset(ko, 0, sizeof(ko));
 	f->seed = seed;
-	int rc = build_kind(&ko[HL_SKEL], HL_SKEL, r, seed, a);
+	int rc = build_kind(&ko[HL_SKEL], HL_SKEL, r, seed, f, a);
 	if (!rc && d)
-		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, a);
+		rc = build_kind(&ko[HL_DEL], HL_DEL, r, seed, f, a);
 	if (!rc)
 		rc = build_shared(f, ko, a);
 	for (int t = 0; t < HL_FZ_TABLES; t++)
@@ -1063,7 +1130,8 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	if (estimate)
 		hotlist__score_estimate(f->score, f, b, o, a);
 	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score) + f->nb * sizeof(*f->bk) +
-		   f->n_refs * sizeof(uint32_t) + f->n_flt * sizeof(uint64_t);
+		   f->n_refs * sizeof(uint32_t) +
+		   (f->n_flt[HL_SKEL] + f->n_flt[HL_DEL]) * sizeof(uint64_t);
 	*out = f;
 	return 0;
 }
@@ -1083,8 +1151,9 @@ void hotlist__fz_put(struct hl_fuzzy *f, const struct hotlist_allocator *a)
 		hotlist__free(a, f->bk, f->nb * sizeof(*f->bk));
 	if (f->refs)
 		hotlist__free(a, f->refs, f->n_refs * sizeof(uint32_t));
-	if (f->flt)
-		hotlist__free(a, f->flt, f->n_flt * sizeof(uint64_t));
+	for (int t = 0; t < HL_FZ_TABLES; t++)
+		if (f->flt[t])
+			hotlist__free(a, f->flt[t], f->n_flt[t] * sizeof(uint64_t));
 	hotlist__score_model_free(f->score, a);
 	hotlist__free(a, f, sizeof(*f));
 }
@@ -1273,20 +1342,27 @@ static size_t d1_keys(const struct hl_fuzzy *f, hl_lin v, size_t len, unsigned d
 	return n;
 }
 
+static void fzq_init(struct fzq *q, const struct hl_fuzzy *f, const struct hl_base *b,
+		     const struct hl_fz_opts *o, const char *plate, size_t len, hl_fz_emit emit,
+		     void *ctx)
+{
+	q->f = f;
+	q->b = b;
+	q->o = o;
+	q->plate = plate;
+	q->len = len;
+	q->emit = emit;
+	q->ctx = ctx;
+	q->n_seen = 0;
+}
+
 void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		       const struct hl_fz_opts *o, const char *plate, size_t len, hl_fz_emit emit,
 		       void *ctx)
 {
 	struct fzq q;
 	char s[HOTLIST_PLATE_MAX + 1] = { 0 };
-	q.f = f;
-	q.b = b;
-	q.o = o;
-	q.plate = plate;
-	q.len = len;
-	q.emit = emit;
-	q.ctx = ctx;
-	q.n_seen = 0;
+	fzq_init(&q, f, b, o, plate, len, emit, ctx);
 	for (size_t c = 0; c < len; c++)
 		s[c] = f->skel[(unsigned char)plate[c] & 0x7f];
 	struct hl_key k;
@@ -1299,10 +1375,83 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		add_d2_keys(&q, s, v, len);
 	for (int t = 0; t < HL_FZ_TABLES; t++) {
 		for (size_t i = 0; i < q.q[t].n; i++) {
-			uint64_t h = fz_hash(f->seed, &q.q[t].k[i]);
-			if (t == HL_SKEL && !flt_has(f, flt_pos(f, h)))
+			const struct hl_key *x = &q.q[t].k[i];
+			if (!flt_has(f, t, flt_pos(f, t, x)))
 				continue; /* in no bucket */
-			probe(f, fz_pos(h, t, f->nb), &q);
+			probe(f, fz_pos(fz_hash(f->seed, x), t, f->nb), &q);
+		}
+	}
+}
+
+/* Keys of one plate the batch filter looks up at most: S, its single
+ * deletions (SKEL), S (DEL). */
+#define HL_FZ_PLATE_KEYS (2 + HOTLIST_PLATE_MAX)
+
+/*
+ * The d <= 1 keys of plate (len chars) that hotlist__fz_maybe and
+ * hotlist__fz_match_keys look up, in one order: the SKEL keys into sk
+ * (returned: how many), then the DEL key into dk (*n_del: 0 or 1). Key j of
+ * this order is bit j of a hint.
+ */
+static size_t plate_keys(const struct hl_fuzzy *f, const struct hl_fz_opts *o, const char *plate,
+			 size_t len, struct hl_key *sk, struct hl_key *dk, size_t *n_del)
+{
+	hl_lin v = skel_lin(f->skel, plate, len);
+	return d1_keys(f, v, len, f->d ? o->d : 0, sk, dk, n_del);
+}
+
+void hotlist__fz_match_keys(const struct hl_fuzzy *f, const struct hl_base *b,
+			    const struct hl_fz_opts *o, const char *plate, size_t len,
+			    uint32_t hint, hl_fz_emit emit, void *ctx)
+{
+	struct fzq q;
+	struct hl_key sk[HL_FZ_PLATE_KEYS], dk[1];
+	size_t n_del;
+	if (o->d > 1) { /* no hint: its query is per plate */
+		hotlist__fz_match(f, b, o, plate, len, emit, ctx);
+		return;
+	}
+	fzq_init(&q, f, b, o, plate, len, emit, ctx);
+	size_t n = plate_keys(f, o, plate, len, sk, dk, &n_del);
+	for (; hint; hint &= hint - 1) { /* ascending: the SKEL keys, then DEL, as fz_match */
+		unsigned j = (unsigned)__builtin_ctz(hint);
+		if (j < n)
+			probe(f, fz_pos(fz_hash(f->seed, &sk[j]), HL_SKEL, f->nb), &q);
+		else if (j == n && n_del)
+			probe(f, fz_pos(fz_hash(f->seed, &dk[0]), HL_DEL, f->nb), &q);
+	}
+}
+
+/* Runs of a key of refs whose records the batch filter prefetches at most
+ * (a DEL key can have dozens: every entry AB123x under "AB123"). */
+#define HL_FZ_PREFETCH_REFS 16
+
+static void prefetch_meta(const struct hl_base *b, uint32_t run)
+{
+	const struct hl_meta *m = &b->meta[run];
+	__builtin_prefetch(m);
+	if (((uintptr_t)m & (HL_CACHE_LINE - 1)) > HL_CACHE_LINE - sizeof(*m))
+		__builtin_prefetch((const char *)(m + 1) - 1); /* it straddles two lines */
+}
+
+/* Prefetch the entry records (of b, f's base) of the DIRECT runs of the
+ * slots sm of bucket k, and the refs of the others, noted in rv (room for
+ * *nr < cap) for a second pass once their refs are cached:
+ * hotlist__fz_match verifies every run it reaches against its record, and a
+ * record of a 24 MB base (10^6 entries) is a DRAM miss, one after another in
+ * a read's verification (the first load of check_run was ~95 % of its
+ * samples). */
+static void prefetch_runs(const struct hl_fuzzy *f, const struct hl_base *b,
+			  const struct fz_bucket *k, unsigned sm, uint32_t *rv, size_t *nr,
+			  size_t cap)
+{
+	for (; sm; sm &= sm - 1) {
+		uint32_t v = (uint32_t)(slot_get(k, (unsigned)__builtin_ctz(sm)) >> HL_FZ_FP_BITS);
+		if (v & HL_FZ_DIRECT) {
+			prefetch_meta(b, v & HL_FZ_RUN_MASK);
+		} else if (*nr < cap) {
+			__builtin_prefetch(&f->refs[v]);
+			rv[(*nr)++] = v;
 		}
 	}
 }
@@ -1316,60 +1465,75 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
  * hotlist__fz_match for that plate (those buckets now cached). A plate with
  * no such slot costs nothing more: most reads stop here.
  */
-uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
-			   const char *const *plates, const size_t *lens, size_t n)
+uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
+			   const struct hl_fz_opts *o, const char *const *plates,
+			   const size_t *lens, size_t n, uint32_t *hint)
 {
-	enum { PER = 2 + HOTLIST_PLATE_MAX }; /* d <= 1 keys of one plate at most */
+	enum { PER = HL_FZ_PLATE_KEYS };
 	struct hl_key sk[PER], dk[1];
 	struct fz_pos pos[HL_FZ_BATCH * PER];
-	uint8_t owner[HL_FZ_BATCH * PER];
-	uint64_t fh[HL_FZ_BATCH * PER]; /* SKEL keys: hash, filter place, plate */
+	uint8_t owner[HL_FZ_BATCH * PER], kix[HL_FZ_BATCH * PER]; /* plate, key of the plate */
+	struct hl_key fk[HL_FZ_BATCH * PER]; /* all keys: key, kind, filter place, plate */
+	uint8_t fkind[HL_FZ_BATCH * PER];
 	struct flt_pos fw[HL_FZ_BATCH * PER];
-	uint8_t fowner[HL_FZ_BATCH * PER];
-	size_t nk = 0, nf = 0, m;
+	uint8_t fowner[HL_FZ_BATCH * PER], fkix[HL_FZ_BATCH * PER];
+	uint32_t rv[HL_FZ_BATCH * PER]; /* values of refs found, for their runs' records */
+	size_t nk = 0, nf = 0, nr = 0, m;
 	uint32_t maybe = 0;
 	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
+	for (size_t i = 0; hint && i < n; i++)
+		hint[i] = 0;
 	if (o->d > 1)
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
-	unsigned d = f->d ? o->d : 0;
-	for (size_t i = 0; i < n; i++) { /* DEL keys: their buckets; SKEL: the filter */
-		hl_lin v = skel_lin(f->skel, plates[i], lens[i]);
-		size_t add = d1_keys(f, v, lens[i], d, sk, dk, &m);
-		for (size_t j = 0; j < add; j++) {
-			fh[nf] = fz_hash(f->seed, &sk[j]);
-			fw[nf] = flt_pos(f, fh[nf]);
-			__builtin_prefetch(&f->flt[fw[nf].w]);
+	for (size_t i = 0; i < n; i++) { /* every key: its filter word */
+		size_t add = plate_keys(f, o, plates[i], lens[i], sk, dk, &m);
+		for (size_t j = 0; j <= add; j++) {
+			if (j == add && !m)
+				break;
+			fkind[nf] = j < add ? HL_SKEL : HL_DEL;
+			fk[nf] = j < add ? sk[j] : dk[0];
+			fw[nf] = flt_pos(f, fkind[nf], &fk[nf]);
+			__builtin_prefetch(&f->flt[fkind[nf]][fw[nf].w]);
+			fkix[nf] = (uint8_t)j;
 			fowner[nf++] = (uint8_t)i;
 		}
-		if (m) {
-			pos[nk] = fz_pos(fz_hash(f->seed, &dk[0]), HL_DEL, f->nb);
-			__builtin_prefetch(&f->bk[pos[nk].b1]);
-			owner[nk++] = (uint8_t)i;
-		}
 	}
-	for (size_t j = 0; j < nf; j++) { /* the SKEL keys the filter passes: their buckets */
-		if (!flt_has(f, fw[j]))
+	for (size_t j = 0; j < nf; j++) { /* the keys their filter passes: their buckets */
+		if (!flt_has(f, fkind[j], fw[j]))
 			continue;
-		pos[nk] = fz_pos(fh[j], HL_SKEL, f->nb);
+		pos[nk] = fz_pos(fz_hash(f->seed, &fk[j]), fkind[j], f->nb);
 		__builtin_prefetch(&f->bk[pos[nk].b1]);
+		kix[nk] = fkix[j];
 		owner[nk++] = fowner[j];
 	}
 	size_t nc = 0; /* keys whose primary spilled: their chain, prefetched too */
 	for (size_t j = 0; j < nk; j++) {
 		const struct fz_bucket *k = &f->bk[pos[j].b1];
-		if (maybe >> owner[j] & 1)
-			continue;
-		if (scan_bucket(k, pos[j].fp))
+		unsigned sm = scan_bucket(k, pos[j].fp);
+		if (sm) {
 			maybe |= UINT32_C(1) << owner[j];
-		else if (bucket_full(k) && (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) &&
-			 f->max_probe > 1) {
+			if (hint)
+				hint[owner[j]] |= UINT32_C(1) << kix[j];
+			prefetch_runs(f, b, k, sm, rv, &nr, HL_FZ_BATCH * PER);
+		} else if ((hint || !(maybe >> owner[j] & 1)) && bucket_full(k) &&
+			   (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) && f->max_probe > 1) {
 			__builtin_prefetch(&f->bk[pos[j].b2]);
 			pos[nc] = pos[j];
+			kix[nc] = kix[j];
 			owner[nc++] = owner[j];
 		}
 	}
-	for (size_t j = 0; j < nc; j++)
-		if (!(maybe >> owner[j] & 1) && probe_chain(f, pos[j], NULL))
+	for (size_t j = 0; j < nc; j++) {
+		if ((hint || !(maybe >> owner[j] & 1)) && probe_chain(f, pos[j], NULL)) {
 			maybe |= UINT32_C(1) << owner[j];
+			if (hint)
+				hint[owner[j]] |= UINT32_C(1) << kix[j];
+		}
+	}
+	for (size_t j = 0; j < nr; j++) { /* the records of the runs of refs */
+		const uint32_t *r = &f->refs[rv[j]];
+		for (uint32_t i = 0; i < r[0] && i < HL_FZ_PREFETCH_REFS; i++)
+			prefetch_meta(b, r[1 + i]);
+	}
 	return maybe;
 }

@@ -97,15 +97,32 @@ void hotlist__score_info(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
 #define HL_FZ_BATCH 32
 
 /*
- * Batch filter for plates[0..n) (lens[i] chars each, n <= HL_FZ_BATCH): bit
- * i set when plate i may hit in f (some slot holds the fingerprint of a key
- * of its query; not verified), clear when hotlist__fz_match would find
- * nothing. All n bits set when o->d = 2 (its query is per plate). Every
- * key of the batch is hashed and its skeleton-filter word (SKEL keys) or
- * bucket (DEL) prefetched before any is read, then the buckets of the SKEL
- * keys the filter passes: the cache misses of different plates overlap.
+ * Batch filter for plates[0..n) (lens[i] chars each, n <= HL_FZ_BATCH) in
+ * f, the index of base b: bit i set when plate i may hit in f (some slot
+ * holds the fingerprint of a key of its query; not verified), clear when
+ * hotlist__fz_match would find nothing. All n bits set when o->d = 2 (its
+ * query is per plate). Every key of the batch is hashed and its
+ * skeleton-filter word (SKEL keys) or bucket (DEL) prefetched before any is
+ * read, then the buckets of the SKEL keys the filter passes, then the entry
+ * records of b that the slots found point to (hotlist__fz_match verifies
+ * against them): the cache misses of different plates overlap. hint (n
+ * words, or NULL): per plate, which of its keys have a slot of their
+ * fingerprint, for hotlist__fz_match_keys (0 for a plate whose bit is
+ * clear; meaningless when o->d = 2).
  */
-uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
-			   const char *const *plates, const size_t *lens, size_t n);
+uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
+			   const struct hl_fz_opts *o, const char *const *plates,
+			   const size_t *lens, size_t n, uint32_t *hint);
+
+/*
+ * hotlist__fz_match for a plate that hotlist__fz_maybe(f, b, o, ...) saw,
+ * with the hint it wrote for it: looks up only the keys the hint names
+ * (their buckets are cached), without filtering or hashing the others
+ * again. The same runs, in the same order, as hotlist__fz_match. Falls
+ * back to hotlist__fz_match when o->d = 2. Threads: any, wait-free.
+ */
+void hotlist__fz_match_keys(const struct hl_fuzzy *f, const struct hl_base *b,
+			    const struct hl_fz_opts *o, const char *plate, size_t len,
+			    uint32_t hint, hl_fz_emit emit, void *ctx);
 
 #endif /* HOTLIST_FUZZY_H */

@@ -31,7 +31,9 @@
  * per-read path only for reads that hit exactly, have candidates or a
  * repair, or may hit a slow list: per slow list and chunk, the adds index
  * and the fuzzy indexes are asked for all reads at once (slow_maybe; a list
- * with wildcard patterns sends every read). Exact-only lists pay one flag
+ * with wildcard patterns sends every read); the base's fuzzy index also
+ * hands each read the keys it found (a hint), so the per-read query does
+ * not look up the others again. Exact-only lists pay one flag
  * test per list and chunk, and one candidate-count test per read.
  *
  * Priority order: the candidates of one read (all lists) are gathered in a
@@ -120,6 +122,10 @@ struct nread {
 	uint8_t scope_done;
 	uint64_t cam_hash;
 	int64_t ts;
+	/* batch path: which keys of the plate have slots in fuzzy index
+	 * fz_hint_of (hotlist__fz_maybe), or fz_hint_of NULL */
+	const struct hl_fuzzy *fz_hint_of;
+	uint32_t fz_hint;
 };
 
 /* Counters of one call, added to the shared stripes once. */
@@ -142,6 +148,7 @@ static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig
 	nr->orig = orig;
 	nr->fmt_done = 0;
 	nr->scope_done = 0;
+	nr->fz_hint_of = NULL;
 	return 0;
 }
 
@@ -537,7 +544,10 @@ static void match_slow_base(struct gather *g, const struct hl_list *l, const str
 	if (b->patterns)
 		hotlist__patterns_match(b->patterns, v->plate, v->len, on_run, &e);
 	e.wildcard = 0;
-	if (fz)
+	if (fz && fz == g->nr->fz_hint_of && v == g->v) /* the read's plate, seen by the batch */
+		hotlist__fz_match_keys(fz, b, &l->opts, v->plate, v->len, g->nr->fz_hint, on_run,
+				       &e);
+	else if (fz)
 		hotlist__fz_match(fz, b, &l->opts, v->plate, v->len, on_run, &e);
 }
 
@@ -727,9 +737,10 @@ int hotlist_match(struct hotlist *hl, const struct hotlist_read *read, hotlist_h
 
 /* Reads of chunk nr[0..m) that may hit list l beyond its exact base index
  * (bit i for read i): its edit layer, patterns and fuzzy indexes, looked up
- * for the whole chunk at once. A set bit sends the read to match_read. */
+ * for the whole chunk at once. A set bit sends the read to match_read; the
+ * base's fuzzy hints go with the reads. */
 static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_key *keys,
-			   const char *const *plates, const size_t *lens)
+			   const char *const *plates, const size_t *lens, struct nread *nr)
 {
 	uint32_t all = m < 32 ? (UINT32_C(1) << m) - 1 : UINT32_MAX, maybe = 0;
 	if (l->base->patterns || (l->adds && l->adds->patterns))
@@ -740,10 +751,17 @@ static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_ke
 		for (size_t i = 0; i < m; i++)
 			maybe |= (uint32_t)(idx[i] != HL_TABLE_NONE) << i;
 		if (l->fz_adds)
-			maybe |= hotlist__fz_maybe(l->fz_adds, &l->opts, plates, lens, m);
+			maybe |= hotlist__fz_maybe(l->fz_adds, l->adds, &l->opts, plates, lens, m,
+						   NULL);
 	}
-	if (l->fz_base)
-		maybe |= hotlist__fz_maybe(l->fz_base, &l->opts, plates, lens, m);
+	if (l->fz_base) {
+		uint32_t hint[HL_CHUNK];
+		maybe |= hotlist__fz_maybe(l->fz_base, l->base, &l->opts, plates, lens, m, hint);
+		for (size_t i = 0; i < m; i++) {
+			nr[i].fz_hint_of = l->fz_base;
+			nr[i].fz_hint = hint[i];
+		}
+	}
 	return maybe;
 }
 
@@ -804,7 +822,7 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 				out[i] = HL_TABLE_NONE;
 		repair |= l->opts.repair;
 		if (HL_UNLIKELY(l->slow))
-			maybe |= slow_maybe(l, m, keys, plates, lens) & inscope;
+			maybe |= slow_maybe(l, m, keys, plates, lens, nr) & inscope;
 	}
 	for (size_t i = 0; i < m; i++) {
 		uint32_t hit = ((maybe >> i) & 1) | nr[i].r->n_candidates;

@@ -554,6 +554,89 @@ static void differential_batch(uint64_t seed, const char *alpha, int wild)
 	hotlist_destroy(hl, NULL);
 }
 
+/* Every hit as the caller sees it, in call-back order, with its read. */
+struct seen {
+	const struct hotlist_read *base; /* batch: the array; NULL: read below */
+	size_t read;
+	unsigned n;
+	struct {
+		size_t read;
+		char list[16], ref[16];
+		int kind;
+		unsigned subs, indels, candidate, score;
+		bool repaired, weak;
+	} h[MAX_HITS * 8];
+};
+
+static void see(const struct hotlist_hit *hit, void *user)
+{
+	struct seen *s = user;
+	ck_assert_uint_lt(s->n, MAX_HITS * 8);
+	s->h[s->n].read = s->base ? (size_t)(hit->read - s->base) : s->read;
+	snprintf(s->h[s->n].list, sizeof(s->h[0].list), "%s", hit->list);
+	snprintf(s->h[s->n].ref, sizeof(s->h[0].ref), "%s", hit->reference);
+	s->h[s->n].kind = hit->match;
+	s->h[s->n].subs = hit->substitutions;
+	s->h[s->n].indels = hit->indels;
+	s->h[s->n].candidate = hit->candidate;
+	s->h[s->n].score = hit->score;
+	s->h[s->n].repaired = hit->repaired;
+	s->h[s->n].weak = hit->weak;
+	s->n++;
+}
+
+/* The batch path (hints from the batch filter to hotlist__fz_match_keys)
+ * calls back what the single-read path (hotlist__fz_match) does, hit for
+ * hit in the same order, with the same costs, scores and weak flags. */
+static void batch_vs_single(uint64_t seed, const char *alpha)
+{
+	static struct world w;
+	static struct hotlist_read r[BATCH_READS];
+	static char plates[BATCH_READS][HOTLIST_PLATE_MAX + 1], cands[BATCH_READS][3][17];
+	static const char *cand_ptr[BATCH_READS][3];
+	static struct seen a, b;
+	rng_state = seed;
+	memset(&w, 0, sizeof(w));
+	w.alpha = alpha;
+	for (unsigned li = 0; li < DIFF_LISTS; li++)
+		make_list(&w, li, -1); /* no patterns: the batch filter decides */
+	struct hotlist *hl = engine();
+	load_world(hl, &w);
+	for (unsigned i = 0; i < BATCH_READS; i++)
+		random_read(&w, plates[i], cands[i], cand_ptr[i], &r[i]);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.base = r;
+	hotlist_match_batch(hl, r, BATCH_READS, see, &a);
+	for (b.read = 0; b.read < BATCH_READS; b.read++)
+		hotlist_match(hl, &r[b.read], see, &b);
+	ck_assert_uint_gt(a.n, 0);
+	ck_assert_uint_eq(a.n, b.n);
+	for (unsigned i = 0; i < a.n; i++) {
+		ck_assert_msg(
+			a.h[i].read == b.h[i].read && !strcmp(a.h[i].list, b.h[i].list) &&
+				!strcmp(a.h[i].ref, b.h[i].ref) && a.h[i].kind == b.h[i].kind &&
+				a.h[i].subs == b.h[i].subs && a.h[i].indels == b.h[i].indels &&
+				a.h[i].candidate == b.h[i].candidate &&
+				a.h[i].score == b.h[i].score &&
+				a.h[i].repaired == b.h[i].repaired && a.h[i].weak == b.h[i].weak,
+			"hit %u: read %zu %s, batch %s/%s kind %d score %u, single %s/%s "
+			"kind %d score %u",
+			i, a.h[i].read, r[a.h[i].read].plate, a.h[i].list, a.h[i].ref, a.h[i].kind,
+			a.h[i].score, b.h[i].list, b.h[i].ref, b.h[i].kind, b.h[i].score);
+	}
+	hotlist_destroy(hl, NULL);
+}
+
+START_TEST(batch_same_as_single)
+{
+	for (uint64_t s = 1; s <= 4; s++) {
+		batch_vs_single(s * 7368787 + (uint64_t)_i, alphabets[0]);
+		batch_vs_single(s * 2750159 + (uint64_t)_i, alphabets[1]);
+	}
+}
+END_TEST
+
 /* With HL_FZ_TEST_BAD_HASH every lookup scans every entry of a kind, so
  * the differential tests there run a quarter of the seeds (the TSan build
  * in CI ran out of time with all of them). */
@@ -782,6 +865,7 @@ static Suite *fuzzy_suite(void)
 	tcase_set_timeout(d, 120);
 	tcase_add_loop_test(d, diff_random, 0, 2);
 	tcase_add_loop_test(d, diff_batch, 0, 2);
+	tcase_add_loop_test(d, batch_same_as_single, 0, 2);
 	tcase_add_loop_test(d, diff_confusable, 0, 2);
 	tcase_add_loop_test(d, diff_all_wildcards, 0, 2);
 #ifndef HL_FZ_TEST_BAD_HASH /* 2,000 entries on one chain: a slow scan per read */

@@ -48,10 +48,28 @@
  * Progress: add and latency are wait-free but for the max update, a CAS loop
  * that only retries when another thread raised the max meanwhile (lock-free,
  * and bounded in practice by the number of threads on the stripe).
+ *
+ * Sampled timing of the single-read call (hotlist__stats_lat_start). A
+ * clock read costs 22-29 ns on the 2-core VM of docs/PERFORMANCE.md (the
+ * kvm-clock vDSO), a third of a cached single read; the inline histogram
+ * only records hits, yet needs the clock at the start of every call. So a
+ * thread's single calls are cut into intervals; the first call of each is
+ * timed and its hits are recorded with a weight equal to the interval's
+ * length (the calls it stands for: a Horvitz-Thompson estimate, unbiased
+ * because the length is drawn when the interval starts, before any of its
+ * reads is seen). Intervals are one call long, so every call is timed and
+ * every count exact, for a thread's first HL_LAT_EXACT_CALLS timed calls and
+ * whenever its calls are HL_LAT_DENSE_NS or more apart on average over the
+ * last interval (the clock then costs under 3 % of the call); otherwise
+ * their length is drawn uniformly from 1 .. 2 * HL_LAT_EVERY - 1 (mean
+ * HL_LAT_EVERY; random, so that a periodic pattern of reads cannot alias
+ * with it). The state is per thread, in the same thread-local as the
+ * stripe, so sampling takes no lock and shares no line.
  */
 #include "stats.h"
 
 #include "alloc.h"
+#include "clock.h"
 #include "common.h"
 
 #include <assert.h>
@@ -91,20 +109,62 @@ static_assert((HL_STRIPES & (HL_STRIPES - 1)) == 0, "HL_STRIPES is a power of tw
 /* Next stripe to hand out. Relaxed: it only spreads threads over stripes,
  * any value is correct. */
 static _Atomic unsigned next_stripe;
-/* This thread's stripe + 1; 0 = not chosen yet. */
-static _Thread_local unsigned my_stripe;
+
+/* What a thread keeps for the stats: its stripe and its timing intervals. */
+struct hl_stats_tl {
+	unsigned stripe; /* this thread's stripe + 1; 0 = not chosen yet */
+	uint32_t left; /* calls of the current interval still to come, + 1 (1: time the next) */
+	uint32_t weight; /* the current interval's length */
+	uint32_t exact; /* timed calls so far, up to HL_LAT_EXACT_CALLS */
+	uint64_t start_ns; /* clock at the current interval's first call */
+	uint64_t rng; /* xorshift64 state; 0 = not seeded yet */
+};
+static HL_TLS struct hl_stats_tl tl;
 
 static struct hl_stripe *this_stripe(struct hl_stats *s)
 {
-	unsigned i = my_stripe;
+	unsigned i = tl.stripe;
 
 	if (HL_UNLIKELY(i == 0)) {
 		i = (atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) &
 		     (HL_STRIPES - 1)) +
 		    1;
-		my_stripe = i;
+		tl.stripe = i;
 	}
 	return &s->stripe[i - 1];
+}
+
+/* The next interval's length when sampling: uniform in 1 .. 2E - 1. */
+static uint32_t draw_interval(uint64_t now)
+{
+	uint64_t x = tl.rng;
+
+	if (HL_UNLIKELY(x == 0)) /* seeded per thread: the clock and the TLS address */
+		x = (now ^ (uint64_t)(uintptr_t)&tl) | 1;
+	x ^= x << 13; /* xorshift64 (Marsaglia 2003): never 0 from nonzero */
+	x ^= x >> 7;
+	x ^= x << 17;
+	tl.rng = x;
+	return 1 + (uint32_t)((x >> 32) % (2 * HL_LAT_EVERY - 1));
+}
+
+uint64_t hotlist__stats_lat_start(uint32_t *weight)
+{
+	if (HL_LIKELY(tl.left > 1)) {
+		tl.left--;
+		return 0;
+	}
+	uint64_t now = hotlist__now_ns();
+	uint32_t n = 1;
+
+	if (tl.exact < HL_LAT_EXACT_CALLS)
+		tl.exact++;
+	else if (now - tl.start_ns < (uint64_t)tl.weight * HL_LAT_DENSE_NS)
+		n = draw_interval(now);
+	tl.left = tl.weight = n;
+	tl.start_ns = now;
+	*weight = n;
+	return now;
 }
 
 int hotlist__stats_create(struct hl_stats **out, const struct hotlist_allocator *a)
@@ -157,6 +217,11 @@ static uint64_t bucket_upper(unsigned b)
 
 void hotlist__stats_latency(struct hl_stats *s, enum hl_hist h, uint64_t ns)
 {
+	hotlist__stats_latency_n(s, h, ns, 1);
+}
+
+void hotlist__stats_latency_n(struct hl_stats *s, enum hl_hist h, uint64_t ns, uint32_t weight)
+{
 	struct hl_hist_data *d;
 	uint64_t cur;
 
@@ -171,7 +236,7 @@ void hotlist__stats_latency(struct hl_stats *s, enum hl_hist h, uint64_t ns)
 	/* Release, pairs with the acquire bucket load in percentiles(): a
 	 * reader that counts this sample also sees a max >= ns, so clamping a
 	 * percentile to the max never pulls it below a value it counted. */
-	atomic_fetch_add_explicit(&d->bucket[bucket_of(ns)], 1, memory_order_release);
+	atomic_fetch_add_explicit(&d->bucket[bucket_of(ns)], weight, memory_order_release);
 }
 
 uint64_t hotlist__stats_sum(const struct hl_stats *s, enum hl_counter c)

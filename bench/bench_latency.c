@@ -6,7 +6,12 @@
  * hits (so every read has a callback), suppression is off.
  *
  *  inline  one thread calls hotlist_match() read after read; latency = the
- *          callback's clock minus the clock just before the call.
+ *          callback's clock minus the clock just before the call. Its peer,
+ *          path=clock_only, is the same loop with the call replaced by one
+ *          clock read (what the callback does), in the same repetitions: the
+ *          tail the machine alone gives a loop of clock reads (preemption,
+ *          interrupts, the hypervisor), to tell it from ours. Run it pinned
+ *          (taskset -c N) on a quiet core; --inline-only skips the async part.
  *  async   --producers threads (default 8) call hotlist_submit() paced with
  *          clock_nanosleep(TIMER_ABSTIME) deadlines, offering 10k, 100k and
  *          1M reads/s in total; the engine's workers (default 2) call back.
@@ -43,6 +48,7 @@ static const uint64_t default_rates[] = { 10000, 100000, 1000000 };
 
 struct opts {
 	uint64_t entries, reps, seed, producers, workers, inline_reads, ms_per_100k;
+	bool inline_only;
 };
 
 struct samples {
@@ -138,9 +144,24 @@ static uint64_t timer_overhead(void)
 	return v[500];
 }
 
+/* The peer of the inline loop: the call replaced by the callback's clock
+ * read; percentiles of pass r into pct[][r]. */
+static void clock_only_pass(uint64_t *lat, size_t nr, uint64_t pct[NPCT][16], unsigned r)
+{
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t t0 = bench_now_ns();
+		volatile uint64_t seen = bench_now_ns();
+
+		lat[i] = seen - t0;
+	}
+	bench_sort_u64(lat, nr);
+	for (int p = 0; p < NPCT; p++)
+		pct[p][r] = bench_pct_sorted(lat, nr, pct_q[p]);
+}
+
 static void run_inline(const char *plates, const struct opts *o)
 {
-	uint64_t seen = 0, pct[NPCT][16], misses = 0;
+	uint64_t seen = 0, pct[NPCT][16], clk[NPCT][16], misses = 0;
 	struct hotlist *hl = make_engine(plates, o->entries, 0, NULL, NULL);
 	char *raw = make_raw(plates, o->entries, o->seed);
 	size_t nr = o->inline_reads;
@@ -165,6 +186,7 @@ static void run_inline(const char *plates, const struct opts *o)
 		bench_sort_u64(lat, nr);
 		for (int p = 0; p < NPCT; p++)
 			pct[p][r] = bench_pct_sorted(lat, nr, pct_q[p]);
+		clock_only_pass(lat, nr, clk, r);
 	}
 	hotlist_stats(hl, &st);
 	printf("bench=latency path=inline entries=%" PRIu64 " threads=1 reads=%zu reps=%u "
@@ -173,6 +195,9 @@ static void run_inline(const char *plates, const struct opts *o)
 	print_pcts(pct, (unsigned)o->reps);
 	print_engine(&st.inline_latency);
 	printf(" check=%s\n", misses ? "FAIL" : "ok");
+	printf("bench=latency path=clock_only threads=1 reads=%zu reps=%u", nr, (unsigned)o->reps);
+	print_pcts(clk, (unsigned)o->reps);
+	printf("\n");
 	failures += misses != 0;
 	fflush(stdout);
 	hotlist_destroy(hl, NULL);
@@ -334,7 +359,8 @@ static void run_async(const char *plates, uint64_t rate, const struct opts *o)
 int main(int argc, char **argv)
 {
 	static const char usage[] = "[--smoke] [--entries N] [--reps N] [--producers N] "
-				    "[--workers N] [--inline-reads N] [--ms-per-100k N] [--seed N]";
+				    "[--workers N] [--inline-reads N] [--ms-per-100k N] [--seed N] "
+				    "[--inline-only]";
 	struct opts o = { .entries = 1000000,
 			  .reps = BENCH_REPS_DEFAULT,
 			  .seed = BENCH_SEED_DEFAULT,
@@ -348,6 +374,8 @@ int main(int argc, char **argv)
 			o.entries = 10000;
 			o.inline_reads = 20000;
 			o.ms_per_100k = 20;
+		} else if (strcmp(argv[i], "--inline-only") == 0) {
+			o.inline_only = true;
 		} else if (!bench_opt_u64(argc, argv, &i, "--entries", &o.entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--reps", &o.reps) &&
 			   !bench_opt_u64(argc, argv, &i, "--producers", &o.producers) &&
@@ -368,7 +396,8 @@ int main(int argc, char **argv)
 	char *plates = make_plates(o.entries, o.seed);
 
 	run_inline(plates, &o);
-	for (size_t i = 0; i < sizeof(default_rates) / sizeof(default_rates[0]); i++)
+	for (size_t i = 0; i < sizeof(default_rates) / sizeof(default_rates[0]) && !o.inline_only;
+	     i++)
 		run_async(plates, default_rates[i], &o);
 	free(plates);
 	if (failures)

@@ -106,6 +106,35 @@ START_TEST(test_counters_many_threads)
 }
 END_TEST
 
+/* Threads that come and go in overlapping waves, more at once than there
+ * are stripes to own: owned stripes are handed from exiting threads to new
+ * ones (their adds without a lock), the rest shared; no add is lost. */
+START_TEST(test_counters_thread_churn)
+{
+	enum { WAVES = 6, PER_WAVE = 20 };
+	struct hl_stats *s = new_stats();
+	pthread_t t[2][PER_WAVE];
+	struct add_arg arg[PER_WAVE];
+	uint64_t want_hits = 0;
+
+	for (unsigned i = 0; i < PER_WAVE; i++)
+		arg[i] = (struct add_arg){ s, i + 1 };
+	for (unsigned w = 0; w <= WAVES; w++) {
+		for (unsigned i = 0; i < PER_WAVE && w < WAVES; i++) {
+			want_hits += (uint64_t)(i + 1) * ADDS_PER_THREAD;
+			ck_assert_int_eq(pthread_create(&t[w % 2][i], NULL, adder, &arg[i]), 0);
+		}
+		/* the previous wave exits while this one runs */
+		for (unsigned i = 0; i < PER_WAVE && w > 0; i++)
+			pthread_join(t[(w - 1) % 2][i], NULL);
+	}
+	ck_assert_uint_eq(hotlist__stats_sum(s, HL_C_READS),
+			  (uint64_t)WAVES * PER_WAVE * ADDS_PER_THREAD);
+	ck_assert_uint_eq(hotlist__stats_sum(s, HL_C_HITS), want_hits);
+	hotlist__stats_destroy(s, NULL);
+}
+END_TEST
+
 /* Values 1..10000 once each: exact percentiles are known. */
 START_TEST(test_percentiles_uniform)
 {
@@ -438,6 +467,7 @@ static Suite *stats_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_zero_state);
 	tcase_add_test(tc, test_counters_many_threads);
+	tcase_add_test(tc, test_counters_thread_churn);
 	tcase_add_test(tc, test_percentiles_uniform);
 	tcase_add_test(tc, test_percentiles_bucket_error);
 	tcase_add_test(tc, test_percentiles_golden);

@@ -7,11 +7,14 @@
  *
  *  inline  one thread calls hotlist_match() read after read; latency = the
  *          callback's clock minus the clock just before the call. Its peer,
- *          path=clock_only, is the same loop with the call replaced by one
- *          clock read (what the callback does), in the same repetitions: the
- *          tail the machine alone gives a loop of clock reads (preemption,
- *          interrupts, the hypervisor), to tell it from ours. Run it pinned
- *          (taskset -c N) on a quiet core; --inline-only skips the async part.
+ *          path=clock_only, is the same loop with the call replaced by clock
+ *          reads in a loop until the inline pass's median has passed, in the
+ *          same repetitions: what the machine alone (preemption, interrupts,
+ *          the hypervisor) does to a piece of work of the same length that
+ *          touches no memory, to tell its tail from ours (an interruption
+ *          lands in one sample whatever its length, so the peer must last as
+ *          long per sample as the call). Run it pinned (taskset -c N) on a
+ *          quiet core; --inline-only skips the async part.
  *  async   --producers threads (default 8) call hotlist_submit() paced with
  *          clock_nanosleep(TIMER_ABSTIME) deadlines, offering 10k, 100k and
  *          1M reads/s in total; the engine's workers (default 2) call back.
@@ -144,14 +147,17 @@ static uint64_t timer_overhead(void)
 	return v[500];
 }
 
-/* The peer of the inline loop: the call replaced by the callback's clock
- * read; percentiles of pass r into pct[][r]. */
-static void clock_only_pass(uint64_t *lat, size_t nr, uint64_t pct[NPCT][16], unsigned r)
+/* The peer of the inline loop: the call replaced by clock reads until
+ * len_ns have passed; percentiles of pass r into pct[][r]. */
+static void clock_only_pass(uint64_t *lat, size_t nr, uint64_t len_ns, uint64_t pct[NPCT][16],
+			    unsigned r)
 {
 	for (size_t i = 0; i < nr; i++) {
-		uint64_t t0 = bench_now_ns();
-		volatile uint64_t seen = bench_now_ns();
+		uint64_t t0 = bench_now_ns(), seen;
 
+		do
+			seen = bench_now_ns();
+		while (seen - t0 < len_ns);
 		lat[i] = seen - t0;
 	}
 	bench_sort_u64(lat, nr);
@@ -186,7 +192,7 @@ static void run_inline(const char *plates, const struct opts *o)
 		bench_sort_u64(lat, nr);
 		for (int p = 0; p < NPCT; p++)
 			pct[p][r] = bench_pct_sorted(lat, nr, pct_q[p]);
-		clock_only_pass(lat, nr, clk, r);
+		clock_only_pass(lat, nr, pct[0][r], clk, r); /* pct[0]: the median */
 	}
 	hotlist_stats(hl, &st);
 	printf("bench=latency path=inline entries=%" PRIu64 " threads=1 reads=%zu reps=%u "
@@ -195,7 +201,8 @@ static void run_inline(const char *plates, const struct opts *o)
 	print_pcts(pct, (unsigned)o->reps);
 	print_engine(&st.inline_latency);
 	printf(" check=%s\n", misses ? "FAIL" : "ok");
-	printf("bench=latency path=clock_only threads=1 reads=%zu reps=%u", nr, (unsigned)o->reps);
+	printf("bench=latency path=clock_only threads=1 reads=%zu reps=%u length=inline_p50", nr,
+	       (unsigned)o->reps);
 	print_pcts(clk, (unsigned)o->reps);
 	printf("\n");
 	failures += misses != 0;

@@ -198,6 +198,12 @@ static unsigned choose_stripe(void)
 	       1;
 }
 
+void hotlist__stats_thread_prepare(void)
+{
+	if (!tl.stripe)
+		tl.stripe = choose_stripe();
+}
+
 static struct hl_stripe *this_stripe(struct hl_stats *s)
 {
 	unsigned i = tl.stripe;

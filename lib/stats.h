@@ -34,6 +34,10 @@ struct hl_stats; /* opaque: stripes of counters and histograms */
 
 int hotlist__stats_create(struct hl_stats **out, const struct hotlist_allocator *a);
 void hotlist__stats_destroy(struct hl_stats *s, const struct hotlist_allocator *a);
+/* Choose this thread's stripe now (claiming one it owns if one is free:
+ * pthread_once, a compare-and-swap, pthread_setspecific) rather than on its
+ * first add. hotlist_thread_prepare() calls it. */
+void hotlist__stats_thread_prepare(void);
 /* Relaxed add on this thread's stripe. Threads: any, wait-free. */
 void hotlist__stats_add(struct hl_stats *s, enum hl_counter c, uint64_t v);
 /* One latency sample of ns. Threads: any, lock-free (stats.c). */

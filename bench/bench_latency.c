@@ -6,7 +6,15 @@
  * hits (so every read has a callback), suppression is off.
  *
  *  inline  one thread calls hotlist_match() read after read; latency = the
- *          callback's clock minus the clock just before the call.
+ *          callback's clock minus the clock just before the call. Its peer,
+ *          path=clock_only, is the same loop with the call replaced by clock
+ *          reads in a loop until the inline pass's median has passed, in the
+ *          same repetitions: what the machine alone (preemption, interrupts,
+ *          the hypervisor) does to a piece of work of the same length that
+ *          touches no memory, to tell its tail from ours (an interruption
+ *          lands in one sample whatever its length, so the peer must last as
+ *          long per sample as the call). Run it pinned (taskset -c N) on a
+ *          quiet core; --inline-only skips the async part.
  *  async   --producers threads (default 8) call hotlist_submit() paced with
  *          clock_nanosleep(TIMER_ABSTIME) deadlines, offering 10k, 100k and
  *          1M reads/s in total; the engine's workers (default 2) call back.
@@ -43,6 +51,7 @@ static const uint64_t default_rates[] = { 10000, 100000, 1000000 };
 
 struct opts {
 	uint64_t entries, reps, seed, producers, workers, inline_reads, ms_per_100k;
+	bool inline_only;
 };
 
 struct samples {
@@ -138,9 +147,27 @@ static uint64_t timer_overhead(void)
 	return v[500];
 }
 
+/* The peer of the inline loop: the call replaced by clock reads until
+ * len_ns have passed; percentiles of pass r into pct[][r]. */
+static void clock_only_pass(uint64_t *lat, size_t nr, uint64_t len_ns, uint64_t pct[NPCT][16],
+			    unsigned r)
+{
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t t0 = bench_now_ns(), seen;
+
+		do
+			seen = bench_now_ns();
+		while (seen - t0 < len_ns);
+		lat[i] = seen - t0;
+	}
+	bench_sort_u64(lat, nr);
+	for (int p = 0; p < NPCT; p++)
+		pct[p][r] = bench_pct_sorted(lat, nr, pct_q[p]);
+}
+
 static void run_inline(const char *plates, const struct opts *o)
 {
-	uint64_t seen = 0, pct[NPCT][16], misses = 0;
+	uint64_t seen = 0, pct[NPCT][16], clk[NPCT][16], misses = 0;
 	struct hotlist *hl = make_engine(plates, o->entries, 0, NULL, NULL);
 	char *raw = make_raw(plates, o->entries, o->seed);
 	size_t nr = o->inline_reads;
@@ -165,6 +192,7 @@ static void run_inline(const char *plates, const struct opts *o)
 		bench_sort_u64(lat, nr);
 		for (int p = 0; p < NPCT; p++)
 			pct[p][r] = bench_pct_sorted(lat, nr, pct_q[p]);
+		clock_only_pass(lat, nr, pct[0][r], clk, r); /* pct[0]: the median */
 	}
 	hotlist_stats(hl, &st);
 	printf("bench=latency path=inline entries=%" PRIu64 " threads=1 reads=%zu reps=%u "
@@ -173,6 +201,10 @@ static void run_inline(const char *plates, const struct opts *o)
 	print_pcts(pct, (unsigned)o->reps);
 	print_engine(&st.inline_latency);
 	printf(" check=%s\n", misses ? "FAIL" : "ok");
+	printf("bench=latency path=clock_only threads=1 reads=%zu reps=%u length=inline_p50", nr,
+	       (unsigned)o->reps);
+	print_pcts(clk, (unsigned)o->reps);
+	printf("\n");
 	failures += misses != 0;
 	fflush(stdout);
 	hotlist_destroy(hl, NULL);
@@ -334,7 +366,8 @@ static void run_async(const char *plates, uint64_t rate, const struct opts *o)
 int main(int argc, char **argv)
 {
 	static const char usage[] = "[--smoke] [--entries N] [--reps N] [--producers N] "
-				    "[--workers N] [--inline-reads N] [--ms-per-100k N] [--seed N]";
+				    "[--workers N] [--inline-reads N] [--ms-per-100k N] [--seed N] "
+				    "[--inline-only]";
 	struct opts o = { .entries = 1000000,
 			  .reps = BENCH_REPS_DEFAULT,
 			  .seed = BENCH_SEED_DEFAULT,
@@ -348,6 +381,8 @@ int main(int argc, char **argv)
 			o.entries = 10000;
 			o.inline_reads = 20000;
 			o.ms_per_100k = 20;
+		} else if (strcmp(argv[i], "--inline-only") == 0) {
+			o.inline_only = true;
 		} else if (!bench_opt_u64(argc, argv, &i, "--entries", &o.entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--reps", &o.reps) &&
 			   !bench_opt_u64(argc, argv, &i, "--producers", &o.producers) &&
@@ -368,7 +403,8 @@ int main(int argc, char **argv)
 	char *plates = make_plates(o.entries, o.seed);
 
 	run_inline(plates, &o);
-	for (size_t i = 0; i < sizeof(default_rates) / sizeof(default_rates[0]); i++)
+	for (size_t i = 0; i < sizeof(default_rates) / sizeof(default_rates[0]) && !o.inline_only;
+	     i++)
 		run_async(plates, default_rates[i], &o);
 	free(plates);
 	if (failures)

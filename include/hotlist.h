@@ -325,7 +325,10 @@ struct hotlist_config {
 	double max_bad_fraction; /* a list load with a larger share of bad rows is refused */
 	const struct hotlist_allocator
 		*allocator; /* NULL = aligned_alloc()/free() of the process's malloc */
-	bool latency_histogram; /* record read-to-callback latency */
+	bool latency_histogram; /* record read-to-callback latency (hotlist_stats);
+				   a thread calling hotlist_match back to back, past
+				   its first 1024 calls, times one call in 16 on
+				   average, each timed hit counted for its interval */
 	double shrink_guard; /* a file load whose entries would be fewer than this share
 				of the live list's is refused (HOTLIST_ESHRINK) unless
 				forced; 0 = off, 0..1 */
@@ -693,8 +696,9 @@ HOTLIST_API int hotlist_list_info(struct hotlist *hl, size_t i, struct hotlist_l
  * callbacks: never blocks, takes no lock, allocates nothing (suppression is
  * lock-free) — except on a thread's first call to any hotlist_match*() of
  * any engine, which registers the thread with liburcu-bp: that takes
- * liburcu's registry lock and may map memory. A thread that must not block
- * even once calls hotlist_thread_prepare() first.
+ * liburcu's registry lock and may map memory; it also picks the thread's
+ * statistics stripe (pthread_setspecific, no allocation). A thread that must
+ * not block even once calls hotlist_thread_prepare() first.
  * Ordering: sees, for each list, one published version.
  * Ownership: read is borrowed; the engine keeps nothing of a read that does
  * not hit, unless retroactive hits are on (cfg.retro_window_us: then its
@@ -779,7 +783,9 @@ struct hotlist_stats {
 	int64_t reload_last_us, reload_max_us, reload_total_us;
 	uint64_t lists, entries;
 	size_t index_bytes, memory_bytes;
-	struct hotlist_latency inline_latency; /* entry of hotlist_match*() to callback */
+	struct hotlist_latency inline_latency; /* entry of hotlist_match*() to callback;
+						  count: hits timed, each weighted by the
+						  calls it stands for (latency_histogram) */
 	struct hotlist_latency async_latency; /* hotlist_submit() to callback */
 	uint64_t fuzzy_weak_suppressed; /* weak fuzzy hits not called back (list policy) */
 	uint64_t fuzzy_weak; /* weak fuzzy hits called back flagged (weak_hits lists) */

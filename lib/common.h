@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * common.h — the few macros every lib/ file may use: branch hints, the cache
- * line size, HL_DEBUG_ASSERT, and the power-of-two size of a table. Includes nothing of lib/; the bottom of
+ * line size, the read path's thread-local storage class, HL_DEBUG_ASSERT, and the power-of-two size of a table. Includes nothing of lib/; the bottom of
  * the module graph (see docs/DESIGN.md, "Modules").
  *
  * Internal headers are never installed. Cross-file symbols are named
@@ -31,6 +31,13 @@
 
 #define HL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* A thread-local of the library that the read path touches: the
+ * initial-exec model makes it one %fs-relative access, where the default
+ * model of position-independent code (libhotlist.so) calls __tls_get_addr.
+ * It takes a few bytes of the static TLS block, which glibc keeps spare for
+ * libraries loaded with dlopen (the Python binding). */
+#define HL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 
 #include <stddef.h>
 

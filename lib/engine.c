@@ -227,8 +227,9 @@ int hotlist_flush(struct hotlist *hl)
 void hotlist_thread_prepare(void)
 {
 	hotlist__snap_thread_prepare();
-	/* touch the read path's thread-locals (allocated lazily in a
-	 * dlopen()ed library) */
+	hotlist__stats_thread_prepare();
+	/* touch the read path's thread-locals (initial-exec: in the static TLS
+	 * block, already there; kept for a build without the attribute) */
 	(void)*(volatile unsigned *)&hotlist__in_callback;
 }
 

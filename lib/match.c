@@ -81,7 +81,7 @@ _Static_assert(HL_CHUNK <= HL_FZ_BATCH && HL_CHUNK <= 32, "a chunk's reads are b
  * back; more are delivered in further groups. */
 #define HL_MAX_CANDS 64
 
-_Thread_local unsigned hotlist__in_callback;
+HL_TLS unsigned hotlist__in_callback;
 
 /* A way of reading the read: its plate or one of its OCR candidates, as
  * read or repaired to the country's layout. Tried in this order, which is
@@ -134,12 +134,36 @@ struct tally {
 	uint64_t retro_kept, second;
 };
 
-static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig, struct nread *nr)
+/* The last country string parsed in a batch: a camera's reads usually share
+ * one string, parsed once (the same pointer is the same text: the caller's
+ * reads are const for the call). */
+struct country_memo {
+	const char *s; /* NULL: none yet */
+	hl_country c;
+};
+
+static int parse_country(const char *in, hl_country *out, struct country_memo *memo)
+{
+	if (memo && in == memo->s && in) {
+		*out = memo->c;
+		return 0;
+	}
+	int rc = hotlist__parse_country(in, out);
+	if (memo && !rc) {
+		memo->s = in;
+		memo->c = *out;
+	}
+	return rc;
+}
+
+/* memo: the batch's country memo, or NULL. */
+static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig, struct nread *nr,
+		   struct country_memo *memo)
 {
 	int len = hotlist__normalise_plate(r->plate, nr->plate);
 	if (HL_UNLIKELY(len < 0))
 		return len;
-	int rc = hotlist__parse_country(r->country, &nr->country);
+	int rc = parse_country(r->country, &nr->country, memo);
 	if (HL_UNLIKELY(rc))
 		return rc;
 	hotlist__key_pack(nr->plate, (size_t)len, &nr->key);
@@ -202,7 +226,8 @@ struct sink {
 	struct hotlist *hl;
 	hotlist_hit_fn fn;
 	void *user;
-	uint64_t t0_ns;
+	uint64_t t0_ns; /* 0: this call is not timed */
+	uint32_t weight; /* the calls a timed hit stands for (stats.c, sampled timing) */
 	enum hl_hist hist;
 	struct tally *t;
 	/* retroactive hits (hotlist__match_retro): only the exact hits of the
@@ -450,7 +475,8 @@ static void deliver(struct gather *g)
 		hit.retro = s->retro_keep != NULL;
 		hit.second_read = second;
 		if (s->t0_ns)
-			hotlist__stats_latency(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns);
+			hotlist__stats_latency_n(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns,
+						 s->weight);
 		hotlist__in_callback++;
 		s->fn(&hit, s->user);
 		hotlist__in_callback--;
@@ -694,18 +720,18 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 
 /* orig: the read as the caller built it; read: the same, complete. */
 static int match_one(struct hotlist *hl, const struct hotlist_read *read,
-		     const struct hotlist_read *orig, uint64_t t0_ns, enum hl_hist h,
-		     hotlist_hit_fn on_hit, void *user)
+		     const struct hotlist_read *orig, uint64_t t0_ns, uint32_t weight,
+		     enum hl_hist h, hotlist_hit_fn on_hit, void *user)
 {
 	struct tally t = { 0 };
 	struct nread nr;
-	int rc = prepare(read, orig, &nr);
+	int rc = prepare(read, orig, &nr, NULL);
 	if (HL_UNLIKELY(rc)) {
 		t.bad = 1;
 		tally_flush(hl, &t);
 		return rc;
 	}
-	struct sink s = { hl, on_hit, user, t0_ns, h, &t, NULL, NULL };
+	struct sink s = { hl, on_hit, user, t0_ns, weight, h, &t, NULL, NULL };
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
 	match_read(&s, st, &nr, NULL, 0);
 	if (HL_UNLIKELY(hl->retro)) /* inside the section: retro.c, guarantee 3 */
@@ -720,19 +746,23 @@ static int match_one(struct hotlist *hl, const struct hotlist_read *read,
 int hotlist__match_one(struct hotlist *hl, const struct hotlist_read *read, uint64_t t0_ns,
 		       enum hl_hist h, hotlist_hit_fn on_hit, void *user)
 {
-	return match_one(hl, read, read, t0_ns, h, on_hit, user);
+	return match_one(hl, read, read, t0_ns, 1, h, on_hit, user);
 }
 
 int hotlist_match(struct hotlist *hl, const struct hotlist_read *read, hotlist_hit_fn on_hit,
 		  void *user)
 {
 	HL_DEBUG_ASSERT(hl && read && read->plate && on_hit);
-	uint64_t t0 = hl->cfg.latency_histogram ? hotlist__now_ns() : 0;
+	/* one call in HL_LAT_EVERY on average is timed once a thread matches
+	 * back to back (stats.c, "Sampled timing"): the clock is a third of a
+	 * cached read's cost */
+	uint32_t w = 1;
+	uint64_t t0 = hl->cfg.latency_histogram ? hotlist__stats_lat_start(&w) : 0;
 	struct hotlist_read tmp;
 	const struct hotlist_read *r = hotlist__abi_read(read, &tmp);
 	if (HL_UNLIKELY(!r))
 		return HOTLIST_EINVAL;
-	return match_one(hl, r, read, t0, HL_H_INLINE, on_hit, user);
+	return match_one(hl, r, read, t0, w, HL_H_INLINE, on_hit, user);
 }
 
 /* Reads of chunk nr[0..m) that may hit list l beyond its exact base index
@@ -772,10 +802,28 @@ struct reads {
 	bool complete; /* elements have the library's layout: no copy */
 };
 
+/*
+ * Start loading the chunk's reads: their structs, then the plate texts they
+ * point to. A caller's array of reads is cold more often than not (a
+ * camera's batch just arrived, or a bench streaming a large array): read
+ * one after the other, each struct and text would be a miss that the
+ * normalisation waits for; prefetched here they overlap.
+ */
+static void prefetch_reads(const struct reads *in, size_t first, size_t n)
+{
+	const char *p = in->base + first * in->stride;
+	for (size_t i = 0; i < n; i++)
+		__builtin_prefetch(p + i * in->stride, 0, 3);
+	for (size_t i = 0; i < n; i++)
+		__builtin_prefetch(
+			((const struct hotlist_read *)(const void *)(p + i * in->stride))->plate, 0,
+			3);
+}
+
 /* One chunk of a batch: normalise, bulk lookups per list (exact, then the
  * fuzzy filter of slow lists), then the rare reads that may hit. */
 static void match_chunk(const struct sink *s, const struct hl_state *st, const struct reads *in,
-			size_t first, size_t n)
+			size_t first, size_t n, struct country_memo *memo)
 {
 	struct nread nr[HL_CHUNK];
 	struct hotlist_read tmp[HL_CHUNK]; /* complete copies of older or newer reads */
@@ -784,6 +832,7 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 	size_t lens[HL_CHUNK];
 	uint32_t idx[HOTLIST_LISTS_MAX * HL_CHUNK];
 	size_t m = 0;
+	prefetch_reads(in, first, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct hotlist_read *orig = (const void *)(in->base +
 								 (first + i) * in->stride),
@@ -793,7 +842,7 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 			hotlist__abi_in(HL_ABI_READ, &tmp[i], orig, in->stride);
 			r = &tmp[i];
 		}
-		if (HL_UNLIKELY(prepare(r, orig, &nr[m]))) {
+		if (HL_UNLIKELY(prepare(r, orig, &nr[m], memo))) {
 			s->t->bad++;
 			continue;
 		}
@@ -857,12 +906,13 @@ int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, si
 			      hotlist__abi_span(HL_ABI_READ, in.stride) == sizeof(*reads);
 	}
 	struct tally t = { 0 };
-	struct sink s = { hl, on_hit, user, 0, HL_H_INLINE, &t, NULL, NULL };
+	struct sink s = { hl, on_hit, user, 0, 1, HL_H_INLINE, &t, NULL, NULL };
 	if (hl->cfg.latency_histogram)
 		s.t0_ns = hotlist__now_ns();
+	struct country_memo memo = { NULL, 0 };
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
 	for (size_t i = 0; i < n; i += HL_CHUNK)
-		match_chunk(&s, st, &in, i, n - i < HL_CHUNK ? n - i : HL_CHUNK);
+		match_chunk(&s, st, &in, i, n - i < HL_CHUNK ? n - i : HL_CHUNK, &memo);
 	hotlist__snap_exit();
 	tally_flush(hl, &t);
 	return t.hits > INT32_MAX ? INT32_MAX : (int)t.hits;
@@ -873,10 +923,12 @@ int hotlist__match_retro(struct hotlist *hl, const struct hl_state *st,
 {
 	struct tally t = { 0 };
 	struct nread nr;
-	int rc = prepare(read, read, &nr);
+	int rc = prepare(read, read, &nr, NULL);
 	if (rc)
 		return rc;
-	struct sink s = { hl, hl->cfg.on_hit, hl->cfg.on_hit_user, 0, HL_H_INLINE, &t, keep, ctx };
+	struct sink s = {
+		hl, hl->cfg.on_hit, hl->cfg.on_hit_user, 0, 1, HL_H_INLINE, &t, keep, ctx
+	};
 	struct gather g;
 	g.s = &s;
 	g.nr = &nr;

@@ -8,6 +8,7 @@
 #ifndef HOTLIST_MATCH_H
 #define HOTLIST_MATCH_H
 
+#include "common.h"
 #include "hotlist.h"
 #include "stats.h"
 
@@ -15,7 +16,7 @@
 #include <stdint.h>
 
 /* Nonzero while this thread runs a hit callback (writers refuse: EDEADLK). */
-extern _Thread_local unsigned hotlist__in_callback;
+extern HL_TLS unsigned hotlist__in_callback;
 /* Match one read; t0_ns is when the read entered the engine (for the
  * latency histogram h), 0 if latency is off. Used by the async workers. */
 int hotlist__match_one(struct hotlist *hl, const struct hotlist_read *read, uint64_t t0_ns,

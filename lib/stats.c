@@ -16,11 +16,18 @@
  *   +------------------------------------------------------------------+
  *   hist = bucket[HL_HIST_BUCKETS] + max   (about 4.4 KiB)
  *
- * Stripe choice: a thread takes a stripe the first time it records anything:
- * a _Thread_local index drawn from a global atomic counter (round robin), kept
- * for the thread's life. No registration, no lock, no allocation; threads
- * beyond HL_STRIPES share stripes, which stays correct (every add is atomic)
- * and only costs some cache-line sharing.
+ * Stripe choice: a thread takes a stripe the first time it records anything,
+ * kept in a thread-local for the thread's life (the same index in every
+ * engine). The first HL_STRIPES_OWNED stripes are owned: a thread claims a
+ * free one (a bit of owned_mask, compare-and-swap) and is then the only
+ * thread that writes it, in every engine, so its counter adds are a plain
+ * load and store (a locked add costs ~6 ns, a tenth of a cached single
+ * read); it gives the stripe back when it exits (a pthread key's
+ * destructor). When all are owned, or the key cannot be had, a thread takes
+ * one of the other stripes round robin and shares it, with atomic adds.
+ * No lock and no allocation (pthread_setspecific of a key below
+ * PTHREAD_KEY_2NDLEVEL_SIZE allocates nothing in glibc); the histograms use
+ * atomic adds on every stripe (they count hits only).
  *
  * Histogram buckets are log-linear (as in HdrHistogram): values below
  * HL_HIST_SUB (16) ns have a bucket each; above, every power-of-two range
@@ -36,7 +43,9 @@
  * values land in the last bucket, and the exact max still records them.
  *
  * Memory ordering: every counter and max is an atomic updated with relaxed
- * ordering. Counters only need atomicity (no lost increments); the sum is read
+ * ordering (an owner's load and store too: no other thread writes its
+ * stripe; the release that gives a stripe back and the acquire compare-and-
+ * swap that claims it order the old owner's stores before the new one's). Counters only need atomicity (no lost increments); the sum is read
  * on demand and orders nothing: no other memory is published through a
  * counter. A reader summing while writers run sees each counter's value at
  * some moment during the read; two counters (or two buckets) are not read at
@@ -48,13 +57,32 @@
  * Progress: add and latency are wait-free but for the max update, a CAS loop
  * that only retries when another thread raised the max meanwhile (lock-free,
  * and bounded in practice by the number of threads on the stripe).
+ *
+ * Sampled timing of the single-read call (hotlist__stats_lat_start). A
+ * clock read costs 22-29 ns on the 2-core VM of docs/PERFORMANCE.md (the
+ * kvm-clock vDSO), a third of a cached single read; the inline histogram
+ * only records hits, yet needs the clock at the start of every call. So a
+ * thread's single calls are cut into intervals; the first call of each is
+ * timed and its hits are recorded with a weight equal to the interval's
+ * length (the calls it stands for: a Horvitz-Thompson estimate, unbiased
+ * because the length is drawn when the interval starts, before any of its
+ * reads is seen). Intervals are one call long, so every call is timed and
+ * every count exact, for a thread's first HL_LAT_EXACT_CALLS timed calls and
+ * whenever its calls are HL_LAT_DENSE_NS or more apart on average over the
+ * last interval (the clock then costs under 3 % of the call); otherwise
+ * their length is drawn uniformly from 1 .. 2 * HL_LAT_EVERY - 1 (mean
+ * HL_LAT_EVERY; random, so that a periodic pattern of reads cannot alias
+ * with it). The state is per thread, in the same thread-local as the
+ * stripe, so sampling takes no lock and shares no line.
  */
 #include "stats.h"
 
 #include "alloc.h"
+#include "clock.h"
 #include "common.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -88,23 +116,136 @@ struct hl_stats {
 static_assert(sizeof(struct hl_stripe) % HL_CACHE_LINE == 0, "stripes share no cache line");
 static_assert((HL_STRIPES & (HL_STRIPES - 1)) == 0, "HL_STRIPES is a power of two");
 
-/* Next stripe to hand out. Relaxed: it only spreads threads over stripes,
- * any value is correct. */
-static _Atomic unsigned next_stripe;
-/* This thread's stripe + 1; 0 = not chosen yet. */
-static _Thread_local unsigned my_stripe;
+/* Stripes a thread may own (top comment); the other 4 are shared by the
+ * threads beyond: enough owners for a server's matching threads and the
+ * engine's workers on most machines. */
+#define HL_STRIPES_OWNED 12
+static_assert(HL_STRIPES_OWNED < HL_STRIPES && HL_STRIPES_OWNED <= 32, "some stripes are shared");
+
+/* Bit i set: stripe i has an owner. Claimed with acquire, given back with
+ * release: the handover of a stripe from one owner to the next. */
+static _Atomic uint32_t owned_mask;
+/* Next shared stripe to hand out. Relaxed: it only spreads threads over the
+ * shared stripes, any value is correct. */
+static _Atomic unsigned next_shared;
+/* The key whose destructor gives a thread's stripe back at its exit. */
+static pthread_key_t owner_key;
+static pthread_once_t owner_once = PTHREAD_ONCE_INIT;
+static bool owner_key_ok;
+
+/* What a thread keeps for the stats: its stripe and its timing intervals. */
+struct hl_stats_tl {
+	unsigned stripe; /* this thread's stripe + 1; 0 = not chosen yet */
+	unsigned own; /* the thread owns it: adds without a lock */
+	uint32_t left; /* calls of the current interval still to come, + 1 (1: time the next) */
+	uint32_t weight; /* the current interval's length */
+	uint32_t exact; /* timed calls so far, up to HL_LAT_EXACT_CALLS */
+	uint64_t start_ns; /* clock at the current interval's first call */
+	uint64_t rng; /* xorshift64 state; 0 = not seeded yet */
+};
+static HL_TLS struct hl_stats_tl tl;
+
+/* At thread exit (the key's destructor): give the stripe back. */
+static void release_stripe(void *p)
+{
+	uint32_t bit = UINT32_C(1) << ((uintptr_t)p - 1);
+
+	tl.stripe = 0; /* a later add in this thread's exit claims again */
+	tl.own = 0;
+	/* release: pairs with the acquire claim of the stripe's next owner,
+	 * which must see this thread's last stores to it */
+	atomic_fetch_and_explicit(&owned_mask, ~bit, memory_order_release);
+}
+
+static void make_owner_key(void)
+{
+	owner_key_ok = pthread_key_create(&owner_key, release_stripe) == 0;
+}
+
+/* A library unloaded (dlclose) must not leave a destructor behind: threads
+ * that exit later keep their stripes (the counters went with the library). */
+__attribute__((destructor)) static void drop_owner_key(void)
+{
+	if (owner_key_ok)
+		pthread_key_delete(owner_key);
+}
+
+/* This thread's stripe + 1, claimed or shared (top comment). */
+static unsigned choose_stripe(void)
+{
+	pthread_once(&owner_once, make_owner_key);
+	uint32_t m = atomic_load_explicit(&owned_mask, memory_order_relaxed);
+	const uint32_t all = (uint32_t)((UINT64_C(1) << HL_STRIPES_OWNED) - 1);
+
+	while (owner_key_ok && (m & all) != all) {
+		unsigned i = (unsigned)__builtin_ctz(~m);
+		/* acquire: pairs with the release of the stripe's last owner */
+		if (!atomic_compare_exchange_weak_explicit(&owned_mask, &m, m | UINT32_C(1) << i,
+							   memory_order_acquire,
+							   memory_order_relaxed))
+			continue;
+		if (pthread_setspecific(owner_key, (void *)(uintptr_t)(i + 1)) == 0) {
+			tl.own = 1;
+			return i + 1;
+		}
+		atomic_fetch_and_explicit(&owned_mask, ~(UINT32_C(1) << i), memory_order_release);
+		break;
+	}
+	tl.own = 0;
+	return HL_STRIPES_OWNED +
+	       atomic_fetch_add_explicit(&next_shared, 1, memory_order_relaxed) %
+		       (HL_STRIPES - HL_STRIPES_OWNED) +
+	       1;
+}
+
+void hotlist__stats_thread_prepare(void)
+{
+	if (!tl.stripe)
+		tl.stripe = choose_stripe();
+}
 
 static struct hl_stripe *this_stripe(struct hl_stats *s)
 {
-	unsigned i = my_stripe;
+	unsigned i = tl.stripe;
 
 	if (HL_UNLIKELY(i == 0)) {
-		i = (atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) &
-		     (HL_STRIPES - 1)) +
-		    1;
-		my_stripe = i;
+		i = choose_stripe();
+		tl.stripe = i;
 	}
 	return &s->stripe[i - 1];
+}
+
+/* The next interval's length when sampling: uniform in 1 .. 2E - 1. */
+static uint32_t draw_interval(uint64_t now)
+{
+	uint64_t x = tl.rng;
+
+	if (HL_UNLIKELY(x == 0)) /* seeded per thread: the clock and the TLS address */
+		x = (now ^ (uint64_t)(uintptr_t)&tl) | 1;
+	x ^= x << 13; /* xorshift64 (Marsaglia 2003): never 0 from nonzero */
+	x ^= x >> 7;
+	x ^= x << 17;
+	tl.rng = x;
+	return 1 + (uint32_t)((x >> 32) % (2 * HL_LAT_EVERY - 1));
+}
+
+uint64_t hotlist__stats_lat_start(uint32_t *weight)
+{
+	if (HL_LIKELY(tl.left > 1)) {
+		tl.left--;
+		return 0;
+	}
+	uint64_t now = hotlist__now_ns();
+	uint32_t n = 1;
+
+	if (tl.exact < HL_LAT_EXACT_CALLS)
+		tl.exact++;
+	else if (now - tl.start_ns < (uint64_t)tl.weight * HL_LAT_DENSE_NS)
+		n = draw_interval(now);
+	tl.left = tl.weight = n;
+	tl.start_ns = now;
+	*weight = n;
+	return now;
 }
 
 int hotlist__stats_create(struct hl_stats **out, const struct hotlist_allocator *a)
@@ -125,8 +266,14 @@ void hotlist__stats_destroy(struct hl_stats *s, const struct hotlist_allocator *
 void hotlist__stats_add(struct hl_stats *s, enum hl_counter c, uint64_t v)
 {
 	HL_DEBUG_ASSERT((unsigned)c < HL_C__COUNT);
-	/* Relaxed: atomicity is all a counter needs (see top comment). */
-	atomic_fetch_add_explicit(&this_stripe(s)->counter[c], v, memory_order_relaxed);
+	_Atomic uint64_t *p = &this_stripe(s)->counter[c];
+	/* Relaxed: atomicity is all a counter needs (see top comment). An owner
+	 * is the stripe's only writer: a load and a store lose nothing. */
+	if (HL_LIKELY(tl.own))
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
+				      memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
 }
 
 static unsigned bucket_of(uint64_t ns)
@@ -157,6 +304,11 @@ static uint64_t bucket_upper(unsigned b)
 
 void hotlist__stats_latency(struct hl_stats *s, enum hl_hist h, uint64_t ns)
 {
+	hotlist__stats_latency_n(s, h, ns, 1);
+}
+
+void hotlist__stats_latency_n(struct hl_stats *s, enum hl_hist h, uint64_t ns, uint32_t weight)
+{
 	struct hl_hist_data *d;
 	uint64_t cur;
 
@@ -171,7 +323,7 @@ void hotlist__stats_latency(struct hl_stats *s, enum hl_hist h, uint64_t ns)
 	/* Release, pairs with the acquire bucket load in percentiles(): a
 	 * reader that counts this sample also sees a max >= ns, so clamping a
 	 * percentile to the max never pulls it below a value it counted. */
-	atomic_fetch_add_explicit(&d->bucket[bucket_of(ns)], 1, memory_order_release);
+	atomic_fetch_add_explicit(&d->bucket[bucket_of(ns)], weight, memory_order_release);
 }
 
 uint64_t hotlist__stats_sum(const struct hl_stats *s, enum hl_counter c)

@@ -16,6 +16,7 @@
 
 #include "engine.h" /* struct hotlist: hl->snap */
 #include "snapshot.h" /* hotlist__snap_set_edits_fold, HL_RETIRED_HEAVY_MAX, HL_RETIRED_MAX */
+#include "stats.h" /* HL_LAT_EXACT_CALLS, HL_LAT_EVERY */
 
 #include <check.h>
 #include <dlfcn.h>
@@ -456,6 +457,60 @@ START_TEST(stats_counts)
 	ck_assert_uint_eq(st.inline_latency.count, 5);
 	ck_assert_uint_gt(st.inline_latency.max_ns, 0);
 	ck_assert_uint_le(st.inline_latency.p50_ns, st.inline_latency.p99_ns);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+static void count_cb(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	++*(long *)user;
+}
+
+/* Hits of `calls` single calls from a fresh thread (the timing state is
+ * per thread), every read a hit. */
+struct sampled_run {
+	struct hotlist *hl;
+	long calls, hits;
+};
+
+static void *sampled_thread(void *arg)
+{
+	struct sampled_run *r = arg;
+	struct hotlist_read rd = { .plate = "T1" };
+	for (long i = 0; i < r->calls; i++)
+		hotlist_match(r->hl, &rd, count_cb, &r->hits);
+	return NULL;
+}
+
+/* The single call times one call in HL_LAT_EVERY once a thread has made
+ * HL_LAT_EXACT_CALLS back to back (stats.c, "Sampled timing"); a timed hit
+ * stands for its interval, so the histogram's count is the hits' count to
+ * within the last interval, and exact for the first calls. */
+START_TEST(stats_latency_sampled)
+{
+	struct hotlist *hl = engine(0);
+	struct hotlist_entry e[] = { { .plate = "T1" } };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1, NULL), 0);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	struct sampled_run r = { hl, HL_LAT_EXACT_CALLS, 0 };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, sampled_thread, &r), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.hits, HL_LAT_EXACT_CALLS);
+	ck_assert_uint_eq(st.inline_latency.count, HL_LAT_EXACT_CALLS);
+	/* another fresh thread, past its exact calls */
+	r.calls = 40 * HL_LAT_EXACT_CALLS;
+	r.hits = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, sampled_thread, &r), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	hotlist_stats(hl, &st);
+	uint64_t hits = HL_LAT_EXACT_CALLS + 40 * HL_LAT_EXACT_CALLS;
+	ck_assert_uint_eq(st.hits, hits);
+	ck_assert_uint_ge(st.inline_latency.count, hits);
+	ck_assert_uint_lt(st.inline_latency.count, hits + 2 * HL_LAT_EVERY);
+	ck_assert_uint_gt(st.inline_latency.max_ns, 0);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -1002,6 +1057,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, stuck_reader_bounds_memory);
 	tcase_add_test(tc, writer_from_callback_refused);
 	tcase_add_test(tc, stats_counts);
+	tcase_add_test(tc, stats_latency_sampled);
 	tcase_add_test(tc, async_block);
 	tcase_add_test(tc, async_refuse);
 	tcase_add_test(tc, async_candidates);

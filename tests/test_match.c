@@ -58,6 +58,47 @@ START_TEST(batch_equals_single)
 }
 END_TEST
 
+static void count_by_read(const struct hotlist_hit *h, void *user)
+{
+	((int *)user)[(const char *)h->read->opaque - (const char *)NULL]++;
+}
+
+/* The batch parses a country string once for the reads that share it (the
+ * same pointer): each read still gets its own country, a bad one is refused
+ * without touching the others, and the hits per read are the single call's. */
+START_TEST(batch_country_strings)
+{
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_entry e[] = { { .plate = "CS1", .country = "NL" },
+				     { .plate = "CS2", .country = "BE" },
+				     { .plate = "CS3" } };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 3, NULL), 0);
+	char nl[] = "NL", be[] = "be", nl2[] = " nl ", bad[] = "XQ";
+	const char *country[] = { nl, nl, be, nl, bad, nl, NULL, nl2, be, be, bad, NULL, nl };
+	enum { R = sizeof(country) / sizeof(country[0]) };
+	static const char *const plate[] = { "CS1", "CS2", "CS3" };
+	struct hotlist_read r[2 * R];
+	int single[2 * R] = { 0 }, batch[2 * R] = { 0 }, bad_single = 0;
+	for (int i = 0; i < 2 * R; i++) {
+		r[i] = (struct hotlist_read){ .plate = plate[i % 3],
+					      .country = country[i % R],
+					      .opaque = (char *)NULL + i };
+		bad_single += hotlist_match(hl, &r[i], count_by_read, single) < 0;
+	}
+	ck_assert_int_eq(bad_single, 4);
+	struct hotlist_stats st = { .struct_size = sizeof(st) };
+	hotlist_stats(hl, &st);
+	uint64_t bad_before = st.bad_reads;
+	ck_assert_int_ge(hotlist_match_batch(hl, r, 2 * R, count_by_read, batch), 0);
+	hotlist_stats(hl, &st);
+	ck_assert_uint_eq(st.bad_reads - bad_before, 4);
+	for (int i = 0; i < 2 * R; i++)
+		ck_assert_msg(batch[i] == single[i], "read %d (%s, %s): batch %d, single %d", i,
+			      r[i].plate, r[i].country ? r[i].country : "-", batch[i], single[i]);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* Hits of reads[0..n) matched one by one, and the same as batches of
  * every chunk size from 1 up, compared. */
 static void assert_parity(struct hotlist *hl, const struct hotlist_read *r, size_t n)
@@ -137,6 +178,7 @@ int main(void)
 	Suite *s = suite_create("match");
 	TCase *t = tcase_create("batch_parity");
 	tcase_add_test(t, batch_equals_single);
+	tcase_add_test(t, batch_country_strings);
 	tcase_add_test(t, batch_equals_single_with_list_options);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);

@@ -106,6 +106,35 @@ START_TEST(test_counters_many_threads)
 }
 END_TEST
 
+/* Threads that come and go in overlapping waves, more at once than there
+ * are stripes to own: owned stripes are handed from exiting threads to new
+ * ones (their adds without a lock), the rest shared; no add is lost. */
+START_TEST(test_counters_thread_churn)
+{
+	enum { WAVES = 6, PER_WAVE = 20 };
+	struct hl_stats *s = new_stats();
+	pthread_t t[2][PER_WAVE];
+	struct add_arg arg[PER_WAVE];
+	uint64_t want_hits = 0;
+
+	for (unsigned i = 0; i < PER_WAVE; i++)
+		arg[i] = (struct add_arg){ s, i + 1 };
+	for (unsigned w = 0; w <= WAVES; w++) {
+		for (unsigned i = 0; i < PER_WAVE && w < WAVES; i++) {
+			want_hits += (uint64_t)(i + 1) * ADDS_PER_THREAD;
+			ck_assert_int_eq(pthread_create(&t[w % 2][i], NULL, adder, &arg[i]), 0);
+		}
+		/* the previous wave exits while this one runs */
+		for (unsigned i = 0; i < PER_WAVE && w > 0; i++)
+			pthread_join(t[(w - 1) % 2][i], NULL);
+	}
+	ck_assert_uint_eq(hotlist__stats_sum(s, HL_C_READS),
+			  (uint64_t)WAVES * PER_WAVE * ADDS_PER_THREAD);
+	ck_assert_uint_eq(hotlist__stats_sum(s, HL_C_HITS), want_hits);
+	hotlist__stats_destroy(s, NULL);
+}
+END_TEST
+
 /* Values 1..10000 once each: exact percentiles are known. */
 START_TEST(test_percentiles_uniform)
 {
@@ -212,6 +241,92 @@ START_TEST(test_percentiles_extremes)
 	ck_assert_uint_eq(l.p50_ns, 0);
 	ck_assert_uint_eq(l.max_ns, 0);
 	hotlist__stats_destroy(s, NULL);
+}
+END_TEST
+
+/* A sample standing for many (a sampled call's hit) counts that many times
+ * in the count and the ranks, and once in the max. */
+START_TEST(test_percentiles_weighted)
+{
+	struct hl_stats *s = new_stats();
+	struct hotlist_latency l;
+
+	hotlist__stats_latency_n(s, HL_H_INLINE, 100, 1);
+	hotlist__stats_latency_n(s, HL_H_INLINE, 5000, 98);
+	hotlist__stats_latency_n(s, HL_H_INLINE, 90000, 1);
+	hotlist__stats_percentiles(s, HL_H_INLINE, &l);
+	ck_assert_uint_eq(l.count, 100);
+	ck_assert_uint_eq(l.max_ns, 90000);
+	assert_within_bucket(l.p50_ns, 5000);
+	assert_within_bucket(l.p99_ns, 5000);
+	assert_within_bucket(l.p999_ns, 90000);
+	hotlist__stats_destroy(s, NULL);
+}
+END_TEST
+
+/* Calls of hotlist__stats_lat_start on one thread: how many were timed, and
+ * the calls their weights stand for. */
+struct lat_run {
+	uint64_t calls, timed, weights;
+	int all_timed; /* every call timed, each with weight 1 */
+	int bad_weight; /* a weight out of 1 .. 2 * HL_LAT_EVERY - 1 */
+};
+
+static void lat_calls(struct lat_run *r, uint64_t n, uint64_t gap_ns)
+{
+	r->calls = r->timed = r->weights = 0;
+	r->all_timed = 1;
+	r->bad_weight = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t w = 0;
+		uint64_t t0 = hotlist__stats_lat_start(&w);
+
+		r->calls++;
+		r->all_timed &= t0 != 0 && w == 1;
+		if (t0) { /* no ck_assert here: each one writes to Check's pipe, which
+			     would space the calls out */
+			r->bad_weight |= w < 1 || w > 2 * HL_LAT_EVERY - 1;
+			r->timed++;
+			r->weights += w;
+		}
+		for (uint64_t t = hotlist__now_ns(); gap_ns && hotlist__now_ns() - t < gap_ns;)
+			;
+	}
+}
+
+/* The sampling of one fresh thread (its state is thread-local): exact at
+ * first, sampled when calls come back to back, exact again when they are
+ * spaced out. */
+static void *lat_thread(void *arg)
+{
+	struct lat_run r;
+	const uint64_t dense = 64 * HL_LAT_EXACT_CALLS;
+
+	(void)arg;
+	lat_calls(&r, HL_LAT_EXACT_CALLS, 0);
+	ck_assert(r.all_timed);
+	/* Back to back: the weights of the timed calls cover every call once,
+	 * the last interval perhaps running past the end. */
+	lat_calls(&r, dense, 0);
+	ck_assert(!r.bad_weight);
+	ck_assert_uint_ge(r.weights, dense);
+	ck_assert_uint_lt(r.weights, dense + 2 * HL_LAT_EVERY);
+	/* mean interval HL_LAT_EVERY: far fewer timed calls, but not rare */
+	ck_assert_uint_lt(r.timed, dense / (HL_LAT_EVERY / 4));
+	ck_assert_uint_gt(r.timed, dense / (4 * HL_LAT_EVERY));
+	/* Spaced out: once the running interval ends, every call is timed. */
+	lat_calls(&r, 2 * HL_LAT_EVERY, 2 * HL_LAT_DENSE_NS);
+	lat_calls(&r, 100, 2 * HL_LAT_DENSE_NS);
+	ck_assert(r.all_timed);
+	return NULL;
+}
+
+START_TEST(test_latency_sampling)
+{
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, lat_thread, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
 }
 END_TEST
 
@@ -352,10 +467,13 @@ static Suite *stats_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_zero_state);
 	tcase_add_test(tc, test_counters_many_threads);
+	tcase_add_test(tc, test_counters_thread_churn);
 	tcase_add_test(tc, test_percentiles_uniform);
 	tcase_add_test(tc, test_percentiles_bucket_error);
 	tcase_add_test(tc, test_percentiles_golden);
 	tcase_add_test(tc, test_percentiles_extremes);
+	tcase_add_test(tc, test_percentiles_weighted);
+	tcase_add_test(tc, test_latency_sampling);
 	tcase_add_test(tc, test_clocks);
 	suite_add_tcase(s, tc);
 	tcase_add_test(ta, test_alloc_default);

@@ -119,6 +119,10 @@ struct hl_builder {
 	 * while the cache holds it */
 	uint32_t names[HOTLIST_ATTRS_MAX * 2];
 	unsigned n_names, next_name;
+	/* the index built ahead on a worker thread (list.c, "Building
+	 * ahead"), or NULL; entries [0, ix_published) are the worker's to read */
+	struct hl_ix *ix;
+	size_t ix_published;
 };
 
 void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator *a);
@@ -126,6 +130,20 @@ void hotlist__builder_fini(struct hl_builder *b);
 /* Make room for n entries and text_bytes of strings up front (a hint:
  * adding more still works). 0 or HOTLIST_ENOMEM. */
 int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes);
+/*
+ * Build the index on a worker thread while entries are added (list.c,
+ * "Building ahead"), with this seed, which hotlist__builder_finish then
+ * uses instead of its own: when the builder has room for at least
+ * hotlist__build_ahead_min entries (reserve first) and the machine more than
+ * one CPU online. Otherwise, or if the thread or its memory cannot be had,
+ * nothing happens and finish builds the index itself. Results are the same
+ * either way.
+ */
+void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed);
+/* The smallest builder capacity that builds ahead (HL_BUILD_AHEAD_MIN). Tests
+ * set it before they use an engine: 0 builds every list ahead, even on one
+ * CPU; SIZE_MAX none. */
+extern size_t hotlist__build_ahead_min;
 /*
  * Validate, normalise and append one entry. Returns 0, or a negative code
  * with reason filled (96 bytes) for a bad entry, or HOTLIST_ENOMEM.

@@ -598,6 +598,8 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	char reason[96];
 	if (hotlist__builder_reserve(&c.b, n, 0))
 		c.fatal = HOTLIST_ENOMEM;
+	else /* a big list's index is built while its entries are added */
+		hotlist__builder_index_ahead(&c.b, hotlist__seed(0));
 	c.rows_hint = n;
 	for (size_t i = 0; i < n && !c.fatal; i++) {
 		struct hotlist_entry tmp;
@@ -672,7 +674,8 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 	load_ctx_init(&c, hl->a);
 	c.mark = hotlist__snap_op_mark(&hl->snap);
 	c.rows_hint = estimate_rows(path);
-	(void)hotlist__builder_reserve(&c.b, c.rows_hint, 0); /* a hint: may fail */
+	if (hotlist__builder_reserve(&c.b, c.rows_hint, 0) == 0) /* a hint: may fail */
+		hotlist__builder_index_ahead(&c.b, hotlist__seed(0));
 	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)
 		rc = finish_load(hl, list, &c, t0, 1, flags);

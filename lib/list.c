@@ -246,6 +246,7 @@ void hotlist__builder_fini(struct hl_builder *b)
 	memset(b->cat_len, 0, sizeof(b->cat_len));
 	b->win_next = 0;
 	memset(b->win_off, 0, sizeof(b->win_off));
+	b->last_cat = 0;
 }
 
 /* Move an array allocated with hotlist__alloc to one of ncap items. */
@@ -642,10 +643,16 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 			 char *reason)
 {
 	struct hl_meta m;
-	size_t clen, rlen;
+	size_t clen = 0, rlen;
 	memset(&m, 0, sizeof(m));
 	int rc = check_entry(e, &m, reason);
-	if (!rc)
+	/* the previous entry's category again (most lists have a handful, in
+	 * runs): already checked and stored, one compare instead of a length,
+	 * a UTF-8 check and a search of the cache */
+	int64_t c = -1;
+	if (b->last_cat && e->category && strcmp(e->category, b->strings + b->last_cat) == 0)
+		c = b->last_cat;
+	if (!rc && c < 0)
 		rc = text_field(e->category, "category", &clen, reason);
 	if (!rc)
 		rc = text_field(e->reference, "reference", &rlen, reason);
@@ -664,10 +671,12 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	int64_t name_off[HOTLIST_ATTRS_MAX];
 	if (extra && put_names(b, e, name_off) < 0)
 		goto nomem;
-	int64_t c = put_category(b, e->category, clen);
-	if (c < 0 || put_tail(b, e, rlen, name_off, &m) < 0)
+	if (c < 0 && (c = put_category(b, e->category, clen)) < 0)
+		goto nomem;
+	if (put_tail(b, e, rlen, name_off, &m) < 0)
 		goto nomem;
 	m.category_off = (uint32_t)c;
+	b->last_cat = m.category_off;
 	b->v[b->n++] = m;
 	if (b->ix && b->n - b->ix_published >= HL_BUILD_AHEAD_CHUNK)
 		ix_publish(b, false);

@@ -111,6 +111,7 @@ struct hl_builder {
 	/* the last distinct categories stored: offset and length */
 	uint32_t cat_off[HL_CATEGORY_CACHE], cat_len[HL_CATEGORY_CACHE];
 	unsigned cat_next;
+	uint32_t last_cat; /* the last entry's category offset (0: "" or none yet) */
 	/* the last distinct windows stored: offset (0 = none yet) and values */
 	uint32_t win_off[HL_WINDOW_CACHE];
 	int64_t win[HL_WINDOW_CACHE][2];

@@ -89,6 +89,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* The index build reads the keys in place, as struct hl_key (lo, hi: its
  * first 12 bytes), at a stride of one record (list.h). */
@@ -1022,6 +1023,16 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		*overflow = dropped - merged;
 	*out = base;
 	return 0;
+}
+
+uint64_t hotlist__meta_id(const struct hl_base *b, const struct hl_meta *m, uint64_t seed)
+{
+	const struct {
+		uint64_t lo;
+		uint32_t hi, country;
+	} k = { m->key_lo, m->key_hi, m->country };
+	const char *cat = hl_meta_category(b, m);
+	return XXH3_64bits_withSeed(cat, strlen(cat), XXH3_64bits_withSeed(&k, sizeof(k), seed));
 }
 
 void hotlist__base_put(struct hl_base *base, const struct hotlist_allocator *a)

@@ -238,6 +238,16 @@ static inline const char *hl_meta_reference(const struct hl_base *b, const struc
 unsigned hotlist__meta_extras(const struct hl_base *b, const struct hl_meta *m, const char **id,
 			      struct hotlist_attr *attrs);
 
+/*
+ * An entry's identity: its plate's key, country and category, hashed
+ * (XXH3) from seed. The same entry of another version of the list (a
+ * reload, a fold) gets the same id. Seeded with the list's name hash it
+ * keys suppression and second reads (match.c: entry_id); with 0 it tells
+ * the entries a change added from those the list had (load.c: retro_id).
+ * In memory only: never stored, never shown. Any thread.
+ */
+uint64_t hotlist__meta_id(const struct hl_base *b, const struct hl_meta *m, uint64_t seed);
+
 /* Index of the first entry of key's run, or HL_TABLE_NONE. */
 static inline uint32_t hl_base_find(const struct hl_base *b, const struct hl_key *k)
 {

@@ -39,7 +39,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 struct load_ctx {
 	struct hl_builder b;
@@ -329,15 +328,11 @@ struct retro_change {
 	int failed; /* out of memory: no retroactive hits for this change */
 };
 
-/* An entry's identity within its list: plate, country, category. Never 0. */
+/* An entry's identity within its list: plate, country, category
+ * (hotlist__meta_id, seed 0). Never 0. */
 static uint64_t retro_id(const struct hl_base *b, const struct hl_meta *m)
 {
-	struct {
-		uint64_t lo;
-		uint32_t hi, country;
-	} k = { m->key_lo, m->key_hi, m->country };
-	const char *cat = hl_meta_category(b, m);
-	uint64_t h = XXH3_64bits_withSeed(cat, strlen(cat), XXH3_64bits(&k, sizeof(k)));
+	uint64_t h = hotlist__meta_id(b, m, 0);
 	return h ? h : 1;
 }
 

@@ -66,7 +66,11 @@
  * must not move meanwhile: a builder that has to grow it (a file with more
  * rows than estimated) stops the worker and builds the index itself. A
  * list is the same either way; its index may have up to 1/16 more buckets
- * (sized for the builder's capacity, not its final count).
+ * (sized for the builder's capacity, not its final count). When the entries
+ * are in, the builder's thread stops the worker (waiting for one step of
+ * HL_BUILD_AHEAD_STEP entries at most) and finishes the index itself. Only
+ * worth it when the worker has a CPU of its own: not started when the load
+ * average says there is none (idle_cpu).
  *
  * Threads: a builder belongs to one thread, apart from its worker, which
  * reads entries [0, ix_published) and writes only its own table; the two
@@ -87,6 +91,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -114,6 +119,9 @@ static_assert(sizeof(struct hl_meta) == 24, "the record of list.h");
  * chunk, ~60 per 1 M entries; small enough that the worker trails the
  * adding by a fraction of a millisecond. */
 #define HL_BUILD_AHEAD_CHUNK 16384u
+/* Entries the worker places between two looks at its stop flag (~0.1 ms;
+ * the caller's thread waits for one step at most when it takes over). */
+#define HL_BUILD_AHEAD_STEP 2048u
 
 size_t hotlist__build_ahead_min = HL_BUILD_AHEAD_MIN;
 
@@ -126,6 +134,9 @@ struct hl_ix {
 	bool closed; /* no more: the worker exits once ready is placed (mu) */
 	bool idle; /* the worker waits on cv (mu) */
 	bool joined; /* the builder's thread only */
+	/* set with closed: the worker stops between steps (relaxed: the join
+	 * orders what it did before the builder's thread goes on) */
+	atomic_bool stop;
 	struct hl_table_inc *ti; /* the worker's until joined */
 	struct hl_table_dups dups; /* filled by ti */
 };
@@ -138,8 +149,8 @@ static void *ix_main(void *arg)
 	pthread_mutex_lock(&x->mu);
 	for (;;) {
 		size_t upto = x->ready;
-		if (upto == done && x->closed)
-			break;
+		if (x->closed)
+			break; /* the builder's thread places the rest */
 		if (upto == done) {
 			x->idle = true;
 			pthread_cond_wait(&x->cv, &x->mu);
@@ -147,8 +158,13 @@ static void *ix_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&x->mu);
-		hotlist__table_inc_add(x->ti, upto); /* entries < upto: written before the lock */
-		done = upto;
+		/* entries < upto: written before the lock; in steps, so that a
+		 * builder that closes waits for one step at most */
+		while (done < upto && !atomic_load_explicit(&x->stop, memory_order_relaxed)) {
+			done = upto - done > HL_BUILD_AHEAD_STEP ? done + HL_BUILD_AHEAD_STEP :
+								   upto;
+			hotlist__table_inc_add(x->ti, done);
+		}
 		pthread_mutex_lock(&x->mu);
 	}
 	pthread_mutex_unlock(&x->mu);
@@ -163,6 +179,8 @@ static void ix_publish(struct hl_builder *b, bool close)
 	pthread_mutex_lock(&x->mu);
 	x->ready = b->n;
 	x->closed = close;
+	if (close)
+		atomic_store_explicit(&x->stop, true, memory_order_relaxed);
 	if (x->idle)
 		pthread_cond_signal(&x->cv);
 	pthread_mutex_unlock(&x->mu);
@@ -193,19 +211,29 @@ static void ix_drop(struct hl_builder *b)
 	b->ix = NULL;
 }
 
-static bool several_cpus(void)
+/* A CPU the worker can have to itself: more than one online, and the
+ * 1-minute load average (the calling thread counts in it) at most one below
+ * their number. Where the run queues already fill every CPU the worker only
+ * takes turns with the caller and other processes, and the caller then
+ * waits for it: on the 2-vCPU VM at load 4-6 a 1 M replace took ~40 %
+ * longer and ~30 % more CPU with it than without (docs/PERFORMANCE.md,
+ * "Third pass"). */
+static bool idle_cpu(void)
 {
-	return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double load;
+	return cpus > 1 && getloadavg(&load, 1) == 1 && load <= (double)(cpus - 1);
 }
 
 void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed)
 {
 	const size_t min = hotlist__build_ahead_min;
-	if (b->ix || b->n || !b->cap || b->cap < min || (min && !several_cpus()))
+	if (b->ix || b->n || !b->cap || b->cap < min || (min && !idle_cpu()))
 		return;
 	struct hl_ix *x = hotlist__zalloc(b->a, sizeof(*x), _Alignof(struct hl_ix));
 	if (!x)
 		return;
+	atomic_init(&x->stop, false);
 	if (hotlist__table_inc_begin(&x->ti, b->v, sizeof(*b->v), b->cap, seed, &x->dups, b->a)) {
 		hotlist__free(b->a, x, sizeof(*x));
 		return;

@@ -111,9 +111,9 @@ static_assert(sizeof(struct hl_meta) == 24, "the record of list.h");
 /* Longest category or reference kept, in bytes. */
 #define HL_TEXT_MAX 1024u
 #define HL_GROW_MIN 1024u
-/* The smallest list whose index is built ahead: below it a thread's start
- * and hand-overs (~50 us) are a visible share of the build (2.5 % at 256 k
- * entries, ~20 ms), and a small list's replace is short anyway. */
+/* The smallest list whose index is built ahead: a smaller list's replace
+ * takes under ~20 ms, which a thread's start, hand-overs and the caller's
+ * wait for it would eat into for little gain (not measured below it). */
 #define HL_BUILD_AHEAD_MIN ((size_t)256 << 10)
 /* Entries handed to the worker at a time: a lock and maybe a wake-up per
  * chunk, ~60 per 1 M entries; small enough that the worker trails the
@@ -131,7 +131,7 @@ struct hl_ix {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t ready; /* entries the worker may place (mu) */
-	bool closed; /* no more: the worker exits once ready is placed (mu) */
+	bool closed; /* the builder takes over: the worker exits (mu) */
 	bool idle; /* the worker waits on cv (mu) */
 	bool joined; /* the builder's thread only */
 	/* set with closed: the worker stops between steps (relaxed: the join
@@ -171,7 +171,8 @@ static void *ix_main(void *arg)
 	return NULL;
 }
 
-/* Hand entries [0, b->n) to the worker; close: they are all there will be. */
+/* Hand entries [0, b->n) to the worker; close: stop it, the builder's
+ * thread takes over. */
 static void ix_publish(struct hl_builder *b, bool close)
 {
 	struct hl_ix *x = b->ix;
@@ -187,8 +188,9 @@ static void ix_publish(struct hl_builder *b, bool close)
 	b->ix_published = b->n;
 }
 
-/* Hand everything over and wait for the worker to finish: its table is
- * then the builder thread's (the join orders its writes before). */
+/* Stop the worker and wait for it (one step of HL_BUILD_AHEAD_STEP at
+ * most): its table is then the builder thread's (the join orders its
+ * writes before). */
 static void ix_join(struct hl_builder *b)
 {
 	if (b->ix->joined)

@@ -40,6 +40,12 @@
  *     returned (`lost` must be 0; puts made before a replace began are
  *     superseded by it): `bench=put_during_replace list=same|other`. Not
  *     with --smoke (its replaces are about as short as that margin).
+ *
+ * Steps 1 and 2 and the peer give each call's CPU time twice, medians:
+ * cpu_ms of the calling thread, cpu_all_ms of the whole process (a big
+ * replace builds its index on a worker thread of the library; no reader
+ * runs then), and `bench=reload_vs_plain` both ratios; --per-call prints
+ * every timed call as a comment line.
  */
 #include "bench_common.h"
 #include "peers.h"
@@ -148,6 +154,8 @@ struct timing {
 	double ms[16];
 	double engine_ms[16]; /* report.duration_us */
 	double cpu_ms[16]; /* CPU time of the calling thread (user + system: page faults too) */
+	double cpu_all_ms[16]; /* CPU time of the process, all threads: the library's
+				  build worker included (no readers run meanwhile) */
 	double faults[16]; /* page faults of the calling thread (minor + major) */
 	unsigned n;
 };
@@ -172,16 +180,39 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time of the whole process in ns: a replace's worker thread counts. */
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool per_call; /* --per-call: a comment line per timed call */
+
+/* Close call i of t: wall, CPU (this thread, all threads), faults. */
+static void record(struct timing *t, const char *what, uint64_t t0, uint64_t c0, uint64_t p0,
+		   uint64_t f0)
+{
+	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
+	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
+	t->cpu_all_ms[t->n] = (double)(process_cpu_ns() - p0) / 1e6;
+	t->faults[t->n] = (double)(thread_faults() - f0);
+	if (per_call)
+		printf("# call=%s ms=%.1f cpu_ms=%.1f cpu_all_ms=%.1f faults=%.0f\n", what,
+		       t->ms[t->n], t->cpu_ms[t->n], t->cpu_all_ms[t->n], t->faults[t->n]);
+}
+
 static void one_replace(struct hotlist *hl, struct hotlist_entry *const sets[2], size_t n,
 			unsigned r, struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), p0 = process_cpu_ns();
+	uint64_t t0 = bench_now_ns();
 	int rc = hotlist_replace(hl, LIST, sets[(r + 1) % 2], n, &rep);
 
-	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
-	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
-	t->faults[t->n] = (double)(thread_faults() - f0);
+	record(t, "replace", t0, c0, p0, f0);
 	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
 	if (rc != 0 || rep.loaded != n) {
 		printf("# check=FAIL hotlist_replace: %s loaded=%" PRIu64 "\n",
@@ -194,12 +225,11 @@ static void one_load(struct hotlist *hl, char *const paths[2], size_t n, unsigne
 		     struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), p0 = process_cpu_ns();
+	uint64_t t0 = bench_now_ns();
 	int rc = hotlist_load_csv(hl, LIST, paths[(r + 1) % 2], &rep);
 
-	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
-	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
-	t->faults[t->n] = (double)(thread_faults() - f0);
+	record(t, "csv", t0, c0, p0, f0);
 	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
 	if (rc != 0 || rep.loaded != n) {
 		printf("# check=FAIL hotlist_load_csv: %s loaded=%" PRIu64 " rejected=%" PRIu64
@@ -223,12 +253,11 @@ static void one_plain_build(const struct hl_key *keys, const uint32_t *vals, siz
 
 	if (ix)
 		bench_sys_plain.destroy(ix);
-	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), p0 = process_cpu_ns();
+	uint64_t t0 = bench_now_ns();
 	ix = bench_sys_plain.build(keys, vals, n, seed);
 
-	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
-	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
-	t->faults[t->n] = (double)(thread_faults() - f0);
+	record(t, "plain_build", t0, c0, p0, f0);
 	t->engine_ms[t->n] = t->ms[t->n];
 	t->n++;
 	if (!ix) {
@@ -250,13 +279,16 @@ static void print_timing(const char *source, size_t n, unsigned readers, struct 
 	}
 	double med = bench_median(t->ms, t->n), emed = bench_median(t->engine_ms, t->n);
 	double cmed = bench_median(t->cpu_ms, t->n), fmed = bench_median(t->faults, t->n);
+	double amed = bench_median(t->cpu_all_ms, t->n);
 
 	printf("bench=reload source=%s entries=%zu readers=%u reps=%u ms=%.1f ms_min=%.1f "
-	       "ms_max=%.1f engine_ms=%.1f cpu_ms=%.1f faults=%.0f mentries_per_s=%.2f",
-	       source, n, readers, t->n, med, lo, hi, emed, cmed, fmed, (double)n / med / 1e3);
+	       "ms_max=%.1f engine_ms=%.1f cpu_ms=%.1f cpu_all_ms=%.1f faults=%.0f "
+	       "mentries_per_s=%.2f",
+	       source, n, readers, t->n, med, lo, hi, emed, cmed, amed, fmed,
+	       (double)n / med / 1e3);
 	if (file_bytes)
-		printf(" file_mb=%.1f mb_per_s=%.1f", (double)file_bytes / 1e6,
-		       (double)file_bytes / 1e3 / med);
+		printf(" file_mb=%.1f mb_per_s=%.1f mb_per_cpu_s=%.1f", (double)file_bytes / 1e6,
+		       (double)file_bytes / 1e3 / med, (double)file_bytes / 1e3 / amed);
 	printf("\n");
 	fflush(stdout);
 }
@@ -827,10 +859,14 @@ static void run_size(size_t n, const struct opts *o)
 	/* the medians, before print_timing reorders the arrays */
 	double rm = bench_median(tm.ms, tm.n), pm = bench_median(tp.ms, tp.n);
 	double rc = bench_median(tm.cpu_ms, tm.n), pc = bench_median(tp.cpu_ms, tp.n);
+	double ra = bench_median(tm.cpu_all_ms, tm.n), pa = bench_median(tp.cpu_all_ms, tp.n);
 
+	/* cpu_ratio: the calling thread's CPU time; cpu_all_ratio: every
+	 * thread's (a big replace builds its index on a worker thread) */
 	printf("bench=reload_vs_plain entries=%zu replace_ms=%.1f plain_build_ms=%.1f ratio=%.2f "
-	       "replace_cpu_ms=%.1f plain_build_cpu_ms=%.1f cpu_ratio=%.2f\n",
-	       n, rm, pm, rm / pm, rc, pc, rc / pc);
+	       "replace_cpu_ms=%.1f plain_build_cpu_ms=%.1f cpu_ratio=%.2f "
+	       "replace_cpu_all_ms=%.1f plain_build_cpu_all_ms=%.1f cpu_all_ratio=%.2f\n",
+	       n, rm, pm, rm / pm, rc, pc, rc / pc, ra, pa, ra / pa);
 	print_timing("memory", n, 0, &tm, 0);
 	print_timing("plain_build", n, 0, &tp, 0);
 	free(keys);
@@ -859,7 +895,7 @@ int main(int argc, char **argv)
 	static const char usage[] =
 		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] "
 		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
-		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only]";
+		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call]";
 	unsigned cores = bench_cores();
 	struct opts o = { .min_entries = 1000000,
 			  .max_entries = 10000000,
@@ -884,6 +920,8 @@ int main(int argc, char **argv)
 			o.edits_only = true;
 		} else if (strcmp(argv[i], "--replace-only") == 0) {
 			o.replace_only = true;
+		} else if (strcmp(argv[i], "--per-call") == 0) {
+			per_call = true;
 		} else if (!bench_opt_u64(argc, argv, &i, "--min-entries", &o.min_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--max-entries", &o.max_entries) &&
 			   !bench_opt_u64(argc, argv, &i, "--reps", &o.reps) &&

@@ -481,7 +481,11 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * by the new contents; those made while it runs (another thread's "new
  * wanted" put during a long reload) are kept, applied on top of them.
  * Threads: writer; builds without the writer lock (puts and removes go on
- * meanwhile) and takes it to publish; never blocks readers; waits for
+ * meanwhile) and takes it to publish; a list of 256 Ki entries or more
+ * builds its index on a second thread while the entries are added when the
+ * load average leaves a CPU idle (started and joined within the call, all
+ * signals blocked, never calling the allocator; if it cannot start, the
+ * call builds alone); never blocks readers; waits for
  * running reads to end when 4 replaced versions already wait (see
  * hotlist_hit_fn). With retroactive hits on (cfg.retro_window_us), it then
  * waits for a grace period, matches the entries it added against the kept

@@ -58,8 +58,26 @@
  * can cause. The index has a fresh random seed, so that a hostile file
  * cannot aim rows at one bucket (table.c reseeds if one tries).
  *
- * Threads: a builder belongs to one thread. A base is read-only and may be
- * read by any number of threads; its reference count is atomic.
+ * Building ahead. The index build (about 40 % of a replace) reads only the
+ * keys of entries already added, in input order, so for a big list it runs
+ * on a worker thread while the caller's thread is still adding entries:
+ * the builder hands it every HL_BUILD_AHEAD_CHUNK entries, and finish takes
+ * what it did back (table.c, "Building ahead"). The array being filled
+ * must not move meanwhile: a builder that has to grow it (a file with more
+ * rows than estimated) stops the worker and builds the index itself. A
+ * list is the same either way; its index may have up to 1/16 more buckets
+ * (sized for the builder's capacity, not its final count). When the entries
+ * are in, the builder's thread stops the worker (waiting for one step of
+ * HL_BUILD_AHEAD_STEP entries at most) and finishes the index itself. Only
+ * worth it when the worker has a CPU of its own: not started when the load
+ * average says there is none (idle_cpu).
+ *
+ * Threads: a builder belongs to one thread, apart from its worker, which
+ * reads entries [0, ix_published) and writes only its own table; the two
+ * hand over under ix->mu (ix_publish: the entries written before the
+ * unlock are seen by the worker after its lock) and at the join. A base is
+ * read-only and may be read by any number of threads; its reference count
+ * is atomic.
  */
 #include "list.h"
 
@@ -70,7 +88,13 @@
 #include "table.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 /* The index build reads the keys in place, as struct hl_key (lo, hi: its
  * first 12 bytes), at a stride of one record (list.h). */
@@ -87,6 +111,153 @@ static_assert(sizeof(struct hl_meta) == 24, "the record of list.h");
 /* Longest category or reference kept, in bytes. */
 #define HL_TEXT_MAX 1024u
 #define HL_GROW_MIN 1024u
+/* The smallest list whose index is built ahead: a smaller list's replace
+ * takes under ~20 ms, which a thread's start, hand-overs and the caller's
+ * wait for it would eat into for little gain (not measured below it). */
+#define HL_BUILD_AHEAD_MIN ((size_t)256 << 10)
+/* Entries handed to the worker at a time: a lock and maybe a wake-up per
+ * chunk, ~60 per 1 M entries; small enough that the worker trails the
+ * adding by a fraction of a millisecond. */
+#define HL_BUILD_AHEAD_CHUNK 16384u
+/* Entries the worker places between two looks at its stop flag (~0.1 ms;
+ * the caller's thread waits for one step at most when it takes over). */
+#define HL_BUILD_AHEAD_STEP 2048u
+
+size_t hotlist__build_ahead_min = HL_BUILD_AHEAD_MIN;
+
+/* The worker of a build ahead and what it shares with the builder's thread. */
+struct hl_ix {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t ready; /* entries the worker may place (mu) */
+	bool closed; /* the builder takes over: the worker exits (mu) */
+	bool idle; /* the worker waits on cv (mu) */
+	bool joined; /* the builder's thread only */
+	/* set with closed: the worker stops between steps (relaxed: the join
+	 * orders what it did before the builder's thread goes on) */
+	atomic_bool stop;
+	struct hl_table_inc *ti; /* the worker's until joined */
+	struct hl_table_dups dups; /* filled by ti */
+};
+
+static void *ix_main(void *arg)
+{
+	struct hl_ix *x = arg;
+	size_t done = 0;
+
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		size_t upto = x->ready;
+		if (x->closed)
+			break; /* the builder's thread places the rest */
+		if (upto == done) {
+			x->idle = true;
+			pthread_cond_wait(&x->cv, &x->mu);
+			x->idle = false;
+			continue;
+		}
+		pthread_mutex_unlock(&x->mu);
+		/* entries < upto: written before the lock; in steps, so that a
+		 * builder that closes waits for one step at most */
+		while (done < upto && !atomic_load_explicit(&x->stop, memory_order_relaxed)) {
+			done = upto - done > HL_BUILD_AHEAD_STEP ? done + HL_BUILD_AHEAD_STEP :
+								   upto;
+			hotlist__table_inc_add(x->ti, done);
+		}
+		pthread_mutex_lock(&x->mu);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/* Hand entries [0, b->n) to the worker; close: stop it, the builder's
+ * thread takes over. */
+static void ix_publish(struct hl_builder *b, bool close)
+{
+	struct hl_ix *x = b->ix;
+
+	pthread_mutex_lock(&x->mu);
+	x->ready = b->n;
+	x->closed = close;
+	if (close)
+		atomic_store_explicit(&x->stop, true, memory_order_relaxed);
+	if (x->idle)
+		pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+	b->ix_published = b->n;
+}
+
+/* Stop the worker and wait for it (one step of HL_BUILD_AHEAD_STEP at
+ * most): its table is then the builder thread's (the join orders its
+ * writes before). */
+static void ix_join(struct hl_builder *b)
+{
+	if (b->ix->joined)
+		return;
+	ix_publish(b, true);
+	pthread_join(b->ix->tid, NULL);
+	b->ix->joined = true;
+}
+
+/* Join the worker (if any) and drop what it built. */
+static void ix_drop(struct hl_builder *b)
+{
+	if (!b->ix)
+		return;
+	ix_join(b);
+	hotlist__table_inc_abort(b->ix->ti);
+	pthread_cond_destroy(&b->ix->cv);
+	pthread_mutex_destroy(&b->ix->mu);
+	hotlist__free(b->a, b->ix, sizeof(*b->ix));
+	b->ix = NULL;
+}
+
+/* A CPU the worker can have to itself: more than one online, and the
+ * 1-minute load average (the calling thread counts in it) at most one below
+ * their number. Where the run queues already fill every CPU the worker only
+ * takes turns with the caller and other processes, and the caller then
+ * waits for it: on the 2-vCPU VM at load 4-6 a 1 M replace took ~40 %
+ * longer and ~30 % more CPU with it than without (docs/PERFORMANCE.md,
+ * "Third pass"). */
+static bool idle_cpu(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double load;
+	return cpus > 1 && getloadavg(&load, 1) == 1 && load <= (double)(cpus - 1);
+}
+
+void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed)
+{
+	const size_t min = hotlist__build_ahead_min;
+	if (b->ix || b->n || !b->cap || b->cap < min || (min && !idle_cpu()))
+		return;
+	struct hl_ix *x = hotlist__zalloc(b->a, sizeof(*x), _Alignof(struct hl_ix));
+	if (!x)
+		return;
+	atomic_init(&x->stop, false);
+	if (hotlist__table_inc_begin(&x->ti, b->v, sizeof(*b->v), b->cap, seed, &x->dups, b->a)) {
+		hotlist__free(b->a, x, sizeof(*x));
+		return;
+	}
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_cond_init(&x->cv, NULL);
+	sigset_t all, old;
+	sigfillset(&all);
+	/* the thread inherits the mask: it never takes a signal */
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&x->tid, NULL, ix_main, x);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) { /* finish builds the index itself */
+		hotlist__table_inc_abort(x->ti);
+		pthread_cond_destroy(&x->cv);
+		pthread_mutex_destroy(&x->mu);
+		hotlist__free(b->a, x, sizeof(*x));
+		return;
+	}
+	b->ix = x;
+	b->ix_published = 0;
+}
 
 void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator *a)
 {
@@ -96,6 +267,7 @@ void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator 
 
 void hotlist__builder_fini(struct hl_builder *b)
 {
+	ix_drop(b);
 	hotlist__free(b->a, b->v, b->cap * sizeof(*b->v));
 	hotlist__free(b->a, b->strings, b->scap);
 	b->v = NULL;
@@ -105,6 +277,7 @@ void hotlist__builder_fini(struct hl_builder *b)
 	memset(b->cat_len, 0, sizeof(b->cat_len));
 	b->win_next = 0;
 	memset(b->win_off, 0, sizeof(b->win_off));
+	b->last_cat = 0;
 }
 
 /* Move an array allocated with hotlist__alloc to one of ncap items. */
@@ -137,6 +310,7 @@ static void *grow(const struct hotlist_allocator *a, void *p, size_t *cap, size_
 int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes)
 {
 	if (n > b->cap) {
+		ix_drop(b); /* the worker reads v in place */
 		struct hl_meta *nv = resize(b->a, b->v, &b->cap, n, sizeof(*b->v));
 		if (!nv)
 			return HOTLIST_ENOMEM;
@@ -500,10 +674,16 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 			 char *reason)
 {
 	struct hl_meta m;
-	size_t clen, rlen;
+	size_t clen = 0, rlen;
 	memset(&m, 0, sizeof(m));
 	int rc = check_entry(e, &m, reason);
-	if (!rc)
+	/* the previous entry's category again (most lists have a handful, in
+	 * runs): already checked and stored, one compare instead of a length,
+	 * a UTF-8 check and a search of the cache */
+	int64_t c = -1;
+	if (b->last_cat && e->category && strcmp(e->category, b->strings + b->last_cat) == 0)
+		c = b->last_cat;
+	if (!rc && c < 0)
 		rc = text_field(e->category, "category", &clen, reason);
 	if (!rc)
 		rc = text_field(e->reference, "reference", &rlen, reason);
@@ -513,6 +693,7 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	m.flags |= (uint8_t)(flags | HL_M_LAST |
 			     (extra ? HL_M_EXTRA : 0)); /* a run of one until grouped */
 	if (b->n == b->cap) {
+		ix_drop(b); /* the worker reads v in place */
 		struct hl_meta *nv = grow(b->a, b->v, &b->cap, b->n + 1, sizeof(*b->v));
 		if (!nv)
 			goto nomem;
@@ -521,11 +702,15 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	int64_t name_off[HOTLIST_ATTRS_MAX];
 	if (extra && put_names(b, e, name_off) < 0)
 		goto nomem;
-	int64_t c = put_category(b, e->category, clen);
-	if (c < 0 || put_tail(b, e, rlen, name_off, &m) < 0)
+	if (c < 0 && (c = put_category(b, e->category, clen)) < 0)
+		goto nomem;
+	if (put_tail(b, e, rlen, name_off, &m) < 0)
 		goto nomem;
 	m.category_off = (uint32_t)c;
+	b->last_cat = m.category_off;
 	b->v[b->n++] = m;
+	if (b->ix && b->n - b->ix_published >= HL_BUILD_AHEAD_CHUNK)
+		ix_publish(b, false);
 	return 0;
 nomem:
 	b->failed = HOTLIST_ENOMEM;
@@ -813,21 +998,33 @@ static int build_patterns(struct hl_base *base, const struct hotlist_allocator *
 int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base **out,
 			    uint64_t *duplicates, uint64_t *overflow)
 {
-	struct hl_table_dups d;
+	struct hl_table_dups d0, *d = &d0;
 	uint64_t merged = 0;
 	size_t n = b->n, dropped = 0;
-	if (b->failed)
-		return b->failed;
-	if (n >= HL_DROPPED)
-		return HOTLIST_ENOSPC;
+	if (b->failed || n >= HL_DROPPED) {
+		ix_drop(b);
+		return b->failed ? b->failed : HOTLIST_ENOSPC;
+	}
+	if (b->ix)
+		ix_join(b); /* its table is this thread's now */
 	struct hl_base *base = base_alloc(b);
-	if (!base)
+	if (!base) {
+		ix_drop(b);
 		return HOTLIST_ENOMEM;
-	int rc = hotlist__table_build_strided(&base->index, (const void *)b->v, sizeof(*b->v), NULL,
-					      n, seed, &d, b->a);
-	if (!rc && d.n)
-		rc = regroup(b, base, &d, &merged, &dropped);
-	hotlist__table_dups_free(&d, b->a);
+	}
+	int rc;
+	if (b->ix) { /* the index built ahead, finished here (it frees ti) */
+		d = &b->ix->dups;
+		rc = hotlist__table_inc_finish(b->ix->ti, (const void *)b->v, n, &base->index);
+		b->ix->ti = NULL;
+	} else {
+		rc = hotlist__table_build_strided(&base->index, (const void *)b->v, sizeof(*b->v),
+						  NULL, n, seed, d, b->a);
+	}
+	if (!rc && d->n)
+		rc = regroup(b, base, d, &merged, &dropped);
+	hotlist__table_dups_free(d, b->a);
+	ix_drop(b);
 	if (!rc)
 		rc = build_patterns(base, b->a);
 	if (rc) {
@@ -856,6 +1053,16 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		*overflow = dropped - merged;
 	*out = base;
 	return 0;
+}
+
+uint64_t hotlist__meta_id(const struct hl_base *b, const struct hl_meta *m, uint64_t seed)
+{
+	const struct {
+		uint64_t lo;
+		uint32_t hi, country;
+	} k = { m->key_lo, m->key_hi, m->country };
+	const char *cat = hl_meta_category(b, m);
+	return XXH3_64bits_withSeed(cat, strlen(cat), XXH3_64bits_withSeed(&k, sizeof(k), seed));
 }
 
 void hotlist__base_put(struct hl_base *base, const struct hotlist_allocator *a)

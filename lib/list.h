@@ -111,6 +111,7 @@ struct hl_builder {
 	/* the last distinct categories stored: offset and length */
 	uint32_t cat_off[HL_CATEGORY_CACHE], cat_len[HL_CATEGORY_CACHE];
 	unsigned cat_next;
+	uint32_t last_cat; /* the last entry's category offset (0: "" or none yet) */
 	/* the last distinct windows stored: offset (0 = none yet) and values */
 	uint32_t win_off[HL_WINDOW_CACHE];
 	int64_t win[HL_WINDOW_CACHE][2];
@@ -119,6 +120,10 @@ struct hl_builder {
 	 * while the cache holds it */
 	uint32_t names[HOTLIST_ATTRS_MAX * 2];
 	unsigned n_names, next_name;
+	/* the index built ahead on a worker thread (list.c, "Building
+	 * ahead"), or NULL; entries [0, ix_published) are the worker's to read */
+	struct hl_ix *ix;
+	size_t ix_published;
 };
 
 void hotlist__builder_init(struct hl_builder *b, const struct hotlist_allocator *a);
@@ -126,6 +131,20 @@ void hotlist__builder_fini(struct hl_builder *b);
 /* Make room for n entries and text_bytes of strings up front (a hint:
  * adding more still works). 0 or HOTLIST_ENOMEM. */
 int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes);
+/*
+ * Build the index on a worker thread while entries are added (list.c,
+ * "Building ahead"), with this seed, which hotlist__builder_finish then
+ * uses instead of its own: when the builder has room for at least
+ * hotlist__build_ahead_min entries (reserve first) and the machine more than
+ * one CPU online. Otherwise, or if the thread or its memory cannot be had,
+ * nothing happens and finish builds the index itself. Results are the same
+ * either way.
+ */
+void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed);
+/* The smallest builder capacity that builds ahead (HL_BUILD_AHEAD_MIN). Tests
+ * set it before they use an engine: 0 builds every list ahead, even on one
+ * CPU; SIZE_MAX none. */
+extern size_t hotlist__build_ahead_min;
 /*
  * Validate, normalise and append one entry. Returns 0, or a negative code
  * with reason filled (96 bytes) for a bad entry, or HOTLIST_ENOMEM.
@@ -218,6 +237,16 @@ static inline const char *hl_meta_reference(const struct hl_base *b, const struc
  * returns their number. An entry without HL_M_EXTRA has none. Any thread. */
 unsigned hotlist__meta_extras(const struct hl_base *b, const struct hl_meta *m, const char **id,
 			      struct hotlist_attr *attrs);
+
+/*
+ * An entry's identity: its plate's key, country and category, hashed
+ * (XXH3) from seed. The same entry of another version of the list (a
+ * reload, a fold) gets the same id. Seeded with the list's name hash it
+ * keys suppression and second reads (match.c: entry_id); with 0 it tells
+ * the entries a change added from those the list had (load.c: retro_id).
+ * In memory only: never stored, never shown. Any thread.
+ */
+uint64_t hotlist__meta_id(const struct hl_base *b, const struct hl_meta *m, uint64_t seed);
 
 /* Index of the first entry of key's run, or HL_TABLE_NONE. */
 static inline uint32_t hl_base_find(const struct hl_base *b, const struct hl_key *k)

@@ -39,7 +39,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 struct load_ctx {
 	struct hl_builder b;
@@ -329,15 +328,11 @@ struct retro_change {
 	int failed; /* out of memory: no retroactive hits for this change */
 };
 
-/* An entry's identity within its list: plate, country, category. Never 0. */
+/* An entry's identity within its list: plate, country, category
+ * (hotlist__meta_id, seed 0). Never 0. */
 static uint64_t retro_id(const struct hl_base *b, const struct hl_meta *m)
 {
-	struct {
-		uint64_t lo;
-		uint32_t hi, country;
-	} k = { m->key_lo, m->key_hi, m->country };
-	const char *cat = hl_meta_category(b, m);
-	uint64_t h = XXH3_64bits_withSeed(cat, strlen(cat), XXH3_64bits(&k, sizeof(k)));
+	uint64_t h = hotlist__meta_id(b, m, 0);
 	return h ? h : 1;
 }
 
@@ -598,6 +593,8 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	char reason[96];
 	if (hotlist__builder_reserve(&c.b, n, 0))
 		c.fatal = HOTLIST_ENOMEM;
+	else /* a big list's index is built while its entries are added */
+		hotlist__builder_index_ahead(&c.b, hotlist__seed(0));
 	c.rows_hint = n;
 	for (size_t i = 0; i < n && !c.fatal; i++) {
 		struct hotlist_entry tmp;
@@ -672,7 +669,8 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 	load_ctx_init(&c, hl->a);
 	c.mark = hotlist__snap_op_mark(&hl->snap);
 	c.rows_hint = estimate_rows(path);
-	(void)hotlist__builder_reserve(&c.b, c.rows_hint, 0); /* a hint: may fail */
+	if (hotlist__builder_reserve(&c.b, c.rows_hint, 0) == 0) /* a hint: may fail */
+		hotlist__builder_index_ahead(&c.b, hotlist__seed(0));
 	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)
 		rc = finish_load(hl, list, &c, t0, 1, flags);

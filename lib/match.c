@@ -202,13 +202,7 @@ static void read_format(struct nread *nr)
 /* An entry's identity across reloads: list, plate, country, category. */
 static uint64_t entry_id(const struct cand *c)
 {
-	struct {
-		uint64_t lo;
-		uint32_t hi, country;
-	} k = { c->m->key_lo, c->m->key_hi, c->m->country };
-	uint64_t h = XXH3_64bits_withSeed(&k, sizeof(k), c->l->name_hash);
-	const char *cat = hl_meta_category(c->b, c->m);
-	return XXH3_64bits_withSeed(cat, strlen(cat), h);
+	return hotlist__meta_id(c->b, c->m, c->l->name_hash);
 }
 
 static void sort_by_priority(struct cand *c, size_t n)

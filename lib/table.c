@@ -81,6 +81,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -140,6 +141,7 @@ atomic_ulong hotlist__table_test_scans;
 #define HL_TABLE_RESEED_PROBE 96
 #define HL_TABLE_RESEEDS 4
 #define HL_TABLE_ERESEED 1 /* internal to this file: start again */
+#define HL_TABLE_EPAUSE 2 /* internal: a build ahead's worker would allocate */
 
 /* Which slot pair of a full bucket holds which bit (see the diagram). */
 #define SPILL_PAIR 0
@@ -414,6 +416,7 @@ struct builder {
 	const struct hotlist_allocator *a;
 	struct hl_table_dups *dups; /* NULL: a duplicate key is HOTLIST_EINVAL */
 	size_t dups_cap; /* pairs allocated in dups->pairs */
+	bool no_alloc; /* a build ahead's worker: dups full is HL_TABLE_EPAUSE */
 };
 
 /* A second copy of a key (index i) whose first copy holds value first: kept
@@ -424,6 +427,8 @@ static int dup_found(struct builder *bd, size_t i, uint32_t first)
 
 	if (!d)
 		return HOTLIST_EINVAL;
+	if (d->n == bd->dups_cap && bd->no_alloc)
+		return HL_TABLE_EPAUSE; /* the caller's thread goes on from this key */
 	if (d->n == bd->dups_cap) {
 		size_t ncap = bd->dups_cap ? 2 * bd->dups_cap : 1024;
 		uint32_t *np = hotlist__alloc(bd->a, ncap * 2 * sizeof(uint32_t), HL_CACHE_LINE);
@@ -554,32 +559,45 @@ static int place_primary(struct builder *bd, const struct hl_key *key, uint32_t 
 }
 
 /*
- * Phase 1: every key into its primary bucket while there is room, in input
- * order, hashing and prefetching ahead as find_bulk() does (a build of 10 M
- * keys is 10 M random writes). Returns 0 or HOTLIST_EINVAL.
+ * Phase 1 for keys [from, to): each into its primary bucket while there is
+ * room, in input order, hashing and prefetching ahead as find_bulk() does (a
+ * build of 10 M keys is 10 M random writes). Returns 0, or HOTLIST_EINVAL,
+ * HOTLIST_ENOMEM or HL_TABLE_EPAUSE with *at the key that was not placed
+ * (nothing of it written: keys from *at on can be placed later).
  */
-static int place_all_primary(struct builder *bd, const struct keysrc *src, size_t n)
+static int place_primary_range(struct builder *bd, const struct keysrc *src, size_t from, size_t to,
+			       size_t *at)
 {
 	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed;
 	const size_t d = HL_TABLE_PREFETCH_AHEAD;
 	uint32_t ring[HL_TABLE_PREFETCH_AHEAD];
 
-	for (size_t j = 0; j < n + d; j++) {
-		if (j >= d) {
+	for (size_t j = from; j < to + d; j++) {
+		if (j >= from + d) {
 			const size_t k = j - d;
 			int err = place_primary(bd, key_at(src, k), val_at(src, k), ring[k % d],
 						(uint32_t)k);
 
-			if (err)
+			if (err) {
+				*at = k;
 				return err;
+			}
 		}
-		if (j < n) {
+		if (j < to) {
 			ring[j % d] =
 				(uint32_t)primary_of(key_hash(key_at(src, j), seed), nbuckets);
 			__builtin_prefetch(&bd->t->buckets[ring[j % d]], 1, 3);
 		}
 	}
+	*at = to;
 	return 0;
+}
+
+static int place_all_primary(struct builder *bd, const struct keysrc *src, size_t n)
+{
+	size_t at;
+
+	return place_primary_range(bd, src, 0, n, &at);
 }
 
 /*
@@ -799,6 +817,145 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
 	}
 	t->count = n - (dups ? dups->n : 0);
 	*out = t;
+	return 0;
+}
+
+/*
+ * Building ahead (hotlist__table_inc_*). Phase 1 places keys in input order
+ * and only ever reads keys [0, k) to place key k, so it can run while later
+ * keys are still being written: list.c's worker thread places each chunk of
+ * entries its builder has published, and the caller's thread, once every
+ * entry is in, places what is left of phase 1 and runs phase 2 and any
+ * reseed exactly as hotlist__table_build_strided does. The table is sized
+ * for n_max keys, the builder's capacity; a build that ends with far fewer
+ * (rows refused, a row estimate far over) is started again at its own size,
+ * so that the load factor stays within 1/16 of a sequential build's. The
+ * worker never allocates: duplicates past the pair array's first capacity
+ * pause it (HL_TABLE_EPAUSE), and the caller's thread goes on from there.
+ * Threads: inc_add on one thread at a time (the worker), the rest on the
+ * caller's; the caller publishes keys to the worker, and takes its work
+ * back, with its own synchronisation (list.c: a mutex and a join).
+ */
+struct hl_table_inc {
+	struct builder bd;
+	struct keysrc src;
+	struct hl_table_dups *dups;
+	size_t n_max, done; /* keys [0, done) placed in phase 1 */
+	int err; /* the worker's: HOTLIST_EINVAL, or HL_TABLE_EPAUSE */
+};
+
+/* Pairs of duplicates allocated up front for the worker (8 KiB). */
+#define HL_TABLE_INC_DUPS 1024u
+
+static void inc_release(struct hl_table_inc *ti)
+{
+	const struct hotlist_allocator *a = ti->bd.a;
+	struct hl_table *t = ti->bd.t;
+
+	hotlist__free(a, ti->bd.over, ti->n_max * sizeof(*ti->bd.over));
+	if (t) {
+		hotlist__free(a, t->buckets, t->bucket_bytes);
+		hotlist__free(a, t, sizeof(*t));
+	}
+	hotlist__free(a, ti, sizeof(*ti));
+}
+
+int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t stride,
+			     size_t n_max, uint64_t seed, struct hl_table_dups *dups,
+			     const struct hotlist_allocator *a)
+{
+	struct hl_table_inc *ti;
+	struct hl_table *t;
+
+	memset(dups, 0, sizeof(*dups));
+	if (n_max == 0 || n_max >= HL_TABLE_NONE || stride < sizeof(struct hl_key))
+		return HOTLIST_EINVAL;
+	ti = hotlist__zalloc(a, sizeof(*ti), _Alignof(struct hl_table_inc));
+	if (!ti)
+		return HOTLIST_ENOMEM;
+	ti->n_max = n_max;
+	ti->dups = dups;
+	ti->src = (struct keysrc){ .keys = keys, .stride = stride };
+	ti->bd = (struct builder){
+		.a = a, .dups = dups, .no_alloc = true, .probe_limit = HL_TABLE_RESEED_PROBE
+	};
+	t = hotlist__zalloc(a, sizeof(*t), _Alignof(struct hl_table));
+	ti->bd.t = t;
+	if (t) {
+		t->nbuckets = buckets_for(n_max);
+		t->seed = seed;
+	}
+	ti->bd.over = hotlist__alloc(a, n_max * sizeof(*ti->bd.over), HL_CACHE_LINE);
+	dups->pairs = hotlist__alloc(a, HL_TABLE_INC_DUPS * 2 * sizeof(uint32_t), HL_CACHE_LINE);
+	if (dups->pairs)
+		dups->cap = ti->bd.dups_cap = HL_TABLE_INC_DUPS;
+	if (!t || !ti->bd.over || !dups->pairs || alloc_buckets(t, a)) {
+		hotlist__table_dups_free(dups, a);
+		inc_release(ti);
+		return HOTLIST_ENOMEM;
+	}
+	*out = ti;
+	return 0;
+}
+
+void hotlist__table_inc_add(struct hl_table_inc *ti, size_t upto)
+{
+	HL_DEBUG_ASSERT(upto <= ti->n_max);
+	if (ti->err || upto <= ti->done)
+		return;
+	ti->err = place_primary_range(&ti->bd, &ti->src, ti->done, upto, &ti->done);
+}
+
+void hotlist__table_inc_abort(struct hl_table_inc *ti)
+{
+	if (!ti)
+		return;
+	hotlist__table_dups_free(ti->dups, ti->bd.a);
+	inc_release(ti);
+}
+
+int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t n,
+			      struct hl_table **out)
+{
+	struct builder *bd = &ti->bd;
+	struct hl_table_dups *dups = ti->dups;
+	const struct hotlist_allocator *a = bd->a;
+	const size_t stride = ti->src.stride;
+	uint64_t seed = bd->t->seed;
+	int err = ti->err == HL_TABLE_EPAUSE ? 0 : ti->err;
+
+	bd->no_alloc = false;
+	ti->src.keys = keys; /* the array may have moved (list.c trims it) */
+	if (!err && (n > ti->n_max || n == 0 ||
+		     bd->t->nbuckets > buckets_for(n) + buckets_for(n) / 16 + 1)) {
+		/* not the size it was begun for: a build of its own size */
+		hotlist__table_inc_abort(ti);
+		return hotlist__table_build_strided(out, keys, stride, NULL, n, seed, dups, a);
+	}
+	if (!err)
+		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
+	dups->phase1 = dups->n;
+	if (!err)
+		err = place_all_overflow(bd, &ti->src);
+	dups->cap = bd->dups_cap;
+	if (err == HL_TABLE_ERESEED) {
+		/* crafted collisions: the sequential build with the next seed
+		 * (table.c, "Reseeding"), this try counted */
+		hotlist__table_inc_abort(ti);
+		err = hotlist__table_build_strided(out, keys, stride, NULL, n, hotlist__seed(seed),
+						   dups, a);
+		if (!err)
+			(*out)->reseeds++;
+		return err;
+	}
+	if (err) {
+		hotlist__table_inc_abort(ti);
+		return err;
+	}
+	bd->t->count = n - dups->n;
+	*out = bd->t;
+	bd->t = NULL; /* the caller's now */
+	inc_release(ti);
 	return 0;
 }
 

@@ -47,6 +47,28 @@ struct hl_table_dups {
 int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t stride,
 				 const uint32_t *vals, size_t n, uint64_t seed,
 				 struct hl_table_dups *dups, const struct hotlist_allocator *a);
+/*
+ * A build ahead: phase 1 of a hotlist__table_build_strided (keys read in
+ * place, value i for key i, duplicates kept in *dups) run on a worker thread
+ * while the keys are still being written (table.c, "Building ahead").
+ * begin: a table for up to n_max keys at keys + i * stride; 0,
+ * HOTLIST_ENOMEM or HOTLIST_EINVAL (nothing to free then). add: place keys
+ * [placed so far, upto), which must be written and stay unchanged until
+ * finish; never allocates, never fails (an error is kept for finish). Any
+ * one thread at a time, synchronised with the others by the caller.
+ * finish: the n keys now at keys (the array may have moved since begin;
+ * keys placed by add must be unchanged), the rest of the build; frees ti
+ * whatever it returns; same results and errors as
+ * hotlist__table_build_strided, *dups included. abort: frees ti and *dups.
+ */
+struct hl_table_inc;
+int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t stride,
+			     size_t n_max, uint64_t seed, struct hl_table_dups *dups,
+			     const struct hotlist_allocator *a);
+void hotlist__table_inc_add(struct hl_table_inc *ti, size_t upto);
+int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t n,
+			      struct hl_table **out);
+void hotlist__table_inc_abort(struct hl_table_inc *ti);
 void hotlist__table_dups_free(struct hl_table_dups *d, const struct hotlist_allocator *a);
 /* Before the table is published: every stored value v becomes map[v]. */
 void hotlist__table_remap(struct hl_table *t, const uint32_t *map);

@@ -5,16 +5,19 @@
  * until the operation succeeds. Every failure must return HOTLIST_ENOMEM,
  * leave the live lists answering exactly as before, and leak nothing (the
  * allocator counts what is outstanding; after destroy it must be zero).
- * The folder thread's fold is swept the same way.
+ * The folder thread's fold, and a replace whose index is built ahead on a
+ * worker thread, are swept the same way.
  */
 #include "hotlist.h"
 #include "testutil.h"
 
 #include "engine.h" /* struct hotlist: hl->snap */
+#include "list.h" /* hotlist__build_ahead_min */
 #include "snapshot.h" /* hotlist__snap_set_edits_fold, _fold_bg, _fold_settle */
 
 #include <check.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,8 +202,12 @@ static void wait_recycled(struct hotlist *hl)
 	ck_abort_msg("no retired version's memory was recycled in 2 s");
 }
 
+/* Run 0 builds the index after the entries; run 1 builds it ahead on a
+ * worker thread (list.c, "Building ahead"), whose table, pair array and
+ * thread are then failure points too. */
 START_TEST(sweep_replace_in_recycled_memory)
 {
+	hotlist__build_ahead_min = _i ? 0 : SIZE_MAX;
 	long points = 0;
 	struct hotlist *hl = create_swept(&points);
 	struct hotlist_entry *e = calloc(2 * BIG_N, sizeof(*e));
@@ -250,8 +257,9 @@ START_TEST(sweep_replace_in_recycled_memory)
 	ck_assert_uint_gt(st.recycled_blocks, 0);
 	hotlist_destroy(hl, NULL);
 	ck_assert_int_eq(atomic_load(&fa.live), 0);
-	printf("recycled-memory replace sweep: %ld failure points, all clean; %ld done without\n",
-	       points - before, tolerated);
+	printf("recycled-memory replace sweep (%s): %ld failure points, all clean; %ld done "
+	       "without\n",
+	       _i ? "index built ahead" : "index built after", points - before, tolerated);
 	ck_assert_int_gt(points - before, 3);
 	free(e);
 }
@@ -354,7 +362,7 @@ int main(void)
 	tcase_add_test(tc, sweep_every_operation);
 	tcase_add_test(tc, csv_load_uses_engine_allocator);
 	tcase_add_test(tc, sweep_background_fold);
-	tcase_add_test(tc, sweep_replace_in_recycled_memory);
+	tcase_add_loop_test(tc, sweep_replace_in_recycled_memory, 0, 2);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

@@ -6,18 +6,25 @@
  * entry record (list.h): every field of a hit as listed, the plate as
  * listed when it is not its key's text, validity windows at the edges of
  * int64 and past the builder's window cache, through a replace and a fold
- * — and the lists of an engine: their number, dropping, creation order,
+ * — the index built ahead on a worker thread against one built after —
+ * and the lists of an engine: their number, dropping, creation order,
  * name limits.
  */
 #include "testutil.h"
 
 #include "engine.h" /* struct hotlist: hl->snap */
+#include "list.h" /* hotlist__build_ahead_min */
 #include "snapshot.h" /* hotlist__snap_set_edits_fold */
 
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* list.c's HL_BUILD_AHEAD_MIN, put back after each test that changes it. */
+#define HL_TEST_AHEAD_DEFAULT ((size_t)256 << 10)
 
 enum { N = 200 };
 
@@ -370,6 +377,114 @@ START_TEST(windows_at_the_edges_of_int64)
 }
 END_TEST
 
+/* The index built ahead on a worker thread (list.c, "Building ahead")
+ * gives the list a build on the caller's thread gives: the same report and
+ * the same answers. The list has more second copies of plates (other
+ * countries) than the worker's pair array holds, so the worker pauses and
+ * the caller's thread goes on; identical rows (merged) and bad rows. */
+/* Above two chunks of HL_BUILD_AHEAD_CHUNK (16 Ki): the worker is handed
+ * entries before the last is added (how many it places before the
+ * builder's thread takes over depends on the scheduler; the list may not). */
+enum { AHEAD_N = 40000, AHEAD_FIRST = 38000 };
+
+static char ahead_plates[AHEAD_N][12];
+
+static struct hotlist_entry *ahead_entries(void)
+{
+	static struct hotlist_entry e[AHEAD_N];
+	for (int i = 0; i < AHEAD_N; i++) {
+		/* 2000 second copies, the plates of rows 0..1999 again */
+		int p = i < AHEAD_FIRST ? i : i - AHEAD_FIRST;
+		snprintf(ahead_plates[i], sizeof(ahead_plates[i]), "AH%05d", p);
+		e[i] = (struct hotlist_entry){ .plate = ahead_plates[i],
+					       .country = i < AHEAD_FIRST ? NULL : "DE",
+					       .category = "c" };
+		if (i % 701 == 700)
+			e[i] = e[i - 1]; /* an identical row: merged */
+		if (i % 997 == 996)
+			e[i].plate = ""; /* refused */
+	}
+	return e;
+}
+
+/* Replace "l" with the entries above, building ahead or not; the report. */
+static struct hotlist_load_report ahead_replace(struct hotlist *hl, size_t ahead_min)
+{
+	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
+	hotlist__build_ahead_min = ahead_min;
+	ck_assert_int_eq(hotlist_replace(hl, "l", ahead_entries(), AHEAD_N, &rep), 0);
+	hotlist__build_ahead_min = HL_TEST_AHEAD_DEFAULT;
+	return rep;
+}
+
+static void same_answers(struct hotlist *a, struct hotlist *b)
+{
+	for (int p = 0; p < AHEAD_FIRST + 10; p += p < 2100 ? 1 : 7) {
+		char plate[12];
+		snprintf(plate, sizeof(plate), "AH%05d", p);
+		CHECK(hl_test_hits(a, plate, NULL) == hl_test_hits(b, plate, NULL), "%s", plate);
+		CHECK(hl_test_hits(a, plate, "DE") == hl_test_hits(b, plate, "DE"), "%s DE", plate);
+	}
+}
+
+START_TEST(index_built_ahead_is_the_same_list)
+{
+	struct hotlist *ahead = hl_test_engine(), *plain = hl_test_engine();
+	struct hotlist_load_report ra = ahead_replace(ahead, 0);
+	struct hotlist_load_report rp = ahead_replace(plain, SIZE_MAX);
+	ck_assert_uint_eq(ra.rows, rp.rows);
+	ck_assert_uint_eq(ra.loaded, rp.loaded);
+	ck_assert_uint_eq(ra.rejected, rp.rejected);
+	ck_assert_uint_eq(ra.duplicates, rp.duplicates);
+	ck_assert_uint_eq(ra.rejected, AHEAD_N / 997);
+	ck_assert_uint_gt(ra.duplicates, 0);
+	ck_assert_uint_eq(ra.loaded, AHEAD_N - ra.rejected - ra.duplicates);
+	same_answers(ahead, plain);
+	ck_assert_int_eq(hl_test_hits(ahead, "AH00001", NULL), 2); /* any country and DE */
+	ck_assert_int_eq(hl_test_hits(ahead, "AH37999", NULL), 1);
+	hotlist_destroy(ahead, NULL);
+	hotlist_destroy(plain, NULL);
+}
+END_TEST
+
+/* A file whose first rows are long makes the row estimate (load.c) far
+ * short: the builder grows its entry array, which stops the worker, and
+ * the caller's thread builds the index. The same list either way. */
+START_TEST(index_ahead_stops_when_the_array_grows)
+{
+	char path[] = "/tmp/hotlist-ahead-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "plate,country,category,reference\n");
+	for (int i = 0; i < 400; i++) /* ~80 KB of long rows: the estimate's sample */
+		fprintf(f, "LG%05d,,c,%0200d\n", i, i);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "SH%05d,,c,\n", i);
+	ck_assert_int_eq(fclose(f), 0);
+	struct hotlist *ahead = hl_test_engine(), *plain = hl_test_engine();
+	struct hotlist_load_report ra = { .struct_size = sizeof(ra) }, rp = ra;
+	hotlist__build_ahead_min = 0;
+	ck_assert_int_eq(hotlist_load_csv(ahead, "l", path, &ra), 0);
+	hotlist__build_ahead_min = SIZE_MAX;
+	ck_assert_int_eq(hotlist_load_csv(plain, "l", path, &rp), 0);
+	hotlist__build_ahead_min = HL_TEST_AHEAD_DEFAULT;
+	unlink(path);
+	ck_assert_uint_eq(ra.loaded, 20400);
+	ck_assert_uint_eq(rp.loaded, 20400);
+	for (int i = 0; i < 20000; i += 7) {
+		char plate[12];
+		snprintf(plate, sizeof(plate), "SH%05d", i);
+		CHECK(hl_test_hits(ahead, plate, NULL) == 1, "%s", plate);
+	}
+	ck_assert_int_eq(hl_test_hits(ahead, "LG00399", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(ahead, "SH20000", NULL), 0);
+	hotlist_destroy(ahead, NULL);
+	hotlist_destroy(plain, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("list");
@@ -380,6 +495,8 @@ int main(void)
 	tcase_add_test(t, nothing_good_is_eempty);
 	tcase_add_test(t, empty_replace_empties_the_list);
 	tcase_add_test(t, reloads_and_failures_are_counted);
+	tcase_add_test(t, index_built_ahead_is_the_same_list);
+	tcase_add_test(t, index_ahead_stops_when_the_array_grows);
 	suite_add_tcase(s, t);
 	t = tcase_create("record");
 	tcase_add_test(t, plate_comes_back_as_listed);

@@ -1014,6 +1014,69 @@ START_TEST(test_strided_dups)
 }
 END_TEST
 
+/*
+ * A build ahead (hotlist__table_inc_*: list.c runs add on a worker thread)
+ * gives what hotlist__table_build_strided gives. Run 0: the size it was
+ * begun for, added in uneven steps, with 2000 second copies (the adds pause
+ * at the pair array's first 1024 and finish goes on), the keys moved
+ * before finish; the same table, pair for pair. Run 1: a few fewer keys
+ * than begun for (kept, up to 1/16 more buckets). Run 2: far fewer (built
+ * again at its own size).
+ */
+START_TEST(test_inc_is_strided)
+{
+	const size_t n_max = 5000, distinct = 3000, n = _i == 0 ? 5000 : _i == 1 ? 4800 : 1000;
+	struct rec24 *r = calloc(n_max, sizeof(*r)), *moved = calloc(n_max, sizeof(*r));
+	struct hl_table_dups d, ds;
+	struct hl_table_inc *ti = NULL;
+	struct hl_table *t = NULL, *ts = NULL;
+	size_t bad = 0;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(moved);
+	track_reset();
+	for (size_t i = 0; i < n_max; i++)
+		r[i].key = key_at(i < distinct ? i : (i * 7919) % distinct);
+	ck_assert_int_eq(
+		hotlist__table_inc_begin(&ti, &r[0].key, sizeof(*r), n_max, 42, &d, &g_alloc), 0);
+	for (size_t upto = 0; upto < n;) {
+		upto = upto + 777 < n ? upto + 777 : n;
+		hotlist__table_inc_add(ti, upto);
+	}
+	memcpy(moved, r, n_max * sizeof(*r));
+	memset(r, 0xff, n_max * sizeof(*r)); /* finish must read the keys where they are now */
+	ck_assert_int_eq(hotlist__table_inc_finish(ti, &moved[0].key, n, &t), 0);
+	ck_assert_int_eq(hotlist__table_build_strided(&ts, &moved[0].key, sizeof(*r), NULL, n, 42,
+						      &ds, &g_alloc),
+			 0);
+	ck_assert_uint_eq(hotlist__table_count(t), hotlist__table_count(ts));
+	ck_assert_uint_eq(d.n, ds.n);
+	if (_i == 0) {
+		ck_assert_uint_gt(d.n, 1024);
+		ck_assert_uint_eq(d.phase1, ds.phase1);
+		ck_assert_int_eq(memcmp(d.pairs, ds.pairs, d.n * 2 * sizeof(uint32_t)), 0);
+		ck_assert_uint_eq(hotlist__table_bytes(t), hotlist__table_bytes(ts));
+	}
+	for (size_t i = 0; i < n; i++)
+		bad += hotlist__table_find(t, &moved[i].key) !=
+		       hotlist__table_find(ts, &moved[i].key);
+	ck_assert_uint_eq(bad, 0);
+	hotlist__table_dups_free(&d, &g_alloc);
+	hotlist__table_dups_free(&ds, &g_alloc);
+	hotlist__table_free(t, &g_alloc);
+	hotlist__table_free(ts, &g_alloc);
+	/* abort frees what begin took */
+	ck_assert_int_eq(
+		hotlist__table_inc_begin(&ti, &moved[0].key, sizeof(*r), n_max, 42, &d, &g_alloc),
+		0);
+	hotlist__table_inc_add(ti, n_max / 2);
+	hotlist__table_inc_abort(ti);
+	assert_no_leak();
+	free(moved);
+	free(r);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -1030,6 +1093,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_alloc_failure);
 	tcase_add_test(tc, test_concurrent_readers);
 	tcase_add_test(tc, test_strided_dups);
+	tcase_add_loop_test(tc, test_inc_is_strided, 0, 3);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

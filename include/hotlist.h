@@ -357,6 +357,14 @@ struct hotlist_config {
 	bool second_read_any_camera; /* reads of different cameras may be of one car */
 	size_t second_read_max; /* weak hits kept at most (64 bytes each), the oldest of
 				   an entry's bucket overwritten first; 0 = 16384 */
+	/* Threads a replace or load of a list of 256 Ki entries or more may use
+	   (docs/DESIGN.md, "Building a base"): 1 = the calling thread only; 2 =
+	   also one short-lived worker building the index while the entries are
+	   added (started and joined inside the call, never takes a signal, never
+	   allocates); 0 = automatic (default): the worker only when the
+	   1-minute load average leaves a CPU idle. The list is the same either
+	   way. */
+	unsigned build_threads;
 };
 #define HOTLIST_CONFIG_SIZE_V1 HOTLIST_SIZE_END_(struct hotlist_config, latency_histogram)
 
@@ -483,9 +491,9 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * Threads: writer; builds without the writer lock (puts and removes go on
  * meanwhile) and takes it to publish; a list of 256 Ki entries or more
  * builds its index on a second thread while the entries are added when the
- * load average leaves a CPU idle (started and joined within the call, all
- * signals blocked, never calling the allocator; if it cannot start, the
- * call builds alone); never blocks readers; waits for
+ * load average leaves a CPU idle (cfg.build_threads; started and joined
+ * within the call, all signals blocked, never calling the allocator; if it
+ * cannot start, the call builds alone); never blocks readers; waits for
  * running reads to end when 4 replaced versions already wait (see
  * hotlist_hit_fn). With retroactive hits on (cfg.retro_window_us), it then
  * waits for a grace period, matches the entries it added against the kept

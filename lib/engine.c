@@ -89,6 +89,8 @@ static int check_config(const struct hotlist_config *c)
 		return HOTLIST_EINVAL;
 	if (c->second_read_window_us < 0 || c->second_read_max > HL_SECOND_MAX)
 		return HOTLIST_EINVAL;
+	if (c->build_threads > 2)
+		return HOTLIST_EINVAL;
 	return 0;
 }
 

@@ -69,8 +69,9 @@
  * (sized for the builder's capacity, not its final count). When the entries
  * are in, the builder's thread stops the worker (waiting for one step of
  * HL_BUILD_AHEAD_STEP entries at most) and finishes the index itself. Only
- * worth it when the worker has a CPU of its own: not started when the load
- * average says there is none (idle_cpu).
+ * worth it when the worker has a CPU of its own: by default
+ * (cfg.build_threads 0) not started when the load average says there is
+ * none (idle_cpu); build_threads 1 never starts it, 2 always.
  *
  * Threads: a builder belongs to one thread, apart from its worker, which
  * reads entries [0, ix_published) and writes only its own table; the two
@@ -227,10 +228,11 @@ static bool idle_cpu(void)
 	return cpus > 1 && getloadavg(&load, 1) == 1 && load <= (double)(cpus - 1);
 }
 
-void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed)
+void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed, unsigned threads)
 {
 	const size_t min = hotlist__build_ahead_min;
-	if (b->ix || b->n || !b->cap || b->cap < min || (min && !idle_cpu()))
+	if (threads == 1 || b->ix || b->n || !b->cap || b->cap < min ||
+	    (min && threads == 0 && !idle_cpu()))
 		return;
 	struct hl_ix *x = hotlist__zalloc(b->a, sizeof(*x), _Alignof(struct hl_ix));
 	if (!x)

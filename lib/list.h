@@ -140,7 +140,7 @@ int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes);
  * nothing happens and finish builds the index itself. Results are the same
  * either way.
  */
-void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed);
+void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed, unsigned threads);
 /* The smallest builder capacity that builds ahead (HL_BUILD_AHEAD_MIN). Tests
  * set it before they use an engine: 0 builds every list ahead, even on one
  * CPU; SIZE_MAX none. */

@@ -594,7 +594,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	if (hotlist__builder_reserve(&c.b, n, 0))
 		c.fatal = HOTLIST_ENOMEM;
 	else /* a big list's index is built while its entries are added */
-		hotlist__builder_index_ahead(&c.b, hotlist__seed(0));
+		hotlist__builder_index_ahead(&c.b, hotlist__seed(0), hl->cfg.build_threads);
 	c.rows_hint = n;
 	for (size_t i = 0; i < n && !c.fatal; i++) {
 		struct hotlist_entry tmp;
@@ -670,7 +670,7 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 	c.mark = hotlist__snap_op_mark(&hl->snap);
 	c.rows_hint = estimate_rows(path);
 	if (hotlist__builder_reserve(&c.b, c.rows_hint, 0) == 0) /* a hint: may fail */
-		hotlist__builder_index_ahead(&c.b, hotlist__seed(0));
+		hotlist__builder_index_ahead(&c.b, hotlist__seed(0), hl->cfg.build_threads);
 	rc = hotlist__csv_parse_with(hl->a, path, csv_row, csv_bad, &c);
 	if (!rc)
 		rc = finish_load(hl, list, &c, t0, 1, flags);

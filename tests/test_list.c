@@ -485,6 +485,56 @@ START_TEST(index_ahead_stops_when_the_array_grows)
 }
 END_TEST
 
+/* cfg.build_threads: 1 never starts the worker, 2 always does (here with
+ * the size bound lowered to 0), and the list is the same. What tells them
+ * apart is the worker's allocations (its state and table), counted through
+ * the engine's allocator; values above 2 are refused. */
+static size_t counted_allocs;
+
+static void *count_alloc(void *ctx, size_t size, size_t align)
+{
+	(void)ctx;
+	counted_allocs++;
+	return aligned_alloc(align, (size + align - 1) / align * align);
+}
+
+static void count_free(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	free(p);
+}
+
+static size_t allocs_of_replace(unsigned threads, struct hotlist **out)
+{
+	static struct hotlist_allocator a = { count_alloc, count_free, NULL };
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.allocator = &a;
+	cfg.build_threads = threads;
+	ck_assert_int_eq(hotlist_create(out, &cfg), 0);
+	size_t before = counted_allocs;
+	ahead_replace(*out, 0);
+	return counted_allocs - before;
+}
+
+START_TEST(build_threads_is_obeyed)
+{
+	struct hotlist *one, *two, *bad = NULL;
+	size_t n1 = allocs_of_replace(1, &one), n2 = allocs_of_replace(2, &two);
+	ck_assert_uint_gt(n2, n1);
+	same_answers(one, two);
+	hotlist_destroy(one, NULL);
+	hotlist_destroy(two, NULL);
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.build_threads = 3;
+	ck_assert_int_eq(hotlist_create(&bad, &cfg), HOTLIST_EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("list");
@@ -497,6 +547,7 @@ int main(void)
 	tcase_add_test(t, reloads_and_failures_are_counted);
 	tcase_add_test(t, index_built_ahead_is_the_same_list);
 	tcase_add_test(t, index_ahead_stops_when_the_array_grows);
+	tcase_add_test(t, build_threads_is_obeyed);
 	suite_add_tcase(s, t);
 	t = tcase_create("record");
 	tcase_add_test(t, plate_comes_back_as_listed);

@@ -44,6 +44,7 @@ int main(void)
 	F(config, retro_window_us), F(config, retro_max_reads);
 	F(config, second_read_window_us), F(config, second_read_any_camera),
 		F(config, second_read_max);
+	F(config, build_threads);
 	S(row_error);
 	F(row_error, line), F(row_error, code), F(row_error, reason);
 	S(load_report);

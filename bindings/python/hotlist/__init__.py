@@ -166,6 +166,8 @@ class _Config(Structure):
         ("second_read_window_us", c_int64),
         ("second_read_any_camera", c_bool),
         ("second_read_max", c_size_t),
+        # threads of a big replace or load: 0 = automatic, 1 = caller only
+        ("build_threads", c_uint),
     ]
 
 

@@ -693,16 +693,14 @@ START_TEST(estimate_leaves_the_plate_out)
 }
 END_TEST
 
-/* An innocent car misread into a listed plate is an exact hit, which
- * always alerts: the estimate counts it at every threshold (sixth round;
- * it scored it as a fuzzy hit of no edit before, below any threshold). */
-START_TEST(estimate_counts_exact_landings)
+/* An engine with list "l": 1,000 plates in pairs one doubled last
+ * character apart (a drop of either copy, or a doubling of the short
+ * plate's last character, lands on the partner). */
+static struct hotlist *paired_list(void)
 {
 	struct hotlist *hl = hl_test_engine();
 	static struct hotlist_entry e[1000];
-	static char plates[1000][10];
-	/* pairs one doubled last character apart: a drop of either copy, or a
-	 * doubling of the short plate's last character, lands on the partner */
+	static char plates[1000][12];
 	for (int i = 0; i < 500; i++) {
 		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
 		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
@@ -710,6 +708,15 @@ START_TEST(estimate_counts_exact_landings)
 		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
 	}
 	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	return hl;
+}
+
+/* An innocent car misread into a listed plate is an exact hit, which
+ * always alerts: the estimate counts it at every threshold (sixth round;
+ * it scored it as a fuzzy hit of no edit before, below any threshold). */
+START_TEST(estimate_counts_exact_landings)
+{
+	struct hotlist *hl = paired_list();
 	set_policy(hl, 0, 1, 100, false); /* only score 100 alerts */
 	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
@@ -754,16 +761,7 @@ END_TEST
  * and the estimate at the one in force is within it too. */
 START_TEST(estimate_margin_on_a_list)
 {
-	struct hotlist *hl = hl_test_engine();
-	static struct hotlist_entry e[1000];
-	static char plates[1000][12];
-	for (int i = 0; i < 500; i++) {
-		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
-		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
-		e[2 * i] = (struct hotlist_entry){ .plate = plates[2 * i] };
-		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
-	}
-	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	struct hotlist *hl = paired_list();
 	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	bool bit = false;
 	for (double target = 5; target <= 400 && !bit; target *= 2) {

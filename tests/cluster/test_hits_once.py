@@ -8,8 +8,10 @@ enough (hits are read the same way from one replica or three)."""
 
 import json
 import os
+import queue
 import random
 import subprocess
+import threading
 
 import pytest
 
@@ -117,3 +119,28 @@ def test_hits_remembers_the_last_n_ids(server):
         assert (skipped_line(skips) in err) if skips else ("skipped" not in err), (n, err)
     got, err = hits(c)  # 1 M remembered: each id once
     assert sorted(h["hit_id"] for h in got) == sorted(set(order))
+
+
+def test_hits_follow_prints_each_hit_once(server):
+    """--follow: copies stored before it started and while it runs are
+    skipped, each said on stderr as it is skipped."""
+    c = server
+    a, b, d = "d" * 32, "e" * 32, "f" * 32
+    store(c, hit(a, "AB12CD"))
+    store(c, hit(a, "AB12CD"))
+    p = subprocess.Popen([harness.HOTLIST, "hits", "--follow", "--nats", c.urls],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in p.stdout], daemon=True).start()
+    try:
+        got = [json.loads(lines.get(timeout=60))["hit_id"]]
+        for data in (hit(b, "XY34ZZ"), hit(b, "XY34ZZ"), hit(a, "AB12CD"), hit(d, "GH56JK")):
+            store(c, data)
+        got += [json.loads(lines.get(timeout=60))["hit_id"] for _ in range(2)]
+        assert got == [a, b, d]  # the third line is d's: the copies were skipped
+    finally:
+        p.terminate()  # ours, by pid
+        p.wait(timeout=30)
+    err = p.stderr.read()
+    assert err.count("hotlist hits: a copy of a hit already printed skipped") == 3, err
+    assert lines.empty()

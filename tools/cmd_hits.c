@@ -5,18 +5,24 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static const char hits_usage[] =
-	"usage: hotlist hits [--nats URLS] [--list NAME] [--follow]\n"
+	"usage: hotlist hits [--nats URLS] [--list NAME] [--follow] [--all-copies]\n"
 	"\n"
 	"Print the stored hits, oldest first, one JSON object per line: the fields\n"
 	"of `hotlist match` plus hit_id, read_id, node, site, uuid and stored_us\n"
 	"(when the server stored it) and seq (its sequence in the hit stream). Exits at the\n"
-	"last hit, or with --follow keeps printing new ones.\n";
+	"last hit, or with --follow keeps printing new ones.\n"
+	"\n"
+	"Each hit is printed once: a stored copy of a hit whose hit_id was already\n"
+	"printed in this run (among the last 1 M printed) is skipped, and counted on\n"
+	"stderr. --all-copies prints every stored message, copies too.\n";
 
 /* Without --follow: 10 s without a message before the end make the ordered
  * consumer again from where it stopped (on nats-server 2.9.10 one placed on
@@ -25,6 +31,101 @@ static const char hits_usage[] =
 #define HITS_IDLE_REMAKE 2 /* NextMsg timeouts of 5 s */
 #define HITS_IDLE_FAIL 24
 #define HITS_SUB_TRY_US (120 * 1000000LL) /* how long to try to start reading */
+
+/* The hit ids printed in this run, so that each hit is printed once although
+ * a hit was once stored twice (docs/cluster.md, "Limits": two copies of one
+ * hit id, seconds apart, after two of three servers died). Bounded: the last
+ * SEEN_MAX ids printed, the oldest forgotten first (FIFO), so a copy stored
+ * more than SEEN_MAX hits after the first is printed again. Exact: ids are
+ * compared as strings, never by their hash alone (a hash collision must not
+ * hide a hit). A ring of the ids in the order printed, and an open-addressing
+ * index of ring positions (linear probing, at most half full; deletion by
+ * backward shift, so no tombstones pile up as the ring turns over). */
+#define SEEN_MAX (1u << 20) /* ~1 M ids: 16 MB of ring and index, ~48 MB of ids when full */
+
+struct seen {
+	char **ring; /* the ids in the order printed; ring[next] is the oldest once full */
+	uint32_t *slot; /* the index: 0 empty, else a ring position + 1 */
+	size_t max, n, next, mask;
+};
+
+static int seen_init(struct seen *s, size_t max)
+{
+	size_t cap = 2;
+
+	while (cap < 2 * max)
+		cap *= 2;
+	s->ring = calloc(max, sizeof(*s->ring));
+	s->slot = calloc(cap, sizeof(*s->slot));
+	s->max = max;
+	s->n = s->next = 0;
+	s->mask = cap - 1;
+	return s->ring && s->slot ? 0 : -1;
+}
+
+static void seen_free(struct seen *s)
+{
+	for (size_t i = 0; s->ring && i < s->max; i++)
+		free(s->ring[i]);
+	free(s->ring);
+	free(s->slot);
+}
+
+static size_t seen_home(const struct seen *s, const char *id)
+{
+	return (size_t)XXH3_64bits(id, strlen(id)) & s->mask;
+}
+
+static bool seen_has(const struct seen *s, const char *id)
+{
+	for (size_t i = seen_home(s, id); s->slot[i]; i = (i + 1) & s->mask)
+		if (!strcmp(s->ring[s->slot[i] - 1], id))
+			return true;
+	return false;
+}
+
+/* Forget the id at ring position pos: empty its index slot, then move back
+ * each later entry of the probe run whose home is not in (hole, entry]
+ * (Knuth's algorithm R), so every id stays reachable from its home. */
+static void seen_forget(struct seen *s, size_t pos)
+{
+	size_t i = seen_home(s, s->ring[pos]), j;
+
+	while (s->slot[i] != pos + 1)
+		i = (i + 1) & s->mask;
+	for (j = (i + 1) & s->mask; s->slot[j]; j = (j + 1) & s->mask) {
+		size_t k = seen_home(s, s->ring[s->slot[j] - 1]);
+
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			s->slot[i] = s->slot[j];
+			i = j;
+		}
+	}
+	s->slot[i] = 0;
+	free(s->ring[pos]);
+	s->ring[pos] = NULL;
+	s->n--;
+}
+
+/* Remember id (not there yet), forgetting the oldest when full. Out of
+ * memory it is not remembered: a later copy is printed, never a hit lost. */
+static void seen_add(struct seen *s, const char *id)
+{
+	char *copy;
+	size_t i;
+
+	if (s->n == s->max)
+		seen_forget(s, s->next);
+	copy = strdup(id);
+	if (!copy)
+		return;
+	for (i = seen_home(s, id); s->slot[i]; i = (i + 1) & s->mask)
+		;
+	s->ring[s->next] = copy;
+	s->slot[i] = (uint32_t)s->next + 1;
+	s->next = (s->next + 1) % s->max;
+	s->n++;
+}
 
 /* The last stored hit's stream sequence, of one list (subject) or of all
  * (NULL); 0 when there is none. 0 or -1. */
@@ -52,11 +153,21 @@ static int last_seq(struct hl_cluster *c, const char *subject, uint64_t *last)
 
 /* The stored hit with the time the server stored it (stored_us) and its
  * stream sequence (seq: two copies of one hit id with two sequences were
- * stored twice; the same sequence twice would be a reader's repeat) added. */
-static void print_hit(natsMsg *m, int64_t stored_us, uint64_t seq)
+ * stored twice; the same sequence twice would be a reader's repeat) added.
+ * With seen (not --all-copies): false, nothing printed, when its hit_id was
+ * printed before; a message without a hit_id (not JSON, an older format) is
+ * always printed. */
+static bool print_hit(natsMsg *m, int64_t stored_us, uint64_t seq, struct seen *seen)
 {
 	json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+	const char *id = seen ? json_string_value(json_object_get(o, "hit_id")) : NULL;
 
+	if (id && seen_has(seen, id)) {
+		json_decref(o);
+		return false;
+	}
+	if (id)
+		seen_add(seen, id);
 	if (!o) {
 		fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
 	} else {
@@ -66,6 +177,7 @@ static void print_hit(natsMsg *m, int64_t stored_us, uint64_t seq)
 		json_decref(o);
 	}
 	putchar('\n');
+	return true;
 }
 
 int hl_cmd_hits(int argc, char **argv)
@@ -74,11 +186,17 @@ int hl_cmd_hits(int argc, char **argv)
 		{ "nats", required_argument, NULL, 'N' },
 		{ "list", required_argument, NULL, 'l' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "all-copies", no_argument, NULL, 'A' },
+		/* Tests only: remember fewer ids, to see the oldest forgotten. */
+		{ "test-seen-max", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *nats = NULL, *list = NULL;
-	bool follow = false;
+	bool follow = false, all_copies = false;
+	struct seen seen = { 0 };
+	unsigned long seen_max = SEEN_MAX;
+	uint64_t skipped = 0;
 	struct hl_cluster_limits lim;
 	struct hl_cluster c;
 	natsSubscription *sub = NULL;
@@ -94,14 +212,24 @@ int hl_cmd_hits(int argc, char **argv)
 			list = optarg;
 		else if (ch == 'f')
 			follow = true;
+		else if (ch == 'A')
+			all_copies = true;
+		else if (ch == 'S')
+			seen_max = strtoul(optarg, NULL, 10);
 		else {
 			fputs(hits_usage, ch == 'h' ? stdout : stderr);
 			return ch == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc || (list && !hl_cluster_token_ok(list))) {
+	if (optind != argc || (list && !hl_cluster_token_ok(list)) || seen_max == 0 ||
+	    seen_max > SEEN_MAX) {
 		fputs(hits_usage, stderr);
 		return 2;
+	}
+	if (!all_copies && seen_init(&seen, seen_max)) {
+		fprintf(stderr, "hotlist hits: out of memory\n");
+		seen_free(&seen);
+		return 1;
 	}
 	hl_cluster_limits_init(&lim);
 	lim.reads = false; /* made by nodes and producers, with their options */
@@ -157,9 +285,17 @@ int hl_cmd_hits(int argc, char **argv)
 		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 			next = meta->Sequence.Stream + 1;
 			end = meta->NumPending == 0 && meta->Sequence.Stream >= last;
-			print_hit(m, meta->Timestamp / 1000, meta->Sequence.Stream);
-		} else {
-			print_hit(m, 0, 0);
+			if (!print_hit(m, meta->Timestamp / 1000, meta->Sequence.Stream,
+				       all_copies ? NULL : &seen)) {
+				skipped++;
+				if (follow)
+					fprintf(stderr,
+						"hotlist hits: a copy of a hit already printed "
+						"skipped (sequence %llu)\n",
+						(unsigned long long)meta->Sequence.Stream);
+			}
+		} else if (!print_hit(m, 0, 0, all_copies ? NULL : &seen)) {
+			skipped++;
 		}
 		jsMsgMetaData_Destroy(meta);
 		natsMsg_Destroy(m);
@@ -170,10 +306,14 @@ int hl_cmd_hits(int argc, char **argv)
 	}
 	if (fflush(stdout))
 		rc = 1;
+	if (skipped)
+		fprintf(stderr, "hotlist hits: %llu copies of hits already printed skipped\n",
+			(unsigned long long)skipped);
 	if (sub)
 		natsSubscription_Unsubscribe(sub);
 	natsSubscription_Destroy(sub);
 out:
 	hl_cluster_close(&c);
+	seen_free(&seen);
 	return rc;
 }

@@ -64,11 +64,14 @@ class Server:
         d = self.cluster.dir
         routes = ",".join(f"nats-route://127.0.0.1:{s.cport}"
                           for s in self.cluster.servers if s is not self)
-        return f"""server_name: hl{self.i}
+        conf = f"""server_name: hl{self.i}
 listen: 127.0.0.1:{self.port}
 http: 127.0.0.1:{self.mport}
 jetstream {{ store_dir: "{d}/s{self.i}", max_memory_store: 1G, max_file_store: 4G }}
-cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
+"""
+        if len(self.cluster.servers) == 1:  # a lone server: no cluster to form
+            return conf
+        return conf + f"""cluster {{ name: hltest, listen: 127.0.0.1:{self.cport}, routes: [{routes}] }}
 """
 
     def gate_argv(self):
@@ -248,8 +251,12 @@ class Cluster:
                                     st["state"]["last_seq"], cl.get("leader"))
         return out
 
-    def hits(self):
-        out = self.run("hits", timeout=300).stdout
+    def hits(self, all_copies=False):
+        """The stored hits as `hotlist hits` prints them: each hit once, as
+        a control room reads them; all_copies=True: every stored message,
+        copies of one hit id too (what a check of the stream itself, such as
+        exactly once, must read)."""
+        out = self.run("hits", *(["--all-copies"] if all_copies else []), timeout=300).stdout
         return [json.loads(l) for l in out.splitlines() if l.strip()]
 
     def close(self):

@@ -38,5 +38,5 @@ def test_edits_reach_every_node(cluster):
         "cam9,5000,WA00007,NL\ncam9,5001,WA00008,NL\n"
     c.run("feed", input=reads)
     wait_drained(c)
-    got = sorted(h["entry"] for h in c.hits())
+    got = sorted(h["entry"] for h in c.hits(all_copies=True))  # a stored copy fails it
     assert got == sorted([f"NEW{i:03d}" for i in range(0, EDITS, 10)] + ["WA00008"])

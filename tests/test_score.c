@@ -658,6 +658,22 @@ START_TEST(estimate_in_info_and_report)
 }
 END_TEST
 
+/* Replace list "l" with 1,000 plates in pairs one doubled last character
+ * apart (a drop of either copy, or a doubling of the short plate's last
+ * character, lands on the partner). */
+static void replace_pairs(struct hotlist *hl)
+{
+	static struct hotlist_entry e[1000];
+	static char plates[1000][12];
+	for (int i = 0; i < 500; i++) {
+		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
+		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
+		e[2 * i] = (struct hotlist_entry){ .plate = plates[2 * i] };
+		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+}
+
 /* The estimate draws its innocent plates from the list and leaves each
  * one's own entries out of its matches: a plate is never its own
  * neighbour, every other entry is. */
@@ -680,34 +696,18 @@ START_TEST(estimate_leaves_the_plate_out)
 	ck_assert(info.innocent_hits_per_1000 <= 30.5);
 	/* pairs one doubled character apart: every plate read right hits its
 	 * partner */
-	for (int i = 0; i < 500; i++) {
-		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
-		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
-		e[2 * i] = (struct hotlist_entry){ .plate = plates[2 * i] };
-		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
-	}
-	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	replace_pairs(hl);
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert(info.innocent_hits_per_1000 >= 969.5);
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
 
-/* An engine with list "l": 1,000 plates in pairs one doubled last
- * character apart (a drop of either copy, or a doubling of the short
- * plate's last character, lands on the partner). */
+/* An engine with list "l" of replace_pairs(). */
 static struct hotlist *paired_list(void)
 {
 	struct hotlist *hl = hl_test_engine();
-	static struct hotlist_entry e[1000];
-	static char plates[1000][12];
-	for (int i = 0; i < 500; i++) {
-		snprintf(plates[2 * i], sizeof(plates[0]), "K%05d", i * 7);
-		snprintf(plates[2 * i + 1], sizeof(plates[0]), "K%05d%d", i * 7, i * 7 % 10);
-		e[2 * i] = (struct hotlist_entry){ .plate = plates[2 * i] };
-		e[2 * i + 1] = (struct hotlist_entry){ .plate = plates[2 * i + 1] };
-	}
-	ck_assert_int_eq(hotlist_replace(hl, "l", e, 1000, NULL), 0);
+	replace_pairs(hl);
 	return hl;
 }
 

@@ -49,11 +49,15 @@ struct hl_fuzzy *hotlist__snap_prebuild(struct hl_snap *snap, const char *name,
 					const struct hl_base *base, const struct hl_fz_opts *o);
 
 /* ---- snapshot_edit.c ---- */
-void hotlist__snap_ops_free(struct hl_snap *snap, struct hl_op *ops, size_t n, size_t cap);
-
-/* ---- snapshot_info.c ---- */
+/* Drop a reference on overlay o (NULL: no-op); the last one frees it and
+ * its records. Any thread (also the call_rcu thread). */
+void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o);
+/* Bytes of overlay o and its records (NULL: 0). Any thread holding o. */
+size_t hotlist__snap_ovl_bytes(const struct hl_ovl *o);
 /* Entries a match can hit in version l: O(edits), not O(entries). */
 uint64_t hotlist__snap_count_visible(const struct hl_list *l);
+
+/* ---- snapshot_info.c ---- */
 /* The new version l of a replace (its base set) with old's ops newer than
  * mark, published; 1 if old has none (nothing done: publish l as a plain
  * replace), else 0 or an error (l freed). Caller holds wlock. */

@@ -928,6 +928,54 @@ START_TEST(random_edits_match_model_under_readers)
 }
 END_TEST
 
+/* A wildcard put into a list without fuzzy options: the list then keeps
+ * its entries put as one base (for the pattern store) besides the
+ * overlay; every entry put is found once, by the single and the batch
+ * path, and a plain put after it too. */
+static void count_batch_hit(const struct hotlist_hit *h, void *user)
+{
+	(void)h;
+	(*(int *)user)++;
+}
+
+static int batch_hits(struct hotlist *hl, const char *plate)
+{
+	struct hotlist_read r[3] = {
+		{ .struct_size = sizeof(r[0]), .plate = "NOPE1" },
+		{ .struct_size = sizeof(r[0]), .plate = plate },
+		{ .struct_size = sizeof(r[0]), .plate = "NOPE2" },
+	};
+	int n = 0;
+	ck_assert_int_ge(hotlist_match_batch(hl, r, 3, count_batch_hit, &n), 0);
+	return n;
+}
+
+START_TEST(wildcard_put_and_plain_puts)
+{
+	struct hotlist *hl = engine_with_base();
+	struct hotlist_entry p1 = { .plate = "P1" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &p1), 0);
+	struct hotlist_entry w = { .plate = "WZ1*" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &w), 0);
+	struct hotlist_entry p2 = { .plate = "P2" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &p2), 0);
+	const char *const plates[] = { "WZ123", "P1", "P2", "B2" };
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(hl_test_hits(hl, plates[i], NULL), 1);
+		ck_assert_int_eq(batch_hits(hl, plates[i]), 1);
+	}
+	ck_assert_int_eq(hl_test_hits(hl, "WX123", NULL), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "P1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "P1", NULL), 0);
+	ck_assert_int_eq(batch_hits(hl, "P1"), 0);
+	ck_assert_int_eq(hl_test_hits(hl, "WZ1", NULL), 1);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.entries, 5); /* B1 x2, B2, WZ1*, P2 */
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_edit");
@@ -937,6 +985,7 @@ int main(void)
 	tcase_add_test(t, put_updates_a_base_entry);
 	tcase_add_test(t, put_after_remove);
 	tcase_add_test(t, bad_put_changes_nothing);
+	tcase_add_test(t, wildcard_put_and_plain_puts);
 	suite_add_tcase(s, t);
 	t = tcase_create("remove");
 	tcase_add_test(t, remove_one_country);

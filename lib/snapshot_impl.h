@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 /* Pending edits of a list at which the folder thread folds them into a new
- * base (snapshot_edit.c, "Folding"). Each edit rebuilds the edit layer,
- * ~0.1 us per pending edit on the bench VM (docs/PERFORMANCE.md), so this
- * keeps an edit near a hundred microseconds while edits are slower than
- * folds, and a fold (O(entries), ~0.3 s CPU at 1 M) runs at most once per
- * this many edits. */
+ * base (snapshot_edit.c, "Folding"). An edit's cost does not depend on
+ * them (except for lists with fuzzy options or wildcard puts, which
+ * rebuild one base of their entries put at each edit), but their records
+ * take memory and a fold carries them over: this keeps them few, and a
+ * fold (O(entries), ~0.3 s CPU at 1 M) runs at most once per this many
+ * edits. */
 #define HL_EDITS_BG_FOLD 256u
 /* Pending edits past which a writer folds them itself, on its own path:
  * only when no folder thread runs (it could not be started) or a test

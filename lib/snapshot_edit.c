@@ -527,8 +527,17 @@ static int rec_finish(struct hl_snap *snap, struct hl_rec *r)
 	struct hl_builder b;
 	char reason[96], cc[3];
 	int rc = 0;
-	size_t n = 0;
+	size_t n = 0, text = 0;
 	hotlist__builder_init(&b, snap->a);
+	/* room for just these (the builder's default is 1024 entries) */
+	for (uint32_t i = 0; i < r->n_ops; i++)
+		if (r->ops[i].kind == HL_OP_ADD) {
+			n++;
+			text += r->ops[i].text_len;
+		}
+	if (n)
+		rc = hotlist__builder_reserve(&b, n, text + 64);
+	n = 0;
 	for (uint32_t i = 0; i < r->n_ops && !rc; i++) {
 		const struct hl_op *op = &r->ops[i];
 		if (op->kind != HL_OP_ADD)

@@ -724,7 +724,6 @@ START_TEST(edit_cost_is_independent_of_pending_edits)
 	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert_uint_ge(info.pending_edits, COST_MANY); /* nothing folded */
-	fprintf(stderr, "DBG put %llu B %llu calls, remove %llu B %llu calls\n", (unsigned long long)put_few[0], (unsigned long long)put_few[1], (unsigned long long)rem_few[0], (unsigned long long)rem_few[1]);
 	ck_assert_uint_gt(put_few[0], 0);
 	ck_assert_uint_eq(put_many[0], put_few[0]);
 	ck_assert_uint_eq(put_many[1], put_few[1]);

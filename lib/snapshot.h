@@ -115,9 +115,13 @@ struct hl_snap {
  * that would retire one more waits for a grace period itself instead. */
 #define HL_RETIRED_HEAVY_MAX 4u
 /* The same bound for all retired states (edits retire small versions,
- * thousands a second), so that memory stays bounded when a reader is stuck
- * even if nothing but edits is written. */
-#define HL_RETIRED_MAX 256u
+ * tens of thousands a second), so that memory stays bounded when a reader
+ * is stuck even if nothing but edits is written. An edit's retired version
+ * is a state and a list header (~1 KB; the edit overlay is shared), so
+ * this is ~4 MB; at 256, back-to-back edits of ~5-20 us outran the
+ * grace periods of a loaded 2-core VM and most of them waited for one
+ * (docs/PERFORMANCE.md, issue 10 item 2, 2026-12-03 evening). */
+#define HL_RETIRED_MAX 4096u
 
 /* ---- snapshot.c ---- */
 /* An empty state allocated with a. 0 or HOTLIST_ENOMEM. Control. */

@@ -641,6 +641,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		}
 	}
 	rc = finish_load(hl, list, &c, t0, 0, 0);
+	hotlist__snap_op_unmark(&hl->snap);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	audit(hl, HOTLIST_AUDIT_REPLACE, list, NULL, rc, &c.rep, t0);
@@ -702,6 +703,7 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 		rc = finish_load(hl, list, &c, t0, 1, flags);
 	else
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
+	hotlist__snap_op_unmark(&hl->snap);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	audit(hl, HOTLIST_AUDIT_LOAD, list, path, rc, &c.rep, t0);

@@ -88,6 +88,10 @@ struct hl_snap {
 	pthread_mutex_t wlock; /* serialises writers */
 	uint64_t next_version; /* writer-only */
 	uint64_t next_op; /* writer-only: sequence number of the last edit op */
+	/* writer-only: replaces between hotlist__snap_op_mark and
+	 * hotlist__snap_op_unmark; no fold is made or published meanwhile
+	 * (snapshot_edit.c, "Folding") */
+	uint32_t replacing;
 	uint32_t edits_fold; /* writer-only: HL_EDITS_FOLD, lowered by tests */
 	/* Background folding (snapshot_edit.c, "Folding"); all under wlock. A
 	 * list with fold_bg pending edits or more is folded by the folder
@@ -159,8 +163,11 @@ int hotlist__snap_replace(struct hl_snap *s, const char *name, struct hl_base *b
 
 /* ---- snapshot_edit.c ---- */
 /* Where the engine's edit sequence stands now: what a replace starting now
- * passes to hotlist__snap_replace. Writer; takes the writer lock briefly. */
+ * passes to hotlist__snap_replace. Also notes the replace as in flight
+ * until hotlist__snap_op_unmark, which the caller must call once it has
+ * published or failed. Writer; takes the writer lock briefly. */
 uint64_t hotlist__snap_op_mark(struct hl_snap *s);
+void hotlist__snap_op_unmark(struct hl_snap *s);
 int hotlist__snap_put(struct hl_snap *s, const char *name, const struct hotlist_entry *e,
 		      const struct hl_key *k, hl_country c);
 int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,

@@ -83,6 +83,13 @@
  *     remove drops the adds it removes and the hides it covers and adds
  *     its hide), which are newer than `upto` and hide in base' what the
  *     dropped add put there.
+ * No fold is picked or published while a replace is in flight (between
+ * hotlist__snap_op_mark and _unmark, snap->replacing): the replace keeps
+ * the ops newer than its mark on top of its new base, and a fold
+ * published meanwhile would have moved some of them into the base that
+ * the replace drops (they were lost: test_snapshot_edit's
+ * fold_during_replace_keeps_its_edits). The replace supersedes the base
+ * anyway; the folder picks the list again when it ends.
  * A writer never folds on its own path, except past edits_fold
  * (HL_EDITS_FOLD) pending edits while no folder thread runs (it could not
  * be started) or when a test lowered the bound. The fold retires a version
@@ -773,7 +780,7 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 		ovl_get(o); /* for ovl_unlink, whatever happens to l */
 	}
 	l->edit_seq = snap->next_op;
-	if (l->n_edits > snap->edits_fold && !snap->folder_started)
+	if (l->n_edits > snap->edits_fold && !snap->folder_started && !snap->replacing)
 		rc = fold_inline(snap, l);
 	if (!rc)
 		rc = adds_build(snap, l);
@@ -806,8 +813,18 @@ uint64_t hotlist__snap_op_mark(struct hl_snap *snap)
 {
 	pthread_mutex_lock(&snap->wlock);
 	uint64_t mark = snap->next_op;
+	snap->replacing++;
 	pthread_mutex_unlock(&snap->wlock);
 	return mark;
+}
+
+void hotlist__snap_op_unmark(struct hl_snap *snap)
+{
+	pthread_mutex_lock(&snap->wlock);
+	snap->replacing--;
+	if (!snap->replacing && snap->folder_started)
+		pthread_cond_broadcast(&snap->fold_cv); /* folds held back meanwhile */
+	pthread_mutex_unlock(&snap->wlock);
 }
 
 int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
@@ -994,7 +1011,7 @@ struct fold_job {
 static bool fold_pick(struct hl_snap *snap, struct fold_job *job)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
-	for (uint32_t i = 0; i < cur->n; i++) {
+	for (uint32_t i = 0; i < cur->n && !snap->replacing; i++) {
 		const struct hl_list *l = cur->lists[i];
 		if (l->n_edits < snap->fold_bg)
 			continue;
@@ -1027,7 +1044,9 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, job->view.name);
 	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
-	if (!old || old->base != job->view.base) { /* replaced or dropped meanwhile */
+	/* replaced or dropped meanwhile, or a replace is in flight (see
+	 * "Folding": it would drop the edits this fold took) */
+	if (snap->replacing || !old || old->base != job->view.base) {
 		snap->folds_dropped++;
 		return 0;
 	}

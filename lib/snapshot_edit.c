@@ -217,6 +217,9 @@ static void rec_free(struct hl_snap *snap, struct hl_rec *r)
 	hotlist__free(snap->a, r, rec_size(r->cap_ops));
 }
 
+/* The slot hash of key k: both halves mixed with the overlay's random seed
+ * (hotlist__seed, so that plates crafted against one overlay do not pile
+ * up in the next), then a splitmix64-style finaliser. */
 static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
 {
 	uint64_t h = (k->lo ^ o->seed) * 0x9E3779B97F4A7C15u;
@@ -323,6 +326,7 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	o->recs++;
 	o->keys += r->prev == NULL;
 	o->patterns |= r->adds && r->adds->patterns;
+	/* relaxed: a statistic (hotlist_list_info), orders nothing */
 	atomic_fetch_add_explicit(&o->bytes, r->bytes, memory_order_relaxed);
 	/* release: a reader that loads r sees it (and its adds base) whole;
 	 * pairs with rec_at's acquire */

@@ -557,9 +557,10 @@ HOTLIST_API int hotlist_check_csv(const char *path, double max_bad_fraction,
 /**
  * Add or update one entry of `list` (created if absent) without rebuilding
  * it. An entry with the same plate, country and category is updated. Costs
- * O(edits pending in the list); once a list has 256 of them, a thread of the
- * engine (started then, joined by hotlist_destroy) folds them into the list
- * in the background.
+ * O(1) amortised, whatever the edits pending in the list (O(edits pending)
+ * for a list with OCR or indel options, or one given a wildcard plate by a
+ * put); once a list has 256 of them, a thread of the engine (started then,
+ * joined by hotlist_destroy) folds them into the list in the background.
  * @return 0, HOTLIST_EINVAL, HOTLIST_EPLATE, HOTLIST_ECOUNTRY, HOTLIST_ENOSPC,
  *         HOTLIST_ENOMEM, HOTLIST_EDEADLK.
  * Threads: writer. Ordering: visible to every match that starts after the return.
@@ -569,7 +570,8 @@ HOTLIST_API int hotlist_put(struct hotlist *hl, const char *list, const struct h
 
 /**
  * Remove the entries of `list` with this plate; with a country, only that
- * country's entries, with NULL or "" every entry of the plate.
+ * country's entries, with NULL or "" every entry of the plate. Costs as
+ * hotlist_put().
  * @return the number of entries removed (> 0), HOTLIST_ENOENT (no such list or
  *         entry), HOTLIST_EINVAL, HOTLIST_EPLATE, HOTLIST_ECOUNTRY, HOTLIST_ENOMEM,
  *         HOTLIST_EDEADLK.

@@ -378,6 +378,36 @@ static bool retro_want(void *ctx, const struct hl_key *k)
 	return rc->keys[key_slot(rc, k)].used;
 }
 
+typedef void each_fn(struct retro_change *, const struct hl_base *, const struct hl_meta *);
+
+/* Call fn for the entries of b (l's base or entries put) a match can hit:
+ * all, or only `only`'s run when set; wildcard patterns skipped. */
+static void each_in(const struct hl_list *l, const struct hl_base *b, const struct hl_key *only,
+		    each_fn *fn, struct retro_change *rc)
+{
+	uint32_t i = only ? hl_base_find(b, only) : 0;
+	for (; i != HL_TABLE_NONE && i < b->n_meta; i++) {
+		const struct hl_meta *m = &b->meta[i];
+		if (!(m->flags & HL_M_PATTERN) &&
+		    (b != l->base || !l->ovl || !hotlist__list_hidden(l, m)))
+			fn(rc, b, m);
+		if (only && (m->flags & HL_M_LAST))
+			break;
+	}
+}
+
+struct each_ctx {
+	const struct hl_list *l;
+	each_fn *fn;
+	struct retro_change *rc;
+};
+
+static void each_adds(void *ctx, const struct hl_base *b)
+{
+	const struct each_ctx *c = ctx;
+	each_in(c->l, b, NULL, c->fn, c->rc);
+}
+
 /* Call fn for every entry of version l a match can hit (only `only`'s run
  * when set; wildcard patterns skipped: retroactive hits are exact). */
 static void each_entry(const struct hl_list *l, const struct hl_key *only,
@@ -385,20 +415,16 @@ static void each_entry(const struct hl_list *l, const struct hl_key *only,
 				  const struct hl_meta *),
 		       struct retro_change *rc)
 {
-	const struct hl_base *bases[2] = { l->base, l->adds };
-	for (int b = 0; b < 2; b++) {
-		if (!bases[b])
-			continue;
-		uint32_t i = only ? hl_base_find(bases[b], only) : 0;
-		for (; i != HL_TABLE_NONE && i < bases[b]->n_meta; i++) {
-			const struct hl_meta *m = &bases[b]->meta[i];
-			if (!(m->flags & HL_M_PATTERN) &&
-			    (b == 1 || !l->hides || !hotlist__list_hidden(l, m)))
-				fn(rc, bases[b], m);
-			if (only && (m->flags & HL_M_LAST))
-				break;
-		}
+	if (!only) {
+		each_in(l, l->base, NULL, fn, rc);
+		struct each_ctx c = { l, fn, rc };
+		hotlist__list_adds_each(l, each_adds, &c);
+		return;
 	}
+	each_in(l, l->base, only, fn, rc);
+	const struct hl_base *a = hotlist__list_adds(l, only);
+	if (a)
+		each_in(l, a, only, fn, rc);
 }
 
 static const struct hl_list *list_in(const struct hl_state *st, const char *name)
@@ -468,10 +494,10 @@ static bool retro_filter(void *ctx, const struct hl_list *l, const struct hl_met
 	const struct retro_change *rc = ctx;
 	if (l != rc->l)
 		return false;
-	/* m is in l's base or adds: find which, for its category string */
-	const struct hl_base *b =
-		l->adds && m >= l->adds->meta && m < l->adds->meta + l->adds->n_meta ? l->adds :
-										       l->base;
+	/* m is in l's base or entries put: find which, for its category string */
+	struct hl_key k = hl_meta_key(m);
+	const struct hl_base *a = l->ovl ? hotlist__list_adds(l, &k) : NULL;
+	const struct hl_base *b = a && m >= a->meta && m < a->meta + a->n_meta ? a : l->base;
 	return !old_has(rc, retro_id(b, m));
 }
 
@@ -615,6 +641,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		}
 	}
 	rc = finish_load(hl, list, &c, t0, 0, 0);
+	hotlist__snap_op_unmark(&hl->snap);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	audit(hl, HOTLIST_AUDIT_REPLACE, list, NULL, rc, &c.rep, t0);
@@ -676,6 +703,7 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 		rc = finish_load(hl, list, &c, t0, 1, flags);
 	else
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
+	hotlist__snap_op_unmark(&hl->snap);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	audit(hl, HOTLIST_AUDIT_LOAD, list, path, rc, &c.rep, t0);

@@ -8,8 +8,8 @@
  *   - its own plate text (normalised on the stack, packed into a 12-byte key);
  *   - the state pointer and the list headers (hot in every core's cache);
  *   - per list, one 64-byte bucket of the base index (table.c), which is the
- *     one likely cache miss; plus one bucket of the small `adds` index when
- *     the list has pending edits (those stay cached).
+ *     one likely cache miss; plus, when the list has pending edits, one
+ *     slot of its edit overlay (snapshot_edit.c; small, so it stays cached).
  * Only a hit goes on to the entry run (24-byte records, contiguous), the hide
  * index, the strings, the suppression table and the callback. Nothing is
  * written and nothing of the read is kept when it does not hit (privacy:
@@ -25,12 +25,13 @@
  * variants: its plate, the plate repaired to its country's layout (lists
  * with repair on), then each OCR candidate as read and repaired. Per variant
  * and list: the exact index, and only for lists whose `slow` flag is set
- * (edits, wildcard patterns, an OCR/indel index) the adds, the pattern store
- * and the fuzzy index. An entry found more than once is kept once, from
+ * (edits, wildcard patterns, an OCR/indel index) the entries put (the edit
+ * overlay's record of the key, or the adds base of a fuzzy list), the
+ * pattern store and the fuzzy index. An entry found more than once is kept once, from
  * its earliest variant, the cheapest way. The batch path goes to the
  * per-read path only for reads that hit exactly, have candidates or a
- * repair, or may hit a slow list: per slow list and chunk, the adds index
- * and the fuzzy indexes are asked for all reads at once (slow_maybe; a list
+ * repair, or may hit a slow list: per slow list and chunk, the edit overlay
+ * (or adds index) and the fuzzy indexes are asked for all reads at once (slow_maybe; a list
  * with wildcard patterns sends every read); the base's fuzzy index also
  * hands each read the keys it found (a hint), so the per-read query does
  * not look up the others again. Exact-only lists pay one flag
@@ -332,8 +333,10 @@ static bool repair_listed(const struct hl_list *l, const struct nread *nr)
 {
 	struct hl_key k;
 	hotlist__key_pack(nr->rep, nr->len, &k);
-	return hl_base_find(l->base, &k) != HL_TABLE_NONE ||
-	       (l->adds && hl_base_find(l->adds, &k) != HL_TABLE_NONE);
+	if (hl_base_find(l->base, &k) != HL_TABLE_NONE)
+		return true;
+	const struct hl_base *a = l->ovl ? hotlist__list_adds(l, &k) : NULL;
+	return a && hl_base_find(a, &k) != HL_TABLE_NONE;
 }
 
 /* The score model of list l: its base's, or its edit layer's while the base
@@ -560,7 +563,7 @@ static void on_run(void *ctx, uint32_t run, unsigned subs, unsigned indels)
 static void match_slow_base(struct gather *g, const struct hl_list *l, const struct hl_base *b,
 			    const struct hl_fuzzy *fz, const struct variant *v)
 {
-	struct emit_ctx e = { g, l, b, b == l->base && l->hides != NULL, 1 };
+	struct emit_ctx e = { g, l, b, b == l->base && l->ovl != NULL, 1 };
 	if (b->patterns)
 		hotlist__patterns_match(b->patterns, v->plate, v->len, on_run, &e);
 	e.wildcard = 0;
@@ -587,15 +590,17 @@ static void match_variant(struct gather *g, const struct hl_state *st, const uin
 			continue;
 		uint32_t i = base_idx ? base_idx[li * stride] : hl_base_find(l->base, &v->key);
 		if (i != HL_TABLE_NONE)
-			add_run(g, l, l->base, i, l->hides != NULL, HOTLIST_MATCH_EXACT, 0, 0);
+			add_run(g, l, l->base, i, l->ovl != NULL, HOTLIST_MATCH_EXACT, 0, 0);
 		if (HL_LIKELY(!l->slow))
 			continue;
-		if (l->adds) {
-			i = hl_base_find(l->adds, &v->key);
+		const struct hl_base *a = l->ovl ? hotlist__list_adds(l, &v->key) : NULL;
+		if (a) { /* the entries put: l->adds, or the overlay's of this key */
+			i = hl_base_find(a, &v->key);
 			if (i != HL_TABLE_NONE)
-				add_run(g, l, l->adds, i, 0, HOTLIST_MATCH_EXACT, 0, 0);
-			match_slow_base(g, l, l->adds, l->fz_adds, v);
+				add_run(g, l, a, i, 0, HOTLIST_MATCH_EXACT, 0, 0);
 		}
+		if (l->adds)
+			match_slow_base(g, l, l->adds, l->fz_adds, v);
 		match_slow_base(g, l, l->base, l->fz_base, v);
 	}
 }
@@ -777,6 +782,9 @@ static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_ke
 		if (l->fz_adds)
 			maybe |= hotlist__fz_maybe(l->fz_adds, l->adds, &l->opts, plates, lens, m,
 						   NULL);
+	} else if (l->ovl) { /* the overlay's records of these keys, one probe each */
+		for (size_t i = 0; i < m; i++)
+			maybe |= (uint32_t)(hotlist__list_adds(l, &keys[i]) != NULL) << i;
 	}
 	if (l->fz_base) {
 		uint32_t hint[HL_CHUNK];

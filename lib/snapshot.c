@@ -12,11 +12,11 @@
  * one list pointer changed, publishes the copy with one pointer store, and
  * hands the old state (and the list version it replaced) to call_rcu().
  *
- * snap->state ──► hl_state { lists[0] ──► hl_list v7 { base ─┐ adds hides } }
- *                            lists[1] ──► hl_list v3 { base  │ ... }        │
- *                                                            ▼              │
- *                                           hl_base (refcounted, shared by  │
- *                                           v6 and v7 when v7 was a put) ◄──┘
+ * snap->state ──► hl_state { lists[0] ──► hl_list v7 { base ─┐ ovl ─┐ } }
+ *                            lists[1] ──► hl_list v3 { base  │ ... } │
+ *                                                            ▼       ▼
+ *                                 hl_base (refcounted, shared by     edit overlay (refcounted,
+ *                                 v6 and v7 when v7 was a put)       shared; snapshot_edit.c)
  *
  * Ordering guarantees:
  *  1. A writer fully initialises a new state, its lists and bases, then
@@ -49,7 +49,9 @@
  * stuck reader that writer, and the writers queued behind it on wlock,
  * wait until the reader leaves; readers never wait. Memory is then bounded
  * by the live versions plus HL_RETIRED_HEAVY_MAX whole versions plus
- * HL_RETIRED_MAX small ones (an edit's version: a state, its edit layer).
+ * HL_RETIRED_MAX small ones (an edit's version: a state and a list
+ * header; the edit overlay it shares goes with the last version holding
+ * it, and one that an edit outgrew is retired with that edit's version).
  * The counters (atomics in struct hl_snap) are statistics and the bound's
  * test; they order nothing: the writer reads them under wlock, and only
  * wlock holders and the call_rcu callbacks change them.
@@ -285,6 +287,7 @@ int hotlist__snap_init(struct hl_snap *snap, const struct hotlist_allocator *a)
 	snap->edits_fold = HL_EDITS_FOLD;
 	snap->fold_bg = HL_EDITS_BG_FOLD;
 	snap->next_op = 0;
+	snap->replacing = 0;
 	snap->folder_started = snap->fold_stop = false;
 	snap->fold_busy = snap->fold_failed = false;
 	snap->fold_hook = NULL;

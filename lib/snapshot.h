@@ -28,19 +28,30 @@
 #include <stdint.h>
 
 struct hl_op;
+struct hl_ovl;
 struct hl_snap;
 
-/* One published version of one list. Immutable once published. `ops` is
- * writer-only (under wlock): each version owns its copy, so a failed
- * edit leaves the published version as it was. */
+/* One published version of one list. Immutable once published; its edit
+ * overlay (ovl) is shared with the versions before and after it and only
+ * grows, but what this version shows of it is fixed by edit_seq
+ * (snapshot_edit.c, "The overlay"). */
 struct hl_list {
 	char name[HOTLIST_NAME_MAX + 1];
 	uint64_t version;
 	int64_t updated_us;
 	uint64_t name_hash; /* seeds entry ids for suppression */
 	struct hl_base *base; /* the bulk of the entries; shared between versions */
-	struct hl_base *adds; /* entries put since the base was built, or NULL */
-	struct hl_base *hides; /* base entries removed or updated since, or NULL */
+	/* the edits since the base was built (puts and removes by key), or
+	 * NULL; shared by reference between versions */
+	struct hl_ovl *ovl;
+	/* the newest edit op this version shows (snap->next_op when it was
+	 * made): records of ovl newer than it are not this version's */
+	uint64_t edit_seq;
+	/* all entries put since the base was built, as one base, or NULL: only
+	 * for a list with fuzzy options or a wildcard put, whose fuzzy index
+	 * and pattern store need them together (O(pending edits) per edit);
+	 * otherwise a read finds the entries put in ovl, by key */
+	struct hl_base *adds;
 	uint64_t entries; /* entries a match can hit */
 	struct hl_fz_opts opts; /* matching options; carried to every new version */
 	struct hl_fuzzy *fz_base; /* OCR/indel index of base (shared like it), or NULL */
@@ -51,10 +62,7 @@ struct hl_list {
 	/* where and when the list applies (scope.h), or NULL: always; shared
 	 * by versions like the options, reference counted */
 	struct hl_scope *scope;
-	/* writer-only */
-	struct hl_op *ops;
-	size_t n_ops, cap_ops;
-	size_t n_edits; /* puts and removes in ops (set before publication) */
+	size_t n_edits; /* puts and removes pending in ovl (set before publication) */
 };
 
 /* Everything a match sees: the lists, in creation order. Replaced as a whole
@@ -80,6 +88,10 @@ struct hl_snap {
 	pthread_mutex_t wlock; /* serialises writers */
 	uint64_t next_version; /* writer-only */
 	uint64_t next_op; /* writer-only: sequence number of the last edit op */
+	/* writer-only: replaces between hotlist__snap_op_mark and
+	 * hotlist__snap_op_unmark; no fold is made or published meanwhile
+	 * (snapshot_edit.c, "Folding") */
+	uint32_t replacing;
 	uint32_t edits_fold; /* writer-only: HL_EDITS_FOLD, lowered by tests */
 	/* Background folding (snapshot_edit.c, "Folding"); all under wlock. A
 	 * list with fold_bg pending edits or more is folded by the folder
@@ -107,9 +119,13 @@ struct hl_snap {
  * that would retire one more waits for a grace period itself instead. */
 #define HL_RETIRED_HEAVY_MAX 4u
 /* The same bound for all retired states (edits retire small versions,
- * thousands a second), so that memory stays bounded when a reader is stuck
- * even if nothing but edits is written. */
-#define HL_RETIRED_MAX 256u
+ * tens of thousands a second), so that memory stays bounded when a reader
+ * is stuck even if nothing but edits is written. An edit's retired version
+ * is a state and a list header (~1 KB; the edit overlay is shared), so
+ * this is ~4 MB; at 256, back-to-back edits of ~5-20 us outran the
+ * grace periods of a loaded 2-core VM and most of them waited for one
+ * (docs/PERFORMANCE.md, issue 10 item 2, 2026-12-03 evening). */
+#define HL_RETIRED_MAX 4096u
 
 /* ---- snapshot.c ---- */
 /* An empty state allocated with a. 0 or HOTLIST_ENOMEM. Control. */
@@ -147,8 +163,11 @@ int hotlist__snap_replace(struct hl_snap *s, const char *name, struct hl_base *b
 
 /* ---- snapshot_edit.c ---- */
 /* Where the engine's edit sequence stands now: what a replace starting now
- * passes to hotlist__snap_replace. Writer; takes the writer lock briefly. */
+ * passes to hotlist__snap_replace. Also notes the replace as in flight
+ * until hotlist__snap_op_unmark, which the caller must call once it has
+ * published or failed. Writer; takes the writer lock briefly. */
 uint64_t hotlist__snap_op_mark(struct hl_snap *s);
+void hotlist__snap_op_unmark(struct hl_snap *s);
 int hotlist__snap_put(struct hl_snap *s, const char *name, const struct hotlist_entry *e,
 		      const struct hl_key *k, hl_country c);
 int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,
@@ -175,8 +194,17 @@ void hotlist__snap_fold_settle(struct hl_snap *s, uint64_t *done, uint64_t *drop
 void hotlist__snap_set_fold_hook(struct hl_snap *s, void (*fn)(void *), void *arg);
 /* Stop and join the folder thread if it was started. Control (destroy). */
 void hotlist__snap_fold_stop(struct hl_snap *s);
-/* True if base entry m of list l was removed or superseded by an edit. */
+/* True if base entry m of list l was removed or superseded by an edit.
+ * Any thread holding l; wait-free, O(edits of m's plate). */
 int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
+/* The base holding the entries put into list l with key k (look k up in
+ * it: l->adds when l has one, else the overlay's entries of k), or NULL
+ * when l has none. Any thread holding l; wait-free, O(1) expected. */
+const struct hl_base *hotlist__list_adds(const struct hl_list *l, const struct hl_key *k);
+/* Call fn for every base of entries put into l (l->adds, or one per key of
+ * the overlay). Any thread holding l; O(pending edits). */
+void hotlist__list_adds_each(const struct hl_list *l,
+			     void (*fn)(void *ctx, const struct hl_base *b), void *ctx);
 
 /* ---- snapshot_info.c ---- */
 int hotlist__snap_info(struct hl_snap *s, size_t i, struct hotlist_list_info *out);

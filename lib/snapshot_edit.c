@@ -6,59 +6,108 @@
  * snapshot.c); publishes through hotlist__snap_install(), never touches RCU
  * itself.
  *
- * Edits. A put or remove does not rebuild the base. The list keeps its
- * edits as a small ordered set of operations (struct hl_op, writer-only):
- * ADD an entry, HIDE base entries (by plate, country or any, category or
- * any). From them two small bases are built at every edit: `adds` (the
- * entries put) and `hides` (what of the base is gone). Memory layout of one
- * version, and what a reader touches:
+ * Edits. A put or remove does not rebuild the base. Each edit is one or
+ * two operations (struct hl_op): ADD an entry, HIDE base entries (by plate,
+ * country or any, category or any); a put is "hide (plate, country,
+ * category), add", a remove "hide (plate, country or any, any category)".
+ * A put drops the earlier ops of its (plate, country, category), a remove
+ * the adds it removes and the hides its own hide covers, so that what is
+ * left describes the list exactly: base less what the hides hide, plus the
+ * adds. Every op touches one plate (its key), so the ops are kept per key.
  *
- *   hl_list v9 ─┬─ base  ──► hl_base (1 M entries; shared with v8, v10 ...)
- *               ├─ adds  ──► hl_base (the entries put; this version's own)
- *               ├─ hides ──► hl_base (hide records; this version's own)
- *               └─ ops   ──► [ hl_op | hl_op | ... ]  writer-only array,
- *                               │ one per version     each op's text is
- *                               ▼                     shared by reference
- *                  [ refs | attrs | plate\0 category\0 reference\0 id\0 ... ]
+ * The overlay (struct hl_ovl). One per list, shared by reference between
+ * the list's versions until a fold or replace starts a new one: an
+ * open-addressing table (linear probing, seeded hash of the key, at most
+ * half full) whose slot holds the newest record of one key. A record
+ * (struct hl_rec) is immutable once published: the ops of its key after
+ * one edit, the adds among them as a small base (the key's run), the edit
+ * number `seq` of its newest op, and `prev`, the key's record before that
+ * edit. Memory layout, and what a reader touches:
  *
- * A reader looks a plate up in base (one bucket), and only for a list with
- * edits (`slow`) in adds (one bucket of a small, cached index); for a base
- * hit it looks the key up in hides. It never touches ops. An edit costs
- * O(pending edits): it copies the op array (the texts are shared: one
- * reference count each, not a copy), drops the ops its key supersedes, and
- * rebuilds adds and hides; ~0.1 us per pending edit on the bench VM (and
- * updates the entry count from the edited key's run).
+ *   hl_list v9 ─┬─ base ──► hl_base (1 M entries; shared with v8, v10 ...)
+ *   edit_seq 41 └─ ovl  ──► hl_ovl [ slot | slot | ... ]   shared by v8..v10
+ *                                     │
+ *                                     ▼
+ *                  hl_rec seq 42 (v10's) ──prev──► hl_rec seq 37 (v8's, v9's)
+ *                                                  { key, ops[], adds ──► hl_base }
  *
- * Folding. So that the pending edits stay few, a list with fold_bg
- * (HL_EDITS_BG_FOLD) of them or more is folded into a new base by the
- * folder thread (one per engine, started by the first edit that needs it):
- *  1. Under wlock it takes a reference on the list's base, adds and hides
- *     and notes the sequence number `upto` of the newest op (every op gets
- *     one from snap->next_op when it is made; copies keep it).
- *  2. Without the lock it builds base' = (base less what hides hides) plus
- *     adds, O(entries), and its fuzzy index (snapshot_list.c, prebuild).
- *     Writers go on editing meanwhile; readers never wait.
- *  3. Under wlock again, if the list still has that base (no replace or
- *     drop came between: else base' is dropped), it publishes a version
- *     with base' and the ops newer than `upto`, keeping the version number
- *     (the entries are the same). Those ops apply to base' as they applied
- *     to the old base: an op at or below `upto` that a later edit dropped
- *     was superseded by that edit's own ops (a put drops the adds and hides
- *     of its key and adds its own hide and add; a remove drops the adds it
- *     removes and adds its hide), which are newer than `upto` and hide in
- *     base' what the dropped add put there.
+ * An edit (under wlock) makes one record: the key's newest record's ops
+ * less those it drops, plus its own, and their adds as a base of one run
+ * (O(edits of that plate), independent of the list's other edits); links
+ * it in front of the key's record and publishes it with one release store
+ * to the slot (before the new version is published, which a reader needs
+ * to see it); then publishes a new version with edit_seq = the newest op
+ * (snapshot.c: the version pointer, a small list header, no copy of the
+ * edits). A reader of version v finds the key's slot (load-acquire, pairs
+ * with that store: it sees the record whole) and walks prev past the
+ * records newer than v->edit_seq: it sees exactly v's edits (one list
+ * state), usually the first record. Slots and records are never reused or
+ * freed while any version holds the overlay: a record goes with its
+ * overlay, whose last reference goes with the last version holding it,
+ * after a grace period (snapshot.c, guarantee 2). When the overlay would
+ * be more than half full, or holds more records than twice its slots (an
+ * edited plate leaves its superseded records behind), the edit copies the
+ * keys' newest records into a new overlay (at least four times the keys)
+ * and its version holds that one: O(keys) once per O(slots) edits, so
+ * O(1) amortised; the old overlay stays whole for the versions holding it.
+ * If publishing fails after the record was linked, the slot is set back to
+ * the record's prev (the record itself stays until the overlay goes:
+ * readers may hold it).
+ *
+ * Lists with fuzzy options or a wildcard put. The fuzzy index of the adds
+ * (fuzzy.c) and the pattern store (pattern.c) are built over all of them
+ * at once, so such a list version also holds `adds`, every entry put as
+ * one base, rebuilt at every edit: O(pending edits) per edit, as before
+ * the overlay, only for these lists (a wildcard put keeps its overlay in
+ * this mode until the next fold). A reader then takes the entries put from
+ * adds and the hides from the overlay (hotlist__list_adds).
+ *
+ * Folding. So that the pending edits stay few (memory, and the records a
+ * lookup of an edited plate reads), a list with fold_bg (HL_EDITS_BG_FOLD)
+ * of them or more is folded into a new base by the folder thread (one per
+ * engine, started by the first edit that needs it):
+ *  1. Under wlock it takes a reference on the list's base and overlay,
+ *     and notes its edit_seq `upto` (every op gets a number from
+ *     snap->next_op when it is made; copies keep it).
+ *  2. Without the lock it builds base' = (base less what the hides hide)
+ *     plus the adds, as of upto, O(entries), and its fuzzy index
+ *     (snapshot_list.c, prebuild). Writers go on editing meanwhile (the
+ *     overlay is read like a reader reads it); readers never wait.
+ *  3. It copies the ops newer than `upto` into a new overlay: those of
+ *     the version published when the build is done without the lock
+ *     (O(edits made during the build), reading the overlay as a reader
+ *     does, holding a reference on it), then under wlock those linked
+ *     since (walking the overlay's records newest first: O(edits made
+ *     during the copy)); only if the list's overlay was replaced meanwhile
+ *     (outgrown) does it copy them all under the lock. Under wlock, if
+ *     the list still has that base (no replace or drop came between: else
+ *     base' is dropped), it publishes a version with base' and that
+ *     overlay, keeping the version number and the entry count (the
+ *     entries are the same). The lock is held ~2-110 us of CPU for this on
+ *     the bench VM (1 M entries, edits back to back). Those ops apply to
+ *     base' as they applied to the old base: an op at or below `upto` that
+ *     a later edit dropped was superseded by that edit's own ops (a put
+ *     drops the adds and hides of its key and adds its own hide and add; a
+ *     remove drops the adds it removes and the hides it covers and adds
+ *     its hide), which are newer than `upto` and hide in base' what the
+ *     dropped add put there.
+ * No fold is picked or published while a replace is in flight (between
+ * hotlist__snap_op_mark and _unmark, snap->replacing): the replace keeps
+ * the ops newer than its mark on top of its new base, and a fold
+ * published meanwhile would have moved some of them into the base that
+ * the replace drops (they were lost: test_snapshot_edit's
+ * fold_during_replace_keeps_its_edits). The replace supersedes the base
+ * anyway; the folder picks the list again when it ends.
  * A writer never folds on its own path, except past edits_fold
  * (HL_EDITS_FOLD) pending edits while no folder thread runs (it could not
- * be started) or when a test lowered the bound. If edits come faster than
- * folds (a fold of 1 M entries takes ~0.3 s), the pending edits grow
- * between two folds and an edit costs more until the next fold lands. The
- * fold retires a version holding a base (counted as heavy: snapshot.c,
- * "Bounded reclamation"); base and base' coexist until then, as for a
- * replace.
+ * be started) or when a test lowered the bound. The fold retires a version
+ * holding a base (counted as heavy: snapshot.c, "Bounded reclamation");
+ * base and base' coexist until then, as for a replace.
  *
  * Threads: writers, under snap->wlock; the folder thread, under wlock except
  * for step 2 (it holds references then, nothing else);
- * hotlist__list_hidden is read side (any thread, wait-free).
+ * hotlist__list_hidden, hotlist__list_adds and hotlist__list_adds_each are
+ * read side (any thread, wait-free).
  */
 #include "snapshot.h"
 #include "snapshot_impl.h"
@@ -120,29 +169,276 @@ static void text_put(struct hl_snap *snap, const struct hl_op *op)
 		hotlist__free(snap->a, op->text, op->text_len);
 }
 
-int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m)
+/* ---- the overlay (see "The overlay" above) ------------------------------------ */
+
+/* Slots of a new overlay at least: room for twice the folder's threshold
+ * of edited plates at half load, so that a list the folder keeps below
+ * its threshold never copies its overlay between two folds. */
+#define HL_OVL_MIN_SLOTS (4u * HL_EDITS_BG_FOLD)
+
+/* The ops of one key after one edit. Immutable once linked. */
+struct hl_rec {
+	struct hl_rec *prev; /* the key's record before this edit, in this overlay, or NULL */
+	struct hl_rec *all; /* the record linked before this one (any key): for freeing */
+	uint64_t seq; /* the newest op of ops */
+	struct hl_key key;
+	struct hl_base *adds; /* the ADD ops as a base (this key's run), or NULL */
+	uint32_t n_ops, cap_ops;
+	uint32_t n_edits; /* ops that are an edit of their own (not the hide of a put) */
+	size_t bytes; /* this record and its adds base */
+	struct hl_op ops[];
+};
+
+struct hl_ovl {
+	atomic_uint refs; /* versions holding it, the folder's job, an edit in flight */
+	uint32_t mask; /* slots - 1 (a power of two) */
+	uint64_t seed;
+	/* writer-only (wlock) */
+	uint32_t keys; /* slots in use */
+	uint32_t recs; /* records linked */
+	bool patterns; /* a record's adds has a wildcard pattern */
+	struct hl_rec *all; /* every record linked, newest first */
+	/* bytes of the overlay and its records: written under wlock, read by
+	 * hotlist_list_info (relaxed: a statistic) */
+	atomic_size_t bytes;
+	_Atomic(struct hl_rec *) slot[];
+};
+
+static size_t rec_size(uint32_t n_ops)
 {
-	struct hl_key k = hl_meta_key(m);
-	uint32_t i = hl_base_find(l->hides, &k);
-	if (i == HL_TABLE_NONE)
-		return 0;
-	const char *cat = hl_meta_category(l->base, m);
-	for (const struct hl_meta *h = &l->hides->meta[i];; h++) {
-		if (((h->flags & HL_M_ANY_COUNTRY) || h->country == m->country) &&
-		    ((h->flags & HL_M_ANY_CATEGORY) ||
-		     strcmp(hl_meta_category(l->hides, h), cat) == 0))
-			return 1;
-		if (h->flags & HL_M_LAST)
-			return 0;
+	return sizeof(struct hl_rec) + n_ops * sizeof(struct hl_op);
+}
+
+static void rec_free(struct hl_snap *snap, struct hl_rec *r)
+{
+	for (uint32_t i = 0; i < r->n_ops; i++)
+		text_put(snap, &r->ops[i]);
+	hotlist__base_put(r->adds, snap->a);
+	hotlist__free(snap->a, r, rec_size(r->cap_ops));
+}
+
+/* The slot hash of key k: both halves mixed with the overlay's random seed
+ * (hotlist__seed, so that plates crafted against one overlay do not pile
+ * up in the next), then a splitmix64-style finaliser. */
+static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
+{
+	uint64_t h = (k->lo ^ o->seed) * 0x9E3779B97F4A7C15u;
+	h ^= ((uint64_t)k->hi + (o->seed >> 32)) * 0xC2B2AE3D27D4EB4Fu;
+	h ^= h >> 31;
+	h *= 0x94D049BB133111EBu;
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
+{
+	size_t size = sizeof(struct hl_ovl) + slots * sizeof(_Atomic(struct hl_rec *));
+	struct hl_ovl *o = hotlist__zalloc(snap->a, size, HL_CACHE_LINE);
+	if (!o)
+		return NULL;
+	atomic_init(&o->refs, 1);
+	atomic_init(&o->bytes, size);
+	o->mask = slots - 1;
+	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
+	for (uint32_t i = 0; i < slots; i++)
+		atomic_init(&o->slot[i], NULL);
+	return o;
+}
+
+static void ovl_get(struct hl_ovl *o)
+{
+	/* relaxed: the caller holds a reference already (a version alive under
+	 * wlock or in a read-side section); publishes nothing */
+	atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
+}
+
+void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
+{
+	/* acq_rel: the last put sees every other holder's reads done before
+	 * it frees (as hotlist__base_put) */
+	if (!o || atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (struct hl_rec *r = o->all, *next; r; r = next) {
+		next = r->all;
+		rec_free(snap, r);
+	}
+	hotlist__free(snap->a, o, sizeof(*o) + (o->mask + 1u) * sizeof(o->slot[0]));
+}
+
+size_t hotlist__snap_ovl_bytes(const struct hl_ovl *o)
+{
+	return o ? atomic_load_explicit(&o->bytes, memory_order_relaxed) : 0;
+}
+
+/* The record of key k that a version with edit_seq upto shows, or NULL.
+ * Any thread holding o; wait-free (the table is at most half full). */
+static const struct hl_rec *rec_at(const struct hl_ovl *o, uint64_t upto, const struct hl_key *k)
+{
+	for (uint32_t i = ovl_hash(o, k) & o->mask;; i = (i + 1) & o->mask) {
+		/* acquire: pairs with ovl_link's release store, so the record
+		 * (and the records behind prev, linked before it) is seen whole */
+		const struct hl_rec *r = atomic_load_explicit(&o->slot[i], memory_order_acquire);
+		if (!r)
+			return NULL;
+		if (hl_key_eq(&r->key, k)) {
+			while (r && r->seq > upto)
+				r = r->prev;
+			return r;
+		}
 	}
 }
 
-void hotlist__snap_ops_free(struct hl_snap *snap, struct hl_op *ops, size_t n, size_t cap)
+static const struct hl_rec *rec_of(const struct hl_list *l, const struct hl_key *k)
 {
-	for (size_t i = 0; i < n; i++)
-		text_put(snap, &ops[i]);
-	hotlist__free(snap->a, ops, cap * sizeof(*ops));
+	return l->ovl ? rec_at(l->ovl, l->edit_seq, k) : NULL;
 }
+
+/* The record of slot i that a version with edit_seq upto shows, or NULL.
+ * Any thread holding o. */
+static const struct hl_rec *rec_at_slot(const struct hl_ovl *o, uint32_t i, uint64_t upto)
+{
+	/* acquire: as rec_at */
+	const struct hl_rec *r = atomic_load_explicit(&o->slot[i], memory_order_acquire);
+	while (r && r->seq > upto)
+		r = r->prev;
+	return r;
+}
+
+/* The slot of key k in o, or the empty slot where it goes. Writer. */
+static uint32_t ovl_slot(const struct hl_ovl *o, const struct hl_key *k)
+{
+	uint32_t i = ovl_hash(o, k) & o->mask;
+	for (;; i = (i + 1) & o->mask) {
+		/* relaxed: only the writer (holding wlock) stores slots */
+		const struct hl_rec *r = atomic_load_explicit(&o->slot[i], memory_order_relaxed);
+		if (!r || hl_key_eq(&r->key, k))
+			return i;
+	}
+}
+
+/* Link r in front of its key's record and publish it. Returns its slot.
+ * Writer. */
+static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
+{
+	uint32_t i = ovl_slot(o, &r->key);
+	r->prev = atomic_load_explicit(&o->slot[i], memory_order_relaxed);
+	r->all = o->all;
+	o->all = r;
+	o->recs++;
+	o->keys += r->prev == NULL;
+	o->patterns |= r->adds && r->adds->patterns;
+	/* relaxed: a statistic (hotlist_list_info), orders nothing */
+	atomic_fetch_add_explicit(&o->bytes, r->bytes, memory_order_relaxed);
+	/* release: a reader that loads r sees it (and its adds base) whole;
+	 * pairs with rec_at's acquire */
+	atomic_store_explicit(&o->slot[i], r, memory_order_release);
+	return i;
+}
+
+/* Undo ovl_link of r at slot i (its version was not published): the key's
+ * slot shows r's predecessor again. r stays in o->all, freed with o: a
+ * reader may have loaded it (it skips it: r is newer than its version).
+ * Writer. */
+static void ovl_unlink(struct hl_ovl *o, uint32_t i, struct hl_rec *r)
+{
+	o->keys -= r->prev == NULL;
+	/* release: as ovl_link's store */
+	atomic_store_explicit(&o->slot[i], r->prev, memory_order_release);
+}
+
+static int op_matches(const struct hl_op *op, const struct hl_key *k, hl_country c, unsigned flags,
+		      const char *category)
+{
+	return hl_key_eq(&op->key, k) && ((flags & HL_M_ANY_COUNTRY) || op->country == c) &&
+	       ((flags & HL_M_ANY_CATEGORY) || strcmp(op->e.category, category) == 0);
+}
+
+int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m)
+{
+	struct hl_key k = hl_meta_key(m);
+	const struct hl_rec *r = rec_of(l, &k);
+	if (!r)
+		return 0;
+	const char *cat = hl_meta_category(l->base, m);
+	for (uint32_t i = 0; i < r->n_ops; i++) {
+		const struct hl_op *op = &r->ops[i];
+		if (op->kind == HL_OP_HIDE && op_matches(op, &k, m->country, op->flags, cat))
+			return 1;
+	}
+	return 0;
+}
+
+const struct hl_base *hotlist__list_adds(const struct hl_list *l, const struct hl_key *k)
+{
+	if (l->adds)
+		return l->adds;
+	const struct hl_rec *r = rec_of(l, k);
+	return r ? r->adds : NULL;
+}
+
+void hotlist__list_adds_each(const struct hl_list *l,
+			     void (*fn)(void *ctx, const struct hl_base *b), void *ctx)
+{
+	if (l->adds) {
+		fn(ctx, l->adds);
+		return;
+	}
+	for (uint32_t i = 0; l->ovl && i <= l->ovl->mask; i++) {
+		/* acquire: as rec_at */
+		const struct hl_rec *r =
+			atomic_load_explicit(&l->ovl->slot[i], memory_order_acquire);
+		while (r && r->seq > l->edit_seq)
+			r = r->prev;
+		if (r && r->adds)
+			fn(ctx, r->adds);
+	}
+}
+
+/* Entries of base b's run at i. */
+static uint64_t run_len(const struct hl_base *b, uint32_t i)
+{
+	uint64_t n = 0;
+	for (; i != HL_TABLE_NONE; i++) {
+		n++;
+		if (b->meta[i].flags & HL_M_LAST)
+			break;
+	}
+	return n;
+}
+
+/* Entries of version v with key k that a match can hit: v's base run of k
+ * less what v's hides hide, plus v's entries put with key k. O(run). */
+static uint64_t visible_of(const struct hl_list *v, const struct hl_key *k)
+{
+	uint64_t n = 0;
+	for (uint32_t i = hl_base_find(v->base, k); i != HL_TABLE_NONE; i++) {
+		const struct hl_meta *m = &v->base->meta[i];
+		n += !v->ovl || !hotlist__list_hidden(v, m);
+		if (m->flags & HL_M_LAST)
+			break;
+	}
+	const struct hl_base *a = hotlist__list_adds(v, k);
+	return n + (a ? run_len(a, hl_base_find(a, k)) : 0);
+}
+
+/* Entries a match can hit: O(pending edits), not O(entries). */
+uint64_t hotlist__snap_count_visible(const struct hl_list *l)
+{
+	uint64_t n = l->base->n_meta;
+	for (uint32_t i = 0; l->ovl && i <= l->ovl->mask; i++) {
+		/* acquire: as rec_at (the folder reads without wlock) */
+		const struct hl_rec *r =
+			atomic_load_explicit(&l->ovl->slot[i], memory_order_acquire);
+		while (r && r->seq > l->edit_seq)
+			r = r->prev;
+		if (!r)
+			continue;
+		n += visible_of(l, &r->key);
+		n -= run_len(l->base, hl_base_find(l->base, &r->key));
+	}
+	return n;
+}
+
+/* ---- records and versions -------------------------------------------------------- */
 
 void hotlist__snap_set_edits_fold(struct hl_snap *snap, uint32_t n)
 {
@@ -211,25 +507,70 @@ static int op_init(struct hl_snap *snap, struct hl_op *op, int kind, const struc
 	return 0;
 }
 
-static int op_matches(const struct hl_op *op, const struct hl_key *k, hl_country c, unsigned flags,
-		      const char *category)
+/* A record of key k with room for n ops, none yet. */
+static struct hl_rec *rec_new(struct hl_snap *snap, const struct hl_key *k, uint32_t n)
 {
-	return hl_key_eq(&op->key, k) && ((flags & HL_M_ANY_COUNTRY) || op->country == c) &&
-	       ((flags & HL_M_ANY_CATEGORY) || strcmp(op->e.category, category) == 0);
+	struct hl_rec *r = hotlist__alloc(snap->a, rec_size(n), _Alignof(struct hl_rec));
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->key = *k;
+	r->cap_ops = n;
+	return r;
 }
 
-/* Build a small base from the ops of one kind; *out NULL when there are none. */
-static int ops_base(struct hl_snap *snap, const struct hl_list *l, int kind, struct hl_base **out)
+/* Append a copy of op (sharing its text) to r. */
+static void rec_keep(struct hl_rec *r, const struct hl_op *op)
+{
+	r->ops[r->n_ops] = *op;
+	text_get(op);
+	r->n_edits += !op->of_put;
+	r->seq = op->seq > r->seq ? op->seq : r->seq;
+	r->n_ops++;
+}
+
+/* Append a new op to r: kind, entry e (its strings copied), flags; it gets
+ * the next edit number. */
+static int rec_append(struct hl_snap *snap, struct hl_rec *r, int kind,
+		      const struct hotlist_entry *e, hl_country c, unsigned flags, bool of_put)
+{
+	struct hl_op *op = &r->ops[r->n_ops];
+	memset(op, 0, sizeof(*op));
+	int rc = op_init(snap, op, kind, e);
+	if (rc)
+		return rc;
+	op->key = r->key;
+	op->country = c;
+	op->flags = flags;
+	op->of_put = of_put;
+	op->seq = ++snap->next_op;
+	r->seq = op->seq;
+	r->n_edits += !of_put;
+	r->n_ops++;
+	return 0;
+}
+
+/* Finish r: its adds base from its ADD ops (a run of its one key), and its
+ * size. O(ops of r). */
+static int rec_finish(struct hl_snap *snap, struct hl_rec *r)
 {
 	struct hl_builder b;
 	char reason[96], cc[3];
 	int rc = 0;
-	size_t n = 0;
-	*out = NULL;
+	size_t n = 0, text = 0;
 	hotlist__builder_init(&b, snap->a);
-	for (size_t i = 0; i < l->n_ops && !rc; i++) {
-		const struct hl_op *op = &l->ops[i];
-		if (op->kind != kind)
+	/* room for just these (the builder's default is 1024 entries) */
+	for (uint32_t i = 0; i < r->n_ops; i++)
+		if (r->ops[i].kind == HL_OP_ADD) {
+			n++;
+			text += r->ops[i].text_len;
+		}
+	if (n)
+		rc = hotlist__builder_reserve(&b, n, text + 64);
+	n = 0;
+	for (uint32_t i = 0; i < r->n_ops && !rc; i++) {
+		const struct hl_op *op = &r->ops[i];
+		if (op->kind != HL_OP_ADD)
 			continue;
 		struct hotlist_entry e = op->e;
 		hotlist__country_str(op->country, cc);
@@ -238,29 +579,134 @@ static int ops_base(struct hl_snap *snap, const struct hl_list *l, int kind, str
 		n++;
 	}
 	if (!rc && n)
-		rc = hotlist__builder_finish(&b, hotlist__seed(0), out, NULL, NULL);
+		rc = hotlist__builder_finish(&b, hotlist__seed(0), &r->adds, NULL, NULL);
 	hotlist__builder_fini(&b);
+	r->bytes = rec_size(r->cap_ops) + (r->adds ? r->adds->bytes : 0);
 	return rc;
 }
 
+/* A copy of r's ops newer than `after` for another overlay, or NULL in *out
+ * when none is. Its adds base is r's when every add was kept. */
+static int rec_copy(struct hl_snap *snap, const struct hl_rec *r, uint64_t after,
+		    struct hl_rec **out)
+{
+	uint32_t n = 0, adds = 0, kept_adds = 0;
+	*out = NULL;
+	for (uint32_t i = 0; i < r->n_ops; i++) {
+		n += r->ops[i].seq > after;
+		adds += r->ops[i].kind == HL_OP_ADD;
+		kept_adds += r->ops[i].kind == HL_OP_ADD && r->ops[i].seq > after;
+	}
+	if (!n)
+		return 0;
+	struct hl_rec *c = rec_new(snap, &r->key, n);
+	if (!c)
+		return HOTLIST_ENOMEM;
+	for (uint32_t i = 0; i < r->n_ops; i++)
+		if (r->ops[i].seq > after)
+			rec_keep(c, &r->ops[i]);
+	int rc = 0;
+	if (kept_adds == adds && r->adds) {
+		c->adds = r->adds;
+		hl_base_get(c->adds);
+		c->bytes = rec_size(c->cap_ops) + c->adds->bytes;
+	} else {
+		rc = rec_finish(snap, c);
+	}
+	if (rc) {
+		rec_free(snap, c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* The keys of overlay from (NULL: none) that a version with edit_seq seq
+ * shows. Any thread holding from. */
+static uint32_t ovl_keys(const struct hl_ovl *from, uint64_t seq)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; from && i <= from->mask; i++)
+		n += rec_at_slot(from, i, seq) != NULL;
+	return n;
+}
+
+/* A new overlay of the edits newer than `after` of a version with overlay
+ * from (NULL: none) and edit_seq seq, with room for `extra` more keys at
+ * half load (at least HL_OVL_MIN_SLOTS slots), into *out, or NULL when
+ * there are none and extra is 0; *n_edits gets its pending edits.
+ * O(keys). Any thread holding from: reads it as a reader does (the folder
+ * copies without the lock, see "Folding"). */
+static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t seq, uint64_t after,
+		    uint32_t extra, struct hl_ovl **out, size_t *n_edits)
+{
+	uint32_t keys = ovl_keys(from, seq), slots = HL_OVL_MIN_SLOTS;
+	*out = NULL;
+	*n_edits = 0;
+	if (!keys && !extra)
+		return 0;
+	while (slots < 4u * (keys + extra))
+		slots *= 2;
+	struct hl_ovl *o = ovl_new(snap, slots);
+	if (!o)
+		return HOTLIST_ENOMEM;
+	int rc = 0;
+	for (uint32_t i = 0; from && i <= from->mask && !rc; i++) {
+		const struct hl_rec *r = rec_at_slot(from, i, seq);
+		struct hl_rec *c = NULL;
+		if (r)
+			rc = rec_copy(snap, r, after, &c);
+		if (c) {
+			ovl_link(o, c);
+			*n_edits += c->n_edits;
+		}
+	}
+	if (rc || (!o->keys && !extra)) {
+		hotlist__snap_ovl_put(snap, o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+/* Whether overlay o takes one more record (of a key new to it or not)
+ * without being copied (see "The overlay"). */
+static bool ovl_room(const struct hl_ovl *o, bool new_key)
+{
+	uint32_t slots = o->mask + 1u;
+	return 2u * (o->keys + new_key) <= slots && o->recs < 2u * slots;
+}
+
 /* A new base of what version v shows: its base less what its hides hide,
- * plus its adds. Reads only v's three bases (immutable), so the folder runs
- * it without the lock, holding references on them. */
+ * plus its adds. Reads v's base and overlay as a reader does, so the
+ * folder runs it without the lock, holding references on them. */
+struct fold_ctx {
+	struct hl_builder *b;
+	int rc;
+};
+
+static void fold_adds(void *ctx, const struct hl_base *a)
+{
+	struct fold_ctx *f = ctx;
+	for (uint32_t i = 0; i < a->n_meta && !f->rc; i++)
+		f->rc = hotlist__builder_add_meta(f->b, a, i);
+}
+
 static int fold_build(struct hl_snap *snap, const struct hl_list *v, struct hl_base **out)
 {
 	struct hl_builder b;
-	int rc = 0;
+	struct fold_ctx f = { &b, 0 };
 	*out = NULL;
 	hotlist__builder_init(&b, snap->a);
-	for (uint32_t i = 0; i < v->base->n_meta && !rc; i++)
-		if (!v->hides || !hotlist__list_hidden(v, &v->base->meta[i]))
-			rc = hotlist__builder_add_meta(&b, v->base, i);
-	for (uint32_t i = 0; v->adds && i < v->adds->n_meta && !rc; i++)
-		rc = hotlist__builder_add_meta(&b, v->adds, i);
-	if (!rc)
-		rc = hotlist__builder_finish(&b, hotlist__seed(0), out, NULL, NULL);
+	for (uint32_t i = 0; i < v->base->n_meta && !f.rc; i++)
+		if (!v->ovl || !hotlist__list_hidden(v, &v->base->meta[i]))
+			f.rc = hotlist__builder_add_meta(&b, v->base, i);
+	if (!f.rc)
+		hotlist__list_adds_each(v, fold_adds, &f);
+	if (!f.rc)
+		f.rc = hotlist__builder_finish(&b, hotlist__seed(0), out, NULL, NULL);
 	hotlist__builder_fini(&b);
-	return rc;
+	return f.rc;
 }
 
 /* Fold base and edits of the unpublished version l into a fresh base, on
@@ -272,74 +718,48 @@ static int fold_inline(struct hl_snap *snap, struct hl_list *l)
 	if (rc)
 		return rc;
 	hotlist__base_put(l->base, snap->a);
-	hotlist__base_put(l->adds, snap->a);
-	hotlist__base_put(l->hides, snap->a);
-	hotlist__snap_ops_free(snap, l->ops, l->n_ops, l->cap_ops);
+	hotlist__snap_ovl_put(snap, l->ovl);
 	l->base = nb;
-	l->adds = l->hides = NULL;
-	l->ops = NULL;
-	l->n_ops = l->cap_ops = 0;
+	l->ovl = NULL;
+	l->n_edits = 0;
 	snap->folds_inline++;
 	return 0;
 }
 
-/* Make the new version l from its ops: rebuild the edit layer, then, past
- * edits_fold and with no folder thread, fold it into the base. The layer
- * must exist before a fold: fold takes the edits from it (folding without
- * it dropped every pending edit, found by test_engine's many_edits_fold
- * with a low threshold). */
-static int rebuild(struct hl_snap *snap, struct hl_list *l)
+/* The one base of every entry put, for a list whose fuzzy index or pattern
+ * store needs it (see "Lists with fuzzy options or a wildcard put"); NULL
+ * otherwise. O(pending edits). */
+static int adds_build(struct hl_snap *snap, struct hl_list *l)
 {
-	int rc = ops_base(snap, l, HL_OP_ADD, &l->adds);
-	if (!rc)
-		rc = ops_base(snap, l, HL_OP_HIDE, &l->hides);
-	/* a put is one edit though it is two ops (hide the old entry, add) */
-	l->n_edits = 0;
-	for (size_t i = 0; i < l->n_ops; i++)
-		l->n_edits += !l->ops[i].of_put;
-	if (!rc && l->n_edits > snap->edits_fold && !snap->folder_started) {
-		rc = fold_inline(snap, l);
-		if (!rc)
-			l->n_edits = 0;
-	}
-	return rc;
+	l->adds = NULL;
+	if (!l->ovl || !(hl_fz_on(&l->opts) || l->ovl->patterns))
+		return 0;
+	struct hl_builder b;
+	struct fold_ctx f = { &b, 0 };
+	hotlist__builder_init(&b, snap->a);
+	hotlist__list_adds_each(l, fold_adds, &f);
+	if (!f.rc && b.n)
+		f.rc = hotlist__builder_finish(&b, hotlist__seed(0), &l->adds, NULL, NULL);
+	hotlist__builder_fini(&b);
+	return f.rc;
 }
 
-/* The ops of old newer than `after` into the new version l (room for
- * `extra` more), sharing their texts. */
-static int ops_share(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
-		     uint64_t after, size_t extra)
-{
-	size_t n = old ? old->n_ops : 0;
-	l->cap_ops = n + extra;
-	l->ops = l->cap_ops ? hotlist__alloc(snap->a, l->cap_ops * sizeof(*l->ops), 16) : NULL;
-	if (l->cap_ops && !l->ops)
-		return HOTLIST_ENOMEM;
-	for (size_t k = 0; k < n; k++) {
-		if (old->ops[k].seq <= after)
-			continue;
-		l->ops[l->n_ops] = old->ops[k];
-		text_get(&l->ops[l->n_ops++]);
-	}
-	return 0;
-}
-
-/*
- * Start a new version of list `name` for an edit: shares the base and the
- * ops' texts, takes a copy of the op array (so that a failure leaves the
- * published version as is).
- */
-static struct hl_list *edit_begin(struct hl_snap *snap, const char *name, size_t extra)
+/* A new version of list `name` for an edit, sharing the current one's base
+ * and options; its overlay is set by the caller. *old: the current version
+ * (NULL if none). */
+static struct hl_list *version_new(struct hl_snap *snap, const char *name,
+				   const struct hl_list **old)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, name);
-	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
-	struct hl_list *l = hotlist__snap_list_new(snap, old, name);
+	*old = i < 0 ? NULL : cur->lists[i];
+	struct hl_list *l = hotlist__snap_list_new(snap, *old, name);
 	if (!l)
 		return NULL;
-	if (old) {
-		l->base = old->base;
+	if (*old) {
+		l->base = (*old)->base;
 		hl_base_get(l->base);
+		l->n_edits = (*old)->n_edits;
 	} else {
 		struct hl_builder b;
 		hotlist__builder_init(&b, snap->a);
@@ -347,102 +767,79 @@ static struct hl_list *edit_begin(struct hl_snap *snap, const char *name, size_t
 			l->base = NULL;
 		hotlist__builder_fini(&b);
 	}
-	if (!l->base || ops_share(snap, l, old, 0, extra)) {
+	if (!l->base) {
 		hotlist__snap_list_free(snap, l);
 		return NULL;
 	}
 	return l;
 }
 
-/* Drop the ops matching (k, c, flags, category) of one kind, keeping order. */
-static size_t ops_drop(struct hl_snap *snap, struct hl_list *l, int kind, const struct hl_key *k,
-		       hl_country c, unsigned flags, const char *category)
+/* The overlay the edit of key k in l (from old) goes into: old's, or a copy
+ * with room when it has none (see "The overlay"). */
+static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
+		    const struct hl_key *k)
 {
-	size_t w = 0, dropped = 0;
-	for (size_t r = 0; r < l->n_ops; r++) {
-		struct hl_op *op = &l->ops[r];
-		if (op->kind == kind && op_matches(op, k, c, flags, category)) {
-			text_put(snap, op);
-			dropped++;
-			continue;
-		}
-		l->ops[w++] = *op;
+	if (old && old->ovl && ovl_room(old->ovl, !rec_of(old, k))) {
+		l->ovl = old->ovl;
+		ovl_get(l->ovl);
+		return 0;
 	}
-	l->n_ops = w;
-	return dropped;
-}
-
-static int op_append(struct hl_snap *snap, struct hl_list *l, int kind,
-		     const struct hotlist_entry *e, const struct hl_key *k, hl_country c,
-		     unsigned flags)
-{
-	struct hl_op *op = &l->ops[l->n_ops];
-	memset(op, 0, sizeof(*op));
-	int rc = op_init(snap, op, kind, e);
-	if (rc)
-		return rc;
-	op->key = *k;
-	op->country = c;
-	op->flags = flags;
-	op->seq = ++snap->next_op;
-	l->n_ops++;
-	return 0;
+	size_t n_edits;
+	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->ovl,
+			  &n_edits);
+	if (!rc)
+		l->n_edits = n_edits;
+	return rc;
 }
 
 static void fold_request(struct hl_snap *snap);
 
-/* Entries of version v with key k that a match can hit: v's base run of k
- * less what v's hides hide, plus v's adds run of k. O(run). */
-static uint64_t visible_of(const struct hl_list *v, const struct hl_key *k)
+/* Publish the new version l (its overlay, base and options set) and, when
+ * r is not NULL, the edit's record r of key k, linked into l's overlay
+ * first; l and r are freed on failure (r unlinked: nothing changes). old:
+ * the version l replaces, or NULL. pre: as attach_fuzzy's, or NULL. Caller
+ * holds wlock. */
+static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
+		       struct hl_rec *r, struct hl_fuzzy **pre)
 {
-	uint64_t n = 0;
-	for (uint32_t i = hl_base_find(v->base, k); i != HL_TABLE_NONE; i++) {
-		const struct hl_meta *m = &v->base->meta[i];
-		n += !v->hides || !hotlist__list_hidden(v, m);
-		if (m->flags & HL_M_LAST)
-			break;
+	struct hl_ovl *o = l->ovl;
+	uint32_t slot = 0;
+	int rc = 0;
+	if (r) {
+		const struct hl_rec *was = rec_at(o, UINT64_MAX, &r->key);
+		l->n_edits = l->n_edits + r->n_edits - (was ? was->n_edits : 0);
+		slot = ovl_link(o, r);
+		ovl_get(o); /* for ovl_unlink, whatever happens to l */
 	}
-	for (uint32_t i = hl_base_find(v->adds, k); i != HL_TABLE_NONE; i++) {
-		n++;
-		if (v->adds->meta[i].flags & HL_M_LAST)
-			break;
-	}
-	return n;
-}
-
-/* Publish an edited version; frees it on failure. k: the only key whose
- * entries the edit changed (the count is then updated in O(run), not
- * recounted in O(pending edits)), or NULL. pre: as attach_fuzzy's, or
- * NULL. Caller holds wlock. */
-static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_key *k, int rc,
-		       struct hl_fuzzy **pre)
-{
-	const struct hl_list *old = NULL;
+	l->edit_seq = snap->next_op;
+	if (l->n_edits > snap->edits_fold && !snap->folder_started && !snap->replacing)
+		rc = fold_inline(snap, l);
 	if (!rc)
-		rc = rebuild(snap, l);
-	if (!rc) {
-		const struct hl_state *cur =
-			atomic_load_explicit(&snap->state, memory_order_relaxed);
-		int i = hotlist__snap_find(cur, l->name);
-		old = i < 0 ? NULL : cur->lists[i];
+		rc = adds_build(snap, l);
+	if (!rc)
 		rc = hotlist__snap_attach_fuzzy(snap, l, old, pre);
-	}
-	if (rc) {
+	if (!rc) {
+		/* not after an inline fold: the new base may have merged entries */
+		if (r && old && old->base == l->base)
+			l->entries =
+				old->entries - visible_of(old, &r->key) + visible_of(l, &r->key);
+		else if (!r && old && l->version == old->version) /* a fold: the same entries */
+			l->entries = old->entries;
+		else
+			l->entries = hotlist__snap_count_visible(l);
+		HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
+		bool fold = l->n_edits >= snap->fold_bg;
+		rc = hotlist__snap_install(snap, l); /* frees l on error */
+		if (!rc && fold)
+			fold_request(snap);
+	} else {
 		hotlist__snap_list_free(snap, l);
-		return rc;
 	}
-	/* not after an inline fold: the new base may have merged entries */
-	if (k && old && old->base == l->base)
-		l->entries = old->entries - visible_of(old, k) + visible_of(l, k);
-	else
-		l->entries = hotlist__snap_count_visible(l);
-	HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
-	bool fold = l->n_edits >= snap->fold_bg;
-	/* the old version keeps its own op array until it is freed, so a
-	 * failed install leaves it exactly as it was */
-	rc = hotlist__snap_install(snap, l);
-	if (!rc && fold)
-		fold_request(snap);
+	if (r) {
+		if (rc)
+			ovl_unlink(o, slot, r);
+		hotlist__snap_ovl_put(snap, o);
+	}
 	return rc;
 }
 
@@ -450,40 +847,75 @@ uint64_t hotlist__snap_op_mark(struct hl_snap *snap)
 {
 	pthread_mutex_lock(&snap->wlock);
 	uint64_t mark = snap->next_op;
+	snap->replacing++;
 	pthread_mutex_unlock(&snap->wlock);
 	return mark;
+}
+
+void hotlist__snap_op_unmark(struct hl_snap *snap)
+{
+	pthread_mutex_lock(&snap->wlock);
+	snap->replacing--;
+	if (!snap->replacing && snap->folder_started)
+		pthread_cond_broadcast(&snap->fold_cv); /* folds held back meanwhile */
+	pthread_mutex_unlock(&snap->wlock);
 }
 
 int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
 			     uint64_t mark, struct hl_fuzzy **pre)
 {
-	size_t newer = 0;
-	for (size_t k = 0; old && k < old->n_ops; k++)
-		newer += old->ops[k].seq > mark;
-	if (!newer)
+	if (!old || !old->ovl || old->edit_seq <= mark)
 		return 1;
-	int rc = ops_share(snap, l, old, mark, 0);
-	return edit_commit(snap, l, NULL, rc, pre);
+	int rc = ovl_copy(snap, old->ovl, old->edit_seq, mark, 0, &l->ovl, &l->n_edits);
+	if (!rc && !l->ovl)
+		return 1;
+	if (rc) {
+		hotlist__snap_list_free(snap, l);
+		return rc;
+	}
+	return edit_commit(snap, l, old, NULL, pre);
+}
+
+/* The record of a put of e (key k, country c) on top of was (NULL: none):
+ * was's ops less those of the same plate, country and category, then the
+ * put's hide and add. */
+static int put_rec(struct hl_snap *snap, const struct hl_rec *was, const struct hotlist_entry *e,
+		   const struct hl_key *k, hl_country c, struct hl_rec **out)
+{
+	const char *cat = e->category ? e->category : "";
+	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + 2);
+	if (!r)
+		return HOTLIST_ENOMEM;
+	for (uint32_t i = 0; was && i < was->n_ops; i++)
+		if (!op_matches(&was->ops[i], k, c, 0, cat))
+			rec_keep(r, &was->ops[i]);
+	int rc = rec_append(snap, r, HL_OP_HIDE, e, c, 0, true);
+	if (!rc)
+		rc = rec_append(snap, r, HL_OP_ADD, e, c, 0, false);
+	if (!rc)
+		rc = rec_finish(snap, r);
+	if (rc) {
+		rec_free(snap, r);
+		return rc;
+	}
+	*out = r;
+	return 0;
 }
 
 int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotlist_entry *e,
 		      const struct hl_key *k, hl_country c)
 {
 	pthread_mutex_lock(&snap->wlock);
-	struct hl_list *l = edit_begin(snap, name, 2);
-	int rc = HOTLIST_ENOMEM;
-	if (l) {
-		const char *cat = e->category ? e->category : "";
-		/* an entry with the same plate, country and category is updated */
-		ops_drop(snap, l, HL_OP_ADD, k, c, 0, cat);
-		ops_drop(snap, l, HL_OP_HIDE, k, c, 0, cat);
-		rc = op_append(snap, l, HL_OP_HIDE, e, k, c, 0);
-		if (!rc) {
-			l->ops[l->n_ops - 1].of_put = true;
-			rc = op_append(snap, l, HL_OP_ADD, e, k, c, 0);
-		}
-		rc = edit_commit(snap, l, k, rc, NULL);
-	}
+	const struct hl_list *old;
+	struct hl_list *l = version_new(snap, name, &old);
+	struct hl_rec *r = NULL;
+	int rc = l ? edit_ovl(snap, l, old, k) : HOTLIST_ENOMEM;
+	if (!rc)
+		rc = put_rec(snap, rec_at(l->ovl, UINT64_MAX, k), e, k, c, &r);
+	if (!rc)
+		rc = edit_commit(snap, l, old, r, NULL);
+	else
+		hotlist__snap_list_free(snap, l);
 	pthread_mutex_unlock(&snap->wlock);
 	return rc;
 }
@@ -492,19 +924,43 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 static int count_removable(const struct hl_list *l, const struct hl_key *k, hl_country c)
 {
 	int n = 0;
-	const struct hl_base *bases[2] = { l->base, l->adds };
+	const struct hl_base *bases[2] = { l->base, hotlist__list_adds(l, k) };
 	for (int b = 0; b < 2; b++) {
-		uint32_t i = hl_base_find(bases[b], k);
+		uint32_t i = bases[b] ? hl_base_find(bases[b], k) : HL_TABLE_NONE;
 		for (; i != HL_TABLE_NONE; i++) {
 			const struct hl_meta *m = &bases[b]->meta[i];
 			if ((!c || m->country == c) &&
-			    (b == 1 || !l->hides || !hotlist__list_hidden(l, m)))
+			    (b == 1 || !l->ovl || !hotlist__list_hidden(l, m)))
 				n++;
 			if (m->flags & HL_M_LAST)
 				break;
 		}
 	}
 	return n;
+}
+
+/* The record of a remove of (k, c or any) on top of was: was's ops less
+ * the adds it removes and the hides its own hide covers, then its hide. */
+static int remove_rec(struct hl_snap *snap, const struct hl_rec *was, const char *plate,
+		      const struct hl_key *k, hl_country c, struct hl_rec **out)
+{
+	unsigned flags = HL_M_ANY_CATEGORY | (c ? 0 : HL_M_ANY_COUNTRY);
+	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + 1);
+	if (!r)
+		return HOTLIST_ENOMEM;
+	for (uint32_t i = 0; was && i < was->n_ops; i++)
+		if (!op_matches(&was->ops[i], k, c, flags, ""))
+			rec_keep(r, &was->ops[i]);
+	struct hotlist_entry e = { .plate = plate };
+	int rc = rec_append(snap, r, HL_OP_HIDE, &e, c, flags, false);
+	if (!rc)
+		rc = rec_finish(snap, r);
+	if (rc) {
+		rec_free(snap, r);
+		return rc;
+	}
+	*out = r;
+	return 0;
 }
 
 int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *plate,
@@ -514,22 +970,23 @@ int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *pla
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, name);
 	int n = i < 0 ? 0 : count_removable(cur->lists[i], k, c), rc = HOTLIST_ENOENT;
-	struct hl_list *l = n ? edit_begin(snap, name, 1) : NULL;
-	if (n && !l)
-		rc = HOTLIST_ENOMEM;
-	if (l) {
-		unsigned flags = HL_M_ANY_CATEGORY | (c ? 0 : HL_M_ANY_COUNTRY);
-		struct hotlist_entry e = { .plate = plate };
-		ops_drop(snap, l, HL_OP_ADD, k, c, flags, "");
-		rc = op_append(snap, l, HL_OP_HIDE, &e, k, c, flags);
-		rc = edit_commit(snap, l, k, rc, NULL);
+	if (n) {
+		const struct hl_list *old;
+		struct hl_list *l = version_new(snap, name, &old);
+		struct hl_rec *r = NULL;
+		rc = l ? edit_ovl(snap, l, old, k) : HOTLIST_ENOMEM;
+		if (!rc)
+			rc = remove_rec(snap, rec_at(l->ovl, UINT64_MAX, k), plate, k, c, &r);
+		if (!rc)
+			rc = edit_commit(snap, l, old, r, NULL);
+		else
+			hotlist__snap_list_free(snap, l);
 		if (!rc)
 			rc = n;
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	return rc;
 }
-
 /* The base of list `name` with a reference taken, or NULL (no such list).
  * The reference keeps it, and so its address, from being reused. */
 static struct hl_base *current_base(struct hl_snap *snap, const char *name)
@@ -554,14 +1011,18 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 	struct hl_base *b = current_base(snap, name);
 	struct hl_fuzzy *pre = b ? hotlist__snap_prebuild(snap, name, b, o) : NULL;
 	pthread_mutex_lock(&snap->wlock);
-	struct hl_list *l = edit_begin(snap, name, 1);
+	const struct hl_list *old;
+	struct hl_list *l = version_new(snap, name, &old);
 	int rc = HOTLIST_ENOMEM;
 	if (l) {
 		l->opts = *o;
 		hotlist__scope_put(l->scope, snap->a); /* the old version keeps its own */
 		l->scope = sc;
 		sc = NULL;
-		rc = edit_commit(snap, l, NULL, 0, &pre);
+		l->ovl = old ? old->ovl : NULL;
+		if (l->ovl)
+			ovl_get(l->ovl);
+		rc = edit_commit(snap, l, old, NULL, &pre);
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	hotlist__scope_put(sc, snap->a);
@@ -572,11 +1033,11 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 
 /* ---- folding, on the folder thread (see "Folding" above) ----------------------- */
 
-/* What the folder folds: a view of one version (its three bases, with a
- * reference each) and the newest op folded into the new base. */
+/* What the folder folds: a view of one version (its base and overlay,
+ * with a reference each, and its edit_seq: the newest op folded into the
+ * new base). */
 struct fold_job {
-	struct hl_list view; /* name, base, adds, hides; nothing else set */
-	uint64_t upto;
+	struct hl_list view; /* name, base, ovl, edit_seq; nothing else set */
 };
 
 /* Step 1: the first list with fold_bg pending edits or more, into job.
@@ -584,21 +1045,18 @@ struct fold_job {
 static bool fold_pick(struct hl_snap *snap, struct fold_job *job)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
-	for (uint32_t i = 0; i < cur->n; i++) {
+	for (uint32_t i = 0; i < cur->n && !snap->replacing; i++) {
 		const struct hl_list *l = cur->lists[i];
 		if (l->n_edits < snap->fold_bg)
 			continue;
 		memset(job, 0, sizeof(*job));
 		memcpy(job->view.name, l->name, sizeof(job->view.name));
 		job->view.base = l->base;
-		job->view.adds = l->adds;
-		job->view.hides = l->hides;
+		job->view.ovl = l->ovl;
+		job->view.edit_seq = l->edit_seq;
 		hl_base_get(job->view.base);
-		if (job->view.adds)
-			hl_base_get(job->view.adds);
-		if (job->view.hides)
-			hl_base_get(job->view.hides);
-		job->upto = snap->next_op;
+		if (job->view.ovl)
+			ovl_get(job->view.ovl);
 		return true;
 	}
 	return false;
@@ -607,21 +1065,61 @@ static bool fold_pick(struct hl_snap *snap, struct fold_job *job)
 static void fold_job_free(struct hl_snap *snap, struct fold_job *job)
 {
 	hotlist__base_put(job->view.base, snap->a);
-	hotlist__base_put(job->view.adds, snap->a);
-	hotlist__base_put(job->view.hides, snap->a);
+	hotlist__snap_ovl_put(snap, job->view.ovl);
 }
 
 /* Step 3: publish *nb as the base of the job's list with the ops newer
  * than job->upto, if the list still has the base the job folded. 0, or an
  * error. *nb is left for the caller to free when it was not taken (NULL
  * when it was). Caller (the folder) holds wlock. */
+/* Step 3's copy of the overlay, made mostly without the lock: the edits
+ * newer than the job's upto of the version published when the build was
+ * done (ovl at seq), then, under the lock, those made since (see
+ * "Folding"). */
+struct fold_carry {
+	struct hl_ovl *ovl; /* a reference on that version's overlay, or NULL */
+	uint64_t seq;
+	struct hl_ovl *copy; /* the copy, or NULL (nothing newer than upto) */
+	size_t n_edits;
+};
+
+/* Bring c's copy up to version old (whose overlay is c->ovl): copy again
+ * the keys of the records linked after c->seq (c->ovl->all is newest
+ * first). O(edits since c->seq). 0, 1 when the copy cannot take them (copy
+ * it whole instead), or an error. Caller holds wlock. */
+static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const struct hl_list *old,
+			  uint64_t upto)
+{
+	for (const struct hl_rec *r = c->ovl->all; r && r->seq > c->seq; r = r->all) {
+		const struct hl_rec *v = rec_at(old->ovl, old->edit_seq, &r->key);
+		if (!v)
+			continue; /* a record that was not published */
+		if (!c->copy)
+			return 1;
+		const struct hl_rec *was = rec_at(c->copy, UINT64_MAX, &v->key);
+		if (!ovl_room(c->copy, was == NULL))
+			return 1;
+		struct hl_rec *k;
+		int rc = rec_copy(snap, v, upto, &k);
+		if (rc)
+			return rc;
+		if (k) {
+			c->n_edits = c->n_edits + k->n_edits - (was ? was->n_edits : 0);
+			ovl_link(c->copy, k);
+		}
+	}
+	return 0;
+}
+
 static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct hl_base **nb,
-			struct hl_fuzzy **pre)
+			struct hl_fuzzy **pre, struct fold_carry *c)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, job->view.name);
 	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
-	if (!old || old->base != job->view.base) { /* replaced or dropped meanwhile */
+	/* replaced or dropped meanwhile, or a replace is in flight (see
+	 * "Folding": it would drop the edits this fold took) */
+	if (snap->replacing || !old || old->base != job->view.base) {
 		snap->folds_dropped++;
 		return 0;
 	}
@@ -635,15 +1133,40 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	l->updated_us = old->updated_us;
 	l->base = *nb; /* taken even on error: freed with l */
 	*nb = NULL;
-	int rc = ops_share(snap, l, old, job->upto, 0);
+	uint64_t upto = job->view.edit_seq;
+	int rc = 1;
+	if (c->ovl && c->ovl == old->ovl)
+		rc = carry_catch_up(snap, c, old, upto);
+	if (rc == 0) {
+		l->ovl = c->copy;
+		l->n_edits = c->n_edits;
+		c->copy = NULL;
+	} else if (rc == 1) { /* no copy fits: O(edits) under the lock */
+		rc = ovl_copy(snap, old->ovl, old->edit_seq, upto, 0, &l->ovl, &l->n_edits);
+	}
 	if (rc) {
 		hotlist__snap_list_free(snap, l);
 		return rc;
 	}
-	rc = edit_commit(snap, l, NULL, 0, pre);
+	rc = edit_commit(snap, l, old, NULL, pre);
 	if (!rc)
 		snap->folds_done++;
 	return rc;
+}
+
+/* Take a reference on the overlay of the job's list as now published, for
+ * the copy of step 3 (c->ovl NULL: none, or the list is gone). Caller holds
+ * wlock. */
+static void carry_begin(struct hl_snap *snap, const struct fold_job *job, struct fold_carry *c)
+{
+	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
+	int i = hotlist__snap_find(cur, job->view.name);
+	const struct hl_list *l = i < 0 ? NULL : cur->lists[i];
+	if (!l || !l->ovl || l->base != job->view.base)
+		return;
+	c->ovl = l->ovl;
+	c->seq = l->edit_seq;
+	ovl_get(c->ovl);
 }
 
 /* Steps 2 and 3 for job: build, then publish under the lock. Called and
@@ -662,10 +1185,18 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 		pre = hotlist__snap_prebuild(snap, job->view.name, nb, NULL);
 	if (hook)
 		hook(hook_arg);
+	struct fold_carry c = { NULL, 0, NULL, 0 };
+	pthread_mutex_lock(&snap->wlock);
+	carry_begin(snap, job, &c);
+	pthread_mutex_unlock(&snap->wlock);
+	if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
+		rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.copy, &c.n_edits);
 	pthread_mutex_lock(&snap->wlock);
 	if (!rc)
-		rc = fold_install(snap, job, &nb, &pre);
+		rc = fold_install(snap, job, &nb, &pre, &c);
 	pthread_mutex_unlock(&snap->wlock);
+	hotlist__snap_ovl_put(snap, c.copy); /* not taken */
+	hotlist__snap_ovl_put(snap, c.ovl);
 	fold_job_free(snap, job);
 	hotlist__base_put(nb, snap->a); /* not taken: a replace or drop came first */
 	hotlist__fz_put(pre, snap->a); /* not taken: the options changed meanwhile */

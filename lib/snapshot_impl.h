@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 /* Pending edits of a list at which the folder thread folds them into a new
- * base (snapshot_edit.c, "Folding"). Each edit rebuilds the edit layer,
- * ~0.1 us per pending edit on the bench VM (docs/PERFORMANCE.md), so this
- * keeps an edit near a hundred microseconds while edits are slower than
- * folds, and a fold (O(entries), ~0.3 s CPU at 1 M) runs at most once per
- * this many edits. */
+ * base (snapshot_edit.c, "Folding"). An edit's cost does not depend on
+ * them (except for lists with fuzzy options or wildcard puts, which
+ * rebuild one base of their entries put at each edit), but their records
+ * take memory and a fold carries them over: this keeps them few, and a
+ * fold (O(entries), ~0.3 s CPU at 1 M) runs at most once per this many
+ * edits. */
 #define HL_EDITS_BG_FOLD 256u
 /* Pending edits past which a writer folds them itself, on its own path:
  * only when no folder thread runs (it could not be started) or a test
@@ -49,11 +50,15 @@ struct hl_fuzzy *hotlist__snap_prebuild(struct hl_snap *snap, const char *name,
 					const struct hl_base *base, const struct hl_fz_opts *o);
 
 /* ---- snapshot_edit.c ---- */
-void hotlist__snap_ops_free(struct hl_snap *snap, struct hl_op *ops, size_t n, size_t cap);
-
-/* ---- snapshot_info.c ---- */
+/* Drop a reference on overlay o (NULL: no-op); the last one frees it and
+ * its records. Any thread (also the call_rcu thread). */
+void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o);
+/* Bytes of overlay o and its records (NULL: 0). Any thread holding o. */
+size_t hotlist__snap_ovl_bytes(const struct hl_ovl *o);
 /* Entries a match can hit in version l: O(edits), not O(entries). */
 uint64_t hotlist__snap_count_visible(const struct hl_list *l);
+
+/* ---- snapshot_info.c ---- */
 /* The new version l of a replace (its base set) with old's ops newer than
  * mark, published; 1 if old has none (nothing done: publish l as a plain
  * replace), else 0 or an error (l freed). Caller holds wlock. */

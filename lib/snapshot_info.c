@@ -17,24 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Entries a match can hit: O(edits), not O(entries). */
-uint64_t hotlist__snap_count_visible(const struct hl_list *l)
-{
-	uint64_t n = l->base->n_meta + (l->adds ? l->adds->n_meta : 0);
-	for (uint32_t h = 0; l->hides && h < l->hides->n_meta; h++) {
-		if (h > 0 && !(l->hides->meta[h - 1].flags & HL_M_LAST))
-			continue; /* not the first hide of its plate */
-		struct hl_key k = hl_meta_key(&l->hides->meta[h]);
-		uint32_t i = hl_base_find(l->base, &k);
-		for (; i != HL_TABLE_NONE; i++) {
-			n -= (uint64_t)hotlist__list_hidden(l, &l->base->meta[i]);
-			if (l->base->meta[i].flags & HL_M_LAST)
-				break;
-		}
-	}
-	return n;
-}
-
 uint64_t hotlist__snap_entries(struct hl_snap *snap, const char *name)
 {
 	const struct hl_state *st = hotlist__snap_enter(snap);
@@ -57,7 +39,7 @@ int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info 
 		out->pending_edits = l->n_edits;
 		out->index_bytes = hotlist__table_bytes(l->base->index);
 		out->memory_bytes = l->base->bytes + (l->adds ? l->adds->bytes : 0) +
-				    (l->hides ? l->hides->bytes : 0) + sizeof(*l) +
+				    hotlist__snap_ovl_bytes(l->ovl) + sizeof(*l) +
 				    hotlist__fz_bytes(l->fz_base) + hotlist__fz_bytes(l->fz_adds);
 		if (l->adds)
 			out->index_bytes += hotlist__table_bytes(l->adds->index);

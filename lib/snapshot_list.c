@@ -10,7 +10,8 @@
  * for OCR or indel matching, the version holds a fuzzy index of its base
  * (fuzzy.c), shared by reference with the previous version when the base
  * and the index-relevant options (classes, d > 0) are the same, and one of
- * its adds, rebuilt with every edit. The index of a new base (replace, load)
+ * its adds (snapshot_edit.c: such a list keeps its entries put as one
+ * base), rebuilt with every edit. The index of a new base (replace, load)
  * or of new options is built before the writer lock is taken, for the
  * options read under RCU (prebuild), so that its O(entries) build does not
  * block the other writers; under the lock it is taken only if it still fits
@@ -48,11 +49,10 @@ void hotlist__snap_list_free(struct hl_snap *snap, struct hl_list *l)
 		return;
 	hotlist__base_put(l->base, snap->a);
 	hotlist__base_put(l->adds, snap->a);
-	hotlist__base_put(l->hides, snap->a);
+	hotlist__snap_ovl_put(snap, l->ovl);
 	hotlist__fz_put(l->fz_base, snap->a);
 	hotlist__fz_put(l->fz_adds, snap->a);
 	hotlist__scope_put(l->scope, snap->a);
-	hotlist__snap_ops_free(snap, l->ops, l->n_ops, l->cap_ops);
 	hotlist__free(snap->a, l, sizeof(*l));
 }
 
@@ -101,7 +101,7 @@ int hotlist__snap_attach_fuzzy(struct hl_snap *snap, struct hl_list *l, const st
 			rc = hotlist__fz_build(&l->fz_adds, l->adds, &l->opts, false,
 					       hotlist__seed(0), snap->a);
 	}
-	l->slow = l->adds || l->fz_base || l->base->patterns;
+	l->slow = l->ovl || l->fz_base || l->base->patterns;
 	return rc;
 }
 

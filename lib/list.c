@@ -601,7 +601,7 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *r
 		return HOTLIST_EPLATE;
 	}
 	struct hl_key k;
-	/* a plate already in normal form (most lists): its own key text, no
+	/* a plate already in normal form (a list exported normalised): its own key text, no
 	 * pattern, nothing to normalise or compare */
 	bool plain = hotlist__key_pack_plain(e->plate, &k) > 0;
 	bool pattern = !plain && hotlist__is_pattern(e->plate);

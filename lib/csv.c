@@ -154,6 +154,7 @@ struct csv {
 	uint32_t map[SL__COUNT];
 	uint32_t order_idx[SL__COUNT + 1];
 	uint8_t order_slot[SL__COUNT];
+	unsigned n_order; /* known columns: entries of order_slot */
 
 	struct hl_csvtok_buf f[SL__COUNT];
 	struct hl_csvtok_buf name; /* a header field */
@@ -275,14 +276,18 @@ static void map_column(struct csv *p, uint32_t index)
 }
 
 /* Every field empty: a short record's missing fields are "", never the
- * previous record's text (parse_record only writes the fields it meets). */
+ * previous record's text (parse_record only writes the fields it meets).
+ * Only the known columns' slots can have been written (field_dest): the
+ * others stay as csv_init left them, so they are not touched (each slot's
+ * text is a cache line of its own). */
 static void begin_record(struct csv *p)
 {
 	hotlist__csvtok_begin(&p->tok);
 	p->rec_line = p->line;
-	for (int i = 0; i < SL__COUNT; i++) {
-		p->f[i].len = 0;
-		p->f[i].s[0] = '\0';
+	for (unsigned k = 0; k < p->n_order; k++) {
+		struct hl_csvtok_buf *f = &p->f[p->order_slot[k]];
+		f->len = 0;
+		f->s[0] = '\0';
 	}
 	p->name.len = 0;
 }
@@ -572,6 +577,7 @@ static void build_order(struct csv *p)
 		idx = next;
 	}
 	p->order_idx[n] = HL_NO_FIELD;
+	p->n_order = n;
 }
 
 /* hdr[0..len) is the header line, without its LF. */

@@ -37,6 +37,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* The delimiters, in the order that breaks ties. */
 #define HL_CSVTOK_NDELIMS 4
@@ -114,16 +117,34 @@ static inline void hotlist__csvtok_append(struct hl_csvtok_buf *f, const unsigne
 }
 
 /*
- * The first byte in [q, lim) that is a, b, c or NUL, or lim. On little-endian
- * machines 8 bytes are tested at once (SWAR, "determine if a word has a zero
- * byte", Hacker's Delight 6-1): fields are copied, not scanned byte by byte,
- * which is most of a hot-list load. The first flagged byte is exact (false
- * flags only appear above a true one).
+ * The first byte in [q, lim) that is a, b, c or NUL, or lim. With SSE2 (every
+ * x86-64) 16 bytes are compared at once, most fields of a hot list in one
+ * step; on other little-endian machines, and for the rest, 8 bytes (SWAR,
+ * "determine if a word has a zero byte", Hacker's Delight 6-1): fields are
+ * copied, not scanned byte by byte, which is most of a hot-list load. The
+ * first flagged byte is exact (false flags only appear above a true one).
+ * Never reads at or past lim.
  */
 static inline const unsigned char *hotlist__csvtok_find(const unsigned char *q,
 							const unsigned char *lim, unsigned char a,
 							unsigned char b, unsigned char c)
 {
+#ifdef __SSE2__
+	const __m128i xa = _mm_set1_epi8((char)a), xb = _mm_set1_epi8((char)b);
+	const __m128i xc = _mm_set1_epi8((char)c), zero = _mm_setzero_si128();
+
+	while (lim - q >= 16) {
+		const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		const __m128i hit =
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, xa), _mm_cmpeq_epi8(v, xb)),
+				     _mm_or_si128(_mm_cmpeq_epi8(v, xc), _mm_cmpeq_epi8(v, zero)));
+		const unsigned m = (unsigned)_mm_movemask_epi8(hit);
+
+		if (m)
+			return q + __builtin_ctz(m);
+		q += 16;
+	}
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	const uint64_t va = a * ones, vb = b * ones, vc = c * ones;

@@ -280,6 +280,7 @@ void hotlist__builder_fini(struct hl_builder *b)
 	b->win_next = 0;
 	memset(b->win_off, 0, sizeof(b->win_off));
 	b->last_cat = 0;
+	b->patterns = false;
 }
 
 /* Move an array allocated with hotlist__alloc to one of ncap items. */
@@ -599,8 +600,13 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *r
 		snprintf(reason, 96, "no plate");
 		return HOTLIST_EPLATE;
 	}
-	bool pattern = hotlist__is_pattern(e->plate);
-	int len = pattern ? hotlist__pattern_normalise(e->plate, norm) :
+	struct hl_key k;
+	/* a plate already in normal form (a list exported normalised): its own key text, no
+	 * pattern, nothing to normalise or compare */
+	bool plain = hotlist__key_pack_plain(e->plate, &k) > 0;
+	bool pattern = !plain && hotlist__is_pattern(e->plate);
+	int len = plain	  ? 1 :
+		  pattern ? hotlist__pattern_normalise(e->plate, norm) :
 			    hotlist__normalise_plate(e->plate, norm);
 	if (len < 0) {
 		snprintf(reason, 96, "plate \"%.40s\" is empty, too long or not a plate", e->plate);
@@ -618,10 +624,9 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *r
 		snprintf(reason, 96, "expires before it is valid");
 		return HOTLIST_EINVAL;
 	}
-	struct hl_key k;
 	if (pattern)
 		hotlist__key_pack_pattern(norm, (size_t)len, &k);
-	else
+	else if (!plain)
 		hotlist__key_pack(norm, (size_t)len, &k);
 	m->key_lo = k.lo;
 	m->key_hi = k.hi;
@@ -631,7 +636,7 @@ static int check_entry(const struct hotlist_entry *e, struct hl_meta *m, char *r
 	 * makes of its codes */
 	if (pattern)
 		hotlist__key_unpack(&k, norm);
-	bool as_key = strcmp(norm, e->plate) == 0;
+	bool as_key = plain || strcmp(norm, e->plate) == 0;
 	m->flags = (uint8_t)((e->covert ? HL_M_COVERT : 0) | (pattern ? HL_M_PATTERN : 0) |
 			     (as_key ? 0 : HL_M_PLATE) |
 			     (e->valid_from_us || e->expires_us ? HL_M_WINDOW : 0));
@@ -710,6 +715,7 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 		goto nomem;
 	m.category_off = (uint32_t)c;
 	b->last_cat = m.category_off;
+	b->patterns |= (m.flags & HL_M_PATTERN) != 0;
 	b->v[b->n++] = m;
 	if (b->ix && b->n - b->ix_published >= HL_BUILD_AHEAD_CHUNK)
 		ix_publish(b, false);
@@ -972,10 +978,13 @@ static int is_pattern_run(const struct hl_base *b, uint32_t i)
 }
 
 /* The pattern store of base (NULL when it has no pattern entry): its pattern
- * runs' keys and indexes, handed to pattern.c. */
-static int build_patterns(struct hl_base *base, const struct hotlist_allocator *a)
+ * runs' keys and indexes, handed to pattern.c. any: some entry added was a
+ * pattern (else nothing to look for: a pass over every record saved). */
+static int build_patterns(struct hl_base *base, bool any, const struct hotlist_allocator *a)
 {
 	uint32_t n = 0;
+	if (!any)
+		return 0;
 	for (uint32_t i = 0; i < base->n_meta; i++)
 		n += (uint32_t)is_pattern_run(base, i);
 	if (!n)
@@ -1028,7 +1037,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	hotlist__table_dups_free(d, b->a);
 	ix_drop(b);
 	if (!rc)
-		rc = build_patterns(base, b->a);
+		rc = build_patterns(base, b->patterns, b->a);
 	if (rc) {
 		/* index and patterns: NULL unless built; the arrays stay the
 		 * builder's (fini frees them) */

@@ -108,6 +108,7 @@ struct hl_builder {
 	char *strings;
 	size_t slen, scap;
 	int failed; /* a HOTLIST_ENOMEM seen by add */
+	bool patterns; /* some entry added is a pattern (HL_M_PATTERN) */
 	/* the last distinct categories stored: offset and length */
 	uint32_t cat_off[HL_CATEGORY_CACHE], cat_len[HL_CATEGORY_CACHE];
 	unsigned cat_next;

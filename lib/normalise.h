@@ -46,6 +46,9 @@ struct hl_key {
 };
 
 void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out);
+/* plate's key if plate is already a normalised plate (1..HOTLIST_PLATE_MAX
+ * of '0'-'9', 'A'-'Z', nothing else): its length; else 0, out untouched. */
+int hotlist__key_pack_plain(const char *plate, struct hl_key *out);
 /* The same for a pattern (A-Z0-9 plus '?' = code 37 and '*' = code 38), one
  * character at a time: for building, not for the read path. */
 void hotlist__key_pack_pattern(const char *pat, size_t len, struct hl_key *out);

@@ -719,7 +719,11 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 
 			ring[k & (HL_TABLE_BUILD_RING - 1)] = (uint32_t)b2;
 			__builtin_prefetch(&bd->t->buckets[b2], 1, 3);
-			__builtin_prefetch(&bd->t->buckets[next_bucket(b2, nbuckets)], 1, 3);
+			const uint64_t b3 = next_bucket(b2, nbuckets);
+
+			__builtin_prefetch(&bd->t->buckets[b3], 1, 3);
+			/* a chain's third bucket too: at this load most b2 are full */
+			__builtin_prefetch(&bd->t->buckets[next_bucket(b3, nbuckets)], 1, 3);
 		}
 		if (j < n)
 			__builtin_prefetch(key_at(src, over[j]), 0, 3);

@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define FIELDS_MAX 8
 #define FIELD_CAP 32
@@ -247,6 +249,40 @@ static void on_bad(void *ctx, uint64_t line, int code, const char *reason)
 	((struct first_row *)ctx)->bad++;
 }
 
+/* hotlist__csvtok_find against a byte-by-byte scan: every length up to 40,
+ * the stop byte (each of a, b, c and NUL) at every position or absent, the
+ * range ending at the end of a readable page (a read at or past lim would
+ * fault). */
+START_TEST(test_find_agrees_with_a_scan)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	ck_assert_int_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	const unsigned char stops[] = { ',', '\n', '"', '\0' };
+	for (size_t len = 0; len <= 40; len++) {
+		unsigned char *q = map + page - len, *lim = map + page;
+		for (size_t at = 0; at <= len; at++) {
+			for (unsigned k = 0; k < sizeof(stops); k++) {
+				for (size_t i = 0; i < len; i++)
+					q[i] = (unsigned char)('A' + (i * 7 + at) % 26);
+				if (at < len)
+					q[at] = stops[k];
+				const unsigned char *want = q;
+				while (want < lim && *want != ',' && *want != '\n' &&
+				       *want != '"' && *want != 0)
+					want++;
+				ck_assert_ptr_eq(hotlist__csvtok_find(q, lim, ',', '\n', '"'),
+						 want);
+				ck_assert_ptr_eq(want, q + at);
+			}
+		}
+	}
+	munmap(map, 2 * (size_t)page);
+}
+END_TEST
+
 /* header + "\n" + row as a hot-list file and as a read stream: the same
  * plate and country from both, and that is want_plate / want_country. */
 static void same_fields(const char *header, const char *row, const char *want_plate,
@@ -397,6 +433,7 @@ static Suite *csvtok_suite(void)
 	tcase_add_test(tc, test_quote_errors);
 	tcase_add_test(tc, test_tab_delimiter_not_trimmed);
 	tcase_add_test(tc, test_overflow_flagged);
+	tcase_add_test(tc, test_find_agrees_with_a_scan);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tm, test_reads_accept_what_lists_accept);
 	tcase_add_test(tm, test_reads_header_folding);

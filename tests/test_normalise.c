@@ -612,6 +612,54 @@ START_TEST(test_key_pack_bounds)
 }
 END_TEST
 
+/* The builder's fast path (hotlist__key_pack_plain) takes a plate iff it
+ * is its own normal form, and then gives the key of the general path
+ * (normalise, pack), reading no byte past the plate's NUL: random strings
+ * of plate characters, lower case, separators, wildcards and UTF-8, each
+ * placed against a page that cannot be read. */
+START_TEST(test_key_pack_plain_agrees)
+{
+	static const char mix[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZAB019az -?*.\xc3\xa9";
+	char golden_17[] = "ABCDEFGHIJKLMNOPQ";
+	struct hl_key k, ab12 = pack("AB12");
+	unsigned taken = 0;
+
+	ck_assert_int_eq(hotlist__key_pack_plain("AB12", &k), 4);
+	ck_assert(hl_key_eq(&k, &ab12));
+	ck_assert_int_eq(hotlist__key_pack_plain("", &k), 0);
+	ck_assert_int_eq(hotlist__key_pack_plain("ab12", &k), 0);
+	ck_assert_int_eq(hotlist__key_pack_plain("AB-12", &k), 0);
+	ck_assert_int_eq(hotlist__key_pack_plain("AB?2", &k), 0);
+	ck_assert_int_eq(hotlist__key_pack_plain(golden_17, &k), 0);
+	golden_17[16] = '\0';
+	ck_assert_int_eq(hotlist__key_pack_plain(golden_17, &k), 16);
+	rng_state = UINT64_C(0x2545f4914f6cdd1d);
+	for (int r = 0; r < 20000; r++) {
+		char p[24], norm[OUT_SIZE];
+		size_t len = rng() % 20;
+		int alnum_only = rng() % 2;
+		for (size_t i = 0; i < len; i++)
+			p[i] = mix[rng() % (alnum_only ? 36 : sizeof(mix) - 1)];
+		p[len] = '\0';
+		struct fence f;
+		const char *q = (const char *)fence_place(&f, p, len + 1, 1);
+		struct hl_key got = { 0, 0 };
+		int n = hotlist__key_pack_plain(q, &got);
+		int want = hotlist__normalise_plate(p, norm);
+		fence_free(&f);
+		if (want > 0 && strcmp(norm, p) == 0) {
+			ck_assert_int_eq(n, want);
+			struct hl_key w = pack(norm);
+			ck_assert(hl_key_eq(&got, &w));
+			taken++;
+		} else {
+			ck_assert_int_eq(n, 0);
+		}
+	}
+	ck_assert_uint_gt(taken, 5000); /* the fast path was exercised */
+}
+END_TEST
+
 #define KEYS_PER_LEN 2000
 
 struct plate_key {
@@ -822,6 +870,7 @@ static Suite *normalise_suite(void)
 	tcase_add_test(key, test_key_eq);
 	tcase_add_test(key, test_key_last_char);
 	tcase_add_test(key, test_key_pack_bounds);
+	tcase_add_test(key, test_key_pack_plain_agrees);
 	tcase_add_test(key, test_key_roundtrip_injective);
 	tcase_add_test(country, test_country_golden);
 	tcase_add_test(country, test_country_reject);

@@ -49,8 +49,10 @@
  * the listed and well-formed plates one insertion away, the innocent reads
  * with a hit of an entry one character longer (bench=fuzzy_drop), recall
  * per position (fuzzy_drop_pos), the drop recall one threshold per group
- * could buy within the alert budget (fuzzy_drop_bound), and the curve at
- * every threshold.
+ * could buy within the alert budget (fuzzy_drop_bound), the innocent reads
+ * and their alerts per country, error class and plate length
+ * (fuzzy_innocent: what the estimate's strata are compared with, "Seventh
+ * round"), and the curve at every threshold.
  *
  * --dump N prints N missed misreads per kind and N innocent alerts (the
  * read, the car's plate, the alerting entry); --probe PLATE:CC,.. prints

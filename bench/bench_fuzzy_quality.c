@@ -49,8 +49,10 @@
  * the listed and well-formed plates one insertion away, the innocent reads
  * with a hit of an entry one character longer (bench=fuzzy_drop), recall
  * per position (fuzzy_drop_pos), the drop recall one threshold per group
- * could buy within the alert budget (fuzzy_drop_bound), and the curve at
- * every threshold.
+ * could buy within the alert budget (fuzzy_drop_bound), the innocent reads
+ * and their alerts per country, error class and plate length
+ * (fuzzy_innocent: what the estimate's strata are compared with, "Seventh
+ * round"), and the curve at every threshold.
  *
  * --dump N prints N missed misreads per kind and N innocent alerts (the
  * read, the car's plate, the alerting entry); --probe PLATE:CC,.. prints
@@ -856,6 +858,39 @@ static void analyse(const struct workload *w, const struct outcome *inn, struct 
 		c[x].inn_alert[m][wf] += inn[i].long_best >= 0;
 		if (inn[i].other_best < 0)
 			a->inn[2 * x + wf][inn[i].long_any]++;
+	}
+	/* innocent alerts per country, error class and length of the car's plate: what the
+	 * estimate's strata are compared with (docs/fuzzy.md, "Seventh round") */
+	for (size_t x = 0; x < n_mix; x++) {
+		for (int err = -1; err <= K_DOUBLE; err++) {
+			uint64_t n = 0, al = 0, hit = 0, ln[HOTLIST_PLATE_MAX + 1] = { 0 },
+				 la[HOTLIST_PLATE_MAX + 1] = { 0 };
+			for (size_t i = 0; i < w->n_innocent; i++) {
+				const struct read *r = &w->innocent[i];
+				if (r->err != err || country_ix(r->cc) != x)
+					continue;
+				size_t l = strlen(r->clean);
+				n++;
+				al += inn[i].best >= 0;
+				hit += inn[i].any >= 0;
+				ln[l]++;
+				la[l] += inn[i].best >= 0;
+			}
+			printf("bench=fuzzy_innocent entries=%zu k=%u d=%u country=%s err=%s "
+			       "reads=%" PRIu64 " hits_per_1000=%.1f alerts=%" PRIu64
+			       " alerts_per_1000=%.2f by_len=",
+			       w->list.n, k, d, country_mix[x].cc,
+			       err < 0 ? "none" : kind_names[err], n,
+			       n ? 1000.0 * (double)hit / (double)n : 0, al,
+			       n ? 1000.0 * (double)al / (double)n : 0);
+			for (size_t l = 0, first = 1; l <= HOTLIST_PLATE_MAX; l++)
+				if (ln[l]) {
+					printf("%s%zu:%" PRIu64 "/%" PRIu64, first ? "" : ",", l,
+					       la[l], ln[l]);
+					first = 0;
+				}
+			printf("\n");
+		}
 	}
 	for (size_t g = 0; g < AN_GROUPS; g++)
 		for (int t = AN_T - 1; t >= 0; t--) {

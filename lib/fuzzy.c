@@ -110,7 +110,6 @@
 
 #include <ctype.h>
 #include <stdatomic.h>
-#include <sys/mman.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -200,14 +199,6 @@ static const struct hl_key empty_key = { 0x3f, 0 };
 #define HL_FZ_DFLT_K 3
 /* The filter hash's salt and multipliers (flt_hash): wyhash's secret words,
  * odd, with balanced bits. */
-/*
- * A filter of HL_FZ_FLT_HUGE bytes or more (lists of ~500 k plates and
- * up) is rounded up to whole 2 MiB pages, aligned to one and advised to
- * use huge pages (alloc.c does so from 4 MiB only): its words are read
- * at random, ~8 a read, and on 4 KiB pages most would be a TLB miss.
- */
-#define HL_FZ_FLT_HUGE ((size_t)1 << 20)
-#define HL_FZ_HUGE_PAGE ((size_t)2 << 20)
 #define HL_FZ_FLT_SEED 0xa0761d6478bd642full
 #define HL_FZ_FLT_MUL1 0xe7037ed1a0b428dbull
 #define HL_FZ_FLT_MUL2 0x8ebc6af09c88c6e3ull
@@ -907,23 +898,12 @@ static void kind_out_free(struct kind_out *k, const struct hotlist_allocator *a)
 static int build_filter(struct hl_fuzzy *f, int t, const struct hl_key *k, size_t n,
 			const struct hotlist_allocator *a)
 {
-	size_t align = HL_CACHE_LINE;
 	f->n_flt[t] = ((uint64_t)n * flt_bits[t] + 63) / 64;
 	if (!f->n_flt[t])
 		f->n_flt[t] = 1;
-	if (f->n_flt[t] * sizeof(uint64_t) >= HL_FZ_FLT_HUGE) { /* whole huge pages */
-		size_t pw = HL_FZ_HUGE_PAGE / sizeof(uint64_t);
-		f->n_flt[t] = (f->n_flt[t] + pw - 1) / pw * pw;
-		align = HL_FZ_HUGE_PAGE;
-	}
-	f->flt[t] = hotlist__alloc(a, f->n_flt[t] * sizeof(uint64_t), align);
+	f->flt[t] = hotlist__zalloc(a, f->n_flt[t] * sizeof(uint64_t), HL_CACHE_LINE);
 	if (!f->flt[t])
 		return HOTLIST_ENOMEM;
-#ifdef MADV_HUGEPAGE
-	if (align == HL_FZ_HUGE_PAGE) /* advice only, before the first touch */
-		(void)madvise(f->flt[t], f->n_flt[t] * sizeof(uint64_t), MADV_HUGEPAGE);
-#endif
-	memset(f->flt[t], 0, f->n_flt[t] * sizeof(uint64_t));
 	for (size_t i = 0; i < n; i++) {
 		struct flt_pos fp = flt_pos(f, t, &k[i]);
 		f->flt[t][fp.w] |= fp.m;

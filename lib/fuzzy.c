@@ -75,12 +75,11 @@
  * line of a ~60 MB table; its S as DEL, a word of a 4 MB one. A Bloom
  * filter has no false negatives: every key of the table is in its kind's.
  *
- * The batch path (hotlist__fz_maybe) hashes the d <= 1 keys of a chunk of
+ * The batch path (hotlist__fz_maybe) hashes every d <= 1 key of a chunk of
  * reads and prefetches their filter words, then the primary buckets of the
- * keys their filter passes, then the entry records (and refs) the slots
- * found point to, which verification reads: three stages, each HL_FZ_LAG
- * reads behind the one before, so that every line is asked for a few reads
- * before it is read and the misses of different reads overlap.
+ * keys their filter passes, before it reads any, so the misses of different
+ * reads overlap; then the entry records (and refs) the slots found point
+ * to, which verification reads.
  * A read with no fingerprint in the index stops there (most reads: no
  * scoring, no verification); the others go on to hotlist__fz_match_keys
  * with a hint, the bit mask of their keys that have slots: only those are

@@ -101,11 +101,11 @@ void hotlist__score_info(const struct hl_fuzzy *f, const struct hl_fz_opts *o,
  * f, the index of base b: bit i set when plate i may hit in f (some slot
  * holds the fingerprint of a key of its query; not verified), clear when
  * hotlist__fz_match would find nothing. All n bits set when o->d = 2 (its
- * query is per plate). Every key of the batch is hashed and its filter
- * word prefetched, then the buckets of the keys their filter passes, then
- * the entry records of b that the slots found point to (hotlist__fz_match
- * verifies against them), each stage a few plates behind the one before
- * (software-pipelined): the cache misses of different plates overlap. hint (n
+ * query is per plate). Every key of the batch is hashed and its
+ * skeleton-filter word (SKEL keys) or bucket (DEL) prefetched before any is
+ * read, then the buckets of the SKEL keys the filter passes, then the entry
+ * records of b that the slots found point to (hotlist__fz_match verifies
+ * against them): the cache misses of different plates overlap. hint (n
  * words, or NULL): per plate, which of its keys have a slot of their
  * fingerprint, for hotlist__fz_match_keys (0 for a plate whose bit is
  * clear; meaningless when o->d = 2).

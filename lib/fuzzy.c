@@ -1427,9 +1427,6 @@ void hotlist__fz_match_keys(const struct hl_fuzzy *f, const struct hl_base *b,
 /* Runs of a key of refs whose records the batch filter prefetches at most
  * (a DEL key can have dozens: every entry AB123x under "AB123"). */
 #define HL_FZ_PREFETCH_REFS 16
-/* Plates between the stages of the batch filter (hotlist__fz_maybe): the
- * lines a stage asks for are read LAG plates (~8 keys each) later. */
-#define HL_FZ_LAG 8
 
 static void prefetch_meta(const struct hl_base *b, uint32_t run)
 {
@@ -1483,66 +1480,55 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 	struct flt_pos fw[HL_FZ_BATCH * PER];
 	uint8_t fowner[HL_FZ_BATCH * PER], fkix[HL_FZ_BATCH * PER];
 	uint32_t rv[HL_FZ_BATCH * PER]; /* values of refs found, for their runs' records */
-	size_t nk = 0, nf = 0, nr = 0, nc = 0, m;
-	size_t tf = 0, tk = 0; /* next key whose filter word, bucket is read */
+	size_t nk = 0, nf = 0, nr = 0, m;
 	uint32_t maybe = 0;
 	HL_DEBUG_ASSERT(n <= HL_FZ_BATCH);
 	for (size_t i = 0; hint && i < n; i++)
 		hint[i] = 0;
 	if (o->d > 1)
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX; /* per read: d = 2 */
-	/* Three stages, each HL_FZ_LAG plates behind the one before: at plate
-	 * i, (1) plate i's keys and their filter words, prefetched; (2) plate i
-	 * - LAG's filter words read, the buckets of the keys they pass
-	 * prefetched; (3) plate i - 2 LAG's buckets scanned, the records (or
-	 * refs, or chain bucket) of what they hold prefetched. Every line is
-	 * asked for a few plates before it is read, and the plates are handled
-	 * in order, so that the answer is that of three passes one after the
-	 * other. */
-	for (size_t i = 0; i < n + 2 * HL_FZ_LAG; i++) {
-		if (i < n) { /* (1) */
-			size_t add = plate_keys(f, o, plates[i], lens[i], sk, dk, &m);
-			for (size_t j = 0; j < add; j++) { /* SKEL: t constant, flt_pos unrolled */
-				fkind[nf] = HL_SKEL;
-				fk[nf] = sk[j];
-				fw[nf] = flt_pos(f, HL_SKEL, &fk[nf]);
-				__builtin_prefetch(&f->flt[HL_SKEL][fw[nf].w]);
-				fkix[nf] = (uint8_t)j;
-				fowner[nf++] = (uint8_t)i;
-			}
-			if (m) {
-				fkind[nf] = HL_DEL;
-				fk[nf] = dk[0];
-				fw[nf] = flt_pos(f, HL_DEL, &fk[nf]);
-				__builtin_prefetch(&f->flt[HL_DEL][fw[nf].w]);
-				fkix[nf] = (uint8_t)add;
-				fowner[nf++] = (uint8_t)i;
-			}
+	for (size_t i = 0; i < n; i++) { /* every key: its filter word */
+		size_t add = plate_keys(f, o, plates[i], lens[i], sk, dk, &m);
+		for (size_t j = 0; j < add; j++) { /* SKEL: t constant, flt_pos unrolled */
+			fkind[nf] = HL_SKEL;
+			fk[nf] = sk[j];
+			fw[nf] = flt_pos(f, HL_SKEL, &fk[nf]);
+			__builtin_prefetch(&f->flt[HL_SKEL][fw[nf].w]);
+			fkix[nf] = (uint8_t)j;
+			fowner[nf++] = (uint8_t)i;
 		}
-		for (; tf < nf && (size_t)fowner[tf] + HL_FZ_LAG <= i; tf++) { /* (2) */
-			if (!flt_has(f, fkind[tf], fw[tf]))
-				continue;
-			pos[nk] = fz_pos(fz_hash(f->seed, &fk[tf]), fkind[tf], f->nb);
-			__builtin_prefetch(&f->bk[pos[nk].b1]);
-			kix[nk] = fkix[tf];
-			owner[nk++] = fowner[tf];
+		if (m) {
+			fkind[nf] = HL_DEL;
+			fk[nf] = dk[0];
+			fw[nf] = flt_pos(f, HL_DEL, &fk[nf]);
+			__builtin_prefetch(&f->flt[HL_DEL][fw[nf].w]);
+			fkix[nf] = (uint8_t)add;
+			fowner[nf++] = (uint8_t)i;
 		}
-		for (; tk < nk && (size_t)owner[tk] + 2 * HL_FZ_LAG <= i; tk++) { /* (3) */
-			const struct fz_bucket *k = &f->bk[pos[tk].b1];
-			unsigned sm = scan_bucket(k, pos[tk].fp);
-			if (sm) {
-				maybe |= UINT32_C(1) << owner[tk];
-				if (hint)
-					hint[owner[tk]] |= UINT32_C(1) << kix[tk];
-				prefetch_runs(f, b, k, sm, rv, &nr, HL_FZ_BATCH * PER);
-			} else if ((hint || !(maybe >> owner[tk] & 1)) && bucket_full(k) &&
-				   (k->spill & HL_FZ_MASK_BIT(pos[tk].fp)) && f->max_probe > 1) {
-				/* its chain, prefetched too, read below (nc <= tk) */
-				__builtin_prefetch(&f->bk[pos[tk].b2]);
-				pos[nc] = pos[tk];
-				kix[nc] = kix[tk];
-				owner[nc++] = owner[tk];
-			}
+	}
+	for (size_t j = 0; j < nf; j++) { /* the keys their filter passes: their buckets */
+		if (!flt_has(f, fkind[j], fw[j]))
+			continue;
+		pos[nk] = fz_pos(fz_hash(f->seed, &fk[j]), fkind[j], f->nb);
+		__builtin_prefetch(&f->bk[pos[nk].b1]);
+		kix[nk] = fkix[j];
+		owner[nk++] = fowner[j];
+	}
+	size_t nc = 0; /* keys whose primary spilled: their chain, prefetched too */
+	for (size_t j = 0; j < nk; j++) {
+		const struct fz_bucket *k = &f->bk[pos[j].b1];
+		unsigned sm = scan_bucket(k, pos[j].fp);
+		if (sm) {
+			maybe |= UINT32_C(1) << owner[j];
+			if (hint)
+				hint[owner[j]] |= UINT32_C(1) << kix[j];
+			prefetch_runs(f, b, k, sm, rv, &nr, HL_FZ_BATCH * PER);
+		} else if ((hint || !(maybe >> owner[j] & 1)) && bucket_full(k) &&
+			   (k->spill & HL_FZ_MASK_BIT(pos[j].fp)) && f->max_probe > 1) {
+			__builtin_prefetch(&f->bk[pos[j].b2]);
+			pos[nc] = pos[j];
+			kix[nc] = kix[j];
+			owner[nc++] = owner[j];
 		}
 	}
 	for (size_t j = 0; j < nc; j++) {

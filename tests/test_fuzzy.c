@@ -650,9 +650,10 @@ START_TEST(batch_same_as_single)
 }
 END_TEST
 
-/* The same with every batch size from 1 to 40: the batch filter's stages
- * run some plates behind each other, and a batch of any length must drain
- * them all. */
+/* The same with every batch size from 1 to 40: a last chunk of any length
+ * from 1 to 31 reads, and chunks that do not start at a multiple of 32,
+ * give the single-read path's hits (the batch filter works on a chunk's
+ * reads together). */
 START_TEST(batch_sizes_same_as_single)
 {
 	for (size_t per = 1; per <= 40; per++)

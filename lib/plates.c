@@ -77,7 +77,6 @@
 /* ---- Character sets -------------------------------------------------------- */
 
 #define CI_COUNT 36 /* characters 0-9 A-Z */
-#define CI_NONE 63 /* index of a character outside A-Z0-9 */
 #define CI(c) ((c) <= '9' ? (c) - '0' : (c) - 'A' + 10)
 #define CB(c) (UINT64_C(1) << CI(c))
 
@@ -129,14 +128,15 @@ static const uint64_t partners[CI_COUNT] = {
 	[CI('B')] = CB('8'),
 };
 
-static unsigned char_index(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (unsigned)(c - '0');
-	if (c >= 'A' && c <= 'Z')
-		return (unsigned)(c - 'A' + 10);
-	return CI_NONE;
-}
+/* 1 + the index of every byte (0-9 A-Z: 0..35), 0 outside A-Z0-9. */
+static const uint8_t ci_plus1[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,	['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12,
+	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16, ['G'] = 17, ['H'] = 18,
+	['I'] = 19, ['J'] = 20, ['K'] = 21, ['L'] = 22, ['M'] = 23, ['N'] = 24,
+	['O'] = 25, ['P'] = 26, ['Q'] = 27, ['R'] = 28, ['S'] = 29, ['T'] = 30,
+	['U'] = 31, ['V'] = 32, ['W'] = 33, ['X'] = 34, ['Y'] = 35, ['Z'] = 36
+};
 
 /* ---- Layouts ----------------------------------------------------------------- */
 
@@ -736,23 +736,29 @@ static const struct {
 	{ COUNTRY('L', 'U'), walk_lu },
 };
 
-/* Character classes of the read into s; false if one is outside A-Z0-9. */
+/* Character classes of the read into s; false if one is outside A-Z0-9.
+ * Branch-free but for that test: a read's digits and letters alternate in
+ * no pattern a branch predictor learns (this was most of the cost of a
+ * well-formed read's check, which every read of a country with rules takes
+ * when a list repairs). */
 static bool classify(struct scan *s)
 {
+	uint32_t dig = 0, let = 0, hard = 0;
+	unsigned bad = 0;
 	for (size_t i = 0; i < s->len; i++) {
-		unsigned x = char_index(s->in[i]);
-		uint32_t bit = UINT32_C(1) << i;
-
-		if (x == CI_NONE)
-			return false;
+		unsigned t = ci_plus1[(unsigned char)s->in[i]], x = t ? t - 1 : 0;
+		bad |= t == 0; /* x = 0 keeps partners[] in range; the read is refused */
 		s->idx[i] = (uint8_t)x;
-		if (x < 10)
-			s->dig |= bit;
-		else
-			s->let |= bit;
-		if (!partners[x])
-			*(x < 10 ? &s->hard_dig : &s->hard_let) |= bit;
+		dig |= (uint32_t)(x < 10) << i;
+		hard |= (uint32_t)(partners[x] == 0) << i;
 	}
+	if (bad)
+		return false;
+	let = ~dig & (uint32_t)((UINT64_C(1) << s->len) - 1);
+	s->dig = dig;
+	s->let = let;
+	s->hard_dig = hard & dig;
+	s->hard_let = hard & let;
 	return true;
 }
 

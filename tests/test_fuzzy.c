@@ -587,8 +587,10 @@ static void see(const struct hotlist_hit *hit, void *user)
 
 /* The batch path (hints from the batch filter to hotlist__fz_match_keys)
  * calls back what the single-read path (hotlist__fz_match) does, hit for
- * hit in the same order, with the same costs, scores and weak flags. */
-static void batch_vs_single(uint64_t seed, const char *alpha)
+ * hit in the same order, with the same costs, scores and weak flags; per:
+ * reads per hotlist_match_batch call (its last chunk: per mod 32 reads, a
+ * chunk shorter than the batch filter's pipeline when few). */
+static void batch_vs_single(uint64_t seed, const char *alpha, size_t per)
 {
 	static struct world w;
 	static struct hotlist_read r[BATCH_READS];
@@ -607,7 +609,9 @@ static void batch_vs_single(uint64_t seed, const char *alpha)
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	a.base = r;
-	hotlist_match_batch(hl, r, BATCH_READS, see, &a);
+	for (size_t i = 0; i < BATCH_READS; i += per)
+		hotlist_match_batch(hl, r + i, BATCH_READS - i < per ? BATCH_READS - i : per, see,
+				    &a);
 	for (b.read = 0; b.read < BATCH_READS; b.read++)
 		hotlist_match(hl, &r[b.read], see, &b);
 	ck_assert_uint_gt(a.n, 0);
@@ -640,9 +644,20 @@ static void batch_vs_single(uint64_t seed, const char *alpha)
 START_TEST(batch_same_as_single)
 {
 	for (uint64_t s = 1; s <= HL_DIFF_SEEDS(4); s++) {
-		batch_vs_single(s * 7368787 + (uint64_t)_i, alphabets[0]);
-		batch_vs_single(s * 2750159 + (uint64_t)_i, alphabets[1]);
+		batch_vs_single(s * 7368787 + (uint64_t)_i, alphabets[0], BATCH_READS);
+		batch_vs_single(s * 2750159 + (uint64_t)_i, alphabets[1], BATCH_READS);
 	}
+}
+END_TEST
+
+/* The same with every batch size from 1 to 40: a last chunk of any length
+ * from 1 to 31 reads, and chunks that do not start at a multiple of 32,
+ * give the single-read path's hits (the batch filter works on a chunk's
+ * reads together). */
+START_TEST(batch_sizes_same_as_single)
+{
+	for (size_t per = 1; per <= 40; per++)
+		batch_vs_single(per * 1000003 + (uint64_t)_i, alphabets[per & 1], per);
 }
 END_TEST
 
@@ -866,6 +881,7 @@ static Suite *fuzzy_suite(void)
 	tcase_add_loop_test(d, diff_random, 0, 2);
 	tcase_add_loop_test(d, diff_batch, 0, 2);
 	tcase_add_loop_test(d, batch_same_as_single, 0, 2);
+	tcase_add_loop_test(d, batch_sizes_same_as_single, 0, 1);
 	tcase_add_loop_test(d, diff_confusable, 0, 2);
 	tcase_add_loop_test(d, diff_all_wildcards, 0, 2);
 #ifndef HL_FZ_TEST_BAD_HASH /* 2,000 entries on one chain: a slow scan per read */

@@ -36,6 +36,9 @@
  * not look up the others again. Exact-only lists pay one flag
  * test per list and chunk, and one candidate-count test per read.
  *
+ * The single call (hotlist_match) makes the same test first (may_hit): its
+ * base lookups, then the gather only for a read that hit or may hit.
+ *
  * Priority order: the candidates of one read (all lists) are gathered in a
  * fixed array on the stack, sorted by priority (stable: list order breaks
  * ties), filtered, then called back. If a read has more than HL_MAX_CANDS
@@ -712,22 +715,55 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 		hotlist__stats_add(hl->stats, HL_C_SECOND_READ, t->second);
 }
 
+/*
+ * The single call's first step, the lookups match_read would start with:
+ * idx[li] is list li's base lookup of the read's plate. Returns whether
+ * match_read must run: some list hit, or the read or a list asks for more
+ * than the exact base index (OCR candidates; a slow list: edits, patterns,
+ * a fuzzy index; a repair of the read to its country's layout that differs
+ * from it). The batch's test per read (match_chunk), so that a read that
+ * hits nothing, the common case, skips the gather and its variants.
+ */
+static bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
+{
+	uint32_t found = 0, slow = 0, repair = 0;
+	for (uint32_t li = 0; li < st->n; li++) {
+		const struct hl_list *l = st->lists[li];
+		idx[li] = hl_base_find(l->base, &nr->key);
+		found |= idx[li] != HL_TABLE_NONE;
+		slow |= l->slow;
+		repair |= l->opts.repair;
+	}
+	if (found || slow || nr->r->n_candidates)
+		return true;
+	if (repair && nr->country) {
+		read_format(nr); /* a repaired plate may hit: look */
+		return nr->rep_ok;
+	}
+	return false;
+}
+
 /* orig: the read as the caller built it; read: the same, complete. */
 static int match_one(struct hotlist *hl, const struct hotlist_read *read,
 		     const struct hotlist_read *orig, uint64_t t0_ns, uint32_t weight,
 		     enum hl_hist h, hotlist_hit_fn on_hit, void *user)
 {
-	struct tally t = { 0 };
 	struct nread nr;
+	uint32_t idx[HOTLIST_LISTS_MAX];
 	int rc = prepare(read, orig, &nr, NULL);
 	if (HL_UNLIKELY(rc)) {
-		t.bad = 1;
-		tally_flush(hl, &t);
+		hotlist__stats_add(hl->stats, HL_C_BAD_READS, 1);
 		return rc;
 	}
-	struct sink s = { hl, on_hit, user, t0_ns, weight, h, &t, NULL, NULL };
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
-	match_read(&s, st, &nr, NULL, 0);
+	if (HL_LIKELY(!may_hit(st, &nr, idx) && !hl->retro)) {
+		hotlist__snap_exit();
+		hotlist__stats_add(hl->stats, HL_C_READS, 1);
+		return 0;
+	}
+	struct tally t = { 0 };
+	struct sink s = { hl, on_hit, user, t0_ns, weight, h, &t, NULL, NULL };
+	match_read(&s, st, &nr, idx, 1);
 	if (HL_UNLIKELY(hl->retro)) /* inside the section: retro.c, guarantee 3 */
 		t.retro_kept = hotlist__retro_keep(hl->retro, &nr.key, nr.country, read,
 						   hotlist__wall_us(), st->gen);

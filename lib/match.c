@@ -19,7 +19,9 @@
  *
  * The batch path normalises HL_CHUNK reads, then asks each list's index
  * for all of them at once (hotlist__table_find_bulk hashes and prefetches
- * ahead), so the DRAM misses of a chunk overlap instead of queueing.
+ * ahead), so the DRAM misses of a chunk overlap instead of queueing; the
+ * entries and tails of the chunk's exact hits are then prefetched together
+ * (prefetch_hits) before the hits are delivered one by one.
  *
  * Fuzzy matching (docs/fuzzy.md). A read is tried as a sequence of
  * variants: its plate, the plate repaired to its country's layout (lists
@@ -80,6 +82,10 @@
  * stack. */
 #define HL_CHUNK 32
 _Static_assert(HL_CHUNK <= HL_FZ_BATCH && HL_CHUNK <= 32, "a chunk's reads are bits of a uint32_t");
+/* A helper whose only effect is __builtin_prefetch: GCC 12's IPA finds it
+ * pure (a prefetch has no effect it models) and deletes the calls, so it is
+ * inlined before that analysis runs. */
+#define HL_PREFETCH_FN static inline __attribute__((always_inline))
 /* Candidate hits of one read gathered before they are sorted and called
  * back; more are delivered in further groups. */
 #define HL_MAX_CANDS 64
@@ -855,21 +861,28 @@ struct reads {
 };
 
 /*
- * Start loading the chunk's reads: their structs, then the plate texts they
- * point to. A caller's array of reads is cold more often than not (a
- * camera's batch just arrived, or a bench streaming a large array): read
- * one after the other, each struct and text would be a miss that the
- * normalisation waits for; prefetched here they overlap.
+ * Start loading what the chunk's exact hits will read first: each hit's
+ * entry (24 bytes in the base's meta array), then its tail in the strings
+ * (the reference, window, extras). In a large list both are cache misses
+ * (the index found the entry, it did not load it); taken one hit after the
+ * other, each hit would wait for its own.
  */
-static void prefetch_reads(const struct reads *in, size_t first, size_t n)
+HL_PREFETCH_FN void prefetch_hits(const struct hl_state *st, const uint32_t *idx, size_t m)
 {
-	const char *p = in->base + first * in->stride;
-	for (size_t i = 0; i < n; i++)
-		__builtin_prefetch(p + i * in->stride, 0, 3);
-	for (size_t i = 0; i < n; i++)
-		__builtin_prefetch(
-			((const struct hotlist_read *)(const void *)(p + i * in->stride))->plate, 0,
-			3);
+	for (uint32_t li = 0; li < st->n; li++) {
+		const struct hl_base *b = st->lists[li]->base;
+		for (size_t i = 0; i < m; i++)
+			if (idx[li * HL_CHUNK + i] != HL_TABLE_NONE)
+				__builtin_prefetch(&b->meta[idx[li * HL_CHUNK + i]], 0, 3);
+	}
+	for (uint32_t li = 0; li < st->n; li++) {
+		const struct hl_base *b = st->lists[li]->base;
+		for (size_t i = 0; i < m; i++)
+			if (idx[li * HL_CHUNK + i] != HL_TABLE_NONE)
+				__builtin_prefetch(b->strings +
+							   b->meta[idx[li * HL_CHUNK + i]].tail_off,
+						   0, 3);
+	}
 }
 
 /* One chunk of a batch: normalise, bulk lookups per list (exact, then the
@@ -884,7 +897,6 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 	size_t lens[HL_CHUNK];
 	uint32_t idx[HOTLIST_LISTS_MAX * HL_CHUNK];
 	size_t m = 0;
-	prefetch_reads(in, first, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct hotlist_read *orig = (const void *)(in->base +
 								 (first + i) * in->stride),
@@ -925,6 +937,7 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 		if (HL_UNLIKELY(l->slow))
 			maybe |= slow_maybe(l, m, keys, plates, lens, nr) & inscope;
 	}
+	prefetch_hits(st, idx, m);
 	for (size_t i = 0; i < m; i++) {
 		uint32_t hit = ((maybe >> i) & 1) | nr[i].r->n_candidates;
 		if (repair && nr[i].country && !hit) {

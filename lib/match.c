@@ -19,7 +19,9 @@
  *
  * The batch path normalises HL_CHUNK reads, then asks each list's index
  * for all of them at once (hotlist__table_find_bulk hashes and prefetches
- * ahead), so the DRAM misses of a chunk overlap instead of queueing.
+ * ahead), so the DRAM misses of a chunk overlap instead of queueing; the
+ * entries and tails of the chunk's exact hits are then prefetched together
+ * (prefetch_hits) before the hits are delivered one by one.
  *
  * Fuzzy matching (docs/fuzzy.md). A read is tried as a sequence of
  * variants: its plate, the plate repaired to its country's layout (lists
@@ -36,6 +38,9 @@
  * hands each read the keys it found (a hint), so the per-read query does
  * not look up the others again. Exact-only lists pay one flag
  * test per list and chunk, and one candidate-count test per read.
+ *
+ * The single call (hotlist_match) makes the same test first (may_hit): its
+ * base lookups, then the gather only for a read that hit or may hit.
  *
  * Priority order: the candidates of one read (all lists) are gathered in a
  * fixed array on the stack, sorted by priority (stable: list order breaks
@@ -78,6 +83,10 @@
  * stack. */
 #define HL_CHUNK 32
 _Static_assert(HL_CHUNK <= HL_FZ_BATCH && HL_CHUNK <= 32, "a chunk's reads are bits of a uint32_t");
+/* A helper whose only effect is __builtin_prefetch: GCC 12's IPA finds it
+ * pure (a prefetch has no effect it models) and deletes the calls, so it is
+ * inlined before that analysis runs. */
+#define HL_PREFETCH_FN static inline __attribute__((always_inline))
 /* Candidate hits of one read gathered before they are sorted and called
  * back; more are delivered in further groups. */
 #define HL_MAX_CANDS 64
@@ -258,20 +267,42 @@ static void hex64(uint64_t v, char *out)
 	out[HOTLIST_HIT_ID_LEN] = '\0';
 }
 
+/* Bytes of an id's input hashed in one call from the stack: a hit id's
+ * inputs with a list's own entry id (HOTLIST_ID_MAX), a list name, a plate,
+ * a camera id as long as the asynchronous path keeps (HOTLIST_CAMERA_MAX)
+ * and the time come to 282 bytes. A longer input (a long camera id or
+ * category) is hashed in pieces. */
+#define HL_ID_INPUT_MAX 320
+
 /* Hash of the NUL-terminated strings strs[0..n), each with its NUL, then
- * tail (8 bytes little-endian) if tail_len: the documented id recipes. */
+ * tail (8 bytes little-endian) if tail_len: the documented id recipes. One
+ * XXH3_64bits of the bytes laid end to end, which is what streaming them
+ * gives (xxhash.h: the streaming and one-shot forms agree) at a fraction of
+ * the cost for a short input: no 576-byte state to set up and digest. */
 static uint64_t id_hash(const char *const *strs, size_t n, int64_t tail, int tail_len)
 {
+	unsigned char in[HL_ID_INPUT_MAX];
+	unsigned char le[8];
+	size_t len[4], total = tail_len ? sizeof(le) : 0;
+	HL_DEBUG_ASSERT(n <= 4);
+	for (int i = 0; i < 8; i++)
+		le[i] = (unsigned char)((uint64_t)tail >> (8 * i));
+	for (size_t i = 0; i < n; i++)
+		total += len[i] = strlen(strs[i]) + 1;
+	if (HL_LIKELY(total <= sizeof(in))) {
+		unsigned char *p = in;
+		for (size_t i = 0; i < n; i++)
+			p = (unsigned char *)memcpy(p, strs[i], len[i]) + len[i];
+		if (tail_len)
+			memcpy(p, le, sizeof(le));
+		return XXH3_64bits(in, total);
+	}
 	XXH3_state_t st;
 	XXH3_64bits_reset(&st);
 	for (size_t i = 0; i < n; i++)
-		XXH3_64bits_update(&st, strs[i], strlen(strs[i]) + 1);
-	if (tail_len) {
-		unsigned char le[8];
-		for (int i = 0; i < 8; i++)
-			le[i] = (unsigned char)((uint64_t)tail >> (8 * i));
-		XXH3_64bits_update(&st, le, 8);
-	}
+		XXH3_64bits_update(&st, strs[i], len[i]);
+	if (tail_len)
+		XXH3_64bits_update(&st, le, sizeof(le));
 	return XXH3_64bits_digest(&st);
 }
 
@@ -717,22 +748,55 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 		hotlist__stats_add(hl->stats, HL_C_SECOND_READ, t->second);
 }
 
+/*
+ * The single call's first step, the lookups match_read would start with:
+ * idx[li] is list li's base lookup of the read's plate. Returns whether
+ * match_read must run: some list hit, or the read or a list asks for more
+ * than the exact base index (OCR candidates; a slow list: edits, patterns,
+ * a fuzzy index; a repair of the read to its country's layout that differs
+ * from it). The batch's test per read (match_chunk), so that a read that
+ * hits nothing, the common case, skips the gather and its variants.
+ */
+static bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
+{
+	uint32_t found = 0, slow = 0, repair = 0;
+	for (uint32_t li = 0; li < st->n; li++) {
+		const struct hl_list *l = st->lists[li];
+		idx[li] = hl_base_find(l->base, &nr->key);
+		found |= idx[li] != HL_TABLE_NONE;
+		slow |= l->slow;
+		repair |= l->opts.repair;
+	}
+	if (found || slow || nr->r->n_candidates)
+		return true;
+	if (repair && nr->country) {
+		read_format(nr); /* a repaired plate may hit: look */
+		return nr->rep_ok;
+	}
+	return false;
+}
+
 /* orig: the read as the caller built it; read: the same, complete. */
 static int match_one(struct hotlist *hl, const struct hotlist_read *read,
 		     const struct hotlist_read *orig, uint64_t t0_ns, uint32_t weight,
 		     enum hl_hist h, hotlist_hit_fn on_hit, void *user)
 {
-	struct tally t = { 0 };
 	struct nread nr;
+	uint32_t idx[HOTLIST_LISTS_MAX];
 	int rc = prepare(read, orig, &nr, NULL);
 	if (HL_UNLIKELY(rc)) {
-		t.bad = 1;
-		tally_flush(hl, &t);
+		hotlist__stats_add(hl->stats, HL_C_BAD_READS, 1);
 		return rc;
 	}
-	struct sink s = { hl, on_hit, user, t0_ns, weight, h, &t, NULL, NULL };
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
-	match_read(&s, st, &nr, NULL, 0);
+	if (HL_LIKELY(!may_hit(st, &nr, idx) && !hl->retro)) {
+		hotlist__snap_exit();
+		hotlist__stats_add(hl->stats, HL_C_READS, 1);
+		return 0;
+	}
+	struct tally t = { 0 };
+	struct sink s = { hl, on_hit, user, t0_ns, weight, h, &t, NULL, NULL };
+	match_read(&s, st, &nr, idx, 1);
 	if (HL_UNLIKELY(hl->retro)) /* inside the section: retro.c, guarantee 3 */
 		t.retro_kept = hotlist__retro_keep(hl->retro, &nr.key, nr.country, read,
 						   hotlist__wall_us(), st->gen);
@@ -805,21 +869,28 @@ struct reads {
 };
 
 /*
- * Start loading the chunk's reads: their structs, then the plate texts they
- * point to. A caller's array of reads is cold more often than not (a
- * camera's batch just arrived, or a bench streaming a large array): read
- * one after the other, each struct and text would be a miss that the
- * normalisation waits for; prefetched here they overlap.
+ * Start loading what the chunk's exact hits will read first: each hit's
+ * entry (24 bytes in the base's meta array), then its tail in the strings
+ * (the reference, window, extras). In a large list both are cache misses
+ * (the index found the entry, it did not load it); taken one hit after the
+ * other, each hit would wait for its own.
  */
-static void prefetch_reads(const struct reads *in, size_t first, size_t n)
+HL_PREFETCH_FN void prefetch_hits(const struct hl_state *st, const uint32_t *idx, size_t m)
 {
-	const char *p = in->base + first * in->stride;
-	for (size_t i = 0; i < n; i++)
-		__builtin_prefetch(p + i * in->stride, 0, 3);
-	for (size_t i = 0; i < n; i++)
-		__builtin_prefetch(
-			((const struct hotlist_read *)(const void *)(p + i * in->stride))->plate, 0,
-			3);
+	for (uint32_t li = 0; li < st->n; li++) {
+		const struct hl_base *b = st->lists[li]->base;
+		for (size_t i = 0; i < m; i++)
+			if (idx[li * HL_CHUNK + i] != HL_TABLE_NONE)
+				__builtin_prefetch(&b->meta[idx[li * HL_CHUNK + i]], 0, 3);
+	}
+	for (uint32_t li = 0; li < st->n; li++) {
+		const struct hl_base *b = st->lists[li]->base;
+		for (size_t i = 0; i < m; i++)
+			if (idx[li * HL_CHUNK + i] != HL_TABLE_NONE)
+				__builtin_prefetch(b->strings +
+							   b->meta[idx[li * HL_CHUNK + i]].tail_off,
+						   0, 3);
+	}
 }
 
 /* One chunk of a batch: normalise, bulk lookups per list (exact, then the
@@ -834,7 +905,6 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 	size_t lens[HL_CHUNK];
 	uint32_t idx[HOTLIST_LISTS_MAX * HL_CHUNK];
 	size_t m = 0;
-	prefetch_reads(in, first, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct hotlist_read *orig = (const void *)(in->base +
 								 (first + i) * in->stride),
@@ -875,6 +945,7 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 		if (HL_UNLIKELY(l->slow))
 			maybe |= slow_maybe(l, m, keys, plates, lens, nr) & inscope;
 	}
+	prefetch_hits(st, idx, m);
 	for (size_t i = 0; i < m; i++) {
 		uint32_t hit = ((maybe >> i) & 1) | nr[i].r->n_candidates;
 		if (repair && nr[i].country && !hit) {

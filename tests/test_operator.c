@@ -77,6 +77,20 @@ static void derived_id(const char *list, const char *plate, const char *cc, cons
 	snprintf(out, 17, "%016llx", (unsigned long long)XXH3_64bits(buf, n));
 }
 
+/* The same recipe in XXH3's streaming form, for inputs of any length. */
+static void derived_id_any(const char *list, const char *plate, const char *cc, const char *cat,
+			   char *out)
+{
+	XXH3_state_t *st = XXH3_createState();
+	ck_assert_ptr_nonnull(st);
+	XXH3_64bits_reset(st);
+	const char *parts[4] = { list, plate, cc, cat };
+	for (int i = 0; i < 4; i++)
+		XXH3_64bits_update(st, parts[i], strlen(parts[i]) + 1);
+	snprintf(out, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
+	XXH3_freeState(st);
+}
+
 START_TEST(entry_ids)
 {
 	struct hotlist *hl = hl_test_engine();
@@ -105,6 +119,56 @@ START_TEST(entry_ids)
 	struct got g4 = match1(hl, "XY99ZZ", "cam2", 1000);
 	ck_assert_str_ne(g4.hit_id, g.hit_id);
 	hotlist_destroy(hl2, NULL);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* The hit id's recipe (hotlist.h: struct hotlist_hit.hit_id), hashed here
+ * in pieces with XXH3's streaming form. */
+static void recipe_hit_id(const char *entry_id, const char *list, const char *camera,
+			  const char *read_plate, int64_t ts, char *out)
+{
+	XXH3_state_t *st = XXH3_createState();
+	ck_assert_ptr_nonnull(st);
+	XXH3_64bits_reset(st);
+	const char *parts[4] = { entry_id, list, camera, read_plate };
+	for (int i = 0; i < 4; i++)
+		XXH3_64bits_update(st, parts[i], strlen(parts[i]) + 1);
+	unsigned char le[8];
+	for (int i = 0; i < 8; i++)
+		le[i] = (unsigned char)((uint64_t)ts >> (8 * i));
+	XXH3_64bits_update(st, le, 8);
+	snprintf(out, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
+	XXH3_freeState(st);
+}
+
+/* Ids follow their recipes whatever the inputs' length: short ones (hashed
+ * from one buffer on the stack) and a camera id or category too long for
+ * it (hashed in pieces). */
+START_TEST(ids_short_and_long_inputs)
+{
+	struct hotlist *hl = hl_test_engine();
+	static char cat[600], cam[1000];
+	memset(cat, 'c', sizeof(cat) - 1);
+	memset(cam, 'k', sizeof(cam) - 1);
+	struct hotlist_entry e[2] = {
+		{ .plate = "XY-99-ZZ", .country = "NL", .category = "wanted" },
+		{ .plate = "QQ-11-RR", .country = "NL", .category = cat },
+	};
+	ck_assert_int_eq(hotlist_replace(hl, "national", e, 2, NULL), 0);
+	const char *plates[2] = { "XY99ZZ", "QQ11RR" }, *cams[2] = { "cam-01", cam };
+	for (int p = 0; p < 2; p++) {
+		char want_entry[17], want_hit[17];
+		derived_id_any("national", plates[p], "NL", e[p].category, want_entry);
+		for (int c = 0; c < 2; c++) {
+			struct got g = match1(hl, plates[p], cams[c], 1700000000000000ll);
+			ck_assert_int_eq(g.n, 1);
+			ck_assert_str_eq(g.entry_id, want_entry);
+			recipe_hit_id(want_entry, "national", cams[c], plates[p],
+				      1700000000000000ll, want_hit);
+			ck_assert_str_eq(g.hit_id, want_hit);
+		}
+	}
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -495,6 +559,7 @@ static Suite *operator_suite(void)
 	Suite *s = suite_create("operator");
 	TCase *t = tcase_create("ids_attrs_audit");
 	tcase_add_test(t, entry_ids);
+	tcase_add_test(t, ids_short_and_long_inputs);
 	tcase_add_test(t, attrs_put_replace);
 	tcase_add_test(t, attrs_survive_fold);
 	tcase_add_test(t, attrs_duplicates);

@@ -615,7 +615,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
 	load_ctx_init(&c, hl->a);
-	c.mark = hotlist__snap_op_mark(&hl->snap);
+	c.mark = hotlist__snap_op_mark(&hl->snap, list);
 	char reason[96];
 	if (hotlist__builder_reserve(&c.b, n, 0))
 		c.fatal = HOTLIST_ENOMEM;
@@ -641,7 +641,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		}
 	}
 	rc = finish_load(hl, list, &c, t0, 0, 0);
-	hotlist__snap_op_unmark(&hl->snap);
+	hotlist__snap_op_unmark(&hl->snap, list);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	audit(hl, HOTLIST_AUDIT_REPLACE, list, NULL, rc, &c.rep, t0);
@@ -694,7 +694,7 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 	uint64_t t0 = hotlist__now_ns();
 	struct load_ctx c;
 	load_ctx_init(&c, hl->a);
-	c.mark = hotlist__snap_op_mark(&hl->snap);
+	c.mark = hotlist__snap_op_mark(&hl->snap, list);
 	c.rows_hint = estimate_rows(path);
 	if (hotlist__builder_reserve(&c.b, c.rows_hint, 0) == 0) /* a hint: may fail */
 		hotlist__builder_index_ahead(&c.b, hotlist__seed(0), hl->cfg.build_threads);
@@ -703,7 +703,7 @@ int hotlist_load_csv_flags(struct hotlist *hl, const char *list, const char *pat
 		rc = finish_load(hl, list, &c, t0, 1, flags);
 	else
 		atomic_fetch_add_explicit(&hl->reload_failures, 1, memory_order_relaxed);
-	hotlist__snap_op_unmark(&hl->snap);
+	hotlist__snap_op_unmark(&hl->snap, list);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);
 	audit(hl, HOTLIST_AUDIT_LOAD, list, path, rc, &c.rep, t0);

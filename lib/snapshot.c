@@ -287,7 +287,8 @@ int hotlist__snap_init(struct hl_snap *snap, const struct hotlist_allocator *a)
 	snap->edits_fold = HL_EDITS_FOLD;
 	snap->fold_bg = HL_EDITS_BG_FOLD;
 	snap->next_op = 0;
-	snap->replacing = 0;
+	memset(snap->replacing, 0, sizeof(snap->replacing));
+	snap->replacing_any = 0;
 	snap->folder_started = snap->fold_stop = false;
 	snap->fold_busy = snap->fold_failed = false;
 	snap->fold_hook = NULL;

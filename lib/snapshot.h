@@ -81,6 +81,10 @@ struct hl_state {
 	void *rcu_head_storage[2] __attribute__((aligned(8))); /* struct rcu_head */
 };
 
+/* Lists whose replaces in flight are told apart (struct hl_snap,
+ * replacing): more at once hold back every list's folds. */
+#define HL_REPLACING_MAX 8u
+
 /* The snapshot state of one engine, embedded in it. */
 struct hl_snap {
 	const struct hotlist_allocator *a;
@@ -88,10 +92,16 @@ struct hl_snap {
 	pthread_mutex_t wlock; /* serialises writers */
 	uint64_t next_version; /* writer-only */
 	uint64_t next_op; /* writer-only: sequence number of the last edit op */
-	/* writer-only: replaces between hotlist__snap_op_mark and
-	 * hotlist__snap_op_unmark; no fold is made or published meanwhile
-	 * (snapshot_edit.c, "Folding") */
-	uint32_t replacing;
+	/* writer-only: the replaces between hotlist__snap_op_mark and
+	 * hotlist__snap_op_unmark, per list name; no fold of a list is made
+	 * or published while it is replaced (snapshot_edit.c, "Folding").
+	 * replacing_any: those that found no free entry, which hold back
+	 * every list's folds. */
+	struct {
+		char name[HOTLIST_NAME_MAX + 1];
+		uint32_t n; /* 0: a free entry */
+	} replacing[HL_REPLACING_MAX];
+	uint32_t replacing_any;
 	uint32_t edits_fold; /* writer-only: HL_EDITS_FOLD, lowered by tests */
 	/* Background folding (snapshot_edit.c, "Folding"); all under wlock. A
 	 * list with fold_bg pending edits or more is folded by the folder
@@ -162,12 +172,13 @@ int hotlist__snap_replace(struct hl_snap *s, const char *name, struct hl_base *b
 			  uint64_t *version);
 
 /* ---- snapshot_edit.c ---- */
-/* Where the engine's edit sequence stands now: what a replace starting now
- * passes to hotlist__snap_replace. Also notes the replace as in flight
- * until hotlist__snap_op_unmark, which the caller must call once it has
- * published or failed. Writer; takes the writer lock briefly. */
-uint64_t hotlist__snap_op_mark(struct hl_snap *s);
-void hotlist__snap_op_unmark(struct hl_snap *s);
+/* Where the engine's edit sequence stands now: what a replace of list
+ * `name` starting now passes to hotlist__snap_replace. Also notes the
+ * replace of that list as in flight until hotlist__snap_op_unmark (the
+ * same name), which the caller must call once it has published or failed.
+ * Writer; takes the writer lock briefly. */
+uint64_t hotlist__snap_op_mark(struct hl_snap *s, const char *name);
+void hotlist__snap_op_unmark(struct hl_snap *s, const char *name);
 int hotlist__snap_put(struct hl_snap *s, const char *name, const struct hotlist_entry *e,
 		      const struct hl_key *k, hl_country c);
 int hotlist__snap_remove(struct hl_snap *s, const char *name, const char *plate,

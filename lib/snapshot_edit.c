@@ -91,13 +91,17 @@
  *     remove drops the adds it removes and the hides it covers and adds
  *     its hide), which are newer than `upto` and hide in base' what the
  *     dropped add put there.
- * No fold is picked or published while a replace is in flight (between
- * hotlist__snap_op_mark and _unmark, snap->replacing): the replace keeps
- * the ops newer than its mark on top of its new base, and a fold
- * published meanwhile would have moved some of them into the base that
- * the replace drops (they were lost: test_snapshot_edit's
- * fold_during_replace_keeps_its_edits). The replace supersedes the base
- * anyway; the folder picks the list again when it ends.
+ * No fold of a list is picked or published while a replace of that list
+ * is in flight (between hotlist__snap_op_mark and _unmark,
+ * snap->replacing): the replace keeps the ops newer than its mark on top
+ * of its new base, and a fold published meanwhile would have moved some
+ * of them into the base that the replace drops (they were lost:
+ * test_snapshot_edit's fold_during_replace_keeps_its_edits). The replace
+ * supersedes the base anyway; the folder picks the list again when it
+ * ends. Other lists fold meanwhile (held back engine-wide, a list edited
+ * while another was replaced back to back was never folded:
+ * replace_holds_back_only_its_own_list_folds); past HL_REPLACING_MAX
+ * lists replaced at once, every list's folds wait.
  * A writer never folds on its own path, except past edits_fold
  * (HL_EDITS_FOLD) pending edits while no folder thread runs (it could not
  * be started) or when a test lowered the bound. The fold retires a version
@@ -122,6 +126,7 @@
 
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 enum { HL_OP_ADD, HL_OP_HIDE };
@@ -793,6 +798,7 @@ static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_lis
 }
 
 static void fold_request(struct hl_snap *snap);
+static bool replacing(struct hl_snap *snap, const char *name);
 
 /* Publish the new version l (its overlay, base and options set) and, when
  * r is not NULL, the edit's record r of key k, linked into l's overlay
@@ -812,7 +818,7 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 		ovl_get(o); /* for ovl_unlink, whatever happens to l */
 	}
 	l->edit_seq = snap->next_op;
-	if (l->n_edits > snap->edits_fold && !snap->folder_started && !snap->replacing)
+	if (l->n_edits > snap->edits_fold && !snap->folder_started && !replacing(snap, l->name))
 		rc = fold_inline(snap, l);
 	if (!rc)
 		rc = adds_build(snap, l);
@@ -843,20 +849,54 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 	return rc;
 }
 
-uint64_t hotlist__snap_op_mark(struct hl_snap *snap)
+/* The entry of snap->replacing counting the replaces of list `name` in
+ * flight, or NULL. Caller holds wlock. */
+static uint32_t *replacing_of(struct hl_snap *snap, const char *name)
+{
+	for (unsigned i = 0; i < HL_REPLACING_MAX; i++)
+		if (snap->replacing[i].n && strcmp(snap->replacing[i].name, name) == 0)
+			return &snap->replacing[i].n;
+	return NULL;
+}
+
+/* Whether a replace of list `name` is in flight: its folds are held back
+ * (see "Folding"). Caller holds wlock. */
+static bool replacing(struct hl_snap *snap, const char *name)
+{
+	return snap->replacing_any || replacing_of(snap, name);
+}
+
+uint64_t hotlist__snap_op_mark(struct hl_snap *snap, const char *name)
 {
 	pthread_mutex_lock(&snap->wlock);
 	uint64_t mark = snap->next_op;
-	snap->replacing++;
+	uint32_t *n = replacing_of(snap, name);
+	for (unsigned i = 0; i < HL_REPLACING_MAX && !n; i++)
+		if (!snap->replacing[i].n) {
+			snprintf(snap->replacing[i].name, sizeof(snap->replacing[i].name), "%s",
+				 name);
+			n = &snap->replacing[i].n;
+		}
+	if (n)
+		(*n)++;
+	else /* no free entry: every list's folds wait */
+		snap->replacing_any++;
 	pthread_mutex_unlock(&snap->wlock);
 	return mark;
 }
 
-void hotlist__snap_op_unmark(struct hl_snap *snap)
+void hotlist__snap_op_unmark(struct hl_snap *snap, const char *name)
 {
 	pthread_mutex_lock(&snap->wlock);
-	snap->replacing--;
-	if (!snap->replacing && snap->folder_started)
+	/* the entry of name if it has one, else replacing_any: either way each
+	 * list's replaces in flight stay counted in its entry or in
+	 * replacing_any */
+	uint32_t *n = replacing_of(snap, name);
+	if (n)
+		(*n)--;
+	else
+		snap->replacing_any--;
+	if (snap->folder_started)
 		pthread_cond_broadcast(&snap->fold_cv); /* folds held back meanwhile */
 	pthread_mutex_unlock(&snap->wlock);
 }
@@ -1045,9 +1085,9 @@ struct fold_job {
 static bool fold_pick(struct hl_snap *snap, struct fold_job *job)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
-	for (uint32_t i = 0; i < cur->n && !snap->replacing; i++) {
+	for (uint32_t i = 0; i < cur->n; i++) {
 		const struct hl_list *l = cur->lists[i];
-		if (l->n_edits < snap->fold_bg)
+		if (l->n_edits < snap->fold_bg || replacing(snap, l->name))
 			continue;
 		memset(job, 0, sizeof(*job));
 		memcpy(job->view.name, l->name, sizeof(job->view.name));
@@ -1119,7 +1159,7 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
 	/* replaced or dropped meanwhile, or a replace is in flight (see
 	 * "Folding": it would drop the edits this fold took) */
-	if (snap->replacing || !old || old->base != job->view.base) {
+	if (replacing(snap, job->view.name) || !old || old->base != job->view.base) {
 		snap->folds_dropped++;
 		return 0;
 	}

@@ -1035,6 +1035,71 @@ START_TEST(fold_during_replace_keeps_its_edits)
 }
 END_TEST
 
+/*
+ * A replace holds back the folds of its own list only: a list edited while
+ * another one is replaced back to back (a big list reloaded by one thread,
+ * a small one edited by another) is still folded. Folds were held back
+ * engine-wide before, and the folder's picks were dropped whenever any
+ * replace was in flight, so under back-to-back replaces of one list the
+ * pending edits of every other list grew without bound. Here the replace
+ * of "big" puts S1 into "small" with the fold threshold at 1 (its first
+ * allocation, inside the replace) and waits for the folder to settle.
+ */
+static struct {
+	atomic_int armed;
+	struct hotlist *hl;
+	uint64_t done;
+	int fired;
+} other_mid;
+
+static void *other_mid_alloc(void *ctx, size_t size, size_t align)
+{
+	(void)ctx;
+	if (atomic_exchange(&other_mid.armed, 0)) {
+		struct hotlist_entry s1 = { .plate = "S1" };
+		ck_assert_int_eq(hotlist_put(other_mid.hl, "small", &s1), 0);
+		uint64_t dropped, inl;
+		hotlist__snap_fold_settle(&other_mid.hl->snap, &other_mid.done, &dropped, &inl);
+		other_mid.fired++;
+	}
+	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
+}
+
+START_TEST(replace_holds_back_only_its_own_list_folds)
+{
+	static const struct hotlist_allocator a = { other_mid_alloc, hook_free, NULL };
+	static const struct hotlist_entry next[] = { { .plate = "N1" } };
+	static const struct hotlist_entry keep[] = { { .plate = "K1" } };
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.allocator = &a;
+	struct hotlist *hl = NULL;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "big", base, 3, NULL), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "small", keep, 1, NULL), 0);
+	hotlist__snap_set_fold_bg(&hl->snap, 1);
+	other_mid.hl = hl;
+	other_mid.fired = 0;
+	other_mid.done = 0;
+	atomic_store(&other_mid.armed, 1);
+	ck_assert_int_eq(hotlist_replace(hl, "big", next, 1, NULL), 0);
+	ck_assert_int_eq(other_mid.fired, 1);
+	ck_assert_uint_ge(other_mid.done, 1); /* "small" folded while "big" was replaced */
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 1, &info), 0);
+	ck_assert_str_eq(info.name, "small");
+	ck_assert_uint_eq(info.pending_edits, 0);
+	ck_assert_uint_eq(info.entries, 2);
+	ck_assert_int_eq(hl_test_hits(hl, "S1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "K1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "N1", NULL), 1);
+	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 0);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_edit");
@@ -1065,6 +1130,7 @@ int main(void)
 	tcase_add_test(t, edits_during_fold_apply_after_it);
 	tcase_add_test(t, replace_during_fold_drops_it);
 	tcase_add_test(t, fold_during_replace_keeps_its_edits);
+	tcase_add_test(t, replace_holds_back_only_its_own_list_folds);
 	tcase_add_test(t, edits_survive_replace_and_fold);
 	tcase_add_test(t, random_edits_match_model_under_readers);
 	suite_add_tcase(s, t);

@@ -755,10 +755,11 @@ static int check_prefix(const unsigned char *s, size_t len, size_t *off)
 	return 0;
 }
 
-/* Read everything through buf (HL_CSV_LINE_MAX + HL_CSV_CHUNK bytes). */
-static int drive(struct csv *p, struct source *src, unsigned char *buf)
+/* Read everything through buf of cap bytes: HL_CSV_BUF, or for an input in
+ * memory shorter than that, its length + 1 (it never fills, as HL_CSV_BUF
+ * would not). */
+static int drive(struct csv *p, struct source *src, unsigned char *buf, size_t cap)
 {
-	const size_t cap = HL_CSV_LINE_MAX + HL_CSV_CHUNK;
 	size_t have = 0, off = 0;
 	bool started = false, eof = false;
 	int rc = 0;
@@ -819,7 +820,7 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 	struct source src = { .fd = -1, .mem = s, .len = len, .piece = piece };
 	unsigned char *rbuf = NULL;
 	struct csv *p;
-	size_t off;
+	size_t off, cap = 0;
 	int rc;
 
 	if (!buf && len > 0)
@@ -836,10 +837,13 @@ int hotlist__csv_parse_mem(const char *buf, size_t len, size_t piece, hl_csv_row
 		if (rc == 0 && p->phase == PH_HEADER)
 			rc = HOTLIST_EBADFILE;
 	} else {
-		rbuf = hotlist__alloc(a, HL_CSV_BUF, HL_CACHE_LINE);
-		rc = rbuf ? drive(p, &src, rbuf) : HOTLIST_ENOMEM;
+		/* Sized to the input: a short one (the tests', the fuzzer's)
+		 * would otherwise map and clear 320 KiB per parse. */
+		cap = len < HL_CSV_BUF ? len + 1 : HL_CSV_BUF;
+		rbuf = hotlist__alloc(a, cap, HL_CACHE_LINE);
+		rc = rbuf ? drive(p, &src, rbuf, cap) : HOTLIST_ENOMEM;
 	}
-	hotlist__free(a, rbuf, HL_CSV_BUF);
+	hotlist__free(a, rbuf, cap);
 	hotlist__free(a, p, sizeof(*p));
 	return rc;
 }
@@ -876,7 +880,7 @@ int hotlist__csv_parse_with(const struct hotlist_allocator *a, const char *path,
 		rc = HOTLIST_ENOMEM;
 	} else {
 		csv_init(p, row, bad, ctx);
-		rc = drive(p, &src, buf);
+		rc = drive(p, &src, buf, HL_CSV_BUF);
 	}
 	hotlist__free(a, buf, HL_CSV_BUF);
 	hotlist__free(a, p, sizeof(*p));

@@ -8,16 +8,21 @@
  * pass, and the plates look random (no shared prefixes that would flatter a
  * hash or a trie).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* MADV_HUGEPAGE */
+#endif
 #include "bench_common.h"
 
 #include "hotlist.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,6 +321,65 @@ void *bench_xcalloc(size_t n, size_t size)
 		exit(1);
 	}
 	return p;
+}
+
+#define BENCH_HUGE_PAGE (2u << 20) /* x86-64 transparent huge page */
+
+/* [p, p + len) lies between two PROT_NONE guard pages, so that the kernel
+ * never merges it with a neighbouring mapping of the same flags (smaps would
+ * then report their huge pages together). */
+void *bench_map_aligned(size_t len, bool huge)
+{
+	size_t guard = 4096, map_len = len + BENCH_HUGE_PAGE + 2 * guard;
+	uintptr_t start, p, end;
+	void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED) {
+		perror("bench: mmap");
+		exit(1);
+	}
+	start = (uintptr_t)m;
+	end = start + map_len;
+	p = (start + guard + BENCH_HUGE_PAGE - 1) & ~(uintptr_t)(BENCH_HUGE_PAGE - 1);
+	if (p - guard > start)
+		munmap(m, p - guard - start);
+	if (end > p + len + guard)
+		munmap((void *)(p + len + guard), end - (p + len + guard));
+	if (mprotect((void *)(p - guard), guard, PROT_NONE) != 0 ||
+	    mprotect((void *)(p + len), guard, PROT_NONE) != 0)
+		perror("bench: mprotect (continuing)");
+	if (madvise((void *)p, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) != 0)
+		perror("bench: madvise (continuing)");
+	return (void *)p;
+}
+
+void bench_unmap_aligned(void *p, size_t len)
+{
+	munmap((char *)p - 4096, len + 2 * 4096);
+}
+
+size_t bench_huge_bytes(const void *p, size_t len)
+{
+	uintptr_t lo = (uintptr_t)p, hi = lo + len, a = 0, b = 0, x, y;
+	char line[256];
+	size_t kb, total = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		/* Into x, y first: "Anonymous: ..." starts with a hex digit, and a
+		 * failed match would still have overwritten a. */
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &x, &y) == 2) {
+			a = x; /* a mapping's first line: its address range */
+			b = y;
+			continue;
+		}
+		if (sscanf(line, "AnonHugePages: %zu kB", &kb) == 1 && a < hi && b > lo)
+			total += kb * 1024;
+	}
+	fclose(f);
+	return total;
 }
 
 struct hotlist *bench_engine(unsigned workers, hotlist_hit_fn on_hit, void *user)

@@ -92,6 +92,15 @@ unsigned bench_cores(void);
 void *bench_xmalloc(size_t size);
 void *bench_xcalloc(size_t n, size_t size);
 
+/* A private anonymous mapping of len bytes aligned to 2 MiB, advised
+ * MADV_HUGEPAGE when huge (else MADV_NOHUGEPAGE), not yet touched; exits on
+ * failure. bench_unmap_aligned(p, len) releases it. */
+void *bench_map_aligned(size_t len, bool huge);
+void bench_unmap_aligned(void *p, size_t len);
+/* Bytes of [p, p + len) backed by transparent huge pages (AnonHugePages in
+ * /proc/self/smaps); 0 when smaps cannot be read. */
+size_t bench_huge_bytes(const void *p, size_t len);
+
 /* An engine with `workers` workers calling on_hit(user), no suppression (the
  * benchmarks read the same plates again and again); exits on failure. */
 struct hotlist *bench_engine(unsigned workers, hotlist_hit_fn on_hit, void *user);

@@ -53,8 +53,7 @@ struct buffer {
 	struct cell *cells;
 	uint64_t n; /* cells, a power of two */
 	unsigned bits; /* log2(n) */
-	void *map;
-	size_t map_len;
+	size_t len; /* bytes */
 	uint64_t cursor; /* next unvisited position in the cycle */
 	double thp_share; /* share of the buffer on huge pages */
 };
@@ -74,41 +73,12 @@ static uint64_t bij(uint64_t x, unsigned bits)
 	return x;
 }
 
-/* Sum of AnonHugePages over the smaps entries that overlap [p, p+len). */
-static size_t huge_bytes(const void *p, size_t len)
-{
-	uintptr_t lo = (uintptr_t)p, hi = lo + len, a = 0, b = 0;
-	char line[256];
-	size_t kb, total = 0;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &a, &b) == 2)
-			continue; /* a mapping's first line: its address range */
-		if (sscanf(line, "AnonHugePages: %zu kB", &kb) == 1 && a < hi && b > lo)
-			total += kb * 1024;
-	}
-	fclose(f);
-	return total;
-}
-
 static void buffer_init(struct buffer *buf, uint64_t mib, int huge)
 {
 	size_t len = (size_t)mib << 20;
 
-	buf->map_len = len + HUGE_PAGE_BYTES;
-	buf->map = mmap(NULL, buf->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			0);
-	if (buf->map == MAP_FAILED) {
-		perror("bench_floor: mmap");
-		exit(1);
-	}
-	buf->cells = (struct cell *)(((uintptr_t)buf->map + HUGE_PAGE_BYTES - 1) &
-				     ~(uintptr_t)(HUGE_PAGE_BYTES - 1));
-	if (madvise(buf->cells, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) != 0)
-		perror("bench_floor: madvise (continuing)");
+	buf->len = len;
+	buf->cells = bench_map_aligned(len, huge);
 	buf->n = len / CELL_BYTES;
 	for (buf->bits = 0; (1ull << buf->bits) < buf->n; buf->bits++)
 		;
@@ -119,12 +89,12 @@ static void buffer_init(struct buffer *buf, uint64_t mib, int huge)
 		buf->cells[from].next = &buf->cells[to];
 	}
 	buf->cursor = 0;
-	buf->thp_share = (double)huge_bytes(buf->cells, len) / (double)len;
+	buf->thp_share = (double)bench_huge_bytes(buf->cells, len) / (double)len;
 }
 
 static void buffer_free(struct buffer *buf)
 {
-	munmap(buf->map, buf->map_len);
+	bench_unmap_aligned(buf->cells, buf->len);
 }
 
 static struct cell *cycle_at(const struct buffer *buf, uint64_t pos)

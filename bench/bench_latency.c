@@ -13,8 +13,16 @@
  *          the hypervisor) does to a piece of work of the same length that
  *          touches no memory, to tell its tail from ours (an interruption
  *          lands in one sample whatever its length, so the peer must last as
- *          long per sample as the call). Run it pinned (taskset -c N) on a
- *          quiet core; --inline-only skips the async part.
+ *          long per sample as the call). Three more peers last as long and
+ *          also touch one random cache line of a buffer each sample: a write
+ *          in 2 MiB (path=touch_write_2mib), a read in 64 MiB on 4 KiB pages
+ *          (path=touch_read_64mib) and on 2 MiB pages
+ *          (path=touch_read_64mib_huge, MADV_HUGEPAGE; how much of it THP
+ *          really backed is printed): what this machine's memory system
+ *          alone (TLB misses, nested paging, the host) adds to the tail of
+ *          work that touches memory at random, as every lookup in a large
+ *          table does. Run it pinned (taskset -c N) on a quiet core;
+ *          --inline-only skips the async part.
  *  async   --producers threads (default 8) call hotlist_submit() paced with
  *          clock_nanosleep(TIMER_ABSTIME) deadlines, offering 10k, 100k and
  *          1M reads/s in total; the engine's workers (default 2) call back.
@@ -147,19 +155,52 @@ static uint64_t timer_overhead(void)
 	return v[500];
 }
 
-/* The peer of the inline loop: the call replaced by clock reads until
- * len_ns have passed; percentiles of pass r into pct[][r]. */
-static void clock_only_pass(uint64_t *lat, size_t nr, uint64_t len_ns, uint64_t pct[NPCT][16],
-			    unsigned r)
+/* A peer's buffer: len bytes (none when 0) on 4 KiB pages, or on 2 MiB
+ * pages when huge; touched before use. */
+struct peer_buf {
+	const char *name;
+	size_t len;
+	bool write, huge;
+	unsigned char *p;
+	size_t huge_bytes; /* of p, backed by THP */
+};
+
+static void peer_buf_init(struct peer_buf *b)
 {
+	if (!b->len)
+		return;
+	b->p = bench_map_aligned(b->len, b->huge);
+	memset(b->p, 1, b->len);
+	b->huge_bytes = bench_huge_bytes(b->p, b->len);
+}
+
+/* The peers of the inline loop: the call replaced by clock reads until len_ns
+ * have passed, after touching one random cache line of b; percentiles of
+ * pass r into pct[][r]. */
+static void peer_pass(const struct peer_buf *b, uint64_t *lat, size_t nr, uint64_t len_ns,
+		      uint64_t pct[NPCT][16], unsigned r)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull ^ r, sink = 0;
+	size_t lines = b->len / 64;
+
 	for (size_t i = 0; i < nr; i++) {
 		uint64_t t0 = bench_now_ns(), seen;
 
+		if (lines) {
+			x ^= x << 13; /* xorshift64 */
+			x ^= x >> 7;
+			x ^= x << 17;
+			if (b->write)
+				b->p[(x % lines) * 64]++;
+			else
+				sink += b->p[(x % lines) * 64];
+		}
 		do
 			seen = bench_now_ns();
 		while (seen - t0 < len_ns);
 		lat[i] = seen - t0;
 	}
+	__asm__ volatile("" : : "r"(sink)); /* keep the reads */
 	bench_sort_u64(lat, nr);
 	for (int p = 0; p < NPCT; p++)
 		pct[p][r] = bench_pct_sorted(lat, nr, pct_q[p]);
@@ -167,12 +208,22 @@ static void clock_only_pass(uint64_t *lat, size_t nr, uint64_t len_ns, uint64_t 
 
 static void run_inline(const char *plates, const struct opts *o)
 {
-	uint64_t seen = 0, pct[NPCT][16], clk[NPCT][16], misses = 0;
+	enum { NPEER = 4 };
+	struct peer_buf peer[NPEER] = {
+		{ .name = "clock_only" },
+		{ .name = "touch_write_2mib", .len = 2u << 20, .write = true },
+		{ .name = "touch_read_64mib", .len = 64u << 20 },
+		{ .name = "touch_read_64mib_huge", .len = 64u << 20, .huge = true },
+	};
+	uint64_t seen = 0, pct[NPCT][16], clk[NPEER][NPCT][16], misses = 0;
 	struct hotlist *hl = make_engine(plates, o->entries, 0, NULL, NULL);
 	char *raw = make_raw(plates, o->entries, o->seed);
 	size_t nr = o->inline_reads;
 	uint64_t *lat = bench_xmalloc(nr * sizeof(*lat));
 	struct hotlist_stats st = { .struct_size = sizeof(st) };
+
+	for (int k = 0; k < NPEER; k++)
+		peer_buf_init(&peer[k]);
 
 	for (size_t i = 0; i < RAW_READS; i++) { /* warm-up */
 		struct hotlist_read rd = { .plate = raw + i * 16, .camera = "cam-01" };
@@ -192,7 +243,8 @@ static void run_inline(const char *plates, const struct opts *o)
 		bench_sort_u64(lat, nr);
 		for (int p = 0; p < NPCT; p++)
 			pct[p][r] = bench_pct_sorted(lat, nr, pct_q[p]);
-		clock_only_pass(lat, nr, pct[0][r], clk, r); /* pct[0]: the median */
+		for (int k = 0; k < NPEER; k++) /* pct[0]: the median */
+			peer_pass(&peer[k], lat, nr, pct[0][r], clk[k], r);
 	}
 	hotlist_stats(hl, &st);
 	printf("bench=latency path=inline entries=%" PRIu64 " threads=1 reads=%zu reps=%u "
@@ -201,10 +253,17 @@ static void run_inline(const char *plates, const struct opts *o)
 	print_pcts(pct, (unsigned)o->reps);
 	print_engine(&st.inline_latency);
 	printf(" check=%s\n", misses ? "FAIL" : "ok");
-	printf("bench=latency path=clock_only threads=1 reads=%zu reps=%u length=inline_p50", nr,
-	       (unsigned)o->reps);
-	print_pcts(clk, (unsigned)o->reps);
-	printf("\n");
+	for (int k = 0; k < NPEER; k++) {
+		printf("bench=latency path=%s threads=1 reads=%zu reps=%u length=inline_p50",
+		       peer[k].name, nr, (unsigned)o->reps);
+		if (peer[k].len) {
+			printf(" buf_kib=%zu huge_kib=%zu op=%s", peer[k].len >> 10,
+			       peer[k].huge_bytes >> 10, peer[k].write ? "write" : "read");
+			bench_unmap_aligned(peer[k].p, peer[k].len);
+		}
+		print_pcts(clk[k], (unsigned)o->reps);
+		printf("\n");
+	}
 	failures += misses != 0;
 	fflush(stdout);
 	hotlist_destroy(hl, NULL);

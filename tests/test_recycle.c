@@ -8,6 +8,9 @@
  *  - the recycler alone: a held block is handed out again for an ask of
  *    about its size, aligned as asked, freed below with its own size; the
  *    number held is bounded; small blocks pass through; fini frees all;
+ *  - a block of HL_HUGE_MIN (4 MiB) or more is asked of the allocator in
+ *    whole 2 MiB pages, 2 MiB aligned, and freed with that size (so the
+ *    tail of an index is on huge pages too; lib/alloc.c);
  *  - an engine: replaces reuse the retired version's arrays (stats say
  *    so), the list built in reused memory holds exactly its own entries
  *    (none of the version whose memory it took), and destroy gives every
@@ -103,6 +106,14 @@ static long counter(long *c)
 	return v;
 }
 
+static size_t live_bytes(void)
+{
+	pthread_mutex_lock(&ck.mu);
+	size_t v = ck.live_bytes;
+	pthread_mutex_unlock(&ck.mu);
+	return v;
+}
+
 /* ---- the recycler alone -------------------------------------------------- */
 
 #define MIB ((size_t)1 << 20)
@@ -173,9 +184,9 @@ START_TEST(reuse_sized_and_bounded)
 		hotlist__free(a, many[i], 3 * MIB + i * 4 * MIB);
 	ck_assert_int_eq(counter(&ck.frees) - before, 3);
 	hotlist__recycle_stats(&r, &held, &reused);
-	size_t want = 0;
+	size_t want = 0; /* blocks of 4 MiB or more are held in whole 2 MiB pages */
 	for (unsigned i = 3; i < HL_RECYCLE_HELD + 3; i++)
-		want += 3 * MIB + i * 4 * MIB;
+		want += (3 * MIB + i * 4 * MIB + 2 * MIB - 1) & ~(2 * MIB - 1);
 	ck_assert_uint_eq(held, want);
 
 	hotlist__recycle_fini(&r);
@@ -291,6 +302,30 @@ START_TEST(engine_reuses_retired_memory)
 }
 END_TEST
 
+/* ---- huge blocks ------------------------------------------------------------ */
+
+START_TEST(huge_blocks_are_whole_pages)
+{
+	static const size_t asks[] = { 4 * MIB - 1, 4 * MIB, 4 * MIB + 1, 17 * MIB + 12345,
+				       18 * MIB };
+	static const size_t seen[] = { 4 * MIB - 1, 4 * MIB, 6 * MIB, 18 * MIB, 18 * MIB };
+
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		size_t before = live_bytes();
+		unsigned char *p = hotlist__alloc(&checking, asks[i], 64);
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq(live_bytes() - before, seen[i]);
+		if (asks[i] >= 4 * MIB)
+			ck_assert_uint_eq((uintptr_t)p & (2 * MIB - 1), 0);
+		p[0] = p[asks[i] - 1] = 1;
+		hotlist__free(&checking, p, asks[i]);
+		ck_assert_int_eq(counter(&ck.bad_frees), 0);
+		ck_assert_uint_eq(live_bytes(), before);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("recycle");
@@ -298,6 +333,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, reuse_sized_and_bounded);
 	tcase_add_test(tc, engine_reuses_retired_memory);
+	tcase_add_test(tc, huge_blocks_are_whole_pages);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

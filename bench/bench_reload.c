@@ -22,7 +22,9 @@
  *     (t_ms mreads_per_s phase) for the plot.
  *  4. visibility of one edit: a reader spins on hotlist_match() of a plate
  *     not in the list; the writer calls hotlist_put() and the time from the
- *     call until the reader's first hit is recorded (then the same for
+ *     call until the reader's first hit is recorded (the writer then waits
+ *     asleep, polling every 20 us, so that a fold has the other core of a
+ *     2-core machine; then the same for
  *     hotlist_remove() until the first miss); percentiles over --edits
  *     edits: `bench=edit`.
  *  5. the cost of an edit against the edits pending in its list: --sweep
@@ -522,9 +524,16 @@ static void timed_edit(struct spinner *s, uint64_t gen, uint64_t *vis_ns, uint64
 		*vis_ns = *call_ns = 0;
 		return;
 	}
-	/* acquire: pairs with the spinner's release of seen_gen */
-	while (atomic_load_explicit(&s->seen_gen, memory_order_acquire) != gen)
-		;
+	/* acquire: pairs with the spinner's release of seen_gen. Waits asleep
+	 * (the spinner stamps the time it saw the edit): a writer spinning here
+	 * took the second of two cores, so that a fold running meanwhile had to
+	 * preempt the spinner or the writer for a scheduler tick (4 ms at HZ 250),
+	 * which then read as the edit's visibility. */
+	while (atomic_load_explicit(&s->seen_gen, memory_order_acquire) != gen) {
+		struct timespec ts = { 0, 20000 };
+
+		nanosleep(&ts, NULL);
+	}
 	*vis_ns = atomic_load_explicit(&s->seen_ns, memory_order_relaxed) - t0;
 	*call_ns = t1 - t0;
 }

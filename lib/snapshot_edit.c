@@ -398,6 +398,21 @@ void hotlist__list_adds_each(const struct hl_list *l,
 	}
 }
 
+bool hotlist__list_has(const struct hl_list *l, const struct hl_key *k)
+{
+	const struct hl_base *a = l->ovl ? hotlist__list_adds(l, k) : NULL;
+	if (a && hl_base_find(a, k) != HL_TABLE_NONE)
+		return true;
+	for (uint32_t i = hl_base_find(l->base, k); i != HL_TABLE_NONE; i++) {
+		const struct hl_meta *m = &l->base->meta[i];
+		if (!l->ovl || !hotlist__list_hidden(l, m))
+			return true;
+		if (m->flags & HL_M_LAST)
+			break;
+	}
+	return false;
+}
+
 /* Entries of base b's run at i. */
 static uint64_t run_len(const struct hl_base *b, uint32_t i)
 {

@@ -203,9 +203,10 @@ struct hl_ovl {
 	uint32_t recs; /* records linked */
 	bool patterns; /* a record's adds has a wildcard pattern */
 	struct hl_rec *all; /* every record linked, newest first */
-	/* bytes of the overlay and its records: written under wlock, read by
-	 * hotlist_list_info (relaxed: a statistic) */
-	atomic_size_t bytes;
+	/* bytes of the overlay and its records, and of the records' adds
+	 * indexes (part of bytes): written under wlock, read by
+	 * hotlist_list_info (relaxed: statistics) */
+	atomic_size_t bytes, index_bytes;
 	_Atomic(struct hl_rec *) slot[];
 };
 
@@ -242,6 +243,7 @@ static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
 		return NULL;
 	atomic_init(&o->refs, 1);
 	atomic_init(&o->bytes, size);
+	atomic_init(&o->index_bytes, 0);
 	o->mask = slots - 1;
 	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
 	for (uint32_t i = 0; i < slots; i++)
@@ -272,6 +274,11 @@ void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
 size_t hotlist__snap_ovl_bytes(const struct hl_ovl *o)
 {
 	return o ? atomic_load_explicit(&o->bytes, memory_order_relaxed) : 0;
+}
+
+size_t hotlist__snap_ovl_index_bytes(const struct hl_ovl *o)
+{
+	return o ? atomic_load_explicit(&o->index_bytes, memory_order_relaxed) : 0;
 }
 
 /* The record of key k that a version with edit_seq upto shows, or NULL.
@@ -333,6 +340,9 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	o->patterns |= r->adds && r->adds->patterns;
 	/* relaxed: a statistic (hotlist_list_info), orders nothing */
 	atomic_fetch_add_explicit(&o->bytes, r->bytes, memory_order_relaxed);
+	if (r->adds)
+		atomic_fetch_add_explicit(&o->index_bytes, hotlist__table_bytes(r->adds->index),
+					  memory_order_relaxed);
 	/* release: a reader that loads r sees it (and its adds base) whole;
 	 * pairs with rec_at's acquire */
 	atomic_store_explicit(&o->slot[i], r, memory_order_release);

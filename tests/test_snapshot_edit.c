@@ -1181,6 +1181,49 @@ START_TEST(removed_repair_is_not_listed)
 }
 END_TEST
 
+static struct hotlist_list_info info_of(struct hotlist *hl)
+{
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	return info;
+}
+
+/* Issue 10: index_bytes counts the small index of each edited plate's
+ * record (they were in memory_bytes only), and stays part of
+ * memory_bytes; a fold takes them into the base index. */
+START_TEST(index_bytes_counts_the_edits)
+{
+	struct hotlist *hl = engine_with_base();
+	struct hotlist_list_info before = info_of(hl);
+	ck_assert_uint_le(before.index_bytes, before.memory_bytes);
+	char plate[16];
+	for (int i = 0; i < 10; i++) {
+		snprintf(plate, sizeof(plate), "IX%d", i);
+		struct hotlist_entry u = { .plate = plate };
+		ck_assert_int_eq(hotlist_put(hl, "l", &u), 0);
+	}
+	struct hotlist_list_info after = info_of(hl);
+	ck_assert_uint_eq(after.pending_edits, 10);
+	/* ten records with an index each, every one of them counted */
+	ck_assert_uint_ge(after.index_bytes - before.index_bytes, 10 * sizeof(uint64_t));
+	ck_assert_uint_le(after.index_bytes - before.index_bytes,
+			  after.memory_bytes - before.memory_bytes);
+	ck_assert_uint_le(after.index_bytes, after.memory_bytes);
+	/* a remove's record has no adds: no index */
+	ck_assert_int_eq(hotlist_remove(hl, "l", "B2", NULL), 1);
+	ck_assert_uint_eq(info_of(hl).index_bytes, after.index_bytes);
+	/* folded (threshold 1): one base index again */
+	hotlist__snap_set_fold_bg(&hl->snap, 1);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "B1", "NL"), 1);
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	struct hotlist_list_info folded = info_of(hl);
+	ck_assert_uint_eq(folded.pending_edits, 0);
+	ck_assert_uint_lt(folded.index_bytes, after.index_bytes);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_edit");
@@ -1202,6 +1245,7 @@ int main(void)
 	tcase_add_test(t, replace_supersedes_edits);
 	tcase_add_test(t, edits_during_replace_survive_it);
 	tcase_add_test(t, published_edits_are_counted);
+	tcase_add_test(t, index_bytes_counts_the_edits);
 	tcase_add_test(t, many_edits_fold);
 	tcase_add_test(t, edit_cost_is_independent_of_pending_edits);
 	suite_add_tcase(s, t);

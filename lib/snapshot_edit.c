@@ -242,7 +242,7 @@ static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
 	if (!o)
 		return NULL;
 	atomic_init(&o->refs, 1);
-	atomic_init(&o->bytes, size);
+	atomic_init(&o->bytes, hotlist__alloc_bytes(size));
 	atomic_init(&o->index_bytes, 0);
 	o->mask = slots - 1;
 	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
@@ -611,7 +611,7 @@ static int rec_finish(struct hl_snap *snap, struct hl_rec *r)
 	if (!rc && n)
 		rc = hotlist__builder_finish(&b, hotlist__seed(0), &r->adds, NULL, NULL);
 	hotlist__builder_fini(&b);
-	r->bytes = rec_size(r->cap_ops) + (r->adds ? r->adds->bytes : 0);
+	r->bytes = hotlist__alloc_bytes(rec_size(r->cap_ops)) + (r->adds ? r->adds->bytes : 0);
 	return rc;
 }
 
@@ -639,7 +639,7 @@ static int rec_copy(struct hl_snap *snap, const struct hl_rec *r, uint64_t after
 	if (kept_adds == adds && r->adds) {
 		c->adds = r->adds;
 		hl_base_get(c->adds);
-		c->bytes = rec_size(c->cap_ops) + c->adds->bytes;
+		c->bytes = hotlist__alloc_bytes(rec_size(c->cap_ops)) + c->adds->bytes;
 	} else {
 		rc = rec_finish(snap, c);
 	}

@@ -941,22 +941,37 @@ int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const stru
 	return edit_commit(snap, l, old, NULL, pre);
 }
 
-/* The record of a put of e (key k, country c) on top of was (NULL: none):
- * was's ops less those of the same plate, country and category, then the
- * put's hide and add. */
-static int put_rec(struct hl_snap *snap, const struct hl_rec *was, const struct hotlist_entry *e,
-		   const struct hl_key *k, hl_country c, struct hl_rec **out)
+/* One op an edit appends: its kind, and whether it is the hide of a put. */
+struct edit_op {
+	int kind;
+	bool of_put;
+};
+
+/* A put: drops the ops of its plate, country and category (flags 0), then
+ * hides them and adds its entry. */
+static const struct edit_op put_ops[] = { { HL_OP_HIDE, true }, { HL_OP_ADD, false } };
+/* A remove of (plate, country or any): drops the adds it removes and the
+ * hides its own hide covers (any category), then hides. */
+static const struct edit_op remove_ops[] = { { HL_OP_HIDE, false } };
+
+/* The record of an edit of e (key k, country c) on top of was (NULL:
+ * none): was's ops less those the edit's own ops match (op_matches with
+ * flags and e's category), then its n ops (entry e, country c, flags).
+ * Freed on failure. O(ops of was). */
+static int edit_rec(struct hl_snap *snap, const struct hl_rec *was, const struct hotlist_entry *e,
+		    const struct hl_key *k, hl_country c, unsigned flags, const struct edit_op *ops,
+		    uint32_t n, struct hl_rec **out)
 {
 	const char *cat = e->category ? e->category : "";
-	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + 2);
+	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + n);
 	if (!r)
 		return HOTLIST_ENOMEM;
 	for (uint32_t i = 0; was && i < was->n_ops; i++)
-		if (!op_matches(&was->ops[i], k, c, 0, cat))
+		if (!op_matches(&was->ops[i], k, c, flags, cat))
 			rec_keep(r, &was->ops[i]);
-	int rc = rec_append(snap, r, HL_OP_HIDE, e, c, 0, true);
-	if (!rc)
-		rc = rec_append(snap, r, HL_OP_ADD, e, c, 0, false);
+	int rc = 0;
+	for (uint32_t i = 0; i < n && !rc; i++)
+		rc = rec_append(snap, r, ops[i].kind, e, c, flags, ops[i].of_put);
 	if (!rc)
 		rc = rec_finish(snap, r);
 	if (rc) {
@@ -976,7 +991,7 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 	struct hl_rec *r = NULL;
 	int rc = l ? edit_ovl(snap, l, old, k) : HOTLIST_ENOMEM;
 	if (!rc)
-		rc = put_rec(snap, rec_at(l->ovl, UINT64_MAX, k), e, k, c, &r);
+		rc = edit_rec(snap, rec_at(l->ovl, UINT64_MAX, k), e, k, c, 0, put_ops, 2, &r);
 	if (!rc)
 		rc = edit_commit(snap, l, old, r, NULL);
 	else
@@ -1004,30 +1019,6 @@ static int count_removable(const struct hl_list *l, const struct hl_key *k, hl_c
 	return n;
 }
 
-/* The record of a remove of (k, c or any) on top of was: was's ops less
- * the adds it removes and the hides its own hide covers, then its hide. */
-static int remove_rec(struct hl_snap *snap, const struct hl_rec *was, const char *plate,
-		      const struct hl_key *k, hl_country c, struct hl_rec **out)
-{
-	unsigned flags = HL_M_ANY_CATEGORY | (c ? 0 : HL_M_ANY_COUNTRY);
-	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + 1);
-	if (!r)
-		return HOTLIST_ENOMEM;
-	for (uint32_t i = 0; was && i < was->n_ops; i++)
-		if (!op_matches(&was->ops[i], k, c, flags, ""))
-			rec_keep(r, &was->ops[i]);
-	struct hotlist_entry e = { .plate = plate };
-	int rc = rec_append(snap, r, HL_OP_HIDE, &e, c, flags, false);
-	if (!rc)
-		rc = rec_finish(snap, r);
-	if (rc) {
-		rec_free(snap, r);
-		return rc;
-	}
-	*out = r;
-	return 0;
-}
-
 int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *plate,
 			 const struct hl_key *k, hl_country c)
 {
@@ -1039,9 +1030,12 @@ int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *pla
 		const struct hl_list *old;
 		struct hl_list *l = version_new(snap, name, &old);
 		struct hl_rec *r = NULL;
+		struct hotlist_entry e = { .plate = plate };
+		unsigned flags = HL_M_ANY_CATEGORY | (c ? 0 : HL_M_ANY_COUNTRY);
 		rc = l ? edit_ovl(snap, l, old, k) : HOTLIST_ENOMEM;
 		if (!rc)
-			rc = remove_rec(snap, rec_at(l->ovl, UINT64_MAX, k), plate, k, c, &r);
+			rc = edit_rec(snap, rec_at(l->ovl, UINT64_MAX, k), &e, k, c, flags,
+				      remove_ops, 1, &r);
 		if (!rc)
 			rc = edit_commit(snap, l, old, r, NULL);
 		else

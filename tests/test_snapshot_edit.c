@@ -151,24 +151,22 @@ START_TEST(replace_supersedes_edits)
 }
 END_TEST
 
-/* An allocator that, armed, runs a hook on its next allocation: the edits
- * "made while a replace is being built" of the test below, at a point that
- * is surely inside the replace (its builder allocating) and outside the
- * writer lock. */
+/* An allocator that, armed, calls an edit on its next allocation: edits
+ * "made while a replace is being built", at a point that is surely inside
+ * the replace (its builder allocating) and outside the writer lock. */
 static struct {
 	atomic_int armed;
 	struct hotlist *hl;
+	void (*edit)(struct hotlist *hl);
 	int fired;
-} mid_replace;
+} mid;
 
-static void *hook_alloc(void *ctx, size_t size, size_t align)
+static void *armed_alloc(void *ctx, size_t size, size_t align)
 {
 	(void)ctx;
-	if (atomic_exchange(&mid_replace.armed, 0)) {
-		struct hotlist_entry u2 = { .plate = "U2", .category = "wanted person" };
-		ck_assert_int_eq(hotlist_put(mid_replace.hl, "l", &u2), 0);
-		ck_assert_int_eq(hotlist_remove(mid_replace.hl, "l", "B2", NULL), 1);
-		mid_replace.fired++;
+	if (atomic_exchange(&mid.armed, 0)) {
+		mid.edit(mid.hl);
+		mid.fired++;
 	}
 	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
 }
@@ -180,33 +178,55 @@ static void hook_free(void *ctx, void *p, size_t size)
 	free(p);
 }
 
+/* An engine allocating through a (inline matching, no suppression). */
+static struct hotlist *engine_with_allocator(const struct hotlist_allocator *a)
+{
+	struct hotlist_config cfg;
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.allocator = a;
+	struct hotlist *hl = NULL;
+	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	return hl;
+}
+
+/* Call edit(hl) on the next allocation of an engine made with armed. */
+static void arm(struct hotlist *hl, void (*edit)(struct hotlist *hl))
+{
+	mid.hl = hl;
+	mid.edit = edit;
+	mid.fired = 0;
+	atomic_store(&mid.armed, 1);
+}
+
+static const struct hotlist_allocator armed = { armed_alloc, hook_free, NULL };
+
+static void put_u2_remove_b2(struct hotlist *hl)
+{
+	struct hotlist_entry u2 = { .plate = "U2", .category = "wanted person" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &u2), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "l", "B2", NULL), 1);
+}
+
 /* Issue 10 item 2: a put (the officer's "new wanted") made while the same
  * list is being replaced survives the replace, and a remove made then
  * applies to the new contents; edits made before the replace began are
  * superseded by it. */
 START_TEST(edits_during_replace_survive_it)
 {
-	static const struct hotlist_allocator a = { hook_alloc, hook_free, NULL };
 	static const struct hotlist_entry next[] = {
 		{ .plate = "N1", .category = "stolen vehicle" },
 		{ .plate = "B2", .category = "wanted person" },
 	};
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0;
-	cfg.allocator = &a;
-	struct hotlist *hl = NULL;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = engine_with_allocator(&armed);
 	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
 	struct hotlist_entry u1 = { .plate = "U1" };
 	ck_assert_int_eq(hotlist_put(hl, "l", &u1), 0); /* before: superseded */
-	mid_replace.hl = hl;
-	mid_replace.fired = 0;
-	atomic_store(&mid_replace.armed, 1);
+	arm(hl, put_u2_remove_b2);
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
 	ck_assert_int_eq(hotlist_replace(hl, "l", next, 2, &rep), 0);
-	ck_assert_int_eq(mid_replace.fired, 1);
+	ck_assert_int_eq(mid.fired, 1);
 	ck_assert_int_eq(hl_test_hits(hl, "U2", NULL), 1); /* put during: kept */
 	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 0); /* removed during: gone */
 	ck_assert_int_eq(hl_test_hits(hl, "N1", NULL), 1);
@@ -696,13 +716,7 @@ static void edit_cost(struct hotlist *hl, int *next, uint64_t put[2], uint64_t r
 START_TEST(edit_cost_is_independent_of_pending_edits)
 {
 	static const struct hotlist_allocator a = { count_alloc, hook_free, NULL };
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0;
-	cfg.allocator = &a;
-	struct hotlist *hl = NULL;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = engine_with_allocator(&a);
 	hotlist__snap_set_fold_bg(&hl->snap, UINT32_MAX);
 	hotlist__snap_set_edits_fold(&hl->snap, UINT32_MAX);
 	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
@@ -986,48 +1000,34 @@ END_TEST
  * replace, outside the writer lock) puts U2 with the fold threshold at 1,
  * and waits for the folder to settle before the replace goes on.
  */
-static struct {
-	atomic_int armed;
-	struct hotlist *hl;
-	int fired;
-} fold_mid;
-
-static void *fold_mid_alloc(void *ctx, size_t size, size_t align)
+/* Folds settled, and how many were done. */
+static uint64_t settle(struct hotlist *hl)
 {
-	(void)ctx;
-	if (atomic_exchange(&fold_mid.armed, 0)) {
-		struct hotlist_entry u2 = { .plate = "U2" };
-		ck_assert_int_eq(hotlist_put(fold_mid.hl, "l", &u2), 0);
-		uint64_t done, dropped, inl;
-		hotlist__snap_fold_settle(&fold_mid.hl->snap, &done, &dropped, &inl);
-		fold_mid.fired++;
-	}
-	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	return done;
+}
+
+static void put_u2_and_settle(struct hotlist *hl)
+{
+	struct hotlist_entry u2 = { .plate = "U2" };
+	ck_assert_int_eq(hotlist_put(hl, "l", &u2), 0);
+	settle(hl);
 }
 
 START_TEST(fold_during_replace_keeps_its_edits)
 {
-	static const struct hotlist_allocator a = { fold_mid_alloc, hook_free, NULL };
 	static const struct hotlist_entry next[] = { { .plate = "N1" } };
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0;
-	cfg.allocator = &a;
-	struct hotlist *hl = NULL;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = engine_with_allocator(&armed);
 	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
 	hotlist__snap_set_fold_bg(&hl->snap, 1);
-	fold_mid.hl = hl;
-	fold_mid.fired = 0;
-	atomic_store(&fold_mid.armed, 1);
+	arm(hl, put_u2_and_settle);
 	ck_assert_int_eq(hotlist_replace(hl, "l", next, 1, NULL), 0);
-	ck_assert_int_eq(fold_mid.fired, 1);
+	ck_assert_int_eq(mid.fired, 1);
 	ck_assert_int_eq(hl_test_hits(hl, "U2", NULL), 1);
 	ck_assert_int_eq(hl_test_hits(hl, "N1", NULL), 1);
 	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 0);
-	uint64_t done, dropped, inl;
-	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl); /* folds after it */
+	settle(hl); /* folds after it */
 	ck_assert_int_eq(hl_test_hits(hl, "U2", NULL), 1);
 	ck_assert_int_eq(hl_test_hits(hl, "N1", NULL), 1);
 	ck_assert_uint_eq(hotlist__snap_entries(&hl->snap, "l"), 2);
@@ -1045,48 +1045,28 @@ END_TEST
  * of "big" puts S1 into "small" with the fold threshold at 1 (its first
  * allocation, inside the replace) and waits for the folder to settle.
  */
-static struct {
-	atomic_int armed;
-	struct hotlist *hl;
-	uint64_t done;
-	int fired;
-} other_mid;
+static uint64_t small_folds;
 
-static void *other_mid_alloc(void *ctx, size_t size, size_t align)
+static void put_s1_small_and_settle(struct hotlist *hl)
 {
-	(void)ctx;
-	if (atomic_exchange(&other_mid.armed, 0)) {
-		struct hotlist_entry s1 = { .plate = "S1" };
-		ck_assert_int_eq(hotlist_put(other_mid.hl, "small", &s1), 0);
-		uint64_t dropped, inl;
-		hotlist__snap_fold_settle(&other_mid.hl->snap, &other_mid.done, &dropped, &inl);
-		other_mid.fired++;
-	}
-	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
+	struct hotlist_entry s1 = { .plate = "S1" };
+	ck_assert_int_eq(hotlist_put(hl, "small", &s1), 0);
+	small_folds = settle(hl);
 }
 
 START_TEST(replace_holds_back_only_its_own_list_folds)
 {
-	static const struct hotlist_allocator a = { other_mid_alloc, hook_free, NULL };
 	static const struct hotlist_entry next[] = { { .plate = "N1" } };
 	static const struct hotlist_entry keep[] = { { .plate = "K1" } };
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0;
-	cfg.allocator = &a;
-	struct hotlist *hl = NULL;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = engine_with_allocator(&armed);
 	ck_assert_int_eq(hotlist_replace(hl, "big", base, 3, NULL), 0);
 	ck_assert_int_eq(hotlist_replace(hl, "small", keep, 1, NULL), 0);
 	hotlist__snap_set_fold_bg(&hl->snap, 1);
-	other_mid.hl = hl;
-	other_mid.fired = 0;
-	other_mid.done = 0;
-	atomic_store(&other_mid.armed, 1);
+	small_folds = 0;
+	arm(hl, put_s1_small_and_settle);
 	ck_assert_int_eq(hotlist_replace(hl, "big", next, 1, NULL), 0);
-	ck_assert_int_eq(other_mid.fired, 1);
-	ck_assert_uint_ge(other_mid.done, 1); /* "small" folded while "big" was replaced */
+	ck_assert_int_eq(mid.fired, 1);
+	ck_assert_uint_ge(small_folds, 1); /* "small" folded while "big" was replaced */
 	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 1, &info), 0);
 	ck_assert_str_eq(info.name, "small");
@@ -1215,8 +1195,7 @@ START_TEST(index_bytes_counts_the_edits)
 	/* folded (threshold 1): one base index again */
 	hotlist__snap_set_fold_bg(&hl->snap, 1);
 	ck_assert_int_eq(hotlist_remove(hl, "l", "B1", "NL"), 1);
-	uint64_t done, dropped, inl;
-	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	settle(hl);
 	struct hotlist_list_info folded = info_of(hl);
 	ck_assert_uint_eq(folded.pending_edits, 0);
 	ck_assert_uint_lt(folded.index_bytes, after.index_bytes);

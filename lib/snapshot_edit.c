@@ -1000,7 +1000,20 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 	return rc;
 }
 
-/* Entries of the current version of l that a remove of (k, c) would take. */
+/*
+ * Entries of the current version of l that a remove of (k, c) would take.
+ * O(entries of plate k x ops of its record): the walk is over one plate's
+ * run (at most HL_RUN_MAX entries, in practice one or two), never over the
+ * list or its other edits. The key's record cannot answer it in O(1): a
+ * plate never edited has no record (its entries are all in the base run);
+ * a record holds the key's ops, not the base's entries, and whether a
+ * put's hide (plate, country, category) covers a base entry depends on that
+ * entry's category. A count kept in the record would cost the same walk
+ * when the record is made, and again whenever a fold copies the record's
+ * newer ops onto a new base (whose run of the key holds its older edits
+ * folded in), one per country a remove may name: the same work moved, not
+ * saved.
+ */
 static int count_removable(const struct hl_list *l, const struct hl_key *k, hl_country c)
 {
 	int n = 0;

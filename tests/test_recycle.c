@@ -244,10 +244,9 @@ static void wait_held(struct hotlist *hl)
 	ck_abort_msg("no retired version's memory was recycled in 2 s");
 }
 
-START_TEST(engine_reuses_retired_memory)
+/* An engine allocating through the checking allocator (inline matching). */
+static struct hotlist *checked_engine(void)
 {
-	for (size_t i = 0; i < 2 * N_A; i++)
-		snprintf(plates[i], sizeof(plates[i]), "R%06zuX", i);
 	struct hotlist_config cfg;
 	hotlist_config_init(&cfg);
 	cfg.workers = 0;
@@ -255,6 +254,14 @@ START_TEST(engine_reuses_retired_memory)
 	cfg.allocator = &checking;
 	struct hotlist *hl = NULL;
 	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	return hl;
+}
+
+START_TEST(engine_reuses_retired_memory)
+{
+	for (size_t i = 0; i < 2 * N_A; i++)
+		snprintf(plates[i], sizeof(plates[i]), "R%06zuX", i);
+	struct hotlist *hl = checked_engine();
 
 	/* A: plates [0, N_A); B: [N_A, N_A + 9/10 N_A), none of A's, in
 	 * slightly smaller blocks than A's (handed out for a smaller ask) */
@@ -339,13 +346,7 @@ static char mplates[N_M][12];
  * recycler holds (stats), and a few small structures. */
 START_TEST(memory_figures_are_as_allocated)
 {
-	struct hotlist_config cfg;
-	hotlist_config_init(&cfg);
-	cfg.workers = 0;
-	cfg.suppress_window_us = 0;
-	cfg.allocator = &checking;
-	struct hotlist *hl = NULL;
-	ck_assert_int_eq(hotlist_create(&hl, &cfg), 0);
+	struct hotlist *hl = checked_engine();
 	struct hotlist_entry *e = calloc(N_M, sizeof(*e));
 	ck_assert_ptr_nonnull(e);
 	for (size_t i = 0; i < N_M; i++) {

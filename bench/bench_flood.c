@@ -67,7 +67,7 @@
 #include <xxhash.h>
 
 /* Copy of table.c's sizing (HL_TABLE_SLOTS x HL_TABLE_LOAD_PCT, static
- * there): buckets = ceil(n x 100 / 340). Checked against hotlist__table_bytes(). */
+ * there): buckets = ceil(n x 100 / 340). Checked against hotlist__table_buckets(). */
 #define TABLE_SLOTS 4
 #define TABLE_LOAD_PCT 85
 #define TABLE_KEY_BYTES 12 /* lo, hi: what table.c hashes */
@@ -606,7 +606,7 @@ static struct hl_table *build_table(const struct list *l, size_t n, uint64_t see
 		       seed_name, l->name, n, hotlist_err_name(rc));
 		exit(1);
 	}
-	uint64_t nb = (hotlist__table_bytes(t) - HL_CACHE_LINE) / HL_CACHE_LINE;
+	uint64_t nb = hotlist__table_buckets(t);
 	bool nb_ok = nb == buckets_for(n);
 
 	*max_probe = hotlist__table_max_probe(t);

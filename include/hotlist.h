@@ -669,8 +669,18 @@ struct hotlist_list_info {
 	uint64_t version; /* bumped by every replace, put and remove */
 	uint64_t entries; /* entries a match can hit now */
 	uint64_t pending_edits; /* puts/removes not yet folded into the base index */
-	size_t index_bytes; /* the exact-match index */
-	size_t memory_bytes; /* everything the list holds */
+	/* Bytes of the list's exact-match hash indexes: the base's, plus those of
+	 * the edits not yet folded (a small index per edited plate, and for lists
+	 * with fuzzy options or a wildcard put one over every entry put). Part of
+	 * memory_bytes. Blocks are counted as allocated: those of 4 MiB or more
+	 * are asked for in whole 2 MiB pages. */
+	size_t index_bytes;
+	/* Bytes this version of the list holds: entries, strings, indexes, the
+	 * wildcard store, the edit records (superseded ones too, until the next
+	 * fold), the fuzzy index and score model, counted as allocated. Freed
+	 * blocks the engine keeps for the next build are not counted
+	 * (hotlist_stats.recycled_bytes). */
+	size_t memory_bytes;
 	int64_t updated_us; /* wall-clock time of the last change */
 	/* Fuzzy lists (k or d > 0): innocent reads per 1,000 expected to raise a
 	 * fuzzy hit (hits) and an alert at the list's threshold (alerts),
@@ -796,7 +806,7 @@ struct hotlist_stats {
 	uint64_t edits; /* puts and removes that published */
 	int64_t reload_last_us, reload_max_us, reload_total_us;
 	uint64_t lists, entries;
-	size_t index_bytes, memory_bytes;
+	size_t index_bytes, memory_bytes; /* sums of hotlist_list_info's over the lists */
 	struct hotlist_latency inline_latency; /* entry of hotlist_match*() to callback;
 						  count: hits timed, each weighted by the
 						  calls it stands for (latency_histogram) */

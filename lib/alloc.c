@@ -95,7 +95,9 @@ const struct hotlist_allocator *hotlist__default_allocator(void)
  * hundred (bench_latency's touch_read_64mib peer): the single call's p99.9
  * was 5.7-6.7 us with the tails, ~1.3 us with every block on huge pages
  * (docs/PERFORMANCE.md, "Inline p99.9 on an idle core"). The rounding costs
- * < 2 MiB a block, under 1/2 of a block of >= HL_HUGE_MIN. */
+ * < 2 MiB a block, under 1/2 of a block of >= HL_HUGE_MIN; the memory figures
+ * (hotlist_list_info, hotlist_stats) count it: each block as
+ * hotlist__alloc_bytes() of its size. */
 #define HL_HUGE_PAGE ((size_t)2 << 20)
 #define HL_HUGE_MIN ((size_t)4 << 20)
 
@@ -106,6 +108,11 @@ static size_t alloc_size(size_t size)
 	if (size >= HL_HUGE_MIN && size <= SIZE_MAX - HL_HUGE_PAGE)
 		size = (size + HL_HUGE_PAGE - 1) & ~(HL_HUGE_PAGE - 1);
 	return size;
+}
+
+size_t hotlist__alloc_bytes(size_t size)
+{
+	return size ? alloc_size(size) : 0;
 }
 
 void *hotlist__alloc(const struct hotlist_allocator *a, size_t size, size_t align)

@@ -19,6 +19,11 @@ const struct hotlist_allocator *hotlist__default_allocator(void);
 void *hotlist__alloc(const struct hotlist_allocator *a, size_t size, size_t align);
 void *hotlist__zalloc(const struct hotlist_allocator *a, size_t size, size_t align);
 void hotlist__free(const struct hotlist_allocator *a, void *p, size_t size);
+/* The bytes hotlist__alloc asks the allocator for when asked for size bytes
+ * (0 for 0: nothing allocated): size, or more for blocks rounded to whole
+ * huge pages. What every memory figure (hotlist_list_info, hotlist_stats,
+ * bench lines) counts for a block, so that it reports what was allocated. */
+size_t hotlist__alloc_bytes(size_t size);
 /* Zero n bytes at p with a memset the compiler may not drop although the
  * memory is freed right after (what a window of reads keeps: retro.c,
  * second.c). */

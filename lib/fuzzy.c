@@ -1131,9 +1131,11 @@ int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const stru
 	}
 	if (estimate)
 		hotlist__score_estimate(f->score, f, b, o, a);
-	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score) + f->nb * sizeof(*f->bk) +
-		   f->n_refs * sizeof(uint32_t) +
-		   (f->n_flt[HL_SKEL] + f->n_flt[HL_DEL]) * sizeof(uint64_t);
+	f->bytes = sizeof(*f) + hotlist__score_model_bytes(f->score) +
+		   hotlist__alloc_bytes(f->nb * sizeof(*f->bk)) +
+		   hotlist__alloc_bytes(f->n_refs * sizeof(uint32_t)) +
+		   hotlist__alloc_bytes(f->n_flt[HL_SKEL] * sizeof(uint64_t)) +
+		   hotlist__alloc_bytes(f->n_flt[HL_DEL] * sizeof(uint64_t));
 	*out = f;
 	return 0;
 }

@@ -1056,8 +1056,9 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	}
 	base->n_keys = (uint32_t)hotlist__table_count(base->index);
 	base->bytes = sizeof(*base) + hotlist__table_bytes(base->index) +
-		      hotlist__patterns_bytes(base->patterns) + base->meta_bytes +
-		      base->strings_len;
+		      hotlist__patterns_bytes(base->patterns) +
+		      hotlist__alloc_bytes(base->meta_bytes) +
+		      hotlist__alloc_bytes(base->strings_len);
 	if (duplicates)
 		*duplicates = merged;
 	if (overflow)

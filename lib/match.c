@@ -359,15 +359,13 @@ static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct
 	fill_ids(h, hb, list_id, g->nr->plate, ts);
 }
 
-/* Whether the read's unique repair is a plate of list l (base or adds). */
+/* Whether the read's unique repair is a plate of list l as readers see it
+ * (a base entry an edit removed is not). */
 static bool repair_listed(const struct hl_list *l, const struct nread *nr)
 {
 	struct hl_key k;
 	hotlist__key_pack(nr->rep, nr->len, &k);
-	if (hl_base_find(l->base, &k) != HL_TABLE_NONE)
-		return true;
-	const struct hl_base *a = l->ovl ? hotlist__list_adds(l, &k) : NULL;
-	return a && hl_base_find(a, &k) != HL_TABLE_NONE;
+	return hotlist__list_has(l, &k);
 }
 
 /* The score model of list l: its base's, or its edit layer's while the base

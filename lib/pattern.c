@@ -233,7 +233,7 @@ void hotlist__patterns_free(struct hl_patterns *p, const struct hotlist_allocato
 
 size_t hotlist__patterns_bytes(const struct hl_patterns *p)
 {
-	return p ? sizeof(*p) + p->n * sizeof(*p->v) : 0;
+	return p ? sizeof(*p) + hotlist__alloc_bytes(p->n * sizeof(*p->v)) : 0;
 }
 
 static void try_bucket(const struct hl_patterns *p, unsigned g, const char *plate, size_t len,

@@ -475,9 +475,11 @@ int hotlist__score_model_build(struct hl_score_model **out, const struct hl_base
 		hotlist__score_model_free(m, a);
 		return rc;
 	}
-	m->bytes = sizeof(*m) + m->cap * (sizeof(*m->keys) + sizeof(*m->counts) + sizeof(*m->ix)) +
-		   m->n_shapes * sizeof(*m->chars) +
-		   (m->pairs ? m->n_shapes * sizeof(*m->pairs) : 0);
+	m->bytes = sizeof(*m) + hotlist__alloc_bytes(m->cap * sizeof(*m->keys)) +
+		   hotlist__alloc_bytes(m->cap * sizeof(*m->counts)) +
+		   hotlist__alloc_bytes(m->cap * sizeof(*m->ix)) +
+		   hotlist__alloc_bytes(m->n_shapes * sizeof(*m->chars)) +
+		   (m->pairs ? hotlist__alloc_bytes(m->n_shapes * sizeof(*m->pairs)) : 0);
 	*out = m;
 	return 0;
 }
@@ -1432,12 +1434,12 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
 				if (!e->best[t])
 					return; /* no estimate: rates say -1, no prior */
 				e->cap = (uint32_t)n;
-				m->bytes += n * sizeof(float);
+				m->bytes += hotlist__alloc_bytes(n * sizeof(float));
 				e->truth[t] = hotlist__alloc(a, tn * sizeof(float), HL_CACHE_LINE);
 				if (!e->truth[t])
 					return;
 				e->tcap = (uint32_t)tn;
-				m->bytes += tn * sizeof(float);
+				m->bytes += hotlist__alloc_bytes(tn * sizeof(float));
 			}
 		}
 	}

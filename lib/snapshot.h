@@ -212,6 +212,10 @@ int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
  * it: l->adds when l has one, else the overlay's entries of k), or NULL
  * when l has none. Any thread holding l; wait-free, O(1) expected. */
 const struct hl_base *hotlist__list_adds(const struct hl_list *l, const struct hl_key *k);
+/* True if list l shows an entry of plate key k, as a reader sees it: one
+ * in its base that no edit removed or superseded, or one put. Any thread
+ * holding l; wait-free, O(entries and edits of k). */
+bool hotlist__list_has(const struct hl_list *l, const struct hl_key *k);
 /* Call fn for every base of entries put into l (l->adds, or one per key of
  * the overlay). Any thread holding l; O(pending edits). */
 void hotlist__list_adds_each(const struct hl_list *l,

@@ -203,9 +203,10 @@ struct hl_ovl {
 	uint32_t recs; /* records linked */
 	bool patterns; /* a record's adds has a wildcard pattern */
 	struct hl_rec *all; /* every record linked, newest first */
-	/* bytes of the overlay and its records: written under wlock, read by
-	 * hotlist_list_info (relaxed: a statistic) */
-	atomic_size_t bytes;
+	/* bytes of the overlay and its records, and of the records' adds
+	 * indexes (part of bytes): written under wlock, read by
+	 * hotlist_list_info (relaxed: statistics) */
+	atomic_size_t bytes, index_bytes;
 	_Atomic(struct hl_rec *) slot[];
 };
 
@@ -241,7 +242,8 @@ static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
 	if (!o)
 		return NULL;
 	atomic_init(&o->refs, 1);
-	atomic_init(&o->bytes, size);
+	atomic_init(&o->bytes, hotlist__alloc_bytes(size));
+	atomic_init(&o->index_bytes, 0);
 	o->mask = slots - 1;
 	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
 	for (uint32_t i = 0; i < slots; i++)
@@ -272,6 +274,11 @@ void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
 size_t hotlist__snap_ovl_bytes(const struct hl_ovl *o)
 {
 	return o ? atomic_load_explicit(&o->bytes, memory_order_relaxed) : 0;
+}
+
+size_t hotlist__snap_ovl_index_bytes(const struct hl_ovl *o)
+{
+	return o ? atomic_load_explicit(&o->index_bytes, memory_order_relaxed) : 0;
 }
 
 /* The record of key k that a version with edit_seq upto shows, or NULL.
@@ -333,6 +340,9 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	o->patterns |= r->adds && r->adds->patterns;
 	/* relaxed: a statistic (hotlist_list_info), orders nothing */
 	atomic_fetch_add_explicit(&o->bytes, r->bytes, memory_order_relaxed);
+	if (r->adds)
+		atomic_fetch_add_explicit(&o->index_bytes, hotlist__table_bytes(r->adds->index),
+					  memory_order_relaxed);
 	/* release: a reader that loads r sees it (and its adds base) whole;
 	 * pairs with rec_at's acquire */
 	atomic_store_explicit(&o->slot[i], r, memory_order_release);
@@ -396,6 +406,21 @@ void hotlist__list_adds_each(const struct hl_list *l,
 		if (r && r->adds)
 			fn(ctx, r->adds);
 	}
+}
+
+bool hotlist__list_has(const struct hl_list *l, const struct hl_key *k)
+{
+	const struct hl_base *a = l->ovl ? hotlist__list_adds(l, k) : NULL;
+	if (a && hl_base_find(a, k) != HL_TABLE_NONE)
+		return true;
+	for (uint32_t i = hl_base_find(l->base, k); i != HL_TABLE_NONE; i++) {
+		const struct hl_meta *m = &l->base->meta[i];
+		if (!l->ovl || !hotlist__list_hidden(l, m))
+			return true;
+		if (m->flags & HL_M_LAST)
+			break;
+	}
+	return false;
 }
 
 /* Entries of base b's run at i. */
@@ -586,7 +611,7 @@ static int rec_finish(struct hl_snap *snap, struct hl_rec *r)
 	if (!rc && n)
 		rc = hotlist__builder_finish(&b, hotlist__seed(0), &r->adds, NULL, NULL);
 	hotlist__builder_fini(&b);
-	r->bytes = rec_size(r->cap_ops) + (r->adds ? r->adds->bytes : 0);
+	r->bytes = hotlist__alloc_bytes(rec_size(r->cap_ops)) + (r->adds ? r->adds->bytes : 0);
 	return rc;
 }
 
@@ -614,7 +639,7 @@ static int rec_copy(struct hl_snap *snap, const struct hl_rec *r, uint64_t after
 	if (kept_adds == adds && r->adds) {
 		c->adds = r->adds;
 		hl_base_get(c->adds);
-		c->bytes = rec_size(c->cap_ops) + c->adds->bytes;
+		c->bytes = hotlist__alloc_bytes(rec_size(c->cap_ops)) + c->adds->bytes;
 	} else {
 		rc = rec_finish(snap, c);
 	}
@@ -916,22 +941,37 @@ int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const stru
 	return edit_commit(snap, l, old, NULL, pre);
 }
 
-/* The record of a put of e (key k, country c) on top of was (NULL: none):
- * was's ops less those of the same plate, country and category, then the
- * put's hide and add. */
-static int put_rec(struct hl_snap *snap, const struct hl_rec *was, const struct hotlist_entry *e,
-		   const struct hl_key *k, hl_country c, struct hl_rec **out)
+/* One op an edit appends: its kind, and whether it is the hide of a put. */
+struct edit_op {
+	int kind;
+	bool of_put;
+};
+
+/* A put: drops the ops of its plate, country and category (flags 0), then
+ * hides them and adds its entry. */
+static const struct edit_op put_ops[] = { { HL_OP_HIDE, true }, { HL_OP_ADD, false } };
+/* A remove of (plate, country or any): drops the adds it removes and the
+ * hides its own hide covers (any category), then hides. */
+static const struct edit_op remove_ops[] = { { HL_OP_HIDE, false } };
+
+/* The record of an edit of e (key k, country c) on top of was (NULL:
+ * none): was's ops less those the edit's own ops match (op_matches with
+ * flags and e's category), then its n ops (entry e, country c, flags).
+ * Freed on failure. O(ops of was). */
+static int edit_rec(struct hl_snap *snap, const struct hl_rec *was, const struct hotlist_entry *e,
+		    const struct hl_key *k, hl_country c, unsigned flags, const struct edit_op *ops,
+		    uint32_t n, struct hl_rec **out)
 {
 	const char *cat = e->category ? e->category : "";
-	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + 2);
+	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + n);
 	if (!r)
 		return HOTLIST_ENOMEM;
 	for (uint32_t i = 0; was && i < was->n_ops; i++)
-		if (!op_matches(&was->ops[i], k, c, 0, cat))
+		if (!op_matches(&was->ops[i], k, c, flags, cat))
 			rec_keep(r, &was->ops[i]);
-	int rc = rec_append(snap, r, HL_OP_HIDE, e, c, 0, true);
-	if (!rc)
-		rc = rec_append(snap, r, HL_OP_ADD, e, c, 0, false);
+	int rc = 0;
+	for (uint32_t i = 0; i < n && !rc; i++)
+		rc = rec_append(snap, r, ops[i].kind, e, c, flags, ops[i].of_put);
 	if (!rc)
 		rc = rec_finish(snap, r);
 	if (rc) {
@@ -951,7 +991,7 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 	struct hl_rec *r = NULL;
 	int rc = l ? edit_ovl(snap, l, old, k) : HOTLIST_ENOMEM;
 	if (!rc)
-		rc = put_rec(snap, rec_at(l->ovl, UINT64_MAX, k), e, k, c, &r);
+		rc = edit_rec(snap, rec_at(l->ovl, UINT64_MAX, k), e, k, c, 0, put_ops, 2, &r);
 	if (!rc)
 		rc = edit_commit(snap, l, old, r, NULL);
 	else
@@ -960,7 +1000,20 @@ int hotlist__snap_put(struct hl_snap *snap, const char *name, const struct hotli
 	return rc;
 }
 
-/* Entries of the current version of l that a remove of (k, c) would take. */
+/*
+ * Entries of the current version of l that a remove of (k, c) would take.
+ * O(entries of plate k x ops of its record): the walk is over one plate's
+ * run (at most HL_RUN_MAX entries, in practice one or two), never over the
+ * list or its other edits. The key's record cannot answer it in O(1): a
+ * plate never edited has no record (its entries are all in the base run);
+ * a record holds the key's ops, not the base's entries, and whether a
+ * put's hide (plate, country, category) covers a base entry depends on that
+ * entry's category. A count kept in the record would cost the same walk
+ * when the record is made, and again whenever a fold copies the record's
+ * newer ops onto a new base (whose run of the key holds its older edits
+ * folded in), one per country a remove may name: the same work moved, not
+ * saved.
+ */
 static int count_removable(const struct hl_list *l, const struct hl_key *k, hl_country c)
 {
 	int n = 0;
@@ -979,30 +1032,6 @@ static int count_removable(const struct hl_list *l, const struct hl_key *k, hl_c
 	return n;
 }
 
-/* The record of a remove of (k, c or any) on top of was: was's ops less
- * the adds it removes and the hides its own hide covers, then its hide. */
-static int remove_rec(struct hl_snap *snap, const struct hl_rec *was, const char *plate,
-		      const struct hl_key *k, hl_country c, struct hl_rec **out)
-{
-	unsigned flags = HL_M_ANY_CATEGORY | (c ? 0 : HL_M_ANY_COUNTRY);
-	struct hl_rec *r = rec_new(snap, k, (was ? was->n_ops : 0) + 1);
-	if (!r)
-		return HOTLIST_ENOMEM;
-	for (uint32_t i = 0; was && i < was->n_ops; i++)
-		if (!op_matches(&was->ops[i], k, c, flags, ""))
-			rec_keep(r, &was->ops[i]);
-	struct hotlist_entry e = { .plate = plate };
-	int rc = rec_append(snap, r, HL_OP_HIDE, &e, c, flags, false);
-	if (!rc)
-		rc = rec_finish(snap, r);
-	if (rc) {
-		rec_free(snap, r);
-		return rc;
-	}
-	*out = r;
-	return 0;
-}
-
 int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *plate,
 			 const struct hl_key *k, hl_country c)
 {
@@ -1014,9 +1043,12 @@ int hotlist__snap_remove(struct hl_snap *snap, const char *name, const char *pla
 		const struct hl_list *old;
 		struct hl_list *l = version_new(snap, name, &old);
 		struct hl_rec *r = NULL;
+		struct hotlist_entry e = { .plate = plate };
+		unsigned flags = HL_M_ANY_CATEGORY | (c ? 0 : HL_M_ANY_COUNTRY);
 		rc = l ? edit_ovl(snap, l, old, k) : HOTLIST_ENOMEM;
 		if (!rc)
-			rc = remove_rec(snap, rec_at(l->ovl, UINT64_MAX, k), plate, k, c, &r);
+			rc = edit_rec(snap, rec_at(l->ovl, UINT64_MAX, k), &e, k, c, flags,
+				      remove_ops, 1, &r);
 		if (!rc)
 			rc = edit_commit(snap, l, old, r, NULL);
 		else

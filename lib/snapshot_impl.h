@@ -55,6 +55,9 @@ struct hl_fuzzy *hotlist__snap_prebuild(struct hl_snap *snap, const char *name,
 void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o);
 /* Bytes of overlay o and its records (NULL: 0). Any thread holding o. */
 size_t hotlist__snap_ovl_bytes(const struct hl_ovl *o);
+/* Bytes of the exact-match indexes of overlay o's records (NULL: 0), part
+ * of hotlist__snap_ovl_bytes. Any thread holding o. */
+size_t hotlist__snap_ovl_index_bytes(const struct hl_ovl *o);
 /* Entries a match can hit in version l: O(edits), not O(entries). */
 uint64_t hotlist__snap_count_visible(const struct hl_list *l);
 

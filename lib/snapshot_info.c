@@ -37,7 +37,8 @@ int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info 
 		out->version = l->version;
 		out->entries = l->entries;
 		out->pending_edits = l->n_edits;
-		out->index_bytes = hotlist__table_bytes(l->base->index);
+		out->index_bytes = hotlist__table_bytes(l->base->index) +
+				   hotlist__snap_ovl_index_bytes(l->ovl);
 		out->memory_bytes = l->base->bytes + (l->adds ? l->adds->bytes : 0) +
 				    hotlist__snap_ovl_bytes(l->ovl) + sizeof(*l) +
 				    hotlist__fz_bytes(l->fz_base) + hotlist__fz_bytes(l->fz_adds);

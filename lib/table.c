@@ -364,9 +364,14 @@ size_t hotlist__table_count(const struct hl_table *t)
 	return t->count;
 }
 
+uint64_t hotlist__table_buckets(const struct hl_table *t)
+{
+	return t->nbuckets;
+}
+
 size_t hotlist__table_bytes(const struct hl_table *t)
 {
-	return sizeof(*t) + t->bucket_bytes;
+	return sizeof(*t) + hotlist__alloc_bytes(t->bucket_bytes);
 }
 
 unsigned hotlist__table_max_probe(const struct hl_table *t)

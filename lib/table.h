@@ -79,7 +79,10 @@ uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key)
 void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *keys, size_t n,
 			      uint32_t *vals);
 size_t hotlist__table_count(const struct hl_table *t);
+/* Bytes of t as allocated (its buckets rounded as lib/alloc.c asks for them). */
 size_t hotlist__table_bytes(const struct hl_table *t);
+/* Buckets of t (64 bytes each). */
+uint64_t hotlist__table_buckets(const struct hl_table *t);
 /* Longest probe (in buckets) any stored key needs: the bound on a lookup. */
 unsigned hotlist__table_max_probe(const struct hl_table *t);
 /* Times the build started again with another seed because a key would have

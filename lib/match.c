@@ -381,9 +381,12 @@ static const struct hl_score_model *model_of(const struct hl_list *l)
  * The score of candidate c (docs/fuzzy.md, "Score"): 100 for exact and
  * wildcard hits and for an entry some variant hit exactly (a unique repair,
  * an OCR candidate); else the model's, with the neighbours counted among
- * the gathered candidates of the same list.
+ * the gathered candidates of the same list. drop_below (0: none): the hit
+ * is dropped when it scores below it, and its exact score is not needed
+ * then: an upper bound below it (hotlist__score_upper) is returned instead.
  */
-static unsigned score_of(struct gather *g, const struct cand *c, char *entry_plate)
+static unsigned score_of(struct gather *g, const struct cand *c, char *entry_plate,
+			 unsigned drop_below)
 {
 	const struct hl_list *l = c->l;
 	const struct variant *v = &g->v[c->variant];
@@ -411,6 +414,11 @@ static unsigned score_of(struct gather *g, const struct cand *c, char *entry_pla
 		in.format = hotlist__plate_format(nr->country, v->plate, v->len, NULL, NULL);
 	else if (nr->rep_ok)
 		in.repaired_elsewhere = !repair_listed(l, nr);
+	if (drop_below) {
+		unsigned up = hotlist__score_upper(model_of(l), l->opts.k, l->opts.d, &in);
+		if (up < drop_below)
+			return up;
+	}
 	return hotlist__score(model_of(l), l->opts.k, l->opts.d, &in);
 }
 
@@ -476,9 +484,11 @@ static void deliver(struct gather *g)
 		unsigned score = 100;
 		bool weak = false, second = false;
 		if (o->min_score || o->weak_hits) {
-			score = score_of(g, c, entry_plate);
-			unsigned thr =
-				score < 100 ? hotlist__score_threshold(model_of(c->l), o) : 0;
+			unsigned thr = hotlist__score_threshold(model_of(c->l), o);
+			/* a weak hit is dropped unless called back or kept for a
+			 * second read: then its exact score is not needed */
+			score = score_of(g, c, entry_plate, !o->weak_hits && !hl->second ? thr : 0);
+			thr = score < 100 ? thr : 0;
 			weak = score < thr;
 			if (weak && HL_UNLIKELY(hl->second) && !s->retro_keep)
 				weak = !(second = second_read(g, c, ts, camera, &score, thr));

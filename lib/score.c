@@ -802,12 +802,17 @@ static double extra_rate(const char *r, size_t m, size_t p)
  * class, one dropped character, one extra character, each weighted as the
  * edit term weighs it): P(plate) x P(r | plate). -1: no population model.
  */
+/* The first term of z0(r): r is the car's plate, read without error. */
+static double z0_first(const struct pop_ctx *pc, const char *r, size_t len)
+{
+	return pop(pc, r, len, SIZE_MAX) * (1 - HL_SC_ERR_SUB - HL_SC_ERR_DROP - HL_SC_ERR_EXTRA);
+}
+
 static double z0(const struct pop_ctx *pc, const char *skel, const char *r, size_t len)
 {
 	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	char p[HOTLIST_PLATE_MAX + 2];
-	double z =
-		pop(pc, r, len, SIZE_MAX) * (1 - HL_SC_ERR_SUB - HL_SC_ERR_DROP - HL_SC_ERR_EXTRA);
+	double z = z0_first(pc, r, len);
 	memcpy(p, r, len);
 	for (size_t i = 0; skel && i < len; i++) {
 		char a = r[i];
@@ -901,8 +906,12 @@ static double repair_z(const struct pop_ctx *pc, const char *skel, const struct 
 }
 
 /* z0 of the read of in without its entry; -1: no population model. The
- * read's own part is kept in in->cache for the next hit of the same read. */
-static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in)
+ * read's own part is kept in in->cache for the next hit of the same read.
+ * lower: a lower bound of it instead, unless cached (hotlist__score_upper):
+ * z0 is a sum of terms >= 0, the first the read's own plate (no error), so
+ * z0 - entry >= that term - entry; halved, which no rounding of the sum
+ * reaches. */
+static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in, bool lower)
 {
 	struct pop_ctx pc;
 	if (!pop_ctx_of(&pc, m, in->country, in->self, in->slen))
@@ -912,6 +921,10 @@ static double z0_of(const struct hl_score_model *m, const struct hl_score_in *in
 	if (c && c->m == m && c->skel == in->skel && c->read == in->read && c->rlen == in->rlen &&
 	    c->country == in->country) {
 		z = c->z;
+	} else if (lower) {
+		z = z0_first(&pc, in->read, in->rlen);
+		z = 0.5 * (z - z0_entry(&pc, in->skel, in->read, in->rlen, in->entry, in->elen));
+		return z > 1e-300 ? z : 1e-300;
 	} else {
 		z = z0(&pc, in->skel, in->read, in->rlen) + repair_z(&pc, in->skel, in);
 		if (c)
@@ -950,11 +963,12 @@ static double sub_lik_adj(const struct hl_score_model *m, const struct hl_score_
 	return x;
 }
 
-/* LLR without the prior and the bias. */
-static double llr(const struct hl_score_model *m, const struct hl_score_in *in)
+/* LLR without the prior and the bias; upper: an upper bound of it (z0 by
+ * its lower bound, z0_of). */
+static double llr(const struct hl_score_model *m, const struct hl_score_in *in, bool upper)
 {
 	double edit = edit_term(in->skel, in);
-	double z = m ? z0_of(m, in) : -1;
+	double z = m ? z0_of(m, in, upper) : -1;
 	double x;
 	if (z > 0)
 		x = log(HL_SC_LISTED / m->entries) + edit_lik(in, edit) + sub_lik_adj(m, in) -
@@ -979,13 +993,19 @@ static float prior_of(const struct hl_score_model *m, unsigned k, unsigned d,
 
 double hotlist__score_llr(const struct hl_score_model *m, const struct hl_score_in *in)
 {
-	return llr(m, in);
+	return llr(m, in, false);
 }
 
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
 			const struct hl_score_in *in)
 {
-	return hl_score_of_logodds(llr(m, in) + prior_of(m, k, d, in) + HL_SC_BIAS);
+	return hl_score_of_logodds(llr(m, in, false) + prior_of(m, k, d, in) + HL_SC_BIAS);
+}
+
+unsigned hotlist__score_upper(const struct hl_score_model *m, unsigned k, unsigned d,
+			      const struct hl_score_in *in)
+{
+	return hl_score_of_logodds(llr(m, in, true) + prior_of(m, k, d, in) + HL_SC_BIAS);
 }
 
 /* ---- the estimate ------------------------------------------------------------------------ */
@@ -1256,7 +1276,7 @@ static void est_best(const struct hl_score_model *m, const struct hl_fuzzy *f,
 		/* a read equal to a listed plate (a misread landing on one) is an
 		 * exact hit: it always alerts, as a unique repair's does */
 		bool exact = !in.subs && !in.indels && in.rlen == in.elen;
-		float x = r->repair_hit || exact ? INFINITY : (float)llr(m, &in);
+		float x = r->repair_hit || exact ? INFINITY : (float)llr(m, &in, false);
 		int t = hit_type(in.indels, in.rlen, in.elen);
 		if (x > best[t])
 			best[t] = x;
@@ -1279,7 +1299,7 @@ static bool est_truth(const struct hl_score_model *m, const struct hl_fuzzy *f,
 		est_format(b, r);
 		struct hl_score_in in = est_in(mo, r, &c.h[i], e, elen, c.n);
 		/* 100 when a variant hits it exactly: the repair is the entry */
-		*x = r->repair_hit && !strcmp(r->rep, truth) ? INFINITY : (float)llr(m, &in);
+		*x = r->repair_hit && !strcmp(r->rep, truth) ? INFINITY : (float)llr(m, &in, false);
 		*type = hit_type(in.indels, in.rlen, in.elen);
 		return true;
 	}

@@ -74,6 +74,11 @@ void hotlist__score_estimate(struct hl_score_model *m, const struct hl_fuzzy *f,
  * Threads: any, wait-free, pure. */
 unsigned hotlist__score(const struct hl_score_model *m, unsigned k, unsigned d,
 			const struct hl_score_in *in);
+/* An upper bound of hotlist__score(m, k, d, in), without most of the sum
+ * over the plates an innocent car may have (the read's own plate only):
+ * cheap, for a hit that is dropped when it scores below a threshold. */
+unsigned hotlist__score_upper(const struct hl_score_model *m, unsigned k, unsigned d,
+			      const struct hl_score_in *in);
 
 /* The log-likelihood ratio of the hit before the list's offsets and the
  * bias (what hotlist__score maps to 0..100; unsaturated, for tests). */

@@ -551,6 +551,97 @@ START_TEST(population_sum_per_read)
 }
 END_TEST
 
+START_TEST(upper_bound_of_the_score)
+{
+	/* hotlist__score_upper never below hotlist__score (match.c drops a
+	 * weak hit by it), on hits of every kind against a population: each
+	 * plate 5000..LL(O|D) read with O and D swapped or 0 (substitution), with a
+	 * character dropped, and with one doubled */
+	static char plates[POP_FILL][8];
+	static const char *p[POP_FILL];
+	static const char letters[] = "BCFGHKLM";
+	for (int i = 0; i < POP_FILL; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%04d%c%c%c", 5000 + i, letters[i % 8],
+			 letters[i / 8 % 8], i % 2 ? 'D' : 'O'); /* both common last */
+		p[i] = plates[i];
+	}
+	struct hl_base *b;
+	struct hl_score_model *m = model_of_plates(p, POP_FILL, &b);
+	char read[16], entry[16];
+	unsigned below = 0, n = 0;
+	for (int i = 0; i < 400; i++) {
+		snprintf(entry, sizeof(entry), "%s", plates[i]);
+		for (int kind = 0; kind < 4; kind++) {
+			size_t len = strlen(entry), at = (size_t)i % len;
+			unsigned subs = 0, indels = 0;
+			if (kind < 2) {
+				snprintf(read, sizeof(read), "%s", entry);
+				read[len - 1] = kind ? '0' : entry[len - 1] == 'O' ? 'D' : 'O';
+				subs = 1;
+			} else if (kind == 2) {
+				memcpy(read, entry, at);
+				snprintf(read + at, sizeof(read) - at, "%s", entry + at + 1);
+				indels = 1;
+			} else {
+				memcpy(read, entry, at + 1);
+				snprintf(read + at + 1, sizeof(read) - at - 1, "%s", entry + at);
+				indels = 1;
+			}
+			struct hl_score_in in = in_of(read, entry, subs, indels);
+			unsigned up = hotlist__score_upper(m, 1, 1, &in),
+				 ex = hotlist__score(m, 1, 1, &in);
+			ck_assert_msg(up >= ex, "%s for %s: upper %u < score %u", read, entry, up,
+				      ex);
+			below += up < 100;
+			n++;
+		}
+	}
+	ck_assert_uint_gt(below, n / 8); /* a bound that tells something */
+	hotlist__score_model_free(m, NULL);
+	hotlist__base_put(b, NULL);
+}
+END_TEST
+
+START_TEST(weak_dropped_by_the_bound_as_by_the_score)
+{
+	/* a list with a population model (match.c drops weak hits by the
+	 * upper bound): at the hit's own score it alerts, one above it is
+	 * dropped and counted, as without the bound */
+	static char plates[POP_FILL][8];
+	static struct hotlist_entry e[POP_FILL];
+	static const char letters[] = "BCFGHKLM";
+	for (int i = 0; i < POP_FILL; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "%04d%c%c%c", 5000 + i, letters[i % 8],
+			 letters[i / 8 % 8], i % 2 ? 'D' : 'O');
+		e[i] = (struct hotlist_entry){ .plate = plates[i] };
+	}
+	struct hotlist *hl = hl_test_engine();
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, POP_FILL, NULL), 0);
+	static const char *reads[] = { "5000BB0",  "5000BBQ",  "5001CB",
+				       "50022FBO", "5003GBDD", "5002FBD" };
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		set_policy(hl, 1, 1, 1, true);
+		struct seen s = see(hl, reads[i], NULL, NULL, 0);
+		ck_assert_msg(s.n >= 1, "%s: no hit", reads[i]);
+		unsigned lo = 100;
+		for (unsigned j = 0; j < s.n; j++)
+			lo = s.score[j] < lo ? s.score[j] : lo;
+		if (lo == 100 || lo == 0)
+			continue;
+		set_policy(hl, 1, 1, lo, false); /* every hit at or above: all back */
+		ck_assert_uint_eq(see(hl, reads[i], NULL, NULL, 0).n, s.n);
+		uint64_t before = weak_suppressed(hl);
+		set_policy(hl, 1, 1, lo + 1, false); /* those at lo: dropped, counted */
+		unsigned at_lo = 0;
+		for (unsigned j = 0; j < s.n; j++)
+			at_lo += s.score[j] == lo;
+		ck_assert_uint_eq(see(hl, reads[i], NULL, NULL, 0).n, s.n - at_lo);
+		ck_assert_uint_eq(weak_suppressed(hl), before + at_lo);
+	}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* ---- options struct versions -------------------------------------------------------- */
 
 START_TEST(options_struct_versions)
@@ -888,12 +979,14 @@ int main(void)
 	tcase_add_test(t, repair_of_two_swaps_in_population);
 	tcase_add_test(t, substitution_likelihood_per_character);
 	tcase_add_test(t, population_first_two_characters_as_a_pair);
+	tcase_add_test(t, upper_bound_of_the_score);
 	suite_add_tcase(s, t);
 	TCase *p = tcase_create("policy");
 	tcase_add_test(p, threshold_policy);
 	tcase_add_test(p, exact_and_repair_always_alert);
 	tcase_add_test(p, crowded_list_scores_lower);
 	tcase_add_test(p, population_sum_per_read);
+	tcase_add_test(p, weak_dropped_by_the_bound_as_by_the_score);
 	tcase_add_test(p, options_struct_versions);
 	tcase_add_test(p, estimate_in_info_and_report);
 	tcase_add_test(p, estimate_leaves_the_plate_out);

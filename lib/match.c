@@ -192,8 +192,12 @@ static int prepare_text(const struct hotlist_read *r, const struct hotlist_read 
  * byte at a time and hotlist__key_pack reads it back as 4- and 8-byte
  * words; a word load that spans byte stores still in the store buffer
  * cannot be forwarded from them and waits until they reach the cache. The
- * batch normalises its whole chunk before it packs the first key; the
- * single call packs after taking the read lock.
+ * batch normalises its whole chunk before it packs the first key (one
+ * chunk's keys in a throwaway driver: 37.2 -> 34.6 ns a read at 10^4
+ * entries, medians of 5 alternated runs, faster in each pair). The single
+ * call has no other read's work to put in between (packing after the read
+ * lock, or a byte at a time with hotlist__key_pack_plain and the key stored
+ * whole, measured no faster).
  */
 static inline void pack_key(struct nread *nr)
 {
@@ -807,13 +811,12 @@ static int match_one(struct hotlist *hl, const struct hotlist_read *read,
 {
 	struct nread nr;
 	uint32_t idx[HOTLIST_LISTS_MAX];
-	int rc = prepare_text(read, orig, &nr, NULL);
+	int rc = prepare(read, orig, &nr, NULL);
 	if (HL_UNLIKELY(rc)) {
 		hotlist__stats_add(hl->stats, HL_C_BAD_READS, 1);
 		return rc;
 	}
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
-	pack_key(&nr);
 	if (HL_LIKELY(!may_hit(st, &nr, idx) && !hl->retro)) {
 		hotlist__snap_exit();
 		hotlist__stats_add(hl->stats, HL_C_READS, 1);

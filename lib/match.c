@@ -192,12 +192,15 @@ static int prepare_text(const struct hotlist_read *r, const struct hotlist_read 
  * byte at a time and hotlist__key_pack reads it back as 4- and 8-byte
  * words; a word load that spans byte stores still in the store buffer
  * cannot be forwarded from them and waits until they reach the cache. The
- * batch normalises its whole chunk before it packs the first key (one
- * chunk's keys in a throwaway driver: 37.2 -> 34.6 ns a read at 10^4
- * entries, medians of 5 alternated runs, faster in each pair). The single
- * call has no other read's work to put in between (packing after the read
- * lock, or a byte at a time with hotlist__key_pack_plain and the key stored
- * whole, measured no faster).
+ * batch normalises its whole chunk before it packs the first key: perf's
+ * share of the packing in a 10^6-entry batch fell from 20 % to 11 % of the
+ * matching samples, and a throwaway driver measured 37.2-37.5 -> 34.6-35.5
+ * ns a read at 10^4 entries (medians of two sets of 5 alternated runs);
+ * bench_lookup's A/B on a loaded VM did not tell them apart
+ * (docs/PERFORMANCE.md, read path, fourth pass). The single call has no
+ * other read's work to put in between (packing after the read lock, or a
+ * byte at a time with hotlist__key_pack_plain and the key stored whole,
+ * measured no faster).
  */
 static inline void pack_key(struct nread *nr)
 {

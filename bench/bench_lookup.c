@@ -22,10 +22,13 @@
  * (lower case, separators) -> hotlist_match_batch (64 reads a call) and
  * hotlist_match, callbacks counting hits: `bench=e2e` lines in reads/s and
  * CPU ns per read, beside the plain table fed the same reads pre-normalised
- * (`system=plain_prenormalised`), then a `bench=e2e_ratio` line: batch vs
- * plain and single vs batch, of wall and of CPU time (`_cpu`: this
- * thread's, so time spent waiting for a core on a shared machine is left
- * out). Then, on the 1e6 list (unless --no-fuzzy), the same with OCR equivalence k = 1 and
+ * (`system=plain_prenormalised`, its slots from malloc: 4 KiB pages, and
+ * `system=plain_prenormalised_2m`, the same on 2 MiB pages as hotlist's
+ * index is; a `bench=pages` line says what each got), then a
+ * `bench=e2e_ratio` line: batch vs plain (`batch_vs_plain`, and
+ * `batch_vs_plain2m` against the 2 MiB-page peer) and single vs batch, of
+ * wall and of CPU time (`_cpu`: this thread's, so time spent waiting for a
+ * core on a shared machine is left out). Then, on the 1e6 list (unless --no-fuzzy), the same with OCR equivalence k = 1 and
  * insert/delete d = 1 turned on (match=k1d1), half the listed plates read
  * with one OCR confusion (0/O, 1/I, 8/B, ...).
  */
@@ -282,6 +285,16 @@ static bool redis_build(struct redis_peer *rp, const struct hl_key *keys, size_t
 	return true;
 }
 
+/* Which pages a plain table's slots are on (a like-for-like comparison
+ * with hotlist's index, on 2 MiB pages, needs the peer's known). */
+static void print_pages(const char *name, const void *plain, size_t n)
+{
+	size_t bytes = bench_sys_plain.exact_bytes(plain), huge = bench_plain_huge_bytes(plain);
+
+	printf("bench=pages system=%s entries=%zu bytes=%zu huge_bytes=%zu huge_share=%.2f\n", name,
+	       n, bytes, huge, (double)huge / (double)bytes);
+}
+
 static bool is_ours(const struct bench_system *s)
 {
 	return strncmp(s->name, "hotlist", 7) == 0;
@@ -352,6 +365,7 @@ static void run_size(size_t n, const struct hl_key *keys, const uint32_t *vals, 
 	bool with_redis = rp && n >= o->redis_min && n <= o->redis_max;
 
 	sys[ns++] = &bench_sys_plain;
+	sys[ns++] = &bench_sys_plain_2m;
 	sys[ns++] = &bench_sys_ck_hs;
 	sys[ns++] = &bench_sys_cds_lfht;
 	sys[ns++] = &bench_sys_hotlist_single;
@@ -365,6 +379,8 @@ static void run_size(size_t n, const struct hl_key *keys, const uint32_t *vals, 
 		ix[i] = build_one(sys[i], keys, vals, n, o);
 		if (!ix[i])
 			exit(1);
+		if (sys[i] == &bench_sys_plain || sys[i] == &bench_sys_plain_2m)
+			print_pages(sys[i]->name, ix[i], n);
 	}
 	if (with_redis && !redis_build(rp, keys, n))
 		with_redis = false;
@@ -404,9 +420,11 @@ static struct hotlist *e2e_engine(const char *plates, size_t n, bool latency)
 		exit(1);
 	}
 	struct hotlist_entry *e = bench_stolen_entries(plates, n);
+	size_t huge0 = bench_huge_bytes(NULL, SIZE_MAX); /* the whole process */
 	uint64_t t0 = bench_now_ns();
 	rc = hotlist_replace(hl, "stolen", e, n, &rep);
 	double ms = (double)(bench_now_ns() - t0) / 1e6;
+	size_t huge1 = bench_huge_bytes(NULL, SIZE_MAX);
 
 	free(e);
 	if (rc != 0 || hotlist_list_info(hl, 0, &info) != 0) {
@@ -415,9 +433,9 @@ static struct hotlist *e2e_engine(const char *plates, size_t n, bool latency)
 	}
 	printf("bench=build system=hotlist_engine entries=%zu reps=1 build_ms=%.2f "
 	       "bytes_per_entry=%.1f mem=index_bytes memory_bytes_per_entry=%.1f loaded=%" PRIu64
-	       " latency_histogram=%d what=hotlist_replace_one_list\n",
+	       " latency_histogram=%d huge_bytes_added=%zu what=hotlist_replace_one_list\n",
 	       n, ms, (double)info.index_bytes / (double)n, (double)info.memory_bytes / (double)n,
-	       rep.loaded, (int)latency);
+	       rep.loaded, (int)latency, huge1 > huge0 ? huge1 - huge0 : 0);
 	return hl;
 }
 
@@ -550,25 +568,30 @@ static double e2e_plain(void *plain, const struct hotlist_read *reads, size_t nr
 	return bench_median(ns, o->reps);
 }
 
-static void e2e_group(struct hotlist *hl, void *plain, size_t n, double hr, const char *match,
-		      const char *country, const struct opts *o)
+/* plain[0]: the plain table on 4 KiB pages, plain[1]: on 2 MiB pages; NULL:
+ * no peer (fuzzy groups). */
+static void e2e_group(struct hotlist *hl, void *const *plain, size_t n, double hr,
+		      const char *match, const char *country, const struct opts *o)
 {
 	size_t nr = o->e2e_reads;
 	char *raw = bench_xmalloc(nr * 16);
 	bool fuzzy = strcmp(match, "exact") != 0;
 	uint64_t listed, misread;
 	struct hotlist_read *reads = make_reads(nr, n, hr, fuzzy, raw, o->seed, &listed, &misread);
-	double plain_ns = 0, plain_cpu = 0, per_read[2] = { 0, 0 }, per_read_cpu[2] = { 0, 0 };
+	double plain_ns[2] = { 0, 0 }, plain_cpu[2] = { 0, 0 };
+	double per_read[2] = { 0, 0 }, per_read_cpu[2] = { 0, 0 };
 
 	for (size_t i = 0; country && i < nr; i++)
 		reads[i].country = country;
-	if (plain && !fuzzy) {
-		plain_ns = e2e_plain(plain, reads, nr, listed, o, &plain_cpu);
-		printf("bench=e2e system=plain_prenormalised match=%s entries=%zu hit_ratio=%g "
+	for (int p = 0; plain && !fuzzy && p < 2; p++) {
+		if (!plain[p])
+			continue;
+		plain_ns[p] = e2e_plain(plain[p], reads, nr, listed, o, &plain_cpu[p]);
+		printf("bench=e2e system=plain_prenormalised%s match=%s entries=%zu hit_ratio=%g "
 		       "country=%s threads=1 reads=%zu reps=%u ns_per_read=%.2f cpu_ns_per_read=%.2f "
 		       "mreads_per_s=%.2f\n",
-		       match, n, hr, country ? country : "-", nr, (unsigned)o->reps, plain_ns,
-		       plain_cpu, 1e3 / plain_ns);
+		       p ? "_2m" : "", match, n, hr, country ? country : "-", nr, (unsigned)o->reps,
+		       plain_ns[p], plain_cpu[p], 1e3 / plain_ns[p]);
 	}
 	for (int batch = 1; batch >= 0; batch--) {
 		double ns[16], cpu[16], warm_cpu;
@@ -598,9 +621,11 @@ static void e2e_group(struct hotlist *hl, void *plain, size_t n, double hr, cons
 	 * one read a call against the batch's cost per read; _cpu: the same of
 	 * CPU times (this thread's: time waiting for a core left out) */
 	printf("bench=e2e_ratio match=%s entries=%zu hit_ratio=%g country=%s batch_vs_plain=%.2f "
-	       "batch_vs_plain_cpu=%.2f single_vs_batch=%.2f single_vs_batch_cpu=%.2f\n",
-	       match, n, hr, country ? country : "-", plain_ns > 0 ? plain_ns / per_read[1] : 0,
-	       plain_cpu > 0 ? plain_cpu / per_read_cpu[1] : 0, per_read[0] / per_read[1],
+	       "batch_vs_plain_cpu=%.2f batch_vs_plain2m=%.2f batch_vs_plain2m_cpu=%.2f "
+	       "single_vs_batch=%.2f single_vs_batch_cpu=%.2f\n",
+	       match, n, hr, country ? country : "-", plain_ns[0] / per_read[1],
+	       plain_cpu[0] / per_read_cpu[1], plain_ns[1] / per_read[1],
+	       plain_cpu[1] / per_read_cpu[1], per_read[0] / per_read[1],
 	       per_read_cpu[0] / per_read_cpu[1]);
 	free(raw);
 	free(reads);
@@ -651,17 +676,24 @@ static void run_e2e(size_t n, bool fuzzy, const struct opts *o)
 		bench_key_pack(plates + i * (BENCH_PLATE_LEN + 1), &keys[i]);
 		vals[i] = (uint32_t)i;
 	}
-	void *plain = bench_sys_plain.build(keys, vals, n, o->seed);
+	void *plain[2] = { bench_sys_plain.build(keys, vals, n, o->seed),
+			   bench_sys_plain_2m.build(keys, vals, n, o->seed) };
 
 	free(keys);
 	free(vals);
+	if (plain[0])
+		print_pages(bench_sys_plain.name, plain[0], n);
+	if (plain[1])
+		print_pages(bench_sys_plain_2m.name, plain[1], n);
 	for (size_t h = 0; h < sizeof(hit_ratios) / sizeof(hit_ratios[0]); h++) {
 		e2e_group(hl, plain, n, hit_ratios[h], "exact", NULL, o);
 		e2e_group(hl, plain, n, hit_ratios[h], "exact", "DE",
 			  o); /* reads carry a country */
 	}
-	if (plain)
-		bench_sys_plain.destroy(plain);
+	if (plain[0])
+		bench_sys_plain.destroy(plain[0]);
+	if (plain[1])
+		bench_sys_plain_2m.destroy(plain[1]);
 	if (fuzzy) {
 		set_fuzzy(hl, n);
 		for (size_t h = 0; h < sizeof(hit_ratios) / sizeof(hit_ratios[0]); h++)

@@ -8,6 +8,13 @@
  *  plain     open addressing, linear probing over 16-byte slots
  *            {lo, hi, val}, load factor <= PLAIN_MAX_LOAD, XXH3 of the 12 key
  *            bytes, no locking and no prefetch: the DESIGN's "plain table".
+ *            Its slots come from malloc (jemalloc in the benches), which
+ *            does not ask for huge pages: 4 KiB pages on a machine whose
+ *            THP mode is madvise (bench_plain_huge_bytes says which).
+ *  plain_2m  the same table and lookup, its slots in a mapping of whole
+ *            2 MiB pages (bench_map_aligned, MADV_HUGEPAGE), as
+ *            lib/alloc.c gives hotlist's index: the like-for-like peer
+ *            where the TLB matters (an index of tens of MiB and more).
  *  ck_hs     Concurrency Kit ck_hs, CK_HS_MODE_OBJECT | CK_HS_MODE_SPMC,
  *            pre-sized for n, each entry {lo, hi, val} (16 bytes) malloc'd on
  *            its own (a set edited live frees entries one at a time).
@@ -160,6 +167,55 @@ static void plain_destroy(void *ix)
 	plain_spare.cap = p->mask + 1;
 	free(p);
 }
+
+/* The same table with its slots on 2 MiB pages; never recycled (a build
+ * maps afresh; bench_lookup builds it once per list size). */
+static void *plain2m_build(const struct hl_key *keys, const uint32_t *vals, size_t n, uint64_t seed)
+{
+	struct plain *p = bench_xcalloc(1, sizeof(*p));
+	size_t cap = pow2_at_least((size_t)((double)n / PLAIN_MAX_LOAD) + 1);
+
+	p->slots = bench_map_aligned(cap * sizeof(struct entry), true);
+	memset(p->slots, 0, cap * sizeof(struct entry)); /* fault it in, as plain's */
+	p->mask = cap - 1;
+	p->seed = seed;
+	p->n = n;
+	for (size_t i = 0; i < n; i++) {
+		size_t s = key_hash(&keys[i], seed) & p->mask;
+
+		while (p->slots[s].lo != 0 || p->slots[s].hi != 0)
+			s = (s + 1) & p->mask;
+		p->slots[s] = (struct entry){ keys[i].lo, keys[i].hi, vals[i] };
+	}
+	return p;
+}
+
+static void plain2m_destroy(void *ix)
+{
+	struct plain *p = ix;
+
+	bench_unmap_aligned(p->slots, (p->mask + 1) * sizeof(struct entry));
+	free(p);
+}
+
+size_t bench_plain_huge_bytes(const void *ix)
+{
+	const struct plain *p = ix;
+	size_t len = (p->mask + 1) * sizeof(struct entry), huge = bench_huge_bytes(p->slots, len);
+
+	/* smaps counts whole mappings: a malloc arena's may hold more */
+	return huge < len ? huge : len;
+}
+
+const struct bench_system bench_sys_plain_2m = {
+	.name = "plain_2m",
+	.build = plain2m_build,
+	.lookup = plain_lookup,
+	.exact_bytes = plain_bytes,
+	.destroy = plain2m_destroy,
+	.mem = "exact",
+	.what = "plain_with_its_slots_on_2MiB_pages",
+};
 
 const struct bench_system bench_sys_plain = {
 	.name = "plain",

@@ -38,6 +38,11 @@ struct bench_system {
 };
 
 extern const struct bench_system bench_sys_plain;
+/* plain with its slots on 2 MiB pages (peers.c); shares plain's lookup. */
+extern const struct bench_system bench_sys_plain_2m;
+/* Bytes of a plain or plain_2m table's slots on transparent huge pages
+ * (AnonHugePages in /proc/self/smaps; 0 when it cannot be read). */
+size_t bench_plain_huge_bytes(const void *ix);
 extern const struct bench_system bench_sys_ck_hs;
 extern const struct bench_system bench_sys_cds_lfht;
 /* hotlist__table_find one key at a time, and hotlist__table_find_bulk. The

@@ -610,82 +610,11 @@ void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out)
  * two words key_pack loads, a byte at a time in registers, and packed from
  * there: no normalised copy, no pattern scan, no compare of the copy with
  * the input (the copy's byte stores followed by 8-byte loads of it stall on
- * store forwarding). Reads up to the NUL or the 17th byte, never past,
- * except within the page of the plate's first byte (pack_plain_words: no
- * fault possible; pages are the smallest unit of protection, and 4 KiB the
- * smallest page).
+ * store forwarding). Reads up to the NUL or the 17th byte, never past.
  */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-	!defined(__SANITIZE_ADDRESS__)
-#define HL_PLAIN_WORDS 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#undef HL_PLAIN_WORDS
-#endif
-#endif
-
-#ifdef HL_PLAIN_WORDS
-/* Every byte of w below byte k (0..8) is 0-9 or A-Z; the bytes from k up
- * are zero. Per byte range tests without carries (each byte is below 0x80
- * once the first test passes: adding at most 0x50 stays within it). */
-static int plain_word_ok(uint64_t w, unsigned k)
-{
-	const uint64_t used = k >= 8 ? BYTES(0x80) : BYTES(0x80) & ((UINT64_C(1) << (8 * k)) - 1);
-
-	if (w & BYTES(0x80))
-		return 0; /* a byte of UTF-8 */
-	const uint64_t ge0 = w + BYTES(0x80 - '0'), gt9 = w + BYTES(0x80 - '9' - 1);
-	const uint64_t geA = w + BYTES(0x80 - 'A'), gtZ = w + BYTES(0x80 - 'Z' - 1);
-
-	return (((ge0 & ~gt9) | (geA & ~gtZ)) & used) == used;
-}
-
-/* hotlist__key_pack_plain for a plate whose first 17 bytes lie in one
- * page: loaded as two words (bytes past the NUL are read but masked off;
- * they are in the same page as the NUL, so readable), its end found with
- * the zero-byte test (Hacker's Delight 6-1: the lowest flag is exact) and
- * every character checked at once. */
-static int pack_plain_words(const unsigned char *s, struct hl_key *out)
-{
-	uint64_t w0, w1;
-	unsigned len;
-
-	memcpy(&w0, s, 8);
-	memcpy(&w1, s + 8, 8);
-	const uint64_t z0 = (w0 - BYTES(1)) & ~w0 & BYTES(0x80);
-	const uint64_t z1 = (w1 - BYTES(1)) & ~w1 & BYTES(0x80);
-
-	if (z0) {
-		len = (unsigned)__builtin_ctzll(z0) / 8;
-		if (len == 0)
-			return 0;
-		w0 &= (UINT64_C(1) << (8 * len)) - 1;
-		w1 = 0;
-	} else if (z1) {
-		len = 8 + (unsigned)__builtin_ctzll(z1) / 8;
-		w1 &= (UINT64_C(1) << (8 * (len - 8))) - 1;
-	} else if (s[16] == 0) {
-		len = 16;
-	} else {
-		return 0; /* longer than a plate */
-	}
-	if (!plain_word_ok(w0, len < 8 ? len : 8) || !plain_word_ok(w1, len > 8 ? len - 8 : 0))
-		return 0;
-	pack_words(w0, w1, out);
-	return (int)len;
-}
-#endif
-
 int hotlist__key_pack_plain(const char *plate, struct hl_key *out)
 {
 	const unsigned char *s = (const unsigned char *)plate;
-#ifdef HL_PLAIN_WORDS
-	/* bytes 0..16 in the page of byte 0: the words (not under ASan, which
-	 * would flag the bytes read past the NUL) */
-	if (((uintptr_t)s & 4095u) <= 4096u - 17u)
-		return pack_plain_words(s, out);
-#endif
 	uint64_t w0 = 0, w1 = 0;
 	unsigned bad = 0; /* nonzero once a byte is not its own class: not A-Z, 0-9 */
 	size_t i = 0;

@@ -670,21 +670,13 @@ static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t
 	return 0;
 }
 
-/* For an overflow key whose secondary is b: when b is full, prefetch the
- * next two buckets of its chain (place_overflow walks them before it tries
- * a cuckoo step) and where the keys that a cuckoo step could move out of b
- * would go. A b with room needs nothing more: the key goes there. */
+/* Prefetch where the keys that a cuckoo step could move out of bucket b would go. */
 static void prefetch_room(const struct hl_table *t, uint64_t b)
 {
 	const struct hl_slot *s = t->buckets[b].slot;
 
 	if (slot_is_empty(&s[HL_TABLE_SLOTS - 1]))
-		return; /* not full (yet): no chain to walk, no cuckoo step */
-	const uint64_t b3 = next_bucket(b, t->nbuckets);
-
-	__builtin_prefetch(&t->buckets[b3], 1, 3);
-	/* a chain's third bucket too: at this load many chains pass two full buckets */
-	__builtin_prefetch(&t->buckets[next_bucket(b3, t->nbuckets)], 1, 3);
+		return; /* not full (yet): no cuckoo step */
 	for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
 		const struct hl_key k = { .lo = s[i].lo, .hi = s[i].hi };
 		const uint64_t h = key_hash(&k, t->seed);
@@ -698,9 +690,8 @@ static void prefetch_room(const struct hl_table *t, uint64_t b)
  * Phase 2: the keys on the overflow list, in input order, pipelined in four
  * stages D keys apart, since each placement may touch several random lines:
  * key k + 3D prefetched (the list skips through keys[]); key k + 2D hashed,
- * its secondary prefetched; key k + D: if its secondary is full, the two
- * buckets after it and the new homes of its keys prefetched, for the chain
- * walk and a cuckoo step; key k placed.
+ * its secondary and the bucket after prefetched; key k + D: the new homes of
+ * its secondary's keys prefetched, for a cuckoo step; key k placed.
  * Returns 0 or HOTLIST_EINVAL.
  */
 static int place_all_overflow(struct builder *bd, const struct keysrc *src)
@@ -727,11 +718,12 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 			const uint64_t b2 = secondary_of(h, primary_of(h, nbuckets), nbuckets);
 
 			ring[k & (HL_TABLE_BUILD_RING - 1)] = (uint32_t)b2;
-			/* only b2: the buckets after it are prefetched a stage later,
-			 * and only when b2 is full (prefetch_room; ~half of them
-			 * are not, and each line prefetched for nothing takes a
-			 * slot that the build's useful misses wait for) */
 			__builtin_prefetch(&bd->t->buckets[b2], 1, 3);
+			const uint64_t b3 = next_bucket(b2, nbuckets);
+
+			__builtin_prefetch(&bd->t->buckets[b3], 1, 3);
+			/* a chain's third bucket too: at this load most b2 are full */
+			__builtin_prefetch(&bd->t->buckets[next_bucket(b3, nbuckets)], 1, 3);
 		}
 		if (j < n)
 			__builtin_prefetch(key_at(src, over[j]), 0, 3);

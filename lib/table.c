@@ -80,10 +80,7 @@
 
 #include <assert.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -145,13 +142,6 @@ atomic_ulong hotlist__table_test_scans;
 #define HL_TABLE_RESEEDS 4
 #define HL_TABLE_ERESEED 1 /* internal to this file: start again */
 #define HL_TABLE_EPAUSE 2 /* internal: a build ahead's worker would allocate */
-/* Phase 2 on two threads: buckets kept between a half's keys' secondaries
- * and the end of the half (a walk that long pauses the half); more than
- * any chain of random keys (max_probe above). */
-#define HL_TABLE_HALF_MARGIN HL_TABLE_RESEED_PROBE
-/* Pairs of duplicates allocated up front for the worker (8 KiB), and for
- * each half of a phase 2 on two threads. */
-#define HL_TABLE_INC_DUPS 1024u
 
 /* Which slot pair of a full bucket holds which bit (see the diagram). */
 #define SPILL_PAIR 0
@@ -427,11 +417,6 @@ struct builder {
 	struct hl_table_dups *dups; /* NULL: a duplicate key is HOTLIST_EINVAL */
 	size_t dups_cap; /* pairs allocated in dups->pairs */
 	bool no_alloc; /* a build ahead's worker: dups full is HL_TABLE_EPAUSE */
-	/* one half of a phase 2 on two threads (phase2_halves): buckets
-	 * [lo, hi) only; a longer walk than HL_TABLE_HALF_MARGIN is
-	 * HL_TABLE_EPAUSE, a cuckoo move out of the range is not tried */
-	bool half;
-	uint64_t lo, hi;
 };
 
 /* A second copy of a key (index i) whose first copy holds value first: kept
@@ -637,11 +622,7 @@ static int cuckoo_step(struct builder *bd, uint64_t b, const struct hl_key *key,
 
 		if (primary_of(h, t->nbuckets) != b)
 			continue;
-		const uint64_t sb = secondary_of(h, b, t->nbuckets);
-
-		if (bd->half && (sb < bd->lo || sb >= bd->hi))
-			continue; /* the other half's bucket */
-		to = &t->buckets[sb];
+		to = &t->buckets[secondary_of(h, b, t->nbuckets)];
 		j = fill_of(to);
 		if (j == HL_TABLE_SLOTS)
 			continue;
@@ -680,8 +661,6 @@ static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t
 		b = next_bucket(b, t->nbuckets);
 		hops++;
 		HL_DEBUG_ASSERT(hops < t->nbuckets); /* invariant 4 */
-		if (bd->half && hops >= HL_TABLE_HALF_MARGIN)
-			return HL_TABLE_EPAUSE; /* nothing written: the serial rest places it */
 	}
 	if (hops > 0 && cuckoo_step(bd, b2, key, val))
 		return 0;
@@ -717,7 +696,7 @@ static void prefetch_room(const struct hl_table *t, uint64_t b)
  * its secondary's keys prefetched, for a cuckoo step; key k placed.
  * Returns 0 or HOTLIST_EINVAL.
  */
-static int place_all_overflow(struct builder *bd, const struct keysrc *src, size_t *at)
+static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 {
 	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed;
 	const size_t d = HL_TABLE_PREFETCH_AHEAD, n = bd->nover;
@@ -730,10 +709,8 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src, size
 			int err = place_overflow(bd, key_at(src, over[k]), val_at(src, over[k]),
 						 ring[k & (HL_TABLE_BUILD_RING - 1)], over[k]);
 
-			if (err) {
-				*at = k;
+			if (err)
 				return err;
-			}
 		}
 		if (j >= 2 * d && j - 2 * d < n)
 			prefetch_room(bd->t, ring[(j - 2 * d) & (HL_TABLE_BUILD_RING - 1)]);
@@ -770,10 +747,8 @@ static int place_keys(struct builder *bd, const struct keysrc *src, size_t n)
 	err = place_all_primary(bd, src, n);
 	if (bd->dups)
 		bd->dups->phase1 = bd->dups->n;
-	size_t at;
-
 	if (!err)
-		err = place_all_overflow(bd, src, &at);
+		err = place_all_overflow(bd, src);
 	hotlist__free(bd->a, bd->over, n * sizeof(*bd->over));
 	return err;
 }
@@ -852,159 +827,6 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
 }
 
 /*
- * Phase 2 on two threads (a build ahead's finish only: a list allowed a
- * worker). Phase 2 waits on its misses in flight, not on instructions
- * (docs/PERFORMANCE.md, "Fifth pass"), and a second core brings its own.
- * The buckets are cut in two halves; an overflow key whose chain can be
- * walked HL_TABLE_HALF_MARGIN buckets from its secondary without leaving a
- * half belongs to that half, the others (near the cut and the end) to a
- * serial rest. Each half places its keys in input order touching its own
- * buckets only: a cuckoo move to the other half is not tried, a longer
- * walk or a full pair array (the halves never allocate) pauses it there,
- * and the paused tail joins the rest. The rest is then placed on the
- * caller's thread, in input order, as the serial phase 2 would. Copies of
- * one key share their secondary, so they are all in one half, or all in
- * the rest, and met in input order: the same duplicates are reported (the
- * phase-2 run sorted by index again). The layout differs from the serial
- * build's only in the cuckoo moves not tried (~1 % more keys on a chain);
- * lookups find the same values. Not under the bad-hash test build (its
- * chains are long: almost everything would be rest).
- */
-size_t hotlist__table_half_min = 4096; /* overflow keys below it: one thread */
-
-struct half {
-	struct builder bd; /* bd.t is hdr */
-	struct hl_table hdr; /* the table's header, for its own max_probe */
-	struct hl_table_dups dups;
-	const struct keysrc *src;
-	size_t at; /* keys of bd.over placed: [0, at) */
-	int err; /* 0, HL_TABLE_EPAUSE or HL_TABLE_ERESEED */
-};
-
-static void *half_main(void *arg)
-{
-	struct half *h = arg;
-
-	h->at = h->bd.nover;
-	h->err = place_all_overflow(&h->bd, h->src, &h->at);
-	return NULL;
-}
-
-/* Merge the sorted lists a[0, na) and b[0, nb) into out. */
-static size_t merge_idx(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, uint32_t *out)
-{
-	size_t i = 0, j = 0, k = 0;
-
-	while (i < na || j < nb)
-		out[k++] = (j >= nb || (i < na && a[i] < b[j])) ? a[i++] : b[j++];
-	return k;
-}
-
-static int pair_cmp(const void *x, const void *y)
-{
-	const uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return (a > b) - (a < b);
-}
-
-static int phase2_halves(struct builder *bd, const struct keysrc *src)
-{
-	struct hl_table *t = bd->t;
-	const uint64_t nb = t->nbuckets, mid = nb / 2, m = HL_TABLE_HALF_MARGIN;
-	const size_t n = bd->nover, pairs = HL_TABLE_INC_DUPS;
-	size_t at;
-#ifdef HL_TABLE_TEST_BAD_HASH
-	const bool one = true;
-#else
-	const bool one = false;
-#endif
-	if (one || n == 0 || n < hotlist__table_half_min || nb < 8 * m)
-		return place_all_overflow(bd, src, &at);
-	/* lists: half 0, half 1, rest, the rest merged; then the halves' pairs */
-	const size_t bytes = 4 * n * sizeof(uint32_t) + 2 * pairs * 2 * sizeof(uint32_t);
-	uint32_t *l0 = hotlist__alloc(bd->a, bytes, HL_CACHE_LINE);
-	if (!l0)
-		return place_all_overflow(bd, src, &at);
-	uint32_t *l1 = l0 + n, *lr = l1 + n, *lm = lr + n, *pp = lm + n;
-	size_t n0 = 0, n1 = 0, nr = 0;
-	uint32_t *const over = bd->over;
-
-	for (size_t k = 0; k < n; k++) {
-		if (k + HL_TABLE_PREFETCH_AHEAD < n)
-			__builtin_prefetch(key_at(src, over[k + HL_TABLE_PREFETCH_AHEAD]), 0, 3);
-		const uint64_t h = key_hash(key_at(src, over[k]), t->seed);
-		const uint64_t b2 = secondary_of(h, primary_of(h, nb), nb);
-
-		if (b2 + m <= mid)
-			l0[n0++] = over[k];
-		else if (b2 >= mid && b2 + m <= nb)
-			l1[n1++] = over[k];
-		else
-			lr[nr++] = over[k];
-	}
-	struct half hv[2];
-	for (int i = 0; i < 2; i++) {
-		struct half *h = &hv[i];
-
-		h->hdr = *t;
-		h->bd = *bd;
-		h->bd.t = &h->hdr;
-		h->bd.over = i ? l1 : l0;
-		h->bd.nover = i ? n1 : n0;
-		h->bd.dups = &h->dups;
-		h->bd.dups_cap = pairs;
-		h->bd.no_alloc = true;
-		h->bd.half = true;
-		h->bd.lo = i ? mid : 0;
-		h->bd.hi = i ? nb : mid;
-		h->dups = (struct hl_table_dups){ .pairs = pp + (size_t)i * pairs * 2 };
-		h->src = src;
-	}
-	pthread_t tid;
-	sigset_t all, old;
-	sigfillset(&all);
-	/* the thread inherits the mask: it never takes a signal */
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	const bool threaded = pthread_create(&tid, NULL, half_main, &hv[1]) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	half_main(&hv[0]);
-	if (threaded)
-		pthread_join(tid, NULL); /* orders its writes before what follows */
-	else
-		half_main(&hv[1]); /* no thread: the same, one after the other */
-	int err = hv[0].err == HL_TABLE_ERESEED || hv[1].err == HL_TABLE_ERESEED ?
-			  HL_TABLE_ERESEED :
-			  0;
-	for (int i = 0; i < 2; i++)
-		if (hv[i].hdr.max_probe > t->max_probe)
-			t->max_probe = hv[i].hdr.max_probe;
-	/* the halves' duplicates, in input order, after phase 1's */
-	const size_t d0 = bd->dups ? bd->dups->n : 0;
-	for (size_t i = 0, j = 0; !err && (i < hv[0].dups.n || j < hv[1].dups.n);) {
-		const uint32_t *a = hv[0].dups.pairs + 2 * i, *b = hv[1].dups.pairs + 2 * j;
-		const uint32_t *p = (j >= hv[1].dups.n || (i < hv[0].dups.n && a[0] < b[0])) ?
-					    (i++, a) :
-					    (j++, b);
-
-		err = dup_found(bd, p[0], p[1]);
-	}
-	if (!err) { /* the rest: near the cut and the end, and paused tails */
-		size_t k = merge_idx(hv[0].bd.over + hv[0].at, n0 - hv[0].at,
-				     hv[1].bd.over + hv[1].at, n1 - hv[1].at, lm);
-		k = merge_idx(lm, k, lr, nr, l0); /* l0 is done with */
-		bd->over = l0;
-		bd->nover = k;
-		err = place_all_overflow(bd, src, &at);
-		bd->over = over;
-		bd->nover = n;
-	}
-	if (!err && bd->dups && bd->dups->n > d0 && (hv[0].dups.n || hv[1].dups.n))
-		qsort(bd->dups->pairs + 2 * d0, bd->dups->n - d0, 2 * sizeof(uint32_t), pair_cmp);
-	hotlist__free(bd->a, l0, bytes);
-	return err;
-}
-
-/*
  * Building ahead (hotlist__table_inc_*). Phase 1 places keys in input order
  * and only ever reads keys [0, k) to place key k, so it can run while later
  * keys are still being written: list.c's worker thread places each chunk of
@@ -1031,6 +853,9 @@ struct hl_table_inc {
 	bool empty; /* the buckets are emptied (init_buckets) */
 	int err; /* the worker's: HOTLIST_EINVAL, or HL_TABLE_EPAUSE */
 };
+
+/* Pairs of duplicates allocated up front for the worker (8 KiB). */
+#define HL_TABLE_INC_DUPS 1024u
 
 static void inc_release(struct hl_table_inc *ti)
 {
@@ -1129,7 +954,7 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
 	dups->phase1 = dups->n;
 	if (!err)
-		err = phase2_halves(bd, &ti->src);
+		err = place_all_overflow(bd, &ti->src);
 	dups->cap = bd->dups_cap;
 	if (err == HL_TABLE_ERESEED) {
 		/* crafted collisions: the sequential build with the next seed

@@ -62,9 +62,6 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
  * hotlist__table_build_strided, *dups included. abort: frees ti and *dups.
  */
 struct hl_table_inc;
-/* Overflow keys from which a build ahead's finish places them on two
- * threads (table.c, "Phase 2 on two threads"); tests lower it. */
-extern size_t hotlist__table_half_min;
 int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t stride,
 			     size_t n_max, uint64_t seed, struct hl_table_dups *dups,
 			     const struct hotlist_allocator *a);

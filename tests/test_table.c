@@ -958,9 +958,6 @@ END_TEST
  * renumbers every value. In the bad-hash build most keys live on chains, so
  * copies are found in phase 2 as well.
  */
-/* hotlist__table_half_min as table.c sets it */
-#define HALF_MIN_DEFAULT 4096
-
 struct rec24 {
 	struct hl_key key;
 	uint64_t pad;
@@ -1028,9 +1025,7 @@ END_TEST
  */
 START_TEST(test_inc_is_strided)
 {
-	/* runs 3-5: runs 0-2 with phase 2 on two threads (table.c) */
-	const int run = _i % 3;
-	const size_t n_max = 5000, distinct = 3000, n = run == 0 ? 5000 : run == 1 ? 4800 : 1000;
+	const size_t n_max = 5000, distinct = 3000, n = _i == 0 ? 5000 : _i == 1 ? 4800 : 1000;
 	struct rec24 *r = calloc(n_max, sizeof(*r)), *moved = calloc(n_max, sizeof(*r));
 	struct hl_table_dups d, ds;
 	struct hl_table_inc *ti = NULL;
@@ -1042,7 +1037,6 @@ START_TEST(test_inc_is_strided)
 	track_reset();
 	for (size_t i = 0; i < n_max; i++)
 		r[i].key = key_at(i < distinct ? i : (i * 7919) % distinct);
-	hotlist__table_half_min = _i >= 3 ? 0 : HALF_MIN_DEFAULT;
 	ck_assert_int_eq(
 		hotlist__table_inc_begin(&ti, &r[0].key, sizeof(*r), n_max, 42, &d, &g_alloc), 0);
 	for (size_t upto = 0; upto < n;) {
@@ -1057,7 +1051,7 @@ START_TEST(test_inc_is_strided)
 			 0);
 	ck_assert_uint_eq(hotlist__table_count(t), hotlist__table_count(ts));
 	ck_assert_uint_eq(d.n, ds.n);
-	if (run == 0) {
+	if (_i == 0) {
 		ck_assert_uint_gt(d.n, 1024);
 		ck_assert_uint_eq(d.phase1, ds.phase1);
 		ck_assert_int_eq(memcmp(d.pairs, ds.pairs, d.n * 2 * sizeof(uint32_t)), 0);
@@ -1077,70 +1071,8 @@ START_TEST(test_inc_is_strided)
 		0);
 	hotlist__table_inc_add(ti, n_max / 2);
 	hotlist__table_inc_abort(ti);
-	hotlist__table_half_min = HALF_MIN_DEFAULT;
 	assert_no_leak();
 	free(moved);
-	free(r);
-}
-END_TEST
-
-/*
- * Phase 2 on two threads (table.c) with more second copies than a half's
- * pair array holds: copies only of keys that overflow their primary bucket
- * (found with hotlist__table_place_of), so that phase 2 meets them all and
- * the halves pause and leave their tails to the serial rest. The same
- * duplicates, in the same order, and the same value for every key as the
- * one-thread build.
- */
-START_TEST(test_inc_halves_pause)
-{
-	const size_t n_max = 20000, distinct = 17000;
-	struct rec24 *r = calloc(n_max, sizeof(*r));
-	uint32_t *count = NULL, *ov = calloc(distinct, sizeof(*ov));
-	struct hl_table_dups d, ds;
-	struct hl_table_inc *ti = NULL;
-	struct hl_table *t = NULL, *ts = NULL;
-	size_t nov = 0, bad = 0;
-	uint64_t b1, b2;
-
-	ck_assert_ptr_nonnull(r);
-	ck_assert_ptr_nonnull(ov);
-	track_reset();
-	for (size_t i = 0; i < distinct; i++) {
-		r[i].key = key_at(i);
-		uint64_t nb = hotlist__table_place_of(n_max, 42, &r[i].key, &b1, &b2);
-		if (!count)
-			ck_assert_ptr_nonnull(count = calloc(nb, sizeof(*count)));
-		if (++count[b1] > 4)
-			ov[nov++] = (uint32_t)i; /* its primary is full when it comes */
-	}
-	ck_assert_uint_gt(nov, 500);
-	for (size_t i = distinct; i < n_max; i++)
-		r[i].key = r[ov[(i * 7919) % nov]].key;
-	hotlist__table_half_min = 0;
-	ck_assert_int_eq(
-		hotlist__table_inc_begin(&ti, &r[0].key, sizeof(*r), n_max, 42, &d, &g_alloc), 0);
-	hotlist__table_inc_add(ti, n_max / 3);
-	ck_assert_int_eq(hotlist__table_inc_finish(ti, &r[0].key, n_max, &t), 0);
-	hotlist__table_half_min = HALF_MIN_DEFAULT;
-	ck_assert_int_eq(hotlist__table_build_strided(&ts, &r[0].key, sizeof(*r), NULL, n_max, 42,
-						      &ds, &g_alloc),
-			 0);
-	ck_assert_uint_gt(d.n - d.phase1, 2 * 1024); /* more than both halves' pairs */
-	ck_assert_uint_eq(d.n, ds.n);
-	ck_assert_uint_eq(d.phase1, ds.phase1);
-	ck_assert_int_eq(memcmp(d.pairs, ds.pairs, d.n * 2 * sizeof(uint32_t)), 0);
-	ck_assert_uint_eq(hotlist__table_count(t), hotlist__table_count(ts));
-	for (size_t i = 0; i < n_max; i++)
-		bad += hotlist__table_find(t, &r[i].key) != hotlist__table_find(ts, &r[i].key);
-	ck_assert_uint_eq(bad, 0);
-	hotlist__table_dups_free(&d, &g_alloc);
-	hotlist__table_dups_free(&ds, &g_alloc);
-	hotlist__table_free(t, &g_alloc);
-	hotlist__table_free(ts, &g_alloc);
-	assert_no_leak();
-	free(count);
-	free(ov);
 	free(r);
 }
 END_TEST
@@ -1161,8 +1093,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_alloc_failure);
 	tcase_add_test(tc, test_concurrent_readers);
 	tcase_add_test(tc, test_strided_dups);
-	tcase_add_loop_test(tc, test_inc_is_strided, 0, 6);
-	tcase_add_test(tc, test_inc_halves_pause);
+	tcase_add_loop_test(tc, test_inc_is_strided, 0, 3);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

@@ -47,7 +47,9 @@
  * cpu_ms of the calling thread, cpu_all_ms of the whole process (a big
  * replace builds its index on a worker thread of the library; no reader
  * runs then), and `bench=reload_vs_plain` both ratios; --per-call prints
- * every timed call as a comment line.
+ * every timed call as a comment line. --build-threads N sets the engine's
+ * cfg.build_threads (0, the default: the library decides by the load
+ * average; 1: the calling thread only; 2: a worker thread too).
  */
 #include "bench_common.h"
 #include "peers.h"
@@ -145,9 +147,26 @@ static size_t write_csv(const char *path, const char *plates, size_t n, int whic
 	return (size_t)size;
 }
 
+/* cfg.build_threads of the engine (--build-threads; 0: the library's default,
+ * by the load average). */
+static unsigned build_threads;
+
 static struct hotlist *make_engine(void)
 {
-	return bench_engine(0, NULL, NULL); /* the edit reader sees one plate hit many times */
+	struct hotlist_config cfg;
+	struct hotlist *hl = NULL;
+
+	/* no callback: the edit reader sees one plate hit many times */
+	hotlist_config_init(&cfg);
+	cfg.workers = 0;
+	cfg.suppress_window_us = 0;
+	cfg.build_threads = build_threads;
+	int rc = hotlist_create(&hl, &cfg);
+	if (rc != 0) {
+		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
+		exit(1);
+	}
+	return hl;
 }
 
 /* ---- replace and load, timed ---------------------------------------------------- */
@@ -904,7 +923,8 @@ int main(int argc, char **argv)
 	static const char usage[] =
 		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] "
 		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
-		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call]";
+		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call] "
+		"[--build-threads N]";
 	unsigned cores = bench_cores();
 	struct opts o = { .min_entries = 1000000,
 			  .max_entries = 10000000,
@@ -915,6 +935,8 @@ int main(int argc, char **argv)
 			  .edits = 200,
 			  .sweep = 7500,
 			  .settle_ms = 300 };
+
+	uint64_t bt = 0;
 
 	o.tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	for (int i = 1; i < argc; i++) {
@@ -941,17 +963,20 @@ int main(int argc, char **argv)
 			   !bench_opt_u64(argc, argv, &i, "--settle-ms", &o.settle_ms) &&
 			   !bench_opt_str(argc, argv, &i, "--tmpdir", &o.tmpdir) &&
 			   !bench_opt_str(argc, argv, &i, "--trace-prefix", &o.trace_prefix) &&
+			   !bench_opt_u64(argc, argv, &i, "--build-threads", &bt) &&
 			   !bench_opt_u64(argc, argv, &i, "--seed", &o.seed)) {
 			bench_bad_option(argv[0], argv[i], usage);
 		}
 	}
 	if (o.reps < 1 || o.reps > 16 || o.reader_reps < 1 || o.reader_reps > 16 || o.readers < 1 ||
 	    o.readers > MAX_READERS || o.edits < 1 || o.sweep < 1 || o.min_entries < 100 ||
-	    o.max_entries > 100000000) {
+	    o.max_entries > 100000000 || bt > 2) {
 		fprintf(stderr, "%s: bad arguments\nusage: %s %s\n", argv[0], argv[0], usage);
 		return 2;
 	}
+	build_threads = (unsigned)bt;
 	bench_header("reload");
+	printf("# build_threads=%u\n", build_threads);
 	for (size_t n = o.min_entries; n <= o.max_entries; n *= 10)
 		run_size(n, &o);
 	if (failures)

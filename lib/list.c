@@ -680,10 +680,16 @@ static int put_tail(struct hl_builder *b, const struct hotlist_entry *e, size_t 
 int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, unsigned flags,
 			 char *reason)
 {
-	struct hl_meta m;
+	/* The record is written in place, in the slot past the last entry
+	 * (it counts once b->n moves over it), or on the stack when the array
+	 * is full (copied once it has grown). Built on the stack and copied
+	 * every time, its fields' narrow stores and the copy's wide loads
+	 * stalled on store forwarding: about a fifth of the add pass's own time
+	 * in a profile (docs/PERFORMANCE.md, "Fifth pass"). */
+	struct hl_meta spare, *const m = b->n < b->cap ? &b->v[b->n] : &spare;
 	size_t clen = 0, rlen;
-	memset(&m, 0, sizeof(m));
-	int rc = check_entry(e, &m, reason);
+	memset(m, 0, sizeof(*m));
+	int rc = check_entry(e, m, reason);
 	/* the previous entry's category again (most lists have a handful, in
 	 * runs): already checked and stored, one compare instead of a length,
 	 * a UTF-8 check and a search of the cache */
@@ -697,26 +703,27 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	int extra = rc ? rc : check_extras(e, reason);
 	if (extra < 0)
 		return extra;
-	m.flags |= (uint8_t)(flags | HL_M_LAST |
-			     (extra ? HL_M_EXTRA : 0)); /* a run of one until grouped */
-	if (b->n == b->cap) {
-		ix_drop(b); /* the worker reads v in place */
-		struct hl_meta *nv = grow(b->a, b->v, &b->cap, b->n + 1, sizeof(*b->v));
-		if (!nv)
-			goto nomem;
-		b->v = nv;
-	}
+	m->flags |= (uint8_t)(flags | HL_M_LAST |
+			      (extra ? HL_M_EXTRA : 0)); /* a run of one until grouped */
 	int64_t name_off[HOTLIST_ATTRS_MAX];
 	if (extra && put_names(b, e, name_off) < 0)
 		goto nomem;
 	if (c < 0 && (c = put_category(b, e->category, clen)) < 0)
 		goto nomem;
-	if (put_tail(b, e, rlen, name_off, &m) < 0)
+	if (put_tail(b, e, rlen, name_off, m) < 0)
 		goto nomem;
-	m.category_off = (uint32_t)c;
-	b->last_cat = m.category_off;
-	b->patterns |= (m.flags & HL_M_PATTERN) != 0;
-	b->v[b->n++] = m;
+	m->category_off = (uint32_t)c;
+	b->last_cat = m->category_off;
+	b->patterns |= (m->flags & HL_M_PATTERN) != 0;
+	if (m == &spare) {
+		ix_drop(b); /* the worker reads v in place */
+		struct hl_meta *nv = grow(b->a, b->v, &b->cap, b->n + 1, sizeof(*b->v));
+		if (!nv)
+			goto nomem;
+		b->v = nv;
+		b->v[b->n] = spare;
+	}
+	b->n++;
 	if (b->ix && b->n - b->ix_published >= HL_BUILD_AHEAD_CHUNK)
 		ix_publish(b, false);
 	return 0;

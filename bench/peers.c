@@ -98,6 +98,25 @@ static _Thread_local struct {
 	size_t cap;
 } plain_spare;
 
+/* Empty p's cap slots (which also faults them in) and insert the n keys:
+ * linear probing from the hash. Returns p. */
+static struct plain *plain_fill(struct plain *p, size_t cap, const struct hl_key *keys,
+				const uint32_t *vals, size_t n, uint64_t seed)
+{
+	memset(p->slots, 0, cap * sizeof(struct entry));
+	p->mask = cap - 1;
+	p->seed = seed;
+	p->n = n;
+	for (size_t i = 0; i < n; i++) {
+		size_t s = key_hash(&keys[i], seed) & p->mask;
+
+		while (p->slots[s].lo != 0 || p->slots[s].hi != 0)
+			s = (s + 1) & p->mask;
+		p->slots[s] = (struct entry){ keys[i].lo, keys[i].hi, vals[i] };
+	}
+	return p;
+}
+
 static void *plain_build(const struct hl_key *keys, const uint32_t *vals, size_t n, uint64_t seed)
 {
 	struct plain *p = bench_xcalloc(1, sizeof(*p));
@@ -113,18 +132,7 @@ static void *plain_build(const struct hl_key *keys, const uint32_t *vals, size_t
 		free(p);
 		return NULL;
 	}
-	memset(p->slots, 0, cap * sizeof(struct entry));
-	p->mask = cap - 1;
-	p->seed = seed;
-	p->n = n;
-	for (size_t i = 0; i < n; i++) {
-		size_t s = key_hash(&keys[i], seed) & p->mask;
-
-		while (p->slots[s].lo != 0 || p->slots[s].hi != 0)
-			s = (s + 1) & p->mask;
-		p->slots[s] = (struct entry){ keys[i].lo, keys[i].hi, vals[i] };
-	}
-	return p;
+	return plain_fill(p, cap, keys, vals, n, seed);
 }
 
 static void plain_lookup(void *ix, const struct hl_key *q, size_t n, struct bench_tally *t)
@@ -176,18 +184,7 @@ static void *plain2m_build(const struct hl_key *keys, const uint32_t *vals, size
 	size_t cap = pow2_at_least((size_t)((double)n / PLAIN_MAX_LOAD) + 1);
 
 	p->slots = bench_map_aligned(cap * sizeof(struct entry), true);
-	memset(p->slots, 0, cap * sizeof(struct entry)); /* fault it in, as plain's */
-	p->mask = cap - 1;
-	p->seed = seed;
-	p->n = n;
-	for (size_t i = 0; i < n; i++) {
-		size_t s = key_hash(&keys[i], seed) & p->mask;
-
-		while (p->slots[s].lo != 0 || p->slots[s].hi != 0)
-			s = (s + 1) & p->mask;
-		p->slots[s] = (struct entry){ keys[i].lo, keys[i].hi, vals[i] };
-	}
-	return p;
+	return plain_fill(p, cap, keys, vals, n, seed);
 }
 
 static void plain2m_destroy(void *ix)

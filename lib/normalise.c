@@ -616,17 +616,20 @@ int hotlist__key_pack_plain(const char *plate, struct hl_key *out)
 {
 	const unsigned char *s = (const unsigned char *)plate;
 	uint64_t w0 = 0, w1 = 0;
-	unsigned bad = 0; /* nonzero once a byte is not its own class: not A-Z, 0-9 */
+	/* nonzero once a byte is not its own class (not A-Z, 0-9) or is >= 0x80:
+	 * 0x82 is its own class (C_HI), so the class test alone took a lone
+	 * 0x82 byte as a plate character (fuzz_match, fuzz/pending) */
+	unsigned bad = 0;
 	size_t i = 0;
 
 	/* the only branch per byte is the end of the plate (predictable: a
 	 * list's plates have a few lengths); a digit or a letter is not */
 	for (; i < KEY_WORD_CHARS && s[i]; i++) {
-		bad |= ascii_class[s[i]] ^ s[i];
+		bad |= (ascii_class[s[i]] ^ s[i]) | (s[i] & 0x80u);
 		w0 |= (uint64_t)s[i] << (8 * i);
 	}
 	for (; i < HOTLIST_PLATE_MAX && s[i]; i++) {
-		bad |= ascii_class[s[i]] ^ s[i];
+		bad |= (ascii_class[s[i]] ^ s[i]) | (s[i] & 0x80u);
 		w1 |= (uint64_t)s[i] << (8 * (i - KEY_WORD_CHARS));
 	}
 	if (bad || i == 0 || s[i])

@@ -633,6 +633,17 @@ START_TEST(test_key_pack_plain_agrees)
 	ck_assert_int_eq(hotlist__key_pack_plain(golden_17, &k), 0);
 	golden_17[16] = '\0';
 	ck_assert_int_eq(hotlist__key_pack_plain(golden_17, &k), 16);
+	/* every byte in the middle and at either end: taken iff 0-9 or A-Z (a
+	 * lone 0x82, its own class in the normaliser's table, was taken) */
+	for (unsigned b = 1; b < 256; b++) {
+		bool own = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z');
+		char mid[] = { 'A', 'B', (char)b, '2', '\0' }, first[] = { (char)b, '1', '\0' },
+		     last[] = { 'Z', '1', 'Z', 'Z', 'Z', 'Z', 'Z', 'Z', 'Z', (char)b, '\0' };
+
+		ck_assert_msg((hotlist__key_pack_plain(mid, &k) > 0) == own, "byte 0x%02x", b);
+		ck_assert_msg((hotlist__key_pack_plain(first, &k) > 0) == own, "byte 0x%02x", b);
+		ck_assert_msg((hotlist__key_pack_plain(last, &k) > 0) == own, "byte 0x%02x", b);
+	}
 	rng_state = UINT64_C(0x2545f4914f6cdd1d);
 	for (int r = 0; r < 20000; r++) {
 		char p[24], norm[OUT_SIZE];

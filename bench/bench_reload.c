@@ -264,29 +264,29 @@ static void one_load(struct hotlist *hl, char *const paths[2], size_t n, unsigne
  * same plates, packed beforehand (a table build takes keys; hotlist_replace
  * takes text and normalises it). The build alone is timed; destroyed
  * untimed. */
-static void one_plain_build(const struct hl_key *keys, const uint32_t *vals, size_t n,
-			    uint64_t seed, struct timing *t)
+static void one_plain_build(const struct bench_system *sys, const struct hl_key *keys,
+			    const uint32_t *vals, size_t n, uint64_t seed, struct timing *t)
 {
 	/* one build untimed first: the timed one then finds its memory freed
 	 * by it (the allocator's steady state, no fresh pages to fault in), so
 	 * the peer is the same whatever the replaces left free before it */
-	void *ix = bench_sys_plain.build(keys, vals, n, seed);
+	void *ix = sys->build(keys, vals, n, seed);
 
 	if (ix)
-		bench_sys_plain.destroy(ix);
+		sys->destroy(ix);
 	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), p0 = process_cpu_ns();
 	uint64_t t0 = bench_now_ns();
-	ix = bench_sys_plain.build(keys, vals, n, seed);
+	ix = sys->build(keys, vals, n, seed);
 
-	record(t, "plain_build", t0, c0, p0, f0);
+	record(t, sys->name, t0, c0, p0, f0);
 	t->engine_ms[t->n] = t->ms[t->n];
 	t->n++;
 	if (!ix) {
-		printf("# check=FAIL plain build\n");
+		printf("# check=FAIL %s build\n", sys->name);
 		failures++;
 		return;
 	}
-	bench_sys_plain.destroy(ix);
+	sys->destroy(ix);
 }
 
 static void print_timing(const char *source, size_t n, unsigned readers, struct timing *t,
@@ -871,7 +871,7 @@ static void run_size(size_t n, const struct opts *o)
 	}
 	struct hl_key *keys = bench_xcalloc(n, sizeof(*keys));
 	uint32_t *vals = bench_xcalloc(n, sizeof(*vals));
-	struct timing tp = { .n = 0 };
+	struct timing tp = { .n = 0 }, t2 = { .n = 0 };
 
 	for (size_t i = 0; i < n; i++) {
 		bench_key_pack(plates + i * (BENCH_PLATE_LEN + 1), &keys[i]);
@@ -881,13 +881,15 @@ static void run_size(size_t n, const struct opts *o)
 	tm.n = 0;
 	/* interleaved with the peer's build, so that a slow spell hits both */
 	for (unsigned r = 0; r < o->reps; r++) {
-		one_plain_build(keys, vals, n, o->seed + r, &tp);
+		one_plain_build(&bench_sys_plain, keys, vals, n, o->seed + r, &tp);
+		one_plain_build(&bench_sys_plain_2m, keys, vals, n, o->seed + r, &t2);
 		one_replace(hl, sets, n, r, &tm);
 	}
 	/* the medians, before print_timing reorders the arrays */
 	double rm = bench_median(tm.ms, tm.n), pm = bench_median(tp.ms, tp.n);
 	double rc = bench_median(tm.cpu_ms, tm.n), pc = bench_median(tp.cpu_ms, tp.n);
 	double ra = bench_median(tm.cpu_all_ms, tm.n), pa = bench_median(tp.cpu_all_ms, tp.n);
+	double p2 = bench_median(t2.ms, t2.n), p2c = bench_median(t2.cpu_ms, t2.n);
 
 	/* cpu_ratio: the calling thread's CPU time; cpu_all_ratio: every
 	 * thread's (a big replace builds its index on a worker thread) */
@@ -895,8 +897,13 @@ static void run_size(size_t n, const struct opts *o)
 	       "replace_cpu_ms=%.1f plain_build_cpu_ms=%.1f cpu_ratio=%.2f "
 	       "replace_cpu_all_ms=%.1f plain_build_cpu_all_ms=%.1f cpu_all_ratio=%.2f\n",
 	       n, rm, pm, rm / pm, rc, pc, rc / pc, ra, pa, ra / pa);
+	/* the same table with its slots on 2 MiB pages, as our index is */
+	printf("bench=reload_vs_plain_2m entries=%zu replace_ms=%.1f plain_2m_build_ms=%.1f "
+	       "ratio=%.2f replace_cpu_ms=%.1f plain_2m_build_cpu_ms=%.1f cpu_ratio=%.2f\n",
+	       n, rm, p2, rm / p2, rc, p2c, rc / p2c);
 	print_timing("memory", n, 0, &tm, 0);
 	print_timing("plain_build", n, 0, &tp, 0);
+	print_timing("plain_2m_build", n, 0, &t2, 0);
 	free(keys);
 	free(vals);
 	for (unsigned r = 0; r < o->reps; r++)

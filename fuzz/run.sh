@@ -6,7 +6,9 @@
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # Builds the library and the targets with -fsanitize=fuzzer-no-link plus
-# ASan+UBSan into build-fuzz/, then runs each target (default: all) for the
+# ASan+UBSan, and the library's debug checks (its assertions: the corpus
+# replay in CI has them, so a run without them could add inputs that CI then
+# fails on), into build-fuzz/, then runs each target (default: all) for the
 # given time (default 600 s) on a scratch copy of its corpus, and merges the
 # new inputs that add coverage back into fuzz/corpus/<target>/ (minimised).
 # A crash stops the run; the crashing input is left in build-fuzz/ as
@@ -37,7 +39,8 @@ command -v clang >/dev/null || { echo "fuzz/run.sh needs clang (apt-get install 
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 export ASAN_OPTIONS=${ASAN_OPTIONS-quarantine_size_mb=16}
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_FLAGS="$SAN" -DHOTLIST_FUZZ=ON -DHOTLIST_JEMALLOC=OFF -DHOTLIST_TESTS=OFF \
+    -DCMAKE_C_FLAGS="$SAN" -DHOTLIST_FUZZ=ON -DHOTLIST_DEBUG_CHECKS=ON -DHOTLIST_JEMALLOC=OFF \
+    -DHOTLIST_TESTS=OFF \
     -DHOTLIST_BENCH=OFF -DHOTLIST_EXAMPLES=OFF >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target $(printf 'fuzz_%s ' "${TARGETS[@]}")
 

@@ -16,7 +16,10 @@
  *     after a warm-up of --settle-ms, their reads/s before, during the
  *     memory replaces, during the CSV loads and after; the longest gap
  *     between two batch completions in each phase (readers must never wait;
- *     the gap also counts time the reader was descheduled);
+ *     the gap also counts time the reader was descheduled, so each
+ *     longest gap comes with the reader's run-queue wait in a window of
+ *     ~0.2 ms more holding it, from the kernel's schedstat: a wait close to
+ *     the gap means the scheduler, a small one that the reader ran);
  *     `bench=reload_readers`. With --trace-prefix P the
  *     readers' throughput in 5 ms steps goes to P-<entries>.dat
  *     (t_ms mreads_per_s phase) for the plot.
@@ -54,6 +57,7 @@
 #include "bench_common.h"
 #include "peers.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -97,6 +101,11 @@ struct reader {
 	uint64_t base_ns;
 	uint64_t reads_in[PH__COUNT];
 	uint64_t max_batch_ns[PH__COUNT];
+	/* of the longest gap of each phase: how long the reader waited on the
+	 * run queue (descheduled, runnable) in a window holding that gap, and
+	 * the window's length (kernel schedstat; UINT64_MAX when unreadable) */
+	uint64_t max_batch_wait_ns[PH__COUNT];
+	uint64_t max_batch_window_ns[PH__COUNT];
 	uint32_t *samples; /* reads per SAMPLE_NS slot */
 };
 
@@ -316,11 +325,39 @@ static void print_timing(const char *source, size_t n, unsigned readers, struct 
 
 /* ---- readers ------------------------------------------------------------------ */
 
+/* Nanoseconds this thread has waited on a run queue (runnable, not
+ * running) so far: the second field of /proc/thread-self/schedstat;
+ * UINT64_MAX if it cannot be read. */
+static uint64_t runq_wait_ns(int fd)
+{
+	char buf[96];
+	unsigned long long run, wait;
+	ssize_t len = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (len <= 0)
+		return UINT64_MAX;
+	buf[len] = '\0';
+	if (sscanf(buf, "%llu %llu", &run, &wait) != 2)
+		return UINT64_MAX;
+	return (uint64_t)wait;
+}
+
+/* Every WAIT_MARK_BATCHES batches (~0.2 ms) the reader notes its run-queue
+ * wait; a new longest gap reads it again, so that the wait within [mark,
+ * now], a window holding the gap, says whether the reader was descheduled
+ * (the scheduler) or running (the library, or a page fault) meanwhile. */
+#define WAIT_MARK_BATCHES 64
+
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
 	uint64_t hits = 0, t_prev = bench_now_ns();
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	uint64_t mark_t = t_prev, mark_wait = runq_wait_ns(fd);
+	unsigned batches = 0;
 
+	for (int p = 0; p < PH__COUNT; p++)
+		rd->max_batch_wait_ns[p] = UINT64_MAX;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		for (size_t i = 0; i < READS_PER_READER; i += READ_BATCH) {
 			int ph = atomic_load_explicit(&phase, memory_order_relaxed);
@@ -329,13 +366,26 @@ static void *reader_main(void *arg)
 			uint64_t t = bench_now_ns(), slot = (t - rd->base_ns) / SAMPLE_NS;
 
 			rd->reads_in[ph] += READ_BATCH;
-			if (t - t_prev > rd->max_batch_ns[ph])
+			if (t - t_prev > rd->max_batch_ns[ph]) {
+				uint64_t w = runq_wait_ns(fd);
+
 				rd->max_batch_ns[ph] = t - t_prev;
+				rd->max_batch_wait_ns[ph] =
+					w == UINT64_MAX || mark_wait == UINT64_MAX ? UINT64_MAX :
+										     w - mark_wait;
+				rd->max_batch_window_ns[ph] = t - mark_t;
+			}
 			t_prev = t;
+			if (++batches % WAIT_MARK_BATCHES == 0) {
+				mark_t = bench_now_ns();
+				mark_wait = runq_wait_ns(fd);
+			}
 			if (slot < MAX_SAMPLES)
 				rd->samples[slot] += READ_BATCH;
 		}
 	}
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
@@ -412,16 +462,21 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 			  uint64_t end)
 {
 	double rate[PH__COUNT];
-	uint64_t maxb[PH__COUNT];
+	uint64_t maxb[PH__COUNT], maxw[PH__COUNT], maxwin[PH__COUNT];
 
 	printf("bench=reload_readers entries=%zu readers=%u", n, nr);
 	for (int p = PH_BEFORE; p < PH__COUNT; p++) {
 		uint64_t reads = 0, dur = (p + 1 < PH__COUNT ? ph_start[p + 1] : end) - ph_start[p];
 
 		maxb[p] = 0;
+		maxw[p] = maxwin[p] = UINT64_MAX;
 		for (unsigned i = 0; i < nr; i++) {
 			reads += rd[i].reads_in[p];
-			maxb[p] = rd[i].max_batch_ns[p] > maxb[p] ? rd[i].max_batch_ns[p] : maxb[p];
+			if (rd[i].max_batch_ns[p] > maxb[p]) {
+				maxb[p] = rd[i].max_batch_ns[p];
+				maxw[p] = rd[i].max_batch_wait_ns[p];
+				maxwin[p] = rd[i].max_batch_window_ns[p];
+			}
 		}
 		rate[p] = (double)reads / ((double)dur / 1e3);
 		printf(" %s_ms=%.0f %s_mreads_per_s=%.2f", phase_name[p], (double)dur / 1e6,
@@ -431,6 +486,16 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 	       100 * rate[PH_CSV] / rate[PH_BEFORE]);
 	for (int p = PH_BEFORE; p < PH__COUNT; p++)
 		printf(" max_batch_us_%s=%.1f", phase_name[p], (double)maxb[p] / 1e3);
+	/* the run-queue wait in a window (of the given length) that holds the
+	 * longest gap: close to the gap, the reader was descheduled */
+	for (int p = PH_BEFORE; p < PH__COUNT; p++) {
+		if (maxw[p] == UINT64_MAX)
+			printf(" max_batch_runq_us_%s=na", phase_name[p]);
+		else
+			printf(" max_batch_runq_us_%s=%.1f max_batch_window_us_%s=%.1f",
+			       phase_name[p], (double)maxw[p] / 1e3, phase_name[p],
+			       (double)maxwin[p] / 1e3);
+	}
 	printf("\n");
 	fflush(stdout);
 }

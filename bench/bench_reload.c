@@ -86,6 +86,7 @@ static const char *const phase_name[PH__COUNT] = { "warm", "before", "mem", "csv
 
 struct opts {
 	uint64_t min_entries, max_entries, reps, reader_reps, seed, readers, edits, settle_ms;
+	uint64_t floor_ms; /* --floor-ms: the clock-only peer of the readers' gaps */
 	uint64_t sweep; /* puts (then removes) of step 5 */
 	bool replace_only; /* --replace-only: steps 1, 2 and the peer build, no readers, no edits */
 	bool edits_only; /* --edits-only: steps 4, 5 and 6 on a list made by one replace */
@@ -106,6 +107,7 @@ struct reader {
 	 * the window's length (kernel schedstat; UINT64_MAX when unreadable) */
 	uint64_t max_batch_wait_ns[PH__COUNT];
 	uint64_t max_batch_window_ns[PH__COUNT];
+	uint64_t gaps_over_1ms[PH__COUNT];
 	uint32_t *samples; /* reads per SAMPLE_NS slot */
 };
 
@@ -342,6 +344,45 @@ static uint64_t runq_wait_ns(int fd)
 	return (uint64_t)wait;
 }
 
+/* The machine's own floor, a peer for the readers' gaps: this thread reads
+ * the clock in a loop for ms milliseconds, nothing else, and reports its
+ * longest gap (with the run-queue wait around it, as the readers do) and
+ * the gaps over 1 ms. On a VM the host's preemption shows here (it is not
+ * in the guest's run-queue wait). */
+static void clock_floor(uint64_t ms)
+{
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	uint64_t t0 = bench_now_ns(), prev = t0, end = t0 + ms * 1000000, w0 = runq_wait_ns(fd);
+	uint64_t mark = w0, max_gap = 0, max_runq = UINT64_MAX, over = 0;
+
+	for (unsigned long it = 1;; it++) {
+		uint64_t t = bench_now_ns();
+
+		if (t - prev > max_gap) {
+			uint64_t w = runq_wait_ns(fd);
+
+			max_gap = t - prev;
+			max_runq = w == UINT64_MAX || mark == UINT64_MAX ? UINT64_MAX : w - mark;
+		}
+		over += t - prev > 1000000;
+		prev = t;
+		if (it % 4096 == 0) {
+			mark = runq_wait_ns(fd);
+			if (t > end)
+				break;
+		}
+	}
+	printf("bench=reload_floor what=clock_only ms=%" PRIu64 " max_gap_us=%.1f", ms,
+	       (double)max_gap / 1e3);
+	if (max_runq == UINT64_MAX)
+		printf(" max_gap_runq_us=na");
+	else
+		printf(" max_gap_runq_us=%.1f", (double)max_runq / 1e3);
+	printf(" gaps_over_1ms=%" PRIu64 "\n", over);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Every WAIT_MARK_BATCHES batches (~0.2 ms) the reader notes its run-queue
  * wait; a new longest gap reads it again, so that the wait within [mark,
  * now], a window holding the gap, says whether the reader was descheduled
@@ -366,6 +407,7 @@ static void *reader_main(void *arg)
 			uint64_t t = bench_now_ns(), slot = (t - rd->base_ns) / SAMPLE_NS;
 
 			rd->reads_in[ph] += READ_BATCH;
+			rd->gaps_over_1ms[ph] += t - t_prev > 1000000;
 			if (t - t_prev > rd->max_batch_ns[ph]) {
 				uint64_t w = runq_wait_ns(fd);
 
@@ -462,7 +504,7 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 			  uint64_t end)
 {
 	double rate[PH__COUNT];
-	uint64_t maxb[PH__COUNT], maxw[PH__COUNT], maxwin[PH__COUNT];
+	uint64_t maxb[PH__COUNT], maxw[PH__COUNT], maxwin[PH__COUNT], over[PH__COUNT];
 
 	printf("bench=reload_readers entries=%zu readers=%u", n, nr);
 	for (int p = PH_BEFORE; p < PH__COUNT; p++) {
@@ -470,8 +512,10 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 
 		maxb[p] = 0;
 		maxw[p] = maxwin[p] = UINT64_MAX;
+		over[p] = 0;
 		for (unsigned i = 0; i < nr; i++) {
 			reads += rd[i].reads_in[p];
+			over[p] += rd[i].gaps_over_1ms[p];
 			if (rd[i].max_batch_ns[p] > maxb[p]) {
 				maxb[p] = rd[i].max_batch_ns[p];
 				maxw[p] = rd[i].max_batch_wait_ns[p];
@@ -485,7 +529,8 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 	printf(" kept_pct_mem=%.1f kept_pct_csv=%.1f", 100 * rate[PH_MEM] / rate[PH_BEFORE],
 	       100 * rate[PH_CSV] / rate[PH_BEFORE]);
 	for (int p = PH_BEFORE; p < PH__COUNT; p++)
-		printf(" max_batch_us_%s=%.1f", phase_name[p], (double)maxb[p] / 1e3);
+		printf(" max_batch_us_%s=%.1f gaps_over_1ms_%s=%" PRIu64, phase_name[p],
+		       (double)maxb[p] / 1e3, phase_name[p], over[p]);
 	/* the run-queue wait in a window (of the given length) that holds the
 	 * longest gap: close to the gap, the reader was descheduled */
 	for (int p = PH_BEFORE; p < PH__COUNT; p++) {
@@ -509,6 +554,7 @@ static void with_readers(struct hotlist *hl, struct hotlist_entry *const sets[2]
 	uint64_t ph_start[PH__COUNT], base = bench_now_ns();
 	struct timing tm = { .n = 0 }, tc = { .n = 0 };
 
+	clock_floor(o->floor_ms);
 	atomic_store(&phase, PH_WARM);
 	atomic_store(&stop, false);
 	for (unsigned i = 0; i < nr; i++) {
@@ -993,7 +1039,7 @@ static void run_size(size_t n, const struct opts *o)
 int main(int argc, char **argv)
 {
 	static const char usage[] =
-		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] "
+		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] [--floor-ms N] "
 		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
 		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call] "
 		"[--build-threads N]";
@@ -1006,7 +1052,8 @@ int main(int argc, char **argv)
 			  .readers = cores > 1 ? cores - 1 : 1,
 			  .edits = 200,
 			  .sweep = 7500,
-			  .settle_ms = 300 };
+			  .settle_ms = 300,
+			  .floor_ms = 3000 };
 
 	uint64_t bt = 0;
 
@@ -1019,6 +1066,7 @@ int main(int argc, char **argv)
 			o.edits = 20;
 			o.sweep = 300;
 			o.settle_ms = 20;
+			o.floor_ms = 50;
 		} else if (strcmp(argv[i], "--edits-only") == 0) {
 			o.edits_only = true;
 		} else if (strcmp(argv[i], "--replace-only") == 0) {
@@ -1033,6 +1081,7 @@ int main(int argc, char **argv)
 			   !bench_opt_u64(argc, argv, &i, "--edits", &o.edits) &&
 			   !bench_opt_u64(argc, argv, &i, "--sweep", &o.sweep) &&
 			   !bench_opt_u64(argc, argv, &i, "--settle-ms", &o.settle_ms) &&
+			   !bench_opt_u64(argc, argv, &i, "--floor-ms", &o.floor_ms) &&
 			   !bench_opt_str(argc, argv, &i, "--tmpdir", &o.tmpdir) &&
 			   !bench_opt_str(argc, argv, &i, "--trace-prefix", &o.trace_prefix) &&
 			   !bench_opt_u64(argc, argv, &i, "--build-threads", &bt) &&

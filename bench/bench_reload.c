@@ -19,8 +19,12 @@
  *     the gap also counts time the reader was descheduled, so each
  *     longest gap comes with the reader's run-queue wait in a window of
  *     ~0.2 ms more holding it, from the kernel's schedstat: a wait close to
- *     the gap means the scheduler, a small one that the reader ran);
- *     `bench=reload_readers`. With --trace-prefix P the
+ *     the gap means the scheduler; the reader's voluntary switches (it
+ *     slept: blocked) and page faults in that window say what else);
+ *     `bench=reload_readers`; with --clock-readers the readers only read
+ *     the clock (the peer: the same writer work, no list touched), and a
+ *     clock-only loop before the readers start gives the machine's own
+ *     floor (`bench=reload_floor`, --floor-ms). With --trace-prefix P the
  *     readers' throughput in 5 ms steps goes to P-<entries>.dat
  *     (t_ms mreads_per_s phase) for the plot.
  *  4. visibility of one edit: a reader spins on hotlist_match() of a plate
@@ -107,6 +111,10 @@ struct reader {
 	 * the window's length (kernel schedstat; UINT64_MAX when unreadable) */
 	uint64_t max_batch_wait_ns[PH__COUNT];
 	uint64_t max_batch_window_ns[PH__COUNT];
+	/* ... and in that window, the times it went to sleep (voluntary context
+	 * switches: blocked, e.g. a page fault waiting for the address space's
+	 * lock) and its page faults */
+	uint64_t max_batch_sleeps[PH__COUNT], max_batch_faults[PH__COUNT];
 	uint64_t gaps_over_1ms[PH__COUNT];
 	uint32_t *samples; /* reads per SAMPLE_NS slot */
 };
@@ -344,6 +352,16 @@ static uint64_t runq_wait_ns(int fd)
 	return (uint64_t)wait;
 }
 
+/* Voluntary context switches and page faults of this thread so far. */
+static void thread_sleeps_faults(uint64_t *sleeps, uint64_t *faults)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	*sleeps = (uint64_t)ru.ru_nvcsw;
+	*faults = (uint64_t)(ru.ru_minflt + ru.ru_majflt);
+}
+
 /* The machine's own floor, a peer for the readers' gaps: this thread reads
  * the clock in a loop for ms milliseconds, nothing else, and reports its
  * longest gap (with the run-queue wait around it, as the readers do) and
@@ -383,19 +401,24 @@ static void clock_floor(uint64_t ms)
 		close(fd);
 }
 
-/* Every WAIT_MARK_BATCHES batches (~0.2 ms) the reader notes its run-queue
- * wait; a new longest gap reads it again, so that the wait within [mark,
- * now], a window holding the gap, says whether the reader was descheduled
- * (the scheduler) or running (the library, or a page fault) meanwhile. */
-#define WAIT_MARK_BATCHES 64
+/* Every WAIT_MARK_NS the reader notes its run-queue wait; a new longest
+ * gap reads it again, so that the wait within [mark, now], a window holding
+ * the gap, says whether the reader was descheduled (the scheduler) or
+ * running (the library, a page fault, or the host) meanwhile. With
+ * --clock-readers the readers call nothing of the library (the same loop,
+ * the clock only): the peer that shows which gaps the same writer work
+ * causes in a thread that touches none of the list. */
+#define WAIT_MARK_NS 200000
+static bool clock_readers;
 
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
 	uint64_t hits = 0, t_prev = bench_now_ns();
 	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-	uint64_t mark_t = t_prev, mark_wait = runq_wait_ns(fd);
-	unsigned batches = 0;
+	uint64_t mark_t = t_prev, mark_wait = runq_wait_ns(fd), mark_sleeps, mark_faults;
+
+	thread_sleeps_faults(&mark_sleeps, &mark_faults);
 
 	for (int p = 0; p < PH__COUNT; p++)
 		rd->max_batch_wait_ns[p] = UINT64_MAX;
@@ -403,14 +426,19 @@ static void *reader_main(void *arg)
 		for (size_t i = 0; i < READS_PER_READER; i += READ_BATCH) {
 			int ph = atomic_load_explicit(&phase, memory_order_relaxed);
 
-			hotlist_match_batch(rd->hl, &rd->reads[i], READ_BATCH, count_hit, &hits);
+			if (!clock_readers)
+				hotlist_match_batch(rd->hl, &rd->reads[i], READ_BATCH, count_hit,
+						    &hits);
 			uint64_t t = bench_now_ns(), slot = (t - rd->base_ns) / SAMPLE_NS;
 
 			rd->reads_in[ph] += READ_BATCH;
 			rd->gaps_over_1ms[ph] += t - t_prev > 1000000;
 			if (t - t_prev > rd->max_batch_ns[ph]) {
-				uint64_t w = runq_wait_ns(fd);
+				uint64_t w = runq_wait_ns(fd), sl, fa;
 
+				thread_sleeps_faults(&sl, &fa);
+				rd->max_batch_sleeps[ph] = sl - mark_sleeps;
+				rd->max_batch_faults[ph] = fa - mark_faults;
 				rd->max_batch_ns[ph] = t - t_prev;
 				rd->max_batch_wait_ns[ph] =
 					w == UINT64_MAX || mark_wait == UINT64_MAX ? UINT64_MAX :
@@ -418,9 +446,10 @@ static void *reader_main(void *arg)
 				rd->max_batch_window_ns[ph] = t - mark_t;
 			}
 			t_prev = t;
-			if (++batches % WAIT_MARK_BATCHES == 0) {
+			if (t - mark_t > WAIT_MARK_NS) {
 				mark_t = bench_now_ns();
 				mark_wait = runq_wait_ns(fd);
+				thread_sleeps_faults(&mark_sleeps, &mark_faults);
 			}
 			if (slot < MAX_SAMPLES)
 				rd->samples[slot] += READ_BATCH;
@@ -505,14 +534,16 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 {
 	double rate[PH__COUNT];
 	uint64_t maxb[PH__COUNT], maxw[PH__COUNT], maxwin[PH__COUNT], over[PH__COUNT];
+	uint64_t maxsl[PH__COUNT], maxfa[PH__COUNT];
 
-	printf("bench=reload_readers entries=%zu readers=%u", n, nr);
+	printf("bench=reload_readers entries=%zu readers=%u reader=%s", n, nr,
+	       clock_readers ? "clock_only" : "match_batch");
 	for (int p = PH_BEFORE; p < PH__COUNT; p++) {
 		uint64_t reads = 0, dur = (p + 1 < PH__COUNT ? ph_start[p + 1] : end) - ph_start[p];
 
 		maxb[p] = 0;
 		maxw[p] = maxwin[p] = UINT64_MAX;
-		over[p] = 0;
+		over[p] = maxsl[p] = maxfa[p] = 0;
 		for (unsigned i = 0; i < nr; i++) {
 			reads += rd[i].reads_in[p];
 			over[p] += rd[i].gaps_over_1ms[p];
@@ -520,6 +551,8 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 				maxb[p] = rd[i].max_batch_ns[p];
 				maxw[p] = rd[i].max_batch_wait_ns[p];
 				maxwin[p] = rd[i].max_batch_window_ns[p];
+				maxsl[p] = rd[i].max_batch_sleeps[p];
+				maxfa[p] = rd[i].max_batch_faults[p];
 			}
 		}
 		rate[p] = (double)reads / ((double)dur / 1e3);
@@ -540,6 +573,8 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 			printf(" max_batch_runq_us_%s=%.1f max_batch_window_us_%s=%.1f",
 			       phase_name[p], (double)maxw[p] / 1e3, phase_name[p],
 			       (double)maxwin[p] / 1e3);
+		printf(" max_batch_sleeps_%s=%" PRIu64 " max_batch_faults_%s=%" PRIu64,
+		       phase_name[p], maxsl[p], phase_name[p], maxfa[p]);
 	}
 	printf("\n");
 	fflush(stdout);
@@ -1039,7 +1074,7 @@ static void run_size(size_t n, const struct opts *o)
 int main(int argc, char **argv)
 {
 	static const char usage[] =
-		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] [--floor-ms N] "
+		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] [--floor-ms N] [--clock-readers] "
 		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
 		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call] "
 		"[--build-threads N]";
@@ -1067,6 +1102,8 @@ int main(int argc, char **argv)
 			o.sweep = 300;
 			o.settle_ms = 20;
 			o.floor_ms = 50;
+		} else if (strcmp(argv[i], "--clock-readers") == 0) {
+			clock_readers = true;
 		} else if (strcmp(argv[i], "--edits-only") == 0) {
 			o.edits_only = true;
 		} else if (strcmp(argv[i], "--replace-only") == 0) {

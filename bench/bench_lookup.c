@@ -20,7 +20,9 @@
  *
  * End to end (1e6 and 1e7 entries): an engine with one list, raw OCR text
  * (lower case, separators) -> hotlist_match_batch (64 reads a call) and
- * hotlist_match, callbacks counting hits: `bench=e2e` lines in reads/s and
+ * hotlist_match, callbacks counting hits (the text a stream of 16 bytes a
+ * read, handed over in a reused buffer of 64 struct hotlist_read, or one:
+ * e2e_pass): `bench=e2e` lines in reads/s and
  * CPU ns per read, beside the plain table fed the same reads pre-normalised
  * (`system=plain_prenormalised`, its slots from malloc: 4 KiB pages, and
  * `system=plain_prenormalised_2m`, the same on 2 MiB pages as hotlist's

@@ -752,6 +752,8 @@ static int place_keys(struct builder *bd, const struct keysrc *src, size_t n)
 	err = place_all_primary(bd, src, n);
 	if (bd->dups)
 		bd->dups->phase1 = bd->dups->n;
+	hotlist__build_times.phase1_ns = hotlist__now_ns();
+	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, src);
 	hotlist__free(bd->a, bd->over, n * sizeof(*bd->over));
@@ -850,6 +852,8 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
  * caller's; the caller publishes keys to the worker, and takes its work
  * back, with its own synchronisation (list.c: a mutex and a join).
  */
+_Thread_local struct hl_build_times hotlist__build_times;
+
 struct hl_table_inc {
 	struct builder bd;
 	struct keysrc src;
@@ -958,6 +962,8 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 	if (!err)
 		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
 	dups->phase1 = dups->n;
+	hotlist__build_times.phase1_ns = hotlist__now_ns();
+	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, &ti->src);
 	dups->cap = bd->dups_cap;

@@ -94,4 +94,27 @@ unsigned hotlist__table_reseeds(const struct hl_table *t);
 uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *key, uint64_t *b1,
 				 uint64_t *b2);
 
+/*
+ * Where the time of the last list build on this thread went, for
+ * bench_reload --per-call (a few clock reads per build; thread-local, so
+ * builds on other threads never race on it). CLOCK_MONOTONIC ns, 0 where a
+ * step did not run. Written by load.c (begin, published), list.c (the
+ * builder and its worker) and table.c (the end of phase 1 in a finish).
+ */
+struct hl_build_times {
+	uint64_t begin_ns; /* hotlist_replace entered */
+	uint64_t added_ns; /* every entry added: hotlist__builder_finish entered */
+	uint64_t joined_ns; /* the build-ahead worker stopped and joined */
+	uint64_t phase1_ns; /* index phase 1 done (the rest of it, after a build ahead) */
+	uint64_t index_ns; /* the index built (phase 2 done) */
+	uint64_t built_ns; /* hotlist__builder_finish returned */
+	uint64_t published_ns; /* the version published */
+	uint64_t worker_cpu_ns; /* CPU time of the build-ahead worker */
+	uint64_t worker_wait_ns; /* its time waiting for entries */
+	uint64_t worker_keys; /* keys it placed in phase 1 */
+	uint64_t over_keys; /* keys placed in phase 2 */
+	uint64_t n_keys;
+};
+extern _Thread_local struct hl_build_times hotlist__build_times;
+
 #endif /* HOTLIST_TABLE_H */

@@ -243,6 +243,12 @@ static void print_phases(void)
 	       HL_MS(b->index_ns, b->built_ns), HL_MS(b->built_ns, b->published_ns),
 	       (double)b->worker_cpu_ns / 1e6, (double)b->worker_wait_ns / 1e6, b->worker_keys,
 	       b->over_keys);
+	uint64_t joined_cpu = b->joined_cpu ? b->joined_cpu : b->added_cpu;
+	printf("# phases_cpu add_ms=%.1f join_ms=%.1f phase1_ms=%.1f phase2_ms=%.1f rest_ms=%.1f "
+	       "publish_ms=%.1f\n",
+	       HL_MS(b->begin_cpu, b->added_cpu), HL_MS(b->added_cpu, b->joined_cpu),
+	       HL_MS(joined_cpu, b->phase1_cpu), HL_MS(b->phase1_cpu, b->index_cpu),
+	       HL_MS(b->index_cpu, b->built_cpu), HL_MS(b->built_cpu, b->published_cpu));
 #undef HL_MS
 }
 

@@ -146,14 +146,6 @@ struct hl_ix {
 	uint64_t cpu_ns, wait_ns, done;
 };
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *ix_main(void *arg)
 {
 	struct hl_ix *x = arg;
@@ -184,7 +176,7 @@ static void *ix_main(void *arg)
 	}
 	x->done = done;
 	pthread_mutex_unlock(&x->mu);
-	x->cpu_ns = thread_cpu_ns();
+	x->cpu_ns = hotlist__thread_cpu_ns();
 	return NULL;
 }
 
@@ -216,6 +208,7 @@ static void ix_join(struct hl_builder *b)
 	pthread_join(b->ix->tid, NULL);
 	b->ix->joined = true;
 	hotlist__build_times.joined_ns = hotlist__now_ns();
+	hotlist__build_times.joined_cpu = hotlist__thread_cpu_ns();
 	hotlist__build_times.worker_cpu_ns = b->ix->cpu_ns;
 	hotlist__build_times.worker_wait_ns = b->ix->wait_ns;
 	hotlist__build_times.worker_keys = b->ix->done;
@@ -1040,6 +1033,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	uint64_t merged = 0;
 	size_t n = b->n, dropped = 0;
 	hotlist__build_times.added_ns = hotlist__now_ns();
+	hotlist__build_times.added_cpu = hotlist__thread_cpu_ns();
 	hotlist__build_times.n_keys = n;
 	if (b->failed || n >= HL_DROPPED) {
 		ix_drop(b);
@@ -1062,6 +1056,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 						  NULL, n, seed, d, b->a);
 	}
 	hotlist__build_times.index_ns = hotlist__now_ns();
+	hotlist__build_times.index_cpu = hotlist__thread_cpu_ns();
 	if (!rc && d->n)
 		rc = regroup(b, base, d, &merged, &dropped);
 	hotlist__table_dups_free(d, b->a);
@@ -1090,6 +1085,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		      hotlist__alloc_bytes(base->meta_bytes) +
 		      hotlist__alloc_bytes(base->strings_len);
 	hotlist__build_times.built_ns = hotlist__now_ns();
+	hotlist__build_times.built_cpu = hotlist__thread_cpu_ns();
 	if (duplicates)
 		*duplicates = merged;
 	if (overflow)

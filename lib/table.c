@@ -84,6 +84,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef HL_TABLE_TEST_BAD_HASH
 /* Test hook: buckets scanned by lookups, so tests can check how far a miss
@@ -416,7 +417,7 @@ static inline uint32_t val_at(const struct keysrc *src, size_t i)
 struct builder {
 	struct hl_table *t;
 	uint32_t *over; /* indexes of keys whose primary was full, in input order */
-	size_t nover;
+	size_t nover, over_cap; /* over_cap: room in over (sort_overflow's scratch) */
 	unsigned probe_limit; /* longer placement: HL_TABLE_ERESEED */
 	const struct hotlist_allocator *a;
 	struct hl_table_dups *dups; /* NULL: a duplicate key is HOTLIST_EINVAL */
@@ -723,12 +724,15 @@ static void sort_overflow(struct builder *bd, const struct keysrc *src)
 		return;
 	if (nbins > HL_TABLE_SORT_BINS_MAX)
 		nbins = HL_TABLE_SORT_BINS_MAX;
-	uint32_t *bin = hotlist__alloc(bd->a, n * sizeof(*bin), HL_CACHE_LINE);
-	uint32_t *out = hotlist__alloc(bd->a, n * sizeof(*out), HL_CACHE_LINE);
-	uint32_t *at = hotlist__zalloc(bd->a, (nbins + 1) * sizeof(*at), HL_CACHE_LINE);
 	uint32_t *over = bd->over;
+	/* scratch: the unused end of over (sized for every key, and usually
+	 * 1 key in 7 overflows), else a block of its own */
+	const bool own = bd->over_cap - n < 2 * n;
+	uint32_t *bin = own ? hotlist__alloc(bd->a, 2 * n * sizeof(*bin), HL_CACHE_LINE) : over + n;
+	uint32_t *out = bin ? bin + n : NULL;
+	uint32_t *at = hotlist__zalloc(bd->a, (nbins + 1) * sizeof(*at), HL_CACHE_LINE);
 
-	if (bin && out && at) {
+	if (bin && at) {
 		/* bin = b2 * nbins / nbuckets without a division: b2 < nbuckets,
 		 * so b2 * mult < nbins << 32 */
 		const uint64_t mult = ((uint64_t)nbins << 32) / nbuckets;
@@ -750,8 +754,8 @@ static void sort_overflow(struct builder *bd, const struct keysrc *src)
 		memcpy(over, out, n * sizeof(*over));
 	}
 	hotlist__free(bd->a, at, (nbins + 1) * sizeof(*at));
-	hotlist__free(bd->a, out, n * sizeof(*out));
-	hotlist__free(bd->a, bin, n * sizeof(*bin));
+	if (own)
+		hotlist__free(bd->a, bin, 2 * n * sizeof(*bin));
 }
 
 /* Pairs [from, n) of d in increasing index order again (sort_overflow): a
@@ -868,10 +872,12 @@ static int place_keys(struct builder *bd, const struct keysrc *src, size_t n)
 	bd->over = hotlist__alloc(bd->a, n * sizeof(*bd->over), HL_CACHE_LINE);
 	if (!bd->over)
 		return HOTLIST_ENOMEM;
+	bd->over_cap = n;
 	err = place_all_primary(bd, src, n);
 	if (bd->dups)
 		bd->dups->phase1 = bd->dups->n;
 	hotlist__build_times.phase1_ns = hotlist__now_ns();
+	hotlist__build_times.phase1_cpu = hotlist__thread_cpu_ns();
 	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, src);
@@ -973,6 +979,15 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
  */
 _Thread_local struct hl_build_times hotlist__build_times;
 
+uint64_t hotlist__thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 struct hl_table_inc {
 	struct builder bd;
 	struct keysrc src;
@@ -1024,6 +1039,7 @@ int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t
 		t->seed = seed;
 	}
 	ti->bd.over = hotlist__alloc(a, n_max * sizeof(*ti->bd.over), HL_CACHE_LINE);
+	ti->bd.over_cap = n_max;
 	dups->pairs = hotlist__alloc(a, HL_TABLE_INC_DUPS * 2 * sizeof(uint32_t), HL_CACHE_LINE);
 	if (dups->pairs)
 		dups->cap = ti->bd.dups_cap = HL_TABLE_INC_DUPS;
@@ -1082,6 +1098,7 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
 	dups->phase1 = dups->n;
 	hotlist__build_times.phase1_ns = hotlist__now_ns();
+	hotlist__build_times.phase1_cpu = hotlist__thread_cpu_ns();
 	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, &ti->src);

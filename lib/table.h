@@ -109,6 +109,9 @@ struct hl_build_times {
 	uint64_t index_ns; /* the index built (phase 2 done) */
 	uint64_t built_ns; /* hotlist__builder_finish returned */
 	uint64_t published_ns; /* the version published */
+	/* CPU time of the calling thread at the same points (a loaded
+	 * machine preempts it: wall then says little) */
+	uint64_t begin_cpu, added_cpu, joined_cpu, phase1_cpu, index_cpu, built_cpu, published_cpu;
 	uint64_t worker_cpu_ns; /* CPU time of the build-ahead worker */
 	uint64_t worker_wait_ns; /* its time waiting for entries */
 	uint64_t worker_keys; /* keys it placed in phase 1 */
@@ -116,5 +119,7 @@ struct hl_build_times {
 	uint64_t n_keys;
 };
 extern _Thread_local struct hl_build_times hotlist__build_times;
+/* CPU time of the calling thread, ns (0 if the clock fails) */
+uint64_t hotlist__thread_cpu_ns(void);
 
 #endif /* HOTLIST_TABLE_H */

@@ -417,7 +417,7 @@ static inline uint32_t val_at(const struct keysrc *src, size_t i)
 struct builder {
 	struct hl_table *t;
 	uint32_t *over; /* indexes of keys whose primary was full, in input order */
-	size_t nover, over_cap; /* over_cap: room in over (sort_overflow's scratch) */
+	size_t nover;
 	unsigned probe_limit; /* longer placement: HL_TABLE_ERESEED */
 	const struct hotlist_allocator *a;
 	struct hl_table_dups *dups; /* NULL: a duplicate key is HOTLIST_EINVAL */
@@ -695,127 +695,7 @@ static void prefetch_room(const struct hl_table *t, uint64_t b)
 }
 
 /*
- * Phase 2 in bucket order. The overflow list in input order sends phase 2
- * to random buckets all over the table: at 10 M keys (188 MB of buckets)
- * each of its 1.4 M keys missed the cache two or three times and took
- * ~150-300 ns. Sorted by the region of the table its secondary lies in
- * (HL_TABLE_SORT_SPAN buckets a region, 32 KiB: L1/L2-sized), in input order
- * within a region (a stable counting sort, one pass to count, one to
- * scatter), consecutive keys touch neighbouring lines. Only the order of
- * placement changes: each key still goes to its secondary, a cuckoo step or
- * the first free slot of its chain, and two copies of a key, which share
- * their secondary, still meet in input order (the second found on the
- * first's path). The duplicates found come out in region order; sort_pairs
- * puts them back in input order (struct hl_table_dups). If the scratch
- * arrays cannot be allocated, phase 2 runs in input order (same table
- * invariants, slower).
- */
-#define HL_TABLE_SORT_SPAN 512u
-#define HL_TABLE_SORT_MIN 4096u /* fewer overflow keys: sorting them is not worth it */
-#define HL_TABLE_SORT_BINS_MAX ((size_t)1 << 16)
-
-static void sort_overflow(struct builder *bd, const struct keysrc *src)
-{
-	const size_t n = bd->nover;
-	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed;
-	size_t nbins = (size_t)(nbuckets / HL_TABLE_SORT_SPAN);
-
-	if (n < HL_TABLE_SORT_MIN || nbins < 2 || nbuckets > UINT32_MAX)
-		return;
-	if (nbins > HL_TABLE_SORT_BINS_MAX)
-		nbins = HL_TABLE_SORT_BINS_MAX;
-	uint32_t *over = bd->over;
-	/* scratch: the unused end of over (sized for every key, and usually
-	 * 1 key in 7 overflows), else a block of its own */
-	const bool own = bd->over_cap - n < 2 * n;
-	uint32_t *bin = own ? hotlist__alloc(bd->a, 2 * n * sizeof(*bin), HL_CACHE_LINE) : over + n;
-	uint32_t *out = bin ? bin + n : NULL;
-	uint32_t *at = hotlist__zalloc(bd->a, (nbins + 1) * sizeof(*at), HL_CACHE_LINE);
-
-	if (bin && at) {
-		/* bin = b2 * nbins / nbuckets without a division: b2 < nbuckets,
-		 * so b2 * mult < nbins << 32 */
-		const uint64_t mult = ((uint64_t)nbins << 32) / nbuckets;
-
-		for (size_t i = 0; i < n; i++) {
-			if (i + HL_TABLE_PREFETCH_AHEAD < n)
-				__builtin_prefetch(key_at(src, over[i + HL_TABLE_PREFETCH_AHEAD]),
-						   0, 0);
-			const uint64_t h = key_hash(key_at(src, over[i]), seed);
-			const uint64_t b2 = secondary_of(h, primary_of(h, nbuckets), nbuckets);
-
-			bin[i] = (uint32_t)((b2 * mult) >> 32);
-			at[bin[i] + 1]++;
-		}
-		for (size_t b = 1; b <= nbins; b++)
-			at[b] += at[b - 1];
-		for (size_t i = 0; i < n; i++)
-			out[at[bin[i]]++] = over[i];
-		memcpy(over, out, n * sizeof(*over));
-	}
-	hotlist__free(bd->a, at, (nbins + 1) * sizeof(*at));
-	if (own)
-		hotlist__free(bd->a, bin, 2 * n * sizeof(*bin));
-}
-
-/* Pairs [from, n) of d in increasing index order again (sort_overflow): a
- * stable LSD radix sort on the index, 11 bits a pass (a list with many
- * copies of its plates has many duplicates in phase 2, and they come out
- * in region order, i.e. nearly random: an insertion sort went quadratic).
- * 0 or HOTLIST_ENOMEM. */
-#define HL_TABLE_PAIR_BITS 11u
-static int sort_pairs(struct builder *bd, size_t from)
-{
-	struct hl_table_dups *d = bd->dups;
-	const size_t n = d->n - from, radix = (size_t)1 << HL_TABLE_PAIR_BITS;
-	uint32_t *p = d->pairs + 2 * from;
-
-	size_t run = 1;
-
-	while (run < n && p[2 * (run - 1)] < p[2 * run])
-		run++;
-	if (run >= n)
-		return 0; /* in order already (no sort, or one region) */
-	uint32_t *tmp = hotlist__alloc(bd->a, n * 2 * sizeof(*tmp), HL_CACHE_LINE);
-	uint32_t *at = hotlist__alloc(bd->a, radix * sizeof(*at), HL_CACHE_LINE);
-
-	if (!tmp || !at) {
-		hotlist__free(bd->a, tmp, n * 2 * sizeof(*tmp));
-		hotlist__free(bd->a, at, radix * sizeof(*at));
-		return HOTLIST_ENOMEM;
-	}
-	uint32_t *src = p, *dst = tmp;
-
-	for (unsigned shift = 0; shift < 32; shift += HL_TABLE_PAIR_BITS) {
-		memset(at, 0, radix * sizeof(*at));
-		for (size_t i = 0; i < n; i++)
-			at[(src[2 * i] >> shift) & (radix - 1)]++;
-		uint32_t sum = 0;
-		for (size_t r = 0; r < radix; r++) {
-			const uint32_t c = at[r];
-
-			at[r] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++) {
-			const uint32_t o = at[(src[2 * i] >> shift) & (radix - 1)]++;
-
-			dst[2 * o] = src[2 * i];
-			dst[2 * o + 1] = src[2 * i + 1];
-		}
-		uint32_t *t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != p) /* an odd number of passes: the result is in tmp */
-		memcpy(p, src, n * 2 * sizeof(*p));
-	hotlist__free(bd->a, tmp, n * 2 * sizeof(*tmp));
-	hotlist__free(bd->a, at, radix * sizeof(*at));
-	return 0;
-}
-
-/*
- * Phase 2: the keys on the overflow list, in the order of sort_overflow, pipelined in four
+ * Phase 2: the keys on the overflow list, in input order, pipelined in four
  * stages D keys apart, since each placement may touch several random lines:
  * key k + 3D prefetched (the list skips through keys[]); key k + 2D hashed,
  * its secondary and the bucket after prefetched; key k + D: the new homes of
@@ -828,9 +708,7 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 	const size_t d = HL_TABLE_PREFETCH_AHEAD, n = bd->nover;
 	const uint32_t *over = bd->over;
 	uint32_t ring[HL_TABLE_BUILD_RING]; /* secondary of keys k .. k + 2D */
-	const size_t phase1 = bd->dups ? bd->dups->n : 0;
 
-	sort_overflow(bd, src);
 	for (size_t j = 0; j < n + 3 * d; j++) {
 		if (j >= 3 * d) {
 			const size_t k = j - 3 * d;
@@ -858,7 +736,7 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 		if (j < n)
 			__builtin_prefetch(key_at(src, over[j]), 0, 3);
 	}
-	return bd->dups ? sort_pairs(bd, phase1) : 0;
+	return 0;
 }
 
 /* Place n >= 1 keys (buckets allocated). 0, HOTLIST_EINVAL or HOTLIST_ENOMEM.
@@ -872,7 +750,6 @@ static int place_keys(struct builder *bd, const struct keysrc *src, size_t n)
 	bd->over = hotlist__alloc(bd->a, n * sizeof(*bd->over), HL_CACHE_LINE);
 	if (!bd->over)
 		return HOTLIST_ENOMEM;
-	bd->over_cap = n;
 	err = place_all_primary(bd, src, n);
 	if (bd->dups)
 		bd->dups->phase1 = bd->dups->n;
@@ -1039,7 +916,6 @@ int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t
 		t->seed = seed;
 	}
 	ti->bd.over = hotlist__alloc(a, n_max * sizeof(*ti->bd.over), HL_CACHE_LINE);
-	ti->bd.over_cap = n_max;
 	dups->pairs = hotlist__alloc(a, HL_TABLE_INC_DUPS * 2 * sizeof(uint32_t), HL_CACHE_LINE);
 	if (dups->pairs)
 		dups->cap = ti->bd.dups_cap = HL_TABLE_INC_DUPS;

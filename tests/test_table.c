@@ -957,9 +957,10 @@ END_TEST
  * reported once, with that first index, in two increasing runs; a remap
  * renumbers every value. In the bad-hash build most keys live on chains, so
  * copies are found in phase 2 as well. Run 1: 200 000 records, 80 000 of
- * them copies: ~28 000 keys overflow their primary, enough for phase 2 to
- * be run in bucket order (table.c, sort_overflow), and the copies it finds
- * must still come out in input order.
+ * them copies: ~28 000 keys overflow their primary and phase 2 finds
+ * thousands of the copies, which must still come out in input order (a
+ * phase 2 run in bucket order was tried: docs/PERFORMANCE.md, "Sixth
+ * pass").
  */
 struct rec24 {
 	struct hl_key key;

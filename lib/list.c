@@ -95,7 +95,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -207,8 +206,7 @@ static void ix_join(struct hl_builder *b)
 	ix_publish(b, true);
 	pthread_join(b->ix->tid, NULL);
 	b->ix->joined = true;
-	hotlist__build_times.joined_ns = hotlist__now_ns();
-	hotlist__build_times.joined_cpu = hotlist__thread_cpu_ns();
+	hotlist__build_stamp(&hotlist__build_times.joined_ns, &hotlist__build_times.joined_cpu);
 	hotlist__build_times.worker_cpu_ns = b->ix->cpu_ns;
 	hotlist__build_times.worker_wait_ns = b->ix->wait_ns;
 	hotlist__build_times.worker_keys = b->ix->done;
@@ -1032,8 +1030,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	struct hl_table_dups d0, *d = &d0;
 	uint64_t merged = 0;
 	size_t n = b->n, dropped = 0;
-	hotlist__build_times.added_ns = hotlist__now_ns();
-	hotlist__build_times.added_cpu = hotlist__thread_cpu_ns();
+	hotlist__build_stamp(&hotlist__build_times.added_ns, &hotlist__build_times.added_cpu);
 	hotlist__build_times.n_keys = n;
 	if (b->failed || n >= HL_DROPPED) {
 		ix_drop(b);
@@ -1055,8 +1052,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		rc = hotlist__table_build_strided(&base->index, (const void *)b->v, sizeof(*b->v),
 						  NULL, n, seed, d, b->a);
 	}
-	hotlist__build_times.index_ns = hotlist__now_ns();
-	hotlist__build_times.index_cpu = hotlist__thread_cpu_ns();
+	hotlist__build_stamp(&hotlist__build_times.index_ns, &hotlist__build_times.index_cpu);
 	if (!rc && d->n)
 		rc = regroup(b, base, d, &merged, &dropped);
 	hotlist__table_dups_free(d, b->a);
@@ -1084,8 +1080,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		      hotlist__patterns_bytes(base->patterns) +
 		      hotlist__alloc_bytes(base->meta_bytes) +
 		      hotlist__alloc_bytes(base->strings_len);
-	hotlist__build_times.built_ns = hotlist__now_ns();
-	hotlist__build_times.built_cpu = hotlist__thread_cpu_ns();
+	hotlist__build_stamp(&hotlist__build_times.built_ns, &hotlist__build_times.built_cpu);
 	if (duplicates)
 		*duplicates = merged;
 	if (overflow)

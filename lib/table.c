@@ -753,8 +753,7 @@ static int place_keys(struct builder *bd, const struct keysrc *src, size_t n)
 	err = place_all_primary(bd, src, n);
 	if (bd->dups)
 		bd->dups->phase1 = bd->dups->n;
-	hotlist__build_times.phase1_ns = hotlist__now_ns();
-	hotlist__build_times.phase1_cpu = hotlist__thread_cpu_ns();
+	hotlist__build_stamp(&hotlist__build_times.phase1_ns, &hotlist__build_times.phase1_cpu);
 	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, src);
@@ -835,6 +834,18 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
 	return 0;
 }
 
+/* bench_reload --per-call (table.h) */
+_Thread_local struct hl_build_times hotlist__build_times;
+
+uint64_t hotlist__thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /*
  * Building ahead (hotlist__table_inc_*). Phase 1 places keys in input order
  * and only ever reads keys [0, k) to place key k, so it can run while later
@@ -854,17 +865,6 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
  * caller's; the caller publishes keys to the worker, and takes its work
  * back, with its own synchronisation (list.c: a mutex and a join).
  */
-_Thread_local struct hl_build_times hotlist__build_times;
-
-uint64_t hotlist__thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 struct hl_table_inc {
 	struct builder bd;
 	struct keysrc src;
@@ -973,8 +973,7 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 	if (!err)
 		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
 	dups->phase1 = dups->n;
-	hotlist__build_times.phase1_ns = hotlist__now_ns();
-	hotlist__build_times.phase1_cpu = hotlist__thread_cpu_ns();
+	hotlist__build_stamp(&hotlist__build_times.phase1_ns, &hotlist__build_times.phase1_cpu);
 	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, &ti->src);

@@ -47,7 +47,9 @@
  * cpu_ms of the calling thread, cpu_all_ms of the whole process (a big
  * replace builds its index on a worker thread of the library; no reader
  * runs then), and `bench=reload_vs_plain` both ratios; --per-call prints
- * every timed call as a comment line. --build-threads N sets the engine's
+ * every timed call as a comment line, and after each replace where its time
+ * went (`# phases`: wall ms; `# phases_cpu`: CPU ms of the calling thread;
+ * print_phases). --build-threads N sets the engine's
  * cfg.build_threads (0, the default: the library decides by the load
  * average; 1: the calling thread only; 2: a worker thread too).
  */

@@ -54,12 +54,15 @@
  * cpu_ms of the calling thread, cpu_all_ms of the whole process (a big
  * replace builds its index on a worker thread of the library; no reader
  * runs then), and `bench=reload_vs_plain` both ratios; --per-call prints
- * every timed call as a comment line. --build-threads N sets the engine's
+ * every timed call as a comment line, and after each replace where its time
+ * went (`# phases`: wall ms; `# phases_cpu`: CPU ms of the calling thread;
+ * print_phases). --build-threads N sets the engine's
  * cfg.build_threads (0, the default: the library decides by the load
  * average; 1: the calling thread only; 2: a worker thread too).
  */
 #include "bench_common.h"
 #include "peers.h"
+#include "table.h" /* hotlist__build_times */
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -244,6 +247,32 @@ static void record(struct timing *t, const char *what, uint64_t t0, uint64_t c0,
 		       t->ms[t->n], t->cpu_ms[t->n], t->cpu_all_ms[t->n], t->faults[t->n]);
 }
 
+/* --per-call: where the last replace's time went, from the library's
+ * thread-local hotlist__build_times (lib/table.h): the add pass, the wait
+ * for the build-ahead worker, the rest of index phase 1, phase 2, the
+ * duplicates and patterns, the publication; the worker's CPU and wait. */
+static void print_phases(void)
+{
+	const struct hl_build_times *b = &hotlist__build_times;
+#define HL_MS(a, z) ((a) && (z) && (z) >= (a) ? (double)((z) - (a)) / 1e6 : 0.0)
+	uint64_t joined = b->joined_ns ? b->joined_ns : b->added_ns;
+	printf("# phases add_ms=%.1f join_ms=%.1f phase1_ms=%.1f phase2_ms=%.1f rest_ms=%.1f "
+	       "publish_ms=%.1f worker_cpu_ms=%.1f worker_wait_ms=%.1f worker_keys=%" PRIu64
+	       " over_keys=%" PRIu64 "\n",
+	       HL_MS(b->begin_ns, b->added_ns), HL_MS(b->added_ns, b->joined_ns),
+	       HL_MS(joined, b->phase1_ns), HL_MS(b->phase1_ns, b->index_ns),
+	       HL_MS(b->index_ns, b->built_ns), HL_MS(b->built_ns, b->published_ns),
+	       (double)b->worker_cpu_ns / 1e6, (double)b->worker_wait_ns / 1e6, b->worker_keys,
+	       b->over_keys);
+	uint64_t joined_cpu = b->joined_cpu ? b->joined_cpu : b->added_cpu;
+	printf("# phases_cpu add_ms=%.1f join_ms=%.1f phase1_ms=%.1f phase2_ms=%.1f rest_ms=%.1f "
+	       "publish_ms=%.1f\n",
+	       HL_MS(b->begin_cpu, b->added_cpu), HL_MS(b->added_cpu, b->joined_cpu),
+	       HL_MS(joined_cpu, b->phase1_cpu), HL_MS(b->phase1_cpu, b->index_cpu),
+	       HL_MS(b->index_cpu, b->built_cpu), HL_MS(b->built_cpu, b->published_cpu));
+#undef HL_MS
+}
+
 static void one_replace(struct hotlist *hl, struct hotlist_entry *const sets[2], size_t n,
 			unsigned r, struct timing *t)
 {
@@ -254,6 +283,8 @@ static void one_replace(struct hotlist *hl, struct hotlist_entry *const sets[2],
 
 	record(t, "replace", t0, c0, p0, f0);
 	t->engine_ms[t->n++] = (double)rep.duration_us / 1e3;
+	if (per_call)
+		print_phases();
 	if (rc != 0 || rep.loaded != n) {
 		printf("# check=FAIL hotlist_replace: %s loaded=%" PRIu64 "\n",
 		       hotlist_strerror(rc), rep.loaded);

@@ -83,6 +83,7 @@
 #include "list.h"
 
 #include "alloc.h"
+#include "clock.h"
 #include "common.h"
 #include "normalise.h"
 #include "pattern.h"
@@ -140,6 +141,8 @@ struct hl_ix {
 	atomic_bool stop;
 	struct hl_table_inc *ti; /* the worker's until joined */
 	struct hl_table_dups dups; /* filled by ti */
+	/* the worker's, read after the join: hotlist__build_times */
+	uint64_t cpu_ns, wait_ns, done;
 };
 
 static void *ix_main(void *arg)
@@ -153,9 +156,11 @@ static void *ix_main(void *arg)
 		if (x->closed)
 			break; /* the builder's thread places the rest */
 		if (upto == done) {
+			uint64_t w0 = hotlist__now_ns();
 			x->idle = true;
 			pthread_cond_wait(&x->cv, &x->mu);
 			x->idle = false;
+			x->wait_ns += hotlist__now_ns() - w0;
 			continue;
 		}
 		pthread_mutex_unlock(&x->mu);
@@ -168,7 +173,9 @@ static void *ix_main(void *arg)
 		}
 		pthread_mutex_lock(&x->mu);
 	}
+	x->done = done;
 	pthread_mutex_unlock(&x->mu);
+	x->cpu_ns = hotlist__thread_cpu_ns();
 	return NULL;
 }
 
@@ -199,6 +206,10 @@ static void ix_join(struct hl_builder *b)
 	ix_publish(b, true);
 	pthread_join(b->ix->tid, NULL);
 	b->ix->joined = true;
+	hotlist__build_stamp(&hotlist__build_times.joined_ns, &hotlist__build_times.joined_cpu);
+	hotlist__build_times.worker_cpu_ns = b->ix->cpu_ns;
+	hotlist__build_times.worker_wait_ns = b->ix->wait_ns;
+	hotlist__build_times.worker_keys = b->ix->done;
 }
 
 /* Join the worker (if any) and drop what it built. */
@@ -1019,6 +1030,8 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	struct hl_table_dups d0, *d = &d0;
 	uint64_t merged = 0;
 	size_t n = b->n, dropped = 0;
+	hotlist__build_stamp(&hotlist__build_times.added_ns, &hotlist__build_times.added_cpu);
+	hotlist__build_times.n_keys = n;
 	if (b->failed || n >= HL_DROPPED) {
 		ix_drop(b);
 		return b->failed ? b->failed : HOTLIST_ENOSPC;
@@ -1039,6 +1052,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		rc = hotlist__table_build_strided(&base->index, (const void *)b->v, sizeof(*b->v),
 						  NULL, n, seed, d, b->a);
 	}
+	hotlist__build_stamp(&hotlist__build_times.index_ns, &hotlist__build_times.index_cpu);
 	if (!rc && d->n)
 		rc = regroup(b, base, d, &merged, &dropped);
 	hotlist__table_dups_free(d, b->a);
@@ -1066,6 +1080,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		      hotlist__patterns_bytes(base->patterns) +
 		      hotlist__alloc_bytes(base->meta_bytes) +
 		      hotlist__alloc_bytes(base->strings_len);
+	hotlist__build_stamp(&hotlist__build_times.built_ns, &hotlist__build_times.built_cpu);
 	if (duplicates)
 		*duplicates = merged;
 	if (overflow)

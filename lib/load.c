@@ -613,6 +613,8 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	if (n && !hotlist__abi_span(HL_ABI_ENTRY, stride))
 		return HOTLIST_EINVAL;
 	uint64_t t0 = hotlist__now_ns();
+	hotlist__build_times = (struct hl_build_times){ .on = true };
+	hotlist__build_stamp(&hotlist__build_times.begin_ns, &hotlist__build_times.begin_cpu);
 	struct load_ctx c;
 	load_ctx_init(&c, hl->a);
 	c.mark = hotlist__snap_op_mark(&hl->snap, list);
@@ -641,6 +643,9 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 		}
 	}
 	rc = finish_load(hl, list, &c, t0, 0, 0);
+	hotlist__build_stamp(&hotlist__build_times.published_ns,
+			     &hotlist__build_times.published_cpu);
+	hotlist__build_times.on = false;
 	hotlist__snap_op_unmark(&hl->snap, list);
 	hotlist__builder_fini(&c.b);
 	copy_report(report, &c.rep);

@@ -84,6 +84,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef HL_TABLE_TEST_BAD_HASH
 /* Test hook: buckets scanned by lookups, so tests can check how far a miss
@@ -752,6 +753,8 @@ static int place_keys(struct builder *bd, const struct keysrc *src, size_t n)
 	err = place_all_primary(bd, src, n);
 	if (bd->dups)
 		bd->dups->phase1 = bd->dups->n;
+	hotlist__build_stamp(&hotlist__build_times.phase1_ns, &hotlist__build_times.phase1_cpu);
+	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, src);
 	hotlist__free(bd->a, bd->over, n * sizeof(*bd->over));
@@ -829,6 +832,18 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
 	t->count = n - (dups ? dups->n : 0);
 	*out = t;
 	return 0;
+}
+
+/* bench_reload --per-call (table.h) */
+_Thread_local struct hl_build_times hotlist__build_times;
+
+uint64_t hotlist__thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -958,6 +973,8 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 	if (!err)
 		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
 	dups->phase1 = dups->n;
+	hotlist__build_stamp(&hotlist__build_times.phase1_ns, &hotlist__build_times.phase1_cpu);
+	hotlist__build_times.over_keys = bd->nover;
 	if (!err)
 		err = place_all_overflow(bd, &ti->src);
 	dups->cap = bd->dups_cap;

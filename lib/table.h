@@ -7,9 +7,11 @@
 #ifndef HOTLIST_TABLE_H
 #define HOTLIST_TABLE_H
 
+#include "clock.h"
 #include "hotlist.h"
 #include "normalise.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,5 +95,45 @@ unsigned hotlist__table_reseeds(const struct hl_table *t);
  * returns the table's bucket count. */
 uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *key, uint64_t *b1,
 				 uint64_t *b2);
+
+/*
+ * Where the time of the last list build on this thread went, for
+ * bench_reload --per-call (a few clock reads per build; thread-local, so
+ * builds on other threads never race on it). CLOCK_MONOTONIC ns, 0 where a
+ * step did not run. Stamped only while on, i.e. inside hotlist_replace
+ * (load.c sets it; a replace is milliseconds, the stamps a few µs): an
+ * edit's small builds (snapshot_edit.c, on the put path) take none.
+ * Written by load.c (begin, published), list.c (the builder and its
+ * worker) and table.c (the end of phase 1).
+ */
+struct hl_build_times {
+	bool on;
+	uint64_t begin_ns; /* hotlist_replace entered */
+	uint64_t added_ns; /* every entry added: hotlist__builder_finish entered */
+	uint64_t joined_ns; /* the build-ahead worker stopped and joined */
+	uint64_t phase1_ns; /* index phase 1 done (the rest of it, after a build ahead) */
+	uint64_t index_ns; /* the index built (phase 2 done) */
+	uint64_t built_ns; /* hotlist__builder_finish returned */
+	uint64_t published_ns; /* the version published */
+	/* CPU time of the calling thread at the same points (a loaded
+	 * machine preempts it: wall then says little) */
+	uint64_t begin_cpu, added_cpu, joined_cpu, phase1_cpu, index_cpu, built_cpu, published_cpu;
+	uint64_t worker_cpu_ns; /* CPU time of the build-ahead worker */
+	uint64_t worker_wait_ns; /* its time waiting for entries */
+	uint64_t worker_keys; /* keys it placed in phase 1 */
+	uint64_t over_keys; /* keys placed in phase 2 */
+	uint64_t n_keys;
+};
+extern _Thread_local struct hl_build_times hotlist__build_times;
+/* CPU time of the calling thread, ns (0 if the clock fails) */
+uint64_t hotlist__thread_cpu_ns(void);
+/* Stamp the wall and CPU clocks into *ns, *cpu if the stamps are on. */
+static inline void hotlist__build_stamp(uint64_t *ns, uint64_t *cpu)
+{
+	if (hotlist__build_times.on) {
+		*ns = hotlist__now_ns();
+		*cpu = hotlist__thread_cpu_ns();
+	}
+}
 
 #endif /* HOTLIST_TABLE_H */

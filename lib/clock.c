@@ -3,7 +3,9 @@
  * clock.c — the clocks and the hash seeds.
  *
  * Owns: hotlist__now_ns (CLOCK_MONOTONIC, for durations and latencies),
- * hotlist__wall_us (CLOCK_REALTIME, for list and read timestamps) and
+ * hotlist__wall_us (CLOCK_REALTIME, for list and read timestamps),
+ * hotlist__thread_cpu_ns (the calling thread's CPU time, for the build's
+ * timing stamps, table.h) and
  * hotlist__seed, the one source of random seeds (the table's XXH3 seed per
  * build and per reseed, the list builder's grouping hash). Bottom of the
  * module graph: includes no other module.
@@ -27,6 +29,15 @@ uint64_t hotlist__now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t hotlist__thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

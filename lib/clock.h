@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * clock.h — what the library asks the kernel for besides memory: the two
+ * clock.h — what the library asks the kernel for besides memory: the
  * clocks and random hash seeds (clock.c). Bottom layer: includes no other
  * module, so the table, the stats and the snapshot share one seed source.
  */
@@ -11,6 +11,7 @@
 
 uint64_t hotlist__now_ns(void); /* CLOCK_MONOTONIC */
 int64_t hotlist__wall_us(void); /* CLOCK_REALTIME */
+uint64_t hotlist__thread_cpu_ns(void); /* CLOCK_THREAD_CPUTIME_ID; 0 if it fails */
 
 /*
  * A random 64-bit hash seed from the kernel (getrandom, never blocking).

@@ -84,7 +84,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef HL_TABLE_TEST_BAD_HASH
 /* Test hook: buckets scanned by lookups, so tests can check how far a miss
@@ -836,15 +835,6 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
 
 /* bench_reload --per-call (table.h) */
 _Thread_local struct hl_build_times hotlist__build_times;
-
-uint64_t hotlist__thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * Building ahead (hotlist__table_inc_*). Phase 1 places keys in input order

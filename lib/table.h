@@ -125,8 +125,6 @@ struct hl_build_times {
 	uint64_t n_keys;
 };
 extern _Thread_local struct hl_build_times hotlist__build_times;
-/* CPU time of the calling thread, ns (0 if the clock fails) */
-uint64_t hotlist__thread_cpu_ns(void);
 /* Stamp the wall and CPU clocks into *ns, *cpu if the stamps are on. */
 static inline void hotlist__build_stamp(uint64_t *ns, uint64_t *cpu)
 {

@@ -101,6 +101,15 @@ struct opts {
 	const char *tmpdir, *trace_prefix;
 };
 
+/* What a thread did in a window holding one of its gaps (gapwatch below):
+ * how long it waited on the run queue (descheduled, runnable; kernel
+ * schedstat, UINT64_MAX when unreadable), the window's length, the times
+ * it went to sleep (voluntary context switches: blocked, e.g. a page fault
+ * waiting for the address space's lock) and its page faults. */
+struct gap_cause {
+	uint64_t runq_ns, window_ns, sleeps, faults;
+};
+
 struct reader {
 	pthread_t tid;
 	struct hotlist *hl;
@@ -109,15 +118,7 @@ struct reader {
 	uint64_t base_ns;
 	uint64_t reads_in[PH__COUNT];
 	uint64_t max_batch_ns[PH__COUNT];
-	/* of the longest gap of each phase: how long the reader waited on the
-	 * run queue (descheduled, runnable) in a window holding that gap, and
-	 * the window's length (kernel schedstat; UINT64_MAX when unreadable) */
-	uint64_t max_batch_wait_ns[PH__COUNT];
-	uint64_t max_batch_window_ns[PH__COUNT];
-	/* ... and in that window, the times it went to sleep (voluntary context
-	 * switches: blocked, e.g. a page fault waiting for the address space's
-	 * lock) and its page faults */
-	uint64_t max_batch_sleeps[PH__COUNT], max_batch_faults[PH__COUNT];
+	struct gap_cause max_batch_cause[PH__COUNT]; /* of each phase's longest gap */
 	uint64_t gaps_over_1ms[PH__COUNT];
 	uint32_t *samples; /* reads per SAMPLE_NS slot */
 };
@@ -393,6 +394,61 @@ static void thread_sleeps_faults(uint64_t *sleeps, uint64_t *faults)
 	*faults = (uint64_t)(ru.ru_minflt + ru.ru_majflt);
 }
 
+/* A thread's gap watch: every WAIT_MARK_NS (gapwatch_mark) it notes its
+ * run-queue wait, sleeps and faults; at a gap worth explaining
+ * (gapwatch_cause) it reads them again, so that the counts within [mark,
+ * now], a window holding the gap, say whether the thread was descheduled
+ * (the scheduler), asleep, faulting, or running (its own work, or the
+ * host's preemption, which the guest does not see) meanwhile. */
+#define WAIT_MARK_NS 200000
+
+struct gapwatch {
+	int fd; /* /proc/thread-self/schedstat, or -1 */
+	uint64_t mark_t, mark_wait, mark_sleeps, mark_faults;
+};
+
+static void gapwatch_mark(struct gapwatch *g, uint64_t t)
+{
+	g->mark_t = t;
+	g->mark_wait = runq_wait_ns(g->fd);
+	thread_sleeps_faults(&g->mark_sleeps, &g->mark_faults);
+}
+
+/* Opened and marked by the thread it watches. */
+static void gapwatch_open(struct gapwatch *g)
+{
+	g->fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	gapwatch_mark(g, bench_now_ns());
+}
+
+static void gapwatch_close(struct gapwatch *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+}
+
+/* A new mark if the last is WAIT_MARK_NS old at t. */
+static void gapwatch_tick(struct gapwatch *g, uint64_t t)
+{
+	if (t - g->mark_t > WAIT_MARK_NS)
+		gapwatch_mark(g, bench_now_ns());
+}
+
+/* What the thread did since the last mark, up to t (a gap's end). */
+static struct gap_cause gapwatch_cause(const struct gapwatch *g, uint64_t t)
+{
+	uint64_t w = runq_wait_ns(g->fd), sleeps, faults;
+
+	thread_sleeps_faults(&sleeps, &faults);
+	return (struct gap_cause){
+		.runq_ns = w == UINT64_MAX || g->mark_wait == UINT64_MAX ? UINT64_MAX :
+									   w - g->mark_wait,
+		.window_ns = t - g->mark_t,
+		.sleeps = sleeps - g->mark_sleeps,
+		.faults = faults - g->mark_faults,
+	};
+}
+
 /* The machine's own floor, a peer for the readers' gaps: this thread reads
  * the clock in a loop for ms milliseconds, nothing else, and reports its
  * longest gap (with the run-queue wait around it, as the readers do) and
@@ -400,59 +456,46 @@ static void thread_sleeps_faults(uint64_t *sleeps, uint64_t *faults)
  * in the guest's run-queue wait). */
 static void clock_floor(uint64_t ms)
 {
-	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-	uint64_t t0 = bench_now_ns(), prev = t0, end = t0 + ms * 1000000, w0 = runq_wait_ns(fd);
-	uint64_t mark = w0, max_gap = 0, max_runq = UINT64_MAX, over = 0;
+	struct gapwatch g;
+	struct gap_cause max_cause = { .runq_ns = UINT64_MAX };
 
-	for (unsigned long it = 1;; it++) {
-		uint64_t t = bench_now_ns();
+	gapwatch_open(&g);
+	uint64_t prev = g.mark_t, end = prev + ms * 1000000, max_gap = 0, over = 0;
 
+	for (uint64_t t = prev; t <= end; prev = t) {
+		t = bench_now_ns();
 		if (t - prev > max_gap) {
-			uint64_t w = runq_wait_ns(fd);
-
 			max_gap = t - prev;
-			max_runq = w == UINT64_MAX || mark == UINT64_MAX ? UINT64_MAX : w - mark;
+			max_cause = gapwatch_cause(&g, t);
 		}
 		over += t - prev > 1000000;
-		prev = t;
-		if (it % 4096 == 0) {
-			mark = runq_wait_ns(fd);
-			if (t > end)
-				break;
-		}
+		gapwatch_tick(&g, t);
 	}
+	gapwatch_close(&g);
 	printf("bench=reload_floor what=clock_only ms=%" PRIu64 " max_gap_us=%.1f", ms,
 	       (double)max_gap / 1e3);
-	if (max_runq == UINT64_MAX)
+	if (max_cause.runq_ns == UINT64_MAX)
 		printf(" max_gap_runq_us=na");
 	else
-		printf(" max_gap_runq_us=%.1f", (double)max_runq / 1e3);
+		printf(" max_gap_runq_us=%.1f", (double)max_cause.runq_ns / 1e3);
 	printf(" gaps_over_1ms=%" PRIu64 "\n", over);
-	if (fd >= 0)
-		close(fd);
 }
 
-/* Every WAIT_MARK_NS the reader notes its run-queue wait; a new longest
- * gap reads it again, so that the wait within [mark, now], a window holding
- * the gap, says whether the reader was descheduled (the scheduler) or
- * running (the library, a page fault, or the host) meanwhile. With
- * --clock-readers the readers call nothing of the library (the same loop,
- * the clock only): the peer that shows which gaps the same writer work
- * causes in a thread that touches none of the list. */
-#define WAIT_MARK_NS 200000
+/* With --clock-readers the readers call nothing of the library (the same
+ * loop, the clock only): the peer that shows which gaps the same writer
+ * work causes in a thread that touches none of the list. */
 static bool clock_readers;
 
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
-	uint64_t hits = 0, t_prev = bench_now_ns();
-	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-	uint64_t mark_t = t_prev, mark_wait = runq_wait_ns(fd), mark_sleeps, mark_faults;
+	struct gapwatch g;
 
-	thread_sleeps_faults(&mark_sleeps, &mark_faults);
+	gapwatch_open(&g);
+	uint64_t hits = 0, t_prev = g.mark_t;
 
 	for (int p = 0; p < PH__COUNT; p++)
-		rd->max_batch_wait_ns[p] = UINT64_MAX;
+		rd->max_batch_cause[p].runq_ns = UINT64_MAX;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		for (size_t i = 0; i < READS_PER_READER; i += READ_BATCH) {
 			int ph = atomic_load_explicit(&phase, memory_order_relaxed);
@@ -465,29 +508,16 @@ static void *reader_main(void *arg)
 			rd->reads_in[ph] += READ_BATCH;
 			rd->gaps_over_1ms[ph] += t - t_prev > 1000000;
 			if (t - t_prev > rd->max_batch_ns[ph]) {
-				uint64_t w = runq_wait_ns(fd), sl, fa;
-
-				thread_sleeps_faults(&sl, &fa);
-				rd->max_batch_sleeps[ph] = sl - mark_sleeps;
-				rd->max_batch_faults[ph] = fa - mark_faults;
 				rd->max_batch_ns[ph] = t - t_prev;
-				rd->max_batch_wait_ns[ph] =
-					w == UINT64_MAX || mark_wait == UINT64_MAX ? UINT64_MAX :
-										     w - mark_wait;
-				rd->max_batch_window_ns[ph] = t - mark_t;
+				rd->max_batch_cause[ph] = gapwatch_cause(&g, t);
 			}
 			t_prev = t;
-			if (t - mark_t > WAIT_MARK_NS) {
-				mark_t = bench_now_ns();
-				mark_wait = runq_wait_ns(fd);
-				thread_sleeps_faults(&mark_sleeps, &mark_faults);
-			}
+			gapwatch_tick(&g, t);
 			if (slot < MAX_SAMPLES)
 				rd->samples[slot] += READ_BATCH;
 		}
 	}
-	if (fd >= 0)
-		close(fd);
+	gapwatch_close(&g);
 	return NULL;
 }
 
@@ -564,8 +594,8 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 			  uint64_t end)
 {
 	double rate[PH__COUNT];
-	uint64_t maxb[PH__COUNT], maxw[PH__COUNT], maxwin[PH__COUNT], over[PH__COUNT];
-	uint64_t maxsl[PH__COUNT], maxfa[PH__COUNT];
+	uint64_t maxb[PH__COUNT], over[PH__COUNT];
+	struct gap_cause cause[PH__COUNT];
 
 	printf("bench=reload_readers entries=%zu readers=%u reader=%s", n, nr,
 	       clock_readers ? "clock_only" : "match_batch");
@@ -573,17 +603,14 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 		uint64_t reads = 0, dur = (p + 1 < PH__COUNT ? ph_start[p + 1] : end) - ph_start[p];
 
 		maxb[p] = 0;
-		maxw[p] = maxwin[p] = UINT64_MAX;
-		over[p] = maxsl[p] = maxfa[p] = 0;
+		cause[p] = (struct gap_cause){ .runq_ns = UINT64_MAX };
+		over[p] = 0;
 		for (unsigned i = 0; i < nr; i++) {
 			reads += rd[i].reads_in[p];
 			over[p] += rd[i].gaps_over_1ms[p];
 			if (rd[i].max_batch_ns[p] > maxb[p]) {
 				maxb[p] = rd[i].max_batch_ns[p];
-				maxw[p] = rd[i].max_batch_wait_ns[p];
-				maxwin[p] = rd[i].max_batch_window_ns[p];
-				maxsl[p] = rd[i].max_batch_sleeps[p];
-				maxfa[p] = rd[i].max_batch_faults[p];
+				cause[p] = rd[i].max_batch_cause[p];
 			}
 		}
 		rate[p] = (double)reads / ((double)dur / 1e3);
@@ -598,14 +625,14 @@ static void print_readers(size_t n, struct reader *rd, unsigned nr, const uint64
 	/* the run-queue wait in a window (of the given length) that holds the
 	 * longest gap: close to the gap, the reader was descheduled */
 	for (int p = PH_BEFORE; p < PH__COUNT; p++) {
-		if (maxw[p] == UINT64_MAX)
+		if (cause[p].runq_ns == UINT64_MAX)
 			printf(" max_batch_runq_us_%s=na", phase_name[p]);
 		else
 			printf(" max_batch_runq_us_%s=%.1f max_batch_window_us_%s=%.1f",
-			       phase_name[p], (double)maxw[p] / 1e3, phase_name[p],
-			       (double)maxwin[p] / 1e3);
+			       phase_name[p], (double)cause[p].runq_ns / 1e3, phase_name[p],
+			       (double)cause[p].window_ns / 1e3);
 		printf(" max_batch_sleeps_%s=%" PRIu64 " max_batch_faults_%s=%" PRIu64,
-		       phase_name[p], maxsl[p], phase_name[p], maxfa[p]);
+		       phase_name[p], cause[p].sleeps, phase_name[p], cause[p].faults);
 	}
 	printf("\n");
 	fflush(stdout);

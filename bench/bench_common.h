@@ -36,6 +36,11 @@
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t bench_now_ns(void);
 
+/* This thread's CPU time in nanoseconds: on the shared VM (load often
+ * above its cores) it counts the time the thread ran, not the time it
+ * waited for a core (caches are still shared). */
+uint64_t bench_thread_cpu_ns(void);
+
 /* splitmix64: a seeded generator, good enough to draw keys and queries. */
 struct bench_rng {
 	uint64_t s;

@@ -520,23 +520,13 @@ static void count_hit(const struct hotlist_hit *h, void *user)
 	count_cb++;
 }
 
-/* This thread's CPU time: on the shared VM (load average often above its 2
- * cores) wall time mostly measures the neighbours; CPU time does not count
- * the time the thread waited for a core (caches still are shared). */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Million reads/s of the timed loop, by wall clock; *cpu: by CPU time. */
 static double timed(struct hotlist *hl, const struct hotlist_read *r, size_t n, double *cpu)
 {
-	uint64_t t0 = bench_now_ns(), c0 = cpu_ns();
+	uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
 	for (size_t i = 0; i < n; i += 4096)
 		hotlist_match_batch(hl, r + i, n - i < 4096 ? n - i : 4096, count_hit, NULL);
-	*cpu = (double)n / ((double)(cpu_ns() - c0) / 1e9) / 1e6;
+	*cpu = (double)n / ((double)(bench_thread_cpu_ns() - c0) / 1e9) / 1e6;
 	return (double)n / ((double)(bench_now_ns() - t0) / 1e9) / 1e6;
 }
 
@@ -993,10 +983,10 @@ static void quality(struct hotlist *hl, struct workload *w, unsigned k, unsigned
 	struct outcome *mis[N_KINDS];
 	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	set_mode(hl, 0, 0, 0, false); /* no index: the next one is built, and timed */
-	uint64_t t0 = bench_now_ns(), c0 = cpu_ns();
+	uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
 	set_mode(hl, k, d, HOTLIST_MIN_SCORE_AUTO, true);
 	double build_s = (double)(bench_now_ns() - t0) / 1e9;
-	double build_cpu_s = (double)(cpu_ns() - c0) / 1e9; /* built in this thread */
+	double build_cpu_s = (double)(bench_thread_cpu_ns() - c0) / 1e9; /* built in this thread */
 	hotlist_list_info(hl, 0, &info);
 	run_reads(hl, &c, w->innocent, inn, w->n_innocent);
 	uint64_t inn_cb = c.callbacks;

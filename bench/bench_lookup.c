@@ -441,16 +441,6 @@ static struct hotlist *e2e_engine(const char *plates, size_t n, bool latency)
 	return hl;
 }
 
-/* This thread's CPU time in ns: on a shared machine, the time the pass ran
- * rather than the time it waited for a core. */
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Wall ns per read returned; CPU ns per read in *cpu_ns. The reads' text is
  * a stream (raw, 16 bytes a read, nr distinct reads: as many bytes a read as
@@ -468,7 +458,7 @@ static double e2e_pass(struct hotlist *hl, const char *raw, const struct hotlist
 
 	for (size_t j = 0; j < E2E_BATCH; j++)
 		buf[j] = *tmpl;
-	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	uint64_t c0 = bench_thread_cpu_ns(), t0 = bench_now_ns();
 
 	if (batch) {
 		for (size_t i = 0; i < nr; i += E2E_BATCH) {
@@ -486,7 +476,7 @@ static double e2e_pass(struct hotlist *hl, const char *raw, const struct hotlist
 	}
 	uint64_t t1 = bench_now_ns();
 
-	*cpu_ns = (double)(thread_cpu_ns() - c0) / (double)nr;
+	*cpu_ns = (double)(bench_thread_cpu_ns() - c0) / (double)nr;
 	return (double)(t1 - t0) / (double)nr;
 }
 
@@ -576,11 +566,11 @@ static double e2e_plain(void *plain, const struct hotlist_read *reads, size_t nr
 	}
 	for (unsigned r = 0; r < o->reps; r++) {
 		struct bench_tally t = { 0, 0 };
-		uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+		uint64_t c0 = bench_thread_cpu_ns(), t0 = bench_now_ns();
 
 		bench_sys_plain.lookup(plain, q, nr, &t);
 		ns[r] = (double)(bench_now_ns() - t0) / (double)nr;
-		cpu[r] = (double)(thread_cpu_ns() - c0) / (double)nr;
+		cpu[r] = (double)(bench_thread_cpu_ns() - c0) / (double)nr;
 		ok = ok && t.hits == listed;
 	}
 	failures += !ok;

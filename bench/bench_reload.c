@@ -214,16 +214,6 @@ static uint64_t thread_faults(void)
 	return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
 }
 
-/* CPU time of this thread in ns: on a shared machine it moves less than the
- * wall clock when other processes take the cores. */
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* CPU time of the whole process in ns: a replace's worker thread counts. */
 static uint64_t process_cpu_ns(void)
 {
@@ -240,7 +230,7 @@ static void record(struct timing *t, const char *what, uint64_t t0, uint64_t c0,
 		   uint64_t f0)
 {
 	t->ms[t->n] = (double)(bench_now_ns() - t0) / 1e6;
-	t->cpu_ms[t->n] = (double)(thread_cpu_ns() - c0) / 1e6;
+	t->cpu_ms[t->n] = (double)(bench_thread_cpu_ns() - c0) / 1e6;
 	t->cpu_all_ms[t->n] = (double)(process_cpu_ns() - p0) / 1e6;
 	t->faults[t->n] = (double)(thread_faults() - f0);
 	if (per_call)
@@ -278,7 +268,7 @@ static void one_replace(struct hotlist *hl, struct hotlist_entry *const sets[2],
 			unsigned r, struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), p0 = process_cpu_ns();
+	uint64_t f0 = thread_faults(), c0 = bench_thread_cpu_ns(), p0 = process_cpu_ns();
 	uint64_t t0 = bench_now_ns();
 	int rc = hotlist_replace(hl, LIST, sets[(r + 1) % 2], n, &rep);
 
@@ -297,7 +287,7 @@ static void one_load(struct hotlist *hl, char *const paths[2], size_t n, unsigne
 		     struct timing *t)
 {
 	struct hotlist_load_report rep = { .struct_size = sizeof(rep) };
-	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), p0 = process_cpu_ns();
+	uint64_t f0 = thread_faults(), c0 = bench_thread_cpu_ns(), p0 = process_cpu_ns();
 	uint64_t t0 = bench_now_ns();
 	int rc = hotlist_load_csv(hl, LIST, paths[(r + 1) % 2], &rep);
 
@@ -325,7 +315,7 @@ static void one_plain_build(const struct bench_system *sys, const struct hl_key 
 
 	if (ix)
 		sys->destroy(ix);
-	uint64_t f0 = thread_faults(), c0 = thread_cpu_ns(), p0 = process_cpu_ns();
+	uint64_t f0 = thread_faults(), c0 = bench_thread_cpu_ns(), p0 = process_cpu_ns();
 	uint64_t t0 = bench_now_ns();
 	ix = sys->build(keys, vals, n, seed);
 

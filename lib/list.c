@@ -70,8 +70,8 @@
  * are in, the builder's thread stops the worker (waiting for one step of
  * HL_BUILD_AHEAD_STEP entries at most) and finishes the index itself. Only
  * worth it when the worker has a CPU of its own: by default
- * (cfg.build_threads 0) not started when the load average says there is
- * none (idle_cpu); build_threads 1 never starts it, 2 always.
+ * (cfg.build_threads 0) not started when the runnable threads and the
+ * load average say there is none (idle_cpu); build_threads 1 never starts it, 2 always.
  *
  * Threads: a builder belongs to one thread, apart from its worker, which
  * reads entries [0, ix_published) and writes only its own table; the two
@@ -90,6 +90,7 @@
 #include "table.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -225,18 +226,73 @@ static void ix_drop(struct hl_builder *b)
 	b->ix = NULL;
 }
 
-/* A CPU the worker can have to itself: more than one online, and the
- * 1-minute load average (the calling thread counts in it) at most one below
- * their number. Where the run queues already fill every CPU the worker only
- * takes turns with the caller and other processes, and the caller then
- * waits for it: on the 2-vCPU VM at load 4-6 a 1 M replace took ~40 %
- * longer and ~30 % more CPU with it than without (docs/PERFORMANCE.md,
- * "Third pass"). */
+/*
+ * Whether the worker would have a CPU to itself: more than one online, and
+ * two readings that both count the calling thread. The threads runnable
+ * now (/proc/loadavg's fourth field, "runnable/total") must leave a CPU
+ * free, at most the CPUs less one; and the 1-minute load average must be
+ * below the CPUs less one half, so that a lull of a moment on a busy
+ * machine does not start it. Where the run queues already fill every CPU
+ * the worker only takes turns with the caller and other processes, and
+ * the caller then waits for it: on the 2-vCPU VM at load 4-6 a 1 M replace
+ * took ~40 % longer and ~30 % more CPU with it than without
+ * (docs/PERFORMANCE.md, "Third pass"). The average alone decided before,
+ * against CPUs less one: a caller busy for the last minute (a loop of
+ * replaces) brings it to ~1.0 by itself, and 1.03 on an otherwise idle
+ * 2-CPU machine refused the worker, a 10 M replace then taking ~1.8x as
+ * long (docs/PERFORMANCE.md, "Building ahead, and the load"). Without
+ * /proc/loadavg (runnable < 0), the average against CPUs less one.
+ */
+bool hotlist__worker_cpu_free(long cpus, double load1, long runnable)
+{
+	if (cpus <= 1)
+		return false;
+	if (runnable < 0)
+		return load1 <= (double)(cpus - 1);
+	return runnable <= cpus - 1 && load1 < (double)cpus - 0.5;
+}
+
+long hotlist__runnable_parse(const char *s)
+{
+	/* "0.52 0.58 0.59 3/456 7890": three averages, then runnable/total */
+	for (int field = 0; field < 3; field++) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0' || *s == ' ')
+			return -1;
+		while (*s != ' ' && *s != '\0')
+			s++;
+	}
+	while (*s == ' ')
+		s++;
+	long n = 0;
+	const char *d = s;
+	for (; *s >= '0' && *s <= '9' && n < 1000000; s++)
+		n = n * 10 + (*s - '0');
+	return s > d && *s == '/' ? n : -1;
+}
+
+/* The threads runnable now, the caller included, or -1 if unknown. */
+static long runnable_now(void)
+{
+	char buf[128];
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return -1;
+	buf[got] = '\0';
+	return hotlist__runnable_parse(buf);
+}
+
 static bool idle_cpu(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	double load;
-	return cpus > 1 && getloadavg(&load, 1) == 1 && load <= (double)(cpus - 1);
+	return cpus > 1 && getloadavg(&load, 1) == 1 &&
+	       hotlist__worker_cpu_free(cpus, load, runnable_now());
 }
 
 void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed, unsigned threads)

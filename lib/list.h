@@ -142,6 +142,13 @@ int hotlist__builder_reserve(struct hl_builder *b, size_t n, size_t text_bytes);
  * either way.
  */
 void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed, unsigned threads);
+/* Whether a build-ahead worker would have a CPU of its own (list.c,
+ * idle_cpu): cpus online, load1 the 1-minute load average, runnable the
+ * threads runnable now (both counting the caller; -1: unknown). */
+bool hotlist__worker_cpu_free(long cpus, double load1, long runnable);
+/* The runnable count of a /proc/loadavg line ("0.52 0.58 0.59 3/456
+ * 7890" gives 3), or -1 when the line has not that form. */
+long hotlist__runnable_parse(const char *s);
 /* The smallest builder capacity that builds ahead (HL_BUILD_AHEAD_MIN). Tests
  * set it before they use an engine: 0 builds every list ahead, even on one
  * CPU; SIZE_MAX none. */

@@ -447,6 +447,38 @@ START_TEST(index_built_ahead_is_the_same_list)
 }
 END_TEST
 
+/* The worker's CPU test (list.c, idle_cpu): the caller counts in both
+ * readings, so a caller alone on a 2-CPU machine (runnable 1, load ~1.0
+ * after a minute of work) gets the worker; one more runnable thread, or a
+ * minute's load that fills the CPUs, does not. */
+START_TEST(worker_cpu_counts_the_caller)
+{
+	ck_assert(hotlist__worker_cpu_free(2, 1.03, 1)); /* refused by the average alone */
+	ck_assert(hotlist__worker_cpu_free(2, 0.10, 1));
+	ck_assert(hotlist__worker_cpu_free(16, 9.0, 8));
+	ck_assert(!hotlist__worker_cpu_free(2, 0.10, 2)); /* another thread runs now */
+	ck_assert(!hotlist__worker_cpu_free(2, 1.60, 1)); /* a busy minute, a lull now */
+	ck_assert(!hotlist__worker_cpu_free(2, 4.00, 5));
+	ck_assert(!hotlist__worker_cpu_free(16, 15.9, 3));
+	ck_assert(!hotlist__worker_cpu_free(1, 0.00, 1)); /* one CPU */
+	ck_assert(hotlist__worker_cpu_free(2, 1.00, -1)); /* no /proc: the average */
+	ck_assert(!hotlist__worker_cpu_free(2, 1.03, -1));
+}
+END_TEST
+
+START_TEST(runnable_count_of_a_loadavg_line)
+{
+	ck_assert_int_eq(hotlist__runnable_parse("0.00 0.01 0.00 1/345 6789\n"), 1);
+	ck_assert_int_eq(hotlist__runnable_parse("12.50 3.10 2.00 17/2000 1"), 17);
+	ck_assert_int_eq(hotlist__runnable_parse("  1.0  2.0  3.0  250/9 1"), 250);
+	ck_assert_int_eq(hotlist__runnable_parse(""), -1);
+	ck_assert_int_eq(hotlist__runnable_parse("1.0 2.0 3.0"), -1);
+	ck_assert_int_eq(hotlist__runnable_parse("1.0 2.0 3.0 x/5 1"), -1);
+	ck_assert_int_eq(hotlist__runnable_parse("1.0 2.0 3.0 7 1"), -1);
+	ck_assert_int_eq(hotlist__runnable_parse("1.0 2.0 3.0 /5 1"), -1);
+}
+END_TEST
+
 /* A file whose first rows are long makes the row estimate (load.c) far
  * short: the builder grows its entry array, which stops the worker, and
  * the caller's thread builds the index. The same list either way. */
@@ -547,6 +579,8 @@ int main(void)
 	tcase_add_test(t, reloads_and_failures_are_counted);
 	tcase_add_test(t, index_built_ahead_is_the_same_list);
 	tcase_add_test(t, index_ahead_stops_when_the_array_grows);
+	tcase_add_test(t, worker_cpu_counts_the_caller);
+	tcase_add_test(t, runnable_count_of_a_loadavg_line);
 	tcase_add_test(t, build_threads_is_obeyed);
 	suite_add_tcase(s, t);
 	t = tcase_create("record");

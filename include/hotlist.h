@@ -361,8 +361,9 @@ struct hotlist_config {
 	   (docs/DESIGN.md, "Building a base"): 1 = the calling thread only; 2 =
 	   also one short-lived worker building the index while the entries are
 	   added (started and joined inside the call, never takes a signal, never
-	   allocates); 0 = automatic (default): the worker only when the
-	   1-minute load average leaves a CPU idle. The list is the same either
+	   allocates); 0 = automatic (default): the worker only when a CPU
+	   is free for it (threads runnable now and the 1-minute load
+	   average, the caller counted). The list is the same either
 	   way. */
 	unsigned build_threads;
 };
@@ -490,8 +491,8 @@ typedef void (*hotlist_row_error_fn)(const struct hotlist_row_error *err, void *
  * wanted" put during a long reload) are kept, applied on top of them.
  * Threads: writer; builds without the writer lock (puts and removes go on
  * meanwhile) and takes it to publish; a list of 256 Ki entries or more
- * builds its index on a second thread while the entries are added when the
- * load average leaves a CPU idle (cfg.build_threads; started and joined
+ * builds its index on a second thread while the entries are added when a
+ * CPU is free for it (cfg.build_threads; started and joined
  * within the call, all signals blocked, never calling the allocator; if it
  * cannot start, the call builds alone); never blocks readers; waits for
  * running reads to end when 4 replaced versions already wait (see

@@ -207,7 +207,32 @@ struct hl_ovl {
 	 * indexes (part of bytes): written under wlock, read by
 	 * hotlist_list_info (relaxed: statistics) */
 	atomic_size_t bytes, index_bytes;
+	/* the fuzzy key table (see "The fuzzy key table"), or NULL (none yet,
+	 * or options without fuzzy matching); fz: built for fzo's classes and
+	 * d (fuzzy options), fixed for the overlay's life */
+	_Atomic(struct hl_fzt *) fzt;
+	bool fz;
+	struct hl_fz_opts fzo;
 	_Atomic(struct hl_rec *) slot[];
+};
+
+/* One slot of the fuzzy key table: a 32-bit tag of a fuzzy key (0: empty)
+ * and the plate whose key it is (index into the table's plates). */
+struct fzt_slot {
+	_Atomic uint32_t tag;
+	uint32_t plate;
+};
+
+/* The fuzzy key table of an overlay: open addressing (linear probing, at
+ * most half full), insert-only, one slot per (fuzzy key, plate). */
+struct hl_fzt {
+	struct hl_fzt *older; /* the table this one outgrew, freed with the overlay */
+	uint64_t seed;
+	uint32_t mask; /* slots - 1 */
+	uint32_t used; /* slots in use: writer */
+	uint32_t n_plates, cap_plates; /* writer */
+	struct hl_key *plates; /* the overlay keys, in the order they came */
+	struct fzt_slot slot[];
 };
 
 static size_t rec_size(uint32_t n_ops)
@@ -235,7 +260,142 @@ static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
 	return (uint32_t)(h ^ (h >> 29));
 }
 
-static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
+/* ---- the fuzzy key table (see "The fuzzy key table") -------------------------- */
+
+/* Slots of a first table: 64 plates of 8 keys at half load. */
+#define HL_FZT_MIN_SLOTS 1024u
+
+static size_t fzt_size(uint32_t slots)
+{
+	return sizeof(struct hl_fzt) + slots * sizeof(struct fzt_slot);
+}
+
+static void fzt_free(struct hl_snap *snap, struct hl_fzt *t)
+{
+	for (struct hl_fzt *next; t; t = next) {
+		next = t->older;
+		hotlist__free(snap->a, t->plates, t->cap_plates * sizeof(*t->plates));
+		hotlist__free(snap->a, t, fzt_size(t->mask + 1u));
+	}
+}
+
+/* The hash of fuzzy key k of kind t: its slot (low bits) and tag (high). */
+static uint64_t fzt_hash(const struct hl_fzt *f, const struct hl_key *k, int t)
+{
+	uint64_t h = (k->lo ^ f->seed ^ (uint64_t)t) * 0x9E3779B97F4A7C15u;
+	h ^= ((uint64_t)k->hi + (f->seed >> 32)) * 0xC2B2AE3D27D4EB4Fu;
+	h ^= h >> 31;
+	h *= 0x94D049BB133111EBu;
+	return h ^ (h >> 29);
+}
+
+static uint32_t fzt_tag(uint64_t h)
+{
+	return (uint32_t)(h >> 32) | 1u;
+}
+
+/* Whether plate text p (len chars) has a fuzzy key: patterns have none. */
+static bool fzt_plain(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] == '*' || p[i] == '?')
+			return false;
+	return true;
+}
+
+/* Insert the fuzzy keys of overlay key pk into f (room checked: fzt_room).
+ * Writer (or the only holder of a new overlay). */
+static void fzt_insert(struct hl_fzt *f, const struct hl_fz_opts *o, const struct hl_key *pk)
+{
+	char p[HOTLIST_PLATE_MAX + 1];
+	struct hl_key keys[HL_FZ_ENTRY_KEYS];
+	size_t len = hotlist__key_unpack(pk, p);
+	if (!fzt_plain(p, len))
+		return;
+	size_t n = hotlist__fz_entry_keys(o, p, len, keys);
+	uint32_t plate = f->n_plates++;
+	f->plates[plate] = *pk;
+	for (size_t j = 0; j < n; j++) {
+		uint64_t h = fzt_hash(f, &keys[j], j ? HL_FZ_DEL : HL_FZ_SKEL);
+		uint32_t i = (uint32_t)h & f->mask;
+		/* relaxed: only the writer stores tags */
+		while (atomic_load_explicit(&f->slot[i].tag, memory_order_relaxed))
+			i = (i + 1) & f->mask;
+		f->slot[i].plate = plate;
+		f->used++;
+		/* release: a reader that sees the tag sees the slot's plate and
+		 * plates[plate]; pairs with fzt_probe's acquire */
+		atomic_store_explicit(&f->slot[i].tag, fzt_tag(h), memory_order_release);
+	}
+}
+
+/* A table of `slots` slots holding the keys of f's plates (f NULL: none).
+ * NULL when out of memory. */
+static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
+			      const struct hl_fz_opts *o, uint32_t slots)
+{
+	struct hl_fzt *t = hotlist__alloc(snap->a, fzt_size(slots), HL_CACHE_LINE);
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->mask = slots - 1;
+	t->seed = hotlist__seed((uint64_t)(uintptr_t)t);
+	t->cap_plates = slots / 2;
+	t->plates = hotlist__alloc(snap->a, t->cap_plates * sizeof(*t->plates),
+				   _Alignof(struct hl_key));
+	if (!t->plates) {
+		hotlist__free(snap->a, t, fzt_size(slots));
+		return NULL;
+	}
+	for (uint32_t i = 0; i < slots; i++) {
+		atomic_init(&t->slot[i].tag, 0);
+		t->slot[i].plate = 0;
+	}
+	for (uint32_t i = 0; f && i < f->n_plates; i++)
+		fzt_insert(t, o, &f->plates[i]);
+	return t;
+}
+
+/* Make room in o's fuzzy key table for the keys of one more plate:
+ * O(1), or, once per doubling, a new table of twice the slots with every
+ * key again (O(keys): amortised O(1) per plate), published with a release
+ * store; the old one stays for the readers that hold it, freed with o. 0 or
+ * HOTLIST_ENOMEM. Writer. */
+static int fzt_room(struct hl_snap *snap, struct hl_ovl *o)
+{
+	if (!o->fz)
+		return 0;
+	/* relaxed: only the writer stores it */
+	struct hl_fzt *f = atomic_load_explicit(&o->fzt, memory_order_relaxed);
+	if (f && 2u * (f->used + HL_FZ_ENTRY_KEYS) <= f->mask + 1u && f->n_plates < f->cap_plates)
+		return 0;
+	uint32_t slots = f ? 2u * (f->mask + 1u) : HL_FZT_MIN_SLOTS;
+	struct hl_fzt *t = fzt_new(snap, f, &o->fzo, slots);
+	if (!t)
+		return HOTLIST_ENOMEM;
+	t->older = f;
+	size_t add = hotlist__alloc_bytes(fzt_size(slots)) +
+		     hotlist__alloc_bytes(t->cap_plates * sizeof(*t->plates));
+	/* relaxed: statistics (hotlist_list_info) */
+	atomic_fetch_add_explicit(&o->bytes, add, memory_order_relaxed);
+	atomic_fetch_add_explicit(&o->index_bytes, add, memory_order_relaxed);
+	/* release: a reader that loads t sees it whole, keys and plates; pairs
+	 * with the acquire of hotlist__list_fz_match and _maybe */
+	atomic_store_explicit(&o->fzt, t, memory_order_release);
+	return 0;
+}
+
+/* Whether overlay o's fuzzy key table suits options opts: none for options
+ * without fuzzy matching, else one of their classes and d (0 or not). */
+static bool ovl_fits(const struct hl_ovl *o, const struct hl_fz_opts *opts)
+{
+	if (!hl_fz_on(opts))
+		return !o->fz;
+	return o->fz && (o->fzo.d > 0) == (opts->d > 0) &&
+	       memcmp(o->fzo.skel, opts->skel, sizeof(opts->skel)) == 0;
+}
+
+static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots, const struct hl_fz_opts *opts)
 {
 	size_t size = sizeof(struct hl_ovl) + slots * sizeof(_Atomic(struct hl_rec *));
 	struct hl_ovl *o = hotlist__zalloc(snap->a, size, HL_CACHE_LINE);
@@ -246,6 +406,10 @@ static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
 	atomic_init(&o->index_bytes, 0);
 	o->mask = slots - 1;
 	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
+	atomic_init(&o->fzt, NULL);
+	o->fz = hl_fz_on(opts);
+	if (o->fz)
+		o->fzo = *opts;
 	for (uint32_t i = 0; i < slots; i++)
 		atomic_init(&o->slot[i], NULL);
 	return o;
@@ -268,6 +432,7 @@ void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
 		next = r->all;
 		rec_free(snap, r);
 	}
+	fzt_free(snap, atomic_load_explicit(&o->fzt, memory_order_relaxed));
 	hotlist__free(snap->a, o, sizeof(*o) + (o->mask + 1u) * sizeof(o->slot[0]));
 }
 
@@ -327,8 +492,8 @@ static uint32_t ovl_slot(const struct hl_ovl *o, const struct hl_key *k)
 	}
 }
 
-/* Link r in front of its key's record and publish it. Returns its slot.
- * Writer. */
+/* Link r in front of its key's record and publish it (a key new to o: its
+ * fuzzy keys too, room made first by fzt_room). Returns its slot. Writer. */
 static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 {
 	uint32_t i = ovl_slot(o, &r->key);
@@ -337,6 +502,8 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	o->all = r;
 	o->recs++;
 	o->keys += r->prev == NULL;
+	if (o->fz && !r->prev) /* a key new to o: its fuzzy keys (room made by fzt_room) */
+		fzt_insert(atomic_load_explicit(&o->fzt, memory_order_relaxed), &o->fzo, &r->key);
 	o->patterns |= r->adds && r->adds->patterns;
 	/* relaxed: a statistic (hotlist_list_info), orders nothing */
 	atomic_fetch_add_explicit(&o->bytes, r->bytes, memory_order_relaxed);
@@ -406,6 +573,129 @@ void hotlist__list_adds_each(const struct hl_list *l,
 		if (r && r->adds)
 			fn(ctx, r->adds);
 	}
+}
+
+/* Plates of the overlay one query verifies at most, remembered so that a
+ * plate reached through several of its keys is verified once; past it a
+ * plate may be verified (and emitted) twice, which the caller's dedup
+ * absorbs (as fuzzy.c's HL_FZ_SEEN). */
+#define HL_FZT_SEEN 64
+
+struct fzt_query {
+	const struct hl_list *l;
+	const struct hl_fzt *f;
+	const char *plate;
+	size_t len;
+	hl_list_fz_emit emit;
+	void *ctx;
+	uint32_t seen[HL_FZT_SEEN];
+	unsigned n_seen;
+};
+
+/* Verify the read against overlay plate p of the table, as of the reader's
+ * version: its record's adds (none: removed since, or put after the
+ * version; a stale slot costs this lookup, never a false hit). */
+static void fzt_check(struct fzt_query *q, uint32_t p)
+{
+	for (unsigned i = 0; i < q->n_seen; i++)
+		if (q->seen[i] == p)
+			return;
+	if (q->n_seen < HL_FZT_SEEN)
+		q->seen[q->n_seen++] = p;
+	const struct hl_key *pk = &q->f->plates[p];
+	const struct hl_rec *r = rec_of(q->l, pk);
+	if (!r || !r->adds)
+		return;
+	uint32_t run = hl_base_find(r->adds, pk);
+	if (run == HL_TABLE_NONE)
+		return;
+	char e[HOTLIST_PLATE_MAX + 1];
+	unsigned subs, indels;
+	size_t n = hotlist__key_unpack(pk, e);
+	const struct hl_fz_opts *o = &q->l->opts;
+	if (hotlist__fz_verify(o->skel, o->k, o->d, q->plate, q->len, e, n, &subs, &indels))
+		q->emit(q->ctx, r->adds, run, subs, indels);
+}
+
+/* Visit (q) or find (q NULL) the plates of fuzzy key k of kind t in f. */
+static bool fzt_probe(const struct hl_fzt *f, const struct hl_key *k, int t, struct fzt_query *q)
+{
+	uint64_t h = fzt_hash(f, k, t);
+	uint32_t tag = fzt_tag(h);
+	bool any = false;
+	for (uint32_t i = (uint32_t)h & f->mask;; i = (i + 1) & f->mask) {
+		/* acquire: pairs with fzt_insert's release store (the slot's
+		 * plate and the plates array entry are seen) */
+		uint32_t x = atomic_load_explicit(&f->slot[i].tag, memory_order_acquire);
+		if (!x)
+			return any;
+		if (x != tag)
+			continue;
+		if (!q)
+			return true;
+		any = true;
+		fzt_check(q, f->slot[i].plate);
+	}
+}
+
+/* The table of l's overlay when l's reads use it, else NULL. */
+static const struct hl_fzt *fzt_of(const struct hl_list *l)
+{
+	if (!l->ovl || !l->ovl->fz || l->adds || !hl_fz_on(&l->opts))
+		return NULL;
+	/* acquire: pairs with fzt_room's release store */
+	return atomic_load_explicit(&l->ovl->fzt, memory_order_acquire);
+}
+
+bool hotlist__list_fz(const struct hl_list *l)
+{
+	return l->ovl && l->ovl->fz && !l->adds && hl_fz_on(&l->opts);
+}
+
+void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t len,
+			    hl_list_fz_emit emit, void *ctx)
+{
+	const struct hl_fzt *f = fzt_of(l);
+	if (!f)
+		return;
+	struct fzt_query q = {
+		.l = l, .f = f, .plate = plate, .len = len, .emit = emit, .ctx = ctx
+	};
+	if (l->opts.d <= 1) {
+		struct hl_key sk[1 + HOTLIST_PLATE_MAX], dk[1];
+		size_t n_del, n = hotlist__fz_plate_keys(&l->opts, plate, len, sk, dk, &n_del);
+		for (size_t i = 0; i < n; i++)
+			fzt_probe(f, &sk[i], HL_FZ_SKEL, &q);
+		if (n_del)
+			fzt_probe(f, &dk[0], HL_FZ_DEL, &q);
+		return;
+	}
+	struct hl_fz_qkeys qk[2];
+	hotlist__fz_query_keys(&l->opts, plate, len, qk);
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < qk[t].n; i++)
+			fzt_probe(f, &qk[t].k[i], t, &q);
+}
+
+uint32_t hotlist__list_fz_maybe(const struct hl_list *l, const char *const *plates,
+				const size_t *lens, size_t n)
+{
+	const struct hl_fzt *f = fzt_of(l);
+	uint32_t maybe = 0;
+	if (!f)
+		return 0;
+	if (l->opts.d > 1) /* its query is per plate (as hotlist__fz_maybe) */
+		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX;
+	for (size_t r = 0; r < n; r++) {
+		struct hl_key sk[1 + HOTLIST_PLATE_MAX], dk[1];
+		size_t n_del,
+			m = hotlist__fz_plate_keys(&l->opts, plates[r], lens[r], sk, dk, &n_del);
+		bool any = n_del && fzt_probe(f, &dk[0], HL_FZ_DEL, NULL);
+		for (size_t i = 0; i < m && !any; i++)
+			any = fzt_probe(f, &sk[i], HL_FZ_SKEL, NULL);
+		maybe |= (uint32_t)any << r;
+	}
+	return maybe;
 }
 
 bool hotlist__list_has(const struct hl_list *l, const struct hl_key *k)
@@ -668,7 +958,8 @@ static uint32_t ovl_keys(const struct hl_ovl *from, uint64_t seq)
  * O(keys). Any thread holding from: reads it as a reader does (the folder
  * copies without the lock, see "Folding"). */
 static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t seq, uint64_t after,
-		    uint32_t extra, struct hl_ovl **out, size_t *n_edits)
+		    uint32_t extra, const struct hl_fz_opts *opts, struct hl_ovl **out,
+		    size_t *n_edits)
 {
 	uint32_t keys = ovl_keys(from, seq), slots = HL_OVL_MIN_SLOTS;
 	*out = NULL;
@@ -677,7 +968,7 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 		return 0;
 	while (slots < 4u * (keys + extra))
 		slots *= 2;
-	struct hl_ovl *o = ovl_new(snap, slots);
+	struct hl_ovl *o = ovl_new(snap, slots, opts);
 	if (!o)
 		return HOTLIST_ENOMEM;
 	int rc = 0;
@@ -686,7 +977,9 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 		struct hl_rec *c = NULL;
 		if (r)
 			rc = rec_copy(snap, r, after, &c);
-		if (c) {
+		if (c && (rc = fzt_room(snap, o)) != 0)
+			rec_free(snap, c);
+		else if (c) {
 			ovl_link(o, c);
 			*n_edits += c->n_edits;
 		}
@@ -762,7 +1055,7 @@ static int fold_inline(struct hl_snap *snap, struct hl_list *l)
 static int adds_build(struct hl_snap *snap, struct hl_list *l)
 {
 	l->adds = NULL;
-	if (!l->ovl || !(hl_fz_on(&l->opts) || l->ovl->patterns))
+	if (!l->ovl || !l->ovl->patterns)
 		return 0;
 	struct hl_builder b;
 	struct fold_ctx f = { &b, 0 };
@@ -809,14 +1102,15 @@ static struct hl_list *version_new(struct hl_snap *snap, const char *name,
 static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
 		    const struct hl_key *k)
 {
-	if (old && old->ovl && ovl_room(old->ovl, !rec_of(old, k))) {
+	if (old && old->ovl && ovl_room(old->ovl, !rec_of(old, k)) &&
+	    ovl_fits(old->ovl, &l->opts)) {
 		l->ovl = old->ovl;
 		ovl_get(l->ovl);
 		return 0;
 	}
 	size_t n_edits;
-	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->ovl,
-			  &n_edits);
+	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->opts,
+			  &l->ovl, &n_edits);
 	if (!rc)
 		l->n_edits = n_edits;
 	return rc;
@@ -838,6 +1132,12 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 	int rc = 0;
 	if (r) {
 		const struct hl_rec *was = rec_at(o, UINT64_MAX, &r->key);
+		rc = was ? 0 : fzt_room(snap, o);
+		if (rc) {
+			rec_free(snap, r);
+			hotlist__snap_list_free(snap, l);
+			return rc;
+		}
 		l->n_edits = l->n_edits + r->n_edits - (was ? was->n_edits : 0);
 		slot = ovl_link(o, r);
 		ovl_get(o); /* for ovl_unlink, whatever happens to l */
@@ -931,7 +1231,7 @@ int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const stru
 {
 	if (!old || !old->ovl || old->edit_seq <= mark)
 		return 1;
-	int rc = ovl_copy(snap, old->ovl, old->edit_seq, mark, 0, &l->ovl, &l->n_edits);
+	int rc = ovl_copy(snap, old->ovl, old->edit_seq, mark, 0, &l->opts, &l->ovl, &l->n_edits);
 	if (!rc && !l->ovl)
 		return 1;
 	if (rc) {
@@ -1092,9 +1392,19 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 		l->scope = sc;
 		sc = NULL;
 		l->ovl = old ? old->ovl : NULL;
-		if (l->ovl)
+		rc = 0;
+		if (l->ovl && ovl_fits(l->ovl, &l->opts)) {
 			ovl_get(l->ovl);
-		rc = edit_commit(snap, l, old, NULL, &pre);
+		} else if (l->ovl) { /* another fuzzy key table: O(pending edits), rare */
+			size_t n_edits;
+			l->ovl = NULL;
+			rc = ovl_copy(snap, old->ovl, old->edit_seq, 0, 0, &l->opts, &l->ovl,
+				      &n_edits);
+		}
+		if (rc)
+			hotlist__snap_list_free(snap, l);
+		else
+			rc = edit_commit(snap, l, old, NULL, &pre);
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	hotlist__scope_put(sc, snap->a);
@@ -1153,6 +1463,7 @@ struct fold_carry {
 	uint64_t seq;
 	struct hl_ovl *copy; /* the copy, or NULL (nothing newer than upto) */
 	size_t n_edits;
+	struct hl_fz_opts opts; /* that version's options: the copy's fuzzy key table */
 };
 
 /* Bring c's copy up to version old (whose overlay is c->ovl): copy again
@@ -1173,6 +1484,8 @@ static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const stru
 			return 1;
 		struct hl_rec *k;
 		int rc = rec_copy(snap, v, upto, &k);
+		if (!rc && k && !was && (rc = fzt_room(snap, c->copy)) != 0)
+			rec_free(snap, k);
 		if (rc)
 			return rc;
 		if (k) {
@@ -1207,14 +1520,15 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	*nb = NULL;
 	uint64_t upto = job->view.edit_seq;
 	int rc = 1;
-	if (c->ovl && c->ovl == old->ovl)
+	if (c->ovl && c->ovl == old->ovl && (!c->copy || ovl_fits(c->copy, &old->opts)))
 		rc = carry_catch_up(snap, c, old, upto);
 	if (rc == 0) {
 		l->ovl = c->copy;
 		l->n_edits = c->n_edits;
 		c->copy = NULL;
 	} else if (rc == 1) { /* no copy fits: O(edits) under the lock */
-		rc = ovl_copy(snap, old->ovl, old->edit_seq, upto, 0, &l->ovl, &l->n_edits);
+		rc = ovl_copy(snap, old->ovl, old->edit_seq, upto, 0, &l->opts, &l->ovl,
+			      &l->n_edits);
 	}
 	if (rc) {
 		hotlist__snap_list_free(snap, l);
@@ -1238,6 +1552,7 @@ static void carry_begin(struct hl_snap *snap, const struct fold_job *job, struct
 		return;
 	c->ovl = l->ovl;
 	c->seq = l->edit_seq;
+	c->opts = l->opts;
 	ovl_get(c->ovl);
 }
 
@@ -1257,12 +1572,13 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 		pre = hotlist__snap_prebuild(snap, job->view.name, nb, NULL);
 	if (hook)
 		hook(hook_arg);
-	struct fold_carry c = { NULL, 0, NULL, 0 };
+	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
 	pthread_mutex_lock(&snap->wlock);
 	carry_begin(snap, job, &c);
 	pthread_mutex_unlock(&snap->wlock);
 	if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
-		rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.copy, &c.n_edits);
+		rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.opts, &c.copy,
+			      &c.n_edits);
 	pthread_mutex_lock(&snap->wlock);
 	if (!rc)
 		rc = fold_install(snap, job, &nb, &pre, &c);

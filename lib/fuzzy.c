@@ -1367,18 +1367,18 @@ static void query_keys(struct hl_fz_qkeys q[HL_FZ_TABLES], const char *skel, con
 		add_d2_keys(q, reps, n_reps, s, v, len);
 }
 
-void hotlist__fz_query_keys(const struct hl_fz_opts *o, const char *plate, size_t len,
-			    struct hl_fz_qkeys q[HL_FZ_TABLES])
+void hotlist__fz_query_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			    size_t len, struct hl_fz_qkeys q[HL_FZ_TABLES])
 {
 	char reps[HL_ALNUM];
 	unsigned n_reps = o->d > 1 ? skel_reps(o->skel, reps) : 0;
-	query_keys(q, o->skel, reps, n_reps, UINT32_MAX, o->d, o->d > 0, plate, len);
+	query_keys(q, o->skel, reps, n_reps, lens, o->d, o->d > 0, plate, len);
 }
 
-size_t hotlist__fz_plate_keys(const struct hl_fz_opts *o, const char *plate, size_t len,
-			      struct hl_key *sk, struct hl_key *dk, size_t *n_del)
+size_t hotlist__fz_plate_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			      size_t len, struct hl_key *sk, struct hl_key *dk, size_t *n_del)
 {
-	return d1_keys(UINT32_MAX, skel_lin(o->skel, plate, len), len, o->d, sk, dk, n_del);
+	return d1_keys(lens, skel_lin(o->skel, plate, len), len, o->d, sk, dk, n_del);
 }
 
 size_t hotlist__fz_entry_keys(const struct hl_fz_opts *o, const char *plate, size_t len,

@@ -148,15 +148,16 @@ struct hl_fz_qkeys {
  * kind HL_FZ_DEL (the rest). Returns how many. */
 size_t hotlist__fz_entry_keys(const struct hl_fz_opts *o, const char *plate, size_t len,
 			      struct hl_key out[HL_FZ_ENTRY_KEYS]);
-/* The query of read plate (len chars) under o (k, d and classes), keys of
- * every length: q[HL_FZ_SKEL] and q[HL_FZ_DEL], as hotlist__fz_match makes
+/* The query of read plate (len chars) under o (k, d and classes), only
+ * keys that can find entries of the lengths in lens (bit L: some entry has
+ * L characters): q[HL_FZ_SKEL] and q[HL_FZ_DEL], as hotlist__fz_match makes
  * them. An entry within budget has one of its keys among them. */
-void hotlist__fz_query_keys(const struct hl_fz_opts *o, const char *plate, size_t len,
-			    struct hl_fz_qkeys q[2]);
-/* The d <= 1 query of plate (o->d <= 1): SKEL keys into sk (returned: how
- * many, at most 1 + HOTLIST_PLATE_MAX), the DEL key into dk (*n_del: 0 or
- * 1). For a batch filter. */
-size_t hotlist__fz_plate_keys(const struct hl_fz_opts *o, const char *plate, size_t len,
-			      struct hl_key *sk, struct hl_key *dk, size_t *n_del);
+void hotlist__fz_query_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			    size_t len, struct hl_fz_qkeys q[2]);
+/* The d <= 1 query of plate (o->d <= 1), likewise: SKEL keys into sk
+ * (returned: how many, at most 1 + HOTLIST_PLATE_MAX), the DEL key into dk
+ * (*n_del: 0 or 1). For a batch filter. */
+size_t hotlist__fz_plate_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			      size_t len, struct hl_key *sk, struct hl_key *dk, size_t *n_del);
 
 #endif /* HOTLIST_FUZZY_H */

@@ -48,9 +48,10 @@ struct hl_list {
 	 * made): records of ovl newer than it are not this version's */
 	uint64_t edit_seq;
 	/* all entries put since the base was built, as one base, or NULL: only
-	 * for a list with fuzzy options or a wildcard put, whose fuzzy index
-	 * and pattern store need them together (O(pending edits) per edit);
-	 * otherwise a read finds the entries put in ovl, by key */
+	 * for a list whose overlay holds a wildcard put, whose pattern store
+	 * needs them together (O(pending edits) per edit); otherwise a read
+	 * finds the entries put in ovl, by key, and a fuzzy read through the
+	 * overlay's fuzzy key table (snapshot_edit.c) */
 	struct hl_base *adds;
 	uint64_t entries; /* entries a match can hit */
 	struct hl_fz_opts opts; /* matching options; carried to every new version */

@@ -54,14 +54,59 @@
  * the record's prev (the record itself stays until the overlay goes:
  * readers may hold it).
  *
- * Lists with fuzzy options or a wildcard put. The fuzzy index of the adds
- * (fuzzy.c) and the pattern store (pattern.c) are built over all of them
- * at once, so such a list version also holds `adds`, every entry put as
- * one base, rebuilt at every edit: O(pending edits) per edit, as before
- * the overlay, only for these lists (a wildcard put keeps its overlay in
- * this mode until the next fold). A reader then takes the entries put from
- * adds and the hides from the overlay (hotlist__list_adds).
+ * The fuzzy key table. A read of a list with fuzzy options (k or d > 0)
+ * must find the entries put within its budget, not only those of its own
+ * key. The overlay of such a list keeps one more structure (struct hl_fzt,
+ * built for the list's classes and whether d > 0; an overlay of a list
+ * without fuzzy options has none): an insert-only open-addressing table
+ * (linear probing, at most half full) mapping each fuzzy index key of
+ * every plate linked into the overlay (its SKEL key, and its DEL keys when
+ * d > 0, as fuzzy.c makes them for a base: hotlist__fz_entry_keys) to that
+ * plate's overlay KEY, not to an entry:
  *
+ *   hl_ovl ── fzt ──► hl_fzt [ tag | plate ] [ tag | plate ] ...   8-byte slots
+ *                       plates[] = { key of AB123, key of X9 ... }  (hl_key)
+ *                       older ──► the table it outgrew (freed with the overlay)
+ *
+ * A slot holds a 32-bit tag (the key's hash, kind folded in; 0: empty) and
+ * the index of the plate in plates[]. The keys themselves are not stored:
+ * a tag only says where to look, and every plate reached is verified
+ * against the read (hotlist__fz_verify on the plate's text), so a tag
+ * shared by two keys costs a verification, never a false hit. The edit
+ * that links a key new to the overlay (ovl_link) inserts its keys first:
+ * O(len) keys at d = 1, each written (plate index) then published by a
+ * release store of its tag; when the table would be more than half full
+ * (or its plates array is full) fzt_room first makes one of twice the
+ * slots with every key again (O(keys) once per doubling: amortised O(1) a
+ * plate) and publishes it with a release store to o->fzt; the old one stays
+ * whole for readers that hold it until the overlay goes. Nothing is removed
+ * from a table: a plate removed, or put after a reader's version, keeps
+ * its slots, and the reader resolves it through the overlay AS OF ITS
+ * VERSION (rec_at with its edit_seq): no record or a record without adds
+ * is no hit. Correct by construction; a stale slot costs one overlay
+ * probe. A copy of the overlay (outgrown, fold, replace) builds its table
+ * anew from the keys it copies (O(keys), as the overlay itself); options
+ * whose classes or d > 0 differ from the table's (set_options) copy the
+ * overlay (O(pending edits): rare).
+ * A read (hotlist__list_fz_match) makes its query keys once (d <= 1: S and
+ * its deletions as SKEL, S as DEL, hotlist__fz_plate_keys; d = 2 the whole
+ * query, hotlist__fz_query_keys), probes the table (small: 8 bytes a key
+ * at half load), and for each plate reached (once) looks up that key's
+ * record as of its version and verifies the read against it, emitting
+ * the record's adds run. The batch path asks hotlist__list_fz_maybe first
+ * (any key of the read present: a plate put with the read's own key too,
+ * through S), so that reads that cannot hit stop there. A put is O(1)
+ * amortised, independent of the pending edits; no read pays per edit.
+ *
+ * Wildcard puts. The pattern store (pattern.c) is built over all of a
+ * base's patterns at once, so a list whose overlay holds a wildcard put
+ * also holds `adds`, every entry put as one base (and, with fuzzy options,
+ * its fuzzy index fz_adds), rebuilt at every edit until the next fold:
+ * O(pending edits) per edit, as before the overlay, for these lists only
+ * (wildcard puts are rare and entered by hand). A reader then takes the
+ * entries put from adds (and not through the fuzzy key table) and the
+ * hides from the overlay (hotlist__list_adds).
+
  * Folding. So that the pending edits stay few (memory, and the records a
  * lookup of an edited plate reads), a list with fold_bg (HL_EDITS_BG_FOLD)
  * of them or more is folded into a new base by the folder thread (one per
@@ -109,9 +154,10 @@
  * base and base' coexist until then, as for a replace.
  *
  * Threads: writers, under snap->wlock; the folder thread, under wlock except
- * for step 2 (it holds references then, nothing else);
- * hotlist__list_hidden, hotlist__list_adds and hotlist__list_adds_each are
- * read side (any thread, wait-free).
+ * for step 2 (it holds references then, and builds the copy of step 3 and
+ * its fuzzy key table, which no reader sees yet); hotlist__list_hidden,
+ * hotlist__list_adds, hotlist__list_adds_each, hotlist__list_fz_match and
+ * hotlist__list_fz_maybe are read side (any thread, wait-free).
  */
 #include "snapshot.h"
 #include "snapshot_impl.h"
@@ -232,6 +278,10 @@ struct hl_fzt {
 	uint32_t used; /* slots in use: writer */
 	uint32_t n_plates, cap_plates; /* writer */
 	struct hl_key *plates; /* the overlay keys, in the order they came */
+	_Atomic uint64_t *flt; /* the filter: slots / 8 words after the slots */
+	/* bit L: a plate of L characters is in (a query makes only the keys
+	 * that can find those, as fuzzy.c's `lens`) */
+	_Atomic uint32_t lens;
 	struct fzt_slot slot[];
 };
 
@@ -267,7 +317,15 @@ static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
 
 static size_t fzt_size(uint32_t slots)
 {
-	return sizeof(struct hl_fzt) + slots * sizeof(struct fzt_slot);
+	return sizeof(struct hl_fzt) + slots * sizeof(struct fzt_slot) +
+	       slots / 8 * sizeof(uint64_t);
+}
+
+/* The filter word of hash h in f, and the two bits of it h sets. */
+static _Atomic uint64_t *fzt_flt(const struct hl_fzt *f, uint64_t h, uint64_t *bits)
+{
+	*bits = UINT64_C(1) << ((h >> 40) & 63) | UINT64_C(1) << ((h >> 46) & 63);
+	return &f->flt[(h >> 12) & (f->mask >> 3)];
 }
 
 static void fzt_free(struct hl_snap *snap, struct hl_fzt *t)
@@ -315,6 +373,8 @@ static void fzt_insert(struct hl_fzt *f, const struct hl_fz_opts *o, const struc
 	size_t n = hotlist__fz_entry_keys(o, p, len, keys);
 	uint32_t plate = f->n_plates++;
 	f->plates[plate] = *pk;
+	/* relaxed: as the filter's bits below */
+	atomic_fetch_or_explicit(&f->lens, UINT32_C(1) << len, memory_order_relaxed);
 	for (size_t j = 0; j < n; j++) {
 		uint64_t h = fzt_hash(f, &keys[j], j ? HL_FZ_DEL : HL_FZ_SKEL);
 		uint32_t i = (uint32_t)h & f->mask;
@@ -323,6 +383,11 @@ static void fzt_insert(struct hl_fzt *f, const struct hl_fz_opts *o, const struc
 			i = (i + 1) & f->mask;
 		f->slot[i].plate = plate;
 		f->used++;
+		uint64_t bits;
+		/* relaxed: ordered before the tag's release store (and the
+		 * version's), which readers acquire */
+		_Atomic uint64_t *w = fzt_flt(f, h, &bits);
+		atomic_fetch_or_explicit(w, bits, memory_order_relaxed);
 		/* release: a reader that sees the tag sees the slot's plate and
 		 * plates[plate]; pairs with fzt_probe's acquire */
 		atomic_store_explicit(&f->slot[i].tag, fzt_tag(h), memory_order_release);
@@ -347,10 +412,14 @@ static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
 		hotlist__free(snap->a, t, fzt_size(slots));
 		return NULL;
 	}
+	t->flt = (_Atomic uint64_t *)(void *)&t->slot[slots];
+	atomic_init(&t->lens, 0);
 	for (uint32_t i = 0; i < slots; i++) {
 		atomic_init(&t->slot[i].tag, 0);
 		t->slot[i].plate = 0;
 	}
+	for (uint32_t i = 0; i < slots / 8; i++)
+		atomic_init(&t->flt[i], 0);
 	for (uint32_t i = 0; f && i < f->n_plates; i++)
 		fzt_insert(t, o, &f->plates[i]);
 	return t;
@@ -620,7 +689,12 @@ static void fzt_check(struct fzt_query *q, uint32_t p)
 /* Visit (q) or find (q NULL) the plates of fuzzy key k of kind t in f. */
 static bool fzt_probe(const struct hl_fzt *f, const struct hl_key *k, int t, struct fzt_query *q)
 {
-	uint64_t h = fzt_hash(f, k, t);
+	uint64_t h = fzt_hash(f, k, t), bits;
+	/* relaxed: the bits of the reader's version were set before it was
+	 * published (release), which the reader acquired */
+	_Atomic uint64_t *w = fzt_flt(f, h, &bits);
+	if ((atomic_load_explicit(w, memory_order_relaxed) & bits) != bits)
+		return false; /* most keys of a read: one word */
 	uint32_t tag = fzt_tag(h);
 	bool any = false;
 	for (uint32_t i = (uint32_t)h & f->mask;; i = (i + 1) & f->mask) {
@@ -661,9 +735,11 @@ void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t l
 	struct fzt_query q = {
 		.l = l, .f = f, .plate = plate, .len = len, .emit = emit, .ctx = ctx
 	};
+	/* relaxed: as the filter's bits (fzt_probe) */
+	uint32_t in = atomic_load_explicit(&f->lens, memory_order_relaxed);
 	if (l->opts.d <= 1) {
 		struct hl_key sk[1 + HOTLIST_PLATE_MAX], dk[1];
-		size_t n_del, n = hotlist__fz_plate_keys(&l->opts, plate, len, sk, dk, &n_del);
+		size_t n_del, n = hotlist__fz_plate_keys(&l->opts, in, plate, len, sk, dk, &n_del);
 		for (size_t i = 0; i < n; i++)
 			fzt_probe(f, &sk[i], HL_FZ_SKEL, &q);
 		if (n_del)
@@ -671,7 +747,7 @@ void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t l
 		return;
 	}
 	struct hl_fz_qkeys qk[2];
-	hotlist__fz_query_keys(&l->opts, plate, len, qk);
+	hotlist__fz_query_keys(&l->opts, in, plate, len, qk);
 	for (int t = 0; t < 2; t++)
 		for (size_t i = 0; i < qk[t].n; i++)
 			fzt_probe(f, &qk[t].k[i], t, &q);
@@ -686,10 +762,12 @@ uint32_t hotlist__list_fz_maybe(const struct hl_list *l, const char *const *plat
 		return 0;
 	if (l->opts.d > 1) /* its query is per plate (as hotlist__fz_maybe) */
 		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX;
+	/* relaxed: as the filter's bits (fzt_probe) */
+	uint32_t in = atomic_load_explicit(&f->lens, memory_order_relaxed);
 	for (size_t r = 0; r < n; r++) {
 		struct hl_key sk[1 + HOTLIST_PLATE_MAX], dk[1];
-		size_t n_del,
-			m = hotlist__fz_plate_keys(&l->opts, plates[r], lens[r], sk, dk, &n_del);
+		size_t n_del, m = hotlist__fz_plate_keys(&l->opts, in, plates[r], lens[r], sk, dk,
+							 &n_del);
 		bool any = n_del && fzt_probe(f, &dk[0], HL_FZ_DEL, NULL);
 		for (size_t i = 0; i < m && !any; i++)
 			any = fzt_probe(f, &sk[i], HL_FZ_SKEL, NULL);

@@ -883,6 +883,43 @@ static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, cons
 	b->total_ns = b->calls = b->max_pending = 0;
 }
 
+/* Puts of plates[from..to), each timed into b by the pending edits before it. */
+static void sweep_puts(struct hotlist *hl, char (*plates)[BENCH_PLATE_LEN + 1], size_t from,
+		       size_t to, struct sweep_bins *b)
+{
+	for (size_t i = from; i < to; i++) {
+		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
+		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		int rc = hotlist_put(hl, LIST, &e);
+
+		sweep_record(b, pending, bench_now_ns() - t0);
+		if (rc < 0) {
+			printf("# check=FAIL hotlist_put: %s\n", hotlist_strerror(rc));
+			failures++;
+		}
+	}
+}
+
+/* Removes of plates[0..k), timed likewise, then their bins printed. */
+static void sweep_removes(struct hotlist *hl, size_t n, char (*plates)[BENCH_PLATE_LEN + 1],
+			  size_t k, struct sweep_bins *b)
+{
+	for (size_t i = 0; i < SWEEP_BINS; i++)
+		b->ns[i] = bench_xcalloc(k, sizeof(uint64_t));
+	b->waits0 = reclaim_waits(hl);
+	for (size_t i = 0; i < k; i++) {
+		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
+
+		sweep_record(b, pending, bench_now_ns() - t0);
+		if (rc != 1) {
+			printf("# check=FAIL hotlist_remove: %d\n", rc);
+			failures++;
+		}
+	}
+	sweep_print(hl, b, n, "remove");
+}
+
 static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 {
 	size_t k = o->sweep;
@@ -895,33 +932,10 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 	for (size_t i = 0; i < k; i++)
 		bench_plate(BENCH_MISS_BASE - 1 - o->edits - i, o->seed, plates[i]);
 	b.waits0 = reclaim_waits(hl);
-	for (size_t i = 0; i < k; i++) {
-		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
-		int rc = hotlist_put(hl, LIST, &e);
-
-		sweep_record(&b, pending, bench_now_ns() - t0);
-		if (rc < 0) {
-			printf("# check=FAIL hotlist_put: %s\n", hotlist_strerror(rc));
-			failures++;
-		}
-	}
+	sweep_puts(hl, plates, 0, k, &b);
 	sweep_print(hl, &b, n, "put");
 	edit_visibility(hl, n, o, "edit_loaded");
-	for (size_t i = 0; i < SWEEP_BINS; i++)
-		b.ns[i] = bench_xcalloc(k, sizeof(uint64_t));
-	b.waits0 = reclaim_waits(hl);
-	for (size_t i = 0; i < k; i++) {
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
-		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
-
-		sweep_record(&b, pending, bench_now_ns() - t0);
-		if (rc != 1) {
-			printf("# check=FAIL hotlist_remove: %d\n", rc);
-			failures++;
-		}
-	}
-	sweep_print(hl, &b, n, "remove");
+	sweep_removes(hl, n, plates, k, &b);
 	free(plates);
 }
 
@@ -961,22 +975,6 @@ static void fz_read_cost(struct hotlist *hl, size_t n, const struct hotlist_read
 	fflush(stdout);
 }
 
-static void fz_puts(struct hotlist *hl, char (*plates)[BENCH_PLATE_LEN + 1], size_t from, size_t to,
-		    struct sweep_bins *b)
-{
-	for (size_t i = from; i < to; i++) {
-		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
-		int rc = hotlist_put(hl, LIST, &e);
-
-		sweep_record(b, pending, bench_now_ns() - t0);
-		if (rc < 0) {
-			printf("# check=FAIL hotlist_put: %s\n", hotlist_strerror(rc));
-			failures++;
-		}
-	}
-}
-
 static void run_fuzzy(size_t n, const struct opts *o)
 {
 	char *all = bench_xmalloc(n * (BENCH_PLATE_LEN + 1));
@@ -1014,26 +1012,13 @@ static void run_fuzzy(size_t n, const struct opts *o)
 	b.waits0 = reclaim_waits(hl);
 	fz_read_cost(hl, n, rd, o);
 	size_t first = o->edits < k ? o->edits : k;
-	fz_puts(hl, plates, 0, first, &b);
+	sweep_puts(hl, plates, 0, first, &b);
 	fz_read_cost(hl, n, rd, o);
-	fz_puts(hl, plates, first, k, &b);
+	sweep_puts(hl, plates, first, k, &b);
 	fz_read_cost(hl, n, rd, o);
 	sweep_print(hl, &b, n, "put");
 	edit_visibility(hl, n, o, "fz_edit_loaded");
-	for (size_t i = 0; i < SWEEP_BINS; i++)
-		b.ns[i] = bench_xcalloc(k, sizeof(uint64_t));
-	b.waits0 = reclaim_waits(hl);
-	for (size_t i = 0; i < k; i++) {
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
-		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
-
-		sweep_record(&b, pending, bench_now_ns() - t0);
-		if (rc != 1) {
-			printf("# check=FAIL hotlist_remove: %d\n", rc);
-			failures++;
-		}
-	}
-	sweep_print(hl, &b, n, "remove");
+	sweep_removes(hl, n, plates, k, &b);
 	hotlist_destroy(hl, NULL);
 	free(sets[0]);
 	free(all);

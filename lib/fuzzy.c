@@ -1189,8 +1189,6 @@ bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b, const s
 
 /* ---- query ------------------------------------------------------------------------ */
 
-/* The keys of one kind a query looks up. */
-
 struct fzq {
 	const struct hl_fuzzy *f;
 	const struct hl_base *b;

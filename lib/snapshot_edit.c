@@ -1221,6 +1221,8 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 		ovl_get(o); /* for ovl_unlink, whatever happens to l */
 	}
 	l->edit_seq = snap->next_op;
+	/* the overlay's fuzzy key table is the one l's options read */
+	HL_DEBUG_ASSERT(!l->ovl || ovl_fits(l->ovl, &l->opts));
 	if (l->n_edits > snap->edits_fold && !snap->folder_started && !replacing(snap, l->name))
 		rc = fold_inline(snap, l);
 	if (!rc)

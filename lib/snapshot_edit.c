@@ -96,7 +96,8 @@
  * d = 1; d <= 1: S and its deletions as SKEL, S as DEL,
  * hotlist__fz_plate_keys; d = 2 the whole query, hotlist__fz_query_keys),
  * tests each key's filter word (most stop there: without the filter and
- * lens a read paid ~40-60 ns more than main's rebuilt index, measured),
+ * lens, a 10 k-entry smoke run of bench_reload --fuzzy-edits had reads
+ * ~40-60 ns dearer than main's rebuilt index, which has both),
  * probes the table for the others (8 bytes a key at half load), and for
  * each plate reached (once) looks up that key's
  * record as of its version and verifies the read against it, emitting

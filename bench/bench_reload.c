@@ -50,6 +50,18 @@
  *     superseded by it): `bench=put_during_replace list=same|other`. Not
  *     with --smoke (its replaces are about as short as that margin).
  *
+ * --fuzzy-edits: instead of all that, the edits of a fuzzy list (options
+ * k=1 d=1, default classes; one replace of --min-entries entries, folding
+ * off: the edits stay pending). The read cost of the list (non-hitting
+ * reads: `bench=fz_read mode=batch` through hotlist_match_batch, 64 a call,
+ * and `mode=single` through hotlist_match; wall and calling-thread CPU
+ * ns/read, median of --reps passes over 2^16 reads) with 0 edits pending,
+ * after --edits puts and after --sweep puts; the puts' cost binned by
+ * pending edits (`bench=edit_cost op=put`, as step 5); step 4's visibility
+ * with the list loaded (`bench=fz_edit_loaded`); then the removes
+ * (`bench=edit_cost op=remove`). Uses only what main 5707fde has, so that
+ * the same file measures both sides of an A/B.
+ *
  * Steps 1 and 2 and the peer give each call's CPU time twice, medians:
  * cpu_ms of the calling thread, cpu_all_ms of the whole process (a big
  * replace builds its index on a worker thread of the library; no reader
@@ -62,6 +74,8 @@
  */
 #include "bench_common.h"
 #include "peers.h"
+#include "engine.h" /* hl->snap: folding off for --fuzzy-edits */
+#include "snapshot.h" /* hotlist__snap_set_fold_bg, _edits_fold */
 #include "table.h" /* hotlist__build_times */
 
 #include <fcntl.h>
@@ -98,6 +112,7 @@ struct opts {
 	bool replace_only; /* --replace-only: steps 1, 2 and the peer build, no readers, no edits */
 	bool edits_only; /* --edits-only: steps 4, 5 and 6 on a list made by one replace */
 	bool smoke; /* --smoke: no step 6 (its replaces are about as short as its margin) */
+	bool fuzzy_edits; /* --fuzzy-edits: the edits of a fuzzy list (see the top) */
 	const char *tmpdir, *trace_prefix;
 };
 
@@ -868,6 +883,43 @@ static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, cons
 	b->total_ns = b->calls = b->max_pending = 0;
 }
 
+/* Puts of plates[from..to), each timed into b by the pending edits before it. */
+static void sweep_puts(struct hotlist *hl, char (*plates)[BENCH_PLATE_LEN + 1], size_t from,
+		       size_t to, struct sweep_bins *b)
+{
+	for (size_t i = from; i < to; i++) {
+		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
+		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		int rc = hotlist_put(hl, LIST, &e);
+
+		sweep_record(b, pending, bench_now_ns() - t0);
+		if (rc < 0) {
+			printf("# check=FAIL hotlist_put: %s\n", hotlist_strerror(rc));
+			failures++;
+		}
+	}
+}
+
+/* Removes of plates[0..k), timed likewise, then their bins printed. */
+static void sweep_removes(struct hotlist *hl, size_t n, char (*plates)[BENCH_PLATE_LEN + 1],
+			  size_t k, struct sweep_bins *b)
+{
+	for (size_t i = 0; i < SWEEP_BINS; i++)
+		b->ns[i] = bench_xcalloc(k, sizeof(uint64_t));
+	b->waits0 = reclaim_waits(hl);
+	for (size_t i = 0; i < k; i++) {
+		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
+
+		sweep_record(b, pending, bench_now_ns() - t0);
+		if (rc != 1) {
+			printf("# check=FAIL hotlist_remove: %d\n", rc);
+			failures++;
+		}
+	}
+	sweep_print(hl, b, n, "remove");
+}
+
 static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 {
 	size_t k = o->sweep;
@@ -880,34 +932,99 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 	for (size_t i = 0; i < k; i++)
 		bench_plate(BENCH_MISS_BASE - 1 - o->edits - i, o->seed, plates[i]);
 	b.waits0 = reclaim_waits(hl);
-	for (size_t i = 0; i < k; i++) {
-		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
-		int rc = hotlist_put(hl, LIST, &e);
-
-		sweep_record(&b, pending, bench_now_ns() - t0);
-		if (rc < 0) {
-			printf("# check=FAIL hotlist_put: %s\n", hotlist_strerror(rc));
-			failures++;
-		}
-	}
+	sweep_puts(hl, plates, 0, k, &b);
 	sweep_print(hl, &b, n, "put");
 	edit_visibility(hl, n, o, "edit_loaded");
+	sweep_removes(hl, n, plates, k, &b);
+	free(plates);
+}
+
+/* ---- --fuzzy-edits ------------------------------------------------------------------ */
+
+#define FZ_READS (1u << 16)
+
+/* Read cost of LIST now: non-hitting reads, batch and single, wall and CPU
+ * ns per read, median of o->reps passes each. */
+static void fz_read_cost(struct hotlist *hl, size_t n, const struct hotlist_read *rd,
+			 const struct opts *o)
+{
+	uint64_t pending = pending_edits(hl), hits = 0;
+	for (int mode = 0; mode < 2; mode++) {
+		double wall[16], cpu[16];
+		for (unsigned r = 0; r < o->reps; r++) {
+			uint64_t t0 = bench_now_ns(), c0 = bench_thread_cpu_ns();
+			if (mode == 0)
+				for (size_t i = 0; i < FZ_READS; i += READ_BATCH)
+					hotlist_match_batch(hl, &rd[i], READ_BATCH, count_hit,
+							    &hits);
+			else
+				for (size_t i = 0; i < FZ_READS; i++)
+					hotlist_match(hl, &rd[i], count_hit, &hits);
+			wall[r] = (double)(bench_now_ns() - t0) / FZ_READS;
+			cpu[r] = (double)(bench_thread_cpu_ns() - c0) / FZ_READS;
+		}
+		printf("bench=fz_read entries=%zu pending=%" PRIu64
+		       " mode=%s reps=%u ns_per_read=%.1f "
+		       "cpu_ns_per_read=%.1f runs_ns=",
+		       n, pending, mode ? "single" : "batch", (unsigned)o->reps,
+		       bench_median(wall, o->reps), bench_median(cpu, o->reps));
+		for (unsigned r = 0; r < o->reps; r++)
+			printf("%s%.1f", r ? "," : "", wall[r]);
+		printf(" hits=%" PRIu64 "\n", hits);
+	}
+	fflush(stdout);
+}
+
+static void run_fuzzy(size_t n, const struct opts *o)
+{
+	char *all = bench_xmalloc(n * (BENCH_PLATE_LEN + 1));
+	struct hotlist *hl = make_engine();
+	struct timing tm = { .n = 0 };
+	struct hotlist_list_options lo;
+	struct hotlist_entry *sets[2];
+	size_t k = o->sweep;
+	char(*plates)[BENCH_PLATE_LEN + 1] = bench_xcalloc(k, sizeof(*plates));
+	char(*miss)[16] = bench_xcalloc(FZ_READS, sizeof(*miss));
+	struct hotlist_read *rd = bench_xcalloc(FZ_READS, sizeof(*rd));
+	struct sweep_bins b = { .calls = 0 };
+
+	hotlist__snap_set_fold_bg(&hl->snap, UINT32_MAX);
+	hotlist__snap_set_edits_fold(&hl->snap, UINT32_MAX);
+	hotlist_list_options_init(&lo);
+	lo.ocr_substitutions = 1;
+	lo.indels = 1;
+	lo.repair = false;
+	if (hotlist_set_list_options(hl, LIST, &lo) != 0)
+		exit(1);
+	for (size_t i = 0; i < n; i++)
+		bench_plate(i, o->seed, all + i * (BENCH_PLATE_LEN + 1));
+	sets[0] = make_entries(all, n, 0);
+	sets[1] = NULL;
+	one_replace(hl, sets, n, 1, &tm);
+	for (size_t i = 0; i < k; i++) /* fresh plates: after those of edit_visibility */
+		bench_plate(BENCH_MISS_BASE - 1 - o->edits - i, o->seed, plates[i]);
+	for (size_t i = 0; i < FZ_READS; i++) { /* reads of plates in no list */
+		bench_plate(BENCH_MISS_BASE + i, o->seed, miss[i]);
+		rd[i] = (struct hotlist_read){ .struct_size = sizeof(rd[i]), .plate = miss[i] };
+	}
 	for (size_t i = 0; i < SWEEP_BINS; i++)
 		b.ns[i] = bench_xcalloc(k, sizeof(uint64_t));
 	b.waits0 = reclaim_waits(hl);
-	for (size_t i = 0; i < k; i++) {
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
-		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
-
-		sweep_record(&b, pending, bench_now_ns() - t0);
-		if (rc != 1) {
-			printf("# check=FAIL hotlist_remove: %d\n", rc);
-			failures++;
-		}
-	}
-	sweep_print(hl, &b, n, "remove");
+	fz_read_cost(hl, n, rd, o);
+	size_t first = o->edits < k ? o->edits : k;
+	sweep_puts(hl, plates, 0, first, &b);
+	fz_read_cost(hl, n, rd, o);
+	sweep_puts(hl, plates, first, k, &b);
+	fz_read_cost(hl, n, rd, o);
+	sweep_print(hl, &b, n, "put");
+	edit_visibility(hl, n, o, "fz_edit_loaded");
+	sweep_removes(hl, n, plates, k, &b);
+	hotlist_destroy(hl, NULL);
+	free(sets[0]);
+	free(all);
 	free(plates);
+	free(miss);
+	free(rd);
 }
 
 /* ---- main ---------------------------------------------------------------------------- */
@@ -1125,7 +1242,7 @@ int main(int argc, char **argv)
 		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] [--floor-ms N] [--clock-readers] "
 		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
 		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call] "
-		"[--build-threads N]";
+		"[--build-threads N] [--fuzzy-edits]";
 	unsigned cores = bench_cores();
 	struct opts o = { .min_entries = 1000000,
 			  .max_entries = 10000000,
@@ -1152,6 +1269,8 @@ int main(int argc, char **argv)
 			o.floor_ms = 50;
 		} else if (strcmp(argv[i], "--clock-readers") == 0) {
 			clock_readers = true;
+		} else if (strcmp(argv[i], "--fuzzy-edits") == 0) {
+			o.fuzzy_edits = true;
 		} else if (strcmp(argv[i], "--edits-only") == 0) {
 			o.edits_only = true;
 		} else if (strcmp(argv[i], "--replace-only") == 0) {
@@ -1183,7 +1302,9 @@ int main(int argc, char **argv)
 	build_threads = (unsigned)bt;
 	bench_header("reload");
 	printf("# build_threads=%u\n", build_threads);
-	for (size_t n = o.min_entries; n <= o.max_entries; n *= 10)
+	for (size_t n = o.min_entries; n <= o.max_entries && o.fuzzy_edits; n = SIZE_MAX)
+		run_fuzzy(n, &o);
+	for (size_t n = o.min_entries; n <= o.max_entries && !o.fuzzy_edits; n *= 10)
 		run_size(n, &o);
 	if (failures)
 		printf("# check=FAIL %d failed checks\n", failures);

@@ -119,14 +119,10 @@
 /* A 28-bit slot value (see the layout): DIRECT run, or offset into refs. */
 #define HL_FZ_DIRECT (UINT32_C(1) << 27)
 #define HL_FZ_RUN_MASK (HL_FZ_DIRECT - 1)
-enum { HL_SKEL = 0, HL_DEL = 1, HL_FZ_TABLES = 2 };
+enum { HL_SKEL = HL_FZ_SKEL, HL_DEL = HL_FZ_DEL, HL_FZ_TABLES = 2 };
 /* Runs verified per query remembered for de-duplication; past it a run may
  * be verified (and emitted) twice, which the caller's dedup absorbs. */
 #define HL_FZ_SEEN 64
-#define HL_ALNUM 36
-/* Query keys at most: S, 16 single deletions, C(16,2) double deletions,
- * 17 positions x 36 characters of insertion. */
-#define HL_FZ_QKEYS (1 + HOTLIST_PLATE_MAX + 120 + (HOTLIST_PLATE_MAX + 1) * HL_ALNUM)
 /* A DP cell above every budget: "no alignment". */
 #define HL_FZ_INF 0x7f
 /* Salt of the grouping hash's seed: the build's random seed, XORed with
@@ -1092,12 +1088,20 @@ static int build_index(struct hl_fuzzy *f, const struct runs *r, unsigned d, uin
 	return rc;
 }
 
+/* The distinct representatives of skel (the skeleton alphabet) into reps:
+ * returns how many. */
+static unsigned skel_reps(const char *skel, char reps[HL_ALNUM])
+{
+	unsigned n = 0;
+	for (const char *c = alnum_chars; *c; c++)
+		if (skel[(unsigned char)*c] == *c)
+			reps[n++] = *c;
+	return n;
+}
+
 static void set_reps(struct hl_fuzzy *f)
 {
-	f->n_reps = 0;
-	for (const char *c = alnum_chars; *c; c++)
-		if (f->skel[(unsigned char)*c] == *c)
-			f->reps[f->n_reps++] = *c;
+	f->n_reps = skel_reps(f->skel, f->reps);
 }
 
 int hotlist__fz_build(struct hl_fuzzy **out, const struct hl_base *b, const struct hl_fz_opts *o,
@@ -1185,12 +1189,6 @@ bool hotlist__fz_fits(const struct hl_fuzzy *f, const struct hl_base *b, const s
 
 /* ---- query ------------------------------------------------------------------------ */
 
-/* The keys of one kind a query looks up. */
-struct qkeys {
-	struct hl_key k[HL_FZ_QKEYS];
-	size_t n;
-};
-
 struct fzq {
 	const struct hl_fuzzy *f;
 	const struct hl_base *b;
@@ -1201,7 +1199,7 @@ struct fzq {
 	void *ctx;
 	uint32_t seen[HL_FZ_SEEN];
 	unsigned n_seen;
-	struct qkeys q[HL_FZ_TABLES];
+	struct hl_fz_qkeys q[HL_FZ_TABLES];
 };
 
 /* Verify run against the read, with the entry's real key: the fingerprint
@@ -1289,17 +1287,18 @@ static bool probe(const struct hl_fuzzy *f, struct fz_pos p, struct fzq *q)
 /* Append a key of s (len chars) of kind t. A repeat among the hundreds of
  * d = 2 keys costs a lookup (a run is still verified once), cheaper than a
  * quadratic check. */
-static void add_key(struct fzq *q, int t, const char *s, size_t len)
+static void add_key(struct hl_fz_qkeys *q, int t, const char *s, size_t len)
 {
-	struct qkeys *k = &q->q[t];
+	struct hl_fz_qkeys *k = &q[t];
 	hotlist__key_pack(s, len, &k->k[k->n++]);
 }
 
 /* The double-edit keys of d = 2 (skeleton s, also as lin v). */
-static void add_d2_keys(struct fzq *q, const char *s, hl_lin v, size_t len)
+static void add_d2_keys(struct hl_fz_qkeys *q, const char *reps, unsigned n_reps, const char *s,
+			hl_lin v, size_t len)
 {
 	char t[HOTLIST_PLATE_MAX + 1];
-	struct qkeys *del = &q->q[HL_DEL];
+	struct hl_fz_qkeys *del = &q[HL_DEL];
 	for (size_t i = 0; len > 2 && i < len; i++) { /* two extra: SKEL */
 		for (size_t j = i + 1; j < len; j++) {
 			size_t w = 0;
@@ -1315,8 +1314,8 @@ static void add_d2_keys(struct fzq *q, const char *s, hl_lin v, size_t len)
 	for (size_t p = 0; len < HOTLIST_PLATE_MAX && p <= len; p++) { /* two missing */
 		memcpy(t, s, p);
 		memcpy(t + p + 1, s + p, len - p);
-		for (unsigned r = 0; r < q->f->n_reps; r++) {
-			t[p] = q->f->reps[r];
+		for (unsigned r = 0; r < n_reps; r++) {
+			t[p] = reps[r];
 			add_key(q, HL_DEL, t, len + 1);
 		}
 	}
@@ -1328,22 +1327,73 @@ static void add_d2_keys(struct fzq *q, const char *s, hl_lin v, size_t len)
  * entries of the length it can find. Returns the SKEL keys written; *n_del
  * the DEL keys (0 or 1).
  */
-static size_t d1_keys(const struct hl_fuzzy *f, hl_lin v, size_t len, unsigned d, struct hl_key *sk,
+static size_t d1_keys(uint32_t lens, hl_lin v, size_t len, unsigned d, struct hl_key *sk,
 		      struct hl_key *dk, size_t *n_del)
 {
 	size_t n = 0;
 	*n_del = 0;
-	if (f->lens & (UINT32_C(1) << len))
+	if (lens & (UINT32_C(1) << len))
 		lin_key(v, &sk[n++]);
 	if (!d)
 		return n;
-	if (f->lens & (UINT32_C(1) << (len + 1))) {
+	if (lens & (UINT32_C(1) << (len + 1))) {
 		lin_key(v, &dk[0]);
 		*n_del = 1;
 	}
-	if (f->lens & (UINT32_C(1) << (len - 1)))
+	if (lens & (UINT32_C(1) << (len - 1)))
 		n += lin_dels(v, len, &sk[n]);
 	return n;
+}
+
+/* The query of read plate (len chars) for indel budget d under skel (reps:
+ * its representatives) in an index with DEL keys when fd, only keys of the
+ * lengths in lens: SKEL keys in q[HL_SKEL], DEL in q[HL_DEL]. */
+static void query_keys(struct hl_fz_qkeys q[HL_FZ_TABLES], const char *skel, const char *reps,
+		       unsigned n_reps, uint32_t lens, unsigned d, bool fd, const char *plate,
+		       size_t len)
+{
+	char s[HOTLIST_PLATE_MAX + 1] = { 0 };
+	for (size_t c = 0; c < len; c++)
+		s[c] = skel[(unsigned char)plate[c] & 0x7f];
+	struct hl_key k;
+	hotlist__key_pack(s, len, &k);
+	hl_lin v = key_lin(&k);
+	q[HL_SKEL].n = d1_keys(lens, v, len, d, q[HL_SKEL].k, q[HL_DEL].k, &q[HL_DEL].n);
+	if (!fd)
+		q[HL_DEL].n = 0;
+	else if (d > 1)
+		add_d2_keys(q, reps, n_reps, s, v, len);
+}
+
+void hotlist__fz_query_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			    size_t len, struct hl_fz_qkeys q[HL_FZ_TABLES])
+{
+	char reps[HL_ALNUM];
+	unsigned n_reps = o->d > 1 ? skel_reps(o->skel, reps) : 0;
+	query_keys(q, o->skel, reps, n_reps, lens, o->d, o->d > 0, plate, len);
+}
+
+size_t hotlist__fz_plate_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			      size_t len, struct hl_key *sk, struct hl_key *dk, size_t *n_del)
+{
+	return d1_keys(lens, skel_lin(o->skel, plate, len), len, o->d, sk, dk, n_del);
+}
+
+size_t hotlist__fz_entry_keys(const struct hl_fz_opts *o, const char *plate, size_t len,
+			      struct hl_key out[HL_FZ_ENTRY_KEYS])
+{
+	struct runs r = { 0 };
+	hl_lin sk = skel_lin(o->skel, plate, len);
+	uint8_t n = (uint8_t)len;
+	uint32_t run = 0;
+	r.sk = &sk;
+	r.len = &n;
+	r.run = &run;
+	r.n = 1;
+	size_t keys = run_keys(&r, HL_SKEL, 0, out);
+	if (o->d)
+		keys += run_keys(&r, HL_DEL, 0, out + keys);
+	return keys;
 }
 
 static void fzq_init(struct fzq *q, const struct hl_fuzzy *f, const struct hl_base *b,
@@ -1365,18 +1415,8 @@ void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,
 		       void *ctx)
 {
 	struct fzq q;
-	char s[HOTLIST_PLATE_MAX + 1] = { 0 };
 	fzq_init(&q, f, b, o, plate, len, emit, ctx);
-	for (size_t c = 0; c < len; c++)
-		s[c] = f->skel[(unsigned char)plate[c] & 0x7f];
-	struct hl_key k;
-	hotlist__key_pack(s, len, &k);
-	hl_lin v = key_lin(&k);
-	q.q[HL_SKEL].n = d1_keys(f, v, len, o->d, q.q[HL_SKEL].k, q.q[HL_DEL].k, &q.q[HL_DEL].n);
-	if (!f->d)
-		q.q[HL_DEL].n = 0;
-	else if (o->d > 1)
-		add_d2_keys(&q, s, v, len);
+	query_keys(q.q, f->skel, f->reps, f->n_reps, f->lens, o->d, f->d > 0, plate, len);
 	for (int t = 0; t < HL_FZ_TABLES; t++) {
 		for (size_t i = 0; i < q.q[t].n; i++) {
 			const struct hl_key *x = &q.q[t].k[i];
@@ -1401,7 +1441,7 @@ static size_t plate_keys(const struct hl_fuzzy *f, const struct hl_fz_opts *o, c
 			 size_t len, struct hl_key *sk, struct hl_key *dk, size_t *n_del)
 {
 	hl_lin v = skel_lin(f->skel, plate, len);
-	return d1_keys(f, v, len, f->d ? o->d : 0, sk, dk, n_del);
+	return d1_keys(f->lens, v, len, f->d ? o->d : 0, sk, dk, n_del);
 }
 
 void hotlist__fz_match_keys(const struct hl_fuzzy *f, const struct hl_base *b,

@@ -10,6 +10,7 @@
 #define HOTLIST_FUZZY_H
 
 #include "hotlist.h"
+#include "normalise.h"
 #include "pattern.h"
 
 #include <stdbool.h>
@@ -24,6 +25,7 @@ struct hl_score_model;
 #define HL_CLASSES_MAX 128 /* bytes of an ocr_classes string, with its NUL */
 #define HL_DEFAULT_CLASSES "0ODQ 1I 2Z 5S 8B 6G"
 #define HL_ASCII 128
+#define HL_ALNUM 36
 
 /* A list's resolved options. skel maps every character to its confusion
  * class's representative (the first of its group), itself when in none. */
@@ -124,5 +126,38 @@ uint32_t hotlist__fz_maybe(const struct hl_fuzzy *f, const struct hl_base *b,
 void hotlist__fz_match_keys(const struct hl_fuzzy *f, const struct hl_base *b,
 			    const struct hl_fz_opts *o, const char *plate, size_t len,
 			    uint32_t hint, hl_fz_emit emit, void *ctx);
+
+/*
+ * Keys of the index, for an edit layer that keeps its own table of them
+ * (snapshot_edit.c, "The fuzzy key table"): the same keys as the index of a
+ * base, so that a read meets the same entries either way.
+ */
+enum { HL_FZ_SKEL = 0, HL_FZ_DEL = 1 };
+/* Keys of one entry at most: its SKEL key, and one DEL key per character. */
+#define HL_FZ_ENTRY_KEYS (1 + HOTLIST_PLATE_MAX)
+/* Query keys of one kind at most: S, 16 single deletions, C(16,2) double
+ * deletions, 17 positions x 36 characters of insertion. */
+#define HL_FZ_QKEYS (1 + HOTLIST_PLATE_MAX + 120 + (HOTLIST_PLATE_MAX + 1) * HL_ALNUM)
+struct hl_fz_qkeys {
+	struct hl_key k[HL_FZ_QKEYS];
+	size_t n;
+};
+
+/* The index keys of entry plate (len chars, not a pattern) under o's
+ * classes: its SKEL key first, then (o->d >= 1) its DEL keys, the keys of
+ * kind HL_FZ_DEL (the rest). Returns how many. */
+size_t hotlist__fz_entry_keys(const struct hl_fz_opts *o, const char *plate, size_t len,
+			      struct hl_key out[HL_FZ_ENTRY_KEYS]);
+/* The query of read plate (len chars) under o (k, d and classes), only
+ * keys that can find entries of the lengths in lens (bit L: some entry has
+ * L characters): q[HL_FZ_SKEL] and q[HL_FZ_DEL], as hotlist__fz_match makes
+ * them. An entry within budget has one of its keys among them. */
+void hotlist__fz_query_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			    size_t len, struct hl_fz_qkeys q[2]);
+/* The d <= 1 query of plate (o->d <= 1), likewise: SKEL keys into sk
+ * (returned: how many, at most 1 + HOTLIST_PLATE_MAX), the DEL key into dk
+ * (*n_del: 0 or 1). For a batch filter. */
+size_t hotlist__fz_plate_keys(const struct hl_fz_opts *o, uint32_t lens, const char *plate,
+			      size_t len, struct hl_key *sk, struct hl_key *dk, size_t *n_del);
 
 #endif /* HOTLIST_FUZZY_H */

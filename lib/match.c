@@ -629,6 +629,17 @@ static void on_run(void *ctx, uint32_t run, unsigned subs, unsigned indels)
 	add_run(e->g, e->l, e->b, run, e->check_hidden, kind, subs, indels);
 }
 
+/* An entry put found through the overlay's fuzzy key table. */
+static void on_put(void *ctx, const struct hl_base *a, uint32_t run, unsigned subs, unsigned indels)
+{
+	const struct emit_ctx *e = ctx;
+	add_run(e->g, e->l, a, run, 0,
+		indels ? HOTLIST_MATCH_INDEL :
+		subs   ? HOTLIST_MATCH_OCR :
+			 HOTLIST_MATCH_EXACT,
+		subs, indels);
+}
+
 /* Patterns and fuzzy index of one base of l (b is base or adds). */
 static void match_slow_base(struct gather *g, const struct hl_list *l, const struct hl_base *b,
 			    const struct hl_fuzzy *fz, const struct variant *v)
@@ -669,8 +680,12 @@ static void match_variant(struct gather *g, const struct hl_state *st, const uin
 			if (i != HL_TABLE_NONE)
 				add_run(g, l, a, i, 0, HOTLIST_MATCH_EXACT, 0, 0);
 		}
-		if (l->adds)
+		if (l->adds) {
 			match_slow_base(g, l, l->adds, l->fz_adds, v);
+		} else if (hotlist__list_fz(l)) { /* the overlay's fuzzy key table */
+			struct emit_ctx e = { g, l, NULL, 0, 0 };
+			hotlist__list_fz_match(l, v->plate, v->len, on_put, &e);
+		}
 		match_slow_base(g, l, l->base, l->fz_base, v);
 	}
 }
@@ -885,6 +900,8 @@ static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_ke
 		if (l->fz_adds)
 			maybe |= hotlist__fz_maybe(l->fz_adds, l->adds, &l->opts, plates, lens, m,
 						   NULL);
+	} else if (hotlist__list_fz(l)) { /* its fuzzy key table: exact puts too (S) */
+		maybe |= hotlist__list_fz_maybe(l, plates, lens, m);
 	} else if (l->ovl) { /* the overlay's records of these keys, one probe each */
 		for (size_t i = 0; i < m; i++)
 			maybe |= (uint32_t)(hotlist__list_adds(l, &keys[i]) != NULL) << i;

@@ -48,9 +48,10 @@ struct hl_list {
 	 * made): records of ovl newer than it are not this version's */
 	uint64_t edit_seq;
 	/* all entries put since the base was built, as one base, or NULL: only
-	 * for a list with fuzzy options or a wildcard put, whose fuzzy index
-	 * and pattern store need them together (O(pending edits) per edit);
-	 * otherwise a read finds the entries put in ovl, by key */
+	 * for a list whose overlay holds a wildcard put, whose pattern store
+	 * needs them together (O(pending edits) per edit); otherwise a read
+	 * finds the entries put in ovl, by key, and a fuzzy read through the
+	 * overlay's fuzzy key table (snapshot_edit.c) */
 	struct hl_base *adds;
 	uint64_t entries; /* entries a match can hit */
 	struct hl_fz_opts opts; /* matching options; carried to every new version */
@@ -220,6 +221,26 @@ bool hotlist__list_has(const struct hl_list *l, const struct hl_key *k);
  * the overlay). Any thread holding l; O(pending edits). */
 void hotlist__list_adds_each(const struct hl_list *l,
 			     void (*fn)(void *ctx, const struct hl_base *b), void *ctx);
+
+/* What hotlist__list_fz_match finds: run of base a (the entries put with
+ * one key), with the alignment's costs. */
+typedef void (*hl_list_fz_emit)(void *ctx, const struct hl_base *a, uint32_t run, unsigned subs,
+				unsigned indels);
+/* Whether reads of l find its entries put through its overlay's fuzzy key
+ * table (snapshot_edit.c, "The fuzzy key table"): a list with fuzzy options
+ * and pending edits, and no l->adds. Any thread holding l. */
+bool hotlist__list_fz(const struct hl_list *l);
+/* Every entry put into l within l's budget (k, d) of plate (len chars), as
+ * l shows them, verified: each run once per call (within HL_FZT_SEEN
+ * plates). Nothing unless hotlist__list_fz(l). Any thread holding l;
+ * wait-free, O(query keys + plates they meet). */
+void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t len,
+			    hl_list_fz_emit emit, void *ctx);
+/* Batch filter of hotlist__list_fz_match for plates[0..n) (n <= 32): bit i
+ * clear when plate i finds nothing there (set: may; every bit when
+ * l->opts.d = 2). Any thread holding l; wait-free. */
+uint32_t hotlist__list_fz_maybe(const struct hl_list *l, const char *const *plates,
+				const size_t *lens, size_t n);
 
 /* ---- snapshot_info.c ---- */
 int hotlist__snap_info(struct hl_snap *s, size_t i, struct hotlist_list_info *out);

@@ -54,14 +54,67 @@
  * the record's prev (the record itself stays until the overlay goes:
  * readers may hold it).
  *
- * Lists with fuzzy options or a wildcard put. The fuzzy index of the adds
- * (fuzzy.c) and the pattern store (pattern.c) are built over all of them
- * at once, so such a list version also holds `adds`, every entry put as
- * one base, rebuilt at every edit: O(pending edits) per edit, as before
- * the overlay, only for these lists (a wildcard put keeps its overlay in
- * this mode until the next fold). A reader then takes the entries put from
- * adds and the hides from the overlay (hotlist__list_adds).
+ * The fuzzy key table. A read of a list with fuzzy options (k or d > 0)
+ * must find the entries put within its budget, not only those of its own
+ * key. The overlay of such a list keeps one more structure (struct hl_fzt,
+ * built for the list's classes and whether d > 0; an overlay of a list
+ * without fuzzy options has none): an insert-only open-addressing table
+ * (linear probing, at most half full) mapping each fuzzy index key of
+ * every plate linked into the overlay (its SKEL key, and its DEL keys when
+ * d > 0, as fuzzy.c makes them for a base: hotlist__fz_entry_keys) to that
+ * plate's overlay KEY, not to an entry:
  *
+ *   hl_ovl ── fzt ──► hl_fzt [ tag | plate ] [ tag | plate ] ...   8-byte slots
+ *                       flt[slots / 8]: blocked filter, 2 bits a key in one word
+ *                       lens: bit L set when a plate of L characters is in
+ *                       plates[] = { key of AB123, key of X9 ... }  (hl_key)
+ *                       older ──► the table it outgrew (freed with the overlay)
+ *
+ * A slot holds a 32-bit tag (the key's hash, kind folded in; 0: empty) and
+ * the index of the plate in plates[]. The keys themselves are not stored:
+ * a tag only says where to look, and every plate reached is verified
+ * against the read (hotlist__fz_verify on the plate's text), so a tag
+ * shared by two keys costs a verification, never a false hit. The edit
+ * that links a key new to the overlay (ovl_link) inserts its keys first:
+ * O(len) keys at d = 1, each written (plate index) then published by a
+ * release store of its tag; when the table would be more than half full
+ * (or its plates array is full) fzt_room first makes one of twice the
+ * slots with every key again (O(keys) once per doubling: amortised O(1) a
+ * plate) and publishes it with a release store to o->fzt; the old one stays
+ * whole for readers that hold it until the overlay goes. Nothing is removed
+ * from a table: a plate removed, or put after a reader's version, keeps
+ * its slots, and the reader resolves it through the overlay AS OF ITS
+ * VERSION (rec_at with its edit_seq): no record or a record without adds
+ * is no hit. Correct by construction; a stale slot costs one overlay
+ * probe. A copy of the overlay (outgrown, fold, replace) builds its table
+ * anew from the keys it copies (O(keys), as the overlay itself); options
+ * whose classes or d > 0 differ from the table's (set_options) copy the
+ * overlay (O(pending edits): rare).
+ * A read (hotlist__list_fz_match) makes its query keys once, only those
+ * that can find a plate of a length the table holds (lens, as fuzzy.c's
+ * index: a list of 7-character plates costs a 7-character read one key at
+ * d = 1; d <= 1: S and its deletions as SKEL, S as DEL,
+ * hotlist__fz_plate_keys; d = 2 the whole query, hotlist__fz_query_keys),
+ * tests each key's filter word (most stop there: without the filter and
+ * lens, a 10 k-entry smoke run of bench_reload --fuzzy-edits had reads
+ * ~40-60 ns dearer than main's rebuilt index, which has both),
+ * probes the table for the others (8 bytes a key at half load), and for
+ * each plate reached (once) looks up that key's
+ * record as of its version and verifies the read against it, emitting
+ * the record's adds run. The batch path asks hotlist__list_fz_maybe first
+ * (any key of the read present: a plate put with the read's own key too,
+ * through S), so that reads that cannot hit stop there. A put is O(1)
+ * amortised, independent of the pending edits; no read pays per edit.
+ *
+ * Wildcard puts. The pattern store (pattern.c) is built over all of a
+ * base's patterns at once, so a list whose overlay holds a wildcard put
+ * also holds `adds`, every entry put as one base (and, with fuzzy options,
+ * its fuzzy index fz_adds), rebuilt at every edit until the next fold:
+ * O(pending edits) per edit, as before the overlay, for these lists only
+ * (wildcard puts are rare and entered by hand). A reader then takes the
+ * entries put from adds (and not through the fuzzy key table) and the
+ * hides from the overlay (hotlist__list_adds).
+
  * Folding. So that the pending edits stay few (memory, and the records a
  * lookup of an edited plate reads), a list with fold_bg (HL_EDITS_BG_FOLD)
  * of them or more is folded into a new base by the folder thread (one per
@@ -109,9 +162,10 @@
  * base and base' coexist until then, as for a replace.
  *
  * Threads: writers, under snap->wlock; the folder thread, under wlock except
- * for step 2 (it holds references then, nothing else);
- * hotlist__list_hidden, hotlist__list_adds and hotlist__list_adds_each are
- * read side (any thread, wait-free).
+ * for step 2 (it holds references then, and builds the copy of step 3 and
+ * its fuzzy key table, which no reader sees yet); hotlist__list_hidden,
+ * hotlist__list_adds, hotlist__list_adds_each, hotlist__list_fz_match and
+ * hotlist__list_fz_maybe are read side (any thread, wait-free).
  */
 #include "snapshot.h"
 #include "snapshot_impl.h"
@@ -207,7 +261,36 @@ struct hl_ovl {
 	 * indexes (part of bytes): written under wlock, read by
 	 * hotlist_list_info (relaxed: statistics) */
 	atomic_size_t bytes, index_bytes;
+	/* the fuzzy key table (see "The fuzzy key table"), or NULL (none yet,
+	 * or options without fuzzy matching); fz: built for fzo's classes and
+	 * d (fuzzy options), fixed for the overlay's life */
+	_Atomic(struct hl_fzt *) fzt;
+	bool fz;
+	struct hl_fz_opts fzo;
 	_Atomic(struct hl_rec *) slot[];
+};
+
+/* One slot of the fuzzy key table: a 32-bit tag of a fuzzy key (0: empty)
+ * and the plate whose key it is (index into the table's plates). */
+struct fzt_slot {
+	_Atomic uint32_t tag;
+	uint32_t plate;
+};
+
+/* The fuzzy key table of an overlay: open addressing (linear probing, at
+ * most half full), insert-only, one slot per (fuzzy key, plate). */
+struct hl_fzt {
+	struct hl_fzt *older; /* the table this one outgrew, freed with the overlay */
+	uint64_t seed;
+	uint32_t mask; /* slots - 1 */
+	uint32_t used; /* slots in use: writer */
+	uint32_t n_plates, cap_plates; /* writer */
+	struct hl_key *plates; /* the overlay keys, in the order they came */
+	_Atomic uint64_t *flt; /* the filter: slots / 8 words after the slots */
+	/* bit L: a plate of L characters is in (a query makes only the keys
+	 * that can find those, as fuzzy.c's `lens`) */
+	_Atomic uint32_t lens;
+	struct fzt_slot slot[];
 };
 
 static size_t rec_size(uint32_t n_ops)
@@ -235,7 +318,161 @@ static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
 	return (uint32_t)(h ^ (h >> 29));
 }
 
-static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
+/* ---- the fuzzy key table (see "The fuzzy key table") -------------------------- */
+
+/* Slots of a first table: 64 plates of 8 keys at half load. */
+#define HL_FZT_MIN_SLOTS 1024u
+
+static size_t fzt_size(uint32_t slots)
+{
+	return sizeof(struct hl_fzt) + slots * sizeof(struct fzt_slot) +
+	       slots / 8 * sizeof(uint64_t);
+}
+
+/* The filter word of hash h in f, and the two bits of it h sets. */
+static _Atomic uint64_t *fzt_flt(const struct hl_fzt *f, uint64_t h, uint64_t *bits)
+{
+	*bits = UINT64_C(1) << ((h >> 40) & 63) | UINT64_C(1) << ((h >> 46) & 63);
+	return &f->flt[(h >> 12) & (f->mask >> 3)];
+}
+
+static void fzt_free(struct hl_snap *snap, struct hl_fzt *t)
+{
+	for (struct hl_fzt *next; t; t = next) {
+		next = t->older;
+		hotlist__free(snap->a, t->plates, t->cap_plates * sizeof(*t->plates));
+		hotlist__free(snap->a, t, fzt_size(t->mask + 1u));
+	}
+}
+
+/* The hash of fuzzy key k of kind t: its slot (low bits) and tag (high). */
+static uint64_t fzt_hash(const struct hl_fzt *f, const struct hl_key *k, int t)
+{
+	uint64_t h = (k->lo ^ f->seed ^ (uint64_t)t) * 0x9E3779B97F4A7C15u;
+	h ^= ((uint64_t)k->hi + (f->seed >> 32)) * 0xC2B2AE3D27D4EB4Fu;
+	h ^= h >> 31;
+	h *= 0x94D049BB133111EBu;
+	return h ^ (h >> 29);
+}
+
+static uint32_t fzt_tag(uint64_t h)
+{
+	return (uint32_t)(h >> 32) | 1u;
+}
+
+/* Whether plate text p (len chars) has a fuzzy key: patterns have none. */
+static bool fzt_plain(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] == '*' || p[i] == '?')
+			return false;
+	return true;
+}
+
+/* Insert the fuzzy keys of overlay key pk into f (room checked: fzt_room).
+ * Writer (or the only holder of a new overlay). */
+static void fzt_insert(struct hl_fzt *f, const struct hl_fz_opts *o, const struct hl_key *pk)
+{
+	char p[HOTLIST_PLATE_MAX + 1];
+	struct hl_key keys[HL_FZ_ENTRY_KEYS];
+	size_t len = hotlist__key_unpack(pk, p);
+	if (!fzt_plain(p, len))
+		return;
+	size_t n = hotlist__fz_entry_keys(o, p, len, keys);
+	uint32_t plate = f->n_plates++;
+	f->plates[plate] = *pk;
+	/* relaxed: as the filter's bits below */
+	atomic_fetch_or_explicit(&f->lens, UINT32_C(1) << len, memory_order_relaxed);
+	for (size_t j = 0; j < n; j++) {
+		uint64_t h = fzt_hash(f, &keys[j], j ? HL_FZ_DEL : HL_FZ_SKEL);
+		uint32_t i = (uint32_t)h & f->mask;
+		/* relaxed: only the writer stores tags */
+		while (atomic_load_explicit(&f->slot[i].tag, memory_order_relaxed))
+			i = (i + 1) & f->mask;
+		f->slot[i].plate = plate;
+		f->used++;
+		uint64_t bits;
+		/* relaxed: ordered before the tag's release store (and the
+		 * version's), which readers acquire */
+		_Atomic uint64_t *w = fzt_flt(f, h, &bits);
+		atomic_fetch_or_explicit(w, bits, memory_order_relaxed);
+		/* release: a reader that sees the tag sees the slot's plate and
+		 * plates[plate]; pairs with fzt_probe's acquire */
+		atomic_store_explicit(&f->slot[i].tag, fzt_tag(h), memory_order_release);
+	}
+}
+
+/* A table of `slots` slots holding the keys of f's plates (f NULL: none).
+ * NULL when out of memory. */
+static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
+			      const struct hl_fz_opts *o, uint32_t slots)
+{
+	struct hl_fzt *t = hotlist__alloc(snap->a, fzt_size(slots), HL_CACHE_LINE);
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->mask = slots - 1;
+	t->seed = hotlist__seed((uint64_t)(uintptr_t)t);
+	t->cap_plates = slots / 2;
+	t->plates = hotlist__alloc(snap->a, t->cap_plates * sizeof(*t->plates),
+				   _Alignof(struct hl_key));
+	if (!t->plates) {
+		hotlist__free(snap->a, t, fzt_size(slots));
+		return NULL;
+	}
+	t->flt = (_Atomic uint64_t *)(void *)&t->slot[slots];
+	atomic_init(&t->lens, 0);
+	for (uint32_t i = 0; i < slots; i++) {
+		atomic_init(&t->slot[i].tag, 0);
+		t->slot[i].plate = 0;
+	}
+	for (uint32_t i = 0; i < slots / 8; i++)
+		atomic_init(&t->flt[i], 0);
+	for (uint32_t i = 0; f && i < f->n_plates; i++)
+		fzt_insert(t, o, &f->plates[i]);
+	return t;
+}
+
+/* Make room in o's fuzzy key table for the keys of one more plate:
+ * O(1), or, once per doubling, a new table of twice the slots with every
+ * key again (O(keys): amortised O(1) per plate), published with a release
+ * store; the old one stays for the readers that hold it, freed with o. 0 or
+ * HOTLIST_ENOMEM. Writer. */
+static int fzt_room(struct hl_snap *snap, struct hl_ovl *o)
+{
+	if (!o->fz)
+		return 0;
+	/* relaxed: only the writer stores it */
+	struct hl_fzt *f = atomic_load_explicit(&o->fzt, memory_order_relaxed);
+	if (f && 2u * (f->used + HL_FZ_ENTRY_KEYS) <= f->mask + 1u && f->n_plates < f->cap_plates)
+		return 0;
+	uint32_t slots = f ? 2u * (f->mask + 1u) : HL_FZT_MIN_SLOTS;
+	struct hl_fzt *t = fzt_new(snap, f, &o->fzo, slots);
+	if (!t)
+		return HOTLIST_ENOMEM;
+	t->older = f;
+	size_t add = hotlist__alloc_bytes(fzt_size(slots)) +
+		     hotlist__alloc_bytes(t->cap_plates * sizeof(*t->plates));
+	/* relaxed: statistics (hotlist_list_info) */
+	atomic_fetch_add_explicit(&o->bytes, add, memory_order_relaxed);
+	atomic_fetch_add_explicit(&o->index_bytes, add, memory_order_relaxed);
+	/* release: a reader that loads t sees it whole, keys and plates; pairs
+	 * with the acquire of hotlist__list_fz_match and _maybe */
+	atomic_store_explicit(&o->fzt, t, memory_order_release);
+	return 0;
+}
+
+/* Whether overlay o's fuzzy key table suits options opts: none for options
+ * without fuzzy matching, else one of their classes and d (0 or not). */
+static bool ovl_fits(const struct hl_ovl *o, const struct hl_fz_opts *opts)
+{
+	if (!hl_fz_on(opts))
+		return !o->fz;
+	return o->fz && (o->fzo.d > 0) == (opts->d > 0) &&
+	       memcmp(o->fzo.skel, opts->skel, sizeof(opts->skel)) == 0;
+}
+
+static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots, const struct hl_fz_opts *opts)
 {
 	size_t size = sizeof(struct hl_ovl) + slots * sizeof(_Atomic(struct hl_rec *));
 	struct hl_ovl *o = hotlist__zalloc(snap->a, size, HL_CACHE_LINE);
@@ -246,6 +483,10 @@ static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots)
 	atomic_init(&o->index_bytes, 0);
 	o->mask = slots - 1;
 	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
+	atomic_init(&o->fzt, NULL);
+	o->fz = hl_fz_on(opts);
+	if (o->fz)
+		o->fzo = *opts;
 	for (uint32_t i = 0; i < slots; i++)
 		atomic_init(&o->slot[i], NULL);
 	return o;
@@ -268,6 +509,7 @@ void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
 		next = r->all;
 		rec_free(snap, r);
 	}
+	fzt_free(snap, atomic_load_explicit(&o->fzt, memory_order_relaxed));
 	hotlist__free(snap->a, o, sizeof(*o) + (o->mask + 1u) * sizeof(o->slot[0]));
 }
 
@@ -327,8 +569,8 @@ static uint32_t ovl_slot(const struct hl_ovl *o, const struct hl_key *k)
 	}
 }
 
-/* Link r in front of its key's record and publish it. Returns its slot.
- * Writer. */
+/* Link r in front of its key's record and publish it (a key new to o: its
+ * fuzzy keys too, room made first by fzt_room). Returns its slot. Writer. */
 static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 {
 	uint32_t i = ovl_slot(o, &r->key);
@@ -337,6 +579,8 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	o->all = r;
 	o->recs++;
 	o->keys += r->prev == NULL;
+	if (o->fz && !r->prev) /* a key new to o: its fuzzy keys (room made by fzt_room) */
+		fzt_insert(atomic_load_explicit(&o->fzt, memory_order_relaxed), &o->fzo, &r->key);
 	o->patterns |= r->adds && r->adds->patterns;
 	/* relaxed: a statistic (hotlist_list_info), orders nothing */
 	atomic_fetch_add_explicit(&o->bytes, r->bytes, memory_order_relaxed);
@@ -406,6 +650,138 @@ void hotlist__list_adds_each(const struct hl_list *l,
 		if (r && r->adds)
 			fn(ctx, r->adds);
 	}
+}
+
+/* Plates of the overlay one query verifies at most, remembered so that a
+ * plate reached through several of its keys is verified once; past it a
+ * plate may be verified (and emitted) twice, which the caller's dedup
+ * absorbs (as fuzzy.c's HL_FZ_SEEN). */
+#define HL_FZT_SEEN 64
+
+struct fzt_query {
+	const struct hl_list *l;
+	const struct hl_fzt *f;
+	const char *plate;
+	size_t len;
+	hl_list_fz_emit emit;
+	void *ctx;
+	uint32_t seen[HL_FZT_SEEN];
+	unsigned n_seen;
+};
+
+/* Verify the read against overlay plate p of the table, as of the reader's
+ * version: its record's adds (none: removed since, or put after the
+ * version; a stale slot costs this lookup, never a false hit). */
+static void fzt_check(struct fzt_query *q, uint32_t p)
+{
+	for (unsigned i = 0; i < q->n_seen; i++)
+		if (q->seen[i] == p)
+			return;
+	if (q->n_seen < HL_FZT_SEEN)
+		q->seen[q->n_seen++] = p;
+	const struct hl_key *pk = &q->f->plates[p];
+	const struct hl_rec *r = rec_of(q->l, pk);
+	if (!r || !r->adds)
+		return;
+	uint32_t run = hl_base_find(r->adds, pk);
+	if (run == HL_TABLE_NONE)
+		return;
+	char e[HOTLIST_PLATE_MAX + 1];
+	unsigned subs, indels;
+	size_t n = hotlist__key_unpack(pk, e);
+	const struct hl_fz_opts *o = &q->l->opts;
+	if (hotlist__fz_verify(o->skel, o->k, o->d, q->plate, q->len, e, n, &subs, &indels))
+		q->emit(q->ctx, r->adds, run, subs, indels);
+}
+
+/* Visit (q) or find (q NULL) the plates of fuzzy key k of kind t in f. */
+static bool fzt_probe(const struct hl_fzt *f, const struct hl_key *k, int t, struct fzt_query *q)
+{
+	uint64_t h = fzt_hash(f, k, t), bits;
+	/* relaxed: the bits of the reader's version were set before it was
+	 * published (release), which the reader acquired */
+	_Atomic uint64_t *w = fzt_flt(f, h, &bits);
+	if ((atomic_load_explicit(w, memory_order_relaxed) & bits) != bits)
+		return false; /* most keys of a read: one word */
+	uint32_t tag = fzt_tag(h);
+	bool any = false;
+	for (uint32_t i = (uint32_t)h & f->mask;; i = (i + 1) & f->mask) {
+		/* acquire: pairs with fzt_insert's release store (the slot's
+		 * plate and the plates array entry are seen) */
+		uint32_t x = atomic_load_explicit(&f->slot[i].tag, memory_order_acquire);
+		if (!x)
+			return any;
+		if (x != tag)
+			continue;
+		if (!q)
+			return true;
+		any = true;
+		fzt_check(q, f->slot[i].plate);
+	}
+}
+
+/* The table of l's overlay when l's reads use it, else NULL. */
+static const struct hl_fzt *fzt_of(const struct hl_list *l)
+{
+	if (!l->ovl || !l->ovl->fz || l->adds || !hl_fz_on(&l->opts))
+		return NULL;
+	/* acquire: pairs with fzt_room's release store */
+	return atomic_load_explicit(&l->ovl->fzt, memory_order_acquire);
+}
+
+bool hotlist__list_fz(const struct hl_list *l)
+{
+	return l->ovl && l->ovl->fz && !l->adds && hl_fz_on(&l->opts);
+}
+
+void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t len,
+			    hl_list_fz_emit emit, void *ctx)
+{
+	const struct hl_fzt *f = fzt_of(l);
+	if (!f)
+		return;
+	struct fzt_query q = {
+		.l = l, .f = f, .plate = plate, .len = len, .emit = emit, .ctx = ctx
+	};
+	/* relaxed: as the filter's bits (fzt_probe) */
+	uint32_t in = atomic_load_explicit(&f->lens, memory_order_relaxed);
+	if (l->opts.d <= 1) {
+		struct hl_key sk[1 + HOTLIST_PLATE_MAX], dk[1];
+		size_t n_del, n = hotlist__fz_plate_keys(&l->opts, in, plate, len, sk, dk, &n_del);
+		for (size_t i = 0; i < n; i++)
+			fzt_probe(f, &sk[i], HL_FZ_SKEL, &q);
+		if (n_del)
+			fzt_probe(f, &dk[0], HL_FZ_DEL, &q);
+		return;
+	}
+	struct hl_fz_qkeys qk[2];
+	hotlist__fz_query_keys(&l->opts, in, plate, len, qk);
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < qk[t].n; i++)
+			fzt_probe(f, &qk[t].k[i], t, &q);
+}
+
+uint32_t hotlist__list_fz_maybe(const struct hl_list *l, const char *const *plates,
+				const size_t *lens, size_t n)
+{
+	const struct hl_fzt *f = fzt_of(l);
+	uint32_t maybe = 0;
+	if (!f)
+		return 0;
+	if (l->opts.d > 1) /* its query is per plate (as hotlist__fz_maybe) */
+		return n < 32 ? (UINT32_C(1) << n) - 1 : UINT32_MAX;
+	/* relaxed: as the filter's bits (fzt_probe) */
+	uint32_t in = atomic_load_explicit(&f->lens, memory_order_relaxed);
+	for (size_t r = 0; r < n; r++) {
+		struct hl_key sk[1 + HOTLIST_PLATE_MAX], dk[1];
+		size_t n_del, m = hotlist__fz_plate_keys(&l->opts, in, plates[r], lens[r], sk, dk,
+							 &n_del);
+		bool any = n_del && fzt_probe(f, &dk[0], HL_FZ_DEL, NULL);
+		for (size_t i = 0; i < m && !any; i++)
+			any = fzt_probe(f, &sk[i], HL_FZ_SKEL, NULL);
+		maybe |= (uint32_t)any << r;
+	}
+	return maybe;
 }
 
 bool hotlist__list_has(const struct hl_list *l, const struct hl_key *k)
@@ -668,7 +1044,8 @@ static uint32_t ovl_keys(const struct hl_ovl *from, uint64_t seq)
  * O(keys). Any thread holding from: reads it as a reader does (the folder
  * copies without the lock, see "Folding"). */
 static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t seq, uint64_t after,
-		    uint32_t extra, struct hl_ovl **out, size_t *n_edits)
+		    uint32_t extra, const struct hl_fz_opts *opts, struct hl_ovl **out,
+		    size_t *n_edits)
 {
 	uint32_t keys = ovl_keys(from, seq), slots = HL_OVL_MIN_SLOTS;
 	*out = NULL;
@@ -677,7 +1054,7 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 		return 0;
 	while (slots < 4u * (keys + extra))
 		slots *= 2;
-	struct hl_ovl *o = ovl_new(snap, slots);
+	struct hl_ovl *o = ovl_new(snap, slots, opts);
 	if (!o)
 		return HOTLIST_ENOMEM;
 	int rc = 0;
@@ -686,7 +1063,9 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 		struct hl_rec *c = NULL;
 		if (r)
 			rc = rec_copy(snap, r, after, &c);
-		if (c) {
+		if (c && (rc = fzt_room(snap, o)) != 0)
+			rec_free(snap, c);
+		else if (c) {
 			ovl_link(o, c);
 			*n_edits += c->n_edits;
 		}
@@ -762,7 +1141,7 @@ static int fold_inline(struct hl_snap *snap, struct hl_list *l)
 static int adds_build(struct hl_snap *snap, struct hl_list *l)
 {
 	l->adds = NULL;
-	if (!l->ovl || !(hl_fz_on(&l->opts) || l->ovl->patterns))
+	if (!l->ovl || !l->ovl->patterns)
 		return 0;
 	struct hl_builder b;
 	struct fold_ctx f = { &b, 0 };
@@ -809,14 +1188,15 @@ static struct hl_list *version_new(struct hl_snap *snap, const char *name,
 static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
 		    const struct hl_key *k)
 {
-	if (old && old->ovl && ovl_room(old->ovl, !rec_of(old, k))) {
+	if (old && old->ovl && ovl_room(old->ovl, !rec_of(old, k)) &&
+	    ovl_fits(old->ovl, &l->opts)) {
 		l->ovl = old->ovl;
 		ovl_get(l->ovl);
 		return 0;
 	}
 	size_t n_edits;
-	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->ovl,
-			  &n_edits);
+	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->opts,
+			  &l->ovl, &n_edits);
 	if (!rc)
 		l->n_edits = n_edits;
 	return rc;
@@ -838,11 +1218,19 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 	int rc = 0;
 	if (r) {
 		const struct hl_rec *was = rec_at(o, UINT64_MAX, &r->key);
+		rc = was ? 0 : fzt_room(snap, o);
+		if (rc) {
+			rec_free(snap, r);
+			hotlist__snap_list_free(snap, l);
+			return rc;
+		}
 		l->n_edits = l->n_edits + r->n_edits - (was ? was->n_edits : 0);
 		slot = ovl_link(o, r);
 		ovl_get(o); /* for ovl_unlink, whatever happens to l */
 	}
 	l->edit_seq = snap->next_op;
+	/* the overlay's fuzzy key table is the one l's options read */
+	HL_DEBUG_ASSERT(!l->ovl || ovl_fits(l->ovl, &l->opts));
 	if (l->n_edits > snap->edits_fold && !snap->folder_started && !replacing(snap, l->name))
 		rc = fold_inline(snap, l);
 	if (!rc)
@@ -931,7 +1319,7 @@ int hotlist__snap_keep_edits(struct hl_snap *snap, struct hl_list *l, const stru
 {
 	if (!old || !old->ovl || old->edit_seq <= mark)
 		return 1;
-	int rc = ovl_copy(snap, old->ovl, old->edit_seq, mark, 0, &l->ovl, &l->n_edits);
+	int rc = ovl_copy(snap, old->ovl, old->edit_seq, mark, 0, &l->opts, &l->ovl, &l->n_edits);
 	if (!rc && !l->ovl)
 		return 1;
 	if (rc) {
@@ -1092,9 +1480,19 @@ int hotlist__snap_set_options(struct hl_snap *snap, const char *name, const stru
 		l->scope = sc;
 		sc = NULL;
 		l->ovl = old ? old->ovl : NULL;
-		if (l->ovl)
+		rc = 0;
+		if (l->ovl && ovl_fits(l->ovl, &l->opts)) {
 			ovl_get(l->ovl);
-		rc = edit_commit(snap, l, old, NULL, &pre);
+		} else if (l->ovl) { /* another fuzzy key table: O(pending edits), rare */
+			size_t n_edits;
+			l->ovl = NULL;
+			rc = ovl_copy(snap, old->ovl, old->edit_seq, 0, 0, &l->opts, &l->ovl,
+				      &n_edits);
+		}
+		if (rc)
+			hotlist__snap_list_free(snap, l);
+		else
+			rc = edit_commit(snap, l, old, NULL, &pre);
 	}
 	pthread_mutex_unlock(&snap->wlock);
 	hotlist__scope_put(sc, snap->a);
@@ -1153,6 +1551,7 @@ struct fold_carry {
 	uint64_t seq;
 	struct hl_ovl *copy; /* the copy, or NULL (nothing newer than upto) */
 	size_t n_edits;
+	struct hl_fz_opts opts; /* that version's options: the copy's fuzzy key table */
 };
 
 /* Bring c's copy up to version old (whose overlay is c->ovl): copy again
@@ -1173,6 +1572,8 @@ static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const stru
 			return 1;
 		struct hl_rec *k;
 		int rc = rec_copy(snap, v, upto, &k);
+		if (!rc && k && !was && (rc = fzt_room(snap, c->copy)) != 0)
+			rec_free(snap, k);
 		if (rc)
 			return rc;
 		if (k) {
@@ -1207,14 +1608,15 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	*nb = NULL;
 	uint64_t upto = job->view.edit_seq;
 	int rc = 1;
-	if (c->ovl && c->ovl == old->ovl)
+	if (c->ovl && c->ovl == old->ovl && (!c->copy || ovl_fits(c->copy, &old->opts)))
 		rc = carry_catch_up(snap, c, old, upto);
 	if (rc == 0) {
 		l->ovl = c->copy;
 		l->n_edits = c->n_edits;
 		c->copy = NULL;
 	} else if (rc == 1) { /* no copy fits: O(edits) under the lock */
-		rc = ovl_copy(snap, old->ovl, old->edit_seq, upto, 0, &l->ovl, &l->n_edits);
+		rc = ovl_copy(snap, old->ovl, old->edit_seq, upto, 0, &l->opts, &l->ovl,
+			      &l->n_edits);
 	}
 	if (rc) {
 		hotlist__snap_list_free(snap, l);
@@ -1238,6 +1640,7 @@ static void carry_begin(struct hl_snap *snap, const struct fold_job *job, struct
 		return;
 	c->ovl = l->ovl;
 	c->seq = l->edit_seq;
+	c->opts = l->opts;
 	ovl_get(c->ovl);
 }
 
@@ -1257,12 +1660,13 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 		pre = hotlist__snap_prebuild(snap, job->view.name, nb, NULL);
 	if (hook)
 		hook(hook_arg);
-	struct fold_carry c = { NULL, 0, NULL, 0 };
+	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
 	pthread_mutex_lock(&snap->wlock);
 	carry_begin(snap, job, &c);
 	pthread_mutex_unlock(&snap->wlock);
 	if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
-		rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.copy, &c.n_edits);
+		rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.opts, &c.copy,
+			      &c.n_edits);
 	pthread_mutex_lock(&snap->wlock);
 	if (!rc)
 		rc = fold_install(snap, job, &nb, &pre, &c);

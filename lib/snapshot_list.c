@@ -9,9 +9,10 @@
  * (struct hl_fz_opts), copied from the version it replaces. When they ask
  * for OCR or indel matching, the version holds a fuzzy index of its base
  * (fuzzy.c), shared by reference with the previous version when the base
- * and the index-relevant options (classes, d > 0) are the same, and one of
- * its adds (snapshot_edit.c: such a list keeps its entries put as one
- * base), rebuilt with every edit. The index of a new base (replace, load)
+ * and the index-relevant options (classes, d > 0) are the same, and, only
+ * while its overlay holds a wildcard put, one of its adds (snapshot_edit.c:
+ * such a list keeps its entries put as one base), rebuilt with every edit
+ * (otherwise the overlay's fuzzy key table finds the entries put). The index of a new base (replace, load)
  * or of new options is built before the writer lock is taken, for the
  * options read under RCU (prebuild), so that its O(entries) build does not
  * block the other writers; under the lock it is taken only if it still fits

@@ -141,6 +141,31 @@ START_TEST(sweep_every_operation)
 	SWEEP(points, hotlist_put(hl, "other", &u),
 	      ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 1));
 	ck_assert_int_eq(hl_test_hits(hl, "U1", NULL), 2);
+	/* Puts into a fuzzy list (k=1 d=1): each makes its record and, for a
+	 * plate new to the overlay, inserts its fuzzy keys, growing the
+	 * overlay's fuzzy key table (a new table past 60-odd plates) and
+	 * copying the overlay when it outgrows it. A failed put leaves the
+	 * earlier ones found and itself not. */
+	struct hotlist_list_options fo;
+	hotlist_list_options_init(&fo);
+	fo.ocr_substitutions = 1;
+	fo.indels = 1;
+	fo.min_score = 0; /* every hit counted: no weak hits dropped */
+	SWEEP(points, hotlist_set_list_options(hl, "fz", &fo), (void)0);
+	char fp[16], fr[16], prev[16] = "";
+	for (int i = 0; i < 140; i++) {
+		snprintf(fp, sizeof(fp), "FZ%dQ", i);
+		snprintf(fr, sizeof(fr), "FZ%dO", i); /* Q -> O: an OCR hit */
+		struct hotlist_entry f = { .plate = fp };
+		int before = hl_test_hits(hl, fr, NULL);
+		SWEEP(points, hotlist_put(hl, "fz", &f), {
+			ck_assert_int_eq(hl_test_hits(hl, fr, NULL), before);
+			if (prev[0])
+				ck_assert_int_ge(hl_test_hits(hl, prev, NULL), 1);
+		});
+		ck_assert_int_eq(hl_test_hits(hl, fr, NULL), before + 1);
+		snprintf(prev, sizeof(prev), "%s", fr);
+	}
 
 	char path[] = "/tmp/hotlist-oom-XXXXXX";
 	int fd = mkstemp(path);

@@ -754,18 +754,20 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 	 * stalled on store forwarding: about a fifth of the add pass's own time
 	 * in a profile (docs/PERFORMANCE.md, "Fifth pass"). */
 	struct hl_meta spare, *const m = b->n < b->cap ? &b->v[b->n] : &spare;
-	size_t clen = 0, rlen;
+	size_t clen = 0, rlen = 0;
 	memset(m, 0, sizeof(*m));
 	int rc = check_entry(e, m, reason);
 	/* the previous entry's category again (most lists have a handful, in
 	 * runs): already checked and stored, one compare instead of a length,
 	 * a UTF-8 check and a search of the cache */
 	int64_t c = -1;
-	if (b->last_cat && e->category && strcmp(e->category, b->strings + b->last_cat) == 0)
+	if (b->last_cat && e->category &&
+	    ((b->fixed_input && e->category == b->last_cat_in) ||
+	     strcmp(e->category, b->strings + b->last_cat) == 0))
 		c = b->last_cat;
 	if (!rc && c < 0)
 		rc = text_field(e->category, "category", &clen, reason);
-	if (!rc)
+	if (!rc && e->reference && e->reference[0]) /* most entries have none */
 		rc = text_field(e->reference, "reference", &rlen, reason);
 	int extra = rc ? rc : check_extras(e, reason);
 	if (extra < 0)
@@ -781,6 +783,7 @@ int hotlist__builder_add(struct hl_builder *b, const struct hotlist_entry *e, un
 		goto nomem;
 	m->category_off = (uint32_t)c;
 	b->last_cat = m->category_off;
+	b->last_cat_in = e->category;
 	b->patterns |= (m->flags & HL_M_PATTERN) != 0;
 	if (m == &spare) {
 		ix_drop(b); /* the worker reads v in place */

@@ -58,6 +58,14 @@
  * can cause. The index has a fresh random seed, so that a hostile file
  * cannot aim rows at one bucket (table.c reseeds if one tries).
  *
+ * Adding an entry costs about 300 instructions (a 7-character plate in
+ * normal form, one category, no reference; callgrind): key packing ~120
+ * (normalise.c, hotlist__key_pack_plain), the record and the checks the
+ * rest. An entry's category is most often the last one's: compared with it
+ * (strcmp), or, when the caller's strings stay put for the whole build
+ * (fixed_input: hotlist_replace's array, not a CSV row's reused buffer),
+ * recognised by its pointer alone; either way checked and stored once.
+ *
  * Building ahead. The index build (about 40 % of a replace) reads only the
  * keys of entries already added, in input order, so for a big list it runs
  * on a worker thread while the caller's thread is still adding entries:

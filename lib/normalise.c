@@ -612,10 +612,9 @@ void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out)
  * Every byte of w is 0 or one of 0-9, A-Z, the characters of a plate in
  * normal form, tested a word at a time: a byte >= 0x80 is refused first, so
  * that the subtractions below borrow within their byte (b | 0x80 minus c
- * keeps bit 7 set iff b >= c). The gathered words have zeros past the
- * plate's end (which the caller's NUL test places), and a zero byte before
- * it cannot occur. Eight bytes in ~12 operations, instead of a table
- * lookup, an xor, an and and an or per byte.
+ * keeps bit 7 set iff b >= c). load_plate's words have zeros past the
+ * plate's end, and strnlen leaves no zero before it. Eight bytes in ~15
+ * operations, instead of a table lookup, an xor, an and and an or per byte.
  */
 static inline __attribute__((always_inline)) bool plain_word(uint64_t w)
 {
@@ -628,11 +627,15 @@ static inline __attribute__((always_inline)) bool plain_word(uint64_t w)
 
 /*
  * The builder's fast path (list.c): most listed plates are already in
- * normal form (A-Z, 0-9, 1..16 of them). Such a plate is gathered into the
- * two words key_pack loads, a byte at a time in registers, and packed from
+ * normal form (A-Z, 0-9, 1..16 of them). Such a plate is measured
+ * (strnlen), loaded as the two words key_pack loads (load_plate: no byte
+ * past its end), checked a word at a time (plain_word) and packed from
  * there: no normalised copy, no pattern scan, no compare of the copy with
  * the input (the copy's byte stores followed by 8-byte loads of it stall on
- * store forwarding). Reads up to the NUL or the 17th byte, never past.
+ * store forwarding). This library reads up to the NUL or the 17th byte,
+ * never past. A byte loop that gathered and classified each byte cost ~8
+ * instructions a byte; this path ~117 instructions a 7-character plate,
+ * half what it was (callgrind; docs/PERFORMANCE.md, replace, seventh pass).
  */
 int hotlist__key_pack_plain(const char *plate, struct hl_key *out)
 {

@@ -113,6 +113,13 @@ struct hl_builder {
 	uint32_t cat_off[HL_CATEGORY_CACHE], cat_len[HL_CATEGORY_CACHE];
 	unsigned cat_next;
 	uint32_t last_cat; /* the last entry's category offset (0: "" or none yet) */
+	/* Set by a caller whose entries' strings stay put and unchanged until
+	 * the builder is finished (hotlist_replace: the caller's array): an
+	 * entry whose category pointer is last_cat_in has last_cat's category,
+	 * without a compare. Not set when an entry's text is in a buffer that is
+	 * reused (a CSV row): there a pointer says nothing of its bytes. */
+	bool fixed_input;
+	const char *last_cat_in; /* the last entry's category pointer (fixed_input) */
 	/* the last distinct windows stored: offset (0 = none yet) and values */
 	uint32_t win_off[HL_WINDOW_CACHE];
 	int64_t win[HL_WINDOW_CACHE][2];

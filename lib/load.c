@@ -624,6 +624,7 @@ int hotlist_replace(struct hotlist *hl, const char *list, const struct hotlist_e
 	else /* a big list's index is built while its entries are added */
 		hotlist__builder_index_ahead(&c.b, hotlist__seed(0), hl->cfg.build_threads);
 	c.rows_hint = n;
+	c.b.fixed_input = true; /* the caller's entries stay as they are until we return */
 	for (size_t i = 0; i < n && !c.fatal; i++) {
 		struct hotlist_entry tmp;
 		c.rep.rows++;

@@ -507,7 +507,7 @@ static const char key_chars[] = "\0"
  */
 #define BYTES(x) (UINT64_C(0x0101010101010101) * (x))
 
-static uint64_t load64_le(const char *p)
+static inline uint64_t load64_le(const char *p)
 {
 	uint64_t v;
 
@@ -518,7 +518,7 @@ static uint64_t load64_le(const char *p)
 	return v;
 }
 
-static uint64_t load32_le(const char *p)
+static inline uint64_t load32_le(const char *p)
 {
 	uint32_t v;
 
@@ -531,7 +531,8 @@ static uint64_t load32_le(const char *p)
 
 /* Characters 0..7 into *w0 and 8..15 into *w1, byte i = character i, zero
  * past len. Overlapping loads cover the tail without reading past it. */
-static void load_plate(const char *p, size_t len, uint64_t *w0, uint64_t *w1)
+static inline __attribute__((always_inline)) void load_plate(const char *p, size_t len,
+							     uint64_t *w0, uint64_t *w1)
 {
 	*w1 = 0;
 	if (len >= 8) {
@@ -553,7 +554,7 @@ static void load_plate(const char *p, size_t len, uint64_t *w0, uint64_t *w1)
  * Eight characters (bytes 0, '0'..'9', 'A'..'Z', all < 0x80, so no byte
  * carries into the next) to eight 6-bit codes in the low 48 bits.
  */
-static uint64_t codes48(uint64_t w)
+static inline __attribute__((always_inline)) uint64_t codes48(uint64_t w)
 {
 	uint64_t nonzero = ((w + BYTES(0x7f)) >> 7) & BYTES(1);
 	uint64_t letter = ((w + BYTES(0x80 - 'A')) >> 7) & BYTES(1);
@@ -578,13 +579,16 @@ static int is_norm_plate(const char *p, size_t len)
 
 /* The key of the characters in w0 (0..7) and w1 (8..15), as load_plate
  * lays them out. */
-static void pack_words(uint64_t w0, uint64_t w1, struct hl_key *out)
+static inline __attribute__((always_inline)) void pack_words(uint64_t w0, uint64_t w1,
+							     struct hl_key *out)
 {
 	uint64_t c0, c1;
 	unsigned last;
 
 	c0 = codes48(w0); /* codes of characters 0..7 at bits 0..47 */
-	c1 = codes48(w1); /* codes of characters 8..15 at bits 0..47 */
+	/* codes of characters 8..15 at bits 0..47 (none: most plates have at
+	 * most 8, and a branch on it predicts well) */
+	c1 = w1 ? codes48(w1) : 0;
 	last = (unsigned)(c1 >> (KEY_BITS * (KEY_LAST - KEY_WORD_CHARS)));
 	out->lo = c0 | (c1 & KEY_MASK(KEY_BITS * KEY_TAIL_CHARS)) << (KEY_BITS * KEY_WORD_CHARS) |
 		  (uint64_t)(last & KEY_MASK(KEY_LAST_LO_BITS)) << KEY_LAST_LO_SHIFT;
@@ -605,37 +609,48 @@ void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out)
 }
 
 /*
+ * Every byte of w is 0 or one of 0-9, A-Z, the characters of a plate in
+ * normal form, tested a word at a time: a byte >= 0x80 is refused first, so
+ * that the subtractions below borrow within their byte (b | 0x80 minus c
+ * keeps bit 7 set iff b >= c). load_plate's words have zeros past the
+ * plate's end, and strnlen leaves no zero before it. Eight bytes in ~15
+ * operations, instead of a table lookup, an xor, an and and an or per byte.
+ */
+static inline __attribute__((always_inline)) bool plain_word(uint64_t w)
+{
+	const uint64_t h = BYTES(0x80), x = w | h;
+	uint64_t digit = (x - BYTES('0')) & ~(x - BYTES('9' + 1));
+	uint64_t upper = (x - BYTES('A')) & ~(x - BYTES('Z' + 1));
+	uint64_t zero = ~((w & BYTES(0x7f)) + BYTES(0x7f)) & ~w; /* bit 7: b == 0 */
+	return !(w & h) && !(~(digit | upper | zero) & h);
+}
+
+/*
  * The builder's fast path (list.c): most listed plates are already in
- * normal form (A-Z, 0-9, 1..16 of them). Such a plate is gathered into the
- * two words key_pack loads, a byte at a time in registers, and packed from
+ * normal form (A-Z, 0-9, 1..16 of them). Such a plate is measured
+ * (strnlen), loaded as the two words key_pack loads (load_plate: no byte
+ * past its end), checked a word at a time (plain_word) and packed from
  * there: no normalised copy, no pattern scan, no compare of the copy with
  * the input (the copy's byte stores followed by 8-byte loads of it stall on
- * store forwarding). Reads up to the NUL or the 17th byte, never past.
+ * store forwarding). This library reads up to the NUL or the 17th byte,
+ * never past. A byte loop that gathered and classified each byte cost ~8
+ * instructions a byte; this path ~117 instructions a 7-character plate,
+ * half what it was (callgrind; docs/PERFORMANCE.md, replace, seventh pass).
  */
 int hotlist__key_pack_plain(const char *plate, struct hl_key *out)
 {
-	const unsigned char *s = (const unsigned char *)plate;
-	uint64_t w0 = 0, w1 = 0;
-	/* nonzero once a byte is not its own class (not A-Z, 0-9) or is >= 0x80:
-	 * 0x82 is its own class (C_HI), so the class test alone took a lone
-	 * 0x82 byte as a plate character (fuzz_match, fuzz/pending) */
-	unsigned bad = 0;
-	size_t i = 0;
+	/* libc's strnlen: vectorised, and the reads past the NUL it may make
+	 * are its own (aligned, within a page; AddressSanitizer knows it) */
+	size_t len = strnlen(plate, HOTLIST_PLATE_MAX + 1);
+	uint64_t w0, w1;
 
-	/* the only branch per byte is the end of the plate (predictable: a
-	 * list's plates have a few lengths); a digit or a letter is not */
-	for (; i < KEY_WORD_CHARS && s[i]; i++) {
-		bad |= (ascii_class[s[i]] ^ s[i]) | (s[i] & 0x80u);
-		w0 |= (uint64_t)s[i] << (8 * i);
-	}
-	for (; i < HOTLIST_PLATE_MAX && s[i]; i++) {
-		bad |= (ascii_class[s[i]] ^ s[i]) | (s[i] & 0x80u);
-		w1 |= (uint64_t)s[i] << (8 * (i - KEY_WORD_CHARS));
-	}
-	if (bad || i == 0 || s[i])
+	if (len == 0 || len > HOTLIST_PLATE_MAX)
 		return 0; /* the general path normalises, or refuses, it */
+	load_plate(plate, len, &w0, &w1);
+	if (!plain_word(w0) || (len > KEY_WORD_CHARS && !plain_word(w1)))
+		return 0;
 	pack_words(w0, w1, out);
-	return (int)i;
+	return (int)len;
 }
 
 /* Set the code of character i (0 before) in k: the layout above. */

@@ -644,6 +644,27 @@ START_TEST(test_key_pack_plain_agrees)
 		ck_assert_msg((hotlist__key_pack_plain(first, &k) > 0) == own, "byte 0x%02x", b);
 		ck_assert_msg((hotlist__key_pack_plain(last, &k) > 0) == own, "byte 0x%02x", b);
 	}
+	/* every byte at every position of every length: the bytes are checked a
+	 * word at a time (characters 0..7, then 8..15), so each lane of both
+	 * words and the words' edges; a plate taken packs like its general path */
+	for (size_t len = 1; len <= HOTLIST_PLATE_MAX; len++)
+		for (size_t at = 0; at < len; at++)
+			for (unsigned b = 1; b < 256; b++) {
+				bool own = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z');
+				char p[HOTLIST_PLATE_MAX + 1];
+				for (size_t i = 0; i < len; i++)
+					p[i] = "Z09A"[i % 4];
+				p[len] = '\0';
+				p[at] = (char)b;
+				int n = hotlist__key_pack_plain(p, &k);
+				ck_assert_msg((n > 0) == own, "len %zu at %zu byte 0x%02x", len, at,
+					      b);
+				if (own) {
+					struct hl_key w = pack(p);
+					ck_assert_int_eq(n, (int)len);
+					ck_assert(hl_key_eq(&k, &w));
+				}
+			}
 	rng_state = UINT64_C(0x2545f4914f6cdd1d);
 	for (int r = 0; r < 20000; r++) {
 		char p[24], norm[OUT_SIZE];

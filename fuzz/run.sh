@@ -55,8 +55,13 @@ for t in "${TARGETS[@]}"; do
     [ -n "${FUZZ_FORK:-}" ] && limit+=(-fork="$FUZZ_FORK")
     [ "$t" = match ] && limit+=(-detect_leaks=0)
     echo "== fuzz_$t: ${limit[*]}"
+    # libFuzzer exits 72 when interrupted (SIGINT: a run cut short by
+    # hand); what it found is still merged. Anything else non-zero (a
+    # crash, a leak, a timeout) stops the script here.
+    rc=0
     (cd build-fuzz && ./fuzz/fuzz_"$t" "${limit[@]}" "${dict[@]}" -print_final_stats=1 \
-        "corpus-$t" 2>&1 | tail -n 20)
+        "corpus-$t" 2>&1 | tail -n 20) || rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 72 ] || exit "$rc"
     ./build-fuzz/fuzz/fuzz_"$t" -merge=1 "$corpus" "$work" >/dev/null 2>&1 || true
     echo "   corpus now $(ls "$corpus" | wc -l) files"
 done

@@ -629,15 +629,14 @@ static void on_run(void *ctx, uint32_t run, unsigned subs, unsigned indels)
 	add_run(e->g, e->l, e->b, run, e->check_hidden, kind, subs, indels);
 }
 
-/* An entry put found through the overlay's fuzzy key table. */
+/* An entry put found through the overlay's fuzzy key table: a run of its
+ * record's adds a, reported as on_run reports one (not hidden, no
+ * wildcard). */
 static void on_put(void *ctx, const struct hl_base *a, uint32_t run, unsigned subs, unsigned indels)
 {
 	const struct emit_ctx *e = ctx;
-	add_run(e->g, e->l, a, run, 0,
-		indels ? HOTLIST_MATCH_INDEL :
-		subs   ? HOTLIST_MATCH_OCR :
-			 HOTLIST_MATCH_EXACT,
-		subs, indels);
+	struct emit_ctx in_a = { e->g, e->l, a, 0, 0 };
+	on_run(&in_a, run, subs, indels);
 }
 
 /* Patterns and fuzzy index of one base of l (b is base or adds). */

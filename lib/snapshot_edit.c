@@ -720,18 +720,18 @@ static bool fzt_probe(const struct hl_fzt *f, const struct hl_key *k, int t, str
 	}
 }
 
-/* The table of l's overlay when l's reads use it, else NULL. */
-static const struct hl_fzt *fzt_of(const struct hl_list *l)
-{
-	if (!l->ovl || !l->ovl->fz || l->adds || !hl_fz_on(&l->opts))
-		return NULL;
-	/* acquire: pairs with fzt_room's release store */
-	return atomic_load_explicit(&l->ovl->fzt, memory_order_acquire);
-}
-
 bool hotlist__list_fz(const struct hl_list *l)
 {
 	return l->ovl && l->ovl->fz && !l->adds && hl_fz_on(&l->opts);
+}
+
+/* The table of l's overlay when l's reads use it, else NULL. */
+static const struct hl_fzt *fzt_of(const struct hl_list *l)
+{
+	if (!hotlist__list_fz(l))
+		return NULL;
+	/* acquire: pairs with fzt_room's release store */
+	return atomic_load_explicit(&l->ovl->fzt, memory_order_acquire);
 }
 
 void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t len,

@@ -117,6 +117,20 @@ struct hl_snap {
 	/* tests: called by the folder after a build, before it publishes */
 	void (*fold_hook)(void *arg);
 	void *fold_hook_arg;
+	/* Growing overlays off the writers' path (snapshot_edit.c, "Growing");
+	 * all under wlock. An overlay past a quarter full is copied into a
+	 * bigger one by the grower thread, started on the first such overlay
+	 * (never while grow_off: tests of the writers' own copy). grows_done:
+	 * bigger overlays it published; grows_dropped: copies it dropped (the
+	 * list's overlay changed meanwhile); grows_inline: overlays (or fuzzy
+	 * key tables) a writer had to copy itself, O(keys) on its path. */
+	bool grow_started, grow_off, grow_busy;
+	pthread_cond_t grow_cv; /* with wlock: an overlay wants growing, or stop */
+	pthread_t grower;
+	uint64_t grows_done, grows_dropped, grows_inline; /* statistics (tests) */
+	/* tests: called by the grower after its copy, before it publishes */
+	void (*grow_hook)(void *arg);
+	void *grow_hook_arg;
 	/* reclamation bound (snapshot.c): states retired and not yet freed,
 	 * those of them that hold a base of their own ("heavy"), the most
 	 * heavy ones ever waiting at once, and writer calls that waited for a
@@ -204,7 +218,16 @@ void hotlist__snap_fold_settle(struct hl_snap *s, uint64_t *done, uint64_t *drop
  * its publication, without the lock (to edit while a fold is in flight).
  * Writer. */
 void hotlist__snap_set_fold_hook(struct hl_snap *s, void (*fn)(void *), void *arg);
-/* Stop and join the folder thread if it was started. Control (destroy). */
+/* Tests: never start the grower thread (on: writers copy a full overlay
+ * themselves), and a hook called on it between its copy and its
+ * publication, without the lock. Writer. */
+void hotlist__snap_set_grow(struct hl_snap *s, bool off, void (*fn)(void *), void *arg);
+/* Tests: wait until the grower thread (if started) has nothing to do;
+ * returns overlays grown by it, its copies dropped, and copies a writer
+ * made itself (see snapshot_edit.c, "Growing"). Writer. */
+void hotlist__snap_grow_settle(struct hl_snap *s, uint64_t *done, uint64_t *dropped,
+			       uint64_t *inline_copies);
+/* Stop and join the folder and grower threads if started. Control (destroy). */
 void hotlist__snap_fold_stop(struct hl_snap *s);
 /* True if base entry m of list l was removed or superseded by an edit.
  * Any thread holding l; wait-free, O(edits of m's plate). */

@@ -256,6 +256,7 @@ struct hl_ovl {
 	uint32_t keys; /* slots in use */
 	uint32_t recs; /* records linked */
 	bool patterns; /* a record's adds has a wildcard pattern */
+	bool grow_tried; /* the grower took (or failed) a copy of it: once */
 	struct hl_rec *all; /* every record linked, newest first */
 	/* bytes of the overlay and its records, and of the records' adds
 	 * indexes (part of bytes): written under wlock, read by
@@ -320,8 +321,9 @@ static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
 
 /* ---- the fuzzy key table (see "The fuzzy key table") -------------------------- */
 
-/* Slots of a first table: 64 plates of 8 keys at half load. */
-#define HL_FZT_MIN_SLOTS 1024u
+/* Slots of a first table: 128 plates of 8 keys before the grower is asked
+ * for a bigger one (a quarter full, see "Growing"), 256 at half load. */
+#define HL_FZT_MIN_SLOTS 4096u
 
 static size_t fzt_size(uint32_t slots)
 {
@@ -438,6 +440,8 @@ static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
  * key again (O(keys): amortised O(1) per plate), published with a release
  * store; the old one stays for the readers that hold it, freed with o. 0 or
  * HOTLIST_ENOMEM. Writer. */
+static int fzt_grow(struct hl_snap *snap, struct hl_ovl *o, uint32_t slots);
+
 static int fzt_room(struct hl_snap *snap, struct hl_ovl *o)
 {
 	if (!o->fz)
@@ -446,7 +450,26 @@ static int fzt_room(struct hl_snap *snap, struct hl_ovl *o)
 	struct hl_fzt *f = atomic_load_explicit(&o->fzt, memory_order_relaxed);
 	if (f && 2u * (f->used + HL_FZ_ENTRY_KEYS) <= f->mask + 1u && f->n_plates < f->cap_plates)
 		return 0;
-	uint32_t slots = f ? 2u * (f->mask + 1u) : HL_FZT_MIN_SLOTS;
+	return fzt_grow(snap, o, f ? 2u * (f->mask + 1u) : HL_FZT_MIN_SLOTS);
+}
+
+/* Whether o's fuzzy key table is past a quarter full (keys or plates): the
+ * grower is asked for a bigger overlay (see "Growing"). Writer. */
+static bool fzt_low(const struct hl_ovl *o)
+{
+	/* relaxed: only the writer stores it */
+	const struct hl_fzt *f = o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
+	return f && (4u * f->used > f->mask + 1u || 4u * f->n_plates > f->mask + 1u);
+}
+
+/* Replace o's fuzzy key table by one of `slots` slots with every key again
+ * (O(keys)), published with a release store; the old one stays for the
+ * readers that hold it, freed with o. 0 or HOTLIST_ENOMEM. Writer (or the
+ * only holder of a new overlay). */
+static int fzt_grow(struct hl_snap *snap, struct hl_ovl *o, uint32_t slots)
+{
+	/* relaxed: only the writer stores it */
+	struct hl_fzt *f = atomic_load_explicit(&o->fzt, memory_order_relaxed);
 	struct hl_fzt *t = fzt_new(snap, f, &o->fzo, slots);
 	if (!t)
 		return HOTLIST_ENOMEM;
@@ -591,6 +614,23 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	 * pairs with rec_at's acquire */
 	atomic_store_explicit(&o->slot[i], r, memory_order_release);
 	return i;
+}
+
+/* Link r into o (ovl_link) after making room in o's fuzzy key table when
+ * r's key is new to o (fzt_room): the one way a record goes into an
+ * overlay. 0, or HOTLIST_ENOMEM (r not linked, still the caller's). *slot
+ * (when not NULL): r's slot. Writer (or the only holder of a new overlay). */
+static int ovl_add(struct hl_snap *snap, struct hl_ovl *o, struct hl_rec *r, uint32_t *slot)
+{
+	if (o->fz && !rec_at(o, UINT64_MAX, &r->key)) {
+		int rc = fzt_room(snap, o);
+		if (rc)
+			return rc;
+	}
+	uint32_t i = ovl_link(o, r);
+	if (slot)
+		*slot = i;
+	return 0;
 }
 
 /* Undo ovl_link of r at slot i (its version was not published): the key's
@@ -1052,7 +1092,7 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 	*n_edits = 0;
 	if (!keys && !extra)
 		return 0;
-	while (slots < 4u * (keys + extra))
+	while (slots < 8u * (keys + extra)) /* at most an eighth full: see "Growing" */
 		slots *= 2;
 	struct hl_ovl *o = ovl_new(snap, slots, opts);
 	if (!o)
@@ -1063,12 +1103,19 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 		struct hl_rec *c = NULL;
 		if (r)
 			rc = rec_copy(snap, r, after, &c);
-		if (c && (rc = fzt_room(snap, o)) != 0)
+		if (c && (rc = ovl_add(snap, o, c, NULL)) != 0)
 			rec_free(snap, c);
-		else if (c) {
-			ovl_link(o, c);
+		else if (c)
 			*n_edits += c->n_edits;
-		}
+	}
+	/* the fuzzy key table at most an eighth full too (one more copy of
+	 * its keys: O(keys), as the copy) */
+	const struct hl_fzt *f = o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
+	if (!rc && f && (8u * f->used > f->mask + 1u || 8u * f->n_plates > f->mask + 1u)) {
+		uint32_t want = f->mask + 1u;
+		while (want < 8u * f->used || want < 8u * f->n_plates)
+			want *= 2;
+		rc = fzt_grow(snap, o, want);
 	}
 	if (rc || (!o->keys && !extra)) {
 		hotlist__snap_ovl_put(snap, o);
@@ -1084,6 +1131,14 @@ static bool ovl_room(const struct hl_ovl *o, bool new_key)
 {
 	uint32_t slots = o->mask + 1u;
 	return 2u * (o->keys + new_key) <= slots && o->recs < 2u * slots;
+}
+
+/* Whether overlay o is past a quarter full (keys, records or its fuzzy key
+ * table): the grower copies it into a bigger one (see "Growing"). Writer. */
+static bool ovl_low(const struct hl_ovl *o)
+{
+	uint32_t slots = o->mask + 1u;
+	return 4u * o->keys > slots || o->recs > slots || fzt_low(o);
 }
 
 /* A new base of what version v shows: its base less what its hides hide,
@@ -1195,6 +1250,8 @@ static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_lis
 		return 0;
 	}
 	size_t n_edits;
+	if (old && old->ovl && ovl_fits(old->ovl, &l->opts))
+		snap->grows_inline++; /* full: the grower is behind, or there is none */
 	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->opts,
 			  &l->ovl, &n_edits);
 	if (!rc)
@@ -1203,6 +1260,7 @@ static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_lis
 }
 
 static void fold_request(struct hl_snap *snap);
+static void grow_request(struct hl_snap *snap);
 static bool replacing(struct hl_snap *snap, const char *name);
 
 /* Publish the new version l (its overlay, base and options set) and, when
@@ -1218,14 +1276,19 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 	int rc = 0;
 	if (r) {
 		const struct hl_rec *was = rec_at(o, UINT64_MAX, &r->key);
-		rc = was ? 0 : fzt_room(snap, o);
+		/* relaxed: only the writer stores it */
+		const struct hl_fzt *f =
+			o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
+		uint32_t n_edits = r->n_edits;
+		rc = ovl_add(snap, o, r, &slot);
 		if (rc) {
 			rec_free(snap, r);
 			hotlist__snap_list_free(snap, l);
 			return rc;
 		}
-		l->n_edits = l->n_edits + r->n_edits - (was ? was->n_edits : 0);
-		slot = ovl_link(o, r);
+		/* a full fuzzy key table copied on this path (see "Growing") */
+		snap->grows_inline += f && f != atomic_load_explicit(&o->fzt, memory_order_relaxed);
+		l->n_edits = l->n_edits + n_edits - (was ? was->n_edits : 0);
 		ovl_get(o); /* for ovl_unlink, whatever happens to l */
 	}
 	l->edit_seq = snap->next_op;
@@ -1248,9 +1311,12 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 			l->entries = hotlist__snap_count_visible(l);
 		HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
 		bool fold = l->n_edits >= snap->fold_bg;
+		struct hl_ovl *lo = l->ovl;
 		rc = hotlist__snap_install(snap, l); /* frees l on error */
 		if (!rc && fold)
 			fold_request(snap);
+		if (!rc && lo && !lo->grow_tried && ovl_low(lo))
+			grow_request(snap);
 	} else {
 		hotlist__snap_list_free(snap, l);
 	}
@@ -1572,20 +1638,21 @@ static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const stru
 			return 1;
 		struct hl_rec *k;
 		int rc = rec_copy(snap, v, upto, &k);
-		if (!rc && k && !was && (rc = fzt_room(snap, c->copy)) != 0)
+		if (!rc && k && (rc = ovl_add(snap, c->copy, k, NULL)) != 0)
 			rec_free(snap, k);
 		if (rc)
 			return rc;
-		if (k) {
+		if (k)
 			c->n_edits = c->n_edits + k->n_edits - (was ? was->n_edits : 0);
-			ovl_link(c->copy, k);
-		}
 	}
 	return 0;
 }
 
+/* Returns 1, taking nothing, when c does not fit the list's overlay now
+ * (the grower replaced it since carry_begin) unless `last`: the caller
+ * copies again without the lock. */
 static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct hl_base **nb,
-			struct hl_fuzzy **pre, struct fold_carry *c)
+			struct hl_fuzzy **pre, struct fold_carry *c, bool last)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, job->view.name);
@@ -1596,6 +1663,9 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 		snap->folds_dropped++;
 		return 0;
 	}
+	bool fits = c->ovl && c->ovl == old->ovl && (!c->copy || ovl_fits(c->copy, &old->opts));
+	if (!fits && !last && old->ovl)
+		return 1;
 	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
 	if (!l)
 		return HOTLIST_ENOMEM;
@@ -1608,7 +1678,7 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	*nb = NULL;
 	uint64_t upto = job->view.edit_seq;
 	int rc = 1;
-	if (c->ovl && c->ovl == old->ovl && (!c->copy || ovl_fits(c->copy, &old->opts)))
+	if (fits)
 		rc = carry_catch_up(snap, c, old, upto);
 	if (rc == 0) {
 		l->ovl = c->copy;
@@ -1661,18 +1731,26 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 	if (hook)
 		hook(hook_arg);
 	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
-	pthread_mutex_lock(&snap->wlock);
-	carry_begin(snap, job, &c);
-	pthread_mutex_unlock(&snap->wlock);
-	if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
-		rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.opts, &c.copy,
-			      &c.n_edits);
-	pthread_mutex_lock(&snap->wlock);
-	if (!rc)
-		rc = fold_install(snap, job, &nb, &pre, &c);
-	pthread_mutex_unlock(&snap->wlock);
-	hotlist__snap_ovl_put(snap, c.copy); /* not taken */
-	hotlist__snap_ovl_put(snap, c.ovl);
+	/* the grower may replace the overlay between the copy and the install:
+	 * copy again (a few times) rather than copy it all under the lock */
+	for (int tries = 0;; tries++) {
+		pthread_mutex_lock(&snap->wlock);
+		carry_begin(snap, job, &c);
+		pthread_mutex_unlock(&snap->wlock);
+		if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
+			rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.opts, &c.copy,
+				      &c.n_edits);
+		pthread_mutex_lock(&snap->wlock);
+		if (!rc)
+			rc = fold_install(snap, job, &nb, &pre, &c, tries == 3);
+		pthread_mutex_unlock(&snap->wlock);
+		hotlist__snap_ovl_put(snap, c.copy); /* not taken */
+		hotlist__snap_ovl_put(snap, c.ovl);
+		if (rc != 1)
+			break;
+		c = (struct fold_carry){ NULL, 0, NULL, 0, { 0 } };
+		rc = 0;
+	}
 	fold_job_free(snap, job);
 	hotlist__base_put(nb, snap->a); /* not taken: a replace or drop came first */
 	hotlist__fz_put(pre, snap->a); /* not taken: the options changed meanwhile */
@@ -1748,10 +1826,193 @@ void hotlist__snap_fold_settle(struct hl_snap *snap, uint64_t *done, uint64_t *d
 void hotlist__snap_fold_stop(struct hl_snap *snap)
 {
 	pthread_mutex_lock(&snap->wlock);
-	bool started = snap->folder_started;
+	bool started = snap->folder_started, grower = snap->grow_started;
 	snap->fold_stop = true;
 	pthread_cond_broadcast(&snap->fold_cv);
+	pthread_cond_broadcast(&snap->grow_cv);
 	pthread_mutex_unlock(&snap->wlock);
 	if (started)
 		pthread_join(snap->folder, NULL);
+	if (grower)
+		pthread_join(snap->grower, NULL);
+}
+
+/* ---- growing, on the grower thread (see "Growing" above) ------------------------ */
+
+/* What the grower copies: one list's overlay as of one version. */
+struct grow_job {
+	char name[HOTLIST_NAME_MAX + 1];
+	struct hl_ovl *ovl; /* a reference */
+	uint64_t seq; /* that version's edit_seq */
+	struct hl_fz_opts opts; /* its options: the copy's fuzzy key table */
+};
+
+/* The first list whose overlay is past a quarter full and not yet tried,
+ * into job (marked tried: each overlay is copied once by the grower; a
+ * copy it drops or fails leaves the writers their own, at half full).
+ * false if none. Caller (the grower) holds wlock. */
+static bool grow_pick(struct hl_snap *snap, struct grow_job *job)
+{
+	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
+	for (uint32_t i = 0; i < cur->n; i++) {
+		const struct hl_list *l = cur->lists[i];
+		struct hl_ovl *o = l->ovl;
+		if (!o || o->grow_tried || !ovl_low(o) || !ovl_fits(o, &l->opts))
+			continue;
+		o->grow_tried = true;
+		memcpy(job->name, l->name, sizeof(job->name));
+		job->ovl = o;
+		job->seq = l->edit_seq;
+		job->opts = l->opts;
+		ovl_get(o);
+		return true;
+	}
+	return false;
+}
+
+/* Publish *copy (the job's overlay copied as of job->seq) as the overlay of
+ * the job's list, after linking into it the records linked since
+ * (carry_catch_up: O(edits since the copy began)), if the list still has
+ * the job's overlay; else drop it (*copy left to the caller). Keeps the
+ * version number and entries (the same list). Caller (the grower) holds
+ * wlock. */
+static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct hl_ovl **copy,
+			size_t n_edits)
+{
+	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
+	int i = hotlist__snap_find(cur, job->name);
+	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
+	if (!old || old->ovl != job->ovl || !*copy || !ovl_fits(*copy, &old->opts)) {
+		snap->grows_dropped++;
+		return 0;
+	}
+	struct fold_carry c = { job->ovl, job->seq, *copy, n_edits, job->opts };
+	int rc = carry_catch_up(snap, &c, old, 0);
+	if (rc == 1) { /* the copy cannot take them: the writers copy at half full */
+		snap->grows_dropped++;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
+	if (!l)
+		return HOTLIST_ENOMEM;
+	/* the same entries as old: the same version and time (as a fold) */
+	snap->next_version--;
+	l->version = old->version;
+	l->updated_us = old->updated_us;
+	l->base = old->base;
+	hl_base_get(l->base);
+	l->ovl = *copy;
+	*copy = NULL;
+	l->n_edits = c.n_edits;
+	HL_DEBUG_ASSERT(l->n_edits == old->n_edits);
+	rc = edit_commit(snap, l, old, NULL, NULL);
+	if (!rc)
+		snap->grows_done++;
+	return rc;
+}
+
+/* Copy the job's overlay without the lock (O(keys), reading it as a reader
+ * does, holding a reference), then publish it under the lock. Called and
+ * returns with wlock held. */
+static int grow_run(struct hl_snap *snap, struct grow_job *job)
+{
+	void (*hook)(void *) = snap->grow_hook;
+	void *hook_arg = snap->grow_hook_arg;
+	struct hl_ovl *copy = NULL;
+	size_t n_edits = 0;
+	pthread_mutex_unlock(&snap->wlock);
+	int rc = ovl_copy(snap, job->ovl, job->seq, 0, 0, &job->opts, &copy, &n_edits);
+	if (hook)
+		hook(hook_arg);
+	pthread_mutex_lock(&snap->wlock);
+	if (!rc)
+		rc = grow_install(snap, job, &copy, n_edits);
+	pthread_mutex_unlock(&snap->wlock);
+	hotlist__snap_ovl_put(snap, copy); /* not taken */
+	hotlist__snap_ovl_put(snap, job->ovl);
+	pthread_mutex_lock(&snap->wlock);
+	return rc;
+}
+
+/*
+ * The grower thread: copies every overlay past a quarter full into a
+ * bigger one, then sleeps on grow_cv until a writer makes another such
+ * overlay or destroy stops it. A failed copy (out of memory) is not
+ * retried: that overlay is marked tried, and the writers copy it when it
+ * is full. Holds wlock except while it sleeps and in grow_run's copy. At
+ * the writers' priority, as the folder (see folder_main).
+ */
+static void *grower_main(void *arg)
+{
+	struct hl_snap *snap = arg;
+	struct grow_job job;
+	pthread_mutex_lock(&snap->wlock);
+	while (!snap->fold_stop) {
+		if (grow_pick(snap, &job)) {
+			snap->grow_busy = true;
+			grow_run(snap, &job);
+			snap->grow_busy = false;
+			continue;
+		}
+		pthread_cond_broadcast(&snap->grow_cv); /* idle: grow_settle */
+		pthread_cond_wait(&snap->grow_cv, &snap->wlock);
+	}
+	pthread_mutex_unlock(&snap->wlock);
+	return NULL;
+}
+
+/* A published overlay is past a quarter full: wake the grower, starting it
+ * on first use (not while grow_off). If it cannot start, writers copy
+ * full overlays themselves. Caller holds wlock. */
+static void grow_request(struct hl_snap *snap)
+{
+	if (!snap->grow_started && !snap->grow_off && !snap->fold_stop) {
+		sigset_t all, old;
+		sigfillset(&all);
+		/* the thread inherits the mask: it never takes a signal */
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		snap->grow_started = pthread_create(&snap->grower, NULL, grower_main, snap) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_cond_broadcast(&snap->grow_cv);
+}
+
+void hotlist__snap_set_grow(struct hl_snap *snap, bool off, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&snap->wlock);
+	snap->grow_off = off;
+	snap->grow_hook = fn;
+	snap->grow_hook_arg = arg;
+	pthread_mutex_unlock(&snap->wlock);
+}
+
+void hotlist__snap_grow_settle(struct hl_snap *snap, uint64_t *done, uint64_t *dropped,
+			       uint64_t *inline_copies)
+{
+	pthread_mutex_lock(&snap->wlock);
+	for (;;) {
+		if (!snap->grow_started || snap->fold_stop)
+			break;
+		if (!snap->grow_busy) {
+			/* anything left to pick? look without taking it */
+			const struct hl_state *cur =
+				atomic_load_explicit(&snap->state, memory_order_relaxed);
+			bool any = false;
+			for (uint32_t i = 0; i < cur->n && !any; i++) {
+				const struct hl_ovl *o = cur->lists[i]->ovl;
+				any = o && !o->grow_tried && ovl_low(o) &&
+				      ovl_fits(o, &cur->lists[i]->opts);
+			}
+			if (!any)
+				break;
+		}
+		pthread_cond_broadcast(&snap->grow_cv); /* the grower may be asleep */
+		pthread_cond_wait(&snap->grow_cv, &snap->wlock);
+	}
+	*done = snap->grows_done;
+	*dropped = snap->grows_dropped;
+	*inline_copies = snap->grows_inline;
+	pthread_mutex_unlock(&snap->wlock);
 }

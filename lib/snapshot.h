@@ -117,20 +117,20 @@ struct hl_snap {
 	/* tests: called by the folder after a build, before it publishes */
 	void (*fold_hook)(void *arg);
 	void *fold_hook_arg;
-	/* Growing overlays off the writers' path (snapshot_edit.c, "Growing");
-	 * all under wlock. An overlay past a quarter full is copied into a
-	 * bigger one by the grower thread, started on the first such overlay
-	 * (never while grow_off: tests of the writers' own copy). grows_done:
-	 * bigger overlays it published; grows_dropped: copies it dropped (the
-	 * list's overlay changed meanwhile); grows_inline: overlays (or fuzzy
-	 * key tables) a writer had to copy itself, O(keys) on its path. */
-	bool grow_started, grow_off, grow_busy;
-	pthread_cond_t grow_cv; /* with wlock: an overlay wants growing, or stop */
-	pthread_t grower;
-	uint64_t grows_done, grows_dropped, grows_inline; /* statistics (tests) */
-	/* tests: called by the grower after its copy, before it publishes */
+	/* Growing overlays off the writers' path (snapshot_edit.c, "Growing").
+	 * gr: the grower thread's hand-over (its own lock), allocated with the
+	 * state. Under wlock: grow_off (tests: never start the grower, writers
+	 * copy full overlays themselves), grow_hook (tests: called by the
+	 * grower after its copy; under gr's lock too), and the statistics: grows_done (bigger
+	 * overlays published from the grower's copies), grows_dropped (copies
+	 * not used: the list's overlay changed meanwhile), grows_inline
+	 * (overlays or fuzzy key tables a writer copied itself, O(keys) on its
+	 * path). */
+	struct hl_grower *gr;
+	bool grow_off;
 	void (*grow_hook)(void *arg);
 	void *grow_hook_arg;
+	uint64_t grows_done, grows_dropped, grows_inline;
 	/* reclamation bound (snapshot.c): states retired and not yet freed,
 	 * those of them that hold a base of their own ("heavy"), the most
 	 * heavy ones ever waiting at once, and writer calls that waited for a
@@ -218,6 +218,10 @@ void hotlist__snap_fold_settle(struct hl_snap *s, uint64_t *done, uint64_t *drop
  * its publication, without the lock (to edit while a fold is in flight).
  * Writer. */
 void hotlist__snap_set_fold_hook(struct hl_snap *s, void (*fn)(void *), void *arg);
+/* The grower's hand-over (snapshot_edit.c, "Growing"): allocated by init,
+ * freed by fini (after hotlist__snap_fold_stop). 0 or HOTLIST_ENOMEM. */
+int hotlist__snap_grow_init(struct hl_snap *s);
+void hotlist__snap_grow_fini(struct hl_snap *s);
 /* Tests: never start the grower thread (on: writers copy a full overlay
  * themselves), and a hook called on it between its copy and its
  * publication, without the lock. Writer. */

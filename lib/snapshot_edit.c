@@ -230,10 +230,17 @@ static void text_put(struct hl_snap *snap, const struct hl_op *op)
 
 /* ---- the overlay (see "The overlay" above) ------------------------------------ */
 
+/* Loads of an overlay and of its fuzzy key table (see "Growing"): a copy
+ * leaves at most 1/HL_GROW_COPY of the slots in use; past 1/HL_GROW_ASK
+ * the grower is asked for a bigger copy; at half (the most) a writer
+ * copies itself. */
+#define HL_GROW_COPY 16u
+#define HL_GROW_ASK 8u
+
 /* Slots of a new overlay at least: room for twice the folder's threshold
- * of edited plates at half load, so that a list the folder keeps below
- * its threshold never copies its overlay between two folds. */
-#define HL_OVL_MIN_SLOTS (4u * HL_EDITS_BG_FOLD)
+ * of edited plates before the grower is asked, so that a list the folder
+ * keeps below its threshold never copies its overlay between two folds. */
+#define HL_OVL_MIN_SLOTS (2u * HL_GROW_ASK * HL_EDITS_BG_FOLD)
 
 /* The ops of one key after one edit. Immutable once linked. */
 struct hl_rec {
@@ -257,7 +264,10 @@ struct hl_ovl {
 	uint32_t recs; /* records linked */
 	bool patterns; /* a record's adds has a wildcard pattern */
 	bool grow_tried; /* the grower took (or failed) a copy of it: once */
-	struct hl_rec *all; /* every record linked, newest first */
+	/* every record linked, newest first (through hl_rec.all): stored by
+	 * the writer (release), read by the folder and grower without the
+	 * lock to catch a copy up (carry_rounds) */
+	_Atomic(struct hl_rec *) all;
 	/* bytes of the overlay and its records, and of the records' adds
 	 * indexes (part of bytes): written under wlock, read by
 	 * hotlist_list_info (relaxed: statistics) */
@@ -287,7 +297,7 @@ struct hl_fzt {
 	uint32_t used; /* slots in use: writer */
 	uint32_t n_plates, cap_plates; /* writer */
 	struct hl_key *plates; /* the overlay keys, in the order they came */
-	_Atomic uint64_t *flt; /* the filter: slots / 8 words after the slots */
+	_Atomic uint64_t *flt; /* the filter: slots / HL_FZT_FLT_DIV words after the slots */
 	/* bit L: a plate of L characters is in (a query makes only the keys
 	 * that can find those, as fuzzy.c's `lens`) */
 	_Atomic uint32_t lens;
@@ -321,21 +331,31 @@ static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
 
 /* ---- the fuzzy key table (see "The fuzzy key table") -------------------------- */
 
+/* Loads of a fuzzy key table (as HL_GROW_COPY and _ASK for the overlay):
+ * a copy leaves at most 1/16 of its slots in use, past 1/8 the grower is
+ * asked for a bigger one, at half a writer copies it itself. Its plates
+ * array: as full as the slots (fzt_per_plate keys each). */
+#define HL_FZT_COPY 16u
+#define HL_FZT_ASK 8u
+
 /* Slots of a first table: 128 plates of 8 keys before the grower is asked
- * for a bigger one (a quarter full, see "Growing"), 256 at half load. */
-#define HL_FZT_MIN_SLOTS 4096u
+ * for a bigger one (an eighth full, see "Growing"), 512 at half load. */
+#define HL_FZT_MIN_SLOTS 8192u
+/* Words of a table's filter: slots / HL_FZT_FLT_DIV (2 bits a slot, 16 a
+ * key at an eighth full; the filter is what most reads touch). */
+#define HL_FZT_FLT_DIV 32u
 
 static size_t fzt_size(uint32_t slots)
 {
 	return sizeof(struct hl_fzt) + slots * sizeof(struct fzt_slot) +
-	       slots / 8 * sizeof(uint64_t);
+	       slots / HL_FZT_FLT_DIV * sizeof(uint64_t);
 }
 
 /* The filter word of hash h in f, and the two bits of it h sets. */
 static _Atomic uint64_t *fzt_flt(const struct hl_fzt *f, uint64_t h, uint64_t *bits)
 {
 	*bits = UINT64_C(1) << ((h >> 40) & 63) | UINT64_C(1) << ((h >> 46) & 63);
-	return &f->flt[(h >> 12) & (f->mask >> 3)];
+	return &f->flt[(h >> 12) & (f->mask / HL_FZT_FLT_DIV)];
 }
 
 static void fzt_free(struct hl_snap *snap, struct hl_fzt *t)
@@ -404,10 +424,10 @@ static void fzt_insert(struct hl_fzt *f, const struct hl_fz_opts *o, const struc
 	}
 }
 
-/* A table of `slots` slots holding the keys of f's plates (f NULL: none).
- * NULL when out of memory. */
+/* A table of `slots` slots and room for `plates` plates, holding the keys
+ * of f's plates (f NULL: none). NULL when out of memory. */
 static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
-			      const struct hl_fz_opts *o, uint32_t slots)
+			      const struct hl_fz_opts *o, uint32_t slots, uint32_t plates)
 {
 	struct hl_fzt *t = hotlist__alloc(snap->a, fzt_size(slots), HL_CACHE_LINE);
 	if (!t)
@@ -415,7 +435,7 @@ static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
 	memset(t, 0, sizeof(*t));
 	t->mask = slots - 1;
 	t->seed = hotlist__seed((uint64_t)(uintptr_t)t);
-	t->cap_plates = slots / 2;
+	t->cap_plates = plates;
 	t->plates = hotlist__alloc(snap->a, t->cap_plates * sizeof(*t->plates),
 				   _Alignof(struct hl_key));
 	if (!t->plates) {
@@ -428,7 +448,7 @@ static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
 		atomic_init(&t->slot[i].tag, 0);
 		t->slot[i].plate = 0;
 	}
-	for (uint32_t i = 0; i < slots / 8; i++)
+	for (uint32_t i = 0; i < slots / HL_FZT_FLT_DIV; i++)
 		atomic_init(&t->flt[i], 0);
 	for (uint32_t i = 0; f && i < f->n_plates; i++)
 		fzt_insert(t, o, &f->plates[i]);
@@ -453,13 +473,24 @@ static int fzt_room(struct hl_snap *snap, struct hl_ovl *o)
 	return fzt_grow(snap, o, f ? 2u * (f->mask + 1u) : HL_FZT_MIN_SLOTS);
 }
 
-/* Whether o's fuzzy key table is past a quarter full (keys or plates): the
- * grower is asked for a bigger overlay (see "Growing"). Writer. */
+/* Fuzzy keys a plate of o's lists is expected to have: its SKEL key, and
+ * with d > 0 its DEL keys (len + 1 in all): lens (bit L: a plate of L
+ * characters is in) gives the longest, else a 7-character plate. */
+static uint32_t fzt_per_plate(const struct hl_ovl *o, uint32_t lens)
+{
+	if (!o->fzo.d)
+		return 1;
+	return lens ? 32u - (uint32_t)__builtin_clz(lens) : 8u;
+}
+
+/* Whether o's fuzzy key table is past 1/HL_GROW_ASK full (keys or plates):
+ * the grower is asked for a bigger overlay (see "Growing"). Writer. */
 static bool fzt_low(const struct hl_ovl *o)
 {
 	/* relaxed: only the writer stores it */
 	const struct hl_fzt *f = o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
-	return f && (4u * f->used > f->mask + 1u || 4u * f->n_plates > f->mask + 1u);
+	return f && (HL_FZT_ASK * f->used > f->mask + 1u ||
+		     HL_FZT_ASK * f->n_plates > 2u * f->cap_plates);
 }
 
 /* Replace o's fuzzy key table by one of `slots` slots with every key again
@@ -470,7 +501,13 @@ static int fzt_grow(struct hl_snap *snap, struct hl_ovl *o, uint32_t slots)
 {
 	/* relaxed: only the writer stores it */
 	struct hl_fzt *f = atomic_load_explicit(&o->fzt, memory_order_relaxed);
-	struct hl_fzt *t = fzt_new(snap, f, &o->fzo, slots);
+	/* relaxed: an estimate (bits set by this writer or before) */
+	uint32_t per =
+		fzt_per_plate(o, f ? atomic_load_explicit(&f->lens, memory_order_relaxed) : 0);
+	uint32_t plates = slots / 2u / per;
+	if (f && plates < 2u * f->cap_plates)
+		plates = 2u * f->cap_plates;
+	struct hl_fzt *t = fzt_new(snap, f, &o->fzo, slots, plates < 64u ? 64u : plates);
 	if (!t)
 		return HOTLIST_ENOMEM;
 	t->older = f;
@@ -507,6 +544,7 @@ static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots, const struct
 	o->mask = slots - 1;
 	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
 	atomic_init(&o->fzt, NULL);
+	atomic_init(&o->all, NULL);
 	o->fz = hl_fz_on(opts);
 	if (o->fz)
 		o->fzo = *opts;
@@ -528,7 +566,9 @@ void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
 	 * it frees (as hotlist__base_put) */
 	if (!o || atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (struct hl_rec *r = o->all, *next; r; r = next) {
+	/* relaxed: the last holder (acq_rel above) */
+	for (struct hl_rec *r = atomic_load_explicit(&o->all, memory_order_relaxed), *next; r;
+	     r = next) {
 		next = r->all;
 		rec_free(snap, r);
 	}
@@ -598,8 +638,10 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 {
 	uint32_t i = ovl_slot(o, &r->key);
 	r->prev = atomic_load_explicit(&o->slot[i], memory_order_relaxed);
-	r->all = o->all;
-	o->all = r;
+	/* relaxed: only the writer stores it; release: a thread that loads r
+	 * from o->all sees r and the chain behind it (carry_rounds' acquire) */
+	r->all = atomic_load_explicit(&o->all, memory_order_relaxed);
+	atomic_store_explicit(&o->all, r, memory_order_release);
 	o->recs++;
 	o->keys += r->prev == NULL;
 	if (o->fz && !r->prev) /* a key new to o: its fuzzy keys (room made by fzt_room) */
@@ -1092,12 +1134,25 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 	*n_edits = 0;
 	if (!keys && !extra)
 		return 0;
-	while (slots < 8u * (keys + extra)) /* at most an eighth full: see "Growing" */
+	while (slots < HL_GROW_COPY * (keys + extra)) /* see "Growing" */
 		slots *= 2;
 	struct hl_ovl *o = ovl_new(snap, slots, opts);
 	if (!o)
 		return HOTLIST_ENOMEM;
 	int rc = 0;
+	/* acquire: pairs with fzt_grow's release store (from's table, whose
+	 * lens the copier may read while a writer sets more bits) */
+	const struct hl_fzt *ff =
+		from && o->fz ? atomic_load_explicit(&from->fzt, memory_order_acquire) : NULL;
+	/* relaxed: an estimate (the longest plate of from sets its bound) */
+	uint32_t lens = ff ? atomic_load_explicit(&ff->lens, memory_order_relaxed) : 0;
+	if (lens) { /* sized at once: no second copy of its keys */
+		uint64_t want = HL_FZT_COPY * (uint64_t)fzt_per_plate(o, lens) * (keys + extra);
+		uint32_t fs = HL_FZT_MIN_SLOTS;
+		while (fs < want && fs < (UINT32_C(1) << 30))
+			fs *= 2;
+		rc = fzt_grow(snap, o, fs);
+	}
 	for (uint32_t i = 0; from && i <= from->mask && !rc; i++) {
 		const struct hl_rec *r = rec_at_slot(from, i, seq);
 		struct hl_rec *c = NULL;
@@ -1108,12 +1163,14 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 		else if (c)
 			*n_edits += c->n_edits;
 	}
-	/* the fuzzy key table at most an eighth full too (one more copy of
-	 * its keys: O(keys), as the copy) */
+	/* the fuzzy key table as empty as the overlay (when the estimate
+	 * above fell short: one more copy of its keys, O(keys) as the copy) */
 	const struct hl_fzt *f = o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
-	if (!rc && f && (8u * f->used > f->mask + 1u || 8u * f->n_plates > f->mask + 1u)) {
-		uint32_t want = f->mask + 1u;
-		while (want < 8u * f->used || want < 8u * f->n_plates)
+	if (!rc && f &&
+	    (HL_FZT_COPY * f->used > f->mask + 1u ||
+	     HL_FZT_COPY * f->n_plates > 2u * f->cap_plates)) {
+		uint32_t want = 2u * (f->mask + 1u);
+		while (want < HL_FZT_COPY * f->used)
 			want *= 2;
 		rc = fzt_grow(snap, o, want);
 	}
@@ -1133,12 +1190,13 @@ static bool ovl_room(const struct hl_ovl *o, bool new_key)
 	return 2u * (o->keys + new_key) <= slots && o->recs < 2u * slots;
 }
 
-/* Whether overlay o is past a quarter full (keys, records or its fuzzy key
- * table): the grower copies it into a bigger one (see "Growing"). Writer. */
+/* Whether overlay o is past 1/HL_GROW_ASK full (keys; records: past half
+ * the slots, a quarter of their most; or its fuzzy key table): the grower
+ * copies it into a bigger one (see "Growing"). Writer. */
 static bool ovl_low(const struct hl_ovl *o)
 {
 	uint32_t slots = o->mask + 1u;
-	return 4u * o->keys > slots || o->recs > slots || fzt_low(o);
+	return HL_GROW_ASK * o->keys > slots || 2u * o->recs > slots || fzt_low(o);
 }
 
 /* A new base of what version v shows: its base less what its hides hide,
@@ -1238,18 +1296,28 @@ static struct hl_list *version_new(struct hl_snap *snap, const char *name,
 	return l;
 }
 
-/* The overlay the edit of key k in l (from old) goes into: old's, or a copy
- * with room when it has none (see "The overlay"). */
+static struct hl_ovl *grow_take(struct hl_snap *snap, const struct hl_list *old, size_t *n_edits);
+
+/* The overlay the edit of key k in l (from old) goes into: the grower's
+ * bigger copy of old's when one is ready, else old's, or a copy with room
+ * when it has none (see "The overlay", "Growing"). */
 static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
 		    const struct hl_key *k)
 {
+	size_t n_edits = 0;
+	struct hl_ovl *g = old ? grow_take(snap, old, &n_edits) : NULL;
+	if (g && ovl_room(g, !rec_at(g, UINT64_MAX, k)) && ovl_fits(g, &l->opts)) {
+		l->ovl = g;
+		l->n_edits = n_edits;
+		return 0;
+	}
+	hotlist__snap_ovl_put(snap, g);
 	if (old && old->ovl && ovl_room(old->ovl, !rec_of(old, k)) &&
 	    ovl_fits(old->ovl, &l->opts)) {
 		l->ovl = old->ovl;
 		ovl_get(l->ovl);
 		return 0;
 	}
-	size_t n_edits;
 	if (old && old->ovl && ovl_fits(old->ovl, &l->opts))
 		snap->grows_inline++; /* full: the grower is behind, or there is none */
 	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->opts,
@@ -1260,7 +1328,7 @@ static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_lis
 }
 
 static void fold_request(struct hl_snap *snap);
-static void grow_request(struct hl_snap *snap);
+static void grow_request(struct hl_snap *snap, const struct hl_list *l);
 static bool replacing(struct hl_snap *snap, const char *name);
 
 /* Publish the new version l (its overlay, base and options set) and, when
@@ -1311,12 +1379,12 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 			l->entries = hotlist__snap_count_visible(l);
 		HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
 		bool fold = l->n_edits >= snap->fold_bg;
-		struct hl_ovl *lo = l->ovl;
+		bool grow = l->ovl && !l->ovl->grow_tried && ovl_low(l->ovl);
 		rc = hotlist__snap_install(snap, l); /* frees l on error */
 		if (!rc && fold)
 			fold_request(snap);
-		if (!rc && lo && !lo->grow_tried && ovl_low(lo))
-			grow_request(snap);
+		if (!rc && grow)
+			grow_request(snap, l); /* l is published: alive under wlock */
 	} else {
 		hotlist__snap_list_free(snap, l);
 	}
@@ -1620,15 +1688,18 @@ struct fold_carry {
 	struct hl_fz_opts opts; /* that version's options: the copy's fuzzy key table */
 };
 
-/* Bring c's copy up to version old (whose overlay is c->ovl): copy again
- * the keys of the records linked after c->seq (c->ovl->all is newest
- * first). O(edits since c->seq). 0, 1 when the copy cannot take them (copy
- * it whole instead), or an error. Caller holds wlock. */
-static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const struct hl_list *old,
-			  uint64_t upto)
+/* Bring c's copy up to the version with edit_seq vseq of c->ovl, whose
+ * newest record linked then was `head`: copy again the keys of the records
+ * linked after c->seq (the `all` chain is newest first), as that version
+ * shows them. O(edits since c->seq). Reads c->ovl as a reader does, so
+ * runs without the lock (carry_rounds) as well as under it (head and vseq
+ * read under the lock: the chain from head is immutable). 0, 1 when the
+ * copy cannot take them (copy it whole instead), or an error. */
+static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const struct hl_rec *head,
+			  uint64_t vseq, uint64_t upto)
 {
-	for (const struct hl_rec *r = c->ovl->all; r && r->seq > c->seq; r = r->all) {
-		const struct hl_rec *v = rec_at(old->ovl, old->edit_seq, &r->key);
+	for (const struct hl_rec *r = head; r && r->seq > c->seq; r = r->all) {
+		const struct hl_rec *v = rec_at(c->ovl, vseq, &r->key);
 		if (!v)
 			continue; /* a record that was not published */
 		if (!c->copy)
@@ -1644,6 +1715,55 @@ static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const stru
 			return rc;
 		if (k)
 			c->n_edits = c->n_edits + k->n_edits - (was ? was->n_edits : 0);
+	}
+	c->seq = vseq > c->seq ? vseq : c->seq;
+	return 0;
+}
+
+/* Catch c's copy up without the lock, in rounds (each reads where list
+ * `name` stands as a reader does), so that the catch-up left for the
+ * lock covers only the edits made during the last round: each round copies
+ * faster than writers edit, so they shrink. 0, 1 when the list no longer
+ * has c->ovl or the copy cannot take the edits (the install decides), or
+ * an error. Caller (the folder or the grower) holds no lock. */
+/* Records linked into c->ovl after c->seq, from head, counted up to max + 1. */
+static uint32_t carry_behind(const struct fold_carry *c, const struct hl_rec *head, uint32_t max)
+{
+	uint32_t n = 0;
+	for (const struct hl_rec *r = head; r && r->seq > c->seq && n <= max; r = r->all)
+		n++;
+	return n;
+}
+
+/* A writer takes the grower's copy only when at most this many records
+ * are left to catch it up (under wlock, on its path); else the grower
+ * runs more rounds first (see "Growing"). */
+#define HL_GROW_TAKE_MAX 64u
+
+static int carry_rounds(struct hl_snap *snap, const char *name, struct fold_carry *c, uint64_t upto)
+{
+	for (int round = 0; round < 16; round++) {
+		const struct hl_state *cur = hotlist__snap_enter(snap);
+		int i = hotlist__snap_find(cur, name);
+		const struct hl_list *l = i < 0 ? NULL : cur->lists[i];
+		uint64_t vseq = l ? l->edit_seq : 0;
+		/* acquire: pairs with ovl_link's release (the chain from head is
+		 * seen whole); loaded after the version (whose records it holds,
+		 * maybe newer ones too: rec_at as of vseq skips those, and the
+		 * next round or the install catches them up) */
+		const struct hl_rec *head =
+			l && c->ovl && l->ovl == c->ovl ?
+				atomic_load_explicit(&c->ovl->all, memory_order_acquire) :
+				NULL;
+		hotlist__snap_exit();
+		if (!head)
+			return 1;
+		uint32_t behind = carry_behind(c, head, HL_GROW_TAKE_MAX / 4);
+		if (!behind)
+			return 0;
+		int rc = carry_catch_up(snap, c, head, vseq, upto);
+		if (rc || behind <= HL_GROW_TAKE_MAX / 4)
+			return rc; /* close enough: the rest under the lock */
 	}
 	return 0;
 }
@@ -1679,7 +1799,9 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	uint64_t upto = job->view.edit_seq;
 	int rc = 1;
 	if (fits)
-		rc = carry_catch_up(snap, c, old, upto);
+		rc = carry_catch_up(snap, c,
+				    atomic_load_explicit(&old->ovl->all, memory_order_relaxed),
+				    old->edit_seq, upto);
 	if (rc == 0) {
 		l->ovl = c->copy;
 		l->n_edits = c->n_edits;
@@ -1740,6 +1862,10 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 		if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
 			rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.opts, &c.copy,
 				      &c.n_edits);
+		if (!rc && c.copy) { /* and those made during the copy, still no lock */
+			int cr = carry_rounds(snap, job->view.name, &c, job->view.edit_seq);
+			rc = cr < 0 ? cr : 0;
+		}
 		pthread_mutex_lock(&snap->wlock);
 		if (!rc)
 			rc = fold_install(snap, job, &nb, &pre, &c, tries == 3);
@@ -1823,18 +1949,18 @@ void hotlist__snap_fold_settle(struct hl_snap *snap, uint64_t *done, uint64_t *d
 	pthread_mutex_unlock(&snap->wlock);
 }
 
+static void grow_stop(struct hl_snap *snap);
+
 void hotlist__snap_fold_stop(struct hl_snap *snap)
 {
 	pthread_mutex_lock(&snap->wlock);
-	bool started = snap->folder_started, grower = snap->grow_started;
+	bool started = snap->folder_started;
 	snap->fold_stop = true;
 	pthread_cond_broadcast(&snap->fold_cv);
-	pthread_cond_broadcast(&snap->grow_cv);
 	pthread_mutex_unlock(&snap->wlock);
 	if (started)
 		pthread_join(snap->folder, NULL);
-	if (grower)
-		pthread_join(snap->grower, NULL);
+	grow_stop(snap);
 }
 
 /* ---- growing, on the grower thread (see "Growing" above) ------------------------ */
@@ -1842,52 +1968,84 @@ void hotlist__snap_fold_stop(struct hl_snap *snap)
 /* What the grower copies: one list's overlay as of one version. */
 struct grow_job {
 	char name[HOTLIST_NAME_MAX + 1];
-	struct hl_ovl *ovl; /* a reference */
+	struct hl_ovl *ovl; /* a reference, or NULL: no job */
 	uint64_t seq; /* that version's edit_seq */
 	struct hl_fz_opts opts; /* its options: the copy's fuzzy key table */
 };
 
-/* The first list whose overlay is past a quarter full and not yet tried,
- * into job (marked tried: each overlay is copied once by the grower; a
- * copy it drops or fails leaves the writers their own, at half full).
- * false if none. Caller (the grower) holds wlock. */
-static bool grow_pick(struct hl_snap *snap, struct grow_job *job)
+/* The grower's hand-over, under its own lock mx (taken after wlock, never
+ * before it): the job a writer posted, and the copy the grower made (a
+ * carry of job.ovl, caught up to c.seq), ready for the next writer of that
+ * list to take (grow_take). */
+struct hl_grower {
+	pthread_mutex_t mx;
+	pthread_cond_t cv; /* with mx: a job, stop, or (grow_settle) idle */
+	pthread_t tid;
+	bool started, stop, busy;
+	bool refresh; /* a writer found the ready copy too far behind */
+	struct grow_job job;
+	struct grow_job ready_job; /* ready_job.ovl NULL: none ready */
+	struct fold_carry ready;
+	atomic_bool any_ready; /* ready_job.ovl != NULL: a relaxed peek for writers */
+};
+
+int hotlist__snap_grow_init(struct hl_snap *snap)
 {
-	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
-	for (uint32_t i = 0; i < cur->n; i++) {
-		const struct hl_list *l = cur->lists[i];
-		struct hl_ovl *o = l->ovl;
-		if (!o || o->grow_tried || !ovl_low(o) || !ovl_fits(o, &l->opts))
-			continue;
-		o->grow_tried = true;
-		memcpy(job->name, l->name, sizeof(job->name));
-		job->ovl = o;
-		job->seq = l->edit_seq;
-		job->opts = l->opts;
-		ovl_get(o);
-		return true;
+	struct hl_grower *g = hotlist__zalloc(snap->a, sizeof(*g), _Alignof(struct hl_grower));
+	if (!g)
+		return HOTLIST_ENOMEM;
+	if (pthread_mutex_init(&g->mx, NULL)) {
+		hotlist__free(snap->a, g, sizeof(*g));
+		return HOTLIST_ENOMEM;
 	}
-	return false;
+	if (pthread_cond_init(&g->cv, NULL)) {
+		pthread_mutex_destroy(&g->mx);
+		hotlist__free(snap->a, g, sizeof(*g));
+		return HOTLIST_ENOMEM;
+	}
+	atomic_init(&g->any_ready, false);
+	snap->gr = g;
+	return 0;
 }
 
-/* Publish *copy (the job's overlay copied as of job->seq) as the overlay of
- * the job's list, after linking into it the records linked since
- * (carry_catch_up: O(edits since the copy began)), if the list still has
- * the job's overlay; else drop it (*copy left to the caller). Keeps the
- * version number and entries (the same list). Caller (the grower) holds
- * wlock. */
-static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct hl_ovl **copy,
-			size_t n_edits)
+/* Let go of a ready copy (never published) and its job. */
+static void ready_free(struct hl_snap *snap, struct grow_job *j, struct fold_carry *c)
+{
+	hotlist__snap_ovl_put(snap, c->copy);
+	hotlist__snap_ovl_put(snap, j->ovl);
+	c->copy = NULL;
+	j->ovl = NULL;
+}
+
+void hotlist__snap_grow_fini(struct hl_snap *snap)
+{
+	struct hl_grower *g = snap->gr;
+	hotlist__snap_ovl_put(snap, g->job.ovl);
+	ready_free(snap, &g->ready_job, &g->ready);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mx);
+	hotlist__free(snap->a, g, sizeof(*g));
+}
+
+/* Publish c->copy (the job's overlay copied, caught up to c->seq) as the
+ * overlay of the job's list, after linking into it the records linked
+ * since (carry_catch_up: O(edits since the grower's last round)), if the
+ * list still has the job's overlay; else drop it (c->copy left to the
+ * caller). Keeps the version number and entries (the same list). Caller
+ * holds wlock: the grower when no writer holds it (trylock), or
+ * grow_settle. */
+static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct fold_carry *c)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, job->name);
 	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
-	if (!old || old->ovl != job->ovl || !*copy || !ovl_fits(*copy, &old->opts)) {
+	if (!old || old->ovl != job->ovl || !c->copy || !ovl_fits(c->copy, &old->opts)) {
 		snap->grows_dropped++;
 		return 0;
 	}
-	struct fold_carry c = { job->ovl, job->seq, *copy, n_edits, job->opts };
-	int rc = carry_catch_up(snap, &c, old, 0);
+	/* relaxed: under wlock, which the writers store it under */
+	int rc = carry_catch_up(snap, c, atomic_load_explicit(&old->ovl->all, memory_order_relaxed),
+				old->edit_seq, 0);
 	if (rc == 1) { /* the copy cannot take them: the writers copy at half full */
 		snap->grows_dropped++;
 		return 0;
@@ -1903,9 +2061,9 @@ static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct
 	l->updated_us = old->updated_us;
 	l->base = old->base;
 	hl_base_get(l->base);
-	l->ovl = *copy;
-	*copy = NULL;
-	l->n_edits = c.n_edits;
+	l->ovl = c->copy;
+	c->copy = NULL;
+	l->n_edits = c->n_edits;
 	HL_DEBUG_ASSERT(l->n_edits == old->n_edits);
 	rc = edit_commit(snap, l, old, NULL, NULL);
 	if (!rc)
@@ -1913,106 +2071,244 @@ static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct
 	return rc;
 }
 
-/* Copy the job's overlay without the lock (O(keys), reading it as a reader
- * does, holding a reference), then publish it under the lock. Called and
- * returns with wlock held. */
-static int grow_run(struct hl_snap *snap, struct grow_job *job)
+/* The grower's copy of old's overlay, caught up to old (under wlock:
+ * O(edits since its last round), the few made while it finished), for
+ * the writer's edit of old to go into; NULL when none is ready for it (or
+ * it could not be caught up: then dropped). *n_edits: its pending edits.
+ * Writer (edit_ovl). */
+static struct hl_ovl *grow_take(struct hl_snap *snap, const struct hl_list *old, size_t *n_edits)
 {
+	struct hl_grower *g = snap->gr;
+	/* relaxed: a peek; mx orders what it guards */
+	if (!old->ovl || !atomic_load_explicit(&g->any_ready, memory_order_relaxed))
+		return NULL;
+	struct grow_job j = { .ovl = NULL };
+	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
+	/* relaxed: under wlock, which the writers store it under */
+	const struct hl_rec *head = atomic_load_explicit(&old->ovl->all, memory_order_relaxed);
+	pthread_mutex_lock(&g->mx);
+	if (g->ready_job.ovl == old->ovl && strcmp(g->ready_job.name, old->name) == 0 &&
+	    carry_behind(&g->ready, head, HL_GROW_TAKE_MAX) > HL_GROW_TAKE_MAX) {
+		g->refresh = true; /* too far behind: the grower catches it up first */
+		pthread_cond_broadcast(&g->cv);
+	} else if (g->ready_job.ovl == old->ovl && strcmp(g->ready_job.name, old->name) == 0) {
+		j = g->ready_job;
+		c = g->ready;
+		g->ready_job.ovl = NULL;
+		g->ready.copy = NULL;
+		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&g->mx);
+	if (!j.ovl)
+		return NULL;
+	int rc =
+		ovl_fits(c.copy, &old->opts) ? carry_catch_up(snap, &c, head, old->edit_seq, 0) : 1;
+	struct hl_ovl *o = NULL;
+	if (rc == 0) {
+		o = c.copy;
+		c.copy = NULL;
+		*n_edits = c.n_edits;
+		snap->grows_done++;
+	} else {
+		snap->grows_dropped++;
+	}
+	ready_free(snap, &j, &c);
+	return o;
+}
+
+/* Copy the job's overlay without any lock (O(keys), reading it as a reader
+ * does, holding a reference), catch it up in rounds (carry_rounds), then
+ * hand it over: installed by the grower itself if wlock is free (trylock:
+ * it never waits behind writers), else taken by the list's next writer. */
+static void grow_hand_over(struct hl_snap *snap, struct grow_job *job, struct fold_carry *cc,
+			   int rc);
+
+static void grow_run(struct hl_snap *snap, struct grow_job *job)
+{
+	struct hl_grower *g = snap->gr;
+	struct fold_carry c = { job->ovl, job->seq, NULL, 0, job->opts };
+	int rc = ovl_copy(snap, job->ovl, job->seq, 0, 0, &job->opts, &c.copy, &c.n_edits);
+	pthread_mutex_lock(&g->mx); /* not wlock: the grower never waits behind writers */
 	void (*hook)(void *) = snap->grow_hook;
 	void *hook_arg = snap->grow_hook_arg;
-	struct hl_ovl *copy = NULL;
-	size_t n_edits = 0;
-	pthread_mutex_unlock(&snap->wlock);
-	int rc = ovl_copy(snap, job->ovl, job->seq, 0, 0, &job->opts, &copy, &n_edits);
+	pthread_mutex_unlock(&g->mx);
 	if (hook)
 		hook(hook_arg);
-	pthread_mutex_lock(&snap->wlock);
-	if (!rc)
-		rc = grow_install(snap, job, &copy, n_edits);
+	grow_hand_over(snap, job, &c, rc);
+}
+
+/* Catch copy cc of the job's overlay up in rounds (no lock), then make it
+ * the ready copy, and install it if wlock is free. rc: the copy's result
+ * (an error: dropped). Grower. */
+static void grow_hand_over(struct hl_snap *snap, struct grow_job *job, struct fold_carry *cc,
+			   int rc)
+{
+	struct hl_grower *g = snap->gr;
+	struct fold_carry c = *cc;
+	if (!rc && c.copy) { /* the edits made during the copy, in rounds: no lock */
+		int cr = carry_rounds(snap, job->name, &c, 0);
+		rc = cr < 0 ? cr : 0;
+	}
+	if (rc || !c.copy) {
+		ready_free(snap, job, &c);
+		return;
+	}
+	struct grow_job old_job = { .ovl = NULL };
+	struct fold_carry old_c = { NULL, 0, NULL, 0, { 0 } };
+	pthread_mutex_lock(&g->mx);
+	old_job = g->ready_job; /* a copy nobody took (its list changed): replaced */
+	old_c = g->ready;
+	g->ready_job = *job;
+	g->ready = c;
+	job->ovl = NULL;
+	atomic_store_explicit(&g->any_ready, true, memory_order_relaxed);
+	pthread_mutex_unlock(&g->mx);
+	ready_free(snap, &old_job, &old_c);
+	if (pthread_mutex_trylock(&snap->wlock) != 0)
+		return; /* a writer is at work: it takes the copy at its next edit */
+	struct grow_job j = { .ovl = NULL };
+	pthread_mutex_lock(&g->mx);
+	if (g->ready_job.ovl) {
+		j = g->ready_job;
+		c = g->ready;
+		g->ready_job.ovl = NULL;
+		g->ready.copy = NULL;
+		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&g->mx);
+	if (j.ovl)
+		grow_install(snap, &j, &c); /* an error: the writers copy at half full */
 	pthread_mutex_unlock(&snap->wlock);
-	hotlist__snap_ovl_put(snap, copy); /* not taken */
-	hotlist__snap_ovl_put(snap, job->ovl);
-	pthread_mutex_lock(&snap->wlock);
-	return rc;
+	if (j.ovl)
+		ready_free(snap, &j, &c);
 }
 
 /*
- * The grower thread: copies every overlay past a quarter full into a
- * bigger one, then sleeps on grow_cv until a writer makes another such
- * overlay or destroy stops it. A failed copy (out of memory) is not
- * retried: that overlay is marked tried, and the writers copy it when it
- * is full. Holds wlock except while it sleeps and in grow_run's copy. At
- * the writers' priority, as the folder (see folder_main).
+ * The grower thread: copies the overlay of each job a writer posts (one
+ * past a quarter full) into a bigger one, then sleeps on its condition
+ * until the next job or destroy stops it. Takes wlock only to read the
+ * test hook and, with trylock, to install its copy (see grow_run). A
+ * failed copy (out of memory) is not retried: the writers copy that
+ * overlay themselves when it is full. At the writers' priority, as the
+ * folder (see folder_main).
  */
 static void *grower_main(void *arg)
 {
 	struct hl_snap *snap = arg;
-	struct grow_job job;
-	pthread_mutex_lock(&snap->wlock);
-	while (!snap->fold_stop) {
-		if (grow_pick(snap, &job)) {
-			snap->grow_busy = true;
-			grow_run(snap, &job);
-			snap->grow_busy = false;
+	struct hl_grower *g = snap->gr;
+	pthread_mutex_lock(&g->mx);
+	for (;;) {
+		while (!g->stop && !g->job.ovl && !(g->refresh && g->ready_job.ovl)) {
+			pthread_cond_broadcast(&g->cv); /* idle: grow_settle */
+			pthread_cond_wait(&g->cv, &g->mx);
+		}
+		if (g->stop)
+			break;
+		if (!g->job.ovl) { /* refresh: the ready copy back through the rounds */
+			g->job = g->ready_job;
+			g->ready_job.ovl = NULL;
+			atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+			g->refresh = false;
+			struct grow_job job = g->job;
+			struct fold_carry c = g->ready;
+			g->ready.copy = NULL;
+			g->job.ovl = NULL;
+			g->busy = true;
+			pthread_mutex_unlock(&g->mx);
+			grow_hand_over(snap, &job, &c, 0);
+			pthread_mutex_lock(&g->mx);
+			g->busy = false;
 			continue;
 		}
-		pthread_cond_broadcast(&snap->grow_cv); /* idle: grow_settle */
-		pthread_cond_wait(&snap->grow_cv, &snap->wlock);
+		g->refresh = false;
+		struct grow_job job = g->job;
+		g->job.ovl = NULL;
+		g->busy = true;
+		pthread_mutex_unlock(&g->mx);
+		grow_run(snap, &job);
+		pthread_mutex_lock(&g->mx);
+		g->busy = false;
 	}
-	pthread_mutex_unlock(&snap->wlock);
+	pthread_mutex_unlock(&g->mx);
 	return NULL;
 }
 
-/* A published overlay is past a quarter full: wake the grower, starting it
- * on first use (not while grow_off). If it cannot start, writers copy
- * full overlays themselves. Caller holds wlock. */
-static void grow_request(struct hl_snap *snap)
+/* Published list l's overlay is past a quarter full: post it to the grower
+ * (starting it on first use, not while grow_off), unless it is busy with
+ * another job (then a later edit posts it). Caller (a writer) holds wlock. */
+static void grow_request(struct hl_snap *snap, const struct hl_list *l)
 {
-	if (!snap->grow_started && !snap->grow_off && !snap->fold_stop) {
+	struct hl_grower *g = snap->gr;
+	if (snap->grow_off)
+		return;
+	pthread_mutex_lock(&g->mx);
+	if (!g->started && !g->stop) {
 		sigset_t all, old;
 		sigfillset(&all);
 		/* the thread inherits the mask: it never takes a signal */
 		pthread_sigmask(SIG_BLOCK, &all, &old);
-		snap->grow_started = pthread_create(&snap->grower, NULL, grower_main, snap) == 0;
+		g->started = pthread_create(&g->tid, NULL, grower_main, snap) == 0;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
-	pthread_cond_broadcast(&snap->grow_cv);
+	if (g->started && !g->stop && !g->job.ovl && !g->busy) {
+		memcpy(g->job.name, l->name, sizeof(g->job.name));
+		g->job.ovl = l->ovl;
+		g->job.seq = l->edit_seq;
+		g->job.opts = l->opts;
+		ovl_get(l->ovl);
+		l->ovl->grow_tried = true;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mx);
+}
+
+/* Stop and join the grower (hotlist__snap_fold_stop). */
+static void grow_stop(struct hl_snap *snap)
+{
+	struct hl_grower *g = snap->gr;
+	pthread_mutex_lock(&g->mx);
+	bool started = g->started;
+	g->stop = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mx);
+	if (started)
+		pthread_join(g->tid, NULL);
 }
 
 void hotlist__snap_set_grow(struct hl_snap *snap, bool off, void (*fn)(void *), void *arg)
 {
 	pthread_mutex_lock(&snap->wlock);
+	pthread_mutex_lock(&snap->gr->mx);
 	snap->grow_off = off;
 	snap->grow_hook = fn;
 	snap->grow_hook_arg = arg;
+	pthread_mutex_unlock(&snap->gr->mx);
 	pthread_mutex_unlock(&snap->wlock);
 }
 
 void hotlist__snap_grow_settle(struct hl_snap *snap, uint64_t *done, uint64_t *dropped,
 			       uint64_t *inline_copies)
 {
+	struct hl_grower *g = snap->gr;
+	struct grow_job j = { .ovl = NULL };
+	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
 	pthread_mutex_lock(&snap->wlock);
-	for (;;) {
-		if (!snap->grow_started || snap->fold_stop)
-			break;
-		if (!snap->grow_busy) {
-			/* anything left to pick? look without taking it */
-			const struct hl_state *cur =
-				atomic_load_explicit(&snap->state, memory_order_relaxed);
-			bool any = false;
-			for (uint32_t i = 0; i < cur->n && !any; i++) {
-				const struct hl_ovl *o = cur->lists[i]->ovl;
-				any = o && !o->grow_tried && ovl_low(o) &&
-				      ovl_fits(o, &cur->lists[i]->opts);
-			}
-			if (!any)
-				break;
-		}
-		pthread_cond_broadcast(&snap->grow_cv); /* the grower may be asleep */
-		pthread_cond_wait(&snap->grow_cv, &snap->wlock);
+	pthread_mutex_lock(&g->mx);
+	while (g->started && !g->stop && (g->busy || g->job.ovl))
+		pthread_cond_wait(&g->cv, &g->mx);
+	if (g->ready_job.ovl) { /* ready and not taken: install it (as the grower would) */
+		j = g->ready_job;
+		c = g->ready;
+		g->ready_job.ovl = NULL;
+		g->ready.copy = NULL;
+		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
 	}
+	pthread_mutex_unlock(&g->mx);
+	if (j.ovl)
+		grow_install(snap, &j, &c);
 	*done = snap->grows_done;
 	*dropped = snap->grows_dropped;
 	*inline_copies = snap->grows_inline;
 	pthread_mutex_unlock(&snap->wlock);
+	ready_free(snap, &j, &c);
 }

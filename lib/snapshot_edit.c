@@ -2292,10 +2292,13 @@ void hotlist__snap_grow_settle(struct hl_snap *snap, uint64_t *done, uint64_t *d
 	struct hl_grower *g = snap->gr;
 	struct grow_job j = { .ovl = NULL };
 	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
-	pthread_mutex_lock(&snap->wlock);
+	/* not holding wlock meanwhile: the grower's test hook edits */
 	pthread_mutex_lock(&g->mx);
 	while (g->started && !g->stop && (g->busy || g->job.ovl))
 		pthread_cond_wait(&g->cv, &g->mx);
+	pthread_mutex_unlock(&g->mx);
+	pthread_mutex_lock(&snap->wlock);
+	pthread_mutex_lock(&g->mx);
 	if (g->ready_job.ovl) { /* ready and not taken: install it (as the grower would) */
 		j = g->ready_job;
 		c = g->ready;

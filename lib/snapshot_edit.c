@@ -44,12 +44,13 @@
  * state), usually the first record. Slots and records are never reused or
  * freed while any version holds the overlay: a record goes with its
  * overlay, whose last reference goes with the last version holding it,
- * after a grace period (snapshot.c, guarantee 2). When the overlay would
- * be more than half full, or holds more records than twice its slots (an
- * edited plate leaves its superseded records behind), the edit copies the
- * keys' newest records into a new overlay (at least four times the keys)
- * and its version holds that one: O(keys) once per O(slots) edits, so
- * O(1) amortised; the old overlay stays whole for the versions holding it.
+ * after a grace period (snapshot.c, guarantee 2). An overlay grows by
+ * copying the keys' newest records into a bigger one, off the writers'
+ * path (see "Growing"); only when it would be more than half full, or
+ * holds more records than twice its slots (an edited plate leaves its
+ * superseded records behind), and no bigger copy is ready, does the edit
+ * copy it itself (O(keys), counted in snap->grows_inline); the old
+ * overlay stays whole for the versions holding it.
  * If publishing fails after the record was linked, the slot is set back to
  * the record's prev (the record itself stays until the overlay goes:
  * readers may hold it).
@@ -77,11 +78,16 @@
  * shared by two keys costs a verification, never a false hit. The edit
  * that links a key new to the overlay (ovl_link) inserts its keys first:
  * O(len) keys at d = 1, each written (plate index) then published by a
- * release store of its tag; when the table would be more than half full
- * (or its plates array is full) fzt_room first makes one of twice the
- * slots with every key again (O(keys) once per doubling: amortised O(1) a
- * plate) and publishes it with a release store to o->fzt; the old one stays
- * whole for readers that hold it until the overlay goes. Nothing is removed
+ * release store of its tag (ovl_add: the one place a record goes into an
+ * overlay, room in the table first). The table grows with its overlay
+ * (see "Growing": a copy of the overlay builds a table 1/16 full, sized at
+ * once for its plates' keys); only when it would be more than half full
+ * (or its plates array is full) before that does the writer make one of
+ * twice the slots with every key again (fzt_room: O(keys), counted in
+ * grows_inline) and publish it with a release store to o->fzt; the old one
+ * stays whole for readers that hold it until the overlay goes. The filter
+ * has a 64-bit word per 32 slots (16 bits a key at 1/8 full, as many as
+ * the half-full tables before growing had). Nothing is removed
  * from a table: a plate removed, or put after a reader's version, keeps
  * its slots, and the reader resolves it through the overlay AS OF ITS
  * VERSION (rec_at with its edit_seq): no record or a record without adds
@@ -115,6 +121,39 @@
  * entries put from adds (and not through the fuzzy key table) and the
  * hides from the overlay (hotlist__list_adds).
 
+ * Growing. An overlay (or its fuzzy key table) past 1/8 full (keys;
+ * records past half its slots) is copied into a bigger one by the grower
+ * thread (one per engine, started by the first edit that needs it), so
+ * that no put or remove does O(keys) work:
+ *  1. The edit that passes the mark posts a job to the grower (its own
+ *     mutex gr->mx, taken after wlock, never before it): a reference on
+ *     the overlay and the version's edit_seq. Each overlay is posted once
+ *     (grow_tried).
+ *  2. The grower copies it without any lock (ovl_copy, reading it as a
+ *     reader does: O(keys)) into one at most 1/16 full, then catches the
+ *     copy up in rounds, still without a lock (carry_rounds): each round
+ *     reads where the list stands as a reader does (its edit_seq, then
+ *     o->all, the records linked, newest first, stored with release) and
+ *     copies again the keys edited since; a round copies faster than
+ *     writers edit, so they shrink, until at most HL_GROW_TAKE_MAX / 4
+ *     records are behind.
+ *  3. It hands the copy over (gr->ready): installs it itself if wlock is
+ *     free (trylock: grow_install, a version with the same number and
+ *     entries, as a fold), else the list's next writer takes it
+ *     (grow_take, in edit_ovl): under wlock it links into the copy the
+ *     records linked since the last round (at most HL_GROW_TAKE_MAX, else
+ *     it asks the grower for another round and uses the old overlay,
+ *     which still has room) and makes its own edit into it.
+ * The grower never waits for wlock: taking it from writers that edit back
+ * to back (a mutex is not fair) made its copies come after the writers
+ * had filled the overlay (docs/PERFORMANCE.md, edits6). Between the ask
+ * (1/8) and the writers' own copy (1/2) writers make 3x the keys the copy
+ * holds; measured on the 2-core bench VM, a copy costs about as much CPU a
+ * key as a put, so a loaded machine can still let writers get there: they
+ * then copy themselves (grows_inline). A copy the grower makes of an
+ * overlay that a fold, replace or option change replaced meanwhile is
+ * dropped (grows_dropped). With snap->grow_off (tests) no grower starts.
+ *
  * Folding. So that the pending edits stay few (memory, and the records a
  * lookup of an edited plate reads), a list with fold_bg (HL_EDITS_BG_FOLD)
  * of them or more is folded into a new base by the folder thread (one per
@@ -129,10 +168,13 @@
  *  3. It copies the ops newer than `upto` into a new overlay: those of
  *     the version published when the build is done without the lock
  *     (O(edits made during the build), reading the overlay as a reader
- *     does, holding a reference on it), then under wlock those linked
- *     since (walking the overlay's records newest first: O(edits made
- *     during the copy)); only if the list's overlay was replaced meanwhile
- *     (outgrown) does it copy them all under the lock. Under wlock, if
+ *     does, holding a reference on it), then the edits made during that
+ *     copy in rounds, still without the lock (carry_rounds, as the
+ *     grower), then under wlock those linked since (walking the overlay's
+ *     records newest first: O(edits made during the last round)). If the
+ *     list's overlay was replaced meanwhile (the grower's bigger copy) it
+ *     copies again, up to three times, before it copies them all under
+ *     the lock. Under wlock, if
  *     the list still has that base (no replace or drop came between: else
  *     base' is dropped), it publishes a version with base' and that
  *     overlay, keeping the version number and the entry count (the
@@ -163,7 +205,10 @@
  *
  * Threads: writers, under snap->wlock; the folder thread, under wlock except
  * for step 2 (it holds references then, and builds the copy of step 3 and
- * its fuzzy key table, which no reader sees yet); hotlist__list_hidden,
+ * its fuzzy key table, which no reader sees yet); the grower thread, under
+ * gr->mx for its hand-over, never waiting for wlock (its copy is its own
+ * until handed over; it installs under wlock only by trylock);
+ * hotlist__list_hidden,
  * hotlist__list_adds, hotlist__list_adds_each, hotlist__list_fz_match and
  * hotlist__list_fz_maybe are read side (any thread, wait-free).
  */

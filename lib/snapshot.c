@@ -294,11 +294,21 @@ int hotlist__snap_init(struct hl_snap *snap, const struct hotlist_allocator *a)
 	snap->fold_hook = NULL;
 	snap->fold_hook_arg = NULL;
 	snap->folds_done = snap->folds_dropped = snap->folds_inline = 0;
+	snap->grow_off = false;
+	snap->grows_done = snap->grows_dropped = snap->grows_inline = 0;
+	snap->grow_hook = NULL;
+	snap->grow_hook_arg = NULL;
 	if (pthread_mutex_init(&snap->wlock, NULL)) {
 		hotlist__free(snap->a, st, sizeof(*st));
 		return HOTLIST_ENOMEM;
 	}
 	if (pthread_cond_init(&snap->fold_cv, NULL)) {
+		pthread_mutex_destroy(&snap->wlock);
+		hotlist__free(snap->a, st, sizeof(*st));
+		return HOTLIST_ENOMEM;
+	}
+	if (hotlist__snap_grow_init(snap)) {
+		pthread_cond_destroy(&snap->fold_cv);
 		pthread_mutex_destroy(&snap->wlock);
 		hotlist__free(snap->a, st, sizeof(*st));
 		return HOTLIST_ENOMEM;
@@ -315,6 +325,7 @@ void hotlist__snap_fini(struct hl_snap *snap)
 	for (uint32_t i = 0; i < st->n; i++)
 		hotlist__snap_list_free(snap, st->lists[i]);
 	hotlist__free(snap->a, st, sizeof(*st));
+	hotlist__snap_grow_fini(snap);
 	pthread_cond_destroy(&snap->fold_cv);
 	pthread_mutex_destroy(&snap->wlock);
 }

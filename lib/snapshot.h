@@ -117,6 +117,20 @@ struct hl_snap {
 	/* tests: called by the folder after a build, before it publishes */
 	void (*fold_hook)(void *arg);
 	void *fold_hook_arg;
+	/* Growing overlays off the writers' path (snapshot_edit.c, "Growing").
+	 * gr: the grower thread's hand-over (its own lock), allocated with the
+	 * state. Under wlock: grow_off (tests: never start the grower, writers
+	 * copy full overlays themselves), grow_hook (tests: called by the
+	 * grower after its copy; under gr's lock too), and the statistics: grows_done (bigger
+	 * overlays published from the grower's copies), grows_dropped (copies
+	 * not used: the list's overlay changed meanwhile), grows_inline
+	 * (overlays or fuzzy key tables a writer copied itself, O(keys) on its
+	 * path). */
+	struct hl_grower *gr;
+	bool grow_off;
+	void (*grow_hook)(void *arg);
+	void *grow_hook_arg;
+	uint64_t grows_done, grows_dropped, grows_inline;
 	/* reclamation bound (snapshot.c): states retired and not yet freed,
 	 * those of them that hold a base of their own ("heavy"), the most
 	 * heavy ones ever waiting at once, and writer calls that waited for a
@@ -204,7 +218,20 @@ void hotlist__snap_fold_settle(struct hl_snap *s, uint64_t *done, uint64_t *drop
  * its publication, without the lock (to edit while a fold is in flight).
  * Writer. */
 void hotlist__snap_set_fold_hook(struct hl_snap *s, void (*fn)(void *), void *arg);
-/* Stop and join the folder thread if it was started. Control (destroy). */
+/* The grower's hand-over (snapshot_edit.c, "Growing"): allocated by init,
+ * freed by fini (after hotlist__snap_fold_stop). 0 or HOTLIST_ENOMEM. */
+int hotlist__snap_grow_init(struct hl_snap *s);
+void hotlist__snap_grow_fini(struct hl_snap *s);
+/* Tests: never start the grower thread (on: writers copy a full overlay
+ * themselves), and a hook called on it between its copy and its
+ * publication, without the lock. Writer. */
+void hotlist__snap_set_grow(struct hl_snap *s, bool off, void (*fn)(void *), void *arg);
+/* Tests: wait until the grower thread (if started) has nothing to do;
+ * returns overlays grown by it, its copies dropped, and copies a writer
+ * made itself (see snapshot_edit.c, "Growing"). Writer. */
+void hotlist__snap_grow_settle(struct hl_snap *s, uint64_t *done, uint64_t *dropped,
+			       uint64_t *inline_copies);
+/* Stop and join the folder and grower threads if started. Control (destroy). */
 void hotlist__snap_fold_stop(struct hl_snap *s);
 /* True if base entry m of list l was removed or superseded by an edit.
  * Any thread holding l; wait-free, O(edits of m's plate). */

@@ -44,12 +44,13 @@
  * state), usually the first record. Slots and records are never reused or
  * freed while any version holds the overlay: a record goes with its
  * overlay, whose last reference goes with the last version holding it,
- * after a grace period (snapshot.c, guarantee 2). When the overlay would
- * be more than half full, or holds more records than twice its slots (an
- * edited plate leaves its superseded records behind), the edit copies the
- * keys' newest records into a new overlay (at least four times the keys)
- * and its version holds that one: O(keys) once per O(slots) edits, so
- * O(1) amortised; the old overlay stays whole for the versions holding it.
+ * after a grace period (snapshot.c, guarantee 2). An overlay grows by
+ * copying the keys' newest records into a bigger one, off the writers'
+ * path (see "Growing"); only when it would be more than half full, or
+ * holds more records than twice its slots (an edited plate leaves its
+ * superseded records behind), and no bigger copy is ready, does the edit
+ * copy it itself (O(keys), counted in snap->grows_inline); the old
+ * overlay stays whole for the versions holding it.
  * If publishing fails after the record was linked, the slot is set back to
  * the record's prev (the record itself stays until the overlay goes:
  * readers may hold it).
@@ -77,11 +78,16 @@
  * shared by two keys costs a verification, never a false hit. The edit
  * that links a key new to the overlay (ovl_link) inserts its keys first:
  * O(len) keys at d = 1, each written (plate index) then published by a
- * release store of its tag; when the table would be more than half full
- * (or its plates array is full) fzt_room first makes one of twice the
- * slots with every key again (O(keys) once per doubling: amortised O(1) a
- * plate) and publishes it with a release store to o->fzt; the old one stays
- * whole for readers that hold it until the overlay goes. Nothing is removed
+ * release store of its tag (ovl_add: the one place a record goes into an
+ * overlay, room in the table first). The table grows with its overlay
+ * (see "Growing": a copy of the overlay builds a table 1/16 full, sized at
+ * once for its plates' keys); only when it would be more than half full
+ * (or its plates array is full) before that does the writer make one of
+ * twice the slots with every key again (fzt_room: O(keys), counted in
+ * grows_inline) and publish it with a release store to o->fzt; the old one
+ * stays whole for readers that hold it until the overlay goes. The filter
+ * has a 64-bit word per 32 slots (16 bits a key at 1/8 full, as many as
+ * the half-full tables before growing had). Nothing is removed
  * from a table: a plate removed, or put after a reader's version, keeps
  * its slots, and the reader resolves it through the overlay AS OF ITS
  * VERSION (rec_at with its edit_seq): no record or a record without adds
@@ -115,6 +121,39 @@
  * entries put from adds (and not through the fuzzy key table) and the
  * hides from the overlay (hotlist__list_adds).
 
+ * Growing. An overlay (or its fuzzy key table) past 1/8 full (keys;
+ * records past half its slots) is copied into a bigger one by the grower
+ * thread (one per engine, started by the first edit that needs it), so
+ * that no put or remove does O(keys) work:
+ *  1. The edit that passes the mark posts a job to the grower (its own
+ *     mutex gr->mx, taken after wlock, never before it): a reference on
+ *     the overlay and the version's edit_seq. Each overlay is posted once
+ *     (grow_tried).
+ *  2. The grower copies it without any lock (ovl_copy, reading it as a
+ *     reader does: O(keys)) into one at most 1/16 full, then catches the
+ *     copy up in rounds, still without a lock (carry_rounds): each round
+ *     reads where the list stands as a reader does (its edit_seq, then
+ *     o->all, the records linked, newest first, stored with release) and
+ *     copies again the keys edited since; a round copies faster than
+ *     writers edit, so they shrink, until at most HL_GROW_TAKE_MAX / 4
+ *     records are behind.
+ *  3. It hands the copy over (gr->ready): installs it itself if wlock is
+ *     free (trylock: grow_install, a version with the same number and
+ *     entries, as a fold), else the list's next writer takes it
+ *     (grow_take, in edit_ovl): under wlock it links into the copy the
+ *     records linked since the last round (at most HL_GROW_TAKE_MAX, else
+ *     it asks the grower for another round and uses the old overlay,
+ *     which still has room) and makes its own edit into it.
+ * The grower never waits for wlock: taking it from writers that edit back
+ * to back (a mutex is not fair) made its copies come after the writers
+ * had filled the overlay (docs/PERFORMANCE.md, edits6). Between the ask
+ * (1/8) and the writers' own copy (1/2) writers make 3x the keys the copy
+ * holds; measured on the 2-core bench VM, a copy costs about as much CPU a
+ * key as a put, so a loaded machine can still let writers get there: they
+ * then copy themselves (grows_inline). A copy the grower makes of an
+ * overlay that a fold, replace or option change replaced meanwhile is
+ * dropped (grows_dropped). With snap->grow_off (tests) no grower starts.
+ *
  * Folding. So that the pending edits stay few (memory, and the records a
  * lookup of an edited plate reads), a list with fold_bg (HL_EDITS_BG_FOLD)
  * of them or more is folded into a new base by the folder thread (one per
@@ -129,10 +168,13 @@
  *  3. It copies the ops newer than `upto` into a new overlay: those of
  *     the version published when the build is done without the lock
  *     (O(edits made during the build), reading the overlay as a reader
- *     does, holding a reference on it), then under wlock those linked
- *     since (walking the overlay's records newest first: O(edits made
- *     during the copy)); only if the list's overlay was replaced meanwhile
- *     (outgrown) does it copy them all under the lock. Under wlock, if
+ *     does, holding a reference on it), then the edits made during that
+ *     copy in rounds, still without the lock (carry_rounds, as the
+ *     grower), then under wlock those linked since (walking the overlay's
+ *     records newest first: O(edits made during the last round)). If the
+ *     list's overlay was replaced meanwhile (the grower's bigger copy) it
+ *     copies again, up to three times, before it copies them all under
+ *     the lock. Under wlock, if
  *     the list still has that base (no replace or drop came between: else
  *     base' is dropped), it publishes a version with base' and that
  *     overlay, keeping the version number and the entry count (the
@@ -163,7 +205,10 @@
  *
  * Threads: writers, under snap->wlock; the folder thread, under wlock except
  * for step 2 (it holds references then, and builds the copy of step 3 and
- * its fuzzy key table, which no reader sees yet); hotlist__list_hidden,
+ * its fuzzy key table, which no reader sees yet); the grower thread, under
+ * gr->mx for its hand-over, never waiting for wlock (its copy is its own
+ * until handed over; it installs under wlock only by trylock);
+ * hotlist__list_hidden,
  * hotlist__list_adds, hotlist__list_adds_each, hotlist__list_fz_match and
  * hotlist__list_fz_maybe are read side (any thread, wait-free).
  */
@@ -230,10 +275,17 @@ static void text_put(struct hl_snap *snap, const struct hl_op *op)
 
 /* ---- the overlay (see "The overlay" above) ------------------------------------ */
 
+/* Loads of an overlay and of its fuzzy key table (see "Growing"): a copy
+ * leaves at most 1/HL_GROW_COPY of the slots in use; past 1/HL_GROW_ASK
+ * the grower is asked for a bigger copy; at half (the most) a writer
+ * copies itself. */
+#define HL_GROW_COPY 16u
+#define HL_GROW_ASK 8u
+
 /* Slots of a new overlay at least: room for twice the folder's threshold
- * of edited plates at half load, so that a list the folder keeps below
- * its threshold never copies its overlay between two folds. */
-#define HL_OVL_MIN_SLOTS (4u * HL_EDITS_BG_FOLD)
+ * of edited plates before the grower is asked, so that a list the folder
+ * keeps below its threshold never copies its overlay between two folds. */
+#define HL_OVL_MIN_SLOTS (2u * HL_GROW_ASK * HL_EDITS_BG_FOLD)
 
 /* The ops of one key after one edit. Immutable once linked. */
 struct hl_rec {
@@ -256,7 +308,11 @@ struct hl_ovl {
 	uint32_t keys; /* slots in use */
 	uint32_t recs; /* records linked */
 	bool patterns; /* a record's adds has a wildcard pattern */
-	struct hl_rec *all; /* every record linked, newest first */
+	bool grow_tried; /* the grower took (or failed) a copy of it: once */
+	/* every record linked, newest first (through hl_rec.all): stored by
+	 * the writer (release), read by the folder and grower without the
+	 * lock to catch a copy up (carry_rounds) */
+	_Atomic(struct hl_rec *) all;
 	/* bytes of the overlay and its records, and of the records' adds
 	 * indexes (part of bytes): written under wlock, read by
 	 * hotlist_list_info (relaxed: statistics) */
@@ -286,7 +342,7 @@ struct hl_fzt {
 	uint32_t used; /* slots in use: writer */
 	uint32_t n_plates, cap_plates; /* writer */
 	struct hl_key *plates; /* the overlay keys, in the order they came */
-	_Atomic uint64_t *flt; /* the filter: slots / 8 words after the slots */
+	_Atomic uint64_t *flt; /* the filter: slots / HL_FZT_FLT_DIV words after the slots */
 	/* bit L: a plate of L characters is in (a query makes only the keys
 	 * that can find those, as fuzzy.c's `lens`) */
 	_Atomic uint32_t lens;
@@ -320,20 +376,31 @@ static uint32_t ovl_hash(const struct hl_ovl *o, const struct hl_key *k)
 
 /* ---- the fuzzy key table (see "The fuzzy key table") -------------------------- */
 
-/* Slots of a first table: 64 plates of 8 keys at half load. */
-#define HL_FZT_MIN_SLOTS 1024u
+/* Loads of a fuzzy key table (as HL_GROW_COPY and _ASK for the overlay):
+ * a copy leaves at most 1/16 of its slots in use, past 1/8 the grower is
+ * asked for a bigger one, at half a writer copies it itself. Its plates
+ * array: as full as the slots (fzt_per_plate keys each). */
+#define HL_FZT_COPY 16u
+#define HL_FZT_ASK 8u
+
+/* Slots of a first table: 128 plates of 8 keys before the grower is asked
+ * for a bigger one (an eighth full, see "Growing"), 512 at half load. */
+#define HL_FZT_MIN_SLOTS 8192u
+/* Words of a table's filter: slots / HL_FZT_FLT_DIV (2 bits a slot, 16 a
+ * key at an eighth full; the filter is what most reads touch). */
+#define HL_FZT_FLT_DIV 32u
 
 static size_t fzt_size(uint32_t slots)
 {
 	return sizeof(struct hl_fzt) + slots * sizeof(struct fzt_slot) +
-	       slots / 8 * sizeof(uint64_t);
+	       slots / HL_FZT_FLT_DIV * sizeof(uint64_t);
 }
 
 /* The filter word of hash h in f, and the two bits of it h sets. */
 static _Atomic uint64_t *fzt_flt(const struct hl_fzt *f, uint64_t h, uint64_t *bits)
 {
 	*bits = UINT64_C(1) << ((h >> 40) & 63) | UINT64_C(1) << ((h >> 46) & 63);
-	return &f->flt[(h >> 12) & (f->mask >> 3)];
+	return &f->flt[(h >> 12) & (f->mask / HL_FZT_FLT_DIV)];
 }
 
 static void fzt_free(struct hl_snap *snap, struct hl_fzt *t)
@@ -402,10 +469,10 @@ static void fzt_insert(struct hl_fzt *f, const struct hl_fz_opts *o, const struc
 	}
 }
 
-/* A table of `slots` slots holding the keys of f's plates (f NULL: none).
- * NULL when out of memory. */
+/* A table of `slots` slots and room for `plates` plates, holding the keys
+ * of f's plates (f NULL: none). NULL when out of memory. */
 static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
-			      const struct hl_fz_opts *o, uint32_t slots)
+			      const struct hl_fz_opts *o, uint32_t slots, uint32_t plates)
 {
 	struct hl_fzt *t = hotlist__alloc(snap->a, fzt_size(slots), HL_CACHE_LINE);
 	if (!t)
@@ -413,7 +480,7 @@ static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
 	memset(t, 0, sizeof(*t));
 	t->mask = slots - 1;
 	t->seed = hotlist__seed((uint64_t)(uintptr_t)t);
-	t->cap_plates = slots / 2;
+	t->cap_plates = plates;
 	t->plates = hotlist__alloc(snap->a, t->cap_plates * sizeof(*t->plates),
 				   _Alignof(struct hl_key));
 	if (!t->plates) {
@@ -426,7 +493,7 @@ static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
 		atomic_init(&t->slot[i].tag, 0);
 		t->slot[i].plate = 0;
 	}
-	for (uint32_t i = 0; i < slots / 8; i++)
+	for (uint32_t i = 0; i < slots / HL_FZT_FLT_DIV; i++)
 		atomic_init(&t->flt[i], 0);
 	for (uint32_t i = 0; f && i < f->n_plates; i++)
 		fzt_insert(t, o, &f->plates[i]);
@@ -438,6 +505,8 @@ static struct hl_fzt *fzt_new(struct hl_snap *snap, const struct hl_fzt *f,
  * key again (O(keys): amortised O(1) per plate), published with a release
  * store; the old one stays for the readers that hold it, freed with o. 0 or
  * HOTLIST_ENOMEM. Writer. */
+static int fzt_grow(struct hl_snap *snap, struct hl_ovl *o, uint32_t slots);
+
 static int fzt_room(struct hl_snap *snap, struct hl_ovl *o)
 {
 	if (!o->fz)
@@ -446,8 +515,44 @@ static int fzt_room(struct hl_snap *snap, struct hl_ovl *o)
 	struct hl_fzt *f = atomic_load_explicit(&o->fzt, memory_order_relaxed);
 	if (f && 2u * (f->used + HL_FZ_ENTRY_KEYS) <= f->mask + 1u && f->n_plates < f->cap_plates)
 		return 0;
-	uint32_t slots = f ? 2u * (f->mask + 1u) : HL_FZT_MIN_SLOTS;
-	struct hl_fzt *t = fzt_new(snap, f, &o->fzo, slots);
+	return fzt_grow(snap, o, f ? 2u * (f->mask + 1u) : HL_FZT_MIN_SLOTS);
+}
+
+/* Fuzzy keys a plate of o's lists is expected to have: its SKEL key, and
+ * with d > 0 its DEL keys (len + 1 in all): lens (bit L: a plate of L
+ * characters is in) gives the longest, else a 7-character plate. */
+static uint32_t fzt_per_plate(const struct hl_ovl *o, uint32_t lens)
+{
+	if (!o->fzo.d)
+		return 1;
+	return lens ? 32u - (uint32_t)__builtin_clz(lens) : 8u;
+}
+
+/* Whether o's fuzzy key table is past 1/HL_GROW_ASK full (keys or plates):
+ * the grower is asked for a bigger overlay (see "Growing"). Writer. */
+static bool fzt_low(const struct hl_ovl *o)
+{
+	/* relaxed: only the writer stores it */
+	const struct hl_fzt *f = o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
+	return f && (HL_FZT_ASK * f->used > f->mask + 1u ||
+		     HL_FZT_ASK * f->n_plates > 2u * f->cap_plates);
+}
+
+/* Replace o's fuzzy key table by one of `slots` slots with every key again
+ * (O(keys)), published with a release store; the old one stays for the
+ * readers that hold it, freed with o. 0 or HOTLIST_ENOMEM. Writer (or the
+ * only holder of a new overlay). */
+static int fzt_grow(struct hl_snap *snap, struct hl_ovl *o, uint32_t slots)
+{
+	/* relaxed: only the writer stores it */
+	struct hl_fzt *f = atomic_load_explicit(&o->fzt, memory_order_relaxed);
+	/* relaxed: an estimate (bits set by this writer or before) */
+	uint32_t per =
+		fzt_per_plate(o, f ? atomic_load_explicit(&f->lens, memory_order_relaxed) : 0);
+	uint32_t plates = slots / 2u / per;
+	if (f && plates < 2u * f->cap_plates)
+		plates = 2u * f->cap_plates;
+	struct hl_fzt *t = fzt_new(snap, f, &o->fzo, slots, plates < 64u ? 64u : plates);
 	if (!t)
 		return HOTLIST_ENOMEM;
 	t->older = f;
@@ -484,6 +589,7 @@ static struct hl_ovl *ovl_new(struct hl_snap *snap, uint32_t slots, const struct
 	o->mask = slots - 1;
 	o->seed = hotlist__seed((uint64_t)(uintptr_t)o);
 	atomic_init(&o->fzt, NULL);
+	atomic_init(&o->all, NULL);
 	o->fz = hl_fz_on(opts);
 	if (o->fz)
 		o->fzo = *opts;
@@ -505,7 +611,9 @@ void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
 	 * it frees (as hotlist__base_put) */
 	if (!o || atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (struct hl_rec *r = o->all, *next; r; r = next) {
+	/* relaxed: the last holder (acq_rel above) */
+	for (struct hl_rec *r = atomic_load_explicit(&o->all, memory_order_relaxed), *next; r;
+	     r = next) {
 		next = r->all;
 		rec_free(snap, r);
 	}
@@ -575,8 +683,10 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 {
 	uint32_t i = ovl_slot(o, &r->key);
 	r->prev = atomic_load_explicit(&o->slot[i], memory_order_relaxed);
-	r->all = o->all;
-	o->all = r;
+	/* relaxed: only the writer stores it; release: a thread that loads r
+	 * from o->all sees r and the chain behind it (carry_rounds' acquire) */
+	r->all = atomic_load_explicit(&o->all, memory_order_relaxed);
+	atomic_store_explicit(&o->all, r, memory_order_release);
 	o->recs++;
 	o->keys += r->prev == NULL;
 	if (o->fz && !r->prev) /* a key new to o: its fuzzy keys (room made by fzt_room) */
@@ -591,6 +701,23 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	 * pairs with rec_at's acquire */
 	atomic_store_explicit(&o->slot[i], r, memory_order_release);
 	return i;
+}
+
+/* Link r into o (ovl_link) after making room in o's fuzzy key table when
+ * r's key is new to o (fzt_room): the one way a record goes into an
+ * overlay. 0, or HOTLIST_ENOMEM (r not linked, still the caller's). *slot
+ * (when not NULL): r's slot. Writer (or the only holder of a new overlay). */
+static int ovl_add(struct hl_snap *snap, struct hl_ovl *o, struct hl_rec *r, uint32_t *slot)
+{
+	if (o->fz && !rec_at(o, UINT64_MAX, &r->key)) {
+		int rc = fzt_room(snap, o);
+		if (rc)
+			return rc;
+	}
+	uint32_t i = ovl_link(o, r);
+	if (slot)
+		*slot = i;
+	return 0;
 }
 
 /* Undo ovl_link of r at slot i (its version was not published): the key's
@@ -1052,23 +1179,45 @@ static int ovl_copy(struct hl_snap *snap, const struct hl_ovl *from, uint64_t se
 	*n_edits = 0;
 	if (!keys && !extra)
 		return 0;
-	while (slots < 4u * (keys + extra))
+	while (slots < HL_GROW_COPY * (keys + extra)) /* see "Growing" */
 		slots *= 2;
 	struct hl_ovl *o = ovl_new(snap, slots, opts);
 	if (!o)
 		return HOTLIST_ENOMEM;
 	int rc = 0;
+	/* acquire: pairs with fzt_grow's release store (from's table, whose
+	 * lens the copier may read while a writer sets more bits) */
+	const struct hl_fzt *ff =
+		from && o->fz ? atomic_load_explicit(&from->fzt, memory_order_acquire) : NULL;
+	/* relaxed: an estimate (the longest plate of from sets its bound) */
+	uint32_t lens = ff ? atomic_load_explicit(&ff->lens, memory_order_relaxed) : 0;
+	if (lens) { /* sized at once: no second copy of its keys */
+		uint64_t want = HL_FZT_COPY * (uint64_t)fzt_per_plate(o, lens) * (keys + extra);
+		uint32_t fs = HL_FZT_MIN_SLOTS;
+		while (fs < want && fs < (UINT32_C(1) << 30))
+			fs *= 2;
+		rc = fzt_grow(snap, o, fs);
+	}
 	for (uint32_t i = 0; from && i <= from->mask && !rc; i++) {
 		const struct hl_rec *r = rec_at_slot(from, i, seq);
 		struct hl_rec *c = NULL;
 		if (r)
 			rc = rec_copy(snap, r, after, &c);
-		if (c && (rc = fzt_room(snap, o)) != 0)
+		if (c && (rc = ovl_add(snap, o, c, NULL)) != 0)
 			rec_free(snap, c);
-		else if (c) {
-			ovl_link(o, c);
+		else if (c)
 			*n_edits += c->n_edits;
-		}
+	}
+	/* the fuzzy key table as empty as the overlay (when the estimate
+	 * above fell short: one more copy of its keys, O(keys) as the copy) */
+	const struct hl_fzt *f = o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
+	if (!rc && f &&
+	    (HL_FZT_COPY * f->used > f->mask + 1u ||
+	     HL_FZT_COPY * f->n_plates > 2u * f->cap_plates)) {
+		uint32_t want = 2u * (f->mask + 1u);
+		while (want < HL_FZT_COPY * f->used)
+			want *= 2;
+		rc = fzt_grow(snap, o, want);
 	}
 	if (rc || (!o->keys && !extra)) {
 		hotlist__snap_ovl_put(snap, o);
@@ -1084,6 +1233,15 @@ static bool ovl_room(const struct hl_ovl *o, bool new_key)
 {
 	uint32_t slots = o->mask + 1u;
 	return 2u * (o->keys + new_key) <= slots && o->recs < 2u * slots;
+}
+
+/* Whether overlay o is past 1/HL_GROW_ASK full (keys; records: past half
+ * the slots, a quarter of their most; or its fuzzy key table): the grower
+ * copies it into a bigger one (see "Growing"). Writer. */
+static bool ovl_low(const struct hl_ovl *o)
+{
+	uint32_t slots = o->mask + 1u;
+	return HL_GROW_ASK * o->keys > slots || 2u * o->recs > slots || fzt_low(o);
 }
 
 /* A new base of what version v shows: its base less what its hides hide,
@@ -1183,18 +1341,30 @@ static struct hl_list *version_new(struct hl_snap *snap, const char *name,
 	return l;
 }
 
-/* The overlay the edit of key k in l (from old) goes into: old's, or a copy
- * with room when it has none (see "The overlay"). */
+static struct hl_ovl *grow_take(struct hl_snap *snap, const struct hl_list *old, size_t *n_edits);
+
+/* The overlay the edit of key k in l (from old) goes into: the grower's
+ * bigger copy of old's when one is ready, else old's, or a copy with room
+ * when it has none (see "The overlay", "Growing"). */
 static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
 		    const struct hl_key *k)
 {
+	size_t n_edits = 0;
+	struct hl_ovl *g = old ? grow_take(snap, old, &n_edits) : NULL;
+	if (g && ovl_room(g, !rec_at(g, UINT64_MAX, k)) && ovl_fits(g, &l->opts)) {
+		l->ovl = g;
+		l->n_edits = n_edits;
+		return 0;
+	}
+	hotlist__snap_ovl_put(snap, g);
 	if (old && old->ovl && ovl_room(old->ovl, !rec_of(old, k)) &&
 	    ovl_fits(old->ovl, &l->opts)) {
 		l->ovl = old->ovl;
 		ovl_get(l->ovl);
 		return 0;
 	}
-	size_t n_edits;
+	if (old && old->ovl && ovl_fits(old->ovl, &l->opts))
+		snap->grows_inline++; /* full: the grower is behind, or there is none */
 	int rc = ovl_copy(snap, old ? old->ovl : NULL, old ? old->edit_seq : 0, 0, 1, &l->opts,
 			  &l->ovl, &n_edits);
 	if (!rc)
@@ -1203,6 +1373,7 @@ static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_lis
 }
 
 static void fold_request(struct hl_snap *snap);
+static void grow_request(struct hl_snap *snap, const struct hl_list *l);
 static bool replacing(struct hl_snap *snap, const char *name);
 
 /* Publish the new version l (its overlay, base and options set) and, when
@@ -1218,14 +1389,19 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 	int rc = 0;
 	if (r) {
 		const struct hl_rec *was = rec_at(o, UINT64_MAX, &r->key);
-		rc = was ? 0 : fzt_room(snap, o);
+		/* relaxed: only the writer stores it */
+		const struct hl_fzt *f =
+			o->fz ? atomic_load_explicit(&o->fzt, memory_order_relaxed) : NULL;
+		uint32_t n_edits = r->n_edits;
+		rc = ovl_add(snap, o, r, &slot);
 		if (rc) {
 			rec_free(snap, r);
 			hotlist__snap_list_free(snap, l);
 			return rc;
 		}
-		l->n_edits = l->n_edits + r->n_edits - (was ? was->n_edits : 0);
-		slot = ovl_link(o, r);
+		/* a full fuzzy key table copied on this path (see "Growing") */
+		snap->grows_inline += f && f != atomic_load_explicit(&o->fzt, memory_order_relaxed);
+		l->n_edits = l->n_edits + n_edits - (was ? was->n_edits : 0);
 		ovl_get(o); /* for ovl_unlink, whatever happens to l */
 	}
 	l->edit_seq = snap->next_op;
@@ -1248,9 +1424,12 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 			l->entries = hotlist__snap_count_visible(l);
 		HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
 		bool fold = l->n_edits >= snap->fold_bg;
+		bool grow = l->ovl && !l->ovl->grow_tried && ovl_low(l->ovl);
 		rc = hotlist__snap_install(snap, l); /* frees l on error */
 		if (!rc && fold)
 			fold_request(snap);
+		if (!rc && grow)
+			grow_request(snap, l); /* l is published: alive under wlock */
 	} else {
 		hotlist__snap_list_free(snap, l);
 	}
@@ -1554,15 +1733,18 @@ struct fold_carry {
 	struct hl_fz_opts opts; /* that version's options: the copy's fuzzy key table */
 };
 
-/* Bring c's copy up to version old (whose overlay is c->ovl): copy again
- * the keys of the records linked after c->seq (c->ovl->all is newest
- * first). O(edits since c->seq). 0, 1 when the copy cannot take them (copy
- * it whole instead), or an error. Caller holds wlock. */
-static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const struct hl_list *old,
-			  uint64_t upto)
+/* Bring c's copy up to the version with edit_seq vseq of c->ovl, whose
+ * newest record linked then was `head`: copy again the keys of the records
+ * linked after c->seq (the `all` chain is newest first), as that version
+ * shows them. O(edits since c->seq). Reads c->ovl as a reader does, so
+ * runs without the lock (carry_rounds) as well as under it (head and vseq
+ * read under the lock: the chain from head is immutable). 0, 1 when the
+ * copy cannot take them (copy it whole instead), or an error. */
+static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const struct hl_rec *head,
+			  uint64_t vseq, uint64_t upto)
 {
-	for (const struct hl_rec *r = c->ovl->all; r && r->seq > c->seq; r = r->all) {
-		const struct hl_rec *v = rec_at(old->ovl, old->edit_seq, &r->key);
+	for (const struct hl_rec *r = head; r && r->seq > c->seq; r = r->all) {
+		const struct hl_rec *v = rec_at(c->ovl, vseq, &r->key);
 		if (!v)
 			continue; /* a record that was not published */
 		if (!c->copy)
@@ -1572,20 +1754,70 @@ static int carry_catch_up(struct hl_snap *snap, struct fold_carry *c, const stru
 			return 1;
 		struct hl_rec *k;
 		int rc = rec_copy(snap, v, upto, &k);
-		if (!rc && k && !was && (rc = fzt_room(snap, c->copy)) != 0)
+		if (!rc && k && (rc = ovl_add(snap, c->copy, k, NULL)) != 0)
 			rec_free(snap, k);
 		if (rc)
 			return rc;
-		if (k) {
+		if (k)
 			c->n_edits = c->n_edits + k->n_edits - (was ? was->n_edits : 0);
-			ovl_link(c->copy, k);
-		}
+	}
+	c->seq = vseq > c->seq ? vseq : c->seq;
+	return 0;
+}
+
+/* Catch c's copy up without the lock, in rounds (each reads where list
+ * `name` stands as a reader does), so that the catch-up left for the
+ * lock covers only the edits made during the last round: each round copies
+ * faster than writers edit, so they shrink. 0, 1 when the list no longer
+ * has c->ovl or the copy cannot take the edits (the install decides), or
+ * an error. Caller (the folder or the grower) holds no lock. */
+/* Records linked into c->ovl after c->seq, from head, counted up to max + 1. */
+static uint32_t carry_behind(const struct fold_carry *c, const struct hl_rec *head, uint32_t max)
+{
+	uint32_t n = 0;
+	for (const struct hl_rec *r = head; r && r->seq > c->seq && n <= max; r = r->all)
+		n++;
+	return n;
+}
+
+/* A writer takes the grower's copy only when at most this many records
+ * are left to catch it up (under wlock, on its path); else the grower
+ * runs more rounds first (see "Growing"). */
+#define HL_GROW_TAKE_MAX 64u
+
+static int carry_rounds(struct hl_snap *snap, const char *name, struct fold_carry *c, uint64_t upto)
+{
+	for (int round = 0; round < 16; round++) {
+		const struct hl_state *cur = hotlist__snap_enter(snap);
+		int i = hotlist__snap_find(cur, name);
+		const struct hl_list *l = i < 0 ? NULL : cur->lists[i];
+		uint64_t vseq = l ? l->edit_seq : 0;
+		/* acquire: pairs with ovl_link's release (the chain from head is
+		 * seen whole); loaded after the version (whose records it holds,
+		 * maybe newer ones too: rec_at as of vseq skips those, and the
+		 * next round or the install catches them up) */
+		const struct hl_rec *head =
+			l && c->ovl && l->ovl == c->ovl ?
+				atomic_load_explicit(&c->ovl->all, memory_order_acquire) :
+				NULL;
+		hotlist__snap_exit();
+		if (!head)
+			return 1;
+		uint32_t behind = carry_behind(c, head, HL_GROW_TAKE_MAX / 4);
+		if (!behind)
+			return 0;
+		int rc = carry_catch_up(snap, c, head, vseq, upto);
+		if (rc || behind <= HL_GROW_TAKE_MAX / 4)
+			return rc; /* close enough: the rest under the lock */
 	}
 	return 0;
 }
 
+/* Returns 1, taking nothing, when c does not fit the list's overlay now
+ * (the grower replaced it since carry_begin) unless `last`: the caller
+ * copies again without the lock. */
 static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct hl_base **nb,
-			struct hl_fuzzy **pre, struct fold_carry *c)
+			struct hl_fuzzy **pre, struct fold_carry *c, bool last)
 {
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	int i = hotlist__snap_find(cur, job->view.name);
@@ -1596,6 +1828,9 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 		snap->folds_dropped++;
 		return 0;
 	}
+	bool fits = c->ovl && c->ovl == old->ovl && (!c->copy || ovl_fits(c->copy, &old->opts));
+	if (!fits && !last && old->ovl)
+		return 1;
 	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
 	if (!l)
 		return HOTLIST_ENOMEM;
@@ -1608,8 +1843,10 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	*nb = NULL;
 	uint64_t upto = job->view.edit_seq;
 	int rc = 1;
-	if (c->ovl && c->ovl == old->ovl && (!c->copy || ovl_fits(c->copy, &old->opts)))
-		rc = carry_catch_up(snap, c, old, upto);
+	if (fits)
+		rc = carry_catch_up(snap, c,
+				    atomic_load_explicit(&old->ovl->all, memory_order_relaxed),
+				    old->edit_seq, upto);
 	if (rc == 0) {
 		l->ovl = c->copy;
 		l->n_edits = c->n_edits;
@@ -1661,18 +1898,30 @@ static int fold_run(struct hl_snap *snap, struct fold_job *job)
 	if (hook)
 		hook(hook_arg);
 	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
-	pthread_mutex_lock(&snap->wlock);
-	carry_begin(snap, job, &c);
-	pthread_mutex_unlock(&snap->wlock);
-	if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
-		rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.opts, &c.copy,
-			      &c.n_edits);
-	pthread_mutex_lock(&snap->wlock);
-	if (!rc)
-		rc = fold_install(snap, job, &nb, &pre, &c);
-	pthread_mutex_unlock(&snap->wlock);
-	hotlist__snap_ovl_put(snap, c.copy); /* not taken */
-	hotlist__snap_ovl_put(snap, c.ovl);
+	/* the grower may replace the overlay between the copy and the install:
+	 * copy again (a few times) rather than copy it all under the lock */
+	for (int tries = 0;; tries++) {
+		pthread_mutex_lock(&snap->wlock);
+		carry_begin(snap, job, &c);
+		pthread_mutex_unlock(&snap->wlock);
+		if (!rc && c.ovl) /* the edits made during the build: O(edits), no lock */
+			rc = ovl_copy(snap, c.ovl, c.seq, job->view.edit_seq, 0, &c.opts, &c.copy,
+				      &c.n_edits);
+		if (!rc && c.copy) { /* and those made during the copy, still no lock */
+			int cr = carry_rounds(snap, job->view.name, &c, job->view.edit_seq);
+			rc = cr < 0 ? cr : 0;
+		}
+		pthread_mutex_lock(&snap->wlock);
+		if (!rc)
+			rc = fold_install(snap, job, &nb, &pre, &c, tries == 3);
+		pthread_mutex_unlock(&snap->wlock);
+		hotlist__snap_ovl_put(snap, c.copy); /* not taken */
+		hotlist__snap_ovl_put(snap, c.ovl);
+		if (rc != 1)
+			break;
+		c = (struct fold_carry){ NULL, 0, NULL, 0, { 0 } };
+		rc = 0;
+	}
 	fold_job_free(snap, job);
 	hotlist__base_put(nb, snap->a); /* not taken: a replace or drop came first */
 	hotlist__fz_put(pre, snap->a); /* not taken: the options changed meanwhile */
@@ -1745,6 +1994,8 @@ void hotlist__snap_fold_settle(struct hl_snap *snap, uint64_t *done, uint64_t *d
 	pthread_mutex_unlock(&snap->wlock);
 }
 
+static void grow_stop(struct hl_snap *snap);
+
 void hotlist__snap_fold_stop(struct hl_snap *snap)
 {
 	pthread_mutex_lock(&snap->wlock);
@@ -1754,4 +2005,358 @@ void hotlist__snap_fold_stop(struct hl_snap *snap)
 	pthread_mutex_unlock(&snap->wlock);
 	if (started)
 		pthread_join(snap->folder, NULL);
+	grow_stop(snap);
+}
+
+/* ---- growing, on the grower thread (see "Growing" above) ------------------------ */
+
+/* What the grower copies: one list's overlay as of one version. */
+struct grow_job {
+	char name[HOTLIST_NAME_MAX + 1];
+	struct hl_ovl *ovl; /* a reference, or NULL: no job */
+	uint64_t seq; /* that version's edit_seq */
+	struct hl_fz_opts opts; /* its options: the copy's fuzzy key table */
+};
+
+/* The grower's hand-over, under its own lock mx (taken after wlock, never
+ * before it): the job a writer posted, and the copy the grower made (a
+ * carry of job.ovl, caught up to c.seq), ready for the next writer of that
+ * list to take (grow_take). */
+struct hl_grower {
+	pthread_mutex_t mx;
+	pthread_cond_t cv; /* with mx: a job, stop, or (grow_settle) idle */
+	pthread_t tid;
+	bool started, stop, busy;
+	bool refresh; /* a writer found the ready copy too far behind */
+	struct grow_job job;
+	struct grow_job ready_job; /* ready_job.ovl NULL: none ready */
+	struct fold_carry ready;
+	atomic_bool any_ready; /* ready_job.ovl != NULL: a relaxed peek for writers */
+};
+
+int hotlist__snap_grow_init(struct hl_snap *snap)
+{
+	struct hl_grower *g = hotlist__zalloc(snap->a, sizeof(*g), _Alignof(struct hl_grower));
+	if (!g)
+		return HOTLIST_ENOMEM;
+	if (pthread_mutex_init(&g->mx, NULL)) {
+		hotlist__free(snap->a, g, sizeof(*g));
+		return HOTLIST_ENOMEM;
+	}
+	if (pthread_cond_init(&g->cv, NULL)) {
+		pthread_mutex_destroy(&g->mx);
+		hotlist__free(snap->a, g, sizeof(*g));
+		return HOTLIST_ENOMEM;
+	}
+	atomic_init(&g->any_ready, false);
+	snap->gr = g;
+	return 0;
+}
+
+/* Let go of a ready copy (never published) and its job. */
+static void ready_free(struct hl_snap *snap, struct grow_job *j, struct fold_carry *c)
+{
+	hotlist__snap_ovl_put(snap, c->copy);
+	hotlist__snap_ovl_put(snap, j->ovl);
+	c->copy = NULL;
+	j->ovl = NULL;
+}
+
+void hotlist__snap_grow_fini(struct hl_snap *snap)
+{
+	struct hl_grower *g = snap->gr;
+	hotlist__snap_ovl_put(snap, g->job.ovl);
+	ready_free(snap, &g->ready_job, &g->ready);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mx);
+	hotlist__free(snap->a, g, sizeof(*g));
+}
+
+/* Publish c->copy (the job's overlay copied, caught up to c->seq) as the
+ * overlay of the job's list, after linking into it the records linked
+ * since (carry_catch_up: O(edits since the grower's last round)), if the
+ * list still has the job's overlay; else drop it (c->copy left to the
+ * caller). Keeps the version number and entries (the same list). Caller
+ * holds wlock: the grower when no writer holds it (trylock), or
+ * grow_settle. */
+static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct fold_carry *c)
+{
+	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
+	int i = hotlist__snap_find(cur, job->name);
+	const struct hl_list *old = i < 0 ? NULL : cur->lists[i];
+	if (!old || old->ovl != job->ovl || !c->copy || !ovl_fits(c->copy, &old->opts)) {
+		snap->grows_dropped++;
+		return 0;
+	}
+	/* relaxed: under wlock, which the writers store it under */
+	int rc = carry_catch_up(snap, c, atomic_load_explicit(&old->ovl->all, memory_order_relaxed),
+				old->edit_seq, 0);
+	if (rc == 1) { /* the copy cannot take them: the writers copy at half full */
+		snap->grows_dropped++;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
+	if (!l)
+		return HOTLIST_ENOMEM;
+	/* the same entries as old: the same version and time (as a fold) */
+	snap->next_version--;
+	l->version = old->version;
+	l->updated_us = old->updated_us;
+	l->base = old->base;
+	hl_base_get(l->base);
+	l->ovl = c->copy;
+	c->copy = NULL;
+	l->n_edits = c->n_edits;
+	HL_DEBUG_ASSERT(l->n_edits == old->n_edits);
+	rc = edit_commit(snap, l, old, NULL, NULL);
+	if (!rc)
+		snap->grows_done++;
+	return rc;
+}
+
+/* The grower's copy of old's overlay, caught up to old (under wlock:
+ * O(edits since its last round), the few made while it finished), for
+ * the writer's edit of old to go into; NULL when none is ready for it (or
+ * it could not be caught up: then dropped). *n_edits: its pending edits.
+ * Writer (edit_ovl). */
+static struct hl_ovl *grow_take(struct hl_snap *snap, const struct hl_list *old, size_t *n_edits)
+{
+	struct hl_grower *g = snap->gr;
+	/* relaxed: a peek; mx orders what it guards */
+	if (!old->ovl || !atomic_load_explicit(&g->any_ready, memory_order_relaxed))
+		return NULL;
+	struct grow_job j = { .ovl = NULL };
+	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
+	/* relaxed: under wlock, which the writers store it under */
+	const struct hl_rec *head = atomic_load_explicit(&old->ovl->all, memory_order_relaxed);
+	pthread_mutex_lock(&g->mx);
+	if (g->ready_job.ovl == old->ovl && strcmp(g->ready_job.name, old->name) == 0 &&
+	    carry_behind(&g->ready, head, HL_GROW_TAKE_MAX) > HL_GROW_TAKE_MAX) {
+		g->refresh = true; /* too far behind: the grower catches it up first */
+		pthread_cond_broadcast(&g->cv);
+	} else if (g->ready_job.ovl == old->ovl && strcmp(g->ready_job.name, old->name) == 0) {
+		j = g->ready_job;
+		c = g->ready;
+		g->ready_job.ovl = NULL;
+		g->ready.copy = NULL;
+		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&g->mx);
+	if (!j.ovl)
+		return NULL;
+	int rc =
+		ovl_fits(c.copy, &old->opts) ? carry_catch_up(snap, &c, head, old->edit_seq, 0) : 1;
+	struct hl_ovl *o = NULL;
+	if (rc == 0) {
+		o = c.copy;
+		c.copy = NULL;
+		*n_edits = c.n_edits;
+		snap->grows_done++;
+	} else {
+		snap->grows_dropped++;
+	}
+	ready_free(snap, &j, &c);
+	return o;
+}
+
+/* Copy the job's overlay without any lock (O(keys), reading it as a reader
+ * does, holding a reference), catch it up in rounds (carry_rounds), then
+ * hand it over: installed by the grower itself if wlock is free (trylock:
+ * it never waits behind writers), else taken by the list's next writer. */
+static void grow_hand_over(struct hl_snap *snap, struct grow_job *job, struct fold_carry *cc,
+			   int rc);
+
+static void grow_run(struct hl_snap *snap, struct grow_job *job)
+{
+	struct hl_grower *g = snap->gr;
+	struct fold_carry c = { job->ovl, job->seq, NULL, 0, job->opts };
+	int rc = ovl_copy(snap, job->ovl, job->seq, 0, 0, &job->opts, &c.copy, &c.n_edits);
+	pthread_mutex_lock(&g->mx); /* not wlock: the grower never waits behind writers */
+	void (*hook)(void *) = snap->grow_hook;
+	void *hook_arg = snap->grow_hook_arg;
+	pthread_mutex_unlock(&g->mx);
+	if (hook)
+		hook(hook_arg);
+	grow_hand_over(snap, job, &c, rc);
+}
+
+/* Catch copy cc of the job's overlay up in rounds (no lock), then make it
+ * the ready copy, and install it if wlock is free. rc: the copy's result
+ * (an error: dropped). Grower. */
+static void grow_hand_over(struct hl_snap *snap, struct grow_job *job, struct fold_carry *cc,
+			   int rc)
+{
+	struct hl_grower *g = snap->gr;
+	struct fold_carry c = *cc;
+	if (!rc && c.copy) { /* the edits made during the copy, in rounds: no lock */
+		int cr = carry_rounds(snap, job->name, &c, 0);
+		rc = cr < 0 ? cr : 0;
+	}
+	if (rc || !c.copy) {
+		ready_free(snap, job, &c);
+		return;
+	}
+	struct grow_job old_job = { .ovl = NULL };
+	struct fold_carry old_c = { NULL, 0, NULL, 0, { 0 } };
+	pthread_mutex_lock(&g->mx);
+	old_job = g->ready_job; /* a copy nobody took (its list changed): replaced */
+	old_c = g->ready;
+	g->ready_job = *job;
+	g->ready = c;
+	job->ovl = NULL;
+	atomic_store_explicit(&g->any_ready, true, memory_order_relaxed);
+	pthread_mutex_unlock(&g->mx);
+	ready_free(snap, &old_job, &old_c);
+	if (pthread_mutex_trylock(&snap->wlock) != 0)
+		return; /* a writer is at work: it takes the copy at its next edit */
+	struct grow_job j = { .ovl = NULL };
+	pthread_mutex_lock(&g->mx);
+	if (g->ready_job.ovl) {
+		j = g->ready_job;
+		c = g->ready;
+		g->ready_job.ovl = NULL;
+		g->ready.copy = NULL;
+		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&g->mx);
+	if (j.ovl)
+		grow_install(snap, &j, &c); /* an error: the writers copy at half full */
+	pthread_mutex_unlock(&snap->wlock);
+	if (j.ovl)
+		ready_free(snap, &j, &c);
+}
+
+/*
+ * The grower thread: copies the overlay of each job a writer posts (one
+ * past a quarter full) into a bigger one, then sleeps on its condition
+ * until the next job or destroy stops it. Takes wlock only to read the
+ * test hook and, with trylock, to install its copy (see grow_run). A
+ * failed copy (out of memory) is not retried: the writers copy that
+ * overlay themselves when it is full. At the writers' priority, as the
+ * folder (see folder_main).
+ */
+static void *grower_main(void *arg)
+{
+	struct hl_snap *snap = arg;
+	struct hl_grower *g = snap->gr;
+	pthread_mutex_lock(&g->mx);
+	for (;;) {
+		while (!g->stop && !g->job.ovl && !(g->refresh && g->ready_job.ovl)) {
+			pthread_cond_broadcast(&g->cv); /* idle: grow_settle */
+			pthread_cond_wait(&g->cv, &g->mx);
+		}
+		if (g->stop)
+			break;
+		if (!g->job.ovl) { /* refresh: the ready copy back through the rounds */
+			g->job = g->ready_job;
+			g->ready_job.ovl = NULL;
+			atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+			g->refresh = false;
+			struct grow_job job = g->job;
+			struct fold_carry c = g->ready;
+			g->ready.copy = NULL;
+			g->job.ovl = NULL;
+			g->busy = true;
+			pthread_mutex_unlock(&g->mx);
+			grow_hand_over(snap, &job, &c, 0);
+			pthread_mutex_lock(&g->mx);
+			g->busy = false;
+			continue;
+		}
+		g->refresh = false;
+		struct grow_job job = g->job;
+		g->job.ovl = NULL;
+		g->busy = true;
+		pthread_mutex_unlock(&g->mx);
+		grow_run(snap, &job);
+		pthread_mutex_lock(&g->mx);
+		g->busy = false;
+	}
+	pthread_mutex_unlock(&g->mx);
+	return NULL;
+}
+
+/* Published list l's overlay is past a quarter full: post it to the grower
+ * (starting it on first use, not while grow_off), unless it is busy with
+ * another job (then a later edit posts it). Caller (a writer) holds wlock. */
+static void grow_request(struct hl_snap *snap, const struct hl_list *l)
+{
+	struct hl_grower *g = snap->gr;
+	if (snap->grow_off)
+		return;
+	pthread_mutex_lock(&g->mx);
+	if (!g->started && !g->stop) {
+		sigset_t all, old;
+		sigfillset(&all);
+		/* the thread inherits the mask: it never takes a signal */
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		g->started = pthread_create(&g->tid, NULL, grower_main, snap) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (g->started && !g->stop && !g->job.ovl && !g->busy) {
+		memcpy(g->job.name, l->name, sizeof(g->job.name));
+		g->job.ovl = l->ovl;
+		g->job.seq = l->edit_seq;
+		g->job.opts = l->opts;
+		ovl_get(l->ovl);
+		l->ovl->grow_tried = true;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mx);
+}
+
+/* Stop and join the grower (hotlist__snap_fold_stop). */
+static void grow_stop(struct hl_snap *snap)
+{
+	struct hl_grower *g = snap->gr;
+	pthread_mutex_lock(&g->mx);
+	bool started = g->started;
+	g->stop = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mx);
+	if (started)
+		pthread_join(g->tid, NULL);
+}
+
+void hotlist__snap_set_grow(struct hl_snap *snap, bool off, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&snap->wlock);
+	pthread_mutex_lock(&snap->gr->mx);
+	snap->grow_off = off;
+	snap->grow_hook = fn;
+	snap->grow_hook_arg = arg;
+	pthread_mutex_unlock(&snap->gr->mx);
+	pthread_mutex_unlock(&snap->wlock);
+}
+
+void hotlist__snap_grow_settle(struct hl_snap *snap, uint64_t *done, uint64_t *dropped,
+			       uint64_t *inline_copies)
+{
+	struct hl_grower *g = snap->gr;
+	struct grow_job j = { .ovl = NULL };
+	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
+	/* not holding wlock meanwhile: the grower's test hook edits */
+	pthread_mutex_lock(&g->mx);
+	while (g->started && !g->stop && (g->busy || g->job.ovl))
+		pthread_cond_wait(&g->cv, &g->mx);
+	pthread_mutex_unlock(&g->mx);
+	pthread_mutex_lock(&snap->wlock);
+	pthread_mutex_lock(&g->mx);
+	if (g->ready_job.ovl) { /* ready and not taken: install it (as the grower would) */
+		j = g->ready_job;
+		c = g->ready;
+		g->ready_job.ovl = NULL;
+		g->ready.copy = NULL;
+		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&g->mx);
+	if (j.ovl)
+		grow_install(snap, &j, &c);
+	*done = snap->grows_done;
+	*dropped = snap->grows_dropped;
+	*inline_copies = snap->grows_inline;
+	pthread_mutex_unlock(&snap->wlock);
+	ready_free(snap, &j, &c);
 }

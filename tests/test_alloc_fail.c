@@ -379,6 +379,76 @@ START_TEST(sweep_background_fold)
 }
 END_TEST
 
+/*
+ * The grower thread out of memory: the list's overlay passes its ask mark
+ * (512 plates in the first overlay) with the k-th allocation from that
+ * put on failing (the put, the grower's copy and its rounds, the hand-over
+ * and its install: one count), k = 1.. until nothing fails. A failed put
+ * changes nothing; a failed copy is dropped and the list stays as the puts
+ * left it (the writers copy at half full); destroy joins the grower;
+ * nothing leaks.
+ */
+#define GROW_ASK_PUTS 513
+
+START_TEST(sweep_background_grow)
+{
+	long put_points = 0, grow_points = 0;
+	for (long k = 1;; k++) {
+		struct hotlist *hl = create_plain();
+		struct hotlist_entry b[] = { { .plate = "B1" }, { .plate = "B2" } };
+		ck_assert_int_eq(hotlist_replace(hl, "l", b, 2, NULL), 0);
+		hotlist__snap_set_fold_bg(&hl->snap, UINT32_MAX);
+		hotlist__snap_set_edits_fold(&hl->snap, UINT32_MAX);
+		char plate[16];
+		for (int i = 0; i < GROW_ASK_PUTS - 1; i++) {
+			snprintf(plate, sizeof(plate), "G%04d", i);
+			struct hotlist_entry e = { .plate = plate };
+			ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+		}
+		long failures = atomic_load(&fa.failures);
+		struct hotlist_entry last = { .plate = "LAST1" };
+		arm(k);
+		int rc = hotlist_put(hl, "l", &last); /* asks the grower */
+		uint64_t done, dropped, inl;
+		hotlist__snap_grow_settle(&hl->snap, &done, &dropped, &inl);
+		arm(0);
+		bool failed = atomic_load(&fa.failures) != failures;
+		struct hotlist_list_info info = { .struct_size = sizeof(info) };
+		ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+		for (int i = 0; i < GROW_ASK_PUTS - 1; i += 31) {
+			snprintf(plate, sizeof(plate), "G%04d", i);
+			ck_assert_int_eq(hl_test_hits(hl, plate, NULL), 1);
+		}
+		ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 1);
+		if (rc != 0) {
+			ck_assert_int_eq(rc, HOTLIST_ENOMEM);
+			ck_assert_int_eq(hl_test_hits(hl, "LAST1", NULL), 0);
+			ck_assert_uint_eq(info.entries, 2 + GROW_ASK_PUTS - 1);
+			put_points++;
+		} else {
+			ck_assert_int_eq(hl_test_hits(hl, "LAST1", NULL), 1);
+			ck_assert_uint_eq(info.entries, 2 + GROW_ASK_PUTS);
+			ck_assert_uint_eq(info.pending_edits, GROW_ASK_PUTS);
+			grow_points += failed && !done;
+		}
+		/* the list takes more edits whatever became of the copy */
+		struct hotlist_entry more = { .plate = "MORE1" };
+		ck_assert_int_eq(hotlist_put(hl, "l", &more), 0);
+		ck_assert_int_eq(hl_test_hits(hl, "MORE1", NULL), 1);
+		hotlist_destroy(hl, NULL);
+		ck_assert_int_eq(atomic_load(&fa.live), 0);
+		if (!failed)
+			break;
+		ck_assert_int_lt(k, 100000);
+	}
+	printf("background grow sweep: %ld failure points in the put, %ld in the grower, all "
+	       "clean\n",
+	       put_points, grow_points);
+	ck_assert_int_gt(put_points, 3);
+	ck_assert_int_gt(grow_points, 3);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("alloc_fail");
@@ -387,6 +457,7 @@ int main(void)
 	tcase_add_test(tc, sweep_every_operation);
 	tcase_add_test(tc, csv_load_uses_engine_allocator);
 	tcase_add_test(tc, sweep_background_fold);
+	tcase_add_test(tc, sweep_background_grow);
 	tcase_add_loop_test(tc, sweep_replace_in_recycled_memory, 0, 2);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);

@@ -11,7 +11,10 @@
 #include "testutil.h"
 
 #include "engine.h" /* struct hotlist: hl->snap */
+#include "list.h" /* struct hl_list */
+#include "normalise.h" /* hotlist__key_pack */
 #include "snapshot.h" /* hotlist__snap_set_edits_fold */
+#include "snapshot_impl.h" /* hotlist__snap_count_visible */
 
 #include <check.h>
 #include <pthread.h>
@@ -1203,6 +1206,199 @@ START_TEST(index_bytes_counts_the_edits)
 }
 END_TEST
 
+/*
+ * Growing the overlay (lib/snapshot_edit.c, "Growing"): puts go on while
+ * the overlay outgrows its slots (and, with fuzzy options, its fuzzy key
+ * table) several times. A reader thread checks that every put is visible
+ * once its call has returned and that none made before is lost; the grower
+ * hook puts more plates between the grower's copy and its hand-over, which
+ * only its catch-up (carry_rounds, grow_take, grow_install) carries into
+ * the bigger overlay. With the grower off, the writers copy themselves.
+ */
+#define GROW_PUTS 2600 /* past half of the first overlay (4096 slots) */
+#define GROW_HOOK_PUTS 40
+
+struct grow_run {
+	struct hotlist *hl;
+	bool fuzzy;
+	atomic_int done; /* puts returned: G00000 .. done - 1 */
+	atomic_int stop;
+	atomic_int lost; /* reads that missed a put already returned */
+	atomic_int hooked; /* grower hook calls that put */
+	atomic_int hook_puts;
+};
+
+static void grow_plate(char *out, size_t n, int i)
+{
+	snprintf(out, n, "GR%05d", i);
+}
+
+static void hook_plate(char *out, size_t n, int i)
+{
+	snprintf(out, n, "HK%05d", i);
+}
+
+static void grow_hook(void *arg)
+{
+	struct grow_run *g = arg;
+	if (atomic_fetch_add(&g->hooked, 1) >= 3)
+		return;
+	for (int i = 0; i < GROW_HOOK_PUTS; i++) {
+		char plate[16];
+		int k = atomic_fetch_add(&g->hook_puts, 1);
+		hook_plate(plate, sizeof(plate), k);
+		struct hotlist_entry e = { .plate = plate, .reference = "hook" };
+		ck_assert_int_eq(hotlist_put(g->hl, "l", &e), 0);
+	}
+}
+
+static void *grow_reader(void *arg)
+{
+	struct grow_run *g = arg;
+	unsigned x = 12345;
+	while (!atomic_load(&g->stop)) {
+		int n = atomic_load(&g->done);
+		if (!n)
+			continue;
+		x = x * 1103515245u + 12345u;
+		int i = (x >> 8) % 2 ? n - 1 : (int)((x >> 9) % (unsigned)n);
+		char plate[16];
+		grow_plate(plate, sizeof(plate), i);
+		if (hl_test_hits(g->hl, plate, NULL) < 1)
+			atomic_fetch_add(&g->lost, 1);
+	}
+	return NULL;
+}
+
+static void grow_check(bool fuzzy, bool off)
+{
+	struct hotlist *hl = engine_with_base();
+	struct grow_run g = { .hl = hl, .fuzzy = fuzzy };
+	hotlist__snap_set_fold_bg(&hl->snap, UINT32_MAX); /* the edits stay pending */
+	hotlist__snap_set_edits_fold(&hl->snap, UINT32_MAX);
+	hotlist__snap_set_grow(&hl->snap, off, off ? NULL : grow_hook, &g);
+	if (fuzzy) {
+		struct hotlist_list_options lo;
+		hotlist_list_options_init(&lo);
+		lo.ocr_substitutions = 1;
+		lo.indels = 1;
+		ck_assert_int_eq(hotlist_set_list_options(hl, "l", &lo), 0);
+	}
+	pthread_t rd;
+	ck_assert_int_eq(pthread_create(&rd, NULL, grow_reader, &g), 0);
+	for (int i = 0; i < GROW_PUTS; i++) {
+		char plate[16];
+		grow_plate(plate, sizeof(plate), i);
+		struct hotlist_entry e = { .plate = plate, .reference = "grow" };
+		ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+		/* visible to this thread at once, and to the reader from now */
+		ck_assert_int_eq(hl_test_hits(hl, plate, NULL), 1);
+		atomic_store(&g.done, i + 1);
+	}
+	atomic_store(&g.stop, 1);
+	pthread_join(rd, NULL);
+	uint64_t done, dropped, inl;
+	hotlist__snap_grow_settle(&hl->snap, &done, &dropped, &inl);
+	ck_assert_int_eq(atomic_load(&g.lost), 0);
+	int hook_puts = atomic_load(&g.hook_puts);
+	if (off) {
+		ck_assert_uint_eq(done, 0);
+		ck_assert_uint_ge(inl, 1); /* the writers copied the full overlay */
+		ck_assert_int_eq(hook_puts, 0);
+	} else {
+		ck_assert_uint_ge(done, 1);
+		ck_assert_int_ge(hook_puts, GROW_HOOK_PUTS); /* at least one copy was hooked */
+	}
+	for (int i = 0; i < GROW_PUTS; i++) { /* nothing lost, nothing doubled */
+		char plate[16];
+		grow_plate(plate, sizeof(plate), i);
+		ck_assert_int_eq(hl_test_hits(hl, plate, NULL), 1);
+	}
+	for (int i = 0; i < hook_puts; i++) {
+		char plate[16];
+		hook_plate(plate, sizeof(plate), i);
+		ck_assert_int_eq(hl_test_hits(hl, plate, NULL), 1);
+	}
+	if (fuzzy) { /* found through the fuzzy key table: one character dropped */
+		for (int i = 0; i < GROW_PUTS; i += 7) {
+			char plate[16], read[16];
+			grow_plate(plate, sizeof(plate), i);
+			snprintf(read, sizeof(read), "GR%s", plate + 3); /* one digit less */
+			ck_assert_int_ge(hl_test_hits(hl, read, NULL), 1);
+		}
+	}
+	ck_assert_int_eq(hl_test_hits(hl, "B1", NULL), 2);
+	ck_assert_int_eq(hl_test_hits(hl, "B2", NULL), 1);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_eq(info.entries, 3u + GROW_PUTS + (unsigned)hook_puts);
+	ck_assert_uint_eq(info.pending_edits, (uint64_t)GROW_PUTS + (unsigned)hook_puts);
+	hotlist_destroy(hl, NULL);
+}
+
+START_TEST(overlay_grows_under_puts_and_readers)
+{
+	grow_check(false, false);
+}
+END_TEST
+
+START_TEST(fuzzy_overlay_grows_under_puts_and_readers)
+{
+	grow_check(true, false);
+}
+END_TEST
+
+START_TEST(without_grower_writers_copy_full_overlay)
+{
+	grow_check(false, true);
+	grow_check(true, true);
+}
+END_TEST
+
+/* A version published before grows keeps showing what it showed: a reader
+ * holding it (inside its read-side section) across the grower's copies and
+ * later puts sees its own puts and none of the later ones. */
+static bool has_plate(const struct hl_list *v, const char *plate)
+{
+	struct hl_key k;
+	hotlist__key_pack(plate, strlen(plate), &k);
+	return hotlist__list_has(v, &k);
+}
+
+START_TEST(grow_keeps_old_versions_whole)
+{
+	struct hotlist *hl = engine_with_base();
+	hotlist__snap_set_fold_bg(&hl->snap, UINT32_MAX);
+	hotlist__snap_set_edits_fold(&hl->snap, UINT32_MAX);
+	char plate[16];
+	for (int i = 0; i < 300; i++) {
+		grow_plate(plate, sizeof(plate), i);
+		struct hotlist_entry e = { .plate = plate };
+		ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+	}
+	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
+	const struct hl_list *v = st->lists[0];
+	for (int i = 300; i < 2000; i++) { /* past two asks (512, then 8 x more) */
+		grow_plate(plate, sizeof(plate), i);
+		struct hotlist_entry e = { .plate = plate };
+		ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+	}
+	uint64_t done, dropped, inl;
+	hotlist__snap_grow_settle(&hl->snap, &done, &dropped, &inl);
+	ck_assert_uint_ge(done, 1);
+	ck_assert_uint_eq(hotlist__snap_count_visible(v), 303);
+	for (int i = 0; i < 2000; i += 13) {
+		grow_plate(plate, sizeof(plate), i);
+		ck_assert_int_eq(has_plate(v, plate), i < 300);
+	}
+	hotlist__snap_exit();
+	struct hotlist_list_info now = { .struct_size = sizeof(now) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &now), 0);
+	ck_assert_uint_eq(now.entries, 2003);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_edit");
@@ -1238,6 +1434,13 @@ int main(void)
 	tcase_add_test(t, replace_holds_back_only_its_own_list_folds);
 	tcase_add_test(t, edits_survive_replace_and_fold);
 	tcase_add_test(t, random_edits_match_model_under_readers);
+	suite_add_tcase(s, t);
+	t = tcase_create("grower");
+	tcase_set_timeout(t, 120); /* thousands of puts under ThreadSanitizer */
+	tcase_add_test(t, overlay_grows_under_puts_and_readers);
+	tcase_add_test(t, fuzzy_overlay_grows_under_puts_and_readers);
+	tcase_add_test(t, without_grower_writers_copy_full_overlay);
+	tcase_add_test(t, grow_keeps_old_versions_whole);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);
 }

@@ -40,7 +40,13 @@
  *     one open), then step 4 again with the list loaded with edits
  *     (`bench=edit_loaded`), then --sweep removes of the same plates:
  *     `bench=edit_cost op=put|remove`, one line per bin and one `bin=all`
- *     line with the mean (the amortised cost, folds included).
+ *     line with the mean (the amortised cost, folds included), and the
+ *     calling thread's CPU time of the slowest call (cpu_us_of_max) and the
+ *     most of any call (max_cpu_us): a max far above its CPU time was spent
+ *     not running (descheduled by the guest's scheduler, or waiting for a
+ *     lock), not working. Not the converse: a VM that reports no steal time
+ *     (the 2-vCPU VM of docs/PERFORMANCE.md) counts the time the host took
+ *     the vCPU away as the thread's CPU time.
  *  6. edits during a replace: a thread replaces the list --reps times
  *     while this one puts fresh plates into the same list and into another
  *     one; the puts that started and returned while a replace was in
@@ -826,6 +832,9 @@ struct sweep_bins {
 	size_t n[SWEEP_BINS];
 	uint64_t total_ns, calls, max_pending;
 	uint64_t waits0; /* reclaim_waits (hotlist_stats) at the start */
+	/* the calling thread's CPU time of the slowest call, and the most CPU
+	 * time of any call (see step 5 in the top comment) */
+	uint64_t max_ns, cpu_at_max_ns, max_cpu_ns;
 };
 
 static uint64_t reclaim_waits(struct hotlist *hl)
@@ -835,9 +844,16 @@ static uint64_t reclaim_waits(struct hotlist *hl)
 	return hotlist_stats(hl, &st) == 0 ? st.reclaim_waits : 0;
 }
 
-static void sweep_record(struct sweep_bins *b, uint64_t pending, uint64_t ns)
+static void sweep_record(struct sweep_bins *b, uint64_t pending, uint64_t ns, uint64_t cpu_ns)
 {
 	size_t i = pending / SWEEP_BIN < SWEEP_BINS ? pending / SWEEP_BIN : SWEEP_BINS - 1;
+
+	if (ns >= b->max_ns) {
+		b->max_ns = ns;
+		b->cpu_at_max_ns = cpu_ns;
+	}
+	if (cpu_ns > b->max_cpu_ns)
+		b->max_cpu_ns = cpu_ns;
 
 	b->ns[i][b->n[i]++] = ns;
 	b->total_ns += ns;
@@ -868,11 +884,13 @@ static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, cons
 	}
 	bench_sort_u64(all, k);
 	printf("bench=edit_cost entries=%zu op=%s bin=all calls=%" PRIu64 " max_pending=%" PRIu64
-	       " reclaim_waits=%" PRIu64 " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+	       " reclaim_waits=%" PRIu64 " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f"
+	       " cpu_us_of_max=%.1f max_cpu_us=%.1f\n",
 	       n, op, b->calls, b->max_pending, reclaim_waits(hl) - b->waits0,
 	       (double)b->total_ns / 1e3 / (double)b->calls,
 	       (double)bench_pct_sorted(all, k, 0.5) / 1e3,
-	       (double)bench_pct_sorted(all, k, 0.99) / 1e3, (double)all[k - 1] / 1e3);
+	       (double)bench_pct_sorted(all, k, 0.99) / 1e3, (double)all[k - 1] / 1e3,
+	       (double)b->cpu_at_max_ns / 1e3, (double)b->max_cpu_ns / 1e3);
 	fflush(stdout);
 	free(all);
 	for (size_t i = 0; i < SWEEP_BINS; i++) {
@@ -881,6 +899,7 @@ static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, cons
 		b->n[i] = 0;
 	}
 	b->total_ns = b->calls = b->max_pending = 0;
+	b->max_ns = b->cpu_at_max_ns = b->max_cpu_ns = 0;
 }
 
 /* Puts of plates[from..to), each timed into b by the pending edits before it. */
@@ -889,10 +908,12 @@ static void sweep_puts(struct hotlist *hl, char (*plates)[BENCH_PLATE_LEN + 1], 
 {
 	for (size_t i = from; i < to; i++) {
 		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		uint64_t pending = pending_edits(hl), c0 = bench_thread_cpu_ns(),
+			 t0 = bench_now_ns();
 		int rc = hotlist_put(hl, LIST, &e);
+		uint64_t t1 = bench_now_ns();
 
-		sweep_record(b, pending, bench_now_ns() - t0);
+		sweep_record(b, pending, t1 - t0, bench_thread_cpu_ns() - c0);
 		if (rc < 0) {
 			printf("# check=FAIL hotlist_put: %s\n", hotlist_strerror(rc));
 			failures++;
@@ -908,10 +929,12 @@ static void sweep_removes(struct hotlist *hl, size_t n, char (*plates)[BENCH_PLA
 		b->ns[i] = bench_xcalloc(k, sizeof(uint64_t));
 	b->waits0 = reclaim_waits(hl);
 	for (size_t i = 0; i < k; i++) {
-		uint64_t pending = pending_edits(hl), t0 = bench_now_ns();
+		uint64_t pending = pending_edits(hl), c0 = bench_thread_cpu_ns(),
+			 t0 = bench_now_ns();
 		int rc = hotlist_remove(hl, LIST, plates[i], NULL);
+		uint64_t t1 = bench_now_ns();
 
-		sweep_record(b, pending, bench_now_ns() - t0);
+		sweep_record(b, pending, t1 - t0, bench_thread_cpu_ns() - c0);
 		if (rc != 1) {
 			printf("# check=FAIL hotlist_remove: %d\n", rc);
 			failures++;

@@ -76,7 +76,12 @@
  * list is the same either way; its index may have up to 1/16 more buckets
  * (sized for the builder's capacity, not its final count). When the entries
  * are in, the builder's thread stops the worker (waiting for one step of
- * HL_BUILD_AHEAD_STEP entries at most) and finishes the index itself. Only
+ * HL_BUILD_AHEAD_STEP entries at most; the worker parks, ix_park) and,
+ * when many keys of index phase 1 are left (the worker trails the adding),
+ * shares them with it by bucket range (ix_share; table.c, "Splitting the
+ * rest"): each thread places those whose primary bucket is in its half;
+ * done with its own, it stops the worker's (steal) and places what is left
+ * of it. Then it joins the worker and finishes the index itself. Only
  * worth it when the worker has a CPU of its own: by default
  * (cfg.build_threads 0) not started when the runnable threads and the
  * load average say there is none (idle_cpu); build_threads 1 never starts it, 2 always.
@@ -84,7 +89,11 @@
  * Threads: a builder belongs to one thread, apart from its worker, which
  * reads entries [0, ix_published) and writes only its own table; the two
  * hand over under ix->mu (ix_publish: the entries written before the
- * unlock are seen by the worker after its lock) and at the join. A base is
+ * unlock are seen by the worker after its lock; ix_park: the worker's
+ * writes before it parks are seen by the builder's thread after its lock;
+ * ix_go: the split set up before the unlock is seen by the worker after
+ * its lock) and at the join. While both run their shares of phase 1 they
+ * write disjoint buckets and lists (table.c). A base is
  * read-only and may be read by any number of threads; its reference count
  * is atomic.
  */
@@ -153,6 +162,10 @@ struct hl_ix {
 	/* set with closed: the worker stops between steps (relaxed: the join
 	 * orders what it did before the builder's thread goes on) */
 	atomic_bool stop;
+	/* set by the builder's thread when its share of the split rest is
+	 * done: the worker's share stops between steps and the builder's
+	 * thread places the rest of it (relaxed: ordered by the join) */
+	atomic_bool steal;
 	struct hl_table_inc *ti; /* the worker's until joined */
 	struct hl_table_dups dups; /* filled by ti */
 	/* the worker's, read after the join: hotlist__build_times */
@@ -197,7 +210,7 @@ static void *ix_main(void *arg)
 	bool share = x->share;
 	pthread_mutex_unlock(&x->mu);
 	if (share) /* split after the park, under mu: ti's parts set before */
-		hotlist__table_inc_part(x->ti, 1);
+		hotlist__table_inc_part(x->ti, 1, &x->steal);
 	x->cpu_ns = hotlist__thread_cpu_ns();
 	return NULL;
 }
@@ -287,9 +300,10 @@ static void ix_share(struct hl_builder *b)
 
 	ix_go(b, share);
 	if (share) {
-		hotlist__table_inc_part(ti, 0);
+		hotlist__table_inc_part(ti, 0, NULL);
+		atomic_store_explicit(&b->ix->steal, true, memory_order_relaxed);
 		const uint64_t w0 = hotlist__build_times.on ? hotlist__now_ns() : 0;
-		ix_join(b);
+		ix_join(b); /* the rest of its share, if any: inc_finish, here */
 		if (hotlist__build_times.on)
 			hotlist__build_times.split_wait_ns = hotlist__now_ns() - w0;
 	}
@@ -389,6 +403,7 @@ void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed, unsigned 
 	if (!x)
 		return;
 	atomic_init(&x->stop, false);
+	atomic_init(&x->steal, false);
 	if (hotlist__table_inc_begin(&x->ti, b->v, sizeof(*b->v), b->cap, seed, &x->dups, b->a)) {
 		hotlist__free(b->a, x, sizeof(*x));
 		return;

@@ -913,7 +913,9 @@ _Thread_local struct hl_build_times hotlist__build_times;
  * add ran.
  * Threads: inc_add on one thread at a time (the worker), the rest on the
  * caller's; the caller publishes keys to the worker, and takes its work
- * back, with its own synchronisation (list.c: a mutex and a join).
+ * back, with its own synchronisation (list.c: a mutex and a join). The
+ * rest of phase 1 may be shared by the two threads at the end (below,
+ * "Splitting the rest": inc_split, then inc_part on each).
  */
 /* One thread's share of the rest of phase 1 after a split: keys [from, n)
  * whose primary is in buckets [blo, bhi). */
@@ -951,6 +953,15 @@ struct hl_table_inc {
 #define HL_TABLE_SPLIT_MIN ((size_t)1 << 16)
 
 size_t hotlist__table_split_min = HL_TABLE_SPLIT_MIN;
+
+/*
+ * Keys a part goes through between two looks at its stop flag: ~50 us
+ * (half of them its own). The caller's thread, done with its own part,
+ * stops the worker's and places what is left of it itself, so it waits
+ * for one step at most while the worker runs, instead of for the whole
+ * rest of a worker that a busy machine left without a CPU for a while.
+ */
+#define HL_TABLE_PART_STEP ((size_t)2048)
 
 static void inc_release(struct hl_table_inc *ti)
 {
@@ -1049,7 +1060,8 @@ void hotlist__table_inc_add(struct hl_table_inc *ti, size_t upto)
  * table, the overflow list and the duplicates come out exactly as one
  * thread would have made them. Part 1 never allocates: duplicates past its
  * first HL_TABLE_INC_DUPS pause it (HL_TABLE_EPAUSE), and finish goes on
- * from there on the caller's thread.
+ * from there on the caller's thread; so it does when the caller's thread,
+ * done with part 0 first, stopped part 1 (HL_TABLE_PART_STEP).
  */
 bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t n)
 {
@@ -1102,12 +1114,23 @@ bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t 
 	return true;
 }
 
-void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which)
+void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop)
 {
 	struct inc_part *p = &ti->part[which];
+	const size_t n = ti->n_split;
+	size_t at = p->from;
 
 	HL_DEBUG_ASSERT(ti->split && which < 2);
-	p->err = place_primary_part(&p->bd, &ti->src, p->from, ti->n_split, p->blo, p->bhi, &p->at);
+	while (at < n && !p->err) {
+		/* relaxed: what the other thread did before it set stop is
+		 * ordered by the join, which finish comes after */
+		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
+			break;
+		const size_t to = n - at > HL_TABLE_PART_STEP ? at + HL_TABLE_PART_STEP : n;
+
+		p->err = place_primary_part(&p->bd, &ti->src, at, to, p->blo, p->bhi, &at);
+	}
+	p->at = at;
 }
 
 /* The parts' lists merged into the build's, in index order (both parts'
@@ -1158,8 +1181,9 @@ static int inc_join_parts(struct hl_table_inc *ti)
 	const size_t n = ti->n_split;
 
 	ti->bd.dups_cap = p0->bd.dups_cap; /* part 0 may have grown the build's */
-	if (!p0->err && p1->err == HL_TABLE_EPAUSE) {
-		p1->bd.no_alloc = false; /* the caller's thread now */
+	if (!p0->err && (p1->err == HL_TABLE_EPAUSE || (!p1->err && p1->at < n))) {
+		/* paused, or stopped: the rest of it on the caller's thread now */
+		p1->bd.no_alloc = false;
 		p1->err =
 			place_primary_part(&p1->bd, &ti->src, p1->at, n, p1->blo, p1->bhi, &p1->at);
 	}

@@ -11,6 +11,7 @@
 #include "hotlist.h"
 #include "normalise.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,10 +77,12 @@ void hotlist__table_inc_add(struct hl_table_inc *ti, size_t upto);
  * runs on another thread while part 0 runs on the caller's, each once, at
  * the same time or not, and the other thread's part ends (the caller joins
  * it) before finish. false: nothing changed, finish places the rest. Part
- * 1 never allocates; neither fails (an error is kept for finish).
+ * 1 never allocates; neither fails (an error is kept for finish). stop:
+ * NULL, or a flag the part looks at every few thousand keys and, once
+ * set, stops at; finish then places the rest of that part itself.
  */
 bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t n);
-void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which);
+void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop);
 /* The fewest keys left for split to say yes (tests lower it). */
 extern size_t hotlist__table_split_min;
 /* Same buckets, slot for slot, seed, count and max_probe (for tests). */

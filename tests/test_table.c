@@ -1089,15 +1089,20 @@ END_TEST
  * same buckets slot for slot (a key placed twice or lost changes them),
  * the same duplicate pairs in the same order. 20 000 keys, 6000 of them
  * second copies (part 1 pauses at its first 1024 pairs and finish goes on
- * for it). Cases: _i = 0 nothing placed before the split, parts run one
+ * for it; so does add, and split goes on from there), none in case 3.
+ * Cases, _i = 0 to 7: 0 nothing placed before the split, parts run one
  * after the other, part 1 first; 1 a third placed, part 1 on a thread of
  * its own while part 0 runs; 2 one key left; 3 no key left (no split);
  * 4 every key's primary in the lower half (part 1 places nothing); 5 every
- * one in the upper half; 6 the keys moved before the split.
+ * one in the upper half; 6 the keys moved before the split; 7 as 1, part
+ * 1 stopped before it starts (finish places its keys). In 1 and 7 part 0
+ * stops part 1 when done, as list.c does.
  */
+static atomic_bool part1_stop;
+
 static void *run_part1(void *ti)
 {
-	hotlist__table_inc_part(ti, 1);
+	hotlist__table_inc_part(ti, 1, &part1_stop);
 	return NULL;
 }
 
@@ -1154,13 +1159,15 @@ START_TEST(test_inc_split)
 	}
 	split = hotlist__table_inc_split(ti, &k[0].key, n);
 	ck_assert(split == (_i != 3));
-	if (split && _i == 1) {
+	atomic_store(&part1_stop, _i == 7);
+	if (split && (_i == 1 || _i == 7)) {
 		ck_assert_int_eq(pthread_create(&th, NULL, run_part1, ti), 0);
-		hotlist__table_inc_part(ti, 0);
+		hotlist__table_inc_part(ti, 0, NULL);
+		atomic_store(&part1_stop, true); /* as list.c: part 1's rest is ours */
 		ck_assert_int_eq(pthread_join(th, NULL), 0);
 	} else if (split) {
-		hotlist__table_inc_part(ti, 1);
-		hotlist__table_inc_part(ti, 0);
+		hotlist__table_inc_part(ti, 1, NULL);
+		hotlist__table_inc_part(ti, 0, NULL);
 	}
 	ck_assert_int_eq(hotlist__table_inc_finish(ti, &k[0].key, n, &t), 0);
 	hotlist__table_split_min = split_min;
@@ -1187,7 +1194,7 @@ START_TEST(test_inc_split)
 			 0);
 	hotlist__table_inc_add(ti, done / 2);
 	ck_assert(hotlist__table_inc_split(ti, &k[0].key, n));
-	hotlist__table_inc_part(ti, 1);
+	hotlist__table_inc_part(ti, 1, NULL);
 	hotlist__table_inc_abort(ti);
 	hotlist__table_split_min = split_min;
 	assert_no_leak();
@@ -1213,7 +1220,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_concurrent_readers);
 	tcase_add_loop_test(tc, test_strided_dups, 0, 2);
 	tcase_add_loop_test(tc, test_inc_is_strided, 0, 3);
-	tcase_add_loop_test(tc, test_inc_split, 0, 7);
+	tcase_add_loop_test(tc, test_inc_split, 0, 8);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

@@ -270,12 +270,12 @@ static void print_phases(void)
 	uint64_t joined = b->joined_ns ? b->joined_ns : b->added_ns;
 	printf("# phases add_ms=%.1f join_ms=%.1f phase1_ms=%.1f phase2_ms=%.1f rest_ms=%.1f "
 	       "publish_ms=%.1f worker_cpu_ms=%.1f worker_wait_ms=%.1f worker_keys=%" PRIu64
-	       " over_keys=%" PRIu64 "\n",
+	       " over_keys=%" PRIu64 " split_keys=%" PRIu64 " split_wait_ms=%.1f\n",
 	       HL_MS(b->begin_ns, b->added_ns), HL_MS(b->added_ns, b->joined_ns),
 	       HL_MS(joined, b->phase1_ns), HL_MS(b->phase1_ns, b->index_ns),
 	       HL_MS(b->index_ns, b->built_ns), HL_MS(b->built_ns, b->published_ns),
 	       (double)b->worker_cpu_ns / 1e6, (double)b->worker_wait_ns / 1e6, b->worker_keys,
-	       b->over_keys);
+	       b->over_keys, b->split_keys, (double)b->split_wait_ns / 1e6);
 	uint64_t joined_cpu = b->joined_cpu ? b->joined_cpu : b->added_cpu;
 	printf("# phases_cpu add_ms=%.1f join_ms=%.1f phase1_ms=%.1f phase2_ms=%.1f rest_ms=%.1f "
 	       "publish_ms=%.1f\n",

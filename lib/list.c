@@ -76,7 +76,12 @@
  * list is the same either way; its index may have up to 1/16 more buckets
  * (sized for the builder's capacity, not its final count). When the entries
  * are in, the builder's thread stops the worker (waiting for one step of
- * HL_BUILD_AHEAD_STEP entries at most) and finishes the index itself. Only
+ * HL_BUILD_AHEAD_STEP entries at most; the worker parks, ix_park) and,
+ * when many keys of index phase 1 are left (the worker trails the adding),
+ * shares them with it by bucket range (ix_share; table.c, "Splitting the
+ * rest"): each thread places those whose primary bucket is in its half;
+ * done with its own, it stops the worker's (steal) and places what is left
+ * of it. Then it joins the worker and finishes the index itself. Only
  * worth it when the worker has a CPU of its own: by default
  * (cfg.build_threads 0) not started when the runnable threads and the
  * load average say there is none (idle_cpu); build_threads 1 never starts it, 2 always.
@@ -84,7 +89,11 @@
  * Threads: a builder belongs to one thread, apart from its worker, which
  * reads entries [0, ix_published) and writes only its own table; the two
  * hand over under ix->mu (ix_publish: the entries written before the
- * unlock are seen by the worker after its lock) and at the join. A base is
+ * unlock are seen by the worker after its lock; ix_park: the worker's
+ * writes before it parks are seen by the builder's thread after its lock;
+ * ix_go: the split set up before the unlock is seen by the worker after
+ * its lock) and at the join. While both run their shares of phase 1 they
+ * write disjoint buckets and lists (table.c). A base is
  * read-only and may be read by any number of threads; its reference count
  * is atomic.
  */
@@ -144,10 +153,19 @@ struct hl_ix {
 	size_t ready; /* entries the worker may place (mu) */
 	bool closed; /* the builder takes over: the worker exits (mu) */
 	bool idle; /* the worker waits on cv (mu) */
+	bool park; /* when closed, wait for go instead of exiting (mu) */
+	bool parked; /* the worker stopped and waits for go (mu; cv_b) */
+	bool go; /* parked: run the share (share) or exit (mu) */
+	bool share; /* with go: part 1 of the split rest (table.c) */
 	bool joined; /* the builder's thread only */
+	pthread_cond_t cv_b; /* the builder's thread waits on it for parked */
 	/* set with closed: the worker stops between steps (relaxed: the join
 	 * orders what it did before the builder's thread goes on) */
 	atomic_bool stop;
+	/* set by the builder's thread when its share of the split rest is
+	 * done: the worker's share stops between steps and the builder's
+	 * thread places the rest of it (relaxed: ordered by the join) */
+	atomic_bool steal;
 	struct hl_table_inc *ti; /* the worker's until joined */
 	struct hl_table_dups dups; /* filled by ti */
 	/* the worker's, read after the join: hotlist__build_times */
@@ -183,7 +201,16 @@ static void *ix_main(void *arg)
 		pthread_mutex_lock(&x->mu);
 	}
 	x->done = done;
+	if (x->park) { /* the builder may share the rest of phase 1 */
+		x->parked = true;
+		pthread_cond_signal(&x->cv_b);
+		while (!x->go)
+			pthread_cond_wait(&x->cv, &x->mu);
+	}
+	bool share = x->share;
 	pthread_mutex_unlock(&x->mu);
+	if (share) /* split after the park, under mu: ti's parts set before */
+		hotlist__table_inc_part(x->ti, 1, &x->steal);
 	x->cpu_ns = hotlist__thread_cpu_ns();
 	return NULL;
 }
@@ -205,20 +232,82 @@ static void ix_publish(struct hl_builder *b, bool close)
 	b->ix_published = b->n;
 }
 
-/* Stop the worker and wait for it (one step of HL_BUILD_AHEAD_STEP at
- * most): its table is then the builder thread's (the join orders its
- * writes before). */
+/* Stop the worker (one step of HL_BUILD_AHEAD_STEP at most) and wait
+ * until it is parked: it then reads no entry and writes nothing until
+ * ix_go; its table is the builder thread's meanwhile (mu orders its writes
+ * before the builder's reads). */
+static void ix_park(struct hl_builder *b)
+{
+	struct hl_ix *x = b->ix;
+
+	pthread_mutex_lock(&x->mu);
+	x->park = true;
+	pthread_mutex_unlock(&x->mu);
+	ix_publish(b, true);
+	pthread_mutex_lock(&x->mu);
+	while (!x->parked)
+		pthread_cond_wait(&x->cv_b, &x->mu);
+	pthread_mutex_unlock(&x->mu);
+	hotlist__build_stamp(&hotlist__build_times.joined_ns, &hotlist__build_times.joined_cpu);
+}
+
+/* Release a parked (or parking) worker: run part 1 of the split rest
+ * (share; set up before, which the unlock publishes to it), or exit. */
+static void ix_go(struct hl_builder *b, bool share)
+{
+	struct hl_ix *x = b->ix;
+
+	pthread_mutex_lock(&x->mu);
+	x->go = true;
+	x->share = share;
+	pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* Stop the worker and wait for it to end (one step of HL_BUILD_AHEAD_STEP
+ * at most, or its share of the split rest): its table is then the builder
+ * thread's (the join orders its writes before). */
 static void ix_join(struct hl_builder *b)
 {
-	if (b->ix->joined)
+	struct hl_ix *x = b->ix;
+
+	if (x->joined)
 		return;
-	ix_publish(b, true);
-	pthread_join(b->ix->tid, NULL);
-	b->ix->joined = true;
-	hotlist__build_stamp(&hotlist__build_times.joined_ns, &hotlist__build_times.joined_cpu);
+	if (!x->go) {
+		ix_publish(b, true);
+		ix_go(b, false); /* a parked worker exits */
+	}
+	pthread_join(x->tid, NULL);
+	x->joined = true;
+	if (!x->parked)
+		hotlist__build_stamp(&hotlist__build_times.joined_ns,
+				     &hotlist__build_times.joined_cpu);
 	hotlist__build_times.worker_cpu_ns = b->ix->cpu_ns;
 	hotlist__build_times.worker_wait_ns = b->ix->wait_ns;
 	hotlist__build_times.worker_keys = b->ix->done;
+}
+
+/*
+ * The rest of phase 1, shared with the parked worker when it is worth it
+ * (table.c, "Splitting the rest"): the worker places the keys of the upper
+ * half of the buckets while this thread places the lower half's; then the
+ * join. Else the worker just exits and finish places the rest here.
+ */
+static void ix_share(struct hl_builder *b)
+{
+	struct hl_table_inc *ti = b->ix->ti;
+	const bool share = hotlist__table_inc_split(ti, (const void *)b->v, b->n);
+
+	ix_go(b, share);
+	if (share) {
+		hotlist__table_inc_part(ti, 0, NULL);
+		atomic_store_explicit(&b->ix->steal, true, memory_order_relaxed);
+		const uint64_t w0 = hotlist__build_times.on ? hotlist__now_ns() : 0;
+		ix_join(b); /* the rest of its share, if any: inc_finish, here */
+		if (hotlist__build_times.on)
+			hotlist__build_times.split_wait_ns = hotlist__now_ns() - w0;
+	}
+	ix_join(b);
 }
 
 /* Join the worker (if any) and drop what it built. */
@@ -229,6 +318,7 @@ static void ix_drop(struct hl_builder *b)
 	ix_join(b);
 	hotlist__table_inc_abort(b->ix->ti);
 	pthread_cond_destroy(&b->ix->cv);
+	pthread_cond_destroy(&b->ix->cv_b);
 	pthread_mutex_destroy(&b->ix->mu);
 	hotlist__free(b->a, b->ix, sizeof(*b->ix));
 	b->ix = NULL;
@@ -313,12 +403,14 @@ void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed, unsigned 
 	if (!x)
 		return;
 	atomic_init(&x->stop, false);
+	atomic_init(&x->steal, false);
 	if (hotlist__table_inc_begin(&x->ti, b->v, sizeof(*b->v), b->cap, seed, &x->dups, b->a)) {
 		hotlist__free(b->a, x, sizeof(*x));
 		return;
 	}
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_cond_init(&x->cv, NULL);
+	pthread_cond_init(&x->cv_b, NULL);
 	sigset_t all, old;
 	sigfillset(&all);
 	/* the thread inherits the mask: it never takes a signal */
@@ -328,6 +420,7 @@ void hotlist__builder_index_ahead(struct hl_builder *b, uint64_t seed, unsigned 
 	if (rc) { /* finish builds the index itself */
 		hotlist__table_inc_abort(x->ti);
 		pthread_cond_destroy(&x->cv);
+		pthread_cond_destroy(&x->cv_b);
 		pthread_mutex_destroy(&x->mu);
 		hotlist__free(b->a, x, sizeof(*x));
 		return;
@@ -1104,7 +1197,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 		return b->failed ? b->failed : HOTLIST_ENOSPC;
 	}
 	if (b->ix)
-		ix_join(b); /* its table is this thread's now */
+		ix_park(b); /* its table is this thread's now (base_alloc may move v) */
 	struct hl_base *base = base_alloc(b);
 	if (!base) {
 		ix_drop(b);
@@ -1112,6 +1205,7 @@ int hotlist__builder_finish(struct hl_builder *b, uint64_t seed, struct hl_base 
 	}
 	int rc;
 	if (b->ix) { /* the index built ahead, finished here (it frees ti) */
+		ix_share(b);
 		d = &b->ix->dups;
 		rc = hotlist__table_inc_finish(b->ix->ti, (const void *)b->v, n, &base->index);
 		b->ix->ti = NULL;

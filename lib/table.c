@@ -424,6 +424,29 @@ struct builder {
 	bool no_alloc; /* a build ahead's worker: dups full is HL_TABLE_EPAUSE */
 };
 
+/* Room for need pairs in bd->dups (doubling). 0 or HOTLIST_ENOMEM. */
+static int dups_reserve(struct builder *bd, size_t need)
+{
+	struct hl_table_dups *d = bd->dups;
+	size_t ncap = bd->dups_cap ? bd->dups_cap : 1024;
+	uint32_t *np;
+
+	if (need <= bd->dups_cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	np = hotlist__alloc(bd->a, ncap * 2 * sizeof(uint32_t), HL_CACHE_LINE);
+	if (!np)
+		return HOTLIST_ENOMEM;
+	if (d->pairs) {
+		memcpy(np, d->pairs, d->n * 2 * sizeof(uint32_t));
+		hotlist__free(bd->a, d->pairs, bd->dups_cap * 2 * sizeof(uint32_t));
+	}
+	d->pairs = np;
+	bd->dups_cap = ncap;
+	return 0;
+}
+
 /* A second copy of a key (index i) whose first copy holds value first: kept
  * in dups when the caller asked for it, else the build fails. */
 static int dup_found(struct builder *bd, size_t i, uint32_t first)
@@ -434,19 +457,8 @@ static int dup_found(struct builder *bd, size_t i, uint32_t first)
 		return HOTLIST_EINVAL;
 	if (d->n == bd->dups_cap && bd->no_alloc)
 		return HL_TABLE_EPAUSE; /* the caller's thread goes on from this key */
-	if (d->n == bd->dups_cap) {
-		size_t ncap = bd->dups_cap ? 2 * bd->dups_cap : 1024;
-		uint32_t *np = hotlist__alloc(bd->a, ncap * 2 * sizeof(uint32_t), HL_CACHE_LINE);
-
-		if (!np)
-			return HOTLIST_ENOMEM;
-		if (d->pairs) {
-			memcpy(np, d->pairs, d->n * 2 * sizeof(uint32_t));
-			hotlist__free(bd->a, d->pairs, bd->dups_cap * 2 * sizeof(uint32_t));
-		}
-		d->pairs = np;
-		bd->dups_cap = ncap;
-	}
+	if (d->n == bd->dups_cap && dups_reserve(bd, d->n + 1))
+		return HOTLIST_ENOMEM;
 	d->pairs[2 * d->n] = (uint32_t)i;
 	d->pairs[2 * d->n + 1] = first;
 	d->n++;
@@ -594,6 +606,54 @@ static int place_primary_range(struct builder *bd, const struct keysrc *src, siz
 			ring[j % d] =
 				(uint32_t)primary_of(key_hash(key_at(src, j), seed), nbuckets);
 			__builtin_prefetch(&bd->t->buckets[ring[j % d]], 1, 3);
+		}
+	}
+	*at = to;
+	return 0;
+}
+
+/*
+ * Phase 1 for those of keys [from, to) whose primary is in buckets [blo,
+ * bhi): one thread's share when two split the rest of a build ahead by
+ * bucket range (hotlist__table_inc_split). Every key is hashed; those in
+ * range are queued, their bucket prefetched, and placed HL_TABLE_PREFETCH_AHEAD
+ * queued keys later, as place_primary_range does. Whether a key is in range
+ * is random: the queue append and the prefetch's choice are branch-free
+ * (a prefetch of the other range's line would take it from the thread that
+ * writes it), and keys are placed a block at a time, one loop exit a block.
+ * Returns like place_primary_range; keys from *at on are not placed.
+ */
+static int place_primary_part(struct builder *bd, const struct keysrc *src, size_t from, size_t to,
+			      uint64_t blo, uint64_t bhi, size_t *at)
+{
+	const uint64_t nbuckets = bd->t->nbuckets, seed = bd->t->seed, width = bhi - blo;
+	const size_t d = HL_TABLE_PREFETCH_AHEAD, mask = HL_TABLE_BUILD_RING - 1;
+	uint32_t qi[HL_TABLE_BUILD_RING], qb[HL_TABLE_BUILD_RING];
+	size_t head = 0, tail = 0;
+	uint64_t last = blo; /* a line of this range, prefetched when a key is not */
+
+	static_assert(2 * HL_TABLE_PREFETCH_AHEAD <= HL_TABLE_BUILD_RING, "queue holds 2 blocks");
+	for (size_t blk = from; blk < to || tail < head; blk += d) {
+		for (size_t j = blk; j < blk + d && j < to; j++) {
+			const uint64_t b1 = primary_of(key_hash(key_at(src, j), seed), nbuckets);
+			const bool in = b1 - blo < width;
+
+			last = in ? b1 : last;
+			qi[head & mask] = (uint32_t)j;
+			qb[head & mask] = (uint32_t)b1;
+			head += in;
+			__builtin_prefetch(&bd->t->buckets[last], 1, 3);
+		}
+		/* keep the last d queued in flight, unless no key is left */
+		for (size_t keep = blk + d < to ? d : 0; head - tail > keep; tail++) {
+			const size_t k = qi[tail & mask];
+			int err = place_primary(bd, key_at(src, k), val_at(src, k), qb[tail & mask],
+						(uint32_t)k);
+
+			if (err) {
+				*at = k;
+				return err;
+			}
 		}
 	}
 	*at = to;
@@ -853,8 +913,21 @@ _Thread_local struct hl_build_times hotlist__build_times;
  * add ran.
  * Threads: inc_add on one thread at a time (the worker), the rest on the
  * caller's; the caller publishes keys to the worker, and takes its work
- * back, with its own synchronisation (list.c: a mutex and a join).
+ * back, with its own synchronisation (list.c: a mutex and a join). The
+ * rest of phase 1 may be shared by the two threads at the end (below,
+ * "Splitting the rest": inc_split, then inc_part on each).
  */
+/* One thread's share of the rest of phase 1 after a split: keys [from, n)
+ * whose primary is in buckets [blo, bhi). */
+struct inc_part {
+	/* a line of its own: the two parts run on two threads at once */
+	_Alignas(HL_CACHE_LINE) struct builder bd; /* bd.t shared; over, nover, dups its own */
+	struct hl_table_dups dups; /* part 1's; part 0 appends to the build's */
+	size_t from, at; /* at: the key it stopped at (err) or n */
+	uint64_t blo, bhi;
+	int err;
+};
+
 struct hl_table_inc {
 	struct builder bd;
 	struct keysrc src;
@@ -862,10 +935,33 @@ struct hl_table_inc {
 	size_t n_max, done; /* keys [0, done) placed in phase 1 */
 	bool empty; /* the buckets are emptied (init_buckets) */
 	int err; /* the worker's: HOTLIST_EINVAL, or HL_TABLE_EPAUSE */
+	bool split; /* hotlist__table_inc_split said yes: parts below */
+	size_t n_split; /* the n of the split */
+	struct inc_part part[2]; /* 0: the caller's thread's, 1: the worker's */
+	size_t part_cap; /* uint32_t at part[1].bd.over */
 };
 
 /* Pairs of duplicates allocated up front for the worker (8 KiB). */
 #define HL_TABLE_INC_DUPS 1024u
+
+/*
+ * The fewest keys of phase 1 left when the entries are in for the rest to
+ * be split between two threads: a split costs two hand-overs (~0.1 ms
+ * together on an idle machine, more when a thread waits for a CPU) and
+ * every key is hashed on both threads; 65536 keys take ~2 ms on one.
+ */
+#define HL_TABLE_SPLIT_MIN ((size_t)1 << 16)
+
+size_t hotlist__table_split_min = HL_TABLE_SPLIT_MIN;
+
+/*
+ * Keys a part goes through between two looks at its stop flag: ~50 us
+ * (half of them its own). The caller's thread, done with its own part,
+ * stops the worker's and places what is left of it itself, so it waits
+ * for one step at most while the worker runs, instead of for the whole
+ * rest of a worker that a busy machine left without a CPU for a while.
+ */
+#define HL_TABLE_PART_STEP ((size_t)2048)
 
 static void inc_release(struct hl_table_inc *ti)
 {
@@ -873,11 +969,32 @@ static void inc_release(struct hl_table_inc *ti)
 	struct hl_table *t = ti->bd.t;
 
 	hotlist__free(a, ti->bd.over, ti->n_max * sizeof(*ti->bd.over));
+	hotlist__free(a, ti->part[1].bd.over, ti->part_cap * sizeof(uint32_t));
+	if (ti->part[1].dups.pairs)
+		hotlist__free(a, ti->part[1].dups.pairs,
+			      ti->part[1].bd.dups_cap * 2 * sizeof(uint32_t));
 	if (t) {
 		hotlist__free(a, t->buckets, t->bucket_bytes);
 		hotlist__free(a, t, sizeof(*t));
 	}
 	hotlist__free(a, ti, sizeof(*ti));
+}
+
+/* Does a table begun for n_max keys suit n (else finish builds anew)? */
+static bool inc_fits(const struct hl_table_inc *ti, size_t n)
+{
+	const uint64_t nb = buckets_for(n);
+
+	return n > 0 && n <= ti->n_max && ti->bd.t->nbuckets <= nb + nb / 16 + 1;
+}
+
+/* The buckets emptied, on the first add or at the latest before the rest. */
+static void inc_empty(struct hl_table_inc *ti)
+{
+	if (!ti->empty) {
+		init_buckets(ti->bd.t->buckets, ti->bd.t->nbuckets);
+		ti->empty = true;
+	}
 }
 
 int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t stride,
@@ -896,9 +1013,12 @@ int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t
 	ti->n_max = n_max;
 	ti->dups = dups;
 	ti->src = (struct keysrc){ .keys = keys, .stride = stride };
-	ti->bd = (struct builder){
-		.a = a, .dups = dups, .no_alloc = true, .probe_limit = HL_TABLE_RESEED_PROBE
-	};
+	ti->bd = (struct builder){ .a = a, .dups = dups, .no_alloc = true };
+#ifdef HL_TABLE_TEST_BAD_HASH
+	ti->bd.probe_limit = UINT_MAX; /* never reseeds: as the sequential build */
+#else
+	ti->bd.probe_limit = HL_TABLE_RESEED_PROBE;
+#endif
 	t = hotlist__zalloc(a, sizeof(*t), _Alignof(struct hl_table));
 	ti->bd.t = t;
 	if (t) {
@@ -923,11 +1043,157 @@ void hotlist__table_inc_add(struct hl_table_inc *ti, size_t upto)
 	HL_DEBUG_ASSERT(upto <= ti->n_max);
 	if (ti->err || upto <= ti->done)
 		return;
-	if (!ti->empty) {
-		init_buckets(ti->bd.t->buckets, ti->bd.t->nbuckets);
-		ti->empty = true;
-	}
+	inc_empty(ti);
 	ti->err = place_primary_range(&ti->bd, &ti->src, ti->done, upto, &ti->done);
+}
+
+/*
+ * Splitting the rest. When the entries are in, phase 1 may still have many
+ * keys to place (the worker trails the adding). Then the two threads share
+ * them by bucket range: part 0, the caller's thread's, takes the keys whose
+ * primary is in the lower half of the buckets, part 1, the worker's, the
+ * upper half; each hashes every key left and places those of its own half,
+ * in input order. No bucket is written by both, nor is any other line: a
+ * part's overflow list and, for part 1, its duplicates are its own, and
+ * max_probe is 1 before the split so put() only reads it. finish then
+ * merges the parts' lists by key index (both are in input order), so the
+ * table, the overflow list and the duplicates come out exactly as one
+ * thread would have made them. Part 1 never allocates: duplicates past its
+ * first HL_TABLE_INC_DUPS pause it (HL_TABLE_EPAUSE), and finish goes on
+ * from there on the caller's thread; so it does when the caller's thread,
+ * done with part 0 first, stopped part 1 (HL_TABLE_PART_STEP).
+ */
+bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t n)
+{
+	struct hl_table *t = ti->bd.t;
+	const struct hotlist_allocator *a = ti->bd.a;
+	const size_t from = ti->done;
+	uint32_t *over, *pairs;
+
+	ti->src.keys = keys;
+	if ((ti->err && ti->err != HL_TABLE_EPAUSE) || ti->split || !inc_fits(ti, n) || n < from ||
+	    n - from < hotlist__table_split_min || t->nbuckets < 2)
+		return false;
+	over = hotlist__alloc(a, (n - from) * sizeof(*over), HL_CACHE_LINE);
+	pairs = hotlist__alloc(a, HL_TABLE_INC_DUPS * 2 * sizeof(*pairs), HL_CACHE_LINE);
+	if (!over || !pairs) {
+		hotlist__free(a, over, (n - from) * sizeof(*over));
+		if (pairs)
+			hotlist__free(a, pairs, HL_TABLE_INC_DUPS * 2 * sizeof(*pairs));
+		return false; /* finish places the rest on one thread */
+	}
+	inc_empty(ti);
+	ti->err = 0; /* paused at from (its duplicates full): part 0 may allocate */
+	t->max_probe = 1; /* what the first key placed in its primary sets */
+	ti->part_cap = n - from;
+	ti->part[0] = (struct inc_part){
+		.bd = { .t = t,
+			.over = ti->bd.over + ti->bd.nover,
+			.a = a,
+			.dups = ti->dups,
+			.dups_cap = ti->bd.dups_cap },
+		.from = from,
+		.blo = 0,
+		.bhi = t->nbuckets / 2,
+	};
+	ti->part[1] = (struct inc_part){
+		.bd = { .t = t,
+			.over = over,
+			.a = a,
+			.dups_cap = HL_TABLE_INC_DUPS,
+			.no_alloc = true },
+		.dups = { .pairs = pairs, .cap = HL_TABLE_INC_DUPS },
+		.from = from,
+		.blo = t->nbuckets / 2,
+		.bhi = t->nbuckets,
+	};
+	ti->part[1].bd.dups = &ti->part[1].dups;
+	ti->n_split = n;
+	ti->split = true;
+	hotlist__build_times.split_keys = n - from;
+	return true;
+}
+
+void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop)
+{
+	struct inc_part *p = &ti->part[which];
+	const size_t n = ti->n_split;
+	size_t at = p->from;
+
+	HL_DEBUG_ASSERT(ti->split && which < 2);
+	while (at < n && !p->err) {
+		/* relaxed: what the other thread did before it set stop is
+		 * ordered by the join, which finish comes after */
+		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
+			break;
+		const size_t to = n - at > HL_TABLE_PART_STEP ? at + HL_TABLE_PART_STEP : n;
+
+		p->err = place_primary_part(&p->bd, &ti->src, at, to, p->blo, p->bhi, &at);
+	}
+	p->at = at;
+}
+
+/* The parts' lists merged into the build's, in index order (both parts'
+ * are in it, and every index of theirs is above the build's own), from the
+ * back, so that part 0's list, already in place, is read before written. */
+static void merge_over(struct hl_table_inc *ti)
+{
+	uint32_t *o = ti->bd.over + ti->bd.nover;
+	const uint32_t *ob = ti->part[1].bd.over;
+	size_t na = ti->part[0].bd.nover, nb = ti->part[1].bd.nover, w = na + nb;
+
+	ti->bd.nover += w;
+	while (nb > 0) {
+		const bool a_last = na > 0 && o[na - 1] > ob[nb - 1];
+
+		o[--w] = a_last ? o[--na] : ob[--nb];
+	}
+}
+
+static int merge_dups(struct hl_table_inc *ti)
+{
+	struct hl_table_dups *d = ti->dups;
+	const struct hl_table_dups *db = &ti->part[1].dups;
+	size_t na = d->n, nb = db->n, w = na + nb;
+
+	if (dups_reserve(&ti->bd, w))
+		return HOTLIST_ENOMEM;
+	d->n = w;
+	while (nb > 0) {
+		const bool a_last = na > 0 && d->pairs[2 * (na - 1)] > db->pairs[2 * (nb - 1)];
+		const uint32_t *src = a_last ? &d->pairs[2 * --na] : &db->pairs[2 * --nb];
+
+		w--;
+		d->pairs[2 * w] = src[0];
+		d->pairs[2 * w + 1] = src[1];
+	}
+	return 0;
+}
+
+/*
+ * After both parts ran (the worker's joined): part 1 finished if it
+ * paused, and the parts' lists merged. The error of the part that stopped
+ * at the lower key, if both failed (a sequential build stops at the first).
+ */
+static int inc_join_parts(struct hl_table_inc *ti)
+{
+	struct inc_part *p0 = &ti->part[0], *p1 = &ti->part[1];
+	const size_t n = ti->n_split;
+
+	ti->bd.dups_cap = p0->bd.dups_cap; /* part 0 may have grown the build's */
+	if (!p0->err && (p1->err == HL_TABLE_EPAUSE || (!p1->err && p1->at < n))) {
+		/* paused, or stopped: the rest of it on the caller's thread now */
+		p1->bd.no_alloc = false;
+		p1->err =
+			place_primary_part(&p1->bd, &ti->src, p1->at, n, p1->blo, p1->bhi, &p1->at);
+	}
+	if (p0->err && (!p1->err || p1->err == HL_TABLE_EPAUSE || p0->at < p1->at))
+		return p0->err;
+	if (p1->err)
+		return p1->err;
+	merge_over(ti);
+	ti->done = n;
+	return merge_dups(ti);
 }
 
 void hotlist__table_inc_abort(struct hl_table_inc *ti)
@@ -950,16 +1216,15 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 
 	bd->no_alloc = false;
 	ti->src.keys = keys; /* the array may have moved (list.c trims it) */
-	if (!err && (n > ti->n_max || n == 0 ||
-		     bd->t->nbuckets > buckets_for(n) + buckets_for(n) / 16 + 1)) {
+	HL_DEBUG_ASSERT(!ti->split || n == ti->n_split);
+	if (!err && !inc_fits(ti, n)) {
 		/* not the size it was begun for: a build of its own size */
 		hotlist__table_inc_abort(ti);
 		return hotlist__table_build_strided(out, keys, stride, NULL, n, seed, dups, a);
 	}
-	if (!ti->empty) {
-		init_buckets(bd->t->buckets, bd->t->nbuckets);
-		ti->empty = true;
-	}
+	inc_empty(ti);
+	if (!err && ti->split)
+		err = inc_join_parts(ti);
 	if (!err)
 		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
 	dups->phase1 = dups->n;
@@ -1016,4 +1281,11 @@ uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *k
 	*b1 = primary_of(h, nb);
 	*b2 = secondary_of(h, *b1, nb);
 	return nb;
+}
+
+bool hotlist__table_same(const struct hl_table *a, const struct hl_table *b)
+{
+	return a->nbuckets == b->nbuckets && a->seed == b->seed && a->count == b->count &&
+	       a->max_probe == b->max_probe &&
+	       memcmp(a->buckets, b->buckets, a->nbuckets * sizeof(*a->buckets)) == 0;
 }

@@ -11,6 +11,7 @@
 #include "hotlist.h"
 #include "normalise.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +69,24 @@ int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t
 			     size_t n_max, uint64_t seed, struct hl_table_dups *dups,
 			     const struct hotlist_allocator *a);
 void hotlist__table_inc_add(struct hl_table_inc *ti, size_t upto);
+/*
+ * The rest of phase 1 on two threads (table.c, "Splitting the rest"). split:
+ * on the caller's thread, once no add runs any more and before finish, with
+ * finish's keys and n; true when the rest is worth sharing (enough keys
+ * left, no error so far, memory for the worker's lists), and then part 1
+ * runs on another thread while part 0 runs on the caller's, each once, at
+ * the same time or not, and the other thread's part ends (the caller joins
+ * it) before finish. false: nothing changed, finish places the rest. Part
+ * 1 never allocates; neither fails (an error is kept for finish). stop:
+ * NULL, or a flag the part looks at every few thousand keys and, once
+ * set, stops at; finish then places the rest of that part itself.
+ */
+bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t n);
+void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop);
+/* The fewest keys left for split to say yes (tests lower it). */
+extern size_t hotlist__table_split_min;
+/* Same buckets, slot for slot, seed, count and max_probe (for tests). */
+bool hotlist__table_same(const struct hl_table *a, const struct hl_table *b);
 int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t n,
 			      struct hl_table **out);
 void hotlist__table_inc_abort(struct hl_table_inc *ti);
@@ -121,6 +140,8 @@ struct hl_build_times {
 	uint64_t worker_cpu_ns; /* CPU time of the build-ahead worker */
 	uint64_t worker_wait_ns; /* its time waiting for entries */
 	uint64_t worker_keys; /* keys it placed in phase 1 */
+	uint64_t split_keys; /* keys of phase 1 the two threads shared at the end */
+	uint64_t split_wait_ns; /* the caller's wait for the worker's share */
 	uint64_t over_keys; /* keys placed in phase 2 */
 	uint64_t n_keys;
 };

@@ -14,6 +14,7 @@
 #include "engine.h" /* struct hotlist: hl->snap */
 #include "list.h" /* hotlist__build_ahead_min */
 #include "snapshot.h" /* hotlist__snap_set_edits_fold, _fold_bg, _fold_settle */
+#include "table.h" /* hotlist__table_split_min */
 
 #include <check.h>
 #include <stdatomic.h>
@@ -229,10 +230,13 @@ static void wait_recycled(struct hotlist *hl)
 
 /* Run 0 builds the index after the entries; run 1 builds it ahead on a
  * worker thread (list.c, "Building ahead"), whose table, pair array and
- * thread are then failure points too. */
+ * thread are then failure points too; run 2 also shares the rest of phase
+ * 1 with the worker (table.c, "Splitting the rest": the last chunk at least
+ * is left), whose lists are failure points (done without: one thread). */
 START_TEST(sweep_replace_in_recycled_memory)
 {
 	hotlist__build_ahead_min = _i ? 0 : SIZE_MAX;
+	hotlist__table_split_min = _i == 2 ? 1 : SIZE_MAX;
 	long points = 0;
 	struct hotlist *hl = create_swept(&points);
 	struct hotlist_entry *e = calloc(2 * BIG_N, sizeof(*e));
@@ -284,7 +288,10 @@ START_TEST(sweep_replace_in_recycled_memory)
 	ck_assert_int_eq(atomic_load(&fa.live), 0);
 	printf("recycled-memory replace sweep (%s): %ld failure points, all clean; %ld done "
 	       "without\n",
-	       _i ? "index built ahead" : "index built after", points - before, tolerated);
+	       _i == 2 ? "index built ahead, rest shared" :
+	       _i      ? "index built ahead" :
+			 "index built after",
+	       points - before, tolerated);
 	ck_assert_int_gt(points - before, 3);
 	free(e);
 }
@@ -458,7 +465,7 @@ int main(void)
 	tcase_add_test(tc, csv_load_uses_engine_allocator);
 	tcase_add_test(tc, sweep_background_fold);
 	tcase_add_test(tc, sweep_background_grow);
-	tcase_add_loop_test(tc, sweep_replace_in_recycled_memory, 0, 2);
+	tcase_add_loop_test(tc, sweep_replace_in_recycled_memory, 0, 3);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

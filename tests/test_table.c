@@ -1083,6 +1083,126 @@ START_TEST(test_inc_is_strided)
 }
 END_TEST
 
+/*
+ * The rest of a build ahead split between two threads by bucket range
+ * (table.c, "Splitting the rest") gives exactly what one thread gives: the
+ * same buckets slot for slot (a key placed twice or lost changes them),
+ * the same duplicate pairs in the same order. 20 000 keys, 6000 of them
+ * second copies (part 1 pauses at its first 1024 pairs and finish goes on
+ * for it; so does add, and split goes on from there), none in case 3.
+ * Cases, _i = 0 to 7: 0 nothing placed before the split, parts run one
+ * after the other, part 1 first; 1 a third placed, part 1 on a thread of
+ * its own while part 0 runs; 2 one key left; 3 no key left (no split);
+ * 4 every key's primary in the lower half (part 1 places nothing); 5 every
+ * one in the upper half; 6 the keys moved before the split; 7 as 1, part
+ * 1 stopped before it starts (finish places its keys). In 1 and 7 part 0
+ * stops part 1 when done, as list.c does.
+ */
+static atomic_bool part1_stop;
+
+static void *run_part1(void *ti)
+{
+	hotlist__table_inc_part(ti, 1, &part1_stop);
+	return NULL;
+}
+
+/* Key number i that has its primary in half (0 lower, 1 upper, 2 either)
+ * of a table for n keys with seed 42: keys_from counts on. */
+static struct hl_key key_in_half(uint64_t *from, size_t n, unsigned half)
+{
+	for (;;) {
+		struct hl_key k = key_at((*from)++);
+		uint64_t b1, b2, nb = hotlist__table_place_of(n, 42, &k, &b1, &b2);
+
+		if (half == 2 || (b1 >= nb / 2) == half)
+			return k;
+	}
+}
+
+START_TEST(test_inc_split)
+{
+	const size_t n = 20000, distinct = _i == 3 ? n : 14000; /* 3: add would pause */
+	const size_t done = _i == 0 ? 0 : _i == 2 ? n - 1 : _i == 3 ? n : _i == 6 ? n / 2 : n / 3;
+	const unsigned half = _i == 4 ? 0 : _i == 5 ? 1 : 2;
+	struct rec24 *r = calloc(n, sizeof(*r)), *moved = calloc(n, sizeof(*r)), *k = r;
+	struct hl_table_dups d, ds;
+	struct hl_table_inc *ti = NULL;
+	struct hl_table *t = NULL, *ts = NULL;
+	uint64_t from = 0;
+	const size_t split_min = hotlist__table_split_min;
+	pthread_t th;
+	bool split;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(moved);
+	track_reset();
+	for (size_t i = 0; i < distinct; i++)
+		r[i].key = key_in_half(&from, n, half);
+	for (size_t i = distinct; i < n; i++) /* copies, spread over the input */
+		r[i].key = r[(i * 7919) % distinct].key;
+	for (size_t i = 0; i < n; i++) { /* shuffled, so copies come early too */
+		size_t j = (size_t)(mix64(i) % n);
+		struct hl_key tmp = r[i].key;
+
+		r[i].key = r[j].key;
+		r[j].key = tmp;
+	}
+	hotlist__table_split_min = 1;
+	ck_assert_int_eq(hotlist__table_inc_begin(&ti, &r[0].key, sizeof(*r), n, 42, &d, &g_alloc),
+			 0);
+	if (done > 0)
+		hotlist__table_inc_add(ti, done);
+	if (_i == 6) {
+		memcpy(moved, r, n * sizeof(*r));
+		memset(r, 0xff, n * sizeof(*r)); /* split must read the keys where they are now */
+		k = moved;
+	}
+	split = hotlist__table_inc_split(ti, &k[0].key, n);
+	ck_assert(split == (_i != 3));
+	atomic_store(&part1_stop, _i == 7);
+	if (split && (_i == 1 || _i == 7)) {
+		ck_assert_int_eq(pthread_create(&th, NULL, run_part1, ti), 0);
+		hotlist__table_inc_part(ti, 0, NULL);
+		atomic_store(&part1_stop, true); /* as list.c: part 1's rest is ours */
+		ck_assert_int_eq(pthread_join(th, NULL), 0);
+	} else if (split) {
+		hotlist__table_inc_part(ti, 1, NULL);
+		hotlist__table_inc_part(ti, 0, NULL);
+	}
+	ck_assert_int_eq(hotlist__table_inc_finish(ti, &k[0].key, n, &t), 0);
+	hotlist__table_split_min = split_min;
+	ck_assert_int_eq(hotlist__table_build_strided(&ts, &k[0].key, sizeof(*r), NULL, n, 42, &ds,
+						      &g_alloc),
+			 0);
+	ck_assert(hotlist__table_same(t, ts));
+	ck_assert_uint_eq(d.n, n - distinct);
+	ck_assert_uint_eq(d.n, ds.n);
+	ck_assert_uint_eq(d.phase1, ds.phase1);
+#ifndef HL_TABLE_TEST_BAD_HASH
+	if (_i != 3) /* _i = 0: each part finds more than 1024 */
+		ck_assert_uint_gt(d.phase1, 2 * 1024);
+#endif
+	if (d.n)
+		ck_assert_int_eq(memcmp(d.pairs, ds.pairs, d.n * 2 * sizeof(uint32_t)), 0);
+	hotlist__table_dups_free(&d, &g_alloc);
+	hotlist__table_dups_free(&ds, &g_alloc);
+	hotlist__table_free(t, &g_alloc);
+	hotlist__table_free(ts, &g_alloc);
+	/* abort after a split frees the parts' lists too */
+	hotlist__table_split_min = 1;
+	ck_assert_int_eq(hotlist__table_inc_begin(&ti, &k[0].key, sizeof(*r), n, 42, &d, &g_alloc),
+			 0);
+	hotlist__table_inc_add(ti, done / 2);
+	ck_assert(hotlist__table_inc_split(ti, &k[0].key, n));
+	hotlist__table_inc_part(ti, 1, NULL);
+	hotlist__table_inc_abort(ti);
+	hotlist__table_split_min = split_min;
+	assert_no_leak();
+	free(moved);
+	free(r);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -1100,6 +1220,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_concurrent_readers);
 	tcase_add_loop_test(tc, test_strided_dups, 0, 2);
 	tcase_add_loop_test(tc, test_inc_is_strided, 0, 3);
+	tcase_add_loop_test(tc, test_inc_split, 0, 8);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

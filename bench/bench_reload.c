@@ -46,7 +46,9 @@
  *     not running (descheduled by the guest's scheduler, or waiting for a
  *     lock), not working. Not the converse: a VM that reports no steal time
  *     (the 2-vCPU VM of docs/PERFORMANCE.md) counts the time the host took
- *     the vCPU away as the thread's CPU time.
+ *     the vCPU away as the thread's CPU time. With --wild-put a wildcard
+ *     plate is put (untimed) before every 100th put, so that most puts
+ *     find one pending (a list with wildcard puts: issue 10).
  *  6. edits during a replace: a thread replaces the list --reps times
  *     while this one puts fresh plates into the same list and into another
  *     one; the puts that started and returned while a replace was in
@@ -903,10 +905,21 @@ static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, cons
 }
 
 /* Puts of plates[from..to), each timed into b by the pending edits before it. */
+/* --wild-put: step 5's puts with a wildcard put pending (one more, untimed,
+ * before every 100th put: the folds take them into the base) */
+static bool wild_put;
+
 static void sweep_puts(struct hotlist *hl, char (*plates)[BENCH_PLATE_LEN + 1], size_t from,
 		       size_t to, struct sweep_bins *b)
 {
 	for (size_t i = from; i < to; i++) {
+		if (wild_put && i % 100 == 0) { /* untimed: a pattern pending */
+			char p[16];
+			snprintf(p, sizeof(p), "ZZ%04zu?", i / 100 % 10000);
+			struct hotlist_entry w = { .plate = p, .category = "wild" };
+			if (hotlist_put(hl, LIST, &w) < 0)
+				failures++;
+		}
 		struct hotlist_entry e = { .plate = plates[i], .category = "urgent" };
 		uint64_t pending = pending_edits(hl), c0 = bench_thread_cpu_ns(),
 			 t0 = bench_now_ns();
@@ -1265,7 +1278,7 @@ int main(int argc, char **argv)
 		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] [--floor-ms N] [--clock-readers] "
 		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
 		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call] "
-		"[--build-threads N] [--fuzzy-edits]";
+		"[--build-threads N] [--fuzzy-edits] [--wild-put]";
 	unsigned cores = bench_cores();
 	struct opts o = { .min_entries = 1000000,
 			  .max_entries = 10000000,
@@ -1294,6 +1307,8 @@ int main(int argc, char **argv)
 			clock_readers = true;
 		} else if (strcmp(argv[i], "--fuzzy-edits") == 0) {
 			o.fuzzy_edits = true;
+		} else if (strcmp(argv[i], "--wild-put") == 0) {
+			wild_put = true;
 		} else if (strcmp(argv[i], "--edits-only") == 0) {
 			o.edits_only = true;
 		} else if (strcmp(argv[i], "--replace-only") == 0) {

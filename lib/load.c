@@ -497,7 +497,11 @@ static bool retro_filter(void *ctx, const struct hl_list *l, const struct hl_met
 	/* m is in l's base or entries put: find which, for its category string */
 	struct hl_key k = hl_meta_key(m);
 	const struct hl_base *a = l->ovl ? hotlist__list_adds(l, &k) : NULL;
-	const struct hl_base *b = a && m >= a->meta && m < a->meta + a->n_meta ? a : l->base;
+	const struct hl_base *b = l->base;
+	if (a && m >= a->meta && m < a->meta + a->n_meta)
+		b = a;
+	else if (l->adds && m >= l->adds->meta && m < l->adds->meta + l->adds->n_meta)
+		b = l->adds; /* a wildcard put (snapshot_edit.c, "Wildcard puts") */
 	return !old_has(rc, retro_id(b, m));
 }
 

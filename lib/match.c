@@ -28,12 +28,13 @@
  * with repair on), then each OCR candidate as read and repaired. Per variant
  * and list: the exact index, and only for lists whose `slow` flag is set
  * (edits, wildcard patterns, an OCR/indel index) the entries put (the edit
- * overlay's record of the key, or the adds base of a fuzzy list), the
- * pattern store and the fuzzy index. An entry found more than once is kept once, from
+ * overlay's record of the key, and its fuzzy key table), the pattern
+ * stores (the base's, and l->adds's of the wildcard puts) and the fuzzy
+ * index. An entry found more than once is kept once, from
  * its earliest variant, the cheapest way. The batch path goes to the
  * per-read path only for reads that hit exactly, have candidates or a
  * repair, or may hit a slow list: per slow list and chunk, the edit overlay
- * (or adds index) and the fuzzy indexes are asked for all reads at once (slow_maybe; a list
+ * (or its fuzzy key table) and the fuzzy indexes are asked for all reads at once (slow_maybe; a list
  * with wildcard patterns sends every read); the base's fuzzy index also
  * hands each read the keys it found (a hint), so the per-read query does
  * not look up the others again. Exact-only lists pay one flag
@@ -399,13 +400,10 @@ static bool repair_listed(const struct hl_list *l, const struct nread *nr)
 	return hotlist__list_has(l, &k);
 }
 
-/* The score model of list l: its base's, or its edit layer's while the base
- * is empty (a list filled by puts). */
+/* The score model of list l: its base's. */
 static const struct hl_score_model *model_of(const struct hl_list *l)
 {
-	if (l->fz_base && (l->base->n_meta || !l->fz_adds))
-		return hotlist__fz_model(l->fz_base);
-	return hotlist__fz_model(l->fz_adds);
+	return hotlist__fz_model(l->fz_base);
 }
 
 /*
@@ -674,14 +672,14 @@ static void match_variant(struct gather *g, const struct hl_state *st, const uin
 		if (HL_LIKELY(!l->slow))
 			continue;
 		const struct hl_base *a = l->ovl ? hotlist__list_adds(l, &v->key) : NULL;
-		if (a) { /* the entries put: l->adds, or the overlay's of this key */
+		if (a) { /* the entries put: the overlay's of this key */
 			i = hl_base_find(a, &v->key);
 			if (i != HL_TABLE_NONE)
 				add_run(g, l, a, i, 0, HOTLIST_MATCH_EXACT, 0, 0);
 		}
-		if (l->adds) {
-			match_slow_base(g, l, l->adds, l->fz_adds, v);
-		} else if (hotlist__list_fz(l)) { /* the overlay's fuzzy key table */
+		if (l->adds) /* the wildcard puts' pattern store (no fuzzy keys) */
+			match_slow_base(g, l, l->adds, NULL, v);
+		if (hotlist__list_fz(l)) { /* the overlay's fuzzy key table */
 			struct emit_ctx e = { g, l, NULL, 0, 0 };
 			hotlist__list_fz_match(l, v->plate, v->len, on_put, &e);
 		}
@@ -889,17 +887,9 @@ static uint32_t slow_maybe(const struct hl_list *l, size_t m, const struct hl_ke
 			   const char *const *plates, const size_t *lens, struct nread *nr)
 {
 	uint32_t all = m < 32 ? (UINT32_C(1) << m) - 1 : UINT32_MAX, maybe = 0;
-	if (l->base->patterns || (l->adds && l->adds->patterns))
+	if (l->base->patterns || l->adds) /* l->adds: the wildcard puts */
 		return all; /* per read: no batch form */
-	if (l->adds) {
-		uint32_t idx[HL_CHUNK];
-		hotlist__table_find_bulk(l->adds->index, keys, m, idx);
-		for (size_t i = 0; i < m; i++)
-			maybe |= (uint32_t)(idx[i] != HL_TABLE_NONE) << i;
-		if (l->fz_adds)
-			maybe |= hotlist__fz_maybe(l->fz_adds, l->adds, &l->opts, plates, lens, m,
-						   NULL);
-	} else if (hotlist__list_fz(l)) { /* its fuzzy key table: exact puts too (S) */
+	if (hotlist__list_fz(l)) { /* its fuzzy key table: exact puts too (S) */
 		maybe |= hotlist__list_fz_maybe(l, plates, lens, m);
 	} else if (l->ovl) { /* the overlay's records of these keys, one probe each */
 		for (size_t i = 0; i < m; i++)

@@ -47,16 +47,15 @@ struct hl_list {
 	/* the newest edit op this version shows (snap->next_op when it was
 	 * made): records of ovl newer than it are not this version's */
 	uint64_t edit_seq;
-	/* all entries put since the base was built, as one base, or NULL: only
-	 * for a list whose overlay holds a wildcard put, whose pattern store
-	 * needs them together (O(pending edits) per edit); otherwise a read
-	 * finds the entries put in ovl, by key, and a fuzzy read through the
-	 * overlay's fuzzy key table (snapshot_edit.c) */
+	/* the entries of the wildcard puts since the base was built, as one
+	 * base whose pattern store a read asks, or NULL: none (snapshot_edit.c,
+	 * "Wildcard puts"). They are in ovl too (as every put): a read finds
+	 * the entries put in ovl by key, and a fuzzy read through the
+	 * overlay's fuzzy key table, which holds no pattern */
 	struct hl_base *adds;
 	uint64_t entries; /* entries a match can hit */
 	struct hl_fz_opts opts; /* matching options; carried to every new version */
 	struct hl_fuzzy *fz_base; /* OCR/indel index of base (shared like it), or NULL */
-	struct hl_fuzzy *fz_adds; /* the same for adds, or NULL */
 	/* nonzero if a read may hit without an exact base hit: edits, patterns
 	 * or a fuzzy index (the batch path's fast test) */
 	unsigned slow;
@@ -237,15 +236,14 @@ void hotlist__snap_fold_stop(struct hl_snap *s);
  * Any thread holding l; wait-free, O(edits of m's plate). */
 int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m);
 /* The base holding the entries put into list l with key k (look k up in
- * it: l->adds when l has one, else the overlay's entries of k), or NULL
- * when l has none. Any thread holding l; wait-free, O(1) expected. */
+ * it: the overlay's entries of k), or NULL when l has none. Any thread holding l; wait-free, O(1) expected. */
 const struct hl_base *hotlist__list_adds(const struct hl_list *l, const struct hl_key *k);
 /* True if list l shows an entry of plate key k, as a reader sees it: one
  * in its base that no edit removed or superseded, or one put. Any thread
  * holding l; wait-free, O(entries and edits of k). */
 bool hotlist__list_has(const struct hl_list *l, const struct hl_key *k);
-/* Call fn for every base of entries put into l (l->adds, or one per key of
- * the overlay). Any thread holding l; O(pending edits). */
+/* Call fn for every base of entries put into l (one per key of the
+ * overlay, wildcard keys too; never l->adds). Any thread holding l; O(pending edits). */
 void hotlist__list_adds_each(const struct hl_list *l,
 			     void (*fn)(void *ctx, const struct hl_base *b), void *ctx);
 
@@ -255,7 +253,7 @@ typedef void (*hl_list_fz_emit)(void *ctx, const struct hl_base *a, uint32_t run
 				unsigned indels);
 /* Whether reads of l find its entries put through its overlay's fuzzy key
  * table (snapshot_edit.c, "The fuzzy key table"): a list with fuzzy options
- * and pending edits, and no l->adds. Any thread holding l. */
+ * and pending edits. Any thread holding l. */
 bool hotlist__list_fz(const struct hl_list *l);
 /* Every entry put into l within l's budget (k, d) of plate (len chars), as
  * l shows them, verified: each run once per call (within HL_FZT_SEEN

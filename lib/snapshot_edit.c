@@ -112,14 +112,27 @@
  * through S), so that reads that cannot hit stop there. A put is O(1)
  * amortised, independent of the pending edits; no read pays per edit.
  *
- * Wildcard puts. The pattern store (pattern.c) is built over all of a
- * base's patterns at once, so a list whose overlay holds a wildcard put
- * also holds `adds`, every entry put as one base (and, with fuzzy options,
- * its fuzzy index fz_adds), rebuilt at every edit until the next fold:
- * O(pending edits) per edit, as before the overlay, for these lists only
- * (wildcard puts are rare and entered by hand). A reader then takes the
- * entries put from adds (and not through the fuzzy key table) and the
- * hides from the overlay (hotlist__list_adds).
+ * Wildcard puts. A put of a pattern (a plate with '?' or '*') is an edit
+ * like any other: its record in the overlay, by key. But a read must find
+ * the patterns that match it, not its key, and the pattern store
+ * (pattern.c) is built over a base's patterns at once. So the overlay also
+ * keeps the keys of the patterns linked into it (o->wild, writer-only: a
+ * key appended by ovl_add when it is new to the overlay, in the copies
+ * too), and a version whose overlay has any keeps `adds` (hl_list): the
+ * entries of those keys' records as of its version, as one base with its
+ * pattern store. An edit of a plain plate shares its predecessor's adds
+ * (same overlay and base: O(1)); an edit of a pattern, a fold, a copy or
+ * new options rebuild it over o->wild (O(wildcard keys)). A list whose
+ * overlay holds HL_WILD_FOLD wildcard keys is folded (fold_due), so an
+ * edit of a pattern costs O(HL_WILD_FOLD) give or take the patterns put
+ * during a fold, and a plain put on a list with a pattern pending stays
+ * O(1) amortised. A reader takes every entry put from the overlay by key
+ * (a pattern key is never a read's: no read has codes 37/38), the fuzzy
+ * ones through the fuzzy key table (which leaves patterns out: they have
+ * no fuzzy key), and asks adds's pattern store only for the patterns; each
+ * entry put is reached once, the hides come from the overlay
+ * (hotlist__list_adds). Such a list sends every read of a batch to the
+ * per-read path (slow_maybe), as a base with patterns does.
 
  * Growing. An overlay (or its fuzzy key table) past 1/8 full (keys;
  * records past half its slots) is copied into a bigger one by the grower
@@ -287,6 +300,12 @@ static void text_put(struct hl_snap *snap, const struct hl_op *op)
  * keeps below its threshold never copies its overlay between two folds. */
 #define HL_OVL_MIN_SLOTS (2u * HL_GROW_ASK * HL_EDITS_BG_FOLD)
 
+/* Wildcard keys in an overlay past which its list is folded (see
+ * "Wildcard puts"): an edit of a wildcard plate rebuilds the list's adds
+ * over that many pattern keys at most, give or take those put while a
+ * fold runs. */
+#define HL_WILD_FOLD 64u
+
 /* The ops of one key after one edit. Immutable once linked. */
 struct hl_rec {
 	struct hl_rec *prev; /* the key's record before this edit, in this overlay, or NULL */
@@ -307,7 +326,10 @@ struct hl_ovl {
 	/* writer-only (wlock) */
 	uint32_t keys; /* slots in use */
 	uint32_t recs; /* records linked */
-	bool patterns; /* a record's adds has a wildcard pattern */
+	/* the wildcard keys linked into it (see "Wildcard puts"), in the
+	 * order they came: writer (or the only holder of a new overlay) */
+	struct hl_key *wild;
+	uint32_t n_wild, cap_wild;
 	bool grow_tried; /* the grower took (or failed) a copy of it: once */
 	/* every record linked, newest first (through hl_rec.all): stored by
 	 * the writer (release), read by the folder and grower without the
@@ -434,6 +456,13 @@ static bool fzt_plain(const char *p, size_t len)
 		if (p[i] == '*' || p[i] == '?')
 			return false;
 	return true;
+}
+
+/* Whether overlay key k is a wildcard pattern's (pattern.c). */
+static bool key_wild(const struct hl_key *k)
+{
+	char p[HOTLIST_PLATE_MAX + 1];
+	return !fzt_plain(p, hotlist__key_unpack(k, p));
 }
 
 /* Insert the fuzzy keys of overlay key pk into f (room checked: fzt_room).
@@ -618,6 +647,7 @@ void hotlist__snap_ovl_put(struct hl_snap *snap, struct hl_ovl *o)
 		rec_free(snap, r);
 	}
 	fzt_free(snap, atomic_load_explicit(&o->fzt, memory_order_relaxed));
+	hotlist__free(snap->a, o->wild, o->cap_wild * sizeof(*o->wild));
 	hotlist__free(snap->a, o, sizeof(*o) + (o->mask + 1u) * sizeof(o->slot[0]));
 }
 
@@ -691,7 +721,6 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	o->keys += r->prev == NULL;
 	if (o->fz && !r->prev) /* a key new to o: its fuzzy keys (room made by fzt_room) */
 		fzt_insert(atomic_load_explicit(&o->fzt, memory_order_relaxed), &o->fzo, &r->key);
-	o->patterns |= r->adds && r->adds->patterns;
 	/* relaxed: a statistic (hotlist_list_info), orders nothing */
 	atomic_fetch_add_explicit(&o->bytes, r->bytes, memory_order_relaxed);
 	if (r->adds)
@@ -703,18 +732,48 @@ static uint32_t ovl_link(struct hl_ovl *o, struct hl_rec *r)
 	return i;
 }
 
+/* Room in o's wildcard keys for one more (amortised O(1)). 0 or
+ * HOTLIST_ENOMEM. Writer (or the only holder of a new overlay). */
+static int wild_room(struct hl_snap *snap, struct hl_ovl *o)
+{
+	if (o->n_wild < o->cap_wild)
+		return 0;
+	uint32_t cap = o->cap_wild ? 2u * o->cap_wild : 8u;
+	struct hl_key *w = hotlist__alloc(snap->a, cap * sizeof(*w), _Alignof(struct hl_key));
+	if (!w)
+		return HOTLIST_ENOMEM;
+	if (o->n_wild)
+		memcpy(w, o->wild, o->n_wild * sizeof(*w));
+	hotlist__free(snap->a, o->wild, o->cap_wild * sizeof(*o->wild));
+	/* relaxed: a statistic (hotlist_list_info) */
+	atomic_fetch_add_explicit(&o->bytes,
+				  hotlist__alloc_bytes(cap * sizeof(*w)) -
+					  hotlist__alloc_bytes(o->cap_wild * sizeof(*w)),
+				  memory_order_relaxed);
+	o->wild = w;
+	o->cap_wild = cap;
+	return 0;
+}
+
 /* Link r into o (ovl_link) after making room in o's fuzzy key table when
- * r's key is new to o (fzt_room): the one way a record goes into an
- * overlay. 0, or HOTLIST_ENOMEM (r not linked, still the caller's). *slot
- * (when not NULL): r's slot. Writer (or the only holder of a new overlay). */
+ * r's key is new to o (fzt_room), and in its wildcard keys when that key
+ * is a pattern's (wild_room): the one way a record goes into an overlay.
+ * 0, or HOTLIST_ENOMEM (r not linked, still the caller's). *slot (when not
+ * NULL): r's slot. Writer (or the only holder of a new overlay). */
 static int ovl_add(struct hl_snap *snap, struct hl_ovl *o, struct hl_rec *r, uint32_t *slot)
 {
-	if (o->fz && !rec_at(o, UINT64_MAX, &r->key)) {
-		int rc = fzt_room(snap, o);
+	bool wild = false;
+	if (!rec_at(o, UINT64_MAX, &r->key)) {
+		int rc = o->fz ? fzt_room(snap, o) : 0;
+		wild = key_wild(&r->key);
+		if (!rc && wild)
+			rc = wild_room(snap, o);
 		if (rc)
 			return rc;
 	}
 	uint32_t i = ovl_link(o, r);
+	if (wild)
+		o->wild[o->n_wild++] = r->key;
 	if (slot)
 		*slot = i;
 	return 0;
@@ -727,6 +786,8 @@ static int ovl_add(struct hl_snap *snap, struct hl_ovl *o, struct hl_rec *r, uin
 static void ovl_unlink(struct hl_ovl *o, uint32_t i, struct hl_rec *r)
 {
 	o->keys -= r->prev == NULL;
+	/* a wildcard key new to o was the last one ovl_add appended */
+	o->n_wild -= r->prev == NULL && key_wild(&r->key);
 	/* release: as ovl_link's store */
 	atomic_store_explicit(&o->slot[i], r->prev, memory_order_release);
 }
@@ -755,8 +816,6 @@ int hotlist__list_hidden(const struct hl_list *l, const struct hl_meta *m)
 
 const struct hl_base *hotlist__list_adds(const struct hl_list *l, const struct hl_key *k)
 {
-	if (l->adds)
-		return l->adds;
 	const struct hl_rec *r = rec_of(l, k);
 	return r ? r->adds : NULL;
 }
@@ -764,10 +823,6 @@ const struct hl_base *hotlist__list_adds(const struct hl_list *l, const struct h
 void hotlist__list_adds_each(const struct hl_list *l,
 			     void (*fn)(void *ctx, const struct hl_base *b), void *ctx)
 {
-	if (l->adds) {
-		fn(ctx, l->adds);
-		return;
-	}
 	for (uint32_t i = 0; l->ovl && i <= l->ovl->mask; i++) {
 		/* acquire: as rec_at */
 		const struct hl_rec *r =
@@ -849,7 +904,7 @@ static bool fzt_probe(const struct hl_fzt *f, const struct hl_key *k, int t, str
 
 bool hotlist__list_fz(const struct hl_list *l)
 {
-	return l->ovl && l->ovl->fz && !l->adds && hl_fz_on(&l->opts);
+	return l->ovl && l->ovl->fz && hl_fz_on(&l->opts);
 }
 
 /* The table of l's overlay when l's reads use it, else NULL. */
@@ -1293,18 +1348,31 @@ static int fold_inline(struct hl_snap *snap, struct hl_list *l)
 	return 0;
 }
 
-/* The one base of every entry put, for a list whose fuzzy index or pattern
- * store needs it (see "Lists with fuzzy options or a wildcard put"); NULL
- * otherwise. O(pending edits). */
-static int adds_build(struct hl_snap *snap, struct hl_list *l)
+/* The entries of l's wildcard puts as one base, whose pattern store a read
+ * asks (see "Wildcard puts"); NULL when l has none. The edit's record r
+ * (NULL: no edit) of a plain plate into old's overlay leaves old's as it
+ * is (shared: O(1)); else O(wildcard keys of the overlay), which a fold
+ * keeps below HL_WILD_FOLD or so. Writer. */
+static int adds_build(struct hl_snap *snap, struct hl_list *l, const struct hl_list *old,
+		      const struct hl_rec *r)
 {
 	l->adds = NULL;
-	if (!l->ovl || !l->ovl->patterns)
+	if (!l->ovl || !l->ovl->n_wild)
 		return 0;
+	if (r && old && old->ovl == l->ovl && old->base == l->base && !key_wild(&r->key)) {
+		l->adds = old->adds;
+		if (l->adds)
+			hl_base_get(l->adds);
+		return 0;
+	}
 	struct hl_builder b;
 	struct fold_ctx f = { &b, 0 };
 	hotlist__builder_init(&b, snap->a);
-	hotlist__list_adds_each(l, fold_adds, &f);
+	for (uint32_t i = 0; i < l->ovl->n_wild && !f.rc; i++) {
+		const struct hl_rec *w = rec_of(l, &l->ovl->wild[i]);
+		if (w && w->adds)
+			fold_adds(&f, w->adds);
+	}
 	if (!f.rc && b.n)
 		f.rc = hotlist__builder_finish(&b, hotlist__seed(0), &l->adds, NULL, NULL);
 	hotlist__builder_fini(&b);
@@ -1373,6 +1441,16 @@ static int edit_ovl(struct hl_snap *snap, struct hl_list *l, const struct hl_lis
 }
 
 static void fold_request(struct hl_snap *snap);
+
+/* Whether the folder should fold l: fold_bg pending edits or more, or
+ * HL_WILD_FOLD wildcard keys in its overlay (each edit of a wildcard plate
+ * rebuilds l->adds over them: see "Wildcard puts"). Writer or folder,
+ * under wlock. */
+static bool fold_due(const struct hl_snap *snap, const struct hl_list *l)
+{
+	return l->n_edits >= snap->fold_bg || (l->ovl && l->ovl->n_wild >= HL_WILD_FOLD);
+}
+
 static void grow_request(struct hl_snap *snap, const struct hl_list *l);
 static bool replacing(struct hl_snap *snap, const char *name);
 
@@ -1410,7 +1488,7 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 	if (l->n_edits > snap->edits_fold && !snap->folder_started && !replacing(snap, l->name))
 		rc = fold_inline(snap, l);
 	if (!rc)
-		rc = adds_build(snap, l);
+		rc = adds_build(snap, l, old, r);
 	if (!rc)
 		rc = hotlist__snap_attach_fuzzy(snap, l, old, pre);
 	if (!rc) {
@@ -1423,7 +1501,7 @@ static int edit_commit(struct hl_snap *snap, struct hl_list *l, const struct hl_
 		else
 			l->entries = hotlist__snap_count_visible(l);
 		HL_DEBUG_ASSERT(l->entries == hotlist__snap_count_visible(l));
-		bool fold = l->n_edits >= snap->fold_bg;
+		bool fold = fold_due(snap, l);
 		bool grow = l->ovl && !l->ovl->grow_tried && ovl_low(l->ovl);
 		rc = hotlist__snap_install(snap, l); /* frees l on error */
 		if (!rc && fold)
@@ -1696,7 +1774,7 @@ static bool fold_pick(struct hl_snap *snap, struct fold_job *job)
 	const struct hl_state *cur = atomic_load_explicit(&snap->state, memory_order_relaxed);
 	for (uint32_t i = 0; i < cur->n; i++) {
 		const struct hl_list *l = cur->lists[i];
-		if (l->n_edits < snap->fold_bg || replacing(snap, l->name))
+		if (!fold_due(snap, l) || replacing(snap, l->name))
 			continue;
 		memset(job, 0, sizeof(*job));
 		memcpy(job->view.name, l->name, sizeof(job->view.name));

@@ -16,8 +16,8 @@
 
 /* Pending edits of a list at which the folder thread folds them into a new
  * base (snapshot_edit.c, "Folding"). An edit's cost does not depend on
- * them (except for lists with fuzzy options or wildcard puts, which
- * rebuild one base of their entries put at each edit), but their records
+ * them (an edit of a wildcard plate rebuilds the base of the list's
+ * wildcard puts, at most ~HL_WILD_FOLD of them), but their records
  * take memory and a fold carries them over: this keeps them few, and a
  * fold (O(entries), ~0.3 s CPU at 1 M) runs at most once per this many
  * edits. */

@@ -41,11 +41,11 @@ int hotlist__snap_info(struct hl_snap *snap, size_t i, struct hotlist_list_info 
 				   hotlist__snap_ovl_index_bytes(l->ovl);
 		out->memory_bytes = l->base->bytes + (l->adds ? l->adds->bytes : 0) +
 				    hotlist__snap_ovl_bytes(l->ovl) + sizeof(*l) +
-				    hotlist__fz_bytes(l->fz_base) + hotlist__fz_bytes(l->fz_adds);
+				    hotlist__fz_bytes(l->fz_base);
 		if (l->adds)
 			out->index_bytes += hotlist__table_bytes(l->adds->index);
 		out->updated_us = l->updated_us;
-		hotlist__score_info(l->fz_base ? l->fz_base : l->fz_adds, &l->opts, out);
+		hotlist__score_info(l->fz_base, &l->opts, out);
 		rc = 0;
 	}
 	hotlist__snap_exit();

@@ -9,16 +9,15 @@
  * (struct hl_fz_opts), copied from the version it replaces. When they ask
  * for OCR or indel matching, the version holds a fuzzy index of its base
  * (fuzzy.c), shared by reference with the previous version when the base
- * and the index-relevant options (classes, d > 0) are the same, and, only
- * while its overlay holds a wildcard put, one of its adds (snapshot_edit.c:
- * such a list keeps its entries put as one base), rebuilt with every edit
- * (otherwise the overlay's fuzzy key table finds the entries put). The index of a new base (replace, load)
+ * and the index-relevant options (classes, d > 0) are the same; the
+ * overlay's fuzzy key table finds the entries put (snapshot_edit.c; the
+ * wildcard puts' base l->adds needs no fuzzy index: patterns have no fuzzy
+ * keys). The index of a new base (replace, load)
  * or of new options is built before the writer lock is taken, for the
  * options read under RCU (prebuild), so that its O(entries) build does not
  * block the other writers; under the lock it is taken only if it still fits
  * the list's base and options (else built there: a concurrent writer
- * changed them). The small adds index and the index of a folded base are
- * built under the lock. All are freed with the version (snapshot.c,
+ * changed them). The index of a folded base is built under the lock. All are freed with the version (snapshot.c,
  * guarantee 2).
  *
  * Threads: writers, under snap->wlock, except hotlist__snap_prebuild (before
@@ -52,7 +51,6 @@ void hotlist__snap_list_free(struct hl_snap *snap, struct hl_list *l)
 	hotlist__base_put(l->adds, snap->a);
 	hotlist__snap_ovl_put(snap, l->ovl);
 	hotlist__fz_put(l->fz_base, snap->a);
-	hotlist__fz_put(l->fz_adds, snap->a);
 	hotlist__scope_put(l->scope, snap->a);
 	hotlist__free(snap->a, l, sizeof(*l));
 }
@@ -98,9 +96,6 @@ int hotlist__snap_attach_fuzzy(struct hl_snap *snap, struct hl_list *l, const st
 			rc = hotlist__fz_build(&l->fz_base, l->base, &l->opts, true,
 					       hotlist__seed(0), snap->a);
 		}
-		if (!rc && l->adds)
-			rc = hotlist__fz_build(&l->fz_adds, l->adds, &l->opts, false,
-					       hotlist__seed(0), snap->a);
 	}
 	l->slow = l->ovl || l->fz_base || l->base->patterns;
 	return rc;

@@ -23,15 +23,19 @@
 
 #define N_PLATES 160 /* plates the model draws from: close to one another */
 #define PLATE_LEN 5
+/* Wildcard patterns after them (plates[N_PLATES...]): each covers one or
+ * more of the plates (a '?' for one character, or a prefix and '*'). */
+#define N_WILD 16
+#define N_ALL (N_PLATES + N_WILD)
 
 /* Plates of an alphabet rich in confusion classes (0ODQ 1I 2Z 5S 8B 6G), so
  * that many are within k/d of one another. */
 static const char alphabet[] = "0OD18B5S2ZA";
 
-static char plates[N_PLATES][PLATE_LEN + 2];
-static char refs[N_PLATES][16];
-static bool listed[N_PLATES];
-static unsigned gen[N_PLATES];
+static char plates[N_ALL][PLATE_LEN + 2];
+static char refs[N_ALL][16];
+static bool listed[N_ALL];
+static unsigned gen[N_ALL];
 
 static uint64_t rng = 88172645463325252ull;
 static unsigned rnd(unsigned n)
@@ -54,6 +58,18 @@ static void make_plates(void)
 				plates[i][0] = (char)('A' + i % 26),
 				plates[i][1] = (char)('A' + i / 26);
 	}
+	for (int i = N_PLATES; i < N_ALL; i++) {
+		for (bool dup = true; dup;) {
+			strcpy(plates[i], plates[rnd(N_PLATES)]);
+			if (i % 2)
+				plates[i][rnd((unsigned)strlen(plates[i]))] = '?';
+			else
+				strcpy(plates[i] + 2 + rnd(2), "*");
+			dup = false;
+			for (int j = N_PLATES; j < i; j++)
+				dup |= strcmp(plates[i], plates[j]) == 0;
+		}
+	}
 }
 
 static void opts_of(struct hotlist_list_options *o, unsigned k, unsigned d, bool cross)
@@ -70,7 +86,7 @@ static void opts_of(struct hotlist_list_options *o, unsigned k, unsigned d, bool
 static size_t model_entries(struct hotlist_entry *e)
 {
 	size_t n = 0;
-	for (int i = 0; i < N_PLATES; i++)
+	for (int i = 0; i < N_ALL; i++)
 		if (listed[i]) {
 			snprintf(refs[i], sizeof(refs[i]), "r%u", gen[i]);
 			e[n++] = (struct hotlist_entry){ .plate = plates[i],
@@ -144,7 +160,7 @@ static void near_miss(const char *p, char *out)
  * with the model's list. */
 static void compare(struct hotlist *hl, const struct hotlist_list_options *o)
 {
-	struct hotlist_entry e[N_PLATES];
+	struct hotlist_entry e[N_ALL];
 	size_t n = model_entries(e);
 	struct hotlist *fresh = hl_test_engine();
 	ck_assert_int_eq(hotlist_set_list_options(fresh, "l", o), 0);
@@ -169,7 +185,9 @@ static void settle(struct hotlist *hl)
 	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
 }
 
-static void differential(unsigned k, unsigned d, bool cross)
+/* wild: a quarter of the edits put or remove a wildcard pattern (and a
+ * few patterns are in the base), among edits of the plates they cover. */
+static void differential_of(unsigned k, unsigned d, bool cross, bool wild)
 {
 	struct hotlist_list_options o;
 	opts_of(&o, k, d, cross);
@@ -177,14 +195,16 @@ static void differential(unsigned k, unsigned d, bool cross)
 	memset(listed, 0, sizeof(listed));
 	for (int i = 0; i < N_PLATES; i += 2)
 		listed[i] = true; /* half of them in the base */
+	for (int i = N_PLATES; wild && i < N_ALL; i += 4)
+		listed[i] = true;
 	struct hotlist *hl = hl_test_engine();
 	hotlist__snap_set_fold_bg(&hl->snap, 100000); /* the folds below are asked for */
 	ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
-	struct hotlist_entry e[N_PLATES];
+	struct hotlist_entry e[N_ALL];
 	size_t n = model_entries(e);
 	ck_assert_int_eq(hotlist_replace(hl, "l", e, n, NULL), 0);
 	for (int step = 1; step <= 600; step++) {
-		int i = (int)rnd(N_PLATES);
+		int i = wild && rnd(4) == 0 ? N_PLATES + (int)rnd(N_WILD) : (int)rnd(N_PLATES);
 		if (rnd(3) == 0 && listed[i]) {
 			ck_assert_int_ge(hotlist_remove(hl, "l", plates[i], NULL), 1);
 			listed[i] = false;
@@ -213,6 +233,11 @@ static void differential(unsigned k, unsigned d, bool cross)
 	hotlist_destroy(hl, NULL);
 }
 
+static void differential(unsigned k, unsigned d, bool cross)
+{
+	differential_of(k, d, cross, false);
+}
+
 START_TEST(edits_match_fresh_engine_k1_d1)
 {
 	differential(1, 1, false);
@@ -234,6 +259,21 @@ END_TEST
 START_TEST(edits_match_fresh_engine_k0_d1)
 {
 	differential(0, 1, false);
+}
+END_TEST
+
+/* Wildcard puts (issue 10): a list whose overlay holds patterns keeps
+ * them apart (l->adds) while its plain puts stay in the overlay and its
+ * fuzzy key table; every read must still hit as in a fresh engine. */
+START_TEST(wildcard_edits_match_fresh_engine_exact)
+{
+	differential_of(0, 0, false, true);
+}
+END_TEST
+
+START_TEST(wildcard_edits_match_fresh_engine_k1_d1)
+{
+	differential_of(1, 1, false, true);
 }
 END_TEST
 
@@ -354,6 +394,8 @@ int main(void)
 	tcase_add_test(t, edits_match_fresh_engine_k2_d2);
 	tcase_add_test(t, edits_match_fresh_engine_k1_d0_cross_border);
 	tcase_add_test(t, edits_match_fresh_engine_k0_d1);
+	tcase_add_test(t, wildcard_edits_match_fresh_engine_exact);
+	tcase_add_test(t, wildcard_edits_match_fresh_engine_k1_d1);
 	suite_add_tcase(s, t);
 	t = tcase_create("versions");
 	tcase_set_timeout(t, 300);

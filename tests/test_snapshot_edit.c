@@ -716,13 +716,27 @@ static void edit_cost(struct hotlist *hl, int *next, uint64_t put[2], uint64_t r
 	rem[1] = rc[COST_WINDOW / 2];
 }
 
-START_TEST(edit_cost_is_independent_of_pending_edits)
+/* wild: a wildcard put pending before the plain edits measured (issue 10:
+ * such a list rebuilt every entry put at each edit); k1d1: a list with
+ * fuzzy options (its fuzzy key table). */
+static void edit_cost_check(bool wild, bool k1d1)
 {
 	static const struct hotlist_allocator a = { count_alloc, hook_free, NULL };
 	struct hotlist *hl = engine_with_allocator(&a);
 	hotlist__snap_set_fold_bg(&hl->snap, UINT32_MAX);
 	hotlist__snap_set_edits_fold(&hl->snap, UINT32_MAX);
+	if (k1d1) {
+		struct hotlist_list_options o;
+		hotlist_list_options_init(&o);
+		o.ocr_substitutions = 1;
+		o.indels = 1;
+		ck_assert_int_eq(hotlist_set_list_options(hl, "l", &o), 0);
+	}
 	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
+	if (wild) {
+		struct hotlist_entry e = { .plate = "X1234?", .category = "w", .reference = "r" };
+		ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+	}
 	int next = 0;
 	char plate[16];
 	for (; next < COST_FEW; next++) {
@@ -741,11 +755,59 @@ START_TEST(edit_cost_is_independent_of_pending_edits)
 	struct hotlist_list_info info = { .struct_size = sizeof(info) };
 	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
 	ck_assert_uint_ge(info.pending_edits, COST_MANY); /* nothing folded */
+	if (wild) /* the pattern still hits */
+		ck_assert_int_eq(hl_test_hits(hl, "X12345", NULL), 1);
 	ck_assert_uint_gt(put_few[0], 0);
 	ck_assert_uint_eq(put_many[0], put_few[0]);
 	ck_assert_uint_eq(put_many[1], put_few[1]);
 	ck_assert_uint_eq(rem_many[0], rem_few[0]);
 	ck_assert_uint_eq(rem_many[1], rem_few[1]);
+	hotlist_destroy(hl, NULL);
+}
+
+START_TEST(edit_cost_is_independent_of_pending_edits)
+{
+	edit_cost_check(false, false);
+}
+END_TEST
+
+START_TEST(edit_cost_with_a_wildcard_put_pending)
+{
+	edit_cost_check(true, false);
+}
+END_TEST
+
+START_TEST(edit_cost_with_a_wildcard_put_pending_k1d1)
+{
+	edit_cost_check(true, true);
+}
+END_TEST
+
+/* Past HL_WILD_FOLD (64) wildcard keys in a list's overlay the folder folds
+ * the list, however few its pending edits (each edit of a pattern rebuilds
+ * the base of the patterns put: issue 10); every pattern still hits. */
+START_TEST(many_wildcard_puts_are_folded)
+{
+	struct hotlist *hl = hl_test_engine();
+	hotlist__snap_set_fold_bg(&hl->snap, 100000); /* only the patterns ask */
+	ck_assert_int_eq(hotlist_replace(hl, "l", base, 3, NULL), 0);
+	char plate[16];
+	for (int i = 0; i < 70; i++) {
+		snprintf(plate, sizeof(plate), "W%03d?", i);
+		struct hotlist_entry e = { .plate = plate, .category = "w", .reference = "r" };
+		ck_assert_int_eq(hotlist_put(hl, "l", &e), 0);
+	}
+	uint64_t done, dropped, inl;
+	hotlist__snap_fold_settle(&hl->snap, &done, &dropped, &inl);
+	ck_assert_uint_ge(done, 1);
+	struct hotlist_list_info info = { .struct_size = sizeof(info) };
+	ck_assert_int_eq(hotlist_list_info(hl, 0, &info), 0);
+	ck_assert_uint_lt(info.pending_edits, 64);
+	ck_assert_uint_eq(info.entries, 73);
+	for (int i = 0; i < 70; i++) {
+		snprintf(plate, sizeof(plate), "W%03d7", i);
+		ck_assert_int_eq(hl_test_hits(hl, plate, NULL), 1);
+	}
 	hotlist_destroy(hl, NULL);
 }
 END_TEST
@@ -1423,9 +1485,12 @@ int main(void)
 	tcase_add_test(t, index_bytes_counts_the_edits);
 	tcase_add_test(t, many_edits_fold);
 	tcase_add_test(t, edit_cost_is_independent_of_pending_edits);
+	tcase_add_test(t, edit_cost_with_a_wildcard_put_pending);
+	tcase_add_test(t, edit_cost_with_a_wildcard_put_pending_k1d1);
 	suite_add_tcase(s, t);
 	t = tcase_create("folder");
 	tcase_set_timeout(t, 120); /* minutes of edits under ThreadSanitizer */
+	tcase_add_test(t, many_wildcard_puts_are_folded);
 	tcase_add_test(t, folder_folds_many_edits);
 	tcase_add_test(t, fold_keeps_version);
 	tcase_add_test(t, edits_during_fold_apply_after_it);

@@ -2140,6 +2140,30 @@ static void ready_free(struct hl_snap *snap, struct grow_job *j, struct fold_car
 	j->ovl = NULL;
 }
 
+static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct fold_carry *c);
+
+/* Install the grower's ready copy if nobody took it (as a writer's
+ * grow_take would); *j and *c receive what the caller frees with
+ * ready_free after it lets wlock go (both empty when none was ready).
+ * Caller holds wlock. */
+static void ready_install(struct hl_snap *snap, struct grow_job *j, struct fold_carry *c)
+{
+	struct hl_grower *g = snap->gr;
+	*j = (struct grow_job){ .ovl = NULL };
+	*c = (struct fold_carry){ NULL, 0, NULL, 0, { 0 } };
+	pthread_mutex_lock(&g->mx);
+	if (g->ready_job.ovl) {
+		*j = g->ready_job;
+		*c = g->ready;
+		g->ready_job.ovl = NULL;
+		g->ready.copy = NULL;
+		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&g->mx);
+	if (j->ovl)
+		grow_install(snap, j, c); /* an error: the writers copy at half full */
+}
+
 void hotlist__snap_grow_fini(struct hl_snap *snap)
 {
 	struct hl_grower *g = snap->gr;
@@ -2289,21 +2313,11 @@ static void grow_hand_over(struct hl_snap *snap, struct grow_job *job, struct fo
 	ready_free(snap, &old_job, &old_c);
 	if (pthread_mutex_trylock(&snap->wlock) != 0)
 		return; /* a writer is at work: it takes the copy at its next edit */
-	struct grow_job j = { .ovl = NULL };
-	pthread_mutex_lock(&g->mx);
-	if (g->ready_job.ovl) {
-		j = g->ready_job;
-		c = g->ready;
-		g->ready_job.ovl = NULL;
-		g->ready.copy = NULL;
-		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&g->mx);
-	if (j.ovl)
-		grow_install(snap, &j, &c); /* an error: the writers copy at half full */
+	struct grow_job j;
+	struct fold_carry taken;
+	ready_install(snap, &j, &taken);
 	pthread_mutex_unlock(&snap->wlock);
-	if (j.ovl)
-		ready_free(snap, &j, &c);
+	ready_free(snap, &j, &taken);
 }
 
 /*
@@ -2413,25 +2427,15 @@ void hotlist__snap_grow_settle(struct hl_snap *snap, uint64_t *done, uint64_t *d
 			       uint64_t *inline_copies)
 {
 	struct hl_grower *g = snap->gr;
-	struct grow_job j = { .ovl = NULL };
-	struct fold_carry c = { NULL, 0, NULL, 0, { 0 } };
+	struct grow_job j;
+	struct fold_carry c;
 	/* not holding wlock meanwhile: the grower's test hook edits */
 	pthread_mutex_lock(&g->mx);
 	while (g->started && !g->stop && (g->busy || g->job.ovl))
 		pthread_cond_wait(&g->cv, &g->mx);
 	pthread_mutex_unlock(&g->mx);
 	pthread_mutex_lock(&snap->wlock);
-	pthread_mutex_lock(&g->mx);
-	if (g->ready_job.ovl) { /* ready and not taken: install it (as the grower would) */
-		j = g->ready_job;
-		c = g->ready;
-		g->ready_job.ovl = NULL;
-		g->ready.copy = NULL;
-		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&g->mx);
-	if (j.ovl)
-		grow_install(snap, &j, &c);
+	ready_install(snap, &j, &c); /* ready and not taken: as the grower would */
 	*done = snap->grows_done;
 	*dropped = snap->grows_dropped;
 	*inline_copies = snap->grows_inline;

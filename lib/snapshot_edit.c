@@ -1891,6 +1891,20 @@ static int carry_rounds(struct hl_snap *snap, const char *name, struct fold_carr
 	return 0;
 }
 
+/* A new version of old with old's number and time: the same entries (a
+ * fold, or a grown overlay: no writer call made it, and hits name the
+ * version they saw). NULL when out of memory. Caller holds wlock. */
+static struct hl_list *list_same_version(struct hl_snap *snap, const struct hl_list *old)
+{
+	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
+	if (l) {
+		snap->next_version--;
+		l->version = old->version;
+		l->updated_us = old->updated_us;
+	}
+	return l;
+}
+
 /* Returns 1, taking nothing, when c does not fit the list's overlay now
  * (the grower replaced it since carry_begin) unless `last`: the caller
  * copies again without the lock. */
@@ -1909,14 +1923,9 @@ static int fold_install(struct hl_snap *snap, const struct fold_job *job, struct
 	bool fits = c->ovl && c->ovl == old->ovl && (!c->copy || ovl_fits(c->copy, &old->opts));
 	if (!fits && !last && old->ovl)
 		return 1;
-	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
+	struct hl_list *l = list_same_version(snap, old);
 	if (!l)
 		return HOTLIST_ENOMEM;
-	/* the same entries as old: the same version and time (no writer call
-	 * made this one, and hits name the version they saw) */
-	snap->next_version--;
-	l->version = old->version;
-	l->updated_us = old->updated_us;
 	l->base = *nb; /* taken even on error: freed with l */
 	*nb = NULL;
 	uint64_t upto = job->view.edit_seq;
@@ -2199,13 +2208,9 @@ static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct
 	}
 	if (rc)
 		return rc;
-	struct hl_list *l = hotlist__snap_list_new(snap, old, old->name);
+	struct hl_list *l = list_same_version(snap, old); /* as a fold */
 	if (!l)
 		return HOTLIST_ENOMEM;
-	/* the same entries as old: the same version and time (as a fold) */
-	snap->next_version--;
-	l->version = old->version;
-	l->updated_us = old->updated_us;
 	l->base = old->base;
 	hl_base_get(l->base);
 	l->ovl = c->copy;

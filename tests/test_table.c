@@ -1208,7 +1208,13 @@ static Suite *table_suite(void)
 	Suite *s = suite_create("table");
 	TCase *tc = tcase_create("core");
 
+#ifdef HL_TABLE_TEST_BAD_HASH
+	/* 200 000 keys on 8 hash values under ThreadSanitizer: 58 s in one CI
+	 * run on the 2-core VM, 71 s (timed out) in the next; a hang guard only */
+	tcase_set_timeout(tc, 240);
+#else
 	tcase_set_timeout(tc, 60); /* sanitizer builds on a loaded 2-core machine */
+#endif
 	tcase_add_test(tc, test_empty);
 	tcase_add_loop_test(tc, test_random_sizes, 0, (int)(sizeof(sizes) / sizeof(sizes[0])));
 	tcase_add_test(tc, test_bulk_agrees);

@@ -2149,6 +2149,17 @@ static void ready_free(struct hl_snap *snap, struct grow_job *j, struct fold_car
 	j->ovl = NULL;
 }
 
+/* Take the ready copy out of the grower's hand-over into *j and *c (their
+ * references move with them). Caller holds g->mx; g->ready_job.ovl set. */
+static void ready_pop(struct hl_grower *g, struct grow_job *j, struct fold_carry *c)
+{
+	*j = g->ready_job;
+	*c = g->ready;
+	g->ready_job.ovl = NULL;
+	g->ready.copy = NULL;
+	atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+}
+
 static int grow_install(struct hl_snap *snap, const struct grow_job *job, struct fold_carry *c);
 
 /* Install the grower's ready copy if nobody took it (as a writer's
@@ -2161,13 +2172,8 @@ static void ready_install(struct hl_snap *snap, struct grow_job *j, struct fold_
 	*j = (struct grow_job){ .ovl = NULL };
 	*c = (struct fold_carry){ NULL, 0, NULL, 0, { 0 } };
 	pthread_mutex_lock(&g->mx);
-	if (g->ready_job.ovl) {
-		*j = g->ready_job;
-		*c = g->ready;
-		g->ready_job.ovl = NULL;
-		g->ready.copy = NULL;
-		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
-	}
+	if (g->ready_job.ovl)
+		ready_pop(g, j, c);
 	pthread_mutex_unlock(&g->mx);
 	if (j->ovl)
 		grow_install(snap, j, c); /* an error: the writers copy at half full */
@@ -2239,16 +2245,13 @@ static struct hl_ovl *grow_take(struct hl_snap *snap, const struct hl_list *old,
 	/* relaxed: under wlock, which the writers store it under */
 	const struct hl_rec *head = atomic_load_explicit(&old->ovl->all, memory_order_relaxed);
 	pthread_mutex_lock(&g->mx);
-	if (g->ready_job.ovl == old->ovl && strcmp(g->ready_job.name, old->name) == 0 &&
-	    carry_behind(&g->ready, head, HL_GROW_TAKE_MAX) > HL_GROW_TAKE_MAX) {
-		g->refresh = true; /* too far behind: the grower catches it up first */
-		pthread_cond_broadcast(&g->cv);
-	} else if (g->ready_job.ovl == old->ovl && strcmp(g->ready_job.name, old->name) == 0) {
-		j = g->ready_job;
-		c = g->ready;
-		g->ready_job.ovl = NULL;
-		g->ready.copy = NULL;
-		atomic_store_explicit(&g->any_ready, false, memory_order_relaxed);
+	if (g->ready_job.ovl == old->ovl && strcmp(g->ready_job.name, old->name) == 0) {
+		if (carry_behind(&g->ready, head, HL_GROW_TAKE_MAX) > HL_GROW_TAKE_MAX) {
+			g->refresh = true; /* too far behind: the grower catches it up first */
+			pthread_cond_broadcast(&g->cv);
+		} else {
+			ready_pop(g, &j, &c);
+		}
 	}
 	pthread_mutex_unlock(&g->mx);
 	if (!j.ovl)

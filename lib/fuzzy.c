@@ -120,9 +120,6 @@
 #define HL_FZ_DIRECT (UINT32_C(1) << 27)
 #define HL_FZ_RUN_MASK (HL_FZ_DIRECT - 1)
 enum { HL_SKEL = HL_FZ_SKEL, HL_DEL = HL_FZ_DEL, HL_FZ_TABLES = 2 };
-/* Runs verified per query remembered for de-duplication; past it a run may
- * be verified (and emitted) twice, which the caller's dedup absorbs. */
-#define HL_FZ_SEEN 64
 /* A DP cell above every budget: "no alignment". */
 #define HL_FZ_INF 0x7f
 /* Salt of the grouping hash's seed: the build's random seed, XORed with
@@ -1197,8 +1194,7 @@ struct fzq {
 	size_t len;
 	hl_fz_emit emit;
 	void *ctx;
-	uint32_t seen[HL_FZ_SEEN];
-	unsigned n_seen;
+	struct hl_fz_seen seen;
 	struct hl_fz_qkeys q[HL_FZ_TABLES];
 };
 
@@ -1209,11 +1205,8 @@ static void check_run(struct fzq *q, uint32_t run)
 {
 	char e[HOTLIST_PLATE_MAX + 1];
 	unsigned subs, indels;
-	for (unsigned i = 0; i < q->n_seen; i++)
-		if (q->seen[i] == run)
-			return;
-	if (q->n_seen < HL_FZ_SEEN)
-		q->seen[q->n_seen++] = run;
+	if (!hl_fz_seen_first(&q->seen, run))
+		return;
 	size_t n = hl_meta_unpack(&q->b->meta[run], e);
 	if (hotlist__fz_verify(q->o->skel, q->o->k, q->o->d, q->plate, q->len, e, n, &subs,
 			       &indels))
@@ -1407,7 +1400,7 @@ static void fzq_init(struct fzq *q, const struct hl_fuzzy *f, const struct hl_ba
 	q->len = len;
 	q->emit = emit;
 	q->ctx = ctx;
-	q->n_seen = 0;
+	q->seen.n = 0;
 }
 
 void hotlist__fz_match(const struct hl_fuzzy *f, const struct hl_base *b,

@@ -51,6 +51,27 @@ static inline bool hl_fz_on(const struct hl_fz_opts *o)
 	return o->k > 0 || o->d > 0;
 }
 
+/* What one query has verified (runs of an index, plates of an overlay's
+ * fuzzy key table), so that one reached through several of its keys is
+ * verified once; past HL_FZ_SEEN a value may be verified (and emitted)
+ * twice, which the caller's dedup absorbs. */
+#define HL_FZ_SEEN 64
+struct hl_fz_seen {
+	uint32_t v[HL_FZ_SEEN];
+	unsigned n;
+};
+
+/* Whether x is new to s (then remembered, while there is room). */
+static inline bool hl_fz_seen_first(struct hl_fz_seen *s, uint32_t x)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->v[i] == x)
+			return false;
+	if (s->n < HL_FZ_SEEN)
+		s->v[s->n++] = x;
+	return true;
+}
+
 /*
  * Cheapest alignment of read r (m chars) onto entry e (n chars): equal
  * characters cost nothing, a substitution within a class costs one of k,

@@ -256,7 +256,7 @@ typedef void (*hl_list_fz_emit)(void *ctx, const struct hl_base *a, uint32_t run
  * and pending edits. Any thread holding l. */
 bool hotlist__list_fz(const struct hl_list *l);
 /* Every entry put into l within l's budget (k, d) of plate (len chars), as
- * l shows them, verified: each run once per call (within HL_FZT_SEEN
+ * l shows them, verified: each run once per call (within HL_FZ_SEEN
  * plates). Nothing unless hotlist__list_fz(l). Any thread holding l;
  * wait-free, O(query keys + plates they meet). */
 void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t len,

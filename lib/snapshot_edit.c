@@ -834,12 +834,6 @@ void hotlist__list_adds_each(const struct hl_list *l,
 	}
 }
 
-/* Plates of the overlay one query verifies at most, remembered so that a
- * plate reached through several of its keys is verified once; past it a
- * plate may be verified (and emitted) twice, which the caller's dedup
- * absorbs (as fuzzy.c's HL_FZ_SEEN). */
-#define HL_FZT_SEEN 64
-
 struct fzt_query {
 	const struct hl_list *l;
 	const struct hl_fzt *f;
@@ -847,8 +841,7 @@ struct fzt_query {
 	size_t len;
 	hl_list_fz_emit emit;
 	void *ctx;
-	uint32_t seen[HL_FZT_SEEN];
-	unsigned n_seen;
+	struct hl_fz_seen seen; /* plates verified (hl_fz_seen_first) */
 };
 
 /* Verify the read against overlay plate p of the table, as of the reader's
@@ -856,11 +849,8 @@ struct fzt_query {
  * version; a stale slot costs this lookup, never a false hit). */
 static void fzt_check(struct fzt_query *q, uint32_t p)
 {
-	for (unsigned i = 0; i < q->n_seen; i++)
-		if (q->seen[i] == p)
-			return;
-	if (q->n_seen < HL_FZT_SEEN)
-		q->seen[q->n_seen++] = p;
+	if (!hl_fz_seen_first(&q->seen, p))
+		return;
 	const struct hl_key *pk = &q->f->plates[p];
 	const struct hl_rec *r = rec_of(q->l, pk);
 	if (!r || !r->adds)

@@ -912,9 +912,16 @@ void hotlist__list_fz_match(const struct hl_list *l, const char *plate, size_t l
 	const struct hl_fzt *f = fzt_of(l);
 	if (!f)
 		return;
-	struct fzt_query q = {
-		.l = l, .f = f, .plate = plate, .len = len, .emit = emit, .ctx = ctx
-	};
+	/* field by field: an initializer would zero seen's 256-byte array on
+	 * every read of a list with fuzzy puts pending; only its count matters */
+	struct fzt_query q;
+	q.l = l;
+	q.f = f;
+	q.plate = plate;
+	q.len = len;
+	q.emit = emit;
+	q.ctx = ctx;
+	q.seen.n = 0;
 	/* relaxed: as the filter's bits (fzt_probe) */
 	uint32_t in = atomic_load_explicit(&f->lens, memory_order_relaxed);
 	if (l->opts.d <= 1) {

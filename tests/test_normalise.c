@@ -2,7 +2,8 @@
 /*
  * Tests for lib/normalise.c: plate normalisation (golden vectors, rejections,
  * bounded reads and writes, every code point against a Unicode oracle, a
- * generated model check, idempotence), key packing (golden layout, round trip, injectivity) and
+ * generated model check, idempotence; the single read's normalise-and-pack
+ * agrees on all of them), key packing (golden layout, round trip, injectivity) and
  * country parsing (every two-letter code against the ISO list).
  */
 #ifndef _GNU_SOURCE
@@ -53,7 +54,35 @@ static int valid_plate(const char *p, int n)
 	return 1;
 }
 
-/* Normalise in, check the guard and, on success, the output and idempotence. */
+/*
+ * hotlist__normalise_key (the single read's normaliser) answers as
+ * hotlist__normalise_plate then hotlist__key_pack: n, the normaliser's
+ * answer, and o, its output (guard bytes included), again; the key of the
+ * output; the key untouched on error.
+ */
+static void key_agrees(const char *in, const struct outbuf *o, int n)
+{
+	const struct hl_key untouched = { UINT64_C(0xa5a5a5a5a5a5a5a5), 0xa5a5a5a5 };
+	struct hl_key key = untouched;
+	struct outbuf k;
+	int m;
+
+	out_init(&k);
+	m = hotlist__normalise_key(in, k.b, &key);
+	CHECK(m == n, "normalise_key: %d, normalise_plate: %d", m, n);
+	CHECK(memcmp(k.b, o->b, sizeof(k.b)) == 0, "normalise_key wrote other bytes (%d)", n);
+	if (n > 0) {
+		struct hl_key want;
+
+		hotlist__key_pack(o->b, (size_t)n, &want);
+		CHECK(hl_key_eq(&key, &want), "normalise_key: wrong key for \"%s\"", o->b);
+	} else {
+		CHECK(hl_key_eq(&key, &untouched), "normalise_key: key touched on error");
+	}
+}
+
+/* Normalise in, check the guard and, on success, the output and
+ * idempotence; hotlist__normalise_key must agree. */
 static int norm(const char *in, struct outbuf *o)
 {
 	int n;
@@ -61,6 +90,7 @@ static int norm(const char *in, struct outbuf *o)
 	out_init(o);
 	n = hotlist__normalise_plate(in, o->b);
 	CHECK(guard_intact(o), "write past out[16] for input \"%s\"", in);
+	key_agrees(in, o, n);
 	if (n >= 0) {
 		struct outbuf again;
 		int m;
@@ -237,6 +267,7 @@ static int norm_fenced(const unsigned char *bytes, struct outbuf *o)
 	out_init(o);
 	n = hotlist__normalise_plate(in, o->b);
 	ck_assert(guard_intact(o));
+	key_agrees(in, o, n);
 	m = hotlist_normalise_plate(in, pub);
 	ck_assert_int_eq(m, n);
 	fence_free(&f);

@@ -175,6 +175,32 @@ START_TEST(batch_equals_single_with_list_options)
 }
 END_TEST
 
+/* The single call remembers the last country it parsed on this thread: by
+ * the text, not the pointer, so a caller that writes another country into
+ * the same buffer between calls gets that country's answer. */
+START_TEST(single_country_buffer_reused)
+{
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_entry e[] = { { .plate = "CB1", .country = "NL" },
+				     { .plate = "CB2", .country = "BE" } };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 2, NULL), 0);
+	static const char *const seq[] = { "NL", "BE", "BE", "nl", "XQ", "NL", "de", "BE" };
+	const int want_cb1[] = { 1, 0, 0, 1, -1, 1, 0, 0 },
+		  want_cb2[] = { 0, 1, 1, 0, -1, 0, 0, 1 };
+	char buf[3];
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+			memcpy(buf, seq[i], sizeof(buf));
+			struct hotlist_read r = { .plate = round ? "CB2" : "CB1", .country = buf };
+			int n = 0, rc = hotlist_match(hl, &r, count_only, &n);
+			int want = round ? want_cb2[i] : want_cb1[i];
+			ck_assert_msg(want < 0 ? rc == HOTLIST_ECOUNTRY : rc >= 0 && n == want,
+				      "%s, country %s: rc %d, %d hits", r.plate, seq[i], rc, n);
+		}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* What a read's hits were, in callback order, as text: one line a hit. */
 struct hit_log {
 	char s[2048];
@@ -312,6 +338,7 @@ int main(void)
 	tcase_add_test(t, batch_country_strings);
 	tcase_add_test(t, batch_equals_single_with_list_options);
 	tcase_add_test(t, single_hits_equal_batch_hits);
+	tcase_add_test(t, single_country_buffer_reused);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);
 }

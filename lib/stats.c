@@ -19,7 +19,8 @@
  * Stripe choice: a thread takes a stripe the first time it records anything,
  * kept in a thread-local for the thread's life (the same index in every
  * engine; struct hl_stats_tl, in stats.h so that an owner's add and the
- * sampled clock's countdown inline into the read path). The first HL_STRIPES_OWNED stripes are owned: a thread claims a
+ * sampled clock's countdown inline into the read path). The first
+ * HL_STRIPES_OWNED stripes are owned: a thread claims a
  * free one (a bit of owned_mask, compare-and-swap) and is then the only
  * thread that writes it, in every engine, so its counter adds are a plain
  * load and store (a locked add costs ~6 ns, a tenth of a cached single

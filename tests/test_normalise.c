@@ -312,6 +312,35 @@ START_TEST(test_plate_no_overread)
 }
 END_TEST
 
+/* Every plate length around the single read's register (8 characters:
+ * the key of a longer plate is packed from out[]), with separators before,
+ * inside and after, lower and upper case: norm() checks
+ * hotlist__normalise_key against the two-step path on each. */
+START_TEST(test_plate_key_every_length)
+{
+	static const char *const seps[] = { "", " ", "-", " - ", "\t.", "  " };
+	const char *alnum = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	for (size_t len = 1; len <= HOTLIST_PLATE_MAX + 1; len++)
+		for (size_t k = 0; k < sizeof(seps) / sizeof(seps[0]); k++)
+			for (size_t at = 0; at <= len; at++) {
+				char raw[HOTLIST_RAW_PLATE_MAX];
+				struct outbuf o;
+				size_t n = 0;
+
+				for (size_t i = 0; i < len; i++) {
+					if (i == at)
+						n += (size_t)sprintf(raw + n, "%s", seps[k]);
+					raw[n++] = alnum[(len * 7 + i * 11 + k) % 62];
+				}
+				raw[n] = '\0';
+				int got = norm(raw, &o);
+				CHECK(got == (len <= HOTLIST_PLATE_MAX ? (int)len : HOTLIST_EPLATE),
+				      "\"%s\": %d", raw, got);
+			}
+}
+END_TEST
+
 /* ---- Plates: every code point ---------------------------------------------- */
 
 static size_t utf8_encode(uint32_t cp, char *s)
@@ -924,6 +953,7 @@ static Suite *normalise_suite(void)
 	tcase_add_test(plate, test_plate_golden);
 	tcase_add_test(plate, test_plate_reject);
 	tcase_add_test(plate, test_plate_no_overread);
+	tcase_add_test(plate, test_plate_key_every_length);
 	tcase_add_test(plate, test_plate_oracle);
 	tcase_add_test(plate, test_plate_fold_pairs);
 	tcase_add_test(plate, test_plate_model);

@@ -41,7 +41,14 @@
  * test per list and chunk, and one candidate-count test per read.
  *
  * The single call (hotlist_match) makes the same test first (may_hit): its
- * base lookups, then the gather only for a read that hit or may hit.
+ * base lookups, then the gather only for a read that hit or may hit. It
+ * cannot overlap one read's normalise-pack-hash-load chain with another's,
+ * so nothing on that chain waits on a store it just made: the key is packed
+ * as the plate is normalised (hotlist__normalise_key, from a register), and
+ * the table hashes it from its two fields (table.c, key_hash), not with a
+ * word load across both. Its steps up to the lookup are inlined into one
+ * frame (match_one, prepare, may_hit; the read counter and the sampled
+ * clock's countdown from stats.h).
  *
  * Priority order: the candidates of one read (all lists) are gathered in a
  * fixed array on the stack, sorted by priority (stable: list order breaks
@@ -88,6 +95,10 @@ _Static_assert(HL_CHUNK <= HL_FZ_BATCH && HL_CHUNK <= 32, "a chunk's reads are b
  * pure (a prefetch has no effect it models) and deletes the calls, so it is
  * inlined before that analysis runs. */
 #define HL_PREFETCH_FN static inline __attribute__((always_inline))
+/* A step of the single call inlined into it (and into its other callers):
+ * GCC leaves these as calls of their own otherwise, each a frame set up and
+ * torn down around a few dozen instructions (single call, fifth pass). */
+#define HL_STEP static inline __attribute__((always_inline))
 /* Candidate hits of one read gathered before they are sorted and called
  * back; more are delivered in further groups. */
 #define HL_MAX_CANDS 64
@@ -153,26 +164,67 @@ struct country_memo {
 	hl_country c;
 };
 
-static int parse_country(const char *in, hl_country *out, struct country_memo *memo)
+/* The single call's memo, one per thread: the last two-letter country text
+ * it parsed (bytes 0 and 1; 0: none) and its code. By content, not by
+ * pointer: between calls the caller may write another country into the
+ * same buffer. A thread's reads mostly come from one camera, one country:
+ * the parse was ~44 instructions of a single read that the batch pays once
+ * a chunk (callgrind; single call, fifth pass). */
+struct country_last {
+	uint32_t text;
+	hl_country c;
+};
+static HL_TLS struct country_last country_last;
+
+/* The parse behind parse_country's memos, and their update (text: the
+ * thread memo's key for in, 0 for none). */
+static int parse_country_memo(const char *in, hl_country *out, struct country_memo *memo,
+			      uint32_t text)
 {
-	if (memo && in == memo->s && in) {
+	int rc = hotlist__parse_country(in, out);
+	if (rc)
+		return rc;
+	if (memo) {
+		memo->s = in;
+		memo->c = *out;
+	} else if (text) {
+		country_last.text = text;
+		country_last.c = *out;
+	}
+	return 0;
+}
+
+/* The read's country: memo, the batch's memo; NULL: the thread's. */
+HL_STEP int parse_country(const char *in, hl_country *out, struct country_memo *memo)
+{
+	if (!in) { /* most reads: no country, no call */
+		*out = 0;
+		return 0;
+	}
+	if (memo) {
+		if (in != memo->s)
+			return parse_country_memo(in, out, memo, 0);
 		*out = memo->c;
 		return 0;
 	}
-	int rc = hotlist__parse_country(in, out);
-	if (memo && !rc) {
-		memo->s = in;
-		memo->c = *out;
+	const unsigned char *u = (const unsigned char *)in;
+	uint32_t text = 0; /* two bytes then the NUL; no byte past it is read */
+	if (u[0] && u[1] && !u[2]) {
+		text = u[0] | (uint32_t)u[1] << 8;
+		if (text == country_last.text) {
+			*out = country_last.c;
+			return 0;
+		}
 	}
-	return rc;
+	return parse_country_memo(in, out, NULL, text);
 }
 
-/* The read's plate normalised and its country parsed, its key not yet
- * packed (pack_key). memo: the batch's country memo, or NULL. */
-static int prepare_text(const struct hotlist_read *r, const struct hotlist_read *orig,
-			struct nread *nr, struct country_memo *memo)
+/* The rest of prepare_text and prepare, once the plate is normalised
+ * (len: hotlist__normalise_plate's answer): the country parsed, the
+ * fields set. */
+HL_STEP int prepare_fields(const struct hotlist_read *r, const struct hotlist_read *orig,
+			   struct nread *nr, struct country_memo *memo, int len)
 {
-	int len = hotlist__normalise_plate(r->plate, nr->plate);
 	if (HL_UNLIKELY(len < 0))
 		return len;
 	int rc = parse_country(r->country, &nr->country, memo);
@@ -185,6 +237,14 @@ static int prepare_text(const struct hotlist_read *r, const struct hotlist_read 
 	nr->scope_done = 0;
 	nr->fz_hint_of = NULL;
 	return 0;
+}
+
+/* The read's plate normalised and its country parsed, its key not yet
+ * packed (pack_key). memo: the batch's country memo, or NULL. */
+HL_STEP int prepare_text(const struct hotlist_read *r, const struct hotlist_read *orig,
+			 struct nread *nr, struct country_memo *memo)
+{
+	return prepare_fields(r, orig, nr, memo, hotlist__normalise_plate(r->plate, nr->plate));
 }
 
 /*
@@ -201,21 +261,22 @@ static int prepare_text(const struct hotlist_read *r, const struct hotlist_read 
  * (docs/PERFORMANCE.md, read path, fourth pass). The single call has no
  * other read's work to put in between (packing after the read lock, or a
  * byte at a time with hotlist__key_pack_plain and the key stored whole,
- * measured no faster).
+ * measured no faster): it packs from registers as it normalises
+ * (prepare, hotlist__normalise_key; single call, fifth pass).
  */
 static inline void pack_key(struct nread *nr)
 {
 	hotlist__key_pack(nr->plate, nr->len, &nr->key);
 }
 
-/* prepare_text and pack_key. */
-static int prepare(const struct hotlist_read *r, const struct hotlist_read *orig, struct nread *nr,
-		   struct country_memo *memo)
+/* prepare_text and pack_key, for a read looked up at once (the single
+ * call): the key packed from registers as the plate is normalised
+ * (hotlist__normalise_key), not read back from the plate's byte stores. */
+HL_STEP int prepare(const struct hotlist_read *r, const struct hotlist_read *orig, struct nread *nr,
+		    struct country_memo *memo)
 {
-	int rc = prepare_text(r, orig, nr, memo);
-	if (!rc)
-		pack_key(nr);
-	return rc;
+	return prepare_fields(r, orig, nr, memo,
+			      hotlist__normalise_key(r->plate, nr->plate, &nr->key));
 }
 
 /* Whether list l (which has a scope) applies to the read: one test per
@@ -808,7 +869,7 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
  * from it). The batch's test per read (match_chunk), so that a read that
  * hits nothing, the common case, skips the gather and its variants.
  */
-static bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
+HL_STEP bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
 {
 	uint32_t found = 0, slow = 0, repair = 0;
 	for (uint32_t li = 0; li < st->n; li++) {
@@ -827,10 +888,13 @@ static bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
 	return false;
 }
 
-/* orig: the read as the caller built it; read: the same, complete. */
-static int match_one(struct hotlist *hl, const struct hotlist_read *read,
-		     const struct hotlist_read *orig, uint64_t t0_ns, uint32_t weight,
-		     enum hl_hist h, hotlist_hit_fn on_hit, void *user)
+/* orig: the read as the caller built it; read: the same, complete.
+ * Inlined into its two callers: for a read that hits nothing the single
+ * call is this function, and a frame of its own meant six registers saved
+ * and restored and the arguments moved once more. */
+HL_STEP int match_one(struct hotlist *hl, const struct hotlist_read *read,
+		      const struct hotlist_read *orig, uint64_t t0_ns, uint32_t weight,
+		      enum hl_hist h, hotlist_hit_fn on_hit, void *user)
 {
 	struct nread nr;
 	uint32_t idx[HOTLIST_LISTS_MAX];

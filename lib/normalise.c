@@ -45,7 +45,10 @@
  * branch-free append; only a byte >= 0x80 drops into the UTF-8 loop. The
  * input is read a byte at a time on purpose: a wider load could cross the
  * NUL, which the contract (and AddressSanitizer) forbids. Packing the key
- * has no per-character loop (see hotlist__key_pack).
+ * has no per-character loop (see hotlist__key_pack). The single-read call
+ * normalises and packs in one pass (hotlist__normalise_key), the first
+ * eight characters kept in a register as they are normalised, so that its
+ * key does not wait on a word load of the byte stores just made.
  *
  * Key layout (struct hl_key; 6-bit codes: 0 padding, 1..10 '0'..'9',
  * 11..36 'A'..'Z'; cN = code of character N, 0 past the end of the plate):
@@ -606,6 +609,57 @@ void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out)
 		len = HOTLIST_PLATE_MAX;
 	load_plate(norm, len, &w0, &w1);
 	pack_words(w0, w1, out);
+}
+
+/*
+ * hotlist__normalise_plate's fast loop that also keeps the plate's first
+ * eight characters in a register as load_plate would load them (byte i of
+ * w0 = character i), so the key of a plate of up to 8 characters (most
+ * plates) is packed from it: no word load of out[] right after its byte
+ * stores. Such a load spans stores still in the store buffer, which
+ * cannot be forwarded to it: it waits until they reach the cache, and the
+ * single-read call has nothing else to do meanwhile (the batch normalises
+ * a whole chunk before it packs the first key). A separator's class is 0,
+ * so it adds nothing to w0, as it advances nothing in out[]. The shift
+ * wraps at 8 characters (& 63, what x86's shift does anyway): characters
+ * 8 and up spoil w0, so a longer plate is packed from out[] as before.
+ * Anything the fast loop leaves for (UTF-8) is normalised and packed the
+ * usual way.
+ */
+int hotlist__normalise_key(const char *in, char out[HOTLIST_PLATE_MAX + 1], struct hl_key *key)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	uint64_t w0 = 0;
+	size_t len = 0;
+
+	for (size_t i = 0; i < HOTLIST_RAW_PLATE_MAX; i++) {
+		unsigned v = ascii_class[s[i]];
+
+		if (HL_UNLIKELY(v & C_SPECIAL)) {
+			int n;
+
+			if (v == C_END) {
+				n = finish(out, len);
+				if (n > KEY_WORD_CHARS)
+					hotlist__key_pack(out, (size_t)n, key);
+				else if (n > 0)
+					pack_words(w0, 0, key);
+				return n;
+			}
+			if (v != C_HI)
+				return HOTLIST_EPLATE;
+			n = normalise_utf8(s, i, out, len);
+			if (n > 0)
+				hotlist__key_pack(out, (size_t)n, key);
+			return n;
+		}
+		out[len] = (char)v;
+		w0 |= (uint64_t)v << ((8 * len) & 63);
+		len += v != C_SEP;
+		if (HL_UNLIKELY(len > HOTLIST_PLATE_MAX))
+			return HOTLIST_EPLATE;
+	}
+	return HOTLIST_EPLATE; /* no NUL in the first HOTLIST_RAW_PLATE_MAX bytes */
 }
 
 /*

@@ -20,6 +20,13 @@
  * HOTLIST_EPLATE. Never reads past the NUL, never writes past out[16].
  */
 int hotlist__normalise_plate(const char *in, char out[HOTLIST_PLATE_MAX + 1]);
+/*
+ * hotlist__normalise_plate, then hotlist__key_pack of the result into *key
+ * (untouched on error): the same results, in one pass that packs the key
+ * from registers (normalise.c). For a caller that looks the key up at once.
+ */
+struct hl_key;
+int hotlist__normalise_key(const char *in, char out[HOTLIST_PLATE_MAX + 1], struct hl_key *key);
 
 /*
  * A country as a 16-bit code: ('N' << 8) | 'L'; 0 = unknown / any.

@@ -18,7 +18,9 @@
  *
  * Stripe choice: a thread takes a stripe the first time it records anything,
  * kept in a thread-local for the thread's life (the same index in every
- * engine). The first HL_STRIPES_OWNED stripes are owned: a thread claims a
+ * engine; struct hl_stats_tl, in stats.h so that an owner's add and the
+ * sampled clock's countdown inline into the read path). The first
+ * HL_STRIPES_OWNED stripes are owned: a thread claims a
  * free one (a bit of owned_mask, compare-and-swap) and is then the only
  * thread that writes it, in every engine, so its counter adds are a plain
  * load and store (a locked add costs ~6 ns, a tenth of a cached single
@@ -133,17 +135,10 @@ static pthread_key_t owner_key;
 static pthread_once_t owner_once = PTHREAD_ONCE_INIT;
 static bool owner_key_ok;
 
-/* What a thread keeps for the stats: its stripe and its timing intervals. */
-struct hl_stats_tl {
-	unsigned stripe; /* this thread's stripe + 1; 0 = not chosen yet */
-	unsigned own; /* the thread owns it: adds without a lock */
-	uint32_t left; /* calls of the current interval still to come, + 1 (1: time the next) */
-	uint32_t weight; /* the current interval's length */
-	uint32_t exact; /* timed calls so far, up to HL_LAT_EXACT_CALLS */
-	uint64_t start_ns; /* clock at the current interval's first call */
-	uint64_t rng; /* xorshift64 state; 0 = not seeded yet */
-};
-static HL_TLS struct hl_stats_tl tl;
+/* What a thread keeps for the stats (struct hl_stats_tl, stats.h); `tl`
+ * in this file. */
+HL_TLS struct hl_stats_tl hotlist__stats_tl;
+#define tl hotlist__stats_tl
 
 /* At thread exit (the key's destructor): give the stripe back. */
 static void release_stripe(void *p)
@@ -185,6 +180,8 @@ static unsigned choose_stripe(void)
 							   memory_order_relaxed))
 			continue;
 		if (pthread_setspecific(owner_key, (void *)(uintptr_t)(i + 1)) == 0) {
+			tl.own_off =
+				i * sizeof(struct hl_stripe) + offsetof(struct hl_stripe, counter);
 			tl.own = 1;
 			return i + 1;
 		}
@@ -229,12 +226,8 @@ static uint32_t draw_interval(uint64_t now)
 	return 1 + (uint32_t)((x >> 32) % (2 * HL_LAT_EVERY - 1));
 }
 
-uint64_t hotlist__stats_lat_start(uint32_t *weight)
+uint64_t hotlist__stats_lat_next(uint32_t *weight)
 {
-	if (HL_LIKELY(tl.left > 1)) {
-		tl.left--;
-		return 0;
-	}
 	uint64_t now = hotlist__now_ns();
 	uint32_t n = 1;
 
@@ -263,13 +256,14 @@ void hotlist__stats_destroy(struct hl_stats *s, const struct hotlist_allocator *
 	hotlist__free(a, s, sizeof(*s));
 }
 
-void hotlist__stats_add(struct hl_stats *s, enum hl_counter c, uint64_t v)
+void hotlist__stats_add_shared(struct hl_stats *s, enum hl_counter c, uint64_t v)
 {
 	HL_DEBUG_ASSERT((unsigned)c < HL_C__COUNT);
 	_Atomic uint64_t *p = &this_stripe(s)->counter[c];
-	/* Relaxed: atomicity is all a counter needs (see top comment). An owner
-	 * is the stripe's only writer: a load and a store lose nothing. */
-	if (HL_LIKELY(tl.own))
+	/* Relaxed: atomicity is all a counter needs (see top comment). A thread
+	 * that has just chosen its stripe may own it now: then a load and a
+	 * store, as hotlist__stats_add does (it is the stripe's only writer). */
+	if (tl.own)
 		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
 				      memory_order_relaxed);
 	else

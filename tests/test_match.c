@@ -5,7 +5,9 @@
  * and by the return values — for every chunk boundary, with bad reads mixed
  * in, with countries set on reads and entries, and on lists with fuzzy,
  * cross-border and repair options and wildcard entries (the batch path
- * filters those lists in bulk, the single path does not).
+ * filters those lists in bulk, the single path does not); and hit for hit,
+ * field for field, on plates of every length and form (the single call
+ * normalises and packs its key its own way).
  */
 #include "testutil.h"
 
@@ -173,6 +175,161 @@ START_TEST(batch_equals_single_with_list_options)
 }
 END_TEST
 
+/* The single call remembers the last country it parsed on this thread: by
+ * the text, not the pointer, so a caller that writes another country into
+ * the same buffer between calls gets that country's answer. */
+START_TEST(single_country_buffer_reused)
+{
+	struct hotlist *hl = hl_test_engine();
+	struct hotlist_entry e[] = { { .plate = "CB1", .country = "NL" },
+				     { .plate = "CB2", .country = "BE" } };
+	ck_assert_int_eq(hotlist_replace(hl, "l", e, 2, NULL), 0);
+	static const char *const seq[] = { "NL", "BE", "BE", "nl", "XQ", "NL", "de", "BE" };
+	const int want_cb1[] = { 1, 0, 0, 1, -1, 1, 0, 0 },
+		  want_cb2[] = { 0, 1, 1, 0, -1, 0, 0, 1 };
+	char buf[3];
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+			memcpy(buf, seq[i], sizeof(buf));
+			struct hotlist_read r = { .plate = round ? "CB2" : "CB1", .country = buf };
+			int n = 0, rc = hotlist_match(hl, &r, count_only, &n);
+			int want = round ? want_cb2[i] : want_cb1[i];
+			ck_assert_msg(want < 0 ? rc == HOTLIST_ECOUNTRY : rc >= 0 && n == want,
+				      "%s, country %s: rc %d, %d hits", r.plate, seq[i], rc, n);
+		}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* What a read's hits were, in callback order, as text: one line a hit. */
+struct hit_log {
+	char s[2048];
+	size_t n;
+};
+
+static void log_hit(const struct hotlist_hit *h, void *user)
+{
+	struct hit_log *logs = user;
+	struct hit_log *l = &logs[(const char *)h->read->opaque - (const char *)NULL];
+	int k = snprintf(l->s + l->n, sizeof(l->s) - l->n, "%s|%s|%s|%d|%u|%u|%u|%d|%u|%d|%s\n",
+			 h->list, h->entry_plate, h->read_plate, (int)h->match, h->substitutions,
+			 h->indels, h->candidate, (int)h->repaired, h->score, (int)h->weak,
+			 h->hit_id);
+	ck_assert(k > 0 && (size_t)k < sizeof(l->s) - l->n);
+	l->n += (size_t)k;
+}
+
+/*
+ * The single call's own normalise-and-pack (hotlist__normalise_key, the
+ * key packed from a register for plates of up to 8 characters) against the
+ * batch's (normalise, then hotlist__key_pack): the same hits, hit for hit
+ * and field for field, and the same counters, for plates of 1 to 16
+ * characters as listed, in lower case with separators, with UTF-8 letters
+ * and fullwidth digits, too long and bad; on an exact list, a fuzzy list
+ * (OCR, cross-border) and a list with edits pending (puts, a removal, a
+ * wildcard put); reads with and without countries.
+ */
+START_TEST(single_hits_equal_batch_hits)
+{
+	struct hotlist *hl = hl_test_engine();
+	enum { N = 64, V = 6, R = N * V };
+	static const char *const countries[] = { "NL", "DE", NULL, "be" };
+	static char plates[N][20], raw[R][64];
+	static struct hotlist_entry e[N];
+	static struct hotlist_read r[R];
+	static struct hit_log single[R], batch[R];
+	const char *alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	for (int i = 0; i < N; i++) {
+		int len = 1 + i % 16; /* every length, 9..16 included */
+		for (int j = 0; j < len; j++)
+			plates[i][j] = alnum[(i * 7 + j * 13 + j * j) % 36];
+		plates[i][len] = '\0';
+		e[i] = (struct hotlist_entry){ .plate = plates[i], .country = countries[i % 3] };
+	}
+	ck_assert_int_eq(hotlist_replace(hl, "exact", e, N / 2, NULL), 0);
+	struct hotlist_list_options o;
+	hotlist_list_options_init(&o);
+	o.ocr_substitutions = 1;
+	o.cross_border = true;
+	ck_assert_int_eq(hotlist_set_list_options(hl, "fuzzy", &o), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "fuzzy", e + N / 4, N / 2, NULL), 0);
+	ck_assert_int_eq(hotlist_replace(hl, "edits", e + N / 2, N / 4, NULL), 0);
+	for (int i = 3 * N / 4; i < N; i += 2)
+		ck_assert_int_eq(hotlist_put(hl, "edits", &e[i]), 0);
+	ck_assert_int_eq(hotlist_remove(hl, "edits", plates[N / 2 + 1], e[N / 2 + 1].country), 1);
+	struct hotlist_entry w = { .plate = "A1*" };
+	ck_assert_int_eq(hotlist_put(hl, "edits", &w), 0);
+	for (int i = 0; i < N; i++) {
+		const char *p = plates[i];
+		size_t len = strlen(p), o2 = 0;
+		char *v[V];
+		for (int k = 0; k < V; k++)
+			v[k] = raw[i * V + k];
+		strcpy(v[0], p); /* as listed */
+		for (size_t j = 0; j < len; j++) { /* lower case, separators */
+			if (j == 2 || j == 5)
+				v[1][o2++] = j == 2 ? '-' : ' ';
+			v[1][o2++] = (char)(p[j] >= 'A' ? p[j] - 'A' + 'a' : p[j]);
+		}
+		v[1][o2] = '\0';
+		o2 = 0; /* UTF-8: A as A-umlaut, digits fullwidth, a bullet */
+		for (size_t j = 0; j < len; j++) {
+			if (p[j] == 'A')
+				o2 += (size_t)sprintf(v[2] + o2, "\xc3\x84");
+			else if (p[j] >= '0' && p[j] <= '9')
+				o2 += (size_t)sprintf(v[2] + o2, "\xef\xbc%c",
+						      (char)(0x90 + p[j] - '0'));
+			else
+				v[2][o2++] = p[j];
+			if (j == 3)
+				o2 += (size_t)sprintf(v[2] + o2, "\xe2\x80\xa2");
+		}
+		v[2][o2] = '\0';
+		snprintf(v[3], 64, "%s%c", p, alnum[i % 36]); /* one more character */
+		snprintf(v[4], 64, "%.*s", (int)(len > 1 ? len - 1 : 1), p); /* one fewer */
+		if (i % 5 == 0)
+			snprintf(v[5], 64, "%s%s", p, "XYZ0123456789"); /* too long, often */
+		else if (i % 5 == 1)
+			snprintf(v[5], 64, "%s\x01", p); /* a control character: bad */
+		else
+			snprintf(v[5], 64, "%c%s", p[0] == '0' ? 'O' : '0', p + 1); /* OCR */
+	}
+	for (int i = 0; i < R; i++)
+		r[i] = (struct hotlist_read){ .plate = raw[i],
+					      .country = countries[i % 4],
+					      .ts_us = 1700000000000000,
+					      .opaque = (char *)NULL + i };
+	struct hotlist_stats s0 = { .struct_size = sizeof(s0) }, s1 = s0, s2 = s0;
+	hotlist_stats(hl, &s0);
+	int ret_single = 0, bad_single = 0;
+	for (int i = 0; i < R; i++) {
+		int rc = hotlist_match(hl, &r[i], log_hit, single);
+		if (rc < 0)
+			bad_single++;
+		else
+			ret_single += rc;
+	}
+	hotlist_stats(hl, &s1);
+	ck_assert_int_gt(ret_single, N);
+	ck_assert_int_gt(bad_single, 0);
+	int ret_batch = 0;
+	for (size_t i = 0; i < R; i += 7)
+		ret_batch += hotlist_match_batch(hl, r + i, R - i < 7 ? R - i : 7, log_hit, batch);
+	hotlist_stats(hl, &s2);
+	ck_assert_int_eq(ret_batch, ret_single);
+	for (int i = 0; i < R; i++)
+		ck_assert_msg(strcmp(single[i].s, batch[i].s) == 0,
+			      "read %d \"%s\" (%s):\nsingle:\n%sbatch:\n%s", i, raw[i],
+			      r[i].country ? r[i].country : "-", single[i].s, batch[i].s);
+	ck_assert_uint_eq(s1.reads - s0.reads, s2.reads - s1.reads);
+	ck_assert_uint_eq(s1.bad_reads - s0.bad_reads, s2.bad_reads - s1.bad_reads);
+	ck_assert_uint_eq(s1.bad_reads - s0.bad_reads, (uint64_t)bad_single);
+	ck_assert_uint_eq(s1.hits - s0.hits, s2.hits - s1.hits);
+	ck_assert_uint_eq(s1.hits_exact - s0.hits_exact, s2.hits_exact - s1.hits_exact);
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("match");
@@ -180,6 +337,8 @@ int main(void)
 	tcase_add_test(t, batch_equals_single);
 	tcase_add_test(t, batch_country_strings);
 	tcase_add_test(t, batch_equals_single_with_list_options);
+	tcase_add_test(t, single_hits_equal_batch_hits);
+	tcase_add_test(t, single_country_buffer_reused);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);
 }

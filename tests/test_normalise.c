@@ -2,7 +2,8 @@
 /*
  * Tests for lib/normalise.c: plate normalisation (golden vectors, rejections,
  * bounded reads and writes, every code point against a Unicode oracle, a
- * generated model check, idempotence), key packing (golden layout, round trip, injectivity) and
+ * generated model check, idempotence; the single read's normalise-and-pack
+ * agrees on all of them), key packing (golden layout, round trip, injectivity) and
  * country parsing (every two-letter code against the ISO list).
  */
 #ifndef _GNU_SOURCE
@@ -53,7 +54,35 @@ static int valid_plate(const char *p, int n)
 	return 1;
 }
 
-/* Normalise in, check the guard and, on success, the output and idempotence. */
+/*
+ * hotlist__normalise_key (the single read's normaliser) answers as
+ * hotlist__normalise_plate then hotlist__key_pack: n, the normaliser's
+ * answer, and o, its output (guard bytes included), again; the key of the
+ * output; the key untouched on error.
+ */
+static void key_agrees(const char *in, const struct outbuf *o, int n)
+{
+	const struct hl_key untouched = { UINT64_C(0xa5a5a5a5a5a5a5a5), 0xa5a5a5a5 };
+	struct hl_key key = untouched;
+	struct outbuf k;
+	int m;
+
+	out_init(&k);
+	m = hotlist__normalise_key(in, k.b, &key);
+	CHECK(m == n, "normalise_key: %d, normalise_plate: %d", m, n);
+	CHECK(memcmp(k.b, o->b, sizeof(k.b)) == 0, "normalise_key wrote other bytes (%d)", n);
+	if (n > 0) {
+		struct hl_key want;
+
+		hotlist__key_pack(o->b, (size_t)n, &want);
+		CHECK(hl_key_eq(&key, &want), "normalise_key: wrong key for \"%s\"", o->b);
+	} else {
+		CHECK(hl_key_eq(&key, &untouched), "normalise_key: key touched on error");
+	}
+}
+
+/* Normalise in, check the guard and, on success, the output and
+ * idempotence; hotlist__normalise_key must agree. */
 static int norm(const char *in, struct outbuf *o)
 {
 	int n;
@@ -61,6 +90,7 @@ static int norm(const char *in, struct outbuf *o)
 	out_init(o);
 	n = hotlist__normalise_plate(in, o->b);
 	CHECK(guard_intact(o), "write past out[16] for input \"%s\"", in);
+	key_agrees(in, o, n);
 	if (n >= 0) {
 		struct outbuf again;
 		int m;
@@ -237,6 +267,7 @@ static int norm_fenced(const unsigned char *bytes, struct outbuf *o)
 	out_init(o);
 	n = hotlist__normalise_plate(in, o->b);
 	ck_assert(guard_intact(o));
+	key_agrees(in, o, n);
 	m = hotlist_normalise_plate(in, pub);
 	ck_assert_int_eq(m, n);
 	fence_free(&f);
@@ -278,6 +309,35 @@ START_TEST(test_plate_no_overread)
 	memcpy(b + 60, "\xc3\x9f", 2);
 	ck_assert_int_eq(norm_fenced(b, &o), 3);
 	ck_assert_str_eq(o.b, "ASS");
+}
+END_TEST
+
+/* Every plate length around the single read's register (8 characters:
+ * the key of a longer plate is packed from out[]), with separators before,
+ * inside and after, lower and upper case: norm() checks
+ * hotlist__normalise_key against the two-step path on each. */
+START_TEST(test_plate_key_every_length)
+{
+	static const char *const seps[] = { "", " ", "-", " - ", "\t.", "  " };
+	const char *alnum = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	for (size_t len = 1; len <= HOTLIST_PLATE_MAX + 1; len++)
+		for (size_t k = 0; k < sizeof(seps) / sizeof(seps[0]); k++)
+			for (size_t at = 0; at <= len; at++) {
+				char raw[HOTLIST_RAW_PLATE_MAX];
+				struct outbuf o;
+				size_t n = 0;
+
+				for (size_t i = 0; i < len; i++) {
+					if (i == at)
+						n += (size_t)sprintf(raw + n, "%s", seps[k]);
+					raw[n++] = alnum[(len * 7 + i * 11 + k) % 62];
+				}
+				raw[n] = '\0';
+				int got = norm(raw, &o);
+				CHECK(got == (len <= HOTLIST_PLATE_MAX ? (int)len : HOTLIST_EPLATE),
+				      "\"%s\": %d", raw, got);
+			}
 }
 END_TEST
 
@@ -893,6 +953,7 @@ static Suite *normalise_suite(void)
 	tcase_add_test(plate, test_plate_golden);
 	tcase_add_test(plate, test_plate_reject);
 	tcase_add_test(plate, test_plate_no_overread);
+	tcase_add_test(plate, test_plate_key_every_length);
 	tcase_add_test(plate, test_plate_oracle);
 	tcase_add_test(plate, test_plate_fold_pairs);
 	tcase_add_test(plate, test_plate_model);

@@ -207,7 +207,8 @@ static int prepare_text(const struct hotlist_read *r, const struct hotlist_read 
  * byte at a time and hotlist__key_pack reads it back as 4- and 8-byte
  * words; a word load that spans byte stores still in the store buffer
  * cannot be forwarded from them and waits until they reach the cache. The
- * batch normalises its whole chunk before it packs the first key: perf's
+ * batch packs a key only after the next HL_PLACE_GROUP reads are
+ * normalised (place_reads); packing after the whole chunk did, perf's
  * share of the packing in a 10^6-entry batch fell from 20 % to 11 % of the
  * matching samples, and a throwaway driver measured 37.2-37.5 -> 34.6-35.5
  * ns a read at 10^4 entries (medians of two sets of 5 alternated runs);
@@ -819,7 +820,7 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
  * match_read must run: some list hit, or the read or a list asks for more
  * than the exact base index (OCR candidates; a slow list: edits, patterns,
  * a fuzzy index; a repair of the read to its country's layout that differs
- * from it). The batch's test per read (match_chunk), so that a read that
+ * from it). The batch's test per read (chunk_match), so that a read that
  * hits nothing, the common case, skips the gather and its variants.
  */
 static bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
@@ -955,7 +956,7 @@ HL_PREFETCH_FN void prefetch_hits(const struct hl_state *st, const uint32_t *idx
 /*
  * Pack the keys of the chunk's reads nr[from..to) into keys[] and place
  * them in the first np lists' indexes (hash, prefetch: hotlist__table_place).
- * match_chunk calls it HL_PLACE_GROUP reads behind its normaliser: each
+ * chunk_prepare calls it HL_PLACE_GROUP reads behind its normaliser: each
  * key is packed after the byte stores of its plate have left the store
  * buffer (see pack_key), and its bucket lines load while the next reads
  * are normalised.

@@ -17,11 +17,16 @@
  * unless the engine keeps them for second reads (second.c: a hash of the
  * text, the entry, camera, time and score; docs/SECURITY.md).
  *
- * The batch path normalises HL_CHUNK reads, then asks each list's index
- * for all of them at once (hotlist__table_find_bulk hashes and prefetches
- * ahead), so the DRAM misses of a chunk overlap instead of queueing; the
- * entries and tails of the chunk's exact hits are then prefetched together
- * (prefetch_hits) before the hits are delivered one by one.
+ * The batch path works in chunks of HL_CHUNK reads. It normalises a
+ * chunk's reads and, HL_PLACE_GROUP reads behind, packs their keys and
+ * places them in each list's index (hotlist__table_place: hash, prefetch
+ * the buckets), so that the lines a group needs load while the next
+ * groups are normalised; then it looks the whole chunk up per list
+ * (hotlist__table_find_placed; lists past the first HL_PLACE_LISTS with
+ * hotlist__table_find_bulk), so the DRAM misses of a chunk overlap
+ * instead of queueing; the entries and tails of the chunk's exact hits are
+ * then prefetched together (prefetch_hits) before the hits are delivered
+ * one by one, in read order.
  *
  * Fuzzy matching (docs/fuzzy.md). A read is tried as a sequence of
  * variants: its plate, the plate repaired to its country's layout (lists
@@ -99,6 +104,16 @@ _Static_assert(HL_CHUNK <= HL_FZ_BATCH && HL_CHUNK <= 32, "a chunk's reads are b
  * GCC leaves these as calls of their own otherwise, each a frame set up and
  * torn down around a few dozen instructions (single call, fifth pass). */
 #define HL_STEP static inline __attribute__((always_inline))
+
+/* The batch packs and places (hashes, prefetches: table.c, "Placed
+ * lookups") its reads' keys HL_PLACE_GROUP at a time, that many reads
+ * behind the normaliser; in the first HL_PLACE_LISTS lists (their bucket
+ * numbers are kept on the stack: 8 bytes a read and list), the others
+ * looked up with hotlist__table_find_bulk after the chunk is normalised. */
+#ifndef HL_PLACE_GROUP
+#define HL_PLACE_GROUP 8
+#endif
+#define HL_PLACE_LISTS 8
 /* Candidate hits of one read gathered before they are sorted and called
  * back; more are delivered in further groups. */
 #define HL_MAX_CANDS 64
@@ -253,7 +268,8 @@ HL_STEP int prepare_text(const struct hotlist_read *r, const struct hotlist_read
  * byte at a time and hotlist__key_pack reads it back as 4- and 8-byte
  * words; a word load that spans byte stores still in the store buffer
  * cannot be forwarded from them and waits until they reach the cache. The
- * batch normalises its whole chunk before it packs the first key: perf's
+ * batch packs a key only after the next HL_PLACE_GROUP reads are
+ * normalised (place_reads); packing after the whole chunk did, perf's
  * share of the packing in a 10^6-entry batch fell from 20 % to 11 % of the
  * matching samples, and a throwaway driver measured 37.2-37.5 -> 34.6-35.5
  * ns a read at 10^4 entries (medians of two sets of 5 alternated runs);
@@ -866,7 +882,7 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
  * match_read must run: some list hit, or the read or a list asks for more
  * than the exact base index (OCR candidates; a slow list: edits, patterns,
  * a fuzzy index; a repair of the read to its country's layout that differs
- * from it). The batch's test per read (match_chunk), so that a read that
+ * from it). The batch's test per read (chunk_match), so that a read that
  * hits nothing, the common case, skips the gather and its variants.
  */
 HL_STEP bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
@@ -1002,41 +1018,83 @@ HL_PREFETCH_FN void prefetch_hits(const struct hl_state *st, const uint32_t *idx
 	}
 }
 
-/* One chunk of a batch: normalise, bulk lookups per list (exact, then the
- * fuzzy filter of slow lists), then the rare reads that may hit. */
-static void match_chunk(const struct sink *s, const struct hl_state *st, const struct reads *in,
-			size_t first, size_t n, struct country_memo *memo)
+/*
+ * Pack the keys of the chunk's reads nr[from..to) into keys[] and place
+ * them in the first np lists' indexes (hash, prefetch: hotlist__table_place).
+ * chunk_prepare calls it HL_PLACE_GROUP reads behind its normaliser: each
+ * key is packed after the byte stores of its plate have left the store
+ * buffer (see pack_key), and its bucket lines load while the next reads
+ * are normalised.
+ */
+static void place_reads(const struct hl_state *st, uint32_t np, struct nread *nr,
+			struct hl_key *keys, struct hl_place (*pl)[HL_CHUNK], size_t from,
+			size_t to)
 {
+	for (size_t i = from; i < to; i++) {
+		pack_key(&nr[i]);
+		keys[i].lo = nr[i].key.lo; /* each load from its own store */
+		keys[i].hi = nr[i].key.hi;
+	}
+	for (uint32_t li = 0; li < np; li++)
+		hotlist__table_place(st->lists[li]->base->index, keys + from, to - from,
+				     pl[li] + from);
+}
+
+/* One chunk of a batch between its two steps: its reads normalised, their
+ * keys packed and placed in the first lists' indexes. (Preparing chunk
+ * k + 1 before matching chunk k, with two of these, measured no faster:
+ * docs/PERFORMANCE.md, read path, sixth pass.) */
+struct chunk {
 	struct nread nr[HL_CHUNK];
 	struct hotlist_read tmp[HL_CHUNK]; /* complete copies of older or newer reads */
 	struct hl_key keys[HL_CHUNK];
 	const char *plates[HL_CHUNK];
 	size_t lens[HL_CHUNK];
-	uint32_t idx[HOTLIST_LISTS_MAX * HL_CHUNK];
-	size_t m = 0;
+	struct hl_place pl[HL_PLACE_LISTS][HL_CHUNK];
+	size_t m; /* reads, bad ones left out */
+};
+
+/* A chunk's first step: normalise reads [first, first + n) into c, packing
+ * and placing them a group behind (place_reads). */
+static void chunk_prepare(const struct sink *s, const struct hl_state *st, const struct reads *in,
+			  size_t first, size_t n, struct country_memo *memo, struct chunk *c)
+{
+	const uint32_t np = st->n < HL_PLACE_LISTS ? st->n : HL_PLACE_LISTS;
+	size_t m = 0, placed = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct hotlist_read *orig = (const void *)(in->base +
 								 (first + i) * in->stride),
 					  *r = orig;
 		if (HL_UNLIKELY(!in->complete)) {
-			memset(&tmp[i], 0, sizeof(tmp[i]));
-			hotlist__abi_in(HL_ABI_READ, &tmp[i], orig, in->stride);
-			r = &tmp[i];
+			memset(&c->tmp[i], 0, sizeof(c->tmp[i]));
+			hotlist__abi_in(HL_ABI_READ, &c->tmp[i], orig, in->stride);
+			r = &c->tmp[i];
 		}
-		if (HL_UNLIKELY(prepare_text(r, orig, &nr[m], memo))) {
+		if (HL_UNLIKELY(prepare_text(r, orig, &c->nr[m], memo))) {
 			s->t->bad++;
 			continue;
 		}
-		plates[m] = nr[m].plate;
-		lens[m] = nr[m].len;
+		c->plates[m] = c->nr[m].plate;
+		c->lens[m] = c->nr[m].len;
 		m++;
+		if (m - placed == 2 * HL_PLACE_GROUP) {
+			place_reads(st, np, c->nr, c->keys, c->pl, placed, placed + HL_PLACE_GROUP);
+			placed += HL_PLACE_GROUP;
+		}
 	}
-	for (size_t i = 0; i < m; i++) {
-		pack_key(&nr[i]);
-		keys[i].lo = nr[i].key.lo; /* each load from its own store */
-		keys[i].hi = nr[i].key.hi;
-	}
+	place_reads(st, np, c->nr, c->keys, c->pl, placed, m);
+	c->m = m;
 	s->t->reads += m;
+}
+
+/* A chunk's second step: lookups per list (exact, then the fuzzy filter of
+ * slow lists), then the rare reads that may hit, in read order. */
+static void chunk_match(const struct sink *s, const struct hl_state *st, struct chunk *c)
+{
+	struct nread *nr = c->nr;
+	const size_t m = c->m;
+	const uint32_t np = st->n < HL_PLACE_LISTS ? st->n : HL_PLACE_LISTS;
+	uint32_t idx[HOTLIST_LISTS_MAX * HL_CHUNK];
 	uint32_t maybe = 0, repair = 0;
 	for (uint32_t li = 0; li < st->n; li++) {
 		const struct hl_list *l = st->lists[li];
@@ -1050,13 +1108,16 @@ static void match_chunk(const struct sink *s, const struct hl_state *st, const s
 			if (!inscope)
 				continue;
 		}
-		hotlist__table_find_bulk(l->base->index, keys, m, out);
+		if (li < np)
+			hotlist__table_find_placed(l->base->index, c->keys, c->pl[li], m, out);
+		else
+			hotlist__table_find_bulk(l->base->index, c->keys, m, out);
 		for (size_t i = 0; inscope != UINT32_MAX && i < m; i++)
 			if (!(inscope >> i & 1))
 				out[i] = HL_TABLE_NONE;
 		repair |= l->opts.repair;
 		if (HL_UNLIKELY(l->slow))
-			maybe |= slow_maybe(l, m, keys, plates, lens, nr) & inscope;
+			maybe |= slow_maybe(l, m, c->keys, c->plates, c->lens, nr) & inscope;
 	}
 	prefetch_hits(st, idx, m);
 	for (size_t i = 0; i < m; i++) {
@@ -1097,8 +1158,11 @@ int hotlist_match_batch(struct hotlist *hl, const struct hotlist_read *reads, si
 		s.t0_ns = hotlist__now_ns();
 	struct country_memo memo = { NULL, 0 };
 	const struct hl_state *st = hotlist__snap_enter(&hl->snap);
-	for (size_t i = 0; i < n; i += HL_CHUNK)
-		match_chunk(&s, st, &in, i, n - i < HL_CHUNK ? n - i : HL_CHUNK, &memo);
+	struct chunk c;
+	for (size_t i = 0; i < n; i += HL_CHUNK) {
+		chunk_prepare(&s, st, &in, i, n - i < HL_CHUNK ? n - i : HL_CHUNK, &memo, &c);
+		chunk_match(&s, st, &c);
+	}
 	hotlist__snap_exit();
 	tally_flush(hl, &t);
 	return t.hits > INT32_MAX ? INT32_MAX : (int)t.hits;

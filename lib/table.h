@@ -99,6 +99,22 @@ uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key)
 /* vals[i] = hotlist__table_find(t, &keys[i]), pipelined with prefetch. */
 void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *keys, size_t n,
 			      uint32_t *vals);
+/* A key's two buckets in one table, from hotlist__table_place. */
+struct hl_place {
+	uint32_t b1, b2;
+};
+/*
+ * The bulk lookup in two steps, for a caller with work of its own to put
+ * between them while the lines load (match.c normalises its next reads):
+ * place hashes keys[0..n) into pl[0..n) and prefetches their buckets;
+ * find_placed then sets vals[i] = hotlist__table_find(t, &keys[i]) from
+ * pl[i] (table.c, "Placed lookups"). Same t and keys for both. Neither can
+ * fail; n = 0 touches nothing.
+ */
+void hotlist__table_place(const struct hl_table *t, const struct hl_key *keys, size_t n,
+			  struct hl_place *pl);
+void hotlist__table_find_placed(const struct hl_table *t, const struct hl_key *keys,
+				const struct hl_place *pl, size_t n, uint32_t *vals);
 size_t hotlist__table_count(const struct hl_table *t);
 /* Bytes of t as allocated (its buckets rounded as lib/alloc.c asks for them). */
 size_t hotlist__table_bytes(const struct hl_table *t);

@@ -175,6 +175,154 @@ START_TEST(batch_equals_single_with_list_options)
 }
 END_TEST
 
+/* The hit records of a run of calls, one line per callback, in call order. */
+struct hitlog {
+	char *buf;
+	size_t len, cap;
+};
+
+static void log_hit_line(const struct hotlist_hit *h, void *user)
+{
+	struct hitlog *lg = user;
+	char line[256];
+	int n = snprintf(line, sizeof(line), "%td %s %s %s %s %s %d %u %d %s\n",
+			 (const char *)h->read->opaque - (const char *)NULL, h->list, h->plate,
+			 h->read_plate, h->category ? h->category : "-", h->country, (int)h->match,
+			 h->candidate, (int)h->repaired, h->hit_id);
+	ck_assert(n > 0 && (size_t)n < sizeof(line));
+	if (lg->len + (size_t)n + 1 > lg->cap) {
+		lg->cap = 2 * (lg->len + (size_t)n + 1);
+		lg->buf = realloc(lg->buf, lg->cap);
+		ck_assert_ptr_nonnull(lg->buf);
+	}
+	memcpy(lg->buf + lg->len, line, (size_t)n + 1);
+	lg->len += (size_t)n;
+}
+
+/* reads[0..n) in calls of `size` reads (0: one hotlist_match a read), with
+ * edit() run before the call that starts at read `edit_at`; the log. */
+static struct hitlog run_calls(struct hotlist *hl, const struct hotlist_read *r, size_t n,
+			       size_t size, size_t edit_at, void (*edit)(struct hotlist *))
+{
+	struct hitlog lg = { calloc(1, 1), 0, 1 };
+	int ret = 0;
+	for (size_t i = 0; i < n; i += size ? size : 1) {
+		const size_t m = size ? (n - i < size ? n - i : size) : 1;
+		if (edit && i <= edit_at && edit_at < i + m)
+			edit(hl);
+		int rc = size ? hotlist_match_batch(hl, r + i, m, log_hit_line, &lg) :
+				hotlist_match(hl, &r[i], log_hit_line, &lg);
+		ret += rc > 0 ? rc : 0;
+	}
+	size_t lines = 0;
+	for (size_t k = 0; k < lg.len; k++)
+		lines += lg.buf[k] == '\n';
+	ck_assert_uint_eq((size_t)ret, lines);
+	return lg;
+}
+
+/* The two logs are equal; else fail with the first line where they part. */
+static void assert_same_log(const struct hitlog *got, const struct hitlog *want, size_t size,
+			    size_t edit_at)
+{
+	size_t k = 0, line = 0, from = 0;
+	for (; got->buf[k] && got->buf[k] == want->buf[k]; k++)
+		if (got->buf[k] == '\n') {
+			line++;
+			from = k + 1;
+		}
+	if (got->buf[k] == want->buf[k])
+		return;
+	ck_abort_msg("calls of %zu (edit at %zu): hit %zu: batch \"%.80s\", single \"%.80s\"", size,
+		     edit_at, line, got->buf + from, want->buf + from);
+}
+
+static void edit_lists(struct hotlist *hl)
+{
+	struct hotlist_entry p = { .plate = "CB-500", .category = "put" };
+	ck_assert_int_eq(hotlist_put(hl, "l1", &p), 0);
+	ck_assert_int_gt(hotlist_remove(hl, "l0", "CB096", NULL), 0);
+}
+
+enum { BOUNDARY_LISTS = 10, BOUNDARY_N = 400 };
+
+/* List li (l0 .. l9) of e[0..BOUNDARY_N): every (li + 1)-th entry. */
+static void boundary_lists(struct hotlist *hl, const struct hotlist_entry *e)
+{
+	static struct hotlist_entry le[BOUNDARY_N];
+	for (int li = 0; li < BOUNDARY_LISTS; li++) {
+		char name[4];
+		size_t k = 0;
+		for (int i = 0; i < BOUNDARY_N; i += li + 1)
+			le[k++] = e[i];
+		snprintf(name, sizeof(name), "l%d", li);
+		ck_assert_int_eq(hotlist_replace(hl, name, le, k, NULL), 0);
+	}
+}
+
+/*
+ * The batch's pipeline (match.c: reads normalised, packed and placed a
+ * group at a time, per list, looked up a chunk at a time) across its
+ * boundaries: hits on both sides of every group and chunk boundary, bad
+ * reads shifting them, ten lists (some looked up placed, some in bulk),
+ * calls of 1, 31, 32, 33, 64, 65 reads and all of them, and an edit
+ * between two calls. The hit records, in order, are the single call's.
+ */
+START_TEST(batch_hits_at_chunk_boundaries)
+{
+	struct hotlist *hl = hl_test_engine();
+	enum { R = 4 * 32 + 37 };
+	static char plates[BOUNDARY_N][12], rplates[R][12];
+	enum { N = BOUNDARY_N };
+	static struct hotlist_entry e[N];
+	static struct hotlist_read r[R];
+	for (int i = 0; i < N; i++) {
+		snprintf(plates[i], sizeof(plates[i]), "CB%03d", i);
+		e[i] = (struct hotlist_entry){ .plate = plates[i], .category = "c" };
+	}
+	boundary_lists(hl, e);
+	for (int i = 0; i < R; i++) {
+		/* a hit at each boundary of 8 and its neighbours, else misses
+		 * (plates from N up); two bad reads shift the later groups */
+		int hit = i % 8 == 0 || i % 8 == 7 || i % 32 == 1 || i == R - 1;
+		snprintf(rplates[i], sizeof(rplates[i]), i == 40 || i == 77 ? "!" : "cb-%03d",
+			 hit ? (i * 7) % N : N + i);
+		r[i] = (struct hotlist_read){ .plate = rplates[i],
+					      .camera = "c1",
+					      .ts_us = 1700000000000000,
+					      .opaque = (char *)NULL + i };
+	}
+	r[96].plate = "CB000"; /* listed in every list */
+	static const size_t sizes[] = { 1, 31, 32, 33, 64, 65, R };
+	struct hitlog single = run_calls(hl, r, R, 0, 0, NULL);
+	ck_assert_uint_gt(single.len, 0);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct hitlog batch = run_calls(hl, r, R, sizes[k], 0, NULL);
+		assert_same_log(&batch, &single, sizes[k], R);
+		free(batch.buf);
+	}
+	free(single.buf);
+	/* an edit between two calls (a put that the next reads hit, a remove
+	 * of a plate they read): each call sees the lists as they are then */
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct hotlist *h2 = hl_test_engine();
+		boundary_lists(h2, e);
+		struct hotlist *h1 = hl_test_engine();
+		boundary_lists(h1, e);
+		const size_t at = sizes[k] == R ? 0 : sizes[k];
+		single = run_calls(h1, r, R, 0, at, edit_lists);
+		struct hitlog batch = run_calls(h2, r, R, sizes[k], at, edit_lists);
+		ck_assert_msg(strstr(single.buf, " put ") != NULL, "the put was hit");
+		assert_same_log(&batch, &single, sizes[k], at);
+		free(batch.buf);
+		free(single.buf);
+		hotlist_destroy(h1, NULL);
+		hotlist_destroy(h2, NULL);
+	}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 /* The single call remembers the last country it parsed on this thread: by
  * the text, not the pointer, so a caller that writes another country into
  * the same buffer between calls gets that country's answer. */
@@ -339,6 +487,7 @@ int main(void)
 	tcase_add_test(t, batch_equals_single_with_list_options);
 	tcase_add_test(t, single_hits_equal_batch_hits);
 	tcase_add_test(t, single_country_buffer_reused);
+	tcase_add_test(t, batch_hits_at_chunk_boundaries);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);
 }

@@ -201,7 +201,19 @@ static struct hl_table *build_ok(const struct hl_key *keys, const uint32_t *vals
  * Check's pipe, which would dominate the run time (and more so under ASan).
  */
 
-/* Every key finds its value, singly and in bulk; keys near them do not. */
+/* got[i] for keys[0..n) from hotlist__table_place then _find_placed. */
+static void find_placed(const struct hl_table *t, const struct hl_key *keys, size_t n,
+			uint32_t *got)
+{
+	struct hl_place *pl = malloc((n ? n : 1) * sizeof(*pl));
+
+	ck_assert_ptr_nonnull(pl);
+	hotlist__table_place(t, keys, n, pl);
+	hotlist__table_find_placed(t, keys, pl, n, got);
+	free(pl);
+}
+
+/* Every key finds its value, singly, in bulk and placed; keys near them do not. */
 static void check_present(const struct hl_table *t, const struct hl_key *keys, const uint32_t *vals,
 			  size_t n)
 {
@@ -227,6 +239,13 @@ static void check_present(const struct hl_table *t, const struct hl_key *keys, c
 	ck_assert_msg(i == n, "bulk: key %zu of %zu: want %u, got %u", i, n, i < n ? vals[i] : 0,
 		      i < n ? got[i] : 0);
 	ck_assert_uint_eq(got[n], 0xdeadbeef); /* nothing written past n */
+	memset(got, 0, n * sizeof(*got));
+	find_placed(t, keys, n, got);
+	for (i = 0; i < n && got[i] == vals[i]; i++)
+		;
+	ck_assert_msg(i == n, "placed: key %zu of %zu: want %u, got %u", i, n, i < n ? vals[i] : 0,
+		      i < n ? got[i] : 0);
+	ck_assert_uint_eq(got[n], 0xdeadbeef);
 	free(got);
 }
 
@@ -244,6 +263,10 @@ static void check_none(const struct hl_table *t, const struct hl_key *keys, size
 	for (i = 0; i < m && got[i] == HL_TABLE_NONE; i++)
 		;
 	ck_assert_msg(i == m, "bulk: absent key %zu of %zu found: %u", i, m, i < m ? got[i] : 0);
+	find_placed(t, keys, m, got);
+	for (i = 0; i < m && got[i] == HL_TABLE_NONE; i++)
+		;
+	ck_assert_msg(i == m, "placed: absent key %zu of %zu found: %u", i, m, i < m ? got[i] : 0);
 	free(got);
 }
 
@@ -273,6 +296,8 @@ START_TEST(test_empty)
 	ck_assert_uint_ge(hotlist__table_bytes(t), 2 * HL_CACHE_LINE);
 	check_absent(t, 1000);
 	hotlist__table_find_bulk(t, NULL, 0, NULL); /* n = 0 touches nothing */
+	hotlist__table_place(t, NULL, 0, NULL);
+	hotlist__table_find_placed(t, NULL, NULL, 0, NULL);
 	hotlist__table_free(t, &g_alloc);
 	assert_no_leak();
 	hotlist__table_free(NULL, &g_alloc);
@@ -327,6 +352,13 @@ START_TEST(test_bulk_agrees)
 			}
 			ck_assert_msg(i == len, "len %zu off %zu: key %zu: bulk %u, find %u", len,
 				      off, i, got[i], want);
+			ck_assert_uint_eq(got[len], 0xdeadbeef);
+			find_placed(t, mixed + off, len, got);
+			for (i = 0; i < len && got[i] == hotlist__table_find(t, &mixed[off + i]);
+			     i++)
+				;
+			ck_assert_msg(i == len, "len %zu off %zu: key %zu: placed %u", len, off, i,
+				      got[i]);
 			ck_assert_uint_eq(got[len], 0xdeadbeef);
 		}
 	}

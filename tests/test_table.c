@@ -1203,6 +1203,156 @@ START_TEST(test_inc_split)
 }
 END_TEST
 
+/*
+ * Phase 2 of a build ahead on two threads (table.c, "Phase 2 on two
+ * threads"). The table is not the one thread's slot for slot, so this
+ * checks what readers rely on: table.c's invariants 1-4 in every slot
+ * (hotlist__table_check), every key found with the value the sequential
+ * build gives it (its first copy's index: copies kept in input order),
+ * absent keys absent, and the same duplicate pairs in the same order; and
+ * that it is the same table whatever the order and timing of the parts.
+ * 40 000 keys, 20 000 of them second copies (part 1 pauses at its first
+ * 1024 pairs and finish goes on for it). Cases, _i = 0 to 6: 0 parts one
+ * after the other, part 1 first; 1 part 1 on a thread of its own while
+ * part 0 runs, stopped by it when done, as list.c does; 2 part 1 stopped
+ * before it starts (finish places its keys); 3 nothing on the overflow
+ * list (no split); 4 every key's secondary in the lower half (part 1
+ * places nothing); 5 many keys (and copies of them) with their secondary
+ * in the last bucket of a half, so that their chains cross into the other
+ * half (deferred: the pass after places them); 6 the rest of phase 1
+ * split first, as list.c does.
+ */
+static struct hl_key key_b2(uint64_t *from, size_t n, unsigned which)
+{
+	for (;;) {
+		struct hl_key k = key_at((*from)++);
+		uint64_t b1, b2, nb = hotlist__table_place_of(n, 42, &k, &b1, &b2);
+
+		if (which == 2 || (which == 0 && b2 < nb / 2) ||
+		    (which == 3 && (b2 == nb / 2 - 1 || b2 == nb - 1)))
+			return k;
+	}
+}
+
+/* An incremental build of k[0, n) with phase 2 split (how: the case). */
+static struct hl_table *build_split2(const struct rec24 *k, size_t n, unsigned how,
+				     struct hl_table_dups *d, bool *split2)
+{
+	struct hl_table_inc *ti = NULL;
+	struct hl_table *t = NULL;
+	pthread_t th;
+
+	ck_assert_int_eq(hotlist__table_inc_begin(&ti, &k[0].key, sizeof(*k), n, 42, d, &g_alloc),
+			 0);
+	hotlist__table_inc_add(ti, n / 3);
+	if (how == 6 && hotlist__table_inc_split(ti, &k[0].key, n)) {
+		hotlist__table_inc_part(ti, 1, NULL);
+		hotlist__table_inc_part(ti, 0, NULL);
+	}
+	*split2 = hotlist__table_inc_split2(ti, &k[0].key, n);
+	atomic_store(&part1_stop, how == 2);
+	if (*split2 && (how == 1 || how == 2)) {
+		ck_assert_int_eq(pthread_create(&th, NULL, run_part1, ti), 0);
+		hotlist__table_inc_part(ti, 0, NULL);
+		atomic_store(&part1_stop, true); /* as list.c: part 1's rest is ours */
+		ck_assert_int_eq(pthread_join(th, NULL), 0);
+	} else if (*split2 && how == 7) { /* the other order */
+		hotlist__table_inc_part(ti, 0, NULL);
+		hotlist__table_inc_part(ti, 1, NULL);
+	} else if (*split2) {
+		hotlist__table_inc_part(ti, 1, NULL);
+		hotlist__table_inc_part(ti, 0, NULL);
+	}
+	ck_assert_int_eq(hotlist__table_inc_finish(ti, &k[0].key, n, &t), 0);
+	return t;
+}
+
+START_TEST(test_inc_split2)
+{
+	const size_t n = _i == 3 ? 3 : 40000, distinct = _i == 3 ? n : n / 2;
+	struct rec24 *r = calloc(n, sizeof(*r));
+	struct hl_table_dups d, ds, d2;
+	struct hl_table *t, *ts, *t2;
+	uint64_t from = 0;
+	const size_t split_min = hotlist__table_split_min, split2_min = hotlist__table_split2_min;
+	size_t bad = 0;
+	bool split2, again;
+
+	ck_assert_ptr_nonnull(r);
+	track_reset();
+	for (size_t i = 0; i < distinct; i++) {
+		unsigned which = _i == 4 ? 0 : 2;
+#ifndef HL_TABLE_TEST_BAD_HASH /* there every secondary is one of 8 buckets */
+		if (_i == 5 && i % 50 == 0)
+			which = 3;
+#endif
+		r[i].key = key_b2(&from, n, which);
+	}
+	for (size_t i = distinct; i < n; i++) /* copies; in case 5 of its boundary keys too */
+		r[i].key =
+			r[_i == 5 && i % 10 == 0 ? (i * 50) % distinct : (i * 7919) % distinct].key;
+	for (size_t i = 0; i < n; i++) { /* shuffled, so copies come early too */
+		size_t j = (size_t)(mix64(i) % n);
+		struct hl_key tmp = r[i].key;
+
+		r[i].key = r[j].key;
+		r[j].key = tmp;
+	}
+	hotlist__table_split_min = 1;
+	hotlist__table_split2_min = 1;
+	hotlist__build_times.defer_keys = 0;
+	t = build_split2(r, n, (unsigned)_i, &d, &split2);
+	ck_assert(split2 == (_i != 3));
+#ifndef HL_TABLE_TEST_BAD_HASH
+	if (_i == 5)
+		ck_assert_uint_gt(hotlist__build_times.defer_keys, 0);
+#endif
+	/* the same table whatever the order and timing of the parts */
+	t2 = build_split2(r, n, _i == 0 ? 7 : 0, &d2, &again);
+	hotlist__table_split_min = split_min;
+	hotlist__table_split2_min = split2_min;
+	ck_assert(hotlist__table_same(t, t2));
+	ck_assert_int_eq(hotlist__table_build_strided(&ts, &r[0].key, sizeof(*r), NULL, n, 42, &ds,
+						      &g_alloc),
+			 0);
+	ck_assert(hotlist__table_check(t));
+	ck_assert(hotlist__table_check(ts));
+	ck_assert_uint_eq(hotlist__table_count(t), distinct);
+	ck_assert_uint_eq(d.n, n - distinct);
+	ck_assert_uint_eq(d.n, ds.n);
+	ck_assert_uint_eq(d.phase1, ds.phase1);
+	if (d.n)
+		ck_assert_int_eq(memcmp(d.pairs, ds.pairs, d.n * 2 * sizeof(uint32_t)), 0);
+	for (size_t i = 0; i < n; i++)
+		bad += hotlist__table_find(t, &r[i].key) != hotlist__table_find(ts, &r[i].key) ||
+		       hotlist__table_find(ts, &r[i].key) == HL_TABLE_NONE;
+	for (size_t i = 0; i < 20000; i++) {
+		const struct hl_key k = key_at(ABSENT_BASE + i);
+
+		bad += hotlist__table_find(t, &k) != HL_TABLE_NONE;
+	}
+	ck_assert_uint_eq(bad, 0);
+	hotlist__table_dups_free(&d, &g_alloc);
+	hotlist__table_dups_free(&d2, &g_alloc);
+	hotlist__table_dups_free(&ds, &g_alloc);
+	hotlist__table_free(t, &g_alloc);
+	hotlist__table_free(t2, &g_alloc);
+	hotlist__table_free(ts, &g_alloc);
+	/* abort after split2 and part 0 frees the parts' lists too */
+	hotlist__table_split2_min = 1;
+	struct hl_table_inc *ti = NULL;
+	ck_assert_int_eq(hotlist__table_inc_begin(&ti, &r[0].key, sizeof(*r), n, 42, &d, &g_alloc),
+			 0);
+	hotlist__table_inc_add(ti, n);
+	if (hotlist__table_inc_split2(ti, &r[0].key, n))
+		hotlist__table_inc_part(ti, 0, NULL);
+	hotlist__table_inc_abort(ti);
+	hotlist__table_split2_min = split2_min;
+	assert_no_leak();
+	free(r);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -1227,6 +1377,7 @@ static Suite *table_suite(void)
 	tcase_add_loop_test(tc, test_strided_dups, 0, 2);
 	tcase_add_loop_test(tc, test_inc_is_strided, 0, 3);
 	tcase_add_loop_test(tc, test_inc_split, 0, 8);
+	tcase_add_loop_test(tc, test_inc_split2, 0, 7);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

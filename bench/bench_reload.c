@@ -272,17 +272,12 @@ static void print_phases(void)
 	uint64_t joined = b->joined_ns ? b->joined_ns : b->added_ns;
 	printf("# phases add_ms=%.1f join_ms=%.1f phase1_ms=%.1f phase2_ms=%.1f rest_ms=%.1f "
 	       "publish_ms=%.1f worker_cpu_ms=%.1f worker_wait_ms=%.1f worker_keys=%" PRIu64
-	       " over_keys=%" PRIu64 " split_keys=%" PRIu64
-	       " split_wait_ms=%.1f split2_keys=%" PRIu64 " defer_keys=%" PRIu64
-	       " split2_wait_ms=%.1f split2_left=%" PRIu64
-	       " defer_pass_ms=%.1f defer_pass_cpu_ms=%.1f\n",
+	       " over_keys=%" PRIu64 " split_keys=%" PRIu64 " split_wait_ms=%.1f\n",
 	       HL_MS(b->begin_ns, b->added_ns), HL_MS(b->added_ns, b->joined_ns),
 	       HL_MS(joined, b->phase1_ns), HL_MS(b->phase1_ns, b->index_ns),
 	       HL_MS(b->index_ns, b->built_ns), HL_MS(b->built_ns, b->published_ns),
 	       (double)b->worker_cpu_ns / 1e6, (double)b->worker_wait_ns / 1e6, b->worker_keys,
-	       b->over_keys, b->split_keys, (double)b->split_wait_ns / 1e6, b->split2_keys,
-	       b->defer_keys, (double)b->split2_wait_ns / 1e6, b->split2_left,
-	       HL_MS(b->parts2_ns, b->index_ns), HL_MS(b->parts2_cpu, b->index_cpu));
+	       b->over_keys, b->split_keys, (double)b->split_wait_ns / 1e6);
 	uint64_t joined_cpu = b->joined_cpu ? b->joined_cpu : b->added_cpu;
 	printf("# phases_cpu add_ms=%.1f join_ms=%.1f phase1_ms=%.1f phase2_ms=%.1f rest_ms=%.1f "
 	       "publish_ms=%.1f\n",

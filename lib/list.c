@@ -155,9 +155,8 @@ struct hl_ix {
 	bool idle; /* the worker waits on cv (mu) */
 	bool park; /* when closed, wait for go instead of exiting (mu) */
 	bool parked; /* the worker stopped and waits for go (mu; cv_b) */
-	bool go; /* parked: run part 1 (share) or exit (mu) */
-	bool share; /* with go: part 1 of the split last made (table.c), then park again */
-	bool exit_sent; /* the builder's thread only: go without share given */
+	bool go; /* parked: run the share (share) or exit (mu) */
+	bool share; /* with go: part 1 of the split rest (table.c) */
 	bool joined; /* the builder's thread only */
 	pthread_cond_t cv_b; /* the builder's thread waits on it for parked */
 	/* set with closed: the worker stops between steps (relaxed: the join
@@ -202,22 +201,16 @@ static void *ix_main(void *arg)
 		pthread_mutex_lock(&x->mu);
 	}
 	x->done = done;
-	/* parked, the builder may share the rest of phase 1, then phase 2:
-	 * part 1 of each split it made, parking again after each */
-	while (x->park) {
+	if (x->park) { /* the builder may share the rest of phase 1 */
 		x->parked = true;
 		pthread_cond_signal(&x->cv_b);
 		while (!x->go)
 			pthread_cond_wait(&x->cv, &x->mu);
-		x->go = false;
-		if (!x->share)
-			break;
-		pthread_mutex_unlock(&x->mu);
-		/* the split was made before the builder's unlock (ix_go) */
-		hotlist__table_inc_part(x->ti, 1, &x->steal);
-		pthread_mutex_lock(&x->mu);
 	}
+	bool share = x->share;
 	pthread_mutex_unlock(&x->mu);
+	if (share) /* split after the park, under mu: ti's parts set before */
+		hotlist__table_inc_part(x->ti, 1, &x->steal);
 	x->cpu_ns = hotlist__thread_cpu_ns();
 	return NULL;
 }
@@ -258,9 +251,8 @@ static void ix_park(struct hl_builder *b)
 	hotlist__build_stamp(&hotlist__build_times.joined_ns, &hotlist__build_times.joined_cpu);
 }
 
-/* Release a parked (or parking) worker: run part 1 of the split last made
- * (share; set up before, which the unlock publishes to it) and park again,
- * or exit. */
+/* Release a parked (or parking) worker: run part 1 of the split rest
+ * (share; set up before, which the unlock publishes to it), or exit. */
 static void ix_go(struct hl_builder *b, bool share)
 {
 	struct hl_ix *x = b->ix;
@@ -268,29 +260,8 @@ static void ix_go(struct hl_builder *b, bool share)
 	pthread_mutex_lock(&x->mu);
 	x->go = true;
 	x->share = share;
-	if (share)
-		x->parked = false; /* until it parks again (ix_steal) */
-	atomic_store_explicit(&x->steal, false, memory_order_relaxed);
 	pthread_cond_signal(&x->cv);
 	pthread_mutex_unlock(&x->mu);
-	x->exit_sent = !share;
-}
-
-/* Stop part 1 of the split (steal: it stops between steps) and wait until
- * the worker parks again; its writes before are seen after the lock, and
- * its part is this thread's to finish (table.c). The wait into *ns. */
-static void ix_steal(struct hl_builder *b, uint64_t *ns)
-{
-	struct hl_ix *x = b->ix;
-	const uint64_t w0 = hotlist__build_times.on ? hotlist__now_ns() : 0;
-
-	atomic_store_explicit(&x->steal, true, memory_order_relaxed);
-	pthread_mutex_lock(&x->mu);
-	while (!x->parked)
-		pthread_cond_wait(&x->cv_b, &x->mu);
-	pthread_mutex_unlock(&x->mu);
-	if (hotlist__build_times.on)
-		*ns = hotlist__now_ns() - w0;
 }
 
 /* Stop the worker and wait for it to end (one step of HL_BUILD_AHEAD_STEP
@@ -302,7 +273,7 @@ static void ix_join(struct hl_builder *b)
 
 	if (x->joined)
 		return;
-	if (!x->exit_sent) {
+	if (!x->go) {
 		ix_publish(b, true);
 		ix_go(b, false); /* a parked worker exits */
 	}
@@ -319,25 +290,22 @@ static void ix_join(struct hl_builder *b)
 /*
  * The rest of phase 1, shared with the parked worker when it is worth it
  * (table.c, "Splitting the rest"): the worker places the keys of the upper
- * half of the buckets while this thread places the lower half's; done with
- * its own, this thread stops the worker's (steal) and waits for it to park
- * again. Then phase 1 ends here, and phase 2 is shared the same way when
- * worth it (table.c, "Phase 2 on two threads"); then the worker exits and
- * finish completes what it left (a stopped part, the deferred keys).
+ * half of the buckets while this thread places the lower half's; then the
+ * join. Else the worker just exits and finish places the rest here.
  */
 static void ix_share(struct hl_builder *b)
 {
 	struct hl_table_inc *ti = b->ix->ti;
+	const bool share = hotlist__table_inc_split(ti, (const void *)b->v, b->n);
 
-	if (hotlist__table_inc_split(ti, (const void *)b->v, b->n)) {
-		ix_go(b, true);
+	ix_go(b, share);
+	if (share) {
 		hotlist__table_inc_part(ti, 0, NULL);
-		ix_steal(b, &hotlist__build_times.split_wait_ns);
-	}
-	if (hotlist__table_inc_split2(ti, (const void *)b->v, b->n)) {
-		ix_go(b, true);
-		hotlist__table_inc_part(ti, 0, NULL);
-		ix_steal(b, &hotlist__build_times.split2_wait_ns);
+		atomic_store_explicit(&b->ix->steal, true, memory_order_relaxed);
+		const uint64_t w0 = hotlist__build_times.on ? hotlist__now_ns() : 0;
+		ix_join(b); /* the rest of its share, if any: inc_finish, here */
+		if (hotlist__build_times.on)
+			hotlist__build_times.split_wait_ns = hotlist__now_ns() - w0;
 	}
 	ix_join(b);
 }

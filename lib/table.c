@@ -142,7 +142,6 @@ atomic_ulong hotlist__table_test_scans;
 #define HL_TABLE_RESEEDS 4
 #define HL_TABLE_ERESEED 1 /* internal to this file: start again */
 #define HL_TABLE_EPAUSE 2 /* internal: a build ahead's worker would allocate */
-#define HL_TABLE_DEFER 3 /* internal: a key of a share of phase 2 left for after */
 
 /* Which slot pair of a full bucket holds which bit (see the diagram). */
 #define SPILL_PAIR 0
@@ -738,92 +737,8 @@ static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t
 	return 0;
 }
 
-/*
- * Phase 2 split by bucket range (hotlist__table_inc_split2): the cuckoo step
- * of a key whose secondary b (full) is in buckets [blo, blo + width), moving
- * only a resident whose own secondary is in that range too. Those are tried
- * first, in slot order; 1 if one moved, 0 if no resident can move at all,
- * 2 if only residents bound for the other range are left (the key is then
- * deferred: those buckets are the other thread's).
- */
-static int cuckoo_step_part(struct builder *bd, uint64_t b, const struct hl_key *key, uint32_t val,
-			    uint64_t blo, uint64_t width)
-{
-	struct hl_table *t = bd->t;
-	struct hl_bucket *from = &t->buckets[b];
-	const int chain = pair_bit(from->slot, CHAIN_PAIR);
-	int other = 0;
-
-	for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
-		struct hl_slot *s = &from->slot[i];
-		const struct hl_key k = { .lo = s->lo, .hi = s->hi };
-		const uint64_t h = key_hash(&k, t->seed);
-		uint64_t home;
-		unsigned j;
-
-		if (primary_of(h, t->nbuckets) != b)
-			continue;
-		home = secondary_of(h, b, t->nbuckets);
-		if (home - blo >= width) {
-			other = 2;
-			continue;
-		}
-		j = fill_of(&t->buckets[home]);
-		if (j == HL_TABLE_SLOTS)
-			continue;
-		put(t, &t->buckets[home], j, &k, s->val, 2);
-		*s = (struct hl_slot){ .lo = key->lo, .hi = key->hi, .val = val };
-		encode_bit(from, SPILL_PAIR, 1);
-		encode_bit(from, CHAIN_PAIR, chain);
-		if (t->max_probe < 2)
-			t->max_probe = 2;
-		return 1;
-	}
-	return other;
-}
-
-/*
- * place_overflow for one thread's share of phase 2: the same, but every
- * bucket it reads or writes is in [blo, blo + width), where b2 is. A key
- * whose chain would leave the range, or whose cuckoo step could only move
- * a resident into the other range, is not placed: HL_TABLE_DEFER (nothing
- * written), for the sequential pass after both shares.
- */
-static int place_overflow_part(struct builder *bd, const struct hl_key *key, uint32_t val,
-			       uint64_t b2, uint32_t index, uint64_t blo, uint64_t width)
-{
-	struct hl_table *t = bd->t;
-	uint64_t b = b2;
-	unsigned i, hops = 0;
-
-	for (;;) {
-		if (b - blo >= width)
-			return HL_TABLE_DEFER;
-		if (bucket_has(&t->buckets[b], key))
-			return dup_found(bd, index, val_in(&t->buckets[b], key));
-		i = fill_of(&t->buckets[b]);
-		if (i < HL_TABLE_SLOTS)
-			break;
-		b = next_bucket(b, t->nbuckets);
-		hops++;
-	}
-	if (hops > 0) {
-		const int moved = cuckoo_step_part(bd, b2, key, val, blo, width);
-
-		if (moved)
-			return moved == 1 ? 0 : HL_TABLE_DEFER;
-	}
-	if (2 + hops > bd->probe_limit)
-		return HL_TABLE_ERESEED;
-	put(t, &t->buckets[b], i, key, val, 2 + hops);
-	for (b = b2; hops > 0; hops--, b = next_bucket(b, t->nbuckets))
-		set_bit(&t->buckets[b], CHAIN_PAIR);
-	return 0;
-}
-
-/* Prefetch where the keys that a cuckoo step could move out of bucket b
- * would go: those in [blo, blo + width) (all: blo 0, width nbuckets). */
-static void prefetch_room(const struct hl_table *t, uint64_t b, uint64_t blo, uint64_t width)
+/* Prefetch where the keys that a cuckoo step could move out of bucket b would go. */
+static void prefetch_room(const struct hl_table *t, uint64_t b)
 {
 	const struct hl_slot *s = t->buckets[b].slot;
 
@@ -832,10 +747,9 @@ static void prefetch_room(const struct hl_table *t, uint64_t b, uint64_t blo, ui
 	for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
 		const struct hl_key k = { .lo = s[i].lo, .hi = s[i].hi };
 		const uint64_t h = key_hash(&k, t->seed);
-		const uint64_t home = secondary_of(h, b, t->nbuckets);
 
-		if (primary_of(h, t->nbuckets) == b && home - blo < width)
-			__builtin_prefetch(&t->buckets[home], 1, 3);
+		if (primary_of(h, t->nbuckets) == b)
+			__builtin_prefetch(&t->buckets[secondary_of(h, b, t->nbuckets)], 1, 3);
 	}
 }
 
@@ -864,8 +778,7 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 				return err;
 		}
 		if (j >= 2 * d && j - 2 * d < n)
-			prefetch_room(bd->t, ring[(j - 2 * d) & (HL_TABLE_BUILD_RING - 1)], 0,
-				      nbuckets);
+			prefetch_room(bd->t, ring[(j - 2 * d) & (HL_TABLE_BUILD_RING - 1)]);
 		if (j >= d && j - d < n) {
 			const size_t k = j - d;
 			const uint64_t h = key_hash(key_at(src, over[k]), seed);
@@ -1015,19 +928,6 @@ struct inc_part {
 	int err;
 };
 
-/* One thread's share of phase 2 after hotlist__table_inc_split2: the keys
- * of the overflow list whose secondary is in buckets [blo, bhi). */
-struct inc_part2 {
-	/* a line of its own: the two parts run on two threads at once */
-	_Alignas(HL_CACHE_LINE) struct builder bd; /* bd.t: hdr; dups part 1's own */
-	struct hl_table hdr; /* the table's header, but max_probe this part's */
-	struct hl_table_dups dups; /* part 1's; part 0 appends to the build's */
-	size_t at; /* position in the overflow list it stopped at (err), or its end */
-	size_t ndefer; /* keys it left for the pass after */
-	uint64_t blo, bhi;
-	int err;
-};
-
 struct hl_table_inc {
 	struct builder bd;
 	struct keysrc src;
@@ -1039,13 +939,6 @@ struct hl_table_inc {
 	size_t n_split; /* the n of the split */
 	struct inc_part part[2]; /* 0: the caller's thread's, 1: the worker's */
 	size_t part_cap; /* uint32_t at part[1].bd.over */
-	bool phase1_done; /* inc_phase1 ran: phase1_err, refit */
-	bool refit; /* not the size it was begun for: finish builds anew */
-	int phase1_err;
-	bool split2; /* hotlist__table_inc_split2 said yes: part2 below */
-	struct inc_part2 part2[2]; /* 0: the caller's thread's, 1: the worker's */
-	uint32_t *defer; /* nover: part 0's deferred keys from the front, part 1's from the back */
-	size_t defer_cap;
 };
 
 /* Pairs of duplicates allocated up front for the worker (8 KiB). */
@@ -1060,16 +953,6 @@ struct hl_table_inc {
 #define HL_TABLE_SPLIT_MIN ((size_t)1 << 16)
 
 size_t hotlist__table_split_min = HL_TABLE_SPLIT_MIN;
-
-/*
- * The fewest keys on the overflow list for phase 2 to be shared
- * (hotlist__table_inc_split2): the same two hand-overs, and every key is
- * hashed on both threads; 16384 keys take ~2-3 ms of phase 2 on one. At
- * 85 % load ~14 % of the keys overflow: lists of ~120 000 keys and more.
- */
-#define HL_TABLE_SPLIT2_MIN ((size_t)1 << 14)
-
-size_t hotlist__table_split2_min = HL_TABLE_SPLIT2_MIN;
 
 /*
  * Keys a part goes through between two looks at its stop flag: ~50 us
@@ -1090,10 +973,6 @@ static void inc_release(struct hl_table_inc *ti)
 	if (ti->part[1].dups.pairs)
 		hotlist__free(a, ti->part[1].dups.pairs,
 			      ti->part[1].bd.dups_cap * 2 * sizeof(uint32_t));
-	hotlist__free(a, ti->defer, ti->defer_cap * sizeof(uint32_t));
-	if (ti->part2[1].dups.pairs)
-		hotlist__free(a, ti->part2[1].dups.pairs,
-			      ti->part2[1].bd.dups_cap * 2 * sizeof(uint32_t));
 	if (t) {
 		hotlist__free(a, t->buckets, t->bucket_bytes);
 		hotlist__free(a, t, sizeof(*t));
@@ -1235,14 +1114,8 @@ bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t 
 	return true;
 }
 
-static void inc_part2(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop);
-
 void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop)
 {
-	if (ti->split2) {
-		inc_part2(ti, which, stop);
-		return;
-	}
 	struct inc_part *p = &ti->part[which];
 	const size_t n = ti->n_split;
 	size_t at = p->from;
@@ -1277,18 +1150,17 @@ static void merge_over(struct hl_table_inc *ti)
 	}
 }
 
-/* db's pairs merged into the build's from pair from on (both in index
- * order there), from the back, so that the build's are read before written. */
-static int merge_dups(struct hl_table_inc *ti, size_t from, const struct hl_table_dups *db)
+static int merge_dups(struct hl_table_inc *ti)
 {
 	struct hl_table_dups *d = ti->dups;
+	const struct hl_table_dups *db = &ti->part[1].dups;
 	size_t na = d->n, nb = db->n, w = na + nb;
 
 	if (dups_reserve(&ti->bd, w))
 		return HOTLIST_ENOMEM;
 	d->n = w;
 	while (nb > 0) {
-		const bool a_last = na > from && d->pairs[2 * (na - 1)] > db->pairs[2 * (nb - 1)];
+		const bool a_last = na > 0 && d->pairs[2 * (na - 1)] > db->pairs[2 * (nb - 1)];
 		const uint32_t *src = a_last ? &d->pairs[2 * --na] : &db->pairs[2 * --nb];
 
 		w--;
@@ -1321,258 +1193,13 @@ static int inc_join_parts(struct hl_table_inc *ti)
 		return p1->err;
 	merge_over(ti);
 	ti->done = n;
-	return merge_dups(ti, 0, &p1->dups);
-}
-
-/*
- * Phase 1 to its end, on the caller's thread, once (split2 or finish,
- * whichever comes first): the parts of a split joined, the rest of the keys
- * placed. Sets refit when the table does not suit n (finish builds anew).
- */
-static int inc_phase1(struct hl_table_inc *ti, const void *keys, size_t n)
-{
-	struct builder *bd = &ti->bd;
-	int err = ti->err == HL_TABLE_EPAUSE ? 0 : ti->err;
-
-	if (ti->phase1_done)
-		return ti->phase1_err;
-	ti->phase1_done = true;
-	bd->no_alloc = false;
-	ti->src.keys = keys; /* the array may have moved (list.c trims it) */
-	HL_DEBUG_ASSERT(!ti->split || n == ti->n_split);
-	if (!err && !inc_fits(ti, n)) {
-		ti->refit = true; /* not the size it was begun for */
-		return 0;
-	}
-	inc_empty(ti);
-	if (!err && ti->split)
-		err = inc_join_parts(ti);
-	if (!err)
-		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
-	ti->dups->phase1 = ti->dups->n;
-	hotlist__build_stamp(&hotlist__build_times.phase1_ns, &hotlist__build_times.phase1_cpu);
-	hotlist__build_times.over_keys = bd->nover;
-	ti->phase1_err = err;
-	return err;
-}
-
-/*
- * Phase 2 on two threads. When phase 1 is done, the overflow list (~14 % of
- * the keys at this load, in input order) is shared as the rest of phase 1
- * is, by bucket range: part 0 takes the keys whose secondary b2 is in the
- * lower half of the buckets, part 1 the upper half; each hashes every key
- * of the list and places its own, in input order, with place_overflow's
- * steps as long as they stay in its half: the chain from b2, and a cuckoo
- * step that moves a resident whose own secondary is in the half (those are
- * tried before the others). A key that would read or write a bucket of the
- * other half (its chain crosses the middle or the end, or only residents
- * bound for the other half could make room) is deferred: nothing of it is
- * written, and after both parts the deferred keys of both, merged in input
- * order, go through place_overflow on one thread. So no line is written by
- * both threads (a part's max_probe is kept in its own copy of the header,
- * its deferred keys in its own end of one array, part 1's duplicates in
- * its own list), and a key's placement only ever reads its own half's
- * buckets, which only its own thread writes.
- *
- * What the readers rely on still holds: invariants 1-4 at the top are kept
- * by each step, whatever the order of the steps. The table is not slot for
- * slot the one thread's table (keys are placed in another order and the
- * cuckoo step prefers residents staying in the half), but it is the same
- * for given keys and seed whatever the timing: each part is sequential in
- * input order and reads only its own half, a stopped or paused part is
- * finished from where it stopped, and the pass after is sequential.
- * Copies of one key stay in input order: they share b2, and a key is
- * deferred only when b2 is full and its chain or its movable residents
- * lead out of the half, conditions that later keys of the same b2 meet
- * too (in a part, b2's residents only leave for its own half and no
- * bucket loses a key), so once a copy is deferred every later copy is,
- * and the first copy placed is the first in input order. The duplicates
- * found are merged by index, as in phase 1.
- */
-bool hotlist__table_inc_split2(struct hl_table_inc *ti, const void *keys, size_t n)
-{
-	struct builder *bd = &ti->bd;
-	const struct hotlist_allocator *a = bd->a;
-	const uint64_t nbuckets = bd->t ? bd->t->nbuckets : 0;
-	uint32_t *defer, *pairs;
-
-	if (inc_phase1(ti, keys, n) || ti->refit || ti->split2 ||
-	    bd->nover < hotlist__table_split2_min || bd->nover == 0 || nbuckets < 2)
-		return false;
-	defer = hotlist__alloc(a, bd->nover * sizeof(*defer), HL_CACHE_LINE);
-	pairs = hotlist__alloc(a, HL_TABLE_INC_DUPS * 2 * sizeof(*pairs), HL_CACHE_LINE);
-	if (!defer || !pairs) {
-		hotlist__free(a, defer, bd->nover * sizeof(*defer));
-		if (pairs)
-			hotlist__free(a, pairs, HL_TABLE_INC_DUPS * 2 * sizeof(*pairs));
-		return false; /* finish runs phase 2 on one thread */
-	}
-	ti->defer = defer;
-	ti->defer_cap = bd->nover;
-	for (unsigned w = 0; w < 2; w++) {
-		struct inc_part2 *p = &ti->part2[w];
-
-		*p = (struct inc_part2){
-			.bd = *bd,
-			.hdr = *bd->t,
-			.blo = w ? nbuckets / 2 : 0,
-			.bhi = w ? nbuckets : nbuckets / 2,
-		};
-		p->bd.t = &p->hdr;
-	}
-	ti->part2[1].dups = (struct hl_table_dups){ .pairs = pairs, .cap = HL_TABLE_INC_DUPS };
-	ti->part2[1].bd.dups = &ti->part2[1].dups;
-	ti->part2[1].bd.dups_cap = HL_TABLE_INC_DUPS;
-	ti->part2[1].bd.no_alloc = true;
-	ti->split2 = true;
-	hotlist__build_times.split2_keys = bd->nover;
-	return true;
-}
-
-/*
- * Part p's keys among positions [from, to) of the overflow list: every key
- * hashed (its record prefetched 2 D positions ahead), those whose b2 is in
- * the part's half queued with their chain's first three buckets prefetched
- * (the choice of line branch-free, as in place_primary_part), then the
- * queue placed D keys behind the prefetch of its cuckoo homes, as
- * place_all_overflow does. Returns 0, or an error with *at the position of
- * the key not placed (nothing of it written).
- */
-static int overflow_part_step(struct hl_table_inc *ti, unsigned which, size_t from, size_t to,
-			      size_t *at)
-{
-	struct inc_part2 *p = &ti->part2[which];
-	struct builder *bd = &p->bd;
-	const struct keysrc *src = &ti->src;
-	const uint32_t *over = ti->bd.over;
-	const struct hl_table *t = bd->t;
-	const uint64_t nbuckets = t->nbuckets, seed = t->seed, blo = p->blo,
-		       width = p->bhi - p->blo;
-	const size_t d = HL_TABLE_PREFETCH_AHEAD, m = ti->bd.nover;
-	uint32_t qp[HL_TABLE_PART_STEP], qb[HL_TABLE_PART_STEP];
-	size_t nq = 0;
-	uint64_t last = blo;
-
-	HL_DEBUG_ASSERT(to - from <= HL_TABLE_PART_STEP);
-	for (size_t j = from; j < to; j++) {
-		if (j + 2 * d < m)
-			__builtin_prefetch(key_at(src, over[j + 2 * d]), 0, 3);
-		const uint64_t h = key_hash(key_at(src, over[j]), seed);
-		const uint64_t b2 = secondary_of(h, primary_of(h, nbuckets), nbuckets);
-		const bool in = b2 - blo < width;
-
-		last = in ? b2 : last;
-		const uint64_t b3 = next_bucket(last, nbuckets);
-
-		qp[nq] = (uint32_t)j;
-		qb[nq] = (uint32_t)b2;
-		nq += in;
-		__builtin_prefetch(&t->buckets[last], 1, 3);
-		__builtin_prefetch(&t->buckets[b3], 1, 3);
-		__builtin_prefetch(&t->buckets[next_bucket(b3, nbuckets)], 1, 3);
-	}
-	for (size_t q = 0; q < nq + d; q++) {
-		if (q < nq)
-			prefetch_room(t, qb[q], blo, width);
-		if (q < d)
-			continue;
-		const size_t k = over[qp[q - d]];
-		int err = place_overflow_part(bd, key_at(src, k), val_at(src, k), qb[q - d],
-					      (uint32_t)k, blo, width);
-
-		if (err == HL_TABLE_DEFER) {
-			const size_t slot = which ? m - 1 - p->ndefer : p->ndefer;
-
-			ti->defer[slot] = (uint32_t)k;
-			p->ndefer++;
-		} else if (err) {
-			*at = qp[q - d];
-			return err;
-		}
-	}
-	*at = to;
-	return 0;
-}
-
-static void inc_part2(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop)
-{
-	struct inc_part2 *p = &ti->part2[which];
-	const size_t m = ti->bd.nover;
-
-	HL_DEBUG_ASSERT(which < 2);
-	while (p->at < m && !p->err) {
-		/* relaxed: ordered by the hand-over after, as in phase 1 */
-		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
-			break;
-		const size_t to = m - p->at > HL_TABLE_PART_STEP ? p->at + HL_TABLE_PART_STEP : m;
-
-		p->err = overflow_part_step(ti, which, p->at, to, &p->at);
-	}
-}
-
-/*
- * After both parts of phase 2 ran (the worker's handed back): part 1
- * finished here if it paused or was stopped, max_probe and the duplicates
- * merged, then the deferred keys of both, in input order, placed on this
- * thread, their duplicates merged by index too.
- */
-static int inc_join_parts2(struct hl_table_inc *ti)
-{
-	struct inc_part2 *p0 = &ti->part2[0], *p1 = &ti->part2[1];
-	struct hl_table *t = ti->bd.t;
-	const size_t m = ti->bd.nover, n0 = p0->ndefer;
-	struct hl_table_dups later = { 0 };
-	struct builder bq;
-	size_t a0 = 0, a1 = 0, w = 0;
-	int err;
-
-	ti->bd.dups_cap = p0->bd.dups_cap; /* part 0 may have grown the build's */
-	hotlist__build_times.split2_left = m - p1->at;
-	if (!p0->err && (p1->err == HL_TABLE_EPAUSE || (!p1->err && p1->at < m))) {
-		p1->bd.no_alloc = false;
-		p1->err = 0;
-		inc_part2(ti, 1, NULL);
-	}
-	if (p0->err || p1->err)
-		return p0->err ? p0->err : p1->err;
-	hotlist__build_times.defer_keys = n0 + p1->ndefer;
-	t->max_probe = p0->hdr.max_probe > t->max_probe ? p0->hdr.max_probe : t->max_probe;
-	t->max_probe = p1->hdr.max_probe > t->max_probe ? p1->hdr.max_probe : t->max_probe;
-	err = merge_dups(ti, ti->dups->phase1, &p1->dups);
-	if (err)
-		return err;
-	/* part 1's from the back: ti->defer[m - 1 - i] is its i-th */
-	while (a0 < n0 || a1 < p1->ndefer) {
-		const bool take0 =
-			a1 == p1->ndefer || (a0 < n0 && ti->defer[a0] < ti->defer[m - 1 - a1]);
-
-		ti->bd.over[w++] = take0 ? ti->defer[a0++] : ti->defer[m - 1 - a1++];
-	}
-	hotlist__build_stamp(&hotlist__build_times.parts2_ns, &hotlist__build_times.parts2_cpu);
-	bq = ti->bd;
-	bq.nover = w;
-	bq.dups = &later;
-	bq.dups_cap = 0;
-	err = place_all_overflow(&bq, &ti->src);
-	if (!err)
-		err = merge_dups(ti, ti->dups->phase1, &later);
-	if (later.pairs)
-		hotlist__free(bq.a, later.pairs, bq.dups_cap * 2 * sizeof(uint32_t));
-	return err;
+	return merge_dups(ti);
 }
 
 void hotlist__table_inc_abort(struct hl_table_inc *ti)
 {
 	if (!ti)
 		return;
-	/* the pair array's size, where a part grew it and was not joined */
-	if (ti->split && !ti->phase1_done && ti->part[0].bd.dups_cap > ti->bd.dups_cap)
-		ti->bd.dups_cap = ti->part[0].bd.dups_cap;
-	if (ti->split2)
-		ti->bd.dups_cap = ti->part2[0].bd.dups_cap > ti->bd.dups_cap ?
-					  ti->part2[0].bd.dups_cap :
-					  ti->bd.dups_cap;
-	ti->dups->cap = ti->bd.dups_cap;
 	hotlist__table_dups_free(ti->dups, ti->bd.a);
 	inc_release(ti);
 }
@@ -1585,14 +1212,26 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 	const struct hotlist_allocator *a = bd->a;
 	const size_t stride = ti->src.stride;
 	uint64_t seed = bd->t->seed;
-	int err = inc_phase1(ti, keys, n);
+	int err = ti->err == HL_TABLE_EPAUSE ? 0 : ti->err;
 
-	if (!err && ti->refit) {
+	bd->no_alloc = false;
+	ti->src.keys = keys; /* the array may have moved (list.c trims it) */
+	HL_DEBUG_ASSERT(!ti->split || n == ti->n_split);
+	if (!err && !inc_fits(ti, n)) {
+		/* not the size it was begun for: a build of its own size */
 		hotlist__table_inc_abort(ti);
 		return hotlist__table_build_strided(out, keys, stride, NULL, n, seed, dups, a);
 	}
+	inc_empty(ti);
+	if (!err && ti->split)
+		err = inc_join_parts(ti);
 	if (!err)
-		err = ti->split2 ? inc_join_parts2(ti) : place_all_overflow(bd, &ti->src);
+		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
+	dups->phase1 = dups->n;
+	hotlist__build_stamp(&hotlist__build_times.phase1_ns, &hotlist__build_times.phase1_cpu);
+	hotlist__build_times.over_keys = bd->nover;
+	if (!err)
+		err = place_all_overflow(bd, &ti->src);
 	dups->cap = bd->dups_cap;
 	if (err == HL_TABLE_ERESEED) {
 		/* crafted collisions: the sequential build with the next seed
@@ -1642,52 +1281,6 @@ uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *k
 	*b1 = primary_of(h, nb);
 	*b2 = secondary_of(h, *b1, nb);
 	return nb;
-}
-
-/* Is key k, found in bucket b, where invariants 2 and 3 say it may be? */
-static bool key_placed_right(const struct hl_table *t, const struct hl_key *k, uint64_t b)
-{
-	const uint64_t h = key_hash(k, t->seed), b1 = primary_of(h, t->nbuckets);
-	uint64_t c = secondary_of(h, b1, t->nbuckets);
-	unsigned probe = 2;
-
-	if (b == b1)
-		return t->max_probe >= 1;
-	if (fill_of(&t->buckets[b1]) < HL_TABLE_SLOTS || !pair_bit(t->buckets[b1].slot, SPILL_PAIR))
-		return false;
-	for (; c != b; c = next_bucket(c, t->nbuckets), probe++)
-		if (fill_of(&t->buckets[c]) < HL_TABLE_SLOTS ||
-		    !pair_bit(t->buckets[c].slot, CHAIN_PAIR) || probe >= t->max_probe)
-			return false;
-	return probe <= t->max_probe;
-}
-
-bool hotlist__table_check(const struct hl_table *t)
-{
-	size_t keys = 0;
-
-	for (uint64_t b = 0; b < t->nbuckets; b++) {
-		const struct hl_slot *s = t->buckets[b].slot;
-		const unsigned fill = fill_of(&t->buckets[b]);
-
-		for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
-			const struct hl_key k = { .lo = s[i].lo, .hi = s[i].hi };
-
-			if (i >= fill) { /* invariant 1: slots fill from 0 */
-				if (!slot_is_empty(&s[i]) || s[i].val != HL_TABLE_NONE)
-					return false;
-				continue;
-			}
-			if (slot_is_empty(&s[i]) || s[i].val == HL_TABLE_NONE ||
-			    !key_placed_right(t, &k, b))
-				return false;
-			for (unsigned j = 0; j < i; j++)
-				if (slot_has(&s[j], &k))
-					return false;
-			keys++;
-		}
-	}
-	return keys == t->count && t->count < HL_TABLE_SLOTS * t->nbuckets; /* invariant 4 */
 }
 
 bool hotlist__table_same(const struct hl_table *a, const struct hl_table *b)

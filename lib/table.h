@@ -82,28 +82,9 @@ void hotlist__table_inc_add(struct hl_table_inc *ti, size_t upto);
  * set, stops at; finish then places the rest of that part itself.
  */
 bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t n);
-/* part: the one of the split last said yes to (split, then split2). */
 void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop);
 /* The fewest keys left for split to say yes (tests lower it). */
 extern size_t hotlist__table_split_min;
-/*
- * Phase 2 on two threads (table.c, "Phase 2 on two threads"). split2: on
- * the caller's thread, after split's parts (if any) ended and before
- * finish, with finish's keys and n; it ends phase 1 (what finish would do
- * first) and says true when phase 2 is worth sharing (enough keys on the
- * overflow list, no error so far, memory for the parts' lists); then
- * hotlist__table_inc_part runs part 0 and part 1 of phase 2, as above, and
- * finish places the keys they left. The table is then not the one thread's
- * slot for slot, but it keeps every invariant readers rely on, holds the
- * same keys with the same values and the same duplicates, and is the same
- * whatever the timing of the parts. false: finish runs phase 2 on its own.
- */
-bool hotlist__table_inc_split2(struct hl_table_inc *ti, const void *keys, size_t n);
-/* The fewest keys on the overflow list for split2 to say yes (tests set it). */
-extern size_t hotlist__table_split2_min;
-/* Invariants 1 to 4 of table.c's top comment hold for every slot of t,
- * with max_probe, and count is the keys it holds (for tests; O(size)). */
-bool hotlist__table_check(const struct hl_table *t);
 /* Same buckets, slot for slot, seed, count and max_probe (for tests). */
 bool hotlist__table_same(const struct hl_table *a, const struct hl_table *b);
 int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t n,
@@ -161,11 +142,6 @@ struct hl_build_times {
 	uint64_t worker_keys; /* keys it placed in phase 1 */
 	uint64_t split_keys; /* keys of phase 1 the two threads shared at the end */
 	uint64_t split_wait_ns; /* the caller's wait for the worker's share */
-	uint64_t split2_keys; /* keys of phase 2 the two threads shared */
-	uint64_t defer_keys; /* of those, the keys left for the one-thread pass after */
-	uint64_t split2_wait_ns; /* the caller's wait for the worker's share of phase 2 */
-	uint64_t split2_left; /* positions of the worker's share the caller went through */
-	uint64_t parts2_ns, parts2_cpu; /* both shares of phase 2 done: the deferred pass next */
 	uint64_t over_keys; /* keys placed in phase 2 */
 	uint64_t n_keys;
 };

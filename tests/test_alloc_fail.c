@@ -232,13 +232,11 @@ static void wait_recycled(struct hotlist *hl)
  * worker thread (list.c, "Building ahead"), whose table, pair array and
  * thread are then failure points too; run 2 also shares the rest of phase
  * 1 with the worker (table.c, "Splitting the rest": the last chunk at least
- * is left), whose lists are failure points (done without: one thread), and
- * phase 2 ("Phase 2 on two threads"); run 3 phase 2 only. */
+ * is left), whose lists are failure points (done without: one thread). */
 START_TEST(sweep_replace_in_recycled_memory)
 {
 	hotlist__build_ahead_min = _i ? 0 : SIZE_MAX;
 	hotlist__table_split_min = _i == 2 ? 1 : SIZE_MAX;
-	hotlist__table_split2_min = _i >= 2 ? 1 : SIZE_MAX;
 	long points = 0;
 	struct hotlist *hl = create_swept(&points);
 	struct hotlist_entry *e = calloc(2 * BIG_N, sizeof(*e));
@@ -467,7 +465,7 @@ int main(void)
 	tcase_add_test(tc, csv_load_uses_engine_allocator);
 	tcase_add_test(tc, sweep_background_fold);
 	tcase_add_test(tc, sweep_background_grow);
-	tcase_add_loop_test(tc, sweep_replace_in_recycled_memory, 0, 4);
+	tcase_add_loop_test(tc, sweep_replace_in_recycled_memory, 0, 3);
 	suite_add_tcase(s, tc);
 	return hl_test_run(s);
 }

@@ -431,17 +431,13 @@ static void same_answers(struct hotlist *a, struct hotlist *b)
 START_TEST(index_built_ahead_is_the_same_list)
 {
 	struct hotlist *ahead = hl_test_engine(), *plain = hl_test_engine();
-	const size_t split_min = hotlist__table_split_min, split2_min = hotlist__table_split2_min;
+	const size_t split_min = hotlist__table_split_min;
 	/* _i = 1: the rest of phase 1 shared by the two threads (table.c,
-	 * "Splitting the rest"); the last chunk at least is left for it;
-	 * _i = 2: phase 2 shared too ("Phase 2 on two threads") */
+	 * "Splitting the rest"); the last chunk at least is left for it */
 	hotlist__table_split_min = _i ? 1 : SIZE_MAX;
-	hotlist__table_split2_min = _i == 2 ? 1 : SIZE_MAX;
 	struct hotlist_load_report ra = ahead_replace(ahead, 0);
 	hotlist__table_split_min = split_min;
-	hotlist__table_split2_min = split2_min;
-	ck_assert_uint_eq(hotlist__build_times.split_keys > 0, _i >= 1);
-	ck_assert_uint_eq(hotlist__build_times.split2_keys > 0, _i == 2);
+	ck_assert_uint_eq(hotlist__build_times.split_keys > 0, _i == 1);
 	struct hotlist_load_report rp = ahead_replace(plain, SIZE_MAX);
 	ck_assert_uint_eq(ra.rows, rp.rows);
 	ck_assert_uint_eq(ra.loaded, rp.loaded);
@@ -588,7 +584,7 @@ int main(void)
 	tcase_add_test(t, nothing_good_is_eempty);
 	tcase_add_test(t, empty_replace_empties_the_list);
 	tcase_add_test(t, reloads_and_failures_are_counted);
-	tcase_add_loop_test(t, index_built_ahead_is_the_same_list, 0, 3);
+	tcase_add_loop_test(t, index_built_ahead_is_the_same_list, 0, 2);
 	tcase_add_test(t, index_ahead_stops_when_the_array_grows);
 	tcase_add_test(t, worker_cpu_counts_the_caller);
 	tcase_add_test(t, runnable_count_of_a_loadavg_line);

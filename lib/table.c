@@ -737,21 +737,13 @@ static int place_overflow(struct builder *bd, const struct hl_key *key, uint32_t
 	return 0;
 }
 
-/*
- * For a key whose secondary is b (its line in cache): if b is full, prefetch
- * the chain's next two buckets, which place_overflow then scans, and where
- * the keys that a cuckoo step could move out of b would go. A key whose
- * secondary has room reads no other line.
- */
+/* Prefetch where the keys that a cuckoo step could move out of bucket b would go. */
 static void prefetch_room(const struct hl_table *t, uint64_t b)
 {
 	const struct hl_slot *s = t->buckets[b].slot;
-	const uint64_t b3 = next_bucket(b, t->nbuckets);
 
 	if (slot_is_empty(&s[HL_TABLE_SLOTS - 1]))
-		return; /* not full (yet): no chain, no cuckoo step */
-	__builtin_prefetch(&t->buckets[b3], 1, 3);
-	__builtin_prefetch(&t->buckets[next_bucket(b3, t->nbuckets)], 1, 3);
+		return; /* not full (yet): no cuckoo step */
 	for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
 		const struct hl_key k = { .lo = s[i].lo, .hi = s[i].hi };
 		const uint64_t h = key_hash(&k, t->seed);
@@ -765,10 +757,9 @@ static void prefetch_room(const struct hl_table *t, uint64_t b)
  * Phase 2: the keys on the overflow list, in input order, pipelined in four
  * stages D keys apart, since each placement may touch several random lines:
  * key k + 3D prefetched (the list skips through keys[]); key k + 2D hashed,
- * its secondary prefetched; key k + D: if its secondary is full, the next
- * two buckets of its chain and the new homes of its secondary's keys
- * prefetched, for the chain scan and a cuckoo step (prefetch_room); key k
- * placed. Returns 0 or HOTLIST_EINVAL.
+ * its secondary and the bucket after prefetched; key k + D: the new homes of
+ * its secondary's keys prefetched, for a cuckoo step; key k placed.
+ * Returns 0 or HOTLIST_EINVAL.
  */
 static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 {
@@ -795,6 +786,11 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 
 			ring[k & (HL_TABLE_BUILD_RING - 1)] = (uint32_t)b2;
 			__builtin_prefetch(&bd->t->buckets[b2], 1, 3);
+			const uint64_t b3 = next_bucket(b2, nbuckets);
+
+			__builtin_prefetch(&bd->t->buckets[b3], 1, 3);
+			/* a chain's third bucket too: at this load most b2 are full */
+			__builtin_prefetch(&bd->t->buckets[next_bucket(b3, nbuckets)], 1, 3);
 		}
 		if (j < n)
 			__builtin_prefetch(key_at(src, over[j]), 0, 3);

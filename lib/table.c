@@ -1377,6 +1377,52 @@ uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *k
 	return nb;
 }
 
+/* Is key k, found in bucket b, where invariants 2 and 3 say it may be? */
+static bool key_placed_right(const struct hl_table *t, const struct hl_key *k, uint64_t b)
+{
+	const uint64_t h = key_hash(k, t->seed), b1 = primary_of(h, t->nbuckets);
+	uint64_t c = secondary_of(h, b1, t->nbuckets);
+	unsigned probe = 2;
+
+	if (b == b1)
+		return t->max_probe >= 1;
+	if (fill_of(&t->buckets[b1]) < HL_TABLE_SLOTS || !pair_bit(t->buckets[b1].slot, SPILL_PAIR))
+		return false;
+	for (; c != b; c = next_bucket(c, t->nbuckets), probe++)
+		if (fill_of(&t->buckets[c]) < HL_TABLE_SLOTS ||
+		    !pair_bit(t->buckets[c].slot, CHAIN_PAIR) || probe >= t->max_probe)
+			return false;
+	return probe <= t->max_probe;
+}
+
+bool hotlist__table_check(const struct hl_table *t)
+{
+	size_t keys = 0;
+
+	for (uint64_t b = 0; b < t->nbuckets; b++) {
+		const struct hl_slot *s = t->buckets[b].slot;
+		const unsigned fill = fill_of(&t->buckets[b]);
+
+		for (unsigned i = 0; i < HL_TABLE_SLOTS; i++) {
+			const struct hl_key k = { .lo = s[i].lo, .hi = s[i].hi };
+
+			if (i >= fill) { /* invariant 1: slots fill from 0 */
+				if (!slot_is_empty(&s[i]) || s[i].val != HL_TABLE_NONE)
+					return false;
+				continue;
+			}
+			if (slot_is_empty(&s[i]) || s[i].val == HL_TABLE_NONE ||
+			    !key_placed_right(t, &k, b))
+				return false;
+			for (unsigned j = 0; j < i; j++)
+				if (slot_has(&s[j], &k))
+					return false;
+			keys++;
+		}
+	}
+	return keys == t->count && t->count < HL_TABLE_SLOTS * t->nbuckets; /* invariant 4 */
+}
+
 bool hotlist__table_same(const struct hl_table *a, const struct hl_table *b)
 {
 	return a->nbuckets == b->nbuckets && a->seed == b->seed && a->count == b->count &&

@@ -85,6 +85,9 @@ bool hotlist__table_inc_split(struct hl_table_inc *ti, const void *keys, size_t 
 void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atomic_bool *stop);
 /* The fewest keys left for split to say yes (tests lower it). */
 extern size_t hotlist__table_split_min;
+/* Invariants 1 to 4 of table.c's top comment hold for every slot of t,
+ * with max_probe, and count is the keys it holds (for tests; O(size)). */
+bool hotlist__table_check(const struct hl_table *t);
 /* Same buckets, slot for slot, seed, count and max_probe (for tests). */
 bool hotlist__table_same(const struct hl_table *a, const struct hl_table *b);
 int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t n,

@@ -495,6 +495,7 @@ START_TEST(test_count_bytes)
 		track_reset();
 		make_random(n, &keys, &vals);
 		t = build_ok(keys, vals, n, 5);
+		ck_assert(hotlist__table_check(t)); /* table.c's invariants, every slot */
 		/* Exactly what the table holds: temporaries of the build are gone. */
 		ck_assert_uint_eq(hotlist__table_bytes(t), g_track.live_bytes);
 		ck_assert_uint_ge(hotlist__table_bytes(t), n * 16 + HL_CACHE_LINE);
@@ -1207,6 +1208,7 @@ START_TEST(test_inc_split)
 						      &g_alloc),
 			 0);
 	ck_assert(hotlist__table_same(t, ts));
+	ck_assert(hotlist__table_check(t));
 	ck_assert_uint_eq(d.n, n - distinct);
 	ck_assert_uint_eq(d.n, ds.n);
 	ck_assert_uint_eq(d.phase1, ds.phase1);
@@ -1216,6 +1218,13 @@ START_TEST(test_inc_split)
 #endif
 	if (d.n)
 		ck_assert_int_eq(memcmp(d.pairs, ds.pairs, d.n * 2 * sizeof(uint32_t)), 0);
+	/* the check can fail: a stored key with an empty slot's value */
+	uint32_t *none = malloc(n * sizeof(*none));
+	ck_assert_ptr_nonnull(none);
+	memset(none, 0xff, n * sizeof(*none));
+	hotlist__table_remap(ts, none);
+	ck_assert(!hotlist__table_check(ts));
+	free(none);
 	hotlist__table_dups_free(&d, &g_alloc);
 	hotlist__table_dups_free(&ds, &g_alloc);
 	hotlist__table_free(t, &g_alloc);

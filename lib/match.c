@@ -102,7 +102,7 @@ _Static_assert(HL_CHUNK <= HL_FZ_BATCH && HL_CHUNK <= 32, "a chunk's reads are b
 #define HL_PREFETCH_FN static inline __attribute__((always_inline))
 /* A step of the single call inlined into it (and into its other callers):
  * GCC leaves these as calls of their own otherwise, each a frame set up and
- * torn down around a few dozen instructions (single call, fifth pass). */
+ * torn down around a few dozen instructions (PERFORMANCE.md, the single call). */
 #define HL_STEP static inline __attribute__((always_inline))
 
 /* The batch packs and places (hashes, prefetches: table.c, "Placed
@@ -184,7 +184,7 @@ struct country_memo {
  * pointer: between calls the caller may write another country into the
  * same buffer. A thread's reads mostly come from one camera, one country:
  * the parse was ~44 instructions of a single read that the batch pays once
- * a chunk (callgrind; single call, fifth pass). */
+ * a chunk (callgrind; PERFORMANCE.md, the single call). */
 struct country_last {
 	uint32_t text;
 	hl_country c;
@@ -278,7 +278,7 @@ HL_STEP int prepare_text(const struct hotlist_read *r, const struct hotlist_read
  * other read's work to put in between (packing after the read lock, or a
  * byte at a time with hotlist__key_pack_plain and the key stored whole,
  * measured no faster): it packs from registers as it normalises
- * (prepare, hotlist__normalise_key; single call, fifth pass).
+ * (prepare, hotlist__normalise_key; PERFORMANCE.md, the single call).
  */
 static inline void pack_key(struct nread *nr)
 {

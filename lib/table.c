@@ -50,11 +50,11 @@
  * slot 1" is a bit; the 96-bit keys compare as hi:lo):
  *   SPILL(b) = slot0 > slot1: some key whose primary is b lives on its chain.
  *   CHAIN(b) = slot2 > slot3: some chain that passes b ends after b.
- * Build places every key it can in its primary first (86 % of keys at 85 %
+ * Build places every key it can in its primary first (91 % of keys at 70 %
  * load), then the rest on their chains; if the secondary is full, it first
  * tries to move one primary resident of it to that resident's own secondary
  * (one cuckoo step, Pagh & Rodler 2001), which keeps chains short. In the
- * end 80 % of keys are in their primary.
+ * end 88 % of keys are in their primary.
  *
  * Invariants (after build):
  *  1. Slots of a bucket fill from slot 0; a bucket never loses a key.
@@ -65,7 +65,7 @@
  * Lookup, from 2 and 3: scan b1; a match returns its value; an empty slot or
  * a clear SPILL proves absence. Else scan b2, b2 + 1, ... the same way with
  * CHAIN, at most max_probe - 1 buckets. A miss reads one line with
- * probability ~0.65 at 85 % load (docs/table.md), whatever the order of
+ * probability ~0.80 at 70 % load (docs/table.md), whatever the order of
  * the keys, and max_probe bounds every lookup even under a hostile hash.
  *
  * The seed is random per snapshot (the caller's), so plates crafted to
@@ -99,13 +99,6 @@ atomic_ulong hotlist__table_test_scans;
 
 /* Slots per bucket: 4 slots of 16 bytes fill one 64-byte cache line. */
 #define HL_TABLE_SLOTS 4
-
-/*
- * Target load factor, in percent of slots: 16 / 0.85 = 18.8 bytes per entry
- * (the bar is 32), while 4-slot buckets still hold 86 % of keys in their
- * primary bucket (Poisson(3.4) keys per bucket: P(more than 4) = 0.26).
- */
-#define HL_TABLE_LOAD_PCT 85
 
 /*
  * Keys per block of the find_bulk() pipeline (and the prefetch distance of
@@ -388,15 +381,19 @@ void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *key
  * its stage 3 reads b2 lines asked for just before. match.c places a few
  * reads at a time as it normalises the chunk, so each b1 line has the
  * normalising of the reads after it to arrive in.
- * HL_TABLE_PLACE_B2: place also prefetches b2, which a lookup reads only
- * when b1 is full with its SPILL bit set (~35 % of misses at 85 % load):
- * a second line a key asks for, most of them for nothing, against stage
- * 3's wait (with 0, stage 2 prefetches b2 as find_bulk's does). The
- * batch at 10^6 entries measured the same either way: the core was already
- * out of miss buffers (perf: place's samples sit after its prefetches).
+ * HL_TABLE_PLACE_B2 = 1: place also prefetches b2, which a lookup reads
+ * only when b1 is full with its SPILL bit set (~20 % of misses at 70 %
+ * load, ~35 % at 85 %): a second line for every key, most of them for
+ * nothing, against stage 3's wait. With 0 (the default since the load went
+ * to 70 %), stage 2 prefetches b2 for the keys that go on, as find_bulk's
+ * does. On one thread at 10^6 entries the two measured the same within the
+ * VM's noise, at 85 % and at 70 % (batch / plain_2m medians 1.42 with 0,
+ * 1.38 with 1): the core is out of miss buffers either way (perf: place's
+ * samples sit after its prefetches). 0 asks for 40 % fewer lines, which
+ * the other cores sharing the memory bus get.
  */
 #ifndef HL_TABLE_PLACE_B2
-#define HL_TABLE_PLACE_B2 1
+#define HL_TABLE_PLACE_B2 0
 #endif
 
 void hotlist__table_place(const struct hl_table *t, const struct hl_key *keys, size_t n,

@@ -18,6 +18,21 @@
 
 #define HL_TABLE_NONE UINT32_MAX
 
+/*
+ * Target load factor, in percent of slots: 16 / 0.70 = 22.9 bytes per entry
+ * (the bar is 32). Poisson(2.8) keys per 4-slot bucket: 91 % of keys fit in
+ * their primary, and a miss reads one line with probability 0.80 (1.20
+ * buckets on average; 0.65 and 1.46 at 85 %, the load until 2026-12-04).
+ * Fewer misses going on to a second line (20 % against 35 %: fewer lines
+ * and fewer stage-3 scans) made the batch at 10^6 entries ~10 % faster
+ * (docs/table.md, "Why 70 % load"); the price is 4.1 bytes per entry, which
+ * a 10 M list with plate, country, category and reference can pay (61.4
+ * bytes per entry in all, against issue 10's 64).
+ */
+#ifndef HL_TABLE_LOAD_PCT /* test_table_badhash's drawn cases use 85 */
+#define HL_TABLE_LOAD_PCT 70
+#endif
+
 struct hl_table;
 
 /*

@@ -499,9 +499,10 @@ START_TEST(test_count_bytes)
 		/* Exactly what the table holds: temporaries of the build are gone. */
 		ck_assert_uint_eq(hotlist__table_bytes(t), g_track.live_bytes);
 		ck_assert_uint_ge(hotlist__table_bytes(t), n * 16 + HL_CACHE_LINE);
-		/* Design bound, not a timing: 16-byte slots at 85 % load + rounding. */
+		/* Design bound, not a timing: 16-byte slots at 70 % load (22.9 B)
+		 * + rounding. */
 		if (n >= 100000)
-			ck_assert_uint_le(hotlist__table_bytes(t), 20 * n);
+			ck_assert_uint_le(hotlist__table_bytes(t), 24 * n);
 		hotlist__table_free(t, &g_alloc);
 		assert_no_leak();
 		free(keys);
@@ -711,10 +712,12 @@ static struct hl_key absent_in_class(uint64_t i, unsigned c)
 	return class_key(ABSENT_BASE + i, c);
 }
 
-/* The sizing rule of docs/table.md: 4 slots per bucket at 85 % load. */
+/* The sizing rule of docs/table.md: 4 slots per bucket at HL_TABLE_LOAD_PCT
+ * (85 in this build: the cases below are drawn for its bucket counts). */
 static size_t model_nbuckets(size_t n)
 {
-	size_t nb = (n * 100 + 339) / 340;
+	const size_t per_bucket_pct = 4 * HL_TABLE_LOAD_PCT;
+	size_t nb = (n * 100 + per_bucket_pct - 1) / per_bucket_pct;
 
 	return nb ? nb : 1;
 }
@@ -990,8 +993,8 @@ END_TEST
  * reported once, with that first index, in two increasing runs; a remap
  * renumbers every value. In the bad-hash build most keys live on chains, so
  * copies are found in phase 2 as well. Run 1: 200 000 records, 80 000 of
- * them copies: ~28 000 keys overflow their primary and phase 2 finds
- * thousands of the copies, which must still come out in input order (a
+ * them copies: ~9 % of keys overflow their primary (70 % load) and phase 2
+ * finds ~1 800 of the copies, which must still come out in input order (a
  * phase 2 run in bucket order was tried: docs/PERFORMANCE.md, "Sixth
  * pass").
  */
@@ -1029,7 +1032,7 @@ START_TEST(test_strided_dups)
 	}
 	ck_assert_uint_eq(bad, 0);
 	if (_i) /* phase 2 found a good share of them */
-		ck_assert_uint_gt(d.n - d.phase1, 2000);
+		ck_assert_uint_gt(d.n - d.phase1, 1000);
 	for (size_t i = 0; i < n; i++)
 		bad += hotlist__table_find(t, &r[i].key) !=
 		       (i < distinct ? i : (i * 7919) % distinct);

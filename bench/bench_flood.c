@@ -5,7 +5,7 @@
  *
  * The attacker knows one seed, S0 (--attack-seed: say, the leaked seed of an
  * earlier snapshot), and the list size n, hence the table's bucket count
- * (table.c: n / (4 slots x 85 %), rounded up) and its placement: h =
+ * (table.c: n / (4 slots x HL_TABLE_LOAD_PCT), rounded up) and its placement: h =
  * XXH3_64bits_withSeed(the 12 key bytes, S0), primary b1 = (h x nbuckets) >>
  * 64, secondary b2 = b1 + 1 + ((h mod 2^32) x (nbuckets - 1)) >> 32. By brute
  * force over valid-looking plates (A-Z0-9, 6 or 8 characters: the random
@@ -66,10 +66,10 @@
 #define XXH_INLINE_ALL /* the crafting loop is ~all hashing */
 #include <xxhash.h>
 
-/* Copy of table.c's sizing (HL_TABLE_SLOTS x HL_TABLE_LOAD_PCT, static
- * there): buckets = ceil(n x 100 / 340). Checked against hotlist__table_buckets(). */
+/* Copy of table.c's sizing (HL_TABLE_SLOTS, static there, x
+ * HL_TABLE_LOAD_PCT of table.h): buckets = ceil(n x 100 / (4 x 70)).
+ * Checked against hotlist__table_buckets(). */
 #define TABLE_SLOTS 4
-#define TABLE_LOAD_PCT 85
 #define TABLE_KEY_BYTES 12 /* lo, hi: what table.c hashes */
 /* Candidates generated before any is hashed: XXH3 reads a 12-byte key as
  * bytes 0..7 and 4..11, and hashing a key just stored stalls on store
@@ -77,11 +77,11 @@
 #define CRAFT_BATCH 256
 
 /* Attack "primary": crafted primaries fall in this many buckets. Small
- * against the ~294 k buckets of a 1 M list, yet large enough that 250 k
+ * against the ~357 k buckets of a 1 M list, yet large enough that 250 k
  * plates are found in seconds (each needs nbuckets / window tries). */
 #define PRIMARY_WINDOW 256
 /* Attack "chain": windows for M crafted keys. b1 in M / 8 buckets: ~8 extra
- * keys each over the ~3.4 already there, so they overflow; b2 in M / 16:
+ * keys each over the ~2.8 already there, so they overflow; b2 in M / 16:
  * ~16 overflowing keys each, which pile onto one run of chains. The tries
  * per key are nbuckets^2 x 128 / M^2, so more keys are cheaper each. */
 #define CHAIN_B1_DIV 8
@@ -160,7 +160,7 @@ __extension__ typedef unsigned __int128 u128;
 
 static uint64_t buckets_for(size_t n)
 {
-	const uint64_t per = (uint64_t)TABLE_SLOTS * TABLE_LOAD_PCT;
+	const uint64_t per = (uint64_t)TABLE_SLOTS * HL_TABLE_LOAD_PCT;
 	uint64_t nb = ((uint64_t)n * 100 + per - 1) / per;
 
 	return nb ? nb : 1;

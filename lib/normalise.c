@@ -48,7 +48,9 @@
  * has no per-character loop (see hotlist__key_pack). The single-read call
  * normalises and packs in one pass (hotlist__normalise_key), the first
  * eight characters kept in a register as they are normalised, so that its
- * key does not wait on a word load of the byte stores just made.
+ * key does not wait on a word load of the byte stores just made. Both are
+ * one loop, written once (normalise_fast), compiled twice: what a plate is
+ * cannot differ between the single read and the batch.
  *
  * Key layout (struct hl_key; 6-bit codes: 0 padding, 1..10 '0'..'9',
  * 11..36 'A'..'Z'; cN = code of character N, 0 past the end of the plate):
@@ -271,35 +273,6 @@ static int normalise_utf8(const unsigned char *s, size_t i, char *out, size_t le
 				return HOTLIST_EPLATE;
 			out[len++] = f[k];
 		}
-	}
-	return HOTLIST_EPLATE; /* no NUL in the first HOTLIST_RAW_PLATE_MAX bytes */
-}
-
-/*
- * The fast loop: one table load per byte and a branch-free append (a
- * separator writes out[len] and does not advance len; len <= 16 here, so the
- * write stays within out[0..16]). Leaves for anything with bit 7 of its
- * class set.
- */
-int hotlist__normalise_plate(const char *in, char out[HOTLIST_PLATE_MAX + 1])
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t len = 0;
-
-	for (size_t i = 0; i < HOTLIST_RAW_PLATE_MAX; i++) {
-		unsigned v = ascii_class[s[i]];
-
-		if (HL_UNLIKELY(v & C_SPECIAL)) {
-			if (v == C_END)
-				return finish(out, len);
-			if (v == C_HI)
-				return normalise_utf8(s, i, out, len);
-			return HOTLIST_EPLATE;
-		}
-		out[len] = (char)v;
-		len += v != C_SEP;
-		if (HL_UNLIKELY(len > HOTLIST_PLATE_MAX))
-			return HOTLIST_EPLATE;
 	}
 	return HOTLIST_EPLATE; /* no NUL in the first HOTLIST_RAW_PLATE_MAX bytes */
 }
@@ -611,22 +584,39 @@ void hotlist__key_pack(const char *norm, size_t len, struct hl_key *out)
 	pack_words(w0, w1, out);
 }
 
+/* ---- Plate and key in one pass --------------------------------------------- */
+
 /*
- * hotlist__normalise_plate's fast loop that also keeps the plate's first
- * eight characters in a register as load_plate would load them (byte i of
- * w0 = character i), so the key of a plate of up to 8 characters (most
- * plates) is packed from it: no word load of out[] right after its byte
- * stores. Such a load spans stores still in the store buffer, which
- * cannot be forwarded to it: it waits until they reach the cache, and the
- * single-read call has nothing else to do meanwhile (the batch normalises
- * a whole chunk before it packs the first key). A separator's class is 0,
- * so it adds nothing to w0, as it advances nothing in out[]. The shift
- * wraps at 8 characters (& 63, what x86's shift does anyway): characters
- * 8 and up spoil w0, so a longer plate is packed from out[] as before.
- * Anything the fast loop leaves for (UTF-8) is normalised and packed the
- * usual way.
+ * The fast loop, written once: hotlist__normalise_plate is normalise_fast
+ * with with_key false, hotlist__normalise_key the same loop with with_key
+ * true. with_key is a constant at each of the two calls and the function is
+ * always inlined, so each gets its own machine code with the other's parts
+ * compiled out (the register w0 is dead without the key); what a plate IS
+ * (classes, separators, errors, lengths, the UTF-8 loop) is decided by this
+ * one loop for the single read and the batch alike.
+ *
+ * One table load per byte and a branch-free append (a separator writes
+ * out[len] and does not advance len; len <= 16 here, so the write stays
+ * within out[0..16]). Leaves for anything with bit 7 of its class set.
+ *
+ * With the key, it also keeps the plate's first eight characters in a
+ * register as load_plate would load them (byte i of w0 = character i), so
+ * the key of a plate of up to 8 characters (most plates) is packed from it:
+ * no word load of out[] right after its byte stores. Such a load spans
+ * stores still in the store buffer, which cannot be forwarded to it: it
+ * waits until they reach the cache, and the single-read call has nothing
+ * else to do meanwhile (the batch normalises a whole chunk before it packs
+ * the first key, so it does not take the key here). A separator's class is
+ * 0, so it adds nothing to w0, as it advances nothing in out[]. The shift
+ * wraps at 8 characters (& 63, what x86's shift does anyway): characters 8
+ * and up spoil w0, so a longer plate is packed from out[]. Anything the
+ * fast loop leaves for (UTF-8) is normalised and packed from out[] too. On
+ * error *key is untouched.
  */
-int hotlist__normalise_key(const char *in, char out[HOTLIST_PLATE_MAX + 1], struct hl_key *key)
+static inline __attribute__((always_inline)) int normalise_fast(const char *in,
+								char out[HOTLIST_PLATE_MAX + 1],
+								struct hl_key *key,
+								const bool with_key)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	uint64_t w0 = 0;
@@ -640,26 +630,37 @@ int hotlist__normalise_key(const char *in, char out[HOTLIST_PLATE_MAX + 1], stru
 
 			if (v == C_END) {
 				n = finish(out, len);
-				if (n > KEY_WORD_CHARS)
+				if (with_key && n > KEY_WORD_CHARS)
 					hotlist__key_pack(out, (size_t)n, key);
-				else if (n > 0)
+				else if (with_key && n > 0)
 					pack_words(w0, 0, key);
 				return n;
 			}
 			if (v != C_HI)
 				return HOTLIST_EPLATE;
 			n = normalise_utf8(s, i, out, len);
-			if (n > 0)
+			if (with_key && n > 0)
 				hotlist__key_pack(out, (size_t)n, key);
 			return n;
 		}
 		out[len] = (char)v;
-		w0 |= (uint64_t)v << ((8 * len) & 63);
+		if (with_key)
+			w0 |= (uint64_t)v << ((8 * len) & 63);
 		len += v != C_SEP;
 		if (HL_UNLIKELY(len > HOTLIST_PLATE_MAX))
 			return HOTLIST_EPLATE;
 	}
 	return HOTLIST_EPLATE; /* no NUL in the first HOTLIST_RAW_PLATE_MAX bytes */
+}
+
+int hotlist__normalise_plate(const char *in, char out[HOTLIST_PLATE_MAX + 1])
+{
+	return normalise_fast(in, out, NULL, false);
+}
+
+int hotlist__normalise_key(const char *in, char out[HOTLIST_PLATE_MAX + 1], struct hl_key *key)
+{
+	return normalise_fast(in, out, key, true);
 }
 
 /*

@@ -224,7 +224,8 @@ static inline uint64_t secondary_of(uint64_t h, uint64_t b1, uint64_t nbuckets)
 }
 
 /* A key's two buckets, b1 and b2 (both < nbuckets < UINT32_MAX): the one
- * copy of hash, primary and secondary that every lookup and the checker use. */
+ * copy of hash, primary and secondary that the bulk lookups and the checker
+ * use (hotlist__table_find composes them itself: see there). */
 static inline struct hl_place place_one(const struct hl_key *key, uint64_t seed, uint64_t nbuckets)
 {
 	const uint64_t h = key_hash(key, seed);

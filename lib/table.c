@@ -223,6 +223,18 @@ static inline uint64_t secondary_of(uint64_t h, uint64_t b1, uint64_t nbuckets)
 	return b2 >= nbuckets ? b2 - nbuckets : b2;
 }
 
+/* A key's two buckets, b1 and b2 (both < nbuckets < UINT32_MAX): the one
+ * copy of hash, primary and secondary that the bulk lookups and the checker
+ * use (hotlist__table_find composes them itself: see there). */
+static inline struct hl_place place_one(const struct hl_key *key, uint64_t seed, uint64_t nbuckets)
+{
+	const uint64_t h = key_hash(key, seed);
+	const uint64_t b1 = primary_of(h, nbuckets);
+
+	return (struct hl_place){ .b1 = (uint32_t)b1,
+				  .b2 = (uint32_t)secondary_of(h, b1, nbuckets) };
+}
+
 static inline uint64_t next_bucket(uint64_t b, uint64_t nbuckets)
 {
 	return b + 1 == nbuckets ? 0 : b + 1;
@@ -300,9 +312,11 @@ static inline uint32_t scan_chain(const struct hl_bucket *buckets, uint64_t nbuc
 uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key)
 {
 	HL_DEBUG_ASSERT(t && key);
+	/* Not place_one(): gcc computes its b2 (an imul, a cmov) before the
+	 * scan, on every lookup; here only the ~20 % of misses that go on pay. */
 	const uint64_t h = key_hash(key, t->seed);
 	const uint64_t b1 = primary_of(h, t->nbuckets);
-	uint64_t r = scan(&t->buckets[b1], key, SPILL_PAIR);
+	const uint64_t r = scan(&t->buckets[b1], key, SPILL_PAIR);
 
 	if (HL_LIKELY(r != SCAN_ON))
 		return (uint32_t)r;
@@ -312,20 +326,86 @@ uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key)
 }
 
 /*
+ * The three stages of a bulk lookup, each over the keys [k0, k1) of one
+ * block, written once for find_bulk, place and find_placed. Key k's places
+ * are pl[k & mask]: mask HL_TABLE_RING - 1 for find_bulk's ring of two
+ * blocks, SIZE_MAX for a caller's array. The table's fields come as
+ * arguments, from the callers' locals (find_bulk's comment says why);
+ * inlined, they stay in the registers the caller keeps them in.
+ */
+
+/* Stage 1: hash, record b1 and b2, prefetch b1 (and b2 too if also_b2). */
+static inline void place_block(const struct hl_bucket *buckets, uint64_t nbuckets, uint64_t seed,
+			       const struct hl_key *keys, size_t k0, size_t k1, struct hl_place *pl,
+			       size_t mask, bool also_b2)
+{
+	for (size_t k = k0; k < k1; k++) {
+		const struct hl_place p = place_one(&keys[k], seed, nbuckets);
+
+		pl[k & mask] = p;
+		__builtin_prefetch(&buckets[p.b1], 0, 3);
+		if (also_b2)
+			__builtin_prefetch(&buckets[p.b2], 0, 3);
+	}
+}
+
+/*
+ * Stage 2: scan b1 (asked for in stage 1) and write the answer, which stage
+ * 3 overwrites when the key goes on; queue the keys that go on (an append
+ * with no branch: the slot is always written, the count grows by "on");
+ * if b2_here, prefetch b2 for them. Returns how many it queued.
+ */
+static inline size_t scan_block(const struct hl_bucket *buckets, const struct hl_key *keys,
+				size_t k0, size_t k1, const struct hl_place *pl, size_t mask,
+				uint32_t *vals, size_t *queue, bool b2_here)
+{
+	size_t queued = 0;
+
+	for (size_t k = k0; k < k1; k++) {
+		const uint32_t b1 = pl[k & mask].b1, b2 = pl[k & mask].b2;
+		const uint64_t r = scan(&buckets[b1], &keys[k], SPILL_PAIR);
+		const uint32_t on = r == SCAN_ON;
+
+		vals[k] = (uint32_t)r;
+		queue[queued] = k;
+		queued += on;
+		/* b2 if on, else b1 (cached: a no-op), without a branch: a
+		 * conditional expression here compiles to a jump. */
+		if (b2_here)
+			__builtin_prefetch(&buckets[b1 ^ ((b1 ^ b2) & (0u - on))], 0, 3);
+	}
+	return queued;
+}
+
+/* Stage 3: for each queued key, the chain from b2. */
+static inline void chain_block(const struct hl_bucket *buckets, uint64_t nbuckets,
+			       unsigned max_chain, const struct hl_key *keys,
+			       const struct hl_place *pl, size_t mask, const size_t *queue,
+			       size_t queued, uint32_t *vals)
+{
+	for (size_t q = 0; q < queued; q++) {
+		const size_t k = queue[q];
+
+		vals[k] = scan_chain(buckets, nbuckets, max_chain, &keys[k], pl[k & mask].b2);
+	}
+}
+
+/*
  * The DPDK-style pipeline, in blocks of D = HL_TABLE_PREFETCH_AHEAD keys;
  * each round works on three blocks:
  *   3. block m - 2: for the keys that went on, scan the chain from b2;
  *   2. block m - 1: scan b1 (prefetched a round ago); answer, or prefetch b2
  *      and queue the key for stage 3;
  *   1. block m: hash, record b1 and b2, prefetch b1.
- * So the second line that a third of misses need is in flight as long as
+ * So the second line that a fifth of misses need is in flight as long as
  * the first, and ~D to 2D loads are in flight at any time. Stage 2 has no
  * branch on its answer (a queue append is branch-free), and stage 3 loops
  * over the queued keys only: one mispredicted loop exit a block instead of
- * one per key. One function because the stages share the rings and the
- * hoisted table fields: split, the compiler can no longer keep them in
- * registers and interleave them. Table fields are copied to locals because
- * stores to vals[] (uint32_t) may alias t->max_probe as far as C knows.
+ * one per key. The stages are the inline helpers above, shared with place
+ * and find_placed; this loop interleaves them over one ring, and inlined
+ * in one function they share the hoisted table fields in registers. Table
+ * fields are copied to locals because stores to vals[] (uint32_t) may
+ * alias t->max_probe as far as C knows.
  */
 void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *keys, size_t n,
 			      uint32_t *vals)
@@ -334,42 +414,20 @@ void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *key
 	const struct hl_bucket *buckets = t->buckets;
 	const uint64_t nbuckets = t->nbuckets, seed = t->seed;
 	const unsigned max_chain = t->max_probe - (t->max_probe > 0);
-	const size_t d = HL_TABLE_PREFETCH_AHEAD;
-	uint32_t b1[HL_TABLE_RING], b2[HL_TABLE_RING]; /* two blocks, by k % 2D */
+	const size_t d = HL_TABLE_PREFETCH_AHEAD, mask = HL_TABLE_RING - 1;
+	struct hl_place ring[HL_TABLE_RING]; /* two blocks, by k % 2D */
 	size_t queue[2][HL_TABLE_PREFETCH_AHEAD], queued[2] = { 0, 0 };
 
 	for (size_t m = 0; m * d < n + 2 * d; m++) {
 		const unsigned cur = m & 1, prev = cur ^ 1;
+		/* block m - 1 is [s2, s1), block m is [s1, s0), each cut at n */
+		const size_t s2 = m > 0 && (m - 1) * d < n ? (m - 1) * d : n;
+		const size_t s1 = m * d < n ? m * d : n, s0 = (m + 1) * d < n ? (m + 1) * d : n;
 
-		for (size_t q = 0; q < queued[prev]; q++) {
-			const size_t k = queue[prev][q];
-
-			vals[k] = scan_chain(buckets, nbuckets, max_chain, &keys[k],
-					     b2[k & (HL_TABLE_RING - 1)]);
-		}
-		queued[prev] = 0;
-		for (size_t k = m > 0 ? (m - 1) * d : 0; k < m * d && k < n; k++) {
-			const size_t e = k & (HL_TABLE_RING - 1);
-			const uint64_t r = scan(&buckets[b1[e]], &keys[k], SPILL_PAIR);
-			const uint32_t on = r == SCAN_ON;
-			/* b2 if on, else b1 (cached: a no-op), without a branch: a
-			 * conditional expression here compiles to a jump. */
-			const uint32_t next = b1[e] ^ ((b1[e] ^ b2[e]) & (0u - on));
-
-			vals[k] = (uint32_t)r; /* stage 3 overwrites it when on */
-			queue[cur][queued[cur]] = k;
-			queued[cur] += on;
-			__builtin_prefetch(&buckets[next], 0, 3);
-		}
-		for (size_t k = m * d; k < (m + 1) * d && k < n; k++) {
-			const size_t e = k & (HL_TABLE_RING - 1);
-			const uint64_t h = key_hash(&keys[k], seed);
-			const uint64_t p = primary_of(h, nbuckets);
-
-			b1[e] = (uint32_t)p;
-			b2[e] = (uint32_t)secondary_of(h, p, nbuckets);
-			__builtin_prefetch(&buckets[p], 0, 3);
-		}
+		chain_block(buckets, nbuckets, max_chain, keys, ring, mask, queue[prev],
+			    queued[prev], vals);
+		queued[cur] = scan_block(buckets, keys, s2, s1, ring, mask, vals, queue[cur], true);
+		place_block(buckets, nbuckets, seed, keys, s1, s0, ring, mask, false);
 	}
 }
 
@@ -400,20 +458,7 @@ void hotlist__table_place(const struct hl_table *t, const struct hl_key *keys, s
 			  struct hl_place *pl)
 {
 	HL_DEBUG_ASSERT(t && (n == 0 || (keys && pl)));
-	const struct hl_bucket *buckets = t->buckets;
-	const uint64_t nbuckets = t->nbuckets, seed = t->seed;
-
-	for (size_t k = 0; k < n; k++) {
-		const uint64_t h = key_hash(&keys[k], seed);
-		const uint64_t p = primary_of(h, nbuckets);
-		const uint64_t q = secondary_of(h, p, nbuckets);
-
-		pl[k].b1 = (uint32_t)p;
-		pl[k].b2 = (uint32_t)q;
-		__builtin_prefetch(&buckets[p], 0, 3);
-		if (HL_TABLE_PLACE_B2)
-			__builtin_prefetch(&buckets[q], 0, 3);
-	}
+	place_block(t->buckets, t->nbuckets, t->seed, keys, 0, n, pl, SIZE_MAX, HL_TABLE_PLACE_B2);
 }
 
 void hotlist__table_find_placed(const struct hl_table *t, const struct hl_key *keys,
@@ -428,25 +473,10 @@ void hotlist__table_find_placed(const struct hl_table *t, const struct hl_key *k
 	for (size_t k0 = 0; k0 < n; k0 += HL_TABLE_PREFETCH_AHEAD) {
 		const size_t k1 =
 			n - k0 < HL_TABLE_PREFETCH_AHEAD ? n : k0 + HL_TABLE_PREFETCH_AHEAD;
-		size_t queued = 0;
+		const size_t queued = scan_block(buckets, keys, k0, k1, pl, SIZE_MAX, vals, queue,
+						 !HL_TABLE_PLACE_B2);
 
-		for (size_t k = k0; k < k1; k++) { /* find_bulk's stage 2 */
-			const uint64_t r = scan(&buckets[pl[k].b1], &keys[k], SPILL_PAIR);
-			const uint32_t on = r == SCAN_ON;
-
-			vals[k] = (uint32_t)r;
-			queue[queued] = k;
-			queued += on;
-			if (!HL_TABLE_PLACE_B2)
-				__builtin_prefetch(
-					&buckets[pl[k].b1 ^ ((pl[k].b1 ^ pl[k].b2) & (0u - on))], 0,
-					3);
-		}
-		for (size_t q = 0; q < queued; q++) { /* stage 3 */
-			const size_t k = queue[q];
-
-			vals[k] = scan_chain(buckets, nbuckets, max_chain, &keys[k], pl[k].b2);
-		}
+		chain_block(buckets, nbuckets, max_chain, keys, pl, SIZE_MAX, queue, queued, vals);
 	}
 }
 
@@ -1367,23 +1397,25 @@ void hotlist__table_free(struct hl_table *t, const struct hotlist_allocator *a)
 uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *key, uint64_t *b1,
 				 uint64_t *b2)
 {
-	const uint64_t nb = buckets_for(n), h = key_hash(key, seed);
+	const uint64_t nb = buckets_for(n);
+	const struct hl_place pl = place_one(key, seed, nb);
 
-	*b1 = primary_of(h, nb);
-	*b2 = secondary_of(h, *b1, nb);
+	*b1 = pl.b1;
+	*b2 = pl.b2;
 	return nb;
 }
 
 /* Is key k, found in bucket b, where invariants 2 and 3 say it may be? */
 static bool key_placed_right(const struct hl_table *t, const struct hl_key *k, uint64_t b)
 {
-	const uint64_t h = key_hash(k, t->seed), b1 = primary_of(h, t->nbuckets);
-	uint64_t c = secondary_of(h, b1, t->nbuckets);
+	const struct hl_place pl = place_one(k, t->seed, t->nbuckets);
+	uint64_t c = pl.b2;
 	unsigned probe = 2;
 
-	if (b == b1)
+	if (b == pl.b1)
 		return t->max_probe >= 1;
-	if (fill_of(&t->buckets[b1]) < HL_TABLE_SLOTS || !pair_bit(t->buckets[b1].slot, SPILL_PAIR))
+	if (fill_of(&t->buckets[pl.b1]) < HL_TABLE_SLOTS ||
+	    !pair_bit(t->buckets[pl.b1].slot, SPILL_PAIR))
 		return false;
 	for (; c != b; c = next_bucket(c, t->nbuckets), probe++)
 		if (fill_of(&t->buckets[c]) < HL_TABLE_SLOTS ||

@@ -12,18 +12,26 @@
  * answers, anything else), down (nothing accepts the connection). With N
  * servers (the peers and this one) and a majority M = N/2 + 1:
  *
- *   1. a peer is current and at least M peers are up: a quorum serves
- *      without this server; start (it joins as a follower and catches up).
- *      A current peer alone is not trusted: a survivor that lost its quorum
- *      keeps answering 200 until its lost-quorum check, up to ~20 s later.
+ *   1. a peer is current, at least M peers are up, and the peers up but
+ *      not current, with this server, are fewer than M (with three
+ *      servers: both peers current): a quorum serves without this server
+ *      and the replicas not caught up stay a minority; start (it joins as
+ *      a follower and catches up). A current peer alone is not trusted: a
+ *      survivor that lost its quorum keeps answering 200 until its
+ *      lost-quorum check, up to ~20 s later. Nor is a current leader
+ *      beside a peer still catching up: with this one started, the two
+ *      replicas not caught up are a majority, and if the leader misses its
+ *      heartbeats (a paused or starved process) they elect one of
+ *      themselves and the leader's messages are dropped (seen with the
+ *      leader SIGSTOPped for 12 s; docs/cluster.md).
  *   2. no peer is up: a full start (memory streams are empty everywhere);
  *      start.
  *   3. fewer than M peers are up: of the servers down (this one included),
  *      the first by name starts; the others wait. Each such start happens
  *      while fewer than M are up, so the empty replicas never reach M and
  *      cannot elect one of themselves; a survivor's longer log wins.
- *   4. M peers or more are up but none is current (an election or catch-up
- *      under way): wait.
+ *   4. M peers or more are up but too few current for rule 1 (an election
+ *      or a catch-up under way): wait.
  *
  * Waiting means asking again every HL_GATE_POLL_MS until one of the starts
  * above applies, or the timeout (--timeout, default 60 s) passes: then it
@@ -67,8 +75,10 @@ static const char gate_usage[] =
 	"--name is this server's server_name, each --peer another server's name and\n"
 	"monitoring URL (http://HOST:PORT, its `http:` setting); list every server\n"
 	"of the cluster. It asks each peer's /healthz and returns (exit 0):\n"
-	"  at once when a peer answers 200 and a majority of the cluster is up\n"
-	"    without this server (a quorum serves: this one catches up from it);\n"
+	"  at once when a peer answers 200, a majority of the cluster is up\n"
+	"    without this server, and the peers up but not answering 200 are, with\n"
+	"    this one, fewer than a majority (a quorum serves and the replicas not\n"
+	"    caught up stay a minority: with three servers, both others answer 200);\n"
 	"  at once when no peer answers at all (a full start);\n"
 	"  at once when fewer than a majority are up and this is the first by name\n"
 	"    of the servers that are down; otherwise once a quorum serves, or after\n"
@@ -263,7 +273,9 @@ static bool decide(const char *self, const struct peer *peers, size_t n, char *w
 		if (peers[i].state == PEER_DOWN && strcmp(peers[i].name, first) < 0)
 			first = peers[i].name;
 	}
-	if (current && up >= majority) {
+	/* Rule 1: the replicas not caught up once this one runs (the peers up
+	 * and not current, and this one) must stay fewer than a majority. */
+	if (current && up >= majority && up - current + 1 < majority) {
 		snprintf(why, cap, "a quorum serves (%zu of %zu peers up, %zu current): start", up,
 			 n, current);
 		return true;
@@ -284,9 +296,14 @@ static bool decide(const char *self, const struct peer *peers, size_t n, char *w
 			 "%zu of %zu peers up, fewer than a majority of %zu, none serving: waiting "
 			 "for %s (first by name of the servers down) to start first, or a quorum",
 			 up, n, majority, first);
-	else
+	else if (!current)
 		snprintf(why, cap, "%zu of %zu peers up but none current: waiting for a quorum", up,
 			 n);
+	else
+		snprintf(why, cap,
+			 "%zu of %zu peers up, %zu current: waiting for those catching up (with "
+			 "this one, %zu not current would be a majority of %zu)",
+			 up, n, current, up - current + 1, majority);
 	return false;
 }
 

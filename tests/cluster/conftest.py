@@ -10,14 +10,19 @@ import pytest
 import harness
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item (item.rep_setup, rep_call,
+    rep_teardown): the cluster fixture prints its report when the test
+    failed."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
 @pytest.fixture
-def cluster():
-    c = harness.Cluster()
-    try:
-        c.start()
-        yield c
-    finally:
-        c.close()
+def cluster(request):
+    yield from harness.cluster_session(request)
 
 
 def write_list(path, n, prefix="HL"):

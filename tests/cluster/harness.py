@@ -287,12 +287,70 @@ class Cluster:
         out = self.run("hits", *(["--all-copies"] if all_copies else []), timeout=300).stdout
         return [json.loads(l) for l in out.splitlines() if l.strip()]
 
-    def close(self):
+    def report(self, lines=40):
+        """What each server and node was doing, printed when a test failed
+        (a flake must explain itself from the ctest output alone): for each
+        server its process, /healthz, its copy of HL_READS, the gate's
+        decisions and the tail of its log; for each node the tail of its
+        log. Asked with short timeouts: the servers may be the problem."""
+        print(f"\n==== cluster report ({self.dir}) ====")
+        try:
+            reads = self.replicas("HL_READS")
+        except Exception as e:  # noqa: BLE001 (a report must not raise)
+            reads = f"unreadable: {e}"
+        print("HL_READS per server (messages, first_seq, last_seq, leader):", reads)
+        for s in self.servers:
+            rc = s.proc.poll() if s.proc else "not started"
+            code, body = http_get(s.mport, "/healthz", timeout=2)
+            print(f"---- server hl{s.i} (pid {s.proc.pid if s.proc else '-'}, exit {rc}, "
+                  f"gated {s.gated}, ports {s.port}/{s.cport}/{s.mport}): "
+                  f"/healthz {code} {body.strip()}")
+            _tail(os.path.join(self.dir, f"s{s.i}.log"), lines)
+        for n in self.nodes:
+            rc = n.proc.poll() if n.proc else "not running"
+            print(f"---- node {n.name} (exit {rc}, http port {n.hport})")
+            _tail(os.path.join(self.dir, f"node-{n.name}.log"), lines)
+        print("==== end of cluster report ====")
+
+    def close(self, keep=False):
+        """Stop every process started here, by pid; remove the directory
+        unless keep (a failed test) or HOTLIST_KEEP_CLUSTER is set."""
         for n in self.nodes:
             n.kill()
         for s in self.servers:
             s.kill()
-        if os.environ.get("HOTLIST_KEEP_CLUSTER"):
+        if keep or os.environ.get("HOTLIST_KEEP_CLUSTER"):
             print("kept", self.dir)
         else:
             subprocess.run(["rm", "-rf", self.dir])
+
+
+def _tail(path, n):
+    try:
+        with open(path, errors="replace") as f:
+            text = f.readlines()
+    except OSError as e:
+        print(f"  ({e})")
+        return
+    if len(text) > n:
+        print(f"  ... {len(text) - n} lines before")
+    for line in text[-n:]:
+        print("  " + line.rstrip())
+
+
+def cluster_session(request, n=3):
+    """A started cluster for a fixture (yield from it): closed afterwards
+    whatever happens; when the start or the test failed, its report is
+    printed first and its directory kept (conftest.py records the
+    outcome)."""
+    c = Cluster(n=n)
+    failed = True
+    try:
+        c.start()
+        yield c
+        rep = getattr(request.node, "rep_call", None)
+        failed = rep is None or rep.failed
+    finally:
+        if failed:
+            c.report()
+        c.close(keep=failed)

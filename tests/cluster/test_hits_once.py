@@ -21,15 +21,10 @@ JS_TOOL = os.environ.get("JS_TOOL", "")
 
 
 @pytest.fixture
-def server():
+def server(request):
     if not os.access(JS_TOOL, os.X_OK):
         pytest.skip("JS_TOOL (tests/cluster/js_tool.c, built with the tests) not set")
-    c = harness.Cluster(n=1)
-    try:
-        c.start()  # `hotlist cluster` made the streams
-        yield c
-    finally:
-        c.close()
+    yield from harness.cluster_session(request, n=1)  # `hotlist cluster` made the streams
 
 
 _msg_ids = iter(range(1, 1 << 30))

@@ -5,7 +5,7 @@
  *
  * The attacker knows one seed, S0 (--attack-seed: say, the leaked seed of an
  * earlier snapshot), and the list size n, hence the table's bucket count
- * (table.c: n / (4 slots x HL_TABLE_LOAD_PCT), rounded up) and its placement: h =
+ * (table.h's hotlist__table_buckets_for) and its placement: h =
  * XXH3_64bits_withSeed(the 12 key bytes, S0), primary b1 = (h x nbuckets) >>
  * 64, secondary b2 = b1 + 1 + ((h mod 2^32) x (nbuckets - 1)) >> 32. By brute
  * force over valid-looking plates (A-Z0-9, 6 or 8 characters: the random
@@ -66,10 +66,6 @@
 #define XXH_INLINE_ALL /* the crafting loop is ~all hashing */
 #include <xxhash.h>
 
-/* Copy of table.c's sizing (HL_TABLE_SLOTS, static there, x
- * HL_TABLE_LOAD_PCT of table.h): buckets = ceil(n x 100 / (4 x 70)).
- * Checked against hotlist__table_buckets(). */
-#define TABLE_SLOTS 4
 #define TABLE_KEY_BYTES 12 /* lo, hi: what table.c hashes */
 /* Candidates generated before any is hashed: XXH3 reads a 12-byte key as
  * bytes 0..7 and 4..11, and hashing a key just stored stalls on store
@@ -157,14 +153,6 @@ static int failures;
 /* ---- crafting --------------------------------------------------------------- */
 
 __extension__ typedef unsigned __int128 u128;
-
-static uint64_t buckets_for(size_t n)
-{
-	const uint64_t per = (uint64_t)TABLE_SLOTS * HL_TABLE_LOAD_PCT;
-	uint64_t nb = ((uint64_t)n * 100 + per - 1) / per;
-
-	return nb ? nb : 1;
-}
 
 /* An odometer over the plates of one length, packed as hotlist__key_pack
  * packs them: code 1..36 per character, character i at bits 6i of lo. */
@@ -283,7 +271,7 @@ static uint64_t craft(struct plate_gen gen[2], const struct target *t, uint64_t 
 /* The attack's target for a list of n keys, with m crafted keys. */
 static struct target target_of(enum attack a, size_t n, size_t m)
 {
-	struct target t = { .nb = buckets_for(n), .n = n };
+	struct target t = { .nb = hotlist__table_buckets_for(n), .n = n };
 	uint64_t at = t.nb * WINDOW_AT_PCT / 100;
 
 	t.b1_at = at;
@@ -607,7 +595,7 @@ static struct hl_table *build_table(const struct list *l, size_t n, uint64_t see
 		exit(1);
 	}
 	uint64_t nb = hotlist__table_buckets(t);
-	bool nb_ok = nb == buckets_for(n);
+	bool nb_ok = nb == hotlist__table_buckets_for(n);
 
 	*max_probe = hotlist__table_max_probe(t);
 	failures += !nb_ok;

@@ -97,9 +97,6 @@ atomic_ulong hotlist__table_test_scans;
 #include <xxhash.h>
 #endif
 
-/* Slots per bucket: 4 slots of 16 bytes fill one 64-byte cache line. */
-#define HL_TABLE_SLOTS 4
-
 /*
  * Keys per block of the find_bulk() pipeline (and the prefetch distance of
  * the build's): a block's lines are all prefetched before the first is read.
@@ -592,15 +589,6 @@ static uint32_t val_in(const struct hl_bucket *b, const struct hl_key *key)
 	return b->slot[__builtin_ctz(hit_mask(b, key))].val;
 }
 
-/* Buckets for n keys at HL_TABLE_LOAD_PCT, rounded up; at least one. */
-static uint64_t buckets_for(size_t n)
-{
-	const uint64_t per_bucket_pct = (uint64_t)HL_TABLE_SLOTS * HL_TABLE_LOAD_PCT;
-	uint64_t nb = ((uint64_t)n * 100 + per_bucket_pct - 1) / per_bucket_pct;
-
-	return nb ? nb : 1;
-}
-
 /* Every slot empty: zero key, value HL_TABLE_NONE (see scan()). */
 static void init_buckets(struct hl_bucket *b, uint64_t nbuckets)
 {
@@ -975,7 +963,7 @@ int hotlist__table_build_strided(struct hl_table **out, const void *keys, size_t
 	t = hotlist__zalloc(a, sizeof(*t), _Alignof(struct hl_table));
 	if (!t)
 		return HOTLIST_ENOMEM;
-	t->nbuckets = buckets_for(n);
+	t->nbuckets = hotlist__table_buckets_for(n);
 	t->seed = seed;
 	bd.t = t;
 	err = alloc_buckets(t, a, true);
@@ -1105,7 +1093,7 @@ static void inc_release(struct hl_table_inc *ti)
 /* Does a table begun for n_max keys suit n (else finish builds anew)? */
 static bool inc_fits(const struct hl_table_inc *ti, size_t n)
 {
-	const uint64_t nb = buckets_for(n);
+	const uint64_t nb = hotlist__table_buckets_for(n);
 
 	return n > 0 && n <= ti->n_max && ti->bd.t->nbuckets <= nb + nb / 16 + 1;
 }
@@ -1144,7 +1132,7 @@ int hotlist__table_inc_begin(struct hl_table_inc **out, const void *keys, size_t
 	t = hotlist__zalloc(a, sizeof(*t), _Alignof(struct hl_table));
 	ti->bd.t = t;
 	if (t) {
-		t->nbuckets = buckets_for(n_max);
+		t->nbuckets = hotlist__table_buckets_for(n_max);
 		t->seed = seed;
 	}
 	ti->bd.over = hotlist__alloc(a, n_max * sizeof(*ti->bd.over), HL_CACHE_LINE);
@@ -1398,7 +1386,7 @@ void hotlist__table_free(struct hl_table *t, const struct hotlist_allocator *a)
 uint64_t hotlist__table_place_of(size_t n, uint64_t seed, const struct hl_key *key, uint64_t *b1,
 				 uint64_t *b2)
 {
-	const uint64_t nb = buckets_for(n);
+	const uint64_t nb = hotlist__table_buckets_for(n);
 	const struct hl_place pl = place_one(key, seed, nb);
 
 	*b1 = pl.b1;

@@ -33,6 +33,20 @@
 #define HL_TABLE_LOAD_PCT 70
 #endif
 
+/* Slots per bucket: 4 slots of 16 bytes fill one 64-byte cache line. */
+#define HL_TABLE_SLOTS 4
+
+/* The buckets of a table of n keys: n at HL_TABLE_LOAD_PCT of
+ * HL_TABLE_SLOTS slots a bucket, rounded up; at least one. The one sizing
+ * rule: table.c builds with it, bench_flood crafts keys against it. */
+static inline uint64_t hotlist__table_buckets_for(size_t n)
+{
+	const uint64_t per_bucket_pct = (uint64_t)HL_TABLE_SLOTS * HL_TABLE_LOAD_PCT;
+	const uint64_t nb = ((uint64_t)n * 100 + per_bucket_pct - 1) / per_bucket_pct;
+
+	return nb ? nb : 1;
+}
+
 struct hl_table;
 
 /*

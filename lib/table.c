@@ -221,8 +221,9 @@ static inline uint64_t secondary_of(uint64_t h, uint64_t b1, uint64_t nbuckets)
 }
 
 /* A key's two buckets, b1 and b2 (both < nbuckets < UINT32_MAX): the one
- * copy of hash, primary and secondary that the bulk lookups and the checker
- * use (hotlist__table_find composes them itself: see there). */
+ * copy of hash, primary and secondary that the bulk lookups, the checker
+ * and the build's phase 2 use (hotlist__table_find and the cuckoo step,
+ * which need b2 only sometimes, compose them themselves). */
 static inline struct hl_place place_one(const struct hl_key *key, uint64_t seed, uint64_t nbuckets)
 {
 	const uint64_t h = key_hash(key, seed);
@@ -890,8 +891,7 @@ static int place_all_overflow(struct builder *bd, const struct keysrc *src)
 			prefetch_room(bd->t, ring[(j - 2 * d) & (HL_TABLE_BUILD_RING - 1)]);
 		if (j >= d && j - d < n) {
 			const size_t k = j - d;
-			const uint64_t h = key_hash(key_at(src, over[k]), seed);
-			const uint64_t b2 = secondary_of(h, primary_of(h, nbuckets), nbuckets);
+			const uint64_t b2 = place_one(key_at(src, over[k]), seed, nbuckets).b2;
 
 			ring[k & (HL_TABLE_BUILD_RING - 1)] = (uint32_t)b2;
 			__builtin_prefetch(&bd->t->buckets[b2], 1, 3);

@@ -55,6 +55,8 @@
  * tries to move one primary resident of it to that resident's own secondary
  * (one cuckoo step, Pagh & Rodler 2001), which keeps chains short. In the
  * end 88 % of keys are in their primary.
+ * A large table's phase 1 goes partition by partition (place_primary_radix:
+ * each line from memory once instead of once a key), with the same result.
  *
  * Invariants (after build):
  *  1. Slots of a bucket fill from slot 0; a bucket never loses a key.
@@ -109,6 +111,9 @@ atomic_ulong hotlist__table_test_scans;
 #define HL_TABLE_PREFETCH_AHEAD 32
 #define HL_TABLE_RING (2 * HL_TABLE_PREFETCH_AHEAD)
 #define HL_TABLE_BUILD_RING (4 * HL_TABLE_PREFETCH_AHEAD)
+/* Records ahead that phase 1's partitioned pass C prefetches the bucket of
+ * (the partition's lines are mostly in the cache already). */
+#define HL_TABLE_RADIX_AHEAD 8
 
 /*
  * Bucket arrays of 4 MiB and more come 2 MiB-aligned and advised
@@ -770,11 +775,143 @@ static int place_primary_part(struct builder *bd, const struct keysrc *src, size
 	return 0;
 }
 
+/*
+ * Phase 1, partitioned (large tables; docs/table.md, "Building a large
+ * table"). In input order each key of phase 1 is a read-modify-write of a
+ * random table line: at 10 M keys the buckets are ~230 MB, far past the
+ * caches, so each is a miss from memory and later a write-back, about 2.8
+ * of each a line. Here the keys are hashed first (pass A: each key's
+ * primary into scratch, a count per partition of 2^hotlist__table_radix_shift
+ * buckets, 256 KiB by default), copied in input order into one run of
+ * 20-byte records per partition (pass B), and placed partition after
+ * partition (pass C): a partition's lines stay in the cache while its keys
+ * go in, so each comes from memory once. Each bucket still receives its
+ * keys in input order, so it ends with the same keys in the same slots and
+ * the same SPILL bit as in place_primary_range; pass D walks the keys in
+ * input order once more to list those whose primary was full and to report
+ * duplicates (both found in pass C and marked in a byte a key), so the
+ * overflow list and the report are the same too: the build's result does
+ * not depend on which way phase 1 ran (test_table, test_radix_*).
+ *
+ * Only for values that are the keys' indexes (src->vals NULL: list builds),
+ * so a record needs no value. Scratch: 21 bytes a key and a count a
+ * partition, freed before it returns, and the overflow list's free tail
+ * (over[nover..], room for every key left in both callers) for the
+ * primaries. Returns 1 with nothing written when it does not apply or
+ * cannot have its scratch (the caller goes on in input order), else what
+ * place_primary_range would: HOTLIST_EINVAL (before anything is written:
+ * a zero key or a value HL_TABLE_NONE), or dup_found's error.
+ */
+size_t hotlist__table_radix_min = (size_t)1 << 20; /* 64 MiB of buckets, ~3 M keys */
+unsigned hotlist__table_radix_shift = 12; /* 4 096 buckets, 256 KiB */
+atomic_size_t hotlist__table_radix_runs;
+
+struct radix_rec {
+	uint32_t lo[2]; /* the key's lo, copied as bytes: 4-byte alignment, 20-byte records */
+	uint32_t hi, idx, b1; /* idx: key from + idx */
+};
+
+enum { RADIX_PLACED, RADIX_OVER, RADIX_DUP };
+
+static int place_primary_radix(struct builder *bd, const struct keysrc *src, size_t from, size_t to)
+{
+	struct hl_table *t = bd->t;
+	const uint64_t nb = t->nbuckets, seed = t->seed;
+	const unsigned shift = hotlist__table_radix_shift;
+	const size_t n = to - from, np = (size_t)(nb >> shift) + 1;
+	uint32_t *b1s = bd->over + bd->nover;
+	size_t *pos;
+	struct radix_rec *rec;
+	uint8_t *state;
+	int err = 0;
+
+	if (src->vals || nb < hotlist__table_radix_min || n < nb / 2 || n > UINT32_MAX)
+		return 1;
+	pos = hotlist__zalloc(bd->a, (np + 1) * sizeof(*pos), HL_CACHE_LINE);
+	rec = hotlist__alloc(bd->a, n * sizeof(*rec), HL_CACHE_LINE);
+	state = hotlist__alloc(bd->a, n, HL_CACHE_LINE);
+	if (!pos || !rec || !state) {
+		err = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) { /* A */
+		const struct hl_key *k = key_at(src, from + i);
+
+		if ((k->lo | k->hi) == 0 || from + i >= HL_TABLE_NONE) {
+			err = HOTLIST_EINVAL;
+			goto out;
+		}
+		b1s[i] = (uint32_t)primary_of(key_hash(k, seed), nb);
+		pos[(b1s[i] >> shift) + 1]++;
+	}
+	for (size_t p = 1; p <= np; p++) /* pos[p]: where run p starts */
+		pos[p] += pos[p - 1];
+	for (size_t i = 0; i < n; i++) { /* B */
+		const struct hl_key *k = key_at(src, from + i);
+		struct radix_rec *r = &rec[pos[b1s[i] >> shift]++];
+
+		memcpy(r->lo, &k->lo, sizeof(r->lo));
+		r->hi = k->hi;
+		r->idx = (uint32_t)i;
+		r->b1 = b1s[i];
+	}
+	for (size_t j = 0; j < n; j++) { /* C */
+		const struct radix_rec *r = &rec[j];
+		struct hl_key key = { .hi = r->hi };
+		struct hl_bucket *b = &t->buckets[r->b1];
+		unsigned f;
+
+		memcpy(&key.lo, r->lo, sizeof(key.lo));
+		if (j + HL_TABLE_RADIX_AHEAD < n)
+			__builtin_prefetch(&t->buckets[rec[j + HL_TABLE_RADIX_AHEAD].b1], 1, 3);
+		f = fill_of(b);
+		if (bucket_has(b, &key)) {
+			state[r->idx] = RADIX_DUP;
+		} else if (f < HL_TABLE_SLOTS) {
+			put(t, b, f, &key, (uint32_t)(from + r->idx), 1);
+			state[r->idx] = RADIX_PLACED;
+		} else {
+			set_bit(b, SPILL_PAIR);
+			state[r->idx] = RADIX_OVER;
+		}
+	}
+	/* D: over[nover] is at or below b1s[i], read first */
+	for (size_t i = 0; i < n && !err; i++) {
+		const uint32_t b1 = b1s[i];
+
+		if (state[i] == RADIX_OVER)
+			bd->over[bd->nover++] = (uint32_t)(from + i);
+		else if (state[i] == RADIX_DUP)
+			err = dup_found(bd, from + i,
+					val_in(&t->buckets[b1], key_at(src, from + i)));
+	}
+	atomic_fetch_add_explicit(&hotlist__table_radix_runs, 1, memory_order_relaxed);
+out:
+	hotlist__free(bd->a, state, n);
+	hotlist__free(bd->a, rec, n * sizeof(*rec));
+	hotlist__free(bd->a, pos, (np + 1) * sizeof(*pos));
+	return err;
+}
+
+/* Phase 1 for keys [from, to): partitioned when it applies, else in input
+ * order. Returns like place_primary_range. */
+static int place_primary_all(struct builder *bd, const struct keysrc *src, size_t from, size_t to,
+			     size_t *at)
+{
+	int err = place_primary_radix(bd, src, from, to);
+
+	if (err != 1) {
+		*at = to;
+		return err;
+	}
+	return place_primary_range(bd, src, from, to, at);
+}
+
 static int place_all_primary(struct builder *bd, const struct keysrc *src, size_t n)
 {
 	size_t at;
 
-	return place_primary_range(bd, src, 0, n, &at);
+	return place_primary_all(bd, src, 0, n, &at);
 }
 
 /*
@@ -1336,7 +1473,7 @@ int hotlist__table_inc_finish(struct hl_table_inc *ti, const void *keys, size_t 
 	if (!err && ti->split)
 		err = inc_join_parts(ti);
 	if (!err)
-		err = place_primary_range(bd, &ti->src, ti->done, n, &ti->done);
+		err = place_primary_all(bd, &ti->src, ti->done, n, &ti->done);
 	dups->phase1 = dups->n;
 	hotlist__build_stamp(&hotlist__build_times.phase1_ns, &hotlist__build_times.phase1_cpu);
 	hotlist__build_times.over_keys = bd->nover;

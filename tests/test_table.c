@@ -1247,6 +1247,146 @@ START_TEST(test_inc_split)
 }
 END_TEST
 
+/*
+ * Phase 1 partitioned (table.c, place_primary_radix) gives exactly what
+ * phase 1 in input order gives: the same buckets slot for slot, the same
+ * duplicate pairs in the same order, the same phase-1 share. Cases, _i:
+ * 0 distinct keys, 8 buckets a partition; 1 with 6000 second copies; 2 one
+ * bucket a partition; 3 the default partitions (4096 buckets: one run);
+ * 4 a build ahead, a third added before finish (finish partitions the
+ * rest); 5 a zero key half way (HOTLIST_EINVAL, nothing leaks) and a
+ * second copy without a report (HOTLIST_EINVAL).
+ */
+static int build_case(unsigned c, const struct rec24 *r, size_t n, struct hl_table **t,
+		      struct hl_table_dups *d)
+{
+	if (c != 4)
+		return hotlist__table_build_strided(t, &r[0].key, sizeof(*r), NULL, n, 42, d,
+						    &g_alloc);
+	struct hl_table_inc *ti = NULL;
+	ck_assert_int_eq(hotlist__table_inc_begin(&ti, &r[0].key, sizeof(*r), n, 42, d, &g_alloc),
+			 0);
+	hotlist__table_inc_add(ti, n / 3);
+	return hotlist__table_inc_finish(ti, &r[0].key, n, t);
+}
+
+START_TEST(test_radix_is_sequential)
+{
+	const unsigned shifts[] = { 3, 3, 0, 12, 3, 3 };
+	const size_t n = 20000, distinct = _i == 0 ? n : 14000;
+	const size_t radix_min = hotlist__table_radix_min;
+	const unsigned radix_shift = hotlist__table_radix_shift;
+	struct rec24 *r = calloc(n, sizeof(*r));
+	struct hl_table_dups d[2];
+	struct hl_table *t[2] = { NULL, NULL };
+	int rc[2];
+
+	ck_assert_ptr_nonnull(r);
+	track_reset();
+	for (size_t i = 0; i < n; i++)
+		r[i].key = key_at(i < distinct ? i : (i * 7919) % distinct);
+	if (_i == 5)
+		r[n / 2].key = (struct hl_key){ 0 };
+	for (int w = 0; w < 2; w++) { /* 0: in input order, 1: partitioned */
+		const size_t runs = atomic_load(&hotlist__table_radix_runs);
+
+		hotlist__table_radix_min = w ? 1 : SIZE_MAX;
+		hotlist__table_radix_shift = shifts[_i];
+		rc[w] = build_case((unsigned)_i, r, n, &t[w], &d[w]);
+		hotlist__table_radix_min = radix_min;
+		hotlist__table_radix_shift = radix_shift;
+		/* the way asked for ran (to the end, unless the zero key stopped it) */
+		ck_assert_uint_eq(atomic_load(&hotlist__table_radix_runs) - runs,
+				  w == 1 && _i != 5);
+	}
+	ck_assert_int_eq(rc[0], rc[1]);
+	if (_i == 5) {
+		ck_assert_int_eq(rc[1], HOTLIST_EINVAL);
+		r[n / 2].key = key_at(n / 2 < distinct ? n / 2 : (n / 2 * 7919) % distinct);
+		hotlist__table_radix_min = 1;
+		ck_assert_int_eq(hotlist__table_build_strided(&t[1], &r[0].key, sizeof(*r), NULL, n,
+							      42, NULL, &g_alloc),
+				 HOTLIST_EINVAL);
+		hotlist__table_radix_min = radix_min;
+	} else {
+		ck_assert_int_eq(rc[1], 0);
+		ck_assert(hotlist__table_check(t[1]));
+		ck_assert(hotlist__table_same(t[0], t[1]));
+		ck_assert_uint_eq(hotlist__table_count(t[1]), distinct);
+		ck_assert_uint_eq(d[1].n, n - distinct);
+		ck_assert_uint_eq(d[1].phase1, d[0].phase1);
+		ck_assert(d[0].n == 0 ||
+			  memcmp(d[0].pairs, d[1].pairs, d[0].n * 2 * sizeof(uint32_t)) == 0);
+		if (_i != 0) /* both phases found second copies */
+			ck_assert(d[1].phase1 > 0 && d[1].phase1 < d[1].n);
+		for (int w = 0; w < 2; w++) {
+			hotlist__table_dups_free(&d[w], &g_alloc);
+			hotlist__table_free(t[w], &g_alloc);
+		}
+	}
+	assert_no_leak();
+	free(r);
+}
+END_TEST
+
+/*
+ * Every allocation of a partitioned build failed in turn: the build fails
+ * with HOTLIST_ENOMEM and leaks nothing, or (the scratch refused) places
+ * phase 1 in input order, with the same table as ever.
+ */
+START_TEST(test_radix_alloc_failure)
+{
+	const size_t n = 5000, distinct = 4000;
+	const size_t radix_min = hotlist__table_radix_min;
+	struct rec24 *r = calloc(n, sizeof(*r));
+	struct hl_table_dups d, ds;
+	struct hl_table *t = NULL, *ts = NULL;
+	unsigned fell_back = 0, failed = 0;
+	int err = HOTLIST_ENOMEM;
+
+	ck_assert_ptr_nonnull(r);
+	for (size_t i = 0; i < n; i++)
+		r[i].key = key_at(i < distinct ? i : (i * 7919) % distinct);
+	track_reset();
+	ck_assert_int_eq(hotlist__table_build_strided(&ts, &r[0].key, sizeof(*r), NULL, n, 42, &ds,
+						      &g_alloc),
+			 0);
+	hotlist__table_radix_min = 1;
+	for (long k = 0; k < 32; k++) {
+		const size_t runs = atomic_load(&hotlist__table_radix_runs);
+		const size_t live = g_track.live;
+
+		g_track.calls = 0;
+		g_track.fail_at = k;
+		err = hotlist__table_build_strided(&t, &r[0].key, sizeof(*r), NULL, n, 42, &d,
+						   &g_alloc);
+		g_track.fail_at = -1;
+		if (err) {
+			ck_assert_int_eq(err, HOTLIST_ENOMEM);
+			ck_assert_uint_eq(g_track.live, live);
+			failed++;
+			continue;
+		}
+		ck_assert(hotlist__table_same(t, ts));
+		ck_assert_uint_eq(d.n, ds.n);
+		ck_assert_int_eq(memcmp(d.pairs, ds.pairs, d.n * 2 * sizeof(uint32_t)), 0);
+		fell_back += atomic_load(&hotlist__table_radix_runs) == runs;
+		hotlist__table_dups_free(&d, &g_alloc);
+		hotlist__table_free(t, &g_alloc);
+		if (atomic_load(&hotlist__table_radix_runs) != runs)
+			break; /* nothing failed: every allocation was tried */
+	}
+	hotlist__table_radix_min = radix_min;
+	ck_assert_int_eq(err, 0);
+	ck_assert_uint_eq(fell_back, 3); /* one for each of the pass's three blocks */
+	ck_assert_uint_ge(failed, 3); /* header, buckets, overflow list at least */
+	hotlist__table_dups_free(&ds, &g_alloc);
+	hotlist__table_free(ts, &g_alloc);
+	assert_no_leak();
+	free(r);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -1271,6 +1411,8 @@ static Suite *table_suite(void)
 	tcase_add_loop_test(tc, test_strided_dups, 0, 2);
 	tcase_add_loop_test(tc, test_inc_is_strided, 0, 3);
 	tcase_add_loop_test(tc, test_inc_split, 0, 8);
+	tcase_add_loop_test(tc, test_radix_is_sequential, 0, 6);
+	tcase_add_test(tc, test_radix_alloc_failure);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

@@ -5,6 +5,7 @@ hotlist nodes. Only processes started here are ever signalled, by pid."""
 
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -51,6 +52,22 @@ def http_get(port, path, timeout=1.0):
 # gate started on its timeout.
 GATE_TIMEOUT_S = 400
 
+# How long a restarted server may stay not current, from its start, before
+# it is taken for nats-server 2.9.10's stalled catch-up (docs/cluster.md,
+# "Limits") and restarted once, as an operator would (Server.back, and
+# gate_waits while another server's gate waits for it). In
+# cluster_gate_restart hl2's gate waited for hl1's catch-up up to 17 s in
+# 58 runs at load average up to 23 (docs/cluster.md); the stalled ones
+# stayed not current for over 60 s. Detection (60 s), a restart and a
+# catch-up (seconds; back() allows 60 s) fit well within GATE_TIMEOUT_S, so
+# a gate waiting on a stalled server still starts on its rules, not at its
+# timeout, once the stalled one has been restarted.
+STALL_S = 60
+
+# nats-server's line for a replica whose catch-up made no progress (every
+# 10 s while it lasts).
+STALLED = re.compile(r"Catchup for stream '.*' stalled")
+
 # How long a server's monitoring port may take to answer /healthz: a loaded
 # machine answered after more than the 1 s it had, which read as "not
 # current" (and, for a survivor expected to lose its quorum, as lost).
@@ -74,6 +91,9 @@ class Server:
         self.proc = None
         self.health = ""
         self.gated = False
+        self.paused = False  # pause()d, not killed since
+        self.started = None  # time.time() of the last start()
+        self.log_at = 0  # the length of its log at the last start()
 
     def config(self):
         d = self.cluster.dir
@@ -109,6 +129,7 @@ jetstream {{ store_dir: "{d}/s{self.i}", max_memory_store: 1G, max_file_store: 4
         with open(path, "w") as f:
             f.write(self.config())
         log = open(os.path.join(self.cluster.dir, f"s{self.i}.log"), "a")
+        self.log_at, self.started = log.tell(), time.time()
         if self.gated:
             cmd = (" ".join(map(shlex.quote, self.gate_argv())) + " && exec " +
                    " ".join(map(shlex.quote, [NATS_SERVER, "-c", path])))
@@ -118,10 +139,23 @@ jetstream {{ store_dir: "{d}/s{self.i}", max_memory_store: 1G, max_file_store: 4
             self.proc = subprocess.Popen([NATS_SERVER, "-c", path], stdout=log, stderr=log)
         log.close()
 
-    def gate_log(self):
+    def log(self, since_start=False):
+        """The server's log (its gate's lines too), as lines; since_start:
+        only what its last start() wrote."""
+        with open(os.path.join(self.cluster.dir, f"s{self.i}.log"), errors="replace") as f:
+            if since_start:
+                f.seek(self.log_at)
+            return [l.rstrip() for l in f]
+
+    def gate_log(self, since_start=False):
         """The gate's decisions, from the server's log."""
-        with open(os.path.join(self.cluster.dir, f"s{self.i}.log")) as f:
-            return [l.rstrip() for l in f if l.startswith("hotlist nats-gate:")]
+        return [l for l in self.log(since_start) if l.startswith("hotlist nats-gate:")]
+
+    def gate_started(self):
+        """The gate of the last start() has let the server start (on its
+        rules, or at its timeout)."""
+        g = self.gate_log(since_start=True)
+        return bool(g) and (g[-1].endswith(": start") or "start anyway" in g[-1])
 
     def healthz(self):
         """/healthz's status code, None if the port did not answer (the
@@ -140,18 +174,52 @@ jetstream {{ store_dir: "{d}/s{self.i}", max_memory_store: 1G, max_file_store: 4
     def gate_timed_out(self):
         return any("start anyway" in l for l in self.gate_log())
 
+    def stalled(self, after=STALL_S):
+        """Why the running server counts as stalled in catch-up (None when
+        it does not): it is not current (/healthz not 200, or no answer) and
+        since its last start its log says "Catchup for stream ... stalled"
+        or `after` seconds have passed. A paused server reads as stalled
+        after `after` seconds: the tests' way to provoke this."""
+        if not self.proc or self.proc.poll() is not None or self.healthy():
+            return None
+        line = next((l for l in self.log(since_start=True) if STALLED.search(l)), None)
+        if line:
+            return f"its log: {line}"
+        waited = time.time() - self.started
+        if waited >= after:
+            return f"not current {waited:.0f} s after its start ({self.health or 'no answer'})"
+        return None
+
+    def send_signal(self, sig):
+        """Send sig to the server: to the group started for it when gated
+        (the server, or the gate and its shell)."""
+        if self.gated:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+        else:
+            self.proc.send_signal(sig)
+
+    def pause(self):
+        """Stop the server (SIGSTOP): up (its ports accept) and answering
+        nothing, the tests' stalled server. kill() then SIGKILLs it."""
+        self.send_signal(signal.SIGSTOP)
+        self.paused = True
+
     def kill(self, sig=signal.SIGKILL):
+        """Stop the server with sig and wait for it. A paused server is
+        SIGKILLed whatever sig: given SIGTERM (and SIGCONT, as systemd
+        sends) it first handles what reached it while stopped, in the moment
+        before it exits. Seen once: hl0 was elected leader of the file
+        streams in the 10 ms a stopped hl1 ran before it exited, and hl1,
+        restarted, stayed not current on them for 6 minutes (nats-server
+        2.9.10)."""
         if self.proc and self.proc.poll() is None:
-            if self.gated:
-                # The group started for it: the server, or the gate and its shell.
-                try:
-                    os.killpg(self.proc.pid, sig)
-                except ProcessLookupError:
-                    pass
-            else:
-                self.proc.send_signal(sig)
+            self.send_signal(signal.SIGKILL if self.paused else sig)
             self.proc.wait(timeout=120)  # SIGTERM: a clean shutdown, slow when loaded
         self.proc = None
+        self.paused = False
 
     def back(self, first=60, after=60):
         """Wait until the restarted server is current (/healthz 200). On
@@ -176,6 +244,36 @@ jetstream {{ store_dir: "{d}/s{self.i}", max_memory_store: 1G, max_file_store: 4
     @property
     def url(self):
         return f"nats://127.0.0.1:{self.port}"
+
+
+def gate_waits(waiting, peers, after=STALL_S):
+    """Wait until the gate of `waiting` (started through it) lets it start;
+    while it waits, restart a server of `peers` that is stalled in catch-up
+    (Server.stalled: the known nats-server 2.9.10 stall, "Limits" in
+    docs/cluster.md), once in all, as it was started (through its gate), as
+    an operator would: the waiting gate waits for exactly that server to be
+    current (rule 1), up to its --timeout. Returns the servers restarted.
+    A gate that times out all the same returns here too; the caller asserts
+    on how it started (gate_timed_out, its last line)."""
+    restarted = []
+    deadline = time.time() + GATE_TIMEOUT_S + 60  # the gate decides by its timeout
+    while not waiting.gate_started():
+        if time.time() > deadline:
+            raise AssertionError(f"server {waiting.i}'s gate still waiting after "
+                                 f"{GATE_TIMEOUT_S + 60} s: {waiting.gate_log()[-1:]}")
+        for s in peers if not restarted else []:
+            why = s.stalled(after)
+            if why:
+                print(f"NOTE: server {s.i} stalled in catch-up while server {waiting.i}'s "
+                      f"gate waits ({why}); restarting it through its gate, once")
+                s.kill(signal.SIGTERM)
+                s.start()
+                restarted.append(s)
+                break
+        time.sleep(0.5)
+    for s in restarted:
+        print(f"NOTE: server {waiting.i}'s gate: {waiting.gate_log()[-1]}")
+    return restarted
 
 
 class Node:

@@ -797,10 +797,14 @@ static int place_primary_part(struct builder *bd, const struct keysrc *src, size
  * so a record needs no value. Scratch: 21 bytes a key and a count a
  * partition, freed before it returns, and the overflow list's free tail
  * (over[nover..], room for every key left in both callers) for the
- * primaries. Returns 1 with nothing written when it does not apply or
- * cannot have its scratch (the caller goes on in input order), else what
- * place_primary_range would: HOTLIST_EINVAL (before anything is written:
- * a zero key or a value HL_TABLE_NONE), or dup_found's error.
+ * primaries (rec and pos are freed before pass D, which may grow the
+ * duplicate report). Returns 1 with nothing written when it does not apply
+ * or cannot have its scratch (the caller goes on in input order), else
+ * what place_primary_range would, with *at: 0 (*at = to); dup_found's
+ * error (*at its key) for a key before the first key refused; else
+ * HOTLIST_EINVAL with *at that key (a zero key, or index HL_TABLE_NONE):
+ * the keys before it are placed and reported as in input order, the rest
+ * not.
  */
 size_t hotlist__table_radix_min = (size_t)1 << 20; /* 64 MiB of buckets, ~3 M keys */
 unsigned hotlist__table_radix_shift = 12; /* 4 096 buckets, 256 KiB */
@@ -813,14 +817,15 @@ struct radix_rec {
 
 enum { RADIX_PLACED, RADIX_OVER, RADIX_DUP };
 
-static int place_primary_radix(struct builder *bd, const struct keysrc *src, size_t from, size_t to)
+static int place_primary_radix(struct builder *bd, const struct keysrc *src, size_t from, size_t to,
+			       size_t *at)
 {
 	struct hl_table *t = bd->t;
 	const uint64_t nb = t->nbuckets, seed = t->seed;
-	const unsigned shift = hotlist__table_radix_shift;
+	const unsigned shift = hotlist__table_radix_shift < 31 ? hotlist__table_radix_shift : 31;
 	const size_t n = to - from, np = (size_t)(nb >> shift) + 1;
 	uint32_t *b1s = bd->over + bd->nover;
-	size_t *pos;
+	size_t *pos, m;
 	struct radix_rec *rec;
 	uint8_t *state;
 	int err = 0;
@@ -834,19 +839,17 @@ static int place_primary_radix(struct builder *bd, const struct keysrc *src, siz
 		err = 1;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) { /* A */
-		const struct hl_key *k = key_at(src, from + i);
+	for (m = 0; m < n; m++) { /* A, up to the first key refused */
+		const struct hl_key *k = key_at(src, from + m);
 
-		if ((k->lo | k->hi) == 0 || from + i >= HL_TABLE_NONE) {
-			err = HOTLIST_EINVAL;
-			goto out;
-		}
-		b1s[i] = (uint32_t)primary_of(key_hash(k, seed), nb);
-		pos[(b1s[i] >> shift) + 1]++;
+		if ((k->lo | k->hi) == 0 || from + m >= HL_TABLE_NONE)
+			break;
+		b1s[m] = (uint32_t)primary_of(key_hash(k, seed), nb);
+		pos[(b1s[m] >> shift) + 1]++;
 	}
 	for (size_t p = 1; p <= np; p++) /* pos[p]: where run p starts */
 		pos[p] += pos[p - 1];
-	for (size_t i = 0; i < n; i++) { /* B */
+	for (size_t i = 0; i < m; i++) { /* B */
 		const struct hl_key *k = key_at(src, from + i);
 		struct radix_rec *r = &rec[pos[b1s[i] >> shift]++];
 
@@ -855,14 +858,14 @@ static int place_primary_radix(struct builder *bd, const struct keysrc *src, siz
 		r->idx = (uint32_t)i;
 		r->b1 = b1s[i];
 	}
-	for (size_t j = 0; j < n; j++) { /* C */
+	for (size_t j = 0; j < m; j++) { /* C */
 		const struct radix_rec *r = &rec[j];
 		struct hl_key key = { .hi = r->hi };
 		struct hl_bucket *b = &t->buckets[r->b1];
 		unsigned f;
 
 		memcpy(&key.lo, r->lo, sizeof(key.lo));
-		if (j + HL_TABLE_RADIX_AHEAD < n)
+		if (j + HL_TABLE_RADIX_AHEAD < m)
 			__builtin_prefetch(&t->buckets[rec[j + HL_TABLE_RADIX_AHEAD].b1], 1, 3);
 		f = fill_of(b);
 		if (bucket_has(b, &key)) {
@@ -875,17 +878,30 @@ static int place_primary_radix(struct builder *bd, const struct keysrc *src, siz
 			state[r->idx] = RADIX_OVER;
 		}
 	}
+	hotlist__free(bd->a, rec, n * sizeof(*rec));
+	hotlist__free(bd->a, pos, (np + 1) * sizeof(*pos));
+	rec = NULL;
+	pos = NULL;
 	/* D: over[nover] is at or below b1s[i], read first */
-	for (size_t i = 0; i < n && !err; i++) {
+	*at = from + m;
+	for (size_t i = 0; i < m; i++) {
 		const uint32_t b1 = b1s[i];
 
-		if (state[i] == RADIX_OVER)
+		if (state[i] == RADIX_OVER) {
 			bd->over[bd->nover++] = (uint32_t)(from + i);
-		else if (state[i] == RADIX_DUP)
+		} else if (state[i] == RADIX_DUP) {
 			err = dup_found(bd, from + i,
 					val_in(&t->buckets[b1], key_at(src, from + i)));
+			if (err) {
+				*at = from + i;
+				break;
+			}
+		}
 	}
-	atomic_fetch_add_explicit(&hotlist__table_radix_runs, 1, memory_order_relaxed);
+	if (!err && m < n)
+		err = HOTLIST_EINVAL; /* key from + m, as place_primary would */
+	if (!err)
+		atomic_fetch_add_explicit(&hotlist__table_radix_runs, 1, memory_order_relaxed);
 out:
 	hotlist__free(bd->a, state, n);
 	hotlist__free(bd->a, rec, n * sizeof(*rec));
@@ -898,13 +914,9 @@ out:
 static int place_primary_all(struct builder *bd, const struct keysrc *src, size_t from, size_t to,
 			     size_t *at)
 {
-	int err = place_primary_radix(bd, src, from, to);
+	int err = place_primary_radix(bd, src, from, to, at);
 
-	if (err != 1) {
-		*at = to;
-		return err;
-	}
-	return place_primary_range(bd, src, from, to, at);
+	return err != 1 ? err : place_primary_range(bd, src, from, to, at);
 }
 
 static int place_all_primary(struct builder *bd, const struct keysrc *src, size_t n)

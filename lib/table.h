@@ -116,10 +116,11 @@ void hotlist__table_inc_part(struct hl_table_inc *ti, unsigned which, const atom
 extern size_t hotlist__table_split_min;
 /* Phase 1 partitioned (table.c, place_primary_radix) in tables of at least
  * hotlist__table_radix_min buckets, 2^hotlist__table_radix_shift buckets a
- * partition (tests change both). */
+ * partition (at most 2^31). Tests change both, only while no build runs:
+ * each build reads them once, unsynchronised. */
 extern size_t hotlist__table_radix_min;
 extern unsigned hotlist__table_radix_shift;
-/* Partitioned phase 1 passes that ran to the end (for tests). */
+/* Partitioned phase 1 passes that ended without an error (for tests). */
 extern atomic_size_t hotlist__table_radix_runs;
 /* Invariants 1 to 4 of table.c's top comment hold for every slot of t,
  * with max_probe, and count is the keys it holds (for tests; O(size)). */

@@ -76,6 +76,7 @@ struct track {
 	size_t live_bytes;
 	size_t calls; /* alloc calls so far */
 	long fail_at; /* fail the alloc call with this number (0-based); -1 never */
+	size_t fail_size; /* fail every alloc of this many bytes; 0 never */
 	size_t max_align; /* largest alignment asked for */
 };
 
@@ -86,7 +87,7 @@ static void *track_alloc(void *ctx, size_t size, size_t align)
 
 	ck_assert_uint_gt(size, 0);
 	ck_assert_uint_eq(align & (align - 1), 0);
-	if ((long)tr->calls++ == tr->fail_at)
+	if ((long)tr->calls++ == tr->fail_at || (tr->fail_size && size == tr->fail_size))
 		return NULL;
 	if (align < sizeof(void *))
 		align = sizeof(void *);
@@ -661,6 +662,20 @@ START_TEST(test_crafted_chain_reseeds)
 	hotlist__table_free(t, &g_alloc);
 	t = build_ok(keys, vals, n, known + 1);
 	ck_assert_uint_eq(hotlist__table_reseeds(t), 0);
+	check_present(t, keys, vals, n);
+	hotlist__table_free(t, &g_alloc);
+	/* the same with phase 1 partitioned, every try (values are indexes) */
+	const size_t radix_min = hotlist__table_radix_min,
+		     runs = atomic_load(&hotlist__table_radix_runs);
+	hotlist__table_radix_min = 1;
+	ck_assert_int_eq(hotlist__table_build_strided(&t, keys, sizeof(*keys), NULL, n, known, NULL,
+						      &g_alloc),
+			 0);
+	hotlist__table_radix_min = radix_min;
+	ck_assert_uint_ge(hotlist__table_reseeds(t), 1);
+	ck_assert_uint_ge(atomic_load(&hotlist__table_radix_runs) - runs,
+			  hotlist__table_reseeds(t) + 1);
+	ck_assert(hotlist__table_check(t));
 	check_present(t, keys, vals, n);
 	hotlist__table_free(t, &g_alloc);
 	assert_no_leak();
@@ -1252,15 +1267,17 @@ END_TEST
  * phase 1 in input order gives: the same buckets slot for slot, the same
  * duplicate pairs in the same order, the same phase-1 share. Cases, _i:
  * 0 distinct keys, 8 buckets a partition; 1 with 6000 second copies; 2 one
- * bucket a partition; 3 the default partitions (4096 buckets: one run);
- * 4 a build ahead, a third added before finish (finish partitions the
- * rest); 5 a zero key half way (HOTLIST_EINVAL, nothing leaks) and a
- * second copy without a report (HOTLIST_EINVAL).
+ * bucket a partition; 3 the default partitions (4096 buckets: two here);
+ * 4 a build ahead, a third added before finish (keys on the overflow
+ * list already: finish partitions the rest behind them); 5 a zero key
+ * half way (HOTLIST_EINVAL, nothing leaks) and a second copy without a
+ * report (HOTLIST_EINVAL); 6 as 4 with 18 000 second copies (the add
+ * pauses at the pair array's first 1024, finish goes on).
  */
 static int build_case(unsigned c, const struct rec24 *r, size_t n, struct hl_table **t,
 		      struct hl_table_dups *d)
 {
-	if (c != 4)
+	if (c != 4 && c != 6)
 		return hotlist__table_build_strided(t, &r[0].key, sizeof(*r), NULL, n, 42, d,
 						    &g_alloc);
 	struct hl_table_inc *ti = NULL;
@@ -1272,8 +1289,8 @@ static int build_case(unsigned c, const struct rec24 *r, size_t n, struct hl_tab
 
 START_TEST(test_radix_is_sequential)
 {
-	const unsigned shifts[] = { 3, 3, 0, 12, 3, 3 };
-	const size_t n = 20000, distinct = _i == 0 ? n : 14000;
+	const unsigned shifts[] = { 3, 3, 0, 12, 3, 3, 3 };
+	const size_t n = 20000, distinct = _i == 0 ? n : _i == 6 ? 2000 : 14000;
 	const size_t radix_min = hotlist__table_radix_min;
 	const unsigned radix_shift = hotlist__table_radix_shift;
 	struct rec24 *r = calloc(n, sizeof(*r));
@@ -1317,7 +1334,9 @@ START_TEST(test_radix_is_sequential)
 		ck_assert_uint_eq(d[1].phase1, d[0].phase1);
 		ck_assert(d[0].n == 0 ||
 			  memcmp(d[0].pairs, d[1].pairs, d[0].n * 2 * sizeof(uint32_t)) == 0);
-		if (_i != 0) /* both phases found second copies */
+		if (_i == 6) /* more than the add's pair array: it paused */
+			ck_assert_uint_gt(d[1].n, 1024);
+		else if (_i != 0) /* both phases found second copies */
 			ck_assert(d[1].phase1 > 0 && d[1].phase1 < d[1].n);
 		for (int w = 0; w < 2; w++) {
 			hotlist__table_dups_free(&d[w], &g_alloc);
@@ -1387,6 +1406,55 @@ START_TEST(test_radix_alloc_failure)
 }
 END_TEST
 
+/*
+ * Errors come in input order: a second copy before a zero key whose report
+ * cannot grow gives HOTLIST_ENOMEM both ways (the partitioned pass once
+ * refused the whole range first: HOTLIST_EINVAL); and a build with values
+ * of its own (hotlist__table_build) never partitions (its records carry
+ * no value).
+ */
+START_TEST(test_radix_errors_and_values)
+{
+	const size_t n = 5000, radix_min = hotlist__table_radix_min;
+	const unsigned radix_shift = hotlist__table_radix_shift;
+	struct rec24 *r = calloc(n, sizeof(*r));
+	struct hl_table_dups d;
+	struct hl_table *t = NULL;
+	struct hl_key *keys;
+	uint32_t *vals;
+
+	ck_assert_ptr_nonnull(r);
+	for (size_t i = 0; i < n; i++)
+		r[i].key = key_at(i);
+	r[10].key = r[3].key;
+	r[n - 1].key = (struct hl_key){ 0 };
+	hotlist__table_radix_shift = 3;
+	for (int w = 0; w < 2; w++) {
+		track_reset();
+		g_track.fail_size = 1024 * 2 * sizeof(uint32_t); /* the first pair array */
+		hotlist__table_radix_min = w ? 1 : SIZE_MAX;
+		ck_assert_int_eq(hotlist__table_build_strided(&t, &r[0].key, sizeof(*r), NULL, n,
+							      42, &d, &g_alloc),
+				 HOTLIST_ENOMEM);
+		assert_no_leak();
+	}
+	track_reset();
+	make_random(n, &keys, &vals);
+	hotlist__table_radix_min = 1;
+	const size_t runs = atomic_load(&hotlist__table_radix_runs);
+	t = build_ok(keys, vals, n, 7);
+	ck_assert_uint_eq(atomic_load(&hotlist__table_radix_runs), runs);
+	check_present(t, keys, vals, n);
+	hotlist__table_free(t, &g_alloc);
+	hotlist__table_radix_min = radix_min;
+	hotlist__table_radix_shift = radix_shift;
+	assert_no_leak();
+	free(keys);
+	free(vals);
+	free(r);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -1411,8 +1479,9 @@ static Suite *table_suite(void)
 	tcase_add_loop_test(tc, test_strided_dups, 0, 2);
 	tcase_add_loop_test(tc, test_inc_is_strided, 0, 3);
 	tcase_add_loop_test(tc, test_inc_split, 0, 8);
-	tcase_add_loop_test(tc, test_radix_is_sequential, 0, 6);
+	tcase_add_loop_test(tc, test_radix_is_sequential, 0, 7);
 	tcase_add_test(tc, test_radix_alloc_failure);
+	tcase_add_test(tc, test_radix_errors_and_values);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

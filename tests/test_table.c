@@ -1455,6 +1455,96 @@ START_TEST(test_radix_errors_and_values)
 }
 END_TEST
 
+/*
+ * Random cases, both ways (phase 1 in input order, and partitioned with
+ * 1 to 64 buckets a partition): n of 1 to 4000 keys (1000 with the bad
+ * hash), strides of 16, 24 and
+ * 40 bytes, no, few or many second copies, a zero key now and then, built
+ * at once or ahead (some keys added first, the table begun for up to 1/8
+ * more keys); the same return, table, pairs and phase-1 share.
+ */
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+START_TEST(test_radix_random)
+{
+	const size_t radix_min = hotlist__table_radix_min;
+	const unsigned radix_shift = hotlist__table_radix_shift;
+	const size_t strides[] = { 16, 24, 40 };
+	uint64_t rs = 0x9e3779b97f4a7c15ull;
+	unsigned partitioned = 0;
+
+#ifdef HL_TABLE_TEST_BAD_HASH
+	const size_t max_n = 1000; /* 8 hash values: chains, slow under TSan */
+#else
+	const size_t max_n = 4000;
+#endif
+
+	for (int c = 0; c < 150; c++) {
+		const size_t n = 1 + xorshift(&rs) % max_n, stride = strides[xorshift(&rs) % 3];
+		const size_t distinct = 1 + n - (n * (xorshift(&rs) % 3)) / 4; /* n+1, 3/4, 1/2 */
+		const size_t n_max = n + (xorshift(&rs) % 2 ? xorshift(&rs) % (n / 8 + 1) : 0);
+		const size_t ahead = xorshift(&rs) % 3 ? 0 : xorshift(&rs) % (n + 1);
+		const unsigned shift = (unsigned)(xorshift(&rs) % 7);
+		const size_t zero_at = xorshift(&rs) % 8 ? SIZE_MAX : xorshift(&rs) % n;
+		char *keys = calloc(n_max, stride);
+		struct hl_table_dups d[2];
+		struct hl_table *t[2] = { NULL, NULL };
+		int rc[2];
+
+		ck_assert_ptr_nonnull(keys);
+		for (size_t i = 0; i < n; i++) {
+			struct hl_key k =
+				i == zero_at ? (struct hl_key){ 0 } :
+					       key_at(i < distinct ? i : xorshift(&rs) % distinct);
+			memcpy(keys + i * stride, &k, sizeof(k));
+		}
+		track_reset();
+		for (int w = 0; w < 2; w++) {
+			const size_t runs = atomic_load(&hotlist__table_radix_runs);
+
+			hotlist__table_radix_min = w ? 1 : SIZE_MAX;
+			hotlist__table_radix_shift = shift;
+			if (ahead == 0 && n_max == n) {
+				rc[w] = hotlist__table_build_strided(&t[w], keys, stride, NULL, n,
+								     42, &d[w], &g_alloc);
+			} else {
+				struct hl_table_inc *ti = NULL;
+
+				ck_assert_int_eq(hotlist__table_inc_begin(&ti, keys, stride, n_max,
+									  42, &d[w], &g_alloc),
+						 0);
+				hotlist__table_inc_add(ti, ahead);
+				rc[w] = hotlist__table_inc_finish(ti, keys, n, &t[w]);
+			}
+			partitioned += atomic_load(&hotlist__table_radix_runs) != runs;
+		}
+		hotlist__table_radix_min = radix_min;
+		hotlist__table_radix_shift = radix_shift;
+		ck_assert_msg(rc[0] == rc[1], "case %d: rc %d / %d", c, rc[0], rc[1]);
+		if (rc[0] == 0) {
+			ck_assert_msg(hotlist__table_same(t[0], t[1]), "case %d: tables differ", c);
+			ck_assert_uint_eq(d[0].n, d[1].n);
+			ck_assert_uint_eq(d[0].phase1, d[1].phase1);
+			ck_assert(d[0].n == 0 || memcmp(d[0].pairs, d[1].pairs,
+							d[0].n * 2 * sizeof(uint32_t)) == 0);
+			for (int w = 0; w < 2; w++) {
+				hotlist__table_dups_free(&d[w], &g_alloc);
+				hotlist__table_free(t[w], &g_alloc);
+			}
+		}
+		assert_no_leak();
+		free(keys);
+	}
+	ck_assert_uint_gt(partitioned, 75); /* most cases ran the partitioned pass */
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -1482,6 +1572,7 @@ static Suite *table_suite(void)
 	tcase_add_loop_test(tc, test_radix_is_sequential, 0, 7);
 	tcase_add_test(tc, test_radix_alloc_failure);
 	tcase_add_test(tc, test_radix_errors_and_values);
+	tcase_add_test(tc, test_radix_random);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);

@@ -672,22 +672,42 @@ static void put(struct hl_table *t, struct hl_bucket *b, unsigned i, const struc
 		t->max_probe = probe;
 }
 
+/* What phase 1 did with a key in its primary (primary_put). */
+enum { PRIMARY_PLACED, PRIMARY_OVER, PRIMARY_DUP };
+
+/* Phase 1's decision for one key in its primary b, shared by both ways of
+ * running it: a copy already in b is PRIMARY_DUP (nothing written); room
+ * in b takes the key (PRIMARY_PLACED); a full b gets its SPILL bit and the
+ * key goes on (PRIMARY_OVER). */
+static inline int primary_put(struct hl_table *t, struct hl_bucket *b, const struct hl_key *key,
+			      uint32_t val)
+{
+	const unsigned i = fill_of(b);
+
+	if (bucket_has(b, key))
+		return PRIMARY_DUP;
+	if (i < HL_TABLE_SLOTS) {
+		put(t, b, i, key, val, 1);
+		return PRIMARY_PLACED;
+	}
+	set_bit(b, SPILL_PAIR);
+	return PRIMARY_OVER;
+}
+
 /* Phase 1, one key: into its primary b1, or onto the overflow list. */
 static int place_primary(struct builder *bd, const struct hl_key *key, uint32_t val, uint64_t b1,
 			 uint32_t index)
 {
 	struct hl_bucket *b = &bd->t->buckets[b1];
-	const unsigned i = fill_of(b);
 
 	if ((key->lo | key->hi) == 0 || val == HL_TABLE_NONE)
 		return HOTLIST_EINVAL;
-	if (bucket_has(b, key))
+	switch (primary_put(bd->t, b, key, val)) {
+	case PRIMARY_DUP:
 		return dup_found(bd, index, val_in(b, key));
-	if (i < HL_TABLE_SLOTS) {
-		put(bd->t, b, i, key, val, 1);
-	} else {
-		set_bit(b, SPILL_PAIR);
+	case PRIMARY_OVER:
 		bd->over[bd->nover++] = index;
+		break;
 	}
 	return 0;
 }
@@ -815,8 +835,6 @@ struct radix_rec {
 	uint32_t hi, idx, b1; /* idx: key from + idx */
 };
 
-enum { RADIX_PLACED, RADIX_OVER, RADIX_DUP };
-
 static int place_primary_radix(struct builder *bd, const struct keysrc *src, size_t from, size_t to,
 			       size_t *at)
 {
@@ -861,22 +879,12 @@ static int place_primary_radix(struct builder *bd, const struct keysrc *src, siz
 	for (size_t j = 0; j < m; j++) { /* C */
 		const struct radix_rec *r = &rec[j];
 		struct hl_key key = { .hi = r->hi };
-		struct hl_bucket *b = &t->buckets[r->b1];
-		unsigned f;
 
 		memcpy(&key.lo, r->lo, sizeof(key.lo));
 		if (j + HL_TABLE_RADIX_AHEAD < m)
 			__builtin_prefetch(&t->buckets[rec[j + HL_TABLE_RADIX_AHEAD].b1], 1, 3);
-		f = fill_of(b);
-		if (bucket_has(b, &key)) {
-			state[r->idx] = RADIX_DUP;
-		} else if (f < HL_TABLE_SLOTS) {
-			put(t, b, f, &key, (uint32_t)(from + r->idx), 1);
-			state[r->idx] = RADIX_PLACED;
-		} else {
-			set_bit(b, SPILL_PAIR);
-			state[r->idx] = RADIX_OVER;
-		}
+		state[r->idx] = (uint8_t)primary_put(t, &t->buckets[r->b1], &key,
+						     (uint32_t)(from + r->idx));
 	}
 	hotlist__free(bd->a, rec, n * sizeof(*rec));
 	hotlist__free(bd->a, pos, (np + 1) * sizeof(*pos));
@@ -887,9 +895,9 @@ static int place_primary_radix(struct builder *bd, const struct keysrc *src, siz
 	for (size_t i = 0; i < m; i++) {
 		const uint32_t b1 = b1s[i];
 
-		if (state[i] == RADIX_OVER) {
+		if (state[i] == PRIMARY_OVER) {
 			bd->over[bd->nover++] = (uint32_t)(from + i);
-		} else if (state[i] == RADIX_DUP) {
+		} else if (state[i] == PRIMARY_DUP) {
 			err = dup_found(bd, from + i,
 					val_in(&t->buckets[b1], key_at(src, from + i)));
 			if (err) {

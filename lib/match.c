@@ -85,6 +85,7 @@
 #include "suppress.h"
 #include "table.h"
 
+#include <assert.h>
 #include <string.h>
 
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack, for the hit id */
@@ -144,13 +145,14 @@ struct cand {
 	uint8_t support; /* later variants that hit the entry within budget */
 };
 
-/* A read, normalised. format/rep are filled on demand (fmt_done). */
+/* A read, normalised. format/rep are filled on demand (read_verdict,
+ * read_format). */
 struct nread {
 	const struct hotlist_read *r; /* complete (abi.h) */
 	const struct hotlist_read *orig; /* as the caller built it: hit->read */
 	struct hl_key key;
 	hl_country country;
-	uint8_t fmt_done, rep_ok;
+	uint8_t fmt_done, rep_done, rep_ok; /* format known; repair tried too (rep_ok) */
 	int8_t format;
 	size_t len;
 	char plate[HOTLIST_PLATE_MAX + 1];
@@ -248,7 +250,7 @@ HL_STEP int prepare_fields(const struct hotlist_read *r, const struct hotlist_re
 	nr->len = (size_t)len;
 	nr->r = r;
 	nr->orig = orig;
-	nr->fmt_done = 0;
+	nr->fmt_done = nr->rep_done = 0;
 	nr->scope_done = 0;
 	nr->fz_hint_of = NULL;
 	return 0;
@@ -307,11 +309,28 @@ static bool in_scope(struct nread *nr, const struct hl_list *l)
 	return hotlist__scope_allows(l->scope, nr->r->camera, nr->cam_hash, nr->ts);
 }
 
-/* The read's format verdict and repair (plates.c), once per read. */
+/* The read's format verdict (plates.c), once per read: what a hit reports.
+ * Without the repair: for a plate that does not fit, trying every swap of
+ * the confusion pairs is most of the check's cost (a hit of a read with a
+ * country paid it whether or not any list repairs). */
+static void read_verdict(struct nread *nr)
+{
+	if (nr->fmt_done)
+		return;
+	nr->fmt_done = 1;
+	nr->format = (int8_t)hotlist__plate_format(nr->country, nr->plate, nr->len, NULL, NULL);
+}
+
+/* The read's format verdict and its repair (plates.c), once per read. Only
+ * a plate that does not fit has a repair to look for. */
 static void read_format(struct nread *nr)
 {
 	int did = 0;
-	if (nr->fmt_done)
+	if (nr->rep_done)
+		return;
+	nr->rep_done = 1;
+	nr->rep_ok = 0;
+	if (nr->fmt_done && nr->format != HL_FORMAT_NO)
 		return;
 	nr->fmt_done = 1;
 	nr->format = (int8_t)hotlist__plate_format(nr->country, nr->plate, nr->len, nr->rep, &did);
@@ -368,11 +387,34 @@ struct hit_buf {
 	struct hotlist_attr attrs[HOTLIST_ATTRS_MAX];
 };
 
+/*
+ * v as HOTLIST_HIT_ID_LEN lower-case hex digits, most significant first, and
+ * a NUL. Eight nibbles at a time in a word (a hit has two ids: the loop of
+ * one digit a step, each a dependent shift and a byte store, was ~8 % of a
+ * hit's cost): each nibble spread into a byte of its own, then '0' added,
+ * and 'a' - '0' - 10 more to the bytes of 10 or more (nibble + 6 carries
+ * into bit 4 exactly then; no byte overflows). Most significant byte
+ * first: one swapped word store on a little-endian machine, by shifts
+ * elsewhere.
+ */
 static void hex64(uint64_t v, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-	for (int i = HOTLIST_HIT_ID_LEN - 1; i >= 0; i--, v >>= 4)
-		out[i] = digits[v & 15];
+	static_assert(HOTLIST_HIT_ID_LEN == 16, "two words of eight digits");
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	for (int half = 0; half < 2; half++) {
+		uint64_t x = (uint32_t)(v >> (half ? 0 : 32));
+		x = (x | x << 16) & UINT64_C(0x0000ffff0000ffff);
+		x = (x | x << 8) & UINT64_C(0x00ff00ff00ff00ff);
+		x = (x | x << 4) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+		x += '0' * ones + (((x + 6 * ones) >> 4) & ones) * ('a' - '0' - 10);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		x = __builtin_bswap64(x);
+		memcpy(out + 8 * half, &x, 8);
+#else
+		for (int i = 0; i < 8; i++)
+			out[8 * half + i] = (char)(x >> (56 - 8 * i));
+#endif
+	}
 	out[HOTLIST_HIT_ID_LEN] = '\0';
 }
 
@@ -383,21 +425,25 @@ static void hex64(uint64_t v, char *out)
  * category) is hashed in pieces. */
 #define HL_ID_INPUT_MAX 320
 
-/* Hash of the NUL-terminated strings strs[0..n), each with its NUL, then
+/* Hash of the NUL-terminated strings strs[0..n), each with its NUL (len[i]
+ * bytes before it: those the caller knows, else taken here, SIZE_MAX), then
  * tail (8 bytes little-endian) if tail_len: the documented id recipes. One
  * XXH3_64bits of the bytes laid end to end, which is what streaming them
  * gives (xxhash.h: the streaming and one-shot forms agree) at a fraction of
  * the cost for a short input: no 576-byte state to set up and digest. */
-static uint64_t id_hash(const char *const *strs, size_t n, int64_t tail, int tail_len)
+static uint64_t id_hash(const char *const *strs, size_t *len, size_t n, int64_t tail, int tail_len)
 {
 	unsigned char in[HL_ID_INPUT_MAX];
 	unsigned char le[8];
-	size_t len[4], total = tail_len ? sizeof(le) : 0;
+	size_t total = tail_len ? sizeof(le) : 0;
 	HL_DEBUG_ASSERT(n <= 4);
 	for (int i = 0; i < 8; i++)
 		le[i] = (unsigned char)((uint64_t)tail >> (8 * i));
-	for (size_t i = 0; i < n; i++)
-		total += len[i] = strlen(strs[i]) + 1;
+	for (size_t i = 0; i < n; i++) {
+		len[i] = (len[i] == SIZE_MAX ? strlen(strs[i]) : len[i]) + 1;
+		HL_DEBUG_ASSERT(strs[i][len[i] - 1] == '\0');
+		total += len[i];
+	}
 	if (HL_LIKELY(total <= sizeof(in))) {
 		unsigned char *p = in;
 		for (size_t i = 0; i < n; i++)
@@ -415,36 +461,50 @@ static uint64_t id_hash(const char *const *strs, size_t n, int64_t tail, int tai
 	return XXH3_64bits_digest(&st);
 }
 
-/* The hit's ids (docs: struct hotlist_hit.entry_id, hit_id). */
+/* The hit's ids (docs: struct hotlist_hit.entry_id, hit_id). plate_len:
+ * h->entry_plate's length; read_plate: the read's plate normalised, of
+ * read_len bytes. */
 static void fill_ids(struct hotlist_hit *h, struct hit_buf *hb, const char *list_id,
-		     const char *read_plate, int64_t ts)
+		     size_t plate_len, const char *read_plate, size_t read_len, int64_t ts)
 {
+	size_t id_len = SIZE_MAX;
 	if (list_id[0]) {
 		h->entry_id = list_id;
 	} else {
 		const char *k[4] = { h->list, h->entry_plate, h->country, h->category };
-		hex64(id_hash(k, 4, 0, 0), hb->entry_id);
+		size_t len[4] = { SIZE_MAX, plate_len, strnlen(h->country, 2), SIZE_MAX };
+		hex64(id_hash(k, len, 4, 0, 0), hb->entry_id);
 		h->entry_id = hb->entry_id;
+		id_len = HOTLIST_HIT_ID_LEN;
 	}
 	const char *camera = h->read->camera ? h->read->camera : "";
 	const char *k[4] = { h->entry_id, h->list, camera, read_plate };
-	hex64(id_hash(k, 4, ts, 8), hb->hit_id);
+	size_t len[4] = { id_len, SIZE_MAX, SIZE_MAX, read_len };
+	hex64(id_hash(k, len, 4, ts, 8), hb->hit_id);
 	h->hit_id = hb->hit_id;
 }
 
+/*
+ * The hit of candidate c. Every field is set here, one by one: no memset of
+ * the whole struct first (168 bytes on x86-64: gcc made it a `rep stos`,
+ * whose start-up was ~5 % of a hit's cost). A field added to struct
+ * hotlist_hit must be set here too: the size below fails the build until
+ * this function has been looked at.
+ */
 static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct cand *c,
-		     struct hit_buf *hb, int64_t ts, unsigned score, bool weak)
+		     struct hit_buf *hb, int64_t ts, unsigned score, bool weak, bool second)
 {
+	static_assert(sizeof(void *) != 8 || sizeof(struct hotlist_hit) == 168,
+		      "a field of struct hotlist_hit added: set it in fill_hit");
 	char *entry_plate = hb->entry_plate;
 	const struct hl_meta *m = c->m;
 	const struct variant *v = &g->v[c->variant];
-	memset(h, 0, sizeof(*h));
 	h->read = g->nr->orig;
 	h->read_plate = v->plate;
 	hotlist__country_str(g->nr->country, h->read_country);
 	h->list = c->l->name;
 	h->list_version = c->l->version;
-	hl_meta_unpack(m, entry_plate);
+	const size_t plate_len = hl_meta_unpack(m, entry_plate);
 	h->entry_plate = entry_plate;
 	/* the plate as listed is the key's text unless stored (list.h) */
 	h->plate = m->flags & HL_M_PLATE ? hl_meta_plate(c->b, m, entry_plate) : entry_plate;
@@ -462,10 +522,12 @@ static void fill_hit(struct hotlist_hit *h, const struct gather *g, const struct
 	h->format = g->nr->format;
 	h->score = score;
 	h->weak = weak;
+	h->retro = g->s->retro_keep != NULL;
+	h->second_read = second;
 	const char *list_id;
 	h->n_attrs = hotlist__meta_extras(c->b, m, &list_id, hb->attrs);
 	h->attrs = h->n_attrs ? hb->attrs : NULL;
-	fill_ids(h, hb, list_id, g->nr->plate, ts);
+	fill_ids(h, hb, list_id, plate_len, g->nr->plate, g->nr->len, ts);
 }
 
 /* Whether the read's unique repair is a plate of list l as readers see it
@@ -496,9 +558,10 @@ static unsigned score_of(struct gather *g, const struct cand *c, char *entry_pla
 {
 	const struct hl_list *l = c->l;
 	const struct variant *v = &g->v[c->variant];
-	const struct nread *nr = g->nr;
+	struct nread *nr = g->nr;
 	if (c->kind == HOTLIST_MATCH_EXACT || c->kind == HOTLIST_MATCH_WILDCARD || c->exact_too)
 		return 100;
+	read_format(nr); /* the repair, for repaired_elsewhere below */
 	unsigned nb = 0;
 	for (size_t i = 0; i < g->n; i++)
 		nb += g->c[i].l == l &&
@@ -572,7 +635,7 @@ static void deliver(struct gather *g)
 	uint64_t camera = nr->r->camera && (suppress || hl->second) ?
 				  XXH3_64bits(nr->r->camera, strlen(nr->r->camera)) :
 				  0;
-	read_format(g->nr);
+	read_verdict(g->nr);
 	g->zc.m = NULL;
 	sort_by_priority(g->c, g->n);
 	for (size_t i = 0; i < g->n; i++) {
@@ -613,9 +676,7 @@ static void deliver(struct gather *g)
 		s->t->second += second;
 		struct hotlist_hit hit;
 		struct hit_buf hb;
-		fill_hit(&hit, g, c, &hb, ts, score, weak);
-		hit.retro = s->retro_keep != NULL;
-		hit.second_read = second;
+		fill_hit(&hit, g, c, &hb, ts, score, weak, second);
 		if (s->t0_ns)
 			hotlist__stats_latency_n(hl->stats, s->hist, hotlist__now_ns() - s->t0_ns,
 						 s->weight);

@@ -165,6 +165,9 @@ unsigned hotlist__table_max_probe(const struct hl_table *t);
 /* Times the build started again with another seed because a key would have
  * been placed more than 96 buckets along its chain (crafted collisions). */
 unsigned hotlist__table_reseeds(const struct hl_table *t);
+/* Tests: whether key passes t's filter (table.c, "The filter"): false
+ * proves it absent; true for every key t holds, and for ~2 % of others. */
+bool hotlist__table_maybe(const struct hl_table *t, const struct hl_key *key);
 /* Tests and bench_flood: the primary (*b1) and secondary (*b2) bucket of key
  * under seed in a table of n keys (a build that reseeded uses another seed);
  * returns the table's bucket count. */

@@ -1081,11 +1081,12 @@ HL_PREFETCH_FN void prefetch_hits(const struct hl_state *st, const uint32_t *idx
 
 /*
  * Pack the keys of the chunk's reads nr[from..to) into keys[] and place
- * them in the first np lists' indexes (hash, prefetch: hotlist__table_place).
- * chunk_prepare calls it HL_PLACE_GROUP reads behind its normaliser: each
- * key is packed after the byte stores of its plate have left the store
- * buffer (see pack_key), and its bucket lines load while the next reads
- * are normalised.
+ * them in the first np lists' indexes (hash, prefetch of the filter word:
+ * hotlist__table_place). chunk_prepare calls it HL_PLACE_GROUP reads
+ * behind its normaliser: each key is packed after the byte stores of its
+ * plate have left the store buffer (see pack_key), and its filter words
+ * load while the next reads are normalised; a group later sift_reads
+ * tests them and asks for the bucket lines of the keys that pass.
  */
 static void place_reads(const struct hl_state *st, uint32_t np, struct nread *nr,
 			struct hl_key *keys, struct hl_place (*pl)[HL_CHUNK], size_t from,
@@ -1099,6 +1100,16 @@ static void place_reads(const struct hl_state *st, uint32_t np, struct nread *nr
 	for (uint32_t li = 0; li < np; li++)
 		hotlist__table_place(st->lists[li]->base->index, keys + from, to - from,
 				     pl[li] + from);
+}
+
+/* The keys [from, to), placed, through the first np lists' filters
+ * (hotlist__table_sift). */
+static void sift_reads(const struct hl_state *st, uint32_t np, const struct hl_key *keys,
+		       struct hl_place (*pl)[HL_CHUNK], size_t from, size_t to)
+{
+	for (uint32_t li = 0; li < np; li++)
+		hotlist__table_sift(st->lists[li]->base->index, keys + from, to - from,
+				    pl[li] + from);
 }
 
 /* One chunk of a batch between its two steps: its reads normalised, their
@@ -1116,12 +1127,13 @@ struct chunk {
 };
 
 /* A chunk's first step: normalise reads [first, first + n) into c, packing
- * and placing them a group behind (place_reads). */
+ * and placing them a group behind (place_reads), sifting them a group
+ * later (sift_reads). */
 static void chunk_prepare(const struct sink *s, const struct hl_state *st, const struct reads *in,
 			  size_t first, size_t n, struct country_memo *memo, struct chunk *c)
 {
 	const uint32_t np = st->n < HL_PLACE_LISTS ? st->n : HL_PLACE_LISTS;
-	size_t m = 0, placed = 0;
+	size_t m = 0, placed = 0, sifted = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct hotlist_read *orig = (const void *)(in->base +
 								 (first + i) * in->stride),
@@ -1140,10 +1152,13 @@ static void chunk_prepare(const struct sink *s, const struct hl_state *st, const
 		m++;
 		if (m - placed == 2 * HL_PLACE_GROUP) {
 			place_reads(st, np, c->nr, c->keys, c->pl, placed, placed + HL_PLACE_GROUP);
+			sift_reads(st, np, c->keys, c->pl, sifted, placed);
+			sifted = placed;
 			placed += HL_PLACE_GROUP;
 		}
 	}
 	place_reads(st, np, c->nr, c->keys, c->pl, placed, m);
+	sift_reads(st, np, c->keys, c->pl, sifted, m);
 	c->m = m;
 	s->t->reads += m;
 }

@@ -17,12 +17,16 @@
  * Lookups are wait-free: at most max_probe buckets, a bound fixed at build.
  *
  * Layout. A slot holds the key inline, so a lookup that ends in its first
- * bucket touches exactly one cache line of the table:
+ * bucket touches exactly one cache line of the table; one that the filter
+ * (below, "The filter") rules out touches none, only its filter word:
  *
  *   struct hl_table: a 64-byte line of its own, never shared with buckets
- *   +----------+----------+------+-------+--------------+-----------+
- *   | *buckets | nbuckets | seed | count | bucket_bytes | max_probe |
- *   +----------+----------+------+-------+--------------+-----------+
+ *   +----------+---------+----------+------+-------+--------------+-----------+
+ *   | *buckets | *filter | nbuckets | seed | count | bucket_bytes | max_probe |
+ *   +----------+---------+----------+------+-------+--------------+-----------+
+ *
+ *   one block: nbuckets buckets, one more always empty, then the filter,
+ *   a uint32_t word per bucket (4 bytes against the bucket's 64)
  *
  *   bucket array, 64-byte aligned (2 MiB aligned + MADV_HUGEPAGE if >= 4 MiB, by alloc.c)
  *   byte 0          16              32              48              64
@@ -109,7 +113,7 @@ atomic_ulong hotlist__table_test_scans;
  * (docs/table.md). A power of two: the rings are indexed by a mask.
  */
 #define HL_TABLE_PREFETCH_AHEAD 32
-#define HL_TABLE_RING (2 * HL_TABLE_PREFETCH_AHEAD)
+#define HL_TABLE_RING (4 * HL_TABLE_PREFETCH_AHEAD)
 #define HL_TABLE_BUILD_RING (4 * HL_TABLE_PREFETCH_AHEAD)
 /* Records ahead that phase 1's partitioned pass C prefetches the bucket of
  * (the partition's lines are mostly in the cache already). */
@@ -374,34 +378,57 @@ uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key)
 /*
  * The three stages of a bulk lookup, each over the keys [k0, k1) of one
  * block, written once for find_bulk, place and find_placed. Key k's places
- * are pl[k & mask]: mask HL_TABLE_RING - 1 for find_bulk's ring of two
+ * are pl[k & mask]: mask HL_TABLE_RING - 1 for find_bulk's ring of four
  * blocks, SIZE_MAX for a caller's array. The table's fields come as
  * arguments, from the callers' locals (find_bulk's comment says why);
  * inlined, they stay in the registers the caller keeps them in.
  */
 
 /*
- * Stage 1: hash, test the filter, record b1 and b2, prefetch b1 (and b2
- * too if also_b2). A key the filter proves absent gets b1 = nbuckets, the
- * empty bucket after the last: stage 2 scans that line (always cached) and
- * answers HL_TABLE_NONE, with no branch on the filter's answer here or
- * there (it depends on the read). The filter word is loaded here, not
- * prefetched: it is mostly in the L2/L3 caches, and the keys' loads are
- * independent, so they overlap.
+ * Stage 1: hash, record b1 and b2, prefetch b1's filter word if sift, else
+ * b1's line (a table too small to sift, below), and b2's line if also_b2.
+ * The word is mostly in the caches (1.4 bytes a key), but not always: at
+ * 10^7 keys it is 11 MB, past this VM's share of L3.
  */
-static inline void place_block(const struct hl_bucket *buckets, const uint32_t *filter,
-			       uint64_t nbuckets, uint64_t seed, const struct hl_key *keys,
-			       size_t k0, size_t k1, struct hl_place *pl, size_t mask, bool also_b2)
+static inline void place_block(const uint32_t *filter, uint64_t nbuckets, uint64_t seed,
+			       const struct hl_bucket *buckets, const struct hl_key *keys,
+			       size_t k0, size_t k1, struct hl_place *pl, size_t mask, bool sift,
+			       bool also_b2)
 {
 	for (size_t k = k0; k < k1; k++) {
-		struct hl_place p = place_one(&keys[k], seed, nbuckets);
-		const uint32_t in = filter_maybe(filter[p.b1], filter_bits(&keys[k]));
+		const struct hl_place p = place_one(&keys[k], seed, nbuckets);
 
-		p.b1 = (uint32_t)nbuckets ^ ((p.b1 ^ (uint32_t)nbuckets) & (0u - in));
 		pl[k & mask] = p;
-		__builtin_prefetch(&buckets[p.b1], 0, 3);
+		if (sift)
+			__builtin_prefetch(&filter[p.b1], 0, 3);
+		else
+			__builtin_prefetch(&buckets[p.b1], 0, 3);
 		if (also_b2)
 			__builtin_prefetch(&buckets[p.b2], 0, 3);
+	}
+}
+
+/*
+ * Stage 2, the sift: test each key against its filter word (asked for in
+ * stage 1). A key the filter rules out gets b1 = nbuckets, the empty
+ * bucket after the last, which stage 3 scans from the cache and answers
+ * HL_TABLE_NONE; the others' b1 lines are prefetched. No branch on the
+ * answer, here or in stage 3: it depends on the read.
+ */
+static inline void sift_block(const uint32_t *filter, uint64_t nbuckets,
+			      const struct hl_bucket *buckets, const struct hl_key *keys, size_t k0,
+			      size_t k1, struct hl_place *pl, size_t mask)
+{
+	const uint32_t none = (uint32_t)nbuckets;
+
+	for (size_t k = k0; k < k1; k++) {
+		const uint32_t b1 = pl[k & mask].b1;
+		HL_DEBUG_ASSERT(b1 < none); /* each key sifted once */
+		const uint32_t in = filter_maybe(filter[b1], filter_bits(&keys[k]));
+		const uint32_t b = none ^ ((b1 ^ none) & (0u - in));
+
+		pl[k & mask].b1 = b;
+		__builtin_prefetch(&buckets[b], 0, 3);
 	}
 }
 
@@ -448,11 +475,13 @@ static inline void chain_block(const struct hl_bucket *buckets, uint64_t nbucket
 
 /*
  * The DPDK-style pipeline, in blocks of D = HL_TABLE_PREFETCH_AHEAD keys;
- * each round works on three blocks:
- *   3. block m - 2: for the keys that went on, scan the chain from b2;
- *   2. block m - 1: scan b1 (prefetched a round ago); answer, or prefetch b2
- *      and queue the key for stage 3;
- *   1. block m: hash, record b1 and b2, prefetch b1.
+ * each round works on four blocks:
+ *   4. block m - 3: for the keys that went on, scan the chain from b2;
+ *   3. block m - 2: scan b1 (prefetched a round ago); answer, or prefetch b2
+ *      and queue the key for stage 4;
+ *   2. block m - 1: the sift: test the filter word (prefetched a round
+ *      ago); prefetch b1 of the keys it lets through;
+ *   1. block m: hash, record b1 and b2, prefetch the filter word.
  * So the second line that a fifth of misses need is in flight as long as
  * the first, and ~D to 2D loads are in flight at any time. Stage 2 has no
  * branch on its answer (a queue append is branch-free), and stage 3 loops
@@ -472,29 +501,33 @@ void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *key
 	const uint64_t nbuckets = t->nbuckets, seed = t->seed;
 	const unsigned max_chain = t->max_probe - (t->max_probe > 0);
 	const size_t d = HL_TABLE_PREFETCH_AHEAD, mask = HL_TABLE_RING - 1;
-	struct hl_place ring[HL_TABLE_RING]; /* two blocks, by k % 2D */
+	struct hl_place ring[HL_TABLE_RING]; /* four blocks, by k % 4D */
 	size_t queue[2][HL_TABLE_PREFETCH_AHEAD], queued[2] = { 0, 0 };
 
-	for (size_t m = 0; m * d < n + 2 * d; m++) {
+	for (size_t m = 0; m * d < n + 3 * d; m++) {
 		const unsigned cur = m & 1, prev = cur ^ 1;
-		/* block m - 1 is [s2, s1), block m is [s1, s0), each cut at n */
-		const size_t s2 = m > 0 && (m - 1) * d < n ? (m - 1) * d : n;
-		const size_t s1 = m * d < n ? m * d : n, s0 = (m + 1) * d < n ? (m + 1) * d : n;
+		/* block m - j is [s[j + 1], s[j]), each cut at n (empty before 0) */
+		size_t s[4];
 
+		for (size_t j = 0; j < 4; j++)
+			s[j] = m + 1 >= j && (m + 1 - j) * d < n ? (m + 1 - j) * d : n;
 		chain_block(buckets, nbuckets, max_chain, keys, ring, mask, queue[prev],
 			    queued[prev], vals);
-		queued[cur] = scan_block(buckets, keys, s2, s1, ring, mask, vals, queue[cur], true);
-		place_block(buckets, filter, nbuckets, seed, keys, s1, s0, ring, mask, false);
+		queued[cur] =
+			scan_block(buckets, keys, s[3], s[2], ring, mask, vals, queue[cur], true);
+		sift_block(filter, nbuckets, buckets, keys, s[2], s[1], ring, mask);
+		place_block(filter, nbuckets, seed, buckets, keys, s[1], s[0], ring, mask, true,
+			    false);
 	}
 }
 
 /*
- * Placed lookups: find_bulk's stage 1 (place) and stages 2 and 3
- * (find_placed) as two calls, so that the caller's own work runs while the
- * lines load. find_bulk on a call of one 32-key block waits twice: its
- * stage 2 reads b1 lines asked for only the block's hashing earlier, and
- * its stage 3 reads b2 lines asked for just before. match.c places a few
- * reads at a time as it normalises the chunk, so each b1 line has the
+ * Placed lookups: find_bulk's stage 1 (place), stage 2 (sift) and stages 3
+ * and 4 (find_placed) as three calls, so that the caller's own work runs
+ * while the lines load. find_bulk on a call of one 32-key block waits at
+ * each stage for lines asked for only the stage before. match.c places a
+ * few reads at a time as it normalises the chunk and sifts them a few
+ * reads later, so each filter word and each b1 line let through has the
  * normalising of the reads after it to arrive in.
  * HL_TABLE_PLACE_B2 = 1: place also prefetches b2, which a lookup reads
  * only when b1 is full with its SPILL bit set (~20 % of misses at 70 %
@@ -511,12 +544,35 @@ void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *key
 #define HL_TABLE_PLACE_B2 0
 #endif
 
+/*
+ * Buckets below which place and sift work as before the filter: place
+ * prefetches b1, sift leaves the keys as placed, find_placed scans b1. A
+ * table of up to 1 MiB of buckets (~45 000 keys) stays in the L2 cache of
+ * a core that looks it up, so a bucket costs no more than its filter word,
+ * and the filter's two steps were 5-9 % of a batch read at 10^4 keys
+ * (bench_lookup, docs/PERFORMANCE.md, "Issue 10 item 4: the filter").
+ * find_bulk and find use the filter at every size.
+ */
+#define HL_TABLE_SIFT_MIN ((uint64_t)1 << 14)
+
 void hotlist__table_place(const struct hl_table *t, const struct hl_key *keys, size_t n,
 			  struct hl_place *pl)
 {
 	HL_DEBUG_ASSERT(t && (n == 0 || (keys && pl)));
-	place_block(t->buckets, t->filter, t->nbuckets, t->seed, keys, 0, n, pl, SIZE_MAX,
-		    HL_TABLE_PLACE_B2);
+	if (t->nbuckets >= HL_TABLE_SIFT_MIN)
+		place_block(t->filter, t->nbuckets, t->seed, t->buckets, keys, 0, n, pl, SIZE_MAX,
+			    true, HL_TABLE_PLACE_B2);
+	else
+		place_block(t->filter, t->nbuckets, t->seed, t->buckets, keys, 0, n, pl, SIZE_MAX,
+			    false, HL_TABLE_PLACE_B2);
+}
+
+void hotlist__table_sift(const struct hl_table *t, const struct hl_key *keys, size_t n,
+			 struct hl_place *pl)
+{
+	HL_DEBUG_ASSERT(t && (n == 0 || (keys && pl)));
+	if (t->nbuckets >= HL_TABLE_SIFT_MIN)
+		sift_block(t->filter, t->nbuckets, t->buckets, keys, 0, n, pl, SIZE_MAX);
 }
 
 void hotlist__table_find_placed(const struct hl_table *t, const struct hl_key *keys,

@@ -144,15 +144,19 @@ struct hl_place {
 	uint32_t b1, b2;
 };
 /*
- * The bulk lookup in two steps, for a caller with work of its own to put
+ * The bulk lookup in three steps, for a caller with work of its own to put
  * between them while the lines load (match.c normalises its next reads):
- * place hashes keys[0..n) into pl[0..n) and prefetches their buckets;
+ * place hashes keys[0..n) into pl[0..n) and prefetches their filter words;
+ * sift tests the words and prefetches the buckets of the keys that pass;
  * find_placed then sets vals[i] = hotlist__table_find(t, &keys[i]) from
- * pl[i] (table.c, "Placed lookups"). Same t and keys for both. Neither can
- * fail; n = 0 touches nothing.
+ * pl[i] (table.c, "Placed lookups"). Same t and keys for all three, each
+ * key sifted once between place and find_placed. None can fail; n = 0
+ * touches nothing.
  */
 void hotlist__table_place(const struct hl_table *t, const struct hl_key *keys, size_t n,
 			  struct hl_place *pl);
+void hotlist__table_sift(const struct hl_table *t, const struct hl_key *keys, size_t n,
+			 struct hl_place *pl);
 void hotlist__table_find_placed(const struct hl_table *t, const struct hl_key *keys,
 				const struct hl_place *pl, size_t n, uint32_t *vals);
 size_t hotlist__table_count(const struct hl_table *t);

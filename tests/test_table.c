@@ -210,6 +210,7 @@ static void find_placed(const struct hl_table *t, const struct hl_key *keys, siz
 
 	ck_assert_ptr_nonnull(pl);
 	hotlist__table_place(t, keys, n, pl);
+	hotlist__table_sift(t, keys, n, pl);
 	hotlist__table_find_placed(t, keys, pl, n, got);
 	free(pl);
 }
@@ -298,6 +299,7 @@ START_TEST(test_empty)
 	check_absent(t, 1000);
 	hotlist__table_find_bulk(t, NULL, 0, NULL); /* n = 0 touches nothing */
 	hotlist__table_place(t, NULL, 0, NULL);
+	hotlist__table_sift(t, NULL, 0, NULL);
 	hotlist__table_find_placed(t, NULL, NULL, 0, NULL);
 	hotlist__table_free(t, &g_alloc);
 	assert_no_leak();

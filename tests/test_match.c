@@ -11,6 +11,8 @@
  */
 #include "testutil.h"
 
+#include "normalise.h" /* hotlist__parse_country */
+#include "plates.h" /* hotlist__plate_format: the verdict a hit reports */
 #include "table.h" /* HL_TABLE_SIFT_MIN */
 
 #include <check.h>
@@ -557,6 +559,61 @@ START_TEST(batch_big_lists_model)
 }
 END_TEST
 
+/* Hits whose format is not the read's own verdict (plates.c on the read's
+ * normalised plate and country), counted. */
+static void check_format(const struct hotlist_hit *h, void *user)
+{
+	int *bad = user;
+	hl_country c = 0;
+	ck_assert_int_eq(hotlist__parse_country(h->read_country, &c), 0);
+	bad[1]++;
+	bad[0] += h->format !=
+		  (int)hotlist__plate_format(c, h->read_plate, strlen(h->read_plate), NULL, NULL);
+}
+
+/*
+ * hit->format is the read's own layout verdict (1 fits, 0 does not, -1 no
+ * rules for its country), worked out once a read and only for reads that
+ * hit (match.c: read_verdict in deliver, the repair walk only where a list
+ * repairs): exact hits on a list without repair, of reads whose verdicts
+ * differ from their neighbours' in a chunk (fits, does not, no country, a
+ * country without rules), one at a time and in batches.
+ */
+START_TEST(hit_format_is_the_reads)
+{
+	struct hotlist *hl = hl_test_engine();
+	static const char *const plates[] = { "HJ1234", "1234HJ",   "ABCDEFG1", "HJ12KL",
+					      "X1",	"12345678", "B123XYZ",	"AA999" };
+	static const char *const countries[] = { "NL", "DE", NULL, "BE", "FR", "PL", "LU" };
+	enum {
+		P = sizeof(plates) / sizeof(plates[0]),
+		C = sizeof(countries) / sizeof(countries[0]),
+		R = 3 * P * C
+	};
+	struct hotlist_entry e[P];
+	for (int i = 0; i < P; i++)
+		e[i] = (struct hotlist_entry){ .plate = plates[i] };
+	ck_assert_int_eq(hotlist_replace(hl, "fmt", e, P, NULL), 0);
+	static struct hotlist_read r[R];
+	for (int i = 0; i < R; i++)
+		r[i] = (struct hotlist_read){ .plate = plates[(i * 5) % P],
+					      .country = countries[(i * 3 + i / P) % C] };
+	for (size_t size = 0; size <= 33; size += size < 2 ? 1 : 31) {
+		int bad[2] = { 0, 0 };
+		for (size_t i = 0; i < R; i += size ? size : 1)
+			ck_assert_int_ge(size ? hotlist_match_batch(hl, r + i,
+								    R - i < size ? R - i : size,
+								    check_format, bad) :
+						hotlist_match(hl, &r[i], check_format, bad),
+					 0);
+		ck_assert_int_eq(bad[1], R);
+		ck_assert_msg(bad[0] == 0, "calls of %zu: %d of %d hits with another format", size,
+			      bad[0], bad[1]);
+	}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("match");
@@ -568,6 +625,7 @@ int main(void)
 	tcase_add_test(t, single_country_buffer_reused);
 	tcase_add_test(t, batch_hits_at_chunk_boundaries);
 	tcase_add_test(t, batch_big_lists_model);
+	tcase_add_test(t, hit_format_is_the_reads);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);
 }

@@ -607,8 +607,10 @@ END_TEST
  * layout gives (plain linear probing from the primary: ~70).
  */
 /*
- * The filter (table.c): every key held passes it, in a table built in input
- * order, ahead (two parts) and partitioned; of absent keys 2 % are expected
+ * The filter (table.c): every key held passes it (here a table built in
+ * input order; the builds ahead, split and partitioned are checked by
+ * hotlist__table_check and hotlist__table_same in their own tests, which
+ * compare the filter words too); of absent keys 2 % are expected
  * to pass (Poisson(2.8) keys a 32-bit word, 4 bits a key). Outside 0.5-5 %
  * of 100 000 (sd 0.04 %) the filter is broken: all bits set passes every
  * key, no bits set (or the wrong word) fails the held ones.

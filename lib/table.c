@@ -545,7 +545,8 @@ void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *key
 #endif
 
 /*
- * Buckets below which place and sift work as before the filter: place
+ * HL_TABLE_SIFT_MIN (table.h, where tests size tables on both sides of it):
+ * buckets below which place and sift work as before the filter: place
  * prefetches b1, sift leaves the keys as placed, find_placed scans b1. A
  * table of up to 1 MiB of buckets (~45 000 keys) stays in the L2 cache of
  * a core that looks it up, so a bucket costs no more than its filter word,
@@ -553,7 +554,6 @@ void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *key
  * (bench_lookup, docs/PERFORMANCE.md, "Issue 10 item 4: the filter").
  * find_bulk and find use the filter at every size.
  */
-#define HL_TABLE_SIFT_MIN ((uint64_t)1 << 14)
 
 void hotlist__table_place(const struct hl_table *t, const struct hl_key *keys, size_t n,
 			  struct hl_place *pl)

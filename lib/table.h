@@ -153,6 +153,9 @@ struct hl_place {
  * key sifted once between place and find_placed. None can fail; n = 0
  * touches nothing.
  */
+/* Buckets from which place prefetches filter words and sift tests them;
+ * below it place prefetches buckets and sift does nothing (table.c). */
+#define HL_TABLE_SIFT_MIN ((uint64_t)1 << 14)
 void hotlist__table_place(const struct hl_table *t, const struct hl_key *keys, size_t n,
 			  struct hl_place *pl);
 void hotlist__table_sift(const struct hl_table *t, const struct hl_key *keys, size_t n,

@@ -11,6 +11,10 @@
  */
 #include "testutil.h"
 
+#include "normalise.h" /* hotlist__parse_country */
+#include "plates.h" /* hotlist__plate_format: the verdict a hit reports */
+#include "table.h" /* HL_TABLE_SIFT_MIN */
+
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -460,6 +464,156 @@ START_TEST(single_hits_equal_batch_hits)
 }
 END_TEST
 
+/*
+ * The batch's lookups (match.c: keys placed a group behind the normaliser,
+ * sifted through each table's filter a group later, looked up placed in the
+ * first lists and in bulk in the rest) against a model of which lists hold
+ * which plate, on lists large enough that place and sift use the filter
+ * (table.c, HL_TABLE_SIFT_MIN) and small ones that do not, on both sides of
+ * HL_PLACE_LISTS (8): lists 0 and 2 large, placed; 8 large, in bulk; the
+ * rest small. Calls of every size around the groups of 8 and chunks of 32,
+ * bad reads shifting them; the single call too. Most reads miss, so most
+ * keys are ruled out by the filters.
+ */
+enum {
+	SIFT_LISTS = 10,
+	SIFT_BIG = (int)(HL_TABLE_SIFT_MIN * 3),
+	SIFT_SMALL = 1024,
+	SIFT_SPAN = 2 * SIFT_BIG,
+	SIFT_R = 1500
+};
+
+/* Whether list li holds plate number p (all lists: numbers below SIFT_SPAN). */
+static bool sift_member(int li, int p)
+{
+	switch (li) {
+	case 0:
+		return p % 2 == 0;
+	case 2:
+		return p % 2 == 1;
+	case 8:
+		return p / 2 % 2 == 0;
+	default:
+		return p % (li + 1) == 0 && p < (li + 1) * SIFT_SMALL;
+	}
+}
+
+START_TEST(batch_big_lists_model)
+{
+	struct hotlist *hl = hl_test_engine();
+	static char plates[SIFT_SPAN + SIFT_SPAN / 2][10];
+	static struct hotlist_entry le[SIFT_BIG];
+	static struct hotlist_read r[SIFT_R];
+	static int want[SIFT_R], got[SIFT_R];
+	for (int p = 0; p < SIFT_SPAN + SIFT_SPAN / 2; p++)
+		snprintf(plates[p], sizeof(plates[p]), "QF%06d", p);
+	for (int li = 0; li < SIFT_LISTS; li++) {
+		char name[8];
+		size_t k = 0;
+		for (int p = 0; p < SIFT_SPAN; p++)
+			if (sift_member(li, p))
+				le[k++] = (struct hotlist_entry){ .plate = plates[p] };
+		ck_assert_uint_eq(k, li == 0 || li == 2 || li == 8 ? SIFT_BIG : SIFT_SMALL);
+		snprintf(name, sizeof(name), "s%d", li);
+		ck_assert_int_eq(hotlist_replace(hl, name, le, k, NULL), 0);
+	}
+	ck_assert_uint_ge(hotlist__table_buckets_for(SIFT_BIG), HL_TABLE_SIFT_MIN);
+	ck_assert_uint_lt(hotlist__table_buckets_for(SIFT_SMALL), HL_TABLE_SIFT_MIN);
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	int total = 0;
+	for (int i = 0; i < SIFT_R; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* a third past every list; a run of small numbers (in the small
+		 * lists too) every 64 reads; a bad read every 37 */
+		int p = i % 64 < 6 ? (int)(x % 2048) : (int)(x % (SIFT_SPAN + SIFT_SPAN / 2));
+		want[i] = 0;
+		for (int li = 0; li < SIFT_LISTS && p < SIFT_SPAN; li++)
+			want[i] += sift_member(li, p);
+		if (i % 37 == 20)
+			want[i] = 0;
+		total += want[i];
+		r[i] = (struct hotlist_read){ .plate = i % 37 == 20 ? "!" : plates[p],
+					      .opaque = (char *)NULL + i };
+	}
+	ck_assert_int_gt(total, SIFT_R / 2);
+	static const size_t sizes[] = { 0,  1,	2,  7,	8,  9,	15, 16, 17,
+					23, 24, 25, 31, 32, 33, 64, 65, SIFT_R };
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		const size_t size = sizes[k]; /* 0: hotlist_match, a read at a time */
+		memset(got, 0, sizeof(got));
+		for (size_t i = 0; i < SIFT_R; i += size ? size : 1) {
+			const size_t m = size ? (SIFT_R - i < size ? SIFT_R - i : size) : 1;
+			if (size)
+				hotlist_match_batch(hl, r + i, m, count_by_read, got);
+			else
+				hotlist_match(hl, &r[i], count_by_read, got);
+		}
+		int i = 0;
+		while (i < SIFT_R && got[i] == want[i])
+			i++;
+		ck_assert_msg(i == SIFT_R, "calls of %zu: read %d (%s): %d hits, want %d", size, i,
+			      i < SIFT_R ? r[i].plate : "", i < SIFT_R ? got[i] : 0,
+			      i < SIFT_R ? want[i] : 0);
+	}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
+/* Hits whose format is not the read's own verdict (plates.c on the read's
+ * normalised plate and country), counted. */
+static void check_format(const struct hotlist_hit *h, void *user)
+{
+	int *bad = user;
+	hl_country c = 0;
+	ck_assert_int_eq(hotlist__parse_country(h->read_country, &c), 0);
+	bad[1]++;
+	bad[0] += h->format !=
+		  (int)hotlist__plate_format(c, h->read_plate, strlen(h->read_plate), NULL, NULL);
+}
+
+/*
+ * hit->format is the read's own layout verdict (1 fits, 0 does not, -1 no
+ * rules for its country), worked out once a read and only for reads that
+ * hit (match.c: read_verdict in deliver, the repair walk only where a list
+ * repairs): exact hits on a list without repair, of reads whose verdicts
+ * differ from their neighbours' in a chunk (fits, does not, no country, a
+ * country without rules), one at a time and in batches.
+ */
+START_TEST(hit_format_is_the_reads)
+{
+	struct hotlist *hl = hl_test_engine();
+	static const char *const plates[] = { "HJ1234", "1234HJ",   "ABCDEFG1", "HJ12KL",
+					      "X1",	"12345678", "B123XYZ",	"AA999" };
+	static const char *const countries[] = { "NL", "DE", NULL, "BE", "FR", "PL", "LU" };
+	enum {
+		P = sizeof(plates) / sizeof(plates[0]),
+		C = sizeof(countries) / sizeof(countries[0]),
+		R = 3 * P * C
+	};
+	struct hotlist_entry e[P];
+	for (int i = 0; i < P; i++)
+		e[i] = (struct hotlist_entry){ .plate = plates[i] };
+	ck_assert_int_eq(hotlist_replace(hl, "fmt", e, P, NULL), 0);
+	static struct hotlist_read r[R];
+	for (int i = 0; i < R; i++)
+		r[i] = (struct hotlist_read){ .plate = plates[(i * 5) % P],
+					      .country = countries[(i * 3 + i / P) % C] };
+	for (size_t size = 0; size <= 33; size += size < 2 ? 1 : 31) {
+		int bad[2] = { 0, 0 };
+		for (size_t i = 0; i < R; i += size ? size : 1)
+			ck_assert_int_ge(size ? hotlist_match_batch(hl, r + i,
+								    R - i < size ? R - i : size,
+								    check_format, bad) :
+						hotlist_match(hl, &r[i], check_format, bad),
+					 0);
+		ck_assert_int_eq(bad[1], R);
+		ck_assert_msg(bad[0] == 0, "calls of %zu: %d of %d hits with another format", size,
+			      bad[0], bad[1]);
+	}
+	hotlist_destroy(hl, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("match");
@@ -470,6 +624,8 @@ int main(void)
 	tcase_add_test(t, single_hits_equal_batch_hits);
 	tcase_add_test(t, single_country_buffer_reused);
 	tcase_add_test(t, batch_hits_at_chunk_boundaries);
+	tcase_add_test(t, batch_big_lists_model);
+	tcase_add_test(t, hit_format_is_the_reads);
 	suite_add_tcase(s, t);
 	return hl_test_run(s);
 }

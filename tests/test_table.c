@@ -607,8 +607,10 @@ END_TEST
  * layout gives (plain linear probing from the primary: ~70).
  */
 /*
- * The filter (table.c): every key held passes it, in a table built in input
- * order, ahead (two parts) and partitioned; of absent keys 2 % are expected
+ * The filter (table.c): every key held passes it (here a table built in
+ * input order; the builds ahead, split and partitioned are checked by
+ * hotlist__table_check and hotlist__table_same in their own tests, which
+ * compare the filter words too); of absent keys 2 % are expected
  * to pass (Poisson(2.8) keys a 32-bit word, 4 bits a key). Outside 0.5-5 %
  * of 100 000 (sd 0.04 %) the filter is broken: all bits set passes every
  * key, no bits set (or the wrong word) fails the held ones.
@@ -637,6 +639,112 @@ START_TEST(test_filter)
 	assert_no_leak();
 	free(keys);
 	free(vals);
+}
+END_TEST
+
+/*
+ * The lookups against a brute-force answer on tables on both sides of
+ * HL_TABLE_SIFT_MIN (below it place and sift leave the filter to find_bulk
+ * and find), for runs of mixed held and absent keys of every length around
+ * the pipeline's block boundaries and its ring of four blocks: find, find_bulk,
+ * place + sift + find_placed in one call, and in groups the way match.c
+ * calls them (place a group, sift the group before it, sift the rest at the
+ * end: each key sifted once, after it was placed). Absent keys are mostly
+ * ruled out by the filter (b1 := the empty bucket), so both paths of the
+ * sift run in every call of more than a few keys.
+ */
+/* Keys [0, len) of mixed in groups of g: place group j, sift group j - 1. */
+static void find_grouped(const struct hl_table *t, const struct hl_key *keys, size_t len, size_t g,
+			 struct hl_place *pl, uint32_t *got)
+{
+	size_t placed = 0, sifted = 0;
+
+	while (len - placed >= g && g > 0) {
+		hotlist__table_place(t, keys + placed, g, pl + placed);
+		hotlist__table_sift(t, keys + sifted, placed - sifted, pl + sifted);
+		sifted = placed;
+		placed += g;
+	}
+	hotlist__table_place(t, keys + placed, len - placed, pl + placed);
+	hotlist__table_sift(t, keys + sifted, len - sifted, pl + sifted);
+	hotlist__table_find_placed(t, keys, pl, len, got);
+}
+
+START_TEST(test_sifted_agrees)
+{
+	/* buckets_for(n) = ceil(n / 2.8): _i 0 just below the threshold, 1 above */
+	const size_t n = _i == 0 ? (size_t)(HL_TABLE_SIFT_MIN - 2) * 28 / 10 :
+				   (size_t)(HL_TABLE_SIFT_MIN + 600) * 28 / 10;
+	enum { POOL = 4096, MAXLEN = 700 };
+	static const size_t lens[] = { 0,   1,	 2,   3,   31,	32,  33,  63,  64,  65,	   95,
+				       96,  97,	 127, 128, 129, 159, 160, 161, 191, 192,   193,
+				       255, 256, 257, 383, 384, 385, 511, 512, 513, MAXLEN };
+	static const size_t groups[] = { 1, 3, 8, 32, 33 };
+	struct hl_key *keys, *mixed = malloc(POOL * sizeof(*mixed));
+	uint32_t *vals, *want = malloc(POOL * sizeof(*want)), got[MAXLEN + 1];
+	struct hl_place *pl = malloc(MAXLEN * sizeof(*pl));
+	struct hl_table *t;
+	size_t i, ruled_out = 0;
+	uint64_t x = 0x243f6a8885a308d3u;
+
+	ck_assert_ptr_nonnull(mixed);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(pl);
+	track_reset();
+	make_random(n, &keys, &vals);
+	t = build_ok(keys, vals, n, 0x5eed + _i);
+	ck_assert_msg((hotlist__table_buckets(t) >= HL_TABLE_SIFT_MIN) == (_i == 1),
+		      "%zu keys: %llu buckets", n, (unsigned long long)hotlist__table_buckets(t));
+	/* runs of held and absent keys of random lengths, and the brute-force
+	 * answer: held keys are key_at(j < n), absent ones key_at(ABSENT_BASE + j) */
+	for (i = 0; i < POOL; i++) {
+		x = mix64(x + i);
+		const bool held = (x >> 8) % 3 != 0 && !(i / 16 % 5 == 4);
+		const size_t j = (size_t)(x >> 20) % n;
+
+		mixed[i] = held ? keys[j] : key_at(ABSENT_BASE + j);
+		want[i] = held ? vals[j] : HL_TABLE_NONE;
+		ruled_out += !held && !hotlist__table_maybe(t, &mixed[i]);
+	}
+	ck_assert_uint_gt(ruled_out, POOL / 4); /* the filter's "no" path runs */
+	for (i = 0; i < POOL && hotlist__table_find(t, &mixed[i]) == want[i]; i++)
+		;
+	ck_assert_msg(i == POOL, "find: key %zu", i);
+	for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+		const size_t len = lens[li];
+
+		for (size_t off = 0; off + len <= POOL; off += len * 3 + 517) {
+			got[len] = 0xdeadbeef;
+			hotlist__table_find_bulk(t, mixed + off, len, got);
+			for (i = 0; i < len && got[i] == want[off + i]; i++)
+				;
+			ck_assert_msg(i == len, "bulk len %zu off %zu: key %zu: want %u got %u",
+				      len, off, i, i < len ? want[off + i] : 0,
+				      i < len ? got[i] : 0);
+			ck_assert_uint_eq(got[len], 0xdeadbeef);
+			for (size_t gi = 0; gi <= sizeof(groups) / sizeof(groups[0]); gi++) {
+				const size_t g = gi ? groups[gi - 1] : len; /* 0: one call each */
+
+				memset(pl, 0xa5, len * sizeof(*pl));
+				find_grouped(t, mixed + off, len, g, pl, got);
+				for (i = 0; i < len && got[i] == want[off + i]; i++)
+					;
+				ck_assert_msg(
+					i == len,
+					"placed len %zu off %zu group %zu: key %zu: want %u got %u",
+					len, off, g, i, i < len ? want[off + i] : 0,
+					i < len ? got[i] : 0);
+				ck_assert_uint_eq(got[len], 0xdeadbeef);
+			}
+		}
+	}
+	hotlist__table_free(t, &g_alloc);
+	assert_no_leak();
+	free(keys);
+	free(vals);
+	free(mixed);
+	free(want);
+	free(pl);
 }
 END_TEST
 
@@ -1611,6 +1719,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_radix_random);
 #ifndef HL_TABLE_TEST_BAD_HASH
 	tcase_add_test(tc, test_filter);
+	tcase_add_loop_test(tc, test_sifted_agrees, 0, 2);
 	tcase_add_test(tc, test_max_probe_random);
 	tcase_add_test(tc, test_crafted_chain_reseeds);
 	tcase_add_test(tc, test_alignment);

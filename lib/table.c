@@ -376,8 +376,8 @@ uint32_t hotlist__table_find(const struct hl_table *t, const struct hl_key *key)
 }
 
 /*
- * The three stages of a bulk lookup, each over the keys [k0, k1) of one
- * block, written once for find_bulk, place and find_placed. Key k's places
+ * The four stages of a bulk lookup, each over the keys [k0, k1) of one
+ * block, written once for find_bulk, place, sift and find_placed. Key k's places
  * are pl[k & mask]: mask HL_TABLE_RING - 1 for find_bulk's ring of four
  * blocks, SIZE_MAX for a caller's array. The table's fields come as
  * arguments, from the callers' locals (find_bulk's comment says why);
@@ -433,8 +433,8 @@ static inline void sift_block(const uint32_t *filter, uint64_t nbuckets,
 }
 
 /*
- * Stage 2: scan b1 (asked for in stage 1) and write the answer, which stage
- * 3 overwrites when the key goes on; queue the keys that go on (an append
+ * Stage 3: scan b1 (asked for in stage 2) and write the answer, which stage
+ * 4 overwrites when the key goes on; queue the keys that go on (an append
  * with no branch: the slot is always written, the count grows by "on");
  * if b2_here, prefetch b2 for them. Returns how many it queued.
  */
@@ -460,7 +460,7 @@ static inline size_t scan_block(const struct hl_bucket *buckets, const struct hl
 	return queued;
 }
 
-/* Stage 3: for each queued key, the chain from b2. */
+/* Stage 4: for each queued key, the chain from b2. */
 static inline void chain_block(const struct hl_bucket *buckets, uint64_t nbuckets,
 			       unsigned max_chain, const struct hl_key *keys,
 			       const struct hl_place *pl, size_t mask, const size_t *queue,
@@ -483,11 +483,11 @@ static inline void chain_block(const struct hl_bucket *buckets, uint64_t nbucket
  *      ago); prefetch b1 of the keys it lets through;
  *   1. block m: hash, record b1 and b2, prefetch the filter word.
  * So the second line that a fifth of misses need is in flight as long as
- * the first, and ~D to 2D loads are in flight at any time. Stage 2 has no
- * branch on its answer (a queue append is branch-free), and stage 3 loops
- * over the queued keys only: one mispredicted loop exit a block instead of
- * one per key. The stages are the inline helpers above, shared with place
- * and find_placed; this loop interleaves them over one ring, and inlined
+ * the first, and ~D to 2D loads are in flight at any time. Stages 2 and 3
+ * have no branch on their answers (the sift's "empty bucket" and a queue
+ * append are branch-free), and stage 4 loops over the queued keys only:
+ * one mispredicted loop exit a block instead of one per key. The stages
+ * are the inline helpers above, shared with place, sift and find_placed; this loop interleaves them over one ring, and inlined
  * in one function they share the hoisted table fields in registers. Table
  * fields are copied to locals because stores to vals[] (uint32_t) may
  * alias t->max_probe as far as C knows.

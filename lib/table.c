@@ -433,19 +433,29 @@ static inline void sift_block(const uint32_t *filter, uint64_t nbuckets,
 }
 
 /*
- * Stage 3: scan b1 (asked for in stage 2) and write the answer, which stage
- * 4 overwrites when the key goes on; queue the keys that go on (an append
+ * Stage 3: scan b1 (asked for in stage 2; none: the sift ruled the key out)
+ * and write the answer, which stage 4 overwrites when the key goes on; queue the keys that go on (an append
  * with no branch: the slot is always written, the count grows by "on");
  * if b2_here, prefetch b2 for them. Returns how many it queued.
  */
-static inline size_t scan_block(const struct hl_bucket *buckets, const struct hl_key *keys,
-				size_t k0, size_t k1, const struct hl_place *pl, size_t mask,
-				uint32_t *vals, size_t *queue, bool b2_here)
+static inline size_t scan_block(const struct hl_bucket *buckets, uint32_t none,
+				const struct hl_key *keys, size_t k0, size_t k1,
+				const struct hl_place *pl, size_t mask, uint32_t *vals,
+				size_t *queue, bool b2_here)
 {
 	size_t queued = 0;
 
 	for (size_t k = k0; k < k1; k++) {
 		const uint32_t b1 = pl[k & mask].b1, b2 = pl[k & mask].b2;
+
+		/* the sift ruled it out: a branch, taken for ~98 % of the
+		 * absent keys, so it mispredicts only on the hits and the
+		 * filter's false positives; a scan of the empty bucket was
+		 * ~4 % of a batch read at 10^6 (docs/PERFORMANCE.md) */
+		if (HL_LIKELY(b1 == none)) {
+			vals[k] = HL_TABLE_NONE;
+			continue;
+		}
 		const uint64_t r = scan(&buckets[b1], &keys[k], SPILL_PAIR);
 		const uint32_t on = r == SCAN_ON;
 
@@ -513,8 +523,8 @@ void hotlist__table_find_bulk(const struct hl_table *t, const struct hl_key *key
 			s[j] = m + 1 >= j && (m + 1 - j) * d < n ? (m + 1 - j) * d : n;
 		chain_block(buckets, nbuckets, max_chain, keys, ring, mask, queue[prev],
 			    queued[prev], vals);
-		queued[cur] =
-			scan_block(buckets, keys, s[3], s[2], ring, mask, vals, queue[cur], true);
+		queued[cur] = scan_block(buckets, (uint32_t)nbuckets, keys, s[3], s[2], ring, mask,
+					 vals, queue[cur], true);
 		sift_block(filter, nbuckets, buckets, keys, s[2], s[1], ring, mask);
 		place_block(filter, nbuckets, seed, buckets, keys, s[1], s[0], ring, mask, true,
 			    false);
@@ -587,8 +597,8 @@ void hotlist__table_find_placed(const struct hl_table *t, const struct hl_key *k
 	for (size_t k0 = 0; k0 < n; k0 += HL_TABLE_PREFETCH_AHEAD) {
 		const size_t k1 =
 			n - k0 < HL_TABLE_PREFETCH_AHEAD ? n : k0 + HL_TABLE_PREFETCH_AHEAD;
-		const size_t queued = scan_block(buckets, keys, k0, k1, pl, SIZE_MAX, vals, queue,
-						 !HL_TABLE_PLACE_B2);
+		const size_t queued = scan_block(buckets, (uint32_t)nbuckets, keys, k0, k1, pl,
+						 SIZE_MAX, vals, queue, !HL_TABLE_PLACE_B2);
 
 		chain_block(buckets, nbuckets, max_chain, keys, pl, SIZE_MAX, queue, queued, vals);
 	}

@@ -1734,9 +1734,7 @@ bool hotlist__table_check(const struct hl_table *t)
 				continue;
 			}
 			if (slot_is_empty(&s[i]) || s[i].val == HL_TABLE_NONE ||
-			    !key_placed_right(t, &k, b) ||
-			    !filter_maybe(t->filter[place_one(&k, t->seed, t->nbuckets).b1],
-					  filter_bits(&k)))
+			    !key_placed_right(t, &k, b) || !hotlist__table_maybe(t, &k))
 				return false;
 			for (unsigned j = 0; j < i; j++)
 				if (slot_has(&s[j], &k))

@@ -35,7 +35,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
         -DHOTLIST_TESTS=OFF -DHOTLIST_EXAMPLES=OFF -DHOTLIST_TOOLS=OFF >/dev/null
 fi
 cmake --build "$build" -j2 --target bench_floor bench_lookup bench_scaling bench_reload \
-    bench_latency >/dev/null
+    bench_stall bench_latency >/dev/null
 cmake --build "$build" -j2 --target bench_flood >/dev/null # hash flooding (bench_flood.c)
 cmake --build "$build" -j2 --target bench_fuzzy_quality >/dev/null # fuzzy alerts and recall
 bin="$build/bench"
@@ -106,6 +106,7 @@ if [ "$smoke" = 1 ]; then
     run bench_lookup --smoke
     run bench_scaling --smoke
     run bench_reload --smoke --trace-prefix "$work/reload"
+    run bench_stall --smoke
     run bench_latency --smoke
     run bench_flood --smoke
     run bench_fuzzy_quality --smoke
@@ -114,6 +115,9 @@ else
     run bench_lookup --max-entries 1e7 --lookups 2e6 --redis-lookups 20000 --e2e-reads 2e6
     run bench_scaling --min-entries 1e6 --max-entries 1e7 --ms 300
     run bench_reload --max-entries 1e7 --trace-prefix "$work/reload"
+    # The machine's own stalls of a clock-only thread (the floor of the
+    # readers' longest gaps above) while the other CPU writes memory.
+    run bench_stall
     run bench_latency --entries 1e6
     # Diagnostic: the same with one producer thread instead of 8, to tell the
     # engine's queueing from the scheduling of 10 threads on 2 cores.

@@ -68,7 +68,8 @@
  * pending edits (`bench=edit_cost op=put`, as step 5); step 4's visibility
  * with the list loaded (`bench=fz_edit_loaded`); then the removes
  * (`bench=edit_cost op=remove`). Uses only what main 5707fde has, so that
- * the same file measures both sides of an A/B.
+ * the same file measures both sides of an A/B. --exact-edits: the same on
+ * a list without those options (`bench=fz_read options=exact`).
  *
  * Steps 1 and 2 and the peer give each call's CPU time twice, medians:
  * cpu_ms of the calling thread, cpu_all_ms of the whole process (a big
@@ -79,6 +80,11 @@
  * print_phases). --build-threads N sets the engine's
  * cfg.build_threads (0, the default: the library decides by the load
  * average; 1: the calling thread only; 2: a worker thread too).
+ * --fold-bg N makes the folder fold a list at N pending edits (the
+ * library's HL_EDITS_BG_FOLD otherwise); steps 4 and 5 print the folds
+ * made meanwhile (`folds=`) and step 5 the process's CPU time over its
+ * puts or removes (`process_cpu_ms`: the folder's and grower's work
+ * included).
  */
 #include "bench_common.h"
 #include "peers.h"
@@ -196,6 +202,10 @@ static size_t write_csv(const char *path, const char *plates, size_t n, int whic
 /* cfg.build_threads of the engine (--build-threads; 0: the library's default,
  * by the load average). */
 static unsigned build_threads;
+/* --fold-bg N: the folder folds a list at N pending edits
+ * (hotlist__snap_set_fold_bg; 0: the library's HL_EDITS_BG_FOLD), to
+ * measure another folding rule against the library's in one build. */
+static uint64_t fold_bg;
 
 static struct hotlist *make_engine(void)
 {
@@ -212,7 +222,19 @@ static struct hotlist *make_engine(void)
 		fprintf(stderr, "hotlist_create: %s\n", hotlist_strerror(rc));
 		exit(1);
 	}
+	if (fold_bg)
+		hotlist__snap_set_fold_bg(&hl->snap, (uint32_t)fold_bg);
 	return hl;
+}
+
+/* Folds of pending edits into a new base made so far by the engine's folder
+ * thread (internal counter, read under the writers' lock). */
+static uint64_t folds_done(struct hotlist *hl)
+{
+	pthread_mutex_lock(&hl->snap.wlock);
+	uint64_t n = hl->snap.folds_done;
+	pthread_mutex_unlock(&hl->snap.wlock);
+	return n;
 }
 
 /* ---- replace and load, timed ---------------------------------------------------- */
@@ -805,6 +827,7 @@ static void edit_visibility(struct hotlist *hl, size_t n, const struct opts *o, 
 		vis[i] = bench_xcalloc(k, sizeof(uint64_t));
 		call[i] = bench_xcalloc(k, sizeof(uint64_t));
 	}
+	const uint64_t f0 = folds_done(hl);
 	pthread_create(&s.tid, NULL, spinner_main, &s);
 	for (size_t i = 0; i < k; i++) {
 		timed_edit(&s, 2 * i + 1, &vis[0][i], &call[0][i]);
@@ -818,7 +841,7 @@ static void edit_visibility(struct hotlist *hl, size_t n, const struct opts *o, 
 	print_pcts("put", "call", call[0], k);
 	print_pcts("remove", "visible", vis[1], k);
 	print_pcts("remove", "call", call[1], k);
-	printf("\n");
+	printf(" folds=%" PRIu64 "\n", folds_done(hl) - f0);
 	fflush(stdout);
 	for (int i = 0; i < 2; i++) {
 		free(vis[i]);
@@ -834,6 +857,7 @@ struct sweep_bins {
 	size_t n[SWEEP_BINS];
 	uint64_t total_ns, calls, max_pending;
 	uint64_t waits0; /* reclaim_waits (hotlist_stats) at the start */
+	uint64_t folds0, cpu0, wall0; /* folds_done, process CPU and clock at the start */
 	/* the calling thread's CPU time of the slowest call, and the most CPU
 	 * time of any call (see step 5 in the top comment) */
 	uint64_t max_ns, cpu_at_max_ns, max_cpu_ns;
@@ -885,10 +909,15 @@ static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, cons
 		k += b->n[i];
 	}
 	bench_sort_u64(all, k);
+	/* folds and process_cpu_ms: the folder's work the edits caused while
+	 * they were made (every thread's CPU; no reader runs then) */
 	printf("bench=edit_cost entries=%zu op=%s bin=all calls=%" PRIu64 " max_pending=%" PRIu64
-	       " reclaim_waits=%" PRIu64 " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f"
+	       " reclaim_waits=%" PRIu64 " folds=%" PRIu64 " process_cpu_ms=%.1f wall_ms=%.1f"
+	       " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f"
 	       " cpu_us_of_max=%.1f max_cpu_us=%.1f\n",
 	       n, op, b->calls, b->max_pending, reclaim_waits(hl) - b->waits0,
+	       folds_done(hl) - b->folds0, (double)(process_cpu_ns() - b->cpu0) / 1e6,
+	       (double)(bench_now_ns() - b->wall0) / 1e6,
 	       (double)b->total_ns / 1e3 / (double)b->calls,
 	       (double)bench_pct_sorted(all, k, 0.5) / 1e3,
 	       (double)bench_pct_sorted(all, k, 0.99) / 1e3, (double)all[k - 1] / 1e3,
@@ -941,6 +970,9 @@ static void sweep_removes(struct hotlist *hl, size_t n, char (*plates)[BENCH_PLA
 	for (size_t i = 0; i < SWEEP_BINS; i++)
 		b->ns[i] = bench_xcalloc(k, sizeof(uint64_t));
 	b->waits0 = reclaim_waits(hl);
+	b->folds0 = folds_done(hl);
+	b->cpu0 = process_cpu_ns();
+	b->wall0 = bench_now_ns();
 	for (size_t i = 0; i < k; i++) {
 		uint64_t pending = pending_edits(hl), c0 = bench_thread_cpu_ns(),
 			 t0 = bench_now_ns();
@@ -968,6 +1000,9 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 	for (size_t i = 0; i < k; i++)
 		bench_plate(BENCH_MISS_BASE - 1 - o->edits - i, o->seed, plates[i]);
 	b.waits0 = reclaim_waits(hl);
+	b.folds0 = folds_done(hl);
+	b.cpu0 = process_cpu_ns();
+	b.wall0 = bench_now_ns();
 	sweep_puts(hl, plates, 0, k, &b);
 	sweep_print(hl, &b, n, "put");
 	edit_visibility(hl, n, o, "edit_loaded");
@@ -978,6 +1013,10 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 /* ---- --fuzzy-edits ------------------------------------------------------------------ */
 
 #define FZ_READS (1u << 16)
+
+/* --exact-edits: --fuzzy-edits' steps on a list without OCR or indel
+ * options (bench=fz_read options=exact) */
+static bool exact_edits;
 
 /* Read cost of LIST now: non-hitting reads, batch and single, wall and CPU
  * ns per read, median of o->reps passes each. */
@@ -999,11 +1038,11 @@ static void fz_read_cost(struct hotlist *hl, size_t n, const struct hotlist_read
 			wall[r] = (double)(bench_now_ns() - t0) / FZ_READS;
 			cpu[r] = (double)(bench_thread_cpu_ns() - c0) / FZ_READS;
 		}
-		printf("bench=fz_read entries=%zu pending=%" PRIu64
+		printf("bench=fz_read entries=%zu options=%s pending=%" PRIu64
 		       " mode=%s reps=%u ns_per_read=%.1f "
 		       "cpu_ns_per_read=%.1f runs_ns=",
-		       n, pending, mode ? "single" : "batch", (unsigned)o->reps,
-		       bench_median(wall, o->reps), bench_median(cpu, o->reps));
+		       n, exact_edits ? "exact" : "k1d1", pending, mode ? "single" : "batch",
+		       (unsigned)o->reps, bench_median(wall, o->reps), bench_median(cpu, o->reps));
 		for (unsigned r = 0; r < o->reps; r++)
 			printf("%s%.1f", r ? "," : "", wall[r]);
 		printf(" hits=%" PRIu64 "\n", hits);
@@ -1013,6 +1052,7 @@ static void fz_read_cost(struct hotlist *hl, size_t n, const struct hotlist_read
 
 static void run_fuzzy(size_t n, const struct opts *o)
 {
+	/* with --exact-edits the list keeps its default options: exact */
 	char *all = bench_xmalloc(n * (BENCH_PLATE_LEN + 1));
 	struct hotlist *hl = make_engine();
 	struct timing tm = { .n = 0 };
@@ -1030,7 +1070,7 @@ static void run_fuzzy(size_t n, const struct opts *o)
 	lo.ocr_substitutions = 1;
 	lo.indels = 1;
 	lo.repair = false;
-	if (hotlist_set_list_options(hl, LIST, &lo) != 0)
+	if (!exact_edits && hotlist_set_list_options(hl, LIST, &lo) != 0)
 		exit(1);
 	for (size_t i = 0; i < n; i++)
 		bench_plate(i, o->seed, all + i * (BENCH_PLATE_LEN + 1));
@@ -1278,7 +1318,7 @@ int main(int argc, char **argv)
 		"[--smoke] [--min-entries N] [--max-entries N] [--reps N] [--floor-ms N] [--clock-readers] "
 		"[--reader-reps N] [--readers N] [--edits N] [--sweep N] [--settle-ms N] [--tmpdir DIR] "
 		"[--trace-prefix PATH] [--seed N] [--replace-only] [--edits-only] [--per-call] "
-		"[--build-threads N] [--fuzzy-edits] [--wild-put]";
+		"[--build-threads N] [--fold-bg N] [--fuzzy-edits] [--exact-edits] [--wild-put]";
 	unsigned cores = bench_cores();
 	struct opts o = { .min_entries = 1000000,
 			  .max_entries = 10000000,
@@ -1307,6 +1347,9 @@ int main(int argc, char **argv)
 			clock_readers = true;
 		} else if (strcmp(argv[i], "--fuzzy-edits") == 0) {
 			o.fuzzy_edits = true;
+		} else if (strcmp(argv[i], "--exact-edits") == 0) {
+			o.fuzzy_edits = true;
+			exact_edits = true;
 		} else if (strcmp(argv[i], "--wild-put") == 0) {
 			wild_put = true;
 		} else if (strcmp(argv[i], "--edits-only") == 0) {
@@ -1327,6 +1370,7 @@ int main(int argc, char **argv)
 			   !bench_opt_str(argc, argv, &i, "--tmpdir", &o.tmpdir) &&
 			   !bench_opt_str(argc, argv, &i, "--trace-prefix", &o.trace_prefix) &&
 			   !bench_opt_u64(argc, argv, &i, "--build-threads", &bt) &&
+			   !bench_opt_u64(argc, argv, &i, "--fold-bg", &fold_bg) &&
 			   !bench_opt_u64(argc, argv, &i, "--seed", &o.seed)) {
 			bench_bad_option(argv[0], argv[i], usage);
 		}
@@ -1339,7 +1383,7 @@ int main(int argc, char **argv)
 	}
 	build_threads = (unsigned)bt;
 	bench_header("reload");
-	printf("# build_threads=%u\n", build_threads);
+	printf("# build_threads=%u fold_bg=%" PRIu64 "\n", build_threads, fold_bg);
 	for (size_t n = o.min_entries; n <= o.max_entries && o.fuzzy_edits; n = SIZE_MAX)
 		run_fuzzy(n, &o);
 	for (size_t n = o.min_entries; n <= o.max_entries && !o.fuzzy_edits; n *= 10)

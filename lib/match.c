@@ -938,6 +938,23 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
 }
 
 /*
+ * Whether a read of key k may hit slow list l beyond its base index: the
+ * single call's form of slow_maybe. A list that is slow only for its edits
+ * (an overlay, no patterns, wildcard puts or fuzzy index) can be hit
+ * beyond its base only by the entries put under the read's own key: one
+ * probe of the overlay, and most reads go no further (before, every read
+ * of an edited list went through match_read's gather: +10-20 ns a read at
+ * 10^6 entries, docs/PERFORMANCE.md "Reads of an edited list"). The
+ * base's own hits, hidden or not, are may_hit's `found`.
+ */
+static inline bool slow_may_hit(const struct hl_list *l, const struct hl_key *k)
+{
+	if (l->base->patterns || l->adds || l->fz_base || hotlist__list_fz(l))
+		return true;
+	return l->ovl && hotlist__list_adds(l, k) != NULL;
+}
+
+/*
  * The single call's first step, the lookups match_read would start with:
  * idx[li] is list li's base lookup of the read's plate. Returns whether
  * match_read must run: some list hit, or the read or a list asks for more
@@ -953,7 +970,7 @@ HL_STEP bool may_hit(const struct hl_state *st, struct nread *nr, uint32_t *idx)
 		const struct hl_list *l = st->lists[li];
 		idx[li] = hl_base_find(l->base, &nr->key);
 		found |= idx[li] != HL_TABLE_NONE;
-		slow |= l->slow;
+		slow |= l->slow && slow_may_hit(l, &nr->key);
 		repair |= l->opts.repair;
 	}
 	if (found || slow || nr->r->n_candidates)

@@ -958,8 +958,9 @@ static inline bool slow_may_hit(const struct hl_list *l, const struct hl_key *k)
  * The single call's first step, the lookups match_read would start with:
  * idx[li] is list li's base lookup of the read's plate. Returns whether
  * match_read must run: some list hit, or the read or a list asks for more
- * than the exact base index (OCR candidates; a slow list: edits, patterns,
- * a fuzzy index; a repair of the read to its country's layout that differs
+ * than the exact base index (OCR candidates; a slow list that may hit
+ * beyond it: entries put under the read's key, patterns, a fuzzy index,
+ * slow_may_hit; a repair of the read to its country's layout that differs
  * from it). The batch's test per read (chunk_match), so that a read that
  * hits nothing, the common case, skips the gather and its variants.
  */

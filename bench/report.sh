@@ -59,11 +59,16 @@ function si(n) { return n >= 1e6 ? n / 1e6 "M" : n >= 1e3 ? n / 1e3 "k" : n }
         get("after_mreads_per_s"), get("kept_pct_mem"), get("kept_pct_csv"),
         get("max_batch_us_before") " / " get("max_batch_us_mem") " / " get("max_batch_us_csv"))
 }
-/^bench=edit/ {
-    ed = ed sprintf("| %s | %s / %s / %s | %s / %s / %s | %s / %s |\n", si(get("entries")),
+/^bench=(edit|edit_loaded) / {
+    ed = ed sprintf("| %s%s | %s / %s / %s | %s / %s / %s | %s / %s |\n", si(get("entries")),
+        $1 == "bench=edit_loaded" ? ", edits pending" : "",
         get("put_visible_p50_us"), get("put_visible_p99_us"), get("put_visible_max_us"),
         get("remove_visible_p50_us"), get("remove_visible_p99_us"), get("remove_visible_max_us"),
         get("put_call_p50_us"), get("put_call_p99_us"))
+}
+/^bench=stall / {
+    st = st sprintf("| %s | %s | %s | %s | %s |\n", get("round"), get("phase"),
+        get("max_gap_us"), get("gaps_over_1ms"), get("lost_ms"))
 }
 /^bench=latency/ {
     lat = lat sprintf("| %s | %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %s |\n",
@@ -111,6 +116,10 @@ END {
     print "| entries | put visible µs (p50 / p99 / max) | remove visible µs (p50 / p99 / max) | put call µs (p50 / p99) |"
     print "|---|---|---|---|"
     printf "%s\n", ed
+    print "### Pauses of a clock-only thread while the other CPU works (bench_stall)\n"
+    print "| round | other CPU | longest pause µs | pauses > 1 ms | ms lost in pauses > 100 µs |"
+    print "|---|---|---|---|---|"
+    printf "%s\n", st
     print "### Latency, read to callback (bench_latency), µs\n"
     print "| path | producers | offered reads/s | achieved | p50 | p99 | p99.9 | p99.99 | max | producers late p99 µs |"
     print "|---|---|---|---|---|---|---|---|---|---|"

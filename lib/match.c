@@ -945,7 +945,9 @@ static void tally_flush(struct hotlist *hl, const struct tally *t)
  * probe of the overlay, and most reads go no further (before, every read
  * of an edited list went through match_read's gather: +10-20 ns a read at
  * 10^6 entries, docs/PERFORMANCE.md "Reads of an edited list"). The
- * base's own hits, hidden or not, are may_hit's `found`.
+ * base's own hits, hidden or not, are may_hit's `found`. Not slow_maybe
+ * itself with one read: its fuzzy filter's set-up costs a single read of
+ * a fuzzy list more than the gather it saves (measured there).
  */
 static inline bool slow_may_hit(const struct hl_list *l, const struct hl_key *k)
 {

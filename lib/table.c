@@ -25,8 +25,8 @@
  *   | *buckets | *filter | nbuckets | seed | count | bucket_bytes | max_probe |
  *   +----------+---------+----------+------+-------+--------------+-----------+
  *
- *   one block: nbuckets buckets, one more always empty, then the filter,
- *   a uint32_t word per bucket (4 bytes against the bucket's 64)
+ *   one block: nbuckets buckets, then the filter, a uint32_t word per
+ *   bucket (4 bytes against the bucket's 64)
  *
  *   bucket array, 64-byte aligned (2 MiB aligned + MADV_HUGEPAGE if >= 4 MiB, by alloc.c)
  *   byte 0          16              32              48              64
@@ -160,7 +160,7 @@ struct hl_bucket {
 };
 
 struct hl_table {
-	_Alignas(HL_CACHE_LINE) struct hl_bucket *buckets; /* nbuckets + 1: the last empty */
+	_Alignas(HL_CACHE_LINE) struct hl_bucket *buckets; /* nbuckets */
 	uint32_t *filter; /* a word a bucket, after the buckets ("The filter") */
 	uint64_t nbuckets; /* < UINT32_MAX, since count < HL_TABLE_NONE */
 	uint64_t seed;
@@ -410,10 +410,12 @@ static inline void place_block(const uint32_t *filter, uint64_t nbuckets, uint64
 
 /*
  * Stage 2, the sift: test each key against its filter word (asked for in
- * stage 1). A key the filter rules out gets b1 = nbuckets, the empty
- * bucket after the last, where stage 3 answers HL_TABLE_NONE without a
- * scan; the others' b1 lines are prefetched. No branch on the answer here
- * (it depends on the read); stage 3's is taken for ~98 % of absent keys.
+ * stage 1). A key the filter rules out gets b1 = nbuckets, one past the
+ * last bucket, where stage 3 answers HL_TABLE_NONE without reading a
+ * bucket; the others' b1 lines are prefetched. No branch on the answer
+ * here (it depends on the read): a ruled-out key's prefetch is of the line
+ * one past the buckets, the filter's first, which a prefetch may name
+ * (it reads nothing). Stage 3's branch is taken for ~98 % of absent keys.
  */
 static inline void sift_block(const uint32_t *filter, uint64_t nbuckets,
 			      const struct hl_bucket *buckets, const struct hl_key *keys, size_t k0,
@@ -433,10 +435,11 @@ static inline void sift_block(const uint32_t *filter, uint64_t nbuckets,
 }
 
 /*
- * Stage 3: scan b1 (asked for in stage 2; none: the sift ruled the key out)
- * and write the answer, which stage 4 overwrites when the key goes on; queue the keys that go on (an append
- * with no branch: the slot is always written, the count grows by "on");
- * if b2_here, prefetch b2 for them. Returns how many it queued.
+ * Stage 3: scan b1 (asked for in stage 2; none: the sift ruled the key
+ * out) and write the answer, which stage 4 overwrites when the key goes
+ * on; queue the keys that go on (an append with no branch: the slot is
+ * always written, the count grows by "on"); if b2_here, prefetch b2 for
+ * them. Returns how many it queued.
  */
 static inline size_t scan_block(const struct hl_bucket *buckets, uint32_t none,
 				const struct hl_key *keys, size_t k0, size_t k1,
@@ -450,8 +453,9 @@ static inline size_t scan_block(const struct hl_bucket *buckets, uint32_t none,
 
 		/* the sift ruled it out: a branch, taken for ~98 % of the
 		 * absent keys, so it mispredicts only on the hits and the
-		 * filter's false positives; a scan of the empty bucket was
-		 * ~4 % of a batch read at 10^6 (docs/PERFORMANCE.md) */
+		 * filter's false positives; scanning an empty bucket for
+		 * them instead was ~4 % of a batch read at 10^6
+		 * (docs/PERFORMANCE.md) */
 		if (HL_LIKELY(b1 == none)) {
 			vals[k] = HL_TABLE_NONE;
 			continue;
@@ -717,20 +721,19 @@ static uint32_t val_in(const struct hl_bucket *b, const struct hl_key *key)
 	return b->slot[__builtin_ctz(hit_mask(b, key))].val;
 }
 
-/* Every slot of t's buckets, and of the one after them, empty: zero key,
- * value HL_TABLE_NONE (see scan()); the filter all clear. */
+/* Every slot of t's buckets empty: zero key, value HL_TABLE_NONE (see
+ * scan()); the filter all clear. */
 static void init_buckets(struct hl_table *t)
 {
 	const struct hl_slot empty = { .lo = 0, .hi = 0, .val = HL_TABLE_NONE };
 
-	for (uint64_t i = 0; i <= t->nbuckets; i++)
+	for (uint64_t i = 0; i < t->nbuckets; i++)
 		for (unsigned j = 0; j < HL_TABLE_SLOTS; j++)
 			t->buckets[i].slot[j] = empty;
 	memset(t->filter, 0, (size_t)t->nbuckets * sizeof(*t->filter));
 }
 
-/* Allocate t's buckets (nbuckets set, and one more, always empty: where a
- * key the filter rules out is "placed") and its filter after them, in one
+/* Allocate t's buckets (nbuckets set) and its filter after them, in one
  * block; emptied if init (else init_buckets before use). 0 or
  * HOTLIST_ENOMEM. */
 static int alloc_buckets(struct hl_table *t, const struct hotlist_allocator *a, bool init)
@@ -741,9 +744,8 @@ static int alloc_buckets(struct hl_table *t, const struct hotlist_allocator *a, 
 
 	if (t->nbuckets >= UINT32_MAX)
 		return HOTLIST_ENOMEM;
-	/* buckets and the empty one, then a word a bucket in whole lines */
-	lines = (size_t)t->nbuckets + 1 +
-		((size_t)t->nbuckets * sizeof(uint32_t) + line - 1) / line;
+	/* the buckets, then a word a bucket in whole lines */
+	lines = (size_t)t->nbuckets + ((size_t)t->nbuckets * sizeof(uint32_t) + line - 1) / line;
 	if (lines > SIZE_MAX / line)
 		return HOTLIST_ENOMEM;
 	bytes = lines * line;
@@ -751,7 +753,7 @@ static int alloc_buckets(struct hl_table *t, const struct hotlist_allocator *a, 
 	if (!p)
 		return HOTLIST_ENOMEM;
 	t->buckets = (struct hl_bucket *)(void *)p;
-	t->filter = (uint32_t *)(void *)(p + ((size_t)t->nbuckets + 1) * sizeof(struct hl_bucket));
+	t->filter = (uint32_t *)(void *)(p + (size_t)t->nbuckets * sizeof(struct hl_bucket));
 	t->bucket_bytes = bytes;
 	if (init)
 		init_buckets(t);
@@ -1742,8 +1744,6 @@ bool hotlist__table_check(const struct hl_table *t)
 			keys++;
 		}
 	}
-	if (fill_of(&t->buckets[t->nbuckets]) != 0) /* the empty bucket after the last */
-		return false;
 	return keys == t->count && t->count < HL_TABLE_SLOTS * t->nbuckets; /* invariant 4 */
 }
 
@@ -1751,6 +1751,6 @@ bool hotlist__table_same(const struct hl_table *a, const struct hl_table *b)
 {
 	return a->nbuckets == b->nbuckets && a->seed == b->seed && a->count == b->count &&
 	       a->max_probe == b->max_probe &&
-	       memcmp(a->buckets, b->buckets, (a->nbuckets + 1) * sizeof(*a->buckets)) == 0 &&
+	       memcmp(a->buckets, b->buckets, a->nbuckets * sizeof(*a->buckets)) == 0 &&
 	       memcmp(a->filter, b->filter, a->nbuckets * sizeof(*a->filter)) == 0;
 }

@@ -650,7 +650,7 @@ END_TEST
  * place + sift + find_placed in one call, and in groups the way match.c
  * calls them (place a group, sift the group before it, sift the rest at the
  * end: each key sifted once, after it was placed). Absent keys are mostly
- * ruled out by the filter (b1 := the empty bucket), so both paths of the
+ * ruled out by the filter (b1 := nbuckets, one past the last bucket), so both paths of the
  * sift run in every call of more than a few keys.
  */
 /* Keys [0, len) of mixed in groups of g: place group j, sift group j - 1. */

@@ -41,6 +41,9 @@ uint64_t bench_now_ns(void);
  * waited for a core (caches are still shared). */
 uint64_t bench_thread_cpu_ns(void);
 
+/* Sleep ms milliseconds (the rest again if a signal cut it short). */
+void bench_sleep_ms(uint64_t ms);
+
 /* splitmix64: a seeded generator, good enough to draw keys and queries. */
 struct bench_rng {
 	uint64_t s;

@@ -589,13 +589,6 @@ static void reader_free(struct reader *rd)
 	free(rd->reads);
 }
 
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 static void write_trace(const char *prefix, size_t n, struct reader *rd, unsigned nr,
 			const uint64_t *ph_start, uint64_t end)
 {
@@ -692,10 +685,10 @@ static void with_readers(struct hotlist *hl, struct hotlist_entry *const sets[2]
 	for (unsigned i = 0; i < nr; i++)
 		pthread_create(&rd[i].tid, NULL, reader_main, &rd[i]);
 	ph_start[PH_WARM] = bench_now_ns();
-	sleep_ms(o->settle_ms);
+	bench_sleep_ms(o->settle_ms);
 	atomic_store(&phase, PH_BEFORE);
 	ph_start[PH_BEFORE] = bench_now_ns();
-	sleep_ms(o->settle_ms);
+	bench_sleep_ms(o->settle_ms);
 	atomic_store(&phase, PH_MEM);
 	ph_start[PH_MEM] = bench_now_ns();
 	for (unsigned r = 0; r < o->reader_reps; r++)
@@ -706,7 +699,7 @@ static void with_readers(struct hotlist *hl, struct hotlist_entry *const sets[2]
 		one_load(hl, paths, n, r, &tc);
 	atomic_store(&phase, PH_AFTER);
 	ph_start[PH_AFTER] = bench_now_ns();
-	sleep_ms(o->settle_ms);
+	bench_sleep_ms(o->settle_ms);
 	uint64_t end = bench_now_ns();
 
 	atomic_store(&stop, true);
@@ -1177,7 +1170,7 @@ static void pdr_round(struct hotlist *hl, struct replacer *r, struct pdr *p)
 				p->late[p->n_late++] = p->tried;
 		}
 		p->tried++;
-		sleep_ms(1);
+		bench_sleep_ms(1);
 	}
 }
 

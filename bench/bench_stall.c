@@ -46,7 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #define DEFAULT_MIB 512 /* about what a 10 M list's arrays take */
 #define DEFAULT_MS 2000
@@ -110,13 +109,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 /* Runs phase ph on this thread for ms milliseconds; returns the passes
  * made (memsets, maps). */
 static uint64_t work(enum phase ph, uint64_t ms, size_t bytes, unsigned char *mapped)
@@ -125,7 +117,7 @@ static uint64_t work(enum phase ph, uint64_t ms, size_t bytes, unsigned char *ma
 	uint64_t passes = 0;
 	volatile uint64_t x = 1;
 	if (ph == PH_IDLE) {
-		sleep_ms(ms);
+		bench_sleep_ms(ms);
 		return 0;
 	}
 	do {

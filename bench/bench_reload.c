@@ -863,6 +863,15 @@ static uint64_t reclaim_waits(struct hotlist *hl)
 	return hotlist_stats(hl, &st) == 0 ? st.reclaim_waits : 0;
 }
 
+/* The counters a sweep's summary line is measured from. */
+static void sweep_begin(struct hotlist *hl, struct sweep_bins *b)
+{
+	b->waits0 = reclaim_waits(hl);
+	b->folds0 = folds_done(hl);
+	b->cpu0 = process_cpu_ns();
+	b->wall0 = bench_now_ns();
+}
+
 static void sweep_record(struct sweep_bins *b, uint64_t pending, uint64_t ns, uint64_t cpu_ns)
 {
 	size_t i = pending / SWEEP_BIN < SWEEP_BINS ? pending / SWEEP_BIN : SWEEP_BINS - 1;
@@ -903,7 +912,8 @@ static void sweep_print(struct hotlist *hl, struct sweep_bins *b, size_t n, cons
 	}
 	bench_sort_u64(all, k);
 	/* folds and process_cpu_ms: the folder's work the edits caused while
-	 * they were made (every thread's CPU; no reader runs then) */
+	 * they were made (every thread's CPU; no reader runs then, but for
+	 * --fuzzy-edits' puts, whose line spans its read passes too) */
 	printf("bench=edit_cost entries=%zu op=%s bin=all calls=%" PRIu64 " max_pending=%" PRIu64
 	       " reclaim_waits=%" PRIu64 " folds=%" PRIu64 " process_cpu_ms=%.1f wall_ms=%.1f"
 	       " mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f"
@@ -962,10 +972,7 @@ static void sweep_removes(struct hotlist *hl, size_t n, char (*plates)[BENCH_PLA
 {
 	for (size_t i = 0; i < SWEEP_BINS; i++)
 		b->ns[i] = bench_xcalloc(k, sizeof(uint64_t));
-	b->waits0 = reclaim_waits(hl);
-	b->folds0 = folds_done(hl);
-	b->cpu0 = process_cpu_ns();
-	b->wall0 = bench_now_ns();
+	sweep_begin(hl, b);
 	for (size_t i = 0; i < k; i++) {
 		uint64_t pending = pending_edits(hl), c0 = bench_thread_cpu_ns(),
 			 t0 = bench_now_ns();
@@ -992,10 +999,7 @@ static void edit_cost(struct hotlist *hl, size_t n, const struct opts *o)
 	/* fresh plates: after those of edit_visibility (BENCH_MISS_BASE - 1 - i) */
 	for (size_t i = 0; i < k; i++)
 		bench_plate(BENCH_MISS_BASE - 1 - o->edits - i, o->seed, plates[i]);
-	b.waits0 = reclaim_waits(hl);
-	b.folds0 = folds_done(hl);
-	b.cpu0 = process_cpu_ns();
-	b.wall0 = bench_now_ns();
+	sweep_begin(hl, &b);
 	sweep_puts(hl, plates, 0, k, &b);
 	sweep_print(hl, &b, n, "put");
 	edit_visibility(hl, n, o, "edit_loaded");
@@ -1078,7 +1082,7 @@ static void run_fuzzy(size_t n, const struct opts *o)
 	}
 	for (size_t i = 0; i < SWEEP_BINS; i++)
 		b.ns[i] = bench_xcalloc(k, sizeof(uint64_t));
-	b.waits0 = reclaim_waits(hl);
+	sweep_begin(hl, &b);
 	fz_read_cost(hl, n, rd, o);
 	size_t first = o->edits < k ? o->edits : k;
 	sweep_puts(hl, plates, 0, first, &b);
